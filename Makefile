@@ -1,0 +1,57 @@
+# medbridge: every entry point a user or CI needs. Targets install what they need.
+# FABRIC_RUNTIME=native (default) runs Fabric as local processes on 127.0.0.1.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export FABRIC_RUNTIME ?= native
+NETWORK := network/scripts/network.sh
+
+.PHONY: help deps build fabric network-up network-down network-status deploy test test-unit test-integration demo bench lint clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json chaincode/package.json gateway/package.json
+	npm ci --no-fund --no-audit
+	@touch $@
+
+deps: node_modules/.installed ## install node dependencies (npm ci)
+
+build: deps ## compile chaincode and gateway (tsc -b)
+	npx tsc -b chaincode gateway
+
+fabric: ## build or reuse the pinned Fabric binaries (honours FABRIC_BIN)
+	network/scripts/fabric-bin.sh
+
+network-up: build fabric ## start the embedded network, create channels, deploy chaincode
+	$(NETWORK) up
+
+network-down: ## stop what network-up started and remove its state
+	$(NETWORK) down
+
+network-status: ## show nodes, channels and chaincode of the running network
+	$(NETWORK) status
+
+deploy: build ## redeploy changed chaincode with the next sequence, network stays up
+	$(NETWORK) deploy
+
+test-unit: deps ## unit tests: rules, protocol, contracts on a fake stub
+	npx jest --selectProjects unit
+
+test-integration: build fabric ## integration tests against the real network
+	npx jest --selectProjects integration --runInBand
+
+test: test-unit test-integration ## everything CI runs
+
+demo: build fabric ## the main story end to end on the embedded network
+	network/scripts/demo.sh
+
+bench: build fabric ## benchmarks; results in bench/results/
+	network/scripts/bench.sh
+
+lint: deps ## type-check everything, including tests
+	npx tsc -p tsconfig.json --noEmit
+
+clean: network-down ## remove build output
+	rm -rf chaincode/dist gateway/dist chaincode/*.tsbuildinfo gateway/*.tsbuildinfo

@@ -1,0 +1,43 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { canonicalize } from '../protocol/canonical-json';
+import { key, KeyTypes } from '../state/keys';
+import { caller, txTimeMs } from './tx-context';
+
+export const CHAINCODE_VERSION = '0.1.0';
+
+@Info({ title: 'System', description: 'Liveness and version of the medbridge chaincode' })
+export class SystemContract extends Contract {
+  constructor() {
+    super('System');
+  }
+
+  /** Read-only liveness check: echoes who called, on which channel, at which transaction time. */
+  @Transaction(false)
+  async Ping(ctx: Context): Promise<string> {
+    const who = caller(ctx);
+    return canonicalize({ channel: ctx.stub.getChannelID(), mspId: who.mspId, role: who.role, txTimeMs: txTimeMs(ctx) });
+  }
+
+  /** Records a heartbeat so that submit and commit can be checked end to end. */
+  @Transaction()
+  async Heartbeat(ctx: Context, note: string): Promise<string> {
+    const who = caller(ctx);
+    const record = { mspId: who.mspId, note: note.slice(0, 200), txId: ctx.stub.getTxID(), txTimeMs: txTimeMs(ctx) };
+    const k = key(ctx.stub, KeyTypes.Heartbeat, who.mspId);
+    await ctx.stub.putState(k, Buffer.from(canonicalize(record)));
+    ctx.stub.setEvent('Heartbeat', Buffer.from(canonicalize(record)));
+    return canonicalize(record);
+  }
+
+  @Transaction(false)
+  async LastHeartbeat(ctx: Context, mspId: string): Promise<string> {
+    const k = key(ctx.stub, KeyTypes.Heartbeat, mspId);
+    const bytes = await ctx.stub.getState(k);
+    return bytes.length === 0 ? '' : Buffer.from(bytes).toString('utf8');
+  }
+
+  @Transaction(false)
+  async Version(_ctx: Context): Promise<string> {
+    return canonicalize({ chaincode: 'medbridge', version: CHAINCODE_VERSION });
+  }
+}

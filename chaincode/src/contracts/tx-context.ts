@@ -1,0 +1,59 @@
+/**
+ * What a contract method may know about its transaction: time from the transaction
+ * timestamp (never a clock), the channel, and who calls (MSP id and role).
+ *
+ * Roles: a `medbridge.role` attribute in the caller's certificate (Fabric CA enrollments)
+ * wins; otherwise the NodeOU of the certificate: OU=admin -> `admin`, OU=client -> `member`.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Context } from 'fabric-contract-api';
+import { fail } from '../errors';
+
+export type Role = 'admin' | 'member' | 'clinician' | 'privacy-officer' | 'peer';
+
+export interface Caller {
+  mspId: string;
+  /** Stable id of the calling identity: sha256 of its certificate, hex. */
+  id: string;
+  role: Role;
+}
+
+/** Transaction time in milliseconds since the epoch, from the proposal's timestamp. */
+export function txTimeMs(ctx: Context): number {
+  const ts = ctx.stub.getTxTimestamp();
+  const seconds = typeof ts.seconds === 'number' ? ts.seconds : Number(ts.seconds.toString());
+  return seconds * 1000 + Math.floor(ts.nanos / 1_000_000);
+}
+
+const ROLE_ATTRIBUTE = 'medbridge.role';
+const ATTRIBUTE_ROLES: ReadonlySet<string> = new Set(['admin', 'member', 'clinician', 'privacy-officer']);
+
+export function caller(ctx: Context): Caller {
+  const ci = ctx.clientIdentity;
+  const mspId = ci.getMSPID();
+  const certPem = ci.getIDBytes().toString();
+  const cert = new X509Certificate(certPem);
+  const id = cert.fingerprint256.replace(/:/g, '').toLowerCase();
+  const attr = ci.getAttributeValue(ROLE_ATTRIBUTE);
+  if (attr !== null && ATTRIBUTE_ROLES.has(attr)) return { mspId, id, role: attr as Role };
+  const ous = organizationalUnits(cert.subject);
+  if (ous.includes('admin')) return { mspId, id, role: 'admin' };
+  if (ous.includes('peer')) return { mspId, id, role: 'peer' };
+  if (ous.includes('client')) return { mspId, id, role: 'member' };
+  fail('UNAUTHORIZED', `identity of ${mspId} has no medbridge role (no ${ROLE_ATTRIBUTE} attribute and no client/admin OU)`);
+}
+
+export function requireRole(ctx: Context, ...roles: Role[]): Caller {
+  const who = caller(ctx);
+  // An admin of an org may do what its members may do.
+  if (roles.includes(who.role) || (who.role === 'admin' && roles.includes('member'))) return who;
+  fail('FORBIDDEN_ROLE', `role ${who.role} of ${who.mspId} may not call this; needs ${roles.join(' or ')}`);
+}
+
+/** OU values from an X509Certificate subject string (one `OU=` per line). */
+export function organizationalUnits(subject: string): string[] {
+  return subject
+    .split('\n')
+    .filter((l) => l.startsWith('OU='))
+    .map((l) => l.slice(3));
+}

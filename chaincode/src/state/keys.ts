@@ -1,0 +1,54 @@
+/**
+ * Every ledger key medbridge writes is built here, as a Fabric composite key whose
+ * object type names the entity. One place, so no two entities can collide and a
+ * reviewer sees the whole state layout at a glance (README "State layout").
+ */
+import type { ChaincodeStub } from 'fabric-shim';
+
+export const KeyTypes = {
+  // channel configuration and governance
+  Members: 'mb.members', // () -> MemberSet
+  Proposal: 'mb.proposal', // (proposalId) -> GovernanceProposal
+  Heartbeat: 'mb.heartbeat', // (mspId) -> last System.Heartbeat
+  // patients, records, consent
+  Patient: 'mb.patient', // (patientId)
+  Guardian: 'mb.guardian', // (patientId, guardianId)
+  PatientNonce: 'mb.nonce', // (signerId, nonce) -> used marker
+  Record: 'mb.record', // (recordId) -> RecordAnchor (head)
+  RecordVersion: 'mb.recordver', // (recordId, version padded)
+  Consent: 'mb.consent', // (consentId)
+  ConsentByPatient: 'mb.consent-by-patient', // (patientId, consentId)
+  ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, consentId)
+  RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
+  AccessLog: 'mb.access', // (patientId, txTime padded, txId)
+  Emergency: 'mb.emergency', // (emergencyId)
+  // cross-chain
+  NodeList: 'mb.nodelist', // (epoch padded) -> VerificationNodeList of this chain
+  NodeListHead: 'mb.nodelist-head', // () -> current epoch of this chain
+  EpochLink: 'mb.epochlink', // (toEpoch padded)
+  RemoteChain: 'mb.remote', // (chainId)
+  RemoteNodeList: 'mb.remote-nodelist', // (chainId, epoch padded)
+  Route: 'mb.route', // (routeId)
+  PacketCommitment: 'mb.pkt', // (routeId, sequence padded)
+  PacketReceipt: 'mb.receipt', // (routeId, sequence padded)
+  AckCommitment: 'mb.ack', // (routeId, sequence padded)
+  Evidence: 'mb.evidence', // (routeId, sequence padded, evidenceHash)
+  // value transfer
+  Account: 'mb.account', // (accountId)
+  Stake: 'mb.stake', // (nodeId)
+  Escrow: 'mb.escrow', // (routeId, sequence padded)
+  Supply: 'mb.supply', // ()
+  Params: 'mb.params', // ()
+} as const;
+
+export type KeyType = (typeof KeyTypes)[keyof typeof KeyTypes];
+
+/** Fixed-width decimal so that lexical key order is numeric order. */
+export function pad(n: number, width = 16): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`cannot pad ${n}`);
+  return n.toString().padStart(width, '0');
+}
+
+export function key(stub: ChaincodeStub, type: KeyType, ...parts: string[]): string {
+  return stub.createCompositeKey(type, parts);
+}

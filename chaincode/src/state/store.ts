@@ -1,0 +1,76 @@
+/**
+ * Typed JSON access to the world state. Values are canonical JSON (sorted keys), so
+ * every peer writes byte-identical values; iteration is always in key order.
+ */
+import type { ChaincodeStub, Iterators } from 'fabric-shim';
+import { canonicalBytes } from '../protocol/canonical-json';
+import { fail } from '../errors';
+import type { KeyType } from './keys';
+
+export async function getJson<T>(stub: ChaincodeStub, k: string): Promise<T | undefined> {
+  const bytes = await stub.getState(k);
+  if (!bytes || bytes.length === 0) return undefined;
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+}
+
+export async function mustGetJson<T>(stub: ChaincodeStub, k: string, what: string): Promise<T> {
+  const v = await getJson<T>(stub, k);
+  if (v === undefined) fail('NOT_FOUND', `${what} does not exist`);
+  return v;
+}
+
+export async function putJson(stub: ChaincodeStub, k: string, value: unknown): Promise<void> {
+  await stub.putState(k, canonicalBytes(value));
+}
+
+export async function exists(stub: ChaincodeStub, k: string): Promise<boolean> {
+  const bytes = await stub.getState(k);
+  return !!bytes && bytes.length > 0;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `bookmark` for the next page; empty when there is none. */
+  bookmark: string;
+}
+
+export const MAX_PAGE_SIZE = 200;
+
+/** Lists values under a partial composite key, in key order, one page at a time. */
+export async function listByPartialKey<T>(
+  stub: ChaincodeStub,
+  type: KeyType,
+  attributes: string[],
+  pageSize = 50,
+  bookmark = '',
+): Promise<Page<T>> {
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    fail('INVALID_ARGUMENT', `page size must be 1..${MAX_PAGE_SIZE}`);
+  }
+  const { iterator, metadata } = await stub.getStateByPartialCompositeKeyWithPagination(
+    type,
+    attributes,
+    pageSize,
+    bookmark,
+  );
+  const items = await drain<T>(iterator);
+  return { items, bookmark: items.length < pageSize ? '' : metadata.bookmark };
+}
+
+/** Every value under a partial composite key, in key order (for small, bounded sets). */
+export async function listAllByPartialKey<T>(stub: ChaincodeStub, type: KeyType, attributes: string[]): Promise<T[]> {
+  const iterator = await stub.getStateByPartialCompositeKey(type, attributes);
+  return drain<T>(iterator);
+}
+
+async function drain<T>(iterator: Iterators.StateQueryIterator): Promise<T[]> {
+  const out: T[] = [];
+  try {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      out.push(JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T);
+    }
+  } finally {
+    await iterator.close();
+  }
+  return out;
+}

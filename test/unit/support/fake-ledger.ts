@@ -1,0 +1,139 @@
+/**
+ * An in-memory stand-in for a channel's world state, for unit tests of contracts.
+ * It keeps Fabric's transaction semantics that the contracts rely on:
+ *  - reads see committed state only (no read-your-own-writes inside a transaction);
+ *  - a transaction's writes and events are applied only if the method returns normally,
+ *    so a rejected call provably changes nothing;
+ *  - range and partial-composite-key queries return keys in lexical order.
+ * Unit tests may stub the chaincode stub; integration tests use real peers.
+ */
+import { createHash } from 'node:crypto';
+import type { Context } from 'fabric-contract-api';
+
+const NS = '\u0000';
+const MAX_UNICODE = '\u{10FFFF}';
+
+export interface FakeIdentity {
+  mspId: string;
+  certPem: string;
+  attributes?: Record<string, string>;
+}
+
+export interface TxOptions {
+  identity: FakeIdentity;
+  /** Transaction time, ms since the epoch. */
+  timeMs: number;
+  txId?: string;
+}
+
+export interface EmittedEvent {
+  txId: string;
+  name: string;
+  payload: unknown;
+}
+
+type Iter = {
+  next(): Promise<{ done: boolean; value: { key: string; value: Uint8Array } }>;
+  close(): Promise<void>;
+};
+
+export class FakeLedger {
+  readonly state = new Map<string, Buffer>();
+  readonly events: EmittedEvent[] = [];
+  private txCounter = 0;
+
+  constructor(readonly channel: string) {}
+
+  /** A copy of committed state, to compare before and after a rejected call. */
+  snapshot(): Map<string, string> {
+    return new Map([...this.state.entries()].map(([k, v]) => [k, v.toString('utf8')]));
+  }
+
+  /** Runs `fn` as one transaction; commits writes and events only if it resolves. */
+  async invoke<T>(opts: TxOptions, fn: (ctx: Context) => Promise<T>): Promise<T> {
+    this.txCounter += 1;
+    const txId = opts.txId ?? createHash('sha256').update(`${this.channel}/${this.txCounter}`).digest('hex');
+    const writes = new Map<string, Buffer | null>();
+    const txEvents: EmittedEvent[] = [];
+    const ctx = this.makeContext(opts, txId, writes, txEvents);
+    const result = await fn(ctx);
+    for (const [k, v] of writes) {
+      if (v === null) this.state.delete(k);
+      else this.state.set(k, v);
+    }
+    this.events.push(...txEvents);
+    return result;
+  }
+
+  private sortedRange(start: string, end: string): Array<[string, Buffer]> {
+    return [...this.state.entries()].filter(([k]) => k >= start && k < end).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private iterator(entries: Array<[string, Buffer]>): Iter {
+    let i = 0;
+    return {
+      next: async () => {
+        const e = entries[i++];
+        if (!e) return { done: true, value: { key: '', value: new Uint8Array() } };
+        return { done: false, value: { key: e[0], value: new Uint8Array(e[1]) } };
+      },
+      close: async () => undefined,
+    };
+  }
+
+  private makeContext(opts: TxOptions, txId: string, writes: Map<string, Buffer | null>, txEvents: EmittedEvent[]): Context {
+    const ledger = this;
+    let eventSet = false;
+    const seconds = Math.floor(opts.timeMs / 1000);
+    const nanos = (opts.timeMs % 1000) * 1_000_000;
+    const createCompositeKey = (type: string, attrs: string[]) => `${NS}${type}${NS}${attrs.map((a) => `${a}${NS}`).join('')}`;
+    const stub = {
+      getChannelID: () => ledger.channel,
+      getTxID: () => txId,
+      getTxTimestamp: () => ({ seconds, nanos }),
+      getState: async (k: string) => new Uint8Array(ledger.state.get(k) ?? Buffer.alloc(0)),
+      putState: async (k: string, v: Uint8Array) => {
+        if (!k) throw new Error('empty key');
+        writes.set(k, Buffer.from(v));
+      },
+      deleteState: async (k: string) => {
+        writes.set(k, null);
+      },
+      setEvent: (name: string, payload: Uint8Array) => {
+        // Fabric keeps only the last event a transaction sets; medbridge sets exactly one.
+        if (eventSet) txEvents.pop();
+        eventSet = true;
+        const text = Buffer.from(payload).toString('utf8');
+        txEvents.push({ txId, name, payload: text ? JSON.parse(text) : null });
+      },
+      createCompositeKey,
+      splitCompositeKey: (k: string) => {
+        const parts = k.split(NS).slice(1, -1);
+        return { objectType: parts[0] ?? '', attributes: parts.slice(1) };
+      },
+      getStateByRange: async (start: string, end: string) => ledger.iterator(ledger.sortedRange(start, end || MAX_UNICODE)),
+      getStateByPartialCompositeKey: async (type: string, attrs: string[]) => {
+        const prefix = createCompositeKey(type, attrs);
+        return ledger.iterator(ledger.sortedRange(prefix, prefix + MAX_UNICODE));
+      },
+      getStateByPartialCompositeKeyWithPagination: async (type: string, attrs: string[], pageSize: number, bookmark: string) => {
+        const prefix = createCompositeKey(type, attrs);
+        const all = ledger.sortedRange(bookmark && bookmark > prefix ? bookmark : prefix, prefix + MAX_UNICODE);
+        const page = all.slice(0, pageSize);
+        const next = all[pageSize];
+        return {
+          iterator: ledger.iterator(page),
+          metadata: { fetchedRecordsCount: page.length, bookmark: next ? next[0] : '' },
+        };
+      },
+    };
+    const clientIdentity = {
+      getMSPID: () => opts.identity.mspId,
+      getIDBytes: () => Buffer.from(opts.identity.certPem),
+      getID: () => `x509::${opts.identity.mspId}`,
+      getAttributeValue: (name: string) => opts.identity.attributes?.[name] ?? null,
+      assertAttributeValue: (name: string, value: string) => opts.identity.attributes?.[name] === value,
+    };
+    return { stub, clientIdentity, logging: { getLogger: () => console } } as unknown as Context;
+  }
+}
