@@ -18,10 +18,12 @@ export const KeyTypes = {
   RecordVersion: 'mb.recordver', // (recordId, version padded)
   Consent: 'mb.consent', // (consentId)
   ConsentByPatient: 'mb.consent-by-patient', // (patientId, consentId)
-  ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, consentId)
+  ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, patientId, consentId) -> {consentId}
   RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
   AccessLog: 'mb.access', // (patientId, txTime padded, txId)
   Emergency: 'mb.emergency', // (emergencyId)
+  EmergencyByPatient: 'mb.emergency-by-patient', // (patientId, org, emergencyId) -> {emergencyId}
+  RemoteConsentByGrantee: 'mb.remote-consent-by-grantee', // (granteeOrg, sourceChain, consentId) -> {sourceChain, consentId}
   // cross-chain
   NodeList: 'mb.nodelist', // (epoch padded) -> VerificationNodeList of this chain
   NodeListHead: 'mb.nodelist-head', // () -> current epoch of this chain
