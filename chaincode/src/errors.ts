@@ -65,6 +65,12 @@ export const ErrorCodes = [
   'UNBONDING',
   'EVIDENCE_INVALID',
   'PARAMETERS_UNSAFE',
+  // aggregated BLS12-381 proofs (protocol/bls)
+  'BLS_KEY_INVALID',
+  'BLS_POP_INVALID',
+  'BLS_BINDING_INVALID',
+  'BLS_SIGNATURE_INVALID',
+  'BITMAP_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
