@@ -1,0 +1,144 @@
+/**
+ * Consent, shaped after FHIR R4 Consent: a patient-signed grant of `actions` on a
+ * `scope` of records to one `grantee` org for some `purposes` during a `period`.
+ * Status is a function of stored state and time: revoked wins, then the period.
+ */
+import { fail } from '../errors';
+import {
+  CONSENT_ACTIONS,
+  consentIdOf,
+  PURPOSES_OF_USE,
+  type ConsentGrantMessage,
+  type ConsentRevocationMessage,
+  type ConsentTerms,
+  type GuardianDelegationMessage,
+  type SignedPatientMessage,
+  type VerifiedPatientMessage,
+} from '../protocol/patient-messages';
+import type { SignerAuthority } from './patient-rules';
+
+/** Longest period a single grant may cover; longer sharing needs a new grant. */
+export const MAX_CONSENT_PERIOD_MS = 5 * 365 * 86_400_000;
+
+export type ConsentStatus = 'active' | 'pending' | 'expired' | 'revoked';
+
+export interface SignedBy {
+  keyId: string;
+  authority: SignerAuthority;
+  /** When a guardian signed: the patient-signed delegation of that guardian's key. */
+  delegation: SignedPatientMessage<GuardianDelegationMessage> | null;
+}
+
+export interface Consent {
+  consentId: string;
+  /** Chain id of the home channel where the grant was made. */
+  chainId: string;
+  patientId: string;
+  grantee: string;
+  terms: ConsentTerms;
+  /** Stored status: 'active' until revoked. Use consentStatusAt for the effective status. */
+  status: 'active' | 'revoked';
+  /** 1 when granted, bumped on every change (revocation); cross-chain mirrors only move forward. */
+  version: number;
+  grantedAt: number;
+  grantTxId: string;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
+  grantSignedBy: SignedBy;
+  revocation: {
+    signed: SignedPatientMessage<ConsentRevocationMessage>;
+    signedBy: SignedBy;
+    revokedAt: number;
+    txId: string;
+  } | null;
+}
+
+export interface ConsentTarget {
+  recordId: string;
+  category: string;
+}
+
+/** Meaningful checks of consent terms at transaction time `now` (structure is checked by the protocol). */
+export function validateGrantTerms(t: ConsentTerms, now: number): void {
+  if (t.actions.length === 0) fail('INVALID_ARGUMENT', 'a consent must allow at least one action');
+  for (const a of t.actions) {
+    if (!(CONSENT_ACTIONS as readonly string[]).includes(a)) fail('INVALID_ARGUMENT', `action ${a} is not one of ${CONSENT_ACTIONS.join(', ')}`);
+  }
+  unique(t.actions, 'actions');
+  if (t.purposes.length === 0) fail('INVALID_ARGUMENT', 'a consent must name at least one purpose of use');
+  for (const p of t.purposes) {
+    if (!(PURPOSES_OF_USE as readonly string[]).includes(p)) fail('INVALID_ARGUMENT', `purpose ${p} is not one of ${PURPOSES_OF_USE.join(', ')}`);
+  }
+  unique(t.purposes, 'purposes');
+  if (t.scope.recordIds.length + t.scope.categories.length === 0) {
+    fail('INVALID_ARGUMENT', 'a consent must name at least one record id or category');
+  }
+  unique(t.scope.recordIds, 'scope.recordIds');
+  unique(t.scope.categories, 'scope.categories');
+  if (t.period.end <= t.period.start) fail('INVALID_ARGUMENT', 'period.end must be after period.start');
+  if (t.period.end - t.period.start > MAX_CONSENT_PERIOD_MS) fail('INVALID_ARGUMENT', 'period is longer than 5 years');
+  if (t.period.end <= now) fail('CONSENT_EXPIRED', `the consent period ended at ${t.period.end}, before the transaction time`);
+}
+
+function unique(list: string[], what: string): void {
+  if (new Set(list).size !== list.length) fail('INVALID_ARGUMENT', `${what} has duplicates`);
+}
+
+/** A new consent from a verified grant whose signer authority has been established. */
+export function grantConsent(
+  verified: VerifiedPatientMessage<ConsentGrantMessage>,
+  signedBy: SignedBy,
+  now: number,
+  txId: string,
+): Consent {
+  const m = verified.message;
+  validateGrantTerms(m.terms, now);
+  return {
+    consentId: consentIdOf(m),
+    chainId: m.channel,
+    patientId: m.patientId,
+    grantee: m.terms.grantee,
+    terms: m.terms,
+    status: 'active',
+    version: 1,
+    grantedAt: now,
+    grantTxId: txId,
+    grant: verified.signed,
+    grantSignedBy: signedBy,
+    revocation: null,
+  };
+}
+
+/** The consent after a verified revocation: revoked, version bumped. Revocation is final. */
+export function revokeConsent(
+  c: Consent,
+  verified: VerifiedPatientMessage<ConsentRevocationMessage>,
+  signedBy: SignedBy,
+  now: number,
+  txId: string,
+): Consent {
+  const m = verified.message;
+  if (m.consentId !== c.consentId) fail('INVALID_ARGUMENT', 'revocation names another consent');
+  if (m.patientId !== c.patientId) fail('UNAUTHORIZED', `consent ${c.consentId} belongs to another patient`);
+  if (c.status === 'revoked') fail('CONSENT_NOT_ACTIVE', `consent ${c.consentId} is already revoked`);
+  return { ...c, status: 'revoked', version: c.version + 1, revocation: { signed: verified.signed, signedBy, revokedAt: now, txId } };
+}
+
+/** Effective status at time t: revoked, else by period [start, end). */
+export function consentStatusAt(c: { status: 'active' | 'revoked'; terms: ConsentTerms }, t: number): ConsentStatus {
+  if (c.status === 'revoked') return 'revoked';
+  if (t < c.terms.period.start) return 'pending';
+  if (t >= c.terms.period.end) return 'expired';
+  return 'active';
+}
+
+export function scopeCovers(t: ConsentTerms, target: ConsentTarget): boolean {
+  return t.scope.recordIds.includes(target.recordId) || t.scope.categories.includes(target.category);
+}
+
+export function purposeCovered(t: ConsentTerms, purpose: string): boolean {
+  return t.purposes.includes(purpose);
+}
+
+export function actionCovered(t: ConsentTerms, action: string): boolean {
+  return t.actions.includes(action);
+}

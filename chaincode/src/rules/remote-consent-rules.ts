@@ -1,0 +1,204 @@
+/**
+ * Consent packets between chains: what the home chain sends (built from its own state)
+ * and what a destination accepts into its RemoteConsent mirror. The destination trusts
+ * the cross-chain proof for "the home chain's peers committed this", and re-verifies
+ * the patient's own signatures itself, so a relay or a compromised home org cannot make
+ * up a grant the patient never signed. Versions only move forward: a revocation
+ * (version 2) is never overtaken by a replayed grant (version 1).
+ */
+import { fail } from '../errors';
+import { canonicalize, type Json } from '../protocol/canonical-json';
+import {
+  consentIdOf,
+  Formats,
+  keyIdOf,
+  patientIdOf,
+  verifyPatientMessage,
+  type ConsentGrantMessage,
+  type ConsentRevocationMessage,
+  type ConsentTerms,
+  type GuardianDelegationMessage,
+  type PatientMessage,
+  type SignedPatientMessage,
+  type VerifiedPatientMessage,
+} from '../protocol/patient-messages';
+import type { Consent } from './consent-rules';
+
+export const CONSENT_PACKET_TYPES = ['consent.grant', 'consent.revoke'] as const;
+export type ConsentPacketType = (typeof CONSENT_PACKET_TYPES)[number];
+
+export interface ConsentPacketPayload {
+  consentId: string;
+  version: number;
+  status: 'active' | 'revoked';
+  /** Chain id of the patient's home chain, where the grant was made. */
+  homeChain: string;
+  patientId: string;
+  /** base64 SPKI DER of the patient's key; patientId is derived from it. */
+  patientPublicKey: string;
+  terms: ConsentTerms;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
+  /** The patient-signed delegation when a guardian signed the grant, else null. */
+  grantDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
+  revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
+  revocationDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
+}
+
+/** The mirror of a consent from another chain, on the grantee's chain. */
+export interface RemoteConsent {
+  sourceChain: string;
+  consentId: string;
+  version: number;
+  status: 'active' | 'revoked';
+  patientId: string;
+  grantee: string;
+  terms: ConsentTerms;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
+  revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
+  appliedAt: number;
+  txId: string;
+}
+
+/** The packet for a stored consent: type and payload from state only. */
+export function consentPacketOf(c: Consent, patientPublicKey: string): { type: ConsentPacketType; payload: ConsentPacketPayload } {
+  const payload: ConsentPacketPayload = {
+    consentId: c.consentId,
+    version: c.version,
+    status: c.status,
+    homeChain: c.chainId,
+    patientId: c.patientId,
+    patientPublicKey,
+    terms: c.terms,
+    grant: c.grant,
+    grantDelegation: c.grantSignedBy.delegation,
+    revocation: c.revocation ? c.revocation.signed : null,
+    revocationDelegation: c.revocation ? c.revocation.signedBy.delegation : null,
+  };
+  return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
+}
+
+const PAYLOAD_FIELDS = [
+  'consentId',
+  'version',
+  'status',
+  'homeChain',
+  'patientId',
+  'patientPublicKey',
+  'terms',
+  'grant',
+  'grantDelegation',
+  'revocation',
+  'revocationDelegation',
+];
+
+/**
+ * Verifies a consent packet received from `sourceChainId`, in this order: type allowed,
+ * payload shape, home chain = source, patient key -> patientId, grant signature (bound to
+ * the source chain) and consent id, terms = the signed terms, guardian delegation when a
+ * guardian signed, and for a revocation the revocation signature and its consent id.
+ * Pure; throws MedbridgeError.
+ */
+export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown): ConsentPacketPayload {
+  if (!(CONSENT_PACKET_TYPES as readonly string[]).includes(type)) {
+    fail('PACKET_TYPE_NOT_ALLOWED', `consent packets are ${CONSENT_PACKET_TYPES.join(' or ')}, not ${type}`);
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) fail('INVALID_ARGUMENT', 'consent payload must be an object');
+  const p = payload as Record<string, unknown>;
+  for (const f of PAYLOAD_FIELDS) if (!(f in p) || p[f] === undefined) fail('INVALID_ARGUMENT', `consent payload is missing ${f}`);
+  for (const f of Object.keys(p)) if (!PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
+  if (typeof p.consentId !== 'string' || !Formats.consentId.test(p.consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
+  if (typeof p.version !== 'number' || !Number.isSafeInteger(p.version) || p.version < 1) fail('INVALID_ARGUMENT', 'version must be a positive integer');
+  if (p.status !== 'active' && p.status !== 'revoked') fail('INVALID_ARGUMENT', 'status must be active or revoked');
+  if (p.homeChain !== sourceChainId) fail('WRONG_CHANNEL', `consent packet says home chain ${String(p.homeChain)} but came from ${sourceChainId}`);
+  if (typeof p.patientPublicKey !== 'string') fail('INVALID_ARGUMENT', 'patientPublicKey must be a string');
+  if (patientIdOf(p.patientPublicKey) !== p.patientId) fail('PATIENT_SIGNATURE_INVALID', 'patientPublicKey does not derive patientId');
+  const patientId = p.patientId as string;
+  const patientKeyId = keyIdOf(p.patientPublicKey);
+
+  const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: ['consent.grant'] });
+  if (grant.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'grant is signed for another patient');
+  if (consentIdOf(grant.message) !== p.consentId) fail('INVALID_ARGUMENT', 'consentId is not the id of the signed grant');
+  if (canonicalize(p.terms) !== canonicalize(grant.message.terms)) fail('INVALID_ARGUMENT', 'terms differ from the signed grant');
+  checkDelegation(grant, p.grantDelegation, sourceChainId, patientKeyId);
+
+  if (type === 'consent.grant') {
+    if (p.status !== 'active' || p.version !== 1 || p.revocation !== null || p.revocationDelegation !== null) {
+      fail('INVALID_ARGUMENT', 'a consent.grant packet carries an active consent at version 1 without a revocation');
+    }
+  } else {
+    if (p.status !== 'revoked' || p.version < 2 || p.revocation === null) {
+      fail('INVALID_ARGUMENT', 'a consent.revoke packet carries a revoked consent at version 2 or later with its revocation');
+    }
+    const rev = verifyPatientMessage(p.revocation, { channel: sourceChainId, kinds: ['consent.revoke'] });
+    if (rev.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'revocation is signed for another patient');
+    if (rev.message.consentId !== p.consentId) fail('INVALID_ARGUMENT', 'revocation names another consent');
+    checkDelegation(rev, p.revocationDelegation, sourceChainId, patientKeyId);
+  }
+  return payload as ConsentPacketPayload;
+}
+
+/**
+ * A guardian-signed message needs the patient's delegation of that guardian key; a
+ * patient-signed one must carry none. Whether the delegation was still active when the
+ * home chain accepted the message is the home chain's check (covered by the proof);
+ * here the delegation must at least outlive the message's issue time.
+ */
+function checkDelegation(
+  verified: VerifiedPatientMessage<PatientMessage>,
+  delegation: unknown,
+  sourceChainId: string,
+  patientKeyId: string,
+): void {
+  if (verified.signedByPatient) {
+    if (delegation !== null) fail('INVALID_ARGUMENT', 'a patient-signed message carries no delegation');
+    return;
+  }
+  if (delegation === null) fail('GUARDIAN_NOT_AUTHORIZED', `key ${verified.signerKeyId} signed without a delegation from the patient`);
+  const d = verifyPatientMessage(delegation, { channel: sourceChainId, kinds: ['guardian.authorise'] });
+  if (d.signerKeyId !== patientKeyId || d.message.patientId !== verified.message.patientId) {
+    fail('GUARDIAN_NOT_AUTHORIZED', "the delegation is not signed by the patient's own key");
+  }
+  if (keyIdOf(d.message.guardian.publicKey) !== verified.signerKeyId) fail('GUARDIAN_NOT_AUTHORIZED', 'the delegation is for another key');
+  if (verified.message.issuedAt >= d.message.guardian.notAfter) fail('GUARDIAN_NOT_AUTHORIZED', 'the message was signed after the delegation ended');
+}
+
+/**
+ * The mirror after applying a verified packet on the destination. The grantee must be
+ * a member of this chain; versions only move forward (equal is a duplicate and refused);
+ * a grant that has already expired is refused (a revocation always applies).
+ */
+export function applyConsentPacketRule(
+  existing: RemoteConsent | undefined,
+  sourceChainId: string,
+  type: ConsentPacketType,
+  p: ConsentPacketPayload,
+  destinationMembers: string[],
+  now: number,
+  txId: string,
+): RemoteConsent {
+  if (!destinationMembers.includes(p.terms.grantee)) {
+    fail('WRONG_DESTINATION', `grantee ${p.terms.grantee} is not a member of this chain`);
+  }
+  if (existing && existing.version >= p.version) {
+    fail('STALE_VERSION', `consent ${p.consentId} from ${sourceChainId} is at version ${existing.version} here; packet has ${p.version}`);
+  }
+  if (type === 'consent.grant' && p.terms.period.end <= now) fail('CONSENT_EXPIRED', `consent ${p.consentId} expired at ${p.terms.period.end}`);
+  return {
+    sourceChain: sourceChainId,
+    consentId: p.consentId,
+    version: p.version,
+    status: p.status,
+    patientId: p.patientId,
+    grantee: p.terms.grantee,
+    terms: p.terms,
+    grant: p.grant,
+    revocation: p.revocation,
+    appliedAt: now,
+    txId,
+  };
+}
+
+/** The acknowledgement result for an applied packet: small and free of personal data. */
+export function applyResult(m: RemoteConsent): Json {
+  return { consentId: m.consentId, grantee: m.grantee, sourceChain: m.sourceChain, status: m.status, version: m.version };
+}
