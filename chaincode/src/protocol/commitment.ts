@@ -1,0 +1,72 @@
+/**
+ * THE bytes that verification nodes sign (PROTOCOL.md "Signed messages"). Each is the
+ * canonical JSON of a small object whose `domain` names the message kind and version, and
+ * which binds the source chain, destination chain, route, sequence, the signing list's
+ * epoch and hash, and the hash of the packet or acknowledgement. A signature for one of
+ * these values never verifies for another, and never as another kind of message.
+ *
+ * These functions are the only place the messages are built: the chaincode returns them
+ * from its read-only functions (so each peer signs what it read from its own ledger) and
+ * the verifier rebuilds them from the packet it was given.
+ */
+import { canonicalBytes } from './canonical-json';
+import { ackHash, packetHash, type Acknowledgement, type Packet } from './packet';
+
+export const Domains = {
+  packet: 'medbridge/packet/v1',
+  ack: 'medbridge/ack/v1',
+  epochLink: 'medbridge/epoch-link/v1',
+} as const;
+
+/** What a signing list is: its epoch and hash. */
+export interface SignerListRef {
+  epoch: number;
+  listHash: string;
+}
+
+export function packetMessage(packet: Packet, signers: SignerListRef): Buffer {
+  return canonicalBytes({
+    domain: Domains.packet,
+    sourceChain: packet.sourceChain,
+    destChain: packet.destChain,
+    routeId: packet.routeId,
+    sequence: packet.sequence,
+    epoch: signers.epoch,
+    listHash: signers.listHash,
+    packetHash: packetHash(packet),
+  });
+}
+
+/** Signed by the destination's nodes (the packet's destChain); chains named in packet direction. */
+export function ackMessage(ack: Acknowledgement, signers: SignerListRef): Buffer {
+  return canonicalBytes({
+    domain: Domains.ack,
+    sourceChain: ack.sourceChain,
+    destChain: ack.destChain,
+    routeId: ack.routeId,
+    sequence: ack.sequence,
+    epoch: signers.epoch,
+    listHash: signers.listHash,
+    ackHash: ackHash(ack),
+  });
+}
+
+export interface EpochLinkRef {
+  chainId: string;
+  fromEpoch: number;
+  toEpoch: number;
+  fromListHash: string;
+  newListHash: string;
+}
+
+/** Signed by the nodes of list `fromEpoch`: "our next list is the one with this hash". */
+export function epochLinkMessage(link: EpochLinkRef): Buffer {
+  return canonicalBytes({
+    domain: Domains.epochLink,
+    chainId: link.chainId,
+    fromEpoch: link.fromEpoch,
+    toEpoch: link.toEpoch,
+    fromListHash: link.fromListHash,
+    newListHash: link.newListHash,
+  });
+}

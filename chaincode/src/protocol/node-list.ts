@@ -1,0 +1,148 @@
+/**
+ * VerificationNodeList: the nodes (peer identities) whose signatures speak for a chain at
+ * one epoch, grouped in privileged subgroups (one per org) with a threshold each, and a
+ * rule across subgroups. PROTOCOL.md "VerificationNodeList".
+ *
+ * Parsing fails closed (INVALID_NODE_LIST): no empty list, no threshold 0, no node outside
+ * its own org's subgroup, no node, certificate or key listed twice. The parsed list is
+ * normalised (subgroups by id, nodes by nodeId, certificates re-encoded) so that its
+ * hash does not depend on how the submitter wrote it.
+ */
+import { X509Certificate } from 'node:crypto';
+import { fail } from '../errors';
+import { organizationalUnits } from '../contracts/tx-context';
+import { canonicalHash } from './canonical-json';
+import { asObject, reqArray, reqId, reqInt, reqString } from './fields';
+import { Limits } from './limits';
+
+export interface VerificationNode {
+  /** Stable name of the node (e.g. the peer's host name); unique in the list. */
+  nodeId: string;
+  mspId: string;
+  /** The node's Fabric signing certificate (PEM). The list pins this exact certificate. */
+  certPem: string;
+}
+
+export interface Subgroup {
+  id: string;
+  /** The org whose nodes form this subgroup; a node of another org never counts here. */
+  mspId: string;
+  /** Distinct nodes of this subgroup that must sign; 1..nodes.length. */
+  threshold: number;
+  nodes: VerificationNode[];
+}
+
+export type CrossSubgroupRule = { kind: 'all' } | { kind: 'k-of-m'; k: number };
+
+export interface VerificationNodeList {
+  chainId: string;
+  /** 1 for the first list; each change by governance is the next epoch. */
+  epoch: number;
+  subgroups: Subgroup[];
+  rule: CrossSubgroupRule;
+}
+
+/** A list node with the subgroup it belongs to and its parsed certificate. */
+export interface ListedNode {
+  node: VerificationNode;
+  subgroupId: string;
+  cert: X509Certificate;
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function parseNodeList(value: unknown): VerificationNodeList {
+  const C = 'INVALID_NODE_LIST' as const;
+  const o = asObject(value, C, 'node list', ['chainId', 'epoch', 'subgroups', 'rule']);
+  const chainId = reqId(o, 'chainId', C, 'node list');
+  const epoch = reqInt(o, 'epoch', C, 'node list', 1);
+  const rawSubgroups = reqArray(o, 'subgroups', C, 'node list', Limits.maxSubgroups);
+
+  const nodeIds = new Set<string>();
+  const fingerprints = new Set<string>();
+  const publicKeys = new Set<string>();
+  const subgroupIds = new Set<string>();
+  const subgroupMsps = new Set<string>();
+  let nodeCount = 0;
+
+  const subgroups: Subgroup[] = rawSubgroups.map((raw, i) => {
+    const what = `node list subgroup ${i}`;
+    const s = asObject(raw, C, what, ['id', 'mspId', 'threshold', 'nodes']);
+    const id = reqId(s, 'id', C, what);
+    const mspId = reqId(s, 'mspId', C, what);
+    if (subgroupIds.has(id)) fail(C, `subgroup id ${id} appears twice`);
+    if (subgroupMsps.has(mspId)) fail(C, `${mspId} has more than one subgroup; each org is one subgroup`);
+    subgroupIds.add(id);
+    subgroupMsps.add(mspId);
+    const rawNodes = reqArray(s, 'nodes', C, what, Limits.maxNodes);
+    const threshold = reqInt(s, 'threshold', C, what, 1, rawNodes.length);
+    nodeCount += rawNodes.length;
+    if (nodeCount > Limits.maxNodes) fail(C, `a node list has at most ${Limits.maxNodes} nodes`);
+    const nodes = rawNodes.map((rawNode, j) => {
+      const nwhat = `${what} node ${j}`;
+      const n = asObject(rawNode, C, nwhat, ['nodeId', 'mspId', 'certPem']);
+      const nodeId = reqId(n, 'nodeId', C, nwhat);
+      const nodeMsp = reqId(n, 'mspId', C, nwhat);
+      if (nodeMsp !== mspId) fail(C, `node ${nodeId} of ${nodeMsp} cannot be in subgroup ${id} of ${mspId}`);
+      const cert = parseCert(reqString(n, 'certPem', C, nwhat, Limits.maxCertPemChars), C, `certificate of node ${nodeId}`);
+      if (cert.ca) fail(C, `certificate of node ${nodeId} is a CA certificate`);
+      if (!organizationalUnits(cert.subject).includes('peer')) fail(C, `certificate of node ${nodeId} is not a peer (OU=peer)`);
+      if (cert.publicKey.asymmetricKeyType !== 'ec') fail(C, `certificate of node ${nodeId} does not hold an EC key`);
+      const fp = cert.fingerprint256;
+      const spki = cert.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      if (nodeIds.has(nodeId)) fail(C, `node ${nodeId} appears twice`);
+      if (fingerprints.has(fp)) fail(C, `the certificate of node ${nodeId} appears twice`);
+      if (publicKeys.has(spki)) fail(C, `the key of node ${nodeId} appears twice`);
+      nodeIds.add(nodeId);
+      fingerprints.add(fp);
+      publicKeys.add(spki);
+      return { nodeId, mspId: nodeMsp, certPem: cert.toString() };
+    });
+    nodes.sort((a, b) => byString(a.nodeId, b.nodeId));
+    return { id, mspId, threshold, nodes };
+  });
+  subgroups.sort((a, b) => byString(a.id, b.id));
+
+  const r = asObject(o.rule, C, 'node list rule');
+  let rule: CrossSubgroupRule;
+  if (r.kind === 'all') {
+    asObject(r, C, 'node list rule', ['kind']);
+    rule = { kind: 'all' };
+  } else if (r.kind === 'k-of-m') {
+    asObject(r, C, 'node list rule', ['kind', 'k']);
+    rule = { kind: 'k-of-m', k: reqInt(r, 'k', C, 'node list rule', 1, subgroups.length) };
+  } else {
+    fail(C, 'node list rule.kind must be "all" or "k-of-m"');
+  }
+  return { chainId, epoch, subgroups, rule };
+}
+
+/** The hash every signature of this list is bound to: SHA-256 of the canonical JSON, hex. */
+export function listHash(list: VerificationNodeList): string {
+  return canonicalHash(list);
+}
+
+/** The list node holding exactly this certificate for this org, if any. */
+export function findNode(list: VerificationNodeList, mspId: string, cert: X509Certificate): ListedNode | undefined {
+  for (const s of list.subgroups) {
+    if (s.mspId !== mspId) continue;
+    for (const node of s.nodes) {
+      const listed = new X509Certificate(node.certPem);
+      if (listed.raw.equals(cert.raw)) return { node, subgroupId: s.id, cert: listed };
+    }
+  }
+  return undefined;
+}
+
+/** Every node of the list with its subgroup. */
+export function listedNodes(list: VerificationNodeList): ListedNode[] {
+  return list.subgroups.flatMap((s) => s.nodes.map((node) => ({ node, subgroupId: s.id, cert: new X509Certificate(node.certPem) })));
+}
+
+export function parseCert(pem: string, code: 'INVALID_NODE_LIST' | 'INVALID_ARGUMENT' | 'MALFORMED_PROOF', what: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    fail(code, `${what} is not a PEM X.509 certificate`);
+  }
+}

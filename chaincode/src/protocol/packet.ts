@@ -1,0 +1,109 @@
+/**
+ * Packet and Acknowledgement: what travels between chains, PROTOCOL.md "Packet" and
+ * "Acknowledgement". A packet's commitment is the SHA-256 of its canonical JSON; the
+ * bytes that source nodes sign are built from it in commitment.ts.
+ */
+import { fail } from '../errors';
+import { canonicalBytes, canonicalHash, type Json } from './canonical-json';
+import { asObject, reqId, reqInt, reqString } from './fields';
+import { Limits } from './limits';
+
+/** Packet types that exist at all; a route allows a subset. No generic dispatch. */
+export const PacketTypes = ['ping', 'consent.grant', 'consent.revoke'] as const;
+export type PacketType = (typeof PacketTypes)[number];
+
+export function isPacketType(value: unknown): value is PacketType {
+  return typeof value === 'string' && (PacketTypes as readonly string[]).includes(value);
+}
+
+export interface Packet {
+  sourceChain: string;
+  destChain: string;
+  routeId: string;
+  /** 1, 2, 3, ... per route and direction, assigned by the source. */
+  sequence: number;
+  type: PacketType;
+  payload: Json;
+  /** Deadline: the destination refuses the packet in a transaction whose time is >= this (ms since epoch). */
+  timeoutMs: number;
+  /** Transaction time of SendPacket on the source, ms. */
+  sentAtMs: number;
+  /** MSP id of the org that sent it (pays any fee; issue 7). */
+  sender: string;
+}
+
+export type AckOutcome = 'success' | 'error' | 'timeout';
+
+export interface Acknowledgement {
+  /** The packet's direction, not the acknowledgement's: sourceChain sent the packet. */
+  sourceChain: string;
+  destChain: string;
+  routeId: string;
+  sequence: number;
+  /** Commitment of the packet this acknowledges. */
+  packetHash: string;
+  outcome: AckOutcome;
+  /** Handler result on success. */
+  result?: Json;
+  /** `CODE: message` of the handler's rejection on error. */
+  error?: string;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function parsePacket(value: unknown): Packet {
+  const C = 'INVALID_ARGUMENT' as const;
+  const o = asObject(value, C, 'packet', ['sourceChain', 'destChain', 'routeId', 'sequence', 'type', 'payload', 'timeoutMs', 'sentAtMs', 'sender']);
+  if (canonicalBytes(o).length > Limits.maxPacketBytes) fail('PROOF_TOO_LARGE', `a packet is at most ${Limits.maxPacketBytes} bytes`);
+  const type = o.type;
+  if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${String(type)} is not one of ${PacketTypes.join(', ')}`);
+  if (!('payload' in o) || o.payload === undefined) fail(C, 'packet.payload is missing');
+  return {
+    sourceChain: reqId(o, 'sourceChain', C, 'packet'),
+    destChain: reqId(o, 'destChain', C, 'packet'),
+    routeId: reqId(o, 'routeId', C, 'packet'),
+    sequence: reqInt(o, 'sequence', C, 'packet', 1),
+    type,
+    payload: o.payload as Json,
+    timeoutMs: reqInt(o, 'timeoutMs', C, 'packet', 1),
+    sentAtMs: reqInt(o, 'sentAtMs', C, 'packet', 0),
+    sender: reqId(o, 'sender', C, 'packet'),
+  };
+}
+
+export function parseAck(value: unknown): Acknowledgement {
+  const C = 'INVALID_ARGUMENT' as const;
+  const o = asObject(value, C, 'acknowledgement', ['sourceChain', 'destChain', 'routeId', 'sequence', 'packetHash', 'outcome', 'result', 'error']);
+  if (canonicalBytes(o).length > Limits.maxPacketBytes) fail('PROOF_TOO_LARGE', `an acknowledgement is at most ${Limits.maxPacketBytes} bytes`);
+  const packetHash = reqString(o, 'packetHash', C, 'acknowledgement', 64);
+  if (!HEX64.test(packetHash)) fail(C, 'acknowledgement.packetHash must be 64 lowercase hex characters');
+  const outcome = o.outcome;
+  if (outcome !== 'success' && outcome !== 'error' && outcome !== 'timeout') fail(C, 'acknowledgement.outcome must be success, error or timeout');
+  const ack: Acknowledgement = {
+    sourceChain: reqId(o, 'sourceChain', C, 'acknowledgement'),
+    destChain: reqId(o, 'destChain', C, 'acknowledgement'),
+    routeId: reqId(o, 'routeId', C, 'acknowledgement'),
+    sequence: reqInt(o, 'sequence', C, 'acknowledgement', 1),
+    packetHash,
+    outcome,
+  };
+  if (outcome === 'success') {
+    if (o.result === undefined || o.error !== undefined) fail(C, 'a success acknowledgement carries result and no error');
+    ack.result = o.result as Json;
+  } else if (outcome === 'error') {
+    if (o.result !== undefined) fail(C, 'an error acknowledgement carries no result');
+    ack.error = reqString(o, 'error', C, 'acknowledgement', 2048);
+  } else if (o.result !== undefined || o.error !== undefined) {
+    fail(C, 'a timeout acknowledgement carries neither result nor error');
+  }
+  return ack;
+}
+
+/** The packet commitment stored on the source: SHA-256 of the packet's canonical JSON, hex. */
+export function packetHash(packet: Packet): string {
+  return canonicalHash(packet);
+}
+
+export function ackHash(ack: Acknowledgement): string {
+  return canonicalHash(ack);
+}

@@ -1,0 +1,106 @@
+/**
+ * Proof: what a relay hands to the destination with a packet or acknowledgement
+ * (PROTOCOL.md "Proof"). Versioned by `scheme` and `version`; the signature part is the
+ * scheme's own. Parsing checks the hard limits before anything else and fails closed:
+ * an unknown scheme or version, or a missing field, is an error.
+ */
+import { X509Certificate } from 'node:crypto';
+import { fail } from '../errors';
+import { asObject, reqArray, reqId, reqInt, reqString, type Obj } from './fields';
+import { Limits } from './limits';
+import { parseNodeList, type VerificationNodeList } from './node-list';
+import { getScheme } from './schemes';
+
+/** The signature part of a proof or of an epoch link. */
+export interface SignatureSet {
+  scheme: string;
+  version: number;
+  /** Scheme-specific; for fabric-endorsement an array of EndorsementSignature. */
+  signatures: unknown;
+  /** Intermediate CA certificates (PEM) for the signers' paths, beyond the registered ones. */
+  intermediates?: string[];
+}
+
+/** A change of the source's list from `fromEpoch` to `toEpoch = fromEpoch + 1`, signed by list `fromEpoch`. */
+export interface EpochLink {
+  chainId: string;
+  fromEpoch: number;
+  toEpoch: number;
+  newList: VerificationNodeList;
+  proof: SignatureSet;
+}
+
+export interface Proof extends SignatureSet {
+  /** Epoch of the list whose nodes signed `signatures`. */
+  epoch: number;
+  /** Links from the destination's known epoch of the source up to `epoch`, in order. */
+  links: EpochLink[];
+}
+
+function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedIntermediates: X509Certificate[] } {
+  const C = 'MALFORMED_PROOF' as const;
+  if (o.scheme === undefined) fail(C, `${what}.scheme is missing`);
+  if (o.version === undefined) fail(C, `${what}.version is missing`);
+  const scheme = reqString(o, 'scheme', C, what, 64);
+  const version = reqInt(o, 'version', C, what, 0, 1_000_000);
+  const impl = getScheme(scheme, version);
+  if (o.signatures === undefined) fail(C, `${what}.signatures is missing`);
+  impl.parse(o.signatures);
+  let intermediates: string[] | undefined;
+  let parsedIntermediates: X509Certificate[] = [];
+  if (o.intermediates !== undefined) {
+    if (Array.isArray(o.intermediates) && o.intermediates.length > Limits.maxProofIntermediates) {
+      fail('PROOF_TOO_LARGE', `${what} carries more than ${Limits.maxProofIntermediates} intermediate certificates`);
+    }
+    const raw = reqArray(o, 'intermediates', C, what, Limits.maxProofIntermediates, 0);
+    intermediates = raw.map((pem, i) => reqString({ pem }, 'pem', C, `${what} intermediate ${i}`, Limits.maxCertPemChars));
+    parsedIntermediates = intermediates.map((pem, i) => {
+      try {
+        return new X509Certificate(pem);
+      } catch {
+        fail(C, `${what} intermediate ${i} is not a PEM X.509 certificate`);
+      }
+    });
+  }
+  return { scheme, version, signatures: o.signatures, intermediates, parsedIntermediates };
+}
+
+/** Parsed intermediates of a signature set (PEM validated by parseProof). */
+export function intermediatesOf(set: SignatureSet): X509Certificate[] {
+  return (set.intermediates ?? []).map((pem) => new X509Certificate(pem));
+}
+
+export function parseProof(text: string): Proof {
+  if (typeof text !== 'string' || text.length === 0) fail('MALFORMED_PROOF', 'proof is empty');
+  if (Buffer.byteLength(text, 'utf8') > Limits.maxProofBytes) fail('PROOF_TOO_LARGE', `a proof is at most ${Limits.maxProofBytes} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    fail('MALFORMED_PROOF', 'proof is not valid JSON');
+  }
+  return parseProofValue(value);
+}
+
+export function parseProofValue(value: unknown): Proof {
+  const C = 'MALFORMED_PROOF' as const;
+  const o = asObject(value, C, 'proof', ['scheme', 'version', 'epoch', 'links', 'signatures', 'intermediates']);
+  const set = parseSignatureSet(o, 'proof');
+  const epoch = reqInt(o, 'epoch', C, 'proof', 1);
+  if (o.links === undefined) fail(C, 'proof.links is missing (use [] when there is no epoch change)');
+  if (Array.isArray(o.links) && o.links.length > Limits.maxLinks) fail('PROOF_TOO_LARGE', `a proof carries at most ${Limits.maxLinks} epoch links`);
+  const links = reqArray(o, 'links', C, 'proof', Limits.maxLinks, 0).map((raw, i) => {
+    const what = `epoch link ${i}`;
+    const l = asObject(raw, C, what, ['chainId', 'fromEpoch', 'toEpoch', 'newList', 'proof']);
+    const lp = asObject(l.proof, C, `${what}.proof`, ['scheme', 'version', 'signatures', 'intermediates']);
+    const linkSet = parseSignatureSet(lp, `${what}.proof`);
+    return {
+      chainId: reqId(l, 'chainId', C, what),
+      fromEpoch: reqInt(l, 'fromEpoch', C, what, 1),
+      toEpoch: reqInt(l, 'toEpoch', C, what, 2),
+      newList: parseNodeList(l.newList),
+      proof: { scheme: linkSet.scheme, version: linkSet.version, signatures: linkSet.signatures, intermediates: linkSet.intermediates },
+    };
+  });
+  return { scheme: set.scheme, version: set.version, epoch, links, signatures: set.signatures, intermediates: set.intermediates };
+}

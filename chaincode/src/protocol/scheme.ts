@@ -1,0 +1,52 @@
+/**
+ * The small interface every proof scheme implements, and the list of schemes a verifier
+ * knows. A scheme only answers three questions about its signature part: is it well
+ * formed, which listed nodes claim to have signed, and are those signatures valid over
+ * exactly the expected message. Path-proof and threshold are decided outside, the same
+ * way for every scheme (verify.ts), so a new scheme cannot weaken them.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { fail } from '../errors';
+import type { VerificationNodeList } from './node-list';
+
+export interface ClaimedSigner {
+  nodeId: string;
+  mspId: string;
+  subgroupId: string;
+  /** The certificate pinned for this node in the list. */
+  cert: X509Certificate;
+}
+
+export interface ProofScheme<Parsed = unknown> {
+  /** Value of the proof's `scheme` field, e.g. 'fabric-endorsement'. */
+  readonly scheme: string;
+  /** Value of the proof's `version` field this implementation accepts. */
+  readonly version: number;
+  /** Structure and size of the `signatures` part; MALFORMED_PROOF or PROOF_TOO_LARGE. */
+  parse(signatures: unknown): Parsed;
+  /** The listed nodes that claim to have signed; SIGNER_NOT_IN_LIST or DUPLICATE_SIGNER. */
+  claimedSigners(parsed: Parsed, list: VerificationNodeList): ClaimedSigner[];
+  /** Every claimed signature over exactly `message`; SIGNATURE_INVALID or COMMITMENT_MISMATCH. */
+  verifySignatures(parsed: Parsed, signers: readonly ClaimedSigner[], message: Buffer): void;
+}
+
+const registry = new Map<string, ProofScheme>();
+
+function schemeKey(scheme: string, version: number): string {
+  return `${scheme}/v${version}`;
+}
+
+/** Adds a scheme implementation (schemes.ts registers every scheme the chaincode ships). */
+export function registerScheme(s: ProofScheme<any>): void {
+  registry.set(schemeKey(s.scheme, s.version), s as ProofScheme);
+}
+
+export function getScheme(scheme: string, version: number): ProofScheme {
+  const s = registry.get(schemeKey(scheme, version));
+  if (!s) fail('UNSUPPORTED_SCHEME', `proof scheme ${scheme} version ${version} is not supported`);
+  return s;
+}
+
+export function knownSchemes(): string[] {
+  return [...new Set([...registry.values()].map((s) => s.scheme))].sort();
+}

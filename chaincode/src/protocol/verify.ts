@@ -1,0 +1,118 @@
+/**
+ * The verifier (PROTOCOL.md "Verification"): given what the destination trusts about a
+ * source chain and a proof, decides whether a threshold of the source's current list
+ * signed exactly `message`. Steps, in this order, each failing closed:
+ *   0. the scheme (and each link's scheme) is one the source registered;
+ *   1. path-proof: epoch links applied in order from the known epoch, never skipping one,
+ *      each verified by steps 1-3 against the list it replaces; then every signer's
+ *      certificate chains to a registered root of its own org, valid at transaction time;
+ *   2. threshold: distinct listed nodes, per subgroup and across subgroups;
+ *   3. signatures: every signature valid over exactly the message bound to the final list.
+ * Nothing computed by the relay is used: messages are rebuilt here, lists are re-hashed.
+ */
+import { MedbridgeError, fail } from '../errors';
+import { requireThreshold, type ThresholdResult } from '../rules/threshold';
+import { epochLinkMessage, type SignerListRef } from './commitment';
+import { listHash, type VerificationNodeList } from './node-list';
+import { verifyCertPath, type ChainTrust } from './path-proof';
+import { intermediatesOf, type Proof, type SignatureSet } from './proof';
+import { getScheme } from './schemes';
+
+export interface RemoteView {
+  trust: ChainTrust;
+  /** The source's list at the epoch the destination knows. */
+  list: VerificationNodeList;
+  /** Schemes the source registered (proof `scheme` values). */
+  schemes: readonly string[];
+}
+
+export interface SignatureSetResult {
+  /** Node ids of the accepted signers, sorted. */
+  signers: string[];
+  threshold: ThresholdResult;
+}
+
+export interface VerifiedProof extends SignatureSetResult {
+  /** The list the signatures belong to (the known list, or the last linked one). */
+  list: VerificationNodeList;
+  /** Lists newly learned through epoch links, in order; the caller stores them. */
+  newLists: VerificationNodeList[];
+}
+
+/** Steps 1-3 for one signature set against one list. */
+export function verifySignatureSet(
+  set: SignatureSet,
+  list: VerificationNodeList,
+  trust: ChainTrust,
+  schemes: readonly string[],
+  atMs: number,
+  message: Buffer,
+): SignatureSetResult {
+  if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
+  const scheme = getScheme(set.scheme, set.version);
+  const parsed = scheme.parse(set.signatures);
+  const claimed = scheme.claimedSigners(parsed, list);
+  const extra = intermediatesOf(set);
+  for (const s of claimed) {
+    verifyCertPath({ cert: s.cert, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}` });
+  }
+  const threshold = requireThreshold(
+    list,
+    claimed.map((s) => s.nodeId),
+  );
+  scheme.verifySignatures(parsed, claimed, message);
+  return { signers: claimed.map((s) => s.nodeId).sort(), threshold };
+}
+
+/** Applies the proof's epoch links to the known list, then verifies the proof's signatures. */
+export function verifyProof(
+  remote: RemoteView,
+  proof: Proof,
+  atMs: number,
+  message: (signers: SignerListRef) => Buffer,
+): VerifiedProof {
+  const chainId = remote.trust.chainId;
+  if (remote.list.chainId !== chainId) fail('INVALID_NODE_LIST', `stored list belongs to ${remote.list.chainId}, not ${chainId}`);
+  if (!remote.schemes.includes(proof.scheme)) fail('UNSUPPORTED_SCHEME', `${chainId} did not register proof scheme ${proof.scheme}`);
+  const known = remote.list.epoch;
+  if (proof.epoch < known) fail('EPOCH_STALE', `proof is signed by epoch ${proof.epoch} of ${chainId}; this chain already knows epoch ${known}`);
+  if (proof.links.length !== proof.epoch - known) {
+    fail('EPOCH_SKIPPED', `proof epoch ${proof.epoch} needs ${proof.epoch - known} link(s) from known epoch ${known}; it carries ${proof.links.length}`);
+  }
+
+  let list = remote.list;
+  const newLists: VerificationNodeList[] = [];
+  for (const link of proof.links) {
+    if (link.fromEpoch !== list.epoch || link.toEpoch !== list.epoch + 1) {
+      fail('EPOCH_SKIPPED', `epoch link ${link.fromEpoch}->${link.toEpoch} does not follow epoch ${list.epoch} of ${chainId}`);
+    }
+    try {
+      if (link.chainId !== chainId || link.newList.chainId !== chainId) fail('EPOCH_LINK_INVALID', `link is for ${link.chainId}, not ${chainId}`);
+      if (link.newList.epoch !== link.toEpoch) fail('EPOCH_LINK_INVALID', `link's new list says epoch ${link.newList.epoch}, not ${link.toEpoch}`);
+      for (const s of link.newList.subgroups) {
+        if (!remote.trust.orgs.some((o) => o.mspId === s.mspId)) {
+          fail('UNKNOWN_ROOT', `new list names ${s.mspId}, which is not a registered org of ${chainId}`);
+        }
+      }
+      const linkMessage = epochLinkMessage({
+        chainId,
+        fromEpoch: link.fromEpoch,
+        toEpoch: link.toEpoch,
+        fromListHash: listHash(list),
+        newListHash: listHash(link.newList),
+      });
+      verifySignatureSet(link.proof, list, remote.trust, remote.schemes, atMs, linkMessage);
+    } catch (e) {
+      if (e instanceof MedbridgeError && e.code !== 'EPOCH_LINK_INVALID') {
+        fail('EPOCH_LINK_INVALID', `epoch link ${link.fromEpoch}->${link.toEpoch} of ${chainId}: ${e.message}`);
+      }
+      throw e;
+    }
+    list = link.newList;
+    newLists.push(link.newList);
+  }
+
+  const ref = { epoch: list.epoch, listHash: listHash(list) };
+  const result = verifySignatureSet(proof, list, remote.trust, remote.schemes, atMs, message(ref));
+  return { ...result, list, newLists };
+}
