@@ -66,6 +66,8 @@ export const ErrorCodes = [
   'UNBONDING',
   'EVIDENCE_INVALID',
   'PARAMETERS_UNSAFE',
+  'ESCROW_SETTLED',
+  'ALREADY_SLASHED',
   // aggregated BLS12-381 proofs (protocol/bls)
   'BLS_KEY_INVALID',
   'BLS_POP_INVALID',
