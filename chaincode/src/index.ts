@@ -3,6 +3,8 @@
  * is a thin transaction surface over the pure rules in `rules/` and `protocol/`.
  */
 import { SystemContract } from './contracts/system-contract';
+import { ConsentContract } from './contracts/consent-contract';
 
 export { SystemContract };
-export const contracts: unknown[] = [SystemContract];
+export { ConsentContract };
+export const contracts: unknown[] = [SystemContract, ConsentContract];

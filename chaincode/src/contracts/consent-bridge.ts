@@ -1,0 +1,64 @@
+/**
+ * What the cross-chain contract calls to carry consents between chains.
+ *
+ * Home chain:  buildConsentPacket(ctx, consentId)  -> { type, payload } from stored state only.
+ * Destination: applyConsentPacket(ctx, sourceChainId, type, payload) -> small result for the
+ *              acknowledgement; validates everything before writing; throws MedbridgeError on
+ *              rejection; emits no event (the cross-chain contract emits its transaction's one).
+ * The payload format and its checks: rules/remote-consent-rules.ts and CONSENT.md.
+ */
+import type { Context } from 'fabric-contract-api';
+import { fail } from '../errors';
+import type { Json } from '../protocol/canonical-json';
+import { Formats } from '../protocol/patient-messages';
+import type { Consent } from '../rules/consent-rules';
+import type { Patient } from '../rules/patient-rules';
+import {
+  applyConsentPacketRule,
+  applyResult,
+  consentPacketOf,
+  verifyConsentPacket,
+  type ConsentPacketType,
+  type RemoteConsent,
+} from '../rules/remote-consent-rules';
+import { key, KeyTypes } from '../state/keys';
+import { getMemberSet } from '../state/members';
+import { getJson, mustGetJson, putJson } from '../state/store';
+import { txTimeMs } from './tx-context';
+
+export type { ConsentPacketType } from '../rules/remote-consent-rules';
+
+/**
+ * The packet that carries a consent's current state to the grantee's chain:
+ * 'consent.grant' while it is active (version 1), 'consent.revoke' once revoked (version 2).
+ * Built only from this chain's state, never from caller bytes.
+ */
+export async function buildConsentPacket(ctx: Context, consentId: string): Promise<{ type: ConsentPacketType; payload: Json }> {
+  if (!Formats.consentId.test(consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
+  const { chainId } = await getMemberSet(ctx.stub);
+  const consent = await mustGetJson<Consent>(ctx.stub, key(ctx.stub, KeyTypes.Consent, consentId), `consent ${consentId}`);
+  if (consent.chainId !== chainId) fail('WRONG_CHANNEL', `consent ${consentId} was granted on ${consent.chainId}, not ${chainId}`);
+  const patient = await mustGetJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, consent.patientId), `patient ${consent.patientId}`);
+  const { type, payload } = consentPacketOf(consent, patient.publicKey);
+  return { type, payload: payload as unknown as Json };
+}
+
+/**
+ * Applies a consent packet from `sourceChainId` to this chain's RemoteConsent mirror,
+ * after re-verifying the patient's signatures. Writes the mirror and its grantee index.
+ */
+export async function applyConsentPacket(ctx: Context, sourceChainId: string, type: string, payload: Json): Promise<Json> {
+  const { chainId, members } = await getMemberSet(ctx.stub);
+  if (!Formats.chainId.test(sourceChainId)) fail('INVALID_ARGUMENT', 'sourceChainId is malformed');
+  if (sourceChainId === chainId) fail('WRONG_CHANNEL', 'a chain does not receive consent packets from itself');
+  const p = verifyConsentPacket(sourceChainId, type, payload);
+  const mKey = key(ctx.stub, KeyTypes.RemoteConsent, sourceChainId, p.consentId);
+  const existing = await getJson<RemoteConsent>(ctx.stub, mKey);
+  const mirror = applyConsentPacketRule(existing, sourceChainId, type as ConsentPacketType, p, members, txTimeMs(ctx), ctx.stub.getTxID());
+  await putJson(ctx.stub, mKey, mirror);
+  await putJson(ctx.stub, key(ctx.stub, KeyTypes.RemoteConsentByGrantee, mirror.grantee, sourceChainId, mirror.consentId), {
+    sourceChain: sourceChainId,
+    consentId: mirror.consentId,
+  });
+  return applyResult(mirror);
+}
