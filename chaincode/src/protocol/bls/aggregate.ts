@@ -1,23 +1,26 @@
 /**
  * Relay side: turn individual node signatures into one aggregate proof.
  *
- * One bad signer must not spoil the aggregate. The relay first aggregates every well-formed
- * signature from a listed node and checks the result with one pairing; only if that fails does
- * it verify each signature alone and drop the ones that do not verify. If the first check
- * passes, the sum equals (sum of secret keys) * H(m), i.e. exactly the honest aggregate.
+ * One bad signer must not spoil the aggregate. The relay sums every well-formed signature of a
+ * listed node and checks the sum with one pairing; only if that fails does it verify each
+ * signature alone and drop those that do not verify (reported with the node id, for the log).
+ * When the sum verifies it equals (sum of the signers' secret keys) * H(m): exactly the honest
+ * aggregate, whatever the individual parts were.
  */
 import { bls12_381 } from '@noble/curves/bls12-381';
-import { ErrorCode, MedbridgeError } from '../../errors';
+import { type ErrorCode, MedbridgeError } from '../../errors';
+import { requireThreshold } from '../../rules/threshold';
+import type { VerificationNodeList } from '../node-list';
 import { encodeBitmap } from './bitmap';
-import { decodeSignature, encodeSignature, fromBase64, G2Point, toBase64 } from './encoding';
+import { decodeSignature, encodeSignature, fromBase64, type G2Point, toBase64 } from './encoding';
 import { hashMessage } from './keys';
-import { BlsAggregateProof } from './proof';
-import { buildSignerTable, BlsVerificationList, checkThresholds, SignerSlot } from './signer-table';
+import type { BlsAggregateProof } from './proof';
+import { buildSignerTable, type SignerSlot } from './signer-table';
 import { BLS_SCHEME, BLS_SCHEME_VERSION } from './suite';
 
 export interface PartialSignature {
   nodeId: string;
-  /** Base64 of the node's 96-byte signature over the commitment bytes. */
+  /** Base64 of the node's 96-byte signature over the message bytes. */
   signature: string;
 }
 
@@ -29,12 +32,13 @@ export interface DroppedSignature {
 
 export interface AggregateResult {
   proof: BlsAggregateProof;
+  /** Node ids named by the bitmap, in signer order. */
   signers: string[];
   dropped: DroppedSignature[];
 }
 
 /** Fails THRESHOLD_NOT_MET if what remains after dropping bad signatures is not enough. */
-export function aggregatePartials(list: BlsVerificationList, message: Uint8Array, partials: readonly PartialSignature[]): AggregateResult {
+export function aggregatePartials(list: VerificationNodeList, message: Uint8Array, partials: readonly PartialSignature[]): AggregateResult {
   const table = buildSignerTable(list);
   const byNode = new Map(table.slots.map((s) => [s.nodeId, s]));
   const dropped: DroppedSignature[] = [];
@@ -43,45 +47,50 @@ export function aggregatePartials(list: BlsVerificationList, message: Uint8Array
     const slot = byNode.get(p.nodeId);
     if (slot === undefined) {
       dropped.push({ nodeId: p.nodeId, code: 'SIGNER_NOT_IN_LIST', reason: `not a node of ${table.chainId} epoch ${table.epoch}` });
-      continue;
-    }
-    if (accepted.has(slot.position)) {
+    } else if (accepted.has(slot.position)) {
       dropped.push({ nodeId: p.nodeId, code: 'DUPLICATE_SIGNER', reason: 'a signature of this node was already taken' });
-      continue;
-    }
-    try {
-      accepted.set(slot.position, { slot, sig: decodeSignature(fromBase64(p.signature, 'BLS_SIGNATURE_INVALID', 'signature'), `signature of ${p.nodeId}`) });
-    } catch (e) {
-      dropped.push(asDropped(p.nodeId, e));
+    } else {
+      try {
+        const sig = decodeSignature(fromBase64(p.signature, 'BLS_SIGNATURE_INVALID', `signature of ${p.nodeId}`), `signature of ${p.nodeId}`);
+        accepted.set(slot.position, { slot, sig });
+      } catch (e) {
+        dropped.push(asDropped(p.nodeId, e));
+      }
     }
   }
   const h = hashMessage(message);
-  let entries = [...accepted.values()];
-  if (entries.length > 0 && !verifySum(entries, h)) {
+  let entries = [...accepted.values()].sort((a, b) => a.slot.position - b.slot.position);
+  if (entries.length > 0 && !sumVerifies(entries, h)) {
     entries = entries.filter((e) => {
       const ok = bls12_381.longSignatures.verify(e.sig, h, e.slot.publicKey);
-      if (!ok) dropped.push({ nodeId: e.slot.nodeId, code: 'SIGNATURE_INVALID', reason: 'does not verify over this commitment' });
+      if (!ok) dropped.push({ nodeId: e.slot.nodeId, code: 'SIGNATURE_INVALID', reason: 'does not verify over this message' });
       return ok;
     });
   }
-  entries.sort((a, b) => a.slot.position - b.slot.position);
-  const positions = entries.map((e) => e.slot.position);
-  checkThresholds(table, positions);
+  requireThreshold(
+    list,
+    entries.map((e) => e.slot.nodeId),
+  );
   const aggregate = entries.reduce((sum, e) => sum.add(e.sig), bls12_381.G2.Point.ZERO);
   return {
     proof: {
       scheme: BLS_SCHEME,
       version: BLS_SCHEME_VERSION,
       epoch: table.epoch,
-      signers: toBase64(encodeBitmap(positions, table.slots.length)),
-      signature: toBase64(encodeSignature(aggregate)),
+      signatures: {
+        signers: toBase64(encodeBitmap(
+          entries.map((e) => e.slot.position),
+          table.slots.length,
+        )),
+        signature: toBase64(encodeSignature(aggregate)),
+      },
     },
     signers: entries.map((e) => e.slot.nodeId),
     dropped,
   };
 }
 
-function verifySum(entries: { slot: SignerSlot; sig: G2Point }[], h: G2Point): boolean {
+function sumVerifies(entries: { slot: SignerSlot; sig: G2Point }[], h: G2Point): boolean {
   const sig = entries.reduce((sum, e) => sum.add(e.sig), bls12_381.G2.Point.ZERO);
   const key = entries.reduce((sum, e) => sum.add(e.slot.publicKey), bls12_381.G1.Point.ZERO);
   if (sig.is0() || key.is0()) return false;

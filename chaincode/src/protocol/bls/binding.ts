@@ -16,6 +16,7 @@ import { check, fail } from '../../errors';
 import { canonicalBytes } from '../canonical-json';
 import { fromBase64, toBase64 } from './encoding';
 import { checkPossession } from './keys';
+import type { BlsNodeKey } from './signer-table';
 
 export const BLS_BINDING_TYPE = 'medbridge.bls-key-binding';
 export const BLS_BINDING_VERSION = 1;
@@ -30,14 +31,6 @@ export interface BlsKeyBinding {
   blsPublicKey: string;
 }
 
-/** What a node hands in with its list entry. */
-export interface BlsRegistration {
-  blsPublicKey: string;
-  /** Base64 of the 96-byte proof of possession (keys.ts provePossession). */
-  blsPop: string;
-  /** Base64 DER ECDSA signature of the node's Fabric key over bindingBytes(...). */
-  bindingSignature: string;
-}
 
 export function bindingBytes(b: BlsKeyBinding): Buffer {
   return canonicalBytes({ type: BLS_BINDING_TYPE, version: BLS_BINDING_VERSION, ...pick(b) });
@@ -47,7 +40,7 @@ export function certFingerprint(certPem: string): string {
   return createHash('sha256').update(parseCert(certPem).raw).digest('hex');
 }
 
-/** Signer side, at enrolment: the node's Fabric private key signs the binding. */
+/** Signer side, at enrolment: the node's Fabric private key signs the binding (base64 DER). */
 export function signBinding(b: BlsKeyBinding, fabricPrivateKey: KeyObject | string): string {
   return toBase64(ecdsaSign('sha256', bindingBytes(b), fabricPrivateKey));
 }
@@ -63,20 +56,21 @@ export function checkBlsRegistration(input: {
   nodeId: string;
   mspId: string;
   certPem: string;
-  registration: BlsRegistration;
+  bls: BlsNodeKey;
 }): BlsKeyBinding {
-  const { registration: r } = input;
-  const key = fromBase64(r.blsPublicKey, 'BLS_KEY_INVALID', 'BLS public key');
-  checkPossession(key, fromBase64(r.blsPop, 'BLS_POP_INVALID', 'BLS proof of possession'));
+  const { bls: r } = input;
+  check(typeof r === 'object' && r !== null, 'BLS_KEY_INVALID', `node ${input.nodeId} has no BLS key entry`);
+  const key = fromBase64(r.publicKey, 'BLS_KEY_INVALID', 'BLS public key');
+  checkPossession(key, fromBase64(r.pop, 'BLS_POP_INVALID', 'BLS proof of possession'));
   const cert = parseCert(input.certPem);
   const binding: BlsKeyBinding = {
     chainId: input.chainId,
     nodeId: input.nodeId,
     mspId: input.mspId,
     certFingerprint: createHash('sha256').update(cert.raw).digest('hex'),
-    blsPublicKey: r.blsPublicKey,
+    blsPublicKey: r.publicKey,
   };
-  const sig = fromBase64(r.bindingSignature, 'BLS_BINDING_INVALID', 'binding signature');
+  const sig = fromBase64(r.binding, 'BLS_BINDING_INVALID', 'binding signature');
   let ok = false;
   try {
     ok = ecdsaVerify('sha256', bindingBytes(binding), cert.publicKey, sig);
@@ -85,6 +79,28 @@ export function checkBlsRegistration(input: {
   }
   if (!ok) fail('BLS_BINDING_INVALID', `binding of the BLS key to node ${input.nodeId} (${input.mspId}) is not signed by that node's certificate key`);
   return binding;
+}
+
+/**
+ * The hook for parseNodeList: reads the optional `bls` member of a list node (exactly
+ * publicKey, pop, binding) and runs checkBlsRegistration for it. Returns the normalised entry
+ * to keep in the list (and so in the list hash).
+ */
+export function parseBlsNodeKey(
+  raw: unknown,
+  node: { chainId: string; nodeId: string; mspId: string; certPem: string },
+): BlsNodeKey {
+  check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), 'BLS_KEY_INVALID', `node ${node.nodeId}: bls must be an object`);
+  const o = raw as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  check(
+    keys.length === 3 && keys[0] === 'binding' && keys[1] === 'pop' && keys[2] === 'publicKey',
+    'BLS_KEY_INVALID',
+    `node ${node.nodeId}: bls must have exactly the fields publicKey, pop, binding`,
+  );
+  const bls: BlsNodeKey = { publicKey: o.publicKey as string, pop: o.pop as string, binding: o.binding as string };
+  checkBlsRegistration({ ...node, bls });
+  return bls;
 }
 
 function parseCert(pem: string): X509Certificate {

@@ -11,3 +11,4 @@ export * from './signer-table';
 export * from './proof';
 export * from './aggregate';
 export * from './binding';
+export * from './scheme';

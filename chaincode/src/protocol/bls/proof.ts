@@ -1,81 +1,107 @@
 /**
- * The signature part of a proof under scheme `bls12381-aggregate` v1, and its verification.
+ * Scheme `bls12381-aggregate` v1: the signature part of a proof, and its verification.
  *
- * Wire form (canonical JSON): {"epoch":N,"scheme":"bls12381-aggregate","signature":"<b64 96 B>",
- * "signers":"<b64 bitmap>","version":1}. `epoch` is the source list epoch the bitmap refers to.
+ * Inside the project's Proof / SignatureSet (protocol/proof.ts) the scheme-specific part is
+ *   "signatures": {"signature":"<base64, 96-byte aggregate G2 signature>","signers":"<base64 bitmap>"}
+ * where the bitmap names the signers in signer order (signer-table.ts) of the list at the proof's
+ * epoch (bitmap.ts). Everything else (scheme, version, epoch, links, intermediates) is the envelope.
  */
 import { bls12_381 } from '@noble/curves/bls12-381';
 import { check, fail } from '../../errors';
+import { requireThreshold, type ThresholdResult } from '../../rules/threshold';
+import type { VerificationNodeList } from '../node-list';
 import { decodeBitmap } from './bitmap';
-import { decodeSignature, fromBase64 } from './encoding';
+import { decodeSignature, fromBase64, type G1Point } from './encoding';
 import { hashMessage } from './keys';
-import { buildSignerTable, BlsVerificationList, checkThresholds } from './signer-table';
-import { BLS_SCHEME, BLS_SCHEME_VERSION } from './suite';
+import { buildSignerTable, type SignerSlot } from './signer-table';
+import { BLS_MAX_NODES, BLS_SCHEME, BLS_SCHEME_VERSION, BLS_SIGNATURE_BYTES } from './suite';
 
-export interface BlsAggregateProof {
-  scheme: typeof BLS_SCHEME;
-  version: typeof BLS_SCHEME_VERSION;
-  epoch: number;
-  /** Base64 bitmap of the signers in signer order (bitmap.ts, signer-table.ts). */
+export interface BlsSignatures {
+  /** Base64 bitmap of the signers. */
   signers: string;
   /** Base64 of the 96-byte aggregate signature. */
   signature: string;
 }
 
-export interface NamedSigner {
-  position: number;
-  nodeId: string;
-  subgroupId: string;
+/** What a relay submits: the envelope fields of a SignatureSet plus the list epoch it refers to. */
+export interface BlsAggregateProof {
+  scheme: typeof BLS_SCHEME;
+  version: typeof BLS_SCHEME_VERSION;
+  epoch: number;
+  signatures: BlsSignatures;
 }
 
-/** What a verified proof establishes: who signed (for rewards and slashing) and the counts. */
 export interface BlsVerification {
-  signers: NamedSigner[];
-  counts: Record<string, number>;
+  /** Who signed, in signer order: rewards and slashing use this exactly as for scheme 1. */
+  signers: Pick<SignerSlot, 'position' | 'nodeId' | 'mspId' | 'subgroupId'>[];
+  threshold: ThresholdResult;
 }
 
-const FIELDS = ['epoch', 'scheme', 'signature', 'signers', 'version'];
+const MAX_BITMAP_B64 = 4 * Math.ceil(Math.ceil(BLS_MAX_NODES / 8) / 3);
+const SIGNATURE_B64 = 4 * Math.ceil(BLS_SIGNATURE_BYTES / 3);
 
-/** Shape check, scheme and version first: an unknown version is UNSUPPORTED_SCHEME, not MALFORMED_PROOF. */
-export function parseBlsAggregateProof(value: unknown): BlsAggregateProof {
-  check(typeof value === 'object' && value !== null && !Array.isArray(value), 'MALFORMED_PROOF', 'BLS proof must be an object');
+/** Shape and size of the signature part (MALFORMED_PROOF, PROOF_TOO_LARGE); no cryptography yet. */
+export function parseBlsSignatures(value: unknown): BlsSignatures {
+  check(typeof value === 'object' && value !== null && !Array.isArray(value), 'MALFORMED_PROOF', 'BLS signatures must be an object');
   const o = value as Record<string, unknown>;
-  if (o.scheme !== BLS_SCHEME) fail('UNSUPPORTED_SCHEME', `scheme ${JSON.stringify(o.scheme) ?? 'undefined'} is not ${BLS_SCHEME}`);
-  if (o.version !== BLS_SCHEME_VERSION) {
-    fail('UNSUPPORTED_SCHEME', `${BLS_SCHEME} version ${JSON.stringify(o.version) ?? 'undefined'} is not supported (only ${BLS_SCHEME_VERSION})`);
-  }
   const keys = Object.keys(o).sort();
-  check(keys.length === FIELDS.length && keys.every((k, i) => k === FIELDS[i]), 'MALFORMED_PROOF', `BLS proof fields must be exactly ${FIELDS.join(', ')}`);
-  check(Number.isSafeInteger(o.epoch) && (o.epoch as number) >= 0, 'MALFORMED_PROOF', 'BLS proof epoch must be a non-negative integer');
-  check(typeof o.signers === 'string', 'MALFORMED_PROOF', 'BLS proof signers must be a base64 string');
-  check(typeof o.signature === 'string', 'MALFORMED_PROOF', 'BLS proof signature must be a base64 string');
-  return { scheme: BLS_SCHEME, version: BLS_SCHEME_VERSION, epoch: o.epoch as number, signers: o.signers, signature: o.signature };
+  check(keys.length === 2 && keys[0] === 'signature' && keys[1] === 'signers', 'MALFORMED_PROOF', 'BLS signatures must have exactly the fields signature and signers');
+  check(typeof o.signers === 'string' && typeof o.signature === 'string', 'MALFORMED_PROOF', 'BLS signers and signature must be base64 strings');
+  if (o.signers.length > MAX_BITMAP_B64) fail('PROOF_TOO_LARGE', `a signer bitmap names at most ${BLS_MAX_NODES} nodes`);
+  if (o.signature.length > SIGNATURE_B64) fail('BLS_SIGNATURE_INVALID', `aggregate signature must be ${BLS_SIGNATURE_BYTES} bytes`);
+  return { signers: o.signers, signature: o.signature };
+}
+
+/** The list nodes the bitmap names, in signer order (BITMAP_INVALID, BLS_KEY_INVALID, DUPLICATE_SIGNER). */
+export function namedSigners(sigs: BlsSignatures, list: VerificationNodeList): SignerSlot[] {
+  const table = buildSignerTable(list);
+  const positions = decodeBitmap(fromBase64(sigs.signers, 'BITMAP_INVALID', 'signer bitmap'), table.slots.length);
+  return positions.map((p) => table.slots[p]).filter((s): s is SignerSlot => s !== undefined);
 }
 
 /**
- * Verifies an aggregate proof over `message` (the commitment bytes the verifier computed itself)
- * against the verifier's own copy of the source list at the proof's epoch. In order:
- *  1. proof shape, scheme, version (MALFORMED_PROOF, UNSUPPORTED_SCHEME); epoch equals the list's;
- *  2. the list itself (INVALID_NODE_LIST, DUPLICATE_SIGNER, BLS_KEY_INVALID);
- *  3. the bitmap against the list's node count (BITMAP_INVALID);
- *  4. per-subgroup counts and the cross-subgroup rule (THRESHOLD_NOT_MET);
- *  5. the signature's encoding (BLS_SIGNATURE_INVALID);
- *  6. one pairing check: e(sum of named keys, H(message)) == e(G1, signature) (SIGNATURE_INVALID).
- * The cheap checks come first so a bad proof costs no pairing.
+ * One pairing check: e(sum of the named keys, H(message)) == e(G1 generator, signature).
+ * BLS_SIGNATURE_INVALID for an encoding that is not a canonical subgroup point other than the
+ * identity, SIGNATURE_INVALID if it does not verify.
  */
-export function verifyBlsAggregate(list: BlsVerificationList, message: Uint8Array, proofValue: unknown): BlsVerification {
-  const proof = parseBlsAggregateProof(proofValue);
-  check(proof.epoch === list.epoch, 'MALFORMED_PROOF', `BLS proof is for epoch ${proof.epoch}, the list supplied is epoch ${list.epoch}`);
-  const table = buildSignerTable(list);
-  const positions = decodeBitmap(fromBase64(proof.signers, 'BITMAP_INVALID', 'signer bitmap'), table.slots.length);
-  const counts = checkThresholds(table, positions);
-  const signature = decodeSignature(fromBase64(proof.signature, 'BLS_SIGNATURE_INVALID', 'aggregate signature'), 'aggregate signature');
-  const named = positions.map((p) => table.slots[p]).filter((s): s is NonNullable<typeof s> => s !== undefined);
-  const aggregateKey = named.reduce((sum, s) => sum.add(s.publicKey), bls12_381.G1.Point.ZERO);
+export function verifyAggregateSignature(signature: string, keys: readonly G1Point[], message: Uint8Array): void {
+  const sig = decodeSignature(fromBase64(signature, 'BLS_SIGNATURE_INVALID', 'aggregate signature'), 'aggregate signature');
+  check(keys.length > 0, 'BITMAP_INVALID', 'no signer named');
+  const aggregateKey = keys.reduce((sum, k) => sum.add(k), bls12_381.G1.Point.ZERO);
   // Registered keys carry proofs of possession, so named keys can only cancel if their owners collude.
   if (aggregateKey.is0()) fail('SIGNATURE_INVALID', 'the named signers\u2019 keys sum to the identity');
-  if (!bls12_381.longSignatures.verify(signature, hashMessage(message), aggregateKey)) {
-    fail('SIGNATURE_INVALID', `aggregate signature does not verify for the ${named.length} named signers over this commitment`);
+  if (!bls12_381.longSignatures.verify(sig, hashMessage(message), aggregateKey)) {
+    fail('SIGNATURE_INVALID', `aggregate signature does not verify for the ${keys.length} named signers over this message`);
   }
-  return { signers: named.map(({ position, nodeId, subgroupId }) => ({ position, nodeId, subgroupId })), counts };
+}
+
+/**
+ * Verifies an aggregate proof over `message` (bytes the verifier built itself, commitment.ts)
+ * against its own copy of the source list at the proof's epoch. In order, cheap checks first so
+ * a bad proof costs no pairing:
+ *  1. scheme and version (UNSUPPORTED_SCHEME), epoch equals the list's (MALFORMED_PROOF), shape;
+ *  2. the bitmap against the list (BITMAP_INVALID) and the named nodes' keys (BLS_KEY_INVALID, DUPLICATE_SIGNER);
+ *  3. per-subgroup counts and the cross-subgroup rule (THRESHOLD_NOT_MET, rules/threshold.ts);
+ *  4. the aggregate signature: encoding, then one pairing check (BLS_SIGNATURE_INVALID, SIGNATURE_INVALID).
+ * Certificate paths of the named nodes are the envelope's business (protocol/verify.ts).
+ */
+export function verifyBlsAggregate(list: VerificationNodeList, message: Uint8Array, proofValue: unknown): BlsVerification {
+  check(typeof proofValue === 'object' && proofValue !== null && !Array.isArray(proofValue), 'MALFORMED_PROOF', 'proof must be an object');
+  const p = proofValue as Record<string, unknown>;
+  if (p.scheme !== BLS_SCHEME || p.version !== BLS_SCHEME_VERSION) {
+    fail('UNSUPPORTED_SCHEME', `proof scheme ${String(p.scheme)} version ${String(p.version)} is not ${BLS_SCHEME} version ${BLS_SCHEME_VERSION}`);
+  }
+  check(p.epoch === list.epoch, 'MALFORMED_PROOF', `proof is for epoch ${String(p.epoch)}, the list supplied is epoch ${list.epoch}`);
+  const sigs = parseBlsSignatures(p.signatures);
+  const named = namedSigners(sigs, list);
+  const threshold = requireThreshold(
+    list,
+    named.map((s) => s.nodeId),
+  );
+  verifyAggregateSignature(
+    sigs.signature,
+    named.map((s) => s.publicKey),
+    message,
+  );
+  return { signers: named.map(({ position, nodeId, mspId, subgroupId }) => ({ position, nodeId, mspId, subgroupId })), threshold };
 }
