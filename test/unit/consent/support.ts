@@ -1,0 +1,177 @@
+/**
+ * Test helpers for the consent area: patient and guardian keys generated at run time,
+ * signed messages, and a bootstrapped fake channel with hospital identities.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { Context } from 'fabric-contract-api';
+import { ConsentContract } from '@medbridge/chaincode/dist/contracts/consent-contract';
+import { MedbridgeError, type ErrorCode } from '@medbridge/chaincode/dist/errors';
+import {
+  buildAccessLogRead,
+  buildConsentGrant,
+  buildConsentRevocation,
+  buildGuardianDelegation,
+  buildGuardianRevocation,
+  exportPublicKey,
+  keyIdOf,
+  patientIdOf,
+  signPatientMessage,
+  type ConsentTerms,
+  type HeaderInput,
+} from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { key, KeyTypes } from '@medbridge/chaincode/dist/state/keys';
+import { putJson } from '@medbridge/chaincode/dist/state/store';
+import { createOrg, type TestOrg } from '../../fixtures/pki';
+import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
+
+export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+export interface KeyHolder {
+  privateKey: KeyObject;
+  publicKey: string;
+  keyId: string;
+  patientId: string;
+}
+
+let nonceCounter = 0;
+export function nonce(): string {
+  nonceCounter += 1;
+  return `nonce-${nonceCounter.toString().padStart(12, '0')}`;
+}
+
+export function newKey(): KeyHolder {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const publicKey = exportPublicKey(privateKey);
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey), patientId: patientIdOf(publicKey) };
+}
+
+export function header(channel: string, patient: KeyHolder, signer: KeyHolder = patient, issuedAt = T0): HeaderInput {
+  return { channel, patientId: patient.patientId, signer: signer.keyId, nonce: nonce(), issuedAt };
+}
+
+export function terms(overrides: Partial<ConsentTerms> = {}): ConsentTerms {
+  return {
+    grantee: 'HospitalBMSP',
+    scope: { recordIds: [], categories: ['Observation'] },
+    actions: ['read'],
+    purposes: ['TREAT'],
+    period: { start: T0, end: T0 + 30 * DAY },
+    ...overrides,
+  };
+}
+
+export function signedGrant(channel: string, patient: KeyHolder, t: ConsentTerms = terms(), signer: KeyHolder = patient, issuedAt = T0) {
+  return signPatientMessage(buildConsentGrant(header(channel, patient, signer, issuedAt), t), signer.privateKey);
+}
+
+export function signedRevocation(channel: string, patient: KeyHolder, consentId: string, signer: KeyHolder = patient, issuedAt = T0) {
+  return signPatientMessage(buildConsentRevocation(header(channel, patient, signer, issuedAt), consentId), signer.privateKey);
+}
+
+export function signedDelegation(channel: string, patient: KeyHolder, guardian: KeyHolder, notAfter = T0 + 365 * DAY, issuedAt = T0) {
+  return signPatientMessage(
+    buildGuardianDelegation(header(channel, patient, patient, issuedAt), { publicKey: guardian.publicKey, notAfter }),
+    patient.privateKey,
+  );
+}
+
+export function signedGuardianRevocation(channel: string, patient: KeyHolder, guardian: KeyHolder, signer: KeyHolder = patient, issuedAt = T0) {
+  return signPatientMessage(buildGuardianRevocation(header(channel, patient, signer, issuedAt), guardian.keyId), signer.privateKey);
+}
+
+export function signedRead(channel: string, patient: KeyHolder, signer: KeyHolder = patient, issuedAt = T0) {
+  return signPatientMessage(buildAccessLogRead(header(channel, patient, signer, issuedAt)), signer.privateKey);
+}
+
+export const json = (v: unknown): string => JSON.stringify(v);
+
+/** Asserts that `p` rejects with a MedbridgeError of `code`. */
+export async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await expect(p).rejects.toMatchObject({ name: 'MedbridgeError', code });
+}
+
+export function expectCodeSync(fn: () => unknown, code: ErrorCode): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(MedbridgeError);
+  expect((thrown as MedbridgeError).code).toBe(code);
+}
+
+export interface Orgs {
+  A: TestOrg;
+  B: TestOrg;
+  C: TestOrg;
+  /** OU=client identities (role member). */
+  userA: FakeIdentity;
+  userB: FakeIdentity;
+  userC: FakeIdentity;
+  adminA: FakeIdentity;
+  clinicianA: FakeIdentity;
+  clinicianC: FakeIdentity;
+  officerA: FakeIdentity;
+  officerC: FakeIdentity;
+  peerA: FakeIdentity;
+}
+
+let orgsPromise: Promise<Orgs> | undefined;
+
+/** Three hospital orgs with their identities, generated once per test file. */
+export function orgs(): Promise<Orgs> {
+  orgsPromise ??= (async () => {
+    const [A, B, C] = await Promise.all([createOrg('HospitalAMSP'), createOrg('HospitalBMSP'), createOrg('HospitalCMSP')]);
+    const id = async (org: TestOrg, make: Promise<{ certPem: string }>, attributes?: Record<string, string>): Promise<FakeIdentity> => ({
+      mspId: org.mspId,
+      certPem: (await make).certPem,
+      ...(attributes ? { attributes } : {}),
+    });
+    return {
+      A,
+      B,
+      C,
+      userA: await id(A, A.client('gateway-a')),
+      userB: await id(B, B.client('gateway-b')),
+      userC: await id(C, C.client('gateway-c')),
+      adminA: await id(A, A.admin('admin-a')),
+      clinicianA: await id(A, A.client('dr-a'), { 'medbridge.role': 'clinician' }),
+      clinicianC: await id(C, C.client('dr-c'), { 'medbridge.role': 'clinician' }),
+      officerA: await id(A, A.client('po-a'), { 'medbridge.role': 'privacy-officer' }),
+      officerC: await id(C, C.client('po-c'), { 'medbridge.role': 'privacy-officer' }),
+      peerA: await id(A, A.peer('peer0-a')),
+    };
+  })();
+  return orgsPromise;
+}
+
+/** A channel whose member set is written (as Governance:Bootstrap would). */
+export async function channel(chainId: string, members: string[], anyIdentity: FakeIdentity): Promise<FakeLedger> {
+  const ledger = new FakeLedger(chainId);
+  await ledger.invoke({ identity: anyIdentity, timeMs: T0 - DAY }, (ctx) =>
+    putJson(ctx.stub, key(ctx.stub, KeyTypes.Members), { chainId, members: [...members].sort() }),
+  );
+  return ledger;
+}
+
+/** Calls a Consent contract method as `identity` at `timeMs`; parses the canonical JSON result. */
+export function consentCaller(ledger: FakeLedger) {
+  const c = new ConsentContract();
+  return async <T = Record<string, unknown>>(
+    identity: FakeIdentity,
+    timeMs: number,
+    fn: (c: ConsentContract, ctx: Context) => Promise<string>,
+  ): Promise<T> => JSON.parse(await ledger.invoke({ identity, timeMs }, (ctx) => fn(c, ctx))) as T;
+}
+
+/** Asserts that a call is rejected with `code` and left committed state and events unchanged. */
+export async function expectRejected(ledger: FakeLedger, call: () => Promise<unknown>, code: ErrorCode): Promise<void> {
+  const before = ledger.snapshot();
+  const events = ledger.events.length;
+  await expectCode(call(), code);
+  expect(ledger.snapshot()).toEqual(before);
+  expect(ledger.events.length).toBe(events);
+}
