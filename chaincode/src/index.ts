@@ -4,7 +4,10 @@
  */
 import { SystemContract } from './contracts/system-contract';
 import { ConsentContract } from './contracts/consent-contract';
+import { GovernanceContract } from './contracts/governance-contract';
+import { CrossChainContract } from './contracts/crosschain-contract';
 
 export { SystemContract };
 export { ConsentContract };
-export const contracts: unknown[] = [SystemContract, ConsentContract];
+export { GovernanceContract, CrossChainContract };
+export const contracts: unknown[] = [SystemContract, ConsentContract, GovernanceContract, CrossChainContract];

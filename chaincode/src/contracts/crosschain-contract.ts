@@ -1,0 +1,464 @@
+/**
+ * CrossChain: packets between consortium chains, verified by threshold proofs of the
+ * source's verification nodes (PROTOCOL.md). Thin surface: parse and authorise, load
+ * state, let protocol/verify.ts and rules/ decide, then write and emit one event.
+ *
+ * Source side:      SendPacket, GetPacketCommitment (what source peers endorse), GetPacket,
+ *                   ListPackets, AcknowledgePacket, TimeoutPacket.
+ * Destination side: ReceivePacket, RecordTimeout, GetAckCommitment (what destination peers
+ *                   endorse), GetReceipt, ListReceipts.
+ * Both:             GetNodeList, GetEpochLinkMessage, GetRemoteChain, GetRoute, ListRoutes.
+ */
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { fail } from '../errors';
+import { canonicalBytes, canonicalize, parseJson, type Json } from '../protocol/canonical-json';
+import { ackMessage, epochLinkMessage, packetMessage } from '../protocol/commitment';
+import { isProtocolId } from '../protocol/limits';
+import { listHash, type VerificationNodeList } from '../protocol/node-list';
+import { ackHash, isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet } from '../protocol/packet';
+import { parseProof } from '../protocol/proof';
+import { verifyProof, type VerifiedProof } from '../protocol/verify';
+import { consumeRate, requireRouteUsable } from '../rules/route-rules';
+import * as repo from '../state/crosschain-repo';
+import { getMemberSet, requireMember } from '../state/members';
+import { buildConsentPacket } from './consent-bridge';
+import { runHooks } from './crosschain-hooks';
+import { dispatchPacket } from './packet-handlers';
+import { requireRole, txTimeMs, type Caller } from './tx-context';
+
+export const DEFAULT_TIMEOUT_AFTER_MS = 3_600_000;
+export const MAX_TIMEOUT_AFTER_MS = 30 * 86_400_000;
+
+function parseSequence(text: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(text)) fail('INVALID_ARGUMENT', 'sequence must be a positive integer');
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) fail('INVALID_ARGUMENT', 'sequence is too large');
+  return n;
+}
+
+function requireId(value: string, what: string): string {
+  if (!isProtocolId(value)) fail('INVALID_ARGUMENT', `${what} must be an identifier`);
+  return value;
+}
+
+async function caller(ctx: Context): Promise<Caller> {
+  requireRole(ctx, 'member');
+  return requireMember(ctx);
+}
+
+async function mustRoute(ctx: Context, routeId: string): Promise<repo.RouteRecord> {
+  const route = await repo.getRoute(ctx.stub, routeId);
+  if (!route) fail('ROUTE_NOT_OPEN', `route ${routeId} does not exist on this chain`);
+  return route;
+}
+
+async function localHead(ctx: Context): Promise<repo.ListHead> {
+  const head = await repo.getListHead(ctx.stub);
+  if (!head) fail('NOT_FOUND', 'this chain has no verification node list yet; governance must set one');
+  return head;
+}
+
+/** What this chain trusts about a remote chain, as the verifier wants it. */
+async function remoteView(ctx: Context, chainId: string): Promise<{ record: repo.RemoteChainRecord; list: VerificationNodeList }> {
+  const record = await repo.getRemote(ctx.stub, chainId);
+  if (!record) fail('UNKNOWN_CHAIN', `${chainId} is not a registered remote chain`);
+  const list = await repo.getRemoteList(ctx.stub, chainId, record.epoch);
+  if (!list) fail('UNKNOWN_CHAIN', `no node list of ${chainId} at epoch ${record.epoch}`);
+  return { record, list };
+}
+
+function verifyAgainst(remote: { record: repo.RemoteChainRecord; list: VerificationNodeList }, proofJson: string, atMs: number, message: Parameters<typeof verifyProof>[3]): VerifiedProof {
+  const proof = parseProof(proofJson);
+  return verifyProof(
+    { trust: { chainId: remote.record.chainId, orgs: remote.record.orgs }, list: remote.list, schemes: remote.record.schemes },
+    proof,
+    atMs,
+    message,
+  );
+}
+
+/** Stores remote lists learned through epoch links (only after the whole proof verified). */
+async function storeNewLists(ctx: Context, record: repo.RemoteChainRecord, verified: VerifiedProof, now: number): Promise<void> {
+  if (verified.newLists.length === 0) return;
+  for (const list of verified.newLists) await repo.putRemoteList(ctx.stub, list);
+  const last = verified.list;
+  await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now });
+}
+
+function event(ctx: Context, name: string, body: unknown): void {
+  ctx.stub.setEvent(name, canonicalBytes(body));
+}
+
+@Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
+export class CrossChainContract extends Contract {
+  constructor() {
+    super('CrossChain');
+  }
+
+  // ---------------------------------------------------------------- lists and configuration
+
+  /** This chain's verification node list at `epoch` ('' = current): {epoch, listHash, list}. */
+  @Transaction(false)
+  async GetNodeList(ctx: Context, epoch: string): Promise<string> {
+    const e = epoch === '' ? (await localHead(ctx)).epoch : parseSequence(epoch);
+    const list = await repo.getLocalList(ctx.stub, e);
+    if (!list) fail('NOT_FOUND', `this chain has no node list at epoch ${e}`);
+    return canonicalize({ epoch: list.epoch, listHash: listHash(list), list });
+  }
+
+  /** The exact bytes the nodes of list `toEpoch - 1` endorse to link list `toEpoch`. */
+  @Transaction(false)
+  async GetEpochLinkMessage(ctx: Context, toEpoch: string): Promise<string> {
+    const to = parseSequence(toEpoch);
+    if (to < 2) fail('INVALID_ARGUMENT', 'epoch 1 has no link; it is registered by governance');
+    const { chainId } = await getMemberSet(ctx.stub);
+    const from = await repo.getLocalList(ctx.stub, to - 1);
+    const next = await repo.getLocalList(ctx.stub, to);
+    if (!from || !next) fail('NOT_FOUND', `this chain has no lists for epochs ${to - 1} and ${to}`);
+    return epochLinkMessage({ chainId, fromEpoch: to - 1, toEpoch: to, fromListHash: listHash(from), newListHash: listHash(next) }).toString('utf8');
+  }
+
+  /** A registered remote chain and its list at the latest epoch known here. */
+  @Transaction(false)
+  async GetRemoteChain(ctx: Context, chainId: string): Promise<string> {
+    const { record, list } = await remoteView(ctx, requireId(chainId, 'chainId'));
+    return canonicalize({ ...record, list });
+  }
+
+  @Transaction(false)
+  async GetRoute(ctx: Context, routeId: string): Promise<string> {
+    return canonicalize(await mustRoute(ctx, requireId(routeId, 'routeId')));
+  }
+
+  @Transaction(false)
+  async ListRoutes(ctx: Context): Promise<string> {
+    return canonicalize(await repo.listRoutes(ctx.stub));
+  }
+
+  // ---------------------------------------------------------------- source side
+
+  /**
+   * Sends a packet to `destChain`. argsJson: {routeId? (needed when several routes lead
+   * there), timeoutAfterMs? (default 1 h), consentId (consent.* types) | payload (ping)}.
+   * Returns {routeId, sequence, packetHash, packet}.
+   */
+  @Transaction()
+  async SendPacket(ctx: Context, destChain: string, type: string, argsJson: string): Promise<string> {
+    const who = await caller(ctx);
+    const set = await getMemberSet(ctx.stub);
+    requireId(destChain, 'destChain');
+    if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
+    const args = parseJson(argsJson, 'argsJson');
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) fail('INVALID_ARGUMENT', 'argsJson must be an object');
+    const a = args as Record<string, Json>;
+    for (const k of Object.keys(a)) {
+      if (!['routeId', 'timeoutAfterMs', 'consentId', 'payload'].includes(k)) fail('INVALID_ARGUMENT', `argsJson has an unknown field "${k}"`);
+    }
+
+    let route: repo.RouteRecord;
+    if (a.routeId !== undefined) {
+      route = await mustRoute(ctx, requireId(String(a.routeId), 'routeId'));
+      if (route.counterparty !== destChain) fail('WRONG_DESTINATION', `route ${route.routeId} leads to ${route.counterparty}, not ${destChain}`);
+    } else {
+      const routes = (await repo.listRoutes(ctx.stub)).filter((r) => r.counterparty === destChain);
+      if (routes.length === 0) fail('ROUTE_NOT_OPEN', `no route to ${destChain}`);
+      if (routes.length > 1) fail('INVALID_ARGUMENT', `several routes lead to ${destChain}; name one in argsJson.routeId`);
+      route = routes[0]!;
+    }
+    requireRouteUsable(route);
+    if (!route.packetTypes.includes(type)) fail('PACKET_TYPE_NOT_ALLOWED', `route ${route.routeId} does not carry ${type} packets`);
+
+    const timeoutAfter = a.timeoutAfterMs ?? DEFAULT_TIMEOUT_AFTER_MS;
+    if (typeof timeoutAfter !== 'number' || !Number.isSafeInteger(timeoutAfter) || timeoutAfter < 1000 || timeoutAfter > MAX_TIMEOUT_AFTER_MS) {
+      fail('INVALID_ARGUMENT', `timeoutAfterMs must be an integer in 1000..${MAX_TIMEOUT_AFTER_MS}`);
+    }
+
+    let payload: Json;
+    if (type === 'ping') {
+      if (a.consentId !== undefined || a.payload === undefined) fail('INVALID_ARGUMENT', 'a ping carries argsJson.payload and no consentId');
+      payload = a.payload;
+    } else {
+      if (a.payload !== undefined || typeof a.consentId !== 'string') fail('INVALID_ARGUMENT', `a ${type} packet names argsJson.consentId; its payload comes from the ledger`);
+      const built = await buildConsentPacket(ctx, a.consentId);
+      if (built.type !== type) fail('INVALID_ARGUMENT', `consent ${a.consentId} is currently carried as ${built.type}, not ${type}`);
+      payload = built.payload;
+    }
+
+    const now = txTimeMs(ctx);
+    const sendWindow = consumeRate(route.rateLimit, route.sendWindow, now, `route ${route.routeId} (send)`);
+    const packet = parsePacket({
+      sourceChain: set.chainId,
+      destChain,
+      routeId: route.routeId,
+      sequence: route.nextSendSequence,
+      type,
+      payload,
+      timeoutMs: now + timeoutAfter,
+      sentAtMs: now,
+      sender: who.mspId,
+    });
+    const hash = packetHash(packet);
+    await runHooks('onSend', ctx, { packet, packetHash: hash, submitter: { id: who.id, mspId: who.mspId } });
+    await repo.putSent(ctx.stub, { packet, packetHash: hash, status: 'sent', txId: ctx.stub.getTxID() });
+    await repo.putRoute(ctx.stub, { ...route, nextSendSequence: route.nextSendSequence + 1, sendWindow, updatedAtMs: now });
+    const out = { routeId: route.routeId, sequence: packet.sequence, packetHash: hash, packet };
+    event(ctx, 'PacketSent', out);
+    return canonicalize(out);
+  }
+
+  /**
+   * READ-ONLY. The exact bytes source nodes sign for packet (routeId, sequence): the
+   * domain-separated packet message bound to this chain's current list. Relays ask every
+   * source peer to endorse this; each peer reads the packet from its own ledger.
+   */
+  @Transaction(false)
+  async GetPacketCommitment(ctx: Context, routeId: string, sequence: string): Promise<string> {
+    const sent = await repo.getSent(ctx.stub, requireId(routeId, 'routeId'), parseSequence(sequence));
+    if (!sent) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was sent from this chain`);
+    return packetMessage(sent.packet, await localHead(ctx)).toString('utf8');
+  }
+
+  /** A sent packet and its status: {packet, packetHash, status, ack?, ackSigners?, ...}. */
+  @Transaction(false)
+  async GetPacket(ctx: Context, routeId: string, sequence: string): Promise<string> {
+    const sent = await repo.getSent(ctx.stub, requireId(routeId, 'routeId'), parseSequence(sequence));
+    if (!sent) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was sent from this chain`);
+    return canonicalize(sent);
+  }
+
+  /** Sent packets of a route in sequence order: {items, bookmark}. */
+  @Transaction(false)
+  async ListPackets(ctx: Context, routeId: string, pageSize: string, bookmark: string): Promise<string> {
+    const size = pageSize === '' ? 50 : parseSequence(pageSize);
+    return canonicalize(await repo.listSent(ctx.stub, requireId(routeId, 'routeId'), size, bookmark));
+  }
+
+  /** Marks a sent packet delivered with the destination's signed acknowledgement (success or error). */
+  @Transaction()
+  async AcknowledgePacket(ctx: Context, ackJson: string, proofJson: string): Promise<string> {
+    return this.settle(ctx, ackJson, proofJson, 'ack');
+  }
+
+  /** Releases a sent packet with the destination's signed statement that it timed out there. */
+  @Transaction()
+  async TimeoutPacket(ctx: Context, ackJson: string, proofJson: string): Promise<string> {
+    return this.settle(ctx, ackJson, proofJson, 'timeout');
+  }
+
+  private async settle(ctx: Context, ackJson: string, proofJson: string, mode: 'ack' | 'timeout'): Promise<string> {
+    const who = await caller(ctx);
+    const set = await getMemberSet(ctx.stub);
+    const ack = parseAck(parseJson(ackJson, 'ackJson'));
+    const route = await mustRoute(ctx, ack.routeId);
+    if (ack.destChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${ack.destChain}`);
+    if (route.status === 'frozen') requireRouteUsable(route);
+    const remote = await remoteView(ctx, route.counterparty);
+    const now = txTimeMs(ctx);
+    const verified = verifyAgainst(remote, proofJson, now, (ref) => ackMessage(ack, ref));
+
+    if (ack.sourceChain !== set.chainId) fail('WRONG_DESTINATION', `acknowledgement is for packets of ${ack.sourceChain}, not ${set.chainId}`);
+    const sent = await repo.getSent(ctx.stub, ack.routeId, ack.sequence);
+    if (!sent) {
+      return this.freeze(ctx, route, remote.record, verified, now, 'ack', ack.sequence, '', ackHash(ack), ack as unknown as Json);
+    }
+    if (ack.packetHash !== sent.packetHash) {
+      return this.freeze(ctx, route, remote.record, verified, now, 'ack', ack.sequence, sent.packetHash, ack.packetHash, ack as unknown as Json);
+    }
+    if (sent.status !== 'sent') fail('PACKET_REPLAYED', `packet ${ack.routeId}/${ack.sequence} is already ${sent.status}`);
+    if (mode === 'ack' && ack.outcome === 'timeout') fail('INVALID_ARGUMENT', 'this acknowledgement records a timeout; submit it with TimeoutPacket');
+    if (mode === 'timeout' && ack.outcome !== 'timeout') fail('PACKET_NOT_TIMED_OUT', `the destination answered packet ${ack.routeId}/${ack.sequence} with ${ack.outcome}`);
+
+    const status: repo.SentStatus = ack.outcome === 'success' ? 'acknowledged' : ack.outcome === 'error' ? 'failed' : 'timed-out';
+    const next: repo.SentPacketRecord = {
+      ...sent,
+      status,
+      ack,
+      ackSigners: verified.signers,
+      ackEpoch: verified.list.epoch,
+      settledAtMs: now,
+      settledBy: who.id,
+    };
+    await runHooks(mode === 'ack' ? 'onAcknowledge' : 'onTimeout', ctx, {
+      packet: sent.packet,
+      packetHash: sent.packetHash,
+      submitter: { id: who.id, mspId: who.mspId },
+      signers: verified.signers,
+      proofEpoch: verified.list.epoch,
+      ack,
+    });
+    await storeNewLists(ctx, remote.record, verified, now);
+    await repo.putSent(ctx.stub, next);
+    const out = { routeId: ack.routeId, sequence: ack.sequence, status, outcome: ack.outcome, signers: verified.signers, epoch: verified.list.epoch };
+    event(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
+    return canonicalize(out);
+  }
+
+  // ---------------------------------------------------------------- destination side
+
+  /**
+   * Accepts a packet from the route's counterparty with a proof of its source nodes:
+   * path-proof, threshold, signatures, then packet checks (addressed here, not received
+   * before, next in order, not timed out, within the rate limit); dispatches it to its
+   * type's handler and stores the receipt and acknowledgement. Returns {outcome, ack, ackHash, signers}.
+   */
+  @Transaction()
+  async ReceivePacket(ctx: Context, packetJson: string, proofJson: string): Promise<string> {
+    return this.accept(ctx, packetJson, proofJson, 'receive');
+  }
+
+  /**
+   * Records that the next packet in order timed out here (transaction time >= its
+   * timeoutMs) without being applied. The signed acknowledgement with outcome 'timeout'
+   * is the source's proof of non-receipt for TimeoutPacket.
+   */
+  @Transaction()
+  async RecordTimeout(ctx: Context, packetJson: string, proofJson: string): Promise<string> {
+    return this.accept(ctx, packetJson, proofJson, 'timeout');
+  }
+
+  /** READ-ONLY. The exact bytes destination nodes sign for the acknowledgement of (routeId, sequence). */
+  @Transaction(false)
+  async GetAckCommitment(ctx: Context, routeId: string, sequence: string): Promise<string> {
+    const receipt = await repo.getReceipt(ctx.stub, requireId(routeId, 'routeId'), parseSequence(sequence));
+    if (!receipt) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was received on this chain`);
+    return ackMessage(receipt.ack, await localHead(ctx)).toString('utf8');
+  }
+
+  /** The receipt of a received packet, with its acknowledgement. */
+  @Transaction(false)
+  async GetReceipt(ctx: Context, routeId: string, sequence: string): Promise<string> {
+    const receipt = await repo.getReceipt(ctx.stub, requireId(routeId, 'routeId'), parseSequence(sequence));
+    if (!receipt) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was received on this chain`);
+    return canonicalize(receipt);
+  }
+
+  @Transaction(false)
+  async ListReceipts(ctx: Context, routeId: string, pageSize: string, bookmark: string): Promise<string> {
+    const size = pageSize === '' ? 50 : parseSequence(pageSize);
+    return canonicalize(await repo.listReceipts(ctx.stub, requireId(routeId, 'routeId'), size, bookmark));
+  }
+
+  /** Conflict evidence recorded on a route. */
+  @Transaction(false)
+  async ListEvidence(ctx: Context, routeId: string): Promise<string> {
+    return canonicalize(await repo.listEvidence(ctx.stub, requireId(routeId, 'routeId')));
+  }
+
+  private async accept(ctx: Context, packetJson: string, proofJson: string, mode: 'receive' | 'timeout'): Promise<string> {
+    const who = await caller(ctx);
+    const set = await getMemberSet(ctx.stub);
+    const packet: Packet = parsePacket(parseJson(packetJson, 'packetJson'));
+    const route = await mustRoute(ctx, packet.routeId);
+    if (packet.sourceChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${packet.sourceChain}`);
+    requireRouteUsable(route);
+    const remote = await remoteView(ctx, route.counterparty);
+    const now = txTimeMs(ctx);
+
+    // Steps 1-3: path-proof (with epoch links), threshold, signatures.
+    const verified = verifyAgainst(remote, proofJson, now, (ref) => packetMessage(packet, ref));
+
+    // Step 4: the packet itself.
+    if (packet.destChain !== set.chainId) fail('WRONG_DESTINATION', `packet is addressed to ${packet.destChain}, this chain is ${set.chainId}`);
+    const hash = packetHash(packet);
+    const existing = await repo.getReceipt(ctx.stub, packet.routeId, packet.sequence);
+    if (existing) {
+      if (existing.packetHash === hash) fail('PACKET_REPLAYED', `packet ${packet.routeId}/${packet.sequence} was already received`);
+      return this.freeze(ctx, route, remote.record, verified, now, 'packet', packet.sequence, existing.packetHash, hash, packet as unknown as Json);
+    }
+    if (packet.sequence < route.nextRecvSequence) fail('PACKET_REPLAYED', `packet ${packet.routeId}/${packet.sequence} was already received`);
+    if (packet.sequence > route.nextRecvSequence) {
+      fail('OUT_OF_ORDER', `route ${route.routeId} expects sequence ${route.nextRecvSequence}, got ${packet.sequence}`);
+    }
+    const timedOut = now >= packet.timeoutMs;
+    if (mode === 'receive' && timedOut) fail('PACKET_TIMED_OUT', `packet ${packet.routeId}/${packet.sequence} timed out at ${packet.timeoutMs}`);
+    if (mode === 'timeout' && !timedOut) fail('PACKET_NOT_TIMED_OUT', `packet ${packet.routeId}/${packet.sequence} times out at ${packet.timeoutMs}`);
+
+    let recvWindow = route.recvWindow;
+    let ack: Acknowledgement;
+    let flush: (() => Promise<void>) | undefined;
+    const base = { sourceChain: packet.sourceChain, destChain: packet.destChain, routeId: packet.routeId, sequence: packet.sequence, packetHash: hash };
+    if (mode === 'timeout') {
+      ack = { ...base, outcome: 'timeout' };
+    } else {
+      recvWindow = consumeRate(route.rateLimit, route.recvWindow, now, `route ${route.routeId} (receive)`);
+      if (!route.packetTypes.includes(packet.type)) {
+        ack = { ...base, outcome: 'error', error: `PACKET_TYPE_NOT_ALLOWED: route ${route.routeId} does not carry ${packet.type} packets` };
+      } else {
+        const outcome = await dispatchPacket(ctx, packet.sourceChain, packet);
+        if (outcome.ok) {
+          ack = { ...base, outcome: 'success', result: outcome.result };
+          flush = outcome.flush;
+        } else {
+          ack = { ...base, outcome: 'error', error: outcome.error };
+        }
+      }
+    }
+    const receipt: repo.ReceiptRecord = {
+      routeId: packet.routeId,
+      sequence: packet.sequence,
+      sourceChain: packet.sourceChain,
+      packetHash: hash,
+      type: packet.type,
+      outcome: ack.outcome,
+      receivedAtMs: now,
+      txId: ctx.stub.getTxID(),
+      proofEpoch: verified.list.epoch,
+      signers: verified.signers,
+      relayer: who.id,
+      ack,
+      ackHash: ackHash(ack),
+    };
+    await runHooks('onReceive', ctx, {
+      packet,
+      packetHash: hash,
+      submitter: { id: who.id, mspId: who.mspId },
+      signers: verified.signers,
+      proofEpoch: verified.list.epoch,
+      ack,
+    });
+    if (flush) await flush();
+    await storeNewLists(ctx, remote.record, verified, now);
+    await repo.putReceipt(ctx.stub, receipt);
+    await repo.putRoute(ctx.stub, { ...route, nextRecvSequence: route.nextRecvSequence + 1, recvWindow, updatedAtMs: now });
+    const out = { routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: receipt.ackHash, signers: verified.signers, epoch: verified.list.epoch };
+    event(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
+    return canonicalize(out);
+  }
+
+  /**
+   * Two validly signed, different statements for one route and sequence: the counterparty's
+   * verification nodes equivocated (or its ledger forked). Freeze the route and keep both
+   * as evidence; the transaction succeeds so that the freeze persists.
+   */
+  private async freeze(
+    ctx: Context,
+    route: repo.RouteRecord,
+    record: repo.RemoteChainRecord,
+    verified: VerifiedProof,
+    now: number,
+    kind: 'packet' | 'ack',
+    sequence: number,
+    knownHash: string,
+    conflictingHash: string,
+    conflicting: Json,
+  ): Promise<string> {
+    const reason = `conflicting ${kind} evidence for sequence ${sequence} signed by ${record.chainId} epoch ${verified.list.epoch}`;
+    await storeNewLists(ctx, record, verified, now);
+    await repo.putEvidence(ctx.stub, {
+      routeId: route.routeId,
+      sequence,
+      kind,
+      knownHash,
+      conflictingHash,
+      conflicting,
+      proofEpoch: verified.list.epoch,
+      signers: verified.signers,
+      recordedAtMs: now,
+      txId: ctx.stub.getTxID(),
+    });
+    await repo.putRoute(ctx.stub, { ...route, status: 'frozen', frozenReason: reason, updatedAtMs: now });
+    const out = { routeId: route.routeId, sequence, outcome: 'frozen', reason, knownHash, conflictingHash, signers: verified.signers };
+    event(ctx, 'RouteFrozen', out);
+    return canonicalize(out);
+  }
+}

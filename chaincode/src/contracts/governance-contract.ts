@@ -1,0 +1,247 @@
+/**
+ * Governance: the channel's own consortium decides (PROTOCOL.md "Governance").
+ * Bootstrap writes the member set once; every later change is a proposal carrying one
+ * allowlisted action, executed in the transaction in which the last member org's admin
+ * approves. This is the only way to set this chain's node list outside an epoch link,
+ * to trust a remote chain, or to open, pause, resume, update or unfreeze a route.
+ */
+import { X509Certificate } from 'node:crypto';
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { fail } from '../errors';
+import { canonicalHash, canonicalize, parseJson } from '../protocol/canonical-json';
+import { isProtocolId } from '../protocol/limits';
+import { listHash } from '../protocol/node-list';
+import { checkChainTrust, verifyCertPath } from '../protocol/path-proof';
+import { knownSchemes } from '../protocol/schemes';
+import { parseAction, type GovernanceAction } from '../rules/governance-actions';
+import * as repo from '../state/crosschain-repo';
+import { key, KeyTypes } from '../state/keys';
+import { findMemberSet, getMemberSet, type MemberSet } from '../state/members';
+import { getJson, putJson } from '../state/store';
+import { requireRole, txTimeMs, type Caller } from './tx-context';
+
+export interface GovernanceProposal {
+  proposalId: string;
+  action: GovernanceAction;
+  actionHash: string;
+  proposer: string;
+  /** MSP ids whose admins approved, sorted. */
+  approvals: string[];
+  status: 'pending' | 'executed';
+  createdAtMs: number;
+  executedAtMs?: number;
+}
+
+async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; set: MemberSet }> {
+  const who = requireRole(ctx, 'admin');
+  const set = await getMemberSet(ctx.stub);
+  if (!set.members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not a member of ${set.chainId}`);
+  return { who, set };
+}
+
+function allApproved(set: MemberSet, approvals: string[]): boolean {
+  return set.members.every((m) => approvals.includes(m));
+}
+
+@Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of all member orgs' })
+export class GovernanceContract extends Contract {
+  constructor() {
+    super('Governance');
+  }
+
+  /**
+   * Writes this channel's member set once. membersJson: `["HospitalAMSP","HospitalCMSP"]`
+   * (or `{"members":[...]}`); chainId '' means the channel name. Caller: admin of a listed org.
+   */
+  @Transaction()
+  async Bootstrap(ctx: Context, chainId: string, membersJson: string): Promise<string> {
+    const who = requireRole(ctx, 'admin');
+    const parsed = parseJson(membersJson, 'membersJson');
+    const raw = Array.isArray(parsed) ? parsed : (parsed as { members?: unknown } | null)?.members;
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > 32) fail('INVALID_ARGUMENT', 'membersJson must list 1..32 MSP ids');
+    for (const m of raw) if (!isProtocolId(m)) fail('INVALID_ARGUMENT', `member ${String(m)} is not an MSP id`);
+    const members = [...new Set(raw as string[])].sort();
+    if (members.length !== raw.length) fail('INVALID_ARGUMENT', 'membersJson lists an org twice');
+    const id = chainId === '' ? ctx.stub.getChannelID() : chainId;
+    if (!isProtocolId(id)) fail('INVALID_ARGUMENT', 'chainId must be an identifier');
+    if (!members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not in the member list it bootstraps`);
+    if (await findMemberSet(ctx.stub)) fail('ALREADY_EXISTS', 'this channel is already bootstrapped');
+    const set: MemberSet = { chainId: id, members };
+    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Members), set);
+    ctx.stub.setEvent('Bootstrapped', Buffer.from(canonicalize(set)));
+    return canonicalize(set);
+  }
+
+  @Transaction(false)
+  async GetMembers(ctx: Context): Promise<string> {
+    return canonicalize(await getMemberSet(ctx.stub));
+  }
+
+  /**
+   * Proposes one action (actionJson: see rules/governance-actions.ts); the proposer's org
+   * approves it at once. Returns the proposal; its id is this transaction's id.
+   */
+  @Transaction()
+  async Propose(ctx: Context, actionJson: string): Promise<string> {
+    const { who, set } = await requireMemberAdmin(ctx);
+    const action = parseAction(parseJson(actionJson, 'actionJson'));
+    const now = txTimeMs(ctx);
+    const proposal: GovernanceProposal = {
+      proposalId: ctx.stub.getTxID(),
+      action,
+      actionHash: canonicalHash(action),
+      proposer: who.mspId,
+      approvals: [who.mspId],
+      status: 'pending',
+      createdAtMs: now,
+    };
+    // Validate against current state now, so a proposal that cannot execute is refused early.
+    const plan = await planAction(ctx, action, now);
+    if (allApproved(set, proposal.approvals)) {
+      await plan();
+      proposal.status = 'executed';
+      proposal.executedAtMs = now;
+    }
+    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Proposal, proposal.proposalId), proposal);
+    ctx.stub.setEvent('GovernanceProposal', Buffer.from(canonicalize(summary(proposal))));
+    return canonicalize(proposal);
+  }
+
+  /** Approves a pending proposal for the caller's org; executes it when all member orgs approved. */
+  @Transaction()
+  async Approve(ctx: Context, proposalId: string): Promise<string> {
+    const { who, set } = await requireMemberAdmin(ctx);
+    const k = key(ctx.stub, KeyTypes.Proposal, proposalId);
+    const proposal = await getJson<GovernanceProposal>(ctx.stub, k);
+    if (!proposal) fail('PROPOSAL_NOT_FOUND', `proposal ${proposalId} does not exist`);
+    if (proposal.status !== 'pending') fail('ALREADY_APPROVED', `proposal ${proposalId} was already executed`);
+    if (proposal.approvals.includes(who.mspId)) fail('ALREADY_APPROVED', `${who.mspId} already approved proposal ${proposalId}`);
+    const now = txTimeMs(ctx);
+    const next: GovernanceProposal = { ...proposal, approvals: [...proposal.approvals, who.mspId].sort() };
+    if (allApproved(set, next.approvals)) {
+      const plan = await planAction(ctx, next.action, now);
+      await plan();
+      next.status = 'executed';
+      next.executedAtMs = now;
+    }
+    await putJson(ctx.stub, k, next);
+    ctx.stub.setEvent('GovernanceProposal', Buffer.from(canonicalize(summary(next))));
+    return canonicalize(next);
+  }
+
+  @Transaction(false)
+  async GetProposal(ctx: Context, proposalId: string): Promise<string> {
+    const proposal = await getJson<GovernanceProposal>(ctx.stub, key(ctx.stub, KeyTypes.Proposal, proposalId));
+    if (!proposal) fail('PROPOSAL_NOT_FOUND', `proposal ${proposalId} does not exist`);
+    return canonicalize(proposal);
+  }
+}
+
+function summary(p: GovernanceProposal): object {
+  return { proposalId: p.proposalId, kind: p.action.kind, actionHash: p.actionHash, approvals: p.approvals, status: p.status };
+}
+
+/**
+ * Checks an action against current state and returns the writes that execute it. Every
+ * check happens before the first write, so a refused action changes nothing.
+ */
+async function planAction(ctx: Context, action: GovernanceAction, now: number): Promise<() => Promise<void>> {
+  const stub = ctx.stub;
+  const set = await getMemberSet(stub);
+  switch (action.kind) {
+    case 'set-node-list': {
+      const list = action.list;
+      if (list.chainId !== set.chainId) fail('INVALID_NODE_LIST', `list is for ${list.chainId}; this chain is ${set.chainId}`);
+      const head = await repo.getListHead(stub);
+      const expected = head ? head.epoch + 1 : 1;
+      if (list.epoch !== expected) fail('EPOCH_SKIPPED', `the next list of ${set.chainId} is epoch ${expected}, not ${list.epoch}`);
+      for (const s of list.subgroups) {
+        if (!set.members.includes(s.mspId)) fail('INVALID_NODE_LIST', `${s.mspId} is not a member of ${set.chainId}`);
+      }
+      return async () => {
+        await repo.putLocalList(stub, list);
+      };
+    }
+    case 'register-remote': {
+      if (action.chainId === set.chainId) fail('INVALID_ARGUMENT', 'a chain cannot register itself as a remote');
+      const trust = { chainId: action.chainId, orgs: action.orgs };
+      checkChainTrust(trust);
+      const list = action.nodeList;
+      if (list.chainId !== action.chainId) fail('INVALID_NODE_LIST', `node list is for ${list.chainId}, not ${action.chainId}`);
+      for (const s of action.schemes) {
+        if (!knownSchemes().includes(s)) fail('UNSUPPORTED_SCHEME', `proof scheme ${s} is not supported here`);
+      }
+      for (const s of list.subgroups) {
+        for (const n of s.nodes) {
+          verifyCertPath({
+            cert: new X509Certificate(n.certPem),
+            mspId: n.mspId,
+            trust,
+            extraIntermediates: [],
+            atMs: now,
+            what: `certificate of node ${n.nodeId}`,
+          });
+        }
+      }
+      const existing = await repo.getRemote(stub, action.chainId);
+      if (existing && list.epoch < existing.epoch) {
+        fail('EPOCH_STALE', `${action.chainId} is known at epoch ${existing.epoch}; governance cannot roll it back to ${list.epoch}`);
+      }
+      return async () => {
+        await repo.putRemoteList(stub, list);
+        await repo.putRemote(stub, {
+          chainId: action.chainId,
+          orgs: action.orgs,
+          schemes: action.schemes,
+          epoch: list.epoch,
+          listHash: listHash(list),
+          updatedAtMs: now,
+        });
+      };
+    }
+    case 'remove-remote': {
+      if (!(await repo.getRemote(stub, action.chainId))) fail('UNKNOWN_CHAIN', `${action.chainId} is not registered`);
+      return async () => repo.deleteRemote(stub, action.chainId);
+    }
+    case 'open-route': {
+      if (await repo.getRoute(stub, action.routeId)) fail('ALREADY_EXISTS', `route ${action.routeId} exists`);
+      if (!(await repo.getRemote(stub, action.counterparty))) fail('UNKNOWN_CHAIN', `${action.counterparty} is not a registered remote chain`);
+      return async () =>
+        repo.putRoute(stub, {
+          routeId: action.routeId,
+          counterparty: action.counterparty,
+          status: 'open',
+          packetTypes: action.packetTypes,
+          rateLimit: action.rateLimit,
+          nextSendSequence: 1,
+          nextRecvSequence: 1,
+          sendWindow: { start: 0, count: 0 },
+          recvWindow: { start: 0, count: 0 },
+          updatedAtMs: now,
+        });
+    }
+    case 'update-route':
+    case 'pause-route':
+    case 'resume-route':
+    case 'unfreeze-route': {
+      const route = await repo.getRoute(stub, action.routeId);
+      if (!route) fail('ROUTE_NOT_OPEN', `route ${action.routeId} does not exist`);
+      let next: repo.RouteRecord;
+      if (action.kind === 'update-route') {
+        next = { ...route, packetTypes: action.packetTypes, rateLimit: action.rateLimit };
+      } else if (action.kind === 'pause-route') {
+        if (route.status !== 'open') fail('ROUTE_NOT_OPEN', `route ${action.routeId} is ${route.status}, not open`);
+        next = { ...route, status: 'paused' };
+      } else if (action.kind === 'resume-route') {
+        if (route.status !== 'paused') fail('ROUTE_NOT_OPEN', `route ${action.routeId} is ${route.status}, not paused`);
+        next = { ...route, status: 'open' };
+      } else {
+        if (route.status !== 'frozen') fail('ROUTE_NOT_OPEN', `route ${action.routeId} is ${route.status}, not frozen`);
+        const { frozenReason: _dropped, ...rest } = route;
+        next = { ...rest, status: 'open' };
+      }
+      next.updatedAtMs = now;
+      return async () => repo.putRoute(stub, next);
+    }
+  }
+}

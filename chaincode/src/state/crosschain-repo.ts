@@ -1,0 +1,191 @@
+/**
+ * Cross-chain state (PROTOCOL.md "State"): this chain's node lists by epoch, registered
+ * remote chains with their lists, routes, sent packets, receipts, acknowledgements and
+ * conflict evidence. All keys come from keys.ts; values are canonical JSON.
+ */
+import type { ChaincodeStub } from 'fabric-shim';
+import type { Json } from '../protocol/canonical-json';
+import { listHash, type VerificationNodeList } from '../protocol/node-list';
+import type { Acknowledgement, Packet } from '../protocol/packet';
+import type { OrgTrust } from '../protocol/path-proof';
+import type { RateLimit, RateWindow } from '../rules/route-rules';
+import { key, KeyTypes, pad } from './keys';
+import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+
+export interface ListHead {
+  epoch: number;
+  listHash: string;
+}
+
+export interface RemoteChainRecord {
+  chainId: string;
+  orgs: OrgTrust[];
+  /** Proof schemes this chain accepts from the remote. */
+  schemes: string[];
+  /** Latest epoch of the remote's list known here, and its hash. */
+  epoch: number;
+  listHash: string;
+  updatedAtMs: number;
+}
+
+export type RouteStatus = 'open' | 'paused' | 'frozen';
+
+/** A route joins this chain and one remote chain; packets flow both ways, sequenced per direction. */
+export interface RouteRecord {
+  routeId: string;
+  counterparty: string;
+  status: RouteStatus;
+  packetTypes: string[];
+  rateLimit: RateLimit;
+  /** Next sequence this chain assigns to a packet it sends. */
+  nextSendSequence: number;
+  /** Next sequence this chain accepts from the counterparty. */
+  nextRecvSequence: number;
+  sendWindow: RateWindow;
+  recvWindow: RateWindow;
+  frozenReason?: string;
+  updatedAtMs: number;
+}
+
+export type SentStatus = 'sent' | 'acknowledged' | 'failed' | 'timed-out';
+
+export interface SentPacketRecord {
+  packet: Packet;
+  packetHash: string;
+  status: SentStatus;
+  txId: string;
+  ack?: Acknowledgement;
+  /** Destination nodes whose signatures were in the accepted acknowledgement proof. */
+  ackSigners?: string[];
+  ackEpoch?: number;
+  settledAtMs?: number;
+  /** Who submitted the acknowledgement or timeout (caller id), e.g. the relayer to reward. */
+  settledBy?: string;
+}
+
+export type ReceiptOutcome = 'success' | 'error' | 'timeout';
+
+export interface ReceiptRecord {
+  routeId: string;
+  sequence: number;
+  sourceChain: string;
+  packetHash: string;
+  type: string;
+  outcome: ReceiptOutcome;
+  receivedAtMs: number;
+  txId: string;
+  /** Source epoch and nodes whose signatures were in the accepted proof. */
+  proofEpoch: number;
+  signers: string[];
+  /** Caller id of the submitter (the relayer). */
+  relayer: string;
+  ack: Acknowledgement;
+  ackHash: string;
+}
+
+export interface EvidenceRecord {
+  routeId: string;
+  sequence: number;
+  /** 'packet': two source packets for one sequence; 'ack': a destination acknowledged a packet this chain never sent. */
+  kind: 'packet' | 'ack';
+  knownHash: string;
+  conflictingHash: string;
+  conflicting: Json;
+  proofEpoch: number;
+  signers: string[];
+  recordedAtMs: number;
+  txId: string;
+}
+
+// --- this chain's lists
+
+export async function getListHead(stub: ChaincodeStub): Promise<ListHead | undefined> {
+  return getJson<ListHead>(stub, key(stub, KeyTypes.NodeListHead));
+}
+
+export async function getLocalList(stub: ChaincodeStub, epoch: number): Promise<VerificationNodeList | undefined> {
+  return getJson<VerificationNodeList>(stub, key(stub, KeyTypes.NodeList, pad(epoch)));
+}
+
+export async function putLocalList(stub: ChaincodeStub, list: VerificationNodeList): Promise<ListHead> {
+  const head = { epoch: list.epoch, listHash: listHash(list) };
+  await putJson(stub, key(stub, KeyTypes.NodeList, pad(list.epoch)), list);
+  await putJson(stub, key(stub, KeyTypes.NodeListHead), head);
+  return head;
+}
+
+// --- remote chains
+
+export async function getRemote(stub: ChaincodeStub, chainId: string): Promise<RemoteChainRecord | undefined> {
+  return getJson<RemoteChainRecord>(stub, key(stub, KeyTypes.RemoteChain, chainId));
+}
+
+export async function putRemote(stub: ChaincodeStub, record: RemoteChainRecord): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.RemoteChain, record.chainId), record);
+}
+
+export async function deleteRemote(stub: ChaincodeStub, chainId: string): Promise<void> {
+  await stub.deleteState(key(stub, KeyTypes.RemoteChain, chainId));
+}
+
+export async function listRemotes(stub: ChaincodeStub): Promise<RemoteChainRecord[]> {
+  return listAllByPartialKey<RemoteChainRecord>(stub, KeyTypes.RemoteChain, []);
+}
+
+export async function getRemoteList(stub: ChaincodeStub, chainId: string, epoch: number): Promise<VerificationNodeList | undefined> {
+  return getJson<VerificationNodeList>(stub, key(stub, KeyTypes.RemoteNodeList, chainId, pad(epoch)));
+}
+
+export async function putRemoteList(stub: ChaincodeStub, list: VerificationNodeList): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.RemoteNodeList, list.chainId, pad(list.epoch)), list);
+}
+
+// --- routes and packets
+
+export async function getRoute(stub: ChaincodeStub, routeId: string): Promise<RouteRecord | undefined> {
+  return getJson<RouteRecord>(stub, key(stub, KeyTypes.Route, routeId));
+}
+
+export async function putRoute(stub: ChaincodeStub, route: RouteRecord): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.Route, route.routeId), route);
+}
+
+export async function listRoutes(stub: ChaincodeStub): Promise<RouteRecord[]> {
+  return listAllByPartialKey<RouteRecord>(stub, KeyTypes.Route, []);
+}
+
+export async function getSent(stub: ChaincodeStub, routeId: string, sequence: number): Promise<SentPacketRecord | undefined> {
+  return getJson<SentPacketRecord>(stub, key(stub, KeyTypes.PacketCommitment, routeId, pad(sequence)));
+}
+
+export async function putSent(stub: ChaincodeStub, record: SentPacketRecord): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.PacketCommitment, record.packet.routeId, pad(record.packet.sequence)), record);
+}
+
+export async function listSent(stub: ChaincodeStub, routeId: string, pageSize: number, bookmark: string): Promise<Page<SentPacketRecord>> {
+  return listByPartialKey<SentPacketRecord>(stub, KeyTypes.PacketCommitment, [routeId], pageSize, bookmark);
+}
+
+export async function getReceipt(stub: ChaincodeStub, routeId: string, sequence: number): Promise<ReceiptRecord | undefined> {
+  return getJson<ReceiptRecord>(stub, key(stub, KeyTypes.PacketReceipt, routeId, pad(sequence)));
+}
+
+export async function putReceipt(stub: ChaincodeStub, receipt: ReceiptRecord): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.PacketReceipt, receipt.routeId, pad(receipt.sequence)), receipt);
+  await putJson(stub, key(stub, KeyTypes.AckCommitment, receipt.routeId, pad(receipt.sequence)), {
+    ack: receipt.ack,
+    ackHash: receipt.ackHash,
+  });
+}
+
+export async function listReceipts(stub: ChaincodeStub, routeId: string, pageSize: number, bookmark: string): Promise<Page<ReceiptRecord>> {
+  return listByPartialKey<ReceiptRecord>(stub, KeyTypes.PacketReceipt, [routeId], pageSize, bookmark);
+}
+
+export async function putEvidence(stub: ChaincodeStub, e: EvidenceRecord): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.Evidence, e.routeId, pad(e.sequence), e.conflictingHash), e);
+}
+
+export async function listEvidence(stub: ChaincodeStub, routeId: string): Promise<EvidenceRecord[]> {
+  return listAllByPartialKey<EvidenceRecord>(stub, KeyTypes.Evidence, [routeId]);
+}
