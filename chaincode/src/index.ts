@@ -6,8 +6,10 @@ import { SystemContract } from './contracts/system-contract';
 import { ConsentContract } from './contracts/consent-contract';
 import { GovernanceContract } from './contracts/governance-contract';
 import { CrossChainContract } from './contracts/crosschain-contract';
+import { IncentiveContract } from './contracts/incentive-contract';
 
 export { SystemContract };
 export { ConsentContract };
 export { GovernanceContract, CrossChainContract };
-export const contracts: unknown[] = [SystemContract, ConsentContract, GovernanceContract, CrossChainContract];
+export { IncentiveContract };
+export const contracts: unknown[] = [SystemContract, ConsentContract, GovernanceContract, CrossChainContract, IncentiveContract];

@@ -41,6 +41,9 @@ export const KeyTypes = {
   Escrow: 'mb.escrow', // (routeId, sequence padded)
   Supply: 'mb.supply', // ()
   Params: 'mb.params', // ()
+  MintLog: 'mb.mint', // (seq padded) -> MintRecord
+  Slash: 'mb.slash', // (nodeId) -> SlashRecord
+  ValueProposal: 'mb.value-proposal', // (proposalId) -> governance proposal for Mint/SetParams/treasury spends
 } as const;
 
 export type KeyType = (typeof KeyTypes)[keyof typeof KeyTypes];

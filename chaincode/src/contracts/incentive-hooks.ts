@@ -1,0 +1,155 @@
+/**
+ * What the CrossChain contract calls inside its own transactions to move value with its
+ * packets (chaincode/INCENTIVES.md "Hooks"). Each hook reads and validates everything,
+ * then writes; it emits no event (the calling transaction emits its one event), so call it
+ * after the caller's own checks and before the caller's event.
+ *
+ *  - SendPacket          -> onPacketSent: the fee leaves the sender org into escrow;
+ *  - AcknowledgePacket   -> onPacketAcknowledged: the escrow is split between staked signers
+ *                           of the accepted proof and the relayer, once;
+ *  - TimeoutPacket       -> onPacketTimedOut: the escrow returns to the sender org, once;
+ *  - OpenRoute           -> requireRouteStakes: the nodes that will sign hold a counting stake;
+ *  - proof verification  -> isSignerStaked: a node without a counting stake does not count.
+ *
+ * Until governance first sets parameters (Incentive:SetParams), value transfer is off for
+ * the channel: fees are optional and stakes are not required (see incentive-state.ts).
+ */
+import type { Context } from 'fabric-contract-api';
+import { check, fail } from '../errors';
+import { markPaid, splitFee, type FeeSplit } from '../rules/fee-split';
+import {
+  type Account,
+  type AccountId,
+  credit,
+  escrowFee,
+  type Escrow,
+  isStaked,
+  orgAccount,
+  refundEscrow,
+  requireAmount,
+  requireName,
+  type Stake,
+} from '../rules/value-rules';
+import { listAllByPartialKey } from '../state/store';
+import { KeyTypes } from '../state/keys';
+import { txTimeMs } from './tx-context';
+import { loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from './incentive-state';
+
+export interface PacketRef {
+  routeId: string;
+  sequence: number;
+}
+
+function requirePacketRef(p: PacketRef): void {
+  requireName(p.routeId, 'route id');
+  check(Number.isSafeInteger(p.sequence) && p.sequence >= 1, 'INVALID_ARGUMENT', 'sequence must be a positive integer');
+}
+
+/**
+ * SendPacket: holds `fee` from org `payerMspId` in escrow for (routeId, sequence).
+ * Fails INSUFFICIENT_FUNDS if the fee is below the minimum or the org cannot pay it,
+ * ALREADY_EXISTS if the packet already has an escrow. Returns the escrow, or undefined
+ * when value transfer is off and the fee is 0 (nothing to hold).
+ */
+export async function onPacketSent(
+  ctx: Context,
+  input: PacketRef & { payerMspId: string; fee: number },
+): Promise<Escrow | undefined> {
+  requirePacketRef(input);
+  requireName(input.payerMspId, 'payer MSP id');
+  requireAmount(input.fee, 'fee', { allowZero: true });
+  const { params, active } = await loadParams(ctx.stub);
+  const existing = await loadEscrow(ctx.stub, input.routeId, input.sequence);
+  if (!active && input.fee === 0 && existing === undefined) return undefined;
+  const payer = await loadAccount(ctx.stub, orgAccount(input.payerMspId));
+  const out = escrowFee(existing, payer, input, input.fee, active ? params.minFee : 0, txTimeMs(ctx));
+  await putAccount(ctx.stub, out.payer);
+  await putEscrow(ctx.stub, out.escrow);
+  return out.escrow;
+}
+
+/**
+ * AcknowledgePacket: pays the escrowed fee of (routeId, sequence): each signer in
+ * `signerNodeIds` with a counting stake gets floor(pool / n), the relayer org
+ * `relayerId` (an MSP id) the rest. Fails ESCROW_SETTLED if already paid or refunded,
+ * DUPLICATE_SIGNER on a repeated node id. Returns undefined when the packet has no escrow.
+ */
+export async function onPacketAcknowledged(
+  ctx: Context,
+  input: PacketRef & { signerNodeIds: readonly string[]; relayerId: string },
+): Promise<{ escrow: Escrow; split: FeeSplit } | undefined> {
+  requirePacketRef(input);
+  requireName(input.relayerId, 'relayer MSP id');
+  check(Array.isArray(input.signerNodeIds), 'INVALID_ARGUMENT', 'signer node ids must be a list');
+  for (const id of input.signerNodeIds) requireName(id, 'signer node id');
+  const escrow = await loadEscrow(ctx.stub, input.routeId, input.sequence);
+  if (!escrow) return undefined;
+  const { params } = await loadParams(ctx.stub);
+  const stakes = new Map<string, Stake>();
+  for (const id of [...new Set(input.signerNodeIds)].sort()) {
+    const s = await loadStake(ctx.stub, id);
+    if (s) stakes.set(id, s);
+  }
+  const split = splitFee(escrow, input.signerNodeIds, input.relayerId, stakes, params);
+  const paid = markPaid(escrow, split, txTimeMs(ctx));
+  const loaded = new Map<AccountId, Account>();
+  for (const p of split.payouts) loaded.set(p.account, await loadAccount(ctx.stub, p.account));
+  const credited = credit(loaded, split.payouts);
+  for (const id of [...credited.keys()].sort()) {
+    const account = credited.get(id);
+    if (account) await putAccount(ctx.stub, account);
+  }
+  await putEscrow(ctx.stub, paid);
+  return { escrow: paid, split };
+}
+
+/**
+ * TimeoutPacket: returns the escrowed fee of (routeId, sequence) to its payer org.
+ * Fails ESCROW_SETTLED if already paid or refunded; undefined when there is no escrow.
+ */
+export async function onPacketTimedOut(ctx: Context, input: PacketRef): Promise<Escrow | undefined> {
+  requirePacketRef(input);
+  const escrow = await loadEscrow(ctx.stub, input.routeId, input.sequence);
+  if (!escrow) return undefined;
+  const payer = await loadAccount(ctx.stub, orgAccount(escrow.payerMspId));
+  const out = refundEscrow(escrow, payer, txTimeMs(ctx));
+  await putAccount(ctx.stub, out.payer);
+  await putEscrow(ctx.stub, out.escrow);
+  return out.escrow;
+}
+
+/**
+ * OpenRoute: every node that will sign for the route must hold a counting stake
+ * (active, at least minStake bonded). Fails INSUFFICIENT_STAKE naming the others.
+ * Writes nothing.
+ */
+export async function requireRouteStakes(ctx: Context, nodeIds: readonly string[]): Promise<void> {
+  check(Array.isArray(nodeIds) && nodeIds.length > 0, 'INVALID_ARGUMENT', 'a route needs at least one signing node');
+  for (const id of nodeIds) requireName(id, 'node id');
+  const { params, active } = await loadParams(ctx.stub);
+  if (!active) return;
+  const missing: string[] = [];
+  for (const id of [...new Set(nodeIds)].sort()) {
+    if (!isStaked(await loadStake(ctx.stub, id), params.minStake)) missing.push(id);
+  }
+  if (missing.length > 0) {
+    fail('INSUFFICIENT_STAKE', `nodes without a stake of at least ${params.minStake} bonded: ${missing.join(', ')}; deposit with Incentive:Deposit`);
+  }
+}
+
+/** Whether the node counts as a signer: true while value transfer is off, else an active stake >= minStake. */
+export async function isSignerStaked(ctx: Context, nodeId: string): Promise<boolean> {
+  requireName(nodeId, 'node id');
+  const { params, active } = await loadParams(ctx.stub);
+  if (!active) return true;
+  return isStaked(await loadStake(ctx.stub, nodeId), params.minStake);
+}
+
+/**
+ * Nodes slashed on this chain, which governance must leave out of the next verification
+ * node list (sorted). Governance's list change should refuse a list that names one.
+ */
+export async function nodesMarkedForRemoval(ctx: Context): Promise<string[]> {
+  const stakes = await listAllByPartialKey<Stake>(ctx.stub, KeyTypes.Stake, []);
+  return stakes.filter((s) => s.removeAtNextEpoch).map((s) => s.nodeId);
+}

@@ -1,0 +1,171 @@
+import {
+  isSignerStaked,
+  nodesMarkedForRemoval,
+  onPacketAcknowledged,
+  onPacketSent,
+  onPacketTimedOut,
+  requireRouteStakes,
+} from '@medbridge/chaincode/dist/contracts/incentive-hooks';
+import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
+import {
+  activate,
+  activeStake,
+  balanceOf,
+  circulating,
+  createChannel,
+  escrows,
+  seed,
+  supply,
+  tx,
+  type Channel,
+} from './support';
+
+const S = DEFAULT_PARAMS.minStake;
+const A = 'HospitalAMSP';
+const C = 'HospitalCMSP';
+
+async function expectRejected(ch: Channel, code: string, fn: () => Promise<unknown>): Promise<void> {
+  const before = ch.ledger.snapshot();
+  const events = ch.ledger.events.length;
+  await expect(fn()).rejects.toMatchObject({ code });
+  expect(ch.ledger.snapshot()).toEqual(before);
+  expect(ch.ledger.events.length).toBe(events);
+}
+
+async function activeChannel(): Promise<Channel> {
+  const ch = await createChannel();
+  await activate(ch, DEFAULT_PARAMS);
+  await seed(ch, {
+    accounts: [{ id: `org:${A}`, balance: 10_000 }],
+    stakes: [activeStake('peer0.a', A, S), activeStake('peer0.c', C, S), activeStake('peer1.c', C, S - 1)],
+  });
+  return ch;
+}
+
+describe('incentive hooks called by the cross-chain contract', () => {
+  it('onPacketSent holds the fee in escrow out of the sender org, and emits no event', async () => {
+    const ch = await activeChannel();
+    const escrow = await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 300 }));
+    expect(escrow).toMatchObject({ routeId: 'a-b', sequence: 1, payerMspId: A, amount: 300, status: 'held' });
+    expect(balanceOf(ch.ledger, `org:${A}`)).toBe(9_700);
+    expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
+    expect(ch.ledger.events).toEqual([]);
+  });
+
+  it('onPacketSent rejects a fee below the minimum or beyond the sender balance, changing nothing', async () => {
+    const ch = await activeChannel();
+    await expectRejected(ch, 'INSUFFICIENT_FUNDS', () =>
+      tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: DEFAULT_PARAMS.minFee - 1 })),
+    );
+    await expectRejected(ch, 'INSUFFICIENT_FUNDS', () =>
+      tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 10_001 })),
+    );
+    await expectRejected(ch, 'INSUFFICIENT_FUNDS', () =>
+      tx(ch, ch.users[1]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: C, fee: 100 })),
+    );
+  });
+
+  it('onPacketSent refuses a second escrow for the same route and sequence', async () => {
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 100 }));
+    await expectRejected(ch, 'ALREADY_EXISTS', () =>
+      tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 100 })),
+    );
+  });
+
+  it('onPacketAcknowledged pays staked signers of the accepted proof and the relayer, exactly the fee', async () => {
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 1_000 }));
+    const out = await tx(ch, ch.users[1]!, (ctx) =>
+      onPacketAcknowledged(ctx, { routeId: 'a-b', sequence: 1, signerNodeIds: ['peer0.c', 'peer0.a', 'peer1.c', 'peer9.x'], relayerId: C }),
+    );
+    // pool 700 over the 2 signers with a counting stake (peer1.c is 1 short, peer9.x never staked)
+    expect(out?.split.paidSigners).toEqual(['peer0.a', 'peer0.c']);
+    expect(out?.split.unpaidSigners).toEqual(['peer1.c', 'peer9.x']);
+    expect(balanceOf(ch.ledger, 'node:peer0.a')).toBe(350);
+    expect(balanceOf(ch.ledger, 'node:peer0.c')).toBe(350);
+    expect(balanceOf(ch.ledger, 'node:peer1.c')).toBe(0);
+    expect(balanceOf(ch.ledger, `org:${C}`)).toBe(300);
+    expect(escrows(ch.ledger)[0]).toMatchObject({ status: 'paid' });
+    expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
+    expect(ch.ledger.events).toEqual([]);
+  });
+
+  it('never pays an escrow twice: a second acknowledgement or a timeout after payment is ESCROW_SETTLED', async () => {
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 1_000 }));
+    const ack = { routeId: 'a-b', sequence: 1, signerNodeIds: ['peer0.a'], relayerId: C };
+    await tx(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, ack));
+    await expectRejected(ch, 'ESCROW_SETTLED', () => tx(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, ack)));
+    await expectRejected(ch, 'ESCROW_SETTLED', () => tx(ch, ch.users[1]!, (ctx) => onPacketTimedOut(ctx, { routeId: 'a-b', sequence: 1 })));
+  });
+
+  it('rejects duplicate signer ids in an acknowledgement, changing nothing', async () => {
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 1_000 }));
+    await expectRejected(ch, 'DUPLICATE_SIGNER', () =>
+      tx(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, { routeId: 'a-b', sequence: 1, signerNodeIds: ['peer0.a', 'peer0.a'], relayerId: C })),
+    );
+  });
+
+  it('onPacketTimedOut refunds the whole fee to the sender org once', async () => {
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 400 }));
+    const e = await tx(ch, ch.users[1]!, (ctx) => onPacketTimedOut(ctx, { routeId: 'a-b', sequence: 1 }));
+    expect(e).toMatchObject({ status: 'refunded', payouts: [{ account: `org:${A}`, amount: 400 }] });
+    expect(balanceOf(ch.ledger, `org:${A}`)).toBe(10_000);
+    await expectRejected(ch, 'ESCROW_SETTLED', () => tx(ch, ch.users[1]!, (ctx) => onPacketTimedOut(ctx, { routeId: 'a-b', sequence: 1 })));
+  });
+
+  it('does nothing for a packet that has no escrow', async () => {
+    const ch = await activeChannel();
+    const before = ch.ledger.snapshot();
+    expect(await tx(ch, ch.users[0]!, (ctx) => onPacketTimedOut(ctx, { routeId: 'a-b', sequence: 9 }))).toBeUndefined();
+    expect(
+      await tx(ch, ch.users[0]!, (ctx) => onPacketAcknowledged(ctx, { routeId: 'a-b', sequence: 9, signerNodeIds: ['peer0.a'], relayerId: C })),
+    ).toBeUndefined();
+    expect(ch.ledger.snapshot()).toEqual(before);
+  });
+
+  it('requireRouteStakes names every node without a counting stake (INSUFFICIENT_STAKE)', async () => {
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => requireRouteStakes(ctx, ['peer0.a', 'peer0.c']));
+    await expectRejected(ch, 'INSUFFICIENT_STAKE', () => tx(ch, ch.users[0]!, (ctx) => requireRouteStakes(ctx, ['peer0.a', 'peer1.c', 'peer9.x'])));
+    await expect(tx(ch, ch.users[0]!, (ctx) => requireRouteStakes(ctx, ['peer1.c']))).rejects.toThrow(/peer1\.c/);
+    await expectRejected(ch, 'INVALID_ARGUMENT', () => tx(ch, ch.users[0]!, (ctx) => requireRouteStakes(ctx, [])));
+  });
+
+  it('isSignerStaked is true only for an active stake of at least minStake', async () => {
+    const ch = await activeChannel();
+    expect(await tx(ch, ch.users[0]!, (ctx) => isSignerStaked(ctx, 'peer0.a'))).toBe(true);
+    expect(await tx(ch, ch.users[0]!, (ctx) => isSignerStaked(ctx, 'peer1.c'))).toBe(false);
+    expect(await tx(ch, ch.users[0]!, (ctx) => isSignerStaked(ctx, 'peer9.x'))).toBe(false);
+  });
+
+  it('before governance sets parameters, fees are optional and stakes are not required', async () => {
+    const ch = await createChannel();
+    expect(await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 0 }))).toBeUndefined();
+    await tx(ch, ch.users[0]!, (ctx) => requireRouteStakes(ctx, ['peer9.x']));
+    expect(await tx(ch, ch.users[0]!, (ctx) => isSignerStaked(ctx, 'peer9.x'))).toBe(true);
+    expect(escrows(ch.ledger)).toEqual([]);
+  });
+
+  it('lists slashed nodes for removal at the next epoch', async () => {
+    const ch = await createChannel();
+    await seed(ch, { stakes: [{ ...activeStake('peer0.a', A, 5), status: 'slashed', removeAtNextEpoch: true }, activeStake('peer0.c', C, 5)] });
+    expect(await tx(ch, ch.users[0]!, (ctx) => nodesMarkedForRemoval(ctx))).toEqual(['peer0.a']);
+  });
+
+  it('validates inputs before any write', async () => {
+    const ch = await activeChannel();
+    await expectRejected(ch, 'INVALID_ARGUMENT', () =>
+      tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a b', sequence: 1, payerMspId: A, fee: 100 })),
+    );
+    await expectRejected(ch, 'INVALID_ARGUMENT', () =>
+      tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 0, payerMspId: A, fee: 100 })),
+    );
+    await expectRejected(ch, 'INVALID_ARGUMENT', () =>
+      tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 1.5 })),
+    );
+  });
+});
