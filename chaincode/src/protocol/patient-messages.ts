@@ -156,6 +156,9 @@ export function exportPublicKey(key: KeyObject): string {
   return pub.export({ format: 'der', type: 'spki' }).toString('base64');
 }
 
+/** SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING 0x04 || X || Y }: the one encoding accepted. */
+const P256_SPKI_UNCOMPRESSED_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
+
 /**
  * Parses a base64 SPKI DER key and checks it is an uncompressed P-256 key in its
  * canonical encoding (so one key has exactly one key id).
@@ -171,7 +174,7 @@ export function importPatientPublicKey(publicKeyB64: string): KeyObject {
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     fail('INVALID_ARGUMENT', 'public key must be an ECDSA P-256 key');
   }
-  if (!key.export({ format: 'der', type: 'spki' }).equals(der)) {
+  if (der.length !== 91 || !der.subarray(0, 27).equals(P256_SPKI_UNCOMPRESSED_PREFIX) || !key.export({ format: 'der', type: 'spki' }).equals(der)) {
     fail('INVALID_ARGUMENT', 'public key must be the uncompressed SPKI DER encoding');
   }
   return key;
