@@ -1,0 +1,258 @@
+/**
+ * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian`,
+ * `consent grant|revoke|list|show|remote`, `access check|log`, `emergency open|review|list`.
+ * Every consent change is signed by the patient's (or a guardian's) key, never the hospital's.
+ */
+import type { Command } from 'commander';
+import { PURPOSES_OF_USE } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { usageError } from '../../errors';
+import { ConsentService } from '../../services/consent-service';
+import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../services/patient-keys';
+import { act, int, list, num, required, type Opts } from '../action';
+import type { CliContext } from '../context';
+
+function signer(ctx: CliContext, ref: string | undefined): PatientKey {
+  const key = loadKey(required(ref, '--key <file|patientId>'), ctx.cfg.keysDir);
+  if (key.tooOpen) ctx.note(`warning: ${key.file ?? ''} is readable by others; run chmod 600 on it`);
+  return key;
+}
+
+function service(ctx: CliContext): ConsentService {
+  const client = ctx.client();
+  return new ConsentService(client, ctx.channel(client));
+}
+
+function purposes(value: unknown): string[] {
+  const ps = list(value as string | undefined);
+  if (ps.length === 0) throw usageError(`missing --purpose (one or more of ${PURPOSES_OF_USE.join(', ')})`);
+  return ps.map((p) => p.toUpperCase());
+}
+
+const CONSENT_COLUMNS = [
+  { key: 'consentId', max: 20 },
+  { key: 'grantee' },
+  { key: 'effectiveStatus', header: 'status' },
+  { key: 'terms.purposes', header: 'purposes' },
+  { key: 'terms.scope.recordIds', header: 'records', max: 30 },
+  { key: 'terms.scope.categories', header: 'categories' },
+  { key: 'terms.period.end', header: 'until', as: 'time' as const },
+];
+
+const LOG_COLUMNS = [
+  { key: 'time', as: 'time' as const },
+  { key: 'kind' },
+  { key: 'requester' },
+  { key: 'recordId' },
+  { key: 'purpose' },
+  { key: 'allowed' },
+  { key: 'reason' },
+  { key: 'txId', max: 16 },
+];
+
+export function registerPatient(program: Command): void {
+  const patient = program.command('patient').description("patients' keys, registration and guardians");
+
+  patient
+    .command('keygen')
+    .description("generate a patient's (or guardian's) P-256 key into a 0600 file outside the repository")
+    .option('--out <file>', 'key file (default: $MEDBRIDGE_KEYS_DIR/<patientId>.pem)')
+    .action(
+      act(async (ctx, o: Opts) => {
+        const key = generatePatientKey();
+        const file = saveNewKey(key, { dir: ctx.cfg.keysDir, file: o.out as string | undefined });
+        ctx.print({ patientId: key.patientId, keyId: key.keyId, keyFile: file, publicKey: key.publicKey });
+      }),
+    );
+
+  patient
+    .command('register')
+    .description("register a patient's public key at --org on its channel (the patient's home channel)")
+    .requiredOption('--key <file|patientId>', "the patient's key file")
+    .action(
+      act(async (ctx, o) => {
+        const key = signer(ctx, o.key as string);
+        const res = await ctx.wait('registering', service(ctx).registerPatient(key));
+        ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  patient
+    .command('show <patientId>')
+    .description('a registered patient')
+    .action(act(async (ctx, _o, patientId) => ctx.print(await service(ctx).getPatient(patientId as string))));
+
+  patient
+    .command('delegate')
+    .description("the patient authorises a guardian key to grant, revoke and read the log on the patient's behalf")
+    .requiredOption('--key <file|patientId>', "the patient's key")
+    .requiredOption('--guardian <file|keyId>', "the guardian's key file (only its public key is used)")
+    .option('--days <n>', 'how long the delegation lasts', '365')
+    .action(
+      act(async (ctx, o) => {
+        const p = signer(ctx, o.key as string);
+        const g = loadKey(o.guardian as string, ctx.cfg.keysDir);
+        const res = await ctx.wait('delegating', service(ctx).delegate(p, g, num(o.days, '--days')));
+        ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  patient
+    .command('revoke-guardian <guardianId>')
+    .description('the patient revokes a guardian key (by key id)')
+    .requiredOption('--key <file|patientId>', "the patient's key")
+    .action(
+      act(async (ctx, o, guardianId) => {
+        const res = await ctx.wait('revoking', service(ctx).revokeGuardian(signer(ctx, o.key as string), guardianId as string));
+        ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  const consent = program.command('consent').description('patient-signed consents (FHIR R4 Consent shaped)');
+
+  consent
+    .command('grant')
+    .description('the patient (or a guardian) grants an org read access for purposes and a period')
+    .requiredOption('--key <file|patientId>', 'signing key: the patient or a guardian')
+    .option('--patient <patientId>', 'the patient (default: the key is the patient)')
+    .requiredOption('--grantee <mspId>', 'org granted access, e.g. HospitalBMSP (may be on another chain)')
+    .option('--records <ids>', 'record ids (comma-separated)')
+    .option('--categories <types>', 'FHIR resource types, e.g. Observation,DiagnosticReport')
+    .option('--purpose <codes>', `purposes of use: ${PURPOSES_OF_USE.join(', ')}`, 'TREAT')
+    .option('--days <n>', 'length of the consent period', '30')
+    .action(
+      act(async (ctx, o) => {
+        const key = signer(ctx, o.key as string);
+        const recordIds = list(o.records as string | undefined);
+        const categories = list(o.categories as string | undefined);
+        if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
+        const res = await ctx.wait(
+          'granting',
+          service(ctx).grant(key, (o.patient as string | undefined) ?? key.patientId, {
+            grantee: o.grantee as string,
+            recordIds,
+            categories,
+            purposes: purposes(o.purpose),
+            days: num(o.days, '--days'),
+          }),
+        );
+        ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId });
+      }),
+    );
+
+  consent
+    .command('revoke <consentId>')
+    .description('the patient (or a guardian) revokes a consent; effective for every later check on this chain')
+    .requiredOption('--key <file|patientId>', 'signing key')
+    .option('--patient <patientId>', 'the patient (default: the key is the patient)')
+    .action(
+      act(async (ctx, o, consentId) => {
+        const key = signer(ctx, o.key as string);
+        const res = await ctx.wait('revoking', service(ctx).revoke(key, (o.patient as string | undefined) ?? key.patientId, consentId as string));
+        ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  consent
+    .command('list <patientId>')
+    .description("a patient's consents on this channel")
+    .option('--page-size <n>', 'page size', '50')
+    .option('--bookmark <b>', 'continue after this bookmark', '')
+    .action(
+      act(async (ctx, o, patientId) => {
+        const page = await service(ctx).listConsents(patientId as string, int(o.pageSize, '--page-size', 1), o.bookmark as string);
+        ctx.print(page, { listKey: 'items', columns: CONSENT_COLUMNS });
+      }),
+    );
+
+  consent
+    .command('show <consentId>')
+    .description('one consent with its effective status now')
+    .action(act(async (ctx, _o, consentId) => ctx.print(await service(ctx).getConsent(consentId as string))));
+
+  consent
+    .command('remote')
+    .description('consents mirrored onto this channel from other chains, for a grantee; or check one')
+    .requiredOption('--grantee <mspId>', 'grantee org')
+    .option('--source <chainId>', 'with --consent: the chain the consent comes from')
+    .option('--consent <consentId>', 'check this consent for --purpose now')
+    .option('--purpose <code>', 'purpose to check', 'TREAT')
+    .action(
+      act(async (ctx, o) => {
+        const s = service(ctx);
+        if (o.consent) {
+          ctx.print(await s.checkRemoteConsent(required(o.source as string | undefined, '--source'), o.consent as string, String(o.purpose).toUpperCase()));
+          return;
+        }
+        ctx.print(await s.listRemoteConsents(o.grantee as string), {
+          listKey: 'items',
+          columns: [{ key: 'sourceChain' }, ...CONSENT_COLUMNS],
+        });
+      }),
+    );
+
+  const access = program.command('access').description('access decisions and the access log');
+
+  access
+    .command('check')
+    .description('would this grantee get this record for this purpose now? (read-only, not logged)')
+    .requiredOption('--grantee <mspId>', 'requesting org')
+    .requiredOption('--record <recordId>', 'record id')
+    .option('--purpose <code>', 'purpose of use', 'TREAT')
+    .action(
+      act(async (ctx, o) => {
+        ctx.print(await service(ctx).checkAccess(o.grantee as string, o.record as string, String(o.purpose).toUpperCase()));
+      }),
+    );
+
+  access
+    .command('log <patientId>')
+    .description("a patient's access log; with --key the patient reads it with their own signature")
+    .option('--key <file|patientId>', "patient's (or guardian's) key: a signed read")
+    .action(
+      act(async (ctx, o, patientId) => {
+        const key = o.key ? signer(ctx, o.key as string) : undefined;
+        const entries = await ctx.wait('reading the log', service(ctx).accessLog(patientId as string, key));
+        ctx.print(entries, { columns: LOG_COLUMNS });
+      }),
+    );
+
+  const emergency = program.command('emergency').description('break-glass access: time-limited, flagged for review');
+
+  emergency
+    .command('open')
+    .description("a clinician of --org opens emergency access to a patient's record (or all records)")
+    .requiredOption('--patient <patientId>', 'patient')
+    .option('--record <recordId>', 'one record (default: every record of the patient)', '')
+    .requiredOption('--reason <text>', 'why (visible to the patient and the reviewer)')
+    .option('--minutes <n>', 'duration (default 240, at most 1440)')
+    .action(
+      act(async (ctx, o) => {
+        const minutes = o.minutes === undefined ? undefined : int(o.minutes, '--minutes', 1);
+        const res = await ctx.wait('opening', service(ctx).breakGlass(o.patient as string, o.record as string, o.reason as string, minutes));
+        ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  emergency
+    .command('review <emergencyId>')
+    .description('a privacy officer (or admin: --identity admin) reviews an emergency access')
+    .requiredOption('--outcome <justified|unjustified>', 'review outcome')
+    .action(
+      act(async (ctx, o, emergencyId) => {
+        const res = await ctx.wait('reviewing', service(ctx).reviewEmergency(emergencyId as string, o.outcome as string));
+        ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  emergency
+    .command('list')
+    .description('emergency accesses on this channel (the review queue; privacy officer or admin)')
+    .action(
+      act(async (ctx) => {
+        ctx.print(await service(ctx).listEmergencies(), {
+          listKey: 'items',
+          columns: [{ key: 'emergencyId', max: 20 }, { key: 'org' }, { key: 'patientId', max: 20 }, { key: 'recordId' }, { key: 'expiresAt', as: 'time' }, { key: 'review.status', header: 'review' }],
+        });
+      }),
+    );
+}

@@ -1,0 +1,245 @@
+/**
+ * Records: `record anchor|amend|verify|show|history` (anchors on chain) and
+ * `records put|list|serve|fetch` (the off-chain store and the mutual-TLS exchange).
+ */
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { usageError } from '../../errors';
+import { listProfiles, loadProfile } from '../../fabric/profile';
+import { Custodian } from '../../records/custodian';
+import { publishEndpoint, readEndpoint, storeFileOf, withdrawEndpoint } from '../../records/endpoints';
+import { recordHash } from '../../records/hashing';
+import { tlsIdentityOf, trustedOrgs } from '../../records/org-tls';
+import { fetchRecord } from '../../records/requester';
+import { startRecordServer } from '../../records/server';
+import { RecordStore } from '../../records/store';
+import { act, int, required } from '../action';
+import type { CliContext } from '../context';
+
+function openStore(ctx: CliContext): RecordStore {
+  return new RecordStore(storeFileOf(ctx.cfg.dataDir, ctx.client().mspId));
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (e) {
+    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+async function putRecord(ctx: CliContext, o: Record<string, unknown>): Promise<void> {
+  const client = ctx.client();
+  const store = openStore(ctx);
+  try {
+    const custodian = new Custodian(client, store, ctx.log);
+    const res = await ctx.wait(
+      'anchoring',
+      custodian.put({
+        channel: ctx.channel(client),
+        patientId: required(o.patient as string | undefined, '--patient'),
+        category: required(o.category as string | undefined, '--category'),
+        content: readInput(required(o.file as string | undefined, '--file')),
+        contentType: o.contentType as string | undefined,
+        recordId: o.recordId as string | undefined,
+      }),
+    );
+    ctx.print(res);
+  } finally {
+    store.close();
+  }
+}
+
+export function registerRecords(program: Command): void {
+  const record = program.command('record').description('record anchors on chain (salted SHA-256; the record stays off chain)');
+
+  record
+    .command('anchor')
+    .description('store a record in --org\'s record store and anchor its salted hash (or anchor a given --hash only)')
+    .requiredOption('--patient <patientId>', 'patient registered at --org')
+    .requiredOption('--category <type>', 'FHIR resource type, e.g. Observation')
+    .option('--file <path>', 'the record (FHIR JSON); - for stdin')
+    .option('--hash <hex>', 'anchor this salted hash instead (record kept elsewhere)')
+    .option('--record-id <id>', 'record id (default: generated)')
+    .option('--content-type <type>', 'media type of the record', 'application/fhir+json')
+    .action(
+      act(async (ctx, o) => {
+        if (o.hash) {
+          const client = ctx.client();
+          const id = required(o.recordId as string | undefined, '--record-id (with --hash)');
+          const res = await ctx.wait('anchoring', client.submit(ctx.channel(client), 'Consent', 'AnchorRecord', [id, o.patient as string, o.category as string, o.hash as string]));
+          ctx.print({ ...(res.result as object), txId: res.txId });
+          return;
+        }
+        await putRecord(ctx, o);
+      }),
+    );
+
+  record
+    .command('amend <recordId>')
+    .description('store and anchor the next version of a record --org holds')
+    .requiredOption('--file <path>', 'the new version')
+    .action(
+      act(async (ctx, o, recordId) => {
+        const store = openStore(ctx);
+        try {
+          const res = await ctx.wait('amending', new Custodian(ctx.client(), store, ctx.log).amend(recordId as string, readInput(o.file as string)));
+          ctx.print(res);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  record
+    .command('verify <recordId>')
+    .description('check a file (with its salt) against the anchor on chain; default: the copy in --org\'s store')
+    .option('--file <path>', 'record bytes to check')
+    .option('--salt <hex>', 'salt of that record (hex)')
+    .option('--version <n>', 'anchored version (default: head)')
+    .action(
+      act(async (ctx, o, recordId) => {
+        const client = ctx.client();
+        let content: Buffer;
+        let salt: Buffer;
+        let version: number | undefined = o.version === undefined ? undefined : int(o.version, '--version', 1);
+        if (o.file) {
+          content = readInput(o.file as string);
+          salt = Buffer.from(required(o.salt as string | undefined, '--salt (with --file)'), 'hex');
+        } else {
+          const store = openStore(ctx);
+          try {
+            const r = store.mustGet(recordId as string, version);
+            content = r.content;
+            salt = r.salt;
+            version = r.version;
+          } finally {
+            store.close();
+          }
+        }
+        const hash = recordHash(salt, content);
+        const res = await client.evaluate<{ match: boolean }>(ctx.channel(client), 'Consent', 'VerifyRecordHash', [recordId as string, hash, version === undefined ? '' : String(version)]);
+        ctx.print({ ...res, hash });
+        if (!res.match) process.exitCode = 3;
+      }),
+    );
+
+  record
+    .command('show <recordId>')
+    .description('the anchor of a record (head version)')
+    .action(
+      act(async (ctx, _o, recordId) => {
+        const client = ctx.client();
+        ctx.print(await client.evaluate(ctx.channel(client), 'Consent', 'GetRecord', [recordId as string]));
+      }),
+    );
+
+  record
+    .command('history <recordId>')
+    .description('every anchored version of a record')
+    .action(
+      act(async (ctx, _o, recordId) => {
+        const client = ctx.client();
+        const page = await client.evaluate(ctx.channel(client), 'Consent', 'GetRecordHistory', [recordId as string, '100', '']);
+        ctx.print(page, { listKey: 'items', columns: [{ key: 'version' }, { key: 'hash', max: 20 }, { key: 'amendedBy' }, { key: 'time', as: 'time' }, { key: 'createdAt', as: 'time' }, { key: 'txId', max: 16 }] });
+      }),
+    );
+
+  const records = program.command('records').description("the off-chain record store and exchange of --org");
+
+  records
+    .command('put')
+    .description('store a record and anchor it (same as `record anchor --file`)')
+    .requiredOption('--patient <patientId>', 'patient registered at --org')
+    .requiredOption('--category <type>', 'FHIR resource type')
+    .requiredOption('--file <path>', 'the record; - for stdin')
+    .option('--record-id <id>', 'record id (default: generated)')
+    .option('--content-type <type>', 'media type', 'application/fhir+json')
+    .action(act(async (ctx, o) => putRecord(ctx, o)));
+
+  records
+    .command('list')
+    .description("records in --org's store (metadata only)")
+    .option('--patient <patientId>', 'only this patient')
+    .action(
+      act(async (ctx, o) => {
+        const store = openStore(ctx);
+        try {
+          ctx.print(store.list(o.patient as string | undefined), {
+            columns: [{ key: 'recordId' }, { key: 'version' }, { key: 'channel' }, { key: 'category' }, { key: 'patientId', max: 20 }, { key: 'size' }, { key: 'anchorTxId', max: 16 }],
+          });
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  records
+    .command('serve')
+    .description("serve --org's records over HTTPS with mutual TLS (org TLS identities) until stopped")
+    .option('--port <n>', 'port (0 = any free port)', '0')
+    .option('--host <addr>', 'listen address', '127.0.0.1')
+    .action(
+      act(async (ctx, o) => {
+        const client = ctx.client();
+        const store = openStore(ctx);
+        const logger = ctx.log.child({ component: 'records', org: client.mspId });
+        const server = await startRecordServer({
+          custodian: new Custodian(client, store, logger),
+          identity: tlsIdentityOf(client.profile),
+          trusted: trustedOrgs(listProfiles()),
+          host: o.host as string,
+          port: int(o.port, '--port'),
+          logger,
+        });
+        publishEndpoint(ctx.cfg.dataDir, { mspId: client.mspId, url: server.url, pid: process.pid });
+        ctx.print({ org: client.mspId, url: server.url, store: store.file });
+        await new Promise<void>((resolveStop) => {
+          const stop = () => resolveStop();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        withdrawEndpoint(ctx.cfg.dataDir, client.mspId);
+        await server.close();
+        store.close();
+      }),
+    );
+
+  records
+    .command('fetch <recordId>')
+    .description('--org asks the custodian for a record; the custodian checks consent and logs on chain; the hash is checked here')
+    .requiredOption('--from <org>', 'custodian org (e.g. HospitalA)')
+    .option('--purpose <code>', 'purpose of use', 'TREAT')
+    .option('--consent <consentId>', 'the consent relied on')
+    .option('--url <url>', "custodian's exchange URL (default: the one `records serve` published)")
+    .option('--out <file>', 'write the verified record here')
+    .action(
+      act(async (ctx, o, recordId) => {
+        const requester = loadProfile(ctx.org());
+        const custodianProfile = loadProfile(o.from as string);
+        const trusted = trustedOrgs([custodianProfile]);
+        const custodian = trusted[0];
+        if (!custodian) throw usageError(`profile of ${custodianProfile.org} has no tls section`);
+        const url = (o.url as string | undefined) ?? readEndpoint(ctx.cfg.dataDir, custodianProfile.mspId)?.url;
+        if (!url) throw usageError(`no record exchange URL for ${custodianProfile.mspId}`, `start it with \`medbridge records serve --org ${custodianProfile.org}\` or pass --url`);
+        const fetched = await ctx.wait(
+          'fetching',
+          fetchRecord({
+            url,
+            custodian,
+            identity: tlsIdentityOf(requester),
+            request: { recordId: recordId as string, purpose: String(o.purpose).toUpperCase(), ...(o.consent ? { consentId: o.consent as string } : {}) },
+            verifyOnLedger: async (channel, id, hash, version) => {
+              if (!requester.channels.includes(channel)) return undefined;
+              const r = await ctx.client().evaluate<{ match: boolean }>(channel, 'Consent', 'VerifyRecordHash', [id, hash, String(version)]);
+              return r.match;
+            },
+          }),
+        );
+        if (o.out) writeFileSync(o.out as string, fetched.content, { mode: 0o600 });
+        const { content, ...meta } = fetched;
+        const text = content.toString('utf8');
+        ctx.print({ ...meta, verified: true, size: content.length, ...(o.out ? { file: o.out as string } : { content: text }) });
+      }),
+    );
+}

@@ -1,0 +1,72 @@
+/**
+ * Gateway configuration: read from the environment once, validated with zod, passed
+ * down from the entry point. Nothing else in the gateway reads process.env (the
+ * profile search path in fabric/profile.ts follows the same variables).
+ *
+ * | variable                  | default                              | meaning                                   |
+ * |---------------------------|--------------------------------------|-------------------------------------------|
+ * | MEDBRIDGE_RUNTIME         | <repo>/.runtime                      | runtime state of embedded networks        |
+ * | MEDBRIDGE_NETWORK         | net1                                 | which embedded network under the runtime  |
+ * | MEDBRIDGE_LOG_LEVEL       | info (services), warn (CLI)          | pino level                                |
+ * | MEDBRIDGE_KEYS_DIR        | ~/.medbridge/keys                    | patient key files (0600), outside the repo|
+ * | MEDBRIDGE_DATA_DIR        | <runtime>/<network>/gateway          | record stores, relay checkpoints          |
+ * | MEDBRIDGE_DEFAULT_ORG     | (none)                               | org when --org is not given               |
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { runtimeDir } from './fabric/profile';
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
+const EnvSchema = z.object({
+  MEDBRIDGE_RUNTIME: z.string().min(1).optional(),
+  MEDBRIDGE_NETWORK: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a directory name').default('net1'),
+  MEDBRIDGE_LOG_LEVEL: LogLevel.optional(),
+  MEDBRIDGE_KEYS_DIR: z.string().min(1).optional(),
+  MEDBRIDGE_DATA_DIR: z.string().min(1).optional(),
+  MEDBRIDGE_DEFAULT_ORG: z.string().min(1).optional(),
+});
+
+export interface Config {
+  runtimeDir: string;
+  network: string;
+  /** Explicit log level, if the environment set one. */
+  logLevel?: LogLevel;
+  keysDir: string;
+  /** Per-network gateway state: `records/<org>/`, `relay/<from>-<to>/`. */
+  dataDir: string;
+  defaultOrg?: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_ERROR';
+}
+
+/** Validates an environment into a Config (pure; tests pass their own env). */
+export function parseConfig(env: Record<string, string | undefined>, home = homedir()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid medbridge environment: ${issues}`);
+  }
+  const e = parsed.data;
+  const runtime = e.MEDBRIDGE_RUNTIME ?? runtimeDir();
+  return {
+    runtimeDir: runtime,
+    network: e.MEDBRIDGE_NETWORK,
+    logLevel: e.MEDBRIDGE_LOG_LEVEL,
+    keysDir: e.MEDBRIDGE_KEYS_DIR ?? join(home, '.medbridge', 'keys'),
+    dataDir: e.MEDBRIDGE_DATA_DIR ?? join(runtime, e.MEDBRIDGE_NETWORK, 'gateway'),
+    defaultOrg: e.MEDBRIDGE_DEFAULT_ORG,
+  };
+}
+
+let loaded: Config | undefined;
+
+/** The process's configuration, read from process.env on first use. */
+export function config(): Config {
+  loaded ??= parseConfig(process.env);
+  return loaded;
+}

@@ -1,0 +1,179 @@
+/**
+ * The custodian hospital's side of records: store a record off chain and anchor its
+ * salted hash on the patient's home channel; answer a fetch by letting the chaincode
+ * decide and log the access (Consent:LogAccess, one transaction for both) and release
+ * the record with its salt only when access was granted.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ClientError } from '../errors';
+import type { FabricClient } from '../fabric/client';
+import { silentLogger } from '../logger';
+import { newSalt, recordHash } from './hashing';
+import type { RecordStore, StoredRecord } from './store';
+
+export interface AnchorResult {
+  recordId: string;
+  version: number;
+  hash: string;
+  channel: string;
+  txId: string;
+}
+
+export interface PutInput {
+  channel: string;
+  patientId: string;
+  category: string;
+  content: Buffer;
+  contentType?: string;
+  recordId?: string;
+}
+
+/** Decision returned by Consent:LogAccess. */
+export interface AccessDecision {
+  allowed: boolean;
+  reason: string;
+  consentId: string | null;
+  emergencyId: string | null;
+  recordId: string;
+  hash: string;
+  version: number;
+  txId: string;
+}
+
+export interface FetchRequest {
+  recordId: string;
+  purpose: string;
+  /** The consent the requester relies on (recorded in logs; the chaincode decides over all consents). */
+  consentId?: string;
+}
+
+export type FetchAnswer =
+  | { allowed: false; reason: string; requestId: string; txId: string; recordId: string }
+  | {
+      allowed: true;
+      reason: string;
+      requestId: string;
+      txId: string;
+      recordId: string;
+      version: number;
+      channel: string;
+      patientId: string;
+      category: string;
+      contentType: string;
+      consentId: string | null;
+      /** base64 */
+      content: string;
+      /** base64 */
+      salt: string;
+      /** The anchored hash LogAccess read from the ledger in the same transaction. */
+      anchorHash: string;
+    };
+
+export function newRecordId(): string {
+  return `rec-${randomBytes(8).toString('hex')}`;
+}
+
+export function newRequestId(): string {
+  return `rq-${randomBytes(12).toString('hex')}`;
+}
+
+export class Custodian {
+  constructor(
+    readonly client: FabricClient,
+    readonly store: RecordStore,
+    private readonly log: Logger = silentLogger,
+  ) {}
+
+  /** Stores version 1 of a record and anchors its salted hash; the stored copy is dropped if anchoring fails. */
+  async put(input: PutInput): Promise<AnchorResult> {
+    const recordId = input.recordId ?? newRecordId();
+    const salt = newSalt();
+    const hash = recordHash(salt, input.content);
+    this.store.put({
+      recordId,
+      version: 1,
+      channel: input.channel,
+      patientId: input.patientId,
+      category: input.category,
+      content: input.content,
+      salt,
+      hash,
+      contentType: input.contentType ?? 'application/fhir+json',
+      storedAt: Date.now(),
+    });
+    try {
+      const { txId } = await this.client.submit(input.channel, 'Consent', 'AnchorRecord', [recordId, input.patientId, input.category, hash]);
+      this.store.setAnchorTx(recordId, 1, txId);
+      this.log.info({ recordId, version: 1, txId }, 'record anchored');
+      return { recordId, version: 1, hash, channel: input.channel, txId };
+    } catch (e) {
+      this.store.dropUnanchored(recordId, 1);
+      throw e;
+    }
+  }
+
+  /** Stores and anchors the next version of a record this org holds. */
+  async amend(recordId: string, content: Buffer, contentType?: string): Promise<AnchorResult> {
+    const head = this.store.get(recordId);
+    if (!head) throw new ClientError('RECORD_NOT_FOUND', 'usage', `record ${recordId} is not in this org's store`);
+    const version = head.version + 1;
+    const salt = newSalt();
+    const hash = recordHash(salt, content);
+    this.store.put({ ...head, version, content, salt, hash, contentType: contentType ?? head.contentType, storedAt: Date.now(), anchorTxId: null });
+    try {
+      const { txId } = await this.client.submit(head.channel, 'Consent', 'AmendRecord', [recordId, hash, String(head.version)]);
+      this.store.setAnchorTx(recordId, version, txId);
+      this.log.info({ recordId, version, txId }, 'record amended');
+      return { recordId, version, hash, channel: head.channel, txId };
+    } catch (e) {
+      this.store.dropUnanchored(recordId, version);
+      throw e;
+    }
+  }
+
+  /**
+   * Answers a fetch from `requesterMsp` (taken from its verified TLS certificate). The
+   * chaincode decides and logs in one transaction; a refusal is logged just the same.
+   */
+  async answer(requesterMsp: string, req: FetchRequest): Promise<FetchAnswer> {
+    const stored = this.store.get(req.recordId);
+    if (!stored) throw new ClientError('RECORD_NOT_FOUND', 'rejected', `record ${req.recordId} is not held by ${this.client.mspId}`);
+    const requestId = newRequestId();
+    const { result: d } = await this.client.submit<AccessDecision>(
+      stored.channel,
+      'Consent',
+      'LogAccess',
+      [requesterMsp, req.recordId, req.purpose, requestId],
+      { conflictRetries: 2 },
+    );
+    const log = this.log.child({ requestId, recordId: req.recordId, requester: requesterMsp, txId: d.txId });
+    if (!d.allowed) {
+      log.info({ reason: d.reason }, 'record request refused');
+      return { allowed: false, reason: d.reason, requestId, txId: d.txId, recordId: req.recordId };
+    }
+    const version: StoredRecord | undefined = this.store.get(req.recordId, d.version);
+    if (!version || version.hash !== d.hash) {
+      // The ledger's head is not what this store holds: release nothing.
+      log.error({ anchoredVersion: d.version }, 'stored copy does not match the anchored head');
+      throw new ClientError('RECORD_HASH_MISMATCH', 'other', `the stored copy of ${req.recordId} does not match anchored version ${d.version}`);
+    }
+    log.info({ version: d.version, consentId: d.consentId, reason: d.reason }, 'record released');
+    return {
+      allowed: true,
+      reason: d.reason,
+      requestId,
+      txId: d.txId,
+      recordId: version.recordId,
+      version: version.version,
+      channel: version.channel,
+      patientId: version.patientId,
+      category: version.category,
+      contentType: version.contentType,
+      consentId: d.consentId,
+      content: version.content.toString('base64'),
+      salt: version.salt.toString('base64'),
+      anchorHash: d.hash,
+    };
+  }
+}

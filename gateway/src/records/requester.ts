@@ -1,0 +1,154 @@
+/**
+ * The requesting hospital's side: ask a custodian for a record over mutual TLS, then
+ * check the salted hash before anything is kept. The custodian must present a
+ * certificate from its own org's TLS CA; a record whose salt and bytes do not hash to
+ * the anchor is refused (RECORD_HASH_MISMATCH) and never returned.
+ */
+import { request } from 'node:https';
+import type { PeerCertificate } from 'node:tls';
+import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
+import { ClientError } from '../errors';
+import type { FetchAnswer, FetchRequest } from './custodian';
+import { matchesAnchor } from './hashing';
+import { orgOfCertificate, type OrgTlsIdentity, type TrustedOrg } from './org-tls';
+
+export interface FetchedRecord {
+  recordId: string;
+  version: number;
+  channel: string;
+  patientId: string;
+  category: string;
+  contentType: string;
+  content: Buffer;
+  hash: string;
+  /** `ledger`: the requester read the anchor itself; `custodian`: the anchor LogAccess returned. */
+  anchorSource: 'ledger' | 'custodian';
+  consentId: string | null;
+  reason: string;
+  requestId: string;
+  /** The LogAccess transaction that decided and logged this access. */
+  txId: string;
+  custodian: string;
+}
+
+export interface FetchOptions {
+  url: string;
+  /** The org expected to answer (its TLS CA must have issued the server certificate). */
+  custodian: TrustedOrg;
+  identity: OrgTlsIdentity;
+  request: FetchRequest;
+  /**
+   * Reads the anchor on the record's channel itself and says whether the hash matches;
+   * `undefined` when the requester is not a member of that channel and cannot read it.
+   */
+  verifyOnLedger?: (channel: string, recordId: string, hash: string, version: number) => Promise<boolean | undefined>;
+  timeoutMs?: number;
+}
+
+interface HttpAnswer {
+  status: number;
+  body: unknown;
+}
+
+function post(opts: FetchOptions): Promise<HttpAnswer> {
+  const url = new URL('/v1/records/fetch', opts.url);
+  const body = JSON.stringify(opts.request);
+  return new Promise((resolvePost, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        cert: opts.identity.cert,
+        key: opts.identity.key,
+        ca: [opts.custodian.caPem],
+        minVersion: 'TLSv1.2',
+        // The server is identified by its org's TLS CA, not by a host name.
+        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+          orgOfCertificate(cert.raw, [opts.custodian])
+            ? undefined
+            : new Error(`the server's certificate was not issued by ${opts.custodian.mspId}'s TLS CA`),
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: opts.timeoutMs ?? 60_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolvePost({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+          } catch {
+            resolvePost({ status: res.statusCode ?? 0, body: { message: text } });
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer from ${opts.url}`), { code: 'ETIMEDOUT' })));
+    req.on('error', (e) => {
+      const code = (e as { code?: string }).code;
+      reject(
+        new ClientError('UNAVAILABLE', 'unavailable', `record exchange of ${opts.custodian.mspId} at ${opts.url}: ${e.message}`, {
+          hint: code === 'ECONNREFUSED' ? `is \`medbridge records serve --org ${opts.custodian.org}\` running?` : undefined,
+          cause: e,
+        }),
+      );
+    });
+    req.end(body);
+  });
+}
+
+/** Fetches, verifies and returns a record; throws on refusal or on a hash mismatch. */
+export async function fetchRecord(opts: FetchOptions): Promise<FetchedRecord> {
+  const { status, body } = await post(opts);
+  const custodian = opts.custodian.mspId;
+  if (status === 403 && (body as { allowed?: unknown }).allowed === false) {
+    const refused = body as Extract<FetchAnswer, { allowed: false }>;
+    throw new ClientError('ACCESS_DENIED', 'rejected', `${custodian} refused ${refused.recordId}: ${refused.reason} (logged on chain in tx ${refused.txId})`, {
+      txId: refused.txId,
+    });
+  }
+  if (status !== 200) {
+    const e = body as { code?: string; message?: string; hint?: string };
+    const code = e.code === 'RECORD_NOT_FOUND' || e.code === 'NOT_FOUND' ? 'RECORD_NOT_FOUND' : 'RECORD_REFUSED';
+    throw new ClientError(code, status === 503 ? 'unavailable' : 'rejected', `${custodian} answered ${status}: ${e.code ?? ''} ${e.message ?? ''}`.trim(), { hint: e.hint });
+  }
+  const a = body as Extract<FetchAnswer, { allowed: true }>;
+  if (a.recordId !== opts.request.recordId) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `asked for ${opts.request.recordId}, ${custodian} sent ${String(a.recordId)}`);
+  }
+  const content = Buffer.from(a.content, 'base64');
+  const salt = Buffer.from(a.salt, 'base64');
+  if (!matchesAnchor(content, salt, a.anchorHash)) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${a.recordId} from ${custodian} does not hash to its anchor; refused`, {
+      txId: a.txId,
+    });
+  }
+  const hash = recordHash(salt, content);
+  let anchorSource: FetchedRecord['anchorSource'] = 'custodian';
+  const onLedger = opts.verifyOnLedger ? await opts.verifyOnLedger(a.channel, a.recordId, hash, a.version) : undefined;
+  if (onLedger !== undefined) {
+    if (!onLedger) {
+      throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${a.recordId} v${a.version} does not match the anchor on ${a.channel}; refused`, {
+        txId: a.txId,
+      });
+    }
+    anchorSource = 'ledger';
+  }
+  return {
+    recordId: a.recordId,
+    version: a.version,
+    channel: a.channel,
+    patientId: a.patientId,
+    category: a.category,
+    contentType: a.contentType,
+    content,
+    hash,
+    anchorSource,
+    consentId: a.consentId,
+    reason: a.reason,
+    requestId: a.requestId,
+    txId: a.txId,
+    custodian,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The custodian's record exchange endpoint: HTTPS with mutual TLS. The requester's org is
+ * the org whose TLS CA issued its client certificate; requests are answered by
+ * Custodian.answer (chaincode decides and logs).
+ *
+ *   POST /v1/records/fetch  {"recordId": "...", "purpose": "TREAT", "consentId"?: "cs_..."}
+ *     200 {allowed: true, content, salt, anchorHash, version, ...}
+ *     403 {allowed: false, reason, txId}          (refusal, logged on chain)
+ *   GET  /healthz           200 {"ok": true, "org": "<mspId>"}
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { Formats } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { toClientError } from '../errors';
+import { silentLogger } from '../logger';
+import type { Custodian } from './custodian';
+import { orgOfPeer, type OrgTlsIdentity, type TrustedOrg } from './org-tls';
+
+const MAX_BODY = 16 * 1024;
+
+export const FetchRequestSchema = z
+  .object({
+    recordId: z.string().regex(Formats.recordId),
+    purpose: z.string().regex(/^[A-Z]{2,16}$/),
+    consentId: z.string().regex(Formats.consentId).optional(),
+  })
+  .strict();
+
+export interface RecordServerOptions {
+  custodian: Custodian;
+  identity: OrgTlsIdentity;
+  trusted: TrustedOrg[];
+  host?: string;
+  port?: number;
+  logger?: Logger;
+}
+
+export interface RunningRecordServer {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startRecordServer(opts: RecordServerOptions): Promise<RunningRecordServer> {
+  const log = opts.logger ?? silentLogger;
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer(
+    {
+      cert: opts.identity.cert,
+      key: opts.identity.key,
+      ca: opts.trusted.map((t) => t.caPem),
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const socket = req.socket as TLSSocket;
+    const requester = orgOfPeer(socket.getPeerCertificate(), opts.trusted);
+    if (!requester) {
+      log.warn({ path: req.url }, 'request with a certificate of no known org');
+      send(res, 403, { code: 'UNAUTHORIZED', message: 'client certificate is not from a known org' });
+      return;
+    }
+    try {
+      if (req.method === 'GET' && req.url === '/healthz') {
+        send(res, 200, { ok: true, org: opts.identity.mspId });
+        return;
+      }
+      if (req.method !== 'POST' || req.url !== '/v1/records/fetch') {
+        send(res, 404, { code: 'NOT_FOUND', message: `no route ${req.method ?? ''} ${req.url ?? ''}` });
+        return;
+      }
+      let parsedBody: unknown;
+      try {
+        parsedBody = JSON.parse(await readBody(req));
+      } catch (e) {
+        send(res, 400, { code: 'INVALID_ARGUMENT', message: `body must be JSON: ${(e as Error).message}` });
+        return;
+      }
+      const parsed = FetchRequestSchema.safeParse(parsedBody);
+      if (!parsed.success) {
+        send(res, 400, { code: 'INVALID_ARGUMENT', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+        return;
+      }
+      const answer = await opts.custodian.answer(requester.mspId, parsed.data);
+      send(res, answer.allowed ? 200 : 403, answer);
+    } catch (e) {
+      const err = toClientError(e);
+      log.warn({ requester: requester.mspId, code: err.code }, 'record request failed');
+      const status = err.code === 'RECORD_NOT_FOUND' || err.code === 'NOT_FOUND' ? 404 : err.kind === 'unavailable' ? 503 : err.kind === 'rejected' ? 409 : 500;
+      send(res, status, err.toJSON());
+    }
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${host}:${port}`;
+  log.info({ url, org: opts.identity.mspId }, 'record exchange listening');
+  return {
+    server,
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}
