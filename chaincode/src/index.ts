@@ -7,9 +7,13 @@ import { ConsentContract } from './contracts/consent-contract';
 import { GovernanceContract } from './contracts/governance-contract';
 import { CrossChainContract } from './contracts/crosschain-contract';
 import { IncentiveContract } from './contracts/incentive-contract';
+import { registerIncentiveHooks } from './contracts/incentive-hooks';
 
 export { SystemContract };
 export { ConsentContract };
 export { GovernanceContract, CrossChainContract };
 export { IncentiveContract };
+
+// Fees, rewards and refunds move inside CrossChain's own transactions.
+registerIncentiveHooks();
 export const contracts: unknown[] = [SystemContract, ConsentContract, GovernanceContract, CrossChainContract, IncentiveContract];

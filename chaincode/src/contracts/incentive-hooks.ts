@@ -32,6 +32,7 @@ import {
 } from '../rules/value-rules';
 import { listAllByPartialKey } from '../state/store';
 import { KeyTypes } from '../state/keys';
+import { registerCrossChainHooks, type CrossChainHooks, type PacketLifecycleEvent } from './crosschain-hooks';
 import { txTimeMs } from './tx-context';
 import { loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from './incentive-state';
 
@@ -152,4 +153,43 @@ export async function isSignerStaked(ctx: Context, nodeId: string): Promise<bool
 export async function nodesMarkedForRemoval(ctx: Context): Promise<string[]> {
   const stakes = await listAllByPartialKey<Stake>(ctx.stub, KeyTypes.Stake, []);
   return stakes.filter((s) => s.removeAtNextEpoch).map((s) => s.nodeId);
+}
+
+/**
+ * The nodes a fee pays on acknowledgement. Preferred: the nodes of THIS chain whose
+ * signatures were in the packet proof the destination accepted, carried back inside the
+ * signed acknowledgement as `packetSigners` (their stake, reward account and slashing all
+ * live on this chain). Until the acknowledgement carries it, the signers of the accepted
+ * acknowledgement proof are paid, if they hold a counting stake on this chain.
+ */
+export function rewardedSigners(e: PacketLifecycleEvent): string[] {
+  const carried = (e.ack as { packetSigners?: unknown } | undefined)?.packetSigners;
+  if (Array.isArray(carried) && carried.length > 0 && carried.every((id) => typeof id === 'string')) return carried as string[];
+  return e.signers ?? [];
+}
+
+/** Adapter from the cross-chain packet lifecycle to the hooks above. */
+export const incentiveCrossChainHooks: CrossChainHooks = {
+  async onSend(ctx, e) {
+    // SendPacket carries no fee argument yet: the sender pays the minimum fee in force
+    // (none while value transfer is off).
+    const { params, active } = await loadParams(ctx.stub);
+    await onPacketSent(ctx, { routeId: e.packet.routeId, sequence: e.packet.sequence, payerMspId: e.packet.sender, fee: active ? params.minFee : 0 });
+  },
+  async onAcknowledge(ctx, e) {
+    await onPacketAcknowledged(ctx, {
+      routeId: e.packet.routeId,
+      sequence: e.packet.sequence,
+      signerNodeIds: rewardedSigners(e),
+      relayerId: e.submitter.mspId,
+    });
+  },
+  async onTimeout(ctx, e) {
+    await onPacketTimedOut(ctx, { routeId: e.packet.routeId, sequence: e.packet.sequence });
+  },
+};
+
+/** Plugs value transfer into every CrossChain transaction (index.ts calls this once). */
+export function registerIncentiveHooks(): void {
+  registerCrossChainHooks(incentiveCrossChainHooks);
 }

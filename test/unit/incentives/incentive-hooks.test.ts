@@ -4,8 +4,11 @@ import {
   onPacketAcknowledged,
   onPacketSent,
   onPacketTimedOut,
+  registerIncentiveHooks,
   requireRouteStakes,
+  rewardedSigners,
 } from '@medbridge/chaincode/dist/contracts/incentive-hooks';
+import { runHooks } from '@medbridge/chaincode/dist/contracts/crosschain-hooks';
 import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
 import {
   activate,
@@ -167,5 +170,47 @@ describe('incentive hooks called by the cross-chain contract', () => {
     await expectRejected(ch, 'INVALID_ARGUMENT', () =>
       tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 1, payerMspId: A, fee: 1.5 })),
     );
+  });
+});
+
+describe('incentive hooks plugged into the cross-chain packet lifecycle', () => {
+  const packet = (sequence: number) => ({
+    sourceChain: 'chain-a',
+    destChain: 'chain-b',
+    routeId: 'a-b',
+    sequence,
+    type: 'ping' as const,
+    payload: {},
+    timeoutMs: 10,
+    sentAtMs: 1,
+    sender: A,
+  });
+
+  it('charges the minimum fee on send and pays it out on acknowledgement through runHooks', async () => {
+    registerIncentiveHooks();
+    const ch = await activeChannel();
+    const submitter = { id: 'relayer-cert-hash', mspId: C };
+    await tx(ch, ch.users[0]!, (ctx) => runHooks('onSend', ctx, { packet: packet(1), packetHash: 'h', submitter: { id: 'x', mspId: A } }));
+    expect(escrows(ch.ledger)[0]).toMatchObject({ amount: DEFAULT_PARAMS.minFee, status: 'held' });
+    await tx(ch, ch.users[1]!, (ctx) =>
+      runHooks('onAcknowledge', ctx, { packet: packet(1), packetHash: 'h', submitter, signers: ['peer0.a', 'peer0.c'] }),
+    );
+    expect(balanceOf(ch.ledger, 'node:peer0.a')).toBe(35);
+    expect(balanceOf(ch.ledger, `org:${C}`)).toBe(30);
+    expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
+  });
+
+  it('prefers the packet signers carried back in the acknowledgement over the acknowledgement signers', () => {
+    const ack = { ...packet(1), packetHash: 'h', outcome: 'success' as const, result: {}, packetSigners: ['peer0.a'] };
+    expect(rewardedSigners({ packet: packet(1), packetHash: 'h', submitter: { id: 'x', mspId: C }, signers: ['peer0.b'], ack })).toEqual(['peer0.a']);
+    expect(rewardedSigners({ packet: packet(1), packetHash: 'h', submitter: { id: 'x', mspId: C }, signers: ['peer0.b'] })).toEqual(['peer0.b']);
+  });
+
+  it('refunds on timeout through runHooks', async () => {
+    registerIncentiveHooks();
+    const ch = await activeChannel();
+    await tx(ch, ch.users[0]!, (ctx) => runHooks('onSend', ctx, { packet: packet(2), packetHash: 'h', submitter: { id: 'x', mspId: A } }));
+    await tx(ch, ch.users[1]!, (ctx) => runHooks('onTimeout', ctx, { packet: packet(2), packetHash: 'h', submitter: { id: 'y', mspId: C } }));
+    expect(balanceOf(ch.ledger, `org:${A}`)).toBe(10_000);
   });
 });
