@@ -1,0 +1,74 @@
+/**
+ * A verification node's BLS signer. It signs only messages it read from its own peer
+ * (CommitmentSource), and only messages of a known domain that name its own chain: the relay
+ * asks "sign packet (route, sequence)", never "sign these bytes".
+ *
+ * @example
+ *   const signer = new BlsSigner(readKeyFile(path), fabricCommitmentSource(conn, 'chain-a'));
+ *   const part = await signer.signPacket('consent', 7); // {nodeId, signature}
+ */
+import { Domains } from '@medbridge/chaincode/dist/protocol/commitment';
+import { fromBase64, signMessage, toBase64, type PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
+import type { BlsKeyFile } from './key-file';
+import type { CommitmentSource } from './commitment-source';
+
+export class SignerRefusal extends Error {
+  override readonly name = 'SignerRefusal';
+}
+
+export class BlsSigner {
+  private readonly secretKey: Uint8Array;
+
+  constructor(
+    private readonly key: BlsKeyFile,
+    private readonly source: CommitmentSource,
+  ) {
+    this.secretKey = fromBase64(key.secretKey, 'INVALID_ARGUMENT', 'BLS secret key');
+  }
+
+  get nodeId(): string {
+    return this.key.nodeId;
+  }
+
+  /** Source side: sign the packet this chain sent on (routeId, sequence). */
+  async signPacket(routeId: string, sequence: number): Promise<PartialSignature> {
+    const message = await this.source.packetMessage(routeId, sequence);
+    this.expect(message, Domains.packet, 'sourceChain', { routeId, sequence });
+    return this.sign(message);
+  }
+
+  /** Destination side: sign the acknowledgement of a packet this chain received. */
+  async signAck(routeId: string, sequence: number): Promise<PartialSignature> {
+    const message = await this.source.ackMessage(routeId, sequence);
+    this.expect(message, Domains.ack, 'destChain', { routeId, sequence });
+    return this.sign(message);
+  }
+
+  /** Sign the link from this chain's list toEpoch-1 to list toEpoch. */
+  async signEpochLink(toEpoch: number): Promise<PartialSignature> {
+    const message = await this.source.epochLinkMessage(toEpoch);
+    this.expect(message, Domains.epochLink, 'chainId', { toEpoch });
+    return this.sign(message);
+  }
+
+  private sign(message: Buffer): PartialSignature {
+    return { nodeId: this.key.nodeId, signature: toBase64(signMessage(this.secretKey, message)) };
+  }
+
+  /** Defence in depth: the peer's answer must be the message asked for, for this chain. */
+  private expect(message: Buffer, domain: string, chainField: string, fields: Record<string, string | number>): void {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(message.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new SignerRefusal('the peer returned something that is not a signed-message JSON');
+    }
+    if (parsed.domain !== domain) throw new SignerRefusal(`expected a ${domain} message, the peer returned ${String(parsed.domain)}`);
+    if (parsed[chainField] !== this.key.chainId) {
+      throw new SignerRefusal(`message ${chainField} is ${String(parsed[chainField])}, this signer speaks for ${this.key.chainId}`);
+    }
+    for (const [k, v] of Object.entries(fields)) {
+      if (parsed[k] !== v) throw new SignerRefusal(`message ${k} is ${String(parsed[k])}, asked for ${v}`);
+    }
+  }
+}
