@@ -4,7 +4,9 @@
  */
 import { registerScheme } from './scheme';
 import { endorsementScheme } from './scheme-endorsement';
+import { blsAggregateScheme } from './bls/scheme';
 
 registerScheme(endorsementScheme);
+registerScheme(blsAggregateScheme);
 
 export { getScheme, knownSchemes } from './scheme';
