@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export FABRIC_RUNTIME ?= native
 NETWORK := network/scripts/network.sh
 
-.PHONY: help deps build fabric network-up network-down network-status deploy test test-unit test-integration demo bench lint clean
+.PHONY: help deps build fabric network-up network-down network-status deploy test test-unit test-integration demo bench lint clean game
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -55,3 +55,17 @@ lint: deps ## type-check everything, including tests
 
 clean: network-down ## remove build output
 	rm -rf chaincode/dist gateway/dist chaincode/*.tsbuildinfo gateway/*.tsbuildinfo
+
+# The incentive game (chaincode/INCENTIVES.md): Python + matplotlib in a venv under the runtime dir.
+GAME_VENV := $(or $(MEDBRIDGE_RUNTIME),$(CURDIR)/.runtime)/game-venv
+
+$(GAME_VENV)/.installed: game/requirements.txt
+	@echo "game: creating $(GAME_VENV)"
+	@python3 -m venv "$(GAME_VENV)" 2>/dev/null || { \
+	  echo "game: python3 venv module missing; installing python3-venv"; \
+	  apt-get install -y -q python3-venv >/dev/null && python3 -m venv "$(GAME_VENV)"; }
+	"$(GAME_VENV)/bin/pip" install --quiet --disable-pip-version-check -r game/requirements.txt
+	@touch "$@"
+
+game: $(GAME_VENV)/.installed ## simulate the incentive game: table + PNG in game/out/ (ARGS="--preset unsafe --stake 900000")
+	"$(GAME_VENV)/bin/python" game/simulate.py $(ARGS)
