@@ -1,0 +1,444 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Turns a network description (network/networks/<name>.json) into everything the scripts and
+ * clients need, so that a second network is a second JSON file, not a second set of scripts.
+ *
+ *   topology.js <network.json> <runtimeDir> <what>
+ *
+ * what:
+ *   check          validate the description (ports unique, members known) and exit
+ *   shell          bash declarations (arrays and associative arrays) for network.sh
+ *   crypto-config  cryptogen input
+ *   configtx       configtxgen input: one profile per channel, named after the channel
+ *   connection ORG chaincode connection.json of ORG (chaincode-as-a-service address and TLS)
+ *   profiles       write <runtime>/profiles/<org>.json and <runtime>/network.json
+ *
+ * YAML outputs are written as JSON, which every YAML 1.2 parser (cryptogen, configtxgen) reads.
+ */
+const fs = require('fs');
+const path = require('path');
+
+function fail(msg) {
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(1);
+}
+
+function load(file, runtimeDir) {
+  let raw;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`cannot read network description ${file}: ${e.message}`);
+  }
+  const host = raw.host || '127.0.0.1';
+  const crypto = path.join(runtimeDir, 'crypto');
+  const ordDomain = `${raw.ordererOrg.name.toLowerCase()}.${raw.domain}`;
+  const ordOrgDir = path.join(crypto, 'ordererOrganizations', ordDomain);
+  const ordererOrg = {
+    name: raw.ordererOrg.name,
+    mspId: raw.ordererOrg.mspId,
+    domain: ordDomain,
+    mspDir: path.join(ordOrgDir, 'msp'),
+    tlsCa: path.join(ordOrgDir, 'tlsca', `tlsca.${ordDomain}-cert.pem`),
+    adminMsp: path.join(ordOrgDir, 'users', `Admin@${ordDomain}`, 'msp'),
+    adminTls: path.join(ordOrgDir, 'users', `Admin@${ordDomain}`, 'tls'),
+    orderers: raw.ordererOrg.orderers.map((o) => {
+      const fqdn = `${o.name}.${ordDomain}`;
+      const dir = path.join(ordOrgDir, 'orderers', fqdn);
+      return {
+        name: o.name,
+        fqdn,
+        host,
+        port: o.port,
+        adminPort: o.adminPort,
+        operationsPort: o.operationsPort,
+        endpoint: `${host}:${o.port}`,
+        mspDir: path.join(dir, 'msp'),
+        tlsDir: path.join(dir, 'tls'),
+      };
+    }),
+  };
+  const orgs = raw.orgs.map((org) => {
+    const domain = `${org.name.toLowerCase()}.${raw.domain}`;
+    const orgDir = path.join(crypto, 'peerOrganizations', domain);
+    const user = (u) => ({
+      certificate: path.join(orgDir, 'users', `${u}@${domain}`, 'msp', 'signcerts', `${u}@${domain}-cert.pem`),
+      privateKey: path.join(orgDir, 'users', `${u}@${domain}`, 'msp', 'keystore', 'priv_sk'),
+      mspDir: path.join(orgDir, 'users', `${u}@${domain}`, 'msp'),
+      tlsDir: path.join(orgDir, 'users', `${u}@${domain}`, 'tls'),
+    });
+    return {
+      name: org.name,
+      key: org.name.toLowerCase(),
+      mspId: org.mspId,
+      domain,
+      orgDir,
+      mspDir: path.join(orgDir, 'msp'),
+      tlsCa: path.join(orgDir, 'tlsca', `tlsca.${domain}-cert.pem`),
+      admin: user('Admin'),
+      user: user('User1'),
+      chaincode: {
+        port: org.chaincodePort,
+        address: `${host}:${org.chaincodePort}`,
+        serverTls: path.join(orgDir, 'peers', `chaincode.${domain}`, 'tls'),
+        clientTls: path.join(orgDir, 'peers', `chaincode-client.${domain}`, 'tls'),
+      },
+      peers: org.peers.map((p) => {
+        const fqdn = `${p.name}.${domain}`;
+        const dir = path.join(orgDir, 'peers', fqdn);
+        return {
+          name: p.name,
+          fqdn,
+          org: org.name,
+          host,
+          port: p.port,
+          chaincodePort: p.chaincodePort,
+          operationsPort: p.operationsPort,
+          endpoint: `${host}:${p.port}`,
+          mspDir: path.join(dir, 'msp'),
+          tlsDir: path.join(dir, 'tls'),
+        };
+      }),
+    };
+  });
+  const orgByName = new Map(orgs.map((o) => [o.name, o]));
+  const channels = raw.channels.map((ch) => {
+    for (const m of ch.members) if (!orgByName.has(m)) fail(`channel ${ch.name}: unknown member org ${m}`);
+    for (const o of ch.orderers) {
+      if (!ordererOrg.orderers.some((x) => x.name === o)) fail(`channel ${ch.name}: unknown orderer ${o}`);
+    }
+    return { ...ch, mspIds: ch.members.map((m) => orgByName.get(m).mspId).sort() };
+  });
+  const net = { name: raw.name, domain: raw.domain, host, runtimeDir, ordererOrg, orgs, channels, chaincode: raw.chaincode };
+  checkPorts(net);
+  return net;
+}
+
+function checkPorts(net) {
+  const seen = new Map();
+  const add = (port, what) => {
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`${what}: invalid port ${port}`);
+    if (seen.has(port)) fail(`port ${port} used twice: ${seen.get(port)} and ${what}`);
+    seen.set(port, what);
+  };
+  for (const o of net.ordererOrg.orderers) {
+    add(o.port, `${o.fqdn} listen`);
+    add(o.adminPort, `${o.fqdn} admin`);
+    add(o.operationsPort, `${o.fqdn} operations`);
+  }
+  for (const org of net.orgs) {
+    add(org.chaincode.port, `${org.name} chaincode server`);
+    for (const p of org.peers) {
+      add(p.port, `${p.fqdn} listen`);
+      add(p.chaincodePort, `${p.fqdn} chaincode listener`);
+      add(p.operationsPort, `${p.fqdn} operations`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- cryptogen
+
+function cryptoConfig(net) {
+  const sans = ['localhost', net.host];
+  return {
+    OrdererOrgs: [
+      {
+        Name: net.ordererOrg.name,
+        Domain: net.ordererOrg.domain,
+        EnableNodeOUs: true,
+        Specs: net.ordererOrg.orderers.map((o) => ({ Hostname: o.name, SANS: sans })),
+      },
+    ],
+    PeerOrgs: net.orgs.map((org) => ({
+      Name: org.name,
+      Domain: org.domain,
+      EnableNodeOUs: true,
+      // `chaincode` is the TLS identity of the org's chaincode server, `chaincode-client` the one
+      // its peers present to it; only their tls/ directories are used.
+      Specs: [...org.peers.map((p) => p.name), 'chaincode', 'chaincode-client'].map((h) => ({ Hostname: h, SANS: sans })),
+      Users: { Count: 1 },
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- configtxgen
+
+const sig = (rule) => ({ Type: 'Signature', Rule: rule });
+const meta = (rule) => ({ Type: 'ImplicitMeta', Rule: rule });
+
+function ordererOrgSection(net) {
+  const id = net.ordererOrg.mspId;
+  return {
+    Name: id,
+    ID: id,
+    MSPDir: net.ordererOrg.mspDir,
+    Policies: {
+      Readers: sig(`OR('${id}.member')`),
+      Writers: sig(`OR('${id}.member')`),
+      Admins: sig(`OR('${id}.admin')`),
+    },
+    OrdererEndpoints: net.ordererOrg.orderers.map((o) => o.endpoint),
+  };
+}
+
+function peerOrgSection(org) {
+  const id = org.mspId;
+  const anchor = org.peers[0];
+  return {
+    Name: id,
+    ID: id,
+    MSPDir: org.mspDir,
+    Policies: {
+      Readers: sig(`OR('${id}.admin','${id}.peer','${id}.client')`),
+      Writers: sig(`OR('${id}.admin','${id}.client')`),
+      Admins: sig(`OR('${id}.admin')`),
+      Endorsement: sig(`OR('${id}.peer')`),
+    },
+    // Anchor peers let gossip (and so discovery, which the Gateway service uses) see the other
+    // member orgs' peers.
+    AnchorPeers: [{ Host: anchor.host, Port: anchor.port }],
+  };
+}
+
+function configtx(net) {
+  const orgByName = new Map(net.orgs.map((o) => [o.name, o]));
+  const profiles = {};
+  for (const ch of net.channels) {
+    const consenters = net.ordererOrg.orderers.filter((o) => ch.orderers.includes(o.name));
+    profiles[ch.name] = {
+      Capabilities: { V2_0: true },
+      Policies: {
+        Readers: meta('ANY Readers'),
+        Writers: meta('ANY Writers'),
+        Admins: meta('MAJORITY Admins'),
+      },
+      Orderer: {
+        OrdererType: 'etcdraft',
+        BatchTimeout: ch.batch.timeout,
+        BatchSize: {
+          MaxMessageCount: ch.batch.maxMessageCount,
+          AbsoluteMaxBytes: ch.batch.absoluteMaxBytes,
+          PreferredMaxBytes: ch.batch.preferredMaxBytes,
+        },
+        EtcdRaft: {
+          Consenters: consenters.map((o) => ({
+            Host: o.host,
+            Port: o.port,
+            ClientTLSCert: path.join(o.tlsDir, 'server.crt'),
+            ServerTLSCert: path.join(o.tlsDir, 'server.crt'),
+          })),
+          Options: {
+            TickInterval: '500ms',
+            ElectionTick: 10,
+            HeartbeatTick: 1,
+            MaxInflightBlocks: 5,
+            SnapshotIntervalSize: '16 MB',
+          },
+        },
+        Organizations: [ordererOrgSection(net)],
+        Policies: {
+          Readers: meta('ANY Readers'),
+          Writers: meta('ANY Writers'),
+          Admins: meta('MAJORITY Admins'),
+          BlockValidation: meta('ANY Writers'),
+        },
+        Capabilities: { V2_0: true },
+      },
+      Application: {
+        Organizations: ch.members.map((m) => peerOrgSection(orgByName.get(m))),
+        Policies: {
+          Readers: meta('ANY Readers'),
+          Writers: meta('ANY Writers'),
+          Admins: meta('MAJORITY Admins'),
+          LifecycleEndorsement: meta(ch.lifecycleEndorsement),
+          Endorsement: meta(ch.endorsement),
+        },
+        Capabilities: { V2_5: true },
+      },
+    };
+  }
+  return { Profiles: profiles };
+}
+
+// ---------------------------------------------------------------- chaincode connection
+
+function connection(net, orgName) {
+  const org = net.orgs.find((o) => o.name === orgName || o.key === String(orgName).toLowerCase());
+  if (!org) fail(`unknown org ${orgName}`);
+  const read = (f) => fs.readFileSync(f, 'utf8');
+  return {
+    address: org.chaincode.address,
+    dial_timeout: '10s',
+    tls_required: true,
+    client_auth_required: true,
+    client_key: read(path.join(org.chaincode.clientTls, 'server.key')),
+    client_cert: read(path.join(org.chaincode.clientTls, 'server.crt')),
+    root_cert: read(path.join(org.chaincode.serverTls, 'ca.crt')),
+  };
+}
+
+// ---------------------------------------------------------------- profiles
+
+function profiles(net) {
+  const dir = path.join(net.runtimeDir, 'profiles');
+  fs.mkdirSync(dir, { recursive: true });
+  const written = [];
+  for (const org of net.orgs) {
+    const profile = {
+      network: net.name,
+      org: org.name,
+      mspId: org.mspId,
+      channels: net.channels.filter((c) => c.members.includes(org.name)).map((c) => c.name),
+      chaincode: net.chaincode.name,
+      peers: org.peers.map((p) => ({
+        name: p.fqdn,
+        endpoint: p.endpoint,
+        tlsRootCert: path.join(p.tlsDir, 'ca.crt'),
+        serverNameOverride: 'localhost',
+      })),
+      identities: {
+        admin: { certificate: org.admin.certificate, privateKey: org.admin.privateKey },
+        user: { certificate: org.user.certificate, privateKey: org.user.privateKey },
+      },
+      tls: {
+        caCert: org.tlsCa,
+        clientCert: path.join(org.user.tlsDir, 'client.crt'),
+        clientKey: path.join(org.user.tlsDir, 'client.key'),
+      },
+    };
+    const file = path.join(dir, `${org.key}.json`);
+    fs.writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+    written.push(file);
+  }
+  const description = {
+    network: net.name,
+    domain: net.domain,
+    runtimeDir: net.runtimeDir,
+    chaincode: net.chaincode.name,
+    ordererOrg: {
+      name: net.ordererOrg.name,
+      mspId: net.ordererOrg.mspId,
+      tlsCaCert: net.ordererOrg.tlsCa,
+      orderers: net.ordererOrg.orderers.map((o) => ({
+        name: o.fqdn,
+        endpoint: o.endpoint,
+        adminEndpoint: `${o.host}:${o.adminPort}`,
+        operationsEndpoint: `${o.host}:${o.operationsPort}`,
+        tlsRootCert: path.join(o.tlsDir, 'ca.crt'),
+        serverNameOverride: 'localhost',
+      })),
+    },
+    orgs: net.orgs.map((org) => ({
+      name: org.name,
+      mspId: org.mspId,
+      profile: path.join(dir, `${org.key}.json`),
+      chaincodeServer: org.chaincode.address,
+      peers: org.peers.map((p) => ({
+        name: p.fqdn,
+        endpoint: p.endpoint,
+        chaincodeListener: `${p.host}:${p.chaincodePort}`,
+        operationsEndpoint: `${p.host}:${p.operationsPort}`,
+      })),
+    })),
+    channels: net.channels.map((c) => ({
+      name: c.name,
+      members: c.mspIds,
+      orderers: net.ordererOrg.orderers.filter((o) => c.orderers.includes(o.name)).map((o) => o.endpoint),
+      batchTimeout: c.batch.timeout,
+      maxMessageCount: c.batch.maxMessageCount,
+      lifecycleEndorsement: c.lifecycleEndorsement,
+      endorsement: c.chaincodeEndorsementPolicy || `/Channel/Application/Endorsement (${c.endorsement})`,
+      policyNote: c.policyNote || '',
+    })),
+  };
+  const netFile = path.join(net.runtimeDir, 'network.json');
+  fs.writeFileSync(netFile, JSON.stringify(description, null, 2) + '\n');
+  written.push(netFile);
+  return written;
+}
+
+// ---------------------------------------------------------------- shell
+
+function q(v) {
+  return `'${String(v).replace(/'/g, `'\\''`)}'`;
+}
+
+function shell(net) {
+  const out = [];
+  const arr = (name, values) => out.push(`${name}=(${values.map(q).join(' ')})`);
+  const assoc = (name, entries) => {
+    out.push(`declare -gA ${name}=(${entries.map(([k, v]) => `[${q(k)}]=${q(v)}`).join(' ')})`);
+  };
+  out.push(`NET_NAME=${q(net.name)}`, `NET_HOST=${q(net.host)}`, `CC_NAME=${q(net.chaincode.name)}`);
+  out.push(`CC_SOURCE=${q(net.chaincode.source)}`);
+  out.push(`ORDERER_MSPID=${q(net.ordererOrg.mspId)}`, `ORDERER_TLSCA=${q(net.ordererOrg.tlsCa)}`);
+  out.push(`ORDERER_ADMIN_MSP=${q(net.ordererOrg.adminMsp)}`, `ORDERER_ADMIN_TLS=${q(net.ordererOrg.adminTls)}`);
+  const ords = net.ordererOrg.orderers;
+  arr('ORDERERS', ords.map((o) => o.fqdn));
+  assoc('O_PORT', ords.map((o) => [o.fqdn, o.port]));
+  assoc('O_ADMIN', ords.map((o) => [o.fqdn, o.adminPort]));
+  assoc('O_OPS', ords.map((o) => [o.fqdn, o.operationsPort]));
+  assoc('O_MSP', ords.map((o) => [o.fqdn, o.mspDir]));
+  assoc('O_TLS', ords.map((o) => [o.fqdn, o.tlsDir]));
+  assoc('O_SHORT', ords.map((o) => [o.name, o.fqdn]));
+  arr('ORGS', net.orgs.map((o) => o.name));
+  assoc('ORG_MSPID', net.orgs.map((o) => [o.name, o.mspId]));
+  assoc('ORG_KEY', net.orgs.map((o) => [o.name, o.key]));
+  assoc('ORG_TLSCA', net.orgs.map((o) => [o.name, o.tlsCa]));
+  assoc('ORG_ADMIN_MSP', net.orgs.map((o) => [o.name, o.admin.mspDir]));
+  assoc('ORG_USER_MSP', net.orgs.map((o) => [o.name, o.user.mspDir]));
+  assoc('ORG_PEERS', net.orgs.map((o) => [o.name, o.peers.map((p) => p.fqdn).join(' ')]));
+  assoc('ORG_CC_PORT', net.orgs.map((o) => [o.name, o.chaincode.port]));
+  assoc('ORG_CC_SERVER_TLS', net.orgs.map((o) => [o.name, o.chaincode.serverTls]));
+  assoc('ORG_CC_CLIENT_TLS', net.orgs.map((o) => [o.name, o.chaincode.clientTls]));
+  const peers = net.orgs.flatMap((o) => o.peers);
+  arr('PEERS', peers.map((p) => p.fqdn));
+  assoc('P_ORG', peers.map((p) => [p.fqdn, p.org]));
+  assoc('P_PORT', peers.map((p) => [p.fqdn, p.port]));
+  assoc('P_CC', peers.map((p) => [p.fqdn, p.chaincodePort]));
+  assoc('P_OPS', peers.map((p) => [p.fqdn, p.operationsPort]));
+  assoc('P_MSP', peers.map((p) => [p.fqdn, p.mspDir]));
+  assoc('P_TLS', peers.map((p) => [p.fqdn, p.tlsDir]));
+  // Gossip bootstrap: the next peer of the same org (none for a single-peer org).
+  assoc('P_BOOTSTRAP', net.orgs.flatMap((o) => o.peers.map((p, i) => {
+    const next = o.peers[(i + 1) % o.peers.length];
+    return [p.fqdn, next === p ? '' : next.endpoint];
+  })));
+  arr('CHANNELS', net.channels.map((c) => c.name));
+  assoc('CH_MEMBERS', net.channels.map((c) => [c.name, c.members.join(' ')]));
+  assoc('CH_MSPIDS', net.channels.map((c) => [c.name, c.mspIds.join(' ')]));
+  assoc('CH_ORDERERS', net.channels.map((c) => [c.name, ords.filter((o) => c.orderers.includes(o.name)).map((o) => o.fqdn).join(' ')]));
+  assoc('CH_CC_POLICY', net.channels.map((c) => [c.name, c.chaincodeEndorsementPolicy || '']));
+  assoc('CH_POLICY_NOTE', net.channels.map((c) => [c.name, c.policyNote || '']));
+  return out.join('\n') + '\n';
+}
+
+function main() {
+  const [file, runtimeDir, what, arg] = process.argv.slice(2);
+  if (!file || !runtimeDir || !what) fail('usage: topology.js <network.json> <runtimeDir> <what> [org]');
+  const net = load(file, path.resolve(runtimeDir));
+  switch (what) {
+    case 'check':
+      return;
+    case 'shell':
+      process.stdout.write(shell(net));
+      return;
+    case 'crypto-config':
+      process.stdout.write(JSON.stringify(cryptoConfig(net), null, 2) + '\n');
+      return;
+    case 'configtx':
+      process.stdout.write(JSON.stringify(configtx(net), null, 2) + '\n');
+      return;
+    case 'connection':
+      process.stdout.write(JSON.stringify(connection(net, arg), null, 2) + '\n');
+      return;
+    case 'profiles':
+      process.stdout.write(profiles(net).join('\n') + '\n');
+      return;
+    default:
+      fail(`unknown output ${what}`);
+  }
+}
+
+main();
