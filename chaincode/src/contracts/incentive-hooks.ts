@@ -30,6 +30,8 @@ import {
   requireName,
   type Stake,
 } from '../rules/value-rules';
+import type { VerificationNodeList } from '../protocol/node-list';
+import { getListHead, getLocalList } from '../state/crosschain-repo';
 import { listAllByPartialKey } from '../state/store';
 import { KeyTypes } from '../state/keys';
 import { registerCrossChainHooks, type CrossChainHooks, type PacketLifecycleEvent } from './crosschain-hooks';
@@ -136,6 +138,24 @@ export async function requireRouteStakes(ctx: Context, nodeIds: readonly string[
   if (missing.length > 0) {
     fail('INSUFFICIENT_STAKE', `nodes without a stake of at least ${params.minStake} bonded: ${missing.join(', ')}; deposit with Incentive:Deposit`);
   }
+}
+
+/** Governance set-node-list: every node of the new list holds a counting stake (so no slashed node stays listed). */
+export async function requireListStaked(ctx: Context, list: VerificationNodeList): Promise<void> {
+  await requireRouteStakes(
+    ctx,
+    list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId)),
+  );
+}
+
+/** Governance open-route: the nodes of this chain's current list, which will sign for the route, are staked. */
+export async function requireCurrentListStaked(ctx: Context): Promise<void> {
+  const { active } = await loadParams(ctx.stub);
+  if (!active) return;
+  const head = await getListHead(ctx.stub);
+  const list = head ? await getLocalList(ctx.stub, head.epoch) : undefined;
+  if (!list) fail('INSUFFICIENT_STAKE', 'this chain has no verification node list whose stakes could back a route');
+  await requireListStaked(ctx, list);
 }
 
 /** Whether the node counts as a signer: true while value transfer is off, else an active stake >= minStake. */

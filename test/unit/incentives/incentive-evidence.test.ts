@@ -5,7 +5,13 @@
  */
 import type { Context } from 'fabric-contract-api';
 import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
-import { isSignerStaked, nodesMarkedForRemoval, registerIncentiveHooks } from '@medbridge/chaincode/dist/contracts/incentive-hooks';
+import {
+  isSignerStaked,
+  nodesMarkedForRemoval,
+  registerIncentiveHooks,
+  requireCurrentListStaked,
+  requireListStaked,
+} from '@medbridge/chaincode/dist/contracts/incentive-hooks';
 import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
 import { listHash } from '@medbridge/chaincode/dist/protocol/node-list';
 import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
@@ -139,5 +145,20 @@ describe('fees through the real CrossChain contract', () => {
       { account: 'treasury', amount: 70 },
     ]);
     expect(circulating(t.a.ledger)).toBe(supply(t.a.ledger).total);
+  });
+});
+
+describe('stake checks for governance list changes and route opening', () => {
+  it('requires every node of a list to be staked, and refuses a list naming a slashed node', async () => {
+    const { t, node, cNode } = await valueChain();
+    const list = t.a.lists.get(1)!;
+    // peer1 of each org holds no stake yet.
+    await expect(run(t, t.a.user, (ctx) => requireListStaked(ctx, list))).rejects.toMatchObject({ code: 'INSUFFICIENT_STAKE' });
+    await expect(run(t, t.a.user, (ctx) => requireCurrentListStaked(ctx))).rejects.toMatchObject({ code: 'INSUFFICIENT_STAKE' });
+    const staked = { ...list, subgroups: list.subgroups.map((s) => ({ ...s, nodes: s.nodes.filter((n) => [node.nodeId, cNode.nodeId].includes(n.nodeId)) })) };
+    await run(t, t.a.user, (ctx) => requireListStaked(ctx, staked));
+    const evidence = { kind: 'conflict', nodeId: node.nodeId, a: signed(t, packetOf(t, 1, { n: 1 }), [node]), b: signed(t, packetOf(t, 1, { n: 2 }), [node]) };
+    await run(t, t.a.admins[1]!, (ctx) => inc.SubmitEvidence(ctx, JSON.stringify(evidence)));
+    await expect(run(t, t.a.user, (ctx) => requireListStaked(ctx, staked))).rejects.toThrow(new RegExp(node.nodeId.replace(/\./g, '\\.')));
   });
 });
