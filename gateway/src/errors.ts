@@ -86,6 +86,20 @@ export function isChaincodeCode(code: string): code is ErrorCode {
   return chaincodeCodes.has(code);
 }
 
+/**
+ * The first medbridge `CODE: message` inside a text. A peer wraps it (`2 UNKNOWN: evaluate
+ * call ... chaincode response 500, NOT_FOUND: ...`), and a wrapper's own `WORD: ` prefix
+ * would swallow the rest of the line, so every candidate position is tried in turn.
+ */
+export function findChaincodeError(text: string): ReturnType<typeof parseErrorText> {
+  const candidates = /\b[A-Z][A-Z0-9_]{2,}: /g;
+  for (let m = candidates.exec(text); m !== null; m = candidates.exec(text)) {
+    const parsed = parseErrorText(text.slice(m.index));
+    if (parsed && text.slice(m.index).startsWith(`${parsed.code}: `)) return parsed;
+  }
+  return undefined;
+}
+
 /** Where the failing call went, so messages can name it. */
 export interface CallSite {
   channel?: string;
@@ -117,7 +131,7 @@ export function toClientError(err: unknown, site: CallSite = {}): ClientError {
     if (named === 'PROFILE_ERROR') {
       return new ClientError('PROFILE_ERROR', 'usage', err.message, { cause: err });
     }
-    const parsed = parseErrorText(err.message);
+    const parsed = findChaincodeError(err.message);
     if (parsed) return new ClientError(parsed.code, 'rejected', parsed.message, { cause: err });
     if (typeof named === 'string' && /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT)$/.test(named)) {
       return new ClientError('UNAVAILABLE', 'unavailable', `${what}: ${err.message}`, { hint: NETWORK_HINT, cause: err });
@@ -139,7 +153,7 @@ function fromGrpc(
   const extra = { txId, peers, cause };
   // The chaincode's own words win: look in each peer's detail first, then in the message.
   for (const text of [...peers.map((p) => p.message), message]) {
-    const parsed = parseErrorText(text);
+    const parsed = findChaincodeError(text);
     if (parsed) return new ClientError(parsed.code, 'rejected', parsed.message, extra);
   }
   const endpoint = site.endpoint ?? peers[0]?.address ?? 'the peer';
@@ -165,14 +179,13 @@ function fromGrpc(
       break;
   }
   const chaincodeText = peerText || stripGrpcPrefix(message);
-  if (/chaincode response|transaction returned with failure|does not exist|not found|no peers available|no combination of peers/i.test(chaincodeText)) {
-    const unreachable = /connection refused|unavailable|no peers available|no combination of peers/i.test(chaincodeText);
-    if (unreachable) {
-      return new ClientError('UNAVAILABLE', 'unavailable', `${what}: ${cleanChaincodeText(chaincodeText)}`, {
-        ...extra,
-        hint: `not enough endorsing peers are up; ${NETWORK_HINT}`,
-      });
-    }
+  if (/connection refused|failed to connect|unavailable|no peers available|no combination of peers/i.test(chaincodeText)) {
+    return new ClientError('UNAVAILABLE', 'unavailable', `${what}: ${cleanChaincodeText(chaincodeText)}`, {
+      ...extra,
+      hint: `not enough endorsing peers are up; ${NETWORK_HINT}`,
+    });
+  }
+  if (/chaincode response|transaction returned with failure|does not exist|not found/i.test(chaincodeText)) {
     return new ClientError('CHAINCODE_ERROR', 'rejected', `${what}: ${cleanChaincodeText(chaincodeText)}`, {
       ...extra,
       hint: 'check the contract and function name (`medbridge query System Version`) and that the chaincode is deployed',

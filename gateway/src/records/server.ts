@@ -31,7 +31,8 @@ export const FetchRequestSchema = z
   .strict();
 
 export interface RecordServerOptions {
-  custodian: Custodian;
+  /** Decides, logs and releases (Custodian; tests may pass their own). */
+  custodian: Pick<Custodian, 'answer'>;
   identity: OrgTlsIdentity;
   trusted: TrustedOrg[];
   host?: string;

@@ -1,0 +1,18 @@
+import { ConfigError, parseConfig } from '../../../gateway/src/config';
+
+describe('gateway configuration', () => {
+  it('defaults keys to the home directory and state to the runtime network folder', () => {
+    const c = parseConfig({ MEDBRIDGE_RUNTIME: '/rt' }, '/home/p');
+    expect(c).toEqual({ runtimeDir: '/rt', network: 'net1', logLevel: undefined, keysDir: '/home/p/.medbridge/keys', dataDir: '/rt/net1/gateway', defaultOrg: undefined });
+  });
+
+  it('takes explicit values from the environment', () => {
+    const c = parseConfig({ MEDBRIDGE_RUNTIME: '/rt', MEDBRIDGE_NETWORK: 'net2', MEDBRIDGE_LOG_LEVEL: 'debug', MEDBRIDGE_KEYS_DIR: '/k', MEDBRIDGE_DATA_DIR: '/d', MEDBRIDGE_DEFAULT_ORG: 'HospitalB' });
+    expect(c).toMatchObject({ network: 'net2', logLevel: 'debug', keysDir: '/k', dataDir: '/d', defaultOrg: 'HospitalB' });
+  });
+
+  it('rejects an unknown log level and a network name that is not a folder name', () => {
+    expect(() => parseConfig({ MEDBRIDGE_LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+    expect(() => parseConfig({ MEDBRIDGE_NETWORK: '../x' })).toThrow(/MEDBRIDGE_NETWORK/);
+  });
+});
