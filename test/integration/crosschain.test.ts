@@ -76,7 +76,13 @@ async function evaluate(c: Chain, contract: string, fn: string, ...args: string[
 }
 
 async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
-  return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
+  try {
+    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
+  } catch (e) {
+    // Surface each peer's chaincode message (the medbridge error code) instead of gRPC noise.
+    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
+    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
+  }
 }
 
 /** Proposes with the first member admin, approves with the others; returns the executed proposal. */
@@ -92,7 +98,9 @@ async function headEpoch(c: Chain): Promise<number> {
   try {
     return (await evaluate(c, 'CrossChain', 'GetNodeList', '')).epoch as number;
   } catch (e) {
-    if (/NOT_FOUND/.test(String((e as { details?: unknown }).details ?? e))) return 0;
+    const err = e as { message?: string; details?: Array<{ message?: string }> };
+    const text = [err.message ?? '', ...(err.details ?? []).map((d) => d.message ?? '')].join(' ');
+    if (/NOT_FOUND/.test(text)) return 0;
     throw e;
   }
 }
