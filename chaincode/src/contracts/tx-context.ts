@@ -31,7 +31,8 @@ const ATTRIBUTE_ROLES: ReadonlySet<string> = new Set(['admin', 'member', 'clinic
 export function caller(ctx: Context): Caller {
   const ci = ctx.clientIdentity;
   const mspId = ci.getMSPID();
-  const certPem = ci.getIDBytes().toString();
+  // fabric-shim hands the creator's id bytes as a Uint8Array (not a Buffer) on a real peer.
+  const certPem = Buffer.from(ci.getIDBytes()).toString('utf8');
   const cert = new X509Certificate(certPem);
   const id = cert.fingerprint256.replace(/:/g, '').toLowerCase();
   const attr = ci.getAttributeValue(ROLE_ATTRIBUTE);
