@@ -79,7 +79,7 @@ resolve() {
     exec 9>"$CACHE_DIR/.lock"
     flock 9   # two concurrent `make` runs build once
     if [[ -f $CACHE_DIR/bin/.complete ]] && has_tools "$CACHE_DIR/bin"; then
-      info "reusing Fabric binaries in $CACHE_DIR/bin"
+      [[ -n ${MB_QUIET:-} ]] || info "reusing Fabric binaries in $CACHE_DIR/bin"
     else
       build_binaries
     fi

@@ -35,7 +35,7 @@ check_tools() {
 
 resolve_fabric() {
   local envlines
-  envlines=$("$HERE/fabric-bin.sh" --env) || die "could not provide the Fabric binaries (see above)"
+  envlines=$(MB_QUIET=1 "$HERE/fabric-bin.sh" --env) || die "could not provide the Fabric binaries (see above)"
   FABRIC_BIN=$(sed -n 's/^FABRIC_BIN=//p' <<<"$envlines")
   FABRIC_SAMPLECONFIG=$(sed -n 's/^FABRIC_SAMPLECONFIG=//p' <<<"$envlines")
   export FABRIC_BIN FABRIC_SAMPLECONFIG
@@ -198,7 +198,7 @@ generate_crypto() {
 
 write_profiles() {
   step "[$NET] writing connection profiles to $RT/profiles and $RT/network.json"
-  node "$TOPOLOGY" "$NET_FILE" "$RT" profiles | sed 's/^/    /' >&2
+  MB_FABRIC_BIN="$FABRIC_BIN" MB_PEER_CLI_CONFIG="$RT/cli" node "$TOPOLOGY" "$NET_FILE" "$RT" profiles | sed 's/^/    /' >&2
 }
 
 # Per-node config directories: Fabric's defaults with only the external builder changed; all
@@ -323,7 +323,9 @@ create_channel_blocks() {
 }
 
 orderer_has_channel() {
-  osnadmin_cli "$1" channel list --channelID "$2" 2>/dev/null | grep -q '"name": *"'"$2"'"'
+  local out
+  out=$(osnadmin_cli "$1" channel list --channelID "$2" 2>/dev/null || true)
+  grep -q '"name": *"'"$2"'"' <<<"$out"
 }
 
 join_orderers() {
@@ -341,9 +343,10 @@ join_orderers() {
 
 # raft_leader CHANNEL: the orderer that reports itself Raft leader of CHANNEL (operations metrics).
 raft_leader() {
-  local o
+  local o metrics
   for o in ${CH_ORDERERS[$1]}; do
-    if http_get "$NET_HOST" "${O_OPS[$o]}" /metrics | grep -q "^consensus_etcdraft_is_leader{channel=\"$1\"} 1"; then
+    metrics=$(http_get "$NET_HOST" "${O_OPS[$o]}" /metrics || true)
+    if grep -q "^consensus_etcdraft_is_leader{channel=\"$1\"} 1" <<<"$metrics"; then
       echo "$o"
       return 0
     fi
@@ -363,7 +366,9 @@ wait_raft_leader() {
 
 peer_has_channel() {
   local org=${P_ORG[$1]}
-  peer_cli "$org" "$1" admin channel list 2>/dev/null | grep -qx "$2"
+  local out
+  out=$(peer_cli "$org" "$1" admin channel list 2>/dev/null || true)
+  grep -qx "$2" <<<"$out"
 }
 
 join_peers() {
@@ -422,10 +427,11 @@ package_chaincode() {
 }
 
 install_chaincode() {
-  local org p
+  local org p installed
   for org in "${ORGS[@]}"; do
     for p in ${ORG_PEERS[$org]}; do
-      if peer_cli "$org" "$p" admin lifecycle chaincode queryinstalled 2>/dev/null | grep -qF "${CC_PKG_ID[$org]}"; then continue; fi
+      installed=$(peer_cli "$org" "$p" admin lifecycle chaincode queryinstalled 2>/dev/null || true)
+      if grep -qF "${CC_PKG_ID[$org]}" <<<"$installed"; then continue; fi
       step "[$NET] installing ${CC_PKG_ID[$org]} on $p"
       peer_cli "$org" "$p" admin lifecycle chaincode install "$RT/chaincode/$CC_LABEL/${ORG_KEY[$org]}/package.tar.gz" >/dev/null 2>"$LOGS/install-$p.log" ||
         die_with_log "install on $p failed" "$LOGS/install-$p.log"
@@ -535,7 +541,7 @@ bootstrap_governance() {
   # shellcheck disable=SC2046
   if out=$(peer_cli "$org" "$(first_peer "$org")" admin chaincode invoke $(orderer_flags "$ch") -C "$ch" -n "$CC_NAME" \
       $(member_peer_flags "$ch") -c "$args" --waitForEvent 2>&1); then
-    info "bootstrapped: $(tail -1 <<<"$out")"
+    info "bootstrapped: $(grep -o 'payload:.*' <<<"$out" | tail -1)"
   elif grep -qi 'already' <<<"$out"; then
     info "already bootstrapped: $(grep -i already <<<"$out" | tail -1)"
   else
@@ -585,8 +591,8 @@ show_channels() {
     height=$(peer_cli "$org" "$p" admin channel getinfo -c "$ch" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
     seq=$(committed_field "$ch" sequence)
     ver=$(committed_field "$ch" version)
-    printf '  %-10s members %-28s height %-5s chaincode %s\n' "$ch" "${CH_MSPIDS[$ch]}" "${height:-?}" \
-      "${seq:+$CC_NAME version $ver sequence $seq}${seq:-none committed}"
+    if [[ -n $seq ]]; then ver="$CC_NAME version $ver sequence $seq"; else ver="no chaincode committed"; fi
+    printf '  %-10s members %-28s height %-5s %s\n' "$ch" "${CH_MSPIDS[$ch]}" "${height:-?}" "$ver"
     [[ -n ${CH_CC_POLICY[$ch]} ]] && printf '  %-10s endorsement %s\n' "" "${CH_CC_POLICY[$ch]}"
     [[ -z ${CH_CC_POLICY[$ch]} ]] && printf '  %-10s endorsement channel default (/Channel/Application/Endorsement)\n' ""
   done
@@ -637,9 +643,9 @@ cmd_down() {
 }
 
 cmd_status() {
-  step "[$NET] $RT"
+  printf '%s (%s runtime) in %s\n' "$NET" "$FABRIC_RUNTIME" "$RT"
   if [[ ! -d $RT ]]; then
-    info "not up (no runtime directory)"
+    printf '  not up (no runtime directory)\n'
     return
   fi
   show_processes

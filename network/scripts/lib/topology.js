@@ -316,6 +316,9 @@ function profiles(net) {
     domain: net.domain,
     runtimeDir: net.runtimeDir,
     chaincode: net.chaincode.name,
+    ...(process.env.MB_FABRIC_BIN
+      ? { tools: { fabricBin: process.env.MB_FABRIC_BIN, peerCliConfig: process.env.MB_PEER_CLI_CONFIG || '' } }
+      : {}),
     ordererOrg: {
       name: net.ordererOrg.name,
       mspId: net.ordererOrg.mspId,
