@@ -4,7 +4,7 @@
  * endorsed by every member org (discovery finds the other org's peers) and committed, and
  * Fabric's own `peer` CLI drives the same chaincode.
  */
-import type { Contract } from '@hyperledger/fabric-gateway';
+import { EndorseError, type Contract } from '@hyperledger/fabric-gateway';
 import { randomBytes } from 'node:crypto';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile } from '../../gateway/src/fabric/profile';
@@ -53,8 +53,23 @@ describe('the embedded network (net1)', () => {
     },
   );
 
-  it('refuses an org that is not a member of the channel (HospitalB on chain-a)', async () => {
-    await expect(system('HospitalB', 'chain-a').evaluateTransaction('Ping')).rejects.toThrow();
+  it("refuses an org that is not a member of the channel: HospitalB's user at chain-a's peers is denied, nothing is written", async () => {
+    const intruder = await connectOrg({ ...loadProfile('HospitalB'), peers: loadProfile('HospitalA').peers }, { identity: 'user' });
+    try {
+      const before = json(await system('HospitalA', 'chain-a').evaluateTransaction('Version'));
+      const err: unknown = await intruder.contract('chain-a', 'System').submitTransaction('Heartbeat', note('intruder')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(EndorseError);
+      const details = (err as EndorseError).details;
+      expect(details.length).toBeGreaterThan(0);
+      for (const d of details) expect(d.message).toMatch(/access denied: channel \[chain-a\] creator org unknown/);
+      expect(await system('HospitalA', 'chain-a').evaluateTransaction('LastHeartbeat', 'HospitalBMSP')).toHaveLength(0);
+      expect(json(await system('HospitalA', 'chain-a').evaluateTransaction('Version'))).toEqual(before);
+    } finally {
+      intruder.close();
+    }
   });
 
   it.each(Object.entries(CHANNELS).flatMap(([ch, orgs]) => orgs.map((org) => [ch, org] as const)))(
