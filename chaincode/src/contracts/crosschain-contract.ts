@@ -380,16 +380,17 @@ export class CrossChainContract extends Contract {
     if (mode === 'timeout') {
       ack = { ...base, outcome: 'timeout' };
     } else {
+      const attested = { ...base, packetSigners: verified.signers };
       recvWindow = consumeRate(route.rateLimit, route.recvWindow, now, `route ${route.routeId} (receive)`);
       if (!route.packetTypes.includes(packet.type)) {
-        ack = { ...base, outcome: 'error', error: `PACKET_TYPE_NOT_ALLOWED: route ${route.routeId} does not carry ${packet.type} packets` };
+        ack = { ...attested, outcome: 'error', error: `PACKET_TYPE_NOT_ALLOWED: route ${route.routeId} does not carry ${packet.type} packets` };
       } else {
         const outcome = await dispatchPacket(ctx, packet.sourceChain, packet);
         if (outcome.ok) {
-          ack = { ...base, outcome: 'success', result: outcome.result };
+          ack = { ...attested, outcome: 'success', result: outcome.result };
           flush = outcome.flush;
         } else {
-          ack = { ...base, outcome: 'error', error: outcome.error };
+          ack = { ...attested, outcome: 'error', error: outcome.error };
         }
       }
     }

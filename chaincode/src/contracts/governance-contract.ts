@@ -18,6 +18,7 @@ import * as repo from '../state/crosschain-repo';
 import { key, KeyTypes } from '../state/keys';
 import { findMemberSet, getMemberSet, type MemberSet } from '../state/members';
 import { getJson, putJson } from '../state/store';
+import { nodesMarkedForRemoval, requireCurrentListStaked, requireListStaked } from './incentive-hooks';
 import { requireRole, txTimeMs, type Caller } from './tx-context';
 
 export interface GovernanceProposal {
@@ -158,6 +159,14 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       for (const s of list.subgroups) {
         if (!set.members.includes(s.mspId)) fail('INVALID_NODE_LIST', `${s.mspId} is not a member of ${set.chainId}`);
       }
+      // A slashed node leaves at the next epoch; every listed node must hold its stake.
+      const removed = new Set(await nodesMarkedForRemoval(ctx));
+      for (const s of list.subgroups) {
+        for (const n of s.nodes) {
+          if (removed.has(n.nodeId)) fail('INVALID_NODE_LIST', `node ${n.nodeId} was slashed and must leave the list`);
+        }
+      }
+      await requireListStaked(ctx, list);
       return async () => {
         await repo.putLocalList(stub, list);
       };
@@ -206,6 +215,8 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
     case 'open-route': {
       if (await repo.getRoute(stub, action.routeId)) fail('ALREADY_EXISTS', `route ${action.routeId} exists`);
       if (!(await repo.getRemote(stub, action.counterparty))) fail('UNKNOWN_CHAIN', `${action.counterparty} is not a registered remote chain`);
+      // Opening a route is the deployment the signers answer for: they must be staked.
+      await requireCurrentListStaked(ctx);
       return async () =>
         repo.putRoute(stub, {
           routeId: action.routeId,

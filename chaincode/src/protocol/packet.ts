@@ -47,6 +47,12 @@ export interface Acknowledgement {
   result?: Json;
   /** `CODE: message` of the handler's rejection on error. */
   error?: string;
+  /**
+   * Source nodes whose signatures were in the packet proof the destination accepted
+   * (sorted node ids). Attested by the destination's signers; the source pays rewards
+   * only to these (INCENTIVES.md "Fee split"). Absent on timeouts.
+   */
+  packetSigners?: string[];
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -73,7 +79,7 @@ export function parsePacket(value: unknown): Packet {
 
 export function parseAck(value: unknown): Acknowledgement {
   const C = 'INVALID_ARGUMENT' as const;
-  const o = asObject(value, C, 'acknowledgement', ['sourceChain', 'destChain', 'routeId', 'sequence', 'packetHash', 'outcome', 'result', 'error']);
+  const o = asObject(value, C, 'acknowledgement', ['sourceChain', 'destChain', 'routeId', 'sequence', 'packetHash', 'outcome', 'result', 'error', 'packetSigners']);
   if (canonicalBytes(o).length > Limits.maxPacketBytes) fail('PROOF_TOO_LARGE', `an acknowledgement is at most ${Limits.maxPacketBytes} bytes`);
   const packetHash = reqString(o, 'packetHash', C, 'acknowledgement', 64);
   if (!HEX64.test(packetHash)) fail(C, 'acknowledgement.packetHash must be 64 lowercase hex characters');
@@ -87,6 +93,19 @@ export function parseAck(value: unknown): Acknowledgement {
     packetHash,
     outcome,
   };
+  if (o.packetSigners !== undefined) {
+    const signers = o.packetSigners;
+    if (outcome === 'timeout') fail(C, 'a timeout acknowledgement names no packet signers');
+    if (!Array.isArray(signers) || signers.length > Limits.maxSigners) fail(C, `acknowledgement.packetSigners must be a list of at most ${Limits.maxSigners} node ids`);
+    const ids = signers.map((v, i) => {
+      if (typeof v !== 'string' || v.length === 0 || v.length > 128) fail(C, `acknowledgement.packetSigners[${i}] must be a node id`);
+      return v;
+    });
+    for (let i = 1; i < ids.length; i++) {
+      if ((ids[i - 1] as string) >= (ids[i] as string)) fail(C, 'acknowledgement.packetSigners must be sorted and unique');
+    }
+    ack.packetSigners = ids;
+  }
   if (outcome === 'success') {
     if (o.result === undefined || o.error !== undefined) fail(C, 'a success acknowledgement carries result and no error');
     ack.result = o.result as Json;

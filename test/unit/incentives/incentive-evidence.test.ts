@@ -138,11 +138,13 @@ describe('fees through the real CrossChain contract', () => {
     await t.a.ledger.invoke({ identity: t.a.user, timeMs: t.tick() }, (ctx) => t.cc.AcknowledgePacket(ctx, JSON.stringify(result.ack), JSON.stringify(ackProof)));
     const escrow = escrows(t.a.ledger)[0]!;
     expect(escrow.status).toBe('paid');
-    // The acknowledgement proof is signed by chain B's nodes, which hold no stake on chain A:
-    // the signer pool goes to the treasury until the acknowledgement carries A's packet signers.
+    // The acknowledgement names the chain-A nodes whose signatures chain B accepted in the
+    // packet proof; those staked signers share the signer pool, the relayer org the rest.
+    expect(result.ack.packetSigners).toEqual(['peer0.hospitalamsp.chain-a', 'peer0.hospitalcmsp.chain-a']);
     expect(escrow.payouts).toEqual([
+      { account: 'node:peer0.hospitalamsp.chain-a', amount: 35 },
+      { account: 'node:peer0.hospitalcmsp.chain-a', amount: 35 },
       { account: `org:${A}`, amount: 30 },
-      { account: 'treasury', amount: 70 },
     ]);
     expect(circulating(t.a.ledger)).toBe(supply(t.a.ledger).total);
   });
