@@ -157,7 +157,7 @@ function fromGrpc(
     if (parsed) return new ClientError(parsed.code, 'rejected', parsed.message, extra);
   }
   const endpoint = site.endpoint ?? peers[0]?.address ?? 'the peer';
-  const peerText = peers.map((p) => `${p.address} (${p.mspId}): ${p.message}`).join('; ');
+  const peerText = peers.map((p) => `${p.address} (${p.mspId}): ${summarizePeerMessage(p.message)}`).join('; ');
   switch (grpcCode) {
     case 14: // UNAVAILABLE
       return new ClientError('UNAVAILABLE', 'unavailable', `${what}: peer ${endpoint} unreachable`, {
@@ -220,6 +220,17 @@ export function commitStatusName(code: number): string {
 function describeSite(site: CallSite): string {
   const call = site.contract && site.fn ? `${site.contract}:${site.fn}` : site.fn ?? 'call';
   return site.channel ? `${call} on ${site.channel}` : call;
+}
+
+/** A peer's message cut to what a person needs (the full text stays in `peers` for --verbose). */
+export function summarizePeerMessage(message: string): string {
+  const dial = /dial tcp ([^\s:]+:\d+): connect: connection refused/.exec(message);
+  if (dial) {
+    const what = /could not launch chaincode/.test(message) ? 'chaincode server' : 'endpoint';
+    return `cannot reach ${what} ${dial[1]} (connection refused)`;
+  }
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 240 ? `${oneLine.slice(0, 239)}…` : oneLine;
 }
 
 function stripGrpcPrefix(message: string): string {

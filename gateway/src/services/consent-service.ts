@@ -97,6 +97,15 @@ export class ConsentService {
     return this.client.submit(this.channel, 'Consent', 'RevokeGuardian', [canonicalize(signPatientMessage(message, patient.privateKey))]);
   }
 
+  /**
+   * Sends the consent's current state (grant, or revocation once revoked) to the chain of
+   * its grantee as a cross-chain packet; a relay carries it there with its proof.
+   */
+  share(consentId: string, destChain: string, type: 'consent.grant' | 'consent.revoke', routeId?: string): Promise<Submitted<{ routeId: string; sequence: number; packetHash: string }>> {
+    const args = routeId ? { consentId, routeId } : { consentId };
+    return this.client.submit(this.channel, 'CrossChain', 'SendPacket', [destChain, type, JSON.stringify(args)]);
+  }
+
   getConsent(consentId: string): Promise<unknown> {
     return this.client.evaluate(this.channel, 'Consent', 'GetConsent', [consentId]);
   }

@@ -1,4 +1,306 @@
-/** Governance, verification node lists, remote chains, routes and packets (filled in with the cross-chain contracts). */
+/**
+ * Cross-chain administration and packets:
+ *   governance propose|approve|show, nodes list|propose, remote register|remove|list,
+ *   route open|pause|resume|show, packet list|status|send, setup (the whole route at once).
+ * Governance calls use --org's admin identity; a change executes when every member org's
+ * admin has approved it.
+ */
 import type { Command } from 'commander';
+import { PacketTypes } from '@medbridge/chaincode/dist/protocol/packet';
+import { usageError } from '../../errors';
+import { loadProfile, profilesForChannel } from '../../fabric/profile';
+import { CrossChainAdmin, nodeListFor, trustOf, type GovernanceAction, type Proposal } from '../../services/crosschain-admin';
+import { act, int, list, required, type Opts } from '../action';
+import type { CliContext } from '../context';
 
-export function registerCrossChain(_program: Command): void {}
+async function propose(ctx: CliContext, action: GovernanceAction, all: boolean): Promise<void> {
+  const admin = new CrossChainAdmin(ctx.log);
+  try {
+    const client = ctx.client('admin');
+    const channel = ctx.channel(client);
+    const p: Proposal = all
+      ? await ctx.wait('governing', admin.govern(channel, action))
+      : await ctx.wait('proposing', admin.propose(loadProfile(ctx.org()), channel, action));
+    ctx.print(p);
+    if (!all && p.status !== 'executed') {
+      const waiting = profilesForChannel(channel).filter((x) => !p.approvals.includes(x.mspId));
+      ctx.note(`waiting for approval by ${waiting.map((x) => x.mspId).join(', ')}: medbridge governance approve ${p.proposalId} --org <org> --channel ${channel}`);
+    }
+  } finally {
+    admin.close();
+  }
+}
+
+const ALL_FLAG = ['--all-approve', 'approve at once with the admin of every member org that has a profile here (embedded network)'] as const;
+
+export function registerCrossChain(program: Command): void {
+  const gov = program.command('governance').description("a channel's own consortium decisions (admin identities)");
+
+  gov
+    .command('propose <actionJson>')
+    .description('propose an action, e.g. \'{"kind":"pause-route","routeId":"r1"}\'')
+    .option(...ALL_FLAG)
+    .action(
+      act(async (ctx, o: Opts, actionJson) => {
+        let action: GovernanceAction;
+        try {
+          action = JSON.parse(actionJson as string) as GovernanceAction;
+        } catch (e) {
+          throw usageError(`actionJson is not JSON: ${(e as Error).message}`);
+        }
+        await propose(ctx, action, o.allApprove === true);
+      }),
+    );
+
+  gov
+    .command('approve <proposalId>')
+    .description("approve a proposal as --org's admin; it executes with the last approval")
+    .action(
+      act(async (ctx, _o, proposalId) => {
+        const admin = new CrossChainAdmin(ctx.log);
+        try {
+          const client = ctx.client('admin');
+          ctx.print(await ctx.wait('approving', admin.approve(client.profile, ctx.channel(client), proposalId as string)));
+        } finally {
+          admin.close();
+        }
+      }),
+    );
+
+  gov
+    .command('show <proposalId>')
+    .description('a proposal and its approvals')
+    .action(
+      act(async (ctx, _o, proposalId) => {
+        const client = ctx.client();
+        ctx.print(await client.evaluate(ctx.channel(client), 'Governance', 'GetProposal', [proposalId as string]));
+      }),
+    );
+
+  const nodes = program.command('nodes').description("this channel's verification node list");
+
+  nodes
+    .command('list')
+    .description('the current list (or --epoch) with its subgroups and thresholds')
+    .option('--epoch <n>', 'a past epoch')
+    .action(
+      act(async (ctx, o) => {
+        const client = ctx.client();
+        const out = await client.evaluate<{ epoch: number; listHash: string; list: { subgroups: Array<{ id: string; mspId: string; threshold: number; nodes: Array<{ nodeId: string }> }> } }>(
+          ctx.channel(client),
+          'CrossChain',
+          'GetNodeList',
+          [o.epoch === undefined ? '' : String(int(o.epoch, '--epoch', 1))],
+        );
+        if (ctx.json) return ctx.print(out);
+        const rows = out.list.subgroups.flatMap((s) => s.nodes.map((n) => ({ subgroup: s.id, mspId: s.mspId, threshold: s.threshold, node: n.nodeId })));
+        ctx.print(rows, { title: `epoch ${out.epoch}  listHash ${out.listHash}` });
+      }),
+    );
+
+  nodes
+    .command('propose')
+    .description("propose the next list from the channel's org profiles (their peers' certificates)")
+    .option('--peers <indexes>', 'peer indexes per org, e.g. 0,1', '0,1')
+    .option('--threshold <n>', 'signers needed per subgroup', '1')
+    .option(...ALL_FLAG)
+    .action(
+      act(async (ctx, o) => {
+        const admin = new CrossChainAdmin(ctx.log);
+        try {
+          const channel = ctx.channel(ctx.client('admin'));
+          const epoch = (await admin.headEpoch(channel)) + 1;
+          const list = nodeListFor(channel, await admin.chainId(channel), epoch, {
+            peers: list_(o.peers as string).map((p) => int(p, '--peers')),
+            threshold: int(o.threshold, '--threshold', 1),
+          });
+          await propose(ctx, { kind: 'set-node-list', list }, o.allApprove === true);
+        } finally {
+          admin.close();
+        }
+      }),
+    );
+
+  const remote = program.command('remote').description('remote chains this channel trusts');
+
+  remote
+    .command('register <channel>')
+    .description('trust another channel of this network at its current list (roots from its orgs\' profiles)')
+    .option(...ALL_FLAG)
+    .action(
+      act(async (ctx, o, remoteChannel) => {
+        const admin = new CrossChainAdmin(ctx.log);
+        try {
+          const head = await admin.nodeList(remoteChannel as string);
+          if (!head) throw usageError(`${remoteChannel} has no node list yet; set one there first (medbridge nodes propose --channel ${remoteChannel})`);
+          const chainId = await admin.chainId(remoteChannel as string);
+          await propose(ctx, { kind: 'register-remote', chainId, orgs: trustOf(remoteChannel as string), nodeList: head.list, schemes: ['fabric-endorsement'] }, o.allApprove === true);
+        } finally {
+          admin.close();
+        }
+      }),
+    );
+
+  remote
+    .command('remove <chainId>')
+    .description('stop trusting a remote chain')
+    .option(...ALL_FLAG)
+    .action(act(async (ctx, o, chainId) => propose(ctx, { kind: 'remove-remote', chainId: chainId as string }, o.allApprove === true)));
+
+  remote
+    .command('list')
+    .description('remote chains known here (by the routes that lead to them) and the epoch trusted for each')
+    .action(
+      act(async (ctx) => {
+        const client = ctx.client();
+        const channel = ctx.channel(client);
+        const routes = await client.evaluate<Array<{ counterparty: string }> | { items: Array<{ counterparty: string }> }>(channel, 'CrossChain', 'ListRoutes');
+        const items = Array.isArray(routes) ? routes : routes.items;
+        const chains = [...new Set(items.map((r) => r.counterparty))].sort();
+        const rows = [];
+        for (const c of chains) rows.push(await client.evaluate<Record<string, unknown>>(channel, 'CrossChain', 'GetRemoteChain', [c]));
+        ctx.print(rows, { columns: [{ key: 'chainId' }, { key: 'epoch' }, { key: 'listHash', max: 20 }, { key: 'schemes' }, { key: 'updatedAtMs', header: 'updated', as: 'time' }] });
+      }),
+    );
+
+  const route = program.command('route').description('cross-chain routes (opened, paused, resumed by governance)');
+
+  route
+    .command('open <routeId>')
+    .description('open a route to another chain for packet types')
+    .requiredOption('--to <chainId>', 'counterparty chain')
+    .option('--types <types>', `packet types (${PacketTypes.join(', ')})`, 'consent.grant,consent.revoke')
+    .option('--max-packets <n>', 'rate limit: packets per window', '10000')
+    .option('--window-ms <n>', 'rate limit window', '60000')
+    .option(...ALL_FLAG)
+    .action(
+      act(async (ctx, o, routeId) =>
+        propose(
+          ctx,
+          {
+            kind: 'open-route',
+            routeId: routeId as string,
+            counterparty: o.to as string,
+            packetTypes: list(o.types as string),
+            rateLimit: { maxPackets: int(o.maxPackets, '--max-packets', 1), windowMs: int(o.windowMs, '--window-ms', 1) },
+          },
+          o.allApprove === true,
+        ),
+      ),
+    );
+
+  for (const verb of ['pause', 'resume'] as const) {
+    route
+      .command(`${verb} <routeId>`)
+      .description(`${verb} a route`)
+      .option(...ALL_FLAG)
+      .action(act(async (ctx, o, routeId) => propose(ctx, { kind: `${verb}-route`, routeId: routeId as string }, o.allApprove === true)));
+  }
+
+  route
+    .command('show [routeId]')
+    .description('one route, or every route of this channel')
+    .action(
+      act(async (ctx, _o, routeId) => {
+        const client = ctx.client();
+        const channel = ctx.channel(client);
+        if (routeId) return ctx.print(await client.evaluate(channel, 'CrossChain', 'GetRoute', [routeId]));
+        const routes = await client.evaluate(channel, 'CrossChain', 'ListRoutes');
+        ctx.print(routes, {
+          listKey: Array.isArray(routes) ? undefined : 'items',
+          columns: [{ key: 'routeId' }, { key: 'counterparty' }, { key: 'status' }, { key: 'packetTypes' }, { key: 'nextSendSequence', header: 'next send' }, { key: 'nextReceiveSequence', header: 'next receive' }],
+        });
+      }),
+    );
+
+  program
+    .command('setup-route <routeId>')
+    .description('embedded network: set node lists, mutual trust and the route between two channels, all approvals at once')
+    .requiredOption('--between <a,b>', 'the two channels, e.g. chain-a,chain-b')
+    .option('--types <types>', 'packet types', 'consent.grant,consent.revoke,ping')
+    .action(
+      act(async (ctx, o, routeId) => {
+        const [a, b] = list(o.between as string);
+        if (!a || !b) throw usageError('--between needs two channels: a,b');
+        const admin = new CrossChainAdmin(ctx.log);
+        try {
+          ctx.print(await ctx.wait('setting up', admin.ensureRoute(a, b, routeId as string, list(o.types as string))));
+        } finally {
+          admin.close();
+        }
+      }),
+    );
+
+  const packet = program.command('packet').description('cross-chain packets');
+
+  packet
+    .command('list <routeId>')
+    .description('packets sent on a route from this channel, with their status')
+    .option('--received', 'list packets received here instead')
+    .action(
+      act(async (ctx, o, routeId) => {
+        const client = ctx.client();
+        const fn = o.received ? 'ListReceipts' : 'ListPackets';
+        const page = await client.evaluate(ctx.channel(client), 'CrossChain', fn, [routeId as string, '100', '']);
+        ctx.print(page, {
+          listKey: 'items',
+          columns: o.received
+            ? [{ key: 'sequence' }, { key: 'sourceChain' }, { key: 'ack.outcome', header: 'outcome' }, { key: 'receivedAtMs', header: 'received', as: 'time' }]
+            : [{ key: 'packet.sequence', header: 'seq' }, { key: 'packet.type', header: 'type' }, { key: 'packet.destChain', header: 'to' }, { key: 'status' }, { key: 'packet.sentAtMs', header: 'sent', as: 'time' }, { key: 'ack.outcome', header: 'ack' }],
+        });
+      }),
+    );
+
+  packet
+    .command('status <routeId> <sequence>')
+    .description('a sent packet (or with --received, its receipt on this channel)')
+    .option('--received', 'the receipt on this (destination) channel')
+    .action(
+      act(async (ctx, o, routeId, sequence) => {
+        const client = ctx.client();
+        ctx.print(await client.evaluate(ctx.channel(client), 'CrossChain', o.received ? 'GetReceipt' : 'GetPacket', [routeId as string, sequence as string]));
+      }),
+    );
+
+  packet
+    .command('send')
+    .description('send a packet: a consent to its grantee\'s chain (its current state: grant or revocation), or a ping')
+    .requiredOption('--to <chainId>', 'destination chain')
+    .option('--consent <consentId>', 'carry this consent (type consent.grant or consent.revoke from its state)')
+    .option('--type <type>', 'packet type (default: from the consent\'s state, or ping)')
+    .option('--payload <json>', 'ping payload (JSON)')
+    .option('--route <routeId>', 'route (needed when several lead to --to)')
+    .option('--timeout-ms <n>', 'timeout after this long (default 1 h)')
+    .action(
+      act(async (ctx, o) => {
+        const client = ctx.client();
+        const channel = ctx.channel(client);
+        let type = o.type as string | undefined;
+        const args: Record<string, unknown> = {};
+        if (o.route) args.routeId = o.route;
+        if (o.timeoutMs) args.timeoutAfterMs = int(o.timeoutMs, '--timeout-ms', 1000);
+        if (o.consent) {
+          args.consentId = o.consent;
+          if (!type) {
+            const c = await client.evaluate<{ status: string }>(channel, 'Consent', 'GetConsent', [o.consent as string]);
+            type = c.status === 'revoked' ? 'consent.revoke' : 'consent.grant';
+          }
+        } else {
+          type ??= 'ping';
+          try {
+            args.payload = JSON.parse(required(o.payload as string | undefined, '--payload (or --consent)')) as unknown;
+          } catch (e) {
+            throw usageError(`--payload is not JSON: ${(e as Error).message}`);
+          }
+        }
+        const res = await ctx.wait('sending', client.submit<Record<string, unknown>>(channel, 'CrossChain', 'SendPacket', [o.to as string, type, JSON.stringify(args)]));
+        const { packet: p, ...rest } = res.result;
+        ctx.print(ctx.json ? { ...res.result, txId: res.txId } : { ...rest, type, txId: res.txId });
+        void p;
+      }),
+    );
+}
+
+function list_(v: string): string[] {
+  return list(v);
+}

@@ -119,6 +119,7 @@ export function registerPatient(program: Command): void {
     .option('--categories <types>', 'FHIR resource types, e.g. Observation,DiagnosticReport')
     .option('--purpose <codes>', `purposes of use: ${PURPOSES_OF_USE.join(', ')}`, 'TREAT')
     .option('--days <n>', 'length of the consent period', '30')
+    .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it)")
     .action(
       act(async (ctx, o) => {
         const key = signer(ctx, o.key as string);
@@ -135,7 +136,8 @@ export function registerPatient(program: Command): void {
             days: num(o.days, '--days'),
           }),
         );
-        ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId });
+        const shared = o.share ? await ctx.wait('sending', service(ctx).share(res.consentId, o.share as string, 'consent.grant')) : undefined;
+        ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
     );
 
@@ -144,11 +146,13 @@ export function registerPatient(program: Command): void {
     .description('the patient (or a guardian) revokes a consent; effective for every later check on this chain')
     .requiredOption('--key <file|patientId>', 'signing key')
     .option('--patient <patientId>', 'the patient (default: the key is the patient)')
+    .option('--share <chainId>', "also send the revocation to the grantee's chain")
     .action(
       act(async (ctx, o, consentId) => {
         const key = signer(ctx, o.key as string);
         const res = await ctx.wait('revoking', service(ctx).revoke(key, (o.patient as string | undefined) ?? key.patientId, consentId as string));
-        ctx.print({ ...(res.result as object), txId: res.txId });
+        const shared = o.share ? await ctx.wait('sending', service(ctx).share(consentId as string, o.share as string, 'consent.revoke')) : undefined;
+        ctx.print({ ...(res.result as object), txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
     );
 

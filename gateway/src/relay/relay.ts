@@ -1,0 +1,318 @@
+/**
+ * The relay between two chains, one direction (`from` -> `to`); run a second one for the
+ * way back. It follows the source's chaincode events from a durable checkpoint and, for
+ * every PacketSent addressed to `to`, in order:
+ *   1. skips it when the source already settled it (acknowledged, failed, timed out);
+ *   2. unless the destination already holds a receipt: builds the scheme-1 proof from the
+ *      source's own peers (gateway/src/proofs) and submits ReceivePacket — or RecordTimeout
+ *      once the packet timed out — on the destination;
+ *   3. builds the acknowledgement proof from the destination's peers and submits
+ *      AcknowledgePacket (or TimeoutPacket) on the source;
+ *   4. only then moves the checkpoint past the event.
+ * Every step is idempotent (the chains reject replays; PACKET_REPLAYED counts as done), so
+ * a kill -9 anywhere means at most one step is redone after the restart. Failures are
+ * retried with backoff for as long as the relay runs: an unreachable peer or a subgroup
+ * below threshold makes it wait, never skip (the destination takes packets in order).
+ */
+import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import type { Logger } from 'pino';
+import type { Acknowledgement, Packet } from '@medbridge/chaincode/dist/protocol/packet';
+import { toClientError, usageError } from '../errors';
+import { FabricClient } from '../fabric/client';
+import { profilesForChannel, type Profile } from '../fabric/profile';
+import { silentLogger } from '../logger';
+import { buildAckProof, buildPacketProof, type BuiltProof, type SourceChain } from '../proofs';
+import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
+import { FileCheckpointer } from './checkpoint';
+import { RelayMetrics } from './metrics';
+
+export interface RelayOptions {
+  /** Source channel. */
+  from: string;
+  /** Destination channel. */
+  to: string;
+  /** A member org of the source channel (its user identity reads and submits there). */
+  sourceOrg: Profile;
+  /** A member org of the destination channel. */
+  destOrg: Profile;
+  checkpointFile: string;
+  /** Where to start when there is no checkpoint (default: block 0, the whole history). */
+  startBlock?: bigint;
+  metrics?: RelayMetrics;
+  logger?: Logger;
+  backoff?: BackoffPolicy;
+}
+
+export interface RelayStatus {
+  from: string;
+  to: string;
+  streaming: boolean;
+  checkpointBlock: string | null;
+  lastPacket: string | null;
+  waitingFor: string | null;
+  delivered: number;
+  acknowledged: number;
+}
+
+interface SentRecord {
+  packet: Packet;
+  status: 'sent' | 'acknowledged' | 'failed' | 'timed-out';
+}
+
+interface ReceiptRecord {
+  ack: Acknowledgement;
+}
+
+const CROSS = 'CrossChain';
+
+export class Relay {
+  readonly metrics: RelayMetrics;
+  private readonly log: Logger;
+  private readonly backoff: BackoffPolicy;
+  private readonly source: FabricClient;
+  private readonly dest: FabricClient;
+  private readonly checkpoint: FileCheckpointer;
+  private readonly abort = new AbortController();
+  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+  private sourceChainId = '';
+  private destChainId = '';
+  private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock'> = {
+    streaming: false,
+    lastPacket: null,
+    waitingFor: null,
+    delivered: 0,
+    acknowledged: 0,
+  };
+
+  constructor(private readonly opts: RelayOptions) {
+    this.metrics = opts.metrics ?? new RelayMetrics();
+    this.log = (opts.logger ?? silentLogger).child({ relay: `${opts.from}->${opts.to}` });
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
+    this.source = FabricClient.open(opts.sourceOrg, { logger: this.log });
+    this.dest = FabricClient.open(opts.destOrg, { logger: this.log });
+  }
+
+  get labels(): { from: string; to: string } {
+    return { from: this.opts.from, to: this.opts.to };
+  }
+
+  status(): RelayStatus {
+    const b = this.checkpoint.getBlockNumber();
+    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString() };
+  }
+
+  get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** Stops after the current step; `run()` then resolves. */
+  stop(): void {
+    this.abort.abort();
+    this.events?.close();
+  }
+
+  close(): void {
+    this.source.close();
+    this.dest.close();
+  }
+
+  private sourceChain(): SourceChain {
+    return { channel: this.opts.from, connection: this.source.connection, peers: profilesForChannel(this.opts.from).flatMap((p) => p.peers) };
+  }
+
+  private destChain(): SourceChain {
+    return { channel: this.opts.to, connection: this.dest.connection, peers: profilesForChannel(this.opts.to).flatMap((p) => p.peers) };
+  }
+
+  /**
+   * Runs `step` until it succeeds (or the ledger shows it done), waiting with backoff.
+   * Returns 'done-before' when the step had already been done.
+   */
+  private async persist<T>(stage: string, what: string, step: (attempt: number) => Promise<T>): Promise<T | 'done-before'> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopped) throw new RelayStopped();
+      try {
+        const out = await step(attempt);
+        this.state.waitingFor = null;
+        return out;
+      } catch (e) {
+        if (e instanceof RelayStopped) throw e;
+        const c = classifyFailure(e);
+        if (c.action === 'done') {
+          this.metrics.duplicates.inc({ ...this.labels, stage });
+          this.log.info({ stage, what, code: c.error.code }, 'already done on the ledger');
+          this.state.waitingFor = null;
+          return 'done-before';
+        }
+        this.metrics.failures.inc({ ...this.labels, stage, reason: c.reason });
+        const delay = backoffDelay(attempt, this.backoff);
+        this.state.waitingFor = `${stage} ${what}: ${c.reason}`;
+        this.log.warn({ stage, what, reason: c.reason, code: c.error.code, attempt, retryInMs: delay, txId: c.error.txId }, c.error.message);
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async chainIdOf(client: FabricClient, channel: string): Promise<string> {
+    const set = await client.evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers');
+    return set.chainId;
+  }
+
+  private async knownEpoch(on: FabricClient, channel: string, remoteChainId: string): Promise<number> {
+    const r = await on.evaluate<{ epoch: number }>(channel, CROSS, 'GetRemoteChain', [remoteChainId]);
+    return r.epoch;
+  }
+
+  private async receipt(packet: Packet): Promise<ReceiptRecord | undefined> {
+    try {
+      return await this.dest.evaluate<ReceiptRecord>(this.opts.to, CROSS, 'GetReceipt', [packet.routeId, String(packet.sequence)]);
+    } catch (e) {
+      if (toClientError(e).code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  /** Proof with at least one signature, or an error that makes persist() wait (peers down, below threshold). */
+  private static requireSignatures(built: BuiltProof, what: string): BuiltProof {
+    const signatures = (built.proof as { signatures?: unknown[] }).signatures ?? [];
+    if (signatures.length === 0) {
+      const peers = built.failures.map((f) => JSON.stringify(f)).join('; ');
+      throw Object.assign(new Error(`THRESHOLD_NOT_MET: no listed node endorsed ${what}${peers ? ` (${peers})` : ''}`));
+    }
+    return built;
+  }
+
+  /** Delivers one packet and settles it on the source. Idempotent. */
+  async relayPacket(packet: Packet): Promise<void> {
+    const id = `${packet.routeId}/${packet.sequence}`;
+    const log = this.log.child({ packet: id, type: packet.type });
+    this.state.lastPacket = id;
+
+    const sent = await this.persist('lookup', id, () => this.source.evaluate<SentRecord>(this.opts.from, CROSS, 'GetPacket', [packet.routeId, String(packet.sequence)]));
+    if (sent !== 'done-before' && sent.status !== 'sent') {
+      this.metrics.duplicates.inc({ ...this.labels, stage: 'settled' });
+      log.debug({ status: sent.status }, 'packet already settled on the source');
+      return;
+    }
+
+    let receipt = await this.persist('lookup', id, () => this.receipt(packet));
+    if (receipt === undefined) {
+      const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
+      const delivered = await this.persist('receive', id, async () => {
+        const known = await this.knownEpoch(this.dest, this.opts.to, this.sourceChainId);
+        const built = Relay.requireSignatures(await buildPacketProof(this.sourceChain(), packet.routeId, packet.sequence, known), id);
+        try {
+          return await this.dest.submit<{ outcome: string }>(this.opts.to, CROSS, mode.fn, [JSON.stringify(packet), JSON.stringify(built.proof)], { conflictRetries: 2 });
+        } catch (e) {
+          const code = toClientError(e).code;
+          // The destination's transaction time decides: switch between receive and timeout.
+          if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
+          if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
+          throw e;
+        }
+      });
+      if (delivered !== 'done-before') {
+        const outcome = mode.fn === 'RecordTimeout' ? 'timeout' : delivered.result.outcome;
+        this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome });
+        this.metrics.latency.observe({ ...this.labels, type: packet.type }, Math.max(0, Date.now() - packet.sentAtMs) / 1000);
+        this.state.delivered += 1;
+        log.info({ txId: delivered.txId, outcome, fn: mode.fn }, 'packet delivered');
+      }
+      receipt = await this.persist('lookup', id, async () => {
+        const r = await this.receipt(packet);
+        if (!r) throw new Error(`NOT_FOUND: receipt of ${id} not visible yet`);
+        return r;
+      });
+    } else {
+      this.metrics.duplicates.inc({ ...this.labels, stage: 'receive' });
+    }
+    if (receipt === 'done-before') return;
+
+    const ack = receipt.ack;
+    const settleFn = ack.outcome === 'timeout' ? 'TimeoutPacket' : 'AcknowledgePacket';
+    const settled = await this.persist('acknowledge', id, async () => {
+      const known = await this.knownEpoch(this.source, this.opts.from, this.destChainId);
+      const built = Relay.requireSignatures(await buildAckProof(this.destChain(), packet.routeId, packet.sequence, known), `ack ${id}`);
+      return this.source.submit(this.opts.from, CROSS, settleFn, [JSON.stringify(ack), JSON.stringify(built.proof)], { conflictRetries: 2 });
+    });
+    if (settled !== 'done-before') {
+      this.metrics.acksRelayed.inc({ ...this.labels, kind: settleFn === 'TimeoutPacket' ? 'timeout' : 'ack' });
+      this.state.acknowledged += 1;
+      log.info({ txId: settled.txId, outcome: ack.outcome }, 'packet settled on the source');
+    }
+  }
+
+  private async handle(event: ChaincodeEvent): Promise<void> {
+    if (event.eventName !== 'PacketSent') return;
+    const body = JSON.parse(Buffer.from(event.payload).toString('utf8')) as { packet: Packet };
+    if (body.packet.destChain !== this.destChainId) return;
+    await this.relayPacket(body.packet);
+  }
+
+  /** Follows the source's events until stop(); reconnects with backoff when the stream breaks. */
+  async run(): Promise<void> {
+    const ids = await this.persist('startup', 'chain ids', async () => ({
+      source: await this.chainIdOf(this.source, this.opts.from),
+      dest: await this.chainIdOf(this.dest, this.opts.to),
+    }));
+    if (ids === 'done-before') throw new Error('unreachable');
+    this.sourceChainId = ids.source;
+    this.destChainId = ids.dest;
+    this.log.info({ sourceChainId: this.sourceChainId, destChainId: this.destChainId, checkpoint: this.checkpoint.getBlockNumber()?.toString() ?? null }, 'relay started');
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        const network = this.source.connection.network(this.opts.from);
+        this.events = await network.getChaincodeEvents(this.source.profile.chaincode, {
+          checkpoint: this.checkpoint,
+          startBlock: this.opts.startBlock ?? 0n,
+        });
+        this.state.streaming = true;
+        for await (const event of this.events) {
+          attempt = 1;
+          await this.handle(event);
+          await this.checkpoint.checkpointChaincodeEvent(event);
+          this.metrics.checkpointBlock.set(this.labels, Number(event.blockNumber));
+        }
+      } catch (e) {
+        this.state.streaming = false;
+        if (this.stopped || e instanceof RelayStopped) break;
+        const err = toClientError(e, { channel: this.opts.from, fn: 'events' });
+        this.metrics.failures.inc({ ...this.labels, stage: 'events', reason: err.code === 'UNAVAILABLE' ? 'unavailable' : `events:${err.code}` });
+        const delay = backoffDelay(attempt, this.backoff);
+        this.log.warn({ code: err.code, retryInMs: delay }, `event stream broke: ${err.message}`);
+        await sleep(delay, this.abort.signal);
+      } finally {
+        this.state.streaming = false;
+        this.events?.close();
+        this.events = undefined;
+      }
+    }
+    this.log.info('relay stopped');
+  }
+}
+
+class RelayStopped extends Error {
+  constructor() {
+    super('relay stopped');
+  }
+}
+
+/** The org to relay with on a channel: the given one, or the first member org with a profile (preferring one in both channels). */
+export function pickRelayOrgs(from: string, to: string, sourceOrg?: string, destOrg?: string): { source: Profile; dest: Profile } {
+  const fromOrgs = profilesForChannel(from);
+  const toOrgs = profilesForChannel(to);
+  const both = fromOrgs.find((p) => p.channels.includes(to));
+  const find = (list: Profile[], name: string | undefined, channel: string): Profile => {
+    if (name) {
+      const wanted = name.toLowerCase().replace(/msp$/, '');
+      const p = list.find((x) => x.org.toLowerCase() === wanted || x.mspId.toLowerCase().replace(/msp$/, '') === wanted);
+      if (!p) throw usageError(`${name} has no profile as a member of ${channel}`);
+      return p;
+    }
+    const p = both ?? list[0];
+    if (!p) throw usageError(`no org profile is a member of ${channel}`, 'is the network up? run `make network-status`');
+    return p;
+  };
+  return { source: find(fromOrgs, sourceOrg, from), dest: find(toOrgs, destOrg, to) };
+}

@@ -1,0 +1,210 @@
+/**
+ * Cross-chain administration through each channel's own governance: verification node
+ * lists, trusted remote chains and routes. A change is proposed by one member org's admin
+ * and executed when the admins of every member org have approved (Governance contract).
+ *
+ * For the embedded network the node certificates and org roots are read from the
+ * cryptogen layout next to each peer's TLS root (`peers/<peer>/msp/{signcerts,cacerts}`).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { ClientError, toClientError, usageError } from '../errors';
+import { FabricClient } from '../fabric/client';
+import { profilesForChannel, type Profile } from '../fabric/profile';
+import { silentLogger } from '../logger';
+
+export interface NodeEntry {
+  nodeId: string;
+  mspId: string;
+  certPem: string;
+}
+
+export interface Subgroup {
+  id: string;
+  mspId: string;
+  threshold: number;
+  nodes: NodeEntry[];
+}
+
+export interface NodeList {
+  chainId: string;
+  epoch: number;
+  rule: { kind: 'all' } | { kind: 'k-of-m'; k: number };
+  subgroups: Subgroup[];
+}
+
+export interface OrgTrust {
+  mspId: string;
+  rootCerts: string[];
+  intermediateCerts: string[];
+  revokedSerials: string[];
+}
+
+export interface Proposal {
+  proposalId: string;
+  status: 'pending' | 'executed';
+  approvals: string[];
+  action: { kind: string };
+}
+
+export type GovernanceAction = { kind: string } & Record<string, unknown>;
+
+function firstPem(dir: string): string {
+  if (!existsSync(dir)) throw usageError(`no certificate folder ${dir}`);
+  const f = readdirSync(dir).filter((n) => n.endsWith('.pem') || n.endsWith('.crt')).sort()[0];
+  if (!f) throw usageError(`no PEM in ${dir}`);
+  return readFileSync(join(dir, f), 'utf8');
+}
+
+function peerMspDir(tlsRootCert: string): string {
+  return join(dirname(dirname(tlsRootCert)), 'msp');
+}
+
+/** The verification nodes of an org: its peers (by index) with their signing certificates. */
+export function nodesOf(p: Profile, peerIndexes?: number[]): NodeEntry[] {
+  const indexes = peerIndexes ?? p.peers.map((_, i) => i);
+  return indexes.map((i) => {
+    const peer = p.peers[i];
+    if (!peer) throw usageError(`${p.org} has no peer #${i}`);
+    return { nodeId: peer.name, mspId: p.mspId, certPem: firstPem(join(peerMspDir(peer.tlsRootCert), 'signcerts')) };
+  });
+}
+
+/** A list with one subgroup per member org with a profile, `threshold` signers each, rule all. */
+export function nodeListFor(channel: string, chainId: string, epoch: number, opts: { peers?: number[]; threshold?: number } = {}): NodeList {
+  const orgs = profilesForChannel(channel);
+  if (orgs.length === 0) throw usageError(`no org profile is a member of ${channel}`);
+  return {
+    chainId,
+    epoch,
+    rule: { kind: 'all' },
+    subgroups: orgs.map((p) => ({ id: `sg-${p.mspId}`, mspId: p.mspId, threshold: opts.threshold ?? 1, nodes: nodesOf(p, opts.peers) })),
+  };
+}
+
+/** The root certificates of every member org of a channel, for a remote registration. */
+export function trustOf(channel: string): OrgTrust[] {
+  return profilesForChannel(channel).map((p) => {
+    const peer = p.peers[0];
+    if (!peer) throw usageError(`${p.org} has no peer`);
+    return { mspId: p.mspId, rootCerts: [firstPem(join(peerMspDir(peer.tlsRootCert), 'cacerts'))], intermediateCerts: [], revokedSerials: [] };
+  });
+}
+
+export class CrossChainAdmin {
+  private readonly admins = new Map<string, FabricClient>();
+
+  constructor(private readonly log: Logger = silentLogger) {}
+
+  /** Admin client of an org (opened once). */
+  admin(p: Profile): FabricClient {
+    let c = this.admins.get(p.mspId);
+    if (!c) {
+      c = FabricClient.open(p, { identity: 'admin', logger: this.log });
+      this.admins.set(p.mspId, c);
+    }
+    return c;
+  }
+
+  async chainId(channel: string): Promise<string> {
+    const p = profilesForChannel(channel)[0];
+    if (!p) throw usageError(`no org profile is a member of ${channel}`);
+    return (await this.admin(p).evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers')).chainId;
+  }
+
+  async propose(by: Profile, channel: string, action: GovernanceAction): Promise<Proposal> {
+    return (await this.admin(by).submit<Proposal>(channel, 'Governance', 'Propose', [JSON.stringify(action)])).result;
+  }
+
+  async approve(by: Profile, channel: string, proposalId: string): Promise<Proposal> {
+    return (await this.admin(by).submit<Proposal>(channel, 'Governance', 'Approve', [proposalId])).result;
+  }
+
+  /** Proposes with the first member org and approves with every other: the whole consortium agrees. */
+  async govern(channel: string, action: GovernanceAction): Promise<Proposal> {
+    const [first, ...rest] = profilesForChannel(channel);
+    if (!first) throw usageError(`no org profile is a member of ${channel}`);
+    let p = await this.propose(first, channel, action);
+    for (const other of rest) if (p.status !== 'executed') p = await this.approve(other, channel, p.proposalId);
+    if (p.status !== 'executed') {
+      throw new ClientError('INTERNAL', 'other', `proposal ${p.proposalId} on ${channel} is still ${p.status}; approvals: ${p.approvals.join(', ')}`);
+    }
+    this.log.info({ channel, kind: action.kind, proposalId: p.proposalId }, 'governance action executed');
+    return p;
+  }
+
+  private async evaluateOrUndefined<T>(channel: string, contract: string, fn: string, args: string[]): Promise<T | undefined> {
+    const p = profilesForChannel(channel)[0];
+    if (!p) throw usageError(`no org profile is a member of ${channel}`);
+    try {
+      return await this.admin(p).evaluate<T>(channel, contract, fn, args);
+    } catch (e) {
+      const code = toClientError(e).code;
+      if (code === 'NOT_FOUND' || code === 'UNKNOWN_CHAIN' || code === 'ROUTE_NOT_OPEN') return undefined;
+      throw e;
+    }
+  }
+
+  async headEpoch(channel: string): Promise<number> {
+    return (await this.evaluateOrUndefined<{ epoch: number }>(channel, 'CrossChain', 'GetNodeList', ['']))?.epoch ?? 0;
+  }
+
+  async nodeList(channel: string): Promise<{ epoch: number; list: NodeList } | undefined> {
+    return this.evaluateOrUndefined(channel, 'CrossChain', 'GetNodeList', ['']);
+  }
+
+  async knownEpoch(on: string, remoteChainId: string): Promise<number> {
+    return (await this.evaluateOrUndefined<{ epoch: number }>(on, 'CrossChain', 'GetRemoteChain', [remoteChainId]))?.epoch ?? 0;
+  }
+
+  async route(channel: string, routeId: string): Promise<{ status: string; packetTypes: string[] } | undefined> {
+    return this.evaluateOrUndefined(channel, 'CrossChain', 'GetRoute', [routeId]);
+  }
+
+  /**
+   * Idempotent set-up of a route between two channels: each has a node list, each trusts
+   * the other at its current list, and the route is open on both with these packet types.
+   */
+  async ensureRoute(a: string, b: string, routeId: string, packetTypes: string[], rateLimit = { maxPackets: 10_000, windowMs: 60_000 }): Promise<{ steps: string[] }> {
+    const steps: string[] = [];
+    const ids = { [a]: await this.chainId(a), [b]: await this.chainId(b) };
+    for (const ch of [a, b]) {
+      if ((await this.headEpoch(ch)) === 0) {
+        await this.govern(ch, { kind: 'set-node-list', list: nodeListFor(ch, ids[ch] ?? ch, 1) });
+        steps.push(`${ch}: node list set (epoch 1)`);
+      }
+    }
+    for (const [on, remote] of [
+      [b, a],
+      [a, b],
+    ] as const) {
+      const head = await this.nodeList(remote);
+      if (!head) throw new ClientError('INTERNAL', 'other', `${remote} has no node list`);
+      const remoteId = ids[remote] ?? remote;
+      if ((await this.knownEpoch(on, remoteId)) < head.epoch) {
+        await this.govern(on, { kind: 'register-remote', chainId: remoteId, orgs: trustOf(remote), nodeList: head.list, schemes: ['fabric-endorsement'] });
+        steps.push(`${on}: trusts ${remoteId} at epoch ${head.epoch}`);
+      }
+    }
+    for (const [ch, counterparty] of [
+      [a, ids[b] ?? b],
+      [b, ids[a] ?? a],
+    ] as const) {
+      const r = await this.route(ch, routeId);
+      if (!r) {
+        await this.govern(ch, { kind: 'open-route', routeId, counterparty, packetTypes, rateLimit });
+        steps.push(`${ch}: route ${routeId} opened to ${counterparty}`);
+      } else if (r.status === 'paused') {
+        await this.govern(ch, { kind: 'resume-route', routeId });
+        steps.push(`${ch}: route ${routeId} resumed`);
+      }
+    }
+    return { steps };
+  }
+
+  close(): void {
+    for (const c of this.admins.values()) c.close();
+    this.admins.clear();
+  }
+}
