@@ -593,8 +593,7 @@ show_channels() {
     ver=$(committed_field "$ch" version)
     if [[ -n $seq ]]; then ver="$CC_NAME version $ver sequence $seq"; else ver="no chaincode committed"; fi
     printf '  %-10s members %-28s height %-5s %s\n' "$ch" "${CH_MSPIDS[$ch]}" "${height:-?}" "$ver"
-    [[ -n ${CH_CC_POLICY[$ch]} ]] && printf '  %-10s endorsement %s\n' "" "${CH_CC_POLICY[$ch]}"
-    [[ -z ${CH_CC_POLICY[$ch]} ]] && printf '  %-10s endorsement channel default (/Channel/Application/Endorsement)\n' ""
+    printf '  %-10s endorsement %s\n' "" "${CH_CC_POLICY[$ch]:-channel default /Channel/Application/Endorsement}"
   done
 }
 
