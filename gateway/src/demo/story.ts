@@ -1,0 +1,200 @@
+/**
+ * `make demo`: the medbridge story on the embedded network, each step printed with its
+ * duration; exits non-zero as soon as a step does not behave as told.
+ *
+ *   patient P registers at HospitalA (chain-a) and HospitalA anchors a FHIR record;
+ *   P grants HospitalB read access for treatment for 30 days; the grant crosses to chain-b
+ *   with its proof; HospitalB fetches the record from HospitalA and verifies it; P revokes;
+ *   the revocation crosses; HospitalB's next fetch is refused; P reads the access log that
+ *   shows both the access and the refusal.
+ *
+ * The relays and HospitalA's record exchange run as real `medbridge` processes, started
+ * here and stopped at the end.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { config } from '../config';
+import { ClientError, toClientError } from '../errors';
+import { FabricClient } from '../fabric/client';
+import { loadProfile } from '../fabric/profile';
+import { Custodian } from '../records/custodian';
+import { readEndpoint, storeFileOf } from '../records/endpoints';
+import { tlsIdentityOf, trustedOrgs } from '../records/org-tls';
+import { fetchRecord, type FetchedRecord } from '../records/requester';
+import { RecordStore } from '../records/store';
+import { ConsentService } from '../services/consent-service';
+import { CrossChainAdmin } from '../services/crosschain-admin';
+import { generatePatientKey, saveNewKey } from '../services/patient-keys';
+import { ReceiptWatcher } from '../services/receipt-watcher';
+import { startService, type Service } from './processes';
+
+const ROUTE = 'consent-a-b';
+const A = 'chain-a';
+const B = 'chain-b';
+
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+class StoryFailed extends Error {}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new StoryFailed(message);
+}
+
+let stepNo = 0;
+async function step<T>(title: string, run: () => Promise<T>, describe: (r: T) => string | string[]): Promise<T> {
+  stepNo += 1;
+  const started = Date.now();
+  process.stdout.write(`${bold(`${String(stepNo).padStart(2)}. ${title}`)}\n`);
+  try {
+    const r = await run();
+    const ms = Date.now() - started;
+    const lines = describe(r);
+    for (const l of Array.isArray(lines) ? lines : [lines]) process.stdout.write(`      ${l}\n`);
+    process.stdout.write(`      ok (${ms} ms)\n`);
+    return r;
+  } catch (e) {
+    const ms = Date.now() - started;
+    const why = e instanceof StoryFailed ? e.message : `${toClientError(e).code}: ${toClientError(e).message}`;
+    process.stdout.write(`      FAILED after ${ms} ms: ${why}\n`);
+    throw e;
+  }
+}
+
+async function main(): Promise<number> {
+  const cfg = config();
+  const services: Service[] = [];
+  const clients: FabricClient[] = [];
+  const workDir = mkdtempSync(join(tmpdir(), 'medbridge-demo-'));
+  const logDir = join(cfg.dataDir, 'demo-logs');
+  const open = (org: string) => {
+    const c = FabricClient.open(org);
+    clients.push(c);
+    return c;
+  };
+  const admin = new CrossChainAdmin();
+  let watcher: ReceiptWatcher | undefined;
+  let store: RecordStore | undefined;
+  const started = Date.now();
+  try {
+    const hospitalA = open('HospitalA');
+    const hospitalB = open('HospitalB');
+    const consentA = new ConsentService(hospitalA, A);
+    const mirrorB = new ConsentService(hospitalB, B);
+
+    await step('cross-chain route chain-a <-> chain-b (node lists, mutual trust, route; each by its own governance)', () => admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']), (r) =>
+      r.steps.length === 0 ? 'already in place' : r.steps,
+    );
+
+    await step('relays start (chain-a -> chain-b and back) and HospitalA serves its records over mutual TLS', async () => {
+      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0'], join(logDir, 'relay.log'));
+      services.push(relay);
+      const records = await startService('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records-hospitala.log'));
+      services.push(records);
+      return { relay: relay.status, records: records.status };
+    }, (r) => [`relay metrics ${String(r.relay.metrics)}`, `HospitalA record exchange ${String(r.records.url)}`]);
+
+    watcher = new ReceiptWatcher(hospitalB, B);
+    await watcher.start();
+
+    const patient = await step('patient P creates a key on their own device and registers at HospitalA', async () => {
+      const key = generatePatientKey();
+      const file = saveNewKey(key, { dir: workDir });
+      const res = await consentA.registerPatient(key);
+      return { key, file, txId: res.txId };
+    }, (r) => [`patientId ${r.key.patientId}`, `key file ${r.file} (0600)`, `tx ${r.txId}`]);
+
+    store = new RecordStore(storeFileOf(cfg.dataDir, hospitalA.mspId));
+    const fhir = Buffer.from(
+      JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueQuantity: { value: 120, unit: 'mmHg' } }),
+    );
+    const anchor = await step('HospitalA stores P\'s FHIR Observation off chain and anchors its salted SHA-256 on chain-a', () =>
+      new Custodian(hospitalA, store as RecordStore).put({ channel: A, patientId: patient.key.patientId, category: 'Observation', content: fhir }),
+    (r) => [`record ${r.recordId} v${r.version}`, `anchor ${r.hash}`, `tx ${r.txId}`]);
+
+    const grant = await step('P signs a consent: HospitalB may read this record for treatment (TREAT) for 30 days', () =>
+      consentA.grant(patient.key, patient.key.patientId, { grantee: hospitalB.mspId, recordIds: [anchor.recordId], purposes: ['TREAT'], days: 30 }),
+    (r) => [`consent ${r.consentId}`, `tx ${r.txId}`]);
+
+    await step('the grant crosses from chain-a to chain-b with its proof (relay)', async () => {
+      const sent = await consentA.share(grant.consentId, B, 'consent.grant', ROUTE);
+      const arrival = await watcher!.waitFor(sent.result.routeId, sent.result.sequence);
+      expect(arrival.outcome === 'success', `chain-b answered the grant packet with ${arrival.outcome}`);
+      const check = await mirrorB.checkRemoteConsent(A, grant.consentId, 'TREAT');
+      expect(check.allowed, `chain-b does not see the consent as usable: ${check.reason}`);
+      return { sent, arrival, check };
+    }, (r) => [`packet ${r.sent.result.routeId}/${r.sent.result.sequence}, applied on chain-b in tx ${r.arrival.txId} (${r.arrival.signers.length} signers of chain-a in the proof)`, `chain-b: consent ${r.check.status}, usable for TREAT`]);
+
+    const requester = loadProfile('HospitalB');
+    const custodianProfile = loadProfile('HospitalA');
+    const custodianTrust = trustedOrgs([custodianProfile])[0];
+    expect(custodianTrust, 'HospitalA profile has no TLS section');
+    const endpoint = readEndpoint(cfg.dataDir, custodianProfile.mspId);
+    expect(endpoint, 'HospitalA record exchange did not publish its endpoint');
+    const fetch = (): Promise<FetchedRecord> =>
+      fetchRecord({ url: endpoint.url, custodian: custodianTrust, identity: tlsIdentityOf(requester), request: { recordId: anchor.recordId, purpose: 'TREAT', consentId: grant.consentId } });
+
+    await step('HospitalB fetches the record from HospitalA (mutual TLS); HospitalA checks consent and logs on chain; HospitalB verifies the hash', async () => {
+      const got = await fetch();
+      expect(got.content.equals(fhir), 'the fetched bytes differ from the record');
+      expect(got.hash === anchor.hash, 'the fetched record does not hash to the anchor');
+      return got;
+    }, (r) => [`received ${r.content.length} bytes, salted hash ${r.hash} = anchor (checked against: ${r.anchorSource})`, `allowed by ${r.reason} ${r.consentId ?? ''}; access logged in tx ${r.txId}`]);
+
+    await step('P revokes the consent (signed with P\'s key); effective on chain-a at once', async () => {
+      const res = await consentA.revoke(patient.key, patient.key.patientId, grant.consentId);
+      const check = (await consentA.checkAccess(hospitalB.mspId, anchor.recordId, 'TREAT')) as { allowed: boolean };
+      expect(!check.allowed, 'chain-a still allows HospitalB after the revocation');
+      return res;
+    }, (r) => `tx ${r.txId}`);
+
+    await step('the revocation crosses from chain-a to chain-b (relay)', async () => {
+      const sent = await consentA.share(grant.consentId, B, 'consent.revoke', ROUTE);
+      const arrival = await watcher!.waitFor(sent.result.routeId, sent.result.sequence);
+      expect(arrival.outcome === 'success', `chain-b answered the revocation packet with ${arrival.outcome}`);
+      const check = await mirrorB.checkRemoteConsent(A, grant.consentId, 'TREAT');
+      expect(!check.allowed && check.status === 'revoked', `chain-b still sees the consent as ${check.status}`);
+      return { sent, arrival, check };
+    }, (r) => [`packet ${r.sent.result.routeId}/${r.sent.result.sequence} applied on chain-b in tx ${r.arrival.txId}`, `chain-b: consent ${r.check.status}`]);
+
+    await step('HospitalB asks again: refused, and the refusal is logged on chain', async () => {
+      try {
+        await fetch();
+      } catch (e) {
+        const err = toClientError(e);
+        expect(err.code === 'ACCESS_DENIED', `expected ACCESS_DENIED, got ${err.code}: ${err.message}`);
+        return err;
+      }
+      throw new StoryFailed('HospitalB received the record after the revocation');
+    }, (e: ClientError) => [`${e.code}: ${e.message}`]);
+
+    await step('P reads their access log with their own signature', async () => {
+      const entries = (await consentA.accessLog(patient.key.patientId, patient.key)) as Array<{ kind: string; requester: string; allowed: boolean; reason: string; recordId: string | null; txId: string; time: number }>;
+      const mine = entries.filter((e) => e.kind === 'access' && e.recordId === anchor.recordId && e.requester === hospitalB.mspId);
+      expect(mine.some((e) => e.allowed), 'the log does not show the granted access');
+      expect(mine.some((e) => !e.allowed), 'the log does not show the refusal');
+      return mine;
+    }, (rows) => rows.map((e) => `${new Date(e.time).toISOString()}  ${e.requester}  ${e.allowed ? 'ALLOWED' : 'REFUSED'}  (${e.reason})  tx ${e.txId.slice(0, 16)}…`));
+
+    process.stdout.write(`\n${bold('demo complete')}: every step behaved as told (${((Date.now() - started) / 1000).toFixed(1)} s). Logs of the services: ${logDir}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof StoryFailed)) {
+      const err = toClientError(e);
+      if (err.hint) process.stdout.write(`      next: ${err.hint}\n`);
+    }
+    process.stdout.write(`\ndemo FAILED. Logs of the services: ${logDir}\n`);
+    return 1;
+  } finally {
+    await watcher?.close();
+    store?.close();
+    for (const s of services.reverse()) await s.stop();
+    admin.close();
+    for (const c of clients) c.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});

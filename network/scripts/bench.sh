@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make bench: end-to-end share latency (grant on chain-a -> usable on chain-b) over
+# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run.
+# Results: bench/results/${BENCH_NAME:-share-latency}.{json,md}. A script, not a test: the
+# numbers depend on the machine and on the channels' BatchTimeout (printed with them).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=lib/log.sh
+source "$HERE/lib/log.sh"
+
+SHARES=${BENCH_SHARES:-200}
+COMMITS=${BENCH_COMMITS:-100}
+NAME=${BENCH_NAME:-share-latency}
+
+network_ready() {
+  step "network: reuse the running one or start it"
+  if "$HERE/network.sh" check >/dev/null 2>&1; then
+    "$HERE/network.sh" deploy
+  else
+    "$HERE/network.sh" up
+  fi
+}
+
+gateway_built() {
+  step "gateway: compile"
+  (cd "$REPO" && npx tsc -b chaincode gateway)
+}
+
+share_latency() {
+  step "share latency: $SHARES shares, $COMMITS plain commits per channel"
+  (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
+}
+
+network_ready
+gateway_built
+share_latency
