@@ -92,7 +92,7 @@ async function main(): Promise<number> {
   try {
     log('set-up: route, relay, patient, record');
     await admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']);
-    services.push(await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0'], join(cfg.dataDir, 'bench-logs', 'relay.log')));
+    services.push(await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(cfg.dataDir, 'bench-logs', 'relay.log')));
     await watcher.start();
     const consentA = new ConsentService(hospitalA, A);
     const patient = generatePatientKey();

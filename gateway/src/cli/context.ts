@@ -100,6 +100,8 @@ export class CliContext {
     else if (Array.isArray(listValue)) {
       const rest = { ...(value as Record<string, unknown>) };
       delete rest[view.listKey as string];
+      // An exhausted page cursor says nothing to a person.
+      for (const [k, v] of Object.entries(rest)) if (v === '' || v === null) delete rest[k];
       const restText = Object.keys(rest).length > 0 ? formatObject(rest, TIME_KEYS) : '';
       if (restText) lines.push(restText, '');
       lines.push(formatTable(listValue, view.columns));

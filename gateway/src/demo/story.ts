@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     );
 
     await step('relays start (chain-a -> chain-b and back) and HospitalA serves its records over mutual TLS', async () => {
-      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0'], join(logDir, 'relay.log'));
+      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(logDir, 'relay.log'));
       services.push(relay);
       const records = await startService('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records-hospitala.log'));
       services.push(records);

@@ -36,6 +36,8 @@ export interface RelayOptions {
   /** A member org of the destination channel. */
   destOrg: Profile;
   checkpointFile: string;
+  /** Only these routes (default: every route that leads to `to`). */
+  routes?: string[];
   /** Where to start when there is no checkpoint (default: block 0, the whole history). */
   startBlock?: bigint;
   metrics?: RelayMetrics;
@@ -247,6 +249,7 @@ export class Relay {
     if (event.eventName !== 'PacketSent') return;
     const body = JSON.parse(Buffer.from(event.payload).toString('utf8')) as { packet: Packet };
     if (body.packet.destChain !== this.destChainId) return;
+    if (this.opts.routes && !this.opts.routes.includes(body.packet.routeId)) return;
     await this.relayPacket(body.packet);
   }
 

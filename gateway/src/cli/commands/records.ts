@@ -13,6 +13,7 @@ import { tlsIdentityOf, trustedOrgs } from '../../records/org-tls';
 import { fetchRecord } from '../../records/requester';
 import { startRecordServer } from '../../records/server';
 import { RecordStore } from '../../records/store';
+import { createLogger } from '../../logger';
 import { act, int, required } from '../action';
 import type { CliContext } from '../context';
 
@@ -183,7 +184,7 @@ export function registerRecords(program: Command): void {
       act(async (ctx, o) => {
         const client = ctx.client();
         const store = openStore(ctx);
-        const logger = ctx.log.child({ component: 'records', org: client.mspId });
+        const logger = createLogger({ name: 'medbridge-records', level: ctx.opts.verbose ? 'debug' : ctx.cfg.logLevel ?? 'info' }).child({ org: client.mspId });
         const server = await startRecordServer({
           custodian: new Custodian(client, store, logger),
           identity: tlsIdentityOf(client.profile),

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { startRelayHttp } from '../../relay/http';
 import { RelayMetrics } from '../../relay/metrics';
 import { pickRelayOrgs, Relay } from '../../relay/relay';
-import { act, int } from '../action';
+import { createLogger } from '../../logger';
+import { act, int, list } from '../action';
 
 export function registerRelay(program: Command): void {
   const relay = program.command('relay').description('the relay service between two chains');
@@ -17,6 +18,7 @@ export function registerRelay(program: Command): void {
     .option('--both', 'also relay the other direction in this process')
     .option('--source-org <org>', 'org whose user identity reads and submits on --from (default: one in both channels)')
     .option('--dest-org <org>', 'org whose user identity submits on --to')
+    .option('--routes <ids>', 'only these routes (comma-separated; default: all that lead to --to)')
     .option('--port <n>', 'metrics and health on 127.0.0.1:<port> (0 = any free port)', '9464')
     .option('--state-dir <dir>', 'checkpoint folder (default: <data dir>/relay)')
     .action(
@@ -25,11 +27,11 @@ export function registerRelay(program: Command): void {
         const to = o.to as string;
         const stateDir = (o.stateDir as string | undefined) ?? join(ctx.cfg.dataDir, 'relay');
         const metrics = new RelayMetrics();
-        const logger = ctx.log.child({ component: 'relay' });
+        const logger = createLogger({ name: 'medbridge-relay', level: ctx.opts.verbose ? 'debug' : ctx.cfg.logLevel ?? 'info' });
         const directions: Array<[string, string]> = o.both ? [[from, to], [to, from]] : [[from, to]];
         const relays = directions.map(([f, t]) => {
           const orgs = pickRelayOrgs(f, t, f === from ? (o.sourceOrg as string | undefined) : (o.destOrg as string | undefined), f === from ? (o.destOrg as string | undefined) : (o.sourceOrg as string | undefined));
-          return new Relay({ from: f, to: t, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(stateDir, `${f}--${t}.checkpoint.json`), metrics, logger });
+          return new Relay({ from: f, to: t, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(stateDir, `${f}--${t}.checkpoint.json`), metrics, logger, routes: o.routes ? list(o.routes as string) : undefined });
         });
         const http = await startRelayHttp(relays, int(o.port, '--port'));
         ctx.print({ relays: relays.map((r) => r.status()), metrics: `${http.url}/metrics`, health: `${http.url}/healthz`, pid: process.pid });
