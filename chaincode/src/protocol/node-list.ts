@@ -4,7 +4,9 @@
  * rule across subgroups. PROTOCOL.md "VerificationNodeList".
  *
  * Parsing fails closed (INVALID_NODE_LIST): no empty list, no threshold 0, no node outside
- * its own org's subgroup, no node, certificate or key listed twice. The parsed list is
+ * its own org's subgroup, no node, certificate, key or BLS key listed twice. A node's optional
+ * BLS key (scheme bls12381-aggregate) is accepted only with its proof of possession and its
+ * binding signed by the node's certificate key (bls/binding.ts, BLS.md). The parsed list is
  * normalised (subgroups by id, nodes by nodeId, certificates re-encoded) so that its
  * hash does not depend on how the submitter wrote it.
  */
@@ -14,6 +16,8 @@ import { organizationalUnits } from '../contracts/tx-context';
 import { canonicalHash } from './canonical-json';
 import { asObject, reqArray, reqId, reqInt, reqString } from './fields';
 import { Limits } from './limits';
+import { parseBlsNodeKey } from './bls/binding';
+import type { BlsNodeKey } from './bls/signer-table';
 
 export interface VerificationNode {
   /** Stable name of the node (e.g. the peer's host name); unique in the list. */
@@ -21,6 +25,11 @@ export interface VerificationNode {
   mspId: string;
   /** The node's Fabric signing certificate (PEM). The list pins this exact certificate. */
   certPem: string;
+  /**
+   * The node's BLS key for scheme bls12381-aggregate, with its proof of possession and its
+   * binding to this node's certificate; absent for nodes that sign with scheme 1 only.
+   */
+  bls?: BlsNodeKey;
 }
 
 export interface Subgroup {
@@ -61,6 +70,7 @@ export function parseNodeList(value: unknown): VerificationNodeList {
   const nodeIds = new Set<string>();
   const fingerprints = new Set<string>();
   const publicKeys = new Set<string>();
+  const blsKeys = new Set<string>();
   const subgroupIds = new Set<string>();
   const subgroupMsps = new Set<string>();
   let nodeCount = 0;
@@ -80,7 +90,7 @@ export function parseNodeList(value: unknown): VerificationNodeList {
     if (nodeCount > Limits.maxNodes) fail(C, `a node list has at most ${Limits.maxNodes} nodes`);
     const nodes = rawNodes.map((rawNode, j) => {
       const nwhat = `${what} node ${j}`;
-      const n = asObject(rawNode, C, nwhat, ['nodeId', 'mspId', 'certPem']);
+      const n = asObject(rawNode, C, nwhat, ['nodeId', 'mspId', 'certPem', 'bls']);
       const nodeId = reqId(n, 'nodeId', C, nwhat);
       const nodeMsp = reqId(n, 'mspId', C, nwhat);
       if (nodeMsp !== mspId) fail(C, `node ${nodeId} of ${nodeMsp} cannot be in subgroup ${id} of ${mspId}`);
@@ -93,10 +103,17 @@ export function parseNodeList(value: unknown): VerificationNodeList {
       if (nodeIds.has(nodeId)) fail(C, `node ${nodeId} appears twice`);
       if (fingerprints.has(fp)) fail(C, `the certificate of node ${nodeId} appears twice`);
       if (publicKeys.has(spki)) fail(C, `the key of node ${nodeId} appears twice`);
+      const certPem = cert.toString();
+      let bls: BlsNodeKey | undefined;
+      if (n.bls !== undefined) {
+        bls = parseBlsNodeKey(n.bls, { chainId, nodeId, mspId: nodeMsp, certPem });
+        if (blsKeys.has(bls.publicKey)) fail(C, `the BLS key of node ${nodeId} appears twice`);
+        blsKeys.add(bls.publicKey);
+      }
       nodeIds.add(nodeId);
       fingerprints.add(fp);
       publicKeys.add(spki);
-      return { nodeId, mspId: nodeMsp, certPem: cert.toString() };
+      return bls === undefined ? { nodeId, mspId: nodeMsp, certPem } : { nodeId, mspId: nodeMsp, certPem, bls };
     });
     nodes.sort((a, b) => byString(a.nodeId, b.nodeId));
     return { id, mspId, threshold, nodes };
