@@ -67,8 +67,18 @@ async function remoteView(ctx: Context, chainId: string): Promise<{ record: repo
   return { record, list };
 }
 
-function verifyAgainst(remote: { record: repo.RemoteChainRecord; list: VerificationNodeList }, proofJson: string, atMs: number, message: Parameters<typeof verifyProof>[3]): VerifiedProof {
+function verifyAgainst(
+  route: repo.RouteRecord,
+  remote: { record: repo.RemoteChainRecord; list: VerificationNodeList },
+  proofJson: string,
+  atMs: number,
+  message: Parameters<typeof verifyProof>[3],
+): VerifiedProof {
   const proof = parseProof(proofJson);
+  // A route registered with its own schemes accepts only those (epoch links stay chain-wide).
+  if (route.schemes !== undefined && !route.schemes.includes(proof.scheme)) {
+    fail('UNSUPPORTED_SCHEME', `route ${route.routeId} accepts proof schemes ${route.schemes.join(', ')}, not ${proof.scheme}`);
+  }
   return verifyProof(
     { trust: { chainId: remote.record.chainId, orgs: remote.record.orgs }, list: remote.list, schemes: remote.record.schemes },
     proof,
@@ -254,7 +264,7 @@ export class CrossChainContract extends Contract {
     if (route.status === 'frozen') requireRouteUsable(route);
     const remote = await remoteView(ctx, route.counterparty);
     const now = txTimeMs(ctx);
-    const verified = verifyAgainst(remote, proofJson, now, (ref) => ackMessage(ack, ref));
+    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => ackMessage(ack, ref));
 
     if (ack.sourceChain !== set.chainId) fail('WRONG_DESTINATION', `acknowledgement is for packets of ${ack.sourceChain}, not ${set.chainId}`);
     const sent = await repo.getSent(ctx.stub, ack.routeId, ack.sequence);
@@ -355,7 +365,7 @@ export class CrossChainContract extends Contract {
     const now = txTimeMs(ctx);
 
     // Steps 1-3: path-proof (with epoch links), threshold, signatures.
-    const verified = verifyAgainst(remote, proofJson, now, (ref) => packetMessage(packet, ref));
+    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetMessage(packet, ref));
 
     // Step 4: the packet itself.
     if (packet.destChain !== set.chainId) fail('WRONG_DESTINATION', `packet is addressed to ${packet.destChain}, this chain is ${set.chainId}`);

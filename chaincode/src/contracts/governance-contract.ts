@@ -214,7 +214,11 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
     }
     case 'open-route': {
       if (await repo.getRoute(stub, action.routeId)) fail('ALREADY_EXISTS', `route ${action.routeId} exists`);
-      if (!(await repo.getRemote(stub, action.counterparty))) fail('UNKNOWN_CHAIN', `${action.counterparty} is not a registered remote chain`);
+      const remote = await repo.getRemote(stub, action.counterparty);
+      if (!remote) fail('UNKNOWN_CHAIN', `${action.counterparty} is not a registered remote chain`);
+      for (const s of action.schemes ?? []) {
+        if (!remote.schemes.includes(s)) fail('UNSUPPORTED_SCHEME', `proof scheme ${s} is not registered for ${action.counterparty}`);
+      }
       // Opening a route is the deployment the signers answer for: they must be staked.
       await requireCurrentListStaked(ctx);
       return async () =>
@@ -224,6 +228,7 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
           status: 'open',
           packetTypes: action.packetTypes,
           rateLimit: action.rateLimit,
+          ...(action.schemes === undefined ? {} : { schemes: action.schemes }),
           nextSendSequence: 1,
           nextRecvSequence: 1,
           sendWindow: { start: 0, count: 0 },

@@ -15,7 +15,7 @@ export type GovernanceAction =
   | { kind: 'set-node-list'; list: VerificationNodeList }
   | { kind: 'register-remote'; chainId: string; orgs: OrgTrust[]; nodeList: VerificationNodeList; schemes: string[] }
   | { kind: 'remove-remote'; chainId: string }
-  | { kind: 'open-route'; routeId: string; counterparty: string; packetTypes: PacketType[]; rateLimit: RateLimit }
+  | { kind: 'open-route'; routeId: string; counterparty: string; packetTypes: PacketType[]; rateLimit: RateLimit; schemes?: string[] }
   | { kind: 'update-route'; routeId: string; packetTypes: PacketType[]; rateLimit: RateLimit }
   | { kind: 'pause-route'; routeId: string }
   | { kind: 'resume-route'; routeId: string }
@@ -33,6 +33,10 @@ function packetTypes(o: Record<string, unknown>): PacketType[] {
   return [...new Set(types)].sort();
 }
 
+function proofSchemes(o: Record<string, unknown>): string[] {
+  return [...new Set(reqArray(o, 'schemes', C, 'action', 8, 1).map((s, i) => reqId({ s }, 's', C, `scheme ${i}`)))].sort();
+}
+
 export function parseAction(value: unknown): GovernanceAction {
   const o = asObject(value, C, 'action');
   switch (o.kind) {
@@ -44,20 +48,21 @@ export function parseAction(value: unknown): GovernanceAction {
       const chainId = reqId(o, 'chainId', C, 'action');
       const orgs = reqArray(o, 'orgs', C, 'action', Limits.maxRemoteOrgs, 1).map((org, i) => parseOrgTrust(org, `org ${i}`));
       orgs.sort((a, b) => (a.mspId < b.mspId ? -1 : a.mspId > b.mspId ? 1 : 0));
-      const schemes = reqArray(o, 'schemes', C, 'action', 8, 1).map((s, i) => reqId({ s }, 's', C, `scheme ${i}`));
-      return { kind: 'register-remote', chainId, orgs, nodeList: parseNodeList(o.nodeList), schemes: [...new Set(schemes)].sort() };
+      return { kind: 'register-remote', chainId, orgs, nodeList: parseNodeList(o.nodeList), schemes: proofSchemes(o) };
     }
     case 'remove-remote':
       asObject(o, C, 'action', ['kind', 'chainId']);
       return { kind: 'remove-remote', chainId: reqId(o, 'chainId', C, 'action') };
     case 'open-route':
-      asObject(o, C, 'action', ['kind', 'routeId', 'counterparty', 'packetTypes', 'rateLimit']);
+      asObject(o, C, 'action', ['kind', 'routeId', 'counterparty', 'packetTypes', 'rateLimit', 'schemes']);
       return {
         kind: 'open-route',
         routeId: reqId(o, 'routeId', C, 'action'),
         counterparty: reqId(o, 'counterparty', C, 'action'),
         packetTypes: packetTypes(o),
         rateLimit: parseRateLimit(o.rateLimit),
+        // Optional: the proof schemes this route accepts; absent = every scheme registered for the counterparty.
+        ...(o.schemes === undefined ? {} : { schemes: proofSchemes(o) }),
       };
     case 'update-route':
       asObject(o, C, 'action', ['kind', 'routeId', 'packetTypes', 'rateLimit']);

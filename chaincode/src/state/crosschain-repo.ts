@@ -37,6 +37,8 @@ export interface RouteRecord {
   status: RouteStatus;
   packetTypes: string[];
   rateLimit: RateLimit;
+  /** Proof schemes accepted on this route (sorted); absent = every scheme registered for the counterparty. */
+  schemes?: string[];
   /** Next sequence this chain assigns to a packet it sends. */
   nextSendSequence: number;
   /** Next sequence this chain accepts from the counterparty. */
