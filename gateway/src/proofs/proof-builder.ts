@@ -1,8 +1,11 @@
 /**
- * Assembles scheme-1 proofs (protocol/proof.ts) from a source chain's own peers:
- * the signatures of the current list over the packet or acknowledgement message, and the
- * epoch links the destination still needs (each endorsed by the previous list's peers).
- * Only endorsers that are listed nodes of the signing epoch are kept.
+ * Assembles proofs (protocol/proof.ts) from a source chain's own nodes: the signatures of the
+ * current list over the packet or acknowledgement message, and the epoch links the destination
+ * still needs (each signed by the previous list). The scheme is the route's:
+ *  - `fabric-endorsement` (default): endorsements of the source's own peers; only endorsers that
+ *    are listed nodes of the signing epoch are kept;
+ *  - `bls12381-aggregate`: partial signatures from each node's signer service (mutual TLS),
+ *    verified and aggregated here (bls-builder.ts, chaincode/BLS.md "Relay side").
  */
 import { X509Certificate } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
@@ -12,6 +15,7 @@ import type { EndorsementSignature } from '@medbridge/chaincode/dist/protocol/sc
 import type { OrgConnection } from '../fabric/connection';
 import type { PeerEndpoint } from '../fabric/profile';
 import { collectEndorsements, signedProposal, type PeerFailure } from './endorsements';
+import { blsEpochLink, blsStatementProof, linkSchemeFor, type ProofOptions } from './bls-builder';
 
 export interface SourceChain {
   /** Channel name of the source chain. */
@@ -31,7 +35,7 @@ export interface BuiltProof {
 
 const CONTRACT = 'CrossChain';
 
-async function evaluate(source: SourceChain, fn: string, args: string[]): Promise<string> {
+export async function evaluate(source: SourceChain, fn: string, args: string[]): Promise<string> {
   const bytes = await source.connection.contract(source.channel, CONTRACT).evaluateTransaction(fn, ...args);
   return Buffer.from(bytes).toString('utf8');
 }
@@ -59,34 +63,62 @@ async function signaturesOf(source: SourceChain, list: VerificationNodeList, fn:
   return { message: collected.message, signatures, failures: collected.failures };
 }
 
-/** Links from `knownEpoch` (what the destination stores for this source) up to `epoch`. */
-export async function epochLinks(source: SourceChain, knownEpoch: number, epoch: number): Promise<EpochLink[]> {
+/**
+ * Links from `knownEpoch` (what the destination stores for this source) up to `epoch`. Each link
+ * is signed by the list it replaces, in scheme 1 unless `options` ask for (or, with linkScheme
+ * 'auto', allow) the aggregate scheme and every node of that list has a BLS key.
+ */
+export async function epochLinks(source: SourceChain, knownEpoch: number, epoch: number, options: ProofOptions = {}): Promise<EpochLink[]> {
   const links: EpochLink[] = [];
   let previous = await nodeListAt(source, knownEpoch);
   for (let to = knownEpoch + 1; to <= epoch; to++) {
     const newList = await nodeListAt(source, to);
-    const { signatures } = await signaturesOf(source, previous, 'GetEpochLinkMessage', [String(to)]);
-    links.push({ chainId: newList.chainId, fromEpoch: to - 1, toEpoch: to, newList, proof: { scheme: 'fabric-endorsement', version: 1, signatures } });
+    let proof: EpochLink['proof'];
+    if (linkSchemeFor(previous, options) === 'bls12381-aggregate') {
+      proof = await blsEpochLink(source, previous, to, options);
+    } else {
+      const { signatures } = await signaturesOf(source, previous, 'GetEpochLinkMessage', [String(to)]);
+      proof = { scheme: 'fabric-endorsement', version: 1, signatures };
+    }
+    links.push({ chainId: newList.chainId, fromEpoch: to - 1, toEpoch: to, newList, proof });
     previous = newList;
   }
   return links;
 }
 
-async function statementProof(source: SourceChain, fn: 'GetPacketCommitment' | 'GetAckCommitment', routeId: string, sequence: number, knownEpoch: number): Promise<BuiltProof> {
+async function statementProof(
+  source: SourceChain,
+  fn: 'GetPacketCommitment' | 'GetAckCommitment',
+  routeId: string,
+  sequence: number,
+  knownEpoch: number,
+  options: ProofOptions = {},
+): Promise<BuiltProof> {
+  if (options.scheme === 'bls12381-aggregate') {
+    const built = await blsStatementProof(source, fn, routeId, sequence, options);
+    const links = built.proof.epoch > knownEpoch ? await epochLinks(source, knownEpoch, built.proof.epoch, options) : [];
+    return { ...built, proof: { ...built.proof, links } };
+  }
   const current = await nodeListAt(source, '');
   const { message, signatures, failures } = await signaturesOf(source, current, fn, [routeId, String(sequence)]);
   const epoch = (JSON.parse(message.toString('utf8')) as { epoch: number }).epoch;
   if (epoch !== current.epoch) throw new Error(`peers signed epoch ${epoch} while the list is at ${current.epoch}; retry`);
-  const links = epoch > knownEpoch ? await epochLinks(source, knownEpoch, epoch) : [];
+  const links = epoch > knownEpoch ? await epochLinks(source, knownEpoch, epoch, options) : [];
   return { proof: { scheme: 'fabric-endorsement', version: 1, epoch, links, signatures }, message, failures };
 }
 
-/** Proof for ReceivePacket / RecordTimeout on the destination. */
-export function buildPacketProof(source: SourceChain, routeId: string, sequence: number, knownEpoch: number): Promise<BuiltProof> {
-  return statementProof(source, 'GetPacketCommitment', routeId, sequence, knownEpoch);
+/**
+ * Proof for ReceivePacket / RecordTimeout on the destination, in the route's scheme.
+ *
+ * @example
+ *   await buildPacketProof(src, 'consent', 7, known);                                   // scheme 1
+ *   await buildPacketProof(src, 'consent', 7, known, { scheme: 'bls12381-aggregate', signers });
+ */
+export function buildPacketProof(source: SourceChain, routeId: string, sequence: number, knownEpoch: number, options?: ProofOptions): Promise<BuiltProof> {
+  return statementProof(source, 'GetPacketCommitment', routeId, sequence, knownEpoch, options);
 }
 
 /** Proof for AcknowledgePacket / TimeoutPacket on the packet's source (here `source` is the destination chain). */
-export function buildAckProof(source: SourceChain, routeId: string, sequence: number, knownEpoch: number): Promise<BuiltProof> {
-  return statementProof(source, 'GetAckCommitment', routeId, sequence, knownEpoch);
+export function buildAckProof(source: SourceChain, routeId: string, sequence: number, knownEpoch: number, options?: ProofOptions): Promise<BuiltProof> {
+  return statementProof(source, 'GetAckCommitment', routeId, sequence, knownEpoch, options);
 }

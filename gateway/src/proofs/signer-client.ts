@@ -1,0 +1,84 @@
+/**
+ * The relay's client for verification nodes' BLS signer services (gateway/src/signer/server.ts),
+ * over mutual TLS. A request names what to sign (route and sequence, or an epoch); the answer is
+ * one node's partial signature, which the relay verifies before it counts (bls-builder.ts).
+ */
+import { request } from 'node:https';
+import type { PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
+
+/** Where one verification node's signer listens, and the TLS material to reach it. */
+export interface SignerEndpoint {
+  /** The node id of the signer's node in the verification node list. */
+  nodeId: string;
+  /** e.g. https://127.0.0.1:7441 */
+  url: string;
+  tls: {
+    /** PEM of the CA that issued the signer's TLS server certificate. */
+    ca: string;
+    /** PEM client certificate and key issued by the CA the signer accepts clients from (its org's TLS CA). */
+    cert: string;
+    key: string;
+    /** Name checked against the server certificate (default: the URL's host). */
+    serverName?: string;
+  };
+}
+
+export type SignRequest =
+  | { kind: 'packet'; routeId: string; sequence: number }
+  | { kind: 'ack'; routeId: string; sequence: number }
+  | { kind: 'epoch-link'; toEpoch: number };
+
+const MAX_ANSWER_BYTES = 4096;
+
+/** POSTs one named request to a signer and returns its partial signature (or throws with the signer's reason). */
+export function requestPartial(endpoint: SignerEndpoint, what: SignRequest, deadlineMs = 15_000): Promise<PartialSignature> {
+  const path = `/v1/sign/${what.kind}`;
+  const body = JSON.stringify(what.kind === 'epoch-link' ? { toEpoch: what.toEpoch } : { routeId: what.routeId, sequence: what.sequence });
+  const url = new URL(path, endpoint.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        ca: endpoint.tls.ca,
+        cert: endpoint.tls.cert,
+        key: endpoint.tls.key,
+        servername: endpoint.tls.serverName ?? url.hostname,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: deadlineMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER_BYTES) req.destroy(new Error('signer answer too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            reject(new Error(`signer ${endpoint.nodeId} answered ${res.statusCode ?? '?'} with something that is not JSON`));
+            return;
+          }
+          const o = json as { nodeId?: unknown; signature?: unknown; error?: unknown };
+          if (res.statusCode !== 200) {
+            reject(new Error(`signer ${endpoint.nodeId} refused (${res.statusCode ?? '?'}): ${String(o.error ?? 'no reason')}`));
+          } else if (typeof o.nodeId !== 'string' || typeof o.signature !== 'string') {
+            reject(new Error(`signer ${endpoint.nodeId} answered without nodeId and signature`));
+          } else if (o.nodeId !== endpoint.nodeId) {
+            reject(new Error(`signer at ${endpoint.url} signs as ${o.nodeId}, expected ${endpoint.nodeId}`));
+          } else {
+            resolve({ nodeId: o.nodeId, signature: o.signature });
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`signer ${endpoint.nodeId} did not answer within ${deadlineMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
