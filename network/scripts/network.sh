@@ -138,7 +138,7 @@ peer_cli() {
   local org=$1 peer=$2 who=$3; shift 3
   local msp=${ORG_ADMIN_MSP[$org]}
   [[ $who == user ]] && msp=${ORG_USER_MSP[$org]}
-  env -i PATH="$PATH" HOME="$HOME" FABRIC_CFG_PATH="$RT/cli" FABRIC_LOGGING_SPEC=warning \
+  env -i PATH="$PATH" HOME="$HOME" FABRIC_CFG_PATH="$RT/cli" FABRIC_LOGGING_SPEC="${CLI_LOG:-warning}" \
     CORE_PEER_LOCALMSPID="${ORG_MSPID[$org]}" CORE_PEER_MSPCONFIGPATH="$msp" \
     CORE_PEER_ADDRESS="$NET_HOST:${P_PORT[$peer]}" CORE_PEER_TLS_ENABLED=true \
     CORE_PEER_TLS_ROOTCERT_FILE="${P_TLS[$peer]}/ca.crt" \
@@ -261,6 +261,7 @@ CORE_PEER_CHAINCODELISTENADDRESS=$NET_HOST:${P_CC[$p]}
 CORE_PEER_CHAINCODEADDRESS=$NET_HOST:${P_CC[$p]}
 CORE_PEER_GOSSIP_BOOTSTRAP=${P_BOOTSTRAP[$p]}
 CORE_PEER_GOSSIP_EXTERNALENDPOINT=$NET_HOST:${P_PORT[$p]}
+CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s
 CORE_PEER_LOCALMSPID=${ORG_MSPID[$org]}
 CORE_PEER_MSPCONFIGPATH=${P_MSP[$p]}
 CORE_PEER_TLS_ENABLED=true
@@ -406,21 +407,54 @@ deterministic_tgz() {
   tar --sort=name --mtime='@0' --owner=0 --group=0 --numeric-owner --format=gnu -C "$dir" -cf - "$@" | gzip -n -9 >"$out"
 }
 
+# Each org's chaincode server has two port slots (chaincodePort and chaincodePort+1): a new
+# build starts on the free slot while the old one keeps serving the committed definition, and
+# the old server stops only once every channel has committed the new one (no downtime).
+server_name() { echo "ccaas.${ORG_KEY[$1]}.$NET-$2"; }
+slot_ports() { echo "${ORG_CC_PORT[$1]} $(( ${ORG_CC_PORT[$1]} + 1 ))"; }
+
+# running_servers ORG: "name port package-id" per running chaincode server of ORG.
+running_servers() {
+  local port name
+  for port in $(slot_ports "$1"); do
+    name=$(server_name "$1" "$port")
+    if is_running "$name"; then echo "$name $port $(<"$RT/nodes/$name/package-id")"; fi
+  done
+}
+
+# pick_port ORG: the slot for a new package: one not used by a running server (if both are
+# busy, an interrupted deploy left a spare: the older server is stopped).
+pick_port() {
+  local org=$1 port oldest='' name
+  for port in $(slot_ports "$org"); do
+    is_running "$(server_name "$org" "$port")" || { echo "$port"; return; }
+  done
+  for port in $(slot_ports "$org"); do
+    name=$(server_name "$org" "$port")
+    if [[ -z $oldest || $(pid_file "$name") -ot $(pid_file "$oldest") ]]; then oldest=$name; fi
+  done
+  warn "both chaincode ports of $org are busy (an interrupted deploy); stopping $oldest"
+  stop_process "$oldest"
+  echo "${oldest##*-}"
+}
+
 # package_chaincode: one ccaas package per org, each pointing at that org's chaincode server.
 package_chaincode() {
-  local org dir
+  local org dir line
   CC_LABEL=$(cc_label)
   CC_VERSION=${CC_LABEL#"${CC_NAME}_"}
-  declare -gA CC_PKG_ID=()
+  declare -gA CC_PKG_ID=() CC_PORT=()
   for org in "${ORGS[@]}"; do
     dir="$RT/chaincode/$CC_LABEL/${ORG_KEY[$org]}"
     if [[ ! -f $dir/package.tar.gz ]]; then
       mkdir -p "$dir/src"
-      node "$TOPOLOGY" "$NET_FILE" "$RT" connection "$org" >"$dir/src/connection.json"
+      pick_port "$org" >"$dir/port"
+      node "$TOPOLOGY" "$NET_FILE" "$RT" connection "$org" "$(<"$dir/port")" >"$dir/src/connection.json"
       printf '{"label":"%s","type":"ccaas"}\n' "$CC_LABEL" >"$dir/metadata.json"
       deterministic_tgz "$dir/code.tar.gz" "$dir/src" connection.json
       deterministic_tgz "$dir/package.tar.gz" "$dir" code.tar.gz metadata.json
     fi
+    CC_PORT[$org]=$(<"$dir/port")
     CC_PKG_ID[$org]=$(env -i PATH="$PATH" HOME="$HOME" FABRIC_CFG_PATH="$RT/cli" "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$dir/package.tar.gz")
   done
   info "chaincode $CC_NAME build $CC_VERSION (label $CC_LABEL)"
@@ -439,36 +473,47 @@ install_chaincode() {
   done
 }
 
-chaincode_server_name() { echo "chaincode.${ORG_KEY[$1]}.$NET"; }
-
-# start_chaincode_servers: one fabric-shim server per org, serving its peers on every channel.
-# A server that runs another package id (an older build) is replaced.
+# start_chaincode_servers: one fabric-shim server per org for the current package, serving the
+# org's peers on every channel; servers of older packages keep running until retire_old_servers.
 start_chaincode_servers() {
-  local org name dir cli tls
+  local org name dir cli tls port
   cli=$(cd "$(cc_dir)" && node -p "require.resolve('fabric-shim/cli.js')" 2>/dev/null) ||
     die "fabric-shim is not installed: run npm ci (make deps)"
   for org in "${ORGS[@]}"; do
-    name=$(chaincode_server_name "$org")
+    port=${CC_PORT[$org]}
+    name=$(server_name "$org" "$port")
     dir="$RT/nodes/$name"
     if is_running "$name"; then
-      if [[ $(<"$dir/package-id") == "${CC_PKG_ID[$org]}" ]]; then continue; fi
-      step "[$NET] replacing the $org chaincode server (new package ${CC_PKG_ID[$org]})"
+      [[ $(<"$dir/package-id") == "${CC_PKG_ID[$org]}" ]] && continue
+      # Our own server of an unfinished earlier deploy sits on this slot.
       stop_process "$name"
-    else
-      step "[$NET] starting the $org chaincode server on $NET_HOST:${ORG_CC_PORT[$org]}"
     fi
-    require_port_free "${ORG_CC_PORT[$org]}" "$org chaincode server"
+    step "[$NET] starting the $org chaincode server on $NET_HOST:$port"
+    require_port_free "$port" "$org chaincode server"
     mkdir -p "$dir"
     tls=${ORG_CC_SERVER_TLS[$org]}
     echo "${CC_PKG_ID[$org]}" >"$dir/package-id"
     printf '%s\n' "CORE_CHAINCODE_LOGGING_LEVEL=${MEDBRIDGE_CHAINCODE_LOGGING:-info}" "NODE_ENV=production" >"$dir/env"
     launch "$name" "$dir/env" node "$cli" server \
-      --chaincode-address "$NET_HOST:${ORG_CC_PORT[$org]}" --chaincode-id "${CC_PKG_ID[$org]}" \
+      --chaincode-address "$NET_HOST:$port" --chaincode-id "${CC_PKG_ID[$org]}" \
       --module-path "$(cc_dir)" \
       --chaincode-tls-cert-file "$tls/server.crt" --chaincode-tls-key-file "$tls/server.key" \
       --chaincode-tls-client-cacert-file "$tls/ca.crt"
-    wait_listening "$name" "${ORG_CC_PORT[$org]}"
+    wait_listening "$name" "$port"
     info "$name runs ${CC_PKG_ID[$org]}, log $LOGS/$name.log"
+  done
+}
+
+# retire_old_servers: once every channel runs the current definition, stop the servers of
+# older packages.
+retire_old_servers() {
+  local org name port pkg
+  for org in "${ORGS[@]}"; do
+    while read -r name port pkg; do
+      [[ -n $name && $pkg != "${CC_PKG_ID[$org]}" ]] || continue
+      info "retiring the $org chaincode server of ${pkg%%:*} on port $port"
+      stop_process "$name"
+    done < <(running_servers "$org")
   done
 }
 
@@ -539,7 +584,7 @@ bootstrap_governance() {
   args=$(node -e 'const [ch, ...m] = process.argv.slice(1); console.log(JSON.stringify({function: "Governance:Bootstrap", Args: [ch, JSON.stringify(m.sort())]}))' "$ch" ${CH_MSPIDS[$ch]})
   step "[$NET] $ch: Governance:Bootstrap as ${ORG_MSPID[$org]} admin: $args"
   # shellcheck disable=SC2046
-  if out=$(peer_cli "$org" "$(first_peer "$org")" admin chaincode invoke $(orderer_flags "$ch") -C "$ch" -n "$CC_NAME" \
+  if out=$(CLI_LOG=info peer_cli "$org" "$(first_peer "$org")" admin chaincode invoke $(orderer_flags "$ch") -C "$ch" -n "$CC_NAME" \
       $(member_peer_flags "$ch") -c "$args" --waitForEvent 2>&1); then
     info "bootstrapped: $(grep -o 'payload:.*' <<<"$out" | tail -1)"
   elif grep -qi 'already' <<<"$out"; then
@@ -557,8 +602,22 @@ deploy_chaincode() {
   start_chaincode_servers
   for ch in "${CHANNELS[@]}"; do
     approve_and_commit "$ch"
+    wait_endorsable "$ch"
     bootstrap_governance "$ch"
   done
+  retire_old_servers
+}
+
+# wait_endorsable CHANNEL: every member org's gateway can plan endorsements for the committed
+# definition (discovery learns it through gossip a moment after the commit).
+wait_endorsable() {
+  local ch=$1 org start
+  start=$(now_ms)
+  for org in ${CH_MEMBERS[$ch]}; do
+    node "$HERE/lib/wait-endorsable.js" "$REPO" "$RT/profiles/${ORG_KEY[$org]}.json" "$ch" "$START_TIMEOUT_S" ||
+      die "$ch: the Gateway service of ${ORG_MSPID[$org]} found no peers to endorse $CC_NAME (discovery/gossip); see $LOGS/$(first_peer "$org").log"
+  done
+  info "$ch: endorsements plan on every member org's gateway ($(( $(now_ms) - start )) ms after the commit)"
 }
 
 # ============================================================ status
@@ -566,8 +625,11 @@ deploy_chaincode() {
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 show_processes() {
-  local name pid rss total=0 n=0 names=("${ORDERERS[@]}" "${PEERS[@]}") org
-  for org in "${ORGS[@]}"; do names+=("$(chaincode_server_name "$org")"); done
+  local name pid rss total=0 n=0 names=("${ORDERERS[@]}" "${PEERS[@]}") org running
+  for org in "${ORGS[@]}"; do
+    running=$(running_servers "$org" | cut -d' ' -f1)
+    if [[ -n $running ]]; then names+=($running); else names+=("$(server_name "$org" "${ORG_CC_PORT[$org]}")"); fi
+  done
   printf '  %-40s %-8s %-9s %s\n' NODE PID RSS_MB STATE
   for name in "${names[@]}"; do
     if is_running "$name"; then
@@ -628,7 +690,7 @@ cmd_down() {
   step "[$NET] stopping the processes started for $NET"
   if [[ -d $PIDS ]]; then
     # Chaincode servers first, then peers, then orderers.
-    for f in "$PIDS"/chaincode.*.pid "$PIDS"/peer*.pid "$PIDS"/*.pid; do
+    for f in "$PIDS"/ccaas.*.pid "$PIDS"/peer*.pid "$PIDS"/*.pid; do
       [[ -f $f ]] || continue
       name=$(basename "$f" .pid)
       stop_process "$name"
@@ -657,7 +719,7 @@ cmd_check() {
   local name org
   [[ -f $RT/network.json ]] || return 1
   for name in "${ORDERERS[@]}" "${PEERS[@]}"; do is_running "$name" || return 1; done
-  for org in "${ORGS[@]}"; do is_running "$(chaincode_server_name "$org")" || return 1; done
+  for org in "${ORGS[@]}"; do [[ -n $(running_servers "$org") ]] || return 1; done
 }
 
 networks() {

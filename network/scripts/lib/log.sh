@@ -3,7 +3,7 @@
 
 MB_TAG=${MB_TAG:-medbridge}
 
-step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+step() { printf '\033[1m==> [%3ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

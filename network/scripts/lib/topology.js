@@ -11,7 +11,8 @@
  *   shell          bash declarations (arrays and associative arrays) for network.sh
  *   crypto-config  cryptogen input
  *   configtx       configtxgen input: one profile per channel, named after the channel
- *   connection ORG chaincode connection.json of ORG (chaincode-as-a-service address and TLS)
+ *   connection ORG [PORT]  chaincode connection.json of ORG (chaincode-as-a-service address
+ *                  and TLS); PORT is one of the org's two chaincode port slots
  *   profiles       write <runtime>/profiles/<org>.json and <runtime>/network.json
  *
  * YAML outputs are written as JSON, which every YAML 1.2 parser (cryptogen, configtxgen) reads.
@@ -128,7 +129,9 @@ function checkPorts(net) {
     add(o.operationsPort, `${o.fqdn} operations`);
   }
   for (const org of net.orgs) {
+    // Two slots: a redeploy starts the new server beside the old one.
     add(org.chaincode.port, `${org.name} chaincode server`);
+    add(org.chaincode.port + 1, `${org.name} chaincode server (second slot)`);
     for (const p of org.peers) {
       add(p.port, `${p.fqdn} listen`);
       add(p.chaincodePort, `${p.fqdn} chaincode listener`);
@@ -263,12 +266,14 @@ function configtx(net) {
 
 // ---------------------------------------------------------------- chaincode connection
 
-function connection(net, orgName) {
+function connection(net, orgName, portArg) {
   const org = net.orgs.find((o) => o.name === orgName || o.key === String(orgName).toLowerCase());
   if (!org) fail(`unknown org ${orgName}`);
+  const port = portArg ? Number(portArg) : org.chaincode.port;
+  if (port !== org.chaincode.port && port !== org.chaincode.port + 1) fail(`${port} is not a chaincode port slot of ${org.name}`);
   const read = (f) => fs.readFileSync(f, 'utf8');
   return {
-    address: org.chaincode.address,
+    address: `${net.host}:${port}`,
     dial_timeout: '10s',
     tls_required: true,
     client_auth_required: true,
@@ -336,7 +341,7 @@ function profiles(net) {
       name: org.name,
       mspId: org.mspId,
       profile: path.join(dir, `${org.key}.json`),
-      chaincodeServer: org.chaincode.address,
+      chaincodeServerPorts: [org.chaincode.port, org.chaincode.port + 1],
       peers: org.peers.map((p) => ({
         name: p.fqdn,
         endpoint: p.endpoint,
@@ -418,7 +423,7 @@ function shell(net) {
 }
 
 function main() {
-  const [file, runtimeDir, what, arg] = process.argv.slice(2);
+  const [file, runtimeDir, what, arg, arg2] = process.argv.slice(2);
   if (!file || !runtimeDir || !what) fail('usage: topology.js <network.json> <runtimeDir> <what> [org]');
   const net = load(file, path.resolve(runtimeDir));
   switch (what) {
@@ -434,7 +439,7 @@ function main() {
       process.stdout.write(JSON.stringify(configtx(net), null, 2) + '\n');
       return;
     case 'connection':
-      process.stdout.write(JSON.stringify(connection(net, arg), null, 2) + '\n');
+      process.stdout.write(JSON.stringify(connection(net, arg, arg2), null, 2) + '\n');
       return;
     case 'profiles':
       process.stdout.write(profiles(net).join('\n') + '\n');
