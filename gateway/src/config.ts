@@ -46,7 +46,9 @@ export class ConfigError extends Error {
 
 /** Validates an environment into a Config (pure; tests pass their own env). */
 export function parseConfig(env: Record<string, string | undefined>, home = homedir()): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable means "not set", as in most shells' conventions.
+  const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('MEDBRIDGE_') && v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(set);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid medbridge environment: ${issues}`);

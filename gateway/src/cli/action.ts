@@ -1,6 +1,6 @@
 /** Glue between commander and CliContext: one context per command run, errors to exit codes. */
 import type { Command } from 'commander';
-import { usageError } from '../errors';
+import { ExitCodes, usageError } from '../errors';
 import { CliContext, type GlobalOptions } from './context';
 
 // commander hands option values as `any`; each command narrows what it reads.
@@ -12,7 +12,15 @@ export function act(fn: (ctx: CliContext, opts: Opts, ...args: string[]) => Prom
     const command = all[all.length - 1] as Command;
     const positional = all.slice(0, -2).map((a) => (Array.isArray(a) ? a.join(' ') : (a as string)));
     const variadic = all.slice(0, -2).find((a) => Array.isArray(a)) as string[] | undefined;
-    const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>());
+    let ctx: CliContext;
+    try {
+      ctx = new CliContext(command.optsWithGlobals<GlobalOptions>());
+    } catch (e) {
+      // Configuration problems are the user's to fix: a usage error.
+      process.stderr.write(`error CONFIG_ERROR: ${(e as Error).message}\n`);
+      process.exitCode = ExitCodes.usage;
+      return;
+    }
     try {
       await fn(ctx, { ...command.opts(), _variadic: variadic }, ...positional);
     } catch (e) {

@@ -11,6 +11,10 @@ describe('gateway configuration', () => {
     expect(c).toMatchObject({ network: 'net2', logLevel: 'debug', keysDir: '/k', dataDir: '/d', defaultOrg: 'HospitalB' });
   });
 
+  it('treats an empty variable as unset', () => {
+    expect(parseConfig({ MEDBRIDGE_RUNTIME: '/rt', MEDBRIDGE_DEFAULT_ORG: '', MEDBRIDGE_NETWORK: '' }, '/h')).toMatchObject({ network: 'net1', defaultOrg: undefined });
+  });
+
   it('rejects an unknown log level and a network name that is not a folder name', () => {
     expect(() => parseConfig({ MEDBRIDGE_LOG_LEVEL: 'loud' })).toThrow(ConfigError);
     expect(() => parseConfig({ MEDBRIDGE_NETWORK: '../x' })).toThrow(/MEDBRIDGE_NETWORK/);

@@ -97,13 +97,13 @@ export function registerRecords(program: Command): void {
     .description('check a file (with its salt) against the anchor on chain; default: the copy in --org\'s store')
     .option('--file <path>', 'record bytes to check')
     .option('--salt <hex>', 'salt of that record (hex)')
-    .option('--version <n>', 'anchored version (default: head)')
+    .option('--at-version <n>', 'anchored version (default: head)')
     .action(
       act(async (ctx, o, recordId) => {
         const client = ctx.client();
         let content: Buffer;
         let salt: Buffer;
-        let version: number | undefined = o.version === undefined ? undefined : int(o.version, '--version', 1);
+        let version: number | undefined = o.atVersion === undefined ? undefined : int(o.atVersion, '--at-version', 1);
         if (o.file) {
           content = readInput(o.file as string);
           salt = Buffer.from(required(o.salt as string | undefined, '--salt (with --file)'), 'hex');
