@@ -11,6 +11,7 @@ import { registerPatient } from './commands/patient';
 import { registerRecords } from './commands/records';
 import { registerCrossChain } from './commands/crosschain';
 import { registerRelay } from './commands/relay';
+import { registerIncentive } from './commands/incentive';
 
 export function buildProgram(): Command {
   const program = new Command('medbridge');
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRecords(program);
   registerCrossChain(program);
   registerRelay(program);
+  registerIncentive(program);
   return program;
 }
 
