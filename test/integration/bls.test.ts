@@ -1,0 +1,335 @@
+/**
+ * Scheme bls12381-aggregate on the real network (net1): chain-a = HospitalA + HospitalC,
+ * chain-b = HospitalB + HospitalC. Each org enrols a BLS key per peer and chain (key files under
+ * .runtime/net1/bls/, bindings signed by the peers' own Fabric keys); one signer service per node
+ * reads from its own peer and answers the relay over mutual TLS. Governance puts the keys into
+ * both chains' lists and opens a route registered with the aggregate scheme only; a ping, a
+ * patient's consent grant and its revocation cross chain-a -> chain-b with aggregate proofs and
+ * come back acknowledged with aggregate proofs of chain-b; a scheme-1 proof is refused on that
+ * route with no state change; then chain-a alone changes its list and chain-b follows through an
+ * aggregate-signed epoch link. Reruns on an already configured network open a new route.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  buildConsentGrant,
+  buildConsentRevocation,
+  exportPublicKey,
+  keyIdOf,
+  patientIdOf,
+  signPatientMessage,
+  type HeaderInput,
+} from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { toClientError } from '../../gateway/src/errors';
+import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
+import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type SourceChain } from '../../gateway/src/proofs';
+import { enrolBlsNode, peerMaterial } from '../../gateway/src/signer/enrol';
+import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
+
+const BLS = 'bls12381-aggregate';
+const DAY = 86_400_000;
+const run = Date.now().toString(36);
+const ROUTE = `route-bls-${run}`;
+
+interface Chain {
+  channel: string;
+  orgs: Profile[];
+  admins: OrgConnection[];
+  user: OrgConnection;
+  /** Enrolled nodes by node id. */
+  nodes: Map<string, VerificationNode>;
+  signers: SignerEndpoint[];
+}
+
+const connections: OrgConnection[] = [];
+const running: RunningSigner[] = [];
+/** Figures printed at the end (proof sizes, submit latencies). */
+const figures: Record<string, number> = {};
+
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+
+function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
+  const c = connectOrg(p, { identity });
+  connections.push(c);
+  return c;
+}
+
+async function evaluate(c: Chain, contract: string, fn: string, ...args: string[]): Promise<any> {
+  return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
+}
+
+async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
+  try {
+    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
+  } catch (e) {
+    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
+    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
+  }
+}
+
+/**
+ * Other suites share this network: a transaction that read the remote record or a list while
+ * another one changed it fails with MVCC_READ_CONFLICT. A relay rebuilds its proof and retries.
+ */
+async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (i >= 3 || !/MVCC_READ_CONFLICT|PHANTOM_READ_CONFLICT/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return toClientError(e).code;
+  }
+}
+
+async function govern(c: Chain, action: unknown): Promise<void> {
+  const [first, ...rest] = c.admins;
+  let p = await submit(first!, c.channel, 'Governance', 'Propose', JSON.stringify(action));
+  for (const admin of rest) p = await submit(admin, c.channel, 'Governance', 'Approve', p.proposalId);
+  expect(p.status).toBe('executed');
+}
+
+async function headEpoch(c: Chain): Promise<number> {
+  const code = await codeOf(c.user.contract(c.channel, 'CrossChain').evaluateTransaction('GetNodeList', ''));
+  if (code === 'NOT_FOUND') return 0;
+  return (await evaluate(c, 'CrossChain', 'GetNodeList', '')).epoch as number;
+}
+
+async function remoteOn(on: Chain, remote: string): Promise<{ epoch: number; schemes: string[] } | undefined> {
+  const code = await codeOf(on.user.contract(on.channel, 'CrossChain').evaluateTransaction('GetRemoteChain', remote));
+  if (code === 'UNKNOWN_CHAIN') return undefined;
+  return evaluate(on, 'CrossChain', 'GetRemoteChain', remote);
+}
+
+function trustOf(chain: Chain) {
+  return chain.orgs.map((p) => ({ mspId: p.mspId, rootCerts: [rootCert(p)], intermediateCerts: [], revokedSerials: [] }));
+}
+
+/** The org's root CA, from the MSP directory of its first peer. */
+function rootCert(p: Profile): string {
+  const cacerts = join(dirname(dirname(peerMaterial(p, 0).peer.tlsRootCert)), 'msp', 'cacerts');
+  const f = readdirSync(cacerts).filter((n) => n.endsWith('.pem')).sort()[0]!;
+  return readFileSync(join(cacerts, f), 'utf8');
+}
+
+/** The chain's list at `epoch` with the enrolled nodes (all, or peer0 of each org). */
+function blsListFor(c: Chain, epoch: number, peers: 'all' | 'peer0'): VerificationNodeList {
+  return {
+    chainId: c.channel,
+    epoch,
+    rule: { kind: 'all' },
+    subgroups: c.orgs.map((p) => ({
+      id: `sg-${p.mspId}`,
+      mspId: p.mspId,
+      threshold: 1,
+      nodes: p.peers
+        .filter((_, i) => peers === 'all' || i === 0)
+        .map((peer) => c.nodes.get(peer.name)!)
+        .sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1)),
+    })),
+  };
+}
+
+function source(c: Chain): SourceChain {
+  return { channel: c.channel, connection: c.user, peers: c.orgs.flatMap((p) => p.peers) };
+}
+
+function bls(c: Chain): ProofOptions {
+  return { scheme: BLS, signers: c.signers };
+}
+
+async function chain(channel: string, orgs: string[]): Promise<Chain> {
+  const profiles = orgs.map((o) => loadProfile(o));
+  const c: Chain = { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: connect(profiles[0]!, 'user'), nodes: new Map(), signers: [] };
+  for (const p of profiles) {
+    for (let i = 0; i < p.peers.length; i++) {
+      const { keyFile, node } = enrolBlsNode(p, i, channel);
+      c.nodes.set(node.nodeId, node);
+      const s = await startSignerService({ profile: p, peerIndex: i, channel, keyFile, port: 0 });
+      running.push(s);
+      c.signers.push({
+        nodeId: s.nodeId,
+        url: s.url,
+        tls: { ca: readFileSync(p.peers[i]!.tlsRootCert, 'utf8'), cert: readFileSync(p.tls!.clientCert, 'utf8'), key: readFileSync(p.tls!.clientKey, 'utf8'), serverName: 'localhost' },
+      });
+    }
+  }
+  return c;
+}
+
+/** Receives `packet` on `to` with an aggregate proof of `from`, then acknowledges it on `from` with an aggregate proof of `to`. */
+async function deliver(from: Chain, to: Chain, packet: any, label: string): Promise<{ received: any; built: BuiltProof }> {
+  let built: BuiltProof | undefined;
+  const received = await retryOnConflict(async () => {
+    built = await buildPacketProof(source(from), ROUTE, packet.sequence, (await remoteOn(to, from.channel))!.epoch, bls(from));
+    expect(built.proof.scheme).toBe(BLS);
+    expect(built.failures).toEqual([]);
+    const proofJson = JSON.stringify(built.proof);
+    figures[`${label}: packet proof bytes`] = Buffer.byteLength(proofJson);
+    const t = performance.now();
+    const out = await submit(to.user, to.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(packet), proofJson);
+    figures[`${label}: ReceivePacket submit ms`] = Math.round(performance.now() - t);
+    return out;
+  });
+  expect(received).toMatchObject({ outcome: 'success', sequence: packet.sequence });
+
+  const receipt = await evaluate(to, 'CrossChain', 'GetReceipt', ROUTE, String(packet.sequence));
+  const acked = await retryOnConflict(async () => {
+    const ackProof = await buildAckProof(source(to), ROUTE, packet.sequence, (await remoteOn(from, to.channel))!.epoch, bls(to));
+    expect(ackProof.proof.scheme).toBe(BLS);
+    figures[`${label}: ack proof bytes`] = Buffer.byteLength(JSON.stringify(ackProof.proof));
+    const t = performance.now();
+    const out = await submit(from.user, from.channel, 'CrossChain', 'AcknowledgePacket', JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof));
+    figures[`${label}: AcknowledgePacket submit ms`] = Math.round(performance.now() - t);
+    return out;
+  });
+  expect(acked).toMatchObject({ status: 'acknowledged', sequence: packet.sequence });
+  return { received, built: built! };
+}
+
+describe('bls12381-aggregate proofs on the real network', () => {
+  let a: Chain;
+  let b: Chain;
+
+  beforeAll(async () => {
+    a = await chain('chain-a', ['HospitalA', 'HospitalC']);
+    b = await chain('chain-b', ['HospitalB', 'HospitalC']);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(running.map((s) => s.close()));
+    connections.forEach((c) => c.close());
+    if (Object.keys(figures).length > 0) process.stderr.write(`\nBLS integration figures:\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
+  });
+
+  it('keeps the BLS secret keys in 0600 files outside the repository', () => {
+    for (const s of running) expect(s.nodeId).toMatch(/^peer[01]\.hospital[abc]\./);
+    const { keyFile } = enrolBlsNode(a.orgs[0]!, 0, 'chain-a');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(keyFile).toContain('/.runtime/net1/bls/chain-a/');
+  });
+
+  it('puts the enrolled BLS keys into both lists by governance and registers each chain on the other with the aggregate scheme', async () => {
+    for (const c of [a, b]) {
+      const head = await headEpoch(c);
+      const current = head === 0 ? undefined : ((await evaluate(c, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList);
+      const wanted = blsListFor(c, head + 1, 'all');
+      // Rerun on a configured network: the current list already holds exactly these keys.
+      const same = current !== undefined && listHash(current) === listHash({ ...parseNodeList(wanted), epoch: current.epoch });
+      if (!same) await govern(c, { kind: 'set-node-list', list: wanted });
+    }
+    for (const [on, remote] of [[b, a], [a, b]] as const) {
+      const known = await remoteOn(on, remote.channel);
+      if (!known || !known.schemes.includes(BLS)) {
+        const { list } = await evaluate(remote, 'CrossChain', 'GetNodeList', '');
+        await govern(on, { kind: 'register-remote', chainId: remote.channel, orgs: trustOf(remote), nodeList: list, schemes: ['fabric-endorsement', BLS] });
+      }
+      expect((await remoteOn(on, remote.channel))!.schemes).toContain(BLS);
+    }
+    for (const [c, counterparty] of [[a, 'chain-b'], [b, 'chain-a']] as const) {
+      await govern(c, {
+        kind: 'open-route',
+        routeId: ROUTE,
+        counterparty,
+        packetTypes: ['consent.grant', 'consent.revoke', 'ping'],
+        rateLimit: { maxPackets: 100, windowMs: 60_000 },
+        schemes: [BLS],
+      });
+      expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]);
+    }
+  }, 600_000);
+
+  it('refuses a scheme-1 proof on the route registered for the aggregate scheme, then accepts the aggregate proof of the same ping and its acknowledgement', async () => {
+    const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } }));
+    expect(sent.sequence).toBe(1);
+
+    const endorsed = await buildPacketProof(source(a), ROUTE, 1, (await remoteOn(b, 'chain-a'))!.epoch);
+    expect(endorsed.proof.scheme).toBe('fabric-endorsement');
+    figures['ping: scheme-1 packet proof bytes (same packet)'] = Buffer.byteLength(JSON.stringify(endorsed.proof));
+    const routeBefore = await evaluate(b, 'CrossChain', 'GetRoute', ROUTE);
+    const remoteBefore = await remoteOn(b, 'chain-a');
+    expect(await codeOf(b.user.contract(b.channel, 'CrossChain').submitTransaction('ReceivePacket', JSON.stringify(sent.packet), JSON.stringify(endorsed.proof)))).toBe(
+      'UNSUPPORTED_SCHEME',
+    );
+    expect(await evaluate(b, 'CrossChain', 'GetRoute', ROUTE)).toEqual(routeBefore);
+    expect(await remoteOn(b, 'chain-a')).toEqual(remoteBefore);
+    expect(await codeOf(b.user.contract(b.channel, 'CrossChain').evaluateTransaction('GetReceipt', ROUTE, '1'))).toBe('NOT_FOUND');
+
+    const { received, built } = await deliver(a, b, sent.packet, 'ping');
+    expect(received.ack.result).toEqual({ pong: { run } });
+    // The receipt names the four chain-a nodes whose aggregate was accepted.
+    expect((await evaluate(b, 'CrossChain', 'GetReceipt', ROUTE, '1')).signers).toEqual([...a.nodes.keys()].sort());
+    expect(built.proof.links.every((l) => l.proof.scheme === BLS || l.proof.scheme === 'fabric-endorsement')).toBe(true);
+  }, 300_000);
+
+  it('carries a patient-signed consent grant and its revocation from chain-a to chain-b with aggregate proofs', async () => {
+    const hospitalA = a.user;
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const publicKey = exportPublicKey(privateKey);
+    const patientId = patientIdOf(publicKey);
+    const header = (): HeaderInput => ({ channel: 'chain-a', patientId, signer: keyIdOf(publicKey), nonce: randomBytes(18).toString('base64url'), issuedAt: Date.now() });
+    await submit(hospitalA, 'chain-a', 'Consent', 'RegisterPatient', publicKey);
+    const now = Date.now();
+    const grant = signPatientMessage(
+      buildConsentGrant(header(), {
+        grantee: 'HospitalBMSP',
+        scope: { recordIds: [], categories: ['Observation'] },
+        actions: ['read'],
+        purposes: ['TREAT'],
+        period: { start: now - 60_000, end: now + 30 * DAY },
+      }),
+      privateKey,
+    );
+    const { consentId } = await submit(hospitalA, 'chain-a', 'Consent', 'GrantConsent', JSON.stringify(grant));
+
+    const sentGrant = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'consent.grant', JSON.stringify({ routeId: ROUTE, consentId }));
+    await deliver(a, b, sentGrant.packet, 'consent.grant');
+    const mirrored = await evaluate(b, 'Consent', 'CheckRemoteConsent', 'chain-a', consentId, 'TREAT');
+    expect(mirrored).toMatchObject({ consentId, allowed: true, status: 'active', grantee: 'HospitalBMSP', patientId });
+
+    const revocation = signPatientMessage(buildConsentRevocation(header(), consentId), privateKey);
+    expect(await submit(hospitalA, 'chain-a', 'Consent', 'RevokeConsent', JSON.stringify(revocation))).toMatchObject({ status: 'revoked' });
+    const sentRevoke = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'consent.revoke', JSON.stringify({ routeId: ROUTE, consentId }));
+    await deliver(a, b, sentRevoke.packet, 'consent.revoke');
+    expect(await evaluate(b, 'Consent', 'CheckRemoteConsent', 'chain-a', consentId, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked', reason: 'consent-revoked' });
+  }, 600_000);
+
+  it('accepts a packet after chain-a changes its list, through an aggregate-signed epoch link, with no governance on chain-b', async () => {
+    const before = (await remoteOn(b, 'chain-a'))!.epoch;
+    const next = (await headEpoch(a)) + 1;
+    // Alternate between every node and peer0 of each org so that each run is a real change.
+    const current = (await evaluate(a, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList;
+    const allNow = current.subgroups.every((s) => s.nodes.length === 2);
+    await govern(a, { kind: 'set-node-list', list: blsListFor(a, next, allNow ? 'peer0' : 'all') });
+
+    const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, n: 2 } }));
+    const received = await retryOnConflict(async () => {
+      const known = (await remoteOn(b, 'chain-a'))!.epoch;
+      const built = await buildPacketProof(source(a), ROUTE, sent.sequence, known, bls(a));
+      expect(built.proof.epoch).toBe(next);
+      expect(built.proof.links.map((l) => l.toEpoch)).toEqual(Array.from({ length: next - known }, (_, i) => known + i + 1));
+      // The last link is signed by the previous list, which holds BLS keys: in the aggregate scheme.
+      expect(built.proof.links.at(-1)!.proof.scheme).toBe(BLS);
+      figures['epoch link: packet proof bytes with links'] = Buffer.byteLength(JSON.stringify(built.proof));
+      figures['epoch link: links carried'] = built.proof.links.length;
+      const t = performance.now();
+      const out = await submit(b.user, b.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(sent.packet), JSON.stringify(built.proof));
+      figures['epoch link: ReceivePacket submit ms'] = Math.round(performance.now() - t);
+      return out;
+    });
+    expect(before).toBeLessThan(next);
+    expect(received).toMatchObject({ outcome: 'success', sequence: sent.sequence, epoch: next });
+    expect((await remoteOn(b, 'chain-a'))!.epoch).toBeGreaterThanOrEqual(next);
+  }, 600_000);
+});
