@@ -140,7 +140,7 @@ describe('fees through the real CrossChain contract', () => {
     expect(escrow.status).toBe('paid');
     // The acknowledgement names the chain-A nodes whose signatures chain B accepted in the
     // packet proof; those staked signers share the signer pool, the relayer org the rest.
-    expect(result.ack.packetSigners).toEqual(['peer0.hospitalamsp.chain-a', 'peer0.hospitalcmsp.chain-a']);
+    expect((result.ack as { packetSigners?: string[] }).packetSigners).toEqual(['peer0.hospitalamsp.chain-a', 'peer0.hospitalcmsp.chain-a']);
     expect(escrow.payouts).toEqual([
       { account: 'node:peer0.hospitalamsp.chain-a', amount: 35 },
       { account: 'node:peer0.hospitalcmsp.chain-a', amount: 35 },
