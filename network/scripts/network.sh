@@ -5,6 +5,8 @@
 #   network.sh down     stop the processes this script started (pid files) and remove the state
 #   network.sh status   processes, channel heights, committed chaincode
 #   network.sh deploy   package the current chaincode/dist and commit it with the next sequence
+#   network.sh check    exit 0 when every node of the network runs (quiet)
+#   network.sh acquire PID / release PID   test harness: reuse or start / leave or stop (leases)
 #
 # Which networks: NETWORKS=net1,net2 or NETWORK=net1 (default net1); each one is described by
 # network/networks/<name>.json and lives in ${MEDBRIDGE_RUNTIME:-<repo>/.runtime}/<name>/.
@@ -722,6 +724,54 @@ cmd_check() {
   for org in "${ORGS[@]}"; do [[ -n $(running_servers "$org") ]] || return 1; done
 }
 
+# ============================================================ test harness leases
+# Several test runs may share one network. Each run holds a lease (its pid) while it runs; the
+# network that a harness started is stopped by the last run to leave, never under another run,
+# and a network started by hand (make network-up) is never stopped by a test run.
+
+lease_dir() { echo "$RUNTIME_BASE/.leases/$NET"; }
+
+live_leases() {
+  local f pid
+  for f in "$(lease_dir)"/*; do
+    [[ -f $f ]] || continue
+    pid=$(basename "$f")
+    if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$f"; fi
+  done
+}
+
+cmd_acquire() {
+  local owner=$1
+  mkdir -p "$(lease_dir)"
+  echo "$owner" >"$(lease_dir)/$owner"
+  if cmd_check; then
+    step "[$NET] reusing the running network for test run $owner"
+    cmd_deploy
+  else
+    # Marked before it is up: a failed start is cleaned up by the release of this run.
+    mkdir -p "$RT"
+    date -u +%FT%TZ >"$RT/.harness-started"
+    cmd_up
+  fi
+}
+
+cmd_release() {
+  local owner=$1 others
+  rm -f "$(lease_dir)/$owner"
+  others=$(live_leases | tr '\n' ' ')
+  if [[ ! -d $RT ]]; then
+    return
+  elif [[ -n $others ]]; then
+    step "[$NET] leaving the network up: other test runs use it (pids $others)"
+  elif [[ ! -f $RT/.harness-started ]]; then
+    step "[$NET] leaving the network up: it was not started by a test run (make network-down stops it)"
+  elif [[ ${MEDBRIDGE_KEEP_NETWORK:-} == 1 ]]; then
+    step "[$NET] MEDBRIDGE_KEEP_NETWORK=1: leaving the network up (make network-down stops it)"
+  else
+    cmd_down
+  fi
+}
+
 networks() {
   local list=${NETWORKS:-${NETWORK:-net1}}
   tr ',' ' ' <<<"$list"
@@ -729,9 +779,13 @@ networks() {
 
 main() {
   local cmd=${1:-} net rc=0
-  case $cmd in up | down | status | deploy | check) ;; *) die "usage: $0 up|down|status|deploy|check  (NETWORKS=net1,net2 or NETWORK=net1)" ;; esac
+  case $cmd in
+    up | down | status | deploy | check) ;;
+    acquire | release) [[ ${2:-} =~ ^[0-9]+$ ]] || die "usage: $0 $cmd <pid of the test run>" ;;
+    *) die "usage: $0 up|down|status|deploy|check  (NETWORKS=net1,net2 or NETWORK=net1)" ;;
+  esac
   check_tools
-  [[ $cmd == down || $cmd == check ]] || resolve_fabric
+  [[ $cmd == down || $cmd == check || $cmd == release ]] || resolve_fabric
   mkdir -p "$RUNTIME_BASE"
   for net in $(networks); do
     # One network at a time per runtime; the lock file sits beside (not in) the removable dir.
@@ -744,6 +798,8 @@ main() {
       deploy) cmd_deploy ;;
       status) cmd_status ;;
       check) cmd_check || rc=1 ;;
+      acquire) cmd_acquire "$2" ;;
+      release) cmd_release "$2" ;;
     esac
     exec 8>&-
   done

@@ -38,9 +38,14 @@ export function readNetwork(name = networkNames()[0] ?? 'net1'): NetworkDescript
   return JSON.parse(readFileSync(file, 'utf8')) as NetworkDescription;
 }
 
-/** Runs network.sh with a command; output goes to the terminal, the exit status is returned. */
-export function runNetworkScript(command: 'up' | 'down' | 'deploy' | 'check' | 'status', quiet = false): number {
-  const res: SpawnSyncReturns<Buffer> = spawnSync(NETWORK_SCRIPT, [command], {
+/**
+ * Runs network.sh with a command; output goes to the terminal, the exit status is returned.
+ * `acquire`/`release` take this test run's lease (its pid): reuse or start the network, and stop
+ * it only when this run is the last one using a network a test run started.
+ */
+export function runNetworkScript(command: 'up' | 'down' | 'deploy' | 'check' | 'status' | 'acquire' | 'release', quiet = false): number {
+  const args = command === 'acquire' || command === 'release' ? [command, String(process.pid)] : [command];
+  const res: SpawnSyncReturns<Buffer> = spawnSync(NETWORK_SCRIPT, args, {
     cwd: REPO_ROOT,
     stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
     env: process.env,
