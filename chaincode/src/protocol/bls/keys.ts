@@ -27,7 +27,7 @@ export interface BlsKeyPair {
 /**
  * Derives a secret key from caller-supplied keying material (IETF KeyGen).
  *
- * @example const { publicKey } = deriveKeyPair(randomBytes(32));
+ * @example const { publicKey } = deriveKeyPair(ikm) // ikm: 32 bytes from the caller's CSPRNG, outside chaincode;
  */
 export function deriveSecretKey(ikm: Uint8Array, keyInfo: Uint8Array = new Uint8Array(0)): Uint8Array {
   if (ikm.length < 32) fail('INVALID_ARGUMENT', 'BLS key material must be at least 32 bytes');
