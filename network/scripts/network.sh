@@ -112,26 +112,36 @@ wait_listening() {
   done
 }
 
-# stop_process NAME: TERM, then KILL after 10 s; only a process this script started.
-stop_process() {
-  local name=$1 pid i
-  if ! is_running "$name"; then
-    rm -f "$(pid_file "$name")"
-    return 0
-  fi
-  pid=$(<"$(pid_file "$name")")
-  info "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
+# stop_processes NAME...: TERM to all at once, KILL what still runs after 10 s; only processes
+# this script started.
+stop_processes() {
+  local name pid i alive
+  local -A pids=()
+  for name in "$@"; do
+    if is_running "$name"; then
+      pids[$name]=$(<"$(pid_file "$name")")
+      info "stopping $name (pid ${pids[$name]})"
+      kill -TERM "${pids[$name]}" 2>/dev/null || true
+    else
+      rm -f "$(pid_file "$name")"
+    fi
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    warn "$name did not stop within 10 s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$(pid_file "$name")"
+  for ((i = 0; i < 100; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do
+    if kill -0 "${pids[$name]}" 2>/dev/null; then
+      warn "$name did not stop within 10 s, killing it"
+      kill -KILL "${pids[$name]}" 2>/dev/null || true
+    fi
+    rm -f "$(pid_file "$name")"
+  done
 }
+
+stop_process() { stop_processes "$1"; }
 
 # ============================================================ CLI helpers
 
@@ -264,6 +274,10 @@ CORE_PEER_CHAINCODEADDRESS=$NET_HOST:${P_CC[$p]}
 CORE_PEER_GOSSIP_BOOTSTRAP=${P_BOOTSTRAP[$p]}
 CORE_PEER_GOSSIP_EXTERNALENDPOINT=$NET_HOST:${P_PORT[$p]}
 CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s
+CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL=1s
+CORE_PEER_GOSSIP_ALIVETIMEINTERVAL=1s
+CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT=5s
+CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s
 CORE_PEER_LOCALMSPID=${ORG_MSPID[$org]}
 CORE_PEER_MSPCONFIGPATH=${P_MSP[$p]}
 CORE_PEER_TLS_ENABLED=true
@@ -613,13 +627,14 @@ deploy_chaincode() {
 # wait_endorsable CHANNEL: every member org's gateway can plan endorsements for the committed
 # definition (discovery learns it through gossip a moment after the commit).
 wait_endorsable() {
-  local ch=$1 org start
+  local ch=$1 org start times=()
   start=$(now_ms)
   for org in ${CH_MEMBERS[$ch]}; do
     node "$HERE/lib/wait-endorsable.js" "$REPO" "$RT/profiles/${ORG_KEY[$org]}.json" "$ch" "$START_TIMEOUT_S" ||
       die "$ch: the Gateway service of ${ORG_MSPID[$org]} found no peers to endorse $CC_NAME (discovery/gossip); see $LOGS/$(first_peer "$org").log"
+    times+=("${ORG_MSPID[$org]} $(( $(now_ms) - start )) ms")
   done
-  info "$ch: endorsements plan on every member org's gateway ($(( $(now_ms) - start )) ms after the commit)"
+  info "$ch: every member org's gateway plans endorsements (after the commit: ${times[*]})"
 }
 
 # ============================================================ status
@@ -688,14 +703,14 @@ cmd_deploy() {
 }
 
 cmd_down() {
-  local name f
+  local tier f names
   step "[$NET] stopping the processes started for $NET"
   if [[ -d $PIDS ]]; then
-    # Chaincode servers first, then peers, then orderers.
-    for f in "$PIDS"/ccaas.*.pid "$PIDS"/peer*.pid "$PIDS"/*.pid; do
-      [[ -f $f ]] || continue
-      name=$(basename "$f" .pid)
-      stop_process "$name"
+    # Chaincode servers first, then peers, then orderers (and anything else with a pid file).
+    for tier in 'ccaas.*' 'peer*' '*'; do
+      names=()
+      for f in "$PIDS"/$tier.pid; do [[ -f $f ]] && names+=("$(basename "$f" .pid)"); done
+      ((${#names[@]} == 0)) || stop_processes "${names[@]}"
     done
   fi
   if [[ -d $RT ]]; then
