@@ -634,7 +634,7 @@ wait_endorsable() {
       die "$ch: the Gateway service of ${ORG_MSPID[$org]} found no peers to endorse $CC_NAME (discovery/gossip); see $LOGS/$(first_peer "$org").log"
     times+=("${ORG_MSPID[$org]} $(( $(now_ms) - start )) ms")
   done
-  info "$ch: every member org's gateway plans endorsements (after the commit: ${times[*]})"
+  info "$ch: every member org's gateway plans endorsements (waited ${times[*]})"
 }
 
 # ============================================================ status
