@@ -46,12 +46,13 @@ interface ShareSample {
   totalMs: number;
 }
 
+/** The orderer BatchTimeout of each channel, from the network description (it bounds every commit). */
 function batchTimeout(): string {
   const file = join(REPO_ROOT, 'network', 'networks', `${config().network}.json`);
   if (!existsSync(file)) return 'unknown';
-  const text = readFileSync(file, 'utf8');
-  const m = /"batchTimeout"\s*:\s*"([^"]+)"/i.exec(text);
-  return m?.[1] ?? 'unknown';
+  const net = JSON.parse(readFileSync(file, 'utf8')) as { channels?: Array<{ name: string; batch?: { timeout?: string } }> };
+  const parts = (net.channels ?? []).map((c) => `${c.name} ${c.batch?.timeout ?? '?'}`);
+  return parts.length > 0 ? parts.join(', ') : 'unknown';
 }
 
 /**
