@@ -74,6 +74,8 @@ export const ErrorCodes = [
   'BLS_BINDING_INVALID',
   'BLS_SIGNATURE_INVALID',
   'BITMAP_INVALID',
+  // remote chain lifecycle (CA roll-over)
+  'ROOT_IN_USE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

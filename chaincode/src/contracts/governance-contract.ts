@@ -9,9 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
 import { fail } from '../errors';
 import { canonicalHash, canonicalize, parseJson } from '../protocol/canonical-json';
-import { isProtocolId } from '../protocol/limits';
+import { isProtocolId, Limits } from '../protocol/limits';
 import { listHash } from '../protocol/node-list';
-import { checkChainTrust, verifyCertPath } from '../protocol/path-proof';
+import { checkChainTrust, verifyCertPath, type ChainTrust } from '../protocol/path-proof';
 import { knownSchemes } from '../protocol/schemes';
 import { parseAction, type GovernanceAction } from '../rules/governance-actions';
 import * as repo from '../state/crosschain-repo';
@@ -138,6 +138,16 @@ export class GovernanceContract extends Contract {
   }
 }
 
+/** Whether a node certificate has a valid path to the roots of `trust` now (any failure: no). */
+function chainsTo(certPem: string, mspId: string, trust: ChainTrust, atMs: number, nodeId: string): boolean {
+  try {
+    verifyCertPath({ cert: new X509Certificate(certPem), mspId, trust, extraIntermediates: [], atMs, what: `certificate of node ${nodeId}` });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function summary(p: GovernanceProposal): object {
   return { proposalId: p.proposalId, kind: p.action.kind, actionHash: p.actionHash, approvals: p.approvals, status: p.status };
 }
@@ -235,6 +245,38 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
           recvWindow: { start: 0, count: 0 },
           updatedAtMs: now,
         });
+    }
+    case 'add-remote-root':
+    case 'retire-remote-root': {
+      const remote = await repo.getRemote(stub, action.chainId);
+      if (!remote) fail('UNKNOWN_CHAIN', `${action.chainId} is not registered`);
+      const org = remote.orgs.find((o) => o.mspId === action.mspId);
+      if (!org) fail('NOT_FOUND', `${action.mspId} is not a registered org of ${action.chainId}`);
+      const fp = new X509Certificate(action.rootCert).fingerprint256;
+      const has = org.rootCerts.some((r) => new X509Certificate(r).fingerprint256 === fp);
+      let rootCerts: string[];
+      if (action.kind === 'add-remote-root') {
+        if (has) fail('ALREADY_EXISTS', `this root is already registered for ${action.mspId} of ${action.chainId}`);
+        if (org.rootCerts.length >= Limits.maxCertsPerOrg) fail('INVALID_ARGUMENT', `${action.mspId} already has ${Limits.maxCertsPerOrg} roots; retire one first`);
+        rootCerts = [...org.rootCerts, action.rootCert];
+      } else {
+        if (!has) fail('NOT_FOUND', `this root is not registered for ${action.mspId} of ${action.chainId}`);
+        if (org.rootCerts.length === 1) fail('INVALID_ARGUMENT', `${action.mspId} of ${action.chainId} would have no root left; add its new root first (add-remote-root)`);
+        // Retire only once no node of the latest known list still chains to this root.
+        const list = await repo.getRemoteList(stub, action.chainId, remote.epoch);
+        const only = { chainId: action.chainId, orgs: [{ ...org, rootCerts: [action.rootCert] }] };
+        for (const s of list?.subgroups ?? []) {
+          for (const n of s.nodes.filter((x) => x.mspId === action.mspId)) {
+            if (chainsTo(n.certPem, n.mspId, only, now, n.nodeId)) {
+              fail('ROOT_IN_USE', `node ${n.nodeId} of ${action.chainId}'s list at epoch ${remote.epoch} still chains to this root; retire it once a list without its certificates is known here`);
+            }
+          }
+        }
+        rootCerts = org.rootCerts.filter((r) => new X509Certificate(r).fingerprint256 !== fp);
+      }
+      const orgs = remote.orgs.map((o) => (o.mspId === action.mspId ? { ...o, rootCerts } : o));
+      checkChainTrust({ chainId: action.chainId, orgs });
+      return async () => repo.putRemote(stub, { ...remote, orgs, updatedAtMs: now });
     }
     case 'update-route':
     case 'pause-route':

@@ -19,9 +19,11 @@ export type GovernanceAction =
   | { kind: 'update-route'; routeId: string; packetTypes: PacketType[]; rateLimit: RateLimit }
   | { kind: 'pause-route'; routeId: string }
   | { kind: 'resume-route'; routeId: string }
-  | { kind: 'unfreeze-route'; routeId: string };
+  | { kind: 'unfreeze-route'; routeId: string }
+  | { kind: 'add-remote-root'; chainId: string; mspId: string; rootCert: string }
+  | { kind: 'retire-remote-root'; chainId: string; mspId: string; rootCert: string };
 
-export const ActionKinds = ['set-node-list', 'register-remote', 'remove-remote', 'open-route', 'update-route', 'pause-route', 'resume-route', 'unfreeze-route'] as const;
+export const ActionKinds = ['set-node-list', 'register-remote', 'remove-remote', 'open-route', 'update-route', 'pause-route', 'resume-route', 'unfreeze-route', 'add-remote-root', 'retire-remote-root'] as const;
 
 const C = 'INVALID_ARGUMENT' as const;
 
@@ -72,6 +74,15 @@ export function parseAction(value: unknown): GovernanceAction {
     case 'unfreeze-route':
       asObject(o, C, 'action', ['kind', 'routeId']);
       return { kind: o.kind, routeId: reqId(o, 'routeId', C, 'action') };
+    case 'add-remote-root':
+    case 'retire-remote-root': {
+      // CA roll-over of one org of a registered remote chain (NETWORKS.md "Remote chain lifecycle").
+      asObject(o, C, 'action', ['kind', 'chainId', 'mspId', 'rootCert']);
+      const chainId = reqId(o, 'chainId', C, 'action');
+      const mspId = reqId(o, 'mspId', C, 'action');
+      const [rootCert] = parseOrgTrust({ mspId, rootCerts: [o.rootCert], intermediateCerts: [], revokedSerials: [] }, 'action').rootCerts;
+      return { kind: o.kind, chainId, mspId, rootCert: rootCert! };
+    }
     default:
       fail(C, `action.kind must be one of ${ActionKinds.join(', ')}`);
   }
