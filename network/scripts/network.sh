@@ -10,7 +10,9 @@
 #
 # Which networks: NETWORKS=net1,net2 or NETWORK=net1 (default net1); each one is described by
 # network/networks/<name>.json and lives in ${MEDBRIDGE_RUNTIME:-<repo>/.runtime}/<name>/.
-# Runtime: FABRIC_RUNTIME=native (the only one so far).
+# Runtime: FABRIC_RUNTIME=native (processes, default) or docker (one container per node, same ports
+# and runtime dir: lib/runtime-docker.sh, network/DOCKER.md). A network's runtime dir records the
+# runtime that made it; status/down/check/release follow it, up/deploy refuse the other one.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,8 +32,8 @@ check_tools() {
   command -v node >/dev/null 2>&1 || die "node is not installed (needed for the chaincode servers and config rendering)"
   command -v setsid >/dev/null 2>&1 || die "setsid (util-linux) is missing"
   case $FABRIC_RUNTIME in
-    native) ;;
-    *) die "FABRIC_RUNTIME=$FABRIC_RUNTIME is not supported by this script yet (native only)" ;;
+    native | docker) ;;
+    *) die "FABRIC_RUNTIME=$FABRIC_RUNTIME is not supported (native or docker)" ;;
   esac
 }
 
@@ -792,8 +794,16 @@ networks() {
   tr ',' ' ' <<<"$list"
 }
 
+# recorded_runtime: the runtime that made $RT (the docker runtime writes .medbridge-runtime; a
+# native runtime dir has nodes/ and no such file); empty when the network is not up.
+recorded_runtime() {
+  if [[ -f $RT/.medbridge-runtime ]]; then cat "$RT/.medbridge-runtime"
+  elif [[ -d $RT/nodes ]]; then echo native
+  fi
+}
+
 main() {
-  local cmd=${1:-} net rc=0
+  local cmd=${1:-} net rc=0 kind
   case $cmd in
     up | down | status | deploy | check) ;;
     acquire | release) [[ ${2:-} =~ ^[0-9]+$ ]] || die "usage: $0 $cmd <pid of the test run>" ;;
@@ -807,6 +817,17 @@ main() {
     exec 8>"$RUNTIME_BASE/.$net.lock"
     flock 8
     select_network "$net"
+    kind=$(recorded_runtime)
+    if [[ -n $kind && $kind != "$FABRIC_RUNTIME" ]]; then
+      case $cmd in
+        status | down | check | release)
+          exec 8>&-
+          [[ $cmd == check ]] || info "[$net] runs with the $kind runtime (recorded in $RT): using FABRIC_RUNTIME=$kind"
+          FABRIC_RUNTIME=$kind NETWORKS=$net "$0" "$@" || rc=1
+          continue ;;
+        *) die "$net is up with the $kind runtime ($RT); stop it first (FABRIC_RUNTIME=$kind make network-down) or use FABRIC_RUNTIME=$kind" ;;
+      esac
+    fi
     case $cmd in
       up) cmd_up ;;
       down) cmd_down ;;
@@ -820,5 +841,10 @@ main() {
   done
   return $rc
 }
+
+if [[ $FABRIC_RUNTIME == docker ]]; then
+  # shellcheck source=lib/runtime-docker.sh
+  source "$HERE/lib/runtime-docker.sh"
+fi
 
 main "$@"

@@ -1,0 +1,3 @@
+module medbridge/network/builders/ccaas-static
+
+go 1.20

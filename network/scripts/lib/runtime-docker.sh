@@ -1,0 +1,200 @@
+# FABRIC_RUNTIME=docker for network.sh (sourced after network.sh's own functions, so the
+# definitions here replace the native ones they name). Everything else (crypto, configs, channel
+# blocks, joins, packaging, approve/commit, profiles) is network.sh's own code: the CLI runs on
+# the host against the same 127.0.0.1 ports, so profiles, gateway and tests do not change.
+#
+# Each orderer, peer and per-org chaincode server runs in its own container:
+#   --network host            listens on the same 127.0.0.1 ports as the native processes
+#   -v $RT:$RT                the runtime dir at the same absolute path (crypto, data, env files);
+#                             chaincode servers mount it read-only
+#   --env-file nodes/<n>/env  exactly the settings the native runtime passes (orderer_env/peer_env),
+#                             plus FABRIC_CFG_PATH=/etc/hyperledger/fabric (the image's defaults)
+#   --pull never              images are local only (network/docker/images.sh)
+#   labels                    medbridge.network=<net>, medbridge.runtime-dir=<RT>, medbridge.node,
+#                             medbridge.tier: `down` removes exactly what carries them
+# Containers are named medbridge-<net>-<node>; `docker stop/start <name>` works as expected.
+# Chaincode servers run the compiled chaincode staged (dist + production node_modules) under
+# $RT/chaincode/<label>/app by network/docker/stage-chaincode.js.
+
+# shellcheck source=../../docker/engine.sh
+source "$REPO/network/docker/engine.sh"
+
+container_name() { echo "medbridge-$NET-$1"; }
+
+# docker_prepare: engine up and images built/current (once per invocation).
+docker_prepare() {
+  [[ -n ${DOCKER_READY:-} ]] && return
+  ensure_docker
+  local lines
+  lines=$("$REPO/network/docker/images.sh" --env) || die "could not build the container images (network/docker/images.sh)"
+  PEER_IMAGE=$(sed -n 's/^PEER_IMAGE=//p' <<<"$lines")
+  ORDERER_IMAGE=$(sed -n 's/^ORDERER_IMAGE=//p' <<<"$lines")
+  CHAINCODE_IMAGE=$(sed -n 's/^CHAINCODE_IMAGE=//p' <<<"$lines")
+  [[ -n $PEER_IMAGE && -n $ORDERER_IMAGE && -n $CHAINCODE_IMAGE ]] || die "images.sh named no images: $lines"
+  info "images: peer $PEER_IMAGE, orderer $ORDERER_IMAGE, chaincode $CHAINCODE_IMAGE"
+  DOCKER_READY=1
+}
+
+# container_state NAME: "<running> <pid> <runtime-dir label>" of our container, empty if none.
+container_state() {
+  docker inspect -f '{{.State.Running}} {{.State.Pid}} {{index .Config.Labels "medbridge.runtime-dir"}}' "$(container_name "$1")" 2>/dev/null || true
+}
+
+# save_log NAME: the container's output into logs/NAME.log (where the native runtime keeps it,
+# and where error messages quote it from).
+save_log() {
+  mkdir -p "$LOGS"
+  docker logs "$(container_name "$1")" >"$LOGS/$1.log" 2>&1 || true
+}
+
+is_running() {
+  local state running rest
+  state=$(container_state "$1")
+  [[ -n $state ]] || return 1
+  read -r running _ rest <<<"$state"
+  [[ $rest == "$RT" ]] || return 1
+  [[ $running == true ]] && return 0
+  save_log "$1"
+  return 1
+}
+
+# stage_chaincode: the compiled chaincode and its production dependencies for the current label.
+stage_chaincode() {
+  local app="$RT/chaincode/$CC_LABEL/app" out
+  [[ -f $app/.complete ]] && return
+  out=$(node "$REPO/network/docker/stage-chaincode.js" "$REPO" "$(cc_dir)" "$app") || die "staging the chaincode for its container failed"
+  info "staged $CC_LABEL for the chaincode containers: $out"
+  touch "$app/.complete"
+}
+
+# launch NAME ENVFILE CMD...: the container of a node, from the command the native runtime would run.
+launch() {
+  local name=$1 envfile=$2; shift 2
+  local dir="$RT/nodes/$name" cname image tier mount="$RT:$RT" args=() extra=() a app
+  cname=$(container_name "$name")
+  mkdir -p "$dir" "$LOGS" "$PIDS"
+  case $1 in
+    "$FABRIC_BIN/orderer") image=$ORDERER_IMAGE tier=orderer args=(orderer) extra=(-e FABRIC_CFG_PATH=/etc/hyperledger/fabric) ;;
+    "$FABRIC_BIN/peer") image=$PEER_IMAGE tier=peer; shift; args=(peer "$@"); extra=(-e FABRIC_CFG_PATH=/etc/hyperledger/fabric) ;;
+    node)
+      image=$CHAINCODE_IMAGE tier=chaincode mount="$RT:$RT:ro"
+      stage_chaincode
+      app="$RT/chaincode/$CC_LABEL/app"
+      shift
+      # Repository paths (fabric-shim's cli.js, --module-path) become their staged copies.
+      for a in "$@"; do args+=("${a/#$REPO\//$app/}"); done
+      args=(node "${args[@]}")
+      ;;
+    *) die "docker runtime: no image for $1" ;;
+  esac
+  # A stopped container of an earlier run of ours is replaced.
+  if [[ -n $(container_state "$name") ]]; then
+    save_log "$name"
+    docker rm -f "$cname" >/dev/null 2>&1 || true
+  fi
+  printf '\n==== %s start %s (container %s, %s)\n' "$(date -u +%FT%TZ)" "$name" "$cname" "$image" >>"$LOGS/$name.log"
+  docker run -d --pull never --name "$cname" --network host \
+    --label "medbridge.network=$NET" --label "medbridge.runtime-dir=$RT" \
+    --label "medbridge.node=$name" --label "medbridge.tier=$tier" \
+    --log-opt max-size=50m \
+    -v "$mount" -w "$dir" --env-file "$envfile" "${extra[@]}" \
+    "$image" "${args[@]}" >"$(pid_file "$name")" 2>"$LOGS/$name.docker-run.log" ||
+    die_with_log "docker run of $name ($image) failed" "$LOGS/$name.docker-run.log"
+}
+
+# stop_processes NAME...: docker stop (TERM, KILL after 10 s) of our containers, then remove them
+# (their output is kept in logs/NAME.log).
+stop_processes() {
+  local name cnames=() names=()
+  for name in "$@"; do
+    if [[ $(container_state "$name" | cut -d' ' -f3-) == "$RT" ]]; then
+      info "stopping $name (container $(container_name "$name"))"
+      cnames+=("$(container_name "$name")") names+=("$name")
+    fi
+    rm -f "$(pid_file "$name")"
+  done
+  ((${#cnames[@]})) || return 0
+  docker stop -t 10 "${cnames[@]}" >/dev/null 2>&1 || true
+  for name in "${names[@]}"; do save_log "$name"; done
+  docker rm -v "${cnames[@]}" >/dev/null 2>&1 || true
+}
+
+# our_objects KIND: ids of the containers/networks/volumes of this network and runtime dir.
+our_objects() {
+  local filters=(--filter "label=medbridge.network=$NET" --filter "label=medbridge.runtime-dir=$RT")
+  case $1 in
+    container) docker ps -aq "${filters[@]}" "${@:2}" ;;
+    network) docker network ls -q "${filters[@]}" ;;
+    volume) docker volume ls -q "${filters[@]}" ;;
+  esac
+}
+
+cmd_down() {
+  local tier ids
+  if command -v docker >/dev/null 2>&1; then
+    docker_answers || ensure_docker
+    step "[$NET] removing the containers of $NET (labels medbridge.network=$NET, medbridge.runtime-dir=$RT)"
+    for tier in chaincode peer orderer; do
+      ids=$(our_objects container --filter "label=medbridge.tier=$tier" | tr '\n' ' ')
+      [[ -n ${ids// /} ]] || continue
+      info "stopping and removing $tier containers: $(docker inspect -f '{{.Name}}' $ids | tr -d / | tr '\n' ' ')"
+      # shellcheck disable=SC2086
+      docker stop -t 10 $ids >/dev/null 2>&1 || true
+      # shellcheck disable=SC2086
+      docker rm -v $ids >/dev/null
+    done
+    ids=$(our_objects container | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    [[ -z ${ids// /} ]] || docker rm -fv $ids >/dev/null
+    ids=$(our_objects network | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    [[ -z ${ids// /} ]] || { info "removing networks $ids"; docker network rm $ids >/dev/null; }
+    ids=$(our_objects volume | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    [[ -z ${ids// /} ]] || { info "removing volumes $ids"; docker volume rm $ids >/dev/null; }
+  else
+    info "docker is not installed: no containers to remove"
+  fi
+  if [[ -d $RT ]]; then
+    [[ -f $RT/.medbridge-network ]] || die "$RT does not look like a medbridge runtime directory; not removing it"
+    info "removing $RT"
+    rm -rf "$RT"
+  fi
+}
+
+show_processes() {
+  local name state running pid rss total=0 n=0 names=("${ORDERERS[@]}" "${PEERS[@]}") org srv
+  for org in "${ORGS[@]}"; do
+    srv=$(running_servers "$org" | cut -d' ' -f1)
+    if [[ -n $srv ]]; then names+=($srv); else names+=("$(server_name "$org" "${ORG_CC_PORT[$org]}")"); fi
+  done
+  printf '  %-40s %-8s %-9s %-8s %s\n' NODE PID RSS_MB STATE CONTAINER
+  for name in "${names[@]}"; do
+    state=$(container_state "$name")
+    running='' pid=''
+    read -r running pid _ <<<"$state"
+    if [[ ${running:-} == true ]]; then
+      rss=$(rss_kb "$pid")
+      total=$((total + rss)); n=$((n + 1))
+      printf '  %-40s %-8s %-9s %-8s %s\n' "$name" "$pid" "$((rss / 1024))" running "$(container_name "$name")"
+    else
+      printf '  %-40s %-8s %-9s %-8s %s\n' "$name" - - "$([[ -n $state ]] && echo exited || echo absent)" "$(container_name "$name")"
+    fi
+  done
+  printf '  %d of %d containers running, resident memory %d MB (main process of each container)\n' "$n" "${#names[@]}" "$((total / 1024))"
+  RUNNING_COUNT=$n
+}
+
+# The native up/deploy steps, preceded by the engine and the images.
+eval "native_cmd_up() $(declare -f cmd_up | tail -n +2)"
+eval "native_cmd_deploy() $(declare -f cmd_deploy | tail -n +2)"
+cmd_up() {
+  docker_prepare
+  mkdir -p "$RT"
+  echo docker >"$RT/.medbridge-runtime"
+  native_cmd_up
+}
+cmd_deploy() {
+  docker_prepare
+  native_cmd_deploy
+}
