@@ -26,6 +26,8 @@ export const ClientErrorCodes = [
   'RECORD_REFUSED',
   'KEY_ERROR',
   'INTERNAL',
+  'BUNDLE_INVALID',
+  'BUNDLE_HASH_MISMATCH',
 ] as const;
 export type ClientErrorCode = (typeof ClientErrorCodes)[number];
 

@@ -12,6 +12,7 @@ import { registerRecords } from './commands/records';
 import { registerCrossChain } from './commands/crosschain';
 import { registerRelay } from './commands/relay';
 import { registerIncentive } from './commands/incentive';
+import { registerBundle } from './commands/bundle';
 
 export function buildProgram(): Command {
   const program = new Command('medbridge');
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerCrossChain(program);
   registerRelay(program);
   registerIncentive(program);
+  registerBundle(program);
   return program;
 }
 
