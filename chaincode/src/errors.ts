@@ -97,13 +97,19 @@ export class MedbridgeError extends Error {
   }
 }
 
-/** Finds a medbridge error code and its message inside any text (a peer's error, a gRPC detail). */
+/**
+ * Finds a medbridge error code and its message inside any text (a peer's error, a gRPC
+ * detail). Wrappers put their own `WORD: ` prefixes first (`UNKNOWN: ... failure: CODE: msg`),
+ * so every `WORD: ` position is tried, not only the first one on a line.
+ */
 export function parseErrorText(text: string): { code: ErrorCode; message: string } | undefined {
-  const re = /\b([A-Z][A-Z0-9_]{2,}): ([^\n]*)/g;
+  const re = /\b([A-Z][A-Z0-9_]{2,}): /g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const code = m[1];
     if (code !== undefined && codeSet.has(code)) {
-      return { code: code as ErrorCode, message: (m[2] ?? '').trim() };
+      const rest = text.slice(m.index + m[0].length);
+      const end = rest.indexOf('\n');
+      return { code: code as ErrorCode, message: (end < 0 ? rest : rest.slice(0, end)).trim() };
     }
   }
   return undefined;

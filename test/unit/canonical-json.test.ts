@@ -32,3 +32,10 @@ describe('error text', () => {
     expect(parseErrorText('UNAVAILABLE: no healthy connection')).toBeUndefined();
   });
 });
+
+describe('error text behind wrapper prefixes', () => {
+  it('finds the chaincode code after a gRPC status word on the same line', () => {
+    const text = 'UNKNOWN: evaluate call to endorser returned error: chaincode response 500, ROUTE_PAUSED: route r1 is paused';
+    expect(parseErrorText(text)).toEqual({ code: 'ROUTE_PAUSED', message: 'route r1 is paused' });
+  });
+});
