@@ -12,7 +12,15 @@ NETWORK := network/scripts/network.sh
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
+# Native add-ons (the record store's SQLite driver) compile against the headers that ship
+# beside the running node (Debian's nodejs, or an official tarball): never a header download.
+NODE_PREFIX := $(shell node -p "require('path').resolve(process.execPath, '..', '..')" 2>/dev/null)
+ifneq ($(wildcard $(NODE_PREFIX)/include/node/node_version.h),)
+export npm_config_nodedir := $(NODE_PREFIX)
+endif
+
 node_modules/.installed: package.json package-lock.json chaincode/package.json gateway/package.json
+	@command -v node >/dev/null || { echo "error: Node.js 20 (>= 20.19) is required: apt-get install nodejs npm" >&2; exit 1; }
 	npm ci --no-fund --no-audit
 	@touch $@
 
