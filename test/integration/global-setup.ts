@@ -5,7 +5,7 @@
  * using a network that a test run started leaves (MEDBRIDGE_KEEP_NETWORK=1 keeps it up).
  */
 import { spawnSync } from 'node:child_process';
-import { networkNames, REPO_ROOT, runNetworkScript } from './support/network';
+import { NETWORK_SCRIPT, networkNames, REPO_ROOT, runNetworkScript } from './support/network';
 
 export default async function globalSetup(): Promise<void> {
   // The deployed chaincode is the compiled one: make sure it is current.
@@ -19,4 +19,22 @@ export default async function globalSetup(): Promise<void> {
     runNetworkScript('release');
     throw new Error('network.sh acquire failed (see above; logs under .runtime/<net>/logs, MEDBRIDGE_KEEP_NETWORK=1 keeps them)');
   }
+  // Network 2 (net2.test.ts): a second, independent network with its own lease.
+  for (const net of extraNetworks()) {
+    if (runExtra(net, 'acquire') !== 0) {
+      runExtra(net, 'release');
+      runNetworkScript('release');
+      throw new Error(`network.sh acquire of ${net} failed (see above; logs under .runtime/${net}/logs)`);
+    }
+  }
+}
+
+/** Networks the suite starts beside NETWORKS: net2 unless MEDBRIDGE_NET2=0 or NETWORKS names it. */
+export function extraNetworks(): string[] {
+  return process.env.MEDBRIDGE_NET2 === '0' || networkNames().includes('net2') ? [] : ['net2'];
+}
+
+export function runExtra(net: string, command: 'acquire' | 'release'): number {
+  const res = spawnSync(NETWORK_SCRIPT, [command, String(process.pid)], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NETWORKS: net } });
+  return res.status ?? 1;
 }
