@@ -55,7 +55,7 @@ test: test-unit test-integration ## everything CI runs
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh
 
-bench: build fabric ## benchmarks; results in bench/results/
+bench: build fabric ## benchmarks; results in test/bench/results/
 	network/scripts/bench.sh
 
 lint: deps ## type-check everything, including tests
@@ -67,13 +67,13 @@ clean: network-down ## remove build output
 # The incentive game (chaincode/INCENTIVES.md): Python + matplotlib in a venv under the runtime dir.
 GAME_VENV := $(or $(MEDBRIDGE_RUNTIME),$(CURDIR)/.runtime)/game-venv
 
-$(GAME_VENV)/.installed: game/requirements.txt
+$(GAME_VENV)/.installed: chaincode/game/requirements.txt
 	@echo "game: creating $(GAME_VENV)"
 	@python3 -m venv "$(GAME_VENV)" 2>/dev/null || { \
 	  echo "game: python3 venv module missing; installing python3-venv"; \
 	  apt-get install -y -q python3-venv >/dev/null && python3 -m venv "$(GAME_VENV)"; }
-	"$(GAME_VENV)/bin/pip" install --quiet --disable-pip-version-check -r game/requirements.txt
+	"$(GAME_VENV)/bin/pip" install --quiet --disable-pip-version-check -r chaincode/game/requirements.txt
 	@touch "$@"
 
-game: $(GAME_VENV)/.installed ## simulate the incentive game: table + PNG in game/out/ (ARGS="--preset unsafe --stake 900000")
-	"$(GAME_VENV)/bin/python" game/simulate.py $(ARGS)
+game: $(GAME_VENV)/.installed ## simulate the incentive game: table + PNG in chaincode/game/out/ (ARGS="--preset unsafe --stake 900000")
+	"$(GAME_VENV)/bin/python" chaincode/game/simulate.py $(ARGS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench: end-to-end share latency (grant on chain-a -> usable on chain-b) over
+# make bench: proof sizes and verification times of both schemes (no network), and
+# end-to-end share latency (grant on chain-a -> usable on chain-b) over
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run.
-# Results: bench/results/${BENCH_NAME:-share-latency}.{json,md}. A script, not a test: the
+# Results: test/bench/results/${BENCH_NAME:-share-latency}.{json,md}. A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
 set -euo pipefail
 
@@ -33,6 +34,12 @@ share_latency() {
   (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
 }
 
+proof_schemes() {
+  step "proof schemes: fabric-endorsement vs bls12381-aggregate at ${BENCH_SIGNERS:-4,16,64,256} signers"
+  (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/bls-vs-ecdsa.js)
+}
+
 network_ready
 gateway_built
 share_latency
+proof_schemes

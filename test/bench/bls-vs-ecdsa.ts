@@ -4,7 +4,7 @@
  *
  *   npx tsc -b chaincode && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/bls-vs-ecdsa.js
  *
- * Writes bench/results/bls-vs-ecdsa.json and bench/results/bls-vs-ecdsa.md. Scheme-1 endorsements
+ * Writes test/bench/results/bls-vs-ecdsa.json and test/bench/results/bls-vs-ecdsa.md. Scheme-1 endorsements
  * are real Fabric encodings (SerializedIdentity with a run-time peer certificate, DER ECDSA
  * signature, ProposalResponsePayload holding a ChaincodeAction whose response is the commitment),
  * built the way a peer builds them; a real peer's payload also carries its read set, so the
@@ -39,7 +39,7 @@ const SIGNERS = (process.env.BENCH_SIGNERS ?? '4,16,64,256').split(',').map(Numb
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const ORGS = 4;
 /** Run from the repository root, or set BENCH_OUT. */
-const OUT = process.env.BENCH_OUT ?? join(process.cwd(), 'bench', 'results');
+const OUT = process.env.BENCH_OUT ?? join(process.cwd(), 'test', 'bench', 'results');
 
 interface Node {
   nodeId: string;

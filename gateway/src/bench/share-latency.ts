@@ -6,7 +6,7 @@
  *
  *   node gateway/dist/bench/share-latency.js [--shares 200] [--commits 100] [--name share-latency]
  *
- * Writes bench/results/<name>.json (every sample) and bench/results/<name>.md (the table
+ * Writes test/bench/results/<name>.json (every sample) and test/bench/results/<name>.md (the table
  * for the README). Shares run one after another, so each figure is an unloaded latency.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -102,7 +102,7 @@ async function main(): Promise<number> {
   const commits = Number(values.commits);
   if (!Number.isInteger(shares) || shares < 1 || !Number.isInteger(commits) || commits < 1) throw new Error('--shares and --commits must be positive integers');
   const cfg = config();
-  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  const resultsDir = join(REPO_ROOT, 'test', 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'medbridge-bench-'));
   const services: Service[] = [];
@@ -184,7 +184,7 @@ async function main(): Promise<number> {
       '',
     ].join('\n');
     writeFileSync(join(resultsDir, `${values.name}.md`), md);
-    process.stdout.write(`${md}\nresults: bench/results/${values.name}.json, bench/results/${values.name}.md\n`);
+    process.stdout.write(`${md}\nresults: test/bench/results/${values.name}.json, test/bench/results/${values.name}.md\n`);
     return 0;
   } catch (e) {
     const err = toClientError(e);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paramViolations, parseParams } from '@medbridge/chaincode/dist/rules/parameter-safety';
 
-/** The simulation's presets (game/presets.json) and the chaincode's SetParams check must agree. */
-const presets = JSON.parse(readFileSync(join(__dirname, '../../../game/presets.json'), 'utf8')) as Record<string, { params: unknown }>;
+/** The simulation's presets (chaincode/game/presets.json) and the chaincode's SetParams check must agree. */
+const presets = JSON.parse(readFileSync(join(__dirname, '../../../chaincode/game/presets.json'), 'utf8')) as Record<string, { params: unknown }>;
 
 describe('game presets against the chaincode parameter check', () => {
   it('the safe preset of `make game` is a parameter set SetParams accepts', () => {
