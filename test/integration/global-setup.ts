@@ -12,7 +12,13 @@ export default async function globalSetup(): Promise<void> {
   const tsc = spawnSync('npx', ['tsc', '-b', 'chaincode'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (tsc.status !== 0) throw new Error('the chaincode does not compile (npx tsc -b chaincode); fix it before the integration tests');
 
-  process.stderr.write(`\nintegration: network(s) ${networkNames().join(',')} for test run ${process.pid}\n`);
+  // FABRIC_RUNTIME=native|docker (default native) reaches network.sh through the environment: the
+  // same networks as processes or as containers (network/DOCKER.md); a network already up with
+  // the other runtime is refused with a clear message rather than mixed.
+  const runtime = process.env.FABRIC_RUNTIME || 'native';
+  if (runtime !== 'native' && runtime !== 'docker') throw new Error(`FABRIC_RUNTIME=${runtime}: expected native or docker`);
+  process.env.FABRIC_RUNTIME = runtime;
+  process.stderr.write(`\nintegration: network(s) ${networkNames().join(',')} (${runtime} runtime) for test run ${process.pid}\n`);
   if (runNetworkScript('acquire') !== 0) {
     // jest skips the teardown when the set-up throws: give the lease back (and stop what this
     // run started) now.

@@ -8,7 +8,8 @@
 #   -v $RT:$RT                the runtime dir at the same absolute path (crypto, data, env files);
 #                             chaincode servers mount it read-only
 #   --env-file nodes/<n>/env  exactly the settings the native runtime passes (orderer_env/peer_env),
-#                             plus FABRIC_CFG_PATH=/etc/hyperledger/fabric (the image's defaults)
+#                             FABRIC_CFG_PATH=nodes/<n> included: the node's config is mounted,
+#                             for the official images as for ours (see node_config below)
 #   --pull never              images are local only (network/docker/images.sh)
 #   labels                    medbridge.network=<net>, medbridge.runtime-dir=<RT>, medbridge.node,
 #                             medbridge.tier: `down` removes exactly what carries them
@@ -67,15 +68,34 @@ stage_chaincode() {
   touch "$app/.complete"
 }
 
+# node_config NAME KIND: Fabric's default orderer.yaml / core.yaml, with two peer settings for
+# containers: the external builder is the one every peer image carries at
+# /opt/hyperledger/ccaas_builder (official images have Fabric's, ours network/builders/ccaas-static),
+# and vm.endpoint is empty: no Docker chaincode builder, so no docker.sock in the peer containers
+# and no failing "docker" check in /healthz.
+node_config() {
+  local name=$1 kind=$2 dir="$RT/nodes/$1"
+  mkdir -p "$dir/data"
+  if [[ $kind == orderer ]]; then
+    cp "$FABRIC_SAMPLECONFIG/orderer.yaml" "$dir/orderer.yaml"
+  else
+    sed -e 's#^\(\s*\)name: ccaas_builder$#\1name: medbridge-ccaas#' \
+        -e 's#^\(\s*endpoint: \)unix:///var/run/docker.sock$#\1""#' \
+        "$FABRIC_SAMPLECONFIG/core.yaml" >"$dir/core.yaml"
+    grep -q 'path: /opt/hyperledger/ccaas_builder$' "$dir/core.yaml" && grep -q '^ *endpoint: ""$' "$dir/core.yaml" ||
+      die "could not set the external builder / vm.endpoint in $dir/core.yaml (unexpected core.yaml layout)"
+  fi
+}
+
 # launch NAME ENVFILE CMD...: the container of a node, from the command the native runtime would run.
 launch() {
   local name=$1 envfile=$2; shift 2
-  local dir="$RT/nodes/$name" cname image tier mount="$RT:$RT" args=() extra=() a app
+  local dir="$RT/nodes/$name" cname image tier mount="$RT:$RT" args=() a app
   cname=$(container_name "$name")
   mkdir -p "$dir" "$LOGS" "$PIDS"
   case $1 in
-    "$FABRIC_BIN/orderer") image=$ORDERER_IMAGE tier=orderer args=(orderer) extra=(-e FABRIC_CFG_PATH=/etc/hyperledger/fabric) ;;
-    "$FABRIC_BIN/peer") image=$PEER_IMAGE tier=peer; shift; args=(peer "$@"); extra=(-e FABRIC_CFG_PATH=/etc/hyperledger/fabric) ;;
+    "$FABRIC_BIN/orderer") image=$ORDERER_IMAGE tier=orderer args=(orderer) ;;
+    "$FABRIC_BIN/peer") image=$PEER_IMAGE tier=peer; shift; args=(peer "$@") ;;
     node)
       image=$CHAINCODE_IMAGE tier=chaincode mount="$RT:$RT:ro"
       stage_chaincode
@@ -93,11 +113,12 @@ launch() {
     docker rm -f "$cname" >/dev/null 2>&1 || true
   fi
   printf '\n==== %s start %s (container %s, %s)\n' "$(date -u +%FT%TZ)" "$name" "$cname" "$image" >>"$LOGS/$name.log"
-  docker run -d --pull never --name "$cname" --network host \
+  # --init: a signal-forwarding init as PID 1 (docker-init), so TERM stops node as it does natively.
+  docker run -d --pull never --init --name "$cname" --network host \
     --label "medbridge.network=$NET" --label "medbridge.runtime-dir=$RT" \
     --label "medbridge.node=$name" --label "medbridge.tier=$tier" \
     --log-opt max-size=50m \
-    -v "$mount" -w "$dir" --env-file "$envfile" "${extra[@]}" \
+    -v "$mount" -w "$dir" --env-file "$envfile" \
     "$image" "${args[@]}" >"$(pid_file "$name")" 2>"$LOGS/$name.docker-run.log" ||
     die_with_log "docker run of $name ($image) failed" "$LOGS/$name.docker-run.log"
 }
