@@ -1,5 +1,6 @@
 # medbridge: every entry point a user or CI needs. Targets install what they need.
-# FABRIC_RUNTIME=native (default) runs Fabric as local processes on 127.0.0.1.
+# FABRIC_RUNTIME=native (default) runs Fabric as local processes on 127.0.0.1; FABRIC_RUNTIME=docker
+# runs the same network in containers built here (network/DOCKER.md).
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -7,7 +8,7 @@ SHELL := /bin/bash
 export FABRIC_RUNTIME ?= native
 NETWORK := network/scripts/network.sh
 
-.PHONY: help deps build fabric network-up network-down network-status deploy test test-unit test-integration demo bench lint clean game
+.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench lint clean game
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,6 +33,9 @@ build: deps ## compile chaincode and gateway (tsc -b)
 fabric: ## build or reuse the pinned Fabric binaries (honours FABRIC_BIN)
 	network/scripts/fabric-bin.sh
 
+images: fabric ## build the local container images for FABRIC_RUNTIME=docker (nothing is pulled)
+	network/docker/images.sh
+
 network-up: build fabric ## start the embedded network, create channels, deploy chaincode
 	$(NETWORK) up
 
@@ -50,7 +54,14 @@ test-unit: deps ## unit tests: rules, protocol, contracts on a fake stub
 test-integration: build fabric ## integration tests against the real network
 	npx jest --selectProjects integration --runInBand
 
-test: test-unit test-integration ## everything CI runs
+test-integration-docker: build fabric images ## the integration suite against the dockerized network
+	FABRIC_RUNTIME=docker npx jest --selectProjects integration --runInBand
+
+test-integration-native: build fabric ## the integration suite against the native network
+	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
+
+# CI: unit tests, then the whole integration suite against dockerized peers, then natively.
+test: test-unit test-integration-docker test-integration-native ## everything CI runs
 
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh
