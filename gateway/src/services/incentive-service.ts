@@ -1,0 +1,430 @@
+/**
+ * Value transfer on one channel (the Incentive contract, chaincode/INCENTIVES.md): balances,
+ * stakes, fee escrows, governance of minting and parameters, and slashing evidence.
+ *
+ * `IncentiveService` is one org's view (reads with any identity; stake and approval calls
+ * need the org's admin). `ValueGovernance` holds the admin of every member org that has a
+ * profile here (the embedded network) and runs a value action through all approvals.
+ * `SettlementWatcher` waits for a packet's fee to be settled, by the source chain's events.
+ *
+ * @example
+ *   const value = new IncentiveService(FabricClient.open('HospitalA'), 'chain-a');
+ *   const { balance } = await value.balance('org:HospitalAMSP');
+ *   const snapshot = await value.snapshot(); // supply, sums of balances and stakes
+ */
+import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import type { Logger } from 'pino';
+import { ClientError, toClientError, usageError } from '../errors';
+import { FabricClient, type Submitted } from '../fabric/client';
+import { loadProfile, profilesForChannel, type Profile } from '../fabric/profile';
+import { silentLogger } from '../logger';
+
+export interface Account {
+  id: string;
+  balance: number;
+}
+
+export interface StakeRecord {
+  nodeId: string;
+  ownerMspId: string;
+  bonded: number;
+  unbonding: Array<{ amount: number; releaseAtMs: number }>;
+  status: 'active' | 'slashed';
+  removeAtNextEpoch: boolean;
+  /** GetStake only: whether the stake lets the node count as a signer now. */
+  countsAsSigner?: boolean;
+  /** GetStake only: the slash record, if the node was slashed. */
+  slash?: SlashRecord | null;
+}
+
+export interface SlashRecord {
+  nodeId: string;
+  kind: string;
+  ownerMspId: string;
+  amount: number;
+  reporterMspId: string;
+  reporterReward: number;
+  treasuryAmount: number;
+  txTimeMs: number;
+}
+
+export interface Payout {
+  account: string;
+  amount: number;
+  role?: string;
+}
+
+export interface Escrow {
+  routeId: string;
+  sequence: number;
+  payerMspId: string;
+  amount: number;
+  status: 'held' | 'paid' | 'refunded';
+  payouts?: Payout[];
+  settledAtMs?: number;
+}
+
+export interface IncentiveParams {
+  minFee: number;
+  signerShareBps: number;
+  maxSignersPerProof: number;
+  minSignersPerProof: number;
+  signingCost: number;
+  relayCost: number;
+  reportCost: number;
+  minStake: number;
+  unbondingPeriodMs: number;
+  evidenceWindowMs: number;
+  slashBps: number;
+  reporterShareBps: number;
+  detectionBps: number;
+  maxPacketValue: number;
+}
+
+export type ValueAction =
+  | { kind: 'mint'; to: string; amount: number; memo: string }
+  | { kind: 'set-params'; params: IncentiveParams; memo: string }
+  | { kind: 'treasury-transfer'; to: string; amount: number; memo: string };
+
+export interface ValueProposal {
+  proposalId: string;
+  action: ValueAction;
+  approvals: string[];
+  status: 'pending' | 'executed';
+  createdAtMs: number;
+  executedAtMs?: number;
+}
+
+/** Totals of one channel's value ledger at one moment. */
+export interface ValueSnapshot {
+  /** Everything ever minted. */
+  supply: number;
+  mints: number;
+  /** Sum of every account balance (orgs, nodes, treasury). */
+  balances: number;
+  /** Sum of every stake, bonded and unbonding. */
+  stakes: number;
+  /** supply - balances - stakes: what fee escrows hold (conservation: never negative). */
+  escrowed: number;
+  accounts: Account[];
+  stakeRecords: StakeRecord[];
+}
+
+const PAGE = '200';
+
+/**
+ * An account id from what a person types: `org:<MSP>`, `node:<nodeId>`, `treasury`, an
+ * MSP id (`HospitalAMSP`), an org name with a profile (`HospitalA`), or a node (peer) name.
+ */
+export function accountIdOf(text: string): string {
+  if (text === 'treasury' || text.startsWith('org:') || text.startsWith('node:')) return text;
+  if (/MSP$/.test(text)) return `org:${text}`;
+  if (text.includes('.')) return `node:${text}`;
+  try {
+    return `org:${loadProfile(text).mspId}`;
+  } catch {
+    throw usageError(`account ${text}: use org:<MSP id>, node:<node id>, treasury, an MSP id or an org name with a profile`);
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  return toClientError(e).code === 'NOT_FOUND';
+}
+
+/** The Fabric arguments of the contract function that approves `action`. */
+export function actionCall(action: ValueAction): { fn: 'Mint' | 'SetParams' | 'TreasuryTransfer'; args: string[] } {
+  switch (action.kind) {
+    case 'mint':
+      return { fn: 'Mint', args: [action.to, String(action.amount), action.memo] };
+    case 'treasury-transfer':
+      return { fn: 'TreasuryTransfer', args: [action.to, String(action.amount), action.memo] };
+    case 'set-params':
+      return { fn: 'SetParams', args: [JSON.stringify(action.params), action.memo] };
+  }
+}
+
+export class IncentiveService {
+  constructor(
+    readonly client: FabricClient,
+    readonly channel: string,
+  ) {}
+
+  private evaluate<T>(fn: string, args: string[] = []): Promise<T> {
+    return this.client.evaluate<T>(this.channel, 'Incentive', fn, args);
+  }
+
+  private submit<T>(fn: string, args: string[]): Promise<Submitted<T>> {
+    return this.client.submit<T>(this.channel, 'Incentive', fn, args);
+  }
+
+  balance(accountId: string): Promise<Account> {
+    return this.evaluate<Account>('GetBalance', [accountId]);
+  }
+
+  /** Every account, all pages, in key order. */
+  async accounts(): Promise<Account[]> {
+    return this.allPages<Account>('ListAccounts');
+  }
+
+  /** Every stake, all pages, in key order. */
+  async stakes(): Promise<StakeRecord[]> {
+    return this.allPages<StakeRecord>('ListStakes');
+  }
+
+  private async allPages<T>(fn: string): Promise<T[]> {
+    const out: T[] = [];
+    let bookmark = '';
+    for (;;) {
+      const page = await this.evaluate<{ items: T[]; bookmark: string }>(fn, [PAGE, bookmark]);
+      out.push(...page.items);
+      if (!page.bookmark || page.items.length === 0) return out;
+      bookmark = page.bookmark;
+    }
+  }
+
+  /** A node's stake, or undefined when it has none. */
+  async stake(nodeId: string): Promise<StakeRecord | undefined> {
+    try {
+      return await this.evaluate<StakeRecord>('GetStake', [nodeId]);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** A packet's fee escrow, or undefined when it has none (value transfer off when it was sent). */
+  async escrow(routeId: string, sequence: number | string): Promise<Escrow | undefined> {
+    try {
+      return await this.evaluate<Escrow>('GetEscrow', [routeId, String(sequence)]);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  params(): Promise<{ active: boolean; params: IncentiveParams }> {
+    return this.evaluate('GetParams');
+  }
+
+  supply(): Promise<{ total: number; mints: number }> {
+    return this.evaluate('GetSupply');
+  }
+
+  proposal(proposalId: string): Promise<ValueProposal> {
+    return this.evaluate('GetValueProposal', [proposalId]);
+  }
+
+  async mints(): Promise<unknown[]> {
+    return this.allPages('ListMints');
+  }
+
+  deposit(nodeId: string, amount: number | string): Promise<Submitted<{ stake: StakeRecord; amount: number }>> {
+    return this.submit('Deposit', [nodeId, String(amount)]);
+  }
+
+  unbond(nodeId: string, amount: number | string): Promise<Submitted<{ stake: StakeRecord; amount: number }>> {
+    return this.submit('Unbond', [nodeId, String(amount)]);
+  }
+
+  withdraw(nodeId: string): Promise<Submitted<{ stake: StakeRecord; owner: Account; amount: number }>> {
+    return this.submit('Withdraw', [nodeId]);
+  }
+
+  transfer(from: string, to: string, amount: number | string): Promise<Submitted<unknown>> {
+    return this.submit('Transfer', [from, to, String(amount)]);
+  }
+
+  /** This org's approval of a value action (the last member's approval executes it). */
+  approve(action: ValueAction): Promise<Submitted<ValueProposal>> {
+    const { fn, args } = actionCall(action);
+    return this.submit(fn, args);
+  }
+
+  /** Approves an existing proposal by id (its action is read back from the chain). */
+  async approveProposal(proposalId: string): Promise<Submitted<ValueProposal>> {
+    return this.approve((await this.proposal(proposalId)).action);
+  }
+
+  /** Slashing evidence (conflict or uncommitted, incentive-evidence.ts); the caller's org is the reporter. */
+  submitEvidence(evidenceJson: string): Promise<Submitted<SlashRecord>> {
+    return this.submit('SubmitEvidence', [evidenceJson]);
+  }
+
+  /** Supply, balances and stakes at one moment (several reads: quiet channels only). */
+  async snapshot(): Promise<ValueSnapshot> {
+    const [supply, accounts, stakeRecords] = [await this.supply(), await this.accounts(), await this.stakes()];
+    const balances = accounts.reduce((s, a) => s + a.balance, 0);
+    const stakes = stakeRecords.reduce((s, r) => s + r.bonded + r.unbonding.reduce((u, e) => u + e.amount, 0), 0);
+    return { supply: supply.total, mints: supply.mints, balances, stakes, escrowed: supply.total - balances - stakes, accounts, stakeRecords };
+  }
+}
+
+/** What ensureValueTransfer did (empty when everything was in place). */
+export interface ValueSetup {
+  steps: string[];
+  params: IncentiveParams;
+}
+
+/**
+ * The admins of every member org of a channel that has a profile here, acting together:
+ * value actions run through every approval, and the embedded network's value transfer is
+ * switched on (funds, stakes, parameters) idempotently.
+ */
+export class ValueGovernance {
+  private readonly admins = new Map<string, IncentiveService>();
+
+  constructor(
+    readonly channel: string,
+    private readonly log: Logger = silentLogger,
+  ) {}
+
+  get members(): Profile[] {
+    const orgs = profilesForChannel(this.channel);
+    if (orgs.length === 0) throw usageError(`no org profile is a member of ${this.channel}`);
+    return orgs;
+  }
+
+  /** The Incentive service of an org's admin (opened once). */
+  admin(p: Profile): IncentiveService {
+    let s = this.admins.get(p.mspId);
+    if (!s) {
+      s = new IncentiveService(FabricClient.open(p, { identity: 'admin', logger: this.log }), this.channel);
+      this.admins.set(p.mspId, s);
+    }
+    return s;
+  }
+
+  /** Approves `action` with every member org not yet on it; returns the executed proposal. */
+  async approveAll(action: ValueAction): Promise<ValueProposal> {
+    let p: ValueProposal | undefined;
+    for (const org of this.members) {
+      if (p?.status === 'executed') break;
+      if (p?.approvals.includes(org.mspId)) continue;
+      p = (await this.admin(org).approve(action)).result;
+    }
+    if (!p || p.status !== 'executed') {
+      throw new ClientError('INTERNAL', 'other', `value action ${p?.proposalId ?? action.kind} on ${this.channel} is still pending; approvals: ${p?.approvals.join(', ') ?? ''}`);
+    }
+    this.log.info({ channel: this.channel, kind: action.kind, proposalId: p.proposalId }, 'value action executed');
+    return p;
+  }
+
+  /**
+   * Value transfer on, idempotently: each member org holds at least `orgFloor` credits
+   * (minted by all members when below), each peer of a member org holds a counting stake
+   * deposited by its own org (list changes and route openings require it), and the
+   * parameters are set (`params`, or the ones in force) when value transfer is still off.
+   */
+  async ensureValueTransfer(opts: { params?: IncentiveParams; orgFloor?: number } = {}): Promise<ValueSetup> {
+    const steps: string[] = [];
+    const members = this.members;
+    const first = this.admin(members[0] as Profile);
+    const current = await first.params();
+    const params = current.active ? current.params : (opts.params ?? current.params);
+    for (const org of members) {
+      const floor = (opts.orgFloor ?? 100_000_000) + params.minStake * org.peers.length;
+      const account = `org:${org.mspId}`;
+      const { balance } = await first.balance(account);
+      if (balance < floor) {
+        const { mints } = await first.supply();
+        const amount = floor - balance;
+        await this.approveAll({ kind: 'mint', to: account, amount, memo: `fund ${account} (mint ${mints + 1})` });
+        steps.push(`minted ${amount} to ${account} (every member approved)`);
+      }
+    }
+    for (const org of members) {
+      const mine = this.admin(org);
+      for (const peer of org.peers) {
+        const stake = await mine.stake(peer.name);
+        if (stake?.status === 'slashed') continue;
+        const missing = params.minStake - (stake?.bonded ?? 0);
+        if (missing > 0) {
+          await mine.deposit(peer.name, missing);
+          steps.push(`${org.mspId} staked ${missing} for ${peer.name}`);
+        }
+      }
+    }
+    if (!current.active) {
+      await this.approveAll({ kind: 'set-params', params, memo: `value transfer on ${this.channel}` });
+      steps.push(`parameters set on ${this.channel} (every member approved): minFee ${params.minFee}, minStake ${params.minStake}`);
+    }
+    return { steps, params };
+  }
+
+  close(): void {
+    for (const s of this.admins.values()) s.client.close();
+    this.admins.clear();
+  }
+}
+
+/** How a packet's fee ended on the source chain. */
+export interface Settlement {
+  routeId: string;
+  sequence: number;
+  event: 'PacketAcknowledged' | 'PacketTimedOut';
+  txId: string;
+  blockNumber: bigint;
+}
+
+/**
+ * Waits for packets to be acknowledged (or timed out) on their source chain, by the chain's
+ * own events: start it before sending, then `waitFor(route, sequence)`.
+ */
+export class SettlementWatcher {
+  private readonly settled = new Map<string, Settlement>();
+  private readonly waiters = new Map<string, Array<(s: Settlement) => void>>();
+  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+  private loop?: Promise<void>;
+  private failure?: unknown;
+
+  constructor(
+    private readonly client: FabricClient,
+    private readonly channel: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const events = await this.client.connection.network(this.channel).getChaincodeEvents(this.client.profile.chaincode);
+    this.events = events;
+    this.loop = (async () => {
+      try {
+        for await (const e of events) {
+          if (e.eventName !== 'PacketAcknowledged' && e.eventName !== 'PacketTimedOut') continue;
+          const body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as { routeId?: string; sequence?: number; packet?: { routeId: string; sequence: number } };
+          const routeId = body.routeId ?? body.packet?.routeId;
+          const sequence = body.sequence ?? body.packet?.sequence;
+          if (routeId === undefined || sequence === undefined) continue;
+          const s: Settlement = { routeId, sequence, event: e.eventName, txId: e.transactionId, blockNumber: e.blockNumber };
+          const k = `${routeId}/${sequence}`;
+          this.settled.set(k, s);
+          for (const w of this.waiters.get(k) ?? []) w(s);
+          this.waiters.delete(k);
+        }
+      } catch (e) {
+        this.failure = e;
+      }
+    })();
+  }
+
+  waitFor(routeId: string, sequence: number, timeoutMs = 120_000): Promise<Settlement> {
+    const k = `${routeId}/${sequence}`;
+    const done = this.settled.get(k);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolveWait, reject) => {
+      const timer = setTimeout(() => {
+        const why = this.failure ? `; event stream failed: ${String(this.failure)}` : '; is a relay running? (medbridge relay start)';
+        reject(new ClientError('TIMEOUT', 'unavailable', `packet ${k} was not acknowledged on ${this.channel} within ${timeoutMs} ms${why}`));
+      }, timeoutMs);
+      const list = this.waiters.get(k) ?? [];
+      list.push((s) => {
+        clearTimeout(timer);
+        resolveWait(s);
+      });
+      this.waiters.set(k, list);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.events?.close();
+    await this.loop?.catch(() => undefined);
+  }
+}
