@@ -8,11 +8,15 @@
  *      once the packet timed out — on the destination;
  *   3. builds the acknowledgement proof from the destination's peers and submits
  *      AcknowledgePacket (or TimeoutPacket) on the source;
- *   4. only then moves the checkpoint past the event.
- * Every step is idempotent (the chains reject replays; PACKET_REPLAYED counts as done), so
- * a kill -9 anywhere means at most one step is redone after the restart. Failures are
- * retried with backoff for as long as the relay runs: an unreachable peer or a subgroup
- * below threshold makes it wait, never skip (the destination takes packets in order).
+ *   4. only then marks the event handled.
+ * Each route has its own queue (route-queues.ts): packets of one route go strictly in order,
+ * a packet that cannot be delivered blocks its own route only. The checkpoint is the
+ * low-watermark of the stream: it moves past an event only when that event and every
+ * event before it are handled, so a kill -9 at any point loses nothing; what was handled
+ * beyond the watermark is seen again after the restart and found done on the ledger.
+ * Every step is idempotent (the chains reject replays; PACKET_REPLAYED counts as done).
+ * Failures are retried with backoff for as long as the relay runs: an unreachable peer or
+ * a subgroup below threshold makes its route wait, never skip.
  */
 import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import type { Logger } from 'pino';
@@ -25,6 +29,7 @@ import { buildAckProof, buildPacketProof, type BuiltProof, type SourceChain } fr
 import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
 import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
+import { RouteQueues, Watermark, type StreamPosition } from './route-queues';
 
 export interface RelayOptions {
   /** Source channel. */
@@ -54,7 +59,14 @@ export interface RelayStatus {
   waitingFor: string | null;
   delivered: number;
   acknowledged: number;
+  /** Packets queued or in flight per route (routes with none are left out). */
+  queues: Record<string, number>;
+  /** Events read from the stream and not yet behind the checkpoint. */
+  inFlight: number;
 }
+
+/** How many events may be read ahead of the checkpoint before the stream is paused. */
+const MAX_IN_FLIGHT = 10_000;
 
 interface SentRecord {
   packet: Packet;
@@ -78,7 +90,9 @@ export class Relay {
   private events?: CloseableAsyncIterable<ChaincodeEvent>;
   private sourceChainId = '';
   private destChainId = '';
-  private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock'> = {
+  private readonly watermark = new Watermark();
+  private readonly queues: RouteQueues;
+  private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock' | 'queues' | 'inFlight'> = {
     streaming: false,
     lastPacket: null,
     waitingFor: null,
@@ -93,6 +107,9 @@ export class Relay {
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
     this.source = FabricClient.open(opts.sourceOrg, { logger: this.log });
     this.dest = FabricClient.open(opts.destOrg, { logger: this.log });
+    this.queues = new RouteQueues((route, e) => {
+      if (!(e instanceof RelayStopped)) this.log.error({ route, err: e instanceof Error ? e.message : String(e) }, 'route queue job failed; its event stays before the checkpoint');
+    });
   }
 
   get labels(): { from: string; to: string } {
@@ -101,7 +118,7 @@ export class Relay {
 
   status(): RelayStatus {
     const b = this.checkpoint.getBlockNumber();
-    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString() };
+    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString(), queues: this.queues.snapshot(), inFlight: this.watermark.size };
   }
 
   get stopped(): boolean {
@@ -245,12 +262,45 @@ export class Relay {
     }
   }
 
-  private async handle(event: ChaincodeEvent): Promise<void> {
-    if (event.eventName !== 'PacketSent') return;
+  /** The packet an event asks this relay to carry, if any. */
+  private packetOf(event: ChaincodeEvent): Packet | undefined {
+    if (event.eventName !== 'PacketSent') return undefined;
     const body = JSON.parse(Buffer.from(event.payload).toString('utf8')) as { packet: Packet };
-    if (body.packet.destChain !== this.destChainId) return;
-    if (this.opts.routes && !this.opts.routes.includes(body.packet.routeId)) return;
-    await this.relayPacket(body.packet);
+    if (body.packet.destChain !== this.destChainId) return undefined;
+    if (this.opts.routes && !this.opts.routes.includes(body.packet.routeId)) return undefined;
+    return body.packet;
+  }
+
+  /** Marks an event handled and moves the durable checkpoint to the low-watermark, if it moved. */
+  private async handled(position: StreamPosition): Promise<void> {
+    const next = this.watermark.complete(position);
+    if (!next) return;
+    await this.checkpoint.checkpointTransaction(next.blockNumber, next.transactionId);
+    this.metrics.checkpointBlock.set(this.labels, Number(next.blockNumber));
+  }
+
+  /**
+   * Takes one event from the stream: events this relay does not carry are handled at once;
+   * a packet goes to its route's queue. Never waits for delivery (only for room when too
+   * many events are in flight), so one blocked route holds up no other.
+   */
+  private async dispatch(event: ChaincodeEvent): Promise<void> {
+    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.transactionId };
+    // A reconnected stream starts again at the checkpoint: events still in flight are already queued.
+    if (!this.watermark.track(position)) return;
+    const packet = this.packetOf(event);
+    if (!packet) {
+      await this.handled(position);
+      return;
+    }
+    void this.queues.push(packet.routeId, async () => {
+      await this.relayPacket(packet);
+      await this.handled(position);
+    });
+    while (this.watermark.size >= MAX_IN_FLIGHT && !this.stopped) {
+      this.state.waitingFor = `${this.watermark.pending} packets in flight; stream paused`;
+      await Promise.race([this.queues.idle(), sleep(1000, this.abort.signal)]);
+    }
   }
 
   /** Follows the source's events until stop(); reconnects with backoff when the stream breaks. */
@@ -273,9 +323,7 @@ export class Relay {
         this.state.streaming = true;
         for await (const event of this.events) {
           attempt = 1;
-          await this.handle(event);
-          await this.checkpoint.checkpointChaincodeEvent(event);
-          this.metrics.checkpointBlock.set(this.labels, Number(event.blockNumber));
+          await this.dispatch(event);
         }
       } catch (e) {
         this.state.streaming = false;
@@ -291,6 +339,8 @@ export class Relay {
         this.events = undefined;
       }
     }
+    // stop() makes every queued job give up at its next step; their events stay before the checkpoint.
+    await this.queues.idle();
     this.log.info('relay stopped');
   }
 }

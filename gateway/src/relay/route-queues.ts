@@ -1,0 +1,133 @@
+/**
+ * Per-route delivery queues with one durable low-watermark over the source's event stream.
+ *
+ * The relay reads one ordered stream of chaincode events from the source chain, but a
+ * packet that cannot be delivered (its route paused, its destination subgroup below
+ * threshold) must not hold up the packets of other routes. So each route gets its own
+ * queue, drained by its own worker, strictly in stream order (delivery within a route stays
+ * ordered: the destination refuses anything else with OUT_OF_ORDER).
+ *
+ * The checkpoint is a low-watermark: it may only move past an event once that event AND
+ * every event before it in the stream are durably handled. Events of different routes
+ * finish out of order, so `Watermark` keeps the events in flight in stream order and
+ * reports the last event of the fully handled prefix. After a kill -9 the stream resumes
+ * after that event: events handled beyond the watermark are seen again and found already
+ * done on the ledger (every relay step is idempotent), none is ever skipped.
+ */
+
+/** Where an event sits in the source stream (block, then position of its transaction in the block). */
+export interface StreamPosition {
+  blockNumber: bigint;
+  transactionId: string;
+}
+
+/** Identity of an event in the stream: one chaincode event per transaction. */
+export function positionKey(p: StreamPosition): string {
+  return `${p.blockNumber.toString()}/${p.transactionId}`;
+}
+
+interface Entry {
+  position: StreamPosition;
+  done: boolean;
+}
+
+/**
+ * The events read from the stream and not yet covered by the checkpoint, in stream order.
+ * `track` in the order the stream delivers; `complete` in any order; `complete` returns the
+ * new checkpoint position when the handled prefix grew, otherwise undefined.
+ */
+export class Watermark {
+  private readonly entries: Entry[] = [];
+  private readonly byKey = new Map<string, Entry>();
+
+  /** Number of events read but not yet behind the checkpoint. */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Events not yet handled. */
+  get pending(): number {
+    let n = 0;
+    for (const e of this.entries) if (!e.done) n += 1;
+    return n;
+  }
+
+  /** Whether the event is already in flight (a reconnected stream delivers it again). */
+  has(p: StreamPosition): boolean {
+    return this.byKey.has(positionKey(p));
+  }
+
+  /** Registers an event just read from the stream. Returns false if it is already tracked. */
+  track(p: StreamPosition): boolean {
+    const k = positionKey(p);
+    if (this.byKey.has(k)) return false;
+    const last = this.entries[this.entries.length - 1];
+    if (last && p.blockNumber < last.position.blockNumber) {
+      throw new Error(`event stream went back from block ${last.position.blockNumber} to ${p.blockNumber}`);
+    }
+    const e: Entry = { position: p, done: false };
+    this.entries.push(e);
+    this.byKey.set(k, e);
+    return true;
+  }
+
+  /** Marks an event handled; returns the position the checkpoint may now move to, if it moved. */
+  complete(p: StreamPosition): StreamPosition | undefined {
+    const e = this.byKey.get(positionKey(p));
+    if (!e) throw new Error(`event ${positionKey(p)} was never tracked`);
+    e.done = true;
+    let advanced: StreamPosition | undefined;
+    while (this.entries[0]?.done) {
+      const head = this.entries.shift()!;
+      this.byKey.delete(positionKey(head.position));
+      advanced = head.position;
+    }
+    return advanced;
+  }
+}
+
+/** A job for one route: resolves when the event is durably handled; rejects only when the relay stops. */
+export type RouteJob = () => Promise<void>;
+
+/**
+ * One serial queue per key (route id). Jobs of one key run one at a time in the order they
+ * were pushed; different keys run concurrently. A job that never finishes blocks its key
+ * only.
+ */
+export class RouteQueues {
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly depth = new Map<string, number>();
+
+  constructor(private readonly onError: (key: string, error: unknown) => void = () => undefined) {}
+
+  /** Queued or running jobs per key (for status and tests). */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.depth].filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Appends a job to `key`'s queue; the returned promise settles when that job has run. */
+  push(key: string, job: RouteJob): Promise<void> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    this.depth.set(key, (this.depth.get(key) ?? 0) + 1);
+    const run = before.then(job).then(
+      () => undefined,
+      (e: unknown) => this.onError(key, e),
+    );
+    const tail = run.finally(() => {
+      const left = (this.depth.get(key) ?? 1) - 1;
+      if (left === 0) {
+        this.depth.delete(key);
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      } else {
+        this.depth.set(key, left);
+      }
+    });
+    this.tails.set(key, tail);
+    return tail;
+  }
+
+  /** Resolves when every job queued so far has run. */
+  async idle(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  }
+}

@@ -1,0 +1,162 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileCheckpointer } from '../../../gateway/src/relay/checkpoint';
+import { RouteQueues, Watermark, type StreamPosition } from '../../../gateway/src/relay/route-queues';
+
+const at = (block: number, tx: string): StreamPosition => ({ blockNumber: BigInt(block), transactionId: tx });
+
+/** A promise the test settles by hand. */
+function gate(): { promise: Promise<void>; open: () => void; fail: (e: unknown) => void } {
+  let open!: () => void;
+  let fail!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    open = res;
+    fail = rej;
+  });
+  return { promise, open, fail };
+}
+
+describe('relay low-watermark over the event stream', () => {
+  it('moves the checkpoint only past a fully handled prefix of the stream', () => {
+    const w = new Watermark();
+    for (const p of [at(5, 'a'), at(5, 'b'), at(6, 'c'), at(7, 'd')]) expect(w.track(p)).toBe(true);
+    // Later events finish first: nothing may be checkpointed while 5/a is in flight.
+    expect(w.complete(at(6, 'c'))).toBeUndefined();
+    expect(w.complete(at(5, 'b'))).toBeUndefined();
+    expect(w.size).toBe(4);
+    // 5/a done: the prefix a, b, c is handled; d is not.
+    expect(w.complete(at(5, 'a'))).toEqual(at(6, 'c'));
+    expect(w.size).toBe(1);
+    expect(w.pending).toBe(1);
+    expect(w.complete(at(7, 'd'))).toEqual(at(7, 'd'));
+    expect(w.size).toBe(0);
+  });
+
+  it('ignores an event a reconnected stream delivers again while it is still in flight', () => {
+    const w = new Watermark();
+    expect(w.track(at(3, 'x'))).toBe(true);
+    expect(w.track(at(3, 'x'))).toBe(false);
+    expect(w.has(at(3, 'x'))).toBe(true);
+    expect(w.complete(at(3, 'x'))).toEqual(at(3, 'x'));
+    expect(w.has(at(3, 'x'))).toBe(false);
+  });
+
+  it('refuses to complete an event it never saw and a stream that goes back in blocks', () => {
+    const w = new Watermark();
+    w.track(at(9, 'a'));
+    expect(() => w.complete(at(9, 'zz'))).toThrow(/never tracked/);
+    expect(() => w.track(at(8, 'b'))).toThrow(/went back/);
+    expect(w.size).toBe(1);
+  });
+});
+
+describe('per-route queues', () => {
+  it('runs the jobs of one route strictly in order, one at a time', async () => {
+    const q = new RouteQueues();
+    const log: string[] = [];
+    const g1 = gate();
+    void q.push('r', async () => {
+      log.push('1 start');
+      await g1.promise;
+      log.push('1 end');
+    });
+    void q.push('r', async () => {
+      log.push('2 start');
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(log).toEqual(['1 start']);
+    expect(q.snapshot()).toEqual({ r: 2 });
+    g1.open();
+    await q.idle();
+    expect(log).toEqual(['1 start', '1 end', '2 start']);
+    expect(q.snapshot()).toEqual({});
+  });
+
+  it('does not let an undeliverable packet of one route block another route', async () => {
+    const q = new RouteQueues();
+    const blocked = gate();
+    const done: string[] = [];
+    void q.push('stuck', async () => {
+      await blocked.promise;
+      done.push('stuck/1');
+    });
+    await q.push('other', async () => {
+      done.push('other/1');
+    });
+    await q.push('other', async () => {
+      done.push('other/2');
+    });
+    expect(done).toEqual(['other/1', 'other/2']);
+    expect(q.snapshot()).toEqual({ stuck: 1 });
+    blocked.open();
+    await q.idle();
+    expect(done).toEqual(['other/1', 'other/2', 'stuck/1']);
+  });
+
+  it('reports a failed job and keeps the route usable for the jobs after it', async () => {
+    const errors: string[] = [];
+    const q = new RouteQueues((key, e) => errors.push(`${key}: ${(e as Error).message}`));
+    const ran: number[] = [];
+    void q.push('r', () => Promise.reject(new Error('relay stopped')));
+    await q.push('r', async () => {
+      ran.push(2);
+    });
+    expect(errors).toEqual(['r: relay stopped']);
+    expect(ran).toEqual([2]);
+  });
+});
+
+describe('relay checkpoint with a blocked route (queues + watermark + file)', () => {
+  /**
+   * Replays what the relay does: events of two routes interleaved in the stream, route
+   * "slow" stuck on its first packet, route "fast" delivered. Each handled event is completed
+   * on the watermark and the checkpoint file follows it. A "crash" is reopening the file.
+   */
+  it('never checkpoints past a packet that is not handled, and resumes there after a crash', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mb-wm-')), 'checkpoint.json');
+    const ckpt = FileCheckpointer.open(file);
+    const w = new Watermark();
+    const q = new RouteQueues();
+    const stuck = gate();
+    const handled: string[] = [];
+    const complete = async (p: StreamPosition) => {
+      const next = w.complete(p);
+      if (next) await ckpt.checkpointTransaction(next.blockNumber, next.transactionId);
+    };
+    const stream: Array<{ p: StreamPosition; route?: string }> = [
+      { p: at(10, 'other-event') },
+      { p: at(11, 'slow-1'), route: 'slow' },
+      { p: at(11, 'fast-1'), route: 'fast' },
+      { p: at(12, 'fast-2'), route: 'fast' },
+      { p: at(13, 'slow-2'), route: 'slow' },
+    ];
+    for (const e of stream) {
+      w.track(e.p);
+      if (!e.route) {
+        await complete(e.p);
+        continue;
+      }
+      const route = e.route;
+      void q.push(route, async () => {
+        if (e.p.transactionId === 'slow-1') await stuck.promise;
+        handled.push(e.p.transactionId);
+        await complete(e.p);
+      });
+    }
+    // Let the fast route finish.
+    for (let i = 0; i < 20 && handled.length < 2; i++) await new Promise((r) => setImmediate(r));
+    expect(handled).toEqual(['fast-1', 'fast-2']);
+    // The checkpoint stays right after the last event before slow-1.
+    let crashed = FileCheckpointer.open(file);
+    expect([crashed.getBlockNumber(), crashed.getTransactionId()]).toEqual([10n, 'other-event']);
+
+    stuck.open();
+    await q.idle();
+    expect(handled).toEqual(['fast-1', 'fast-2', 'slow-1', 'slow-2']);
+    crashed = FileCheckpointer.open(file);
+    expect([crashed.getBlockNumber(), crashed.getTransactionId()]).toEqual([13n, 'slow-2']);
+    expect(w.size).toBe(0);
+  });
+});
