@@ -12,7 +12,7 @@
 # network/networks/<name>.json and lives in ${MEDBRIDGE_RUNTIME:-<repo>/.runtime}/<name>/.
 # Runtime: FABRIC_RUNTIME=native (processes, default) or docker (one container per node, same ports
 # and runtime dir: lib/runtime-docker.sh, network/DOCKER.md). A network's runtime dir records the
-# runtime that made it; status/down/check/release follow it, up/deploy refuse the other one.
+# runtime that made it; status/check follow it, up/deploy/down/acquire refuse the other one.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -820,12 +820,13 @@ main() {
     kind=$(recorded_runtime)
     if [[ -n $kind && $kind != "$FABRIC_RUNTIME" ]]; then
       case $cmd in
-        status | down | check | release)
+        status | check)
           exec 8>&-
           [[ $cmd == check ]] || info "[$net] runs with the $kind runtime (recorded in $RT): using FABRIC_RUNTIME=$kind"
           FABRIC_RUNTIME=$kind NETWORKS=$net "$0" "$@" || rc=1
           continue ;;
-        *) die "$net is up with the $kind runtime ($RT); stop it first (FABRIC_RUNTIME=$kind make network-down) or use FABRIC_RUNTIME=$kind" ;;
+        release) rm -f "$(lease_dir)/$2"; exec 8>&-; continue ;;
+        *) die "$net is up with the $kind runtime ($RT); stop it with FABRIC_RUNTIME=$kind make network-down, or use FABRIC_RUNTIME=$kind" ;;
       esac
     fi
     case $cmd in

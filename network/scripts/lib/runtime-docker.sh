@@ -102,7 +102,9 @@ launch() {
       app="$RT/chaincode/$CC_LABEL/app"
       shift
       # Repository paths (fabric-shim's cli.js, --module-path) become their staged copies.
-      for a in "$@"; do args+=("${a/#$REPO\//$app/}"); done
+      for a in "$@"; do
+        if [[ $a == "$RT"/* ]]; then args+=("$a"); else args+=("${a/#$REPO\//$app/}"); fi
+      done
       args=(node "${args[@]}")
       ;;
     *) die "docker runtime: no image for $1" ;;
