@@ -25,6 +25,7 @@ import { fetchRecord, type FetchedRecord } from '../records/requester';
 import { RecordStore } from '../records/store';
 import { ConsentService } from '../services/consent-service';
 import { CrossChainAdmin } from '../services/crosschain-admin';
+import { IncentiveService, SettlementWatcher, ValueGovernance, type Escrow } from '../services/incentive-service';
 import { generatePatientKey, saveNewKey } from '../services/patient-keys';
 import { ReceiptWatcher } from '../services/receipt-watcher';
 import { startService, type Service } from './processes';
@@ -74,6 +75,8 @@ async function main(): Promise<number> {
   };
   const admin = new CrossChainAdmin();
   let watcher: ReceiptWatcher | undefined;
+  let settlements: SettlementWatcher | undefined;
+  const valueGov = new ValueGovernance(A);
   let store: RecordStore | undefined;
   const started = Date.now();
   try {
@@ -96,6 +99,20 @@ async function main(): Promise<number> {
 
     watcher = new ReceiptWatcher(hospitalB, B);
     await watcher.start();
+    settlements = new SettlementWatcher(hospitalA, A);
+    await settlements.start();
+
+    // Value transfer (chaincode/INCENTIVES.md): the sender's fee is escrowed on chain-a and
+    // split, when the acknowledgement returns, between chain-a's staked signers of the proof
+    // and the relayer's org.
+    const valueA = new IncentiveService(hospitalA, A);
+    const setup = await step('value transfer on chain-a: orgs funded, every verification node staked, safe parameters (each by every member admin)', () => valueGov.ensureValueTransfer(), (r) => [
+      ...(r.steps.length === 0 ? ['already in place'] : r.steps),
+      `fee per packet ${r.params.minFee}: ${r.params.signerShareBps / 100} % to the staked signers, the rest to the relayer's org`,
+    ]);
+    const watched = [`org:${hospitalA.mspId}`, ...valueGov.members.flatMap((p) => p.peers.map((x) => `node:${x.name}`)), ...valueGov.members.filter((p) => p.mspId !== hospitalA.mspId).map((p) => `org:${p.mspId}`), 'treasury'];
+    const balances = async (): Promise<Map<string, number>> => new Map(await Promise.all(watched.map(async (id) => [id, (await valueA.balance(id)).balance] as const)));
+    const before = await step('balances on chain-a before the share (sender org, signer nodes, relayer org, treasury)', balances, (m) => [...m].map(([id, b]) => `${id.padEnd(44)} ${b}`));
 
     const patient = await step('patient P creates a key on their own device and registers at HospitalA', async () => {
       const key = generatePatientKey();
@@ -116,7 +133,7 @@ async function main(): Promise<number> {
       consentA.grant(patient.key, patient.key.patientId, { grantee: hospitalB.mspId, recordIds: [anchor.recordId], purposes: ['TREAT'], days: 30 }),
     (r) => [`consent ${r.consentId}`, `tx ${r.txId}`]);
 
-    await step('the grant crosses from chain-a to chain-b with its proof (relay)', async () => {
+    const grantShare = await step('the grant crosses from chain-a to chain-b with its proof (relay)', async () => {
       const sent = await consentA.share(grant.consentId, B, 'consent.grant', ROUTE);
       const arrival = await watcher!.waitFor(sent.result.routeId, sent.result.sequence);
       expect(arrival.outcome === 'success', `chain-b answered the grant packet with ${arrival.outcome}`);
@@ -124,6 +141,24 @@ async function main(): Promise<number> {
       expect(check.allowed, `chain-b does not see the consent as usable: ${check.reason}`);
       return { sent, arrival, check };
     }, (r) => [`packet ${r.sent.result.routeId}/${r.sent.result.sequence}, applied on chain-b in tx ${r.arrival.txId} (${r.arrival.signers.length} signers of chain-a in the proof)`, `chain-b: consent ${r.check.status}, usable for TREAT`]);
+
+    await step('the grant\'s acknowledgement returns to chain-a: the fee is split; balances after the share', async () => {
+      const { routeId, sequence } = grantShare.sent.result;
+      await settlements!.waitFor(routeId, sequence);
+      const escrow = await valueA.escrow(routeId, sequence);
+      expect(escrow?.status === 'paid', `the grant's fee escrow is ${escrow?.status ?? 'missing'}, not paid`);
+      const payouts = escrow.payouts ?? [];
+      expect(payouts.reduce((s, p) => s + p.amount, 0) === escrow.amount, 'the payouts do not add up to the fee');
+      expect(escrow.amount === setup.params.minFee, `the fee held was ${escrow.amount}, not ${setup.params.minFee}`);
+      const after = await balances();
+      return { escrow, after };
+    }, (r: { escrow: Escrow; after: Map<string, number> }) => [
+      `fee ${r.escrow.amount} paid: ${(r.escrow.payouts ?? []).map((p) => `${p.account} +${p.amount}`).join(', ')}`,
+      ...[...r.after].map(([id, b]) => {
+        const d = b - (before.get(id) ?? 0);
+        return `${id.padEnd(44)} ${String(before.get(id) ?? 0).padStart(12)} -> ${String(b).padStart(12)}  ${d === 0 ? '' : d > 0 ? `+${d}` : String(d)}`;
+      }),
+    ]);
 
     const requester = loadProfile('HospitalB');
     const custodianProfile = loadProfile('HospitalA');
@@ -187,6 +222,8 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await watcher?.close();
+    await settlements?.close();
+    valueGov.close();
     store?.close();
     for (const s of services.reverse()) await s.stop();
     admin.close();
