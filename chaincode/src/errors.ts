@@ -76,6 +76,8 @@ export const ErrorCodes = [
   'BITMAP_INVALID',
   // remote chain lifecycle (CA roll-over)
   'ROOT_IN_USE',
+  // record anchor attestations (protocol/record-attestation.ts)
+  'ANCHOR_UNATTESTED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -7,19 +7,23 @@
  *                   ListPackets, AcknowledgePacket, TimeoutPacket.
  * Destination side: ReceivePacket, RecordTimeout, GetAckCommitment (what destination peers
  *                   endorse), GetReceipt, ListReceipts.
- * Both:             GetNodeList, GetEpochLinkMessage, GetRemoteChain, GetRoute, ListRoutes.
+ * Both:             GetNodeList, GetEpochLinkMessage, GetRemoteChain, GetRoute, ListRoutes,
+ *                   GetRecordAnchorAttestation (record anchors for requesters on other chains).
  */
 import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
 import { fail } from '../errors';
 import { canonicalBytes, canonicalize, parseJson, type Json } from '../protocol/canonical-json';
-import { ackMessage, epochLinkMessage, packetMessage } from '../protocol/commitment';
+import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
 import { isProtocolId } from '../protocol/limits';
 import { listHash, type VerificationNodeList } from '../protocol/node-list';
 import { ackHash, isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
 import { verifyProof, type VerifiedProof } from '../protocol/verify';
+import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import * as repo from '../state/crosschain-repo';
+import { key, KeyTypes, pad } from '../state/keys';
+import { getJson } from '../state/store';
 import { getMemberSet, requireMember } from '../state/members';
 import { buildConsentPacket } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
@@ -226,6 +230,30 @@ export class CrossChainContract extends Contract {
     const sent = await repo.getSent(ctx.stub, requireId(routeId, 'routeId'), parseSequence(sequence));
     if (!sent) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was sent from this chain`);
     return packetMessage(sent.packet, await localHead(ctx)).toString('utf8');
+  }
+
+  /**
+   * READ-ONLY. The exact bytes this chain's nodes sign to attest a record anchor: the
+   * domain-separated record-anchor message for version `version` ('' = head) of `recordId`,
+   * bound to this chain's current list. A custodian asks every peer of its chain to endorse
+   * it; a requester on another chain verifies the endorsements against this chain's list as
+   * registered there (protocol/record-attestation.ts). Members only.
+   */
+  @Transaction(false)
+  async GetRecordAnchorAttestation(ctx: Context, recordId: string, version: string): Promise<string> {
+    await caller(ctx);
+    requireId(recordId, 'recordId');
+    const head = await getJson<RecordAnchor>(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId));
+    if (!head) fail('NOT_FOUND', `record ${recordId} is not anchored on this chain`);
+    const v = version === '' ? head.version : parseSequence(version);
+    let hash = head.hash;
+    if (v !== head.version) {
+      const old = await getJson<RecordVersion>(ctx.stub, key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(v)));
+      if (!old) fail('NOT_FOUND', `record ${recordId} has no version ${v}`);
+      hash = old.hash;
+    }
+    const { chainId } = await getMemberSet(ctx.stub);
+    return recordAnchorMessage({ chainId, recordId, version: v, hash }, await localHead(ctx)).toString('utf8');
   }
 
   /** A sent packet and its status: {packet, packetHash, status, ack?, ackSigners?, ...}. */

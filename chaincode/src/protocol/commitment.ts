@@ -16,6 +16,7 @@ export const Domains = {
   packet: 'medbridge/packet/v1',
   ack: 'medbridge/ack/v1',
   epochLink: 'medbridge/epoch-link/v1',
+  recordAnchor: 'medbridge/record-anchor/v1',
 } as const;
 
 /** What a signing list is: its epoch and hash. */
@@ -68,5 +69,32 @@ export function epochLinkMessage(link: EpochLinkRef): Buffer {
     toEpoch: link.toEpoch,
     fromListHash: link.fromListHash,
     newListHash: link.newListHash,
+  });
+}
+
+/** A record anchor as the custodian's chain holds it: (recordId, version) -> salted hash. */
+export interface RecordAnchorRef {
+  /** The chain (channel) that holds the anchor. */
+  chainId: string;
+  recordId: string;
+  version: number;
+  /** Salted SHA-256 of that version, hex. */
+  hash: string;
+}
+
+/**
+ * Signed by the nodes of the chain that holds the anchor: "on our ledger, version `version`
+ * of record `recordId` is anchored with `hash`". Lets a hospital that is not a member of
+ * that chain check a fetched record against the anchor without trusting the custodian.
+ */
+export function recordAnchorMessage(anchor: RecordAnchorRef, signers: SignerListRef): Buffer {
+  return canonicalBytes({
+    domain: Domains.recordAnchor,
+    chainId: anchor.chainId,
+    recordId: anchor.recordId,
+    version: anchor.version,
+    hash: anchor.hash,
+    epoch: signers.epoch,
+    listHash: signers.listHash,
   });
 }

@@ -4,6 +4,6 @@
  * assembled into protocol Proofs with the epoch links the destination needs.
  */
 export { collectEndorsements, signedProposal, type CollectedEndorsements, type PeerFailure } from './endorsements';
-export { buildAckProof, buildPacketProof, epochLinks, nodeListAt, type BuiltProof, type SourceChain } from './proof-builder';
+export { buildAckProof, buildPacketProof, buildRecordAnchorProof, epochLinks, nodeListAt, type BuiltProof, type SourceChain } from './proof-builder';
 export { collectAggregate, linkSchemeFor, type ProofOptions, type SchemeName } from './bls-builder';
 export { requestPartial, type SignerEndpoint, type SignRequest } from './signer-client';

@@ -122,3 +122,19 @@ export function buildPacketProof(source: SourceChain, routeId: string, sequence:
 export function buildAckProof(source: SourceChain, routeId: string, sequence: number, knownEpoch: number, options?: ProofOptions): Promise<BuiltProof> {
   return statementProof(source, 'GetAckCommitment', routeId, sequence, knownEpoch, options);
 }
+
+/**
+ * Attestation of a record anchor by `source`'s current list (scheme 1): the endorsements of
+ * `CrossChain:GetRecordAnchorAttestation(recordId, version)` by its listed peers, plus the
+ * epoch links from `knownEpoch` (the epoch the requester's chain registered for `source`).
+ * The requester verifies it with protocol/record-attestation.ts.
+ */
+export async function buildRecordAnchorProof(source: SourceChain, recordId: string, version: number, knownEpoch?: number): Promise<BuiltProof> {
+  const current = await nodeListAt(source, '');
+  const { message, signatures, failures } = await signaturesOf(source, current, 'GetRecordAnchorAttestation', [recordId, String(version)]);
+  const epoch = (JSON.parse(message.toString('utf8')) as { epoch: number }).epoch;
+  if (epoch !== current.epoch) throw new Error(`peers signed epoch ${epoch} while the list is at ${current.epoch}; retry`);
+  const from = knownEpoch !== undefined && knownEpoch >= 1 && knownEpoch < epoch ? knownEpoch : epoch;
+  const links = from < epoch ? await epochLinks(source, from, epoch) : [];
+  return { proof: { scheme: 'fabric-endorsement', version: 1, epoch, links, signatures }, message, failures };
+}

@@ -8,8 +8,11 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
+import { profilesForChannel } from '../fabric/profile';
 import { silentLogger } from '../logger';
+import { collectAnchorAttestation, type AnchorAttestation } from './anchor-attestation';
 import { newSalt, recordHash } from './hashing';
+import type { SourceChain } from '../proofs';
 import type { RecordStore, StoredRecord } from './store';
 
 export interface AnchorResult {
@@ -46,6 +49,11 @@ export interface FetchRequest {
   purpose: string;
   /** The consent the requester relies on (recorded in logs; the chaincode decides over all consents). */
   consentId?: string;
+  /**
+   * Epochs of remote chains' lists the requester's chain knows (chainId -> epoch): the
+   * custodian's anchor attestation then carries the epoch links from there.
+   */
+  knownEpochs?: Record<string, number>;
 }
 
 export type FetchAnswer =
@@ -68,6 +76,11 @@ export type FetchAnswer =
       salt: string;
       /** The anchored hash LogAccess read from the ledger in the same transaction. */
       anchorHash: string;
+      /**
+       * The anchor endorsed by a threshold of the record chain's verification nodes, for a
+       * requester that is not a member of that chain (absent when it could not be collected).
+       */
+      attestation?: AnchorAttestation;
     };
 
 export function newRecordId(): string {
@@ -78,12 +91,31 @@ export function newRequestId(): string {
   return `rq-${randomBytes(12).toString('hex')}`;
 }
 
+/** Peers of a channel the custodian asks to attest an anchor (default: every profile's peers on it). */
+export type AttestingPeers = (channel: string) => SourceChain['peers'];
+
 export class Custodian {
   constructor(
     readonly client: FabricClient,
     readonly store: RecordStore,
     private readonly log: Logger = silentLogger,
+    private readonly attestingPeers: AttestingPeers = (channel) => profilesForChannel(channel).flatMap((p) => p.peers),
   ) {}
+
+  /**
+   * The record chain's nodes' attestation of (recordId, version); undefined (and logged) when
+   * no peer endorsed: the requester then refuses the record with ANCHOR_UNATTESTED.
+   */
+  private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | undefined> {
+    try {
+      const chain: SourceChain = { channel, connection: this.client.connection, peers: this.attestingPeers(channel) };
+      const { chainId } = await this.client.evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers');
+      return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not collect the anchor attestation');
+      return undefined;
+    }
+  }
 
   /** Stores version 1 of a record and anchors its salted hash; the stored copy is dropped if anchoring fails. */
   async put(input: PutInput): Promise<AnchorResult> {
@@ -158,7 +190,8 @@ export class Custodian {
       log.error({ anchoredVersion: d.version }, 'stored copy does not match the anchored head');
       throw new ClientError('RECORD_HASH_MISMATCH', 'other', `the stored copy of ${req.recordId} does not match anchored version ${d.version}`);
     }
-    log.info({ version: d.version, consentId: d.consentId, reason: d.reason }, 'record released');
+    const attestation = await this.attest(version.channel, version.recordId, version.version, req.knownEpochs, log);
+    log.info({ version: d.version, consentId: d.consentId, reason: d.reason, attested: attestation !== undefined }, 'record released');
     return {
       allowed: true,
       reason: d.reason,
@@ -174,6 +207,7 @@ export class Custodian {
       content: version.content.toString('base64'),
       salt: version.salt.toString('base64'),
       anchorHash: d.hash,
+      ...(attestation ? { attestation } : {}),
     };
   }
 }

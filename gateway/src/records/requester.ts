@@ -9,6 +9,8 @@ import type { PeerCertificate } from 'node:tls';
 import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
 import { ClientError } from '../errors';
 import type { FetchAnswer, FetchRequest } from './custodian';
+import type { RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import { verifyAnchorAttestation } from './anchor-attestation';
 import { matchesAnchor } from './hashing';
 import { orgOfCertificate, type OrgTlsIdentity, type TrustedOrg } from './org-tls';
 
@@ -21,8 +23,14 @@ export interface FetchedRecord {
   contentType: string;
   content: Buffer;
   hash: string;
-  /** `ledger`: the requester read the anchor itself; `custodian`: the anchor LogAccess returned. */
-  anchorSource: 'ledger' | 'custodian';
+  /**
+   * `ledger`: the requester read the anchor itself; `attestation`: a threshold of the record
+   * chain's nodes attested it, checked against that chain's list as registered on the
+   * requester's own chain; `custodian`: the anchor LogAccess returned (no other check was asked for).
+   */
+  anchorSource: 'ledger' | 'attestation' | 'custodian';
+  /** With `attestation`: the chain whose nodes attested the anchor. */
+  attestedBy?: string;
   consentId: string | null;
   reason: string;
   requestId: string;
@@ -42,6 +50,14 @@ export interface FetchOptions {
    * `undefined` when the requester is not a member of that channel and cannot read it.
    */
   verifyOnLedger?: (channel: string, recordId: string, hash: string, version: number) => Promise<boolean | undefined>;
+  /**
+   * Remote chains as the requester's OWN chain registered them (anchor-attestation.ts
+   * readTrustedChains). When given, a record whose anchor the requester cannot read on its
+   * own ledger is accepted only with a valid attestation by one of these chains' nodes.
+   */
+  trustedChains?: readonly RemoteView[];
+  /** Clock for certificate validity in attestation checks (default Date.now). */
+  nowMs?: () => number;
   timeoutMs?: number;
 }
 
@@ -52,7 +68,8 @@ interface HttpAnswer {
 
 function post(opts: FetchOptions): Promise<HttpAnswer> {
   const url = new URL('/v1/records/fetch', opts.url);
-  const body = JSON.stringify(opts.request);
+  const knownEpochs = opts.trustedChains?.length ? Object.fromEntries(opts.trustedChains.map((v) => [v.trust.chainId, v.list.epoch])) : undefined;
+  const body = JSON.stringify({ ...opts.request, ...(knownEpochs ? { knownEpochs } : {}) });
   return new Promise((resolvePost, reject) => {
     const req = request(
       url,
@@ -135,6 +152,12 @@ export async function fetchRecord(opts: FetchOptions): Promise<FetchedRecord> {
     }
     anchorSource = 'ledger';
   }
+  let attestedBy: string | undefined;
+  if (onLedger === undefined && opts.trustedChains) {
+    const view = verifyAnchorAttestation(a.attestation, opts.trustedChains, { recordId: a.recordId, version: a.version, hash }, (opts.nowMs ?? Date.now)());
+    anchorSource = 'attestation';
+    attestedBy = view.trust.chainId;
+  }
   return {
     recordId: a.recordId,
     version: a.version,
@@ -145,6 +168,7 @@ export async function fetchRecord(opts: FetchOptions): Promise<FetchedRecord> {
     content,
     hash,
     anchorSource,
+    ...(attestedBy ? { attestedBy } : {}),
     consentId: a.consentId,
     reason: a.reason,
     requestId: a.requestId,

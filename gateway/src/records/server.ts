@@ -27,6 +27,8 @@ export const FetchRequestSchema = z
     recordId: z.string().regex(Formats.recordId),
     purpose: z.string().regex(/^[A-Z]{2,16}$/),
     consentId: z.string().regex(Formats.consentId).optional(),
+    /** Epochs of remote lists the requester's chain knows, for the anchor attestation's links. */
+    knownEpochs: z.record(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/), z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).optional(),
   })
   .strict();
 

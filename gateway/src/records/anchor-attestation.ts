@@ -1,0 +1,114 @@
+/**
+ * Record anchor attestations between hospitals on different chains (PROTOCOL.md "Record
+ * anchor attestation"). A requester that is not a member of the record's chain cannot read
+ * the anchor itself; instead of trusting the custodian's word for it, it checks a threshold
+ * of that chain's verification nodes endorsing the anchor, against that chain's list AS
+ * REGISTERED ON THE REQUESTER'S OWN CHAIN (CrossChain:GetRemoteChain there), with the same
+ * verifier packets use (path-proof, threshold, signatures), then the salted hash.
+ *
+ * Custodian side: `collectAnchorAttestation` asks every peer of its chain to endorse
+ * CrossChain:GetRecordAnchorAttestation(recordId, version).
+ */
+import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
+import type { RecordAnchorRef } from '@medbridge/chaincode/dist/protocol/commitment';
+import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import type { OrgTrust } from '@medbridge/chaincode/dist/protocol/path-proof';
+import { parseProof, type Proof } from '@medbridge/chaincode/dist/protocol/proof';
+import { verifyRecordAnchorAttestation } from '@medbridge/chaincode/dist/protocol/record-attestation';
+import type { RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import { ClientError, toClientError } from '../errors';
+import type { FabricClient } from '../fabric/client';
+import { buildRecordAnchorProof, type SourceChain } from '../proofs';
+
+/** What the custodian sends beside a record: the anchor as its chain's nodes state it, and their proof. */
+export interface AnchorAttestation {
+  anchor: RecordAnchorRef;
+  proof: Proof;
+}
+
+/** Endorsements of the record anchor by `chain`'s listed peers, with links from `knownEpoch`. */
+export async function collectAnchorAttestation(chain: SourceChain, recordId: string, version: number, knownEpoch?: number): Promise<AnchorAttestation> {
+  const built = await buildRecordAnchorProof(chain, recordId, version, knownEpoch);
+  const m = JSON.parse(built.message.toString('utf8')) as RecordAnchorRef & { domain: string };
+  return { anchor: { chainId: m.chainId, recordId: m.recordId, version: m.version, hash: m.hash }, proof: built.proof };
+}
+
+/** The output of CrossChain:GetRemoteChain as the verifier wants it. */
+export function remoteViewOf(registered: { chainId: string; orgs: OrgTrust[]; schemes: string[]; list: VerificationNodeList }): RemoteView {
+  return { trust: { chainId: registered.chainId, orgs: registered.orgs }, list: registered.list, schemes: registered.schemes };
+}
+
+/**
+ * The views of `chainIds` registered on the requester's own channels (the first channel that
+ * registered each wins); chains registered nowhere are left out.
+ */
+export async function readTrustedChains(client: FabricClient, ownChannels: readonly string[], chainIds: readonly string[]): Promise<RemoteView[]> {
+  const views: RemoteView[] = [];
+  for (const chainId of chainIds) {
+    for (const channel of ownChannels) {
+      try {
+        const r = await client.evaluate<Parameters<typeof remoteViewOf>[0]>(channel, 'CrossChain', 'GetRemoteChain', [chainId]);
+        views.push(remoteViewOf(r));
+        break;
+      } catch (e) {
+        const code = toClientError(e).code;
+        if (code !== 'UNKNOWN_CHAIN' && code !== 'NOT_FOUND') throw e;
+      }
+    }
+  }
+  return views;
+}
+
+/**
+ * Checks an attestation for (recordId, version) whose salted hash the requester computed as
+ * `hash`, against the views its own chain registered. Throws a ClientError with the
+ * protocol's code: ANCHOR_UNATTESTED (none sent), UNKNOWN_CHAIN (the anchor's chain is not
+ * registered on the requester's chain), the verifier's codes (THRESHOLD_NOT_MET,
+ * SIGNATURE_INVALID, SIGNER_NOT_IN_LIST, UNKNOWN_ROOT, EPOCH_*, ...), or RECORD_HASH_MISMATCH
+ * when the attested anchor is for another record, version or hash.
+ */
+export function verifyAnchorAttestation(
+  attestation: unknown,
+  trusted: readonly RemoteView[],
+  expected: { recordId: string; version: number; hash: string },
+  atMs: number,
+): RemoteView {
+  const att = parseAttestation(attestation);
+  const view = trusted.find((v) => v.trust.chainId === att.anchor.chainId);
+  if (!view) throw new ClientError('UNKNOWN_CHAIN', 'rejected', `the record's anchor is on ${att.anchor.chainId}, which none of your chains registered; cannot verify it`);
+  try {
+    // The proof is parsed with the chaincode's own parser: the same limits and field checks.
+    const proof = parseProof(JSON.stringify(att.proof));
+    verifyRecordAnchorAttestation(view, proof, atMs, att.anchor);
+  } catch (e) {
+    if (e instanceof MedbridgeError) throw new ClientError(e.code, 'rejected', `anchor attestation of ${expected.recordId} refused: ${e.detail}`, { cause: e });
+    throw e;
+  }
+  if (att.anchor.recordId !== expected.recordId || att.anchor.version !== expected.version) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the attestation is for ${att.anchor.recordId} v${att.anchor.version}, not ${expected.recordId} v${expected.version}; refused`);
+  }
+  if (att.anchor.hash !== expected.hash) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${expected.recordId} v${expected.version} does not hash to the anchor ${att.anchor.chainId} attests; refused`);
+  }
+  return view;
+}
+
+function parseAttestation(value: unknown): { anchor: RecordAnchorRef; proof: unknown } {
+  if (value === undefined || value === null) {
+    throw new ClientError('ANCHOR_UNATTESTED', 'rejected', 'the custodian sent no attestation of the anchor by its chain; the record cannot be verified and is refused');
+  }
+  const a = (typeof value === 'string' ? (JSON.parse(value) as unknown) : value) as Partial<AnchorAttestation>;
+  const anchor = a.anchor as Partial<RecordAnchorRef> | undefined;
+  if (
+    !anchor ||
+    typeof anchor.chainId !== 'string' ||
+    typeof anchor.recordId !== 'string' ||
+    typeof anchor.version !== 'number' ||
+    typeof anchor.hash !== 'string' ||
+    !a.proof ||
+    typeof a.proof !== 'object'
+  ) {
+    throw new ClientError('MALFORMED_PROOF', 'rejected', 'the anchor attestation is malformed');
+  }
+  return { anchor: { chainId: anchor.chainId, recordId: anchor.recordId, version: anchor.version, hash: anchor.hash }, proof: a.proof };
+}
