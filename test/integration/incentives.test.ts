@@ -1,0 +1,299 @@
+/**
+ * Value transfer on the real network (net1), driven through the `medbridge` CLI where a
+ * person would use it (spawned, --json): chain-a's governance (every member org's admin)
+ * mints to the orgs and sets safe parameters, chain-a's verification nodes are staked by
+ * their own orgs, a ping from chain-a to chain-b escrows the sender's fee, is relayed with
+ * real endorsements both ways, and the acknowledgement pays exactly the split to the staked
+ * packet signers it names and to the relayer's org, with value conserved.
+ *
+ * Then equivocation: a verification node of chain-a (a certificate issued by HospitalA's
+ * own CA for this run, listed by chain-a's governance and staked by HospitalA) signs two
+ * different packets for one route and sequence, as scheme 1 (fabric-endorsement) signs:
+ * a proposal response carrying the domain-separated commitment bytes. Invalid evidence is
+ * refused with EVIDENCE_INVALID and changes nothing; valid evidence slashes the stake,
+ * pays the reporter's org its share and the treasury the rest, and marks the node for
+ * removal, after which chain-a's governance cannot list it again.
+ *
+ * Idempotent on a network that outlives test runs: the route and the slashed node are new
+ * per run; parameters, funds and the peers' stakes are set only when missing.
+ */
+import { createPrivateKey, sign, webcrypto, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { msp, peer } from '@hyperledger/fabric-protos';
+import { packetMessage } from '../../chaincode/src/protocol/commitment';
+import { listHash, type VerificationNodeList } from '../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../chaincode/src/protocol/packet';
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
+import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
+import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
+import { IncentiveService } from '../../gateway/src/services/incentive-service';
+import { issue, type Issued } from '../fixtures/pki';
+import { buildGateway, cli, ok, testEnv } from './cli-harness';
+
+const run = Date.now().toString(36);
+const ROUTE = `value-it-${run}`;
+const A = 'chain-a';
+const B = 'chain-b';
+const FUND = 20_000_000;
+
+const clients: FabricClient[] = [];
+function open(org: string, identity: 'user' | 'admin' = 'user'): FabricClient {
+  const c = FabricClient.open(org, { identity });
+  clients.push(c);
+  return c;
+}
+
+function sourceOf(channel: string, orgs: string[], via: FabricClient): SourceChain {
+  return { channel, connection: via.connection, peers: orgs.flatMap((o) => loadProfile(o).peers) };
+}
+
+/** The org's crypto folder of the runtime (peers/<peer>/tls/ca.crt is four levels below). */
+function orgCryptoDir(p: Profile): string {
+  return dirname(dirname(dirname(dirname(p.peers[0]!.tlsRootCert))));
+}
+
+/** HospitalA's own CA, loaded from the runtime crypto folder to issue this run's node certificate. */
+async function orgCa(p: Profile): Promise<Issued> {
+  const dir = join(orgCryptoDir(p), 'ca');
+  const certFile = readFileSync(join(dir, `ca.${orgCryptoDir(p).split('/').pop()}-cert.pem`), 'utf8');
+  const der = createPrivateKey(readFileSync(join(dir, 'priv_sk'))).export({ type: 'pkcs8', format: 'der' });
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  return { cert: new x509.X509Certificate(certFile), keys: { privateKey } } as unknown as Issued;
+}
+
+/** One scheme-1 signature: a proposal response of chaincode medbridge whose payload is `message`, signed by the node. */
+function endorse(mspId: string, certPem: string, key: KeyObject, message: Buffer) {
+  const response = new peer.Response();
+  response.setStatus(200);
+  response.setPayload(message);
+  const ccId = new peer.ChaincodeID();
+  ccId.setName('medbridge');
+  const action = new peer.ChaincodeAction();
+  action.setResponse(response);
+  action.setChaincodeId(ccId);
+  const prp = new peer.ProposalResponsePayload();
+  prp.setProposalHash(Buffer.alloc(32, 7));
+  prp.setExtension$(action.serializeBinary());
+  const payload = Buffer.from(prp.serializeBinary());
+  const id = new msp.SerializedIdentity();
+  id.setMspid(mspId);
+  id.setIdBytes(Buffer.from(certPem));
+  const endorser = Buffer.from(id.serializeBinary());
+  const signature = sign('sha256', Buffer.concat([payload, endorser]), key);
+  return { endorser: endorser.toString('base64'), signature: signature.toString('base64'), payload: payload.toString('base64') };
+}
+
+function signedCommitment(packet: Packet, list: VerificationNodeList, mspId: string, certPem: string, key: KeyObject) {
+  const message = packetMessage(packet, { epoch: list.epoch, listHash: listHash(list) });
+  return { packet, epoch: list.epoch, proof: { scheme: 'fabric-endorsement', version: 1, signatures: [endorse(mspId, certPem, key, message)] } };
+}
+
+describe('value transfer on the real network', () => {
+  const env = testEnv();
+  const files = mkdtempSync(join(tmpdir(), 'medbridge-value-it-'));
+  const admin = new CrossChainAdmin();
+  let value: IncentiveService;
+  let params: IncentiveParams;
+  let sentPacket: Packet;
+
+  const snapshot = (): Promise<ValueSnapshot> => value.snapshot();
+  const balanceOf = async (account: string): Promise<number> => (await ok<{ balance: number }>(env, 'balance', account, '--org', 'HospitalA')).balance;
+
+  beforeAll(() => {
+    buildGateway();
+    value = new IncentiveService(open('HospitalA'), A);
+  });
+  afterAll(() => {
+    admin.close();
+    for (const c of clients) c.close();
+  });
+
+  it('governance mints only with every member admin, the peers are staked by their orgs, and unsafe parameters are refused', async () => {
+    // A mint approved by one org is pending and moves nothing; the second approval executes it.
+    for (const org of ['HospitalA', 'HospitalC']) {
+      const mspId = loadProfile(org).mspId;
+      const before = await snapshot();
+      const pending = await ok<ValueProposal>(env, 'value', 'mint', 'propose', mspId, String(FUND), '--memo', `fund ${mspId} run ${run}`, '--org', 'HospitalA', '--channel', A);
+      expect(pending).toMatchObject({ status: 'pending', approvals: ['HospitalAMSP'], action: { kind: 'mint', to: `org:${mspId}`, amount: FUND } });
+      expect((await snapshot()).supply).toBe(before.supply);
+      const again = await cli(env, 'value', 'approve', pending.proposalId, '--org', 'HospitalA', '--channel', A);
+      expect([again.code, again.json.error.code]).toEqual([3, 'ALREADY_APPROVED']);
+      const executed = await ok<ValueProposal>(env, 'value', 'mint', 'approve', pending.proposalId, '--org', 'HospitalC', '--channel', A);
+      expect(executed.status).toBe('executed');
+      const after = await snapshot();
+      expect(after.supply).toBe(before.supply + FUND);
+      expect(after.balances).toBe(before.balances + FUND);
+      expect(after.stakes).toBe(before.stakes);
+    }
+
+    const shown = await ok<{ active: boolean; params: IncentiveParams }>(env, 'value', 'params', 'show', '--org', 'HospitalA');
+    params = shown.params;
+    // Every peer of chain-a's member orgs holds a counting stake, deposited by its own org.
+    for (const org of ['HospitalA', 'HospitalC']) {
+      for (const p of loadProfile(org).peers) {
+        const current = await value.stake(p.name);
+        const missing = params.minStake - (current?.bonded ?? 0);
+        if (current?.status !== 'slashed' && missing > 0) {
+          const dep = await ok<{ stake: StakeRecord }>(env, 'stake', 'deposit', p.name, String(missing), '--org', org, '--channel', A);
+          expect(dep.stake).toMatchObject({ nodeId: p.name, ownerMspId: loadProfile(org).mspId, bonded: params.minStake, status: 'active' });
+        }
+      }
+    }
+    // HospitalC cannot stake a node that HospitalA's list entry names.
+    const foreign = await cli(env, 'stake', 'deposit', loadProfile('HospitalA').peers[0]!.name, '1', '--org', 'HospitalC', '--channel', A);
+    expect([foreign.code, foreign.json.error.code]).toEqual([3, 'UNAUTHORIZED']);
+
+    // Safe parameters (the defaults) with every member's approval, if value transfer is still off.
+    if (!shown.active) {
+      const memo = `value transfer on, run ${run}`;
+      const p = await ok<ValueProposal>(env, 'value', 'params', 'propose', '--set', `minFee=${params.minFee}`, '--memo', memo, '--org', 'HospitalA', '--channel', A);
+      expect(p.status).toBe('pending');
+      expect((await value.params()).active).toBe(false);
+      expect((await ok<ValueProposal>(env, 'value', 'approve', p.proposalId, '--org', 'HospitalC', '--channel', A)).status).toBe('executed');
+    }
+    expect(await ok(env, 'value', 'params', 'show', '--org', 'HospitalC', '--channel', A)).toEqual({ active: true, params });
+
+    // A parameter set under which forging pays (stake below V / (k p sigma (1 - r))) is refused and changes nothing.
+    const unsafe = await cli(env, 'value', 'params', 'propose', '--set', 'minStake=1000', '--memo', `unsafe ${run}`, '--org', 'HospitalA', '--channel', A);
+    expect([unsafe.code, unsafe.json.error.code]).toEqual([3, 'PARAMETERS_UNSAFE']);
+    expect((await value.params()).params).toEqual(params);
+
+    const stakes = await ok<StakeRecord[]>(env, 'stake', 'list', '--org', 'HospitalA');
+    for (const org of ['HospitalA', 'HospitalC']) {
+      for (const p of loadProfile(org).peers) {
+        const s = stakes.find((x) => x.nodeId === p.name);
+        expect(s?.bonded).toBeGreaterThanOrEqual(params.minStake);
+      }
+    }
+  });
+
+  it('escrows the fee on send and pays exactly the split to the staked packet signers and the relayer org on acknowledgement; value is conserved', async () => {
+    await admin.ensureRoute(A, B, ROUTE, ['ping']);
+    const before = await snapshot();
+    const senderBefore = await balanceOf('HospitalAMSP');
+
+    const sent = await ok<{ packet: Packet; sequence: number }>(env, 'packet', 'send', '--to', B, '--route', ROUTE, '--payload', JSON.stringify({ run }), '--org', 'HospitalA');
+    sentPacket = sent.packet;
+    expect(sent.sequence).toBe(1);
+    const held = await ok<Escrow>(env, 'packet', 'fee', ROUTE, '1', '--org', 'HospitalA');
+    expect(held).toMatchObject({ routeId: ROUTE, sequence: 1, payerMspId: 'HospitalAMSP', amount: params.minFee, status: 'held' });
+    expect(await balanceOf('HospitalAMSP')).toBe(senderBefore - params.minFee);
+    const whileHeld = await snapshot();
+    expect(whileHeld.supply).toBe(before.supply);
+    expect(whileHeld.balances + whileHeld.stakes).toBe(before.balances + before.stakes - params.minFee);
+    expect(whileHeld.escrowed).toBe(before.escrowed + params.minFee);
+
+    // Relayed by HospitalC (member of both channels) with real endorsements both ways.
+    const relayerA = open('HospitalC');
+    const relayerB = new IncentiveService(open('HospitalC'), B);
+    const known = (await relayerB.client.evaluate<{ epoch: number }>(B, 'CrossChain', 'GetRemoteChain', [A])).epoch;
+    const built = await buildPacketProof(sourceOf(A, ['HospitalA', 'HospitalC'], relayerA), ROUTE, 1, known);
+    await relayerB.client.submit(B, 'CrossChain', 'ReceivePacket', [JSON.stringify(sent.packet), JSON.stringify(built.proof)]);
+    const receipt = await relayerB.client.evaluate<{ ack: { packetSigners?: string[] } }>(B, 'CrossChain', 'GetReceipt', [ROUTE, '1']);
+    const signers = receipt.ack.packetSigners ?? [];
+    expect(signers.length).toBeGreaterThanOrEqual(2);
+    const signerBefore = new Map<string, number>();
+    for (const s of signers) signerBefore.set(s, (await value.balance(`node:${s}`)).balance);
+    const relayerBefore = await balanceOf('HospitalCMSP');
+
+    const knownB = (await value.client.evaluate<{ epoch: number }>(A, 'CrossChain', 'GetRemoteChain', [B])).epoch;
+    const ackProof = await buildAckProof(sourceOf(B, ['HospitalB', 'HospitalC'], relayerB.client), ROUTE, 1, knownB);
+    await relayerA.submit(A, 'CrossChain', 'AcknowledgePacket', [JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof)]);
+
+    // Every packet signer named in the acknowledgement holds a counting stake here.
+    const pool = Math.floor((params.minFee * params.signerShareBps) / 10_000);
+    const each = Math.floor(pool / signers.length);
+    const relayerShare = params.minFee - each * signers.length;
+    const paid = await ok<Escrow>(env, 'packet', 'fee', ROUTE, '1', '--org', 'HospitalC', '--channel', A);
+    expect(paid.status).toBe('paid');
+    expect(paid.payouts?.reduce((s, p) => s + p.amount, 0)).toBe(params.minFee);
+    for (const s of signers) {
+      expect(paid.payouts).toContainEqual(expect.objectContaining({ account: `node:${s}`, amount: each }));
+      expect((await ok<{ balance: number }>(env, 'balance', `node:${s}`, '--org', 'HospitalC', '--channel', A)).balance).toBe((signerBefore.get(s) ?? 0) + each);
+    }
+    expect(paid.payouts).toContainEqual(expect.objectContaining({ account: 'org:HospitalCMSP', amount: relayerShare }));
+    expect(await balanceOf('HospitalCMSP')).toBe(relayerBefore + relayerShare);
+
+    const after = await snapshot();
+    expect(after.supply).toBe(before.supply);
+    expect(after.balances + after.stakes).toBe(before.balances + before.stakes);
+    expect(after.escrowed).toBe(before.escrowed);
+    for (const a of after.accounts) expect(a.balance).toBeGreaterThanOrEqual(0);
+    const listed = await ok<{ supply: number; escrowed: number }>(env, 'accounts', '--org', 'HospitalA');
+    expect(listed.supply).toBe(after.supply);
+  });
+
+  it('slashes a node of chain-a that signed two different packets for one route and sequence, pays the reporter, and keeps it out of the next list; invalid evidence changes nothing', async () => {
+    const hospitalA = loadProfile('HospitalA');
+    const nodeId = `slashable-${run}.hospitala.net1.medbridge`;
+    const node = await issue(await orgCa(hospitalA), { cn: nodeId, ou: ['peer'], org: hospitalA.mspId });
+
+    // HospitalA stakes its new node, and chain-a's governance lists it (next epoch).
+    await ok(env, 'stake', 'deposit', nodeId, String(params.minStake), '--org', 'HospitalA');
+    const head = await admin.nodeList(A);
+    expect(head).toBeDefined();
+    const base = head!.list as unknown as VerificationNodeList;
+    const withNode: VerificationNodeList = {
+      ...base,
+      epoch: base.epoch + 1,
+      subgroups: base.subgroups.map((s) => (s.mspId === hospitalA.mspId ? { ...s, nodes: [...s.nodes, { nodeId, mspId: hospitalA.mspId, certPem: node.certPem }] } : s)),
+    };
+    await admin.govern(A, { kind: 'set-node-list', list: withNode });
+
+    // Two different packets, one route and sequence, both signed by the node at that epoch.
+    const forged: Packet = { ...sentPacket, payload: { run, forged: true } };
+    const a = signedCommitment(sentPacket, withNode, hospitalA.mspId, node.certPem, node.privateKey);
+    const b = signedCommitment(forged, withNode, hospitalA.mspId, node.certPem, node.privateKey);
+    const write = (name: string, evidence: unknown): string => {
+      const f = join(files, name);
+      writeFileSync(f, JSON.stringify(evidence));
+      return f;
+    };
+    const state = async () => ({ snap: await snapshot(), stake: await value.stake(nodeId) });
+
+    // Invalid: the same commitment twice; a signature by another key; exact code, no state change.
+    const before = await state();
+    const stranger = await issue(await orgCa(hospitalA), { cn: `stranger-${run}`, ou: ['peer'], org: hospitalA.mspId });
+    const invalid = [
+      write('same.json', { kind: 'conflict', nodeId, a, b: a }),
+      write('wrong-key.json', { kind: 'conflict', nodeId, a, b: signedCommitment(forged, withNode, hospitalA.mspId, node.certPem, stranger.privateKey) }),
+    ];
+    for (const f of invalid) {
+      const r = await cli(env, 'evidence', 'submit', '--file', f, '--org', 'HospitalC', '--channel', A);
+      expect([r.code, r.json.error.code]).toEqual([3, 'EVIDENCE_INVALID']);
+    }
+    expect(await state()).toEqual(before);
+
+    // Valid: slashed, reporter (HospitalC) paid its share, the rest to the treasury.
+    const reporterBefore = await balanceOf('HospitalCMSP');
+    const treasuryBefore = await balanceOf('treasury');
+    const record = await ok<SlashRecord & { txId: string }>(env, 'evidence', 'submit', '--file', write('conflict.json', { kind: 'conflict', nodeId, a, b }), '--org', 'HospitalC', '--channel', A);
+    const slashed = Math.floor((params.minStake * params.slashBps) / 10_000);
+    const reward = Math.floor((slashed * params.reporterShareBps) / 10_000);
+    expect(record).toMatchObject({ kind: 'conflict', nodeId, ownerMspId: 'HospitalAMSP', amount: slashed, reporterMspId: 'HospitalCMSP', reporterReward: reward, treasuryAmount: slashed - reward });
+    expect(await balanceOf('HospitalCMSP')).toBe(reporterBefore + reward);
+    expect(await balanceOf('treasury')).toBe(treasuryBefore + slashed - reward);
+    const shown = await ok<StakeRecord>(env, 'stake', 'show', nodeId, '--org', 'HospitalA');
+    expect(shown).toMatchObject({ status: 'slashed', removeAtNextEpoch: true, countsAsSigner: false, bonded: 0 });
+    const after = await snapshot();
+    expect(after.supply).toBe(before.snap.supply);
+    expect(after.balances + after.stakes).toBe(before.snap.balances + before.snap.stakes);
+
+    // A node is slashed once.
+    const twice = await cli(env, 'evidence', 'submit', '--file', join(files, 'conflict.json'), '--org', 'HospitalA');
+    expect([twice.code, twice.json.error.code]).toEqual([3, 'ALREADY_SLASHED']);
+    expect((await snapshot()).balances).toBe(after.balances);
+
+    // The next list may not name it; without it, chain-a moves on.
+    const keep: VerificationNodeList = { ...withNode, epoch: withNode.epoch + 1 };
+    await expect(admin.govern(A, { kind: 'set-node-list', list: keep })).rejects.toMatchObject({ code: 'INVALID_NODE_LIST' });
+    expect((await admin.nodeList(A))?.epoch).toBe(withNode.epoch);
+    await admin.govern(A, { kind: 'set-node-list', list: { ...base, epoch: withNode.epoch + 1 } });
+    expect((await admin.nodeList(A))?.epoch).toBe(withNode.epoch + 1);
+  });
+});
