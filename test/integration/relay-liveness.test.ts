@@ -1,0 +1,287 @@
+/**
+ * The relay's liveness paths on the real network (net1, chain-a -> chain-b):
+ *  - a packet the relay did not deliver before its timeout is recorded as timed out on the
+ *    destination (RecordTimeout), settled on the source with the destination's signed timeout
+ *    acknowledgement (TimeoutPacket) and ends `timed-out`; a late delivery is refused;
+ *  - (native runtime) with both peers of HospitalA stopped, chain-a's HospitalA subgroup is
+ *    below its threshold: the relay retries with backoff, gives nothing up and writes nothing;
+ *    once `network.sh up` restarts the peers the packet is delivered and acknowledged once.
+ * Waits are on chain events, the relay's metrics and process state, each with a deadline.
+ */
+import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { toClientError } from '../../gateway/src/errors';
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { profilesForChannel } from '../../gateway/src/fabric/profile';
+import { buildPacketProof } from '../../gateway/src/proofs';
+import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
+import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
+
+const run = Date.now().toString(36);
+const WAIT_MS = 150_000;
+const RUNTIME = process.env.FABRIC_RUNTIME || 'native';
+const RUNTIME_DIR = join(process.env.MEDBRIDGE_RUNTIME || join(REPO, '.runtime'), 'net1');
+
+/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Counts chaincode events by (name, routeId, sequence) on one channel and resolves waiters. */
+class Events {
+  readonly counts = new Map<string, number>();
+  private readonly waiters = new Map<string, () => void>();
+  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+
+  constructor(
+    private readonly client: FabricClient,
+    private readonly channel: string,
+    private readonly routes: string[],
+  ) {}
+
+  async start(): Promise<void> {
+    const events = await this.client.connection.network(this.channel).getChaincodeEvents(this.client.profile.chaincode);
+    this.events = events;
+    void (async () => {
+      try {
+        for await (const e of events) {
+          const body = JSON.parse(Buffer.from(e.payload).toString()) as { routeId?: string; sequence?: number };
+          if (!body.routeId || !this.routes.includes(body.routeId)) continue;
+          const k = `${e.eventName}/${body.routeId}/${body.sequence}`;
+          this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+          this.waiters.get(k)?.();
+        }
+      } catch {
+        // closed
+      }
+    })();
+  }
+
+  waitFor(name: string, routeId: string, sequence: number): Promise<void> {
+    const k = `${name}/${routeId}/${sequence}`;
+    if (this.counts.has(k)) return Promise.resolve();
+    return new Promise((resolveWait, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ${k} on ${this.channel} within ${WAIT_MS} ms`)), WAIT_MS);
+      this.waiters.set(k, () => {
+        clearTimeout(t);
+        resolveWait();
+      });
+    });
+  }
+
+  close(): void {
+    this.events?.close();
+  }
+}
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((resolveGet, reject) => {
+    get(url, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolveGet(body));
+    }).on('error', reject);
+  });
+}
+
+/** Sum of a Prometheus counter over the series whose labels include all of `labels`. */
+function counter(metrics: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+interface SentRecord {
+  packet: { sequence: number; timeoutMs: number; routeId: string };
+  status: string;
+}
+
+describe('relay timeout path on the real network', () => {
+  const ROUTE = `relay-to-${run}`;
+  const env = testEnv();
+  let a: FabricClient;
+  let b: FabricClient;
+  let onA: Events;
+  let onB: Events;
+  let relay: Running<{ health: string; metrics: string }> | undefined;
+
+  beforeAll(async () => {
+    buildGateway();
+    const admin = new CrossChainAdmin();
+    try {
+      await admin.ensureRoute('chain-a', 'chain-b', ROUTE, ['ping']);
+    } finally {
+      admin.close();
+    }
+    a = FabricClient.open('HospitalA');
+    b = FabricClient.open('HospitalB');
+    onA = new Events(a, 'chain-a', [ROUTE]);
+    onB = new Events(b, 'chain-b', [ROUTE]);
+    await onA.start();
+    await onB.start();
+  });
+
+  afterAll(async () => {
+    if (relay) await stop(relay.child);
+    onA?.close();
+    onB?.close();
+    a?.close();
+    b?.close();
+  });
+
+  it('records a packet not delivered before its timeout as timed out on both chains, and refuses its late delivery', async () => {
+    // SendPacket takes timeoutAfterMs from 1 s; no relay carries this route yet.
+    const sent = await a.submit<{ packet: SentRecord['packet'] }>('chain-a', 'CrossChain', 'SendPacket', ['chain-b', 'ping', JSON.stringify({ routeId: ROUTE, timeoutAfterMs: 2000, payload: { run } })]);
+    const packet = sent.result.packet;
+    expect(packet.sequence).toBe(1);
+
+    // Wait until chain-b's own transaction time is past the packet's timeout (a query's tx time on chain-b).
+    await until('chain-b time past the packet timeout', async () => {
+      const ping = await b.evaluate<{ txTimeMs: number }>('chain-b', 'System', 'Ping');
+      return ping.txTimeMs > packet.timeoutMs ? true : undefined;
+    }, 30_000);
+
+    relay = await startDaemon(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
+    await onA.waitFor('PacketTimedOut', ROUTE, 1);
+
+    const receipt = await b.evaluate<{ outcome: string; ack: { outcome: string } }>('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1']);
+    expect(receipt.ack.outcome).toBe('timeout');
+    const onSource = await a.evaluate<SentRecord>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1']);
+    expect(onSource.status).toBe('timed-out');
+    // The ping handler never ran: no success acknowledgement, no PacketAcknowledged.
+    expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/1`)).toBeUndefined();
+    expect(onA.counts.get(`PacketTimedOut/${ROUTE}/1`)).toBe(1);
+    const metrics = await httpGet(relay.status.metrics);
+    expect(counter(metrics, 'medbridge_relay_packets_relayed_total', { outcome: 'timeout' })).toBe(1);
+    expect(counter(metrics, 'medbridge_relay_acks_relayed_total', { kind: 'timeout' })).toBe(1);
+
+    // A late delivery with a valid proof from chain-a's peers is refused, and changes nothing.
+    const route = await b.evaluate<{ nextRecvSequence: number }>('chain-b', 'CrossChain', 'GetRoute', [ROUTE]);
+    const known = (await b.evaluate<{ epoch: number }>('chain-b', 'CrossChain', 'GetRemoteChain', ['chain-a'])).epoch;
+    const built = await buildPacketProof({ channel: 'chain-a', connection: a.connection, peers: profilesForChannel('chain-a').flatMap((p) => p.peers) }, ROUTE, 1, known);
+    const late = await b
+      .submit('chain-b', 'CrossChain', 'ReceivePacket', [JSON.stringify(onSource.packet), JSON.stringify(built.proof)])
+      .then(() => 'accepted', (e: unknown) => toClientError(e).code);
+    expect(late).toBe('PACKET_REPLAYED');
+    expect(await b.evaluate('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1'])).toEqual(receipt);
+    expect((await b.evaluate<{ nextRecvSequence: number }>('chain-b', 'CrossChain', 'GetRoute', [ROUTE])).nextRecvSequence).toBe(route.nextRecvSequence);
+    expect((await a.evaluate<SentRecord>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1'])).status).toBe('timed-out');
+  });
+});
+
+const HOSPITAL_A_PEERS = ['peer0.hospitala.net1.medbridge', 'peer1.hospitala.net1.medbridge'];
+const pidOf = (name: string): number | undefined => {
+  const f = join(RUNTIME_DIR, 'pids', `${name}.pid`);
+  return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
+};
+const alive = (pid: number | undefined): boolean => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** network.sh up restarts only the processes that are missing. */
+function networkUp(): void {
+  const r = spawnSync(join(REPO, 'network', 'scripts', 'network.sh'), ['up'], { cwd: REPO, env: { ...process.env, FABRIC_RUNTIME: 'native' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`network.sh up failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+}
+
+const belowThreshold = RUNTIME === 'native' ? describe : describe.skip;
+const belowThresholdName =
+  RUNTIME === 'native'
+    ? 'relay while a source subgroup is below threshold'
+    : `relay while a source subgroup is below threshold (skipped: stops peer processes by their pid files, which needs FABRIC_RUNTIME=native; this run uses ${RUNTIME})`;
+
+belowThreshold(belowThresholdName, () => {
+  const ROUTE = `relay-wait-${run}`;
+  const env = testEnv();
+  let c: FabricClient;
+  let b: FabricClient;
+  let a: FabricClient;
+  let onA: Events;
+  let onB: Events;
+  let relay: Running<{ health: string; metrics: string }> | undefined;
+
+  beforeAll(async () => {
+    buildGateway();
+    const admin = new CrossChainAdmin();
+    try {
+      await admin.ensureRoute('chain-a', 'chain-b', ROUTE, ['ping']);
+    } finally {
+      admin.close();
+    }
+    a = FabricClient.open('HospitalA');
+    b = FabricClient.open('HospitalB');
+    c = FabricClient.open('HospitalC');
+    onA = new Events(c, 'chain-a', [ROUTE]);
+    onB = new Events(b, 'chain-b', [ROUTE]);
+    await onA.start();
+    await onB.start();
+  });
+
+  afterAll(async () => {
+    if (relay) await stop(relay.child);
+    onA?.close();
+    onB?.close();
+    a?.close();
+    b?.close();
+    c?.close();
+    // Whatever happened, give the network its peers back.
+    if (HOSPITAL_A_PEERS.some((p) => !alive(pidOf(p)))) networkUp();
+  });
+
+  it('retries with backoff without giving up or writing anything, then delivers exactly once when the peers are back', async () => {
+    const sent = await a.submit<{ packet: { sequence: number } }>('chain-a', 'CrossChain', 'SendPacket', ['chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } })]);
+    expect(sent.result.packet.sequence).toBe(1);
+
+    // Both HospitalA peers go away: its subgroup (threshold 1) on chain-a cannot sign.
+    for (const p of HOSPITAL_A_PEERS) {
+      const pid = pidOf(p);
+      expect(alive(pid)).toBe(true);
+      process.kill(pid!, 'SIGTERM');
+    }
+    await until('HospitalA peers stopped', () => (HOSPITAL_A_PEERS.every((p) => !alive(pidOf(p))) ? true : undefined), 30_000);
+
+    relay = await startDaemon(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
+    const metricsUrl = relay.status.metrics;
+    // At least three failed attempts at the receive step: the relay keeps waiting.
+    await until('three failed receive attempts', async () => {
+      const m = await httpGet(metricsUrl);
+      return counter(m, 'medbridge_relay_failures_total', { stage: 'receive' }) >= 3 ? m : undefined;
+    });
+    const m = await httpGet(metricsUrl);
+    expect(counter(m, 'medbridge_relay_failures_total', { stage: 'receive', reason: 'below-threshold' })).toBeGreaterThanOrEqual(1);
+    expect(counter(m, 'medbridge_relay_packets_relayed_total', {})).toBe(0);
+    expect(relay.child.exitCode).toBeNull();
+    // Nothing was written: no receipt on chain-b, the packet still `sent` on chain-a.
+    const receipt = await b.evaluate('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1']).then(() => 'present', (e: unknown) => toClientError(e).code);
+    expect(receipt).toBe('NOT_FOUND');
+    expect((await c.evaluate<{ status: string }>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1'])).status).toBe('sent');
+
+    networkUp();
+    expect(HOSPITAL_A_PEERS.every((p) => alive(pidOf(p)))).toBe(true);
+
+    await onB.waitFor('PacketReceived', ROUTE, 1);
+    await onA.waitFor('PacketAcknowledged', ROUTE, 1);
+    const receipts = await b.evaluate<{ items: Array<{ sequence: number; ack: { outcome: string } }> }>('chain-b', 'CrossChain', 'ListReceipts', [ROUTE, '100', '']);
+    expect(receipts.items.map((r) => [r.sequence, r.ack.outcome])).toEqual([[1, 'success']]);
+    expect(onB.counts.get(`PacketReceived/${ROUTE}/1`)).toBe(1);
+    expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/1`)).toBe(1);
+    expect((await c.evaluate<{ status: string }>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1'])).status).toBe('acknowledged');
+  });
+});
