@@ -185,6 +185,17 @@ cmd_down() {
   fi
 }
 
+# tree_rss_kb PID: resident memory of PID and all its descendants (the container's init, the node
+# process under it and anything that one started).
+tree_rss_kb() {
+  local total child
+  total=$(rss_kb "$1")
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    total=$((total + $(tree_rss_kb "$child")))
+  done
+  echo "$total"
+}
+
 show_processes() {
   local name state running pid rss total=0 n=0 names=("${ORDERERS[@]}" "${PEERS[@]}") org srv
   for org in "${ORGS[@]}"; do
@@ -197,14 +208,14 @@ show_processes() {
     running='' pid=''
     read -r running pid _ <<<"$state"
     if [[ ${running:-} == true ]]; then
-      rss=$(rss_kb "$pid")
+      rss=$(tree_rss_kb "$pid")
       total=$((total + rss)); n=$((n + 1))
       printf '  %-40s %-8s %-9s %-8s %s\n' "$name" "$pid" "$((rss / 1024))" running "$(container_name "$name")"
     else
       printf '  %-40s %-8s %-9s %-8s %s\n' "$name" - - "$([[ -n $state ]] && echo exited || echo absent)" "$(container_name "$name")"
     fi
   done
-  printf '  %d of %d containers running, resident memory %d MB (main process of each container)\n' "$n" "${#names[@]}" "$((total / 1024))"
+  printf '  %d of %d containers running, resident memory %d MB (processes inside the containers)\n' "$n" "${#names[@]}" "$((total / 1024))"
   RUNNING_COUNT=$n
 }
 
