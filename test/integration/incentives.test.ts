@@ -238,12 +238,15 @@ describe('value transfer on the real network', () => {
     const head = await admin.nodeList(A);
     expect(head).toBeDefined();
     const base = head!.list as unknown as VerificationNodeList;
-    const withNode: VerificationNodeList = {
+    const proposed: VerificationNodeList = {
       ...base,
       epoch: base.epoch + 1,
       subgroups: base.subgroups.map((s) => (s.mspId === hospitalA.mspId ? { ...s, nodes: [...s.nodes, { nodeId, mspId: hospitalA.mspId, certPem: node.certPem }] } : s)),
     };
-    await admin.govern(A, { kind: 'set-node-list', list: withNode });
+    await admin.govern(A, { kind: 'set-node-list', list: proposed });
+    // Signers sign for the list as chain-a stored it (its hash is part of the signed bytes).
+    const withNode = (await admin.nodeList(A))!.list as unknown as VerificationNodeList;
+    expect(withNode.epoch).toBe(base.epoch + 1);
 
     // Two different packets, one route and sequence, both signed by the node at that epoch.
     const forged: Packet = { ...sentPacket, payload: { run, forged: true } };

@@ -3,7 +3,7 @@
  *   balance [account], accounts, stake deposit|unbond|withdraw|show|list,
  *   value params show|propose, value mint propose|approve, value approve|proposal|supply|mints,
  *   evidence submit --file, packet fee <routeId> <seq>.
- * Stake and value-governance commands sign with --org's admin unless --identity says otherwise;
+ * Stake and value-governance commands sign with --org's admin (the chaincode requires it);
  * a value action executes when every member org's admin approved the same action.
  */
 import { readFileSync } from 'node:fs';
@@ -14,9 +14,9 @@ import { accountIdOf, type Escrow, IncentiveService, ValueGovernance, type Incen
 import { act, int, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 
-/** The service for --org on its channel; `adminByDefault` for calls that need the org's admin. */
-function service(ctx: CliContext, adminByDefault = false): IncentiveService {
-  const client = ctx.opts.identity === undefined && adminByDefault ? ctx.client('admin') : ctx.client();
+/** The service for --org on its channel; `asAdmin` for calls only the org's admin may make (as governance commands). */
+function service(ctx: CliContext, asAdmin = false): IncentiveService {
+  const client = asAdmin ? ctx.client('admin') : ctx.client();
   return new IncentiveService(client, ctx.channel(client));
 }
 
