@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { usageError } from '../../errors';
 import { listProfiles, loadProfile } from '../../fabric/profile';
+import { readTrustedChains } from '../../records/anchor-attestation';
 import { Custodian } from '../../records/custodian';
 import { publishEndpoint, readEndpoint, storeFileOf, withdrawEndpoint } from '../../records/endpoints';
 import { recordHash } from '../../records/hashing';
@@ -223,12 +224,16 @@ export function registerRecords(program: Command): void {
         if (!custodian) throw usageError(`profile of ${custodianProfile.org} has no tls section`);
         const url = (o.url as string | undefined) ?? readEndpoint(ctx.cfg.dataDir, custodianProfile.mspId)?.url;
         if (!url) throw usageError(`no record exchange URL for ${custodianProfile.mspId}`, `start it with \`medbridge records serve --org ${custodianProfile.org}\` or pass --url`);
+        // Chains of the custodian that the requester's own chains registered: a record on one of
+        // them whose anchor the requester cannot read itself is accepted only with its nodes' attestation.
+        const trustedChains = await readTrustedChains(ctx.client(), requester.channels, custodianProfile.channels.filter((c) => !requester.channels.includes(c)));
         const fetched = await ctx.wait(
           'fetching',
           fetchRecord({
             url,
             custodian,
             identity: tlsIdentityOf(requester),
+            ...(trustedChains.length > 0 ? { trustedChains } : {}),
             request: { recordId: recordId as string, purpose: String(o.purpose).toUpperCase(), ...(o.consent ? { consentId: o.consent as string } : {}) },
             verifyOnLedger: async (channel, id, hash, version) => {
               if (!requester.channels.includes(channel)) return undefined;
