@@ -8,10 +8,8 @@
  *    once `network.sh up` restarts the peers the packet is delivered and acknowledged once.
  * Waits are on chain events, the relay's metrics and process state, each with a deadline.
  */
-import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
@@ -19,89 +17,11 @@ import { profilesForChannel } from '../../gateway/src/fabric/profile';
 import { buildPacketProof } from '../../gateway/src/proofs';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
+import { counter, Events, httpGet, until } from './relay-events';
 
 const run = Date.now().toString(36);
-const WAIT_MS = 150_000;
 const RUNTIME = process.env.FABRIC_RUNTIME || 'native';
 const RUNTIME_DIR = join(process.env.MEDBRIDGE_RUNTIME || join(REPO, '.runtime'), 'net1');
-
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
-
-/** Counts chaincode events by (name, routeId, sequence) on one channel and resolves waiters. */
-class Events {
-  readonly counts = new Map<string, number>();
-  private readonly waiters = new Map<string, () => void>();
-  private events?: CloseableAsyncIterable<ChaincodeEvent>;
-
-  constructor(
-    private readonly client: FabricClient,
-    private readonly channel: string,
-    private readonly routes: string[],
-  ) {}
-
-  async start(): Promise<void> {
-    const events = await this.client.connection.network(this.channel).getChaincodeEvents(this.client.profile.chaincode);
-    this.events = events;
-    void (async () => {
-      try {
-        for await (const e of events) {
-          const body = JSON.parse(Buffer.from(e.payload).toString()) as { routeId?: string; sequence?: number };
-          if (!body.routeId || !this.routes.includes(body.routeId)) continue;
-          const k = `${e.eventName}/${body.routeId}/${body.sequence}`;
-          this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
-          this.waiters.get(k)?.();
-        }
-      } catch {
-        // closed
-      }
-    })();
-  }
-
-  waitFor(name: string, routeId: string, sequence: number): Promise<void> {
-    const k = `${name}/${routeId}/${sequence}`;
-    if (this.counts.has(k)) return Promise.resolve();
-    return new Promise((resolveWait, reject) => {
-      const t = setTimeout(() => reject(new Error(`no ${k} on ${this.channel} within ${WAIT_MS} ms`)), WAIT_MS);
-      this.waiters.set(k, () => {
-        clearTimeout(t);
-        resolveWait();
-      });
-    });
-  }
-
-  close(): void {
-    this.events?.close();
-  }
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolveGet, reject) => {
-    get(url, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolveGet(body));
-    }).on('error', reject);
-  });
-}
-
-/** Sum of a Prometheus counter over the series whose labels include all of `labels`. */
-function counter(metrics: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 interface SentRecord {
   packet: { sequence: number; timeoutMs: number; routeId: string };

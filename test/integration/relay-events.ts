@@ -1,0 +1,91 @@
+/**
+ * Helpers of the relay integration tests: chaincode event counters with waiters, polling
+ * with a deadline, and reading the relay's Prometheus metrics.
+ */
+import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import { get } from 'node:http';
+import type { FabricClient } from '../../gateway/src/fabric/client';
+
+export const WAIT_MS = 150_000;
+
+/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Counts chaincode events by (name, routeId, sequence) on one channel and resolves waiters. */
+export class Events {
+  readonly counts = new Map<string, number>();
+  /** Block of the first event seen per (name, routeId, sequence). */
+  readonly blocks = new Map<string, bigint>();
+  private readonly waiters = new Map<string, () => void>();
+  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+
+  constructor(
+    private readonly client: FabricClient,
+    private readonly channel: string,
+    private readonly routes: string[],
+  ) {}
+
+  async start(): Promise<void> {
+    const events = await this.client.connection.network(this.channel).getChaincodeEvents(this.client.profile.chaincode);
+    this.events = events;
+    void (async () => {
+      try {
+        for await (const e of events) {
+          const body = JSON.parse(Buffer.from(e.payload).toString()) as { routeId?: string; sequence?: number };
+          if (!body.routeId || !this.routes.includes(body.routeId)) continue;
+          const k = `${e.eventName}/${body.routeId}/${body.sequence}`;
+          this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+          if (!this.blocks.has(k)) this.blocks.set(k, e.blockNumber);
+          this.waiters.get(k)?.();
+        }
+      } catch {
+        // closed
+      }
+    })();
+  }
+
+  waitFor(name: string, routeId: string, sequence: number): Promise<void> {
+    const k = `${name}/${routeId}/${sequence}`;
+    if (this.counts.has(k)) return Promise.resolve();
+    return new Promise((resolveWait, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ${k} on ${this.channel} within ${WAIT_MS} ms`)), WAIT_MS);
+      this.waiters.set(k, () => {
+        clearTimeout(t);
+        resolveWait();
+      });
+    });
+  }
+
+  close(): void {
+    this.events?.close();
+  }
+}
+
+export function httpGet(url: string): Promise<string> {
+  return new Promise((resolveGet, reject) => {
+    get(url, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolveGet(body));
+    }).on('error', reject);
+  });
+}
+
+/** Sum of a Prometheus counter over the series whose labels include all of `labels`. */
+export function counter(metrics: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
