@@ -178,6 +178,21 @@ belowThreshold(belowThresholdName, () => {
     await until('HospitalA peers stopped', () => (HOSPITAL_A_PEERS.every((p) => !alive(pidOf(p))) ? true : undefined), 30_000);
 
     relay = await startDaemon(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
+    // The relay's structured warnings (JSON lines on stderr): one per failed attempt, with its backoff.
+    const retries: Array<{ attempt: number; retryInMs: number; reason: string }> = [];
+    let partial = '';
+    relay.child.stderr?.on('data', (c: Buffer) => {
+      const lines = (partial + c.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const l = JSON.parse(line) as { stage?: string; attempt?: number; retryInMs?: number; reason?: string };
+          if (l.stage === 'receive' && l.attempt !== undefined && l.retryInMs !== undefined) retries.push({ attempt: l.attempt, retryInMs: l.retryInMs, reason: l.reason ?? '' });
+        } catch {
+          // not a log line
+        }
+      }
+    });
     const metricsUrl = relay.status.metrics;
     // At least three failed attempts at the receive step: the relay keeps waiting.
     await until('three failed receive attempts', async () => {
@@ -188,6 +203,12 @@ belowThreshold(belowThresholdName, () => {
     expect(counter(m, 'medbridge_relay_failures_total', { stage: 'receive', reason: 'below-threshold' })).toBeGreaterThanOrEqual(1);
     expect(counter(m, 'medbridge_relay_packets_relayed_total', {})).toBe(0);
     expect(relay.child.exitCode).toBeNull();
+    // Backoff: consecutive attempts wait longer each time (250 ms doubling, ±20 % jitter).
+    await until('three logged retries', () => (retries.length >= 3 ? true : undefined), 30_000);
+    const firstThree = retries.slice(0, 3);
+    expect(firstThree.map((r) => r.attempt)).toEqual([1, 2, 3]);
+    expect(firstThree[1]!.retryInMs).toBeGreaterThan(firstThree[0]!.retryInMs);
+    expect(firstThree[2]!.retryInMs).toBeGreaterThan(firstThree[1]!.retryInMs);
     // Nothing was written: no receipt on chain-b, the packet still `sent` on chain-a.
     const receipt = await b.evaluate('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1']).then(() => 'present', (e: unknown) => toClientError(e).code);
     expect(receipt).toBe('NOT_FOUND');
