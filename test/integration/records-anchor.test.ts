@@ -75,8 +75,10 @@ describe('record anchor attestation across chains', () => {
     const expected = () => ({ recordId, version: 1, hash: anchorHash });
 
     beforeAll(async () => {
-      attestation = await collectAnchorAttestation({ channel: 'chain-a', connection: hospitalA.connection, peers: profilesForChannel('chain-a').flatMap((p) => p.peers) }, recordId, 1);
       trusted = await readTrustedChains(hospitalB, ['chain-b'], ['chain-a']);
+      // Links from the epoch chain-b knows, as the custodian builds them for a fetch.
+      const known = trusted[0]?.list.epoch;
+      attestation = await collectAnchorAttestation({ channel: 'chain-a', connection: hospitalA.connection, peers: profilesForChannel('chain-a').flatMap((p) => p.peers) }, recordId, 1, known);
     });
 
     it('is endorsed by chain-a\'s peers of both orgs and verifies against chain-b\'s registration of chain-a', () => {
