@@ -19,6 +19,7 @@ import { ClientError, toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { loadProfile } from '../fabric/profile';
 import { Custodian } from '../records/custodian';
+import { readTrustedChains } from '../records/anchor-attestation';
 import { readEndpoint, storeFileOf } from '../records/endpoints';
 import { tlsIdentityOf, trustedOrgs } from '../records/org-tls';
 import { fetchRecord, type FetchedRecord } from '../records/requester';
@@ -166,13 +167,24 @@ async function main(): Promise<number> {
     expect(custodianTrust, 'HospitalA profile has no TLS section');
     const endpoint = readEndpoint(cfg.dataDir, custodianProfile.mspId);
     expect(endpoint, 'HospitalA record exchange did not publish its endpoint');
+    // HospitalB cannot read chain-a: it checks the anchor through chain-a's verification nodes'
+    // attestation, against chain-a's list as registered on its own chain-b.
+    const trustedChains = await readTrustedChains(hospitalB, requester.channels, [A]);
+    expect(trustedChains.length === 1, 'chain-b has not registered chain-a');
     const fetch = (): Promise<FetchedRecord> =>
-      fetchRecord({ url: endpoint.url, custodian: custodianTrust, identity: tlsIdentityOf(requester), request: { recordId: anchor.recordId, purpose: 'TREAT', consentId: grant.consentId } });
+      fetchRecord({
+        url: endpoint.url,
+        custodian: custodianTrust,
+        identity: tlsIdentityOf(requester),
+        trustedChains,
+        request: { recordId: anchor.recordId, purpose: 'TREAT', consentId: grant.consentId },
+      });
 
     await step('HospitalB fetches the record from HospitalA (mutual TLS); HospitalA checks consent and logs on chain; HospitalB verifies the hash', async () => {
       const got = await fetch();
       expect(got.content.equals(fhir), 'the fetched bytes differ from the record');
       expect(got.hash === anchor.hash, 'the fetched record does not hash to the anchor');
+      expect(got.anchorSource === 'attestation', `the anchor was checked against ${got.anchorSource}, not chain-a's attestation`);
       return got;
     }, (r) => [`received ${r.content.length} bytes, salted hash ${r.hash} = anchor (checked against: ${r.anchorSource})`, `allowed by ${r.reason} ${r.consentId ?? ''}; access logged in tx ${r.txId}`]);
 
