@@ -71,6 +71,22 @@ async function waitUntil(what: string, check: () => Promise<boolean>, deadlineMs
   }
 }
 
+/**
+ * The org's gateway can plan an endorsement on the channel again: a read-only System:Ping proposal
+ * is endorsed (never submitted). A restarted peer accepts connections before gossip has told its
+ * discovery about the other org's peers; until then it answers FAILED_PRECONDITION "no
+ * combination of peers".
+ */
+async function endorsable(conn: OrgConnection): Promise<void> {
+  const contract = conn.contract(CHANNEL, 'System');
+  await waitUntil('the gateway plans endorsements', () =>
+    contract.newProposal('Ping').endorse().then(
+      () => true,
+      () => false,
+    ),
+  );
+}
+
 /** The gRPC channel of a connection is READY (reconnects after the peer comes back). */
 function connectionReady(conn: OrgConnection, deadlineMs = 90_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -153,6 +169,7 @@ describeDocker(title, () => {
         op.failed.push(a);
         onFailure?.(a);
         await connectionReady(primary);
+        await endorsable(primary);
         continue;
       }
       if (status.successful) {
