@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export FABRIC_RUNTIME ?= native
-NETWORK := network/scripts/network.sh
+NETWORK_SH := network/scripts/network.sh
 
 .PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench lint clean game
 
@@ -37,16 +37,16 @@ images: fabric ## build the local container images for FABRIC_RUNTIME=docker (no
 	network/docker/images.sh
 
 network-up: build fabric ## start the embedded network, create channels, deploy chaincode
-	$(NETWORK) up
+	$(NETWORK_SH) up
 
 network-down: ## stop what network-up started and remove its state
-	$(NETWORK) down
+	$(NETWORK_SH) down
 
 network-status: ## show nodes, channels and chaincode of the running network
-	$(NETWORK) status
+	$(NETWORK_SH) status
 
 deploy: build ## redeploy changed chaincode with the next sequence, network stays up
-	$(NETWORK) deploy
+	$(NETWORK_SH) deploy
 
 test-unit: deps ## unit tests: rules, protocol, contracts on a fake stub
 	npx jest --selectProjects unit
