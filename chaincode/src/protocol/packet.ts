@@ -28,7 +28,7 @@ export interface Packet {
   timeoutMs: number;
   /** Transaction time of SendPacket on the source, ms. */
   sentAtMs: number;
-  /** MSP id of the org that sent it (pays any fee; issue 7). */
+  /** MSP id of the org that sent it (pays any fee: INCENTIVES.md). */
   sender: string;
 }
 
