@@ -60,8 +60,8 @@ test-integration-docker: build fabric images ## the integration suite against th
 test-integration-native: build fabric ## the integration suite against the native network
 	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
 
-# CI: unit tests, then the whole integration suite against dockerized peers, then natively.
-test: test-unit test-integration-docker test-integration-native ## everything CI runs
+# CI: lint, unit tests, then the whole integration suite against dockerized peers, then natively.
+test: lint test-unit test-integration-docker test-integration-native ## everything CI runs
 
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh
@@ -69,8 +69,9 @@ demo: build fabric ## the main story end to end on the embedded network
 bench: build fabric ## benchmarks; results in test/bench/results/
 	network/scripts/bench.sh
 
-lint: deps ## type-check everything, including tests
+lint: deps ## type-check everything (tests included) and run ESLint with type-aware rules
 	npx tsc -p tsconfig.json --noEmit
+	npx eslint --config test/lint/eslint.config.mjs chaincode/src gateway/src test
 
 clean: network-down ## remove build output
 	rm -rf chaincode/dist gateway/dist chaincode/*.tsbuildinfo gateway/*.tsbuildinfo

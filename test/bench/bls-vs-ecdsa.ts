@@ -16,7 +16,6 @@ import { createHash, sign, verify, X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { msp, peer } from '@hyperledger/fabric-protos';
-import { bls12_381 } from '@noble/curves/bls12-381';
 import { canonicalBytes } from '@medbridge/chaincode/dist/protocol/canonical-json';
 import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
 import { listHash, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';

@@ -3,6 +3,7 @@
  * output parsed, exit codes checked (0 ok, 2 usage, 3 chaincode rejection with its code,
  * 4 network unreachable).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -166,7 +167,6 @@ describe('medbridge CLI', () => {
 
   it('prints aligned tables for people', async () => {
     const r = await new Promise<string>((resolveRun) => {
-      const { spawn } = require('node:child_process') as typeof import('node:child_process');
       const child = spawn(process.execPath, [join(REPO, 'gateway', 'bin', 'medbridge.js'), 'consent', 'list', patientId, '--org', 'HospitalA'], { env });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -27,7 +27,7 @@ describe('the embedded network (net1)', () => {
   };
 
   beforeAll(async () => {
-    for (const org of HOSPITALS) connections.set(org, await connectOrg(loadProfile(org), { identity: 'user' }));
+    for (const org of HOSPITALS) connections.set(org, connectOrg(loadProfile(org), { identity: 'user' }));
   });
 
   afterAll(() => {
@@ -54,7 +54,7 @@ describe('the embedded network (net1)', () => {
   );
 
   it("refuses an org that is not a member of the channel: HospitalB's user at chain-a's peers is denied, nothing is written", async () => {
-    const intruder = await connectOrg({ ...loadProfile('HospitalB'), peers: loadProfile('HospitalA').peers }, { identity: 'user' });
+    const intruder = connectOrg({ ...loadProfile('HospitalB'), peers: loadProfile('HospitalA').peers }, { identity: 'user' });
     try {
       const before = json(await system('HospitalA', 'chain-a').evaluateTransaction('Version'));
       const err: unknown = await intruder.contract('chain-a', 'System').submitTransaction('Heartbeat', note('intruder')).then(

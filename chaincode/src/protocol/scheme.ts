@@ -37,8 +37,8 @@ function schemeKey(scheme: string, version: number): string {
 }
 
 /** Adds a scheme implementation (schemes.ts registers every scheme the chaincode ships). */
-export function registerScheme(s: ProofScheme<any>): void {
-  registry.set(schemeKey(s.scheme, s.version), s as ProofScheme);
+export function registerScheme<Parsed>(s: ProofScheme<Parsed>): void {
+  registry.set(schemeKey(s.scheme, s.version), s as unknown as ProofScheme);
 }
 
 export function getScheme(scheme: string, version: number): ProofScheme {

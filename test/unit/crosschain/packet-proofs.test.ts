@@ -13,13 +13,12 @@ describe('CrossChain: a packet from chain A is accepted on chain B only with a v
   let a0: TestNode; // HospitalA peer0
   let a1: TestNode; // HospitalA peer1
   let c0: TestNode; // HospitalC peer0
-  let c1: TestNode;
 
   beforeEach(async () => {
     net = await TwoChains.create();
     await net.setup();
     [a0, a1] = net.a.chain.nodes[0] as [TestNode, TestNode];
-    [c0, c1] = net.a.chain.nodes[1] as [TestNode, TestNode];
+    [c0] = net.a.chain.nodes[1] as [TestNode, TestNode];
   });
 
   async function sentWithMessage(): Promise<{ packet: Packet; message: Buffer }> {

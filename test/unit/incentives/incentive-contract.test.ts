@@ -5,7 +5,6 @@ import { accounts, balanceOf, circulating, createChannel, supply, tx, type Chann
 const c = new IncentiveContract();
 const A = 'HospitalAMSP';
 const C = 'HospitalCMSP';
-const DAY = 86_400_000;
 
 async function expectRejected(ch: Channel, code: string, fn: () => Promise<unknown>): Promise<void> {
   const before = ch.ledger.snapshot();

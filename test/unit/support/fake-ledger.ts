@@ -82,16 +82,15 @@ export class FakeLedger {
   }
 
   private makeContext(opts: TxOptions, txId: string, writes: Map<string, Buffer | null>, txEvents: EmittedEvent[]): Context {
-    const ledger = this;
     let eventSet = false;
     const seconds = Math.floor(opts.timeMs / 1000);
     const nanos = (opts.timeMs % 1000) * 1_000_000;
     const createCompositeKey = (type: string, attrs: string[]) => `${NS}${type}${NS}${attrs.map((a) => `${a}${NS}`).join('')}`;
     const stub = {
-      getChannelID: () => ledger.channel,
+      getChannelID: () => this.channel,
       getTxID: () => txId,
       getTxTimestamp: () => ({ seconds, nanos }),
-      getState: async (k: string) => new Uint8Array(ledger.state.get(k) ?? Buffer.alloc(0)),
+      getState: async (k: string) => new Uint8Array(this.state.get(k) ?? Buffer.alloc(0)),
       putState: async (k: string, v: Uint8Array) => {
         if (!k) throw new Error('empty key');
         writes.set(k, Buffer.from(v));
@@ -111,18 +110,18 @@ export class FakeLedger {
         const parts = k.split(NS).slice(1, -1);
         return { objectType: parts[0] ?? '', attributes: parts.slice(1) };
       },
-      getStateByRange: async (start: string, end: string) => ledger.iterator(ledger.sortedRange(start, end || MAX_UNICODE)),
+      getStateByRange: async (start: string, end: string) => this.iterator(this.sortedRange(start, end || MAX_UNICODE)),
       getStateByPartialCompositeKey: async (type: string, attrs: string[]) => {
         const prefix = createCompositeKey(type, attrs);
-        return ledger.iterator(ledger.sortedRange(prefix, prefix + MAX_UNICODE));
+        return this.iterator(this.sortedRange(prefix, prefix + MAX_UNICODE));
       },
       getStateByPartialCompositeKeyWithPagination: async (type: string, attrs: string[], pageSize: number, bookmark: string) => {
         const prefix = createCompositeKey(type, attrs);
-        const all = ledger.sortedRange(bookmark && bookmark > prefix ? bookmark : prefix, prefix + MAX_UNICODE);
+        const all = this.sortedRange(bookmark && bookmark > prefix ? bookmark : prefix, prefix + MAX_UNICODE);
         const page = all.slice(0, pageSize);
         const next = all[pageSize];
         return {
-          iterator: ledger.iterator(page),
+          iterator: this.iterator(page),
           metadata: { fetchedRecordsCount: page.length, bookmark: next ? next[0] : '' },
         };
       },
