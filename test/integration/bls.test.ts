@@ -28,6 +28,7 @@ import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type SourceChain } from '../../gateway/src/proofs';
 import { enrolBlsNode, peerMaterial } from '../../gateway/src/signer/enrol';
 import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
+import { eventually } from './support/eventually';
 
 const BLS = 'bls12381-aggregate';
 const DAY = 86_400_000;
@@ -235,7 +236,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
         const { list } = await evaluate(remote, 'CrossChain', 'GetNodeList', '');
         await govern(on, { kind: 'register-remote', chainId: remote.channel, orgs: trustOf(remote), nodeList: list, schemes: ['fabric-endorsement', BLS] });
       }
-      expect((await remoteOn(on, remote.channel))!.schemes).toContain(BLS);
+      await eventually(async () => expect((await remoteOn(on, remote.channel))!.schemes).toContain(BLS), `${remote.channel} registered on ${on.channel}`);
     }
     for (const [c, counterparty] of [[a, 'chain-b'], [b, 'chain-a']] as const) {
       await govern(c, {
@@ -246,7 +247,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
         rateLimit: { maxPackets: 100, windowMs: 60_000 },
         schemes: [BLS],
       });
-      expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]);
+      await eventually(async () => expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]), `route ${ROUTE} on ${c.channel}`);
     }
   }, 600_000);
 

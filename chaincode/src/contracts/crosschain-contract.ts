@@ -144,6 +144,12 @@ export class CrossChainContract extends Contract {
     return canonicalize(await mustRoute(ctx, requireId(routeId, 'routeId')));
   }
 
+  /** Every registered remote chain (chain id order), without its node lists. */
+  @Transaction(false)
+  async ListRemoteChains(ctx: Context): Promise<string> {
+    return canonicalize(await repo.listRemotes(ctx.stub));
+  }
+
   @Transaction(false)
   async ListRoutes(ctx: Context): Promise<string> {
     return canonicalize(await repo.listRoutes(ctx.stub));

@@ -12,12 +12,13 @@
  *   const { balance } = await value.balance('org:HospitalAMSP');
  *   const snapshot = await value.snapshot(); // supply, sums of balances and stakes
  */
-import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import type { Logger } from 'pino';
 import { ClientError, toClientError, usageError } from '../errors';
 import { FabricClient, type Submitted } from '../fabric/client';
 import { loadProfile, profilesForChannel, type Profile } from '../fabric/profile';
+import type { IncentiveParams } from '@medbridge/chaincode/dist/rules/parameter-safety';
 import { silentLogger } from '../logger';
+import { PacketEventWatcher } from './packet-event-watcher';
 
 export interface Account {
   id: string;
@@ -64,22 +65,8 @@ export interface Escrow {
   settledAtMs?: number;
 }
 
-export interface IncentiveParams {
-  minFee: number;
-  signerShareBps: number;
-  maxSignersPerProof: number;
-  minSignersPerProof: number;
-  signingCost: number;
-  relayCost: number;
-  reportCost: number;
-  minStake: number;
-  unbondingPeriodMs: number;
-  evidenceWindowMs: number;
-  slashBps: number;
-  reporterShareBps: number;
-  detectionBps: number;
-  maxPacketValue: number;
-}
+/** The chaincode's own parameter type: one definition for both sides. */
+export type { IncentiveParams };
 
 export type ValueAction =
   | { kind: 'mint'; to: string; amount: number; memo: string }
@@ -370,61 +357,20 @@ export interface Settlement {
  * Waits for packets to be acknowledged (or timed out) on their source chain, by the chain's
  * own events: start it before sending, then `waitFor(route, sequence)`.
  */
-export class SettlementWatcher {
-  private readonly settled = new Map<string, Settlement>();
-  private readonly waiters = new Map<string, Array<(s: Settlement) => void>>();
-  private events?: CloseableAsyncIterable<ChaincodeEvent>;
-  private loop?: Promise<void>;
-  private failure?: unknown;
-
-  constructor(
-    private readonly client: FabricClient,
-    private readonly channel: string,
-  ) {}
-
-  async start(): Promise<void> {
-    const events = await this.client.connection.network(this.channel).getChaincodeEvents(this.client.profile.chaincode);
-    this.events = events;
-    this.loop = (async () => {
-      try {
-        for await (const e of events) {
-          if (e.eventName !== 'PacketAcknowledged' && e.eventName !== 'PacketTimedOut') continue;
-          const body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as { routeId?: string; sequence?: number; packet?: { routeId: string; sequence: number } };
-          const routeId = body.routeId ?? body.packet?.routeId;
-          const sequence = body.sequence ?? body.packet?.sequence;
-          if (routeId === undefined || sequence === undefined) continue;
-          const s: Settlement = { routeId, sequence, event: e.eventName, txId: e.transactionId, blockNumber: e.blockNumber };
-          const k = `${routeId}/${sequence}`;
-          this.settled.set(k, s);
-          for (const w of this.waiters.get(k) ?? []) w(s);
-          this.waiters.delete(k);
-        }
-      } catch (e) {
-        this.failure = e;
-      }
-    })();
-  }
-
-  waitFor(routeId: string, sequence: number, timeoutMs = 120_000): Promise<Settlement> {
-    const k = `${routeId}/${sequence}`;
-    const done = this.settled.get(k);
-    if (done) return Promise.resolve(done);
-    return new Promise((resolveWait, reject) => {
-      const timer = setTimeout(() => {
-        const why = this.failure ? `; event stream failed: ${String(this.failure)}` : '; is a relay running? (medbridge relay start)';
-        reject(new ClientError('TIMEOUT', 'unavailable', `packet ${k} was not acknowledged on ${this.channel} within ${timeoutMs} ms${why}`));
-      }, timeoutMs);
-      const list = this.waiters.get(k) ?? [];
-      list.push((s) => {
-        clearTimeout(timer);
-        resolveWait(s);
-      });
-      this.waiters.set(k, list);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.events?.close();
-    await this.loop?.catch(() => undefined);
+export class SettlementWatcher extends PacketEventWatcher<Settlement> {
+  constructor(client: FabricClient, channel: string) {
+    super(
+      client,
+      channel,
+      ['PacketAcknowledged', 'PacketTimedOut'],
+      (e, payload) => {
+        const body = payload as { routeId?: string; sequence?: number; packet?: { routeId: string; sequence: number } };
+        const routeId = body.routeId ?? body.packet?.routeId;
+        const sequence = body.sequence ?? body.packet?.sequence;
+        if (routeId === undefined || sequence === undefined) return undefined;
+        return { routeId, sequence, event: e.eventName as Settlement['event'], txId: e.transactionId, blockNumber: e.blockNumber };
+      },
+      'was not acknowledged',
+    );
   }
 }

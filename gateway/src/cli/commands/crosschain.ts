@@ -149,16 +149,11 @@ export function registerCrossChain(program: Command): void {
 
   remote
     .command('list')
-    .description('remote chains known here (by the routes that lead to them) and the epoch trusted for each')
+    .description('remote chains registered here by governance, and the epoch trusted for each')
     .action(
       act(async (ctx) => {
         const client = ctx.client();
-        const channel = ctx.channel(client);
-        const routes = await client.evaluate<Array<{ counterparty: string }> | { items: Array<{ counterparty: string }> }>(channel, 'CrossChain', 'ListRoutes');
-        const items = Array.isArray(routes) ? routes : routes.items;
-        const chains = [...new Set(items.map((r) => r.counterparty))].sort();
-        const rows = [];
-        for (const c of chains) rows.push(await client.evaluate<Record<string, unknown>>(channel, 'CrossChain', 'GetRemoteChain', [c]));
+        const rows = await client.evaluate<Array<Record<string, unknown>>>(ctx.channel(client), 'CrossChain', 'ListRemoteChains');
         ctx.print(rows, { columns: [{ key: 'chainId' }, { key: 'epoch' }, { key: 'listHash', max: 20 }, { key: 'schemes' }, { key: 'updatedAtMs', header: 'updated', as: 'time' }] });
       }),
     );
