@@ -45,6 +45,15 @@ export function parseResult(bytes: Uint8Array): unknown {
   }
 }
 
+const LAGGING_PEER_RETRIES = 3;
+const LAGGING_PEER_DELAY_MS = 250;
+
+/** The error's message and every per-peer detail, as one text. */
+function detailText(e: unknown): string {
+  const details = (e as { details?: Array<{ message?: string }> }).details ?? [];
+  return [(e as Error).message ?? '', ...details.map((d) => d.message ?? '')].join('\n');
+}
+
 export class FabricClient {
   private constructor(
     readonly connection: OrgConnection,
@@ -102,6 +111,7 @@ export class FabricClient {
   ): Promise<Submitted<T>> {
     const site = this.site(channel, contract, fn);
     let attemptsLeft = opts.conflictRetries ?? 0;
+    let laggingPeerRetries = LAGGING_PEER_RETRIES;
     for (;;) {
       const proposal = this.connection.contract(channel, contract).newProposal(fn, {
         arguments: args,
@@ -126,6 +136,14 @@ export class FabricClient {
         }
         throw err;
       } catch (e) {
+        // Endorsers at different block heights (one has not yet committed the block the
+        // previous transaction landed in) answer differently; the next proposal agrees.
+        if (laggingPeerRetries > 0 && /ProposalResponsePayloads do not match/.test(detailText(e))) {
+          laggingPeerRetries -= 1;
+          this.log.info({ txId, channel, contract, fn }, 'endorsers disagree (a peer is behind); proposing again');
+          await new Promise((r) => setTimeout(r, LAGGING_PEER_DELAY_MS));
+          continue;
+        }
         const err = toClientError(e, site);
         this.log.debug({ txId, code: err.code, channel, contract, fn }, 'transaction failed');
         throw err;
