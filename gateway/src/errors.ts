@@ -28,6 +28,7 @@ export const ClientErrorCodes = [
   'INTERNAL',
   'BUNDLE_INVALID',
   'BUNDLE_HASH_MISMATCH',
+  'NO_BLS_SIGNERS',
 ] as const;
 export type ClientErrorCode = (typeof ClientErrorCodes)[number];
 

@@ -3,11 +3,11 @@
  * way back. It follows the source's chaincode events from a durable checkpoint and, for
  * every PacketSent addressed to `to`, in order:
  *   1. skips it when the source already settled it (acknowledged, failed, timed out);
- *   2. unless the destination already holds a receipt: builds the scheme-1 proof from the
- *      source's own peers (gateway/src/proofs) and submits ReceivePacket — or RecordTimeout
- *      once the packet timed out — on the destination;
- *   3. builds the acknowledgement proof from the destination's peers and submits
- *      AcknowledgePacket (or TimeoutPacket) on the source;
+ *   2. unless the destination already holds a receipt: builds the proof of the source
+ *      (gateway/src/proofs) and submits ReceivePacket — or RecordTimeout once the packet timed
+ *      out — on the destination;
+ *   3. builds the acknowledgement proof of the destination and submits AcknowledgePacket (or
+ *      TimeoutPacket) on the source;
  *   4. only then marks the event handled.
  * Each route has its own queue (route-queues.ts): packets of one route go strictly in order,
  * a packet that cannot be delivered blocks its own route only. The checkpoint is the
@@ -15,6 +15,10 @@
  * event before it are handled, so a kill -9 at any point loses nothing; what was handled
  * beyond the watermark is seen again after the restart and found done on the ledger.
  * Every step is idempotent (the chains reject replays; PACKET_REPLAYED counts as done).
+ * Each proof is in the scheme of the route on the chain that verifies it (relay-scheme.ts):
+ * scheme 1 from the signing chain's own peers, or, on a route registered for the aggregate
+ * scheme only, a BLS aggregate from that chain's signer services (`signers`). Route schemes
+ * are cached per route and read again after an UNSUPPORTED_SCHEME rejection.
  * Failures are retried with backoff for as long as the relay runs: an unreachable peer or
  * a subgroup below threshold makes its route wait, never skip.
  */
@@ -25,10 +29,11 @@ import { toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { profilesForChannel, type Profile } from '../fabric/profile';
 import { silentLogger } from '../logger';
-import { buildAckProof, buildPacketProof, type BuiltProof, type SourceChain } from '../proofs';
+import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type SourceChain } from '../proofs';
 import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
 import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
+import { proofOptionsFor, signerCount } from './relay-scheme';
 import { RouteQueues, Watermark, type StreamPosition } from './route-queues';
 
 export interface RelayOptions {
@@ -48,6 +53,11 @@ export interface RelayOptions {
   metrics?: RelayMetrics;
   logger?: Logger;
   backoff?: BackoffPolicy;
+  /**
+   * BLS signer services of each chain's verification nodes, by channel: needed for routes
+   * registered with the bls12381-aggregate scheme only (packets: the source's, acks: the destination's).
+   */
+  signers?: Record<string, readonly SignerEndpoint[]>;
 }
 
 export interface RelayStatus {
@@ -91,6 +101,8 @@ export class Relay {
   private sourceChainId = '';
   private destChainId = '';
   private readonly watermark = new Watermark();
+  /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
+  private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
   private readonly queues: RouteQueues;
   private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock' | 'queues' | 'inFlight'> = {
     streaming: false,
@@ -192,10 +204,38 @@ export class Relay {
     }
   }
 
-  /** Proof with at least one signature, or an error that makes persist() wait (peers down, below threshold). */
+  /** The schemes `routeId` is registered with on `channel` (cached). */
+  private async schemesOf(on: FabricClient, channel: string, routeId: string): Promise<readonly string[] | undefined> {
+    const key = `${channel}/${routeId}`;
+    if (this.routeSchemes.has(key)) return this.routeSchemes.get(key);
+    const route = await on.evaluate<{ schemes?: string[] }>(channel, CROSS, 'GetRoute', [routeId]);
+    this.routeSchemes.set(key, route.schemes);
+    return route.schemes;
+  }
+
+  /**
+   * Options for a proof signed by `signingChannel` and checked by the route on `verifier`'s
+   * `verifyingChannel`; fails NO_BLS_SIGNERS (retried) when the route wants BLS and none are configured.
+   */
+  private async proofOptions(verifier: FabricClient, verifyingChannel: string, signingChannel: string, routeId: string): Promise<ProofOptions | undefined> {
+    const schemes = await this.schemesOf(verifier, verifyingChannel, routeId);
+    const options = proofOptionsFor(schemes, signingChannel, this.opts.signers, routeId);
+    return options && { ...options, logger: this.log };
+  }
+
+  /** Submits a proof; an UNSUPPORTED_SCHEME rejection forgets the route's cached schemes so the next attempt reads them again. */
+  private async submitProof<T>(on: FabricClient, channel: string, routeId: string, fn: string, args: string[]): Promise<{ result: T; txId: string }> {
+    try {
+      return await on.submit<T>(channel, CROSS, fn, args, { conflictRetries: 2 });
+    } catch (e) {
+      if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${channel}/${routeId}`);
+      throw e;
+    }
+  }
+
+  /** Proof with at least one signer (endorsements, or bits of the BLS bitmap), or an error that makes persist() wait (peers down, below threshold). */
   private static requireSignatures(built: BuiltProof, what: string): BuiltProof {
-    const signatures = (built.proof as { signatures?: unknown[] }).signatures ?? [];
-    if (signatures.length === 0) {
+    if (signerCount(built.proof) === 0) {
       const peers = built.failures.map((f) => JSON.stringify(f)).join('; ');
       throw Object.assign(new Error(`THRESHOLD_NOT_MET: no listed node endorsed ${what}${peers ? ` (${peers})` : ''}`));
     }
@@ -220,9 +260,10 @@ export class Relay {
       const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
       const delivered = await this.persist('receive', id, async () => {
         const known = await this.knownEpoch(this.dest, this.opts.to, this.sourceChainId);
-        const built = Relay.requireSignatures(await buildPacketProof(this.sourceChain(), packet.routeId, packet.sequence, known), id);
+        const options = await this.proofOptions(this.dest, this.opts.to, this.opts.from, packet.routeId);
+        const built = Relay.requireSignatures(await buildPacketProof(this.sourceChain(), packet.routeId, packet.sequence, known, options), id);
         try {
-          return await this.dest.submit<{ outcome: string }>(this.opts.to, CROSS, mode.fn, [JSON.stringify(packet), JSON.stringify(built.proof)], { conflictRetries: 2 });
+          return await this.submitProof<{ outcome: string }>(this.dest, this.opts.to, packet.routeId, mode.fn, [JSON.stringify(packet), JSON.stringify(built.proof)]);
         } catch (e) {
           const code = toClientError(e).code;
           // The destination's transaction time decides: switch between receive and timeout.
@@ -252,8 +293,9 @@ export class Relay {
     const settleFn = ack.outcome === 'timeout' ? 'TimeoutPacket' : 'AcknowledgePacket';
     const settled = await this.persist('acknowledge', id, async () => {
       const known = await this.knownEpoch(this.source, this.opts.from, this.destChainId);
-      const built = Relay.requireSignatures(await buildAckProof(this.destChain(), packet.routeId, packet.sequence, known), `ack ${id}`);
-      return this.source.submit(this.opts.from, CROSS, settleFn, [JSON.stringify(ack), JSON.stringify(built.proof)], { conflictRetries: 2 });
+      const options = await this.proofOptions(this.source, this.opts.from, this.opts.to, packet.routeId);
+      const built = Relay.requireSignatures(await buildAckProof(this.destChain(), packet.routeId, packet.sequence, known, options), `ack ${id}`);
+      return this.submitProof(this.source, this.opts.from, packet.routeId, settleFn, [JSON.stringify(ack), JSON.stringify(built.proof)]);
     });
     if (settled !== 'done-before') {
       this.metrics.acksRelayed.inc({ ...this.labels, kind: settleFn === 'TimeoutPacket' ? 'timeout' : 'ack' });
