@@ -7,10 +7,12 @@
  * patient's consent grant and its revocation cross chain-a -> chain-b with aggregate proofs and
  * come back acknowledged with aggregate proofs of chain-b; a scheme-1 proof is refused on that
  * route with no state change; then chain-a alone changes its list and chain-b follows through an
- * aggregate-signed epoch link. Reruns on an already configured network open a new route.
+ * aggregate-signed epoch link; last, the relay service carries a ping on that route by itself,
+ * choosing the aggregate scheme from the route's registration. Reruns on an already configured network open a new route.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   buildConsentGrant,
@@ -25,6 +27,7 @@ import { listHash, parseNodeList, type VerificationNode, type VerificationNodeLi
 import { toClientError } from '../../gateway/src/errors';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
 import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type SourceChain } from '../../gateway/src/proofs';
 import { enrolBlsNode, peerMaterial } from '../../gateway/src/signer/enrol';
 import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
@@ -332,5 +335,48 @@ describe('bls12381-aggregate proofs on the real network', () => {
     expect(before).toBeLessThan(next);
     expect(received).toMatchObject({ outcome: 'success', sequence: sent.sequence, epoch: next });
     expect((await remoteOn(b, 'chain-a'))!.epoch).toBeGreaterThanOrEqual(next);
+  }, 600_000);
+  it('relay service builds aggregate proofs on its own for a route registered with the aggregate scheme only', async () => {
+    for (const c of [a, b]) expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]);
+    const dir = mkdtempSync(join(tmpdir(), 'medbridge-bls-relay-'));
+    const orgs = pickRelayOrgs('chain-a', 'chain-b');
+    const relay = new Relay({
+      from: 'chain-a',
+      to: 'chain-b',
+      sourceOrg: orgs.source,
+      destOrg: orgs.dest,
+      checkpointFile: join(dir, 'chain-a--chain-b.checkpoint.json'),
+      routes: [ROUTE],
+      signers: { 'chain-a': a.signers, 'chain-b': b.signers },
+      backoff: { initialMs: 100, maxMs: 2000, factor: 2 },
+    });
+    const relayDone = relay.run();
+    try {
+      const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, by: 'relay' } }));
+      const settled = await eventually(
+        async () => {
+          const record = await evaluate(a, 'CrossChain', 'GetPacket', ROUTE, String(sent.sequence));
+          if (record.status !== 'acknowledged') throw new Error(`status ${String(record.status)}; relay waiting for: ${String(relay.status().waitingFor)}`);
+          return record;
+        },
+        `relay acknowledges ${ROUTE}/${sent.sequence} on chain-a`,
+        240_000,
+        250,
+      );
+      expect(settled.status).toBe('acknowledged');
+      // Accepted on a route that takes aggregate proofs only: the receipt names the nodes of
+      // chain-a's current list whose aggregate signature verified (a receipt records no scheme).
+      const receipt = await evaluate(b, 'CrossChain', 'GetReceipt', ROUTE, String(sent.sequence));
+      expect(receipt.ack.result).toEqual({ pong: { run, by: 'relay' } });
+      const listA = (await evaluate(a, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList;
+      expect(receipt.signers).toEqual(listA.subgroups.flatMap((g) => g.nodes.map((n) => n.nodeId)).sort());
+      expect(relay.status()).toMatchObject({ waitingFor: null });
+      expect(relay.status().acknowledged).toBeGreaterThanOrEqual(1);
+    } finally {
+      relay.stop();
+      await relayDone;
+      relay.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 600_000);
 });
