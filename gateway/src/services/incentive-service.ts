@@ -17,6 +17,9 @@ import { ClientError, toClientError, usageError } from '../errors';
 import { FabricClient, type Submitted } from '../fabric/client';
 import { loadProfile, profilesForChannel, type Profile } from '../fabric/profile';
 import type { IncentiveParams } from '@medbridge/chaincode/dist/rules/parameter-safety';
+import type { SlashRecord } from '@medbridge/chaincode/dist/rules/slashing';
+import type { ValueAction, ValueProposal } from '@medbridge/chaincode/dist/rules/value-actions';
+import type { Escrow, Payout } from '@medbridge/chaincode/dist/rules/value-rules';
 import { silentLogger } from '../logger';
 import { PacketEventWatcher } from './packet-event-watcher';
 
@@ -38,49 +41,13 @@ export interface StakeRecord {
   slash?: SlashRecord | null;
 }
 
-export interface SlashRecord {
-  nodeId: string;
-  kind: string;
-  ownerMspId: string;
-  amount: number;
-  reporterMspId: string;
-  reporterReward: number;
-  treasuryAmount: number;
-  txTimeMs: number;
-}
 
-export interface Payout {
-  account: string;
-  amount: number;
-  role?: string;
-}
 
-export interface Escrow {
-  routeId: string;
-  sequence: number;
-  payerMspId: string;
-  amount: number;
-  status: 'held' | 'paid' | 'refunded';
-  payouts?: Payout[];
-  settledAtMs?: number;
-}
 
-/** The chaincode's own parameter type: one definition for both sides. */
-export type { IncentiveParams };
+/** The chaincode's own types: one definition for both sides. */
+export type { Escrow, IncentiveParams, Payout, SlashRecord, ValueAction, ValueProposal };
 
-export type ValueAction =
-  | { kind: 'mint'; to: string; amount: number; memo: string }
-  | { kind: 'set-params'; params: IncentiveParams; memo: string }
-  | { kind: 'treasury-transfer'; to: string; amount: number; memo: string };
 
-export interface ValueProposal {
-  proposalId: string;
-  action: ValueAction;
-  approvals: string[];
-  status: 'pending' | 'executed';
-  createdAtMs: number;
-  executedAtMs?: number;
-}
 
 /** Totals of one channel's value ledger at one moment. */
 export interface ValueSnapshot {
