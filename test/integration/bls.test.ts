@@ -24,7 +24,6 @@ import {
   type HeaderInput,
 } from '@medbridge/chaincode/dist/protocol/patient-messages';
 import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { toClientError } from '../../gateway/src/errors';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
@@ -32,6 +31,7 @@ import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, ty
 import { enrolBlsNode, peerMaterial } from '../../gateway/src/signer/enrol';
 import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
 import { eventually } from './support/eventually';
+import { codeOf, evaluate, govern, submit } from './support/chain-ops';
 
 const BLS = 'bls12381-aggregate';
 const DAY = 86_400_000;
@@ -53,25 +53,10 @@ const running: RunningSigner[] = [];
 /** Figures printed at the end (proof sizes, submit latencies). */
 const figures: Record<string, number> = {};
 
-const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-
 function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
   const c = connectOrg(p, { identity });
   connections.push(c);
   return c;
-}
-
-async function evaluate(c: Chain, contract: string, fn: string, ...args: string[]): Promise<any> {
-  return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
-}
-
-async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
-  try {
-    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
-  } catch (e) {
-    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
-    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
-  }
 }
 
 /**
@@ -86,22 +71,6 @@ async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
       if (i >= 3 || !/MVCC_READ_CONFLICT|PHANTOM_READ_CONFLICT/.test((e as Error).message)) throw e;
     }
   }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return toClientError(e).code;
-  }
-}
-
-async function govern(c: Chain, action: unknown): Promise<void> {
-  const [first, ...rest] = c.admins;
-  let p = await submit(first!, c.channel, 'Governance', 'Propose', JSON.stringify(action));
-  for (const admin of rest) p = await submit(admin, c.channel, 'Governance', 'Approve', p.proposalId);
-  expect(p.status).toBe('executed');
 }
 
 async function headEpoch(c: Chain): Promise<number> {

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
+import { evaluate, govern, submit } from './support/chain-ops';
 
 interface Chain {
   channel: string;
@@ -67,31 +68,6 @@ function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
 function chain(channel: string, orgs: string[]): Chain {
   const profiles = orgs.map((o) => loadProfile(o));
   return { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: connect(profiles[0]!, 'user') };
-}
-
-const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-
-async function evaluate(c: Chain, contract: string, fn: string, ...args: string[]): Promise<any> {
-  return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
-}
-
-async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
-  try {
-    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
-  } catch (e) {
-    // Surface each peer's chaincode message (the medbridge error code) instead of gRPC noise.
-    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
-    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
-  }
-}
-
-/** Proposes with the first member admin, approves with the others; returns the executed proposal. */
-async function govern(c: Chain, action: unknown): Promise<any> {
-  const [first, ...rest] = c.admins;
-  let p = await submit(first!, c.channel, 'Governance', 'Propose', JSON.stringify(action));
-  for (const admin of rest) p = await submit(admin, c.channel, 'Governance', 'Approve', p.proposalId);
-  expect(p.status).toBe('executed');
-  return p;
 }
 
 async function headEpoch(c: Chain): Promise<number> {

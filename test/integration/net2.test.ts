@@ -25,6 +25,7 @@ import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway
 import { createRootCa } from '../fixtures/pki';
 import { buildGateway, cli, ok, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { runtimeRoot } from './support/network';
+import { codeOf, evaluate, govern, submit } from './support/chain-ops';
 
 interface Chain {
   channel: string;
@@ -37,8 +38,6 @@ const run = Date.now().toString(36);
 const ROUTE = `route-n2-${run}`;
 const connections: OrgConnection[] = [];
 const net2Up = existsSync(join(runtimeRoot(), 'net2', 'network.json'));
-const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-
 function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
   const c = connectOrg(p, { identity });
   connections.push(c);
@@ -48,35 +47,6 @@ function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
 function chain(channel: string, orgs: string[]): Chain {
   const profiles = orgs.map((o) => loadProfile(o));
   return { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: connect(profiles[0]!, 'user') };
-}
-
-async function evaluate(c: Chain, contract: string, fn: string, ...args: string[]): Promise<any> {
-  return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
-}
-
-async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
-  try {
-    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
-  } catch (e) {
-    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
-    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
-  }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return toClientError(e).code;
-  }
-}
-
-async function govern(c: Chain, action: unknown): Promise<void> {
-  const [first, ...rest] = c.admins;
-  let p = await submit(first!, c.channel, 'Governance', 'Propose', JSON.stringify(action));
-  for (const admin of rest) p = await submit(admin, c.channel, 'Governance', 'Approve', p.proposalId);
-  expect(p.status).toBe('executed');
 }
 
 async function headList(c: Chain): Promise<VerificationNodeList | undefined> {
