@@ -3,8 +3,14 @@
  * patient's grant is submitted on chain-a until the consent is usable on chain-b (the
  * relay's ReceivePacket committed there) — over N shares, and, in the same run, the
  * latency of a plain commit (System:Heartbeat) on each channel for comparison.
+ * With each proof scheme the relay can use, side by side: `fabric-endorsement` (scheme 1, route
+ * `bench-a-b`, relay service as a child process) and `bls12381-aggregate` (BLS keys enrolled for
+ * every peer of both chains, one signer service per peer started in this process, both lists
+ * carrying the keys, each chain registered on the other with both schemes, and a route opened
+ * for the aggregate scheme only, new each run; the relay runs in this process with the signers).
  *
  *   node gateway/dist/bench/share-latency.js [--shares 200] [--commits 100] [--name share-latency]
+ *                                            [--scheme fabric-endorsement|bls12381-aggregate|both]
  *
  * Writes test/bench/results/<name>.json (every sample) and test/bench/results/<name>.md (the table
  * for the README). Shares run one after another, so each figure is an unloaded latency.
@@ -26,6 +32,14 @@ import { generatePatientKey } from '../services/patient-keys';
 import { ReceiptWatcher } from '../services/receipt-watcher';
 import { startService, type Service } from '../demo/processes';
 import { backoffDelay, sleep } from '../relay/backoff';
+import { pickRelayOrgs, Relay } from '../relay/relay';
+import { AGGREGATE_SCHEME, ENDORSEMENT_SCHEME } from '../relay/relay-scheme';
+import { profilesForChannel } from '../fabric/profile';
+import type { SignerEndpoint } from '../proofs';
+import { enrolBlsNode } from '../signer/enrol';
+import { startSignerService, type RunningSigner } from '../signer/service';
+import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { trustOf } from '../services/crosschain-admin';
 import { summarize, type Summary } from './stats';
 
 const A = 'chain-a';
@@ -44,6 +58,16 @@ interface ShareSample {
   relayMs: number;
   /** grant submitted -> consent usable on chain-b */
   totalMs: number;
+}
+
+interface SchemeRun {
+  scheme: string;
+  route: string;
+  relay: string;
+  /** Signers per chain whose aggregate the proofs carry (0: scheme 1). */
+  signers: number;
+  durationS: number;
+  samples: ShareSample[];
 }
 
 /** The orderer BatchTimeout of each channel, from the network description (it bounds every commit). */
@@ -86,6 +110,91 @@ async function plainCommits(client: FabricClient, channel: string, n: number): P
   return out;
 }
 
+interface BlsChain {
+  channel: string;
+  /** A member's client, for reads. */
+  client: FabricClient;
+  chainId: string;
+  nodes: VerificationNode[];
+  signers: SignerEndpoint[];
+}
+
+/** Enrols (or reuses) a BLS key for every peer of the channel's orgs and starts a signer service per peer in this process. */
+async function remoteChain(client: FabricClient, channel: string, remoteId: string): Promise<{ epoch: number; schemes?: string[] } | undefined> {
+  try {
+    return await client.evaluate<{ epoch: number; schemes?: string[] }>(channel, 'CrossChain', 'GetRemoteChain', [remoteId]);
+  } catch (e) {
+    if (toClientError(e).code === 'UNKNOWN_CHAIN') return undefined;
+    throw e;
+  }
+}
+
+async function blsChain(admin: CrossChainAdmin, client: FabricClient, channel: string, running: RunningSigner[]): Promise<BlsChain> {
+  const c: BlsChain = { channel, client, chainId: await admin.chainId(channel), nodes: [], signers: [] };
+  for (const p of profilesForChannel(channel)) {
+    for (let i = 0; i < p.peers.length; i++) {
+      const { keyFile, node } = enrolBlsNode(p, i, c.chainId);
+      c.nodes.push(node);
+      const s = await startSignerService({ profile: p, peerIndex: i, channel, keyFile, port: 0 });
+      running.push(s);
+      const tls = p.tls;
+      if (!tls) throw new Error(`profile of ${p.org} has no client TLS material`);
+      c.signers.push({
+        nodeId: s.nodeId,
+        url: s.url,
+        tls: { ca: readFileSync(p.peers[i]!.tlsRootCert, 'utf8'), cert: readFileSync(tls.clientCert, 'utf8'), key: readFileSync(tls.clientKey, 'utf8'), serverName: 'localhost' },
+      });
+    }
+  }
+  return c;
+}
+
+/** The chain's list at `epoch`: one subgroup per member org, every peer with its BLS key, threshold 1, rule all. */
+function blsListFor(c: BlsChain, epoch: number): VerificationNodeList {
+  return {
+    chainId: c.chainId,
+    epoch,
+    rule: { kind: 'all' },
+    subgroups: profilesForChannel(c.channel).map((p) => ({
+      id: `sg-${p.mspId}`,
+      mspId: p.mspId,
+      threshold: 1,
+      nodes: c.nodes.filter((n) => n.mspId === p.mspId).sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1)),
+    })),
+  };
+}
+
+/**
+ * Idempotent BLS set-up: both lists carry exactly the enrolled keys (reused when they already
+ * do), each chain knows the other at its head list with both schemes, and `route` is open on
+ * both for the aggregate scheme only.
+ */
+async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, route: string, packetTypes: string[]): Promise<void> {
+  for (const c of [a, b]) {
+    const head = await admin.nodeList(c.channel);
+    const wanted = blsListFor(c, (head?.epoch ?? 0) + 1);
+    const same = head !== undefined && listHash(parseNodeList(head.list)) === listHash({ ...parseNodeList(wanted), epoch: head.epoch });
+    if (!same) await admin.govern(c.channel, { kind: 'set-node-list', list: wanted });
+  }
+  for (const [on, remote] of [
+    [b, a],
+    [a, b],
+  ] as const) {
+    const head = await admin.nodeList(remote.channel);
+    if (!head) throw new Error(`${remote.channel} has no node list`);
+    const known = await remoteChain(on.client, on.channel, remote.chainId);
+    if (!known || !known.schemes?.includes(AGGREGATE_SCHEME) || known.epoch < head.epoch) {
+      await admin.govern(on.channel, { kind: 'register-remote', chainId: remote.chainId, orgs: trustOf(remote.channel), nodeList: head.list, schemes: [ENDORSEMENT_SCHEME, AGGREGATE_SCHEME] });
+    }
+  }
+  for (const [c, counterparty] of [
+    [a, b.chainId],
+    [b, a.chainId],
+  ] as const) {
+    await admin.govern(c.channel, { kind: 'open-route', routeId: route, counterparty, packetTypes, rateLimit: { maxPackets: 10_000, windowMs: 60_000 }, schemes: [AGGREGATE_SCHEME] });
+  }
+}
+
 function row(what: string, s: Summary): string {
   return `| ${what} | ${s.n} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${s.p99.toFixed(0)} | ${s.mean.toFixed(0)} | ${s.max.toFixed(0)} |`;
 }
@@ -96,26 +205,29 @@ async function main(): Promise<number> {
       shares: { type: 'string', default: '200' },
       commits: { type: 'string', default: '100' },
       name: { type: 'string', default: 'share-latency' },
+      scheme: { type: 'string', default: 'both' },
     },
   });
   const shares = Number(values.shares);
   const commits = Number(values.commits);
   if (!Number.isInteger(shares) || shares < 1 || !Number.isInteger(commits) || commits < 1) throw new Error('--shares and --commits must be positive integers');
+  const wanted = values.scheme === 'both' ? [ENDORSEMENT_SCHEME, AGGREGATE_SCHEME] : [values.scheme];
+  if (!wanted.every((w) => w === ENDORSEMENT_SCHEME || w === AGGREGATE_SCHEME)) throw new Error(`--scheme must be ${ENDORSEMENT_SCHEME}, ${AGGREGATE_SCHEME} or both`);
   const cfg = config();
   const resultsDir = join(REPO_ROOT, 'test', 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'medbridge-bench-'));
   const services: Service[] = [];
+  const signers: RunningSigner[] = [];
   const hospitalA = FabricClient.open('HospitalA');
   const hospitalB = FabricClient.open('HospitalB');
   const admin = new CrossChainAdmin();
   const watcher = new ReceiptWatcher(hospitalB, B);
   const store = new RecordStore(storeFileOf(cfg.dataDir, hospitalA.mspId));
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  const packetTypes = ['consent.grant', 'consent.revoke', 'ping'];
   try {
-    log('set-up: route, relay, patient, record');
-    await admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']);
-    services.push(await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(cfg.dataDir, 'bench-logs', 'relay.log')));
+    log('set-up: patient, record');
     await watcher.start();
     const consentA = new ConsentService(hospitalA, A);
     const patient = generatePatientKey();
@@ -126,59 +238,120 @@ async function main(): Promise<number> {
     const commitA = await plainCommits(hospitalA, A, commits);
     const commitB = await plainCommits(hospitalB, B, commits);
 
-    log(`shares: ${shares}, one at a time`);
-    const samples: ShareSample[] = [];
+    /** `shares` shares one after another over `route`, with its relay already running. */
+    const measure = async (scheme: string, route: string, warmUp = 0): Promise<ShareSample[]> => {
+      log(`shares (${scheme}, route ${route}): ${shares}, one at a time${warmUp ? `, after ${warmUp} not counted` : ''}`);
+      const samples: ShareSample[] = [];
+      for (let i = -warmUp; i < shares; i++) {
+        samples.push(
+          await sample(`share #${i}`, async () => {
+            const t0 = performance.now();
+            const grant = await consentA.grant(patient, patient.patientId, { grantee: hospitalB.mspId, recordIds: [record.recordId], purposes: ['TREAT'], days: 30 });
+            const t1 = performance.now();
+            const sent = await consentA.share(grant.consentId, B, 'consent.grant', route);
+            const t2 = performance.now();
+            const arrival = await watcher.waitFor(sent.result.routeId, sent.result.sequence, 300_000);
+            const t3 = performance.now() - (Date.now() - arrival.at);
+            if (arrival.outcome !== 'success') throw new Error(`share ${i}: chain-b answered ${arrival.outcome}`);
+            return { i, consentId: grant.consentId, sequence: sent.result.sequence, grantMs: t1 - t0, sendMs: t2 - t1, relayMs: t3 - t2, totalMs: t3 - t0 };
+          }),
+        );
+        if (i < 0) samples.pop();
+        const t = samples[samples.length - 1]?.totalMs ?? 0;
+        if ((i + 1) % 20 === 0) log(`  ${i + 1}/${shares}  last ${t.toFixed(0)} ms`);
+      }
+      // Spot-check that "arrived" means usable: the last consent is active on chain-b.
+      const last = samples[samples.length - 1];
+      if (last) {
+        const check = await new ConsentService(hospitalB, B).checkRemoteConsent(A, last.consentId, 'TREAT');
+        if (!check.allowed) throw new Error(`the last shared consent (${scheme}) is not usable on chain-b: ${check.reason}`);
+      }
+      return samples;
+    };
+
     const started = Date.now();
-    for (let i = 0; i < shares; i++) {
-      samples.push(
-        await sample(`share #${i}`, async () => {
-          const t0 = performance.now();
-          const grant = await consentA.grant(patient, patient.patientId, { grantee: hospitalB.mspId, recordIds: [record.recordId], purposes: ['TREAT'], days: 30 });
-          const t1 = performance.now();
-          const sent = await consentA.share(grant.consentId, B, 'consent.grant', ROUTE);
-          const t2 = performance.now();
-          const arrival = await watcher.waitFor(sent.result.routeId, sent.result.sequence, 300_000);
-          const t3 = performance.now() - (Date.now() - arrival.at);
-          if (arrival.outcome !== 'success') throw new Error(`share ${i}: chain-b answered ${arrival.outcome}`);
-          return { i, consentId: grant.consentId, sequence: sent.result.sequence, grantMs: t1 - t0, sendMs: t2 - t1, relayMs: t3 - t2, totalMs: t3 - t0 };
-        }),
-      );
-      const t = samples[samples.length - 1]?.totalMs ?? 0;
-      if ((i + 1) % 20 === 0) log(`  ${i + 1}/${shares}  last ${t.toFixed(0)} ms`);
+    const runs: SchemeRun[] = [];
+    if (wanted.includes(ENDORSEMENT_SCHEME)) {
+      log(`set-up ${ENDORSEMENT_SCHEME}: route ${ROUTE}, relay service`);
+      await admin.ensureRoute(A, B, ROUTE, packetTypes);
+      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(cfg.dataDir, 'bench-logs', 'relay.log'));
+      try {
+        const t = Date.now();
+        const samples = await measure(ENDORSEMENT_SCHEME, ROUTE);
+        runs.push({ scheme: ENDORSEMENT_SCHEME, route: ROUTE, relay: 'relay service (child process), scheme-1 proofs from the chain-a peers', signers: 0, durationS: (Date.now() - t) / 1000, samples });
+      } finally {
+        await relay.stop();
+      }
     }
-    // Spot-check that "arrived" means usable: the last consent is active on chain-b.
-    const last = samples[samples.length - 1];
-    if (last) {
-      const check = await new ConsentService(hospitalB, B).checkRemoteConsent(A, last.consentId, 'TREAT');
-      if (!check.allowed) throw new Error(`the last shared consent is not usable on chain-b: ${check.reason}`);
+    if (wanted.includes(AGGREGATE_SCHEME)) {
+      const route = `bench-bls-${Date.now().toString(36)}`;
+      log(`set-up ${AGGREGATE_SCHEME}: BLS keys, signer services, lists, registrations, route ${route}`);
+      // The scheme-1 route first, so that its registration (scheme 1 only) never follows the BLS one.
+      await admin.ensureRoute(A, B, ROUTE, packetTypes);
+      const a = await blsChain(admin, hospitalA, A, signers);
+      const b = await blsChain(admin, hospitalB, B, signers);
+      await ensureBlsRoute(admin, a, b, route, packetTypes);
+      const orgs = pickRelayOrgs(A, B);
+      const relay = new Relay({
+        from: A,
+        to: B,
+        sourceOrg: orgs.source,
+        destOrg: orgs.dest,
+        checkpointFile: join(work, `${A}--${B}.checkpoint.json`),
+        routes: [route],
+        signers: { [A]: a.signers, [B]: b.signers },
+      });
+      const relayDone = relay.run();
+      try {
+        const t = Date.now();
+        // The relay reads the channel's history from block 0 first: one share, not counted, waits that out.
+        const samples = await measure(AGGREGATE_SCHEME, route, 1);
+        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `Relay in the bench process, aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples });
+      } finally {
+        relay.stop();
+        await relayDone;
+        relay.close();
+      }
     }
 
+    const schemes = runs.map((r) => ({
+      scheme: r.scheme,
+      route: r.route,
+      relay: r.relay,
+      signers: r.signers,
+      durationS: r.durationS,
+      shares: {
+        total: summarize(r.samples.map((s) => s.totalMs)),
+        grantCommit: summarize(r.samples.map((s) => s.grantMs)),
+        sendCommit: summarize(r.samples.map((s) => s.sendMs)),
+        relay: summarize(r.samples.map((s) => s.relayMs)),
+      },
+      samples: r.samples,
+    }));
     const result = {
       name: values.name,
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      network: { name: cfg.network, batchTimeout: batchTimeout(), scheme: 'fabric-endorsement', route: ROUTE },
+      network: { name: cfg.network, batchTimeout: batchTimeout(), schemes: runs.map((r) => r.scheme), routes: runs.map((r) => r.route) },
       command: 'make bench',
       durationS: (Date.now() - started) / 1000,
-      shares: {
-        total: summarize(samples.map((s) => s.totalMs)),
-        grantCommit: summarize(samples.map((s) => s.grantMs)),
-        sendCommit: summarize(samples.map((s) => s.sendMs)),
-        relay: summarize(samples.map((s) => s.relayMs)),
-      },
       plainCommit: { [A]: summarize(commitA), [B]: summarize(commitB) },
-      samples,
+      schemes,
     };
     writeFileSync(join(resultsDir, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    const relayStep = (scheme: string): string =>
+      scheme === AGGREGATE_SCHEME ? 'relay: aggregate proof from chain-a signer services + receive committed on chain-b' : 'relay: proof from chain-a peers + receive committed on chain-b';
     const md = [
-      `Share latency on the embedded network (${result.machine.cpus} cores, ${result.network.name}, BatchTimeout ${result.network.batchTimeout}, scheme ${result.network.scheme}), \`make bench\`, ${result.date.slice(0, 10)}. Milliseconds.`,
+      `Share latency on the embedded network (${result.machine.cpus} cores, ${result.network.name}, BatchTimeout ${result.network.batchTimeout}, schemes ${result.network.schemes.join(' and ')}), \`make bench\`, ${result.date.slice(0, 10)}. Milliseconds.`,
       '',
       '| what | n | p50 | p95 | p99 | mean | max |',
       '|---|---|---|---|---|---|---|',
-      row('**share: grant submitted on chain-a -> usable on chain-b**', result.shares.total),
-      row('  grant committed on chain-a', result.shares.grantCommit),
-      row('  packet send committed on chain-a', result.shares.sendCommit),
-      row('  relay: proof from chain-a peers + receive committed on chain-b', result.shares.relay),
+      ...schemes.flatMap((r) => [
+        row(`**${r.scheme}${r.signers ? ` (${r.signers} signers)` : ''}: share, grant submitted on chain-a -> usable on chain-b**`, r.shares.total),
+        row('  grant committed on chain-a', r.shares.grantCommit),
+        row('  packet send committed on chain-a', r.shares.sendCommit),
+        row(`  ${relayStep(r.scheme)}`, r.shares.relay),
+      ]),
       row('plain commit on chain-a (System:Heartbeat)', result.plainCommit[A] as Summary),
       row('plain commit on chain-b (System:Heartbeat)', result.plainCommit[B] as Summary),
       '',
@@ -194,6 +367,7 @@ async function main(): Promise<number> {
     await watcher.close();
     store.close();
     for (const s of services) await s.stop();
+    await Promise.all(signers.map((s) => s.close()));
     admin.close();
     hospitalA.close();
     hospitalB.close();
