@@ -5,8 +5,19 @@
 import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { get } from 'node:http';
 import type { FabricClient } from '../../gateway/src/fabric/client';
+import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 
 export const WAIT_MS = 150_000;
+
+/** Opens (or finds open) a chain-a <-> chain-b route carrying pings, by both chains' governance. */
+export async function ensurePingRoute(routeId: string): Promise<void> {
+  const admin = new CrossChainAdmin();
+  try {
+    await admin.ensureRoute('chain-a', 'chain-b', routeId, ['ping']);
+  } finally {
+    admin.close();
+  }
+}
 
 /** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = WAIT_MS): Promise<T> {

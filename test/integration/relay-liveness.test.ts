@@ -15,9 +15,8 @@ import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { profilesForChannel } from '../../gateway/src/fabric/profile';
 import { buildPacketProof } from '../../gateway/src/proofs';
-import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
-import { counter, Events, httpGet, until } from './relay-events';
+import { counter, ensurePingRoute, Events, httpGet, until } from './relay-events';
 
 const run = Date.now().toString(36);
 const RUNTIME = process.env.FABRIC_RUNTIME || 'native';
@@ -39,12 +38,7 @@ describe('relay timeout path on the real network', () => {
 
   beforeAll(async () => {
     buildGateway();
-    const admin = new CrossChainAdmin();
-    try {
-      await admin.ensureRoute('chain-a', 'chain-b', ROUTE, ['ping']);
-    } finally {
-      admin.close();
-    }
+    await ensurePingRoute(ROUTE);
     a = FabricClient.open('HospitalA');
     b = FabricClient.open('HospitalB');
     onA = new Events(a, 'chain-a', [ROUTE]);
@@ -139,12 +133,7 @@ belowThreshold(belowThresholdName, () => {
 
   beforeAll(async () => {
     buildGateway();
-    const admin = new CrossChainAdmin();
-    try {
-      await admin.ensureRoute('chain-a', 'chain-b', ROUTE, ['ping']);
-    } finally {
-      admin.close();
-    }
+    await ensurePingRoute(ROUTE);
     a = FabricClient.open('HospitalA');
     b = FabricClient.open('HospitalB');
     c = FabricClient.open('HospitalC');

@@ -7,8 +7,8 @@
 import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { get } from 'node:http';
 import { FabricClient } from '../../gateway/src/fabric/client';
-import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
+import { ensurePingRoute } from './relay-events';
 
 const run = Date.now().toString(36);
 const ROUTE = `relay-it-${run}`;
@@ -84,12 +84,7 @@ describe('relay service across a crash', () => {
 
   beforeAll(async () => {
     buildGateway();
-    const admin = new CrossChainAdmin();
-    try {
-      await admin.ensureRoute('chain-a', 'chain-b', ROUTE, ['ping']);
-    } finally {
-      admin.close();
-    }
+    await ensurePingRoute(ROUTE);
     hospitalA = FabricClient.open('HospitalA');
     hospitalB = FabricClient.open('HospitalB');
     onB = new EventWaiter(hospitalB, 'chain-b', ['PacketReceived']);
