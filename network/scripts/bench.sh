@@ -4,25 +4,20 @@
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run.
 # Results: test/bench/results/${BENCH_NAME:-share-latency}.{json,md}. A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
+# The network is leased the way the tests lease it (lib/network-lease.sh): reused when it runs,
+# otherwise started and stopped again at the end.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib/log.sh
 source "$HERE/lib/log.sh"
+# shellcheck source=lib/network-lease.sh
+source "$HERE/lib/network-lease.sh"
 
 SHARES=${BENCH_SHARES:-200}
 COMMITS=${BENCH_COMMITS:-100}
 NAME=${BENCH_NAME:-share-latency}
-
-network_ready() {
-  step "network: reuse the running one or start it"
-  if "$HERE/network.sh" check >/dev/null 2>&1; then
-    "$HERE/network.sh" deploy
-  else
-    "$HERE/network.sh" up
-  fi
-}
 
 gateway_built() {
   step "gateway: compile"
@@ -39,7 +34,7 @@ proof_schemes() {
   (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/bls-vs-ecdsa.js)
 }
 
-network_ready
+network_acquire
 gateway_built
 share_latency
 proof_schemes

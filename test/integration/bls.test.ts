@@ -11,9 +11,9 @@
  * choosing the aggregate scheme from the route's registration. Reruns on an already configured network open a new route.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   buildConsentGrant,
   buildConsentRevocation,
@@ -24,76 +24,36 @@ import {
   type HeaderInput,
 } from '@medbridge/chaincode/dist/protocol/patient-messages';
 import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
-import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
-import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type SourceChain } from '../../gateway/src/proofs';
-import { enrolBlsNode, peerMaterial } from '../../gateway/src/signer/enrol';
+import { buildPacketProof, type ProofOptions, type SignerEndpoint } from '../../gateway/src/proofs';
+import { enrolBlsNode } from '../../gateway/src/signer/enrol';
 import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
-import { eventually } from './support/eventually';
-import { codeOf, evaluate, govern, submit } from './support/chain-ops';
+import { codeOf, Connections, evaluate, govern, nodeListOf, remoteChainOf, sourceOf, submit, trustOf, type Chain as ChainBase } from './support/chain-ops';
+import { waitFor } from './support/polling';
+import { deliver as deliverLegs, receiveLeg } from './support/proofs';
 
 const BLS = 'bls12381-aggregate';
 const DAY = 86_400_000;
 const run = Date.now().toString(36);
 const ROUTE = `route-bls-${run}`;
 
-interface Chain {
-  channel: string;
-  orgs: Profile[];
-  admins: OrgConnection[];
-  user: OrgConnection;
+interface Chain extends ChainBase {
   /** Enrolled nodes by node id. */
   nodes: Map<string, VerificationNode>;
   signers: SignerEndpoint[];
 }
 
-const connections: OrgConnection[] = [];
+const connections = new Connections();
 const running: RunningSigner[] = [];
 /** Figures printed at the end (proof sizes, submit latencies). */
 const figures: Record<string, number> = {};
 
-function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
-  const c = connectOrg(p, { identity });
-  connections.push(c);
-  return c;
-}
-
-/**
- * Other suites share this network: a transaction that read the remote record or a list while
- * another one changed it fails with MVCC_READ_CONFLICT. A relay rebuilds its proof and retries.
- */
-async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      if (i >= 3 || !/MVCC_READ_CONFLICT|PHANTOM_READ_CONFLICT/.test((e as Error).message)) throw e;
-    }
-  }
-}
-
 async function headEpoch(c: Chain): Promise<number> {
-  const code = await codeOf(c.user.contract(c.channel, 'CrossChain').evaluateTransaction('GetNodeList', ''));
-  if (code === 'NOT_FOUND') return 0;
-  return (await evaluate(c, 'CrossChain', 'GetNodeList', '')).epoch as number;
+  return (await nodeListOf(c))?.epoch ?? 0;
 }
 
 async function remoteOn(on: Chain, remote: string): Promise<{ epoch: number; schemes: string[] } | undefined> {
-  const code = await codeOf(on.user.contract(on.channel, 'CrossChain').evaluateTransaction('GetRemoteChain', remote));
-  if (code === 'UNKNOWN_CHAIN') return undefined;
-  return evaluate(on, 'CrossChain', 'GetRemoteChain', remote);
-}
-
-function trustOf(chain: Chain) {
-  return chain.orgs.map((p) => ({ mspId: p.mspId, rootCerts: [rootCert(p)], intermediateCerts: [], revokedSerials: [] }));
-}
-
-/** The org's root CA, from the MSP directory of its first peer. */
-function rootCert(p: Profile): string {
-  const cacerts = join(dirname(dirname(peerMaterial(p, 0).peer.tlsRootCert)), 'msp', 'cacerts');
-  const f = readdirSync(cacerts).filter((n) => n.endsWith('.pem')).sort()[0]!;
-  return readFileSync(join(cacerts, f), 'utf8');
+  return remoteChainOf(on, remote);
 }
 
 /** The chain's list at `epoch` with the enrolled nodes (all, or peer0 of each org). */
@@ -114,18 +74,13 @@ function blsListFor(c: Chain, epoch: number, peers: 'all' | 'peer0'): Verificati
   };
 }
 
-function source(c: Chain): SourceChain {
-  return { channel: c.channel, connection: c.user, peers: c.orgs.flatMap((p) => p.peers) };
-}
-
 function bls(c: Chain): ProofOptions {
   return { scheme: BLS, signers: c.signers };
 }
 
 async function chain(channel: string, orgs: string[]): Promise<Chain> {
-  const profiles = orgs.map((o) => loadProfile(o));
-  const c: Chain = { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: connect(profiles[0]!, 'user'), nodes: new Map(), signers: [] };
-  for (const p of profiles) {
+  const c: Chain = { ...connections.chain(channel, orgs), nodes: new Map(), signers: [] };
+  for (const p of c.orgs) {
     for (let i = 0; i < p.peers.length; i++) {
       const { keyFile, node } = enrolBlsNode(p, i, channel);
       c.nodes.set(node.nodeId, node);
@@ -142,33 +97,16 @@ async function chain(channel: string, orgs: string[]): Promise<Chain> {
 }
 
 /** Receives `packet` on `to` with an aggregate proof of `from`, then acknowledges it on `from` with an aggregate proof of `to`. */
-async function deliver(from: Chain, to: Chain, packet: any, label: string): Promise<{ received: any; built: BuiltProof }> {
-  let built: BuiltProof | undefined;
-  const received = await retryOnConflict(async () => {
-    built = await buildPacketProof(source(from), ROUTE, packet.sequence, (await remoteOn(to, from.channel))!.epoch, bls(from));
-    expect(built.proof.scheme).toBe(BLS);
-    expect(built.failures).toEqual([]);
-    const proofJson = JSON.stringify(built.proof);
-    figures[`${label}: packet proof bytes`] = Buffer.byteLength(proofJson);
-    const t = performance.now();
-    const out = await submit(to.user, to.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(packet), proofJson);
-    figures[`${label}: ReceivePacket submit ms`] = Math.round(performance.now() - t);
-    return out;
-  });
-  expect(received).toMatchObject({ outcome: 'success', sequence: packet.sequence });
-
-  const receipt = await evaluate(to, 'CrossChain', 'GetReceipt', ROUTE, String(packet.sequence));
-  const acked = await retryOnConflict(async () => {
-    const ackProof = await buildAckProof(source(to), ROUTE, packet.sequence, (await remoteOn(from, to.channel))!.epoch, bls(to));
-    expect(ackProof.proof.scheme).toBe(BLS);
-    figures[`${label}: ack proof bytes`] = Buffer.byteLength(JSON.stringify(ackProof.proof));
-    const t = performance.now();
-    const out = await submit(from.user, from.channel, 'CrossChain', 'AcknowledgePacket', JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof));
-    figures[`${label}: AcknowledgePacket submit ms`] = Math.round(performance.now() - t);
-    return out;
-  });
-  expect(acked).toMatchObject({ status: 'acknowledged', sequence: packet.sequence });
-  return { received, built: built! };
+async function deliver(from: Chain, to: Chain, packet: any, label: string) {
+  const { received, acked } = await deliverLegs(from, to, ROUTE, packet, { proof: bls(from), ackProof: bls(to), retryOnConflict: true });
+  expect(received.built.proof.scheme).toBe(BLS);
+  expect(received.built.failures).toEqual([]);
+  figures[`${label}: packet proof bytes`] = Buffer.byteLength(JSON.stringify(received.built.proof));
+  figures[`${label}: ReceivePacket submit ms`] = received.submitMs;
+  expect(acked.built.proof.scheme).toBe(BLS);
+  figures[`${label}: ack proof bytes`] = Buffer.byteLength(JSON.stringify(acked.built.proof));
+  figures[`${label}: AcknowledgePacket submit ms`] = acked.submitMs;
+  return { received: received.result, built: received.built };
 }
 
 describe('bls12381-aggregate proofs on the real network', () => {
@@ -182,7 +120,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
 
   afterAll(async () => {
     await Promise.all(running.map((s) => s.close()));
-    connections.forEach((c) => c.close());
+    connections.close();
     if (Object.keys(figures).length > 0) process.stderr.write(`\nBLS integration figures:\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
   });
 
@@ -208,7 +146,10 @@ describe('bls12381-aggregate proofs on the real network', () => {
         const { list } = await evaluate(remote, 'CrossChain', 'GetNodeList', '');
         await govern(on, { kind: 'register-remote', chainId: remote.channel, orgs: trustOf(remote), nodeList: list, schemes: ['fabric-endorsement', BLS] });
       }
-      await eventually(async () => expect((await remoteOn(on, remote.channel))!.schemes).toContain(BLS), `${remote.channel} registered on ${on.channel}`);
+      await waitFor(`${remote.channel} registered on ${on.channel}`, async () => {
+        expect((await remoteOn(on, remote.channel))!.schemes).toContain(BLS);
+        return true;
+      }, 15_000);
     }
     for (const [c, counterparty] of [[a, 'chain-b'], [b, 'chain-a']] as const) {
       await govern(c, {
@@ -219,7 +160,10 @@ describe('bls12381-aggregate proofs on the real network', () => {
         rateLimit: { maxPackets: 100, windowMs: 60_000 },
         schemes: [BLS],
       });
-      await eventually(async () => expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]), `route ${ROUTE} on ${c.channel}`);
+      await waitFor(`route ${ROUTE} on ${c.channel}`, async () => {
+        expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]);
+        return true;
+      }, 15_000);
     }
   }, 600_000);
 
@@ -227,7 +171,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
     const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } }));
     expect(sent.sequence).toBe(1);
 
-    const endorsed = await buildPacketProof(source(a), ROUTE, 1, (await remoteOn(b, 'chain-a'))!.epoch);
+    const endorsed = await buildPacketProof(sourceOf(a), ROUTE, 1, (await remoteOn(b, 'chain-a'))!.epoch);
     expect(endorsed.proof.scheme).toBe('fabric-endorsement');
     figures['ping: scheme-1 packet proof bytes (same packet)'] = Buffer.byteLength(JSON.stringify(endorsed.proof));
     const routeBefore = await evaluate(b, 'CrossChain', 'GetRoute', ROUTE);
@@ -287,20 +231,16 @@ describe('bls12381-aggregate proofs on the real network', () => {
     await govern(a, { kind: 'set-node-list', list: blsListFor(a, next, allNow ? 'peer0' : 'all') });
 
     const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, n: 2 } }));
-    const received = await retryOnConflict(async () => {
-      const known = (await remoteOn(b, 'chain-a'))!.epoch;
-      const built = await buildPacketProof(source(a), ROUTE, sent.sequence, known, bls(a));
-      expect(built.proof.epoch).toBe(next);
-      expect(built.proof.links.map((l) => l.toEpoch)).toEqual(Array.from({ length: next - known }, (_, i) => known + i + 1));
-      // The last link is signed by the previous list, which holds BLS keys: in the aggregate scheme.
-      expect(built.proof.links.at(-1)!.proof.scheme).toBe(BLS);
-      figures['epoch link: packet proof bytes with links'] = Buffer.byteLength(JSON.stringify(built.proof));
-      figures['epoch link: links carried'] = built.proof.links.length;
-      const t = performance.now();
-      const out = await submit(b.user, b.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(sent.packet), JSON.stringify(built.proof));
-      figures['epoch link: ReceivePacket submit ms'] = Math.round(performance.now() - t);
-      return out;
-    });
+    const leg = await receiveLeg(a, b, ROUTE, sent.packet, { proof: bls(a), retryOnConflict: true });
+    const { built, knownEpoch: known } = leg;
+    expect(built.proof.epoch).toBe(next);
+    expect(built.proof.links.map((l) => l.toEpoch)).toEqual(Array.from({ length: next - known }, (_, i) => known + i + 1));
+    // The last link is signed by the previous list, which holds BLS keys: in the aggregate scheme.
+    expect(built.proof.links.at(-1)!.proof.scheme).toBe(BLS);
+    figures['epoch link: packet proof bytes with links'] = Buffer.byteLength(JSON.stringify(built.proof));
+    figures['epoch link: links carried'] = built.proof.links.length;
+    figures['epoch link: ReceivePacket submit ms'] = leg.submitMs;
+    const received = leg.result;
     expect(before).toBeLessThan(next);
     expect(received).toMatchObject({ outcome: 'success', sequence: sent.sequence, epoch: next });
     expect((await remoteOn(b, 'chain-a'))!.epoch).toBeGreaterThanOrEqual(next);
@@ -322,13 +262,13 @@ describe('bls12381-aggregate proofs on the real network', () => {
     const relayDone = relay.run();
     try {
       const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, by: 'relay' } }));
-      const settled = await eventually(
+      const settled = await waitFor(
+        `relay acknowledges ${ROUTE}/${sent.sequence} on chain-a`,
         async () => {
           const record = await evaluate(a, 'CrossChain', 'GetPacket', ROUTE, String(sent.sequence));
           if (record.status !== 'acknowledged') throw new Error(`status ${String(record.status)}; relay waiting for: ${String(relay.status().waitingFor)}`);
           return record;
         },
-        `relay acknowledges ${ROUTE}/${sent.sequence} on chain-a`,
         240_000,
         250,
       );

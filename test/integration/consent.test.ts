@@ -17,7 +17,7 @@ import {
 import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile } from '../../gateway/src/fabric/profile';
-import { toClientError } from '../../gateway/src/errors';
+import { codeOf } from './support/chain-ops';
 
 const CHANNEL = 'chain-a';
 const DAY = 86_400_000;
@@ -44,14 +44,6 @@ describe('Consent on chain-a through the peer Gateway service', () => {
   const text = (b: Uint8Array) => JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, unknown>;
   const submit = async (k: Contract, fn: string, ...args: string[]) => text(await k.submitTransaction(fn, ...args));
   const evaluate = async (k: Contract, fn: string, ...args: string[]) => text(await k.evaluateTransaction(fn, ...args));
-  const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
-    try {
-      await p;
-      return undefined;
-    } catch (e) {
-      return toClientError(e).code;
-    }
-  };
 
   beforeAll(() => {
     a = connectOrg(loadProfile('HospitalA'));

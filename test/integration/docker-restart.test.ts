@@ -15,6 +15,7 @@ import { get } from 'node:http';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { readNetwork } from './support/network';
+import { waitFor } from './support/polling';
 
 const RUNTIME = process.env.FABRIC_RUNTIME ?? 'native';
 const CHANNEL = 'chain-a';
@@ -62,14 +63,8 @@ function peerHeight(operationsEndpoint: string, channel: string): Promise<number
   });
 }
 
-/** Waits until the condition holds, re-checking on the peer's own answers (deadline-bound). */
-async function waitUntil(what: string, check: () => Promise<boolean>, deadlineMs = 60_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200)); // poll interval of the check above, not a fixed wait
-  }
-}
+/** How long the suite waits for the restarted peer to answer as before. */
+const RECOVERY_MS = 60_000;
 
 /**
  * The org's gateway can plan an endorsement on the channel again: a read-only System:Ping proposal
@@ -79,11 +74,15 @@ async function waitUntil(what: string, check: () => Promise<boolean>, deadlineMs
  */
 async function endorsable(conn: OrgConnection): Promise<void> {
   const contract = conn.contract(CHANNEL, 'System');
-  await waitUntil('the gateway plans endorsements', () =>
-    contract.newProposal('Ping').endorse().then(
-      () => true,
-      () => false,
-    ),
+  await waitFor(
+    'the gateway plans endorsements',
+    () =>
+      contract.newProposal('Ping').endorse().then(
+        () => true,
+        () => false,
+      ),
+    RECOVERY_MS,
+    200,
   );
 }
 
@@ -239,7 +238,7 @@ describeDocker(title, () => {
 
     // The restarted peer catches up to the block of the last commit.
     const lastBlock = ops.reduce((m, o) => (o.committed && o.committed.block > m ? o.committed.block : m), 0n);
-    await waitUntil(`peer0 of HospitalA reaches height ${lastBlock + 1n}`, async () => ((await peerHeight(operations, CHANNEL)) ?? 0) > Number(lastBlock));
+    await waitFor(`peer0 of HospitalA reaches height ${lastBlock + 1n}`, async () => ((await peerHeight(operations, CHANNEL)) ?? 0) > Number(lastBlock), RECOVERY_MS, 200);
 
     // Every committed transaction is readable (qscc through the restarted peer's gateway) and VALID.
     const qscc = conn('HospitalA', 0).network(CHANNEL).getContract('qscc');

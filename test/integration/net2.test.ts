@@ -17,52 +17,25 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { toClientError } from '../../gateway/src/errors';
-import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
-import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { loadProfile } from '../../gateway/src/fabric/profile';
 import { nodesOf } from '../../gateway/src/services/crosschain-admin';
-import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
+import { buildPacketProof } from '../../gateway/src/proofs';
 import { createRootCa } from '../fixtures/pki';
 import { buildGateway, cli, ok, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { runtimeRoot } from './support/network';
-import { codeOf, evaluate, govern, submit } from './support/chain-ops';
-
-interface Chain {
-  channel: string;
-  orgs: Profile[];
-  admins: OrgConnection[];
-  user: OrgConnection;
-}
+import { codeOf, Connections, errorOf, evaluate, govern, nodeListOf, remoteChainOf, sourceOf, submit, type Chain } from './support/chain-ops';
+import { deliver as deliverLegs, receiveLeg } from './support/proofs';
 
 const run = Date.now().toString(36);
 const ROUTE = `route-n2-${run}`;
-const connections: OrgConnection[] = [];
+const connections = new Connections();
 const net2Up = existsSync(join(runtimeRoot(), 'net2', 'network.json'));
-function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
-  const c = connectOrg(p, { identity });
-  connections.push(c);
-  return c;
-}
-
-function chain(channel: string, orgs: string[]): Chain {
-  const profiles = orgs.map((o) => loadProfile(o));
-  return { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: connect(profiles[0]!, 'user') };
-}
-
 async function headList(c: Chain): Promise<VerificationNodeList | undefined> {
-  const code = await codeOf(c.user.contract(c.channel, 'CrossChain').evaluateTransaction('GetNodeList', ''));
-  if (code === 'NOT_FOUND') return undefined;
-  return (await evaluate(c, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList;
+  return (await nodeListOf(c))?.list as VerificationNodeList | undefined;
 }
 
 async function remoteOn(on: Chain, remote: string): Promise<any> {
-  const code = await codeOf(on.user.contract(on.channel, 'CrossChain').evaluateTransaction('GetRemoteChain', remote));
-  if (code === 'UNKNOWN_CHAIN') return undefined;
-  return evaluate(on, 'CrossChain', 'GetRemoteChain', remote);
-}
-
-function source(c: Chain): SourceChain {
-  return { channel: c.channel, connection: c.user, peers: c.orgs.flatMap((p) => p.peers) };
+  return remoteChainOf(on, remote);
 }
 
 /**
@@ -85,14 +58,7 @@ function chainCList(c: Chain, epoch: number, withNewNode: boolean): Verification
 
 /** Receives `packet` (sent on `from`) on `to` with a proof of `from`'s peers, and acknowledges it on `from`. */
 async function deliver(from: Chain, to: Chain, packet: any): Promise<any> {
-  const built = await buildPacketProof(source(from), ROUTE, packet.sequence, (await remoteOn(to, from.channel)).epoch);
-  const received = await submit(to.user, to.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(packet), JSON.stringify(built.proof));
-  expect(received).toMatchObject({ outcome: 'success', sequence: packet.sequence });
-  const receipt = await evaluate(to, 'CrossChain', 'GetReceipt', ROUTE, String(packet.sequence));
-  const ackProof = await buildAckProof(source(to), ROUTE, packet.sequence, (await remoteOn(from, to.channel)).epoch);
-  const acked = await submit(from.user, from.channel, 'CrossChain', 'AcknowledgePacket', JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof));
-  expect(acked).toMatchObject({ status: 'acknowledged', sequence: packet.sequence });
-  return received;
+  return (await deliverLegs(from, to, ROUTE, packet)).received.result;
 }
 
 const send = (from: Chain, to: string, type: string, args: Record<string, unknown>) =>
@@ -107,13 +73,13 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
 
   beforeAll(() => {
     buildGateway();
-    a = chain('chain-a', ['HospitalA', 'HospitalC']);
-    c = chain('chain-c', ['HospitalD', 'ResearchInstitute']);
+    a = connections.chain('chain-a', ['HospitalA', 'HospitalC']);
+    c = connections.chain('chain-c', ['HospitalD', 'ResearchInstitute']);
   });
 
   afterAll(async () => {
     if (server) await stop(server.child);
-    connections.forEach((x) => x.close());
+    connections.close();
   });
 
   it('keeps the networks apart: own orderer org, own org CAs, no shared endpoint', async () => {
@@ -223,10 +189,9 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
     const remoteBefore = await remoteOn(a, 'chain-c');
 
     const ping = await send(c, 'chain-a', 'ping', { payload: { run } });
-    const built = await buildPacketProof(source(c), ROUTE, ping.sequence, known);
+    const { built, result: received } = await receiveLeg(c, a, ROUTE, ping.packet, { knownEpoch: known });
     expect(built.proof.epoch).toBe(target);
     expect(built.proof.links.map((l) => l.toEpoch)).toEqual(Array.from({ length: target - known }, (_, i) => known + i + 1));
-    const received = await submit(a.user, a.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(ping.packet), JSON.stringify(built.proof));
     expect(received).toMatchObject({ outcome: 'success', epoch: target });
     expect(remoteBefore.epoch).toBe(known);
     expect((await remoteOn(a, 'chain-c')).epoch).toBe(target);
@@ -235,17 +200,10 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
 
   it("refuses a paused route's packets, then a removed remote chain's packets, with a clear error and no state change", async () => {
     const refusedWithoutChange = async (packet: any, code: string) => {
-      const built = await buildPacketProof(source(c), ROUTE, packet.sequence, (await remoteOn(a, 'chain-c'))?.epoch ?? 1);
+      const built = await buildPacketProof(sourceOf(c), ROUTE, packet.sequence, (await remoteOn(a, 'chain-c'))?.epoch ?? 1);
       const routeBefore = await evaluate(a, 'CrossChain', 'GetRoute', ROUTE);
       const remoteBefore = await remoteOn(a, 'chain-c');
-      const err = await (async () => {
-        try {
-          await a.user.contract('chain-a', 'CrossChain').submitTransaction('ReceivePacket', JSON.stringify(packet), JSON.stringify(built.proof));
-          return undefined;
-        } catch (e) {
-          return toClientError(e);
-        }
-      })();
+      const err = await errorOf(a.user.contract('chain-a', 'CrossChain').submitTransaction('ReceivePacket', JSON.stringify(packet), JSON.stringify(built.proof)));
       expect(err?.code).toBe(code);
       expect(err?.message).toMatch(code === 'ROUTE_PAUSED' ? /paused by governance/ : /not a registered remote chain/);
       expect(await evaluate(a, 'CrossChain', 'GetRoute', ROUTE)).toEqual(routeBefore);
@@ -257,8 +215,7 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
     const p1 = await send(c, 'chain-a', 'ping', { payload: { run, n: 'paused' } });
     await refusedWithoutChange(p1.packet, 'ROUTE_PAUSED');
     await ok(env, 'route', 'resume', ROUTE, '--org', 'HospitalA', '--channel', 'chain-a', '--all-approve');
-    const built = await buildPacketProof(source(c), ROUTE, p1.packet.sequence, (await remoteOn(a, 'chain-c')).epoch);
-    expect(await submit(a.user, 'chain-a', 'CrossChain', 'ReceivePacket', JSON.stringify(p1.packet), JSON.stringify(built.proof))).toMatchObject({ outcome: 'success' });
+    expect((await receiveLeg(c, a, ROUTE, p1.packet)).result).toMatchObject({ outcome: 'success' });
 
     // CA roll-over by governance on the real chain: a new root registered for HospitalD; the
     // current root cannot be retired while chain-c's listed nodes chain to it.

@@ -15,15 +15,7 @@ import { profilesForChannel } from '../../gateway/src/fabric/profile';
 import { collectAnchorAttestation, readTrustedChains, verifyAnchorAttestation, type AnchorAttestation } from '../../gateway/src/records/anchor-attestation';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, cli, ok, startDaemon, stop, testEnv, type Running } from './cli-harness';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from './support/chain-ops';
 
 const mspOf = (s: EndorsementSignature) => msp.SerializedIdentity.deserializeBinary(Buffer.from(s.endorser, 'base64')).getMspid();
 
@@ -89,20 +81,20 @@ describe('record anchor attestation across chains', () => {
       expect(verifyAnchorAttestation(attestation, trusted, expected(), Date.now()).trust.chainId).toBe('chain-a');
     });
 
-    it('refuses a forged anchor hash with COMMITMENT_MISMATCH', () => {
+    it('refuses a forged anchor hash with COMMITMENT_MISMATCH', async () => {
       const forged: AnchorAttestation = { ...attestation, anchor: { ...attestation.anchor, hash: 'f'.repeat(64) } };
-      expect(codeOf(() => verifyAnchorAttestation(forged, trusted, { ...expected(), hash: 'f'.repeat(64) }, Date.now()))).toBe('COMMITMENT_MISMATCH');
+      expect(await codeOf(() => verifyAnchorAttestation(forged, trusted, { ...expected(), hash: 'f'.repeat(64) }, Date.now()))).toBe('COMMITMENT_MISMATCH');
     });
 
-    it('refuses an attestation without HospitalA\'s subgroup with THRESHOLD_NOT_MET', () => {
+    it('refuses an attestation without HospitalA\'s subgroup with THRESHOLD_NOT_MET', async () => {
       const onlyC = (attestation.proof.signatures as EndorsementSignature[]).filter((s) => mspOf(s) === 'HospitalCMSP');
       expect(onlyC.length).toBeGreaterThan(0);
       const below: AnchorAttestation = { ...attestation, proof: { ...attestation.proof, signatures: onlyC } };
-      expect(codeOf(() => verifyAnchorAttestation(below, trusted, expected(), Date.now()))).toBe('THRESHOLD_NOT_MET');
+      expect(await codeOf(() => verifyAnchorAttestation(below, trusted, expected(), Date.now()))).toBe('THRESHOLD_NOT_MET');
     });
 
-    it('refuses content that does not hash to the attested anchor with RECORD_HASH_MISMATCH', () => {
-      expect(codeOf(() => verifyAnchorAttestation(attestation, trusted, { ...expected(), hash: '0'.repeat(64) }, Date.now()))).toBe('RECORD_HASH_MISMATCH');
+    it('refuses content that does not hash to the attested anchor with RECORD_HASH_MISMATCH', async () => {
+      expect(await codeOf(() => verifyAnchorAttestation(attestation, trusted, { ...expected(), hash: '0'.repeat(64) }, Date.now()))).toBe('RECORD_HASH_MISMATCH');
     });
   });
 });

@@ -16,7 +16,8 @@ import { FabricClient } from '../../gateway/src/fabric/client';
 import { profilesForChannel } from '../../gateway/src/fabric/profile';
 import { buildPacketProof } from '../../gateway/src/proofs';
 import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
-import { counter, ensurePingRoute, Events, httpGet, until } from './relay-events';
+import { counter, ensurePingRoute, Events, httpGet, WAIT_MS } from './support/relay-events';
+import { waitFor } from './support/polling';
 
 const run = Date.now().toString(36);
 const RUNTIME = process.env.FABRIC_RUNTIME || 'native';
@@ -62,9 +63,9 @@ describe('relay timeout path on the real network', () => {
     expect(packet.sequence).toBe(1);
 
     // Wait until chain-b's own transaction time is past the packet's timeout (a query's tx time on chain-b).
-    await until('chain-b time past the packet timeout', async () => {
+    await waitFor('chain-b time past the packet timeout', async () => {
       const ping = await b.evaluate<{ txTimeMs: number }>('chain-b', 'System', 'Ping');
-      return ping.txTimeMs > packet.timeoutMs ? true : undefined;
+      return ping.txTimeMs > packet.timeoutMs;
     }, 30_000);
 
     relay = await startDaemon(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
@@ -164,7 +165,7 @@ belowThreshold(belowThresholdName, () => {
       expect(alive(pid)).toBe(true);
       process.kill(pid!, 'SIGTERM');
     }
-    await until('HospitalA peers stopped', () => (HOSPITAL_A_PEERS.every((p) => !alive(pidOf(p))) ? true : undefined), 30_000);
+    await waitFor('HospitalA peers stopped', () => HOSPITAL_A_PEERS.every((p) => !alive(pidOf(p))), 30_000);
 
     relay = await startDaemon(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
     // The relay's structured warnings (JSON lines on stderr): one per failed attempt, with its backoff.
@@ -184,16 +185,16 @@ belowThreshold(belowThresholdName, () => {
     });
     const metricsUrl = relay.status.metrics;
     // At least three failed attempts at the receive step: the relay keeps waiting.
-    await until('three failed receive attempts', async () => {
+    await waitFor('three failed receive attempts', async () => {
       const m = await httpGet(metricsUrl);
       return counter(m, 'medbridge_relay_failures_total', { stage: 'receive' }) >= 3 ? m : undefined;
-    });
+    }, WAIT_MS);
     const m = await httpGet(metricsUrl);
     expect(counter(m, 'medbridge_relay_failures_total', { stage: 'receive', reason: 'below-threshold' })).toBeGreaterThanOrEqual(1);
     expect(counter(m, 'medbridge_relay_packets_relayed_total', {})).toBe(0);
     expect(relay.child.exitCode).toBeNull();
     // Backoff: consecutive attempts wait longer each time (250 ms doubling, ±20 % jitter).
-    await until('three logged retries', () => (retries.length >= 3 ? true : undefined), 30_000);
+    await waitFor('three logged retries', () => retries.length >= 3, 30_000);
     const firstThree = retries.slice(0, 3);
     expect(firstThree.map((r) => r.attempt)).toEqual([1, 2, 3]);
     expect(firstThree[1]!.retryInMs).toBeGreaterThan(firstThree[0]!.retryInMs);

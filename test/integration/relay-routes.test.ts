@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
-import { counter, Events, httpGet, until } from './relay-events';
+import { counter, Events, httpGet, WAIT_MS } from './support/relay-events';
+import { waitFor } from './support/polling';
 
 const run = Date.now().toString(36);
 const STUCK = `relay-hol-p-${run}`;
@@ -75,7 +76,7 @@ describe('relay queues per route', () => {
       await onA.waitFor('PacketAcknowledged', FREE, s);
     }
     // The stuck route is waiting (refused ROUTE_PAUSED), not given up, and holds the checkpoint back.
-    await until('a route-paused retry', async () => (counter(await httpGet(first.status.metrics), 'medbridge_relay_failures_total', { reason: 'route-paused' }) >= 1 ? true : undefined));
+    await waitFor('a route-paused retry', async () => counter(await httpGet(first.status.metrics), 'medbridge_relay_failures_total', { reason: 'route-paused' }) >= 1, WAIT_MS);
     const health = JSON.parse(await httpGet(first.status.health)) as Health;
     expect(health.relays[0]?.queues).toEqual({ [STUCK]: 1 });
     const stuckBlock = onA.blocks.get(`PacketSent/${STUCK}/1`)!;
@@ -90,8 +91,10 @@ describe('relay queues per route', () => {
     await onA.waitFor('PacketAcknowledged', STUCK, 1);
 
     // The restarted relay read the free route's packets again (the checkpoint was before them) and found them done.
-    await until('the restarted relay to pass the free route again', async () =>
-      counter(await httpGet(second.status.metrics), 'medbridge_relay_duplicates_total', { stage: 'settled' }) >= 2 ? true : undefined,
+    await waitFor(
+      'the restarted relay to pass the free route again',
+      async () => counter(await httpGet(second.status.metrics), 'medbridge_relay_duplicates_total', { stage: 'settled' }) >= 2,
+      WAIT_MS,
     );
     for (const [route, seqs] of [[STUCK, [1]], [FREE, [1, 2]]] as const) {
       const receipts = await b.evaluate<{ items: Array<{ sequence: number; ack: { outcome: string } }> }>('chain-b', 'CrossChain', 'ListReceipts', [route, '100', '']);
@@ -102,9 +105,9 @@ describe('relay queues per route', () => {
       }
     }
     // Once everything is handled the checkpoint moves past the formerly stuck packet.
-    await until('the checkpoint past the stuck packet', () => {
+    await waitFor('the checkpoint past the stuck packet', () => {
       const c = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { blockNumber: string };
-      return BigInt(c.blockNumber) > stuckBlock ? true : undefined;
-    });
+      return BigInt(c.blockNumber) > stuckBlock;
+    }, WAIT_MS);
   });
 });

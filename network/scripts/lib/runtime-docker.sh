@@ -1,29 +1,40 @@
-# FABRIC_RUNTIME=docker for network.sh (sourced after network.sh's own functions, so the
-# definitions here replace the native ones they name). Everything else (crypto, configs, channel
-# blocks, joins, packaging, approve/commit, profiles) is network.sh's own code: the CLI runs on
-# the host against the same 127.0.0.1 ports, so profiles, gateway and tests do not change.
+# FABRIC_RUNTIME=docker: every orderer, peer and chaincode server runs in its own container.
+# Everything else (crypto, configs, channel blocks, joins, packaging, approve/commit, profiles) is
+# the same code as for the native runtime: the CLI runs on the host against the same 127.0.0.1
+# ports, so profiles, gateway and tests do not change.
 #
-# Each orderer, peer and per-org chaincode server runs in its own container:
+# The runtime interface (the same functions as lib/runtime-native.sh, where each is described):
+#   rt_prepare                        engine up (network/docker/engine.sh), images built or current
+#   rt_claim_dir                      writes "docker" to $RT/.medbridge-runtime
+#   rt_node_config NAME KIND          Fabric's defaults, set for the builder inside the peer image
+#   rt_launch NAME KIND ENVFILE CMD...  `docker run` of KIND's image, CMD's arguments translated
+#   rt_is_running NAME                our container (name and runtime-dir label) is running
+#   rt_stop NAME...                   docker stop (TERM, KILL after 10 s), log saved, container removed
+#   rt_stop_all                       every container, network and volume labelled with $NET and $RT
+#   rt_show_nodes NAME...             container, pid and resident memory of its processes
+#
+# The containers:
 #   --network host            listens on the same 127.0.0.1 ports as the native processes
 #   -v $RT:$RT                the runtime dir at the same absolute path (crypto, data, env files);
 #                             chaincode servers mount it read-only
 #   --env-file nodes/<n>/env  exactly the settings the native runtime passes (orderer_env/peer_env),
 #                             FABRIC_CFG_PATH=nodes/<n> included: the node's config is mounted,
-#                             for the official images as for ours (see node_config below)
+#                             for the official images as for ours (see rt_node_config below)
 #   --pull never              images are local only (network/docker/images.sh)
 #   labels                    medbridge.network=<net>, medbridge.runtime-dir=<RT>, medbridge.node,
 #                             medbridge.tier: `down` removes exactly what carries them
-# Containers are named medbridge-<net>-<node>; `docker stop/start <name>` works as expected.
-# Chaincode servers run the compiled chaincode staged (dist + production node_modules) under
-# $RT/chaincode/<label>/app by network/docker/stage-chaincode.js.
+# Containers are named medbridge-<net>-<node>; `docker stop/start <name>` works as expected. The
+# pid file of a node holds its container id. Chaincode servers run the compiled chaincode staged
+# (dist + production node_modules) under $RT/chaincode/<label>/app by
+# network/docker/stage-chaincode.js.
 
 # shellcheck source=../../docker/engine.sh
 source "$REPO/network/docker/engine.sh"
 
 container_name() { echo "medbridge-$NET-$1"; }
 
-# docker_prepare: engine up and images built/current (once per invocation).
-docker_prepare() {
+# rt_prepare: engine up and images built/current (once per invocation).
+rt_prepare() {
   [[ -n ${DOCKER_READY:-} ]] && return
   ensure_docker
   local lines
@@ -34,6 +45,11 @@ docker_prepare() {
   [[ -n $PEER_IMAGE && -n $ORDERER_IMAGE && -n $CHAINCODE_IMAGE ]] || die "images.sh named no images: $lines"
   info "images: peer $PEER_IMAGE, orderer $ORDERER_IMAGE, chaincode $CHAINCODE_IMAGE"
   DOCKER_READY=1
+}
+
+rt_claim_dir() {
+  mkdir -p "$RT"
+  echo docker >"$RT/.medbridge-runtime"
 }
 
 # container_state NAME: "<running> <pid> <runtime-dir label>" of our container, empty if none.
@@ -48,7 +64,7 @@ save_log() {
   docker logs "$(container_name "$1")" >"$LOGS/$1.log" 2>&1 || true
 }
 
-is_running() {
+rt_is_running() {
   local state running rest
   state=$(container_state "$1")
   [[ -n $state ]] || return 1
@@ -68,12 +84,12 @@ stage_chaincode() {
   touch "$app/.complete"
 }
 
-# node_config NAME KIND: Fabric's default orderer.yaml / core.yaml, with two peer settings for
+# rt_node_config NAME KIND: Fabric's default orderer.yaml / core.yaml, with two peer settings for
 # containers: the external builder is the one every peer image carries at
 # /opt/hyperledger/ccaas_builder (official images have Fabric's, ours network/builders/ccaas-static),
 # and vm.endpoint is empty: no Docker chaincode builder, so no docker.sock in the peer containers
 # and no failing "docker" check in /healthz.
-node_config() {
+rt_node_config() {
   local name=$1 kind=$2 dir="$RT/nodes/$1"
   mkdir -p "$dir/data"
   if [[ $kind == orderer ]]; then
@@ -87,17 +103,18 @@ node_config() {
   fi
 }
 
-# launch NAME ENVFILE CMD...: the container of a node, from the command the native runtime would run.
-launch() {
-  local name=$1 envfile=$2; shift 2
-  local dir="$RT/nodes/$name" cname image tier mount="$RT:$RT" args=() a app
+# rt_launch NAME KIND ENVFILE CMD...: the container of a node, from the host command CMD the native
+# runtime would run (the binary becomes the image's, repository paths their staged copies).
+rt_launch() {
+  local name=$1 kind=$2 envfile=$3; shift 3
+  local dir="$RT/nodes/$name" cname image mount="$RT:$RT" args=() a app
   cname=$(container_name "$name")
   mkdir -p "$dir" "$LOGS" "$PIDS"
-  case $1 in
-    "$FABRIC_BIN/orderer") image=$ORDERER_IMAGE tier=orderer args=(orderer) ;;
-    "$FABRIC_BIN/peer") image=$PEER_IMAGE tier=peer; shift; args=(peer "$@") ;;
-    node)
-      image=$CHAINCODE_IMAGE tier=chaincode mount="$RT:$RT:ro"
+  case $kind in
+    orderer) image=$ORDERER_IMAGE args=(orderer) ;;
+    peer) image=$PEER_IMAGE; shift; args=(peer "$@") ;;
+    chaincode)
+      image=$CHAINCODE_IMAGE mount="$RT:$RT:ro"
       stage_chaincode
       app="$RT/chaincode/$CC_LABEL/app"
       shift
@@ -107,7 +124,7 @@ launch() {
       done
       args=(node "${args[@]}")
       ;;
-    *) die "docker runtime: no image for $1" ;;
+    *) die "docker runtime: no image for a node of kind $kind" ;;
   esac
   # A stopped container of an earlier run of ours is replaced.
   if [[ -n $(container_state "$name") ]]; then
@@ -118,16 +135,16 @@ launch() {
   # --init: a signal-forwarding init as PID 1 (docker-init), so TERM stops node as it does natively.
   docker run -d --pull never --init --name "$cname" --network host \
     --label "medbridge.network=$NET" --label "medbridge.runtime-dir=$RT" \
-    --label "medbridge.node=$name" --label "medbridge.tier=$tier" \
+    --label "medbridge.node=$name" --label "medbridge.tier=$kind" \
     --log-opt max-size=50m \
     -v "$mount" -w "$dir" --env-file "$envfile" \
     "$image" "${args[@]}" >"$(pid_file "$name")" 2>"$LOGS/$name.docker-run.log" ||
     die_with_log "docker run of $name ($image) failed" "$LOGS/$name.docker-run.log"
 }
 
-# stop_processes NAME...: docker stop (TERM, KILL after 10 s) of our containers, then remove them
-# (their output is kept in logs/NAME.log).
-stop_processes() {
+# rt_stop NAME...: docker stop (TERM, KILL after 10 s) of our containers, then remove them (their
+# output is kept in logs/NAME.log).
+rt_stop() {
   local name cnames=() names=()
   for name in "$@"; do
     if [[ $(container_state "$name" | cut -d' ' -f3-) == "$RT" ]]; then
@@ -152,37 +169,34 @@ our_objects() {
   esac
 }
 
-cmd_down() {
+# rt_stop_all: chaincode containers first, then peers, then orderers, then anything else of ours.
+rt_stop_all() {
   local tier ids
-  if command -v docker >/dev/null 2>&1; then
-    docker_answers || ensure_docker
-    step "[$NET] removing the containers of $NET (labels medbridge.network=$NET, medbridge.runtime-dir=$RT)"
-    for tier in chaincode peer orderer; do
-      ids=$(our_objects container --filter "label=medbridge.tier=$tier" | tr '\n' ' ')
-      [[ -n ${ids// /} ]] || continue
-      info "stopping and removing $tier containers: $(docker inspect -f '{{.Name}}' $ids | tr -d / | tr '\n' ' ')"
-      # shellcheck disable=SC2086
-      docker stop -t 10 $ids >/dev/null 2>&1 || true
-      # shellcheck disable=SC2086
-      docker rm -v $ids >/dev/null
-    done
-    ids=$(our_objects container | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    [[ -z ${ids// /} ]] || docker rm -fv $ids >/dev/null
-    ids=$(our_objects network | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    [[ -z ${ids// /} ]] || { info "removing networks $ids"; docker network rm $ids >/dev/null; }
-    ids=$(our_objects volume | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    [[ -z ${ids// /} ]] || { info "removing volumes $ids"; docker volume rm $ids >/dev/null; }
-  else
+  if ! command -v docker >/dev/null 2>&1; then
     info "docker is not installed: no containers to remove"
+    return 0
   fi
-  if [[ -d $RT ]]; then
-    [[ -f $RT/.medbridge-network ]] || die "$RT does not look like a medbridge runtime directory; not removing it"
-    info "removing $RT"
-    rm -rf "$RT"
-  fi
+  docker_answers || ensure_docker
+  step "[$NET] removing the containers of $NET (labels medbridge.network=$NET, medbridge.runtime-dir=$RT)"
+  for tier in chaincode peer orderer; do
+    ids=$(our_objects container --filter "label=medbridge.tier=$tier" | tr '\n' ' ')
+    [[ -n ${ids// /} ]] || continue
+    # shellcheck disable=SC2086 # ids: one word per container
+    info "stopping and removing $tier containers: $(docker inspect -f '{{.Name}}' $ids | tr -d / | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    docker stop -t 10 $ids >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086
+    docker rm -v $ids >/dev/null
+  done
+  ids=$(our_objects container | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  [[ -z ${ids// /} ]] || docker rm -fv $ids >/dev/null
+  ids=$(our_objects network | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  [[ -z ${ids// /} ]] || { info "removing networks $ids"; docker network rm $ids >/dev/null; }
+  ids=$(our_objects volume | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  [[ -z ${ids// /} ]] || { info "removing volumes $ids"; docker volume rm $ids >/dev/null; }
 }
 
 # tree_rss_kb PID: resident memory of PID and all its descendants (the container's init, the node
@@ -196,14 +210,10 @@ tree_rss_kb() {
   echo "$total"
 }
 
-show_processes() {
-  local name state running pid rss total=0 n=0 names=("${ORDERERS[@]}" "${PEERS[@]}") org srv
-  for org in "${ORGS[@]}"; do
-    srv=$(running_servers "$org" | cut -d' ' -f1)
-    if [[ -n $srv ]]; then names+=($srv); else names+=("$(server_name "$org" "${ORG_CC_PORT[$org]}")"); fi
-  done
+rt_show_nodes() {
+  local name state running pid rss total=0 n=0
   printf '  %-40s %-8s %-9s %-8s %s\n' NODE PID RSS_MB STATE CONTAINER
-  for name in "${names[@]}"; do
+  for name in "$@"; do
     state=$(container_state "$name")
     running='' pid=''
     read -r running pid _ <<<"$state"
@@ -215,20 +225,6 @@ show_processes() {
       printf '  %-40s %-8s %-9s %-8s %s\n' "$name" - - "$([[ -n $state ]] && echo exited || echo absent)" "$(container_name "$name")"
     fi
   done
-  printf '  %d of %d containers running, resident memory %d MB (processes inside the containers)\n' "$n" "${#names[@]}" "$((total / 1024))"
+  printf '  %d of %d containers running, resident memory %d MB (processes inside the containers)\n' "$n" "$#" "$((total / 1024))"
   RUNNING_COUNT=$n
-}
-
-# The native up/deploy steps, preceded by the engine and the images.
-eval "native_cmd_up() $(declare -f cmd_up | tail -n +2)"
-eval "native_cmd_deploy() $(declare -f cmd_deploy | tail -n +2)"
-cmd_up() {
-  docker_prepare
-  mkdir -p "$RT"
-  echo docker >"$RT/.medbridge-runtime"
-  native_cmd_up
-}
-cmd_deploy() {
-  docker_prepare
-  native_cmd_deploy
 }

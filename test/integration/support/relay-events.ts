@@ -1,12 +1,13 @@
 /**
- * Helpers of the relay integration tests: chaincode event counters with waiters, polling
- * with a deadline, and reading the relay's Prometheus metrics.
+ * Helpers of the relay integration tests: chaincode event counters with waiters, and reading
+ * the relay's health and Prometheus metrics.
  */
 import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { get } from 'node:http';
-import type { FabricClient } from '../../gateway/src/fabric/client';
-import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
+import type { FabricClient } from '../../../gateway/src/fabric/client';
+import { CrossChainAdmin } from '../../../gateway/src/services/crosschain-admin';
 
+/** How long a relay test waits for one chain event or one relay condition. */
 export const WAIT_MS = 150_000;
 
 /** Opens (or finds open) a chain-a <-> chain-b route carrying pings, by both chains' governance. */
@@ -16,17 +17,6 @@ export async function ensurePingRoute(routeId: string): Promise<void> {
     await admin.ensureRoute('chain-a', 'chain-b', routeId, ['ping']);
   } finally {
     admin.close();
-  }
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, delay));
   }
 }
 
@@ -80,14 +70,20 @@ export class Events {
   }
 }
 
-export function httpGet(url: string): Promise<string> {
+/** Status and body of a plain HTTP GET (the relay's /healthz and /metrics). */
+export function httpResponse(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolveGet, reject) => {
     get(url, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolveGet(body));
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
+}
+
+/** Body of a plain HTTP GET. */
+export async function httpGet(url: string): Promise<string> {
+  return (await httpResponse(url)).body;
 }
 
 /** Sum of a Prometheus counter over the series whose labels include all of `labels`. */
