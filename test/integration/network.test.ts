@@ -10,6 +10,7 @@ import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connect
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { readNetwork } from './support/network';
 import { peerCli } from './support/peer-cli';
+import { waitFor } from './support/polling';
 
 const net = readNetwork();
 const HOSPITALS = ['HospitalA', 'HospitalB', 'HospitalC'] as const;
@@ -85,7 +86,15 @@ describe('the embedded network (net1)', () => {
 
       const other = (CHANNELS[channel] ?? []).find((o) => o !== org);
       if (!other) throw new Error(`no other member on ${channel}`);
-      const seen = json(await system(other, channel).evaluateTransaction('LastHeartbeat', `${org}MSP`));
+      // The other org's peer may commit the block a moment after the submitter's peer reported it.
+      const seen = await waitFor(
+        `${other} reads the heartbeat of ${org}`,
+        async () => {
+          const last = await system(other, channel).evaluateTransaction('LastHeartbeat', `${org}MSP`);
+          return last.length > 0 && json(last).txId === submitted.getTransactionId() ? json(last) : undefined;
+        },
+        15_000,
+      );
       expect(seen).toMatchObject({ note: text, txId: submitted.getTransactionId() });
     },
   );
