@@ -77,7 +77,12 @@ describe('relay queues per route', () => {
     }
     // The stuck route is waiting (refused ROUTE_PAUSED), not given up, and holds the checkpoint back.
     await waitFor('a route-paused retry', async () => counter(await httpGet(first.status.metrics), 'medbridge_relay_failures_total', { reason: 'route-paused' }) >= 1, WAIT_MS);
-    const health = JSON.parse(await httpGet(first.status.health)) as Health;
+    // The relay drops a packet from its route's queue when the acknowledgement's commit status comes
+    // back, which can be a moment after this test sees the acknowledgement event.
+    const health = await waitFor('the free route gone from the relay queues', async () => {
+      const h = JSON.parse(await httpGet(first.status.health)) as Health;
+      return h.relays[0]?.queues[FREE] ? undefined : h;
+    }, WAIT_MS);
     expect(health.relays[0]?.queues).toEqual({ [STUCK]: 1 });
     const stuckBlock = onA.blocks.get(`PacketSent/${STUCK}/1`)!;
     const saved = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { blockNumber: string };
