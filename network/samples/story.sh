@@ -17,9 +17,9 @@ print_story() {
 medbridge on fabric-samples' test-network: try the CLI (Org1 = custodian hospital, Org2 = requester)
 
   cd $REPO
-  export MEDBRIDGE_PROFILES=$STATE/profiles MEDBRIDGE_KEYS_DIR=$STATE/keys
+  export MEDBRIDGE_PROFILES=$STATE/profiles
   npx medbridge ping --org Org1
-  npx medbridge patient keygen                                   # prints patientId (pt_...)
+  npx medbridge patient keygen                                   # prints patientId (pt_...); key in ~/.medbridge/keys
   P=<patientId>
   npx medbridge patient register --org Org1 --key \$P
   echo '{"resourceType":"Observation","status":"final","code":{"text":"Blood pressure"}}' >/tmp/obs.json
@@ -32,15 +32,16 @@ medbridge on fabric-samples' test-network: try the CLI (Org1 = custodian hospita
   kill %1
 
   Or all of it, timed and checked: network/samples/story.sh --run
-  State (record stores, patient keys): $STATE; \`make samples-down\` removes it with the network.
+  Record stores: $STATE/gateway; \`make samples-down\` removes them with the network
+  (patient keys stay where keygen wrote them, outside the repository).
 EOF
 }
 
 # ---------------------------------------------------------------- --run
 
-export MEDBRIDGE_PROFILES=$STATE/profiles MEDBRIDGE_KEYS_DIR=$STATE/keys MEDBRIDGE_LOG_LEVEL=warn
+export MEDBRIDGE_PROFILES=$STATE/profiles MEDBRIDGE_LOG_LEVEL=warn
 WORK=$STATE/story
-SERVER_PID=''
+SERVER_PID='' KEYS=''
 
 stop_server() {
   [[ -n $SERVER_PID ]] || return 0
@@ -48,7 +49,13 @@ stop_server() {
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=''
 }
-trap stop_server EXIT
+# The CLI refuses to write a private key inside the repository: the story's throwaway patient key
+# lives in a temporary folder removed at the end.
+cleanup() {
+  stop_server
+  [[ -z $KEYS ]] || rm -rf "$KEYS"
+}
+trap cleanup EXIT
 
 # mb ARGS...: the CLI with --json; the output must be JSON without an error.
 mb() {
@@ -72,6 +79,8 @@ run_story() {
   t0=$(now_ms)
   rm -rf "$WORK"
   mkdir -p "$WORK"
+  KEYS=$(mktemp -d "${TMPDIR:-/tmp}/medbridge-samples-keys.XXXXXX")
+  export MEDBRIDGE_KEYS_DIR=$KEYS
   (cd "$REPO" && npx tsc -b chaincode gateway)
   recordId="rec-samples-$(date +%s)"
   printf '{"resourceType":"Observation","status":"final","code":{"text":"Blood pressure"},"valueQuantity":{"value":120,"unit":"mmHg"}}' >"$WORK/obs.json"
