@@ -119,7 +119,7 @@ run_story() {
   node "$REPO/gateway/bin/medbridge.js" records serve --org Org1 --port 0 --json >"$WORK/serve.out" 2>"$WORK/serve.err" &
   SERVER_PID=$!
   deadline=$((SECONDS + 30))
-  until url=$(field "$(head -1 "$WORK/serve.out" 2>/dev/null)" j.url 2>/dev/null); do
+  until url=$(field "$(cat "$WORK/serve.out" 2>/dev/null)" j.url 2>/dev/null); do
     kill -0 "$SERVER_PID" 2>/dev/null || die_with_log "records serve exited" "$WORK/serve.err"
     ((SECONDS < deadline)) || die_with_log "records serve did not start within 30 s" "$WORK/serve.err"
     sleep 0.2
