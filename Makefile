@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export FABRIC_RUNTIME ?= native
 NETWORK_SH := network/scripts/network.sh
 
-.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench lint clean game
+.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench lint clean game samples-up samples-down
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,13 @@ bench: build fabric ## benchmarks; results in test/bench/results/
 lint: deps ## type-check everything (tests included) and run ESLint with type-aware rules
 	npx tsc -p tsconfig.json --noEmit
 	npx eslint --config test/lint/eslint.config.mjs chaincode/src gateway/src test
+
+# fabric-samples' test-network with this project's binaries and images (network/DOCKER.md).
+samples-up: build fabric ## medbridge on fabric-samples' test-network: FABRIC_SAMPLES=<checkout>
+	FABRIC_SAMPLES="$(FABRIC_SAMPLES)" network/samples/samples-up.sh
+
+samples-down: ## remove what samples-up made (containers, network, volumes, tags, files)
+	network/samples/samples-down.sh
 
 clean: network-down ## remove build output
 	rm -rf chaincode/dist gateway/dist chaincode/*.tsbuildinfo gateway/*.tsbuildinfo

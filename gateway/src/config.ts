@@ -6,10 +6,10 @@
  * | variable                  | default                              | meaning                                   |
  * |---------------------------|--------------------------------------|-------------------------------------------|
  * | MEDBRIDGE_RUNTIME         | <repo>/.runtime                      | runtime state of embedded networks        |
- * | MEDBRIDGE_NETWORK         | net1                                 | which embedded network under the runtime  |
+ * | MEDBRIDGE_NETWORK         | net1                                 | embedded network that demo/bench drive    |
  * | MEDBRIDGE_LOG_LEVEL       | info (services), warn (CLI)          | pino level                                |
  * | MEDBRIDGE_KEYS_DIR        | ~/.medbridge/keys                    | patient key files (0600), outside the repo|
- * | MEDBRIDGE_DATA_DIR        | <runtime>/<network>/gateway          | record stores, relay checkpoints          |
+ * | MEDBRIDGE_DATA_DIR        | <runtime>/<profile's network>/gateway| record stores, relay checkpoints          |
  * | MEDBRIDGE_DEFAULT_ORG     | (none)                               | org when --org is not given               |
  */
 import { homedir } from 'node:os';
@@ -35,8 +35,11 @@ export interface Config {
   /** Explicit log level, if the environment set one. */
   logLevel?: LogLevel;
   keysDir: string;
-  /** Per-network gateway state: `records/<org>/`, `relay/<from>-<to>/`. */
-  dataDir: string;
+  /**
+   * MEDBRIDGE_DATA_DIR: one folder for the gateway state of every network. Unset, the state of
+   * each network lives under the runtime, keyed by the network its profiles name (gatewayDataDir).
+   */
+  dataDir?: string;
   defaultOrg?: string;
 }
 
@@ -60,9 +63,25 @@ export function parseConfig(env: Record<string, string | undefined>, home = home
     network: e.MEDBRIDGE_NETWORK,
     logLevel: e.MEDBRIDGE_LOG_LEVEL,
     keysDir: e.MEDBRIDGE_KEYS_DIR ?? join(home, '.medbridge', 'keys'),
-    dataDir: e.MEDBRIDGE_DATA_DIR ?? join(runtime, e.MEDBRIDGE_NETWORK, 'gateway'),
+    dataDir: e.MEDBRIDGE_DATA_DIR,
     defaultOrg: e.MEDBRIDGE_DEFAULT_ORG,
   };
+}
+
+const FOLDER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Where the gateway keeps the state of one network (`records/<mspId>.sqlite`, record exchange
+ * endpoints, `relay/` checkpoints): MEDBRIDGE_DATA_DIR when set, otherwise
+ * `<runtime>/<network>/gateway`, where `network` is the one the org's connection profile names
+ * (net1, net2, fabric-samples-test-network, ...), so two networks never share a record store.
+ */
+export function gatewayDataDir(cfg: Config, network: string): string {
+  if (cfg.dataDir) return cfg.dataDir;
+  if (!FOLDER_NAME.test(network)) {
+    throw new ConfigError(`the network name "${network}" of a connection profile is not a folder name; set MEDBRIDGE_DATA_DIR or rename it`);
+  }
+  return join(cfg.runtimeDir, network, 'gateway');
 }
 
 let loaded: Config | undefined;

@@ -4,6 +4,13 @@
 #   images.sh            build what is missing or stale, print the image names (KEY=image lines)
 #   images.sh --env      the same lines only, no build progress when everything is current
 #   images.sh --remove   remove the local medbridge/* images this script built
+#   images.sh --official-tags
+#                        also give the peer and orderer images the names fabric-samples' compose
+#                        files use (hyperledger/fabric-peer:latest, hyperledger/fabric-orderer:latest);
+#                        prints TAGGED=<name> for each tag it set. A name that already holds an
+#                        image not built here (e.g. a pulled official image) is left alone (KEPT=).
+#   images.sh --remove-official-tags NAME...
+#                        remove those tags again, each only while it still names an image built here
 #
 # peer / orderer: the official hyperledger/fabric-peer:2.5.0 / fabric-orderer:2.5.0 when they are
 # present locally (docker image inspect; e.g. loaded with `docker load`), otherwise
@@ -151,6 +158,44 @@ resolve_images() {
   exec 7>&-
 }
 
+OFFICIAL_LATEST=(hyperledger/fabric-peer:latest hyperledger/fabric-orderer:latest)
+
+built_here() { [[ -n $(docker image inspect -f '{{index .Config.Labels "medbridge.image"}}' "$1" 2>/dev/null) ]]; }
+
+# official_tags: after resolve_images; a tag only, never a pull (docker tag of a local image).
+official_tags() {
+  local name src
+  for name in "${OFFICIAL_LATEST[@]}"; do
+    case $name in
+      *fabric-peer:*) src=$PEER_IMAGE ;;
+      *) src=$ORDERER_IMAGE ;;
+    esac
+    if image_exists "$name" && ! built_here "$name"; then
+      [[ -n ${QUIET:-} ]] || info "$name exists and was not built here: keeping it"
+      echo "KEPT=$name"
+      continue
+    fi
+    [[ $src == "$name" ]] && continue
+    docker tag "$src" "$name"
+    [[ -n ${QUIET:-} ]] || info "tagged $src as $name"
+    echo "TAGGED=$name"
+  done
+}
+
+remove_official_tags() {
+  local name
+  for name in "$@"; do
+    [[ " ${OFFICIAL_LATEST[*]} " == *" $name "* ]] || die "$name is not one of the tags --official-tags sets"
+    if ! image_exists "$name"; then continue; fi
+    if built_here "$name"; then
+      docker rmi "$name" >/dev/null
+      info "removed the tag $name"
+    else
+      warn "$name now names an image not built here; leaving it"
+    fi
+  done
+}
+
 remove_images() {
   local ids
   ids=$(docker images -q --filter 'label=medbridge.image' | sort -u)
@@ -160,18 +205,22 @@ remove_images() {
 }
 
 main() {
+  local official=''
   ensure_docker
   case ${1:-} in
     --remove) remove_images; return ;;
+    --remove-official-tags) shift; remove_official_tags "$@"; return ;;
+    --official-tags) official=1 ;;
     --env) QUIET=1 ;;
     "") ;;
-    *) die "usage: $0 [--env|--remove]" ;;
+    *) die "usage: $0 [--env|--remove|--official-tags|--remove-official-tags NAME...]" ;;
   esac
   local start
   start=$(now_ms)
   resolve_images
   [[ -n ${QUIET:-} ]] || step "docker: images ready in $(( ($(now_ms) - start) / 1000 )).$(( ($(now_ms) - start) % 1000 / 100 )) s"
   printf 'PEER_IMAGE=%s\nORDERER_IMAGE=%s\nCHAINCODE_IMAGE=%s\n' "$PEER_IMAGE" "$ORDERER_IMAGE" "$CHAINCODE_IMAGE"
+  [[ -z $official ]] || official_tags
 }
 
 main "$@"

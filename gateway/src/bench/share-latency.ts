@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { config } from '../config';
+import { config, gatewayDataDir } from '../config';
 import { toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { REPO_ROOT } from '../fabric/profile';
@@ -223,7 +223,8 @@ async function main(): Promise<number> {
   const hospitalB = FabricClient.open('HospitalB');
   const admin = new CrossChainAdmin();
   const watcher = new ReceiptWatcher(hospitalB, B);
-  const store = new RecordStore(storeFileOf(cfg.dataDir, hospitalA.mspId));
+  const dataDir = gatewayDataDir(cfg, hospitalA.profile.network);
+  const store = new RecordStore(storeFileOf(dataDir, hospitalA.mspId));
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const packetTypes = ['consent.grant', 'consent.revoke', 'ping'];
   try {
@@ -274,7 +275,7 @@ async function main(): Promise<number> {
     if (wanted.includes(ENDORSEMENT_SCHEME)) {
       log(`set-up ${ENDORSEMENT_SCHEME}: route ${ROUTE}, relay service`);
       await admin.ensureRoute(A, B, ROUTE, packetTypes);
-      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(cfg.dataDir, 'bench-logs', 'relay.log'));
+      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(dataDir, 'bench-logs', 'relay.log'));
       try {
         const t = Date.now();
         const samples = await measure(ENDORSEMENT_SCHEME, ROUTE);

@@ -3,10 +3,10 @@
  * on demand (closed at the end), and one way to print results and errors.
  */
 import type { Logger } from 'pino';
-import { config, type Config } from '../config';
+import { config, gatewayDataDir, type Config } from '../config';
 import { ClientError, toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
-import type { IdentityKind } from '../fabric/profile';
+import type { IdentityKind, Profile } from '../fabric/profile';
 import { createLogger } from '../logger';
 import { formatObject, formatTable, TIME_KEYS, toJson, type Column } from './format';
 import { withProgress } from './progress';
@@ -70,6 +70,11 @@ export class CliContext {
       this.clients.set(k, c);
     }
     return c;
+  }
+
+  /** The gateway state folder of the network PROFILE belongs to (default: --org's). */
+  dataDir(profile: Profile = this.client().profile): string {
+    return gatewayDataDir(this.cfg, profile.network);
   }
 
   /** --channel, or the org's first channel. */

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { config } from '../config';
+import { config, gatewayDataDir } from '../config';
 import { ClientError, toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { loadProfile } from '../fabric/profile';
@@ -68,7 +68,9 @@ async function main(): Promise<number> {
   const services: Service[] = [];
   const clients: FabricClient[] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'medbridge-demo-'));
-  const logDir = join(cfg.dataDir, 'demo-logs');
+  // The same state folder the `records serve` it starts uses: the one of HospitalA's network.
+  const dataDir = gatewayDataDir(cfg, loadProfile('HospitalA').network);
+  const logDir = join(dataDir, 'demo-logs');
   const open = (org: string) => {
     const c = FabricClient.open(org);
     clients.push(c);
@@ -122,7 +124,7 @@ async function main(): Promise<number> {
       return { key, file, txId: res.txId };
     }, (r) => [`patientId ${r.key.patientId}`, `key file ${r.file} (0600)`, `tx ${r.txId}`]);
 
-    store = new RecordStore(storeFileOf(cfg.dataDir, hospitalA.mspId));
+    store = new RecordStore(storeFileOf(dataDir, hospitalA.mspId));
     const fhir = Buffer.from(
       JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueQuantity: { value: 120, unit: 'mmHg' } }),
     );
@@ -165,7 +167,7 @@ async function main(): Promise<number> {
     const custodianProfile = loadProfile('HospitalA');
     const custodianTrust = trustedOrgs([custodianProfile])[0];
     expect(custodianTrust, 'HospitalA profile has no TLS section');
-    const endpoint = readEndpoint(cfg.dataDir, custodianProfile.mspId);
+    const endpoint = readEndpoint(dataDir, custodianProfile.mspId);
     expect(endpoint, 'HospitalA record exchange did not publish its endpoint');
     // HospitalB cannot read chain-a: it checks the anchor through chain-a's verification nodes'
     // attestation, against chain-a's list as registered on its own chain-b.

@@ -5,7 +5,8 @@
 //
 //	detect CHAINCODE_SOURCE_DIR CHAINCODE_METADATA_DIR   succeeds when metadata.json has type "ccaas"
 //	build  CHAINCODE_SOURCE_DIR CHAINCODE_METADATA_DIR BUILD_OUTPUT_DIR
-//	       copies connection.json (required) and META-INF (if present) into the build output
+//	       writes connection.json (required) with its templates filled from
+//	       CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG (connection.go), copies META-INF (if present)
 //	release BUILD_OUTPUT_DIR RELEASE_OUTPUT_DIR
 //	       copies connection.json to chaincode/server/ and META-INF/statedb to statedb/
 package main
@@ -95,7 +96,15 @@ func build(args []string) {
 	if !exists(conn) {
 		fail("build: %s is missing from the package's code.tar.gz", conn)
 	}
-	if err := copyFile(conn, filepath.Join(out, "connection.json"), 0o644); err != nil {
+	raw, err := os.ReadFile(conn)
+	if err != nil {
+		fail("build: %v", err)
+	}
+	filled, err := fillConnection(raw, os.Getenv(builderConfigEnv))
+	if err != nil {
+		fail("build: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "connection.json"), filled, 0o644); err != nil {
 		fail("build: %v", err)
 	}
 	if isDir(filepath.Join(src, "META-INF")) {

@@ -70,6 +70,8 @@ ORDERER_CONSENSUS_SNAPDIR=$dir/data/etcdraft/snapshot
 EOF
 }
 
+# CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG: what the ccaas builder fills connection.json templates
+# with ({{.peername}}, {{.host}}), as Fabric's ccaas builder does; core.yaml propagates it.
 peer_env() {
   local p=$1 dir="$RT/nodes/$1" tls=${P_TLS[$1]} org=${P_ORG[$1]}
   cat <<EOF
@@ -100,6 +102,7 @@ CORE_METRICS_PROVIDER=prometheus
 CORE_PEER_GATEWAY_ENABLED=true
 CORE_VM_ENDPOINT=
 CORE_CHAINCODE_EXECUTETIMEOUT=60s
+CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG={"peername":"$p","host":"$NET_HOST"}
 EOF
 }
 

@@ -19,7 +19,7 @@ import { act, int, required } from '../action';
 import type { CliContext } from '../context';
 
 function openStore(ctx: CliContext): RecordStore {
-  return new RecordStore(storeFileOf(ctx.cfg.dataDir, ctx.client().mspId));
+  return new RecordStore(storeFileOf(ctx.dataDir(), ctx.client().mspId));
 }
 
 function readInput(file: string): Buffer {
@@ -194,14 +194,14 @@ export function registerRecords(program: Command): void {
           port: int(o.port, '--port'),
           logger,
         });
-        publishEndpoint(ctx.cfg.dataDir, { mspId: client.mspId, url: server.url, pid: process.pid });
+        publishEndpoint(ctx.dataDir(client.profile), { mspId: client.mspId, url: server.url, pid: process.pid });
         ctx.print({ org: client.mspId, url: server.url, store: store.file });
         await new Promise<void>((resolveStop) => {
           const stop = () => resolveStop();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
-        withdrawEndpoint(ctx.cfg.dataDir, client.mspId);
+        withdrawEndpoint(ctx.dataDir(client.profile), client.mspId);
         await server.close();
         store.close();
       }),
@@ -222,7 +222,7 @@ export function registerRecords(program: Command): void {
         const trusted = trustedOrgs([custodianProfile]);
         const custodian = trusted[0];
         if (!custodian) throw usageError(`profile of ${custodianProfile.org} has no tls section`);
-        const url = (o.url as string | undefined) ?? readEndpoint(ctx.cfg.dataDir, custodianProfile.mspId)?.url;
+        const url = (o.url as string | undefined) ?? readEndpoint(ctx.dataDir(custodianProfile), custodianProfile.mspId)?.url;
         if (!url) throw usageError(`no record exchange URL for ${custodianProfile.mspId}`, `start it with \`medbridge records serve --org ${custodianProfile.org}\` or pass --url`);
         // Chains of the custodian that the requester's own chains registered: a record on one of
         // them whose anchor the requester cannot read itself is accepted only with its nodes' attestation.

@@ -27,7 +27,10 @@ export function registerRelay(program: Command): void {
       act(async (ctx, o) => {
         const from = o.from as string;
         const to = o.to as string;
-        const stateDir = (o.stateDir as string | undefined) ?? join(ctx.cfg.dataDir, 'relay');
+        // Checkpoints live with the gateway state of the network the source org's profile names.
+        const stateDir =
+          (o.stateDir as string | undefined) ??
+          join(ctx.dataDir(pickRelayOrgs(from, to, o.sourceOrg as string | undefined, o.destOrg as string | undefined).source), 'relay');
         const signers = o.blsSigners ? loadSignerConfig(o.blsSigners as string) : undefined;
         const metrics = new RelayMetrics();
         const logger = createLogger({ name: 'medbridge-relay', level: ctx.opts.verbose ? 'debug' : ctx.cfg.logLevel ?? 'info' });
