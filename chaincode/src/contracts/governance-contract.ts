@@ -13,7 +13,9 @@ import { isProtocolId, Limits } from '../protocol/limits';
 import { listHash } from '../protocol/node-list';
 import { checkChainTrust, verifyCertPath, type ChainTrust } from '../protocol/path-proof';
 import { knownSchemes } from '../protocol/schemes';
-import { parseAction, type GovernanceAction } from '../rules/governance-actions';
+import { listWithout, parseAction, requiredApprovers, type GovernanceAction } from '../rules/governance-actions';
+import { judgeEvidence } from '../rules/slashing';
+import { readEvidence } from './incentive-evidence';
 import * as repo from '../state/crosschain-repo';
 import { key, KeyTypes } from '../state/keys';
 import { findMemberSet, getMemberSet, type MemberSet } from '../state/members';
@@ -40,8 +42,16 @@ async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; set: Mem
   return { who, set };
 }
 
-function allApproved(set: MemberSet, approvals: string[]): boolean {
-  return set.members.every((m) => approvals.includes(m));
+/** The org of the node a remove-node action accuses, from this chain's current list. */
+async function accusedOrg(ctx: Context, action: GovernanceAction): Promise<string | undefined> {
+  if (action.kind !== 'remove-node') return undefined;
+  const head = await repo.getListHead(ctx.stub);
+  const list = head ? await repo.getLocalList(ctx.stub, head.epoch) : undefined;
+  return list?.subgroups.flatMap((s) => s.nodes).find((n) => n.nodeId === action.nodeId)?.mspId;
+}
+
+async function allApproved(ctx: Context, set: MemberSet, action: GovernanceAction, approvals: string[]): Promise<boolean> {
+  return requiredApprovers(set.members, action, await accusedOrg(ctx, action)).every((m) => approvals.includes(m));
 }
 
 @Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of all member orgs' })
@@ -98,7 +108,7 @@ export class GovernanceContract extends Contract {
     };
     // Validate against current state now, so a proposal that cannot execute is refused early.
     const plan = await planAction(ctx, action, now);
-    if (allApproved(set, proposal.approvals)) {
+    if (await allApproved(ctx, set, action, proposal.approvals)) {
       await plan();
       proposal.status = 'executed';
       proposal.executedAtMs = now;
@@ -119,7 +129,7 @@ export class GovernanceContract extends Contract {
     if (proposal.approvals.includes(who.mspId)) fail('ALREADY_APPROVED', `${who.mspId} already approved proposal ${proposalId}`);
     const now = txTimeMs(ctx);
     const next: GovernanceProposal = { ...proposal, approvals: [...proposal.approvals, who.mspId].sort() };
-    if (allApproved(set, next.approvals)) {
+    if (await allApproved(ctx, set, next.action, next.approvals)) {
       const plan = await planAction(ctx, next.action, now);
       await plan();
       next.status = 'executed';
@@ -216,6 +226,19 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
           listHash: listHash(list),
           updatedAtMs: now,
         });
+      };
+    }
+    case 'remove-node': {
+      // The evidence is verified here, against this chain's own lists, before anything is written.
+      const offence = judgeEvidence(await readEvidence(ctx, JSON.stringify(action.evidence)));
+      if (offence.nodeId !== action.nodeId) fail('EVIDENCE_INVALID', `the evidence accuses ${offence.nodeId}, not ${action.nodeId}`);
+      const head = await repo.getListHead(stub);
+      const current = head ? await repo.getLocalList(stub, head.epoch) : undefined;
+      if (!current) fail('NOT_FOUND', 'this chain has no verification node list');
+      const next = listWithout(current, action.nodeId);
+      await requireListStaked(ctx, next);
+      return async () => {
+        await repo.putLocalList(stub, next);
       };
     }
     case 'remove-remote': {

@@ -99,6 +99,25 @@ export interface EvidenceRecord {
   txId: string;
 }
 
+/**
+ * A node of a remote chain that verified evidence shows equivocating: from the transaction
+ * that recorded it, its signatures count for nothing here (by node id and by every key it
+ * held, so the same key under another node id does not count either).
+ */
+export interface RemoteExclusion {
+  chainId: string;
+  nodeId: string;
+  /** Canonical identities of the keys the node held in the list the evidence was signed under. */
+  keyIds: string[];
+  offence: 'conflict';
+  evidenceHash: string;
+  routeId: string;
+  sequence: number;
+  reporterMspId: string;
+  recordedAtMs: number;
+  txId: string;
+}
+
 // --- this chain's lists
 
 export async function getListHead(stub: ChaincodeStub): Promise<ListHead | undefined> {
@@ -190,4 +209,18 @@ export async function putEvidence(stub: ChaincodeStub, e: EvidenceRecord): Promi
 
 export async function listEvidence(stub: ChaincodeStub, routeId: string): Promise<EvidenceRecord[]> {
   return listAllByPartialKey<EvidenceRecord>(stub, KeyTypes.Evidence, [routeId]);
+}
+
+// --- excluded remote nodes
+
+export async function getExclusion(stub: ChaincodeStub, chainId: string, nodeId: string): Promise<RemoteExclusion | undefined> {
+  return getJson<RemoteExclusion>(stub, key(stub, KeyTypes.RemoteExcluded, chainId, nodeId));
+}
+
+export async function putExclusion(stub: ChaincodeStub, e: RemoteExclusion): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.RemoteExcluded, e.chainId, e.nodeId), e);
+}
+
+export async function listExclusions(stub: ChaincodeStub, chainId: string): Promise<RemoteExclusion[]> {
+  return listAllByPartialKey<RemoteExclusion>(stub, KeyTypes.RemoteExcluded, [chainId]);
 }
