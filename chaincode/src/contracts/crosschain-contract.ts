@@ -23,6 +23,7 @@ import { verifyProof, type VerifiedProof } from '../protocol/verify';
 import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
+import { checkTrustFloor, checkTrustingPeriod, DEFAULT_TRUST_POLICY } from '../rules/trust-policy';
 import * as repo from '../state/crosschain-repo';
 import { key, KeyTypes, pad } from '../state/keys';
 import { getJson } from '../state/store';
@@ -98,6 +99,13 @@ function verifyAgainst(
       list: remote.list,
       schemes: remote.record.schemes,
       excluded: remote.excluded,
+      acceptLink: (from, to) => {
+        const policy = remote.record.policy ?? DEFAULT_TRUST_POLICY;
+        if (from.epoch === remote.record.epoch) {
+          checkTrustingPeriod(policy, remote.record.chainId, from.epoch, remote.record.epochAdoptedAtMs ?? remote.record.updatedAtMs, atMs);
+        }
+        checkTrustFloor(policy, from, to);
+      },
     },
     proof,
     atMs,
@@ -110,7 +118,7 @@ async function storeNewLists(ctx: Context, record: repo.RemoteChainRecord, verif
   if (verified.newLists.length === 0) return;
   for (const list of verified.newLists) await repo.putRemoteList(ctx.stub, list);
   const last = verified.list;
-  await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now });
+  await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now, epochAdoptedAtMs: now });
 }
 
 function event(ctx: Context, name: string, body: unknown): void {
@@ -146,11 +154,11 @@ export class CrossChainContract extends Contract {
     return epochLinkMessage({ chainId, fromEpoch: to - 1, toEpoch: to, fromListHash: listHash(from), newListHash: listHash(next) }).toString('utf8');
   }
 
-  /** A registered remote chain and its list at the latest epoch known here. */
+  /** A registered remote chain, its trust policy in force, and its list at the latest epoch known here. */
   @Transaction(false)
   async GetRemoteChain(ctx: Context, chainId: string): Promise<string> {
     const { record, list } = await remoteView(ctx, requireId(chainId, 'chainId'));
-    return canonicalize({ ...record, list });
+    return canonicalize({ ...record, policy: record.policy ?? DEFAULT_TRUST_POLICY, list });
   }
 
   @Transaction(false)

@@ -216,6 +216,7 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       if (existing && list.epoch < existing.epoch) {
         fail('EPOCH_STALE', `${action.chainId} is known at epoch ${existing.epoch}; governance cannot roll it back to ${list.epoch}`);
       }
+      const policy = action.policy ?? existing?.policy;
       return async () => {
         await repo.putRemoteList(stub, list);
         await repo.putRemote(stub, {
@@ -225,8 +226,16 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
           epoch: list.epoch,
           listHash: listHash(list),
           updatedAtMs: now,
+          // Governance vouches for this list now: the trusting period starts again.
+          epochAdoptedAtMs: now,
+          ...(policy === undefined ? {} : { policy }),
         });
       };
+    }
+    case 'set-remote-policy': {
+      const remote = await repo.getRemote(stub, action.chainId);
+      if (!remote) fail('UNKNOWN_CHAIN', `${action.chainId} is not registered`);
+      return async () => repo.putRemote(stub, { ...remote, policy: action.policy, updatedAtMs: now, epochAdoptedAtMs: remote.epochAdoptedAtMs ?? remote.updatedAtMs });
     }
     case 'remove-node': {
       // The evidence is verified here, against this chain's own lists, before anything is written.

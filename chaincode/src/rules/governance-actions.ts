@@ -12,10 +12,12 @@ import { parseNodeList, type VerificationNodeList } from '../protocol/node-list'
 import { isPacketType, type PacketType } from '../protocol/packet';
 import { parseOrgTrust, type OrgTrust } from '../protocol/path-proof';
 import { parseRateLimit, type RateLimit } from './route-rules';
+import { parseTrustPolicy, type TrustPolicy } from './trust-policy';
 
 export type GovernanceAction =
   | { kind: 'set-node-list'; list: VerificationNodeList }
-  | { kind: 'register-remote'; chainId: string; orgs: OrgTrust[]; nodeList: VerificationNodeList; schemes: string[] }
+  | { kind: 'register-remote'; chainId: string; orgs: OrgTrust[]; nodeList: VerificationNodeList; schemes: string[]; policy?: TrustPolicy }
+  | { kind: 'set-remote-policy'; chainId: string; policy: TrustPolicy }
   | { kind: 'remove-remote'; chainId: string }
   | { kind: 'open-route'; routeId: string; counterparty: string; packetTypes: PacketType[]; rateLimit: RateLimit; schemes?: string[] }
   | { kind: 'update-route'; routeId: string; packetTypes: PacketType[]; rateLimit: RateLimit }
@@ -26,7 +28,7 @@ export type GovernanceAction =
   | { kind: 'retire-remote-root'; chainId: string; mspId: string; rootCert: string }
   | { kind: 'remove-node'; nodeId: string; evidence: Json };
 
-export const ActionKinds = ['set-node-list', 'register-remote', 'remove-remote', 'open-route', 'update-route', 'pause-route', 'resume-route', 'unfreeze-route', 'add-remote-root', 'retire-remote-root', 'remove-node'] as const;
+export const ActionKinds = ['set-node-list', 'register-remote', 'set-remote-policy', 'remove-remote', 'open-route', 'update-route', 'pause-route', 'resume-route', 'unfreeze-route', 'add-remote-root', 'retire-remote-root', 'remove-node'] as const;
 
 const C = 'INVALID_ARGUMENT' as const;
 
@@ -49,12 +51,17 @@ export function parseAction(value: unknown): GovernanceAction {
       asObject(o, C, 'action', ['kind', 'list']);
       return { kind: 'set-node-list', list: parseNodeList(o.list) };
     case 'register-remote': {
-      asObject(o, C, 'action', ['kind', 'chainId', 'orgs', 'nodeList', 'schemes']);
+      asObject(o, C, 'action', ['kind', 'chainId', 'orgs', 'nodeList', 'schemes', 'policy']);
       const chainId = reqId(o, 'chainId', C, 'action');
       const orgs = reqArray(o, 'orgs', C, 'action', Limits.maxRemoteOrgs, 1).map((org, i) => parseOrgTrust(org, `org ${i}`));
       orgs.sort((a, b) => (a.mspId < b.mspId ? -1 : a.mspId > b.mspId ? 1 : 0));
-      return { kind: 'register-remote', chainId, orgs, nodeList: parseNodeList(o.nodeList), schemes: proofSchemes(o) };
+      const registered = { kind: 'register-remote' as const, chainId, orgs, nodeList: parseNodeList(o.nodeList), schemes: proofSchemes(o) };
+      // Optional: the trust floor and trusting period (rules/trust-policy.ts); absent keeps the current one.
+      return o.policy === undefined ? registered : { ...registered, policy: parseTrustPolicy(o.policy) };
     }
+    case 'set-remote-policy':
+      asObject(o, C, 'action', ['kind', 'chainId', 'policy']);
+      return { kind: 'set-remote-policy', chainId: reqId(o, 'chainId', C, 'action'), policy: parseTrustPolicy(o.policy) };
     case 'remove-remote':
       asObject(o, C, 'action', ['kind', 'chainId']);
       return { kind: 'remove-remote', chainId: reqId(o, 'chainId', C, 'action') };

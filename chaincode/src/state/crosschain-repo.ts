@@ -9,6 +9,7 @@ import { listHash, type VerificationNodeList } from '../protocol/node-list';
 import type { Acknowledgement, Packet } from '../protocol/packet';
 import type { OrgTrust } from '../protocol/path-proof';
 import type { RateLimit, RateWindow } from '../rules/route-rules';
+import type { TrustPolicy } from '../rules/trust-policy';
 import { key, KeyTypes, pad } from './keys';
 import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
@@ -26,6 +27,10 @@ export interface RemoteChainRecord {
   epoch: number;
   listHash: string;
   updatedAtMs: number;
+  /** When this chain adopted `epoch` (registration or epoch link); absent in older records: updatedAtMs. */
+  epochAdoptedAtMs?: number;
+  /** Trust floor and trusting period set by this chain's governance; absent: DEFAULT_TRUST_POLICY. */
+  policy?: TrustPolicy;
 }
 
 export type RouteStatus = 'open' | 'paused' | 'frozen';
