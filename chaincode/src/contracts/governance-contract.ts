@@ -62,7 +62,8 @@ export class GovernanceContract extends Contract {
 
   /**
    * Writes this channel's member set once. membersJson: `["HospitalAMSP","HospitalCMSP"]`
-   * (or `{"members":[...]}`); chainId '' means the channel name. Caller: admin of a listed org.
+   * (or `{"members":[...]}`); chainId must be '' or the channel name (a chain's id is its
+   * channel name). Caller: admin of a listed org.
    */
   @Transaction()
   async Bootstrap(ctx: Context, chainId: string, membersJson: string): Promise<string> {
@@ -73,7 +74,10 @@ export class GovernanceContract extends Contract {
     for (const m of raw) if (!isProtocolId(m)) fail('INVALID_ARGUMENT', `member ${String(m)} is not an MSP id`);
     const members = [...new Set(raw as string[])].sort();
     if (members.length !== raw.length) fail('INVALID_ARGUMENT', 'membersJson lists an org twice');
+    // A chain's id is its channel name: scheme-1 endorsements are bound to the channel they were
+    // made on, and the verifier expects the channel a remote chain's id names (PROTOCOL.md).
     const id = chainId === '' ? ctx.stub.getChannelID() : chainId;
+    if (id !== ctx.stub.getChannelID()) fail('WRONG_CHANNEL', `chainId ${id} must be this channel's name, ${ctx.stub.getChannelID()}`);
     if (!isProtocolId(id)) fail('INVALID_ARGUMENT', 'chainId must be an identifier');
     if (!members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not in the member list it bootstraps`);
     if (await findMemberSet(ctx.stub)) fail('ALREADY_EXISTS', 'this channel is already bootstrapped');
