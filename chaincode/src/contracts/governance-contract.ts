@@ -1,8 +1,9 @@
 /**
  * Governance: the channel's own consortium decides (PROTOCOL.md "Governance").
  * Bootstrap writes the member set once; every later change is a proposal carrying one
- * allowlisted action, executed in the transaction in which the last member org's admin
- * approves. This is the only way to set this chain's node list outside an epoch link,
+ * allowlisted action, executed in the transaction in which the last required member org's
+ * admin approves: every member org, except that removing a node for proven misbehaviour
+ * (remove-node) does not wait for the accused node's org. This is the only way to set this chain's node list outside an epoch link,
  * to trust a remote chain, or to open, pause, resume, update or unfreeze a route.
  */
 import { X509Certificate } from 'node:crypto';
@@ -54,7 +55,7 @@ async function allApproved(ctx: Context, set: MemberSet, action: GovernanceActio
   return requiredApprovers(set.members, action, await accusedOrg(ctx, action)).every((m) => approvals.includes(m));
 }
 
-@Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of all member orgs' })
+@Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of the member orgs' })
 export class GovernanceContract extends Contract {
   constructor() {
     super('Governance');
@@ -122,7 +123,7 @@ export class GovernanceContract extends Contract {
     return canonicalize(proposal);
   }
 
-  /** Approves a pending proposal for the caller's org; executes it when all member orgs approved. */
+  /** Approves a pending proposal for the caller's org; executes it when every required member org approved. */
   @Transaction()
   async Approve(ctx: Context, proposalId: string): Promise<string> {
     const { who, set } = await requireMemberAdmin(ctx);
