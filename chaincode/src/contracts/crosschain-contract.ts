@@ -23,7 +23,7 @@ import { verifyProof, type VerifiedProof } from '../protocol/verify';
 import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
-import { checkTrustFloor, checkTrustingPeriod, DEFAULT_TRUST_POLICY } from '../rules/trust-policy';
+import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
 import * as repo from '../state/crosschain-repo';
 import { key, KeyTypes, pad } from '../state/keys';
 import { getJson } from '../state/store';
@@ -99,13 +99,7 @@ function verifyAgainst(
       list: remote.list,
       schemes: remote.record.schemes,
       excluded: remote.excluded,
-      acceptLink: (from, to) => {
-        const policy = remote.record.policy ?? DEFAULT_TRUST_POLICY;
-        if (from.epoch === remote.record.epoch) {
-          checkTrustingPeriod(policy, remote.record.chainId, from.epoch, remote.record.epochAdoptedAtMs ?? remote.record.updatedAtMs, atMs);
-        }
-        checkTrustFloor(policy, from, to);
-      },
+      acceptLink: linkAcceptor(remote.record),
     },
     proof,
     atMs,
@@ -154,11 +148,15 @@ export class CrossChainContract extends Contract {
     return epochLinkMessage({ chainId, fromEpoch: to - 1, toEpoch: to, fromListHash: listHash(from), newListHash: listHash(next) }).toString('utf8');
   }
 
-  /** A registered remote chain, its trust policy in force, and its list at the latest epoch known here. */
+  /**
+   * A registered remote chain, its trust policy in force, the nodes excluded here by
+   * equivocation evidence, and its list at the latest epoch known here.
+   */
   @Transaction(false)
   async GetRemoteChain(ctx: Context, chainId: string): Promise<string> {
-    const { record, list } = await remoteView(ctx, requireId(chainId, 'chainId'));
-    return canonicalize({ ...record, policy: record.policy ?? DEFAULT_TRUST_POLICY, list });
+    const { record, list, excluded } = await remoteView(ctx, requireId(chainId, 'chainId'));
+    const exclusions = excluded.map((e) => ({ nodeId: e.nodeId, keyIds: e.keyIds }));
+    return canonicalize({ ...record, policy: record.policy ?? DEFAULT_TRUST_POLICY, excluded: exclusions, list });
   }
 
   @Transaction(false)

@@ -27,7 +27,7 @@ export interface RemoteView {
   /** Nodes this destination holds verified equivocation evidence against: they never count. */
   excluded?: readonly ExcludedNode[];
   /** Checks a list an epoch link would adopt, before any signature is verified (trust floor, trusting period). */
-  acceptLink?: (from: VerificationNodeList, to: VerificationNodeList) => void;
+  acceptLink?: (from: VerificationNodeList, to: VerificationNodeList, atMs: number) => void;
 }
 
 /** A node whose signatures do not count, matched by node id or by any of its key identities. */
@@ -118,7 +118,7 @@ export function verifyProof(
       fail('EPOCH_SKIPPED', `epoch link ${link.fromEpoch}->${link.toEpoch} does not follow epoch ${list.epoch} of ${chainId}`);
     }
     // Trust floor and trusting period (the destination's own policy) come first and keep their codes.
-    remote.acceptLink?.(list, link.newList);
+    remote.acceptLink?.(list, link.newList, atMs);
     try {
       if (link.chainId !== chainId || link.newList.chainId !== chainId) fail('EPOCH_LINK_INVALID', `link is for ${link.chainId}, not ${chainId}`);
       if (link.newList.epoch !== link.toEpoch) fail('EPOCH_LINK_INVALID', `link's new list says epoch ${link.newList.epoch}, not ${link.toEpoch}`);

@@ -106,3 +106,24 @@ export function checkTrustingPeriod(policy: TrustPolicy, chainId: string, epoch:
     );
   }
 }
+
+/** What a destination stores about a remote chain that the link checks read. */
+export interface PolicyHolder {
+  chainId: string;
+  epoch: number;
+  epochAdoptedAtMs?: number;
+  updatedAtMs: number;
+  policy?: TrustPolicy;
+}
+
+/**
+ * The link check a verifier applies for `remote` (protocol/verify.ts RemoteView.acceptLink):
+ * the trusting period from the known epoch, then the trust floor for every list adopted.
+ */
+export function linkAcceptor(remote: PolicyHolder): (from: VerificationNodeList, to: VerificationNodeList, atMs: number) => void {
+  const policy = remote.policy ?? DEFAULT_TRUST_POLICY;
+  return (from, to, atMs) => {
+    if (from.epoch === remote.epoch) checkTrustingPeriod(policy, remote.chainId, from.epoch, remote.epochAdoptedAtMs ?? remote.updatedAtMs, atMs);
+    checkTrustFloor(policy, from, to);
+  };
+}

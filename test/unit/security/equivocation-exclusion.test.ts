@@ -8,6 +8,9 @@
 import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
 import { listHash, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
 import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
+import { verifyProof } from '@medbridge/chaincode/dist/protocol/verify';
+import { remoteViewOf } from '../../../gateway/src/records/anchor-attestation';
+import { expectCode } from '../bls/support';
 import { expectRejected, TwoChains } from '../crosschain/harness';
 import { nodeList, signatureSet, type TestNode } from '../crosschain/support';
 
@@ -52,6 +55,18 @@ describe('equivocation evidence on the destination', () => {
     expect(ok.outcome).toBe('success');
     // The excluded node is not among the signers that count (nor those rewarded).
     expect(ok.signers).toEqual([a1.nodeId, c0.nodeId].sort());
+  });
+
+  it('carries the exclusion to verifiers off the chain (GetRemoteChain, as requesters read it)', async () => {
+    const packet = await t.sendPing({ n: 1 });
+    await submit(conflict(t, packet, a0));
+    const registered = JSON.parse(await t.b.ledger.invoke({ identity: t.b.user, timeMs: t.now }, (ctx) => t.cc.GetRemoteChain(ctx, 'chain-a'))) as Parameters<
+      typeof remoteViewOf
+    >[0];
+    expect(registered.excluded?.map((e) => e.nodeId)).toEqual([a0.nodeId]);
+    const view = remoteViewOf(registered);
+    const proof = t.proof(await t.packetCommitment(packet.sequence), { signers: [a0, c0] });
+    expectCode(() => verifyProof(view, proof, t.now, (ref) => packetMessage(packet, ref)), 'THRESHOLD_NOT_MET', proof);
   });
 
   it('does not let the excluded node sign an epoch link either', async () => {
