@@ -6,13 +6,14 @@
  * the list without the approval of the node's own org.
  */
 import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { aggregatePartials, signMessage, toBase64 } from '@medbridge/chaincode/dist/protocol/bls';
+import { listHash, nodeKeyIdentities, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
 import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
 import { verifyProof } from '@medbridge/chaincode/dist/protocol/verify';
 import { remoteViewOf } from '../../../gateway/src/records/anchor-attestation';
-import { expectCode } from '../bls/support';
+import { blsList, createBlsChain, expectCode, messageFor, packet } from '../bls/support';
 import { expectRejected, TwoChains } from '../crosschain/harness';
-import { nodeList, signatureSet, type TestNode } from '../crosschain/support';
+import { chainTrust, nodeList, signatureSet, type TestNode } from '../crosschain/support';
 
 function signed(t: TwoChains, packet: Packet, signer: TestNode, epoch = 1): unknown {
   const list = t.a.lists.get(epoch)!;
@@ -139,5 +140,24 @@ describe('removal of an equivocating node by governance of its own chain', () =>
     await expectRejected(t.a.ledger, 'EVIDENCE_INVALID', () =>
       t.a.ledger.invoke({ identity: adminC!, timeMs: t.tick() }, (ctx) => t.gov.Propose(ctx, JSON.stringify(action))),
     );
+  });
+});
+
+describe('exclusion under the aggregate scheme', () => {
+  it('verifies the aggregate with the excluded key in it but never counts that node', async () => {
+    const chain = await createBlsChain('chain-a', ['HospitalAMSP', 'HospitalCMSP'], 2);
+    const list = parseNodeList(blsList(chain, 1));
+    const [a0, a1] = chain.nodes[0]!;
+    const c0 = chain.nodes[1]![0]!;
+    const p = packet();
+    const msg = messageFor(p, list);
+    const sign = (nodes: typeof chain.nodes[number]) =>
+      ({ ...aggregatePartials(list, msg, nodes.map((n) => ({ nodeId: n.nodeId, signature: toBase64(signMessage(n.keys.secretKey, msg)) }))).proof, links: [] });
+    const excluded = [{ nodeId: a0!.nodeId, keyIds: nodeKeyIdentities(list.subgroups[0]!.nodes[0]!) }];
+    const remote = { trust: chainTrust({ chainId: chain.chainId, orgs: chain.orgs, nodes: [] }), list, schemes: ['bls12381-aggregate'], excluded };
+    const byExcluded = sign([a0!, c0]);
+    expectCode(() => verifyProof(remote, byExcluded, Date.now(), (ref) => packetMessage(p, ref)), 'THRESHOLD_NOT_MET', remote, byExcluded);
+    const withHonest = verifyProof(remote, sign([a0!, a1!, c0]), Date.now(), (ref) => packetMessage(p, ref));
+    expect(withHonest.signers).toEqual([a1!.nodeId, c0.nodeId].sort());
   });
 });
