@@ -17,12 +17,11 @@
  * Idempotent on a network that outlives test runs: the route and the slashed node are new
  * per run; parameters, funds and the peers' stakes are set only when missing.
  */
-import { createPrivateKey, sign, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { msp, peer } from '@hyperledger/fabric-protos';
 import { packetMessage } from '../../chaincode/src/protocol/commitment';
 import { listHash, type VerificationNodeList } from '../../chaincode/src/protocol/node-list';
 import type { Packet } from '../../chaincode/src/protocol/packet';
@@ -32,6 +31,8 @@ import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
 import { IncentiveService } from '../../gateway/src/services/incentive-service';
+import { ENDORSEMENT_VERSION } from '../../chaincode/src/protocol/scheme-endorsement';
+import { endorsement } from '../fixtures/endorsement';
 import { issue, type Issued } from '../fixtures/pki';
 import { buildGateway, cli, ok, testEnv } from './cli-harness';
 
@@ -66,31 +67,14 @@ async function orgCa(p: Profile): Promise<Issued> {
   return { cert: new x509.X509Certificate(certFile), keys: { privateKey } } as unknown as Issued;
 }
 
-/** One scheme-1 signature: a proposal response of chaincode medbridge whose payload is `message`, signed by the node. */
+/** One scheme-1 signature: the node's endorsement of the query whose response is `message` (test/fixtures/endorsement.ts). */
 function endorse(mspId: string, certPem: string, key: KeyObject, message: Buffer) {
-  const response = new peer.Response();
-  response.setStatus(200);
-  response.setPayload(message);
-  const ccId = new peer.ChaincodeID();
-  ccId.setName('medbridge');
-  const action = new peer.ChaincodeAction();
-  action.setResponse(response);
-  action.setChaincodeId(ccId);
-  const prp = new peer.ProposalResponsePayload();
-  prp.setProposalHash(Buffer.alloc(32, 7));
-  prp.setExtension$(action.serializeBinary());
-  const payload = Buffer.from(prp.serializeBinary());
-  const id = new msp.SerializedIdentity();
-  id.setMspid(mspId);
-  id.setIdBytes(Buffer.from(certPem));
-  const endorser = Buffer.from(id.serializeBinary());
-  const signature = sign('sha256', Buffer.concat([payload, endorser]), key);
-  return { endorser: endorser.toString('base64'), signature: signature.toString('base64'), payload: payload.toString('base64') };
+  return endorsement({ mspId, certPem, privateKey: key }, message);
 }
 
 function signedCommitment(packet: Packet, list: VerificationNodeList, mspId: string, certPem: string, key: KeyObject) {
   const message = packetMessage(packet, { epoch: list.epoch, listHash: listHash(list) });
-  return { packet, epoch: list.epoch, proof: { scheme: 'fabric-endorsement', version: 1, signatures: [endorse(mspId, certPem, key, message)] } };
+  return { packet, epoch: list.epoch, proof: { scheme: 'fabric-endorsement', version: ENDORSEMENT_VERSION, signatures: [endorse(mspId, certPem, key, message)] } };
 }
 
 describe('value transfer on the real network', () => {

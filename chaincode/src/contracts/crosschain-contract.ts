@@ -8,6 +8,7 @@
  * Destination side: ReceivePacket, RecordTimeout, GetAckCommitment (what destination peers
  *                   endorse), GetReceipt, ListReceipts.
  * Both:             GetNodeList, GetEpochLinkMessage, GetRemoteChain, GetRoute, ListRoutes,
+ *                   SubmitRemoteEvidence, ListRemoteExclusions (equivocating remote nodes),
  *                   GetRecordAnchorAttestation (record anchors for requesters on other chains).
  */
 import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
@@ -15,18 +16,21 @@ import { fail } from '../errors';
 import { canonicalBytes, canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
 import { isProtocolId } from '../protocol/limits';
-import { listHash, type VerificationNodeList } from '../protocol/node-list';
+import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
 import { ackHash, isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
 import { verifyProof, type VerifiedProof } from '../protocol/verify';
 import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
+import { judgeEvidence } from '../rules/slashing';
+import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
 import * as repo from '../state/crosschain-repo';
 import { key, KeyTypes, pad } from '../state/keys';
 import { getJson } from '../state/store';
 import { getMemberSet, requireMember } from '../state/members';
 import { buildConsentPacket } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
+import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
 import { requireRole, txTimeMs, type Caller } from './tx-context';
 
@@ -62,18 +66,24 @@ async function localHead(ctx: Context): Promise<repo.ListHead> {
   return head;
 }
 
+interface RemoteState {
+  record: repo.RemoteChainRecord;
+  list: VerificationNodeList;
+  excluded: repo.RemoteExclusion[];
+}
+
 /** What this chain trusts about a remote chain, as the verifier wants it. */
-async function remoteView(ctx: Context, chainId: string): Promise<{ record: repo.RemoteChainRecord; list: VerificationNodeList }> {
+async function remoteView(ctx: Context, chainId: string): Promise<RemoteState> {
   const record = await repo.getRemote(ctx.stub, chainId);
   if (!record) fail('UNKNOWN_CHAIN', `${chainId} is not a registered remote chain`);
   const list = await repo.getRemoteList(ctx.stub, chainId, record.epoch);
   if (!list) fail('UNKNOWN_CHAIN', `no node list of ${chainId} at epoch ${record.epoch}`);
-  return { record, list };
+  return { record, list, excluded: await repo.listExclusions(ctx.stub, chainId) };
 }
 
 function verifyAgainst(
   route: repo.RouteRecord,
-  remote: { record: repo.RemoteChainRecord; list: VerificationNodeList },
+  remote: RemoteState,
   proofJson: string,
   atMs: number,
   message: Parameters<typeof verifyProof>[3],
@@ -84,7 +94,13 @@ function verifyAgainst(
     fail('UNSUPPORTED_SCHEME', `route ${route.routeId} accepts proof schemes ${route.schemes.join(', ')}, not ${proof.scheme}`);
   }
   return verifyProof(
-    { trust: { chainId: remote.record.chainId, orgs: remote.record.orgs }, list: remote.list, schemes: remote.record.schemes },
+    {
+      trust: { chainId: remote.record.chainId, orgs: remote.record.orgs },
+      list: remote.list,
+      schemes: remote.record.schemes,
+      excluded: remote.excluded,
+      acceptLink: linkAcceptor(remote.record),
+    },
     proof,
     atMs,
     message,
@@ -96,7 +112,7 @@ async function storeNewLists(ctx: Context, record: repo.RemoteChainRecord, verif
   if (verified.newLists.length === 0) return;
   for (const list of verified.newLists) await repo.putRemoteList(ctx.stub, list);
   const last = verified.list;
-  await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now });
+  await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now, epochAdoptedAtMs: now });
 }
 
 function event(ctx: Context, name: string, body: unknown): void {
@@ -132,11 +148,15 @@ export class CrossChainContract extends Contract {
     return epochLinkMessage({ chainId, fromEpoch: to - 1, toEpoch: to, fromListHash: listHash(from), newListHash: listHash(next) }).toString('utf8');
   }
 
-  /** A registered remote chain and its list at the latest epoch known here. */
+  /**
+   * A registered remote chain, its trust policy in force, the nodes excluded here by
+   * equivocation evidence, and its list at the latest epoch known here.
+   */
   @Transaction(false)
   async GetRemoteChain(ctx: Context, chainId: string): Promise<string> {
-    const { record, list } = await remoteView(ctx, requireId(chainId, 'chainId'));
-    return canonicalize({ ...record, list });
+    const { record, list, excluded } = await remoteView(ctx, requireId(chainId, 'chainId'));
+    const exclusions = excluded.map((e) => ({ nodeId: e.nodeId, keyIds: e.keyIds }));
+    return canonicalize({ ...record, policy: record.policy ?? DEFAULT_TRUST_POLICY, excluded: exclusions, list });
   }
 
   @Transaction(false)
@@ -386,6 +406,47 @@ export class CrossChainContract extends Contract {
   @Transaction(false)
   async ListEvidence(ctx: Context, routeId: string): Promise<string> {
     return canonicalize(await repo.listEvidence(ctx.stub, requireId(routeId, 'routeId')));
+  }
+
+  /**
+   * Verified equivocation evidence against a node of the registered remote chain `chainId`
+   * (two packet commitments for one route and sequence, both signed by that node under lists
+   * of `chainId` stored here; evidenceJson as for Incentive:SubmitEvidence, kind conflict).
+   * From this transaction on, the node's signatures (by node id or by any key it held) count
+   * for nothing here, in packet proofs and in epoch links. Any member may submit it: no
+   * governance, so the offender's org has no say. Returns the exclusion.
+   */
+  @Transaction()
+  async SubmitRemoteEvidence(ctx: Context, chainId: string, evidenceJson: string): Promise<string> {
+    const who = await caller(ctx);
+    requireId(chainId, 'chainId');
+    if (!(await repo.getRemote(ctx.stub, chainId))) fail('UNKNOWN_CHAIN', `${chainId} is not a registered remote chain`);
+    const { evidence, list } = await readRemoteEvidence(ctx, chainId, evidenceJson);
+    const offence = judgeEvidence(evidence);
+    if (await repo.getExclusion(ctx.stub, chainId, offence.nodeId)) fail('ALREADY_SLASHED', `node ${offence.nodeId} of ${chainId} is already excluded`);
+    const node = list.subgroups.flatMap((s) => s.nodes).find((n) => n.nodeId === offence.nodeId);
+    if (!node) fail('EVIDENCE_INVALID', `node ${offence.nodeId} is not in list epoch ${list.epoch} of ${chainId}`);
+    const exclusion: repo.RemoteExclusion = {
+      chainId,
+      nodeId: offence.nodeId,
+      keyIds: nodeKeyIdentities(node),
+      offence: 'conflict',
+      evidenceHash: offence.evidenceHash,
+      routeId: offence.routeId,
+      sequence: offence.sequence,
+      reporterMspId: who.mspId,
+      recordedAtMs: txTimeMs(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await repo.putExclusion(ctx.stub, exclusion);
+    event(ctx, 'RemoteNodeExcluded', exclusion);
+    return canonicalize(exclusion);
+  }
+
+  /** Nodes of `chainId` excluded here by verified equivocation evidence (node id order). */
+  @Transaction(false)
+  async ListRemoteExclusions(ctx: Context, chainId: string): Promise<string> {
+    return canonicalize(await repo.listExclusions(ctx.stub, requireId(chainId, 'chainId')));
   }
 
   private async accept(ctx: Context, packetJson: string, proofJson: string, mode: 'receive' | 'timeout'): Promise<string> {

@@ -1,8 +1,9 @@
 /**
  * Governance: the channel's own consortium decides (PROTOCOL.md "Governance").
  * Bootstrap writes the member set once; every later change is a proposal carrying one
- * allowlisted action, executed in the transaction in which the last member org's admin
- * approves. This is the only way to set this chain's node list outside an epoch link,
+ * allowlisted action, executed in the transaction in which the last required member org's
+ * admin approves: every member org, except that removing a node for proven misbehaviour
+ * (remove-node) does not wait for the accused node's org. This is the only way to set this chain's node list outside an epoch link,
  * to trust a remote chain, or to open, pause, resume, update or unfreeze a route.
  */
 import { X509Certificate } from 'node:crypto';
@@ -13,7 +14,9 @@ import { isProtocolId, Limits } from '../protocol/limits';
 import { listHash } from '../protocol/node-list';
 import { checkChainTrust, verifyCertPath, type ChainTrust } from '../protocol/path-proof';
 import { knownSchemes } from '../protocol/schemes';
-import { parseAction, type GovernanceAction } from '../rules/governance-actions';
+import { listWithout, parseAction, requiredApprovers, type GovernanceAction } from '../rules/governance-actions';
+import { judgeEvidence } from '../rules/slashing';
+import { readEvidence } from './incentive-evidence';
 import * as repo from '../state/crosschain-repo';
 import { key, KeyTypes } from '../state/keys';
 import { findMemberSet, getMemberSet, type MemberSet } from '../state/members';
@@ -40,11 +43,19 @@ async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; set: Mem
   return { who, set };
 }
 
-function allApproved(set: MemberSet, approvals: string[]): boolean {
-  return set.members.every((m) => approvals.includes(m));
+/** The org of the node a remove-node action accuses, from this chain's current list. */
+async function accusedOrg(ctx: Context, action: GovernanceAction): Promise<string | undefined> {
+  if (action.kind !== 'remove-node') return undefined;
+  const head = await repo.getListHead(ctx.stub);
+  const list = head ? await repo.getLocalList(ctx.stub, head.epoch) : undefined;
+  return list?.subgroups.flatMap((s) => s.nodes).find((n) => n.nodeId === action.nodeId)?.mspId;
 }
 
-@Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of all member orgs' })
+async function allApproved(ctx: Context, set: MemberSet, action: GovernanceAction, approvals: string[]): Promise<boolean> {
+  return requiredApprovers(set.members, action, await accusedOrg(ctx, action)).every((m) => approvals.includes(m));
+}
+
+@Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of the member orgs' })
 export class GovernanceContract extends Contract {
   constructor() {
     super('Governance');
@@ -52,7 +63,8 @@ export class GovernanceContract extends Contract {
 
   /**
    * Writes this channel's member set once. membersJson: `["HospitalAMSP","HospitalCMSP"]`
-   * (or `{"members":[...]}`); chainId '' means the channel name. Caller: admin of a listed org.
+   * (or `{"members":[...]}`); chainId must be '' or the channel name (a chain's id is its
+   * channel name). Caller: admin of a listed org.
    */
   @Transaction()
   async Bootstrap(ctx: Context, chainId: string, membersJson: string): Promise<string> {
@@ -63,7 +75,10 @@ export class GovernanceContract extends Contract {
     for (const m of raw) if (!isProtocolId(m)) fail('INVALID_ARGUMENT', `member ${String(m)} is not an MSP id`);
     const members = [...new Set(raw as string[])].sort();
     if (members.length !== raw.length) fail('INVALID_ARGUMENT', 'membersJson lists an org twice');
+    // A chain's id is its channel name: scheme-1 endorsements are bound to the channel they were
+    // made on, and the verifier expects the channel a remote chain's id names (PROTOCOL.md).
     const id = chainId === '' ? ctx.stub.getChannelID() : chainId;
+    if (id !== ctx.stub.getChannelID()) fail('WRONG_CHANNEL', `chainId ${id} must be this channel's name, ${ctx.stub.getChannelID()}`);
     if (!isProtocolId(id)) fail('INVALID_ARGUMENT', 'chainId must be an identifier');
     if (!members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not in the member list it bootstraps`);
     if (await findMemberSet(ctx.stub)) fail('ALREADY_EXISTS', 'this channel is already bootstrapped');
@@ -98,7 +113,7 @@ export class GovernanceContract extends Contract {
     };
     // Validate against current state now, so a proposal that cannot execute is refused early.
     const plan = await planAction(ctx, action, now);
-    if (allApproved(set, proposal.approvals)) {
+    if (await allApproved(ctx, set, action, proposal.approvals)) {
       await plan();
       proposal.status = 'executed';
       proposal.executedAtMs = now;
@@ -108,7 +123,7 @@ export class GovernanceContract extends Contract {
     return canonicalize(proposal);
   }
 
-  /** Approves a pending proposal for the caller's org; executes it when all member orgs approved. */
+  /** Approves a pending proposal for the caller's org; executes it when every required member org approved. */
   @Transaction()
   async Approve(ctx: Context, proposalId: string): Promise<string> {
     const { who, set } = await requireMemberAdmin(ctx);
@@ -119,7 +134,7 @@ export class GovernanceContract extends Contract {
     if (proposal.approvals.includes(who.mspId)) fail('ALREADY_APPROVED', `${who.mspId} already approved proposal ${proposalId}`);
     const now = txTimeMs(ctx);
     const next: GovernanceProposal = { ...proposal, approvals: [...proposal.approvals, who.mspId].sort() };
-    if (allApproved(set, next.approvals)) {
+    if (await allApproved(ctx, set, next.action, next.approvals)) {
       const plan = await planAction(ctx, next.action, now);
       await plan();
       next.status = 'executed';
@@ -206,6 +221,7 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       if (existing && list.epoch < existing.epoch) {
         fail('EPOCH_STALE', `${action.chainId} is known at epoch ${existing.epoch}; governance cannot roll it back to ${list.epoch}`);
       }
+      const policy = action.policy ?? existing?.policy;
       return async () => {
         await repo.putRemoteList(stub, list);
         await repo.putRemote(stub, {
@@ -215,7 +231,28 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
           epoch: list.epoch,
           listHash: listHash(list),
           updatedAtMs: now,
+          // Governance vouches for this list now: the trusting period starts again.
+          epochAdoptedAtMs: now,
+          ...(policy === undefined ? {} : { policy }),
         });
+      };
+    }
+    case 'set-remote-policy': {
+      const remote = await repo.getRemote(stub, action.chainId);
+      if (!remote) fail('UNKNOWN_CHAIN', `${action.chainId} is not registered`);
+      return async () => repo.putRemote(stub, { ...remote, policy: action.policy, updatedAtMs: now, epochAdoptedAtMs: remote.epochAdoptedAtMs ?? remote.updatedAtMs });
+    }
+    case 'remove-node': {
+      // The evidence is verified here, against this chain's own lists, before anything is written.
+      const offence = judgeEvidence(await readEvidence(ctx, JSON.stringify(action.evidence)));
+      if (offence.nodeId !== action.nodeId) fail('EVIDENCE_INVALID', `the evidence accuses ${offence.nodeId}, not ${action.nodeId}`);
+      const head = await repo.getListHead(stub);
+      const current = head ? await repo.getLocalList(stub, head.epoch) : undefined;
+      if (!current) fail('NOT_FOUND', 'this chain has no verification node list');
+      const next = listWithout(current, action.nodeId);
+      await requireListStaked(ctx, next);
+      return async () => {
+        await repo.putLocalList(stub, next);
       };
     }
     case 'remove-remote': {

@@ -4,19 +4,22 @@
  * rule across subgroups. PROTOCOL.md "VerificationNodeList".
  *
  * Parsing fails closed (INVALID_NODE_LIST): no empty list, no threshold 0, no node outside
- * its own org's subgroup, no node, certificate, key or BLS key listed twice. A node's optional
+ * its own org's subgroup, no node, certificate, key or BLS key listed twice. Keys are compared
+ * in one canonical form (keyIdentity, blsKeyIdentity): the same P-256 point in compressed and
+ * uncompressed encoding is one key, and a BLS key and its negation are one key. A node's optional
  * BLS key (scheme bls12381-aggregate) is accepted only with its proof of possession and its
  * binding signed by the node's certificate key (bls/binding.ts, BLS.md). The parsed list is
  * normalised (subgroups by id, nodes by nodeId, certificates re-encoded) so that its
  * hash does not depend on how the submitter wrote it.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fail } from '../errors';
 import { organizationalUnits } from '../contracts/tx-context';
 import { canonicalHash } from './canonical-json';
 import { asObject, reqArray, reqId, reqInt, reqString } from './fields';
 import { Limits } from './limits';
 import { parseBlsNodeKey } from './bls/binding';
+import { blsKeyIdentity } from './bls/encoding';
 import type { BlsNodeKey } from './bls/signer-table';
 
 export interface VerificationNode {
@@ -99,7 +102,7 @@ export function parseNodeList(value: unknown): VerificationNodeList {
       if (!organizationalUnits(cert.subject).includes('peer')) fail(C, `certificate of node ${nodeId} is not a peer (OU=peer)`);
       if (cert.publicKey.asymmetricKeyType !== 'ec') fail(C, `certificate of node ${nodeId} does not hold an EC key`);
       const fp = cert.fingerprint256;
-      const spki = cert.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      const spki = keyIdentity(cert.publicKey, C, `certificate of node ${nodeId}`);
       if (nodeIds.has(nodeId)) fail(C, `node ${nodeId} appears twice`);
       if (fingerprints.has(fp)) fail(C, `the certificate of node ${nodeId} appears twice`);
       if (publicKeys.has(spki)) fail(C, `the key of node ${nodeId} appears twice`);
@@ -107,8 +110,9 @@ export function parseNodeList(value: unknown): VerificationNodeList {
       let bls: BlsNodeKey | undefined;
       if (n.bls !== undefined) {
         bls = parseBlsNodeKey(n.bls, { chainId, nodeId, mspId: nodeMsp, certPem });
-        if (blsKeys.has(bls.publicKey)) fail(C, `the BLS key of node ${nodeId} appears twice`);
-        blsKeys.add(bls.publicKey);
+        const blsId = blsKeyIdentity(bls.publicKey);
+        if (blsKeys.has(blsId)) fail(C, `the BLS key of node ${nodeId} (or its negation) appears twice`);
+        blsKeys.add(blsId);
       }
       nodeIds.add(nodeId);
       fingerprints.add(fp);
@@ -154,6 +158,25 @@ export function findNode(list: VerificationNodeList, mspId: string, cert: X509Ce
 /** Every node of the list with its subgroup. */
 export function listedNodes(list: VerificationNodeList): ListedNode[] {
   return list.subgroups.flatMap((s) => s.nodes.map((node) => ({ node, subgroupId: s.id, cert: new X509Certificate(node.certPem) })));
+}
+
+/**
+ * One text per public key whatever its encoding: for EC keys the curve and the affine
+ * coordinates (so a compressed and an uncompressed SPKI of one point are the same key).
+ * Every comparison of node keys goes through this (list parsing, threshold counting).
+ */
+export function keyIdentity(key: KeyObject, code: 'INVALID_NODE_LIST' | 'DUPLICATE_SIGNER' = 'INVALID_NODE_LIST', what = 'node key'): string {
+  if (key.asymmetricKeyType !== 'ec') fail(code, `${what} is not an EC key`);
+  const jwk = key.export({ format: 'jwk' });
+  if (typeof jwk.crv !== 'string' || typeof jwk.x !== 'string' || typeof jwk.y !== 'string') fail(code, `${what} has no affine coordinates`);
+  return `ec:${jwk.crv}:${jwk.x}:${jwk.y}`;
+}
+
+/** The canonical identities of every key a list node holds (its certificate key, and its BLS key if any). */
+export function nodeKeyIdentities(node: VerificationNode): string[] {
+  const ids = [keyIdentity(new X509Certificate(node.certPem).publicKey, 'DUPLICATE_SIGNER', `key of node ${node.nodeId}`)];
+  if (node.bls !== undefined) ids.push(blsKeyIdentity(node.bls.publicKey));
+  return ids;
 }
 
 export function parseCert(pem: string, code: 'INVALID_NODE_LIST' | 'INVALID_ARGUMENT' | 'MALFORMED_PROOF', what: string): X509Certificate {

@@ -1,23 +1,34 @@
 /**
- * Scheme 1, `fabric-endorsement` version 1 (PROTOCOL.md "Scheme fabric-endorsement").
+ * Scheme 1, `fabric-endorsement` version 2 (PROTOCOL.md "Scheme fabric-endorsement").
  *
  * Each signature is one Fabric endorsement of a read-only medbridge query on the source
- * peer: the endorser's SerializedIdentity bytes, its ECDSA signature, and the
- * ProposalResponsePayload bytes it signed. Fabric signs SHA-256(payload || endorser). The
- * payload must hold a ChaincodeAction of chaincode `medbridge` whose response has status
- * 200 and whose response payload is byte for byte the expected message: the peer read it
- * from its own ledger, and the relay cannot have changed a single byte of it.
+ * peer: the endorser's SerializedIdentity bytes, its ECDSA signature, the
+ * ProposalResponsePayload bytes it signed, and the Proposal it answered. Fabric signs
+ * SHA-256(payload || endorser). The payload must hold a ChaincodeAction of chaincode
+ * `medbridge` whose response has status 200 and whose response payload is byte for byte the
+ * expected message: the peer read it from its own ledger, and the relay cannot have changed a
+ * single byte of it.
+ *
+ * The payload also holds the hash of the proposal the peer executed. Version 2 carries that
+ * proposal, and the verifier checks its hash, then that it ran on the signing chain's channel
+ * (a chain's id is its channel name: Governance:Bootstrap), on chaincode `medbridge`, as the
+ * one read-only query that returns this kind of message with the arguments the message names.
+ * So an endorsement counts only for the query that produced it, not because no other function
+ * happens to return caller bytes. Version 1 (no proposal) is no longer accepted.
  */
-import { verify as verifySignature, X509Certificate } from 'node:crypto';
-import { msp, peer } from '@hyperledger/fabric-protos';
+import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { fail } from '../errors';
 import { asObject, reqArray, reqBase64 } from './fields';
 import { Limits } from './limits';
 import { findNode, type VerificationNodeList } from './node-list';
-import type { ClaimedSigner, ProofScheme } from './scheme';
+import type { ClaimedSigner, ProofScheme, VerifyContext } from './scheme';
+import { Domains } from './commitment';
 
 export const ENDORSEMENT_SCHEME = 'fabric-endorsement';
 export const CHAINCODE_NAME = 'medbridge';
+/** The version of scheme 1 this verifier accepts (2: each endorsement carries its proposal). */
+export const ENDORSEMENT_VERSION = 2;
 
 export interface EndorsementSignature {
   /** base64 of the endorser's msp.SerializedIdentity. */
@@ -26,12 +37,15 @@ export interface EndorsementSignature {
   signature: string;
   /** base64 of the peer.ProposalResponsePayload. */
   payload: string;
+  /** base64 of the peer.Proposal the endorser executed (SignedProposal.proposal_bytes). */
+  proposal: string;
 }
 
 interface ParsedEndorsement {
   endorserBytes: Buffer;
   signature: Buffer;
   payload: Buffer;
+  proposal: Buffer;
   mspId: string;
   cert: X509Certificate;
 }
@@ -50,7 +64,7 @@ function decodeIdentity(bytes: Buffer, index: number): { mspId: string; certPem:
 
 export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
   scheme: ENDORSEMENT_SCHEME,
-  version: 1,
+  version: ENDORSEMENT_VERSION,
 
   parse(signatures: unknown): ParsedEndorsement[] {
     const C = 'MALFORMED_PROOF' as const;
@@ -60,10 +74,12 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
     const list = reqArray({ signatures }, 'signatures', C, 'proof', Limits.maxSigners, 1);
     return list.map((raw, i) => {
       const what = `signature ${i}`;
-      const o = asObject(raw, C, what, ['endorser', 'signature', 'payload']);
+      const o = asObject(raw, C, what, ['endorser', 'signature', 'payload', 'proposal']);
       const endorserBytes = reqBase64(o, 'endorser', C, what, Limits.maxSignatureFieldChars);
       const signature = reqBase64(o, 'signature', C, what, 256);
       const payload = reqBase64(o, 'payload', C, what, Limits.maxSignatureFieldChars);
+      if (o.proposal === undefined) fail(C, `${what}.proposal is missing (${ENDORSEMENT_SCHEME} version 2 carries the proposal each endorsement answers)`);
+      const proposal = reqBase64(o, 'proposal', C, what, Limits.maxSignatureFieldChars);
       const { mspId, certPem } = decodeIdentity(endorserBytes, i);
       let cert: X509Certificate;
       try {
@@ -71,7 +87,7 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
       } catch {
         fail(C, `${what}: endorser certificate is not X.509`);
       }
-      return { endorserBytes, signature, payload, mspId, cert };
+      return { endorserBytes, signature, payload, proposal, mspId, cert };
     });
   },
 
@@ -88,7 +104,8 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
     });
   },
 
-  verifySignatures(parsed: ParsedEndorsement[], signers: readonly ClaimedSigner[], message: Buffer): void {
+  verifySignatures(parsed: ParsedEndorsement[], signers: readonly ClaimedSigner[], message: Buffer, context: VerifyContext): void {
+    const query = expectedQuery(message);
     parsed.forEach((p, i) => {
       const signer = signers[i];
       if (!signer) fail('MALFORMED_PROOF', `signature ${i} has no matched signer`);
@@ -107,11 +124,91 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
       if (!response.payload.equals(message)) {
         fail('COMMITMENT_MISMATCH', `node ${signer.nodeId} endorsed different bytes than the expected commitment`);
       }
+      checkProposal(p.proposal, response.proposalHash, context.chainId, query, signer.nodeId);
     });
   },
 };
 
-function decodeResponse(payload: Buffer, index: number, nodeId: string): { chaincode: string; status: number; payload: Buffer } {
+/** The query a message of each kind comes from, and the arguments the message fixes. */
+export interface CommitmentQuery {
+  /** Fully qualified function, as the proposal's first argument carries it. */
+  fn: string;
+  /** Accepted argument lists after the function name. */
+  args: string[][];
+}
+
+/**
+ * Which read-only function returns `message` (by its domain) and with which arguments. Any
+ * other message is not something a medbridge node signs in scheme 1 (PROPOSAL_MISMATCH).
+ */
+export function expectedQuery(message: Buffer): CommitmentQuery {
+  let m: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(message.toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    m = parsed as Record<string, unknown>;
+  } catch {
+    fail('PROPOSAL_MISMATCH', 'the expected message is not a medbridge commitment');
+  }
+  const str = (v: unknown): string => (typeof v === 'number' || typeof v === 'string' ? String(v) : '');
+  switch (m.domain) {
+    case Domains.packet:
+      return { fn: 'CrossChain:GetPacketCommitment', args: [[str(m.routeId), str(m.sequence)]] };
+    case Domains.ack:
+      return { fn: 'CrossChain:GetAckCommitment', args: [[str(m.routeId), str(m.sequence)]] };
+    case Domains.epochLink:
+      return { fn: 'CrossChain:GetEpochLinkMessage', args: [[str(m.toEpoch)]] };
+    case Domains.recordAnchor:
+      return { fn: 'CrossChain:GetRecordAnchorAttestation', args: [[str(m.recordId), str(m.version)], [str(m.recordId), '']] };
+    default:
+      fail('PROPOSAL_MISMATCH', `messages of domain ${String(m.domain)} are not signed in ${ENDORSEMENT_SCHEME}`);
+  }
+}
+
+/**
+ * The proposal an endorsement answered: its hash is the one the endorser signed (Fabric: SHA-256
+ * of channel header, signature header and the chaincode proposal payload without transient
+ * data), it is an endorser transaction on `channel`, for chaincode medbridge, calling `query`.
+ */
+function checkProposal(proposalBytes: Buffer, signedHash: Buffer, channel: string, query: CommitmentQuery, nodeId: string): void {
+  const P = 'PROPOSAL_MISMATCH' as const;
+  let channelHeader: common.ChannelHeader;
+  let headerExt: peer.ChaincodeHeaderExtension;
+  let args: string[];
+  let hash: Buffer;
+  try {
+    const proposal = peer.Proposal.deserializeBinary(proposalBytes);
+    const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
+    const payload = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
+    const withoutTransient = new peer.ChaincodeProposalPayload();
+    withoutTransient.setInput(payload.getInput_asU8());
+    hash = createHash('sha256')
+      .update(header.getChannelHeader_asU8())
+      .update(header.getSignatureHeader_asU8())
+      .update(withoutTransient.serializeBinary())
+      .digest();
+    channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+    headerExt = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
+    const spec = peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8()).getChaincodeSpec();
+    args = (spec?.getInput()?.getArgsList_asU8() ?? []).map((a) => Buffer.from(a).toString('utf8'));
+  } catch {
+    fail(P, `node ${nodeId}: the proposal carried with its endorsement does not decode`);
+  }
+  if (!hash.equals(signedHash)) fail(P, `node ${nodeId} endorsed another proposal than the one carried with its endorsement`);
+  if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION) fail(P, `node ${nodeId} endorsed a proposal that is not an endorser transaction`);
+  if (channelHeader.getChannelId() !== channel) {
+    fail('WRONG_CHANNEL', `node ${nodeId} endorsed a proposal on channel ${channelHeader.getChannelId()}, not on ${channel}`);
+  }
+  const chaincode = headerExt.getChaincodeId()?.getName() ?? '';
+  if (chaincode !== CHAINCODE_NAME) fail(P, `node ${nodeId} endorsed a proposal to chaincode ${chaincode}, not ${CHAINCODE_NAME}`);
+  const [fn, ...rest] = args;
+  if (fn !== query.fn) fail(P, `node ${nodeId} endorsed ${fn ?? 'no function'}; this message comes from ${query.fn}`);
+  if (!query.args.some((want) => want.length === rest.length && want.every((a, i) => a === rest[i]))) {
+    fail(P, `node ${nodeId} endorsed ${fn} with other arguments than this message names`);
+  }
+}
+
+function decodeResponse(payload: Buffer, index: number, nodeId: string): { chaincode: string; status: number; payload: Buffer; proposalHash: Buffer } {
   try {
     const prp = peer.ProposalResponsePayload.deserializeBinary(payload);
     const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
@@ -121,6 +218,7 @@ function decodeResponse(payload: Buffer, index: number, nodeId: string): { chain
       chaincode: action.getChaincodeId()?.getName() ?? '',
       status: response.getStatus(),
       payload: Buffer.from(response.getPayload_asU8()),
+      proposalHash: Buffer.from(prp.getProposalHash_asU8()),
     };
   } catch {
     fail('COMMITMENT_MISMATCH', `signature ${index}: node ${nodeId} signed something that is not a chaincode proposal response`);

@@ -17,6 +17,12 @@ export interface ClaimedSigner {
   cert: X509Certificate;
 }
 
+/** What a scheme may bind a signature to beyond the message: the chain (channel) it was made on. */
+export interface VerifyContext {
+  /** The signing chain's id; a chain's id is its channel name (Governance:Bootstrap). */
+  chainId: string;
+}
+
 export interface ProofScheme<Parsed = unknown> {
   /** Value of the proof's `scheme` field, e.g. 'fabric-endorsement'. */
   readonly scheme: string;
@@ -26,8 +32,11 @@ export interface ProofScheme<Parsed = unknown> {
   parse(signatures: unknown): Parsed;
   /** The listed nodes that claim to have signed; SIGNER_NOT_IN_LIST or DUPLICATE_SIGNER. */
   claimedSigners(parsed: Parsed, list: VerificationNodeList): ClaimedSigner[];
-  /** Every claimed signature over exactly `message`; SIGNATURE_INVALID or COMMITMENT_MISMATCH. */
-  verifySignatures(parsed: Parsed, signers: readonly ClaimedSigner[], message: Buffer): void;
+  /**
+   * Every claimed signature over exactly `message`, made on the chain `context.chainId`;
+   * SIGNATURE_INVALID or COMMITMENT_MISMATCH.
+   */
+  verifySignatures(parsed: Parsed, signers: readonly ClaimedSigner[], message: Buffer, context: VerifyContext): void;
 }
 
 const registry = new Map<string, ProofScheme>();

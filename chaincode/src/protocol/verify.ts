@@ -13,7 +13,7 @@
 import { MedbridgeError, fail } from '../errors';
 import { requireThreshold, type ThresholdResult } from '../rules/threshold';
 import { epochLinkMessage, type SignerListRef } from './commitment';
-import { listHash, type VerificationNodeList } from './node-list';
+import { listHash, nodeKeyIdentities, type VerificationNodeList } from './node-list';
 import { verifyCertPath, type ChainTrust } from './path-proof';
 import { intermediatesOf, type Proof, type SignatureSet } from './proof';
 import { getScheme } from './schemes';
@@ -24,6 +24,16 @@ export interface RemoteView {
   list: VerificationNodeList;
   /** Schemes the source registered (proof `scheme` values). */
   schemes: readonly string[];
+  /** Nodes this destination holds verified equivocation evidence against: they never count. */
+  excluded?: readonly ExcludedNode[];
+  /** Checks a list an epoch link would adopt, before any signature is verified (trust floor, trusting period). */
+  acceptLink?: (from: VerificationNodeList, to: VerificationNodeList, atMs: number) => void;
+}
+
+/** A node whose signatures do not count, matched by node id or by any of its key identities. */
+export interface ExcludedNode {
+  nodeId: string;
+  keyIds: readonly string[];
 }
 
 export interface SignatureSetResult {
@@ -39,7 +49,25 @@ export interface VerifiedProof extends SignatureSetResult {
   newLists: VerificationNodeList[];
 }
 
-/** Steps 1-3 for one signature set against one list. */
+/** Node ids of `list` that `excluded` names, by id or by a key they hold. */
+function excludedIn(list: VerificationNodeList, excluded: readonly ExcludedNode[]): Set<string> {
+  const out = new Set<string>();
+  if (excluded.length === 0) return out;
+  const ids = new Set(excluded.map((e) => e.nodeId));
+  const keys = new Set(excluded.flatMap((e) => e.keyIds));
+  for (const s of list.subgroups) {
+    for (const n of s.nodes) {
+      if (ids.has(n.nodeId) || nodeKeyIdentities(n).some((k) => keys.has(k))) out.add(n.nodeId);
+    }
+  }
+  return out;
+}
+
+/**
+ * Steps 1-3 for one signature set against one list. Signatures of excluded nodes are still
+ * verified (an aggregate covers them) but never count towards the threshold, and they are
+ * not among the returned signers.
+ */
 export function verifySignatureSet(
   set: SignatureSet,
   list: VerificationNodeList,
@@ -47,6 +75,7 @@ export function verifySignatureSet(
   schemes: readonly string[],
   atMs: number,
   message: Buffer,
+  excluded: readonly ExcludedNode[] = [],
 ): SignatureSetResult {
   if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
   const scheme = getScheme(set.scheme, set.version);
@@ -56,12 +85,14 @@ export function verifySignatureSet(
   for (const s of claimed) {
     verifyCertPath({ cert: s.cert, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}` });
   }
+  const out = excludedIn(list, excluded);
+  const counted = claimed.filter((s) => !out.has(s.nodeId));
   const threshold = requireThreshold(
     list,
-    claimed.map((s) => s.nodeId),
+    counted.map((s) => s.nodeId),
   );
-  scheme.verifySignatures(parsed, claimed, message);
-  return { signers: claimed.map((s) => s.nodeId).sort(), threshold };
+  scheme.verifySignatures(parsed, claimed, message, { chainId: list.chainId });
+  return { signers: counted.map((s) => s.nodeId).sort(), threshold };
 }
 
 /** Applies the proof's epoch links to the known list, then verifies the proof's signatures. */
@@ -86,6 +117,8 @@ export function verifyProof(
     if (link.fromEpoch !== list.epoch || link.toEpoch !== list.epoch + 1) {
       fail('EPOCH_SKIPPED', `epoch link ${link.fromEpoch}->${link.toEpoch} does not follow epoch ${list.epoch} of ${chainId}`);
     }
+    // Trust floor and trusting period (the destination's own policy) come first and keep their codes.
+    remote.acceptLink?.(list, link.newList, atMs);
     try {
       if (link.chainId !== chainId || link.newList.chainId !== chainId) fail('EPOCH_LINK_INVALID', `link is for ${link.chainId}, not ${chainId}`);
       if (link.newList.epoch !== link.toEpoch) fail('EPOCH_LINK_INVALID', `link's new list says epoch ${link.newList.epoch}, not ${link.toEpoch}`);
@@ -101,7 +134,7 @@ export function verifyProof(
         fromListHash: listHash(list),
         newListHash: listHash(link.newList),
       });
-      verifySignatureSet(link.proof, list, remote.trust, remote.schemes, atMs, linkMessage);
+      verifySignatureSet(link.proof, list, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded);
     } catch (e) {
       if (e instanceof MedbridgeError && e.code !== 'EPOCH_LINK_INVALID') {
         fail('EPOCH_LINK_INVALID', `epoch link ${link.fromEpoch}->${link.toEpoch} of ${chainId}: ${e.message}`);
@@ -113,6 +146,6 @@ export function verifyProof(
   }
 
   const ref = { epoch: list.epoch, listHash: listHash(list) };
-  const result = verifySignatureSet(proof, list, remote.trust, remote.schemes, atMs, message(ref));
+  const result = verifySignatureSet(proof, list, remote.trust, remote.schemes, atMs, message(ref), remote.excluded);
   return { ...result, list, newLists };
 }

@@ -3,9 +3,13 @@
  * distinct listed nodes of its own org that signed; a subgroup is satisfied at its
  * threshold t_i; the list's rule says how many subgroups must be satisfied (all, or k of m).
  * Pure: signers are node ids already matched to the list by the proof scheme.
+ *
+ * A key is counted once, whatever node entry it appears under: two signers whose keys are one
+ * key in canonical form (protocol/node-list.ts keyIdentity, bls blsKeyIdentity) fail
+ * DUPLICATE_SIGNER, even in a list stored before lists were checked for it.
  */
 import { fail } from '../errors';
-import type { VerificationNodeList } from '../protocol/node-list';
+import { nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
 
 export interface SubgroupCount {
   id: string;
@@ -32,6 +36,17 @@ export function evaluateThreshold(list: VerificationNodeList, signerNodeIds: rea
   const listed = new Set(list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId)));
   for (const id of seen) {
     if (!listed.has(id)) fail('SIGNER_NOT_IN_LIST', `node ${id} is not in list epoch ${list.epoch} of ${list.chainId}`);
+  }
+  const keyOwner = new Map<string, string>();
+  for (const s of list.subgroups) {
+    for (const n of s.nodes) {
+      if (!seen.has(n.nodeId)) continue;
+      for (const k of nodeKeyIdentities(n)) {
+        const other = keyOwner.get(k);
+        if (other !== undefined) fail('DUPLICATE_SIGNER', `nodes ${other} and ${n.nodeId} hold one key; it counts once`);
+        keyOwner.set(k, n.nodeId);
+      }
+    }
   }
   const subgroups = list.subgroups.map((s) => {
     const signed = s.nodes.filter((n) => seen.has(n.nodeId)).length;

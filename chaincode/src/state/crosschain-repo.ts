@@ -9,6 +9,7 @@ import { listHash, type VerificationNodeList } from '../protocol/node-list';
 import type { Acknowledgement, Packet } from '../protocol/packet';
 import type { OrgTrust } from '../protocol/path-proof';
 import type { RateLimit, RateWindow } from '../rules/route-rules';
+import type { TrustPolicy } from '../rules/trust-policy';
 import { key, KeyTypes, pad } from './keys';
 import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
@@ -26,6 +27,10 @@ export interface RemoteChainRecord {
   epoch: number;
   listHash: string;
   updatedAtMs: number;
+  /** When this chain adopted `epoch` (registration or epoch link); absent in older records: updatedAtMs. */
+  epochAdoptedAtMs?: number;
+  /** Trust floor and trusting period set by this chain's governance; absent: DEFAULT_TRUST_POLICY. */
+  policy?: TrustPolicy;
 }
 
 export type RouteStatus = 'open' | 'paused' | 'frozen';
@@ -95,6 +100,25 @@ export interface EvidenceRecord {
   conflicting: Json;
   proofEpoch: number;
   signers: string[];
+  recordedAtMs: number;
+  txId: string;
+}
+
+/**
+ * A node of a remote chain that verified evidence shows equivocating: from the transaction
+ * that recorded it, its signatures count for nothing here (by node id and by every key it
+ * held, so the same key under another node id does not count either).
+ */
+export interface RemoteExclusion {
+  chainId: string;
+  nodeId: string;
+  /** Canonical identities of the keys the node held in the list the evidence was signed under. */
+  keyIds: string[];
+  offence: 'conflict';
+  evidenceHash: string;
+  routeId: string;
+  sequence: number;
+  reporterMspId: string;
   recordedAtMs: number;
   txId: string;
 }
@@ -190,4 +214,18 @@ export async function putEvidence(stub: ChaincodeStub, e: EvidenceRecord): Promi
 
 export async function listEvidence(stub: ChaincodeStub, routeId: string): Promise<EvidenceRecord[]> {
   return listAllByPartialKey<EvidenceRecord>(stub, KeyTypes.Evidence, [routeId]);
+}
+
+// --- excluded remote nodes
+
+export async function getExclusion(stub: ChaincodeStub, chainId: string, nodeId: string): Promise<RemoteExclusion | undefined> {
+  return getJson<RemoteExclusion>(stub, key(stub, KeyTypes.RemoteExcluded, chainId, nodeId));
+}
+
+export async function putExclusion(stub: ChaincodeStub, e: RemoteExclusion): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.RemoteExcluded, e.chainId, e.nodeId), e);
+}
+
+export async function listExclusions(stub: ChaincodeStub, chainId: string): Promise<RemoteExclusion[]> {
+  return listAllByPartialKey<RemoteExclusion>(stub, KeyTypes.RemoteExcluded, [chainId]);
 }

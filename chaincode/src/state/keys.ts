@@ -35,6 +35,7 @@ export const KeyTypes = {
   PacketReceipt: 'mb.receipt', // (routeId, sequence padded)
   AckCommitment: 'mb.ack', // (routeId, sequence padded)
   Evidence: 'mb.evidence', // (routeId, sequence padded, evidenceHash)
+  RemoteExcluded: 'mb.remote-excluded', // (chainId, nodeId) -> RemoteExclusion (verified equivocation)
   // value transfer
   Account: 'mb.account', // (accountId)
   Stake: 'mb.stake', // (nodeId)

@@ -83,6 +83,8 @@ export async function collectEndorsements(
             endorser: Buffer.from(endorsement.getEndorser_asU8()).toString('base64'),
             signature: Buffer.from(endorsement.getSignature_asU8()).toString('base64'),
             payload: Buffer.from(res.getPayload_asU8()).toString('base64'),
+            // The proposal the peer executed: the verifier checks its hash, channel, chaincode and function.
+            proposal: Buffer.from(signed.getProposalBytes_asU8()).toString('base64'),
           },
         };
       } catch (e) {

@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
 import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
 import type { EpochLink, Proof } from '@medbridge/chaincode/dist/protocol/proof';
-import type { EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import { ENDORSEMENT_VERSION, type EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
 import type { OrgConnection } from '../fabric/connection';
 import type { PeerEndpoint } from '../fabric/profile';
 import { collectEndorsements, signedProposal, type PeerFailure } from './endorsements';
@@ -59,7 +59,7 @@ async function signaturesOf(source: SourceChain, list: VerificationNodeList, fn:
   const signed = await signedProposal(contract, source.connection.signer, fn, args);
   const collected = await collectEndorsements(source.peers, signed);
   const listed = collected.signatures.filter((s) => isListed(list, s));
-  const signatures: EndorsementSignature[] = listed.map(({ endorser, signature, payload }) => ({ endorser, signature, payload }));
+  const signatures: EndorsementSignature[] = listed.map(({ endorser, signature, payload, proposal }) => ({ endorser, signature, payload, proposal }));
   return { message: collected.message, signatures, failures: collected.failures };
 }
 
@@ -78,7 +78,7 @@ export async function epochLinks(source: SourceChain, knownEpoch: number, epoch:
       proof = await blsEpochLink(source, previous, to, options);
     } else {
       const { signatures } = await signaturesOf(source, previous, 'GetEpochLinkMessage', [String(to)]);
-      proof = { scheme: 'fabric-endorsement', version: 1, signatures };
+      proof = { scheme: 'fabric-endorsement', version: ENDORSEMENT_VERSION, signatures };
     }
     links.push({ chainId: newList.chainId, fromEpoch: to - 1, toEpoch: to, newList, proof });
     previous = newList;
@@ -104,7 +104,7 @@ async function statementProof(
   const epoch = (JSON.parse(message.toString('utf8')) as { epoch: number }).epoch;
   if (epoch !== current.epoch) throw new Error(`peers signed epoch ${epoch} while the list is at ${current.epoch}; retry`);
   const links = epoch > knownEpoch ? await epochLinks(source, knownEpoch, epoch, options) : [];
-  return { proof: { scheme: 'fabric-endorsement', version: 1, epoch, links, signatures }, message, failures };
+  return { proof: { scheme: 'fabric-endorsement', version: ENDORSEMENT_VERSION, epoch, links, signatures }, message, failures };
 }
 
 /**
@@ -136,5 +136,5 @@ export async function buildRecordAnchorProof(source: SourceChain, recordId: stri
   if (epoch !== current.epoch) throw new Error(`peers signed epoch ${epoch} while the list is at ${current.epoch}; retry`);
   const from = knownEpoch !== undefined && knownEpoch >= 1 && knownEpoch < epoch ? knownEpoch : epoch;
   const links = from < epoch ? await epochLinks(source, from, epoch) : [];
-  return { proof: { scheme: 'fabric-endorsement', version: 1, epoch, links, signatures }, message, failures };
+  return { proof: { scheme: 'fabric-endorsement', version: ENDORSEMENT_VERSION, epoch, links, signatures }, message, failures };
 }

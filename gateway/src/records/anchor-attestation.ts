@@ -15,7 +15,8 @@ import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/no
 import type { OrgTrust } from '@medbridge/chaincode/dist/protocol/path-proof';
 import { parseProof, type Proof } from '@medbridge/chaincode/dist/protocol/proof';
 import { verifyRecordAnchorAttestation } from '@medbridge/chaincode/dist/protocol/record-attestation';
-import type { RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import type { ExcludedNode, RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import { linkAcceptor, type PolicyHolder } from '@medbridge/chaincode/dist/rules/trust-policy';
 import { ClientError, toClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
 import { buildRecordAnchorProof, type SourceChain } from '../proofs';
@@ -33,9 +34,20 @@ export async function collectAnchorAttestation(chain: SourceChain, recordId: str
   return { anchor: { chainId: m.chainId, recordId: m.recordId, version: m.version, hash: m.hash }, proof: built.proof };
 }
 
-/** The output of CrossChain:GetRemoteChain as the verifier wants it. */
-export function remoteViewOf(registered: { chainId: string; orgs: OrgTrust[]; schemes: string[]; list: VerificationNodeList }): RemoteView {
-  return { trust: { chainId: registered.chainId, orgs: registered.orgs }, list: registered.list, schemes: registered.schemes };
+/**
+ * The output of CrossChain:GetRemoteChain as the verifier wants it: with the nodes excluded
+ * there and the trust policy of that chain (the same link checks ReceivePacket applies).
+ */
+export function remoteViewOf(
+  registered: PolicyHolder & { orgs: OrgTrust[]; schemes: string[]; list: VerificationNodeList; excluded?: ExcludedNode[] },
+): RemoteView {
+  return {
+    trust: { chainId: registered.chainId, orgs: registered.orgs },
+    list: registered.list,
+    schemes: registered.schemes,
+    excluded: registered.excluded ?? [],
+    acceptLink: linkAcceptor(registered),
+  };
 }
 
 /**

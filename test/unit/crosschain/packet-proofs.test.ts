@@ -176,7 +176,7 @@ describe('CrossChain: a packet from chain A is accepted on chain B only with a v
   it('rejects an unknown scheme or version, and a proof without a scheme', async () => {
     const { packet, message } = await sentWithMessage();
     await expectRejected(net.b.ledger, 'UNSUPPORTED_SCHEME', () => net.receive(packet, { ...net.proof(message), scheme: 'no-such-scheme' }));
-    await expectRejected(net.b.ledger, 'UNSUPPORTED_SCHEME', () => net.receive(packet, { ...net.proof(message), version: 2 }));
+    await expectRejected(net.b.ledger, 'UNSUPPORTED_SCHEME', () => net.receive(packet, { ...net.proof(message), version: 3 }));
     const { scheme: _s, ...noScheme } = net.proof(message);
     await expectRejected(net.b.ledger, 'MALFORMED_PROOF', () => net.receive(packet, noScheme));
     await expectRejected(net.b.ledger, 'MALFORMED_PROOF', () => net.receive(packet, { ...net.proof(message), signatures: [] }));

@@ -1,14 +1,13 @@
 /**
  * Test chains for the cross-chain unit tests: orgs with run-time PKI, peers as
- * verification nodes, and synthetic Fabric endorsements (a ProposalResponsePayload whose
- * chaincode response is the expected message, signed by the peer's generated key exactly
- * as a Fabric peer signs: ECDSA/SHA-256 over payload || serialized endorser).
+ * verification nodes, and synthetic Fabric endorsements (test/fixtures/endorsement.ts: the
+ * proposal of the query, and a ProposalResponsePayload with its hash whose chaincode response
+ * is the expected message, signed by the peer's generated key exactly as a Fabric peer signs).
  */
-import { createHash, sign } from 'node:crypto';
-import { msp, peer } from '@hyperledger/fabric-protos';
 import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
 import type { ChainTrust, OrgTrust } from '@medbridge/chaincode/dist/protocol/path-proof';
-import type { EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import { ENDORSEMENT_VERSION, type EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import { endorsement, type EndorseOptions } from '../../fixtures/endorsement';
 import type { Proof, SignatureSet } from '@medbridge/chaincode/dist/protocol/proof';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
 
@@ -69,39 +68,15 @@ export function nodeList(
   };
 }
 
-export interface EndorseOptions {
-  chaincode?: string;
-  status?: number;
-  /** Sign these bytes instead of the payload (forgery). */
-  signOver?: Buffer;
-  /** Present this identity as the endorser instead of the signer's own. */
-  endorserAs?: { mspId: string; certPem: string };
-}
+export type { EndorseOptions };
 
-/** A Fabric endorsement of a read-only medbridge query whose response payload is `message`. */
+/** A Fabric endorsement of the read-only medbridge query whose response payload is `message` (test/fixtures/endorsement.ts). */
 export function endorse(node: TestNode, message: Buffer, opts: EndorseOptions = {}): EndorsementSignature {
-  const response = new peer.Response();
-  response.setStatus(opts.status ?? 200);
-  response.setPayload(message);
-  const ccid = new peer.ChaincodeID();
-  ccid.setName(opts.chaincode ?? 'medbridge');
-  const action = new peer.ChaincodeAction();
-  action.setResponse(response);
-  action.setChaincodeId(ccid);
-  const prp = new peer.ProposalResponsePayload();
-  prp.setProposalHash(createHash('sha256').update(message).update(node.nodeId).digest());
-  prp.setExtension$(action.serializeBinary());
-  const payload = Buffer.from(prp.serializeBinary());
-  const id = new msp.SerializedIdentity();
-  id.setMspid(opts.endorserAs?.mspId ?? node.mspId);
-  id.setIdBytes(Buffer.from(opts.endorserAs?.certPem ?? node.identity.certPem));
-  const endorser = Buffer.from(id.serializeBinary());
-  const signature = sign('sha256', opts.signOver ?? Buffer.concat([payload, endorser]), node.identity.privateKey);
-  return { endorser: endorser.toString('base64'), signature: signature.toString('base64'), payload: payload.toString('base64') };
+  return endorsement({ mspId: node.mspId, certPem: node.identity.certPem, privateKey: node.identity.privateKey }, message, opts);
 }
 
 export function signatureSet(nodes: TestNode[], message: Buffer, opts: EndorseOptions = {}): SignatureSet {
-  return { scheme: 'fabric-endorsement', version: 1, signatures: nodes.map((n) => endorse(n, message, opts)) };
+  return { scheme: 'fabric-endorsement', version: ENDORSEMENT_VERSION, signatures: nodes.map((n) => endorse(n, message, opts)) };
 }
 
 export function proofOf(epoch: number, nodes: TestNode[], message: Buffer, links: Proof['links'] = []): Proof {

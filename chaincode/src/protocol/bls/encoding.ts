@@ -78,3 +78,16 @@ function decodeWith<P>(decode: () => P, code: ErrorCode, what: string): P {
     return fail(code, `${what} is not a valid point (${reason})`);
   }
 }
+
+/**
+ * One text per BLS public key up to sign: the compressed encoding with the sign flag cleared,
+ * hex. A key and its negation (pk, -pk) have the same identity, so a list can never hold both
+ * (their sum is the identity point: both would count while neither signs). Expects the key
+ * text as lists hold it (canonical base64 of a decoded key); anything else is its own identity.
+ */
+export function blsKeyIdentity(publicKeyB64: string): string {
+  const bytes = Buffer.from(publicKeyB64, 'base64');
+  if (bytes.length !== BLS_PUBLIC_KEY_BYTES) return `bls:raw:${publicKeyB64}`;
+  bytes[0] = bytes[0]! & ~0x20;
+  return `bls:${bytes.toString('hex')}`;
+}

@@ -11,7 +11,7 @@
  */
 import type { VerificationNode, VerificationNodeList } from '../node-list';
 import { fail } from '../../errors';
-import { decodePublicKey, fromBase64, G1Point } from './encoding';
+import { blsKeyIdentity, decodePublicKey, fromBase64, G1Point } from './encoding';
 import { BLS_MAX_NODES } from './suite';
 
 /** The BLS part of a list entry: key, proof of possession, and the ECDSA binding signature. */
@@ -66,9 +66,11 @@ export function buildSignerTable(list: VerificationNodeList): SignerTable {
       nodeIds.add(node.nodeId);
       const bls = blsKeyOf(node);
       if (bls === undefined) fail('BLS_KEY_INVALID', `node ${node.nodeId} has no registered BLS key`);
-      const owner = keys.get(bls.publicKey);
-      if (owner !== undefined) fail('DUPLICATE_SIGNER', `nodes ${owner} and ${node.nodeId} share one BLS public key`);
-      keys.set(bls.publicKey, node.nodeId);
+      // A key and its negation are one key: together they cancel and count without signing.
+      const identity = blsKeyIdentity(bls.publicKey);
+      const owner = keys.get(identity);
+      if (owner !== undefined) fail('DUPLICATE_SIGNER', `nodes ${owner} and ${node.nodeId} share one BLS public key (or hold a key and its negation)`);
+      keys.set(identity, node.nodeId);
       slots.push({
         position: slots.length,
         nodeId: node.nodeId,
