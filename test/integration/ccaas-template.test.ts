@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile } from '../../gateway/src/fabric/profile';
-import { eventually } from './support/eventually';
+import { waitFor } from './support/polling';
 import { readNetwork, REPO_ROOT, type NetworkDescription } from './support/network';
 
 // network.json also carries the domain the crypto material is generated under.
@@ -220,7 +220,7 @@ describe('connection.json templates filled by the peers\' ccaas builder (builder
         { env: { PATH: process.env.PATH, CORE_CHAINCODE_LOGGING_LEVEL: 'error', NODE_ENV: 'production' }, stdio: 'ignore' },
       );
       servers.push(server);
-      await eventually(() => listening(host, port), `the ${org} probe chaincode server on ${host}:${port}`, 20_000);
+      await waitFor(`the ${org} probe chaincode server on ${host}:${port}`, async () => { await listening(host, port); return true; }, 20_000);
       orgInfo(org).peers.forEach((p, i) => {
         ok(peer(org, i, ['lifecycle', 'chaincode', 'install', pkg.file]), `install on ${p.name}`);
         expect(builtConnection(p.name, pkg.id).address).toBe(`${host}:${port}`);
@@ -251,25 +251,26 @@ describe('connection.json templates filled by the peers\' ccaas builder (builder
     };
     for (const org of ORGS) {
       // Discovery learns the new definition through gossip a moment after the commit.
-      const ping = await eventually(() => system(org).evaluateTransaction('Ping'), `${org} pings ${PROBE}`, 30_000, 250);
+      const ping = await waitFor(`${org} pings ${PROBE}`, () => system(org).evaluateTransaction('Ping'), 30_000, 250);
       expect(JSON.parse(Buffer.from(ping).toString('utf8'))).toMatchObject({ channel: CHANNEL, mspId: `${org}MSP` });
     }
     const note = `template-${run}`;
-    const submitted = await eventually(
-      () => system(ORGS[0]).submitAsync('Heartbeat', { arguments: [note] }),
+    const submitted = await waitFor(
       `${ORGS[0]} submits a Heartbeat to ${PROBE}`,
+      () => system(ORGS[0]).submitAsync('Heartbeat', { arguments: [note] }),
       30_000,
       250,
     );
     expect((await submitted.getStatus()).successful).toBe(true);
-    const last = await eventually(
+    const last = await waitFor(
+      `${ORGS[1]} reads the Heartbeat`,
       async () => {
         const bytes = await system(ORGS[1]).evaluateTransaction('LastHeartbeat', `${ORGS[0]}MSP`);
         const text = Buffer.from(bytes).toString('utf8');
         if (!text.includes(note)) throw new Error(`not yet: ${text}`);
         return text;
       },
-      `${ORGS[1]} reads the Heartbeat`,
+      15_000,
     );
     expect(last).toContain(note);
   });
