@@ -153,11 +153,17 @@ bootstrap() {
   fi
 }
 
+on_exit() {
+  local rc=$?
+  ((rc == 0)) || warn "samples-up stopped; \`make samples-down\` removes what it made so far"
+}
+
 main() {
   local t0
   t0=$(now_ms)
   FS=$(samples_dir)
   check_start
+  trap on_exit EXIT
   mkdir -p "$STATE/logs"
   : >"$STATE_FILE"
   record FABRIC_SAMPLES "$FS"

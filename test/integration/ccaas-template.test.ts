@@ -107,7 +107,13 @@ function tlsConnection(org: string, address: string): Record<string, unknown> {
   };
 }
 
-const installed = (org: string, peerIndex: number): string => ok(peer(org, peerIndex, ['lifecycle', 'chaincode', 'queryinstalled']), 'queryinstalled');
+/** `queryinstalled` of a peer, one package per line, sorted (the peer lists them in no fixed order). */
+const installed = (org: string, peerIndex: number): string =>
+  ok(peer(org, peerIndex, ['lifecycle', 'chaincode', 'queryinstalled']), 'queryinstalled')
+    .split('\n')
+    .filter((l) => l.startsWith('Package ID:'))
+    .sort()
+    .join('\n');
 
 /** The connection.json a peer's builder wrote for PACKAGEID (the peer keeps its builds). */
 function builtConnection(peerName: string, packageId: string): Record<string, unknown> {
