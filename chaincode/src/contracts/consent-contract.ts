@@ -42,7 +42,12 @@ import { requireRole, txTimeMs, type Caller, type Role } from './tx-context';
 const WRITER_ROLES: Role[] = ['member', 'clinician'];
 /** Any staff identity of a member org: couriers for patient-signed messages, and readers. */
 const STAFF_ROLES: Role[] = ['member', 'clinician', 'privacy-officer'];
-const EMERGENCY_ROLES: Role[] = ['clinician', 'member'];
+/**
+ * Break-glass is a clinician's act only (README "Consent", CONSENT.md "Roles"): the
+ * `medbridge.role=clinician` attribute of the caller's certificate, which the org's CA
+ * issues. A plain member, an admin or a privacy officer of the org is FORBIDDEN_ROLE.
+ */
+const EMERGENCY_ROLES: Role[] = ['clinician'];
 const REVIEWER_ROLES: Role[] = ['privacy-officer', 'admin'];
 
 const DEFAULT_PAGE_SIZE = 50;
