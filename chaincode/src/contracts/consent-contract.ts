@@ -5,7 +5,8 @@
  * calls a rule from rules/, writes, and emits exactly one event per state change.
  * Roles and rules: chaincode/CONSENT.md.
  */
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
 import {
@@ -76,7 +77,7 @@ export interface AccessLogEntry {
 type WithStatus<T> = T & { effectiveStatus: string };
 
 @Info({ title: 'Consent', description: 'Patient-owned consent, record anchors, access log and break-glass access' })
-export class ConsentContract extends Contract {
+export class ConsentContract extends MedbridgeContract {
   constructor() {
     super('Consent');
   }

@@ -10,7 +10,8 @@
  * Both:             GetNodeList, GetEpochLinkMessage, GetRemoteChain, GetRoute, ListRoutes,
  *                   GetRecordAnchorAttestation (record anchors for requesters on other chains).
  */
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalBytes, canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
@@ -104,7 +105,7 @@ function event(ctx: Context, name: string, body: unknown): void {
 }
 
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
-export class CrossChainContract extends Contract {
+export class CrossChainContract extends MedbridgeContract {
   constructor() {
     super('CrossChain');
   }

@@ -6,7 +6,8 @@
  * to trust a remote chain, or to open, pause, resume, update or unfreeze a route.
  */
 import { X509Certificate } from 'node:crypto';
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalHash, canonicalize, parseJson } from '../protocol/canonical-json';
 import { isProtocolId, Limits } from '../protocol/limits';
@@ -45,7 +46,7 @@ function allApproved(set: MemberSet, approvals: string[]): boolean {
 }
 
 @Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of all member orgs' })
-export class GovernanceContract extends Contract {
+export class GovernanceContract extends MedbridgeContract {
   constructor() {
     super('Governance');
   }

@@ -12,7 +12,8 @@
  *    same arguments; the last approval executes it);
  *  - any member may submit slashing evidence and is paid the reporter share.
  */
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { check, fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
 import { judgeEvidence, applySlash } from '../rules/slashing';
@@ -77,7 +78,7 @@ async function requireControls(ctx: Context, who: Caller, accountId: string): Pr
 }
 
 @Info({ title: 'Incentive', description: 'Credits, stakes, fees, rewards and slashing for verification nodes and relayers' })
-export class IncentiveContract extends Contract {
+export class IncentiveContract extends MedbridgeContract {
   constructor() {
     super('Incentive');
   }
