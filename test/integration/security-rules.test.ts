@@ -6,6 +6,8 @@
  *    admin identities are refused FORBIDDEN_ROLE;
  *  - time is the submitter's: a proposal whose timestamp was moved an hour (signed, otherwise
  *    valid) is refused CLOCK_SKEW at endorsement and writes nothing.
+ * A packet at the size limit settling with its fee is in incentives.test.ts, which has value
+ * transfer, stakes and relaying set up.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { exportPublicKey, patientIdOf } from '@medbridge/chaincode/dist/protocol/patient-messages';

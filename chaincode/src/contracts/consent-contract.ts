@@ -7,6 +7,7 @@
  */
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
+import { requireCarriable } from './consent-bridge';
 import { fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
 import {
@@ -214,6 +215,7 @@ export class ConsentContract extends MedbridgeContract {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
     const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
+    requireCarriable(consent, a.patient.publicKey);
     const cKey = key(ctx.stub, KeyTypes.Consent, consent.consentId);
     if (await exists(ctx.stub, cKey)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
     await putJson(ctx.stub, cKey, consent);

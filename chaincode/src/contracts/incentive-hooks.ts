@@ -24,6 +24,7 @@ import {
   escrowFee,
   type Escrow,
   foreignStakes,
+  isName,
   isStaked,
   orgAccount,
   refundEscrow,
@@ -221,8 +222,10 @@ export async function nodesMarkedForRemoval(ctx: Context): Promise<string[]> {
  */
 export function rewardedSigners(e: PacketLifecycleEvent): string[] {
   const carried = (e.ack as { packetSigners?: unknown } | undefined)?.packetSigners;
-  if (Array.isArray(carried) && carried.length > 0 && carried.every((id) => typeof id === 'string')) return carried as string[];
-  return e.signers ?? [];
+  // An id that cannot name a node of this chain is simply not paid: what the destination
+  // attests must never keep a packet from settling.
+  const named = Array.isArray(carried) && carried.every((id) => typeof id === 'string') ? (carried as string[]).filter(isName) : [];
+  return named.length > 0 ? named : (e.signers ?? []).filter(isName);
 }
 
 /** Adapter from the cross-chain packet lifecycle to the hooks above. */

@@ -4,7 +4,7 @@
  * (Fabric CA-style attribute medbridge.role=clinician in extension 1.2.3.4.5.6.7.8.1), or a
  * node certificate. The peers' MSPs accept them because the org's root CA signed them.
  */
-import { createPrivateKey, webcrypto } from 'node:crypto';
+import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,7 +37,13 @@ export async function issuedClientProfile(
   attributes: Record<string, string>,
   extra: Partial<IssueOptions> = {},
 ): Promise<{ profile: Profile; file: string; issued: Issued }> {
-  const issued = await issue(await orgCa(p), { cn, ou: ['client'], org: p.mspId, attributes, ...extra });
+  // A positive, minimally encoded serial (first byte 0x40..0x7f): Go's x509 parser, which the
+  // peers' MSPs use, refuses anything else as malformed.
+  const serialNumber = (0x40 + (randomBytes(1)[0]! & 0x3f)).toString(16) + randomBytes(15).toString('hex');
+  // Fabric's MSP checks the chain at the leaf's notBefore (+1 s): the CA must already be valid then.
+  const ca = await orgCa(p);
+  const notBefore = new Date(Math.max(ca.cert.notBefore.getTime(), Date.now() - 60_000));
+  const issued = await issue(ca, { cn, ou: ['client'], org: p.mspId, attributes, serialNumber, notBefore, ...extra });
   const dir = mkdtempSync(join(tmpdir(), 'medbridge-identity-'));
   const certificate = join(dir, 'cert.pem');
   const privateKey = join(dir, 'key.pem');
