@@ -17,11 +17,10 @@
  * Idempotent on a network that outlives test runs: the route and the slashed node are new
  * per run; parameters, funds and the peers' stakes are set only when missing.
  */
-import { createPrivateKey, sign, webcrypto, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { join } from 'node:path';
 import { msp, peer } from '@hyperledger/fabric-protos';
 import { canonicalBytes } from '../../chaincode/src/protocol/canonical-json';
 import { packetMessage } from '../../chaincode/src/protocol/commitment';
@@ -29,13 +28,14 @@ import { Limits } from '../../chaincode/src/protocol/limits';
 import { listHash, type VerificationNodeList } from '../../chaincode/src/protocol/node-list';
 import type { Packet } from '../../chaincode/src/protocol/packet';
 import { FabricClient } from '../../gateway/src/fabric/client';
-import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { loadProfile } from '../../gateway/src/fabric/profile';
 import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
 import { IncentiveService } from '../../gateway/src/services/incentive-service';
-import { issue, type Issued } from '../fixtures/pki';
+import { issue } from '../fixtures/pki';
 import { buildGateway, cli, ok, testEnv } from './cli-harness';
+import { orgCa } from './support/identities';
 
 const run = Date.now().toString(36);
 const ROUTE = `value-it-${run}`;
@@ -52,20 +52,6 @@ function open(org: string, identity: 'user' | 'admin' = 'user'): FabricClient {
 
 function sourceOf(channel: string, orgs: string[], via: FabricClient): SourceChain {
   return { channel, connection: via.connection, peers: orgs.flatMap((o) => loadProfile(o).peers) };
-}
-
-/** The org's crypto folder of the runtime (peers/<peer>/tls/ca.crt is four levels below). */
-function orgCryptoDir(p: Profile): string {
-  return dirname(dirname(dirname(dirname(p.peers[0]!.tlsRootCert))));
-}
-
-/** HospitalA's own CA, loaded from the runtime crypto folder to issue this run's node certificate. */
-async function orgCa(p: Profile): Promise<Issued> {
-  const dir = join(orgCryptoDir(p), 'ca');
-  const certFile = readFileSync(join(dir, `ca.${orgCryptoDir(p).split('/').pop()}-cert.pem`), 'utf8');
-  const der = createPrivateKey(readFileSync(join(dir, 'priv_sk'))).export({ type: 'pkcs8', format: 'der' });
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  return { cert: new x509.X509Certificate(certFile), keys: { privateKey } } as unknown as Issued;
 }
 
 /** One scheme-1 signature: a proposal response of chaincode medbridge whose payload is `message`, signed by the node. */
