@@ -12,6 +12,8 @@ export const ErrorCodes = [
   'UNAUTHORIZED',
   'FORBIDDEN_ROLE',
   'NOT_BOOTSTRAPPED',
+  // a proposal whose timestamp is too far from the endorsing peer's clock (tx-context.ts)
+  'CLOCK_SKEW',
   // patients, records, consent
   'PATIENT_SIGNATURE_INVALID',
   'NONCE_REPLAYED',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { buildGateway, cli, ok, REPO, testEnv } from './cli-harness';
+import { issuedClientProfile } from './support/identities';
 
 const run = Date.now().toString(36);
 
@@ -128,7 +129,9 @@ describe('medbridge CLI', () => {
 
   it('opens break-glass access, reviews it as admin, and shows it in the patient\'s log', async () => {
     const recordId = `rec-cli-${run}`;
-    const e = await ok<{ emergencyId: string; review: { status: string } }>(env, 'emergency', 'open', '--org', 'HospitalC', '--channel', 'chain-a', '--patient', patientId, '--record', recordId, '--reason', 'ED-TRIAGE-CODE-7', '--minutes', '30');
+    // Break-glass is a clinician's: HospitalC's CA issues one now (medbridge.role attribute).
+    const clinician = await issuedClientProfile(loadProfile('HospitalC'), `dr-cli-${run}`, { 'medbridge.role': 'clinician' });
+    const e = await ok<{ emergencyId: string; review: { status: string } }>(env, 'emergency', 'open', '--org', clinician.file, '--channel', 'chain-a', '--patient', patientId, '--record', recordId, '--reason', 'ED-TRIAGE-CODE-7', '--minutes', '30');
     expect(e.review.status).toBe('pending');
     const queue = await ok<{ items: Array<{ emergencyId: string }> }>(env, 'emergency', 'list', '--org', 'HospitalA', '--identity', 'admin');
     expect(queue.items.map((x) => x.emergencyId)).toContain(e.emergencyId);

@@ -17,24 +17,26 @@
  * Idempotent on a network that outlives test runs: the route and the slashed node are new
  * per run; parameters, funds and the peers' stakes are set only when missing.
  */
-import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { join } from 'node:path';
+import { canonicalBytes } from '../../chaincode/src/protocol/canonical-json';
 import { packetMessage } from '../../chaincode/src/protocol/commitment';
+import { Limits } from '../../chaincode/src/protocol/limits';
 import { listHash, type VerificationNodeList } from '../../chaincode/src/protocol/node-list';
 import type { Packet } from '../../chaincode/src/protocol/packet';
 import { FabricClient } from '../../gateway/src/fabric/client';
-import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { loadProfile } from '../../gateway/src/fabric/profile';
 import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
 import { IncentiveService } from '../../gateway/src/services/incentive-service';
 import { ENDORSEMENT_VERSION } from '../../chaincode/src/protocol/scheme-endorsement';
 import { endorsement } from '../fixtures/endorsement';
-import { issue, type Issued } from '../fixtures/pki';
+import { issue } from '../fixtures/pki';
 import { buildGateway, cli, ok, testEnv } from './cli-harness';
+import { orgCa } from './support/identities';
 
 const run = Date.now().toString(36);
 const ROUTE = `value-it-${run}`;
@@ -51,20 +53,6 @@ function open(org: string, identity: 'user' | 'admin' = 'user'): FabricClient {
 
 function sourceOf(channel: string, orgs: string[], via: FabricClient): SourceChain {
   return { channel, connection: via.connection, peers: orgs.flatMap((o) => loadProfile(o).peers) };
-}
-
-/** The org's crypto folder of the runtime (peers/<peer>/tls/ca.crt is four levels below). */
-function orgCryptoDir(p: Profile): string {
-  return dirname(dirname(dirname(dirname(p.peers[0]!.tlsRootCert))));
-}
-
-/** HospitalA's own CA, loaded from the runtime crypto folder to issue this run's node certificate. */
-async function orgCa(p: Profile): Promise<Issued> {
-  const dir = join(orgCryptoDir(p), 'ca');
-  const certFile = readFileSync(join(dir, `ca.${orgCryptoDir(p).split('/').pop()}-cert.pem`), 'utf8');
-  const der = createPrivateKey(readFileSync(join(dir, 'priv_sk'))).export({ type: 'pkcs8', format: 'der' });
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  return { cert: new x509.X509Certificate(certFile), keys: { privateKey } } as unknown as Issued;
 }
 
 /** One scheme-1 signature: the node's endorsement of the query whose response is `message` (test/fixtures/endorsement.ts). */
@@ -218,6 +206,41 @@ describe('value transfer on the real network', () => {
     for (const a of after.accounts) expect(a.balance).toBeGreaterThanOrEqual(0);
     const listed = await ok<{ supply: number; escrowed: number }>(env, 'accounts', '--org', 'HospitalA');
     expect(listed.supply).toBe(after.supply);
+  });
+
+  it('settles a ping of exactly the packet limit: received, answered with an error acknowledgement that fits, acknowledged, its fee paid', async () => {
+    // The payload that makes sequence 2 of this route exactly Limits.maxPacketBytes long
+    // (transaction times have 13 digits, so the size is known before sending).
+    const t = 1_000_000_000_000;
+    const model = { sourceChain: A, destChain: B, routeId: ROUTE, sequence: 2, type: 'ping', payload: { s: '' }, timeoutMs: t + 3_600_000, sentAtMs: t, sender: 'HospitalAMSP' };
+    const payload = { s: 'x'.repeat(Limits.maxPacketBytes - canonicalBytes(model).length) };
+    const before = await snapshot();
+    const sent = (await value.client.submit<{ packet: Packet; sequence: number }>(A, 'CrossChain', 'SendPacket', [B, 'ping', JSON.stringify({ routeId: ROUTE, payload })])).result;
+    expect(sent.sequence).toBe(2);
+    expect(canonicalBytes(sent.packet).length).toBe(Limits.maxPacketBytes);
+    expect(await ok<Escrow>(env, 'packet', 'fee', ROUTE, '2', '--org', 'HospitalA')).toMatchObject({ status: 'held', amount: params.minFee });
+
+    const relayerA = open('HospitalC');
+    const relayerB = new IncentiveService(open('HospitalC'), B);
+    const known = (await relayerB.client.evaluate<{ epoch: number }>(B, 'CrossChain', 'GetRemoteChain', [A])).epoch;
+    const built = await buildPacketProof(sourceOf(A, ['HospitalA', 'HospitalC'], relayerA), ROUTE, 2, known);
+    await relayerB.client.submit(B, 'CrossChain', 'ReceivePacket', [JSON.stringify(sent.packet), JSON.stringify(built.proof)]);
+    const receipt = await relayerB.client.evaluate<{ ack: { outcome: string; error?: string } }>(B, 'CrossChain', 'GetReceipt', [ROUTE, '2']);
+    expect(receipt.ack.outcome).toBe('error');
+    expect(receipt.ack.error).toMatch(/^PROOF_TOO_LARGE: /);
+    expect(canonicalBytes(receipt.ack).length).toBeLessThanOrEqual(Limits.maxPacketBytes);
+
+    const knownB = (await value.client.evaluate<{ epoch: number }>(A, 'CrossChain', 'GetRemoteChain', [B])).epoch;
+    const ackProof = await buildAckProof(sourceOf(B, ['HospitalB', 'HospitalC'], relayerB.client), ROUTE, 2, knownB);
+    const settled = (await relayerA.submit<{ status: string }>(A, 'CrossChain', 'AcknowledgePacket', [JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof)])).result;
+    expect(settled).toMatchObject({ status: 'failed' });
+    expect(await ok(env, 'packet', 'status', ROUTE, '2', '--org', 'HospitalA')).toMatchObject({ status: 'failed' });
+    const paid = await ok<Escrow>(env, 'packet', 'fee', ROUTE, '2', '--org', 'HospitalA');
+    expect(paid.status).toBe('paid');
+    expect(paid.payouts?.reduce((sum, p) => sum + p.amount, 0)).toBe(params.minFee);
+    const after = await snapshot();
+    expect(after.supply).toBe(before.supply);
+    expect(after.escrowed).toBe(before.escrowed);
   });
 
   it('slashes a node of chain-a that signed two different packets for one route and sequence, pays the reporter, and keeps it out of the next list; invalid evidence changes nothing', async () => {

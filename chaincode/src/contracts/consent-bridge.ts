@@ -8,8 +8,9 @@
  * The payload format and its checks: rules/remote-consent-rules.ts and CONSENT.md.
  */
 import type { Context } from 'fabric-contract-api';
-import { fail } from '../errors';
-import type { Json } from '../protocol/canonical-json';
+import { check, fail } from '../errors';
+import { canonicalBytes, type Json } from '../protocol/canonical-json';
+import { Limits } from '../protocol/limits';
 import { Formats } from '../protocol/patient-messages';
 import type { Consent } from '../rules/consent-rules';
 import type { Patient } from '../rules/patient-rules';
@@ -27,6 +28,38 @@ import { getJson, mustGetJson, putJson } from '../state/store';
 import { txTimeMs } from './tx-context';
 
 export type { ConsentPacketType } from '../rules/remote-consent-rules';
+
+/**
+ * Room for a consent payload in a packet: the packet limit minus the largest packet around a
+ * `null` payload (longest ids, largest numbers).
+ */
+export const MAX_CONSENT_PAYLOAD_BYTES: number = (() => {
+  const id = 'x'.repeat(Limits.maxIdChars);
+  const n = Number.MAX_SAFE_INTEGER;
+  const envelope = { sourceChain: id, destChain: id, routeId: id, sequence: n, type: 'consent.revoke', payload: null, timeoutMs: n, sentAtMs: n, sender: id };
+  return Limits.maxPacketBytes - (canonicalBytes(envelope).length - 'null'.length);
+})();
+
+/**
+ * What revoking a consent may add to its payload at most: the patient's (or a guardian's)
+ * signed revocation and the guardian's delegation, with the longest fields the message
+ * parser accepts (test/unit/security/packet-settlement.test.ts checks the bound).
+ */
+export const REVOCATION_ALLOWANCE_BYTES = 4096;
+
+/**
+ * A consent is accepted only if it can travel in both its states: its consent.grant packet
+ * and, once revoked, its consent.revoke packet fit the packet limit. Otherwise a revocation
+ * could never reach a chain that holds the grant. PROOF_TOO_LARGE names the sizes.
+ */
+export function requireCarriable(consent: Consent, patientPublicKey: string): void {
+  const size = canonicalBytes(consentPacketOf(consent, patientPublicKey).payload).length;
+  check(
+    size + REVOCATION_ALLOWANCE_BYTES <= MAX_CONSENT_PAYLOAD_BYTES,
+    'PROOF_TOO_LARGE',
+    `this consent would travel as a ${size}-byte payload (${size + REVOCATION_ALLOWANCE_BYTES} once revoked); a consent packet carries at most ${MAX_CONSENT_PAYLOAD_BYTES}: name fewer record ids or categories`,
+  );
+}
 
 /**
  * The packet that carries a consent's current state to the grantee's chain:

@@ -5,7 +5,9 @@
  * calls a rule from rules/, writes, and emits exactly one event per state change.
  * Roles and rules: chaincode/CONSENT.md.
  */
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
+import { requireCarriable } from './consent-bridge';
 import { fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
 import {
@@ -17,7 +19,7 @@ import {
   type PatientMessageKind,
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
-import { checkAccess, openEmergency, reviewEmergency, type AccessDecision, type Emergency } from '../rules/access-rules';
+import { checkAccess, logEntryVisibleTo, mayReviewEmergency, openEmergency, reviewEmergency, type AccessDecision, type Emergency } from '../rules/access-rules';
 import { consentStatusAt, grantConsent, purposeCovered, revokeConsent, type Consent, type SignedBy } from '../rules/consent-rules';
 import {
   authoriseGuardian,
@@ -42,7 +44,12 @@ import { requireRole, txTimeMs, type Caller, type Role } from './tx-context';
 const WRITER_ROLES: Role[] = ['member', 'clinician'];
 /** Any staff identity of a member org: couriers for patient-signed messages, and readers. */
 const STAFF_ROLES: Role[] = ['member', 'clinician', 'privacy-officer'];
-const EMERGENCY_ROLES: Role[] = ['clinician', 'member'];
+/**
+ * Break-glass is a clinician's act only (README "Consent", CONSENT.md "Roles"): the
+ * `medbridge.role=clinician` attribute of the caller's certificate, which the org's CA
+ * issues. A plain member, an admin or a privacy officer of the org is FORBIDDEN_ROLE.
+ */
+const EMERGENCY_ROLES: Role[] = ['clinician'];
 const REVIEWER_ROLES: Role[] = ['privacy-officer', 'admin'];
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -71,7 +78,7 @@ export interface AccessLogEntry {
 type WithStatus<T> = T & { effectiveStatus: string };
 
 @Info({ title: 'Consent', description: 'Patient-owned consent, record anchors, access log and break-glass access' })
-export class ConsentContract extends Contract {
+export class ConsentContract extends MedbridgeContract {
   constructor() {
     super('Consent');
   }
@@ -112,6 +119,7 @@ export class ConsentContract extends Contract {
     const { anchor, version } = anchorRecord(existing, input, who.mspId, now, ctx.stub.getTxID());
     await putJson(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId), anchor);
     await putJson(ctx.stub, key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(version.version)), version);
+    await putJson(ctx.stub, key(ctx.stub, KeyTypes.RecordByCustodian, patientId, who.mspId, recordId), { recordId });
     emit(ctx, 'RecordAnchored', eventOfRecord(anchor));
     return canonicalize(anchor);
   }
@@ -207,6 +215,7 @@ export class ConsentContract extends Contract {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
     const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
+    requireCarriable(consent, a.patient.publicKey);
     const cKey = key(ctx.stub, KeyTypes.Consent, consent.consentId);
     if (await exists(ctx.stub, cKey)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
     await putJson(ctx.stub, cKey, consent);
@@ -297,13 +306,33 @@ export class ConsentContract extends Contract {
     return canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
   }
 
-  /** A patient's access log, oldest first, paged. For the patient's custodian orgs (on the patient's behalf). */
+  /**
+   * A patient's access log as the caller's org may see it, oldest first, paged: for an org
+   * that registered the patient, the entries it is a party to and those about records it
+   * holds (access-rules `logEntryVisibleTo`; a page may hold fewer items than its size).
+   * Registering a patient grants no view of another custodian's entries.
+   */
   @Transaction(false)
   async ListAccessLog(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
     const patient = await getJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, patientId));
     requireRegisteredBy(patient, patientId, who.mspId);
-    return canonicalize(await listAccessLog(ctx, patientId, pageSize, bookmark));
+    const page = await listAccessLog(ctx, patientId, pageSize, bookmark);
+    const holds = await holdsRecordOf(ctx, patientId, who.mspId);
+    const custodians = new Map<string, string>();
+    const items: AccessLogEntry[] = [];
+    for (const entry of page.items) {
+      let recordCustodian: string | null = null;
+      if (entry.recordId !== null) {
+        if (!custodians.has(entry.recordId)) {
+          const anchor = await getJson<RecordAnchor>(ctx.stub, key(ctx.stub, KeyTypes.Record, entry.recordId));
+          custodians.set(entry.recordId, anchor?.custodian ?? '');
+        }
+        recordCustodian = custodians.get(entry.recordId) ?? null;
+      }
+      if (logEntryVisibleTo(entry, who.mspId, { recordCustodian, holdsRecordOfPatient: holds })) items.push(entry);
+    }
+    return canonicalize({ items, bookmark: page.bookmark });
   }
 
   /**
@@ -366,9 +395,11 @@ export class ConsentContract extends Contract {
     const now = txTimeMs(ctx);
     const eKey = key(ctx.stub, KeyTypes.Emergency, emergencyId);
     const e = await mustGetJson<Emergency>(ctx.stub, eKey, `emergency ${emergencyId}`);
-    const patient = await loadPatient(ctx, e.patientId);
-    if (who.mspId !== e.org && !patient.registeredBy.includes(who.mspId)) {
-      fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor a custodian of the patient`);
+    await loadPatient(ctx, e.patientId);
+    const recordCustodian = e.recordId === null ? null : (await loadRecord(ctx, e.recordId)).custodian;
+    const holds = await holdsRecordOf(ctx, e.patientId, who.mspId);
+    if (!mayReviewEmergency(e, who.mspId, { recordCustodian, holdsRecordOfPatient: holds })) {
+      fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor a custodian of a record this emergency opened`);
     }
     const reviewed = reviewEmergency(e, { org: who.mspId, id: who.id }, outcome, now);
     await putJson(ctx.stub, eKey, reviewed);
@@ -499,6 +530,11 @@ function accessLogKey(ctx: Context, patientId: string, now: number): string {
 
 async function listAccessLog(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<Page<AccessLogEntry>> {
   return listByPartialKey<AccessLogEntry>(ctx.stub, KeyTypes.AccessLog, [patientId], parsePageSize(pageSize), bookmark);
+}
+
+/** Whether `org` is the custodian of at least one record of the patient on this chain. */
+async function holdsRecordOf(ctx: Context, patientId: string, org: string): Promise<boolean> {
+  return (await listAllByPartialKey<{ recordId: string }>(ctx.stub, KeyTypes.RecordByCustodian, [patientId, org])).length > 0;
 }
 
 async function loadPatient(ctx: Context, patientId: string): Promise<Patient> {

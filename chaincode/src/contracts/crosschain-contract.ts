@@ -11,7 +11,8 @@
  *                   SubmitRemoteEvidence, ListRemoteExclusions (equivocating remote nodes),
  *                   GetRecordAnchorAttestation (record anchors for requesters on other chains).
  */
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalBytes, canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
@@ -120,7 +121,7 @@ function event(ctx: Context, name: string, body: unknown): void {
 }
 
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
-export class CrossChainContract extends Contract {
+export class CrossChainContract extends MedbridgeContract {
   constructor() {
     super('CrossChain');
   }

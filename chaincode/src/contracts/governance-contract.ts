@@ -7,7 +7,8 @@
  * to trust a remote chain, or to open, pause, resume, update or unfreeze a route.
  */
 import { X509Certificate } from 'node:crypto';
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalHash, canonicalize, parseJson } from '../protocol/canonical-json';
 import { isProtocolId, Limits } from '../protocol/limits';
@@ -56,7 +57,7 @@ async function allApproved(ctx: Context, set: MemberSet, action: GovernanceActio
 }
 
 @Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of the member orgs' })
-export class GovernanceContract extends Contract {
+export class GovernanceContract extends MedbridgeContract {
   constructor() {
     super('Governance');
   }

@@ -12,7 +12,8 @@
  *    same arguments; the last approval executes it);
  *  - any member may submit slashing evidence and is paid the reporter share.
  */
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { check, fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
 import { judgeEvidence, applySlash } from '../rules/slashing';
@@ -61,19 +62,23 @@ async function requireMemberAdmin(ctx: Context): Promise<Caller> {
   return who;
 }
 
-/** Checks that the caller controls `accountId`: its own org's account, or a node its org staked. */
+/**
+ * Checks that the caller controls `accountId`: its own org's account, or the reward account
+ * of its own node (the org this chain's list names for it; for a node not listed, the org
+ * that staked it).
+ */
 async function requireControls(ctx: Context, who: Caller, accountId: string): Promise<void> {
   const { kind, name } = parseAccountId(accountId);
   if (kind === 'org' && name === who.mspId) return;
   if (kind === 'node') {
-    const stake = await state.loadStake(ctx.stub, name);
-    if (stake?.ownerMspId === who.mspId) return;
+    const owner = (await listedOrgOf(ctx, name)) ?? (await state.loadStake(ctx.stub, name))?.ownerMspId;
+    if (owner === who.mspId) return;
   }
   fail('UNAUTHORIZED', `${who.mspId} does not control ${accountId}`);
 }
 
 @Info({ title: 'Incentive', description: 'Credits, stakes, fees, rewards and slashing for verification nodes and relayers' })
-export class IncentiveContract extends Contract {
+export class IncentiveContract extends MedbridgeContract {
   constructor() {
     super('Incentive');
   }
@@ -162,9 +167,11 @@ export class IncentiveContract extends Contract {
   }
 
   /**
-   * Locks `amount` from the caller's org account as the node's stake. The first deposit
-   * fixes the owner org; a node already in this chain's current list can only be staked by
-   * its own org. Caller: admin of a member org.
+   * Locks `amount` from the caller's org account as the node's stake. Only the node's own
+   * org stakes it: a node in this chain's current list only by the org the list names; a node
+   * not listed yet by the org that claims it with its first deposit, a claim that counts
+   * only if the list that adds the node names the same org (requireListStaked refuses the
+   * list otherwise, and a foreign stake never counts or earns). Caller: admin of a member org.
    */
   @Transaction()
   async Deposit(ctx: Context, nodeId: string, amountText: string): Promise<string> {

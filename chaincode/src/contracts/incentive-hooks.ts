@@ -23,6 +23,8 @@ import {
   credit,
   escrowFee,
   type Escrow,
+  foreignStakes,
+  isName,
   isStaked,
   orgAccount,
   refundEscrow,
@@ -88,10 +90,13 @@ export async function onPacketAcknowledged(
   const escrow = await loadEscrow(ctx.stub, input.routeId, input.sequence);
   if (!escrow) return undefined;
   const { params } = await loadParams(ctx.stub);
+  const listedOrgs = await currentListOrgs(ctx);
   const stakes = new Map<string, Stake>();
   for (const id of [...new Set(input.signerNodeIds)].sort()) {
     const s = await loadStake(ctx.stub, id);
-    if (s) stakes.set(id, s);
+    // A stake held by another org than the node's own (a claim made before the node was
+    // listed) earns nothing: the node's share goes where an unstaked signer's goes.
+    if (s && ownedByListedOrg(s, listedOrgs)) stakes.set(id, s);
   }
   const split = splitFee(escrow, input.signerNodeIds, input.relayerId, stakes, params);
   const paid = markPaid(escrow, split, txTimeMs(ctx));
@@ -140,12 +145,44 @@ export async function requireRouteStakes(ctx: Context, nodeIds: readonly string[
   }
 }
 
-/** Governance set-node-list: every node of the new list holds a counting stake (so no slashed node stays listed). */
+/**
+ * Governance set-node-list: every node of the new list holds a counting stake (so no slashed
+ * node stays listed), deposited by the node's own org as the list names it. A stake another
+ * org deposited for the node before it was listed is INSUFFICIENT_STAKE here: the list is
+ * what binds a node to its org, and only that org stakes it (INCENTIVES.md "Who stakes a node").
+ */
 export async function requireListStaked(ctx: Context, list: VerificationNodeList): Promise<void> {
+  const nodes = list.subgroups.flatMap((s) => s.nodes.map((n) => ({ nodeId: n.nodeId, mspId: n.mspId })));
   await requireRouteStakes(
     ctx,
-    list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId)),
+    nodes.map((n) => n.nodeId),
   );
+  const { active } = await loadParams(ctx.stub);
+  if (!active) return;
+  const stakes = new Map<string, Stake>();
+  for (const n of nodes) {
+    const s = await loadStake(ctx.stub, n.nodeId);
+    if (s) stakes.set(n.nodeId, s);
+  }
+  const foreign = foreignStakes(nodes, stakes);
+  if (foreign.length > 0) {
+    fail('INSUFFICIENT_STAKE', `only a node's own org stakes it; stakes held by another org: ${foreign.join(', ')}`);
+  }
+}
+
+/** nodeId -> MSP id of every node of this chain's current list (empty before the first list). */
+async function currentListOrgs(ctx: Context): Promise<Map<string, string>> {
+  const head = await getListHead(ctx.stub);
+  const list = head ? await getLocalList(ctx.stub, head.epoch) : undefined;
+  const out = new Map<string, string>();
+  for (const s of list?.subgroups ?? []) for (const n of s.nodes) out.set(n.nodeId, n.mspId);
+  return out;
+}
+
+/** A stake counts for a listed node only if the node's own org holds it. */
+function ownedByListedOrg(stake: Stake, listedOrgs: ReadonlyMap<string, string>): boolean {
+  const org = listedOrgs.get(stake.nodeId);
+  return org === undefined || org === stake.ownerMspId;
 }
 
 /** Governance open-route: the nodes of this chain's current list, which will sign for the route, are staked. */
@@ -163,7 +200,8 @@ export async function isSignerStaked(ctx: Context, nodeId: string): Promise<bool
   requireName(nodeId, 'node id');
   const { params, active } = await loadParams(ctx.stub);
   if (!active) return true;
-  return isStaked(await loadStake(ctx.stub, nodeId), params.minStake);
+  const stake = await loadStake(ctx.stub, nodeId);
+  return isStaked(stake, params.minStake) && !!stake && ownedByListedOrg(stake, await currentListOrgs(ctx));
 }
 
 /**
@@ -184,8 +222,10 @@ export async function nodesMarkedForRemoval(ctx: Context): Promise<string[]> {
  */
 export function rewardedSigners(e: PacketLifecycleEvent): string[] {
   const carried = (e.ack as { packetSigners?: unknown } | undefined)?.packetSigners;
-  if (Array.isArray(carried) && carried.length > 0 && carried.every((id) => typeof id === 'string')) return carried as string[];
-  return e.signers ?? [];
+  // An id that cannot name a node of this chain is simply not paid: what the destination
+  // attests must never keep a packet from settling.
+  const named = Array.isArray(carried) && carried.every((id) => typeof id === 'string') ? (carried as string[]).filter(isName) : [];
+  return named.length > 0 ? named : (e.signers ?? []).filter(isName);
 }
 
 /** Adapter from the cross-chain packet lifecycle to the hooks above. */

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { MedbridgeContract } from './medbridge-contract';
 import { canonicalize } from '../protocol/canonical-json';
 import { key, KeyTypes } from '../state/keys';
 import { caller, txTimeMs } from './tx-context';
@@ -6,7 +7,7 @@ import { caller, txTimeMs } from './tx-context';
 export const CHAINCODE_VERSION = '0.1.0';
 
 @Info({ title: 'System', description: 'Liveness and version of the medbridge chaincode' })
-export class SystemContract extends Contract {
+export class SystemContract extends MedbridgeContract {
   constructor() {
     super('System');
   }

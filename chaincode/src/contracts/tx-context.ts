@@ -18,6 +18,38 @@ export interface Caller {
   role: Role;
 }
 
+/**
+ * How far a proposal's timestamp may be from the endorsing peer's clock, either way
+ * (PROTOCOL.md "Threat model: submitters, members and value"). The submitter writes the
+ * timestamp; everything that runs on transaction time (packet timeouts, certificate
+ * validity, rate-limit windows, consent periods, unbonding) trusts it only this far.
+ */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Refuses (CLOCK_SKEW) a proposal whose timestamp is more than `maxSkewMs` from `peerNowMs`.
+ * Pure: the caller passes the peer's clock.
+ */
+export function checkClockSkew(txMs: number, peerNowMs: number, maxSkewMs = MAX_CLOCK_SKEW_MS): void {
+  const skew = txMs - peerNowMs;
+  if (!Number.isFinite(txMs) || Math.abs(skew) > maxSkewMs) {
+    fail(
+      'CLOCK_SKEW',
+      `the proposal's timestamp is ${Math.round(skew / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} this peer's clock; at most ${maxSkewMs / 1000} s is accepted (check the client's clock)`,
+    );
+  }
+}
+
+/**
+ * The endorsement-time check every medbridge transaction passes first (MedbridgeContract's
+ * beforeTransaction). It reads the peer's clock, the one place chaincode does, and only
+ * refuses: it writes nothing and nothing it computes reaches the write set, so endorsements
+ * of one proposal by peers whose clocks agree within the skew stay identical.
+ */
+export function requireTimestampNearPeerClock(ctx: Context, peerNowMs: number = Date.now()): void {
+  checkClockSkew(txTimeMs(ctx), peerNowMs);
+}
+
 /** Transaction time in milliseconds since the epoch, from the proposal's timestamp. */
 export function txTimeMs(ctx: Context): number {
   const ts = ctx.stub.getTxTimestamp();

@@ -62,7 +62,9 @@ export function parsePacket(value: unknown): Packet {
   const o = asObject(value, C, 'packet', ['sourceChain', 'destChain', 'routeId', 'sequence', 'type', 'payload', 'timeoutMs', 'sentAtMs', 'sender']);
   if (canonicalBytes(o).length > Limits.maxPacketBytes) fail('PROOF_TOO_LARGE', `a packet is at most ${Limits.maxPacketBytes} bytes`);
   const type = o.type;
-  if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${String(type)} is not one of ${PacketTypes.join(', ')}`);
+  // A missing or non-string type is a malformed packet; a string outside the allowlist is a type not allowed.
+  if (typeof type !== 'string') fail(C, 'packet.type must be a string');
+  if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not one of ${PacketTypes.join(', ')}`);
   if (!('payload' in o) || o.payload === undefined) fail(C, 'packet.payload is missing');
   return {
     sourceChain: reqId(o, 'sourceChain', C, 'packet'),

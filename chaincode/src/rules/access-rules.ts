@@ -187,3 +187,40 @@ export function checkAccess(q: AccessQuery): AccessDecision {
 function decision(allowed: boolean, reason: AccessReason, consentId: string | null = null, emergencyId: string | null = null): AccessDecision {
   return { allowed, reason, consentId, emergencyId };
 }
+
+/** What an org must be to see one entry of a patient's access log (see `logEntryVisibleTo`). */
+export interface LogCustody {
+  /** The custodian of the entry's record, for an entry about one record. */
+  recordCustodian: string | null;
+  /** Whether the reading org holds (is the custodian of) at least one record of the patient. */
+  holdsRecordOfPatient: boolean;
+}
+
+/**
+ * Whether `org` may see an access-log entry through its own (org) read of the log.
+ * Registering a patient's public key is open to any member org and grants nothing over
+ * another custodian's data: an org sees the entries it is a party to (it read, was granted
+ * an emergency, logged or reviewed), the entries about records it holds, and emergencies
+ * opened on all of the patient's records if it holds one of them. The patient sees the whole
+ * log through a signed read (ListAccessLogSigned).
+ */
+export function logEntryVisibleTo(
+  entry: { requester: string; loggedBy: string; recordId: string | null },
+  org: string,
+  custody: LogCustody,
+): boolean {
+  if (entry.requester === org || entry.loggedBy === org) return true;
+  if (entry.recordId !== null) return custody.recordCustodian === org;
+  return custody.holdsRecordOfPatient;
+}
+
+/**
+ * Who may review an emergency: the opening org, or a custodian of what it opened (the
+ * record's custodian, or for an emergency on all records any org holding one of them).
+ * Registering the patient alone is not enough.
+ */
+export function mayReviewEmergency(e: Pick<Emergency, 'org' | 'recordId'>, org: string, custody: LogCustody): boolean {
+  if (e.org === org) return true;
+  if (e.recordId !== null) return custody.recordCustodian === org;
+  return custody.holdsRecordOfPatient;
+}

@@ -240,6 +240,21 @@ export function isStaked(stake: Stake | undefined, minStake: number): boolean {
   return !!stake && stake.status === 'active' && stake.bonded >= minStake && stake.bonded > 0;
 }
 
+/**
+ * Only a node's own org stakes it: the nodes (of a list) whose stake is held by an org other
+ * than the one the list names for them, as `nodeId (staked by X, a node of Y)`, in node order.
+ * A stake deposited for a node before it was listed is a claim; the list is what binds the
+ * node to its org, so a claim by another org never counts and never earns.
+ */
+export function foreignStakes(nodes: readonly { nodeId: string; mspId: string }[], stakes: ReadonlyMap<string, Stake>): string[] {
+  const out: string[] = [];
+  for (const n of [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))) {
+    const s = stakes.get(n.nodeId);
+    if (s && s.ownerMspId !== n.mspId) out.push(`${n.nodeId} (staked by ${s.ownerMspId}, a node of ${n.mspId})`);
+  }
+  return out;
+}
+
 /** Fee escrow when a packet is sent: the payer org's fee leaves its account and is held per (route, sequence). */
 export function escrowFee(
   existing: Escrow | undefined,

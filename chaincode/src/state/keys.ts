@@ -16,6 +16,7 @@ export const KeyTypes = {
   PatientNonce: 'mb.nonce', // (signerId, nonce) -> used marker
   Record: 'mb.record', // (recordId) -> RecordAnchor (head)
   RecordVersion: 'mb.recordver', // (recordId, version padded)
+  RecordByCustodian: 'mb.record-by-custodian', // (patientId, custodian, recordId) -> {recordId}
   Consent: 'mb.consent', // (consentId)
   ConsentByPatient: 'mb.consent-by-patient', // (patientId, consentId)
   ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, patientId, consentId) -> {consentId}

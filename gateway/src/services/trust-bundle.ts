@@ -45,6 +45,9 @@ export interface BundleFile {
   hash: string;
 }
 
+const FILE_FIELDS = ['bundle', 'hash'];
+const BUNDLE_FIELDS = ['format', 'chainId', 'members', 'orgs', 'nodeList', 'epoch', 'listHash', 'schemes'];
+
 function bundleError(message: string, hint?: string): ClientError {
   return new ClientError('BUNDLE_INVALID', 'rejected', message, hint === undefined ? {} : { hint });
 }
@@ -143,20 +146,38 @@ export function readBundleFile(file: string, atMs = Date.now()): BundleFile {
   } catch (e) {
     throw bundleError(`cannot read trust bundle ${file}: ${(e as Error).message}`);
   }
-  const f = raw as Partial<BundleFile>;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const f = (isObject(raw) ? raw : {}) as Partial<BundleFile>;
   const b = f.bundle;
-  if (!b || typeof f.hash !== 'string' || b.format !== BUNDLE_FORMAT) throw bundleError(`${file} is not a ${BUNDLE_FORMAT} file`);
-  const actual = bundleHash(b);
+  if (!isObject(b) || typeof f.hash !== 'string' || b.format !== BUNDLE_FORMAT) throw bundleError(`${file} is not a ${BUNDLE_FORMAT} file`);
+  let actual: string;
+  try {
+    actual = bundleHash(b);
+  } catch (e) {
+    // Content canonical JSON cannot encode (a fraction, an unsafe integer, nesting too deep).
+    throw bundleError(`trust bundle ${file} cannot be hashed: ${(e as Error).message}`);
+  }
   if (actual !== normaliseHash(f.hash)) {
     throw new ClientError('BUNDLE_HASH_MISMATCH', 'rejected', `${file} was changed after export: its content hashes to ${actual}, the file says ${f.hash}`, {
       hint: 'ask the remote admin to export the bundle again',
     });
   }
   try {
+    const unknown = [...Object.keys(f).filter((k) => !FILE_FIELDS.includes(k)), ...Object.keys(b).filter((k) => !BUNDLE_FIELDS.includes(k))];
+    if (unknown.length > 0) throw bundleError(`${file} has unknown fields: ${unknown.join(', ')}`);
     const list = parseNodeList(b.nodeList);
     if (list.chainId !== b.chainId) throw bundleError(`the node list is for ${list.chainId}, the bundle for ${b.chainId}`);
     if (list.epoch !== b.epoch || listHash(list) !== b.listHash) throw bundleError('the node list does not match the epoch and list hash the bundle states');
     const orgs = b.orgs.map((o, i) => parseOrgTrust(o, `org ${i}`));
+    const mspIds = orgs.map((o) => o.mspId).sort();
+    if (!Array.isArray(b.members) || JSON.stringify(b.members) !== JSON.stringify(mspIds)) {
+      throw bundleError(`the bundle's members must be its orgs' MSP ids, sorted: ${mspIds.join(', ')}`);
+    }
+    const offered = offeredSchemes(list);
+    const schemes: unknown = b.schemes;
+    if (!Array.isArray(schemes) || schemes.length === 0 || new Set(schemes).size !== schemes.length || !schemes.every((x) => typeof x === 'string' && offered.includes(x))) {
+      throw bundleError(`the bundle's schemes must be distinct schemes its node list offers (${offered.join(', ')})`);
+    }
     const trust = { chainId: b.chainId, orgs };
     checkChainTrust(trust);
     for (const s of list.subgroups) {

@@ -1,0 +1,102 @@
+/**
+ * Registering a patient's public key is open to any member org (the key is public). It must
+ * not make the registering org a reader of another custodian's records or access log, nor a
+ * reviewer of another org's emergency on them.
+ */
+import { logEntryVisibleTo, mayReviewEmergency } from '@medbridge/chaincode/dist/rules/access-rules';
+import type { FakeLedger } from '../support/fake-ledger';
+import { channel, consentCaller, expectRejected, HOUR, json, newKey, orgs, signedGrant, T0, terms, type KeyHolder, type Orgs } from '../consent/support';
+
+const REC = 'obs-0001';
+const H1 = '1'.repeat(64);
+
+interface Page {
+  items: Array<Record<string, unknown>>;
+  bookmark: string;
+}
+
+describe('a second org registering a patient gains no read rights over another custodian', () => {
+  let o: Orgs;
+  let ledger: FakeLedger;
+  let call: ReturnType<typeof consentCaller>;
+  let patient: KeyHolder;
+
+  beforeAll(async () => {
+    o = await orgs();
+  });
+
+  beforeEach(async () => {
+    // chain-a with three member hospitals: A is the patient's custodian, B shares by consent,
+    // C is the would-be reader that registers the patient's public key at itself.
+    ledger = await channel('chain-a', ['HospitalAMSP', 'HospitalBMSP', 'HospitalCMSP'], o.adminA);
+    call = consentCaller(ledger);
+    patient = newKey();
+    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+    await call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, patient.patientId, 'Observation', H1));
+    await call(o.userA, T0 + 1, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', patient, terms({ grantee: 'HospitalBMSP' })))));
+    await call(o.userA, T0 + 2, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', 'req-1'));
+    await call(o.clinicianA, T0 + 3, (c, ctx) => c.BreakGlass(ctx, patient.patientId, REC, 'unconscious in emergency room', ''));
+  });
+
+  it("shows the registering org none of the custodian's log entries", async () => {
+    const custodianView = await call<Page>(o.userA, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+    expect(custodianView.items.map((e) => [e.kind, e.requester])).toEqual([
+      ['access', 'HospitalBMSP'],
+      ['emergency-opened', 'HospitalAMSP'],
+    ]);
+
+    // The attack: HospitalC registers the patient's public key at itself, then reads the log.
+    const registered = await call(o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+    expect(registered).toMatchObject({ registeredBy: ['HospitalAMSP', 'HospitalCMSP'] });
+    const before = ledger.snapshot();
+    const attackerView = await call<Page>(o.userC, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+    expect(attackerView.items).toEqual([]);
+    expect(ledger.snapshot()).toEqual(before);
+
+    // Nor does it read the record: the access decision for HospitalC is still no consent.
+    const decision = await call(o.userC, T0 + HOUR, (c, ctx) => c.CheckAccess(ctx, 'HospitalCMSP', REC, 'TREAT'));
+    expect(decision).toMatchObject({ allowed: false, reason: 'no-consent' });
+    await expectRejected(ledger, () => call(o.userC, T0 + HOUR, (c, ctx) => c.LogAccess(ctx, 'HospitalCMSP', REC, 'TREAT', 'req-2')), 'NOT_CUSTODIAN');
+  });
+
+  it("refuses the registering org as reviewer of the custodian's emergency (UNAUTHORIZED), changing nothing", async () => {
+    await call(o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+    const [emergency] = (await call<Page>(o.officerA, T0 + HOUR, (c, ctx) => c.ListEmergencies(ctx, '', ''))).items;
+    await expectRejected(
+      ledger,
+      () => call(o.officerC, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'unjustified')),
+      'UNAUTHORIZED',
+    );
+    const reviewed = await call(o.officerA, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'justified'));
+    expect(reviewed).toMatchObject({ review: { status: 'justified', reviewerOrg: 'HospitalAMSP' } });
+  });
+
+  it('shows an org its own entries and those about the records it holds once it anchors one', async () => {
+    await call(o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+    await call(o.userC, T0 + HOUR, (c, ctx) => c.AnchorRecord(ctx, 'obs-c-1', patient.patientId, 'Observation', H1));
+    await call(o.userC, T0 + HOUR + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'obs-c-1', 'TREAT', 'req-3'));
+    const view = await call<Page>(o.userC, T0 + 2 * HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+    expect(view.items.map((e) => [e.recordId, e.loggedBy])).toEqual([['obs-c-1', 'HospitalCMSP']]);
+  });
+});
+
+describe('access-log visibility rule', () => {
+  const entry = (requester: string, loggedBy: string, recordId: string | null) => ({ requester, loggedBy, recordId });
+  const none = { recordCustodian: null, holdsRecordOfPatient: false };
+
+  it('shows an entry to its parties and to the custodian of its record, to nobody else', () => {
+    expect(logEntryVisibleTo(entry('B', 'A', 'r1'), 'B', { recordCustodian: 'A', holdsRecordOfPatient: false })).toBe(true);
+    expect(logEntryVisibleTo(entry('B', 'A', 'r1'), 'A', { recordCustodian: 'A', holdsRecordOfPatient: true })).toBe(true);
+    expect(logEntryVisibleTo(entry('B', 'A', 'r1'), 'C', { recordCustodian: 'A', holdsRecordOfPatient: true })).toBe(false);
+    expect(logEntryVisibleTo(entry('B', 'B', null), 'C', none)).toBe(false);
+    expect(logEntryVisibleTo(entry('B', 'B', null), 'C', { recordCustodian: null, holdsRecordOfPatient: true })).toBe(true);
+  });
+
+  it('lets the opener or a custodian of what an emergency opened review it', () => {
+    expect(mayReviewEmergency({ org: 'B', recordId: 'r1' }, 'B', none)).toBe(true);
+    expect(mayReviewEmergency({ org: 'B', recordId: 'r1' }, 'A', { recordCustodian: 'A', holdsRecordOfPatient: true })).toBe(true);
+    expect(mayReviewEmergency({ org: 'B', recordId: 'r1' }, 'C', { recordCustodian: 'A', holdsRecordOfPatient: true })).toBe(false);
+    expect(mayReviewEmergency({ org: 'B', recordId: null }, 'C', none)).toBe(false);
+  });
+});
+
