@@ -14,13 +14,13 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fail } from '../errors';
-import { organizationalUnits } from '../contracts/tx-context';
+import { organizationalUnits } from './x509-names';
 import { canonicalHash } from './canonical-json';
 import { asObject, reqArray, reqId, reqInt, reqString } from './fields';
 import { Limits } from './limits';
 import { parseBlsNodeKey } from './bls/binding';
 import { blsKeyIdentity } from './bls/encoding';
-import type { BlsNodeKey } from './bls/signer-table';
+import type { BlsNodeKey } from './bls/node-key';
 
 export interface VerificationNode {
   /** Stable name of the node (e.g. the peer's host name); unique in the list. */

@@ -9,7 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { fail } from '../errors';
-import { organizationalUnits } from '../contracts/tx-context';
+import { organizationalUnits } from './x509-names';
 import { asObject, reqArray, reqId } from './fields';
 import { Limits } from './limits';
 

@@ -11,7 +11,7 @@
  * Nothing computed by the relay is used: messages are rebuilt here, lists are re-hashed.
  */
 import { MedbridgeError, fail } from '../errors';
-import { requireThreshold, type ThresholdResult } from '../rules/threshold';
+import { requireThreshold, type ThresholdResult } from './threshold';
 import { epochLinkMessage, type SignerListRef } from './commitment';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from './node-list';
 import { verifyCertPath, type ChainTrust } from './path-proof';

@@ -16,7 +16,7 @@ import { check, fail } from '../../errors';
 import { canonicalBytes } from '../canonical-json';
 import { fromBase64, toBase64 } from './encoding';
 import { checkPossession } from './keys';
-import type { BlsNodeKey } from './signer-table';
+import type { BlsNodeKey } from './node-key';
 
 export const BLS_BINDING_TYPE = 'medbridge.bls-key-binding';
 export const BLS_BINDING_VERSION = 1;

@@ -2,7 +2,7 @@
  * The `bls12381-aggregate` v1 implementation of the project's ProofScheme interface
  * (protocol/scheme.ts), so that protocol/verify.ts applies the same path-proof (every named
  * node's pinned certificate chains to a registered root, valid at transaction time, not revoked)
- * and the same threshold rule (rules/threshold.ts) as for scheme 1, then asks this scheme for
+ * and the same threshold rule (protocol/threshold.ts) as for scheme 1, then asks this scheme for
  * the one pairing check.
  */
 import { X509Certificate } from 'node:crypto';

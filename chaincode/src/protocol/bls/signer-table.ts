@@ -12,17 +12,10 @@
 import type { VerificationNode, VerificationNodeList } from '../node-list';
 import { fail } from '../../errors';
 import { blsKeyIdentity, decodePublicKey, fromBase64, G1Point } from './encoding';
+import type { BlsNodeKey } from './node-key';
 import { BLS_MAX_NODES } from './suite';
 
-/** The BLS part of a list entry: key, proof of possession, and the ECDSA binding signature. */
-export interface BlsNodeKey {
-  /** Base64 of the 48-byte compressed G1 public key. */
-  publicKey: string;
-  /** Base64 of the 96-byte proof of possession (keys.ts provePossession). */
-  pop: string;
-  /** Base64 DER ECDSA signature of the node's Fabric key over bindingBytes (binding.ts). */
-  binding: string;
-}
+export type { BlsNodeKey };
 
 export type BlsVerificationNode = VerificationNode & { bls?: BlsNodeKey };
 
