@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { fail } from '../errors';
-import { organizationalUnits } from '../protocol/x509-names';
+import { organizationalUnits } from '../protocol/certificates';
 
 export { organizationalUnits };
 

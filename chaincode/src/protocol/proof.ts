@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { fail } from '../errors';
+import { parsedCert } from './certificates';
 import { asObject, reqArray, reqId, reqInt, reqString, type Obj } from './fields';
 import { Limits } from './limits';
 import { parseNodeList, type VerificationNodeList } from './node-list';
@@ -56,7 +57,7 @@ function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedInterme
     intermediates = raw.map((pem, i) => reqString({ pem }, 'pem', C, `${what} intermediate ${i}`, Limits.maxCertPemChars));
     parsedIntermediates = intermediates.map((pem, i) => {
       try {
-        return new X509Certificate(pem);
+        return parsedCert(pem).cert;
       } catch {
         fail(C, `${what} intermediate ${i} is not a PEM X.509 certificate`);
       }
@@ -67,7 +68,7 @@ function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedInterme
 
 /** Parsed intermediates of a signature set (PEM validated by parseProof). */
 export function intermediatesOf(set: SignatureSet): X509Certificate[] {
-  return (set.intermediates ?? []).map((pem) => new X509Certificate(pem));
+  return (set.intermediates ?? []).map((pem) => parsedCert(pem).cert);
 }
 
 export function parseProof(text: string): Proof {

@@ -29,6 +29,10 @@ export class Memo<V> {
     return value;
   }
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }
