@@ -73,7 +73,9 @@ export function intermediatesOf(set: SignatureSet): X509Certificate[] {
 
 export function parseProof(text: string): Proof {
   if (typeof text !== 'string' || text.length === 0) fail('MALFORMED_PROOF', 'proof is empty');
-  if (Buffer.byteLength(text, 'utf8') > Limits.maxProofBytes) fail('PROOF_TOO_LARGE', `a proof is at most ${Limits.maxProofBytes} bytes`);
+  // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count the bytes only when the length leaves it open.
+  const tooLarge = text.length > Limits.maxProofBytes || (text.length * 3 > Limits.maxProofBytes && Buffer.byteLength(text, 'utf8') > Limits.maxProofBytes);
+  if (tooLarge) fail('PROOF_TOO_LARGE', `a proof is at most ${Limits.maxProofBytes} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(text);
