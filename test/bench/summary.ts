@@ -26,6 +26,8 @@ interface Series {
 type Row = { signers: number; refused?: string } & Record<string, Series | number | string | undefined>;
 interface VerifyResult {
   date: string;
+  /** The checkout measured, recorded when the measurement started. */
+  commit?: string;
   runs: number;
   machine: Record<string, unknown>;
   rows: Row[];
@@ -45,6 +47,7 @@ interface ShareResult {
 const SCHEMES = ['fabric-endorsement', 'bls12381-aggregate', 'epoch-link'] as const;
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
+/** HEAD, with `+changes` when tracked files differ from it. */
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -123,7 +126,7 @@ function build(verify: VerifyResult, share: ShareResult | undefined) {
   return {
     command: COMMAND,
     date: verify.date,
-    commit: commit(),
+    commit: verify.commit ?? commit(),
     machine: verify.machine,
     runs: verify.runs,
     verify: {

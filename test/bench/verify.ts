@@ -22,6 +22,7 @@
  * shown only as the refusal a proof that size gets.
  */
 import { createHash, sign as ecdsaSign, verify as ecdsaVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -258,8 +259,20 @@ function refusalOf(fn: () => void): string {
   throw new Error('expected a refusal');
 }
 
+/** HEAD, with `+changes` when tracked files differ from it: the code this run measures. */
+function commit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha}+changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const measured = commit();
   const maxN = Math.max(...SIGNERS.filter((n) => n <= 64));
   const orgs: TestOrg[] = [];
   for (let i = 0; i < ORGS; i++) orgs.push(await createOrg(`Hospital${String.fromCharCode(65 + i)}MSP`));
@@ -372,6 +385,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'verify',
     date: new Date(started).toISOString(),
+    commit: measured,
     durationS: round((Date.now() - started) / 1000, 1),
     runs: RUNS,
     machine: {
