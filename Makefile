@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export FABRIC_RUNTIME ?= native
 NETWORK_SH := network/scripts/network.sh
 
-.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench lint clean game samples-up samples-down
+.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench bench-verify lint clean game samples-up samples-down
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -66,8 +66,13 @@ test: lint test-unit test-integration-docker test-integration-native ## everythi
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh
 
-bench: build fabric ## benchmarks; results in test/bench/results/
+bench: build fabric ## benchmarks (verification, then share latency on the network); results in test/bench/results/
 	network/scripts/bench.sh
+
+bench-verify: build ## verification in chaincode against the raw signature checks, no network; test/bench/results/summary.json
+	npx tsc -p test/bench/tsconfig.json
+	node .runtime/bench/test/bench/verify.js
+	BENCH_COMMAND="make bench-verify" node .runtime/bench/test/bench/summary.js
 
 lint: deps ## type-check everything (tests included) and run ESLint with type-aware rules
 	npx tsc -p tsconfig.json --noEmit

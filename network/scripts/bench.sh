@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make bench: proof sizes and verification times of both schemes (no network), and
+# make bench: verification in chaincode against the raw signature checks (no network), and
 # end-to-end share latency (grant on chain-a -> usable on chain-b) over
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run.
-# Results: test/bench/results/${BENCH_NAME:-share-latency}.{json,md}. A script, not a test: the
+# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md}, and both folded
+# into summary.{json,md} (make bench-verify runs the first part alone). A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
 # The network is leased the way the tests lease it (lib/network-lease.sh): reused when it runs,
 # otherwise started and stopped again at the end.
@@ -29,12 +30,18 @@ share_latency() {
   (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
 }
 
-proof_schemes() {
-  step "proof schemes: fabric-endorsement vs bls12381-aggregate at ${BENCH_SIGNERS:-4,16,64,256} signers"
-  (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/bls-vs-ecdsa.js)
+verification() {
+  step "verification: parseProof + verifyProof against the raw signature checks at ${BENCH_SIGNERS:-4,16,64} signers (no network)"
+  (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/verify.js)
 }
 
+summary() {
+  step "summary: test/bench/results/summary.json"
+  (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
+}
+
+verification
 network_acquire
 gateway_built
 share_latency
-proof_schemes
+summary

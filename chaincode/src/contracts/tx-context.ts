@@ -8,6 +8,9 @@
 import { X509Certificate } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { fail } from '../errors';
+import { organizationalUnits } from '../protocol/certificates';
+
+export { organizationalUnits };
 
 export type Role = 'admin' | 'member' | 'clinician' | 'privacy-officer' | 'peer';
 
@@ -81,12 +84,4 @@ export function requireRole(ctx: Context, ...roles: Role[]): Caller {
   // An admin of an org may do what its members may do.
   if (roles.includes(who.role) || (who.role === 'admin' && roles.includes('member'))) return who;
   fail('FORBIDDEN_ROLE', `role ${who.role} of ${who.mspId} may not call this; needs ${roles.join(' or ')}`);
-}
-
-/** OU values from an X509Certificate subject string (one `OU=` per line). */
-export function organizationalUnits(subject: string): string[] {
-  return subject
-    .split('\n')
-    .filter((l) => l.startsWith('OU='))
-    .map((l) => l.slice(3));
 }

@@ -49,14 +49,13 @@ export function reqArray(o: Obj, k: string, code: ErrorCode, what: string, maxLe
   return v;
 }
 
-const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** Strict base64 (standard alphabet, padded) to bytes; empty is an error. */
 export function reqBase64(o: Obj, k: string, code: ErrorCode, what: string, maxChars: number): Buffer {
   const v = o[k];
   if (typeof v !== 'string' || v.length === 0) fail(code, `${what}.${k} must be non-empty base64`);
   if (v.length > maxChars) fail(code, `${what}.${k} is longer than ${maxChars} characters`);
-  if (v.length % 4 !== 0 || !B64_RE.test(v)) fail(code, `${what}.${k} is not canonical base64`);
+  // Decoding skips characters outside the alphabet and missing padding; re-encoding gives back
+  // exactly `v` only if `v` is the padded standard-alphabet encoding of the bytes.
   const bytes = Buffer.from(v, 'base64');
   if (bytes.toString('base64') !== v) fail(code, `${what}.${k} is not canonical base64`);
   return bytes;

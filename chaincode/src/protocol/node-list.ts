@@ -14,13 +14,14 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fail } from '../errors';
-import { organizationalUnits } from '../contracts/tx-context';
+import { parsedCert, type ParsedCert } from './certificates';
 import { canonicalHash } from './canonical-json';
 import { asObject, reqArray, reqId, reqInt, reqString } from './fields';
 import { Limits } from './limits';
+import { Memo } from './verification-cache';
 import { parseBlsNodeKey } from './bls/binding';
 import { blsKeyIdentity } from './bls/encoding';
-import type { BlsNodeKey } from './bls/signer-table';
+import type { BlsNodeKey } from './bls/node-key';
 
 export interface VerificationNode {
   /** Stable name of the node (e.g. the peer's host name); unique in the list. */
@@ -59,6 +60,8 @@ export interface ListedNode {
   node: VerificationNode;
   subgroupId: string;
   cert: X509Certificate;
+  /** The certificate as parsed once per content (certificates.ts). */
+  parsed?: ParsedCert;
 }
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -97,16 +100,17 @@ export function parseNodeList(value: unknown): VerificationNodeList {
       const nodeId = reqId(n, 'nodeId', C, nwhat);
       const nodeMsp = reqId(n, 'mspId', C, nwhat);
       if (nodeMsp !== mspId) fail(C, `node ${nodeId} of ${nodeMsp} cannot be in subgroup ${id} of ${mspId}`);
-      const cert = parseCert(reqString(n, 'certPem', C, nwhat, Limits.maxCertPemChars), C, `certificate of node ${nodeId}`);
+      const parsed = parseListedCert(reqString(n, 'certPem', C, nwhat, Limits.maxCertPemChars), C, `certificate of node ${nodeId}`);
+      const cert = parsed.cert;
       if (cert.ca) fail(C, `certificate of node ${nodeId} is a CA certificate`);
-      if (!organizationalUnits(cert.subject).includes('peer')) fail(C, `certificate of node ${nodeId} is not a peer (OU=peer)`);
+      if (!parsed.ous.includes('peer')) fail(C, `certificate of node ${nodeId} is not a peer (OU=peer)`);
       if (cert.publicKey.asymmetricKeyType !== 'ec') fail(C, `certificate of node ${nodeId} does not hold an EC key`);
-      const fp = cert.fingerprint256;
-      const spki = keyIdentity(cert.publicKey, C, `certificate of node ${nodeId}`);
+      const fp = parsed.fingerprint;
+      const spki = certKeyIdentity(parsed, C, `certificate of node ${nodeId}`);
       if (nodeIds.has(nodeId)) fail(C, `node ${nodeId} appears twice`);
       if (fingerprints.has(fp)) fail(C, `the certificate of node ${nodeId} appears twice`);
       if (publicKeys.has(spki)) fail(C, `the key of node ${nodeId} appears twice`);
-      const certPem = cert.toString();
+      const certPem = parsed.pem;
       let bls: BlsNodeKey | undefined;
       if (n.bls !== undefined) {
         bls = parseBlsNodeKey(n.bls, { chainId, nodeId, mspId: nodeMsp, certPem });
@@ -140,24 +144,71 @@ export function parseNodeList(value: unknown): VerificationNodeList {
 
 /** The hash every signature of this list is bound to: SHA-256 of the canonical JSON, hex. */
 export function listHash(list: VerificationNodeList): string {
-  return canonicalHash(list);
+  return listFacts(list).hash;
+}
+
+/** What the verifier derives from one list, once per list content. */
+export class ListFacts {
+  private nodeIndex: NodeIndex | undefined;
+
+  constructor(
+    private readonly list: VerificationNodeList,
+    /** listHash of the list. */
+    readonly hash: string,
+  ) {}
+
+  /** Its nodes by (MSP id, certificate), built on first use. */
+  get index(): NodeIndex {
+    this.nodeIndex ??= new NodeIndex(this.list);
+    return this.nodeIndex;
+  }
+}
+
+/**
+ * Lists are read from state (JSON) or from a proof for every transaction; their hash and index
+ * are remembered by the list's JSON text, which fixes its content (lists hold only JSON values:
+ * strings, safe integers, objects and arrays). A list whose canonical encoding fails is not kept.
+ */
+const facts = new Memo<ListFacts>(32);
+
+export function listFacts(list: VerificationNodeList): ListFacts {
+  return facts.get(JSON.stringify(list), () => new ListFacts(structuredClone(list), canonicalHash(list)));
+}
+
+/**
+ * The list's nodes by (MSP id, certificate fingerprint), built once per call site and proof
+ * (certificates parsed once per content, certificates.ts): a signer is found by one lookup, not
+ * by re-parsing the list for every signature.
+ */
+export class NodeIndex {
+  private readonly byCert = new Map<string, ListedNode>();
+
+  constructor(list: VerificationNodeList) {
+    for (const s of list.subgroups) {
+      for (const node of s.nodes) {
+        const parsed = parsedCert(node.certPem);
+        const k = `${s.mspId} ${parsed.fingerprint}`;
+        // The first entry wins, as a scan in list order would find it.
+        if (!this.byCert.has(k)) this.byCert.set(k, { node, subgroupId: s.id, cert: parsed.cert, parsed });
+      }
+    }
+  }
+
+  /** The list node holding exactly this certificate for this org, if any. */
+  find(mspId: string, cert: X509Certificate | ParsedCert): ListedNode | undefined {
+    const fingerprint = cert instanceof X509Certificate ? cert.fingerprint256 : cert.fingerprint;
+    return this.byCert.get(`${mspId} ${fingerprint}`);
+  }
 }
 
 /** The list node holding exactly this certificate for this org, if any. */
 export function findNode(list: VerificationNodeList, mspId: string, cert: X509Certificate): ListedNode | undefined {
-  for (const s of list.subgroups) {
-    if (s.mspId !== mspId) continue;
-    for (const node of s.nodes) {
-      const listed = new X509Certificate(node.certPem);
-      if (listed.raw.equals(cert.raw)) return { node, subgroupId: s.id, cert: listed };
-    }
-  }
-  return undefined;
+  return new NodeIndex(list).find(mspId, cert);
 }
 
 /** Every node of the list with its subgroup. */
 export function listedNodes(list: VerificationNodeList): ListedNode[] {
-  return list.subgroups.flatMap((s) => s.nodes.map((node) => ({ node, subgroupId: s.id, cert: new X509Certificate(node.certPem) })));
+  return list.subgroups.flatMap((s) => s.nodes.map((node) => ({ node, subgroupId: s.id, cert: parsedCert(node.certPem).cert })));
 }
 
 /**
@@ -174,9 +225,25 @@ export function keyIdentity(key: KeyObject, code: 'INVALID_NODE_LIST' | 'DUPLICA
 
 /** The canonical identities of every key a list node holds (its certificate key, and its BLS key if any). */
 export function nodeKeyIdentities(node: VerificationNode): string[] {
-  const ids = [keyIdentity(new X509Certificate(node.certPem).publicKey, 'DUPLICATE_SIGNER', `key of node ${node.nodeId}`)];
+  const ids = [certKeyIdentity(parsedCert(node.certPem), 'DUPLICATE_SIGNER', `key of node ${node.nodeId}`)];
   if (node.bls !== undefined) ids.push(blsKeyIdentity(node.bls.publicKey));
   return ids;
+}
+
+const keyIds = new Memo<string>(2048);
+
+/** keyIdentity of a certificate's key, computed once per certificate. */
+function certKeyIdentity(cert: ParsedCert, code: 'INVALID_NODE_LIST' | 'DUPLICATE_SIGNER', what: string): string {
+  return keyIds.get(cert.fingerprint, () => keyIdentity(cert.cert.publicKey, code, what));
+}
+
+/** A list certificate, parsed once per text (certificates.ts), or `code`. */
+function parseListedCert(pem: string, code: 'INVALID_NODE_LIST', what: string): ParsedCert {
+  try {
+    return parsedCert(pem);
+  } catch {
+    fail(code, `${what} is not a PEM X.509 certificate`);
+  }
 }
 
 export function parseCert(pem: string, code: 'INVALID_NODE_LIST' | 'INVALID_ARGUMENT' | 'MALFORMED_PROOF', what: string): X509Certificate {

@@ -9,7 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { fail } from '../errors';
-import { organizationalUnits } from '../contracts/tx-context';
+import { issuedBy, parsedCert, parsedFrom, type ParsedCert } from './certificates';
 import { asObject, reqArray, reqId } from './fields';
 import { Limits } from './limits';
 
@@ -114,6 +114,8 @@ export interface CertPathInput {
   /** Transaction time, ms. */
   atMs: number;
   what: string;
+  /** `cert` as parsed once per content (certificates.ts), if the caller has it. */
+  parsed?: ParsedCert;
 }
 
 /**
@@ -121,38 +123,41 @@ export interface CertPathInput {
  * CERT_CHAIN_INVALID or CERT_REVOKED. Returns the fingerprints from leaf to root.
  */
 export function verifyCertPath(input: CertPathInput): string[] {
-  const { cert, mspId, trust, atMs, what } = input;
+  const { mspId, trust, atMs, what } = input;
   const org = trust.orgs.find((o) => o.mspId === mspId);
   if (!org) fail('UNKNOWN_ROOT', `${what}: ${mspId} is not a registered org of ${trust.chainId}`);
-  const roots = org.rootCerts.map((p) => new X509Certificate(p));
+  const roots = org.rootCerts.map(parsedCert);
   if (roots.length === 0) fail('UNKNOWN_ROOT', `${what}: ${mspId} of ${trust.chainId} has no registered root`);
-  const pool = [...org.intermediateCerts.map((p) => new X509Certificate(p)), ...input.extraIntermediates];
-  const revoked = new Set(org.revokedSerials);
+  const pool = [...org.intermediateCerts.map(parsedCert), ...input.extraIntermediates.map(parsedFrom)];
+  const revoked = org.revokedSerials.length === 0 ? undefined : new Set(org.revokedSerials);
+  const isRevoked = (c: X509Certificate): boolean => revoked !== undefined && revoked.has(normaliseSerial(c.serialNumber));
+  const leaf = input.parsed ?? parsedFrom(input.cert);
+  const cert = leaf.cert;
 
   if (cert.ca) fail('CERT_NOT_PEER', `${what} is a CA certificate, not a node`);
-  if (!organizationalUnits(cert.subject).includes('peer')) fail('CERT_NOT_PEER', `${what} is not a peer certificate (OU=peer)`);
+  if (!leaf.ous.includes('peer')) fail('CERT_NOT_PEER', `${what} is not a peer certificate (OU=peer)`);
   checkValidAt(cert, atMs, what);
-  if (revoked.has(normaliseSerial(cert.serialNumber))) fail('CERT_REVOKED', `${what} (serial ${cert.serialNumber}) is revoked`);
+  if (isRevoked(cert)) fail('CERT_REVOKED', `${what} (serial ${cert.serialNumber}) is revoked`);
 
-  const path = [cert.fingerprint256];
-  let current = cert;
+  const path = [leaf.fingerprint];
+  let current = leaf;
   for (let depth = 0; depth <= Limits.maxChainLength; depth++) {
-    const root = roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
+    const root = roots.find((r) => issuedBy(current, r));
     if (root) {
-      if (!root.ca) fail('CERT_CHAIN_INVALID', `${what}: registered root ${root.subject} is not a CA`);
-      checkValidAt(root, atMs, `root of ${what}`);
-      path.push(root.fingerprint256);
+      if (!root.cert.ca) fail('CERT_CHAIN_INVALID', `${what}: registered root ${root.cert.subject} is not a CA`);
+      checkValidAt(root.cert, atMs, `root of ${what}`);
+      path.push(root.fingerprint);
       return path;
     }
     if (depth === Limits.maxChainLength) break;
-    const issuer = pool.find((c) => !path.includes(c.fingerprint256) && current.checkIssued(c) && current.verify(c.publicKey));
+    const issuer = pool.find((c) => !path.includes(c.fingerprint) && issuedBy(current, c));
     if (!issuer) {
       fail('UNKNOWN_ROOT', `${what} does not chain to a registered root of ${mspId} on ${trust.chainId}`);
     }
-    if (!issuer.ca) fail('CERT_CHAIN_INVALID', `an issuer on the path of ${what} is not a CA`);
-    checkValidAt(issuer, atMs, `intermediate CA of ${what}`);
-    if (revoked.has(normaliseSerial(issuer.serialNumber))) fail('CERT_REVOKED', `an intermediate CA of ${what} is revoked`);
-    path.push(issuer.fingerprint256);
+    if (!issuer.cert.ca) fail('CERT_CHAIN_INVALID', `an issuer on the path of ${what} is not a CA`);
+    checkValidAt(issuer.cert, atMs, `intermediate CA of ${what}`);
+    if (isRevoked(issuer.cert)) fail('CERT_REVOKED', `an intermediate CA of ${what} is revoked`);
+    path.push(issuer.fingerprint);
     current = issuer;
   }
   fail('CERT_CHAIN_INVALID', `the path of ${what} is longer than ${Limits.maxChainLength} intermediates`);

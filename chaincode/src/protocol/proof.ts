@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { fail } from '../errors';
+import { parsedCert } from './certificates';
 import { asObject, reqArray, reqId, reqInt, reqString, type Obj } from './fields';
 import { Limits } from './limits';
 import { parseNodeList, type VerificationNodeList } from './node-list';
@@ -56,7 +57,7 @@ function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedInterme
     intermediates = raw.map((pem, i) => reqString({ pem }, 'pem', C, `${what} intermediate ${i}`, Limits.maxCertPemChars));
     parsedIntermediates = intermediates.map((pem, i) => {
       try {
-        return new X509Certificate(pem);
+        return parsedCert(pem).cert;
       } catch {
         fail(C, `${what} intermediate ${i} is not a PEM X.509 certificate`);
       }
@@ -67,12 +68,14 @@ function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedInterme
 
 /** Parsed intermediates of a signature set (PEM validated by parseProof). */
 export function intermediatesOf(set: SignatureSet): X509Certificate[] {
-  return (set.intermediates ?? []).map((pem) => new X509Certificate(pem));
+  return (set.intermediates ?? []).map((pem) => parsedCert(pem).cert);
 }
 
 export function parseProof(text: string): Proof {
   if (typeof text !== 'string' || text.length === 0) fail('MALFORMED_PROOF', 'proof is empty');
-  if (Buffer.byteLength(text, 'utf8') > Limits.maxProofBytes) fail('PROOF_TOO_LARGE', `a proof is at most ${Limits.maxProofBytes} bytes`);
+  // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count the bytes only when the length leaves it open.
+  const tooLarge = text.length > Limits.maxProofBytes || (text.length * 3 > Limits.maxProofBytes && Buffer.byteLength(text, 'utf8') > Limits.maxProofBytes);
+  if (tooLarge) fail('PROOF_TOO_LARGE', `a proof is at most ${Limits.maxProofBytes} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(text);

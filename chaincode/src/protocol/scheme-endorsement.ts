@@ -16,14 +16,16 @@
  * So an endorsement counts only for the query that produced it, not because no other function
  * happens to return caller bytes. Version 1 (no proposal) is no longer accepted.
  */
-import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
+import { createHash, verify as verifySignature } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { fail } from '../errors';
-import { asObject, reqArray, reqBase64 } from './fields';
+import { parsedCert, type ParsedCert } from './certificates';
+import { asObject, reqArray, reqBase64, type Obj } from './fields';
 import { Limits } from './limits';
-import { findNode, type VerificationNodeList } from './node-list';
+import { listFacts, type ListFacts, type VerificationNodeList } from './node-list';
 import type { ClaimedSigner, ProofScheme, VerifyContext } from './scheme';
 import { Domains } from './commitment';
+import { Memo } from './verification-cache';
 
 export const ENDORSEMENT_SCHEME = 'fabric-endorsement';
 export const CHAINCODE_NAME = 'medbridge';
@@ -47,7 +49,40 @@ interface ParsedEndorsement {
   payload: Buffer;
   proposal: Buffer;
   mspId: string;
-  cert: X509Certificate;
+  cert: ParsedCert;
+}
+
+interface Endorser {
+  endorserBytes: Buffer;
+  mspId: string;
+  cert: ParsedCert;
+}
+
+/** Endorser identities by their base64 text: a list's nodes endorse proof after proof. */
+const endorsers = new Memo<Endorser>(1024);
+
+function parseEndorser(o: Obj, what: string, index: number): Endorser {
+  const text = o.endorser;
+  const parse = (): Endorser => {
+    const endorserBytes = reqBase64(o, 'endorser', 'MALFORMED_PROOF', what, Limits.maxSignatureFieldChars);
+    const { mspId, certPem } = decodeIdentity(endorserBytes, index);
+    try {
+      return { endorserBytes, mspId, cert: parsedCert(certPem) };
+    } catch {
+      fail('MALFORMED_PROOF', `${what}: endorser certificate is not X.509`);
+    }
+  };
+  return typeof text === 'string' ? endorsers.get(text, parse) : parse();
+}
+
+/** Decodes each distinct base64 text once per proof (every endorsement of one query carries the same proposal). */
+function base64Once(seen: Map<string, Buffer>, o: Obj, k: string, what: string): Buffer {
+  const text = o[k];
+  const hit = typeof text === 'string' ? seen.get(text) : undefined;
+  if (hit !== undefined) return hit;
+  const bytes = reqBase64(o, k, 'MALFORMED_PROOF', what, Limits.maxSignatureFieldChars);
+  seen.set(text as string, bytes);
+  return bytes;
 }
 
 function decodeIdentity(bytes: Buffer, index: number): { mspId: string; certPem: string } {
@@ -72,50 +107,52 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
       fail('PROOF_TOO_LARGE', `a proof carries at most ${Limits.maxSigners} signatures`);
     }
     const list = reqArray({ signatures }, 'signatures', C, 'proof', Limits.maxSigners, 1);
+    const seen = new Map<string, Buffer>();
     return list.map((raw, i) => {
       const what = `signature ${i}`;
       const o = asObject(raw, C, what, ['endorser', 'signature', 'payload', 'proposal']);
-      const endorserBytes = reqBase64(o, 'endorser', C, what, Limits.maxSignatureFieldChars);
+      // Field checks in the order they always ran; the endorser's identity is decoded last.
+      if (typeof o.endorser !== 'string' || !endorsers.has(o.endorser)) reqBase64(o, 'endorser', C, what, Limits.maxSignatureFieldChars);
       const signature = reqBase64(o, 'signature', C, what, 256);
-      const payload = reqBase64(o, 'payload', C, what, Limits.maxSignatureFieldChars);
+      const payload = base64Once(seen, o, 'payload', what);
       if (o.proposal === undefined) fail(C, `${what}.proposal is missing (${ENDORSEMENT_SCHEME} version 2 carries the proposal each endorsement answers)`);
-      const proposal = reqBase64(o, 'proposal', C, what, Limits.maxSignatureFieldChars);
-      const { mspId, certPem } = decodeIdentity(endorserBytes, i);
-      let cert: X509Certificate;
-      try {
-        cert = new X509Certificate(certPem);
-      } catch {
-        fail(C, `${what}: endorser certificate is not X.509`);
-      }
+      const proposal = base64Once(seen, o, 'proposal', what);
+      const { endorserBytes, mspId, cert } = parseEndorser(o, what, i);
       return { endorserBytes, signature, payload, proposal, mspId, cert };
     });
   },
 
-  claimedSigners(parsed: ParsedEndorsement[], list: VerificationNodeList): ClaimedSigner[] {
+  claimedSigners(parsed: ParsedEndorsement[], list: VerificationNodeList, facts?: ListFacts): ClaimedSigner[] {
     const seen = new Set<string>();
+    const index = (facts ?? listFacts(list)).index;
     return parsed.map((p, i) => {
-      const found = findNode(list, p.mspId, p.cert);
+      const found = index.find(p.mspId, p.cert);
       if (!found) {
-        fail('SIGNER_NOT_IN_LIST', `signature ${i}: ${p.mspId} endorser ${p.cert.subject.replace(/\n/g, ', ')} is not in list epoch ${list.epoch} of ${list.chainId}`);
+        fail('SIGNER_NOT_IN_LIST', `signature ${i}: ${p.mspId} endorser ${p.cert.cert.subject.replace(/\n/g, ', ')} is not in list epoch ${list.epoch} of ${list.chainId}`);
       }
       if (seen.has(found.node.nodeId)) fail('DUPLICATE_SIGNER', `signature ${i}: node ${found.node.nodeId} signed more than once`);
       seen.add(found.node.nodeId);
-      return { nodeId: found.node.nodeId, mspId: found.node.mspId, subgroupId: found.subgroupId, cert: found.cert };
+      return { nodeId: found.node.nodeId, mspId: found.node.mspId, subgroupId: found.subgroupId, cert: found.cert, parsed: found.parsed };
     });
   },
 
   verifySignatures(parsed: ParsedEndorsement[], signers: readonly ClaimedSigner[], message: Buffer, context: VerifyContext): void {
     const query = expectedQuery(message);
+    // A (payload, proposal) pair that passed the checks below passes them for every signer:
+    // they read nothing but those bytes, the message, the channel and the query. parse() hands
+    // equal texts of one proof over as one Buffer, so the pair is recognised by identity.
+    const answered = new Map<Buffer, Buffer>();
     parsed.forEach((p, i) => {
       const signer = signers[i];
       if (!signer) fail('MALFORMED_PROOF', `signature ${i} has no matched signer`);
       let ok = false;
       try {
-        ok = verifySignature('sha256', Buffer.concat([p.payload, p.endorserBytes]), signer.cert.publicKey, p.signature);
+        ok = verifySignature('sha256', Buffer.concat([p.payload, p.endorserBytes]), signer.parsed?.key ?? signer.cert.publicKey, p.signature);
       } catch {
         ok = false;
       }
       if (!ok) fail('SIGNATURE_INVALID', `signature ${i} of node ${signer.nodeId} does not verify`);
+      if (answered.get(p.payload) === p.proposal) return;
       const response = decodeResponse(p.payload, i, signer.nodeId);
       if (response.chaincode !== CHAINCODE_NAME) {
         fail('COMMITMENT_MISMATCH', `node ${signer.nodeId} endorsed chaincode ${response.chaincode}, not ${CHAINCODE_NAME}`);
@@ -125,6 +162,7 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
         fail('COMMITMENT_MISMATCH', `node ${signer.nodeId} endorsed different bytes than the expected commitment`);
       }
       checkProposal(p.proposal, response.proposalHash, context.chainId, query, signer.nodeId);
+      answered.set(p.payload, p.proposal);
     });
   },
 };

@@ -7,7 +7,8 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { fail } from '../errors';
-import type { VerificationNodeList } from './node-list';
+import type { ParsedCert } from './certificates';
+import type { ListFacts, VerificationNodeList } from './node-list';
 
 export interface ClaimedSigner {
   nodeId: string;
@@ -15,6 +16,8 @@ export interface ClaimedSigner {
   subgroupId: string;
   /** The certificate pinned for this node in the list. */
   cert: X509Certificate;
+  /** The same certificate as parsed once per content (certificates.ts), when the scheme has it. */
+  parsed?: ParsedCert;
 }
 
 /** What a scheme may bind a signature to beyond the message: the chain (channel) it was made on. */
@@ -30,8 +33,11 @@ export interface ProofScheme<Parsed = unknown> {
   readonly version: number;
   /** Structure and size of the `signatures` part; MALFORMED_PROOF or PROOF_TOO_LARGE. */
   parse(signatures: unknown): Parsed;
-  /** The listed nodes that claim to have signed; SIGNER_NOT_IN_LIST or DUPLICATE_SIGNER. */
-  claimedSigners(parsed: Parsed, list: VerificationNodeList): ClaimedSigner[];
+  /**
+   * The listed nodes that claim to have signed; SIGNER_NOT_IN_LIST or DUPLICATE_SIGNER. `facts`
+   * is what the verifier already derived from `list` (node-list.ts listFacts).
+   */
+  claimedSigners(parsed: Parsed, list: VerificationNodeList, facts?: ListFacts): ClaimedSigner[];
   /**
    * Every claimed signature over exactly `message`, made on the chain `context.chainId`;
    * SIGNATURE_INVALID or COMMITMENT_MISMATCH.

@@ -11,9 +11,9 @@
  * Nothing computed by the relay is used: messages are rebuilt here, lists are re-hashed.
  */
 import { MedbridgeError, fail } from '../errors';
-import { requireThreshold, type ThresholdResult } from '../rules/threshold';
+import { requireThreshold, type ThresholdResult } from './threshold';
 import { epochLinkMessage, type SignerListRef } from './commitment';
-import { listHash, nodeKeyIdentities, type VerificationNodeList } from './node-list';
+import { listFacts, listHash, nodeKeyIdentities, type ListFacts, type VerificationNodeList } from './node-list';
 import { verifyCertPath, type ChainTrust } from './path-proof';
 import { intermediatesOf, type Proof, type SignatureSet } from './proof';
 import { getScheme } from './schemes';
@@ -77,13 +77,26 @@ export function verifySignatureSet(
   message: Buffer,
   excluded: readonly ExcludedNode[] = [],
 ): SignatureSetResult {
+  return verifySet(set, list, listFacts(list), trust, schemes, atMs, message, excluded);
+}
+
+function verifySet(
+  set: SignatureSet,
+  list: VerificationNodeList,
+  facts: ListFacts,
+  trust: ChainTrust,
+  schemes: readonly string[],
+  atMs: number,
+  message: Buffer,
+  excluded: readonly ExcludedNode[] = [],
+): SignatureSetResult {
   if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
   const scheme = getScheme(set.scheme, set.version);
   const parsed = scheme.parse(set.signatures);
-  const claimed = scheme.claimedSigners(parsed, list);
+  const claimed = scheme.claimedSigners(parsed, list, facts);
   const extra = intermediatesOf(set);
   for (const s of claimed) {
-    verifyCertPath({ cert: s.cert, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}` });
+    verifyCertPath({ cert: s.cert, parsed: s.parsed, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}` });
   }
   const out = excludedIn(list, excluded);
   const counted = claimed.filter((s) => !out.has(s.nodeId));
@@ -127,14 +140,15 @@ export function verifyProof(
           fail('UNKNOWN_ROOT', `new list names ${s.mspId}, which is not a registered org of ${chainId}`);
         }
       }
+      const from = listFacts(list);
       const linkMessage = epochLinkMessage({
         chainId,
         fromEpoch: link.fromEpoch,
         toEpoch: link.toEpoch,
-        fromListHash: listHash(list),
+        fromListHash: from.hash,
         newListHash: listHash(link.newList),
       });
-      verifySignatureSet(link.proof, list, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded);
+      verifySet(link.proof, list, from, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded);
     } catch (e) {
       if (e instanceof MedbridgeError && e.code !== 'EPOCH_LINK_INVALID') {
         fail('EPOCH_LINK_INVALID', `epoch link ${link.fromEpoch}->${link.toEpoch} of ${chainId}: ${e.message}`);
@@ -145,7 +159,8 @@ export function verifyProof(
     newLists.push(link.newList);
   }
 
-  const ref = { epoch: list.epoch, listHash: listHash(list) };
-  const result = verifySignatureSet(proof, list, remote.trust, remote.schemes, atMs, message(ref), remote.excluded);
+  const facts = listFacts(list);
+  const ref = { epoch: list.epoch, listHash: facts.hash };
+  const result = verifySet(proof, list, facts, remote.trust, remote.schemes, atMs, message(ref), remote.excluded);
   return { ...result, list, newLists };
 }

@@ -9,7 +9,7 @@
  */
 import { bls12_381 } from '@noble/curves/bls12-381';
 import { type ErrorCode, MedbridgeError } from '../../errors';
-import { requireThreshold } from '../../rules/threshold';
+import { requireThreshold } from '../threshold';
 import type { VerificationNodeList } from '../node-list';
 import { encodeBitmap } from './bitmap';
 import { decodeSignature, encodeSignature, fromBase64, type G2Point, toBase64 } from './encoding';

@@ -8,7 +8,7 @@
  */
 import { bls12_381 } from '@noble/curves/bls12-381';
 import { check, fail } from '../../errors';
-import { requireThreshold, type ThresholdResult } from '../../rules/threshold';
+import { requireThreshold, type ThresholdResult } from '../threshold';
 import type { VerificationNodeList } from '../node-list';
 import { decodeBitmap } from './bitmap';
 import { decodeSignature, fromBase64, type G1Point } from './encoding';
@@ -81,7 +81,7 @@ export function verifyAggregateSignature(signature: string, keys: readonly G1Poi
  * a bad proof costs no pairing:
  *  1. scheme and version (UNSUPPORTED_SCHEME), epoch equals the list's (MALFORMED_PROOF), shape;
  *  2. the bitmap against the list (BITMAP_INVALID) and the named nodes' keys (BLS_KEY_INVALID, DUPLICATE_SIGNER);
- *  3. per-subgroup counts and the cross-subgroup rule (THRESHOLD_NOT_MET, rules/threshold.ts);
+ *  3. per-subgroup counts and the cross-subgroup rule (THRESHOLD_NOT_MET, protocol/threshold.ts);
  *  4. the aggregate signature: encoding, then one pairing check (BLS_SIGNATURE_INVALID, SIGNATURE_INVALID).
  * Certificate paths of the named nodes are the envelope's business (protocol/verify.ts).
  */

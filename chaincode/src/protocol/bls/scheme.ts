@@ -2,11 +2,11 @@
  * The `bls12381-aggregate` v1 implementation of the project's ProofScheme interface
  * (protocol/scheme.ts), so that protocol/verify.ts applies the same path-proof (every named
  * node's pinned certificate chains to a registered root, valid at transaction time, not revoked)
- * and the same threshold rule (rules/threshold.ts) as for scheme 1, then asks this scheme for
+ * and the same threshold rule (protocol/threshold.ts) as for scheme 1, then asks this scheme for
  * the one pairing check.
  */
-import { X509Certificate } from 'node:crypto';
 import { fail } from '../../errors';
+import { parsedCert } from '../certificates';
 import type { VerificationNodeList } from '../node-list';
 import type { ClaimedSigner, ProofScheme } from '../scheme';
 import type { G1Point } from './encoding';
@@ -36,7 +36,8 @@ export const blsAggregateScheme: ProofScheme<BlsSignatures> = {
         nodeId: s.nodeId,
         mspId: s.mspId,
         subgroupId: s.subgroupId,
-        cert: new X509Certificate(s.certPem),
+        cert: parsedCert(s.certPem).cert,
+        parsed: parsedCert(s.certPem),
         blsPublicKey: s.publicKey,
       }),
     );

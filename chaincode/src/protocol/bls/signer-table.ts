@@ -11,18 +11,12 @@
  */
 import type { VerificationNode, VerificationNodeList } from '../node-list';
 import { fail } from '../../errors';
+import { Memo } from '../verification-cache';
 import { blsKeyIdentity, decodePublicKey, fromBase64, G1Point } from './encoding';
+import type { BlsNodeKey } from './node-key';
 import { BLS_MAX_NODES } from './suite';
 
-/** The BLS part of a list entry: key, proof of possession, and the ECDSA binding signature. */
-export interface BlsNodeKey {
-  /** Base64 of the 48-byte compressed G1 public key. */
-  publicKey: string;
-  /** Base64 of the 96-byte proof of possession (keys.ts provePossession). */
-  pop: string;
-  /** Base64 DER ECDSA signature of the node's Fabric key over bindingBytes (binding.ts). */
-  binding: string;
-}
+export type { BlsNodeKey };
 
 export type BlsVerificationNode = VerificationNode & { bls?: BlsNodeKey };
 
@@ -90,17 +84,13 @@ export function buildSignerTable(list: VerificationNodeList): SignerTable {
  * millisecond and a list is verified many times. Only successfully decoded keys are kept, and the
  * outcome of a call never depends on the cache, so the chaincode stays deterministic.
  */
-const keyCache = new Map<string, G1Point>();
-const KEY_CACHE_LIMIT = 4096;
+const keyCache = new Memo<G1Point>(4096);
 
 function cachedKey(text: string, nodeId: string): G1Point {
-  const hit = keyCache.get(text);
-  if (hit !== undefined) return hit;
-  const what = `BLS public key of node ${nodeId}`;
-  const point = decodePublicKey(fromBase64(text, 'BLS_KEY_INVALID', what), what);
-  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-  keyCache.set(text, point);
-  return point;
+  return keyCache.get(text, () => {
+    const what = `BLS public key of node ${nodeId}`;
+    return decodePublicKey(fromBase64(text, 'BLS_KEY_INVALID', what), what);
+  });
 }
 
 /** For benchmarks: measure the cold path. */

@@ -1,0 +1,69 @@
+/**
+ * Threshold over privileged subgroups (PROTOCOL.md "Threshold"): each subgroup counts the
+ * distinct listed nodes of its own org that signed; a subgroup is satisfied at its
+ * threshold t_i; the list's rule says how many subgroups must be satisfied (all, or k of m).
+ * Pure: signers are node ids already matched to the list by the proof scheme.
+ *
+ * A key is counted once, whatever node entry it appears under: two signers whose keys are one
+ * key in canonical form (node-list.ts keyIdentity, bls blsKeyIdentity) fail
+ * DUPLICATE_SIGNER, even in a list stored before lists were checked for it.
+ */
+import { fail } from '../errors';
+import { nodeKeyIdentities, type VerificationNodeList } from './node-list';
+
+export interface SubgroupCount {
+  id: string;
+  mspId: string;
+  signed: number;
+  threshold: number;
+  met: boolean;
+}
+
+export interface ThresholdResult {
+  met: boolean;
+  subgroups: SubgroupCount[];
+  /** Subgroups satisfied, and how many the rule requires. */
+  satisfied: number;
+  required: number;
+}
+
+export function evaluateThreshold(list: VerificationNodeList, signerNodeIds: readonly string[]): ThresholdResult {
+  const seen = new Set<string>();
+  for (const id of signerNodeIds) {
+    if (seen.has(id)) fail('DUPLICATE_SIGNER', `node ${id} is counted twice`);
+    seen.add(id);
+  }
+  const listed = new Set(list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId)));
+  for (const id of seen) {
+    if (!listed.has(id)) fail('SIGNER_NOT_IN_LIST', `node ${id} is not in list epoch ${list.epoch} of ${list.chainId}`);
+  }
+  const keyOwner = new Map<string, string>();
+  for (const s of list.subgroups) {
+    for (const n of s.nodes) {
+      if (!seen.has(n.nodeId)) continue;
+      for (const k of nodeKeyIdentities(n)) {
+        const other = keyOwner.get(k);
+        if (other !== undefined) fail('DUPLICATE_SIGNER', `nodes ${other} and ${n.nodeId} hold one key; it counts once`);
+        keyOwner.set(k, n.nodeId);
+      }
+    }
+  }
+  const subgroups = list.subgroups.map((s) => {
+    const signed = s.nodes.filter((n) => seen.has(n.nodeId)).length;
+    return { id: s.id, mspId: s.mspId, signed, threshold: s.threshold, met: s.threshold >= 1 && signed >= s.threshold };
+  });
+  const satisfied = subgroups.filter((s) => s.met).length;
+  const required = list.rule.kind === 'all' ? list.subgroups.length : list.rule.k;
+  // Fail closed on a list that could be satisfied by nobody signing.
+  const met = subgroups.length > 0 && required >= 1 && satisfied >= required;
+  return { met, subgroups, satisfied, required };
+}
+
+export function requireThreshold(list: VerificationNodeList, signerNodeIds: readonly string[]): ThresholdResult {
+  const r = evaluateThreshold(list, signerNodeIds);
+  if (!r.met) {
+    const detail = r.subgroups.map((s) => `${s.id} ${s.signed}/${s.threshold}`).join(', ');
+    fail('THRESHOLD_NOT_MET', `${r.satisfied} of ${r.required} required subgroups of ${list.chainId} epoch ${list.epoch} met their threshold (${detail})`);
+  }
+  return r;
+}

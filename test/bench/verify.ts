@@ -1,0 +1,409 @@
+/**
+ * Verification in chaincode, measured on the code the chaincode runs: `parseProof` then
+ * `verifyProof` (protocol/proof.ts, protocol/verify.ts) with the RemoteView the CrossChain
+ * contract builds (stored list read back from JSON, registered roots, trust policy through
+ * rules/trust-policy.ts linkAcceptor), side by side in one run with the raw signature
+ * verifications the same proof needs:
+ *   - fabric-endorsement v2: N ECDSA P-256 verifications (payload || endorser, the peer's key);
+ *   - bls12381-aggregate v1: one aggregate verification (decode the signature, sum the N
+ *     already decoded keys, hash to G2, pairing check): this is also `bls.aggregateVerifyMs`;
+ *   - epoch link (both lists carrying BLS keys, every node with a new key, link and packet
+ *     signed in scheme 1): 2N ECDSA verifications (N for the link, N for the packet).
+ * Every timed run verifies a different proof (its own packet, endorsements, proposals), so
+ * nothing that belongs to one proof can be remembered from a previous run. `warm` is a peer
+ * that has verified proofs of this list before (the steady state: the caches keyed by list and
+ * certificate content are filled); `cold` empties those caches before each run (first proof
+ * after a chaincode start). Medians.
+ *
+ *   make bench-verify            (BENCH_SIGNERS=4,16,64 BENCH_RUNS=15 BENCH_COLD_RUNS=5 BENCH_WARMUP=30 to vary)
+ *
+ * Writes test/bench/results/verify.json; test/bench/summary.ts folds it into summary.json.
+ * 256 signers is above the protocol's limit (64 signatures per proof, 64 nodes per list): it is
+ * shown only as the refusal a proof that size gets.
+ */
+import { createHash, sign as ecdsaSign, verify as ecdsaVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { msp, peer } from '@hyperledger/fabric-protos';
+import { bls12_381 } from '@noble/curves/bls12-381';
+import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
+import { canonicalize } from '@medbridge/chaincode/dist/protocol/canonical-json';
+import { epochLinkMessage, packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
+import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
+import { parseProof } from '@medbridge/chaincode/dist/protocol/proof';
+import { clearVerificationCaches } from '@medbridge/chaincode/dist/protocol/verification-cache';
+import { verifyProof, type RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import {
+  aggregatePartials,
+  certFingerprint,
+  clearKeyCache,
+  decodePublicKey,
+  decodeSignature,
+  deriveKeyPair,
+  fromBase64,
+  hashMessage,
+  provePossession,
+  signBinding,
+  signMessage,
+  toBase64,
+  type BlsKeyPair,
+  type G1Point,
+} from '@medbridge/chaincode/dist/protocol/bls';
+import { linkAcceptor } from '@medbridge/chaincode/dist/rules/trust-policy';
+import { proposalBytes, proposalHash, queryOf } from '../fixtures/endorsement';
+import { createOrg, type Issued, type TestOrg } from '../fixtures/pki';
+
+const SIGNERS = (process.env.BENCH_SIGNERS ?? '4,16,64,256').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
+const ORGS = 4;
+const CHAIN = 'chain-a';
+const FABRIC = 'fabric-endorsement';
+const BLS = 'bls12381-aggregate';
+/** Run from the repository root, or set BENCH_OUT. */
+const OUT = process.env.BENCH_OUT ?? join(process.cwd(), 'test', 'bench', 'results');
+
+interface BenchNode {
+  nodeId: string;
+  mspId: string;
+  identity: Issued;
+  keys: BlsKeyPair;
+  /** The key this node moves to in the next epoch (epoch-link bench). */
+  nextKeys: BlsKeyPair;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timed(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+function clearCaches(): void {
+  clearVerificationCaches();
+  clearKeyCache();
+}
+
+const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+
+function keysOf(label: string): BlsKeyPair {
+  return deriveKeyPair(createHash('sha256').update(`medbridge-bench/${label}`).digest());
+}
+
+function blsEntry(node: BenchNode, keys: BlsKeyPair) {
+  const publicKey = toBase64(keys.publicKey);
+  const binding = signBinding(
+    { chainId: CHAIN, nodeId: node.nodeId, mspId: node.mspId, certFingerprint: certFingerprint(node.identity.certPem), blsPublicKey: publicKey },
+    node.identity.privateKey,
+  );
+  return { publicKey, pop: toBase64(provePossession(keys.secretKey)), binding };
+}
+
+function listOf(orgs: TestOrg[], nodes: BenchNode[], epoch: number, keysFor: (n: BenchNode) => BlsKeyPair): unknown {
+  return {
+    chainId: CHAIN,
+    epoch,
+    rule: { kind: 'all' },
+    subgroups: orgs.map((o) => {
+      const members = nodes.filter((n) => n.mspId === o.mspId);
+      return {
+        id: `sg-${o.mspId}`,
+        mspId: o.mspId,
+        threshold: members.length,
+        nodes: members.map((n) => ({ nodeId: n.nodeId, mspId: n.mspId, certPem: n.identity.certPem, bls: blsEntry(n, keysFor(n)) })),
+      };
+    }),
+  };
+}
+
+function packet(sequence: number): Packet {
+  return {
+    sourceChain: CHAIN,
+    destChain: 'chain-b',
+    routeId: 'bench',
+    sequence,
+    type: 'ping',
+    payload: { note: `bench ${sequence}` },
+    timeoutMs: 2_000_000_000_000,
+    sentAtMs: 1_700_000_000_000,
+    sender: 'HospitalAMSP',
+  };
+}
+
+/**
+ * Every node's endorsement of the one query that returns `message`, as the relay collects them:
+ * one signed proposal sent to every peer, each peer answering the same response payload
+ * (built as a peer builds it, test/fixtures/endorsement.ts) signed with its own key.
+ */
+function endorseAll(signers: readonly BenchNode[], message: Buffer) {
+  const query = queryOf(message);
+  const proposal = proposalBytes(CHAIN, 'medbridge', query.fn, query.args);
+  const response = new peer.Response();
+  response.setStatus(200);
+  response.setPayload(message);
+  const ccid = new peer.ChaincodeID();
+  ccid.setName('medbridge');
+  const action = new peer.ChaincodeAction();
+  action.setResponse(response);
+  action.setChaincodeId(ccid);
+  const prp = new peer.ProposalResponsePayload();
+  prp.setProposalHash(proposalHash(proposal));
+  prp.setExtension$(action.serializeBinary());
+  const payload = Buffer.from(prp.serializeBinary());
+  return signers.map((s) => {
+    const id = new msp.SerializedIdentity();
+    id.setMspid(s.mspId);
+    id.setIdBytes(Buffer.from(s.identity.certPem));
+    const endorser = Buffer.from(id.serializeBinary());
+    return {
+      endorser: endorser.toString('base64'),
+      signature: ecdsaSign('sha256', Buffer.concat([payload, endorser]), s.identity.privateKey).toString('base64'),
+      payload: payload.toString('base64'),
+      proposal: proposal.toString('base64'),
+    };
+  });
+}
+
+/** What the raw ECDSA verifications of one scheme-1 signature set need, decoded beforehand. */
+interface RawEndorsement {
+  data: Buffer;
+  signature: Buffer;
+  key: KeyObject;
+}
+
+/** One KeyObject per node for all its proofs, as the chaincode keeps it (the strictest baseline). */
+const rawKeys = new Map<string, KeyObject>();
+
+function rawEndorsements(sigs: { endorser: string; signature: string; payload: string }[]): RawEndorsement[] {
+  return sigs.map((s) => {
+    const endorser = Buffer.from(s.endorser, 'base64');
+    let key = rawKeys.get(s.endorser);
+    if (key === undefined) {
+      const id = msp.SerializedIdentity.deserializeBinary(endorser);
+      key = new X509Certificate(Buffer.from(id.getIdBytes_asU8()).toString('utf8')).publicKey;
+      rawKeys.set(s.endorser, key);
+    }
+    return { data: Buffer.concat([Buffer.from(s.payload, 'base64'), endorser]), signature: Buffer.from(s.signature, 'base64'), key };
+  });
+}
+
+function verifyRawEcdsa(set: readonly RawEndorsement[]): void {
+  for (const e of set) if (!ecdsaVerify('sha256', e.data, e.key, e.signature)) throw new Error('raw ECDSA verification failed');
+}
+
+/** One pairing-based aggregate verification over already decoded keys. */
+function verifyRawAggregate(signature: string, keys: readonly G1Point[], message: Buffer): void {
+  const sig = decodeSignature(fromBase64(signature, 'BLS_SIGNATURE_INVALID', 'aggregate'), 'aggregate');
+  const aggregate = keys.reduce((sum, k) => sum.add(k), bls12_381.G1.Point.ZERO);
+  if (!bls12_381.longSignatures.verify(sig, hashMessage(message), aggregate)) throw new Error('raw aggregate verification failed');
+}
+
+interface Series {
+  realMs: number;
+  realColdMs: number | null;
+  rawMs: number;
+  ratio: number;
+  proofBytes: number;
+}
+
+/**
+ * Times `real` (the chaincode path: it returns the call to time, set up untimed with a fresh copy of
+ * the stored list as each transaction reads it) and `raw` on the same proof, alternating, one proof
+ * per run; then the cold path (caches emptied) on the same proofs.
+ */
+function measure(runs: number, proofBytes: number, real: (i: number) => () => void, raw: (i: number) => void): Series {
+  // The peer has verified proofs of this list before (and its JIT has seen this code).
+  for (let w = 0; w < WARMUP; w++) {
+    real(0)();
+    raw(0);
+  }
+  const reals: number[] = [];
+  const raws: number[] = [];
+  for (let i = 1; i <= runs; i++) {
+    const call = real(i);
+    if (i % 2) {
+      reals.push(timed(call));
+      raws.push(timed(() => raw(i)));
+    } else {
+      raws.push(timed(() => raw(i)));
+      reals.push(timed(call));
+    }
+  }
+  const colds: number[] = [];
+  for (let i = 1; i <= Math.min(runs, COLD_RUNS); i++) {
+    const call = real(i);
+    clearCaches();
+    colds.push(timed(call));
+  }
+  const realMs = median(reals);
+  const rawMs = median(raws);
+  return { realMs: round(realMs), realColdMs: colds.length === 0 ? null : round(median(colds)), rawMs: round(rawMs), ratio: round(realMs / rawMs, 2), proofBytes };
+}
+
+function refusalOf(fn: () => void): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof MedbridgeError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+/** HEAD, with `+changes` when tracked files differ from it: the code this run measures. */
+function commit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha}+changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const measured = commit();
+  const maxN = Math.max(...SIGNERS.filter((n) => n <= 64));
+  const orgs: TestOrg[] = [];
+  for (let i = 0; i < ORGS; i++) orgs.push(await createOrg(`Hospital${String.fromCharCode(65 + i)}MSP`));
+  const nodes: BenchNode[] = [];
+  for (let i = 0; i < maxN; i++) {
+    const org = orgs[i % ORGS]!;
+    const nodeId = `peer${String(Math.floor(i / ORGS)).padStart(3, '0')}.${org.mspId.toLowerCase()}`;
+    nodes.push({ nodeId, mspId: org.mspId, identity: await org.peer(nodeId), keys: keysOf(`${nodeId}/1`), nextKeys: keysOf(`${nodeId}/2`) });
+  }
+  const trust = { chainId: CHAIN, orgs: orgs.map((o) => ({ mspId: o.mspId, rootCerts: [o.ca.certPem], intermediateCerts: [], revokedSerials: [] })) };
+  const atMs = Date.now();
+  const record = { chainId: CHAIN, epoch: 1, epochAdoptedAtMs: atMs - 60_000, updatedAtMs: atMs - 60_000 };
+
+  const rows: Record<string, unknown>[] = [];
+  for (const n of SIGNERS) {
+    if (n > 64) {
+      const sig = { endorser: 'AA==', signature: 'AA==', payload: 'AA==', proposal: 'AA==' };
+      const text = JSON.stringify({ scheme: FABRIC, version: 2, epoch: 1, links: [], signatures: Array.from({ length: n }, () => sig) });
+      const refused = refusalOf(() => parseProof(text));
+      rows.push({ signers: n, refused });
+      console.log(JSON.stringify({ signers: n, refused }));
+      continue;
+    }
+    const signers = nodes.slice(0, n);
+    clearCaches();
+    // The list as the destination stores it (normalised, canonical JSON) and reads it back per transaction.
+    const list1 = parseNodeList(listOf(orgs, signers, 1, (s) => s.keys));
+    const stored1 = canonicalize(list1);
+    const ref1 = { epoch: 1, listHash: listHash(list1) };
+    const view = (): RemoteView => ({
+      trust,
+      list: JSON.parse(stored1) as VerificationNodeList,
+      schemes: [FABRIC, BLS],
+      excluded: [],
+      acceptLink: linkAcceptor(record),
+    });
+    const decodedKeys = signers.map((s) => decodePublicKey(s.keys.publicKey));
+
+    // Scheme 1: one proof per run, every listed node endorses its own packet commitment.
+    const s1 = Array.from({ length: RUNS + 1 }, (_, i) => {
+      const p = packet(1000 * n + i);
+      const sigs = endorseAll(signers, packetMessage(p, ref1));
+      return { p, text: JSON.stringify({ scheme: FABRIC, version: 2, epoch: 1, links: [], signatures: sigs }), raw: rawEndorsements(sigs) };
+    });
+    const scheme1 = measure(
+      RUNS,
+      Buffer.byteLength(s1[0]!.text),
+      (i) => {
+        const { p, text } = s1[i]!;
+        const remote = view();
+        return () => verifyProof(remote, parseProof(text), atMs, (ref) => packetMessage(p, ref));
+      },
+      (i) => verifyRawEcdsa(s1[i]!.raw),
+    );
+
+    // Aggregate scheme: one proof per run, aggregated by the relay's own code (timed: relay side).
+    const aggregateTimes: number[] = [];
+    const s2 = Array.from({ length: RUNS + 1 }, (_, i) => {
+      const p = packet(2000 * n + i);
+      const message = packetMessage(p, ref1);
+      const partials = signers.map((s) => ({ nodeId: s.nodeId, signature: toBase64(signMessage(s.keys.secretKey, message)) }));
+      let agg!: ReturnType<typeof aggregatePartials>;
+      aggregateTimes.push(timed(() => (agg = aggregatePartials(list1, message, partials))));
+      const text = JSON.stringify({ scheme: BLS, version: 1, epoch: 1, links: [], signatures: agg.proof.signatures });
+      return { p, message, text, signature: agg.proof.signatures.signature };
+    });
+    const aggregate = measure(
+      RUNS,
+      Buffer.byteLength(s2[0]!.text),
+      (i) => {
+        const { p, text } = s2[i]!;
+        const remote = view();
+        return () => verifyProof(remote, parseProof(text), atMs, (ref) => packetMessage(p, ref));
+      },
+      (i) => verifyRawAggregate(s2[i]!.signature, decodedKeys, s2[i]!.message),
+    );
+
+    // Epoch link 1 -> 2: every node moves to a new BLS key (each with its proof of possession),
+    // the link signed by list 1 and the packet by list 2, both in scheme 1.
+    const list2 = parseNodeList(listOf(orgs, signers, 2, (s) => s.nextKeys));
+    const ref2 = { epoch: 2, listHash: listHash(list2) };
+    const linkMsg = epochLinkMessage({ chainId: CHAIN, fromEpoch: 1, toEpoch: 2, fromListHash: ref1.listHash, newListHash: ref2.listHash });
+    const sl = Array.from({ length: RUNS + 1 }, (_, i) => {
+      const p = packet(3000 * n + i);
+      const linkSigs = endorseAll(signers, linkMsg);
+      const sigs = endorseAll(signers, packetMessage(p, ref2));
+      const link = { chainId: CHAIN, fromEpoch: 1, toEpoch: 2, newList: list2, proof: { scheme: FABRIC, version: 2, signatures: linkSigs } };
+      const text = JSON.stringify({ scheme: FABRIC, version: 2, epoch: 2, links: [link], signatures: sigs });
+      return { p, text, raw: [...rawEndorsements(linkSigs), ...rawEndorsements(sigs)] };
+    });
+    const epochLink = measure(
+      RUNS,
+      Buffer.byteLength(sl[0]!.text),
+      (i) => {
+        const { p, text } = sl[i]!;
+        const remote = view();
+        return () => {
+          const v = verifyProof(remote, parseProof(text), atMs, (ref) => packetMessage(p, ref));
+          if (v.list.epoch !== 2) throw new Error('the link was not followed');
+        };
+      },
+      (i) => verifyRawEcdsa(sl[i]!.raw),
+    );
+
+    const row = { signers: n, [FABRIC]: scheme1, [BLS]: { ...aggregate, relayAggregateMs: round(median(aggregateTimes)) }, 'epoch-link': epochLink };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+
+  const result = {
+    benchmark: 'verify',
+    date: new Date(started).toISOString(),
+    commit: measured,
+    durationS: round((Date.now() - started) / 1000, 1),
+    runs: RUNS,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverage1m: round(loadavg()[0] ?? 0, 2),
+    },
+    library: { bls: '@noble/curves (pure JS)', ecdsa: 'node:crypto (OpenSSL)' },
+    rows,
+  };
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'verify.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`verify: wrote ${join(OUT, 'verify.json')}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+/**
+ * The verifier remembers what it derived from content (parsed certificates, issuer checks,
+ * endorser identities, BLS key registrations, a list's hash and index): a remembered result must
+ * never let something through that the first check refused, nor carry one proof's signatures over
+ * to another, and a warm verifier answers exactly as a cold one.
+ */
+import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
+import { checkBlsRegistration, provePossession, toBase64 } from '@medbridge/chaincode/dist/protocol/bls';
+import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { parseProof } from '@medbridge/chaincode/dist/protocol/proof';
+import { clearVerificationCaches } from '@medbridge/chaincode/dist/protocol/verification-cache';
+import { verifyProof, type RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import { blsEntry, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from '../bls/support';
+import { chainTrust, createChain, firstOfEach, nodeList, proofOf, type TestChain } from '../crosschain/support';
+
+describe('verification caches', () => {
+  let chain: TestChain;
+  let list: VerificationNodeList;
+  let remote: RemoteView;
+
+  beforeAll(async () => {
+    chain = await createChain('chain-a', ['HospitalAMSP', 'HospitalCMSP']);
+    list = parseNodeList(nodeList(chain, 1));
+    remote = { trust: chainTrust(chain), list, schemes: ['fabric-endorsement'] };
+  });
+
+  function signedText(sequence: number): { text: string; p: ReturnType<typeof packet> } {
+    const p = packet({ sourceChain: 'chain-a', sequence });
+    return { p, text: JSON.stringify(proofOf(1, firstOfEach(chain), messageFor(p, list))) };
+  }
+
+  it('does not carry a signature over from a proof verified before to another packet', () => {
+    const a = signedText(1);
+    const b = signedText(2);
+    expect(verifyProof(remote, parseProof(a.text), Date.now(), (ref) => packetMessage(a.p, ref)).signers).toHaveLength(2);
+    // Proof a's endorsements (endorsers already remembered) presented for packet b.
+    expectCode(() => verifyProof(remote, parseProof(a.text), Date.now(), (ref) => packetMessage(b.p, ref)), 'COMMITMENT_MISMATCH', a.text);
+    // One signature of b swapped for the same node's signature of a: the signature is checked again.
+    const mixed = JSON.parse(b.text) as { signatures: { signature: string }[] };
+    mixed.signatures[0]!.signature = (JSON.parse(a.text) as typeof mixed).signatures[0]!.signature;
+    expectCode(() => verifyProof(remote, parseProof(JSON.stringify(mixed)), Date.now(), (ref) => packetMessage(b.p, ref)), 'SIGNATURE_INVALID', mixed);
+  });
+
+  it('answers the same warm as cold', () => {
+    const a = signedText(3);
+    clearVerificationCaches();
+    const cold = verifyProof({ ...remote, list: structuredClone(list) }, parseProof(a.text), Date.now(), (ref) => packetMessage(a.p, ref));
+    const warm = verifyProof({ ...remote, list: structuredClone(list) }, parseProof(a.text), Date.now(), (ref) => packetMessage(a.p, ref));
+    expect(warm).toEqual(cold);
+    expect(listHash(warm.list)).toBe(listHash(list));
+  });
+
+  it('hashes a changed list as the changed list, not as the list remembered before', () => {
+    const before = listHash(list);
+    const changed = { ...list, subgroups: list.subgroups.map((s, i) => (i === 0 ? { ...s, threshold: s.threshold + 1 } : s)) };
+    expect(listHash(changed)).not.toBe(before);
+    expect(listHash(structuredClone(list))).toBe(before);
+  });
+
+  describe('BLS key registrations', () => {
+    let bls: BlsTestChain;
+
+    beforeAll(async () => {
+      bls = await createBlsChain('chain-a', ['HospitalAMSP'], 1);
+    });
+
+    it('refuses a bad proof of possession every time, before and after the good one is remembered', () => {
+      const node = bls.nodes[0]![0]!;
+      const good = blsEntry(bls.chainId, node);
+      const bad = { ...good, pop: toBase64(provePossession(testKeys('another key').secretKey)) };
+      const input = (entry: typeof good) => ({ chainId: bls.chainId, nodeId: node.nodeId, mspId: node.mspId, certPem: node.identity.certPem, bls: entry });
+      expectCode(() => checkBlsRegistration(input(bad)), 'BLS_POP_INVALID', bad);
+      expect(checkBlsRegistration(input(good)).blsPublicKey).toBe(good.publicKey);
+      expectCode(() => checkBlsRegistration(input(bad)), 'BLS_POP_INVALID', bad);
+      // The same key and proof bound to another node id is another registration: its binding is checked.
+      expectCode(() => checkBlsRegistration({ ...input(good), nodeId: 'someone.else' }), 'BLS_BINDING_INVALID', good);
+    });
+  });
+});
