@@ -1,7 +1,7 @@
 /**
  * Connection profiles: one JSON file per org, written by `make network-up` for the
  * embedded networks (`.runtime/<network>/profiles/<org>.json`) or by hand for your own
- * network (format in README "Connection profiles"). Loaded and validated once.
+ * network (format in gateway/CLI.md "Connection profiles"). Loaded and validated once.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
