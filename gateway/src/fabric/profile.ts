@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { runtimeDir } from '../config';
 
 const PeerSchema = z.object({
   name: z.string().min(1),
@@ -32,14 +33,6 @@ export const ProfileSchema = z.object({
 export type Profile = z.infer<typeof ProfileSchema>;
 export type PeerEndpoint = z.infer<typeof PeerSchema>;
 export type IdentityKind = 'user' | 'admin';
-
-/** Repository root (two levels above gateway/src or gateway/dist). */
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-
-/** Where runtime state lives: $MEDBRIDGE_RUNTIME or <repo>/.runtime. */
-export function runtimeDir(): string {
-  return process.env.MEDBRIDGE_RUNTIME ?? join(REPO_ROOT, '.runtime');
-}
 
 /** Profile directories to search: $MEDBRIDGE_PROFILES (colon-separated) or every `<runtime>/<net>/profiles`. */
 export function profileDirs(): string[] {
