@@ -9,7 +9,7 @@
  */
 import { CommitError, GatewayError } from '@hyperledger/fabric-gateway';
 import { StatusNames } from '@hyperledger/fabric-gateway/dist/status';
-import { ErrorCodes, parseErrorText, type ErrorCode } from '@medbridge/chaincode/dist/errors';
+import { ErrorCodes, parseErrorText, type ErrorCode } from '@medbridge/chaincode';
 
 /** Codes the gateway adds beside the chaincode's own. */
 export const ClientErrorCodes = [

@@ -28,31 +28,35 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { msp, peer } from '@hyperledger/fabric-protos';
 import { bls12_381 } from '@noble/curves/bls12-381';
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import { canonicalize } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { epochLinkMessage, packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import { parseProof } from '@medbridge/chaincode/dist/protocol/proof';
-import { clearVerificationCaches } from '@medbridge/chaincode/dist/protocol/verification-cache';
-import { verifyProof, type RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
 import {
   aggregatePartials,
+  type BlsKeyPair,
+  canonicalize,
   certFingerprint,
   clearKeyCache,
+  clearVerificationCaches,
   decodePublicKey,
   decodeSignature,
   deriveKeyPair,
+  epochLinkMessage,
   fromBase64,
+  type G1Point,
   hashMessage,
+  linkAcceptor,
+  listHash,
+  MedbridgeError,
+  type Packet,
+  packetMessage,
+  parseNodeList,
+  parseProof,
   provePossession,
+  type RemoteView,
   signBinding,
   signMessage,
   toBase64,
-  type BlsKeyPair,
-  type G1Point,
-} from '@medbridge/chaincode/dist/protocol/bls';
-import { linkAcceptor } from '@medbridge/chaincode/dist/rules/trust-policy';
+  type VerificationNodeList,
+  verifyProof,
+} from '@medbridge/chaincode';
 import { proposalBytes, proposalHash, queryOf } from '../fixtures/endorsement';
 import { createOrg, type Issued, type TestOrg } from '../fixtures/pki';
 

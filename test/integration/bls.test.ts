@@ -18,12 +18,15 @@ import {
   buildConsentGrant,
   buildConsentRevocation,
   exportPublicKey,
+  type HeaderInput,
   keyIdOf,
+  listHash,
+  parseNodeList,
   patientIdOf,
   signPatientMessage,
-  type HeaderInput,
-} from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+  type VerificationNode,
+  type VerificationNodeList,
+} from '@medbridge/chaincode';
 import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
 import { buildPacketProof, type ProofOptions, type SignerEndpoint } from '../../gateway/src/proofs';
 import { enrolBlsNode } from '../../gateway/src/signer/enrol';

@@ -9,12 +9,12 @@ import {
   buildConsentGrant,
   buildConsentRevocation,
   exportPublicKey,
+  type HeaderInput,
   keyIdOf,
   patientIdOf,
+  recordHash,
   signPatientMessage,
-  type HeaderInput,
-} from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
+} from '@medbridge/chaincode';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { codeOf } from './support/chain-ops';

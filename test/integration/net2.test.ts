@@ -16,7 +16,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import type { VerificationNodeList } from '@medbridge/chaincode';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { nodesOf } from '../../gateway/src/services/crosschain-admin';
 import { buildPacketProof } from '../../gateway/src/proofs';

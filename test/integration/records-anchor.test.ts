@@ -6,7 +6,7 @@
  * A forged or below-threshold attestation is refused with the protocol's code.
  */
 import { msp } from '@hyperledger/fabric-protos';
-import type { EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import type { EndorsementSignature } from '@medbridge/chaincode';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

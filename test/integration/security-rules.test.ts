@@ -10,8 +10,7 @@
  * transfer, stakes and relaying set up.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { exportPublicKey, patientIdOf } from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
+import { exportPublicKey, patientIdOf, recordHash } from '@medbridge/chaincode';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { codeOf, submit, text } from './support/chain-ops';

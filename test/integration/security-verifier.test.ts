@@ -11,8 +11,7 @@ import { dirname, join } from 'node:path';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { DEFAULT_TRUST_POLICY } from '@medbridge/chaincode/dist/rules/trust-policy';
+import { DEFAULT_TRUST_POLICY, type VerificationNodeList } from '@medbridge/chaincode';
 import { codeOf, evaluate, govern, submit } from './support/chain-ops';
 
 interface Chain {

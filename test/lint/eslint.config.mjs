@@ -20,6 +20,31 @@ export default tseslint.config(
     },
   },
   {
+    // The chaincode package has one public entry (chaincode/src/api.ts). Unit tests of
+    // chaincode internals import chaincode/src directly; nothing imports its dist/ paths.
+    files: ['gateway/src/**/*.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@medbridge/chaincode/*'],
+              message: "import from '@medbridge/chaincode' (chaincode/src/api.ts), the package's one entry",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Proof building and the relay still import two protocol modules by path; they move to
+    // the entry with their port onto the typed client (chaincode/package.json exports both
+    // paths until then).
+    files: ['gateway/src/proofs/**/*.ts', 'gateway/src/relay/**/*.ts', 'test/integration/support/proofs.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+  },
+  {
     // Tests parse chaincode JSON of many shapes; `any` there reads better than a type per answer.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

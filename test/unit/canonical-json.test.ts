@@ -1,5 +1,5 @@
-import { canonicalize, canonicalHash, parseJson } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { MedbridgeError, parseErrorText } from '@medbridge/chaincode/dist/errors';
+import { canonicalize, canonicalHash, parseJson } from '../../chaincode/src/protocol/canonical-json';
+import { MedbridgeError, parseErrorText } from '../../chaincode/src/errors';
 
 describe('canonical JSON', () => {
   it('sorts keys at every depth and drops undefined members', () => {

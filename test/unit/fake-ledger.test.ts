@@ -1,4 +1,4 @@
-import { SystemContract } from '@medbridge/chaincode/dist/contracts/system-contract';
+import { SystemContract } from '../../chaincode/src/contracts/system-contract';
 import { createOrg } from '../fixtures/pki';
 import { FakeLedger } from './support/fake-ledger';
 

@@ -37,7 +37,7 @@ import { profilesForChannel } from '../fabric/profile';
 import type { SignerEndpoint } from '../proofs';
 import { enrolBlsNode } from '../signer/enrol';
 import { startSignerService, type RunningSigner } from '../signer/service';
-import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode';
 import { trustOf } from '../services/crosschain-admin';
 import { summarize, type Summary } from './stats';
 

@@ -1,12 +1,15 @@
 /**
- * A typed client over one org's connection: evaluate and submit a medbridge contract
- * function with string arguments, get parsed JSON back, with the commit status checked
- * and every failure turned into a ClientError carrying the chaincode's own code.
+ * One org's transport to the medbridge chaincode: evaluate and submit a contract function
+ * with string arguments, get parsed JSON back, with the commit status checked and every
+ * failure turned into a ClientError carrying the chaincode's own code (errors.ts, the one
+ * place Fabric errors are mapped). Code reaches a contract through the typed classes in
+ * ./contracts (`Chaincode`), which name each function once; the string form here is for
+ * them and for the CLI's generic `query` / `invoke`.
  *
  * @example
  *   const client = FabricClient.open('HospitalA');
- *   const ping = await client.evaluate<{ mspId: string }>('chain-a', 'System', 'Ping');
- *   const { result, txId } = await client.submit('chain-a', 'System', 'Heartbeat', ['hello']);
+ *   const cc = new Chaincode(client, 'chain-a');
+ *   const { result, txId } = await cc.system.heartbeat('hello');
  *   client.close();
  */
 import type { Logger } from 'pino';
@@ -92,12 +95,15 @@ export class FabricClient {
 
   /** Runs a read-only function on one peer; nothing is ordered. */
   async evaluate<T = unknown>(channel: string, contract: string, fn: string, args: string[] = []): Promise<T> {
-    const site = this.site(channel, contract, fn);
+    return parseResult(await this.evaluateBytes(channel, contract, fn, args)) as T;
+  }
+
+  /** Like evaluate, but the result bytes as the peer returned them (messages that are signed). */
+  async evaluateBytes(channel: string, contract: string, fn: string, args: string[] = []): Promise<Uint8Array> {
     try {
-      const bytes = await this.connection.contract(channel, contract).evaluateTransaction(fn, ...args);
-      return parseResult(bytes) as T;
+      return await this.connection.contract(channel, contract).evaluateTransaction(fn, ...args);
     } catch (e) {
-      throw toClientError(e, site);
+      throw toClientError(e, this.site(channel, contract, fn));
     }
   }
 

@@ -9,14 +9,19 @@
  * Custodian side: `collectAnchorAttestation` asks every peer of its chain to endorse
  * CrossChain:GetRecordAnchorAttestation(recordId, version).
  */
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import type { RecordAnchorRef } from '@medbridge/chaincode/dist/protocol/commitment';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { OrgTrust } from '@medbridge/chaincode/dist/protocol/path-proof';
-import { parseProof, type Proof } from '@medbridge/chaincode/dist/protocol/proof';
-import { verifyRecordAnchorAttestation } from '@medbridge/chaincode/dist/protocol/record-attestation';
-import type { ExcludedNode, RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
-import { linkAcceptor, type PolicyHolder } from '@medbridge/chaincode/dist/rules/trust-policy';
+import {
+  type ExcludedNode,
+  linkAcceptor,
+  MedbridgeError,
+  type OrgTrust,
+  parseProof,
+  type PolicyHolder,
+  type Proof,
+  type RecordAnchorRef,
+  type RemoteView,
+  type VerificationNodeList,
+  verifyRecordAnchorAttestation,
+} from '@medbridge/chaincode';
 import { ClientError, toClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
 import { buildRecordAnchorProof, type SourceChain } from '../proofs';

@@ -4,7 +4,7 @@
  * constant-time comparison against an anchor.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
+import { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from '@medbridge/chaincode';
 
 export { recordHash };
 

@@ -6,10 +6,9 @@
  */
 import { request } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
-import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
+import { recordHash, type RemoteView } from '@medbridge/chaincode';
 import { ClientError } from '../errors';
 import type { FetchAnswer, FetchRequest } from './custodian';
-import type { RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
 import { verifyAnchorAttestation } from './anchor-attestation';
 import { matchesAnchor } from './hashing';
 import { orgOfCertificate, type OrgTlsIdentity, type TrustedOrg } from './org-tls';

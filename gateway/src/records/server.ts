@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { Formats } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { Formats } from '@medbridge/chaincode';
 import { toClientError } from '../errors';
 import { silentLogger } from '../logger';
 import type { Custodian } from './custodian';

@@ -9,12 +9,12 @@ import {
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
+  canonicalize,
   consentIdOf,
-  signPatientMessage,
   type ConsentTerms,
   type HeaderInput,
-} from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { canonicalize } from '@medbridge/chaincode/dist/protocol/canonical-json';
+  signPatientMessage,
+} from '@medbridge/chaincode';
 import type { FabricClient, Submitted } from '../fabric/client';
 import type { PatientKey } from './patient-keys';
 

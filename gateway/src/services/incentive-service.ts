@@ -16,10 +16,7 @@ import type { Logger } from 'pino';
 import { ClientError, toClientError, usageError } from '../errors';
 import { FabricClient, type Submitted } from '../fabric/client';
 import { loadProfile, profilesForChannel, type Profile } from '../fabric/profile';
-import type { IncentiveParams } from '@medbridge/chaincode/dist/rules/parameter-safety';
-import type { SlashRecord } from '@medbridge/chaincode/dist/rules/slashing';
-import type { ValueAction, ValueProposal } from '@medbridge/chaincode/dist/rules/value-actions';
-import type { Escrow, Payout } from '@medbridge/chaincode/dist/rules/value-rules';
+import type { Escrow, IncentiveParams, Payout, SlashRecord, ValueAction, ValueProposal } from '@medbridge/chaincode';
 import { silentLogger } from '../logger';
 import { PacketEventWatcher } from './packet-event-watcher';
 

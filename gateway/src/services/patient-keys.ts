@@ -6,7 +6,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { exportPublicKey, keyIdOf, patientIdOf } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { exportPublicKey, keyIdOf, patientIdOf } from '@medbridge/chaincode';
 import { REPO_ROOT } from '../config';
 import { ClientError } from '../errors';
 

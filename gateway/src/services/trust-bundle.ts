@@ -13,10 +13,17 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { common, msp } from '@hyperledger/fabric-protos';
-import { canonicalHash } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { checkChainTrust, parseOrgTrust, verifyCertPath, type OrgTrust } from '@medbridge/chaincode/dist/protocol/path-proof';
-import { BLS_SCHEME } from '@medbridge/chaincode/dist/protocol/bls/suite';
+import {
+  BLS_SCHEME,
+  canonicalHash,
+  checkChainTrust,
+  listHash,
+  type OrgTrust,
+  parseNodeList,
+  parseOrgTrust,
+  type VerificationNodeList,
+  verifyCertPath,
+} from '@medbridge/chaincode';
 import { ClientError, toClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
 

@@ -7,8 +7,7 @@
  *   const signer = new BlsSigner(readKeyFile(path), fabricCommitmentSource(conn, 'chain-a'));
  *   const part = await signer.signPacket('consent', 7); // {nodeId, signature}
  */
-import { Domains } from '@medbridge/chaincode/dist/protocol/commitment';
-import { fromBase64, signMessage, toBase64, type PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
+import { Domains, fromBase64, type PartialSignature, signMessage, toBase64 } from '@medbridge/chaincode';
 import type { BlsKeyFile } from './key-file';
 import type { CommitmentSource } from './commitment-source';
 

@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { VerificationNode } from '@medbridge/chaincode/dist/protocol/node-list';
+import type { VerificationNode } from '@medbridge/chaincode';
 import { runtimeDir } from '../config';
 import type { PeerEndpoint, Profile } from '../fabric/profile';
 import { createKeyFile, listEntry, readKeyFile } from './key-file';

@@ -14,7 +14,7 @@ import {
   signBinding,
   toBase64,
   type BlsNodeKey,
-} from '@medbridge/chaincode/dist/protocol/bls';
+} from '@medbridge/chaincode';
 import type { KeyObject } from 'node:crypto';
 
 export interface BlsKeyFile {

@@ -1,5 +1,5 @@
 /** The signer bitmap has one encoding per signer set and never names a position beyond the list. */
-import { decodeBitmap, encodeBitmap } from '@medbridge/chaincode/dist/protocol/bls';
+import { decodeBitmap, encodeBitmap } from '../../../chaincode/src/protocol/bls';
 import { expectCode } from './support';
 
 describe('signer bitmap', () => {

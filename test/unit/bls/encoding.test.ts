@@ -11,7 +11,7 @@ import {
   signMessage,
   BLS_PUBLIC_KEY_BYTES,
   BLS_SIGNATURE_BYTES,
-} from '@medbridge/chaincode/dist/protocol/bls';
+} from '../../../chaincode/src/protocol/bls';
 import { expectCode, testKeys } from './support';
 
 const { Fp, Fp2 } = bls12_381.fields;

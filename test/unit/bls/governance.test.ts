@@ -3,8 +3,8 @@
  * possession and its binding to the node's certificate; both list changes (set-node-list)
  * and remote registrations (register-remote) refuse anything else, with no state change.
  */
-import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { provePossession, toBase64, type BlsNodeKey } from '@medbridge/chaincode/dist/protocol/bls';
+import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { provePossession, toBase64, type BlsNodeKey } from '../../../chaincode/src/protocol/bls';
 import { TwoChains, expectRejected } from '../crosschain/harness';
 import { chainTrust, nodeList, type TestChain, type TestNode } from '../crosschain/support';
 import { blsEntry, testKeys } from './support';

@@ -14,8 +14,8 @@ import {
   encodeBitmap,
   encodeSignature,
   type BlsNodeKey,
-} from '@medbridge/chaincode/dist/protocol/bls';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+} from '../../../chaincode/src/protocol/bls';
+import type { VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { blsEntry, blsList, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from './support';
 
 let chain: BlsTestChain;

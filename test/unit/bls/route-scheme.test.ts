@@ -3,8 +3,8 @@
  * schemes ["bls12381-aggregate"] accepts aggregate proofs and refuses every other scheme, even
  * one the counterparty registered and that would verify (UNSUPPORTED_SCHEME, no state change).
  */
-import { aggregatePartials, signMessage, toBase64 } from '@medbridge/chaincode/dist/protocol/bls';
-import { parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { aggregatePartials, signMessage, toBase64 } from '../../../chaincode/src/protocol/bls';
+import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { MINUTE, ROUTE, TwoChains, expectRejected } from '../crosschain/harness';
 import { chainTrust, firstOfEach, nodeList, type TestChain } from '../crosschain/support';
 import { blsEntry, testKeys } from './support';

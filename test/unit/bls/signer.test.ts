@@ -2,8 +2,8 @@
  * The BLS signer signs only what its own peer returns for the message it was asked about, and
  * only messages of a known domain naming its own chain; the relay can name a packet, never bytes.
  */
-import { epochLinkMessage, packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { verifyMessage, fromBase64, toBase64 } from '@medbridge/chaincode/dist/protocol/bls';
+import { epochLinkMessage, packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { verifyMessage, fromBase64, toBase64 } from '../../../chaincode/src/protocol/bls';
 import { BlsSigner, SignerRefusal } from '../../../gateway/src/signer/bls-signer';
 import type { CommitmentSource } from '../../../gateway/src/signer/commitment-source';
 import type { BlsKeyFile } from '../../../gateway/src/signer/key-file';

@@ -4,10 +4,10 @@
  * and its binding signed by the peer's generated Fabric key.
  */
 import { createHash } from 'node:crypto';
-import { canonicalize } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
+import { canonicalize } from '../../../chaincode/src/protocol/canonical-json';
+import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { listHash, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
 import {
   type BlsKeyPair,
   type BlsNodeKey,
@@ -16,8 +16,8 @@ import {
   provePossession,
   signBinding,
   toBase64,
-} from '@medbridge/chaincode/dist/protocol/bls';
-import { MedbridgeError, type ErrorCode } from '@medbridge/chaincode/dist/errors';
+} from '../../../chaincode/src/protocol/bls';
+import { MedbridgeError, type ErrorCode } from '../../../chaincode/src/errors';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
 
 export interface BlsTestNode {

@@ -16,11 +16,11 @@ import {
   verifyBlsAggregate,
   type BlsAggregateProof,
   type PartialSignature,
-} from '@medbridge/chaincode/dist/protocol/bls';
-import { epochLinkMessage, packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { registerScheme } from '@medbridge/chaincode/dist/protocol/scheme';
-import { verifyProof, verifySignatureSet, type RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+} from '../../../chaincode/src/protocol/bls';
+import { epochLinkMessage, packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { registerScheme } from '../../../chaincode/src/protocol/scheme';
+import { verifyProof, verifySignatureSet, type RemoteView } from '../../../chaincode/src/protocol/verify';
 import { blsList, createBlsChain, expectCode, messageFor, packet, type BlsTestChain, type BlsTestNode } from './support';
 
 let chain: BlsTestChain;

@@ -1,4 +1,4 @@
-import { verifyPatientMessage, type ConsentTerms } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { verifyPatientMessage, type ConsentTerms } from '../../../chaincode/src/protocol/patient-messages';
 import {
   checkAccess,
   EMERGENCY_MAX_MS,
@@ -7,8 +7,8 @@ import {
   reviewEmergency,
   type AccessQuery,
   type Emergency,
-} from '@medbridge/chaincode/dist/rules/access-rules';
-import { grantConsent, revokeConsent, type Consent } from '@medbridge/chaincode/dist/rules/consent-rules';
+} from '../../../chaincode/src/rules/access-rules';
+import { grantConsent, revokeConsent, type Consent } from '../../../chaincode/src/rules/consent-rules';
 import { DAY, expectCodeSync, HOUR, newKey, signedGrant, signedRevocation, T0, terms } from './support';
 
 const CH = 'chain-a';

@@ -1,5 +1,5 @@
-import { applyConsentPacket, buildConsentPacket } from '@medbridge/chaincode/dist/contracts/consent-bridge';
-import type { Json } from '@medbridge/chaincode/dist/protocol/canonical-json';
+import { applyConsentPacket, buildConsentPacket } from '../../../chaincode/src/contracts/consent-bridge';
+import type { Json } from '../../../chaincode/src/protocol/canonical-json';
 import type { FakeLedger } from '../support/fake-ledger';
 import {
   channel,

@@ -1,4 +1,4 @@
-import { consentIdOf, type SignedPatientMessage } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { consentIdOf, type SignedPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 import {
   channel,

@@ -1,4 +1,4 @@
-import { consentIdOf, verifyPatientMessage, type ConsentTerms } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { consentIdOf, verifyPatientMessage, type ConsentTerms } from '../../../chaincode/src/protocol/patient-messages';
 import {
   actionCovered,
   consentStatusAt,
@@ -9,7 +9,7 @@ import {
   scopeCovers,
   validateGrantTerms,
   type SignedBy,
-} from '@medbridge/chaincode/dist/rules/consent-rules';
+} from '../../../chaincode/src/rules/consent-rules';
 import { DAY, expectCodeSync, newKey, signedGrant, signedRevocation, T0, terms } from './support';
 
 const CH = 'chain-a';

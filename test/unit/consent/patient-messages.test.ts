@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { canonicalBytes } from '@medbridge/chaincode/dist/protocol/canonical-json';
+import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
 import {
   buildConsentGrant,
   consentIdOf,
@@ -9,8 +9,8 @@ import {
   patientIdOf,
   signPatientMessage,
   verifyPatientMessage,
-} from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { recordHash } from '@medbridge/chaincode/dist/protocol/record-hash';
+} from '../../../chaincode/src/protocol/patient-messages';
+import { recordHash } from '../../../chaincode/src/protocol/record-hash';
 import { expectCodeSync, header, newKey, signedGrant, signedDelegation, T0, terms } from './support';
 
 const grantKinds = ['consent.grant'] as const;

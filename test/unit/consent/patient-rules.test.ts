@@ -1,4 +1,4 @@
-import { buildGuardianDelegation, signPatientMessage, verifyPatientMessage } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { buildGuardianDelegation, signPatientMessage, verifyPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import {
   authoriseGuardian,
   checkFreshness,
@@ -10,7 +10,7 @@ import {
   revokeGuardian,
   signerAuthority,
   type Guardian,
-} from '@medbridge/chaincode/dist/rules/patient-rules';
+} from '../../../chaincode/src/rules/patient-rules';
 import {
   DAY,
   expectCodeSync,

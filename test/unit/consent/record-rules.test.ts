@@ -1,4 +1,4 @@
-import { amendRecord, anchorRecord, hashMatches, verifyVersionChain, type RecordVersion } from '@medbridge/chaincode/dist/rules/record-rules';
+import { amendRecord, anchorRecord, hashMatches, verifyVersionChain, type RecordVersion } from '../../../chaincode/src/rules/record-rules';
 import { expectCodeSync, newKey, T0 } from './support';
 
 const H1 = 'a'.repeat(64);

@@ -1,11 +1,11 @@
-import { verifyPatientMessage } from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { grantConsent, revokeConsent, type Consent, type SignedBy } from '@medbridge/chaincode/dist/rules/consent-rules';
+import { verifyPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
+import { grantConsent, revokeConsent, type Consent, type SignedBy } from '../../../chaincode/src/rules/consent-rules';
 import {
   applyConsentPacketRule,
   consentPacketOf,
   verifyConsentPacket,
   type ConsentPacketPayload,
-} from '@medbridge/chaincode/dist/rules/remote-consent-rules';
+} from '../../../chaincode/src/rules/remote-consent-rules';
 import { DAY, expectCodeSync, newKey, signedDelegation, signedGrant, signedRevocation, T0, terms, type KeyHolder } from './support';
 
 const HOME = 'chain-a';

@@ -4,8 +4,8 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
-import { ConsentContract } from '@medbridge/chaincode/dist/contracts/consent-contract';
-import { MedbridgeError, type ErrorCode } from '@medbridge/chaincode/dist/errors';
+import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
+import { MedbridgeError, type ErrorCode } from '../../../chaincode/src/errors';
 import {
   buildAccessLogRead,
   buildConsentGrant,
@@ -18,9 +18,9 @@ import {
   signPatientMessage,
   type ConsentTerms,
   type HeaderInput,
-} from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { key, KeyTypes } from '@medbridge/chaincode/dist/state/keys';
-import { putJson } from '@medbridge/chaincode/dist/state/store';
+} from '../../../chaincode/src/protocol/patient-messages';
+import { key, KeyTypes } from '../../../chaincode/src/state/keys';
+import { putJson } from '../../../chaincode/src/state/store';
 import { createOrg, type TestOrg } from '../../fixtures/pki';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 

@@ -1,6 +1,6 @@
-import { GovernanceContract } from '@medbridge/chaincode/dist/contracts/governance-contract';
+import { GovernanceContract } from '../../../chaincode/src/contracts/governance-contract';
 import { X509Certificate } from 'node:crypto';
-import { verifyCertPath } from '@medbridge/chaincode/dist/protocol/path-proof';
+import { verifyCertPath } from '../../../chaincode/src/protocol/path-proof';
 import { createOrg, issue } from '../../fixtures/pki';
 import { ROUTE, TwoChains, expectRejected } from './harness';
 import { chainTrust, nodeList, orgTrust } from './support';

@@ -4,11 +4,11 @@
  * route between them. Packets are sent on chain A and proven to chain B with synthetic
  * Fabric endorsements of the bytes chain A's GetPacketCommitment returns.
  */
-import { CrossChainContract } from '@medbridge/chaincode/dist/contracts/crosschain-contract';
-import { GovernanceContract } from '@medbridge/chaincode/dist/contracts/governance-contract';
-import { parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import type { EpochLink, Proof } from '@medbridge/chaincode/dist/protocol/proof';
+import { CrossChainContract } from '../../../chaincode/src/contracts/crosschain-contract';
+import { GovernanceContract } from '../../../chaincode/src/contracts/governance-contract';
+import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import type { EpochLink, Proof } from '../../../chaincode/src/protocol/proof';
 import type { Issued } from '../../fixtures/pki';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 import { chainTrust, createChain, firstOfEach, nodeList, signatureSet, type TestChain, type TestNode } from './support';

@@ -1,7 +1,7 @@
-import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import { canonicalBytes } from '@medbridge/chaincode/dist/protocol/canonical-json';
+import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { listHash } from '../../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
 import { ROUTE, TwoChains, expectRejected } from './harness';
 import { createOrg } from '../../fixtures/pki';
 import { endorse, firstOfEach, nodeList, signatureSet, type TestNode } from './support';

@@ -3,11 +3,11 @@
  * record-anchor message built by each peer from its own ledger); a requester on chain B
  * checks it against chain A's list as registered on chain B, with the packet verifier.
  */
-import { packetMessage, recordAnchorMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { RecordAnchor, RecordVersion } from '@medbridge/chaincode/dist/rules/record-rules';
-import { key, KeyTypes, pad } from '@medbridge/chaincode/dist/state/keys';
-import { putJson } from '@medbridge/chaincode/dist/state/store';
+import { packetMessage, recordAnchorMessage } from '../../../chaincode/src/protocol/commitment';
+import { listHash } from '../../../chaincode/src/protocol/node-list';
+import type { RecordAnchor, RecordVersion } from '../../../chaincode/src/rules/record-rules';
+import { key, KeyTypes, pad } from '../../../chaincode/src/state/keys';
+import { putJson } from '../../../chaincode/src/state/store';
 import { remoteViewOf, verifyAnchorAttestation, type AnchorAttestation } from '../../../gateway/src/records/anchor-attestation';
 import { expectRejected, TwoChains } from './harness';
 import { endorse, firstOfEach, signatureSet } from './support';

@@ -4,11 +4,11 @@
  * proposal of the query, and a ProposalResponsePayload with its hash whose chaincode response
  * is the expected message, signed by the peer's generated key exactly as a Fabric peer signs).
  */
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { ChainTrust, OrgTrust } from '@medbridge/chaincode/dist/protocol/path-proof';
-import { ENDORSEMENT_VERSION, type EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import type { VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import type { ChainTrust, OrgTrust } from '../../../chaincode/src/protocol/path-proof';
+import { ENDORSEMENT_VERSION, type EndorsementSignature } from '../../../chaincode/src/protocol/scheme-endorsement';
 import { endorsement, type EndorseOptions } from '../../fixtures/endorsement';
-import type { Proof, SignatureSet } from '@medbridge/chaincode/dist/protocol/proof';
+import type { Proof, SignatureSet } from '../../../chaincode/src/protocol/proof';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
 
 export interface TestNode {

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseNodeList, listHash } from '@medbridge/chaincode/dist/protocol/node-list';
+import { parseNodeList, listHash } from '@medbridge/chaincode';
 import {
   BUNDLE_FORMAT,
   bundleHash,

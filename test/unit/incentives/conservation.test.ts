@@ -5,11 +5,11 @@
  * rejected step changed nothing, and a node account grows only when an acknowledgement
  * named it as a signer while it held a counting stake.
  */
-import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
-import { onPacketAcknowledged, onPacketSent, onPacketTimedOut } from '@medbridge/chaincode/dist/contracts/incentive-hooks';
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
-import { isStaked } from '@medbridge/chaincode/dist/rules/value-rules';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { onPacketAcknowledged, onPacketSent, onPacketTimedOut } from '../../../chaincode/src/contracts/incentive-hooks';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
+import { isStaked } from '../../../chaincode/src/rules/value-rules';
 import { Prng } from './prng';
 import { accounts, circulating, createChannel, escrows, stakes, supply, tx, type Channel } from './support';
 

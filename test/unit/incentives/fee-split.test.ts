@@ -1,6 +1,6 @@
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import { markPaid, splitFee } from '@medbridge/chaincode/dist/rules/fee-split';
-import type { Escrow, Stake } from '@medbridge/chaincode/dist/rules/value-rules';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import { markPaid, splitFee } from '../../../chaincode/src/rules/fee-split';
+import type { Escrow, Stake } from '../../../chaincode/src/rules/value-rules';
 import { Prng } from './prng';
 
 const escrow = (amount: number): Escrow => ({ routeId: 'a-to-b', sequence: 3, payerMspId: 'A', amount, status: 'held', sentAtMs: 0 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { paramViolations, parseParams } from '@medbridge/chaincode/dist/rules/parameter-safety';
+import { paramViolations, parseParams } from '../../../chaincode/src/rules/parameter-safety';
 
 /** The simulation's presets (chaincode/game/presets.json) and the chaincode's SetParams check must agree. */
 const presets = JSON.parse(readFileSync(join(__dirname, '../../../chaincode/game/presets.json'), 'utf8')) as Record<string, { params: unknown }>;

@@ -1,5 +1,5 @@
-import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import { accounts, balanceOf, circulating, createChannel, supply, tx, type Channel } from './support';
 
 const c = new IncentiveContract();

@@ -4,18 +4,18 @@
  * CrossChain contract with the incentive hooks registered.
  */
 import type { Context } from 'fabric-contract-api';
-import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
 import {
   isSignerStaked,
   nodesMarkedForRemoval,
   registerIncentiveHooks,
   requireCurrentListStaked,
   requireListStaked,
-} from '@medbridge/chaincode/dist/contracts/incentive-hooks';
-import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
+} from '../../../chaincode/src/contracts/incentive-hooks';
+import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { listHash } from '../../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import type { FakeIdentity } from '../support/fake-ledger';
 import { expectRejected, ROUTE, TwoChains } from '../crosschain/harness';
 import { firstOfEach, signatureSet, type TestNode } from '../crosschain/support';

@@ -7,9 +7,9 @@ import {
   registerIncentiveHooks,
   requireRouteStakes,
   rewardedSigners,
-} from '@medbridge/chaincode/dist/contracts/incentive-hooks';
-import { runHooks } from '@medbridge/chaincode/dist/contracts/crosschain-hooks';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
+} from '../../../chaincode/src/contracts/incentive-hooks';
+import { runHooks } from '../../../chaincode/src/contracts/crosschain-hooks';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import {
   activate,
   activeStake,

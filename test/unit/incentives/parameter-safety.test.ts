@@ -1,11 +1,11 @@
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
+import { MedbridgeError } from '../../../chaincode/src/errors';
 import {
   checkParams,
   DEFAULT_PARAMS,
   type IncentiveParams,
   paramViolations,
   parseParams,
-} from '@medbridge/chaincode/dist/rules/parameter-safety';
+} from '../../../chaincode/src/rules/parameter-safety';
 
 function codeOf(fn: () => unknown): string {
   try {

@@ -1,6 +1,6 @@
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import { applySlash, judgeEvidence, type SignedStatement } from '@medbridge/chaincode/dist/rules/slashing';
-import type { Stake } from '@medbridge/chaincode/dist/rules/value-rules';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import { applySlash, judgeEvidence, type SignedStatement } from '../../../chaincode/src/rules/slashing';
+import type { Stake } from '../../../chaincode/src/rules/value-rules';
 
 const H1 = '1'.repeat(64);
 const H2 = '2'.repeat(64);

@@ -4,10 +4,10 @@
  * every value record (to check conservation and "nothing changed").
  */
 import type { Context } from 'fabric-contract-api';
-import { canonicalBytes } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { key, KeyTypes } from '@medbridge/chaincode/dist/state/keys';
-import type { Account, Escrow, Stake, Supply } from '@medbridge/chaincode/dist/rules/value-rules';
-import { valueInCirculation } from '@medbridge/chaincode/dist/rules/value-rules';
+import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
+import { key, KeyTypes } from '../../../chaincode/src/state/keys';
+import type { Account, Escrow, Stake, Supply } from '../../../chaincode/src/rules/value-rules';
+import { valueInCirculation } from '../../../chaincode/src/rules/value-rules';
 import { createOrg, type TestOrg } from '../../fixtures/pki';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 

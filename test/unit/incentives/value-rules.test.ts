@@ -1,4 +1,4 @@
-import { MedbridgeError, type ErrorCode } from '@medbridge/chaincode/dist/errors';
+import { MedbridgeError, type ErrorCode } from '../../../chaincode/src/errors';
 import {
   type Account,
   type Escrow,
@@ -14,7 +14,7 @@ import {
   transfer,
   unbondStake,
   withdrawStake,
-} from '@medbridge/chaincode/dist/rules/value-rules';
+} from '../../../chaincode/src/rules/value-rules';
 
 function codeOf(fn: () => unknown): ErrorCode | 'NO_ERROR' {
   try {

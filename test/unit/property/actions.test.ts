@@ -3,9 +3,9 @@
  * no crash on any input, refusal with the parser's own codes, and a valid action accepted.
  */
 import fc from 'fast-check';
-import { parseAction } from '@medbridge/chaincode/dist/rules/governance-actions';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
-import { parseValueAction } from '@medbridge/chaincode/dist/rules/value-actions';
+import { parseAction } from '../../../chaincode/src/rules/governance-actions';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
+import { parseValueAction } from '../../../chaincode/src/rules/value-actions';
 import { anyJson, mutations, outcomeOf, RUNS } from './arbitraries';
 
 const routeAction = { kind: 'open-route', routeId: 'route-1', counterparty: 'chain-b', packetTypes: ['ping'], rateLimit: { maxPackets: 10, windowMs: 60_000 } };

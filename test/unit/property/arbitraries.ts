@@ -5,8 +5,8 @@
  * and fails on anything else (a crash: an error that is not one of the project's typed errors).
  */
 import fc from 'fast-check';
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import type { Json } from '@medbridge/chaincode/dist/protocol/canonical-json';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import type { Json } from '../../../chaincode/src/protocol/canonical-json';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string };
 

@@ -5,12 +5,12 @@
  * definition), and one error code per kind of malformation.
  */
 import fc from 'fast-check';
-import { canonicalBytes, canonicalize, parseJson } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { isProtocolId, Limits } from '@medbridge/chaincode/dist/protocol/limits';
-import { parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { isPacketType, parseAck, parsePacket, type Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import { parseSignedPatientMessage, verifyPatientMessage } from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { parseProof, parseProofValue } from '@medbridge/chaincode/dist/protocol/proof';
+import { canonicalBytes, canonicalize, parseJson } from '../../../chaincode/src/protocol/canonical-json';
+import { isProtocolId, Limits } from '../../../chaincode/src/protocol/limits';
+import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { isPacketType, parseAck, parsePacket, type Packet } from '../../../chaincode/src/protocol/packet';
+import { parseSignedPatientMessage, verifyPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
+import { parseProof, parseProofValue } from '../../../chaincode/src/protocol/proof';
 import { newKey, signedGrant, signedRevocation, T0, terms } from '../consent/support';
 import { createChain, nodeList, signatureSet } from '../crosschain/support';
 import { anyJson, canonicalValue, mutations, outcomeOf, RUNS } from './arbitraries';

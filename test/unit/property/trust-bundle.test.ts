@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listHash, parseNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { listHash, parseNodeList } from '../../../chaincode/src/protocol/node-list';
 import { ClientError } from '../../../gateway/src/errors';
 import { BUNDLE_FORMAT, bundleHash, readBundleFile, type TrustBundle } from '../../../gateway/src/services/trust-bundle';
 import { createChain, nodeList, orgTrust } from '../crosschain/support';

@@ -4,12 +4,12 @@
  * never let something through that the first check refused, nor carry one proof's signatures over
  * to another, and a warm verifier answers exactly as a cold one.
  */
-import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { checkBlsRegistration, provePossession, toBase64 } from '@medbridge/chaincode/dist/protocol/bls';
-import { listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { parseProof } from '@medbridge/chaincode/dist/protocol/proof';
-import { clearVerificationCaches } from '@medbridge/chaincode/dist/protocol/verification-cache';
-import { verifyProof, type RemoteView } from '@medbridge/chaincode/dist/protocol/verify';
+import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { checkBlsRegistration, provePossession, toBase64 } from '../../../chaincode/src/protocol/bls';
+import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { parseProof } from '../../../chaincode/src/protocol/proof';
+import { clearVerificationCaches } from '../../../chaincode/src/protocol/verification-cache';
+import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/verify';
 import { blsEntry, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from '../bls/support';
 import { chainTrust, createChain, firstOfEach, nodeList, proofOf, type TestChain } from '../crosschain/support';
 

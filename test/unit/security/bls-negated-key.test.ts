@@ -12,8 +12,8 @@ import {
   signMessage,
   toBase64,
   verifyBlsAggregate,
-} from '@medbridge/chaincode/dist/protocol/bls';
-import { parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+} from '../../../chaincode/src/protocol/bls';
+import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { blsEntry, createBlsChain, expectCode, messageFor, packet, type BlsTestChain } from '../bls/support';
 import { expectRejected, TwoChains } from '../crosschain/harness';
 import { chainTrust } from '../crosschain/support';

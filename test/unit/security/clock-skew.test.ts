@@ -6,13 +6,13 @@
  * later time. The check writes nothing.
  */
 import type { Context } from 'fabric-contract-api';
-import { ConsentContract } from '@medbridge/chaincode/dist/contracts/consent-contract';
-import { CrossChainContract } from '@medbridge/chaincode/dist/contracts/crosschain-contract';
-import { GovernanceContract } from '@medbridge/chaincode/dist/contracts/governance-contract';
-import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
-import { SystemContract } from '@medbridge/chaincode/dist/contracts/system-contract';
-import { checkClockSkew, MAX_CLOCK_SKEW_MS, requireTimestampNearPeerClock } from '@medbridge/chaincode/dist/contracts/tx-context';
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
+import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
+import { CrossChainContract } from '../../../chaincode/src/contracts/crosschain-contract';
+import { GovernanceContract } from '../../../chaincode/src/contracts/governance-contract';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { SystemContract } from '../../../chaincode/src/contracts/system-contract';
+import { checkClockSkew, MAX_CLOCK_SKEW_MS, requireTimestampNearPeerClock } from '../../../chaincode/src/contracts/tx-context';
+import { MedbridgeError } from '../../../chaincode/src/errors';
 import { createOrg } from '../../fixtures/pki';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 import { expectRejected, TwoChains } from '../crosschain/harness';

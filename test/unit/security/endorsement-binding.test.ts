@@ -4,7 +4,7 @@
  * signed, and the verifier checks channel (= the signing chain's id), chaincode, function and
  * arguments. A chain's id is its channel name from bootstrap on.
  */
-import { ENDORSEMENT_VERSION } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import { ENDORSEMENT_VERSION } from '../../../chaincode/src/protocol/scheme-endorsement';
 import { proposalBytes } from '../../fixtures/endorsement';
 import { FakeLedger } from '../support/fake-ledger';
 import { expectRejected, TwoChains } from '../crosschain/harness';

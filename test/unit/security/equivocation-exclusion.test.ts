@@ -5,11 +5,11 @@
  * (in packet proofs and in epoch links). On the node's own chain, governance removes it from
  * the list without the approval of the node's own org.
  */
-import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { aggregatePartials, signMessage, toBase64 } from '@medbridge/chaincode/dist/protocol/bls';
-import { listHash, nodeKeyIdentities, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import { verifyProof } from '@medbridge/chaincode/dist/protocol/verify';
+import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { aggregatePartials, signMessage, toBase64 } from '../../../chaincode/src/protocol/bls';
+import { listHash, nodeKeyIdentities, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import { verifyProof } from '../../../chaincode/src/protocol/verify';
 import { remoteViewOf } from '../../../gateway/src/records/anchor-attestation';
 import { blsList, createBlsChain, expectCode, messageFor, packet } from '../bls/support';
 import { expectRejected, TwoChains } from '../crosschain/harness';

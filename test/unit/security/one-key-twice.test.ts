@@ -4,11 +4,11 @@
  * encoding, but the same key: a list holding both is refused, and a list stored before lists
  * were checked for it still counts the key once.
  */
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import { packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { keyIdentity, listHash, parseNodeList, type VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { verifyProof } from '@medbridge/chaincode/dist/protocol/verify';
-import { requireThreshold } from '@medbridge/chaincode/dist/rules/threshold';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { keyIdentity, listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { verifyProof } from '../../../chaincode/src/protocol/verify';
+import { requireThreshold } from '../../../chaincode/src/rules/threshold';
 import { X509Certificate } from 'node:crypto';
 import { expectCode, messageFor, packet } from '../bls/support';
 import { expectRejected, TwoChains } from '../crosschain/harness';

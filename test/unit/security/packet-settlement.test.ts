@@ -5,16 +5,16 @@
  * on two fake ledgers with synthetic Fabric endorsements.
  */
 import type { Context } from 'fabric-contract-api';
-import { ConsentContract } from '@medbridge/chaincode/dist/contracts/consent-contract';
-import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
-import { registerIncentiveHooks } from '@medbridge/chaincode/dist/contracts/incentive-hooks';
-import { MAX_CONSENT_PAYLOAD_BYTES, REVOCATION_ALLOWANCE_BYTES } from '@medbridge/chaincode/dist/contracts/consent-bridge';
-import { MAX_HANDLER_RESULT_BYTES } from '@medbridge/chaincode/dist/contracts/packet-handlers';
-import { buildConsentRevocation, buildGuardianDelegation, signPatientMessage } from '@medbridge/chaincode/dist/protocol/patient-messages';
-import { canonicalBytes } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { Limits } from '@medbridge/chaincode/dist/protocol/limits';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
+import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { registerIncentiveHooks } from '../../../chaincode/src/contracts/incentive-hooks';
+import { MAX_CONSENT_PAYLOAD_BYTES, REVOCATION_ALLOWANCE_BYTES } from '../../../chaincode/src/contracts/consent-bridge';
+import { MAX_HANDLER_RESULT_BYTES } from '../../../chaincode/src/contracts/packet-handlers';
+import { buildConsentRevocation, buildGuardianDelegation, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
+import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
+import { Limits } from '../../../chaincode/src/protocol/limits';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import type { FakeIdentity } from '../support/fake-ledger';
 import { expectRejected, ROUTE, TwoChains } from '../crosschain/harness';
 import { firstOfEach, signatureSet } from '../crosschain/support';

@@ -3,7 +3,7 @@
  * not make the registering org a reader of another custodian's records or access log, nor a
  * reviewer of another org's emergency on them.
  */
-import { logEntryVisibleTo, mayReviewEmergency } from '@medbridge/chaincode/dist/rules/access-rules';
+import { logEntryVisibleTo, mayReviewEmergency } from '../../../chaincode/src/rules/access-rules';
 import type { FakeLedger } from '../support/fake-ledger';
 import { channel, consentCaller, expectRejected, HOUR, json, newKey, orgs, signedGrant, T0, terms, type KeyHolder, type Orgs } from '../consent/support';
 

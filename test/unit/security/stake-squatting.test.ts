@@ -4,9 +4,9 @@
  * node's rewards, and cannot move the node's reward account.
  */
 import type { Context } from 'fabric-contract-api';
-import { IncentiveContract } from '@medbridge/chaincode/dist/contracts/incentive-contract';
-import { isSignerStaked, registerIncentiveHooks, requireCurrentListStaked } from '@medbridge/chaincode/dist/contracts/incentive-hooks';
-import { DEFAULT_PARAMS } from '@medbridge/chaincode/dist/rules/parameter-safety';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { isSignerStaked, registerIncentiveHooks, requireCurrentListStaked } from '../../../chaincode/src/contracts/incentive-hooks';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import type { FakeIdentity } from '../support/fake-ledger';
 import { expectRejected, TwoChains } from '../crosschain/harness';
 import { firstOfEach, nodeList, signatureSet } from '../crosschain/support';

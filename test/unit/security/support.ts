@@ -5,7 +5,7 @@
 import * as x509 from '@peculiar/x509';
 import { ECDH, webcrypto } from 'node:crypto';
 import { bls12_381 } from '@noble/curves/bls12-381';
-import { type BlsKeyPair } from '@medbridge/chaincode/dist/protocol/bls';
+import { type BlsKeyPair } from '../../../chaincode/src/protocol/bls';
 import type { Issued, TestOrg } from '../../fixtures/pki';
 
 /** DER prefix of a P-256 SubjectPublicKeyInfo holding a 33-byte compressed point. */

@@ -5,7 +5,7 @@
  * per-subgroup threshold, and drops at most the floor's share of nodes. Anything below needs
  * the destination's governance.
  */
-import { parseNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { parseNodeList } from '../../../chaincode/src/protocol/node-list';
 import { expectRejected, TwoChains } from '../crosschain/harness';
 import { nodeList, type TestNode } from '../crosschain/support';
 

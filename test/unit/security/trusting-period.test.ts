@@ -5,10 +5,10 @@
  * the time the source keeps retired keys slashable, so a fork signed by retired keys is either
  * refused or made while its signers still have stake to lose.
  */
-import { epochLinkMessage, packetMessage } from '@medbridge/chaincode/dist/protocol/commitment';
-import { listHash, parseNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import type { EpochLink } from '@medbridge/chaincode/dist/protocol/proof';
+import { epochLinkMessage, packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { listHash, parseNodeList } from '../../../chaincode/src/protocol/node-list';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import type { EpochLink } from '../../../chaincode/src/protocol/proof';
 import { expectRejected, ROUTE, TwoChains } from '../crosschain/harness';
 import { nodeList, proofOf, signatureSet, type TestNode } from '../crosschain/support';
 

@@ -6,7 +6,7 @@
  * admin has approved it.
  */
 import type { Command } from 'commander';
-import { PacketTypes } from '@medbridge/chaincode/dist/protocol/packet';
+import { PacketTypes } from '@medbridge/chaincode';
 import { usageError } from '../../errors';
 import { loadProfile, profilesForChannel } from '../../fabric/profile';
 import { CrossChainAdmin, nodeListFor, trustOf, type GovernanceAction, type Proposal } from '../../services/crosschain-admin';

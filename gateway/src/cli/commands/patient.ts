@@ -4,7 +4,7 @@
  * Every consent change is signed by the patient's (or a guardian's) key, never the hospital's.
  */
 import type { Command } from 'commander';
-import { PURPOSES_OF_USE } from '@medbridge/chaincode/dist/protocol/patient-messages';
+import { PURPOSES_OF_USE } from '@medbridge/chaincode';
 import { usageError } from '../../errors';
 import { ConsentService } from '../../services/consent-service';
 import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../services/patient-keys';

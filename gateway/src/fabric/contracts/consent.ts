@@ -1,0 +1,195 @@
+/**
+ * The `Consent` contract: patients, record anchors, patient-signed consents and guardian
+ * delegations, access decisions and their log, break-glass access, and consents mirrored
+ * from other chains (chaincode/CONSENT.md). Patient-signed messages travel as canonical
+ * JSON; the hospital's identity only carries them.
+ *
+ * @example
+ *   const signed = signPatientMessage(buildConsentGrant(header, terms), patientKey);
+ *   const { result } = await cc.consent.grantConsent(signed);
+ */
+import {
+  canonicalize,
+  type AccessDecision,
+  type AccessLogEntry,
+  type AccessLogReadMessage,
+  type AnchorRecordArgs,
+  type BreakGlassArgs,
+  type ConsentGrantMessage,
+  type ConsentRevocationMessage,
+  type ConsentWithStatus,
+  type Emergency,
+  type EmergencyStatus,
+  type Guardian,
+  type GuardianDelegationMessage,
+  type GuardianRevocationMessage,
+  type GuardianStatus,
+  type LogAccessResult,
+  type Page,
+  type PageRequest,
+  type Patient,
+  type RecordAnchor,
+  type RecordHashCheck,
+  type RecordVersion,
+  type RemoteConsentCheck,
+  type RemoteConsentWithStatus,
+  type SignedPatientMessage,
+} from '@medbridge/chaincode';
+import type { FabricClient } from '../client';
+import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './contract';
+
+export const ConsentTransactions = {
+  RegisterPatient: 'submit',
+  GetPatient: 'evaluate',
+  AnchorRecord: 'submit',
+  AmendRecord: 'submit',
+  GetRecord: 'evaluate',
+  GetRecordHistory: 'evaluate',
+  VerifyRecordHash: 'evaluate',
+  AuthoriseGuardian: 'submit',
+  RevokeGuardian: 'submit',
+  GetGuardian: 'evaluate',
+  GrantConsent: 'submit',
+  RevokeConsent: 'submit',
+  GetConsent: 'evaluate',
+  ListConsentsByPatient: 'evaluate',
+  CheckAccess: 'evaluate',
+  LogAccess: 'submit',
+  ListAccessLog: 'evaluate',
+  ListAccessLogSigned: 'evaluate',
+  BreakGlass: 'submit',
+  ReviewEmergency: 'submit',
+  GetEmergency: 'evaluate',
+  ListEmergencies: 'evaluate',
+  ListRemoteConsents: 'evaluate',
+  CheckRemoteConsent: 'evaluate',
+} as const;
+
+export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
+  constructor(client: FabricClient, channel: string) {
+    super(client, channel, 'Consent', ConsentTransactions);
+  }
+
+  // ---------------------------------------------------------------- patients
+
+  /** Registers a patient's public key (base64 SPKI DER, P-256) at the caller's org. */
+  registerPatient(publicKey: string): Promise<Submitted<Patient>> {
+    return this.submit('RegisterPatient', [publicKey]);
+  }
+
+  getPatient(patientId: string): Promise<Patient> {
+    return this.evaluate('GetPatient', [patientId]);
+  }
+
+  // ---------------------------------------------------------------- records
+
+  /** Anchors version 1 of a record the caller's org holds off chain. */
+  anchorRecord(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
+    return this.submit('AnchorRecord', [a.recordId, a.patientId, a.category, a.hash]);
+  }
+
+  /** Anchors the next version; only the custodian, only from `expectedVersion` (the current head). */
+  amendRecord(recordId: string, hash: string, expectedVersion: number): Promise<Submitted<RecordAnchor>> {
+    return this.submit('AmendRecord', [recordId, hash, String(expectedVersion)]);
+  }
+
+  getRecord(recordId: string): Promise<RecordAnchor> {
+    return this.evaluate('GetRecord', [recordId]);
+  }
+
+  /** Every version of a record, oldest first, a page at a time. */
+  getRecordHistory(recordId: string, page?: PageRequest): Promise<Page<RecordVersion>> {
+    return this.evaluate('GetRecordHistory', [recordId, ...pageArgs(page)]);
+  }
+
+  /** Whether a salted hash is the anchored one, of the head or of `version`. */
+  verifyRecordHash(recordId: string, hash: string, version?: number): Promise<RecordHashCheck> {
+    return this.evaluate('VerifyRecordHash', [recordId, hash, version === undefined ? '' : String(version)]);
+  }
+
+  // ---------------------------------------------------------------- guardians
+
+  authoriseGuardian(signed: SignedPatientMessage<GuardianDelegationMessage>): Promise<Submitted<Guardian>> {
+    return this.submit('AuthoriseGuardian', [canonicalize(signed)]);
+  }
+
+  revokeGuardian(signed: SignedPatientMessage<GuardianRevocationMessage>): Promise<Submitted<Guardian>> {
+    return this.submit('RevokeGuardian', [canonicalize(signed)]);
+  }
+
+  getGuardian(patientId: string, guardianId: string): Promise<GuardianStatus> {
+    return this.evaluate('GetGuardian', [patientId, guardianId]);
+  }
+
+  // ---------------------------------------------------------------- consents
+
+  /** Stores the consent of a grant signed by the patient (or an authorised guardian). */
+  grantConsent(signed: SignedPatientMessage<ConsentGrantMessage>): Promise<Submitted<ConsentWithStatus>> {
+    return this.submit('GrantConsent', [canonicalize(signed)]);
+  }
+
+  revokeConsent(signed: SignedPatientMessage<ConsentRevocationMessage>): Promise<Submitted<ConsentWithStatus>> {
+    return this.submit('RevokeConsent', [canonicalize(signed)]);
+  }
+
+  getConsent(consentId: string): Promise<ConsentWithStatus> {
+    return this.evaluate('GetConsent', [consentId]);
+  }
+
+  listConsentsByPatient(patientId: string, page?: PageRequest): Promise<Page<ConsentWithStatus>> {
+    return this.evaluate('ListConsentsByPatient', [patientId, ...pageArgs(page)]);
+  }
+
+  // ---------------------------------------------------------------- access
+
+  /** The access decision at the transaction time; logs nothing. */
+  checkAccess(grantee: string, recordId: string, purpose: string): Promise<AccessDecision> {
+    return this.evaluate('CheckAccess', [grantee, recordId, purpose]);
+  }
+
+  /** Decides and logs an off-chain fetch of a record by `requesterOrg` (the custodian's gateway calls it). */
+  logAccess(requesterOrg: string, recordId: string, purpose: string, requestId = '', opts?: SubmitOptions): Promise<Submitted<LogAccessResult>> {
+    return this.submit('LogAccess', [requesterOrg, recordId, purpose, requestId], opts);
+  }
+
+  /** A patient's access log as the caller's org may see it. */
+  listAccessLog(patientId: string, page?: PageRequest): Promise<Page<AccessLogEntry>> {
+    return this.evaluate('ListAccessLog', [patientId, ...pageArgs(page)]);
+  }
+
+  /** A patient's (or guardian's) own read of the access log, with a fresh signed access-log.read. */
+  listAccessLogSigned(signed: SignedPatientMessage<AccessLogReadMessage>, page?: PageRequest): Promise<Page<AccessLogEntry>> {
+    return this.evaluate('ListAccessLogSigned', [canonicalize(signed), ...pageArgs(page)]);
+  }
+
+  // ---------------------------------------------------------------- emergency access
+
+  /** Opens time-limited emergency access for the caller's org (a clinician). */
+  breakGlass(a: BreakGlassArgs): Promise<Submitted<Emergency>> {
+    return this.submit('BreakGlass', [a.patientId, a.recordId ?? '', a.reason, a.durationMinutes === undefined ? '' : String(a.durationMinutes)]);
+  }
+
+  /** A privacy officer's (or admin's) review: 'justified' or 'unjustified'. */
+  reviewEmergency(emergencyId: string, outcome: string): Promise<Submitted<Emergency>> {
+    return this.submit('ReviewEmergency', [emergencyId, outcome]);
+  }
+
+  getEmergency(emergencyId: string): Promise<EmergencyStatus> {
+    return this.evaluate('GetEmergency', [emergencyId]);
+  }
+
+  listEmergencies(page?: PageRequest): Promise<Page<Emergency>> {
+    return this.evaluate('ListEmergencies', pageArgs(page));
+  }
+
+  // ---------------------------------------------------------------- consents from other chains
+
+  listRemoteConsents(grantee: string, page?: PageRequest): Promise<Page<RemoteConsentWithStatus>> {
+    return this.evaluate('ListRemoteConsents', [grantee, ...pageArgs(page)]);
+  }
+
+  /** Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. */
+  checkRemoteConsent(sourceChainId: string, consentId: string, purpose: string): Promise<RemoteConsentCheck> {
+    return this.evaluate('CheckRemoteConsent', [sourceChainId, consentId, purpose]);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The `CrossChain` contract: node lists, remote chains and routes (read side), packets on
+ * the source (send, settle) and on the destination (receive, time out), the statements
+ * verification nodes sign, and equivocation evidence against remote nodes (PROTOCOL.md).
+ *
+ * @example
+ *   const { result } = await a.crossChain.sendPacket('chain-b', 'ping', { payload: { hello: 1 } });
+ *   await b.crossChain.receivePacket(result.packet, proof);
+ */
+import type { Proposal } from '@hyperledger/fabric-gateway';
+import type {
+  Acknowledgement,
+  AcknowledgePacketResult,
+  EvidenceRecord,
+  NodeListAt,
+  Packet,
+  PacketType,
+  Page,
+  PageRequest,
+  Proof,
+  ReceiptRecord,
+  ReceivePacketResult,
+  RemoteChainRecord,
+  RemoteChainView,
+  RemoteExclusion,
+  RouteRecord,
+  SendPacketArgs,
+  SendPacketResult,
+  SentPacketRecord,
+  SlashingEvidence,
+} from '@medbridge/chaincode';
+import type { FabricClient } from '../client';
+import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './contract';
+
+export const CrossChainTransactions = {
+  GetNodeList: 'evaluate',
+  GetEpochLinkMessage: 'evaluate',
+  GetRemoteChain: 'evaluate',
+  GetRoute: 'evaluate',
+  ListRemoteChains: 'evaluate',
+  ListRoutes: 'evaluate',
+  SendPacket: 'submit',
+  GetPacketCommitment: 'evaluate',
+  GetRecordAnchorAttestation: 'evaluate',
+  GetPacket: 'evaluate',
+  ListPackets: 'evaluate',
+  AcknowledgePacket: 'submit',
+  TimeoutPacket: 'submit',
+  ReceivePacket: 'submit',
+  RecordTimeout: 'submit',
+  GetAckCommitment: 'evaluate',
+  GetReceipt: 'evaluate',
+  ListReceipts: 'evaluate',
+  ListEvidence: 'evaluate',
+  SubmitRemoteEvidence: 'submit',
+  ListRemoteExclusions: 'evaluate',
+} as const;
+
+/**
+ * A statement this chain's verification nodes sign: a read-only query whose result bytes
+ * are the signed message (protocol/commitment.ts), endorsed by each node on its own ledger.
+ */
+export type StatementQuery =
+  | { kind: 'packet'; routeId: string; sequence: number }
+  | { kind: 'ack'; routeId: string; sequence: number }
+  | { kind: 'epoch-link'; toEpoch: number }
+  /** version: a version of the record, or undefined for its head. */
+  | { kind: 'record-anchor'; recordId: string; version?: number };
+
+/** The transaction and arguments that produce a statement's message. */
+export function statementCall(q: StatementQuery): { fn: 'GetPacketCommitment' | 'GetAckCommitment' | 'GetEpochLinkMessage' | 'GetRecordAnchorAttestation'; args: string[] } {
+  switch (q.kind) {
+    case 'packet':
+      return { fn: 'GetPacketCommitment', args: [q.routeId, String(q.sequence)] };
+    case 'ack':
+      return { fn: 'GetAckCommitment', args: [q.routeId, String(q.sequence)] };
+    case 'epoch-link':
+      return { fn: 'GetEpochLinkMessage', args: [String(q.toEpoch)] };
+    case 'record-anchor':
+      return { fn: 'GetRecordAnchorAttestation', args: [q.recordId, q.version === undefined ? '' : String(q.version)] };
+  }
+}
+
+export class CrossChainClient extends ContractClient<typeof CrossChainTransactions> {
+  constructor(client: FabricClient, channel: string) {
+    super(client, channel, 'CrossChain', CrossChainTransactions);
+  }
+
+  // ---------------------------------------------------------------- lists and configuration
+
+  /** This chain's node list at `epoch`, or the current one. */
+  getNodeList(epoch?: number): Promise<NodeListAt> {
+    return this.evaluate('GetNodeList', [epoch === undefined ? '' : String(epoch)]);
+  }
+
+  /** A registered remote chain: trust, policy in force, exclusions here, latest list known here. */
+  getRemoteChain(chainId: string): Promise<RemoteChainView> {
+    return this.evaluate('GetRemoteChain', [chainId]);
+  }
+
+  getRoute(routeId: string): Promise<RouteRecord> {
+    return this.evaluate('GetRoute', [routeId]);
+  }
+
+  /** Every registered remote chain (chain id order), without its node lists. */
+  listRemoteChains(): Promise<RemoteChainRecord[]> {
+    return this.evaluate('ListRemoteChains');
+  }
+
+  listRoutes(): Promise<RouteRecord[]> {
+    return this.evaluate('ListRoutes');
+  }
+
+  // ---------------------------------------------------------------- statements the nodes sign
+
+  /** The exact bytes of a statement, as one peer computes them from its ledger. */
+  statement(q: StatementQuery): Promise<Buffer> {
+    const { fn, args } = statementCall(q);
+    return this.evaluateBytes(fn, args);
+  }
+
+  /**
+   * An unsigned proposal of the statement's query, for a proof builder to sign once and send
+   * to every peer of the chain (each endorsement is a node's signature of the statement).
+   */
+  statementProposal(q: StatementQuery): Proposal {
+    const { fn, args } = statementCall(q);
+    return this.client.connection.contract(this.channel, this.contract).newProposal(fn, { arguments: args });
+  }
+
+  // ---------------------------------------------------------------- source side
+
+  /**
+   * Sends a packet to `destChain`: a consent (its payload comes from the ledger) or a ping
+   * payload. The chaincode judges `type` (PACKET_TYPE_NOT_ALLOWED).
+   */
+  sendPacket(destChain: string, type: PacketType, args: SendPacketArgs): Promise<Submitted<SendPacketResult>> {
+    return this.submit('SendPacket', [destChain, type, JSON.stringify(args)]);
+  }
+
+  getPacket(routeId: string, sequence: number): Promise<SentPacketRecord> {
+    return this.evaluate('GetPacket', [routeId, String(sequence)]);
+  }
+
+  /** Sent packets of a route, in sequence order. */
+  listPackets(routeId: string, page?: PageRequest): Promise<Page<SentPacketRecord>> {
+    return this.evaluate('ListPackets', [routeId, ...pageArgs(page)]);
+  }
+
+  /** Settles a sent packet with the destination's signed acknowledgement (success or error). */
+  acknowledgePacket(ack: Acknowledgement, proof: Proof, opts?: SubmitOptions): Promise<Submitted<AcknowledgePacketResult>> {
+    return this.submit('AcknowledgePacket', [JSON.stringify(ack), JSON.stringify(proof)], opts);
+  }
+
+  /** Releases a sent packet with the destination's signed statement that it timed out there. */
+  timeoutPacket(ack: Acknowledgement, proof: Proof, opts?: SubmitOptions): Promise<Submitted<AcknowledgePacketResult>> {
+    return this.submit('TimeoutPacket', [JSON.stringify(ack), JSON.stringify(proof)], opts);
+  }
+
+  // ---------------------------------------------------------------- destination side
+
+  /** Accepts a packet from the route's counterparty with a proof of its source nodes. */
+  receivePacket(packet: Packet, proof: Proof, opts?: SubmitOptions): Promise<Submitted<ReceivePacketResult>> {
+    return this.submit('ReceivePacket', [JSON.stringify(packet), JSON.stringify(proof)], opts);
+  }
+
+  /** Records that the next packet in order timed out here, without applying it. */
+  recordTimeout(packet: Packet, proof: Proof, opts?: SubmitOptions): Promise<Submitted<ReceivePacketResult>> {
+    return this.submit('RecordTimeout', [JSON.stringify(packet), JSON.stringify(proof)], opts);
+  }
+
+  getReceipt(routeId: string, sequence: number): Promise<ReceiptRecord> {
+    return this.evaluate('GetReceipt', [routeId, String(sequence)]);
+  }
+
+  listReceipts(routeId: string, page?: PageRequest): Promise<Page<ReceiptRecord>> {
+    return this.evaluate('ListReceipts', [routeId, ...pageArgs(page)]);
+  }
+
+  // ---------------------------------------------------------------- evidence
+
+  /** Conflict evidence recorded on a route (what froze it). */
+  listEvidence(routeId: string): Promise<EvidenceRecord[]> {
+    return this.evaluate('ListEvidence', [routeId]);
+  }
+
+  /** Verified equivocation evidence against a node of the remote chain `chainId`: its signatures count for nothing here from now on. */
+  submitRemoteEvidence(chainId: string, evidence: SlashingEvidence): Promise<Submitted<RemoteExclusion>> {
+    return this.submit('SubmitRemoteEvidence', [chainId, JSON.stringify(evidence)]);
+  }
+
+  listRemoteExclusions(chainId: string): Promise<RemoteExclusion[]> {
+    return this.evaluate('ListRemoteExclusions', [chainId]);
+  }
+}
