@@ -28,7 +28,7 @@ import { listHash, type VerificationNodeList } from '../../chaincode/src/protoco
 import type { Packet } from '../../chaincode/src/protocol/packet';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { loadProfile } from '../../gateway/src/fabric/profile';
-import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
+import { buildAckProof, buildPacketProof, sourceChain, type SourceChain } from '../../gateway/src/proofs';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
 import { IncentiveService } from '../../gateway/src/services/incentive-service';
@@ -52,7 +52,7 @@ function open(org: string, identity: 'user' | 'admin' = 'user'): FabricClient {
 }
 
 function sourceOf(channel: string, orgs: string[], via: FabricClient): SourceChain {
-  return { channel, connection: via.connection, peers: orgs.flatMap((o) => loadProfile(o).peers) };
+  return sourceChain(via, channel, orgs.flatMap((o) => loadProfile(o).peers));
 }
 
 /** One scheme-1 signature: the node's endorsement of the query whose response is `message` (test/fixtures/endorsement.ts). */

@@ -13,8 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
-import { profilesForChannel } from '../../gateway/src/fabric/profile';
-import { buildPacketProof } from '../../gateway/src/proofs';
+import { buildPacketProof, sourceChain } from '../../gateway/src/proofs';
 import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { counter, ensurePingRoute, Events, httpGet, WAIT_MS } from './support/relay-events';
 import { waitFor } from './support/polling';
@@ -85,7 +84,7 @@ describe('relay timeout path on the real network', () => {
     // A late delivery with a valid proof from chain-a's peers is refused, and changes nothing.
     const route = await b.evaluate<{ nextRecvSequence: number }>('chain-b', 'CrossChain', 'GetRoute', [ROUTE]);
     const known = (await b.evaluate<{ epoch: number }>('chain-b', 'CrossChain', 'GetRemoteChain', ['chain-a'])).epoch;
-    const built = await buildPacketProof({ channel: 'chain-a', connection: a.connection, peers: profilesForChannel('chain-a').flatMap((p) => p.peers) }, ROUTE, 1, known);
+    const built = await buildPacketProof(sourceChain(a, 'chain-a'), ROUTE, 1, known);
     const late = await b
       .submit('chain-b', 'CrossChain', 'ReceivePacket', [JSON.stringify(onSource.packet), JSON.stringify(built.proof)])
       .then(() => 'accepted', (e: unknown) => toClientError(e).code);

@@ -8,9 +8,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { FabricClient } from '../../gateway/src/fabric/client';
 import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
-import { buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
+import { buildPacketProof, sourceChain, type SourceChain } from '../../gateway/src/proofs';
 import { DEFAULT_TRUST_POLICY, type VerificationNodeList } from '@medbridge/chaincode';
 import { codeOf, evaluate, govern, submit } from './support/chain-ops';
 
@@ -19,6 +20,8 @@ interface Chain {
   orgs: Profile[];
   admins: OrgConnection[];
   user: OrgConnection;
+  /** The user's client (its connection is `user`), the proof source's reader. */
+  client: FabricClient;
 }
 
 const run = Date.now().toString(36);
@@ -45,7 +48,9 @@ function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
 
 function chain(channel: string, orgs: string[]): Chain {
   const profiles = orgs.map((o) => loadProfile(o));
-  return { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: connect(profiles[0]!, 'user') };
+  const client = FabricClient.open(profiles[0]!, { identity: 'user' });
+  connections.push(client.connection);
+  return { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: client.connection, client };
 }
 
 function firstList(c: Chain): VerificationNodeList {
@@ -83,7 +88,7 @@ async function remoteOn(on: Chain, remote: string): Promise<{ epoch: number; pol
 }
 
 function source(c: Chain): SourceChain {
-  return { channel: c.channel, connection: c.user, peers: c.orgs.flatMap((p) => p.peers) };
+  return sourceChain(c.client, c.channel, c.orgs.flatMap((p) => p.peers));
 }
 
 describe('trust floor on the real network', () => {

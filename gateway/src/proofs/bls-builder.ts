@@ -5,8 +5,8 @@
  * require the list's thresholds. The relay reads the message itself from its own connection only
  * to verify the partials; the destination rebuilds it from its own state and trusts nothing here.
  */
-import { aggregatePartials, blsKeyOf, BLS_SCHEME, BLS_SCHEME_VERSION, type PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import { aggregatePartials, blsKeyOf, BLS_SCHEME, BLS_SCHEME_VERSION, type PartialSignature } from '@medbridge/chaincode';
+import type { VerificationNodeList } from '@medbridge/chaincode';
 import { silentLogger } from '../logger';
 import type { PeerFailure } from './endorsements';
 import type { ProofOptions, SchemeBuilder, Signed, SignTask } from './scheme-builder';

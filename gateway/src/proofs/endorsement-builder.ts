@@ -5,8 +5,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { ENDORSEMENT_SCHEME, ENDORSEMENT_VERSION, type EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import type { VerificationNodeList } from '@medbridge/chaincode';
+import { ENDORSEMENT_SCHEME, ENDORSEMENT_VERSION, type EndorsementSignature } from '@medbridge/chaincode';
 import { collectEndorsements } from './endorsements';
 import type { SchemeBuilder, Signed, SignTask } from './scheme-builder';
 import { statementProposal } from './source-chain';

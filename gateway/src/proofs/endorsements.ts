@@ -6,9 +6,9 @@
  * supplies the bytes that are signed: it only carries what the peers returned.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Contract } from '@hyperledger/fabric-gateway';
+import type { Contract, Proposal } from '@hyperledger/fabric-gateway';
 import { gateway as gatewayProtos, peer as peerProtos } from '@hyperledger/fabric-protos';
-import type { EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import type { EndorsementSignature } from '@medbridge/chaincode';
 import { peerClient } from '../fabric/connection';
 import type { PeerEndpoint } from '../fabric/profile';
 
@@ -27,19 +27,23 @@ export interface CollectedEndorsements {
 
 const ENDORSER_METHOD = '/protos.Endorser/ProcessProposal';
 
-/** A signed proposal for `contract.fn(args)`, signed by the connection's identity. */
-export async function signedProposal(
-  contract: Contract,
-  sign: (digest: Uint8Array) => Promise<Uint8Array>,
-  fn: string,
-  args: string[],
-): Promise<peerProtos.SignedProposal> {
-  const proposal = contract.newProposal(fn, { arguments: args });
+/** The proposal `proposal` as the connection's identity signs it (`sign` over its digest), ready for any peer's Endorser service. */
+export async function signProposal(proposal: Proposal, sign: (digest: Uint8Array) => Promise<Uint8Array>): Promise<peerProtos.SignedProposal> {
   const proposed = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes());
   const signed = proposed.getProposal();
   if (!signed) throw new Error('gateway proposal has no SignedProposal');
   signed.setSignature(await sign(proposal.getDigest()));
   return signed;
+}
+
+/** A signed proposal for `contract.fn(args)`, signed by the connection's identity. */
+export function signedProposal(
+  contract: Contract,
+  sign: (digest: Uint8Array) => Promise<Uint8Array>,
+  fn: string,
+  args: string[],
+): Promise<peerProtos.SignedProposal> {
+  return signProposal(contract.newProposal(fn, { arguments: args }), sign);
 }
 
 function processProposal(client: grpc.Client, signed: peerProtos.SignedProposal, deadlineMs: number): Promise<peerProtos.ProposalResponse> {

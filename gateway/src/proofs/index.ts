@@ -6,7 +6,7 @@
  */
 export { collectEndorsements, signedProposal, type CollectedEndorsements, type PeerFailure } from './endorsements';
 export { buildAckProof, buildPacketProof, buildRecordAnchorProof, buildStatementProof, epochLinks, type BuiltProof } from './proof-builder';
-export { nodeListAt, type ListBoundStatement, type SourceChain, type Statement } from './source-chain';
+export { nodeListAt, sourceChain, type ListBoundStatement, type SourceChain, type Statement } from './source-chain';
 export { collectAggregate } from './bls-builder';
 export type { ProofOptions, SchemeBuilder, SchemeName } from './scheme-builder';
 export { builderFor, builderForRoute, DEFAULT_BUILDER, knownBuilders, linkSchemeFor, signerCount } from './scheme-builders';

@@ -8,7 +8,7 @@
  *  - `bls12381-aggregate`: partial signatures from each node's signer service (mutual TLS),
  *    verified and aggregated here (bls-builder.ts, chaincode/BLS.md "Relay side").
  */
-import type { EpochLink, Proof } from '@medbridge/chaincode/dist/protocol/proof';
+import type { EpochLink, Proof } from '@medbridge/chaincode';
 import type { PeerFailure } from './endorsements';
 import type { ProofOptions } from './scheme-builder';
 import { builderFor, DEFAULT_BUILDER, linkBuilderFor } from './scheme-builders';
@@ -48,7 +48,7 @@ export async function epochLinks(source: SourceChain, knownEpoch: number, epoch:
  */
 export async function buildStatementProof(source: SourceChain, statement: ListBoundStatement, knownEpoch: number | undefined, options: ProofOptions = {}): Promise<BuiltProof> {
   const builder = builderFor(options.scheme);
-  const current = await nodeListAt(source, '');
+  const current = await nodeListAt(source);
   const signed = await builder.sign({ source, list: current, statement, accept: (message) => requireListEpoch(message, current), options });
   const epoch = current.epoch;
   const links = knownEpoch !== undefined && epoch > knownEpoch ? await epochLinks(source, knownEpoch, epoch, options) : [];

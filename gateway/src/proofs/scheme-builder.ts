@@ -5,9 +5,9 @@
  * once, the same way for every scheme (proof-builder.ts). The builders are registered in
  * scheme-builders.ts, under the scheme names the chaincode verifies.
  */
-import type { BLS_SCHEME } from '@medbridge/chaincode/dist/protocol/bls';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { ENDORSEMENT_SCHEME } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import type { BLS_SCHEME } from '@medbridge/chaincode';
+import type { VerificationNodeList } from '@medbridge/chaincode';
+import type { ENDORSEMENT_SCHEME } from '@medbridge/chaincode';
 import type { Logger } from '../logger';
 import type { PeerFailure } from './endorsements';
 import type { SignerEndpoint } from './signer-client';

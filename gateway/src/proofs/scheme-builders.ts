@@ -4,8 +4,8 @@
  * (scheme-builder.ts for the interface). The order is the preference: a route that accepts
  * several schemes gets the first one listed here, and the first is the default.
  */
-import type { Proof } from '@medbridge/chaincode/dist/protocol/proof';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import type { Proof } from '@medbridge/chaincode';
+import type { VerificationNodeList } from '@medbridge/chaincode';
 import { blsBuilder } from './bls-builder';
 import { endorsementBuilder } from './endorsement-builder';
 import type { ProofOptions, SchemeBuilder, SchemeName } from './scheme-builder';

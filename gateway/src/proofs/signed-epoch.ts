@@ -5,7 +5,7 @@
  * the message names another epoch and the proof would not verify, so building stops and the
  * caller tries again.
  */
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
+import type { VerificationNodeList } from '@medbridge/chaincode';
 
 /** The epoch `message` names, which must be `list`'s; throws (retry) when it is not. */
 export function requireListEpoch(message: Buffer, list: Pick<VerificationNodeList, 'epoch'>): number {

@@ -4,7 +4,7 @@
  * one node's partial signature, which the relay verifies before it counts (bls-builder.ts).
  */
 import { request } from 'node:https';
-import type { PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
+import type { PartialSignature } from '@medbridge/chaincode';
 import type { Statement } from './source-chain';
 
 /** Where one verification node's signer listens, and the TLS material to reach it. */

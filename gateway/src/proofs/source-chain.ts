@@ -1,59 +1,44 @@
 /**
- * The source chain of a proof, and everything proof building reads from it: its verification
- * node lists, and the message its nodes sign for a statement (a packet, an acknowledgement, an
- * epoch link, a record anchor). Each statement names one read-only CrossChain query; the
- * source's own chaincode computes the bytes, so the relay carries them and never writes them.
+ * The source chain of a proof, and everything proof building reads from it through the typed
+ * CrossChain client: its verification node lists, and the message its nodes sign for a
+ * statement (a packet, an acknowledgement, an epoch link, a record anchor). Each statement is
+ * one read-only query (`statementCall`); the source's own chaincode computes the bytes, so the
+ * relay carries them and never writes them.
  */
 import type { peer as peerProtos } from '@hyperledger/fabric-protos';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { OrgConnection } from '../fabric/connection';
-import type { PeerEndpoint } from '../fabric/profile';
-import { signedProposal } from './endorsements';
+import type { VerificationNodeList } from '@medbridge/chaincode';
+import type { FabricClient } from '../fabric/client';
+import { CrossChainClient, type StatementQuery } from '../fabric/contracts';
+import { profilesForChannel, type PeerEndpoint } from '../fabric/profile';
+import { signProposal } from './endorsements';
 
 export interface SourceChain {
-  /** Channel name of the source chain. */
-  channel: string;
-  /** A connection of a member org of the source channel (signs the proposals). */
-  connection: OrgConnection;
+  /** The source's CrossChain contract, through a member org's client (its identity signs the proposals). */
+  crossChain: CrossChainClient;
   /** Every peer of the source chain that may be a verification node. */
   peers: readonly PeerEndpoint[];
 }
 
+/**
+ * The chain `channel` as `client`'s org reads it, with the peers that may sign for it (default:
+ * every peer of the connection profiles of its member orgs).
+ *
+ * @example
+ *   const built = await buildPacketProof(sourceChain(client, 'chain-a'), 'consent', 7, known);
+ */
+export function sourceChain(client: FabricClient, channel: string, peers: readonly PeerEndpoint[] = profilesForChannel(channel).flatMap((p) => p.peers)): SourceChain {
+  return { crossChain: new CrossChainClient(client, channel), peers };
+}
+
 /** What a source chain's nodes sign: one message each, computed by the source's chaincode. */
-export type Statement =
-  | { kind: 'packet'; routeId: string; sequence: number }
-  | { kind: 'ack'; routeId: string; sequence: number }
-  | { kind: 'epoch-link'; toEpoch: number }
-  | { kind: 'record-anchor'; recordId: string; version: number };
+export type Statement = StatementQuery;
 
 /** A statement whose message names the epoch of the list that signs it (signed-epoch.ts); all but epoch links. */
 export type ListBoundStatement = Exclude<Statement, { kind: 'epoch-link' }>;
 
-const CONTRACT = 'CrossChain';
-
-/** The read-only query whose answer is the statement's message. */
-function queryOf(statement: Statement): { fn: string; args: string[] } {
-  switch (statement.kind) {
-    case 'packet':
-      return { fn: 'GetPacketCommitment', args: [statement.routeId, String(statement.sequence)] };
-    case 'ack':
-      return { fn: 'GetAckCommitment', args: [statement.routeId, String(statement.sequence)] };
-    case 'epoch-link':
-      return { fn: 'GetEpochLinkMessage', args: [String(statement.toEpoch)] };
-    case 'record-anchor':
-      return { fn: 'GetRecordAnchorAttestation', args: [statement.recordId, String(statement.version)] };
-  }
-}
-
-async function evaluate(source: SourceChain, fn: string, args: string[]): Promise<string> {
-  const bytes = await source.connection.contract(source.channel, CONTRACT).evaluateTransaction(fn, ...args);
-  return Buffer.from(bytes).toString('utf8');
-}
-
-/** The source's list at `epoch` ('' = its current list). */
-export async function nodeListAt(source: SourceChain, epoch: number | ''): Promise<VerificationNodeList> {
-  const out = JSON.parse(await evaluate(source, 'GetNodeList', [String(epoch)])) as { list: VerificationNodeList };
-  return out.list;
+/** The source's list at `epoch` (undefined: its current list). */
+export async function nodeListAt(source: SourceChain, epoch?: number): Promise<VerificationNodeList> {
+  return (await source.crossChain.getNodeList(epoch)).list;
 }
 
 /** The source's lists `from`..`to` (inclusive, in epoch order), read side by side. */
@@ -63,13 +48,11 @@ export function nodeListsFrom(source: SourceChain, from: number, to: number): Pr
 }
 
 /** The statement's message as one peer of the source answers it (what signer services sign too). */
-export async function readMessage(source: SourceChain, statement: Statement): Promise<Buffer> {
-  const { fn, args } = queryOf(statement);
-  return Buffer.from(await evaluate(source, fn, args), 'utf8');
+export function readMessage(source: SourceChain, statement: Statement): Promise<Buffer> {
+  return source.crossChain.statement(statement);
 }
 
 /** One signed proposal of the statement's query, for every source peer to execute and endorse. */
 export function statementProposal(source: SourceChain, statement: Statement): Promise<peerProtos.SignedProposal> {
-  const { fn, args } = queryOf(statement);
-  return signedProposal(source.connection.contract(source.channel, CONTRACT), source.connection.signer, fn, args);
+  return signProposal(source.crossChain.statementProposal(statement), source.crossChain.client.connection.signer);
 }

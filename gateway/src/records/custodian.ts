@@ -12,7 +12,7 @@ import { profilesForChannel } from '../fabric/profile';
 import { silentLogger } from '../logger';
 import { collectAnchorAttestation, type AnchorAttestation } from './anchor-attestation';
 import { newSalt, recordHash } from './hashing';
-import type { SourceChain } from '../proofs';
+import { sourceChain, type SourceChain } from '../proofs';
 import type { RecordStore, StoredRecord } from './store';
 
 export interface AnchorResult {
@@ -108,7 +108,7 @@ export class Custodian {
    */
   private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | undefined> {
     try {
-      const chain: SourceChain = { channel, connection: this.client.connection, peers: this.attestingPeers(channel) };
+      const chain = sourceChain(this.client, channel, this.attestingPeers(channel));
       const { chainId } = await this.client.evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers');
       return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
     } catch (e) {

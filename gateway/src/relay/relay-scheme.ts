@@ -11,8 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { BLS_SCHEME } from '@medbridge/chaincode/dist/protocol/bls';
-import { ENDORSEMENT_SCHEME } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import { BLS_SCHEME } from '@medbridge/chaincode';
+import { ENDORSEMENT_SCHEME } from '@medbridge/chaincode';
 import { ClientError, usageError } from '../errors';
 import { builderForRoute, DEFAULT_BUILDER, type ProofOptions, type SignerEndpoint } from '../proofs';
 

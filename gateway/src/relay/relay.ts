@@ -24,15 +24,14 @@
  * Failures are retried with backoff for as long as the relay runs: an unreachable peer or
  * a subgroup below threshold makes its route wait, never skip.
  */
-import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import type { Logger } from 'pino';
-import type { Acknowledgement, Packet } from '@medbridge/chaincode/dist/protocol/packet';
-import type { Proof } from '@medbridge/chaincode/dist/protocol/proof';
+import type { Packet, Proof, ReceiptRecord } from '@medbridge/chaincode';
 import { toClientError, usageError } from '../errors';
-import { FabricClient, type Submitted } from '../fabric/client';
+import { FabricClient } from '../fabric/client';
+import { Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
 import { profilesForChannel, type Profile } from '../fabric/profile';
 import { silentLogger } from '../logger';
-import { buildStatementProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type ListBoundStatement, type SourceChain } from '../proofs';
+import { buildStatementProof, sourceChain, type BuiltProof, type ListBoundStatement, type ProofOptions, type SignerEndpoint } from '../proofs';
 import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
 import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
@@ -81,22 +80,14 @@ export interface RelayStatus {
 /** How many events may be read ahead of the checkpoint before the stream is paused. */
 const MAX_IN_FLIGHT = 10_000;
 
-interface SentRecord {
-  packet: Packet;
-  status: 'sent' | 'acknowledged' | 'failed' | 'timed-out';
-}
-
-interface ReceiptRecord {
-  ack: Acknowledgement;
-}
-
-const CROSS = 'CrossChain';
+/** A proof's transaction is proposed again when its commit loses an MVCC/phantom race. */
+const RESUBMIT = { conflictRetries: 2 };
 
 /** One chain as this relay reaches it. */
 interface End {
-  client: FabricClient;
-  channel: string;
-  /** The chain's id (Governance members), read at start-up. */
+  /** The chaincode on the chain's channel, through the relaying org. */
+  cc: Chaincode;
+  /** The chain's id, read at start-up. */
   chainId: string;
 }
 
@@ -128,7 +119,7 @@ export class Relay {
   private readonly dest: End;
   private readonly checkpoint: FileCheckpointer;
   private readonly abort = new AbortController();
-  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+  private events?: EventStream<ChaincodeEvent>;
   private readonly watermark = new Watermark();
   /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
   private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
@@ -146,8 +137,8 @@ export class Relay {
     this.log = (opts.logger ?? silentLogger).child({ relay: `${opts.from}->${opts.to}` });
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
-    this.source = { client: FabricClient.open(opts.sourceOrg, { logger: this.log }), channel: opts.from, chainId: '' };
-    this.dest = { client: FabricClient.open(opts.destOrg, { logger: this.log }), channel: opts.to, chainId: '' };
+    this.source = { cc: new Chaincode(FabricClient.open(opts.sourceOrg, { logger: this.log }), opts.from), chainId: '' };
+    this.dest = { cc: new Chaincode(FabricClient.open(opts.destOrg, { logger: this.log }), opts.to), chainId: '' };
     this.queues = new RouteQueues((route, e) => {
       if (!(e instanceof RelayStopped)) this.log.error({ route, err: e instanceof Error ? e.message : String(e) }, 'route queue job failed; its event stays before the checkpoint');
     });
@@ -173,13 +164,8 @@ export class Relay {
   }
 
   close(): void {
-    this.source.client.close();
-    this.dest.client.close();
-  }
-
-  /** `end` as the signing chain of a proof: read through this relay's connection, signed by every peer of its channel. */
-  private static signingChain(end: End): SourceChain {
-    return { channel: end.channel, connection: end.client.connection, peers: profilesForChannel(end.channel).flatMap((p) => p.peers) };
+    this.source.cc.client.close();
+    this.dest.cc.client.close();
   }
 
   /**
@@ -211,31 +197,20 @@ export class Relay {
     }
   }
 
-  private async chainIdOf(end: End): Promise<string> {
-    const set = await end.client.evaluate<{ chainId: string }>(end.channel, 'Governance', 'GetMembers');
-    return set.chainId;
-  }
-
   /** The epoch of `remoteChainId`'s list that `on` knows. */
   private async knownEpoch(on: End, remoteChainId: string): Promise<number> {
-    const r = await on.client.evaluate<{ epoch: number }>(on.channel, CROSS, 'GetRemoteChain', [remoteChainId]);
-    return r.epoch;
+    return (await on.cc.crossChain.getRemoteChain(remoteChainId)).epoch;
   }
 
-  private async receipt(packet: Packet): Promise<ReceiptRecord | undefined> {
-    try {
-      return await this.dest.client.evaluate<ReceiptRecord>(this.dest.channel, CROSS, 'GetReceipt', [packet.routeId, String(packet.sequence)]);
-    } catch (e) {
-      if (toClientError(e).code === 'NOT_FOUND') return undefined;
-      throw e;
-    }
+  private receipt(packet: Packet): Promise<ReceiptRecord | undefined> {
+    return orAbsent(this.dest.cc.crossChain.getReceipt(packet.routeId, packet.sequence));
   }
 
   /** The schemes `routeId` is registered with on `on` (cached). */
   private async schemesOf(on: End, routeId: string): Promise<readonly string[] | undefined> {
-    const key = `${on.channel}/${routeId}`;
+    const key = `${on.cc.channel}/${routeId}`;
     if (this.routeSchemes.has(key)) return this.routeSchemes.get(key);
-    const route = await on.client.evaluate<{ schemes?: string[] }>(on.channel, CROSS, 'GetRoute', [routeId]);
+    const route = await on.cc.crossChain.getRoute(routeId);
     this.routeSchemes.set(key, route.schemes);
     return route.schemes;
   }
@@ -248,11 +223,6 @@ export class Relay {
     const schemes = await this.schemesOf(verifier, routeId);
     const options = proofOptionsFor(schemes, signingChannel, this.opts.signers, routeId);
     return options && { ...options, logger: this.log };
-  }
-
-  /** Submits `fn(args)` on `on`, resubmitting on commit conflicts. */
-  private submitOn<R>(on: End, fn: string, args: string[]): Promise<Submitted<R>> {
-    return on.client.submit<R>(on.channel, CROSS, fn, args, { conflictRetries: 2 });
   }
 
   /** Proof with at least one signer (endorsements, or bits of the BLS bitmap), or an error that makes persist() wait (peers down, below threshold). */
@@ -272,12 +242,13 @@ export class Relay {
    */
   private runLeg<R>(leg: Leg<R>): Promise<Submitted<R> | 'done-before'> {
     return this.persist(leg.stage, leg.packetId, async () => {
-      const [known, options] = await Promise.all([this.knownEpoch(leg.verifier, leg.prover.chainId), this.proofOptions(leg.verifier, leg.prover.channel, leg.routeId)]);
-      const built = Relay.requireSignatures(await buildStatementProof(Relay.signingChain(leg.prover), leg.statement, known, options), leg.proving);
+      const { prover, verifier } = leg;
+      const [known, options] = await Promise.all([this.knownEpoch(verifier, prover.chainId), this.proofOptions(verifier, prover.cc.channel, leg.routeId)]);
+      const built = Relay.requireSignatures(await buildStatementProof(sourceChain(prover.cc.client, prover.cc.channel), leg.statement, known, options), leg.proving);
       try {
         return await leg.submit(built.proof);
       } catch (e) {
-        if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${leg.verifier.channel}/${leg.routeId}`);
+        if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${verifier.cc.channel}/${leg.routeId}`);
         throw e;
       }
     });
@@ -290,7 +261,7 @@ export class Relay {
     const log = this.log.child({ packet: id, type: packet.type });
     this.state.lastPacket = id;
 
-    const sent = await this.persist('lookup', id, () => this.source.client.evaluate<SentRecord>(this.source.channel, CROSS, 'GetPacket', [routeId, String(sequence)]));
+    const sent = await this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence));
     if (sent !== 'done-before' && sent.status !== 'sent') {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'settled' });
       log.debug({ status: sent.status }, 'packet already settled on the source');
@@ -301,7 +272,7 @@ export class Relay {
     if (receipt === undefined) {
       // The destination's transaction time decides: switch between receive and timeout.
       const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
-      const delivered = await this.runLeg<{ outcome: string }>({
+      const delivered = await this.runLeg({
         stage: 'receive',
         packetId: id,
         proving: id,
@@ -310,8 +281,9 @@ export class Relay {
         verifier: this.dest,
         statement: { kind: 'packet', routeId, sequence },
         submit: async (proof) => {
+          const cross = this.dest.cc.crossChain;
           try {
-            return await this.submitOn<{ outcome: string }>(this.dest, mode.fn, [JSON.stringify(packet), JSON.stringify(proof)]);
+            return await (mode.fn === 'RecordTimeout' ? cross.recordTimeout(packet, proof, RESUBMIT) : cross.receivePacket(packet, proof, RESUBMIT));
           } catch (e) {
             const code = toClientError(e).code;
             if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
@@ -338,7 +310,7 @@ export class Relay {
     if (receipt === 'done-before') return;
 
     const ack = receipt.ack;
-    const settleFn = ack.outcome === 'timeout' ? 'TimeoutPacket' : 'AcknowledgePacket';
+    const timedOut = ack.outcome === 'timeout';
     const settled = await this.runLeg({
       stage: 'acknowledge',
       packetId: id,
@@ -347,10 +319,10 @@ export class Relay {
       prover: this.dest,
       verifier: this.source,
       statement: { kind: 'ack', routeId, sequence },
-      submit: (proof) => this.submitOn(this.source, settleFn, [JSON.stringify(ack), JSON.stringify(proof)]),
+      submit: (proof) => (timedOut ? this.source.cc.crossChain.timeoutPacket(ack, proof, RESUBMIT) : this.source.cc.crossChain.acknowledgePacket(ack, proof, RESUBMIT)),
     });
     if (settled !== 'done-before') {
-      this.metrics.acksRelayed.inc({ ...this.labels, kind: settleFn === 'TimeoutPacket' ? 'timeout' : 'ack' });
+      this.metrics.acksRelayed.inc({ ...this.labels, kind: timedOut ? 'timeout' : 'ack' });
       this.state.acknowledged += 1;
       log.info({ txId: settled.txId, outcome: ack.outcome }, 'packet settled on the source');
     }
@@ -358,11 +330,11 @@ export class Relay {
 
   /** The packet an event asks this relay to carry, if any. */
   private packetOf(event: ChaincodeEvent): Packet | undefined {
-    if (event.eventName !== 'PacketSent') return undefined;
-    const body = JSON.parse(Buffer.from(event.payload).toString('utf8')) as { packet: Packet };
-    if (body.packet.destChain !== this.dest.chainId) return undefined;
-    if (this.opts.routes && !this.opts.routes.includes(body.packet.routeId)) return undefined;
-    return body.packet;
+    if (event.name !== 'PacketSent') return undefined;
+    const { packet } = event.payload;
+    if (packet.destChain !== this.dest.chainId) return undefined;
+    if (this.opts.routes && !this.opts.routes.includes(packet.routeId)) return undefined;
+    return packet;
   }
 
   /** Marks an event handled and moves the durable checkpoint to the low-watermark, if it moved. */
@@ -379,7 +351,7 @@ export class Relay {
    * many events are in flight), so one blocked route holds up no other.
    */
   private async dispatch(event: ChaincodeEvent): Promise<void> {
-    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.transactionId };
+    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.txId };
     // A reconnected stream starts again at the checkpoint: events still in flight are already queued.
     if (!this.watermark.track(position)) return;
     const packet = this.packetOf(event);
@@ -400,8 +372,8 @@ export class Relay {
   /** Follows the source's events until stop(); reconnects with backoff when the stream breaks. */
   async run(): Promise<void> {
     const ids = await this.persist('startup', 'chain ids', async () => ({
-      source: await this.chainIdOf(this.source),
-      dest: await this.chainIdOf(this.dest),
+      source: await this.source.cc.chainId(),
+      dest: await this.dest.cc.chainId(),
     }));
     if (ids === 'done-before') throw new Error('unreachable');
     this.source.chainId = ids.source;
@@ -409,11 +381,7 @@ export class Relay {
     this.log.info({ sourceChainId: this.source.chainId, destChainId: this.dest.chainId, checkpoint: this.checkpoint.getBlockNumber()?.toString() ?? null }, 'relay started');
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
-        const network = this.source.client.connection.network(this.source.channel);
-        this.events = await network.getChaincodeEvents(this.source.client.profile.chaincode, {
-          checkpoint: this.checkpoint,
-          startBlock: this.opts.startBlock ?? 0n,
-        });
+        this.events = await this.source.cc.events({ checkpoint: this.checkpoint, startBlock: this.opts.startBlock ?? 0n });
         this.state.streaming = true;
         for await (const event of this.events) {
           attempt = 1;

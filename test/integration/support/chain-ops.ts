@@ -5,10 +5,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { FabricClient } from '../../../gateway/src/fabric/client';
 import { connectOrg, type OrgConnection } from '../../../gateway/src/fabric/connection';
+import { Chaincode } from '../../../gateway/src/fabric/contracts';
 import { loadProfile, type Profile } from '../../../gateway/src/fabric/profile';
 import { toClientError, type ClientError } from '../../../gateway/src/errors';
-import type { SourceChain } from '../../../gateway/src/proofs';
+import { sourceChain, type SourceChain } from '../../../gateway/src/proofs';
 
 export interface ChainHandle {
   channel: string;
@@ -21,6 +23,8 @@ export interface ChainHandle {
 /** A channel with the profiles of its member orgs (the peers that prove its statements). */
 export interface Chain extends ChainHandle {
   orgs: Profile[];
+  /** The chaincode through the member's user (the same connection as `user`), typed. */
+  cc: Chaincode;
 }
 
 /**
@@ -29,6 +33,7 @@ export interface Chain extends ChainHandle {
  */
 export class Connections {
   private readonly open: OrgConnection[] = [];
+  private readonly clients: FabricClient[] = [];
 
   connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
     const c = connectOrg(p, { identity });
@@ -39,17 +44,20 @@ export class Connections {
   /** `channel` with the user of the first org in `orgs` and an admin of each. */
   chain(channel: string, orgs: string[]): Chain {
     const profiles = orgs.map((o) => loadProfile(o));
-    return { channel, orgs: profiles, admins: profiles.map((p) => this.connect(p, 'admin')), user: this.connect(profiles[0]!, 'user') };
+    const user = FabricClient.open(profiles[0]!, { identity: 'user' });
+    this.clients.push(user);
+    return { channel, orgs: profiles, admins: profiles.map((p) => this.connect(p, 'admin')), user: user.connection, cc: new Chaincode(user, channel) };
   }
 
   close(): void {
     this.open.forEach((c) => c.close());
+    this.clients.forEach((c) => c.close());
   }
 }
 
 /** The chain as a proof source: statements signed through its user, by any of its members' peers. */
 export function sourceOf(c: Chain): SourceChain {
-  return { channel: c.channel, connection: c.user, peers: c.orgs.flatMap((p) => p.peers) };
+  return sourceChain(c.cc.client, c.channel, c.orgs.flatMap((p) => p.peers));
 }
 
 /** The first PEM file (by name) in a cryptogen MSP folder such as `msp/cacerts`. */

@@ -12,7 +12,7 @@ import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src
 import { BlsSigner } from '../../../gateway/src/signer/bls-signer';
 import type { CommitmentSource } from '../../../gateway/src/signer/commitment-source';
 import { startSignerServer } from '../../../gateway/src/signer/server';
-import type { OrgConnection } from '../../../gateway/src/fabric/connection';
+import type { CrossChainClient, StatementQuery } from '../../../gateway/src/fabric/contracts';
 import { buildPacketProof, collectAggregate, requestPartial, signerCount, type SignerEndpoint, type SourceChain } from '../../../gateway/src/proofs';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
 import { blsList, createBlsChain, messageFor, packet, testKeys, type BlsTestChain } from './support';
@@ -148,26 +148,29 @@ describe('Relay: aggregate proof from signer services', () => {
   });
 });
 
-/** A source chain whose one peer answers the relay's reads from `answers` (by function name); records each read. */
-function sourceAnswering(answers: Record<string, string>): { source: SourceChain; reads: string[] } {
+/** A source chain whose CrossChain reads are answered by `lists` (by epoch, 0 = current) and `message`; records each read. */
+function sourceAnswering(lists: Record<number, VerificationNodeList>, statement: Buffer): { source: SourceChain; reads: string[] } {
   const reads: string[] = [];
-  const contract = {
-    evaluateTransaction: async (fn: string, ...args: string[]) => {
-      reads.push(`${fn}(${args.join(',')})`);
-      const answer = answers[fn];
-      if (answer === undefined) throw new Error(`NOT_FOUND: ${fn}`);
-      return Promise.resolve(Buffer.from(answer, 'utf8'));
+  const crossChain = {
+    getNodeList: async (epoch?: number) => {
+      reads.push(`list ${epoch ?? 'current'}`);
+      const l = lists[epoch ?? 0];
+      if (!l) throw new Error(`NOT_FOUND: no list at ${epoch}`);
+      return Promise.resolve({ epoch: l.epoch, listHash: '', list: l });
+    },
+    statement: async (q: StatementQuery) => {
+      reads.push(`statement ${JSON.stringify(q)}`);
+      return Promise.resolve(statement);
     },
   };
-  const connection = { contract: () => contract } as unknown as OrgConnection;
-  return { source: { channel: 'chain-a', connection, peers: [] }, reads };
+  return { source: { crossChain: crossChain as unknown as CrossChainClient, peers: [] }, reads };
 }
 
 describe('Relay: aggregate packet proof built from a source chain', () => {
   it('reads the current list and the message, aggregates the listed signers, and adds no link the verifier does not need', async () => {
-    const { source, reads } = sourceAnswering({ GetNodeList: JSON.stringify({ epoch: 1, list: blsList(chain, 1) }), GetPacketCommitment: message.toString('utf8') });
+    const { source, reads } = sourceAnswering({ 0: blsList(chain, 1) }, message);
     const built = await buildPacketProof(source, 'consent', 7, 1, { scheme: 'bls12381-aggregate', signers: endpoints });
-    expect(reads).toEqual(['GetNodeList()', 'GetPacketCommitment(consent,7)']);
+    expect(reads).toEqual(['list current', 'statement {"kind":"packet","routeId":"consent","sequence":7}']);
     expect(built.proof).toMatchObject({ scheme: 'bls12381-aggregate', version: 1, epoch: 1, links: [] });
     expect(built.message.equals(message)).toBe(true);
     expect(built.failures.map((f) => f.peer)).toEqual([chain.nodes[0]![1]!.nodeId]);
@@ -177,7 +180,7 @@ describe('Relay: aggregate packet proof built from a source chain', () => {
 
   it('refuses, to be retried, a message of another epoch than the list, before asking any signer', async () => {
     const before = peerReads;
-    const { source } = sourceAnswering({ GetNodeList: JSON.stringify({ epoch: 2, list: blsList(chain, 2) }), GetPacketCommitment: message.toString('utf8') });
+    const { source } = sourceAnswering({ 0: blsList(chain, 2) }, message);
     await expect(buildPacketProof(source, 'consent', 7, 2, { scheme: 'bls12381-aggregate', signers: endpoints })).rejects.toThrow(/epoch 1 while its list is at 2; retry/);
     expect(peerReads).toBe(before);
   });

@@ -4,8 +4,8 @@
  * relay makes between them (route, epoch link, signer count) are the registry's, not branches
  * on scheme names spread through the relay.
  */
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import { getScheme, knownSchemes } from '@medbridge/chaincode/dist/protocol/schemes';
+import { knownSchemes, type VerificationNodeList } from '@medbridge/chaincode';
+import { getScheme } from '../../../chaincode/src/protocol/schemes';
 import { builderFor, builderForRoute, DEFAULT_BUILDER, knownBuilders, linkSchemeFor, signerCount } from '../../../gateway/src/proofs';
 import { requireListEpoch } from '../../../gateway/src/proofs/signed-epoch';
 
