@@ -5,17 +5,22 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { connectOrg, type OrgConnection } from '../../../gateway/src/fabric/connection';
+import type { GovernanceAction, GovernanceProposal } from '@medbridge/chaincode';
+import { FabricClient } from '../../../gateway/src/fabric/client';
+import type { OrgConnection } from '../../../gateway/src/fabric/connection';
+import { Chaincode, orAbsent } from '../../../gateway/src/fabric/contracts';
 import { loadProfile, type Profile } from '../../../gateway/src/fabric/profile';
 import { toClientError, type ClientError } from '../../../gateway/src/errors';
 import type { SourceChain } from '../../../gateway/src/proofs';
 
 export interface ChainHandle {
   channel: string;
-  /** A member's user identity, for reads. */
+  /** The chaincode as a member's user identity: reads and member transactions. */
+  cc: Chaincode;
+  /** The chaincode as one admin per member org; governance needs all of them. */
+  admins: Chaincode[];
+  /** The user's connection: proofs built from this chain's peers, and proposals a test forges on purpose. */
   user: OrgConnection;
-  /** One admin per member org; governance needs all of them. */
-  admins: OrgConnection[];
 }
 
 /** A channel with the profiles of its member orgs (the peers that prove its statements). */
@@ -24,14 +29,14 @@ export interface Chain extends ChainHandle {
 }
 
 /**
- * The connections of one suite: `chain` opens a channel's user and admin connections, `close`
- * closes every connection opened here (in `afterAll`).
+ * The connections of one suite: `chain` opens a channel's user and admin clients, `close`
+ * closes every client opened here (in `afterAll`).
  */
 export class Connections {
-  private readonly open: OrgConnection[] = [];
+  private readonly open: FabricClient[] = [];
 
-  connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
-    const c = connectOrg(p, { identity });
+  connect(p: Profile, identity: 'admin' | 'user'): FabricClient {
+    const c = FabricClient.open(p, { identity });
     this.open.push(c);
     return c;
   }
@@ -39,7 +44,14 @@ export class Connections {
   /** `channel` with the user of the first org in `orgs` and an admin of each. */
   chain(channel: string, orgs: string[]): Chain {
     const profiles = orgs.map((o) => loadProfile(o));
-    return { channel, orgs: profiles, admins: profiles.map((p) => this.connect(p, 'admin')), user: this.connect(profiles[0]!, 'user') };
+    const user = this.connect(profiles[0]!, 'user');
+    return {
+      channel,
+      orgs: profiles,
+      admins: profiles.map((p) => new Chaincode(this.connect(p, 'admin'), channel)),
+      cc: new Chaincode(user, channel),
+      user: user.connection,
+    };
   }
 
   close(): void {
@@ -71,10 +83,15 @@ export function trustOf(chain: Chain) {
 
 export const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
+/**
+ * A raw evaluate by contract and function name. Tests reach the chaincode through `c.cc` (the
+ * typed client); this stays for proof legs built by hand (support/proofs.ts).
+ */
 export async function evaluate(c: ChainHandle, contract: string, fn: string, ...args: string[]): Promise<any> {
   return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
 }
 
+/** A raw submit by contract and function name (see `evaluate`); failures carry each peer's chaincode message. */
 export async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
   try {
     return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
@@ -103,7 +120,7 @@ export async function errorOf(call: Promise<unknown> | (() => unknown)): Promise
  * The medbridge error code a call fails with, or undefined when it succeeds (see `errorOf`).
  *
  * @example
- * expect(await codeOf(contract.submitTransaction('GrantConsent', grant))).toBe('NONCE_REPLAYED');
+ * expect(await codeOf(a.cc.consent.grantConsent(grant))).toBe('NONCE_REPLAYED');
  * expect(await codeOf(() => verifyAnchorAttestation(forged, trusted, expected, now))).toBe('COMMITMENT_MISMATCH');
  */
 export async function codeOf(call: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
@@ -111,23 +128,21 @@ export async function codeOf(call: Promise<unknown> | (() => unknown)): Promise<
 }
 
 /** The chain's own current verification node list, or undefined before it has one. */
-export async function nodeListOf(c: ChainHandle): Promise<{ epoch: number; list: any } | undefined> {
-  if ((await codeOf(c.user.contract(c.channel, 'CrossChain').evaluateTransaction('GetNodeList', ''))) === 'NOT_FOUND') return undefined;
-  return evaluate(c, 'CrossChain', 'GetNodeList', '');
+export function nodeListOf(c: ChainHandle) {
+  return orAbsent(c.cc.crossChain.getNodeList());
 }
 
 /** What `on` knows of the remote chain `remote` (its epoch, schemes, ...), or undefined if it is not registered. */
-export async function remoteChainOf(on: ChainHandle, remote: string): Promise<any> {
-  if ((await codeOf(on.user.contract(on.channel, 'CrossChain').evaluateTransaction('GetRemoteChain', remote))) === 'UNKNOWN_CHAIN') return undefined;
-  return evaluate(on, 'CrossChain', 'GetRemoteChain', remote);
+export function remoteChainOf(on: ChainHandle, remote: string) {
+  return orAbsent(on.cc.crossChain.getRemoteChain(remote), ['UNKNOWN_CHAIN']);
 }
 
 /** Proposes with the first member admin, approves with the others; returns the executed proposal. */
-export async function govern(c: ChainHandle, action: unknown): Promise<any> {
+export async function govern(c: ChainHandle, action: GovernanceAction): Promise<GovernanceProposal> {
   const [first, ...rest] = c.admins;
   if (!first) throw new Error(`no admin for ${c.channel}`);
-  let p = await submit(first, c.channel, 'Governance', 'Propose', JSON.stringify(action));
-  for (const admin of rest) p = await submit(admin, c.channel, 'Governance', 'Approve', p.proposalId);
+  let p = (await first.governance.propose(action)).result;
+  for (const admin of rest) p = (await admin.governance.approve(p.proposalId)).result;
   expect(p.status).toBe('executed');
   return p;
 }
