@@ -31,7 +31,7 @@ import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
 import { buildPacketProof, type ProofOptions, type SignerEndpoint } from '../../gateway/src/proofs';
 import { enrolBlsNode } from '../../gateway/src/signer/enrol';
 import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
-import { codeOf, Connections, evaluate, govern, nodeListOf, remoteChainOf, sourceOf, submit, trustOf, type Chain as ChainBase } from './support/chain-ops';
+import { codeOf, Connections, govern, nodeListOf, remoteChainOf, sourceOf, trustOf, type Chain as ChainBase } from './support/chain-ops';
 import { waitFor } from './support/polling';
 import { deliver as deliverLegs, receiveLeg } from './support/proofs';
 
@@ -55,7 +55,7 @@ async function headEpoch(c: Chain): Promise<number> {
   return (await nodeListOf(c))?.epoch ?? 0;
 }
 
-async function remoteOn(on: Chain, remote: string): Promise<{ epoch: number; schemes: string[] } | undefined> {
+async function remoteOn(on: Chain, remote: string) {
   return remoteChainOf(on, remote);
 }
 
@@ -137,7 +137,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
   it('puts the enrolled BLS keys into both lists by governance and registers each chain on the other with the aggregate scheme', async () => {
     for (const c of [a, b]) {
       const head = await headEpoch(c);
-      const current = head === 0 ? undefined : ((await evaluate(c, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList);
+      const current = head === 0 ? undefined : ((await c.cc.crossChain.getNodeList()).list as VerificationNodeList);
       const wanted = blsListFor(c, head + 1, 'all');
       // Rerun on a configured network: the current list already holds exactly these keys.
       const same = current !== undefined && listHash(current) === listHash({ ...parseNodeList(wanted), epoch: current.epoch });
@@ -146,7 +146,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
     for (const [on, remote] of [[b, a], [a, b]] as const) {
       const known = await remoteOn(on, remote.channel);
       if (!known || !known.schemes.includes(BLS)) {
-        const { list } = await evaluate(remote, 'CrossChain', 'GetNodeList', '');
+        const { list } = await remote.cc.crossChain.getNodeList();
         await govern(on, { kind: 'register-remote', chainId: remote.channel, orgs: trustOf(remote), nodeList: list, schemes: ['fabric-endorsement', BLS] });
       }
       await waitFor(`${remote.channel} registered on ${on.channel}`, async () => {
@@ -164,42 +164,40 @@ describe('bls12381-aggregate proofs on the real network', () => {
         schemes: [BLS],
       });
       await waitFor(`route ${ROUTE} on ${c.channel}`, async () => {
-        expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]);
+        expect((await c.cc.crossChain.getRoute(ROUTE)).schemes).toEqual([BLS]);
         return true;
       }, 15_000);
     }
   }, 600_000);
 
   it('refuses a scheme-1 proof on the route registered for the aggregate scheme, then accepts the aggregate proof of the same ping and its acknowledgement', async () => {
-    const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } }));
+    const sent = (await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run } })).result;
     expect(sent.sequence).toBe(1);
 
     const endorsed = await buildPacketProof(sourceOf(a), ROUTE, 1, (await remoteOn(b, 'chain-a'))!.epoch);
     expect(endorsed.proof.scheme).toBe('fabric-endorsement');
     figures['ping: scheme-1 packet proof bytes (same packet)'] = Buffer.byteLength(JSON.stringify(endorsed.proof));
-    const routeBefore = await evaluate(b, 'CrossChain', 'GetRoute', ROUTE);
+    const routeBefore = await b.cc.crossChain.getRoute(ROUTE);
     const remoteBefore = await remoteOn(b, 'chain-a');
-    expect(await codeOf(b.user.contract(b.channel, 'CrossChain').submitTransaction('ReceivePacket', JSON.stringify(sent.packet), JSON.stringify(endorsed.proof)))).toBe(
-      'UNSUPPORTED_SCHEME',
-    );
-    expect(await evaluate(b, 'CrossChain', 'GetRoute', ROUTE)).toEqual(routeBefore);
+    expect(await codeOf(b.cc.crossChain.receivePacket(sent.packet, endorsed.proof))).toBe('UNSUPPORTED_SCHEME');
+    expect(await b.cc.crossChain.getRoute(ROUTE)).toEqual(routeBefore);
     expect(await remoteOn(b, 'chain-a')).toEqual(remoteBefore);
-    expect(await codeOf(b.user.contract(b.channel, 'CrossChain').evaluateTransaction('GetReceipt', ROUTE, '1'))).toBe('NOT_FOUND');
+    expect(await codeOf(b.cc.crossChain.getReceipt(ROUTE, 1))).toBe('NOT_FOUND');
 
     const { received, built } = await deliver(a, b, sent.packet, 'ping');
     expect(received.ack.result).toEqual({ pong: { run } });
     // The receipt names the four chain-a nodes whose aggregate was accepted.
-    expect((await evaluate(b, 'CrossChain', 'GetReceipt', ROUTE, '1')).signers).toEqual([...a.nodes.keys()].sort());
+    expect((await b.cc.crossChain.getReceipt(ROUTE, 1)).signers).toEqual([...a.nodes.keys()].sort());
     expect(built.proof.links.every((l) => l.proof.scheme === BLS || l.proof.scheme === 'fabric-endorsement')).toBe(true);
   }, 300_000);
 
   it('carries a patient-signed consent grant and its revocation from chain-a to chain-b with aggregate proofs', async () => {
-    const hospitalA = a.user;
+    const hospitalA = a.cc.consent;
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const publicKey = exportPublicKey(privateKey);
     const patientId = patientIdOf(publicKey);
     const header = (): HeaderInput => ({ channel: 'chain-a', patientId, signer: keyIdOf(publicKey), nonce: randomBytes(18).toString('base64url'), issuedAt: Date.now() });
-    await submit(hospitalA, 'chain-a', 'Consent', 'RegisterPatient', publicKey);
+    await hospitalA.registerPatient(publicKey);
     const now = Date.now();
     const grant = signPatientMessage(
       buildConsentGrant(header(), {
@@ -211,29 +209,29 @@ describe('bls12381-aggregate proofs on the real network', () => {
       }),
       privateKey,
     );
-    const { consentId } = await submit(hospitalA, 'chain-a', 'Consent', 'GrantConsent', JSON.stringify(grant));
+    const { consentId } = (await hospitalA.grantConsent(grant)).result;
 
-    const sentGrant = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'consent.grant', JSON.stringify({ routeId: ROUTE, consentId }));
+    const sentGrant = (await a.cc.crossChain.sendPacket('chain-b', 'consent.grant', { routeId: ROUTE, consentId })).result;
     await deliver(a, b, sentGrant.packet, 'consent.grant');
-    const mirrored = await evaluate(b, 'Consent', 'CheckRemoteConsent', 'chain-a', consentId, 'TREAT');
+    const mirrored = await b.cc.consent.checkRemoteConsent('chain-a', consentId, 'TREAT');
     expect(mirrored).toMatchObject({ consentId, allowed: true, status: 'active', grantee: 'HospitalBMSP', patientId });
 
     const revocation = signPatientMessage(buildConsentRevocation(header(), consentId), privateKey);
-    expect(await submit(hospitalA, 'chain-a', 'Consent', 'RevokeConsent', JSON.stringify(revocation))).toMatchObject({ status: 'revoked' });
-    const sentRevoke = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'consent.revoke', JSON.stringify({ routeId: ROUTE, consentId }));
+    expect((await hospitalA.revokeConsent(revocation)).result).toMatchObject({ status: 'revoked' });
+    const sentRevoke = (await a.cc.crossChain.sendPacket('chain-b', 'consent.revoke', { routeId: ROUTE, consentId })).result;
     await deliver(a, b, sentRevoke.packet, 'consent.revoke');
-    expect(await evaluate(b, 'Consent', 'CheckRemoteConsent', 'chain-a', consentId, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked', reason: 'consent-revoked' });
+    expect(await b.cc.consent.checkRemoteConsent('chain-a', consentId, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked', reason: 'consent-revoked' });
   }, 600_000);
 
   it('accepts a packet after chain-a changes its list, through an aggregate-signed epoch link, with no governance on chain-b', async () => {
     const before = (await remoteOn(b, 'chain-a'))!.epoch;
     const next = (await headEpoch(a)) + 1;
     // Alternate between every node and peer0 of each org so that each run is a real change.
-    const current = (await evaluate(a, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList;
+    const current = (await a.cc.crossChain.getNodeList()).list as VerificationNodeList;
     const allNow = current.subgroups.every((s) => s.nodes.length === 2);
     await govern(a, { kind: 'set-node-list', list: blsListFor(a, next, allNow ? 'peer0' : 'all') });
 
-    const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, n: 2 } }));
+    const sent = (await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, n: 2 } })).result;
     const leg = await receiveLeg(a, b, ROUTE, sent.packet, { proof: bls(a), retryOnConflict: true });
     const { built, knownEpoch: known } = leg;
     expect(built.proof.epoch).toBe(next);
@@ -249,7 +247,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
     expect((await remoteOn(b, 'chain-a'))!.epoch).toBeGreaterThanOrEqual(next);
   }, 600_000);
   it('relay service builds aggregate proofs on its own for a route registered with the aggregate scheme only', async () => {
-    for (const c of [a, b]) expect((await evaluate(c, 'CrossChain', 'GetRoute', ROUTE)).schemes).toEqual([BLS]);
+    for (const c of [a, b]) expect((await c.cc.crossChain.getRoute(ROUTE)).schemes).toEqual([BLS]);
     const dir = mkdtempSync(join(tmpdir(), 'medbridge-bls-relay-'));
     const orgs = pickRelayOrgs('chain-a', 'chain-b');
     const relay = new Relay({
@@ -264,11 +262,11 @@ describe('bls12381-aggregate proofs on the real network', () => {
     });
     const relayDone = relay.run();
     try {
-      const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, by: 'relay' } }));
+      const sent = (await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, by: 'relay' } })).result;
       const settled = await waitFor(
         `relay acknowledges ${ROUTE}/${sent.sequence} on chain-a`,
         async () => {
-          const record = await evaluate(a, 'CrossChain', 'GetPacket', ROUTE, String(sent.sequence));
+          const record = await a.cc.crossChain.getPacket(ROUTE, sent.sequence);
           if (record.status !== 'acknowledged') throw new Error(`status ${String(record.status)}; relay waiting for: ${String(relay.status().waitingFor)}`);
           return record;
         },
@@ -278,9 +276,9 @@ describe('bls12381-aggregate proofs on the real network', () => {
       expect(settled.status).toBe('acknowledged');
       // Accepted on a route that takes aggregate proofs only: the receipt names the nodes of
       // chain-a's current list whose aggregate signature verified (a receipt records no scheme).
-      const receipt = await evaluate(b, 'CrossChain', 'GetReceipt', ROUTE, String(sent.sequence));
+      const receipt = await b.cc.crossChain.getReceipt(ROUTE, sent.sequence);
       expect(receipt.ack.result).toEqual({ pong: { run, by: 'relay' } });
-      const listA = (await evaluate(a, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList;
+      const listA = (await a.cc.crossChain.getNodeList()).list as VerificationNodeList;
       expect(receipt.signers).toEqual(listA.subgroups.flatMap((g) => g.nodes.map((n) => n.nodeId)).sort());
       expect(relay.status()).toMatchObject({ waitingFor: null });
       expect(relay.status().acknowledged).toBeGreaterThanOrEqual(1);

@@ -250,6 +250,7 @@ describe('connection.json templates filled by the peers\' ccaas builder (builder
     ok(peer(ORGS[0], 0, ['lifecycle', 'chaincode', 'commit', ...ordererFlags, ...definition, ...endorsers, '--waitForEvent']), 'commit');
 
     for (const org of ORGS) connections.set(org, connectOrg(loadProfile(org), { identity: 'user' }));
+    // Raw on purpose: the probe chaincode of this suite, not medbridge (the typed client names medbridge's contracts).
     const system = (org: string) => {
       const c = connections.get(org);
       if (!c) throw new Error(`no connection for ${org}`);

@@ -41,6 +41,7 @@ describe('medbridge CLI', () => {
     const r = await cli(env, 'consent', 'show', `cs_${'0'.repeat(64)}`, '--org', 'HospitalA');
     expect(r.code).toBe(3);
     expect(r.json.error).toMatchObject({ code: 'NOT_FOUND', kind: 'rejected' });
+    // Raw on purpose: the generic `invoke` command, with malformed arguments no typed command sends.
     const bad = await cli(env, 'invoke', 'Consent', 'AnchorRecord', 'r1', 'not-a-patient', 'Observation', 'ab', '--org', 'HospitalA');
     expect(bad.code).toBe(3);
     expect(bad.json.error.code).toBe('INVALID_ARGUMENT');
@@ -93,6 +94,7 @@ describe('medbridge CLI', () => {
     expect(listed.map((r) => r.version)).toEqual([1, 2]);
     // A foreign org cannot amend: the chaincode says who may.
     writeFileSync(join(files, 'hospc.json'), '{}');
+    // Raw on purpose: the generic `invoke` command (HospitalC holds no copy that `record amend` could send).
     const foreign = await cli(env, 'invoke', 'Consent', 'AmendRecord', recordId, 'f'.repeat(64), '2', '--org', 'HospitalC', '--channel', 'chain-a');
     expect(foreign.code).toBe(3);
     expect(foreign.json.error.code).toBe('NOT_CUSTODIAN');

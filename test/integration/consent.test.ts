@@ -3,7 +3,6 @@
  * signs a grant and a revocation; HospitalA's gateway identity only carries them.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { Contract } from '@hyperledger/fabric-gateway';
 import {
   buildAccessLogRead,
   buildConsentGrant,
@@ -15,18 +14,18 @@ import {
   recordHash,
   signPatientMessage,
 } from '@medbridge/chaincode';
-import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
-import { loadProfile } from '../../gateway/src/fabric/profile';
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode, type ConsentClient } from '../../gateway/src/fabric/contracts';
 import { codeOf } from './support/chain-ops';
 
 const CHANNEL = 'chain-a';
 const DAY = 86_400_000;
 
 describe('Consent on chain-a through the peer Gateway service', () => {
-  let a: OrgConnection;
-  let c: OrgConnection;
-  let consentA: Contract;
-  let consentC: Contract;
+  let a: FabricClient;
+  let c: FabricClient;
+  let consentA: ConsentClient;
+  let consentC: ConsentClient;
 
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const publicKey = exportPublicKey(privateKey);
@@ -41,15 +40,11 @@ describe('Consent on chain-a through the peer Gateway service', () => {
     issuedAt: Date.now(),
   });
 
-  const text = (b: Uint8Array) => JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, unknown>;
-  const submit = async (k: Contract, fn: string, ...args: string[]) => text(await k.submitTransaction(fn, ...args));
-  const evaluate = async (k: Contract, fn: string, ...args: string[]) => text(await k.evaluateTransaction(fn, ...args));
-
   beforeAll(() => {
-    a = connectOrg(loadProfile('HospitalA'));
-    c = connectOrg(loadProfile('HospitalC'));
-    consentA = a.contract(CHANNEL, 'Consent');
-    consentC = c.contract(CHANNEL, 'Consent');
+    a = FabricClient.open('HospitalA');
+    c = FabricClient.open('HospitalC');
+    consentA = new Chaincode(a, CHANNEL).consent;
+    consentC = new Chaincode(c, CHANNEL).consent;
   });
 
   afterAll(() => {
@@ -58,14 +53,14 @@ describe('Consent on chain-a through the peer Gateway service', () => {
   });
 
   it('registers the patient at HospitalA and anchors a record', async () => {
-    expect(await submit(consentA, 'RegisterPatient', publicKey)).toMatchObject({ patientId, registeredBy: ['HospitalAMSP'] });
-    expect(await submit(consentA, 'AnchorRecord', recordId, patientId, 'Observation', anchored)).toMatchObject({ version: 1, custodian: 'HospitalAMSP' });
-    expect(await evaluate(consentC, 'VerifyRecordHash', recordId, anchored, '')).toMatchObject({ match: true });
+    expect((await consentA.registerPatient(publicKey)).result).toMatchObject({ patientId, registeredBy: ['HospitalAMSP'] });
+    expect((await consentA.anchorRecord({ recordId, patientId, category: 'Observation', hash: anchored })).result).toMatchObject({ version: 1, custodian: 'HospitalAMSP' });
+    expect(await consentC.verifyRecordHash(recordId, anchored)).toMatchObject({ match: true });
   });
 
   it('refuses HospitalC amending a record HospitalA holds', async () => {
-    expect(await codeOf(consentC.submitTransaction('AmendRecord', recordId, createHash('sha256').update('x').digest('hex'), '1'))).toBe('NOT_CUSTODIAN');
-    expect(await evaluate(consentC, 'GetRecord', recordId)).toMatchObject({ version: 1, hash: anchored });
+    expect(await codeOf(consentC.amendRecord(recordId, createHash('sha256').update('x').digest('hex'), 1))).toBe('NOT_CUSTODIAN');
+    expect(await consentC.getRecord(recordId)).toMatchObject({ version: 1, hash: anchored });
   });
 
   let consentId = '';
@@ -81,11 +76,11 @@ describe('Consent on chain-a through the peer Gateway service', () => {
       }),
       privateKey,
     );
-    const stored = await submit(consentA, 'GrantConsent', JSON.stringify(grant));
-    consentId = stored.consentId as string;
+    const { result: stored } = await consentA.grantConsent(grant);
+    consentId = stored.consentId;
     expect(stored).toMatchObject({ effectiveStatus: 'active', version: 1 });
-    expect(await codeOf(consentA.submitTransaction('GrantConsent', JSON.stringify(grant)))).toBe('NONCE_REPLAYED');
-    expect(await submit(consentA, 'LogAccess', 'HospitalBMSP', recordId, 'TREAT', 'it-1')).toMatchObject({ allowed: true, consentId });
+    expect(await codeOf(consentA.grantConsent(grant))).toBe('NONCE_REPLAYED');
+    expect((await consentA.logAccess('HospitalBMSP', recordId, 'TREAT', 'it-1')).result).toMatchObject({ allowed: true, consentId });
   });
 
   it('refuses a grant whose signature is forged', async () => {
@@ -98,15 +93,15 @@ describe('Consent on chain-a through the peer Gateway service', () => {
       period: { start: Date.now(), end: Date.now() + DAY },
     });
     const forged = { ...signPatientMessage(m, mallory), publicKey };
-    expect(await codeOf(consentA.submitTransaction('GrantConsent', JSON.stringify(forged)))).toBe('PATIENT_SIGNATURE_INVALID');
+    expect(await codeOf(consentA.grantConsent(forged))).toBe('PATIENT_SIGNATURE_INVALID');
   });
 
   it('revokes the grant; the next access is refused and both are in the patient-readable log', async () => {
     const revocation = signPatientMessage(buildConsentRevocation(header(), consentId), privateKey);
-    expect(await submit(consentA, 'RevokeConsent', JSON.stringify(revocation))).toMatchObject({ status: 'revoked', version: 2 });
-    expect(await submit(consentA, 'LogAccess', 'HospitalBMSP', recordId, 'TREAT', 'it-2')).toMatchObject({ allowed: false, reason: 'consent-revoked' });
+    expect((await consentA.revokeConsent(revocation)).result).toMatchObject({ status: 'revoked', version: 2 });
+    expect((await consentA.logAccess('HospitalBMSP', recordId, 'TREAT', 'it-2')).result).toMatchObject({ allowed: false, reason: 'consent-revoked' });
     const read = signPatientMessage(buildAccessLogRead(header()), privateKey);
-    const log = (await evaluate(consentC, 'ListAccessLogSigned', JSON.stringify(read), '', '')) as { items: Array<Record<string, unknown>> };
+    const log = await consentC.listAccessLogSigned(read);
     expect(log.items.map((e) => [e.requestId, e.allowed])).toEqual([
       ['it-1', true],
       ['it-2', false],

@@ -8,7 +8,8 @@
  */
 import { dirname, join } from 'node:path';
 import type { Profile } from '../../gateway/src/fabric/profile';
-import { Connections, evaluate, firstPem, govern, nodeListOf, remoteChainOf, submit, trustOf, type Chain } from './support/chain-ops';
+import type { VerificationNodeList } from '@medbridge/chaincode';
+import { Connections, firstPem, govern, nodeListOf, remoteChainOf, trustOf, type Chain } from './support/chain-ops';
 import { acknowledgeLeg, receiveLeg } from './support/proofs';
 
 const run = Date.now().toString(36);
@@ -26,7 +27,7 @@ function nodesOf(p: Profile, peerIndexes: number[]) {
   });
 }
 
-function listFor(chain: Chain, epoch: number, peerIndexes: number[]) {
+function listFor(chain: Chain, epoch: number, peerIndexes: number[]): VerificationNodeList {
   return {
     chainId: chain.channel,
     epoch,
@@ -41,7 +42,7 @@ async function headEpoch(c: Chain): Promise<number> {
 
 /** The epoch of `remote` that `on` knows (0 before it registered `remote`). */
 async function knownEpoch(on: Chain, remote: string): Promise<number> {
-  return ((await remoteChainOf(on, remote))?.epoch as number | undefined) ?? 0;
+  return (await remoteChainOf(on, remote))?.epoch ?? 0;
 }
 
 describe('cross-chain packets on the real network', () => {
@@ -62,7 +63,7 @@ describe('cross-chain packets on the real network', () => {
     // Each chain trusts the other at its current list.
     for (const [on, remote] of [[b, a], [a, b]] as const) {
       const epoch = await headEpoch(remote);
-      const { list } = await evaluate(remote, 'CrossChain', 'GetNodeList', '');
+      const { list } = await remote.cc.crossChain.getNodeList();
       const known = await knownEpoch(on, remote.channel);
       if (known < epoch) {
         await govern(on, { kind: 'register-remote', chainId: remote.channel, orgs: trustOf(remote), nodeList: list, schemes: ['fabric-endorsement'] });
@@ -73,7 +74,7 @@ describe('cross-chain packets on the real network', () => {
     }
 
     // 1. ping on chain-a, proven by chain-a's peers, applied on chain-b.
-    const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } }));
+    const { result: sent } = await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run } });
     expect(sent.sequence).toBe(1);
     const { built, result: received } = await receiveLeg(a, b, ROUTE, sent.packet);
     expect((built.proof.signatures as unknown[]).length).toBeGreaterThanOrEqual(2);
@@ -83,13 +84,13 @@ describe('cross-chain packets on the real network', () => {
     // 2. acknowledged on chain-a with chain-b's peers' endorsements.
     const { result: acked } = await acknowledgeLeg(a, b, ROUTE, 1);
     expect(acked).toMatchObject({ status: 'acknowledged', sequence: 1 });
-    expect((await evaluate(a, 'CrossChain', 'GetPacket', ROUTE, '1')).status).toBe('acknowledged');
+    expect((await a.cc.crossChain.getPacket(ROUTE, 1)).status).toBe('acknowledged');
 
     // 3. chain-a rotates its list by its own governance; chain-b does nothing.
     const before = await knownEpoch(b, 'chain-a');
     const next = (await headEpoch(a)) + 1;
     await govern(a, { kind: 'set-node-list', list: listFor(a, next, next % 2 === 0 ? [0] : [0, 1]) });
-    const sent2 = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, n: 2 } }));
+    const { result: sent2 } = await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, n: 2 } });
     const { built: built2, result: received2 } = await receiveLeg(a, b, ROUTE, sent2.packet, { knownEpoch: before });
     expect(built2.proof.epoch).toBe(next);
     expect(built2.proof.links.map((l) => l.toEpoch)).toEqual(Array.from({ length: next - before }, (_, i) => before + i + 1));

@@ -73,6 +73,7 @@ const RECOVERY_MS = 60_000;
  * combination of peers".
  */
 async function endorsable(conn: OrgConnection): Promise<void> {
+  // Raw on purpose: a proposal endorsed and never submitted, on the connection that lived through the restart.
   const contract = conn.contract(CHANNEL, 'System');
   await waitFor(
     'the gateway plans endorsements',
@@ -150,6 +151,7 @@ describeDocker(title, () => {
   async function runOp(org: Org, label: string, onFailure?: (a: Attempt) => void): Promise<Op> {
     const op: Op = { label, org, failed: [] };
     const primary = conn(org, 0);
+    // Raw on purpose: submitAsync, so that an unknown commit status is resolved through the org's other peer.
     const contract = primary.contract(CHANNEL, 'System');
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       let status: Status;
@@ -252,6 +254,7 @@ describeDocker(title, () => {
       await expect(qscc.evaluateTransaction('GetTransactionByID', CHANNEL, f.txId ?? '')).rejects.toThrow();
     }
     // The last heartbeat of HospitalA, read by HospitalC, is the one submitted after the restart.
+    // Raw on purpose: read through the same per-peer connection the suite tracks, not a new client.
     const last = JSON.parse(Buffer.from(await conn('HospitalC', 0).contract(CHANNEL, 'System').evaluateTransaction('LastHeartbeat', 'HospitalAMSP')).toString()) as { note: string };
     expect(last.note).toBe(`${tag}-after-a`);
   });

@@ -21,18 +21,14 @@ import { type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalBytes } from '../../chaincode/src/protocol/canonical-json';
-import { packetMessage } from '../../chaincode/src/protocol/commitment';
-import { Limits } from '../../chaincode/src/protocol/limits';
-import { listHash, type VerificationNodeList } from '../../chaincode/src/protocol/node-list';
-import type { Packet } from '../../chaincode/src/protocol/packet';
+import { canonicalBytes, ENDORSEMENT_VERSION, Limits, listHash, packetMessage, type Packet, type VerificationNodeList } from '@medbridge/chaincode';
 import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { buildAckProof, buildPacketProof, sourceChain, type SourceChain } from '../../gateway/src/proofs';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
 import { IncentiveService } from '../../gateway/src/services/incentive-service';
-import { ENDORSEMENT_VERSION } from '../../chaincode/src/protocol/scheme-endorsement';
 import { endorsement } from '../fixtures/endorsement';
 import { issue } from '../fixtures/pki';
 import { buildGateway, cli, ok, testEnv } from './cli-harness';
@@ -80,7 +76,7 @@ describe('value transfer on the real network', () => {
 
   beforeAll(() => {
     buildGateway();
-    value = new IncentiveService(open('HospitalA'), A);
+    value = new IncentiveService(new Chaincode(open('HospitalA'), A));
   });
   afterAll(async () => {
     const head = listedNode === undefined ? undefined : await admin.nodeList(A);
@@ -169,21 +165,21 @@ describe('value transfer on the real network', () => {
     expect(whileHeld.escrowed).toBe(before.escrowed + params.minFee);
 
     // Relayed by HospitalC (member of both channels) with real endorsements both ways.
-    const relayerA = open('HospitalC');
-    const relayerB = new IncentiveService(open('HospitalC'), B);
-    const known = (await relayerB.client.evaluate<{ epoch: number }>(B, 'CrossChain', 'GetRemoteChain', [A])).epoch;
-    const built = await buildPacketProof(sourceOf(A, ['HospitalA', 'HospitalC'], relayerA), ROUTE, 1, known);
-    await relayerB.client.submit(B, 'CrossChain', 'ReceivePacket', [JSON.stringify(sent.packet), JSON.stringify(built.proof)]);
-    const receipt = await relayerB.client.evaluate<{ ack: { packetSigners?: string[] } }>(B, 'CrossChain', 'GetReceipt', [ROUTE, '1']);
+    const relayerA = new Chaincode(open('HospitalC'), A);
+    const relayerB = new Chaincode(open('HospitalC'), B);
+    const known = (await relayerB.crossChain.getRemoteChain(A)).epoch;
+    const built = await buildPacketProof(sourceOf(A, ['HospitalA', 'HospitalC'], relayerA.client), ROUTE, 1, known);
+    await relayerB.crossChain.receivePacket(sent.packet, built.proof);
+    const receipt = await relayerB.crossChain.getReceipt(ROUTE, 1);
     const signers = receipt.ack.packetSigners ?? [];
     expect(signers.length).toBeGreaterThanOrEqual(2);
     const signerBefore = new Map<string, number>();
     for (const s of signers) signerBefore.set(s, (await value.balance(`node:${s}`)).balance);
     const relayerBefore = await balanceOf('HospitalCMSP');
 
-    const knownB = (await value.client.evaluate<{ epoch: number }>(A, 'CrossChain', 'GetRemoteChain', [B])).epoch;
+    const knownB = (await value.chaincode.crossChain.getRemoteChain(B)).epoch;
     const ackProof = await buildAckProof(sourceOf(B, ['HospitalB', 'HospitalC'], relayerB.client), ROUTE, 1, knownB);
-    await relayerA.submit(A, 'CrossChain', 'AcknowledgePacket', [JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof)]);
+    await relayerA.crossChain.acknowledgePacket(receipt.ack, ackProof.proof);
 
     // Every packet signer named in the acknowledgement holds a counting stake here.
     const pool = Math.floor((params.minFee * params.signerShareBps) / 10_000);
@@ -215,24 +211,24 @@ describe('value transfer on the real network', () => {
     const model = { sourceChain: A, destChain: B, routeId: ROUTE, sequence: 2, type: 'ping', payload: { s: '' }, timeoutMs: t + 3_600_000, sentAtMs: t, sender: 'HospitalAMSP' };
     const payload = { s: 'x'.repeat(Limits.maxPacketBytes - canonicalBytes(model).length) };
     const before = await snapshot();
-    const sent = (await value.client.submit<{ packet: Packet; sequence: number }>(A, 'CrossChain', 'SendPacket', [B, 'ping', JSON.stringify({ routeId: ROUTE, payload })])).result;
+    const sent = (await value.chaincode.crossChain.sendPacket(B, 'ping', { routeId: ROUTE, payload })).result;
     expect(sent.sequence).toBe(2);
     expect(canonicalBytes(sent.packet).length).toBe(Limits.maxPacketBytes);
     expect(await ok<Escrow>(env, 'packet', 'fee', ROUTE, '2', '--org', 'HospitalA')).toMatchObject({ status: 'held', amount: params.minFee });
 
-    const relayerA = open('HospitalC');
-    const relayerB = new IncentiveService(open('HospitalC'), B);
-    const known = (await relayerB.client.evaluate<{ epoch: number }>(B, 'CrossChain', 'GetRemoteChain', [A])).epoch;
-    const built = await buildPacketProof(sourceOf(A, ['HospitalA', 'HospitalC'], relayerA), ROUTE, 2, known);
-    await relayerB.client.submit(B, 'CrossChain', 'ReceivePacket', [JSON.stringify(sent.packet), JSON.stringify(built.proof)]);
-    const receipt = await relayerB.client.evaluate<{ ack: { outcome: string; error?: string } }>(B, 'CrossChain', 'GetReceipt', [ROUTE, '2']);
+    const relayerA = new Chaincode(open('HospitalC'), A);
+    const relayerB = new Chaincode(open('HospitalC'), B);
+    const known = (await relayerB.crossChain.getRemoteChain(A)).epoch;
+    const built = await buildPacketProof(sourceOf(A, ['HospitalA', 'HospitalC'], relayerA.client), ROUTE, 2, known);
+    await relayerB.crossChain.receivePacket(sent.packet, built.proof);
+    const receipt = await relayerB.crossChain.getReceipt(ROUTE, 2);
     expect(receipt.ack.outcome).toBe('error');
     expect(receipt.ack.error).toMatch(/^PROOF_TOO_LARGE: /);
     expect(canonicalBytes(receipt.ack).length).toBeLessThanOrEqual(Limits.maxPacketBytes);
 
-    const knownB = (await value.client.evaluate<{ epoch: number }>(A, 'CrossChain', 'GetRemoteChain', [B])).epoch;
+    const knownB = (await value.chaincode.crossChain.getRemoteChain(B)).epoch;
     const ackProof = await buildAckProof(sourceOf(B, ['HospitalB', 'HospitalC'], relayerB.client), ROUTE, 2, knownB);
-    const settled = (await relayerA.submit<{ status: string }>(A, 'CrossChain', 'AcknowledgePacket', [JSON.stringify(receipt.ack), JSON.stringify(ackProof.proof)])).result;
+    const settled = (await relayerA.crossChain.acknowledgePacket(receipt.ack, ackProof.proof)).result;
     expect(settled).toMatchObject({ status: 'failed' });
     expect(await ok(env, 'packet', 'status', ROUTE, '2', '--org', 'HospitalA')).toMatchObject({ status: 'failed' });
     const paid = await ok<Escrow>(env, 'packet', 'fee', ROUTE, '2', '--org', 'HospitalA');

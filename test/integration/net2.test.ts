@@ -16,14 +16,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VerificationNodeList } from '@medbridge/chaincode';
+import type { PacketType, VerificationNodeList } from '@medbridge/chaincode';
 import { loadProfile } from '../../gateway/src/fabric/profile';
 import { nodesOf } from '../../gateway/src/services/crosschain-admin';
 import { buildPacketProof } from '../../gateway/src/proofs';
 import { createRootCa } from '../fixtures/pki';
 import { buildGateway, cli, ok, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { runtimeRoot } from './support/network';
-import { codeOf, Connections, errorOf, evaluate, govern, nodeListOf, remoteChainOf, sourceOf, submit, type Chain } from './support/chain-ops';
+import { codeOf, Connections, errorOf, govern, nodeListOf, remoteChainOf, sourceOf, type Chain } from './support/chain-ops';
 import { deliver as deliverLegs, receiveLeg } from './support/proofs';
 
 const run = Date.now().toString(36);
@@ -61,8 +61,8 @@ async function deliver(from: Chain, to: Chain, packet: any): Promise<any> {
   return (await deliverLegs(from, to, ROUTE, packet)).received.result;
 }
 
-const send = (from: Chain, to: string, type: string, args: Record<string, unknown>) =>
-  submit(from.user, from.channel, 'CrossChain', 'SendPacket', to, type, JSON.stringify({ routeId: ROUTE, ...args }));
+const send = async (from: Chain, to: string, type: PacketType, args: { consentId: string } | { payload: unknown }) =>
+  (await from.cc.crossChain.sendPacket(to, type, { routeId: ROUTE, ...args })).result;
 
 (net2Up ? describe : describe.skip)('a second network (net2, chain-c) joins the bridge at run time', () => {
   const env = testEnv();
@@ -143,7 +143,7 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
 
     for (const [ch, counterparty] of [[a, 'chain-c'], [c, 'chain-a']] as const) {
       await ok(env, 'governance', 'propose', JSON.stringify({ kind: 'open-route', routeId: ROUTE, counterparty, packetTypes: ['consent.grant', 'consent.revoke', 'ping'], rateLimit: { maxPackets: 100, windowMs: 60_000 } }), '--org', ch.orgs[0]!.org, '--channel', ch.channel, '--all-approve');
-      expect((await evaluate(ch, 'CrossChain', 'GetRoute', ROUTE)).status).toBe('open');
+      expect((await ch.cc.crossChain.getRoute(ROUTE)).status).toBe('open');
     }
   }, 600_000);
 
@@ -160,7 +160,7 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
     const grant = await send(a, 'chain-c', 'consent.grant', { consentId });
     const received = await deliver(a, c, grant.packet);
     expect(received.ack.outcome).toBe('success');
-    expect(await evaluate(c, 'Consent', 'CheckRemoteConsent', 'chain-a', consentId, 'TREAT')).toMatchObject({ consentId, allowed: true, grantee: 'HospitalDMSP', patientId });
+    expect(await c.cc.consent.checkRemoteConsent('chain-a', consentId, 'TREAT')).toMatchObject({ consentId, allowed: true, grantee: 'HospitalDMSP', patientId });
 
     const out = join(files, 'fetched.json');
     const fetched = await ok(env, 'records', 'fetch', recordId, '--org', 'HospitalD', '--from', 'HospitalA', '--purpose', 'TREAT', '--out', out);
@@ -170,7 +170,7 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
     await ok(env, 'consent', 'revoke', consentId, '--org', 'HospitalA', '--key', patientId);
     const revoke = await send(a, 'chain-c', 'consent.revoke', { consentId });
     await deliver(a, c, revoke.packet);
-    expect(await evaluate(c, 'Consent', 'CheckRemoteConsent', 'chain-a', consentId, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked' });
+    expect(await c.cc.consent.checkRemoteConsent('chain-a', consentId, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked' });
     const refused = await cli(env, 'records', 'fetch', recordId, '--org', 'HospitalD', '--from', 'HospitalA', '--purpose', 'TREAT');
     expect(refused.code).toBe(3);
     expect(refused.json.error.code).toBe('ACCESS_DENIED');
@@ -195,20 +195,20 @@ const send = (from: Chain, to: string, type: string, args: Record<string, unknow
     expect(received).toMatchObject({ outcome: 'success', epoch: target });
     expect(remoteBefore.epoch).toBe(known);
     expect((await remoteOn(a, 'chain-c')).epoch).toBe(target);
-    expect((await evaluate(a, 'CrossChain', 'GetReceipt', ROUTE, String(ping.sequence))).signers).toContain(newNode);
+    expect((await a.cc.crossChain.getReceipt(ROUTE, ping.sequence)).signers).toContain(newNode);
   }, 600_000);
 
   it("refuses a paused route's packets, then a removed remote chain's packets, with a clear error and no state change", async () => {
     const refusedWithoutChange = async (packet: any, code: string) => {
       const built = await buildPacketProof(sourceOf(c), ROUTE, packet.sequence, (await remoteOn(a, 'chain-c'))?.epoch ?? 1);
-      const routeBefore = await evaluate(a, 'CrossChain', 'GetRoute', ROUTE);
+      const routeBefore = await a.cc.crossChain.getRoute(ROUTE);
       const remoteBefore = await remoteOn(a, 'chain-c');
-      const err = await errorOf(a.user.contract('chain-a', 'CrossChain').submitTransaction('ReceivePacket', JSON.stringify(packet), JSON.stringify(built.proof)));
+      const err = await errorOf(a.cc.crossChain.receivePacket(packet, built.proof));
       expect(err?.code).toBe(code);
       expect(err?.message).toMatch(code === 'ROUTE_PAUSED' ? /paused by governance/ : /not a registered remote chain/);
-      expect(await evaluate(a, 'CrossChain', 'GetRoute', ROUTE)).toEqual(routeBefore);
+      expect(await a.cc.crossChain.getRoute(ROUTE)).toEqual(routeBefore);
       expect(await remoteOn(a, 'chain-c')).toEqual(remoteBefore);
-      expect(await codeOf(a.user.contract('chain-a', 'CrossChain').evaluateTransaction('GetReceipt', ROUTE, String(packet.sequence)))).toBe('NOT_FOUND');
+      expect(await codeOf(a.cc.crossChain.getReceipt(ROUTE, packet.sequence))).toBe('NOT_FOUND');
     };
 
     await ok(env, 'route', 'pause', ROUTE, '--org', 'HospitalA', '--channel', 'chain-a', '--all-approve');

@@ -21,6 +21,7 @@ const note = (what: string) => `${what}-${randomBytes(6).toString('hex')}`;
 
 describe('the embedded network (net1)', () => {
   const connections = new Map<string, OrgConnection>();
+  // Raw fabric-gateway Contracts on purpose: this suite checks the peer Gateway service itself (submitAsync, commit status, EndorseError).
   const system = (org: string, channel: string): Contract => {
     const c = connections.get(org);
     if (!c) throw new Error(`no connection for ${org}`);
@@ -58,6 +59,7 @@ describe('the embedded network (net1)', () => {
     const intruder = connectOrg({ ...loadProfile('HospitalB'), peers: loadProfile('HospitalA').peers }, { identity: 'user' });
     try {
       const before = json(await system('HospitalA', 'chain-a').evaluateTransaction('Version'));
+      // Raw on purpose: a connection whose identity does not match the peers it talks to.
       const err: unknown = await intruder.contract('chain-a', 'System').submitTransaction('Heartbeat', note('intruder')).then(
         () => undefined,
         (e: unknown) => e,

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { buildPacketProof, sourceChain } from '../../gateway/src/proofs';
 import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { counter, ensurePingRoute, Events, httpGet, WAIT_MS } from './support/relay-events';
@@ -22,16 +23,11 @@ const run = Date.now().toString(36);
 const RUNTIME = process.env.FABRIC_RUNTIME || 'native';
 const RUNTIME_DIR = join(process.env.MEDBRIDGE_RUNTIME || join(REPO, '.runtime'), 'net1');
 
-interface SentRecord {
-  packet: { sequence: number; timeoutMs: number; routeId: string };
-  status: string;
-}
-
 describe('relay timeout path on the real network', () => {
   const ROUTE = `relay-to-${run}`;
   const env = testEnv();
-  let a: FabricClient;
-  let b: FabricClient;
+  let a: Chaincode;
+  let b: Chaincode;
   let onA: Events;
   let onB: Events;
   let relay: Running<{ health: string; metrics: string }> | undefined;
@@ -39,10 +35,10 @@ describe('relay timeout path on the real network', () => {
   beforeAll(async () => {
     buildGateway();
     await ensurePingRoute(ROUTE);
-    a = FabricClient.open('HospitalA');
-    b = FabricClient.open('HospitalB');
-    onA = new Events(a, 'chain-a', [ROUTE]);
-    onB = new Events(b, 'chain-b', [ROUTE]);
+    a = new Chaincode(FabricClient.open('HospitalA'), 'chain-a');
+    b = new Chaincode(FabricClient.open('HospitalB'), 'chain-b');
+    onA = new Events(a, [ROUTE]);
+    onB = new Events(b, [ROUTE]);
     await onA.start();
     await onB.start();
   });
@@ -51,28 +47,28 @@ describe('relay timeout path on the real network', () => {
     if (relay) await stop(relay.child);
     onA?.close();
     onB?.close();
-    a?.close();
-    b?.close();
+    a?.client.close();
+    b?.client.close();
   });
 
   it('records a packet not delivered before its timeout as timed out on both chains, and refuses its late delivery', async () => {
     // SendPacket takes timeoutAfterMs from 1 s; no relay carries this route yet.
-    const sent = await a.submit<{ packet: SentRecord['packet'] }>('chain-a', 'CrossChain', 'SendPacket', ['chain-b', 'ping', JSON.stringify({ routeId: ROUTE, timeoutAfterMs: 2000, payload: { run } })]);
+    const sent = await a.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, timeoutAfterMs: 2000, payload: { run } });
     const packet = sent.result.packet;
     expect(packet.sequence).toBe(1);
 
     // Wait until chain-b's own transaction time is past the packet's timeout (a query's tx time on chain-b).
     await waitFor('chain-b time past the packet timeout', async () => {
-      const ping = await b.evaluate<{ txTimeMs: number }>('chain-b', 'System', 'Ping');
+      const ping = await b.system.ping();
       return ping.txTimeMs > packet.timeoutMs;
     }, 30_000);
 
     relay = await startDaemon(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
     await onA.waitFor('PacketTimedOut', ROUTE, 1);
 
-    const receipt = await b.evaluate<{ outcome: string; ack: { outcome: string } }>('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1']);
+    const receipt = await b.crossChain.getReceipt(ROUTE, 1);
     expect(receipt.ack.outcome).toBe('timeout');
-    const onSource = await a.evaluate<SentRecord>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1']);
+    const onSource = await a.crossChain.getPacket(ROUTE, 1);
     expect(onSource.status).toBe('timed-out');
     // The ping handler never ran: no success acknowledgement, no PacketAcknowledged.
     expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/1`)).toBeUndefined();
@@ -82,16 +78,17 @@ describe('relay timeout path on the real network', () => {
     expect(counter(metrics, 'medbridge_relay_acks_relayed_total', { kind: 'timeout' })).toBe(1);
 
     // A late delivery with a valid proof from chain-a's peers is refused, and changes nothing.
-    const route = await b.evaluate<{ nextRecvSequence: number }>('chain-b', 'CrossChain', 'GetRoute', [ROUTE]);
-    const known = (await b.evaluate<{ epoch: number }>('chain-b', 'CrossChain', 'GetRemoteChain', ['chain-a'])).epoch;
-    const built = await buildPacketProof(sourceChain(a, 'chain-a'), ROUTE, 1, known);
-    const late = await b
-      .submit('chain-b', 'CrossChain', 'ReceivePacket', [JSON.stringify(onSource.packet), JSON.stringify(built.proof)])
-      .then(() => 'accepted', (e: unknown) => toClientError(e).code);
+    const route = await b.crossChain.getRoute(ROUTE);
+    const known = (await b.crossChain.getRemoteChain('chain-a')).epoch;
+    const built = await buildPacketProof(sourceChain(a.client, 'chain-a'), ROUTE, 1, known);
+    const late = await b.crossChain.receivePacket(onSource.packet, built.proof).then(
+      () => 'accepted',
+      (e: unknown) => toClientError(e).code,
+    );
     expect(late).toBe('PACKET_REPLAYED');
-    expect(await b.evaluate('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1'])).toEqual(receipt);
-    expect((await b.evaluate<{ nextRecvSequence: number }>('chain-b', 'CrossChain', 'GetRoute', [ROUTE])).nextRecvSequence).toBe(route.nextRecvSequence);
-    expect((await a.evaluate<SentRecord>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1'])).status).toBe('timed-out');
+    expect(await b.crossChain.getReceipt(ROUTE, 1)).toEqual(receipt);
+    expect((await b.crossChain.getRoute(ROUTE)).nextRecvSequence).toBe(route.nextRecvSequence);
+    expect((await a.crossChain.getPacket(ROUTE, 1)).status).toBe('timed-out');
   });
 });
 
@@ -124,9 +121,9 @@ const belowThresholdName =
 belowThreshold(belowThresholdName, () => {
   const ROUTE = `relay-wait-${run}`;
   const env = testEnv();
-  let c: FabricClient;
-  let b: FabricClient;
-  let a: FabricClient;
+  let c: Chaincode;
+  let b: Chaincode;
+  let a: Chaincode;
   let onA: Events;
   let onB: Events;
   let relay: Running<{ health: string; metrics: string }> | undefined;
@@ -134,11 +131,11 @@ belowThreshold(belowThresholdName, () => {
   beforeAll(async () => {
     buildGateway();
     await ensurePingRoute(ROUTE);
-    a = FabricClient.open('HospitalA');
-    b = FabricClient.open('HospitalB');
-    c = FabricClient.open('HospitalC');
-    onA = new Events(c, 'chain-a', [ROUTE]);
-    onB = new Events(b, 'chain-b', [ROUTE]);
+    a = new Chaincode(FabricClient.open('HospitalA'), 'chain-a');
+    b = new Chaincode(FabricClient.open('HospitalB'), 'chain-b');
+    c = new Chaincode(FabricClient.open('HospitalC'), 'chain-a');
+    onA = new Events(c, [ROUTE]);
+    onB = new Events(b, [ROUTE]);
     await onA.start();
     await onB.start();
   });
@@ -147,15 +144,15 @@ belowThreshold(belowThresholdName, () => {
     if (relay) await stop(relay.child);
     onA?.close();
     onB?.close();
-    a?.close();
-    b?.close();
-    c?.close();
+    a?.client.close();
+    b?.client.close();
+    c?.client.close();
     // Whatever happened, give the network its peers back.
     if (HOSPITAL_A_PEERS.some((p) => !alive(pidOf(p)))) networkUp();
   });
 
   it('retries with backoff without giving up or writing anything, then delivers exactly once when the peers are back', async () => {
-    const sent = await a.submit<{ packet: { sequence: number } }>('chain-a', 'CrossChain', 'SendPacket', ['chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } })]);
+    const sent = await a.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run } });
     expect(sent.result.packet.sequence).toBe(1);
 
     // Both HospitalA peers go away: its subgroup (threshold 1) on chain-a cannot sign.
@@ -199,19 +196,22 @@ belowThreshold(belowThresholdName, () => {
     expect(firstThree[1]!.retryInMs).toBeGreaterThan(firstThree[0]!.retryInMs);
     expect(firstThree[2]!.retryInMs).toBeGreaterThan(firstThree[1]!.retryInMs);
     // Nothing was written: no receipt on chain-b, the packet still `sent` on chain-a.
-    const receipt = await b.evaluate('chain-b', 'CrossChain', 'GetReceipt', [ROUTE, '1']).then(() => 'present', (e: unknown) => toClientError(e).code);
+    const receipt = await b.crossChain.getReceipt(ROUTE, 1).then(
+      () => 'present',
+      (e: unknown) => toClientError(e).code,
+    );
     expect(receipt).toBe('NOT_FOUND');
-    expect((await c.evaluate<{ status: string }>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1'])).status).toBe('sent');
+    expect((await c.crossChain.getPacket(ROUTE, 1)).status).toBe('sent');
 
     networkUp();
     expect(HOSPITAL_A_PEERS.every((p) => alive(pidOf(p)))).toBe(true);
 
     await onB.waitFor('PacketReceived', ROUTE, 1);
     await onA.waitFor('PacketAcknowledged', ROUTE, 1);
-    const receipts = await b.evaluate<{ items: Array<{ sequence: number; ack: { outcome: string } }> }>('chain-b', 'CrossChain', 'ListReceipts', [ROUTE, '100', '']);
+    const receipts = await b.crossChain.listReceipts(ROUTE, { pageSize: 100 });
     expect(receipts.items.map((r) => [r.sequence, r.ack.outcome])).toEqual([[1, 'success']]);
     expect(onB.counts.get(`PacketReceived/${ROUTE}/1`)).toBe(1);
     expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/1`)).toBe(1);
-    expect((await c.evaluate<{ status: string }>('chain-a', 'CrossChain', 'GetPacket', [ROUTE, '1'])).status).toBe('acknowledged');
+    expect((await c.crossChain.getPacket(ROUTE, 1)).status).toBe('acknowledged');
   });
 });

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { counter, Events, httpGet, WAIT_MS } from './support/relay-events';
@@ -25,8 +26,8 @@ describe('relay queues per route', () => {
   const env = testEnv();
   const checkpointFile = join(env.MEDBRIDGE_DATA_DIR!, 'relay', 'chain-a--chain-b.checkpoint.json');
   let admin: CrossChainAdmin;
-  let a: FabricClient;
-  let b: FabricClient;
+  let a: Chaincode;
+  let b: Chaincode;
   let onA: Events;
   let onB: Events;
   const daemons: Running<{ health: string; metrics: string }>[] = [];
@@ -36,10 +37,10 @@ describe('relay queues per route', () => {
     admin = new CrossChainAdmin();
     await admin.ensureRoute('chain-a', 'chain-b', STUCK, ['ping']);
     await admin.ensureRoute('chain-a', 'chain-b', FREE, ['ping']);
-    a = FabricClient.open('HospitalA');
-    b = FabricClient.open('HospitalB');
-    onA = new Events(a, 'chain-a', [STUCK, FREE]);
-    onB = new Events(b, 'chain-b', [STUCK, FREE]);
+    a = new Chaincode(FabricClient.open('HospitalA'), 'chain-a');
+    b = new Chaincode(FabricClient.open('HospitalB'), 'chain-b');
+    onA = new Events(a, [STUCK, FREE]);
+    onB = new Events(b, [STUCK, FREE]);
     await onA.start();
     await onB.start();
   });
@@ -51,12 +52,12 @@ describe('relay queues per route', () => {
     admin?.close();
     onA?.close();
     onB?.close();
-    a?.close();
-    b?.close();
+    a?.client.close();
+    b?.client.close();
   });
 
   const send = async (routeId: string, n: number) =>
-    (await a.submit<{ packet: { sequence: number } }>('chain-a', 'CrossChain', 'SendPacket', ['chain-b', 'ping', JSON.stringify({ routeId, payload: { run, n } })])).result.packet.sequence;
+    (await a.crossChain.sendPacket('chain-b', 'ping', { routeId, payload: { run, n } })).result.packet.sequence;
   const startRelay = async () => {
     const d = await startDaemon<{ health: string; metrics: string }>(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', `${STUCK},${FREE}`, '--port', '0');
     daemons.push(d);
@@ -102,7 +103,7 @@ describe('relay queues per route', () => {
       WAIT_MS,
     );
     for (const [route, seqs] of [[STUCK, [1]], [FREE, [1, 2]]] as const) {
-      const receipts = await b.evaluate<{ items: Array<{ sequence: number; ack: { outcome: string } }> }>('chain-b', 'CrossChain', 'ListReceipts', [route, '100', '']);
+      const receipts = await b.crossChain.listReceipts(route, { pageSize: 100 });
       expect(receipts.items.map((r) => [r.sequence, r.ack.outcome])).toEqual(seqs.map((s) => [s, 'success']));
       for (const s of seqs) {
         expect(onB.counts.get(`PacketReceived/${route}/${s}`)).toBe(1);

@@ -5,6 +5,7 @@
  * events (PacketReceived on chain-b, PacketAcknowledged on chain-a), never on sleeps.
  */
 import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { ensurePingRoute, Events, httpResponse } from './support/relay-events';
 
@@ -13,8 +14,8 @@ const ROUTE = `relay-it-${run}`;
 
 describe('relay service across a crash', () => {
   const env = testEnv();
-  let hospitalA: FabricClient;
-  let hospitalB: FabricClient;
+  let hospitalA: Chaincode;
+  let hospitalB: Chaincode;
   let onB: Events;
   let onA: Events;
   const daemons: Running[] = [];
@@ -22,10 +23,10 @@ describe('relay service across a crash', () => {
   beforeAll(async () => {
     buildGateway();
     await ensurePingRoute(ROUTE);
-    hospitalA = FabricClient.open('HospitalA');
-    hospitalB = FabricClient.open('HospitalB');
-    onB = new Events(hospitalB, 'chain-b', [ROUTE]);
-    onA = new Events(hospitalA, 'chain-a', [ROUTE]);
+    hospitalA = new Chaincode(FabricClient.open('HospitalA'), 'chain-a');
+    hospitalB = new Chaincode(FabricClient.open('HospitalB'), 'chain-b');
+    onB = new Events(hospitalB, [ROUTE]);
+    onA = new Events(hospitalA, [ROUTE]);
     await onB.start();
     await onA.start();
   });
@@ -34,12 +35,12 @@ describe('relay service across a crash', () => {
     for (const d of daemons) await stop(d.child);
     onA?.close();
     onB?.close();
-    hospitalA?.close();
-    hospitalB?.close();
+    hospitalA?.client.close();
+    hospitalB?.client.close();
   });
 
   const send = async (n: number) =>
-    (await hospitalA.submit<{ sequence: number }>('chain-a', 'CrossChain', 'SendPacket', ['chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run, n } })])).result.sequence;
+    (await hospitalA.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, n } })).result.sequence;
 
   const startRelay = async () => {
     const d = await startDaemon<{ health: string; metrics: string }>(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
@@ -68,12 +69,12 @@ describe('relay service across a crash', () => {
     }
 
     // Exactly once on the destination: one receipt per sequence, next expected is 9.
-    const receipts = await hospitalB.evaluate<{ items: Array<{ sequence: number; ack: { outcome: string; result: unknown } }> }>('chain-b', 'CrossChain', 'ListReceipts', [ROUTE, '100', '']);
+    const receipts = await hospitalB.crossChain.listReceipts(ROUTE, { pageSize: 100 });
     expect(receipts.items.map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(receipts.items.map((r) => r.ack.result)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ pong: { run, n } })));
     for (const s of sequences) expect(onB.counts.get(`PacketReceived/${ROUTE}/${s}`)).toBe(1);
     // Exactly once on the source: every packet acknowledged, each by one transaction.
-    const sent = await hospitalA.evaluate<{ items: Array<{ packet: { sequence: number }; status: string }> }>('chain-a', 'CrossChain', 'ListPackets', [ROUTE, '100', '']);
+    const sent = await hospitalA.crossChain.listPackets(ROUTE, { pageSize: 100 });
     expect(sent.items.map((p) => [p.packet.sequence, p.status])).toEqual(sequences.map((s) => [s, 'acknowledged']));
     for (const s of sequences) expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/${s}`)).toBe(1);
 

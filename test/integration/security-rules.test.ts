@@ -11,9 +11,10 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { exportPublicKey, patientIdOf, recordHash } from '@medbridge/chaincode';
-import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
-import { loadProfile } from '../../gateway/src/fabric/profile';
-import { codeOf, submit, text } from './support/chain-ops';
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
+import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { codeOf, text } from './support/chain-ops';
 import { proposalTimeMs, proposalWithShiftedTime } from './support/forged-proposal';
 import { issuedClientProfile } from './support/identities';
 
@@ -21,28 +22,24 @@ const CHANNEL = 'chain-a';
 const run = Date.now().toString(36);
 const HOUR = 3_600_000;
 
-const evaluate = async (conn: OrgConnection, contract: string, fn: string, ...args: string[]): Promise<any> => {
-  const out = text(await conn.contract(CHANNEL, contract).evaluateTransaction(fn, ...args));
-  return out === '' ? null : JSON.parse(out);
-};
-
 describe('security rules on chain-a', () => {
-  const conns: OrgConnection[] = [];
-  const open = (c: OrgConnection): OrgConnection => {
-    conns.push(c);
-    return c;
+  const clients: FabricClient[] = [];
+  const open = (p: Profile, identity: 'user' | 'admin' = 'user'): Chaincode => {
+    const client = FabricClient.open(p, { identity });
+    clients.push(client);
+    return new Chaincode(client, CHANNEL);
   };
-  let a: OrgConnection;
-  let c: OrgConnection;
-  let cAdmin: OrgConnection;
+  let a: Chaincode;
+  let c: Chaincode;
+  let cAdmin: Chaincode;
 
   beforeAll(() => {
-    a = open(connectOrg(loadProfile('HospitalA')));
-    c = open(connectOrg(loadProfile('HospitalC')));
-    cAdmin = open(connectOrg(loadProfile('HospitalC'), { identity: 'admin' }));
+    a = open(loadProfile('HospitalA'));
+    c = open(loadProfile('HospitalC'));
+    cAdmin = open(loadProfile('HospitalC'), 'admin');
   });
   afterAll(() => {
-    for (const x of conns) x.close();
+    for (const x of clients) x.close();
   });
 
   describe('break-glass only by a clinician', () => {
@@ -53,48 +50,52 @@ describe('security rules on chain-a', () => {
     const reason = 'ED-TRIAGE-CODE-9';
 
     const state = async () => ({
-      log: await evaluate(a, 'Consent', 'ListAccessLog', patientId, '', ''),
-      access: await evaluate(a, 'Consent', 'CheckAccess', 'HospitalCMSP', recordId, 'ETREAT'),
+      log: await a.consent.listAccessLog(patientId),
+      access: await a.consent.checkAccess('HospitalCMSP', recordId, 'ETREAT'),
     });
 
     beforeAll(async () => {
-      await submit(a, CHANNEL, 'Consent', 'RegisterPatient', publicKey);
-      await submit(a, CHANNEL, 'Consent', 'AnchorRecord', recordId, patientId, 'Observation', recordHash(randomBytes(32), Buffer.from('{"resourceType":"Observation"}')));
+      await a.consent.registerPatient(publicKey);
+      await a.consent.anchorRecord({ recordId, patientId, category: 'Observation', hash: recordHash(randomBytes(32), Buffer.from('{"resourceType":"Observation"}')) });
     });
 
     it("refuses HospitalC's plain member and admin (FORBIDDEN_ROLE), changing nothing", async () => {
       const before = await state();
       expect(before.access).toMatchObject({ allowed: false });
       for (const who of [c, cAdmin]) {
-        expect(await codeOf(who.contract(CHANNEL, 'Consent').submitTransaction('BreakGlass', patientId, recordId, reason, '30'))).toBe('FORBIDDEN_ROLE');
+        expect(await codeOf(who.consent.breakGlass({ patientId, recordId, reason, durationMinutes: 30 }))).toBe('FORBIDDEN_ROLE');
       }
       expect(await state()).toEqual(before);
     });
 
     it('lets a clinician issued by HospitalC\'s own CA open it; the peer reads the role from the certificate', async () => {
       const clinician = await issuedClientProfile(loadProfile('HospitalC'), `dr-${run}`, { 'medbridge.role': 'clinician' });
-      const dr = open(connectOrg(clinician.profile));
-      expect(await evaluate(dr, 'System', 'Ping')).toMatchObject({ mspId: 'HospitalCMSP', role: 'clinician' });
-      const e = await submit(dr, CHANNEL, 'Consent', 'BreakGlass', patientId, recordId, reason, '30');
+      const dr = open(clinician.profile);
+      expect(await dr.system.ping()).toMatchObject({ mspId: 'HospitalCMSP', role: 'clinician' });
+      const { result: e } = await dr.consent.breakGlass({ patientId, recordId, reason, durationMinutes: 30 });
       expect(e).toMatchObject({ org: 'HospitalCMSP', openedByRole: 'clinician', recordId, review: { status: 'pending' } });
       expect((await state()).access).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
     });
   });
 
   describe('a proposal timestamp far from the peer clock', () => {
-    const heartbeat = async () => evaluate(c, 'System', 'LastHeartbeat', 'HospitalCMSP');
+    const heartbeat = async () => c.system.lastHeartbeat('HospitalCMSP');
 
     it.each([HOUR, -HOUR])('is refused at endorsement (CLOCK_SKEW) when moved by %d ms, and writes nothing', async (shift) => {
       const before = await heartbeat();
-      const forged = proposalWithShiftedTime(c, CHANNEL, 'System', 'Heartbeat', [`forged ${run}`], shift);
+      // Raw on purpose: a proposal re-signed with a forged timestamp, which no client method builds.
+      const forged = proposalWithShiftedTime(c.client.connection, CHANNEL, 'System', 'Heartbeat', [`forged ${run}`], shift);
       expect(await codeOf(forged.endorse())).toBe('CLOCK_SKEW');
-      expect(await codeOf(proposalWithShiftedTime(c, CHANNEL, 'System', 'Ping', [], shift).evaluate())).toBe('CLOCK_SKEW');
+      // Raw on purpose: the same forgery, evaluated.
+      expect(await codeOf(proposalWithShiftedTime(c.client.connection, CHANNEL, 'System', 'Ping', [], shift).evaluate())).toBe('CLOCK_SKEW');
       expect(await heartbeat()).toEqual(before);
     });
 
     it('is accepted within the bound, and the chaincode sees the submitter\'s time', async () => {
-      const honest = c.contract(CHANNEL, 'System').newProposal('Ping');
-      const shifted = proposalWithShiftedTime(c, CHANNEL, 'System', 'Ping', [], 20_000);
+      // Raw on purpose: an unsent honest proposal, to compare its timestamp with the forged one's.
+      const honest = c.client.connection.contract(CHANNEL, 'System').newProposal('Ping');
+      // Raw on purpose: a forged timestamp within the bound.
+      const shifted = proposalWithShiftedTime(c.client.connection, CHANNEL, 'System', 'Ping', [], 20_000);
       expect(proposalTimeMs(shifted) - proposalTimeMs(honest)).toBeGreaterThanOrEqual(20_000);
       const pinged = JSON.parse(text(await shifted.evaluate())) as { txTimeMs: number };
       expect(pinged.txTimeMs).toBe(proposalTimeMs(shifted));

@@ -6,51 +6,21 @@
  * TRUST_FLOOR_VIOLATED and nothing changes there; chain-b's governance then adopts the list
  * itself. Afterwards chain-a's list and chain-b's policy are put back for the other suites.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FabricClient } from '../../gateway/src/fabric/client';
-import { connectOrg, type OrgConnection } from '../../gateway/src/fabric/connection';
-import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
-import { buildPacketProof, sourceChain, type SourceChain } from '../../gateway/src/proofs';
+import type { Profile } from '../../gateway/src/fabric/profile';
+import { orAbsent } from '../../gateway/src/fabric/contracts';
+import { buildPacketProof } from '../../gateway/src/proofs';
 import { DEFAULT_TRUST_POLICY, type VerificationNodeList } from '@medbridge/chaincode';
-import { codeOf, evaluate, govern, submit } from './support/chain-ops';
-
-interface Chain {
-  channel: string;
-  orgs: Profile[];
-  admins: OrgConnection[];
-  user: OrgConnection;
-  /** The user's client (its connection is `user`), the proof source's reader. */
-  client: FabricClient;
-}
+import { codeOf, Connections, firstPem, govern, sourceOf, trustOf, type Chain } from './support/chain-ops';
 
 const run = Date.now().toString(36);
 const ROUTE = `route-sec-${run}`;
 const DAY = 86_400_000;
 const FLOOR = { minSubgroups: 2, minRequired: 2, minThreshold: 1, maxReplacedBps: 10000, trustingPeriodMs: 7 * DAY, retiredKeysSlashableMs: 14 * DAY };
-const connections: OrgConnection[] = [];
+const connections = new Connections();
 
 function mspDir(p: Profile, i: number, sub: string): string {
   return join(dirname(dirname(p.peers[i]!.tlsRootCert)), 'msp', sub);
-}
-
-function firstPem(dir: string): string {
-  const f = readdirSync(dir).filter((n) => n.endsWith('.pem')).sort()[0];
-  if (!f) throw new Error(`no PEM in ${dir}`);
-  return readFileSync(join(dir, f), 'utf8');
-}
-
-function connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
-  const c = connectOrg(p, { identity });
-  connections.push(c);
-  return c;
-}
-
-function chain(channel: string, orgs: string[]): Chain {
-  const profiles = orgs.map((o) => loadProfile(o));
-  const client = FabricClient.open(profiles[0]!, { identity: 'user' });
-  connections.push(client.connection);
-  return { channel, orgs: profiles, admins: profiles.map((p) => connect(p, 'admin')), user: client.connection, client };
 }
 
 function firstList(c: Chain): VerificationNodeList {
@@ -67,28 +37,12 @@ function firstList(c: Chain): VerificationNodeList {
   };
 }
 
-function trustOf(c: Chain) {
-  return c.orgs.map((p) => ({ mspId: p.mspId, rootCerts: [firstPem(mspDir(p, 0, 'cacerts'))], intermediateCerts: [], revokedSerials: [] }));
-}
-
 async function currentList(c: Chain): Promise<VerificationNodeList | undefined> {
-  try {
-    return (await evaluate(c, 'CrossChain', 'GetNodeList', '')).list as VerificationNodeList;
-  } catch {
-    return undefined;
-  }
+  return (await orAbsent(c.cc.crossChain.getNodeList()))?.list;
 }
 
-async function remoteOn(on: Chain, remote: string): Promise<{ epoch: number; policy: typeof FLOOR; orgs: unknown[] } | undefined> {
-  try {
-    return await evaluate(on, 'CrossChain', 'GetRemoteChain', remote);
-  } catch {
-    return undefined;
-  }
-}
-
-function source(c: Chain): SourceChain {
-  return sourceChain(c.client, c.channel, c.orgs.flatMap((p) => p.peers));
+async function remoteOn(on: Chain, remote: string) {
+  return orAbsent(on.cc.crossChain.getRemoteChain(remote), ['UNKNOWN_CHAIN']);
 }
 
 describe('trust floor on the real network', () => {
@@ -96,10 +50,10 @@ describe('trust floor on the real network', () => {
   let b: Chain;
 
   beforeAll(() => {
-    a = chain('chain-a', ['HospitalA', 'HospitalC']);
-    b = chain('chain-b', ['HospitalB', 'HospitalC']);
+    a = connections.chain('chain-a', ['HospitalA', 'HospitalC']);
+    b = connections.chain('chain-b', ['HospitalB', 'HospitalC']);
   });
-  afterAll(() => connections.forEach((c) => c.close()));
+  afterAll(() => connections.close());
 
   it("refuses a link shrinking chain-a below chain-b's floor, which chain-b's governance set; chain-b's governance can adopt the list itself", async () => {
     // Lists and registrations as the other suites leave them (the network outlives test runs).
@@ -129,23 +83,23 @@ describe('trust floor on the real network', () => {
     try {
       // chain-a's own governance (both of its orgs) shrinks its list to one node of one org.
       await govern(a, { kind: 'set-node-list', list: shrunk });
-      const sent = await submit(a.user, a.channel, 'CrossChain', 'SendPacket', 'chain-b', 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } }));
+      const sent = (await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run } })).result;
       const known = (await remoteOn(b, 'chain-a'))!.epoch;
-      const built = await buildPacketProof(source(a), ROUTE, sent.sequence, known);
+      const built = await buildPacketProof(sourceOf(a), ROUTE, sent.sequence, known);
       expect(built.proof.links.at(-1)?.newList.subgroups.length).toBe(1);
 
-      const code = await codeOf(submit(b.user, b.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(sent.packet), JSON.stringify(built.proof)));
+      const code = await codeOf(b.cc.crossChain.receivePacket(sent.packet, built.proof));
       expect(code).toBe('TRUST_FLOOR_VIOLATED');
       expect((await remoteOn(b, 'chain-a'))!.epoch).toBe(known);
-      expect(await codeOf(evaluate(b, 'CrossChain', 'GetReceipt', ROUTE, String(sent.sequence)))).toBe('NOT_FOUND');
-      expect((await evaluate(b, 'CrossChain', 'GetRoute', ROUTE)).nextRecvSequence).toBe(sent.sequence);
+      expect(await codeOf(b.cc.crossChain.getReceipt(ROUTE, sent.sequence))).toBe('NOT_FOUND');
+      expect((await b.cc.crossChain.getRoute(ROUTE)).nextRecvSequence).toBe(sent.sequence);
 
       // chain-b's governance adopts the shrunk list itself; the floor stays in force.
       const orgs = (await remoteOn(b, 'chain-a'))!.orgs;
       await govern(b, { kind: 'register-remote', chainId: 'chain-a', orgs, nodeList: shrunk, schemes: ['fabric-endorsement'] });
-      const direct = await buildPacketProof(source(a), ROUTE, sent.sequence, shrunk.epoch);
+      const direct = await buildPacketProof(sourceOf(a), ROUTE, sent.sequence, shrunk.epoch);
       expect(direct.proof.links).toEqual([]);
-      const received = await submit(b.user, b.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(sent.packet), JSON.stringify(direct.proof));
+      const { result: received } = await b.cc.crossChain.receivePacket(sent.packet, direct.proof);
       expect(received).toMatchObject({ outcome: 'success', sequence: sent.sequence, epoch: shrunk.epoch });
       expect((await remoteOn(b, 'chain-a'))!.policy).toEqual(FLOOR);
     } finally {

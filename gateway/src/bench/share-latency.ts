@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { config, gatewayDataDir, REPO_ROOT } from '../config';
 import { toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
+import { Chaincode, orAbsent } from '../fabric/contracts';
 import { Custodian } from '../records/custodian';
 import { storeFileOf } from '../records/endpoints';
 import { RecordStore } from '../records/store';
@@ -37,7 +38,7 @@ import { profilesForChannel } from '../fabric/profile';
 import type { SignerEndpoint } from '../proofs';
 import { enrolBlsNode } from '../signer/enrol';
 import { startSignerService, type RunningSigner } from '../signer/service';
-import { listHash, parseNodeList, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode';
+import { listHash, parseNodeList, type PacketType, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode';
 import { trustOf } from '../services/crosschain-admin';
 import { summarize, type Summary } from './stats';
 
@@ -95,13 +96,13 @@ async function sample<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function plainCommits(client: FabricClient, channel: string, n: number): Promise<number[]> {
+async function plainCommits(cc: Chaincode, n: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     out.push(
-      await sample(`commit ${channel} #${i}`, async () => {
+      await sample(`commit ${cc.channel} #${i}`, async () => {
         const t0 = performance.now();
-        await client.submit(channel, 'System', 'Heartbeat', [`bench-${i}`]);
+        await cc.system.heartbeat(`bench-${i}`);
         return performance.now() - t0;
       }),
     );
@@ -111,25 +112,17 @@ async function plainCommits(client: FabricClient, channel: string, n: number): P
 
 interface BlsChain {
   channel: string;
-  /** A member's client, for reads. */
-  client: FabricClient;
+  /** The chaincode as a member, for reads. */
+  chaincode: Chaincode;
   chainId: string;
   nodes: VerificationNode[];
   signers: SignerEndpoint[];
 }
 
 /** Enrols (or reuses) a BLS key for every peer of the channel's orgs and starts a signer service per peer in this process. */
-async function remoteChain(client: FabricClient, channel: string, remoteId: string): Promise<{ epoch: number; schemes?: string[] } | undefined> {
-  try {
-    return await client.evaluate<{ epoch: number; schemes?: string[] }>(channel, 'CrossChain', 'GetRemoteChain', [remoteId]);
-  } catch (e) {
-    if (toClientError(e).code === 'UNKNOWN_CHAIN') return undefined;
-    throw e;
-  }
-}
-
-async function blsChain(admin: CrossChainAdmin, client: FabricClient, channel: string, running: RunningSigner[]): Promise<BlsChain> {
-  const c: BlsChain = { channel, client, chainId: await admin.chainId(channel), nodes: [], signers: [] };
+async function blsChain(admin: CrossChainAdmin, chaincode: Chaincode, running: RunningSigner[]): Promise<BlsChain> {
+  const channel = chaincode.channel;
+  const c: BlsChain = { channel, chaincode, chainId: await admin.chainId(channel), nodes: [], signers: [] };
   for (const p of profilesForChannel(channel)) {
     for (let i = 0; i < p.peers.length; i++) {
       const { keyFile, node } = enrolBlsNode(p, i, c.chainId);
@@ -168,7 +161,7 @@ function blsListFor(c: BlsChain, epoch: number): VerificationNodeList {
  * do), each chain knows the other at its head list with both schemes, and `route` is open on
  * both for the aggregate scheme only.
  */
-async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, route: string, packetTypes: string[]): Promise<void> {
+async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, route: string, packetTypes: PacketType[]): Promise<void> {
   for (const c of [a, b]) {
     const head = await admin.nodeList(c.channel);
     const wanted = blsListFor(c, (head?.epoch ?? 0) + 1);
@@ -181,7 +174,7 @@ async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, 
   ] as const) {
     const head = await admin.nodeList(remote.channel);
     if (!head) throw new Error(`${remote.channel} has no node list`);
-    const known = await remoteChain(on.client, on.channel, remote.chainId);
+    const known = await orAbsent(on.chaincode.crossChain.getRemoteChain(remote.chainId), ['UNKNOWN_CHAIN']);
     if (!known || !known.schemes?.includes(AGGREGATE_SCHEME) || known.epoch < head.epoch) {
       await admin.govern(on.channel, { kind: 'register-remote', chainId: remote.chainId, orgs: trustOf(remote.channel), nodeList: head.list, schemes: [ENDORSEMENT_SCHEME, AGGREGATE_SCHEME] });
     }
@@ -221,22 +214,22 @@ async function main(): Promise<number> {
   const hospitalA = FabricClient.open('HospitalA');
   const hospitalB = FabricClient.open('HospitalB');
   const admin = new CrossChainAdmin();
-  const watcher = new ReceiptWatcher(hospitalB, B);
+  const watcher = new ReceiptWatcher(new Chaincode(hospitalB, B));
   const dataDir = gatewayDataDir(cfg, hospitalA.profile.network);
   const store = new RecordStore(storeFileOf(dataDir, hospitalA.mspId));
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const packetTypes = ['consent.grant', 'consent.revoke', 'ping'];
+  const packetTypes: PacketType[] = ['consent.grant', 'consent.revoke', 'ping'];
   try {
     log('set-up: patient, record');
     await watcher.start();
-    const consentA = new ConsentService(hospitalA, A);
+    const consentA = new ConsentService(new Chaincode(hospitalA, A));
     const patient = generatePatientKey();
     await consentA.registerPatient(patient);
     const record = await new Custodian(hospitalA, store).put({ channel: A, patientId: patient.patientId, category: 'Observation', content: Buffer.from('{"resourceType":"Observation","id":"bench"}') });
 
     log(`plain commits: ${commits} on ${A}, ${commits} on ${B}`);
-    const commitA = await plainCommits(hospitalA, A, commits);
-    const commitB = await plainCommits(hospitalB, B, commits);
+    const commitA = await plainCommits(new Chaincode(hospitalA, A), commits);
+    const commitB = await plainCommits(new Chaincode(hospitalB, B), commits);
 
     /** `shares` shares one after another over `route`, with its relay already running. */
     const measure = async (scheme: string, route: string, warmUp = 0): Promise<ShareSample[]> => {
@@ -263,7 +256,7 @@ async function main(): Promise<number> {
       // Spot-check that "arrived" means usable: the last consent is active on chain-b.
       const last = samples[samples.length - 1];
       if (last) {
-        const check = await new ConsentService(hospitalB, B).checkRemoteConsent(A, last.consentId, 'TREAT');
+        const check = await new ConsentService(new Chaincode(hospitalB, B)).checkRemoteConsent(A, last.consentId, 'TREAT');
         if (!check.allowed) throw new Error(`the last shared consent (${scheme}) is not usable on chain-b: ${check.reason}`);
       }
       return samples;
@@ -288,8 +281,8 @@ async function main(): Promise<number> {
       log(`set-up ${AGGREGATE_SCHEME}: BLS keys, signer services, lists, registrations, route ${route}`);
       // The scheme-1 route first, so that its registration (scheme 1 only) never follows the BLS one.
       await admin.ensureRoute(A, B, ROUTE, packetTypes);
-      const a = await blsChain(admin, hospitalA, A, signers);
-      const b = await blsChain(admin, hospitalB, B, signers);
+      const a = await blsChain(admin, new Chaincode(hospitalA, A), signers);
+      const b = await blsChain(admin, new Chaincode(hospitalB, B), signers);
       await ensureBlsRoute(admin, a, b, route, packetTypes);
       const orgs = pickRelayOrgs(A, B);
       const relay = new Relay({

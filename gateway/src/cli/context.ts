@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { config, gatewayDataDir, type Config } from '../config';
 import { ClientError, toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
+import { Chaincode } from '../fabric/contracts';
 import type { IdentityKind, Profile } from '../fabric/profile';
 import { createLogger } from '../logger';
 import { formatObject, formatTable, TIME_KEYS, toJson, type Column } from './format';
@@ -70,6 +71,12 @@ export class CliContext {
       this.clients.set(k, c);
     }
     return c;
+  }
+
+  /** The chaincode on --channel (or the org's first channel) as --org with --identity (or the given identity). */
+  chaincode(identity: IdentityKind = this.identity(), org = this.org()): Chaincode {
+    const client = this.client(identity, org);
+    return new Chaincode(client, this.channel(client));
   }
 
   /** The gateway state folder of the network PROFILE belongs to (default: --org's). */

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { config, gatewayDataDir } from '../config';
 import { ClientError, toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
+import { Chaincode } from '../fabric/contracts';
 import { loadProfile } from '../fabric/profile';
 import { Custodian } from '../records/custodian';
 import { readTrustedChains } from '../records/anchor-attestation';
@@ -85,8 +86,8 @@ async function main(): Promise<number> {
   try {
     const hospitalA = open('HospitalA');
     const hospitalB = open('HospitalB');
-    const consentA = new ConsentService(hospitalA, A);
-    const mirrorB = new ConsentService(hospitalB, B);
+    const consentA = new ConsentService(new Chaincode(hospitalA, A));
+    const mirrorB = new ConsentService(new Chaincode(hospitalB, B));
 
     await step('cross-chain route chain-a <-> chain-b (node lists, mutual trust, route; each by its own governance)', () => admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']), (r) =>
       r.steps.length === 0 ? 'already in place' : r.steps,
@@ -100,15 +101,15 @@ async function main(): Promise<number> {
       return { relay: relay.status, records: records.status };
     }, (r) => [`relay metrics ${String(r.relay.metrics)}`, `HospitalA record exchange ${String(r.records.url)}`]);
 
-    watcher = new ReceiptWatcher(hospitalB, B);
+    watcher = new ReceiptWatcher(new Chaincode(hospitalB, B));
     await watcher.start();
-    settlements = new SettlementWatcher(hospitalA, A);
+    settlements = new SettlementWatcher(new Chaincode(hospitalA, A));
     await settlements.start();
 
     // Value transfer (chaincode/INCENTIVES.md): the sender's fee is escrowed on chain-a and
     // split, when the acknowledgement returns, between chain-a's staked signers of the proof
     // and the relayer's org.
-    const valueA = new IncentiveService(hospitalA, A);
+    const valueA = new IncentiveService(new Chaincode(hospitalA, A));
     const setup = await step('value transfer on chain-a: orgs funded, every verification node staked, safe parameters (each by every member admin)', () => valueGov.ensureValueTransfer(), (r) => [
       ...(r.steps.length === 0 ? ['already in place'] : r.steps),
       `fee per packet ${r.params.minFee}: ${r.params.signerShareBps / 100} % to the staked signers, the rest to the relayer's org`,
@@ -192,7 +193,7 @@ async function main(): Promise<number> {
 
     await step('P revokes the consent (signed with P\'s key); effective on chain-a at once', async () => {
       const res = await consentA.revoke(patient.key, patient.key.patientId, grant.consentId);
-      const check = (await consentA.checkAccess(hospitalB.mspId, anchor.recordId, 'TREAT')) as { allowed: boolean };
+      const check = await consentA.checkAccess(hospitalB.mspId, anchor.recordId, 'TREAT');
       expect(!check.allowed, 'chain-a still allows HospitalB after the revocation');
       return res;
     }, (r) => `tx ${r.txId}`);
@@ -218,7 +219,7 @@ async function main(): Promise<number> {
     }, (e: ClientError) => [`${e.code}: ${e.message}`]);
 
     await step('P reads their access log with their own signature', async () => {
-      const entries = (await consentA.accessLog(patient.key.patientId, patient.key)) as Array<{ kind: string; requester: string; allowed: boolean; reason: string; recordId: string | null; txId: string; time: number }>;
+      const entries = await consentA.accessLog(patient.key.patientId, patient.key);
       const mine = entries.filter((e) => e.kind === 'access' && e.recordId === anchor.recordId && e.requester === hospitalB.mspId);
       expect(mine.some((e) => e.allowed), 'the log does not show the granted access');
       expect(mine.some((e) => !e.allowed), 'the log does not show the refusal');

@@ -107,6 +107,18 @@ export class FabricClient {
     }
   }
 
+  /**
+   * The channel's current configuration block's config (a `common.Config`), read through the
+   * peer's configuration system chaincode (cscc), not medbridge.
+   */
+  async channelConfig(channel: string): Promise<Uint8Array> {
+    try {
+      return await this.connection.network(channel).getContract('cscc').evaluateTransaction('GetChannelConfig', channel);
+    } catch (e) {
+      throw toClientError(e, { channel, contract: 'cscc', fn: 'GetChannelConfig', org: this.profile.org });
+    }
+  }
+
   /** Endorses, orders and waits for the commit; throws unless the transaction committed as valid. */
   async submit<T = unknown>(
     channel: string,

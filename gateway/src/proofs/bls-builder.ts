@@ -11,7 +11,6 @@ import { silentLogger } from '../logger';
 import type { PeerFailure } from './endorsements';
 import type { ProofOptions, SchemeBuilder, Signed, SignTask } from './scheme-builder';
 import { requestPartial, type SignRequest } from './signer-client';
-import { readMessage } from './source-chain';
 
 interface Aggregated {
   signatures: { signature: string; signers: string };
@@ -72,7 +71,7 @@ export const blsBuilder: SchemeBuilder = {
   async sign({ source, list, statement, accept, options }: SignTask): Promise<Signed> {
     // Signer services sign packets, acknowledgements and epoch links (signer/server.ts), nothing else.
     if (statement.kind === 'record-anchor') throw new Error(`${BLS_SCHEME} signers do not attest record anchors; use scheme 1`);
-    const message = await readMessage(source, statement);
+    const message = await source.crossChain.statement(statement);
     accept(message);
     const { signatures, failures } = await collectAggregate(list, message, statement, options);
     return { message, signatures, failures };

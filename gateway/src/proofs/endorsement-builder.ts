@@ -9,7 +9,6 @@ import type { VerificationNodeList } from '@medbridge/chaincode';
 import { ENDORSEMENT_SCHEME, ENDORSEMENT_VERSION, type EndorsementSignature } from '@medbridge/chaincode';
 import { collectEndorsements } from './endorsements';
 import type { SchemeBuilder, Signed, SignTask } from './scheme-builder';
-import { statementProposal } from './source-chain';
 
 function isListed(list: VerificationNodeList, sig: EndorsementSignature): boolean {
   const id = msp.SerializedIdentity.deserializeBinary(Buffer.from(sig.endorser, 'base64'));
@@ -28,7 +27,7 @@ export const endorsementBuilder: SchemeBuilder = {
   canSign: () => true,
 
   async sign({ source, list, statement, accept }: SignTask): Promise<Signed> {
-    const collected = await collectEndorsements(source.peers, await statementProposal(source, statement));
+    const collected = await collectEndorsements(source.peers, await source.crossChain.signedStatementProposal(statement));
     accept(collected.message);
     const signatures: EndorsementSignature[] = collected.signatures
       .filter((s) => isListed(list, s))

@@ -6,8 +6,7 @@
  * supplies the bytes that are signed: it only carries what the peers returned.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Contract, Proposal } from '@hyperledger/fabric-gateway';
-import { gateway as gatewayProtos, peer as peerProtos } from '@hyperledger/fabric-protos';
+import { peer as peerProtos } from '@hyperledger/fabric-protos';
 import type { EndorsementSignature } from '@medbridge/chaincode';
 import { peerClient } from '../fabric/connection';
 import type { PeerEndpoint } from '../fabric/profile';
@@ -26,25 +25,6 @@ export interface CollectedEndorsements {
 }
 
 const ENDORSER_METHOD = '/protos.Endorser/ProcessProposal';
-
-/** The proposal `proposal` as the connection's identity signs it (`sign` over its digest), ready for any peer's Endorser service. */
-export async function signProposal(proposal: Proposal, sign: (digest: Uint8Array) => Promise<Uint8Array>): Promise<peerProtos.SignedProposal> {
-  const proposed = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes());
-  const signed = proposed.getProposal();
-  if (!signed) throw new Error('gateway proposal has no SignedProposal');
-  signed.setSignature(await sign(proposal.getDigest()));
-  return signed;
-}
-
-/** A signed proposal for `contract.fn(args)`, signed by the connection's identity. */
-export function signedProposal(
-  contract: Contract,
-  sign: (digest: Uint8Array) => Promise<Uint8Array>,
-  fn: string,
-  args: string[],
-): Promise<peerProtos.SignedProposal> {
-  return signProposal(contract.newProposal(fn, { arguments: args }), sign);
-}
 
 function processProposal(client: grpc.Client, signed: peerProtos.SignedProposal, deadlineMs: number): Promise<peerProtos.ProposalResponse> {
   return new Promise((resolve, reject) => {

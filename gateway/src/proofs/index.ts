@@ -4,7 +4,7 @@
  * bls12381-aggregate (partial signatures from each node's signer service, aggregated here),
  * assembled into protocol Proofs with the epoch links the destination needs.
  */
-export { collectEndorsements, signedProposal, type CollectedEndorsements, type PeerFailure } from './endorsements';
+export { collectEndorsements, type CollectedEndorsements, type PeerFailure } from './endorsements';
 export { buildAckProof, buildPacketProof, buildRecordAnchorProof, buildStatementProof, epochLinks, type BuiltProof } from './proof-builder';
 export { nodeListAt, sourceChain, type ListBoundStatement, type SourceChain, type Statement } from './source-chain';
 export { collectAggregate } from './bls-builder';

@@ -1,16 +1,15 @@
 /**
- * The source chain of a proof, and everything proof building reads from it through the typed
- * CrossChain client: its verification node lists, and the message its nodes sign for a
- * statement (a packet, an acknowledgement, an epoch link, a record anchor). Each statement is
- * one read-only query (`statementCall`); the source's own chaincode computes the bytes, so the
- * relay carries them and never writes them.
+ * The source chain of a proof: its CrossChain contract through a member org's typed client,
+ * and the peers that may sign for it. Proof building reads everything from there: the
+ * verification node lists, and the message its nodes sign for a statement (a packet, an
+ * acknowledgement, an epoch link, a record anchor), each one read-only query
+ * (`CrossChainClient.statement` / `signedStatementProposal`) whose bytes the source's own
+ * chaincode computes, so the relay carries them and never writes them.
  */
-import type { peer as peerProtos } from '@hyperledger/fabric-protos';
 import type { VerificationNodeList } from '@medbridge/chaincode';
 import type { FabricClient } from '../fabric/client';
 import { CrossChainClient, type StatementQuery } from '../fabric/contracts';
 import { profilesForChannel, type PeerEndpoint } from '../fabric/profile';
-import { signProposal } from './endorsements';
 
 export interface SourceChain {
   /** The source's CrossChain contract, through a member org's client (its identity signs the proposals). */
@@ -45,14 +44,4 @@ export async function nodeListAt(source: SourceChain, epoch?: number): Promise<V
 export function nodeListsFrom(source: SourceChain, from: number, to: number): Promise<VerificationNodeList[]> {
   const epochs = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
   return Promise.all(epochs.map((epoch) => nodeListAt(source, epoch)));
-}
-
-/** The statement's message as one peer of the source answers it (what signer services sign too). */
-export function readMessage(source: SourceChain, statement: Statement): Promise<Buffer> {
-  return source.crossChain.statement(statement);
-}
-
-/** One signed proposal of the statement's query, for every source peer to execute and endorse. */
-export function statementProposal(source: SourceChain, statement: Statement): Promise<peerProtos.SignedProposal> {
-  return signProposal(source.crossChain.statementProposal(statement), source.crossChain.client.connection.signer);
 }

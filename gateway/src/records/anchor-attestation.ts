@@ -22,8 +22,9 @@ import {
   type VerificationNodeList,
   verifyRecordAnchorAttestation,
 } from '@medbridge/chaincode';
-import { ClientError, toClientError } from '../errors';
+import { ClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
+import { Chaincode, orAbsent } from '../fabric/contracts';
 import { buildRecordAnchorProof, type SourceChain } from '../proofs';
 
 /** What the custodian sends beside a record: the anchor as its chain's nodes state it, and their proof. */
@@ -63,13 +64,10 @@ export async function readTrustedChains(client: FabricClient, ownChannels: reado
   const views: RemoteView[] = [];
   for (const chainId of chainIds) {
     for (const channel of ownChannels) {
-      try {
-        const r = await client.evaluate<Parameters<typeof remoteViewOf>[0]>(channel, 'CrossChain', 'GetRemoteChain', [chainId]);
+      const r = await orAbsent(new Chaincode(client, channel).crossChain.getRemoteChain(chainId), ['UNKNOWN_CHAIN', 'NOT_FOUND']);
+      if (r) {
         views.push(remoteViewOf(r));
         break;
-      } catch (e) {
-        const code = toClientError(e).code;
-        if (code !== 'UNKNOWN_CHAIN' && code !== 'NOT_FOUND') throw e;
       }
     }
   }

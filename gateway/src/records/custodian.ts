@@ -1,16 +1,18 @@
 /**
  * The custodian hospital's side of records: store a record off chain and anchor its
  * salted hash on the patient's home channel; answer a fetch by letting the chaincode
- * decide and log the access (Consent:LogAccess, one transaction for both) and release
+ * decide and log the access (`logAccess`, one transaction for both) and release
  * the record with its salt only when access was granted.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
+import { Chaincode } from '../fabric/contracts';
 import { profilesForChannel } from '../fabric/profile';
 import { silentLogger } from '../logger';
 import { collectAnchorAttestation, type AnchorAttestation } from './anchor-attestation';
+import { RecordAnchors } from './anchors';
 import { newSalt, recordHash } from './hashing';
 import { sourceChain, type SourceChain } from '../proofs';
 import type { RecordStore, StoredRecord } from './store';
@@ -30,18 +32,6 @@ export interface PutInput {
   content: Buffer;
   contentType?: string;
   recordId?: string;
-}
-
-/** Decision returned by Consent:LogAccess. */
-export interface AccessDecision {
-  allowed: boolean;
-  reason: string;
-  consentId: string | null;
-  emergencyId: string | null;
-  recordId: string;
-  hash: string;
-  version: number;
-  txId: string;
 }
 
 export interface FetchRequest {
@@ -102,6 +92,10 @@ export class Custodian {
     private readonly attestingPeers: AttestingPeers = (channel) => profilesForChannel(channel).flatMap((p) => p.peers),
   ) {}
 
+  private chaincode(channel: string): Chaincode {
+    return new Chaincode(this.client, channel);
+  }
+
   /**
    * The record chain's nodes' attestation of (recordId, version); undefined (and logged) when
    * no peer endorsed: the requester then refuses the record with ANCHOR_UNATTESTED.
@@ -109,7 +103,7 @@ export class Custodian {
   private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | undefined> {
     try {
       const chain = sourceChain(this.client, channel, this.attestingPeers(channel));
-      const { chainId } = await this.client.evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers');
+      const chainId = await this.chaincode(channel).chainId();
       return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
     } catch (e) {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not collect the anchor attestation');
@@ -135,7 +129,7 @@ export class Custodian {
       storedAt: Date.now(),
     });
     try {
-      const { txId } = await this.client.submit(input.channel, 'Consent', 'AnchorRecord', [recordId, input.patientId, input.category, hash]);
+      const { txId } = await new RecordAnchors(this.chaincode(input.channel)).anchor({ recordId, patientId: input.patientId, category: input.category, hash });
       this.store.setAnchorTx(recordId, 1, txId);
       this.log.info({ recordId, version: 1, txId }, 'record anchored');
       return { recordId, version: 1, hash, channel: input.channel, txId };
@@ -154,7 +148,7 @@ export class Custodian {
     const hash = recordHash(salt, content);
     this.store.put({ ...head, version, content, salt, hash, contentType: contentType ?? head.contentType, storedAt: Date.now(), anchorTxId: null });
     try {
-      const { txId } = await this.client.submit(head.channel, 'Consent', 'AmendRecord', [recordId, hash, String(head.version)]);
+      const { txId } = await new RecordAnchors(this.chaincode(head.channel)).amend(recordId, hash, head.version);
       this.store.setAnchorTx(recordId, version, txId);
       this.log.info({ recordId, version, txId }, 'record amended');
       return { recordId, version, hash, channel: head.channel, txId };
@@ -172,13 +166,7 @@ export class Custodian {
     const stored = this.store.get(req.recordId);
     if (!stored) throw new ClientError('RECORD_NOT_FOUND', 'rejected', `record ${req.recordId} is not held by ${this.client.mspId}`);
     const requestId = newRequestId();
-    const { result: d } = await this.client.submit<AccessDecision>(
-      stored.channel,
-      'Consent',
-      'LogAccess',
-      [requesterMsp, req.recordId, req.purpose, requestId],
-      { conflictRetries: 2 },
-    );
+    const { result: d } = await this.chaincode(stored.channel).consent.logAccess(requesterMsp, req.recordId, req.purpose, requestId, { conflictRetries: 2 });
     const log = this.log.child({ requestId, recordId: req.recordId, requester: requesterMsp, txId: d.txId });
     if (!d.allowed) {
       log.info({ reason: d.reason }, 'record request refused');

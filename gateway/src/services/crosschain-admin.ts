@@ -9,46 +9,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { ClientError, toClientError, usageError } from '../errors';
+import type { GovernanceAction, GovernanceProposal, NodeListAt, OrgTrust, PacketType, RouteRecord, VerificationNode, VerificationNodeList } from '@medbridge/chaincode';
+import { ClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
+import { Chaincode, orAbsent } from '../fabric/contracts';
 import { profilesForChannel, type Profile } from '../fabric/profile';
 import { silentLogger } from '../logger';
-
-export interface NodeEntry {
-  nodeId: string;
-  mspId: string;
-  certPem: string;
-}
-
-export interface Subgroup {
-  id: string;
-  mspId: string;
-  threshold: number;
-  nodes: NodeEntry[];
-}
-
-export interface NodeList {
-  chainId: string;
-  epoch: number;
-  rule: { kind: 'all' } | { kind: 'k-of-m'; k: number };
-  subgroups: Subgroup[];
-}
-
-export interface OrgTrust {
-  mspId: string;
-  rootCerts: string[];
-  intermediateCerts: string[];
-  revokedSerials: string[];
-}
-
-export interface Proposal {
-  proposalId: string;
-  status: 'pending' | 'executed';
-  approvals: string[];
-  action: { kind: string };
-}
-
-export type GovernanceAction = { kind: string } & Record<string, unknown>;
 
 function firstPem(dir: string): string {
   if (!existsSync(dir)) throw usageError(`no certificate folder ${dir}`);
@@ -62,7 +28,7 @@ function peerMspDir(tlsRootCert: string): string {
 }
 
 /** The verification nodes of an org: its peers (by index) with their signing certificates. */
-export function nodesOf(p: Profile, peerIndexes?: number[]): NodeEntry[] {
+export function nodesOf(p: Profile, peerIndexes?: number[]): VerificationNode[] {
   const indexes = peerIndexes ?? p.peers.map((_, i) => i);
   return indexes.map((i) => {
     const peer = p.peers[i];
@@ -72,7 +38,7 @@ export function nodesOf(p: Profile, peerIndexes?: number[]): NodeEntry[] {
 }
 
 /** A list with one subgroup per member org with a profile, `threshold` signers each, rule all. */
-export function nodeListFor(channel: string, chainId: string, epoch: number, opts: { peers?: number[]; threshold?: number } = {}): NodeList {
+export function nodeListFor(channel: string, chainId: string, epoch: number, opts: { peers?: number[]; threshold?: number } = {}): VerificationNodeList {
   const orgs = profilesForChannel(channel);
   if (orgs.length === 0) throw usageError(`no org profile is a member of ${channel}`);
   return {
@@ -92,37 +58,45 @@ export function trustOf(channel: string): OrgTrust[] {
   });
 }
 
+/** What "not there yet" looks like to the reads below. */
+const ABSENT = ['NOT_FOUND', 'UNKNOWN_CHAIN', 'ROUTE_NOT_OPEN'] as const;
+
 export class CrossChainAdmin {
   private readonly admins = new Map<string, FabricClient>();
 
   constructor(private readonly log: Logger = silentLogger) {}
 
-  /** Admin client of an org (opened once). */
-  admin(p: Profile): FabricClient {
+  /** The chaincode on `channel` as the admin of org `p` (its connection opened once). */
+  admin(p: Profile, channel: string): Chaincode {
     let c = this.admins.get(p.mspId);
     if (!c) {
       c = FabricClient.open(p, { identity: 'admin', logger: this.log });
       this.admins.set(p.mspId, c);
     }
-    return c;
+    return new Chaincode(c, channel);
   }
 
-  async chainId(channel: string): Promise<string> {
+  /** The chaincode on `channel` as the admin of its first member org with a profile. */
+  private reader(channel: string): Chaincode {
     const p = profilesForChannel(channel)[0];
     if (!p) throw usageError(`no org profile is a member of ${channel}`);
-    return (await this.admin(p).evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers')).chainId;
+    return this.admin(p, channel);
   }
 
-  async propose(by: Profile, channel: string, action: GovernanceAction): Promise<Proposal> {
-    return (await this.admin(by).submit<Proposal>(channel, 'Governance', 'Propose', [JSON.stringify(action)])).result;
+  chainId(channel: string): Promise<string> {
+    return this.reader(channel).chainId();
   }
 
-  async approve(by: Profile, channel: string, proposalId: string): Promise<Proposal> {
-    return (await this.admin(by).submit<Proposal>(channel, 'Governance', 'Approve', [proposalId])).result;
+  async propose(by: Profile, channel: string, action: GovernanceAction): Promise<GovernanceProposal> {
+    return (await this.admin(by, channel).governance.propose(action)).result;
+  }
+
+  async approve(by: Profile, channel: string, proposalId: string): Promise<GovernanceProposal> {
+    return (await this.admin(by, channel).governance.approve(proposalId)).result;
   }
 
   /** Proposes with the first member org and approves with every other: the whole consortium agrees. */
-  async govern(channel: string, action: GovernanceAction): Promise<Proposal> {
+  async govern(channel: string, action: GovernanceAction): Promise<GovernanceProposal> {
     const [first, ...rest] = profilesForChannel(channel);
     if (!first) throw usageError(`no org profile is a member of ${channel}`);
     let p = await this.propose(first, channel, action);
@@ -134,39 +108,30 @@ export class CrossChainAdmin {
     return p;
   }
 
-  private async evaluateOrUndefined<T>(channel: string, contract: string, fn: string, args: string[]): Promise<T | undefined> {
-    const p = profilesForChannel(channel)[0];
-    if (!p) throw usageError(`no org profile is a member of ${channel}`);
-    try {
-      return await this.admin(p).evaluate<T>(channel, contract, fn, args);
-    } catch (e) {
-      const code = toClientError(e).code;
-      if (code === 'NOT_FOUND' || code === 'UNKNOWN_CHAIN' || code === 'ROUTE_NOT_OPEN') return undefined;
-      throw e;
-    }
-  }
-
+  /** Epoch of the channel's current node list, 0 before it has one. */
   async headEpoch(channel: string): Promise<number> {
-    return (await this.evaluateOrUndefined<{ epoch: number }>(channel, 'CrossChain', 'GetNodeList', ['']))?.epoch ?? 0;
+    return (await this.nodeList(channel))?.epoch ?? 0;
   }
 
-  async nodeList(channel: string): Promise<{ epoch: number; list: NodeList } | undefined> {
-    return this.evaluateOrUndefined(channel, 'CrossChain', 'GetNodeList', ['']);
+  /** The channel's current node list, or undefined before it has one. */
+  nodeList(channel: string): Promise<NodeListAt | undefined> {
+    return orAbsent(this.reader(channel).crossChain.getNodeList(), ABSENT);
   }
 
+  /** The epoch of `remoteChainId`'s list that `on` trusts, 0 when it is not registered there. */
   async knownEpoch(on: string, remoteChainId: string): Promise<number> {
-    return (await this.evaluateOrUndefined<{ epoch: number }>(on, 'CrossChain', 'GetRemoteChain', [remoteChainId]))?.epoch ?? 0;
+    return (await orAbsent(this.reader(on).crossChain.getRemoteChain(remoteChainId), ABSENT))?.epoch ?? 0;
   }
 
-  async route(channel: string, routeId: string): Promise<{ status: string; packetTypes: string[] } | undefined> {
-    return this.evaluateOrUndefined(channel, 'CrossChain', 'GetRoute', [routeId]);
+  route(channel: string, routeId: string): Promise<RouteRecord | undefined> {
+    return orAbsent(this.reader(channel).crossChain.getRoute(routeId), ABSENT);
   }
 
   /**
    * Idempotent set-up of a route between two channels: each has a node list, each trusts
    * the other at its current list, and the route is open on both with these packet types.
    */
-  async ensureRoute(a: string, b: string, routeId: string, packetTypes: string[], rateLimit = { maxPackets: 10_000, windowMs: 60_000 }): Promise<{ steps: string[] }> {
+  async ensureRoute(a: string, b: string, routeId: string, packetTypes: PacketType[], rateLimit = { maxPackets: 10_000, windowMs: 60_000 }): Promise<{ steps: string[] }> {
     const steps: string[] = [];
     const ids = { [a]: await this.chainId(a), [b]: await this.chainId(b) };
     for (const ch of [a, b]) {

@@ -8,43 +8,41 @@
  * `SettlementWatcher` waits for a packet's fee to be settled, by the source chain's events.
  *
  * @example
- *   const value = new IncentiveService(FabricClient.open('HospitalA'), 'chain-a');
+ *   const value = new IncentiveService(new Chaincode(FabricClient.open('HospitalA'), 'chain-a'));
  *   const { balance } = await value.balance('org:HospitalAMSP');
  *   const snapshot = await value.snapshot(); // supply, sums of balances and stakes
  */
+import type {
+  Account,
+  Escrow,
+  IncentiveParams,
+  MintRecord,
+  ParamsInForce,
+  Payout,
+  SlashingEvidence,
+  SlashRecord,
+  Stake,
+  StakeChange,
+  StakeStatus,
+  StakeWithdrawal,
+  Supply,
+  TransferResult,
+  ValueAction,
+  ValueProposal,
+} from '@medbridge/chaincode';
 import type { Logger } from 'pino';
-import { ClientError, toClientError, usageError } from '../errors';
-import { FabricClient, type Submitted } from '../fabric/client';
+import { ClientError, usageError } from '../errors';
+import { FabricClient } from '../fabric/client';
+import { allPages, Chaincode, orAbsent, SettlementEvents, type IncentiveClient, type Submitted } from '../fabric/contracts';
 import { loadProfile, profilesForChannel, type Profile } from '../fabric/profile';
-import type { Escrow, IncentiveParams, Payout, SlashRecord, ValueAction, ValueProposal } from '@medbridge/chaincode';
 import { silentLogger } from '../logger';
 import { PacketEventWatcher } from './packet-event-watcher';
 
-export interface Account {
-  id: string;
-  balance: number;
-}
-
-export interface StakeRecord {
-  nodeId: string;
-  ownerMspId: string;
-  bonded: number;
-  unbonding: Array<{ amount: number; releaseAtMs: number }>;
-  status: 'active' | 'slashed';
-  removeAtNextEpoch: boolean;
-  /** GetStake only: whether the stake lets the node count as a signer now. */
-  countsAsSigner?: boolean;
-  /** GetStake only: the slash record, if the node was slashed. */
-  slash?: SlashRecord | null;
-}
-
-
-
+/** A stake as listed (`stakes()`), or with its signer status and slash record (`stake()`). */
+export type StakeRecord = Stake & Partial<Pick<StakeStatus, 'countsAsSigner' | 'slash'>>;
 
 /** The chaincode's own types: one definition for both sides. */
-export type { Escrow, IncentiveParams, Payout, SlashRecord, ValueAction, ValueProposal };
-
-
+export type { Account, Escrow, IncentiveParams, Payout, SlashRecord, ValueAction, ValueProposal };
 
 /** Totals of one channel's value ledger at one moment. */
 export interface ValueSnapshot {
@@ -61,7 +59,7 @@ export interface ValueSnapshot {
   stakeRecords: StakeRecord[];
 }
 
-const PAGE = '200';
+const PAGE = 200;
 
 /**
  * An account id from what a person types: `org:<MSP>`, `node:<nodeId>`, `treasury`, an
@@ -78,117 +76,86 @@ export function accountIdOf(text: string): string {
   }
 }
 
-function isNotFound(e: unknown): boolean {
-  return toClientError(e).code === 'NOT_FOUND';
-}
-
-/** The Fabric arguments of the contract function that approves `action`. */
-export function actionCall(action: ValueAction): { fn: 'Mint' | 'SetParams' | 'TreasuryTransfer'; args: string[] } {
-  switch (action.kind) {
-    case 'mint':
-      return { fn: 'Mint', args: [action.to, String(action.amount), action.memo] };
-    case 'treasury-transfer':
-      return { fn: 'TreasuryTransfer', args: [action.to, String(action.amount), action.memo] };
-    case 'set-params':
-      return { fn: 'SetParams', args: [JSON.stringify(action.params), action.memo] };
-  }
-}
-
 export class IncentiveService {
-  constructor(
-    readonly client: FabricClient,
-    readonly channel: string,
-  ) {}
+  constructor(readonly chaincode: Chaincode) {}
 
-  private evaluate<T>(fn: string, args: string[] = []): Promise<T> {
-    return this.client.evaluate<T>(this.channel, 'Incentive', fn, args);
+  get channel(): string {
+    return this.chaincode.channel;
   }
 
-  private submit<T>(fn: string, args: string[]): Promise<Submitted<T>> {
-    return this.client.submit<T>(this.channel, 'Incentive', fn, args);
+  private get incentive(): IncentiveClient {
+    return this.chaincode.incentive;
   }
 
   balance(accountId: string): Promise<Account> {
-    return this.evaluate<Account>('GetBalance', [accountId]);
+    return this.incentive.getBalance(accountId);
   }
 
   /** Every account, all pages, in key order. */
-  async accounts(): Promise<Account[]> {
-    return this.allPages<Account>('ListAccounts');
+  accounts(): Promise<Account[]> {
+    return allPages((page) => this.incentive.listAccounts({ ...page, pageSize: PAGE }));
   }
 
   /** Every stake, all pages, in key order. */
-  async stakes(): Promise<StakeRecord[]> {
-    return this.allPages<StakeRecord>('ListStakes');
+  stakes(): Promise<StakeRecord[]> {
+    return allPages((page) => this.incentive.listStakes({ ...page, pageSize: PAGE }));
   }
 
-  private async allPages<T>(fn: string): Promise<T[]> {
-    const out: T[] = [];
-    let bookmark = '';
-    for (;;) {
-      const page = await this.evaluate<{ items: T[]; bookmark: string }>(fn, [PAGE, bookmark]);
-      out.push(...page.items);
-      if (!page.bookmark || page.items.length === 0) return out;
-      bookmark = page.bookmark;
-    }
+  /** A node's stake, whether it counts as a signer, and its slash record; NOT_FOUND when it has none. */
+  stakeStatus(nodeId: string): Promise<StakeStatus> {
+    return this.incentive.getStake(nodeId);
   }
 
   /** A node's stake, or undefined when it has none. */
-  async stake(nodeId: string): Promise<StakeRecord | undefined> {
-    try {
-      return await this.evaluate<StakeRecord>('GetStake', [nodeId]);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+  stake(nodeId: string): Promise<StakeStatus | undefined> {
+    return orAbsent(this.stakeStatus(nodeId));
   }
 
-  /** A packet's fee escrow, or undefined when it has none (value transfer off when it was sent). */
-  async escrow(routeId: string, sequence: number | string): Promise<Escrow | undefined> {
-    try {
-      return await this.evaluate<Escrow>('GetEscrow', [routeId, String(sequence)]);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+  /** A packet's fee escrow; NOT_FOUND when it has none (value transfer off when it was sent). */
+  feeEscrow(routeId: string, sequence: number): Promise<Escrow> {
+    return this.incentive.getEscrow(routeId, sequence);
   }
 
-  params(): Promise<{ active: boolean; params: IncentiveParams }> {
-    return this.evaluate('GetParams');
+  /** A packet's fee escrow, or undefined when it has none. */
+  escrow(routeId: string, sequence: number): Promise<Escrow | undefined> {
+    return orAbsent(this.feeEscrow(routeId, sequence));
   }
 
-  supply(): Promise<{ total: number; mints: number }> {
-    return this.evaluate('GetSupply');
+  params(): Promise<ParamsInForce> {
+    return this.incentive.getParams();
+  }
+
+  supply(): Promise<Supply> {
+    return this.incentive.getSupply();
   }
 
   proposal(proposalId: string): Promise<ValueProposal> {
-    return this.evaluate('GetValueProposal', [proposalId]);
+    return this.incentive.getValueProposal(proposalId);
   }
 
-  async mints(): Promise<unknown[]> {
-    return this.allPages('ListMints');
+  mints(): Promise<MintRecord[]> {
+    return allPages((page) => this.incentive.listMints({ ...page, pageSize: PAGE }));
   }
 
-  deposit(nodeId: string, amount: number | string): Promise<Submitted<{ stake: StakeRecord; amount: number }>> {
-    return this.submit('Deposit', [nodeId, String(amount)]);
+  deposit(nodeId: string, amount: number): Promise<Submitted<StakeChange>> {
+    return this.incentive.deposit(nodeId, amount);
   }
 
-  unbond(nodeId: string, amount: number | string): Promise<Submitted<{ stake: StakeRecord; amount: number }>> {
-    return this.submit('Unbond', [nodeId, String(amount)]);
+  unbond(nodeId: string, amount: number): Promise<Submitted<StakeChange>> {
+    return this.incentive.unbond(nodeId, amount);
   }
 
-  withdraw(nodeId: string): Promise<Submitted<{ stake: StakeRecord; owner: Account; amount: number }>> {
-    return this.submit('Withdraw', [nodeId]);
+  withdraw(nodeId: string): Promise<Submitted<StakeWithdrawal>> {
+    return this.incentive.withdraw(nodeId);
   }
 
-  transfer(from: string, to: string, amount: number | string): Promise<Submitted<unknown>> {
-    return this.submit('Transfer', [from, to, String(amount)]);
+  transfer(from: string, to: string, amount: number): Promise<Submitted<TransferResult>> {
+    return this.incentive.transfer(from, to, amount);
   }
 
   /** This org's approval of a value action (the last member's approval executes it). */
   approve(action: ValueAction): Promise<Submitted<ValueProposal>> {
-    const { fn, args } = actionCall(action);
-    return this.submit(fn, args);
+    return this.incentive.approveAction(action);
   }
 
   /** Approves an existing proposal by id (its action is read back from the chain). */
@@ -196,9 +163,9 @@ export class IncentiveService {
     return this.approve((await this.proposal(proposalId)).action);
   }
 
-  /** Slashing evidence (conflict or uncommitted, incentive-evidence.ts); the caller's org is the reporter. */
-  submitEvidence(evidenceJson: string): Promise<Submitted<SlashRecord>> {
-    return this.submit('SubmitEvidence', [evidenceJson]);
+  /** Slashing evidence (conflict or uncommitted, INCENTIVES.md "Evidence"); the caller's org is the reporter. */
+  submitEvidence(evidence: SlashingEvidence): Promise<Submitted<SlashRecord>> {
+    return this.incentive.submitEvidence(evidence);
   }
 
   /** Supply, balances and stakes at one moment (several reads: quiet channels only). */
@@ -239,7 +206,7 @@ export class ValueGovernance {
   admin(p: Profile): IncentiveService {
     let s = this.admins.get(p.mspId);
     if (!s) {
-      s = new IncentiveService(FabricClient.open(p, { identity: 'admin', logger: this.log }), this.channel);
+      s = new IncentiveService(new Chaincode(FabricClient.open(p, { identity: 'admin', logger: this.log }), this.channel));
       this.admins.set(p.mspId, s);
     }
     return s;
@@ -303,7 +270,7 @@ export class ValueGovernance {
   }
 
   close(): void {
-    for (const s of this.admins.values()) s.client.close();
+    for (const s of this.admins.values()) s.chaincode.client.close();
     this.admins.clear();
   }
 }
@@ -312,7 +279,7 @@ export class ValueGovernance {
 export interface Settlement {
   routeId: string;
   sequence: number;
-  event: 'PacketAcknowledged' | 'PacketTimedOut';
+  event: (typeof SettlementEvents)[number];
   txId: string;
   blockNumber: bigint;
 }
@@ -321,19 +288,12 @@ export interface Settlement {
  * Waits for packets to be acknowledged (or timed out) on their source chain, by the chain's
  * own events: start it before sending, then `waitFor(route, sequence)`.
  */
-export class SettlementWatcher extends PacketEventWatcher<Settlement> {
-  constructor(client: FabricClient, channel: string) {
+export class SettlementWatcher extends PacketEventWatcher<(typeof SettlementEvents)[number], Settlement> {
+  constructor(chaincode: Chaincode) {
     super(
-      client,
-      channel,
-      ['PacketAcknowledged', 'PacketTimedOut'],
-      (e, payload) => {
-        const body = payload as { routeId?: string; sequence?: number; packet?: { routeId: string; sequence: number } };
-        const routeId = body.routeId ?? body.packet?.routeId;
-        const sequence = body.sequence ?? body.packet?.sequence;
-        if (routeId === undefined || sequence === undefined) return undefined;
-        return { routeId, sequence, event: e.eventName as Settlement['event'], txId: e.transactionId, blockNumber: e.blockNumber };
-      },
+      chaincode,
+      SettlementEvents,
+      (e) => ({ routeId: e.payload.routeId, sequence: e.payload.sequence, event: e.name, txId: e.txId, blockNumber: e.blockNumber }),
       'was not acknowledged',
     );
   }

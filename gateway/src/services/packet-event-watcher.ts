@@ -4,19 +4,19 @@
  * ReceiptWatcher (destination: received or timed out) and SettlementWatcher (source:
  * acknowledged or timed out) are the two uses.
  */
-import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import type { ChaincodeEventName } from '@medbridge/chaincode';
 import { ClientError } from '../errors';
-import type { FabricClient } from '../fabric/client';
+import type { ChaincodeEvent, Chaincode, EventStream } from '../fabric/contracts';
 
 export interface PacketEventEntry {
   routeId: string;
   sequence: number;
 }
 
-export class PacketEventWatcher<T extends PacketEventEntry> {
+export class PacketEventWatcher<N extends ChaincodeEventName, T extends PacketEventEntry> {
   private readonly seen = new Map<string, T>();
   private readonly waiters = new Map<string, Array<(entry: T) => void>>();
-  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+  private events?: EventStream<ChaincodeEvent<N>>;
   private loop?: Promise<void>;
   private failure?: unknown;
 
@@ -26,24 +26,24 @@ export class PacketEventWatcher<T extends PacketEventEntry> {
    * @param outcome how a timeout message says what did not happen, e.g. "did not arrive"
    */
   constructor(
-    protected readonly client: FabricClient,
-    protected readonly channel: string,
-    private readonly eventNames: readonly string[],
-    private readonly toEntry: (event: ChaincodeEvent, body: unknown) => T | undefined,
+    protected readonly chaincode: Chaincode,
+    private readonly eventNames: readonly N[],
+    private readonly toEntry: (event: ChaincodeEvent<N>) => T | undefined,
     private readonly outcome: string,
   ) {}
 
+  get channel(): string {
+    return this.chaincode.channel;
+  }
+
   /** Starts listening from `startBlock`, or from the next block. */
   async start(startBlock?: bigint): Promise<void> {
-    const events = await this.client.connection
-      .network(this.channel)
-      .getChaincodeEvents(this.client.profile.chaincode, startBlock === undefined ? {} : { startBlock });
+    const events = await this.chaincode.events({ names: this.eventNames, ...(startBlock === undefined ? {} : { startBlock }) });
     this.events = events;
     this.loop = (async () => {
       try {
         for await (const e of events) {
-          if (!this.eventNames.includes(e.eventName)) continue;
-          const entry = this.toEntry(e, JSON.parse(Buffer.from(e.payload).toString('utf8')) as unknown);
+          const entry = this.toEntry(e);
           if (!entry) continue;
           const k = `${entry.routeId}/${entry.sequence}`;
           this.seen.set(k, entry);

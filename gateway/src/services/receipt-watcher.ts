@@ -4,31 +4,36 @@
  * the moment the receipt's block was delivered to this client, i.e. when the packet is
  * usable on that chain.
  */
-import type { FabricClient } from '../fabric/client';
+import { ArrivalEvents, type Chaincode } from '../fabric/contracts';
 import { PacketEventWatcher } from './packet-event-watcher';
 
 export interface Arrival {
   routeId: string;
   sequence: number;
   outcome: string;
-  event: string;
+  event: (typeof ArrivalEvents)[number];
   txId: string;
   blockNumber: bigint;
   /** Date.now() when the event reached this client. */
   at: number;
-  signers: unknown[];
+  signers: string[];
 }
 
-export class ReceiptWatcher extends PacketEventWatcher<Arrival> {
-  constructor(client: FabricClient, channel: string) {
+export class ReceiptWatcher extends PacketEventWatcher<(typeof ArrivalEvents)[number], Arrival> {
+  constructor(chaincode: Chaincode) {
     super(
-      client,
-      channel,
-      ['PacketReceived', 'PacketTimeoutRecorded'],
-      (e, payload) => {
-        const body = payload as { routeId: string; sequence: number; outcome: string; signers?: unknown[] };
-        return { routeId: body.routeId, sequence: body.sequence, outcome: body.outcome, event: e.eventName, txId: e.transactionId, blockNumber: e.blockNumber, at: Date.now(), signers: body.signers ?? [] };
-      },
+      chaincode,
+      ArrivalEvents,
+      (e) => ({
+        routeId: e.payload.routeId,
+        sequence: e.payload.sequence,
+        outcome: e.payload.outcome,
+        event: e.name,
+        txId: e.txId,
+        blockNumber: e.blockNumber,
+        at: Date.now(),
+        signers: e.payload.signers ?? [],
+      }),
       'did not arrive',
     );
   }

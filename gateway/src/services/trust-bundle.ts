@@ -17,18 +17,21 @@ import {
   BLS_SCHEME,
   canonicalHash,
   checkChainTrust,
+  ENDORSEMENT_SCHEME,
   listHash,
-  type OrgTrust,
   parseNodeList,
   parseOrgTrust,
-  type VerificationNodeList,
   verifyCertPath,
+  type GovernanceAction,
+  type OrgTrust,
+  type VerificationNodeList,
 } from '@medbridge/chaincode';
-import { ClientError, toClientError } from '../errors';
+import { ClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
+import { orAbsent, type Chaincode } from '../fabric/contracts';
 
 export const BUNDLE_FORMAT = 'medbridge/trust-bundle/v1';
-export const ENDORSEMENT_SCHEME = 'fabric-endorsement';
+export { ENDORSEMENT_SCHEME };
 
 export interface TrustBundle {
   format: typeof BUNDLE_FORMAT;
@@ -78,12 +81,7 @@ function pem(der: Uint8Array): string {
  * configuration (the MSP values of its config group), as the chain's peers hold them.
  */
 export async function channelOrgCerts(client: FabricClient, channel: string): Promise<Map<string, { rootCerts: string[]; intermediateCerts: string[] }>> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await client.connection.network(channel).getContract('cscc').evaluateTransaction('GetChannelConfig', channel);
-  } catch (e) {
-    throw toClientError(e, { channel, contract: 'cscc', fn: 'GetChannelConfig', org: client.profile.org });
-  }
+  const bytes = await client.channelConfig(channel);
   const config = common.Config.deserializeBinary(bytes);
   const app = config.getChannelGroup()?.getGroupsMap().get('Application');
   if (!app) throw bundleError(`the configuration of ${channel} has no Application group`);
@@ -106,18 +104,13 @@ export function offeredSchemes(list: VerificationNodeList): string[] {
   return all ? [BLS_SCHEME, ENDORSEMENT_SCHEME].sort() : [ENDORSEMENT_SCHEME];
 }
 
-/** Builds the bundle of `channel` from what the chain publishes (config, members, current list). */
-export async function exportBundle(client: FabricClient, channel: string): Promise<BundleFile> {
-  const { chainId, members } = await client.evaluate<{ chainId: string; members: string[] }>(channel, 'Governance', 'GetMembers');
-  let head: { epoch: number; list: VerificationNodeList };
-  try {
-    head = await client.evaluate<{ epoch: number; list: VerificationNodeList }>(channel, 'CrossChain', 'GetNodeList', ['']);
-  } catch (e) {
-    const err = toClientError(e);
-    if (err.code === 'NOT_FOUND') throw bundleError(`${channel} has no verification node list yet`, `set one first: medbridge nodes propose --channel ${channel}`);
-    throw err;
-  }
-  const certs = await channelOrgCerts(client, channel);
+/** Builds the bundle of the chaincode's channel from what the chain publishes (config, members, current list). */
+export async function exportBundle(chaincode: Chaincode): Promise<BundleFile> {
+  const channel = chaincode.channel;
+  const { chainId, members } = await chaincode.governance.getMembers();
+  const head = await orAbsent(chaincode.crossChain.getNodeList());
+  if (!head) throw bundleError(`${channel} has no verification node list yet`, `set one first: medbridge nodes propose --channel ${channel}`);
+  const certs = await channelOrgCerts(chaincode.client, channel);
   const orgs: OrgTrust[] = [...members].sort().map((mspId) => {
     const c = certs.get(mspId);
     if (!c || c.rootCerts.length === 0) throw bundleError(`the configuration of ${channel} has no root certificate for member ${mspId}`);
@@ -216,7 +209,7 @@ export function verifiedBundle(file: string, expectedHash: string): TrustBundle 
 }
 
 /** The governance action that registers (or updates) the bundle's chain as a remote chain. */
-export function registerAction(bundle: TrustBundle, schemes: string[] = bundle.schemes): Record<string, unknown> & { kind: string } {
+export function registerAction(bundle: TrustBundle, schemes: string[] = bundle.schemes): Extract<GovernanceAction, { kind: 'register-remote' }> {
   return { kind: 'register-remote', chainId: bundle.chainId, orgs: bundle.orgs, nodeList: bundle.nodeList, schemes };
 }
 

@@ -4,7 +4,7 @@
  * asks "sign packet (route, sequence)", never "sign these bytes".
  *
  * @example
- *   const signer = new BlsSigner(readKeyFile(path), fabricCommitmentSource(conn, 'chain-a'));
+ *   const signer = new BlsSigner(readKeyFile(path), fabricCommitmentSource(new CrossChainClient(FabricClient.open('HospitalA'), 'chain-a')));
  *   const part = await signer.signPacket('consent', 7); // {nodeId, signature}
  */
 import { Domains, fromBase64, type PartialSignature, signMessage, toBase64 } from '@medbridge/chaincode';

@@ -1,9 +1,10 @@
 /**
  * Where a BLS signer gets the bytes it signs: its own org's peer, through a read-only query of
- * the chaincode (CrossChain:GetPacketCommitment / GetAckCommitment / GetEpochLinkMessage), never
- * from the relay. The chaincode builds those bytes from its own ledger (protocol/commitment.ts).
+ * the chaincode (the packet, acknowledgement and epoch-link statements of CrossChainClient),
+ * never from the relay. The chaincode builds those bytes from its own ledger
+ * (protocol/commitment.ts).
  */
-import type { OrgConnection } from '../fabric/connection';
+import type { CrossChainClient } from '../fabric/contracts';
 
 export interface CommitmentSource {
   /** The packet message for (routeId, sequence) as the own peer's ledger has it. */
@@ -14,13 +15,11 @@ export interface CommitmentSource {
   epochLinkMessage(toEpoch: number): Promise<Buffer>;
 }
 
-/** Reads through the org's own peer (the connection's peer) on `channel`. */
-export function fabricCommitmentSource(connection: OrgConnection, channel: string): CommitmentSource {
-  const contract = connection.contract(channel, 'CrossChain');
-  const read = async (fn: string, ...args: string[]): Promise<Buffer> => Buffer.from(await contract.evaluateTransaction(fn, ...args));
+/** Reads through the org's own peer (the client's peer) on the client's channel. */
+export function fabricCommitmentSource(crossChain: CrossChainClient): CommitmentSource {
   return {
-    packetMessage: (routeId, sequence) => read('GetPacketCommitment', routeId, String(sequence)),
-    ackMessage: (routeId, sequence) => read('GetAckCommitment', routeId, String(sequence)),
-    epochLinkMessage: (toEpoch) => read('GetEpochLinkMessage', String(toEpoch)),
+    packetMessage: (routeId, sequence) => crossChain.statement({ kind: 'packet', routeId, sequence }),
+    ackMessage: (routeId, sequence) => crossChain.statement({ kind: 'ack', routeId, sequence }),
+    epochLinkMessage: (toEpoch) => crossChain.statement({ kind: 'epoch-link', toEpoch }),
   };
 }

@@ -4,22 +4,20 @@
  * to collect endorsements). A Fabric Gateway evaluate may be answered by another peer of the org;
  * this one never is, so the node signs only what its own ledger says.
  */
-import type { OrgConnection } from '../fabric/connection';
+import type { CrossChainClient, StatementQuery } from '../fabric/contracts';
 import type { PeerEndpoint } from '../fabric/profile';
-import { collectEndorsements, signedProposal } from '../proofs/endorsements';
+import { collectEndorsements } from '../proofs/endorsements';
 import type { CommitmentSource } from './commitment-source';
 
-export function ownPeerCommitmentSource(connection: OrgConnection, channel: string, peer: PeerEndpoint, deadlineMs = 15_000): CommitmentSource {
-  const contract = connection.contract(channel, 'CrossChain');
-  const read = async (fn: string, ...args: string[]): Promise<Buffer> => {
-    const signed = await signedProposal(contract, connection.signer, fn, args);
-    const { message, signatures } = await collectEndorsements([peer], signed, deadlineMs);
-    if (signatures.length !== 1) throw new Error(`${peer.name} did not answer ${fn}`);
+export function ownPeerCommitmentSource(crossChain: CrossChainClient, peer: PeerEndpoint, deadlineMs = 15_000): CommitmentSource {
+  const read = async (q: StatementQuery): Promise<Buffer> => {
+    const { message, signatures } = await collectEndorsements([peer], await crossChain.signedStatementProposal(q), deadlineMs);
+    if (signatures.length !== 1) throw new Error(`${peer.name} did not answer the ${q.kind} statement query`);
     return message;
   };
   return {
-    packetMessage: (routeId, sequence) => read('GetPacketCommitment', routeId, String(sequence)),
-    ackMessage: (routeId, sequence) => read('GetAckCommitment', routeId, String(sequence)),
-    epochLinkMessage: (toEpoch) => read('GetEpochLinkMessage', String(toEpoch)),
+    packetMessage: (routeId, sequence) => read({ kind: 'packet', routeId, sequence }),
+    ackMessage: (routeId, sequence) => read({ kind: 'ack', routeId, sequence }),
+    epochLinkMessage: (toEpoch) => read({ kind: 'epoch-link', toEpoch }),
   };
 }

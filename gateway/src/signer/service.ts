@@ -6,7 +6,8 @@
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { connectOrg } from '../fabric/connection';
+import { FabricClient } from '../fabric/client';
+import { CrossChainClient } from '../fabric/contracts';
 import type { Profile } from '../fabric/profile';
 import { BlsSigner } from './bls-signer';
 import { peerMaterial } from './enrol';
@@ -49,8 +50,8 @@ export async function startSignerService(o: SignerServiceOptions): Promise<Runni
   const orgTls = o.profile.tls;
   if (o.tls === undefined && orgTls === undefined) throw new Error(`profile of ${o.profile.org} names no TLS CA for the signer's clients`);
   const tls = o.tls ?? { cert: m.tls.cert, key: m.tls.key, clientCa: readFileSync(orgTls!.caCert, 'utf8') };
-  const connection = connectOrg(o.profile, { identity: 'user', peer: o.peerIndex });
-  const signer = new BlsSigner(key, ownPeerCommitmentSource(connection, o.channel, m.peer));
+  const connection = FabricClient.open(o.profile, { identity: 'user', peer: o.peerIndex });
+  const signer = new BlsSigner(key, ownPeerCommitmentSource(new CrossChainClient(connection, o.channel), m.peer));
   const host = o.host ?? '127.0.0.1';
   const server = startSignerServer(signer, tls, o.port, host);
   try {

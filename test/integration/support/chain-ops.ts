@@ -5,38 +5,35 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { GovernanceAction, GovernanceProposal } from '@medbridge/chaincode';
 import { FabricClient } from '../../../gateway/src/fabric/client';
-import { connectOrg, type OrgConnection } from '../../../gateway/src/fabric/connection';
-import { Chaincode } from '../../../gateway/src/fabric/contracts';
+import { Chaincode, orAbsent } from '../../../gateway/src/fabric/contracts';
 import { loadProfile, type Profile } from '../../../gateway/src/fabric/profile';
 import { toClientError, type ClientError } from '../../../gateway/src/errors';
 import { sourceChain, type SourceChain } from '../../../gateway/src/proofs';
 
 export interface ChainHandle {
   channel: string;
-  /** A member's user identity, for reads. */
-  user: OrgConnection;
-  /** One admin per member org; governance needs all of them. */
-  admins: OrgConnection[];
+  /** The chaincode as a member's user identity: reads and member transactions. */
+  cc: Chaincode;
+  /** The chaincode as one admin per member org; governance needs all of them. */
+  admins: Chaincode[];
 }
 
 /** A channel with the profiles of its member orgs (the peers that prove its statements). */
 export interface Chain extends ChainHandle {
   orgs: Profile[];
-  /** The chaincode through the member's user (the same connection as `user`), typed. */
-  cc: Chaincode;
 }
 
 /**
- * The connections of one suite: `chain` opens a channel's user and admin connections, `close`
- * closes every connection opened here (in `afterAll`).
+ * The connections of one suite: `chain` opens a channel's user and admin clients, `close`
+ * closes every client opened here (in `afterAll`).
  */
 export class Connections {
-  private readonly open: OrgConnection[] = [];
-  private readonly clients: FabricClient[] = [];
+  private readonly open: FabricClient[] = [];
 
-  connect(p: Profile, identity: 'admin' | 'user'): OrgConnection {
-    const c = connectOrg(p, { identity });
+  connect(p: Profile, identity: 'admin' | 'user'): FabricClient {
+    const c = FabricClient.open(p, { identity });
     this.open.push(c);
     return c;
   }
@@ -44,14 +41,17 @@ export class Connections {
   /** `channel` with the user of the first org in `orgs` and an admin of each. */
   chain(channel: string, orgs: string[]): Chain {
     const profiles = orgs.map((o) => loadProfile(o));
-    const user = FabricClient.open(profiles[0]!, { identity: 'user' });
-    this.clients.push(user);
-    return { channel, orgs: profiles, admins: profiles.map((p) => this.connect(p, 'admin')), user: user.connection, cc: new Chaincode(user, channel) };
+    const user = this.connect(profiles[0]!, 'user');
+    return {
+      channel,
+      orgs: profiles,
+      admins: profiles.map((p) => new Chaincode(this.connect(p, 'admin'), channel)),
+      cc: new Chaincode(user, channel),
+    };
   }
 
   close(): void {
     this.open.forEach((c) => c.close());
-    this.clients.forEach((c) => c.close());
   }
 }
 
@@ -79,20 +79,6 @@ export function trustOf(chain: Chain) {
 
 export const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
-export async function evaluate(c: ChainHandle, contract: string, fn: string, ...args: string[]): Promise<any> {
-  return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
-}
-
-export async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
-  try {
-    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
-  } catch (e) {
-    // Surface each peer's chaincode message (the medbridge error code) instead of gRPC noise.
-    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
-    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
-  }
-}
-
 /**
  * The error a call fails with, as the gateway reports it (the chaincode's code and message), or
  * undefined when it succeeds: of a pending call (a promise), or of a function (which may throw
@@ -111,7 +97,7 @@ export async function errorOf(call: Promise<unknown> | (() => unknown)): Promise
  * The medbridge error code a call fails with, or undefined when it succeeds (see `errorOf`).
  *
  * @example
- * expect(await codeOf(contract.submitTransaction('GrantConsent', grant))).toBe('NONCE_REPLAYED');
+ * expect(await codeOf(a.cc.consent.grantConsent(grant))).toBe('NONCE_REPLAYED');
  * expect(await codeOf(() => verifyAnchorAttestation(forged, trusted, expected, now))).toBe('COMMITMENT_MISMATCH');
  */
 export async function codeOf(call: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
@@ -119,23 +105,21 @@ export async function codeOf(call: Promise<unknown> | (() => unknown)): Promise<
 }
 
 /** The chain's own current verification node list, or undefined before it has one. */
-export async function nodeListOf(c: ChainHandle): Promise<{ epoch: number; list: any } | undefined> {
-  if ((await codeOf(c.user.contract(c.channel, 'CrossChain').evaluateTransaction('GetNodeList', ''))) === 'NOT_FOUND') return undefined;
-  return evaluate(c, 'CrossChain', 'GetNodeList', '');
+export function nodeListOf(c: ChainHandle) {
+  return orAbsent(c.cc.crossChain.getNodeList());
 }
 
 /** What `on` knows of the remote chain `remote` (its epoch, schemes, ...), or undefined if it is not registered. */
-export async function remoteChainOf(on: ChainHandle, remote: string): Promise<any> {
-  if ((await codeOf(on.user.contract(on.channel, 'CrossChain').evaluateTransaction('GetRemoteChain', remote))) === 'UNKNOWN_CHAIN') return undefined;
-  return evaluate(on, 'CrossChain', 'GetRemoteChain', remote);
+export function remoteChainOf(on: ChainHandle, remote: string) {
+  return orAbsent(on.cc.crossChain.getRemoteChain(remote), ['UNKNOWN_CHAIN']);
 }
 
 /** Proposes with the first member admin, approves with the others; returns the executed proposal. */
-export async function govern(c: ChainHandle, action: unknown): Promise<any> {
+export async function govern(c: ChainHandle, action: GovernanceAction): Promise<GovernanceProposal> {
   const [first, ...rest] = c.admins;
   if (!first) throw new Error(`no admin for ${c.channel}`);
-  let p = await submit(first, c.channel, 'Governance', 'Propose', JSON.stringify(action));
-  for (const admin of rest) p = await submit(admin, c.channel, 'Governance', 'Approve', p.proposalId);
+  let p = (await first.governance.propose(action)).result;
+  for (const admin of rest) p = (await admin.governance.approve(p.proposalId)).result;
   expect(p.status).toBe('executed');
   return p;
 }

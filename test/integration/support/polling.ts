@@ -15,7 +15,7 @@ export type Probe<T> = () => Promise<T | undefined | false> | T | undefined | fa
  *
  * @example
  * await waitFor('chain-b knows chain-a', async () => (await remoteChainOf(b, 'chain-a')) ?? undefined, 15_000);
- * await waitFor('route open on chain-a', async () => { expect((await evaluate(a, 'CrossChain', 'GetRoute', id)).status).toBe('open'); return true; }, 15_000);
+ * await waitFor('route open on chain-a', async () => { expect((await a.cc.crossChain.getRoute(id)).status).toBe('open'); return true; }, 15_000);
  */
 export async function waitFor<T>(what: string, probe: Probe<T>, deadlineMs: number, everyMs = 100): Promise<T> {
   const deadline = Date.now() + deadlineMs;

@@ -2,9 +2,8 @@
  * Helpers of the relay integration tests: chaincode event counters with waiters, and reading
  * the relay's health and Prometheus metrics.
  */
-import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { get } from 'node:http';
-import type { FabricClient } from '../../../gateway/src/fabric/client';
+import type { ChaincodeEvent, Chaincode, EventStream } from '../../../gateway/src/fabric/contracts';
 import { CrossChainAdmin } from '../../../gateway/src/services/crosschain-admin';
 
 /** How long a relay test waits for one chain event or one relay condition. */
@@ -26,23 +25,26 @@ export class Events {
   /** Block of the first event seen per (name, routeId, sequence). */
   readonly blocks = new Map<string, bigint>();
   private readonly waiters = new Map<string, () => void>();
-  private events?: CloseableAsyncIterable<ChaincodeEvent>;
+  private events?: EventStream<ChaincodeEvent>;
 
   constructor(
-    private readonly client: FabricClient,
-    private readonly channel: string,
+    private readonly chaincode: Chaincode,
     private readonly routes: string[],
   ) {}
 
+  private get channel(): string {
+    return this.chaincode.channel;
+  }
+
   async start(): Promise<void> {
-    const events = await this.client.connection.network(this.channel).getChaincodeEvents(this.client.profile.chaincode);
+    const events = await this.chaincode.events();
     this.events = events;
     void (async () => {
       try {
         for await (const e of events) {
-          const body = JSON.parse(Buffer.from(e.payload).toString()) as { routeId?: string; sequence?: number };
+          const body = e.payload as { routeId?: string; sequence?: number };
           if (!body.routeId || !this.routes.includes(body.routeId)) continue;
-          const k = `${e.eventName}/${body.routeId}/${body.sequence}`;
+          const k = `${e.name}/${body.routeId}/${body.sequence}`;
           this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
           if (!this.blocks.has(k)) this.blocks.set(k, e.blockNumber);
           this.waiters.get(k)?.();

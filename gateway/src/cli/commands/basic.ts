@@ -1,4 +1,7 @@
-/** `ping`, `invoke`, `query`: liveness and a generic call of any contract function. */
+/**
+ * `ping`, `invoke`, `query`: liveness, and a generic call of any contract function by the
+ * names a person types (everything else reaches the chaincode through fabric/contracts).
+ */
 import type { Command } from 'commander';
 import { act } from '../action';
 
@@ -8,12 +11,11 @@ export function registerBasic(program: Command): void {
     .description('check that the org can reach its peer and the chaincode answers (System:Ping)')
     .action(
       act(async (ctx) => {
-        const client = ctx.client();
-        const channel = ctx.channel(client);
+        const cc = ctx.chaincode();
         const started = Date.now();
-        const ping = await ctx.wait('ping', client.evaluate<Record<string, unknown>>(channel, 'System', 'Ping'));
-        const version = await client.evaluate<Record<string, unknown>>(channel, 'System', 'Version');
-        ctx.print({ ...ping, peer: client.profile.peers[0]?.endpoint, ...version, latencyMs: Date.now() - started });
+        const ping = await ctx.wait('ping', cc.system.ping());
+        const version = await cc.system.version();
+        ctx.print({ ...ping, peer: cc.profile.peers[0]?.endpoint, ...version, latencyMs: Date.now() - started });
       }),
     );
 

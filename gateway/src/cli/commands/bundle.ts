@@ -8,13 +8,14 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { profilesForChannel } from '../../fabric/profile';
-import { CrossChainAdmin, type GovernanceAction, type Proposal } from '../../services/crosschain-admin';
+import type { GovernanceAction, GovernanceProposal } from '@medbridge/chaincode';
+import { CrossChainAdmin } from '../../services/crosschain-admin';
 import { describeBundle, exportBundle, readBundleFile, registerAction, verifiedBundle, writeBundleFile } from '../../services/trust-bundle';
 import { usageError } from '../../errors';
 import { act, list, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 
-async function proposeAction(ctx: CliContext, action: GovernanceAction, all: boolean): Promise<Proposal> {
+async function proposeAction(ctx: CliContext, action: GovernanceAction, all: boolean): Promise<GovernanceProposal> {
   const admin = new CrossChainAdmin(ctx.log);
   try {
     const client = ctx.client('admin');
@@ -49,8 +50,7 @@ export function registerBundle(program: Command): void {
     .requiredOption('--out <file>', 'bundle file to write')
     .action(
       act(async (ctx, o: Opts) => {
-        const client = ctx.client();
-        const b = await ctx.wait('reading the chain', exportBundle(client, ctx.channel(client)));
+        const b = await ctx.wait('reading the chain', exportBundle(ctx.chaincode()));
         writeBundleFile(o.out as string, b);
         ctx.print({ file: o.out as string, chainId: b.bundle.chainId, epoch: b.bundle.epoch, schemes: b.bundle.schemes.join(','), hash: b.hash });
         ctx.note(`read the hash to the other chain's admins over a channel you trust; they register with --hash ${b.hash}`);
@@ -105,7 +105,7 @@ export function registerBundle(program: Command): void {
       .option(...ALL_FLAG)
       .action(
         act(async (ctx, o: Opts) => {
-          const action = { kind: `${verb}-remote-root`, chainId: required(o.chain as string, '--chain'), mspId: required(o.msp as string, '--msp'), rootCert: readPem(o.cert as string) };
+          const action: GovernanceAction = { kind: `${verb}-remote-root` as const, chainId: required(o.chain as string, '--chain'), mspId: required(o.msp as string, '--msp'), rootCert: readPem(o.cert as string) };
           ctx.print(await proposeAction(ctx, action, o.allApprove === true));
         }),
       );

@@ -6,10 +6,11 @@
  * admin has approved it.
  */
 import type { Command } from 'commander';
-import { PacketTypes } from '@medbridge/chaincode';
+import { PacketTypes, type GovernanceAction, type GovernanceProposal, type PacketType } from '@medbridge/chaincode';
 import { usageError } from '../../errors';
 import { loadProfile, profilesForChannel } from '../../fabric/profile';
-import { CrossChainAdmin, nodeListFor, trustOf, type GovernanceAction, type Proposal } from '../../services/crosschain-admin';
+import { CrossChainAdmin, nodeListFor, trustOf } from '../../services/crosschain-admin';
+import { CrossChainService } from '../../services/crosschain-service';
 import { act, int, list, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 
@@ -18,7 +19,7 @@ async function propose(ctx: CliContext, action: GovernanceAction, all: boolean):
   try {
     const client = ctx.client('admin');
     const channel = ctx.channel(client);
-    const p: Proposal = all
+    const p: GovernanceProposal = all
       ? await ctx.wait('governing', admin.govern(channel, action))
       : await ctx.wait('proposing', admin.propose(loadProfile(ctx.org()), channel, action));
     ctx.print(p);
@@ -72,8 +73,7 @@ export function registerCrossChain(program: Command): void {
     .description('a proposal and its approvals')
     .action(
       act(async (ctx, _o, proposalId) => {
-        const client = ctx.client();
-        ctx.print(await client.evaluate(ctx.channel(client), 'Governance', 'GetProposal', [proposalId as string]));
+        ctx.print(await service(ctx).proposal(proposalId as string));
       }),
     );
 
@@ -85,13 +85,7 @@ export function registerCrossChain(program: Command): void {
     .option('--epoch <n>', 'a past epoch')
     .action(
       act(async (ctx, o) => {
-        const client = ctx.client();
-        const out = await client.evaluate<{ epoch: number; listHash: string; list: { subgroups: Array<{ id: string; mspId: string; threshold: number; nodes: Array<{ nodeId: string }> }> } }>(
-          ctx.channel(client),
-          'CrossChain',
-          'GetNodeList',
-          [o.epoch === undefined ? '' : String(int(o.epoch, '--epoch', 1))],
-        );
+        const out = await service(ctx).nodeList(o.epoch === undefined ? undefined : int(o.epoch, '--epoch', 1));
         if (ctx.json) return ctx.print(out);
         const rows = out.list.subgroups.flatMap((s) => s.nodes.map((n) => ({ subgroup: s.id, mspId: s.mspId, threshold: s.threshold, node: n.nodeId })));
         ctx.print(rows, { title: `epoch ${out.epoch}  listHash ${out.listHash}` });
@@ -152,8 +146,7 @@ export function registerCrossChain(program: Command): void {
     .description('remote chains registered here by governance, and the epoch trusted for each')
     .action(
       act(async (ctx) => {
-        const client = ctx.client();
-        const rows = await client.evaluate<Array<Record<string, unknown>>>(ctx.channel(client), 'CrossChain', 'ListRemoteChains');
+        const rows = await service(ctx).remoteChains();
         ctx.print(rows, { columns: [{ key: 'chainId' }, { key: 'epoch' }, { key: 'listHash', max: 20 }, { key: 'schemes' }, { key: 'updatedAtMs', header: 'updated', as: 'time' }] });
       }),
     );
@@ -176,7 +169,7 @@ export function registerCrossChain(program: Command): void {
             kind: 'open-route',
             routeId: routeId as string,
             counterparty: o.to as string,
-            packetTypes: list(o.types as string),
+            packetTypes: packetTypes(o.types as string),
             rateLimit: { maxPackets: int(o.maxPackets, '--max-packets', 1), windowMs: int(o.windowMs, '--window-ms', 1) },
           },
           o.allApprove === true,
@@ -197,10 +190,9 @@ export function registerCrossChain(program: Command): void {
     .description('one route, or every route of this channel')
     .action(
       act(async (ctx, _o, routeId) => {
-        const client = ctx.client();
-        const channel = ctx.channel(client);
-        if (routeId) return ctx.print(await client.evaluate(channel, 'CrossChain', 'GetRoute', [routeId]));
-        const routes = await client.evaluate(channel, 'CrossChain', 'ListRoutes');
+        const xc = service(ctx);
+        if (routeId) return ctx.print(await xc.route(routeId as string));
+        const routes = await xc.routes();
         ctx.print(routes, {
           listKey: Array.isArray(routes) ? undefined : 'items',
           columns: [{ key: 'routeId' }, { key: 'counterparty' }, { key: 'status' }, { key: 'packetTypes' }, { key: 'nextSendSequence', header: 'next send' }, { key: 'nextReceiveSequence', header: 'next receive' }],
@@ -219,7 +211,7 @@ export function registerCrossChain(program: Command): void {
         if (!a || !b) throw usageError('--between needs two channels: a,b');
         const admin = new CrossChainAdmin(ctx.log);
         try {
-          ctx.print(await ctx.wait('setting up', admin.ensureRoute(a, b, routeId as string, list(o.types as string))));
+          ctx.print(await ctx.wait('setting up', admin.ensureRoute(a, b, routeId as string, packetTypes(o.types as string))));
         } finally {
           admin.close();
         }
@@ -234,9 +226,8 @@ export function registerCrossChain(program: Command): void {
     .option('--received', 'list packets received here instead')
     .action(
       act(async (ctx, o, routeId) => {
-        const client = ctx.client();
-        const fn = o.received ? 'ListReceipts' : 'ListPackets';
-        const page = await client.evaluate(ctx.channel(client), 'CrossChain', fn, [routeId as string, '100', '']);
+        const xc = service(ctx);
+        const page = o.received ? await xc.receipts(routeId as string) : await xc.sentPackets(routeId as string);
         ctx.print(page, {
           listKey: 'items',
           columns: o.received
@@ -252,8 +243,9 @@ export function registerCrossChain(program: Command): void {
     .option('--received', 'the receipt on this (destination) channel')
     .action(
       act(async (ctx, o, routeId, sequence) => {
-        const client = ctx.client();
-        ctx.print(await client.evaluate(ctx.channel(client), 'CrossChain', o.received ? 'GetReceipt' : 'GetPacket', [routeId as string, sequence as string]));
+        const xc = service(ctx);
+        const seq = int(sequence, 'sequence', 1);
+        ctx.print(o.received ? await xc.received(routeId as string, seq) : await xc.sent(routeId as string, seq));
       }),
     );
 
@@ -268,34 +260,41 @@ export function registerCrossChain(program: Command): void {
     .option('--timeout-ms <n>', 'timeout after this long (default 1 h)')
     .action(
       act(async (ctx, o) => {
-        const client = ctx.client();
-        const channel = ctx.channel(client);
-        let type = o.type as string | undefined;
-        const args: Record<string, unknown> = {};
-        if (o.route) args.routeId = o.route;
-        if (o.timeoutMs) args.timeoutAfterMs = int(o.timeoutMs, '--timeout-ms', 1000);
+        const xc = service(ctx);
+        // The type as given: the chaincode judges it (PACKET_TYPE_NOT_ALLOWED).
+        const type = o.type as PacketType | undefined;
+        const routing = {
+          ...(o.route ? { routeId: o.route as string } : {}),
+          ...(o.timeoutMs ? { timeoutAfterMs: int(o.timeoutMs, '--timeout-ms', 1000) } : {}),
+        };
+        let sending;
         if (o.consent) {
-          args.consentId = o.consent;
-          if (!type) {
-            const c = await client.evaluate<{ status: string }>(channel, 'Consent', 'GetConsent', [o.consent as string]);
-            type = c.status === 'revoked' ? 'consent.revoke' : 'consent.grant';
-          }
+          sending = xc.sendConsent(o.to as string, o.consent as string, { ...routing, ...(type ? { type } : {}) });
         } else {
-          type ??= 'ping';
+          let payload: unknown;
           try {
-            args.payload = JSON.parse(required(o.payload as string | undefined, '--payload (or --consent)')) as unknown;
+            payload = JSON.parse(required(o.payload as string | undefined, '--payload (or --consent)')) as unknown;
           } catch (e) {
             throw usageError(`--payload is not JSON: ${(e as Error).message}`);
           }
+          sending = xc.sendPing(o.to as string, payload, { ...routing, ...(type ? { type } : {}) });
         }
-        const res = await ctx.wait('sending', client.submit<Record<string, unknown>>(channel, 'CrossChain', 'SendPacket', [o.to as string, type, JSON.stringify(args)]));
-        const { packet: p, ...rest } = res.result;
-        ctx.print(ctx.json ? { ...res.result, txId: res.txId } : { ...rest, type, txId: res.txId });
-        void p;
+        const res = await ctx.wait('sending', sending);
+        const { packet, ...rest } = res.result;
+        ctx.print(ctx.json ? { ...res.result, txId: res.txId } : { ...rest, type: packet.type, txId: res.txId });
       }),
     );
 }
 
 function list_(v: string): string[] {
   return list(v);
+}
+
+/** Packet types as given: the chaincode judges them (PACKET_TYPE_NOT_ALLOWED, INVALID_ARGUMENT). */
+function packetTypes(v: string): PacketType[] {
+  return list(v) as PacketType[];
+}
+
+function service(ctx: CliContext): CrossChainService {
+  return new CrossChainService(ctx.chaincode());
 }

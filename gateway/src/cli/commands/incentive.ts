@@ -10,14 +10,14 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../../errors';
 import { profilesForChannel } from '../../fabric/profile';
-import { accountIdOf, type Escrow, IncentiveService, ValueGovernance, type IncentiveParams, type ValueAction, type ValueProposal } from '../../services/incentive-service';
+import type { IncentiveParams, SlashingEvidence, ValueAction, ValueProposal } from '@medbridge/chaincode';
+import { accountIdOf, IncentiveService, ValueGovernance } from '../../services/incentive-service';
 import { act, int, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 
 /** The service for --org on its channel; `asAdmin` for calls only the org's admin may make (as governance commands). */
 function service(ctx: CliContext, asAdmin = false): IncentiveService {
-  const client = asAdmin ? ctx.client('admin') : ctx.client();
-  return new IncentiveService(client, ctx.channel(client));
+  return new IncentiveService(ctx.chaincode(asAdmin ? 'admin' : undefined));
 }
 
 function readInput(path: string, what: string): string {
@@ -69,7 +69,7 @@ export function registerIncentive(program: Command): void {
     .action(
       act(async (ctx, _o, account) => {
         const s = service(ctx);
-        ctx.print(await s.balance(account ? accountIdOf(account) : `org:${s.client.mspId}`));
+        ctx.print(await s.balance(account ? accountIdOf(account) : `org:${s.chaincode.mspId}`));
       }),
     );
 
@@ -105,8 +105,7 @@ export function registerIncentive(program: Command): void {
     .action(
       act(async (ctx, _o, nodeId) => {
         // A node without a stake is the chaincode's NOT_FOUND (exit 3), as every other read.
-        const s = service(ctx);
-        ctx.print(await s.client.evaluate(s.channel, 'Incentive', 'GetStake', [nodeId as string]));
+        ctx.print(await service(ctx).stakeStatus(nodeId as string));
       }),
     );
 
@@ -244,8 +243,9 @@ export function registerIncentive(program: Command): void {
     .action(
       act(async (ctx, o: Opts) => {
         const text = readInput(required(o.file as string | undefined, '--file'), 'evidence file');
-        parseJsonArg(text, 'evidence');
-        const res = await ctx.wait('submitting evidence', service(ctx).submitEvidence(text));
+        // The chaincode checks the evidence (EVIDENCE_INVALID); here it only has to be JSON.
+        const evidence = parseJsonArg<SlashingEvidence>(text, 'evidence');
+        const res = await ctx.wait('submitting evidence', service(ctx).submitEvidence(evidence));
         ctx.print({ ...res.result, txId: res.txId });
       }),
     );
@@ -258,8 +258,7 @@ export function registerIncentive(program: Command): void {
     .action(
       act(async (ctx, _o, routeId, sequence) => {
         // No escrow (value transfer was off when it was sent) is the chaincode's NOT_FOUND (exit 3).
-        const s = service(ctx);
-        const e = await s.client.evaluate<Escrow>(s.channel, 'Incentive', 'GetEscrow', [routeId as string, String(int(sequence, 'sequence', 1))]);
+        const e = await service(ctx).feeEscrow(routeId as string, int(sequence, 'sequence', 1));
         const { payouts, ...rest } = e;
         ctx.print(ctx.json ? e : { ...rest, payouts: payouts ?? [] }, { listKey: 'payouts' });
       }),

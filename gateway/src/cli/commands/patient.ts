@@ -18,8 +18,7 @@ function signer(ctx: CliContext, ref: string | undefined): PatientKey {
 }
 
 function service(ctx: CliContext): ConsentService {
-  const client = ctx.client();
-  return new ConsentService(client, ctx.channel(client));
+  return new ConsentService(ctx.chaincode());
 }
 
 function purposes(value: unknown): string[] {

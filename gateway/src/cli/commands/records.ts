@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { usageError } from '../../errors';
 import { listProfiles, loadProfile } from '../../fabric/profile';
+import { Chaincode } from '../../fabric/contracts';
 import { readTrustedChains } from '../../records/anchor-attestation';
+import { RecordAnchors } from '../../records/anchors';
 import { Custodian } from '../../records/custodian';
 import { publishEndpoint, readEndpoint, storeFileOf, withdrawEndpoint } from '../../records/endpoints';
 import { recordHash } from '../../records/hashing';
@@ -20,6 +22,10 @@ import type { CliContext } from '../context';
 
 function openStore(ctx: CliContext): RecordStore {
   return new RecordStore(storeFileOf(ctx.dataDir(), ctx.client().mspId));
+}
+
+function anchors(ctx: CliContext): RecordAnchors {
+  return new RecordAnchors(ctx.chaincode());
 }
 
 function readInput(file: string): Buffer {
@@ -67,10 +73,9 @@ export function registerRecords(program: Command): void {
     .action(
       act(async (ctx, o) => {
         if (o.hash) {
-          const client = ctx.client();
           const id = required(o.recordId as string | undefined, '--record-id (with --hash)');
-          const res = await ctx.wait('anchoring', client.submit(ctx.channel(client), 'Consent', 'AnchorRecord', [id, o.patient as string, o.category as string, o.hash as string]));
-          ctx.print({ ...(res.result as object), txId: res.txId });
+          const res = await ctx.wait('anchoring', anchors(ctx).anchor({ recordId: id, patientId: o.patient as string, category: o.category as string, hash: o.hash as string }));
+          ctx.print({ ...res.result, txId: res.txId });
           return;
         }
         await putRecord(ctx, o);
@@ -101,7 +106,6 @@ export function registerRecords(program: Command): void {
     .option('--at-version <n>', 'anchored version (default: head)')
     .action(
       act(async (ctx, o, recordId) => {
-        const client = ctx.client();
         let content: Buffer;
         let salt: Buffer;
         let version: number | undefined = o.atVersion === undefined ? undefined : int(o.atVersion, '--at-version', 1);
@@ -120,7 +124,7 @@ export function registerRecords(program: Command): void {
           }
         }
         const hash = recordHash(salt, content);
-        const res = await client.evaluate<{ match: boolean }>(ctx.channel(client), 'Consent', 'VerifyRecordHash', [recordId as string, hash, version === undefined ? '' : String(version)]);
+        const res = await anchors(ctx).verify(recordId as string, hash, version);
         ctx.print({ ...res, hash });
         if (!res.match) process.exitCode = 3;
       }),
@@ -131,8 +135,7 @@ export function registerRecords(program: Command): void {
     .description('the anchor of a record (head version)')
     .action(
       act(async (ctx, _o, recordId) => {
-        const client = ctx.client();
-        ctx.print(await client.evaluate(ctx.channel(client), 'Consent', 'GetRecord', [recordId as string]));
+        ctx.print(await anchors(ctx).head(recordId as string));
       }),
     );
 
@@ -141,8 +144,7 @@ export function registerRecords(program: Command): void {
     .description('every anchored version of a record')
     .action(
       act(async (ctx, _o, recordId) => {
-        const client = ctx.client();
-        const page = await client.evaluate(ctx.channel(client), 'Consent', 'GetRecordHistory', [recordId as string, '100', '']);
+        const page = await anchors(ctx).history(recordId as string);
         ctx.print(page, { listKey: 'items', columns: [{ key: 'version' }, { key: 'hash', max: 20 }, { key: 'amendedBy' }, { key: 'time', as: 'time' }, { key: 'createdAt', as: 'time' }, { key: 'txId', max: 16 }] });
       }),
     );
@@ -237,7 +239,7 @@ export function registerRecords(program: Command): void {
             request: { recordId: recordId as string, purpose: String(o.purpose).toUpperCase(), ...(o.consent ? { consentId: o.consent as string } : {}) },
             verifyOnLedger: async (channel, id, hash, version) => {
               if (!requester.channels.includes(channel)) return undefined;
-              const r = await ctx.client().evaluate<{ match: boolean }>(channel, 'Consent', 'VerifyRecordHash', [id, hash, String(version)]);
+              const r = await new RecordAnchors(new Chaincode(ctx.client(), channel)).verify(id, hash, version);
               return r.match;
             },
           }),

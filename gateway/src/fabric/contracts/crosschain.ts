@@ -8,6 +8,7 @@
  *   await b.crossChain.receivePacket(result.packet, proof);
  */
 import type { Proposal } from '@hyperledger/fabric-gateway';
+import { gateway as gatewayProtos, type peer as peerProtos } from '@hyperledger/fabric-protos';
 import type {
   Acknowledgement,
   AcknowledgePacketResult,
@@ -126,6 +127,18 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
   statementProposal(q: StatementQuery): Proposal {
     const { fn, args } = statementCall(q);
     return this.client.connection.contract(this.channel, this.contract).newProposal(fn, { arguments: args });
+  }
+
+  /**
+   * The statement's query as a proposal signed by this client's identity, ready to send to
+   * each peer's Endorser service directly (every endorsement returned is one node's signature).
+   */
+  async signedStatementProposal(q: StatementQuery): Promise<peerProtos.SignedProposal> {
+    const proposal = this.statementProposal(q);
+    const signed = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes()).getProposal();
+    if (!signed) throw new Error('gateway proposal has no SignedProposal');
+    signed.setSignature(await this.client.connection.signer(proposal.getDigest()));
+    return signed;
   }
 
   // ---------------------------------------------------------------- source side

@@ -8,6 +8,12 @@ import type { ChaincodeEvent as FabricEvent, Checkpoint, CloseableAsyncIterable 
 import { ChaincodeEventNames, type ChaincodeEventName, type ChaincodeEvents } from '@medbridge/chaincode';
 import type { FabricClient } from '../client';
 
+/** The events that close a packet on its destination chain: received (applied or refused) or timed out there. */
+export const ArrivalEvents = ['PacketReceived', 'PacketTimeoutRecorded'] as const satisfies readonly ChaincodeEventName[];
+
+/** The events that settle a packet on its source chain: acknowledged or timed out. */
+export const SettlementEvents = ['PacketAcknowledged', 'PacketTimedOut'] as const satisfies readonly ChaincodeEventName[];
+
 /** One committed event: `payload` is typed by `name`. */
 export type ChaincodeEvent<N extends ChaincodeEventName = ChaincodeEventName> = {
   [K in N]: { name: K; payload: ChaincodeEvents[K]; txId: string; blockNumber: bigint };

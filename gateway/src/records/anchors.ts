@@ -1,0 +1,41 @@
+/**
+ * Record anchors on a channel: the one place the gateway anchors or amends a record's
+ * salted hash, and the reads that check a hash against the ledger. The custodian anchors
+ * what it stores (custodian.ts); `record anchor --hash` anchors a hash of a record kept
+ * elsewhere; both come through here.
+ *
+ * @example
+ *   const anchors = new RecordAnchors(new Chaincode(FabricClient.open('HospitalA'), 'chain-a'));
+ *   await anchors.anchor({ recordId, patientId, category: 'Observation', hash });
+ *   const { match } = await anchors.verify(recordId, hash);
+ */
+import type { AnchorRecordArgs, Page, RecordAnchor, RecordHashCheck, RecordVersion } from '@medbridge/chaincode';
+import type { Chaincode, Submitted } from '../fabric/contracts';
+
+export class RecordAnchors {
+  constructor(readonly chaincode: Chaincode) {}
+
+  /** Anchors version 1 of a record held by this org. */
+  anchor(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
+    return this.chaincode.consent.anchorRecord(a);
+  }
+
+  /** Anchors the next version of a record this org holds; `headVersion` is the version it replaces. */
+  amend(recordId: string, hash: string, headVersion: number): Promise<Submitted<RecordAnchor>> {
+    return this.chaincode.consent.amendRecord(recordId, hash, headVersion);
+  }
+
+  /** Whether `hash` is the anchored hash of the head, or of `version`. */
+  verify(recordId: string, hash: string, version?: number): Promise<RecordHashCheck> {
+    return this.chaincode.consent.verifyRecordHash(recordId, hash, version);
+  }
+
+  head(recordId: string): Promise<RecordAnchor> {
+    return this.chaincode.consent.getRecord(recordId);
+  }
+
+  /** The anchored versions, oldest first (one page). */
+  history(recordId: string, pageSize = 100, bookmark = ''): Promise<Page<RecordVersion>> {
+    return this.chaincode.consent.getRecordHistory(recordId, { pageSize, bookmark });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Packets and the cross-chain state of one channel, as one org sees it: the one place a
+ * packet is sent from (consents and pings), and the reads the CLI and the demo show (node
+ * list, remote chains, routes, proposals, sent packets and receipts). Governance changes
+ * are CrossChainAdmin's.
+ *
+ * @example
+ *   const xc = new CrossChainService(new Chaincode(FabricClient.open('HospitalA'), 'chain-a'));
+ *   const { result } = await xc.sendConsent('chain-b', consentId);   // type from the consent's state
+ *   await xc.sendPing('chain-b', { hello: 1 }, { routeId: 'a-b' });
+ */
+import type {
+  GovernanceProposal,
+  NodeListAt,
+  Page,
+  PacketType,
+  ReceiptRecord,
+  RemoteChainRecord,
+  RouteRecord,
+  SendPacketArgs,
+  SendPacketResult,
+  SentPacketRecord,
+} from '@medbridge/chaincode';
+import type { Chaincode, Submitted } from '../fabric/contracts';
+
+export interface SendOptions {
+  /** Needed when several routes lead to the destination. */
+  routeId?: string;
+  /** Default 1 h. */
+  timeoutAfterMs?: number;
+}
+
+/** The packet type that carries a consent in its current state: its grant, or its revocation once revoked. */
+export function consentPacketType(status: string): 'consent.grant' | 'consent.revoke' {
+  return status === 'revoked' ? 'consent.revoke' : 'consent.grant';
+}
+
+export class CrossChainService {
+  constructor(readonly chaincode: Chaincode) {}
+
+  get channel(): string {
+    return this.chaincode.channel;
+  }
+
+  /** Sends a packet (the one place packets are submitted from the gateway). */
+  send(destChain: string, type: PacketType, args: SendPacketArgs): Promise<Submitted<SendPacketResult>> {
+    return this.chaincode.crossChain.sendPacket(destChain, type, args);
+  }
+
+  /**
+   * Sends a consent to its grantee's chain. Without `type`, the consent's current state
+   * decides (consentPacketType); the chaincode builds the payload from the ledger.
+   */
+  async sendConsent(destChain: string, consentId: string, opts: SendOptions & { type?: PacketType } = {}): Promise<Submitted<SendPacketResult>> {
+    const type = opts.type ?? consentPacketType((await this.chaincode.consent.getConsent(consentId)).status);
+    return this.send(destChain, type, { ...routing(opts), consentId });
+  }
+
+  /** Sends a ping (or `type`, for a route's own packet types) carrying `payload`. */
+  sendPing(destChain: string, payload: unknown, opts: SendOptions & { type?: PacketType } = {}): Promise<Submitted<SendPacketResult>> {
+    return this.send(destChain, opts.type ?? 'ping', { ...routing(opts), payload });
+  }
+
+  /** A governance proposal of this channel and its approvals. */
+  proposal(proposalId: string): Promise<GovernanceProposal> {
+    return this.chaincode.governance.getProposal(proposalId);
+  }
+
+  nodeList(epoch?: number): Promise<NodeListAt> {
+    return this.chaincode.crossChain.getNodeList(epoch);
+  }
+
+  remoteChains(): Promise<RemoteChainRecord[]> {
+    return this.chaincode.crossChain.listRemoteChains();
+  }
+
+  route(routeId: string): Promise<RouteRecord> {
+    return this.chaincode.crossChain.getRoute(routeId);
+  }
+
+  routes(): Promise<RouteRecord[]> {
+    return this.chaincode.crossChain.listRoutes();
+  }
+
+  /** A packet sent from this channel, with its status. */
+  sent(routeId: string, sequence: number): Promise<SentPacketRecord> {
+    return this.chaincode.crossChain.getPacket(routeId, sequence);
+  }
+
+  /** The receipt of a packet received on this channel. */
+  received(routeId: string, sequence: number): Promise<ReceiptRecord> {
+    return this.chaincode.crossChain.getReceipt(routeId, sequence);
+  }
+
+  /** Packets sent on a route from this channel (one page). */
+  sentPackets(routeId: string, pageSize = 100, bookmark = ''): Promise<Page<SentPacketRecord>> {
+    return this.chaincode.crossChain.listPackets(routeId, { pageSize, bookmark });
+  }
+
+  /** Packets received on a route here (one page). */
+  receipts(routeId: string, pageSize = 100, bookmark = ''): Promise<Page<ReceiptRecord>> {
+    return this.chaincode.crossChain.listReceipts(routeId, { pageSize, bookmark });
+  }
+}
+
+/** routeId and timeoutAfterMs, in that order, only when given (the argsJson the chaincode reads). */
+function routing(opts: SendOptions): { routeId?: string; timeoutAfterMs?: number } {
+  return {
+    ...(opts.routeId === undefined ? {} : { routeId: opts.routeId }),
+    ...(opts.timeoutAfterMs === undefined ? {} : { timeoutAfterMs: opts.timeoutAfterMs }),
+  };
+}
