@@ -99,7 +99,7 @@ function parsePeriod(v: unknown, what: string): Period {
 }
 
 function time(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < PolicyLimits.minTime || v >= PolicyLimits.maxTime) {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < PolicyLimits.minTime || v > PolicyLimits.maxTime) {
     fail(INVALID, `${what} must be an integer number of milliseconds since the epoch, from year 1900 to 9999`);
   }
   return v;

@@ -284,7 +284,7 @@ export const PolicyLimits = {
   maxListEntries: 32,
   /** Canonical JSON of the whole policy; it travels twice in a consent packet. */
   maxBytes: 8 * 1024,
-  /** Times: ms since the epoch, 1900-01-01 inclusive to 10000-01-01 exclusive. */
+  /** Times: ms since the epoch, from 1900-01-01T00:00Z to 10000-01-01T00:00Z (an end of the year 9999). */
   minTime: -2_208_988_800_000,
   maxTime: 253_402_300_800_000,
 } as const;
