@@ -144,7 +144,7 @@ export const FHIR_CONSENT_ELEMENTS: Readonly<Record<FhirVersion, Readonly<Record
     'Consent.provision.modifierExtension': ['refused', 'modifier extensions change the meaning'],
     'Consent.provision.type': ['enforced', 'required on the root rule; a nested rule must negate its parent'],
     'Consent.provision.period': ['enforced', 'provision period'],
-    'Consent.provision.actor': ['enforced', 'as R5'],
+    'Consent.provision.actor': ['enforced', 'actors, as in R5'],
     'Consent.provision.action': ['enforced', 'actions'],
     'Consent.provision.securityLabel': ['enforced', 'security labels'],
     'Consent.provision.purpose': ['enforced', 'purposes'],
