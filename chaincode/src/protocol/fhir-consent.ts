@@ -345,13 +345,13 @@ function importReference(v: unknown, path: string, ctx: Ctx): Who {
   if (o.reference !== undefined) {
     const m = typeof o.reference === 'string' ? /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(o.reference) : null;
     if (m === null) fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.reference must be a relative literal reference TYPE/ID (no URL, no contained resource)`);
-    const k = REFERENCE_KINDS[m[1] as string];
+    const k = own(REFERENCE_KINDS, m[1] as string);
     if (k === undefined) fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.reference: a ${m[1]} is not an actor medbridge can identify (Organization, Practitioner or CareTeam)`);
     kind = k;
     value = m[2] as string;
   } else {
     const id = fields(o.identifier, `${path}.identifier`, ctx, { system: 'use', value: 'use', use: 'note', id: 'note' });
-    const k = typeof id.system === 'string' ? IDENTIFIER_KINDS[id.system] : undefined;
+    const k = typeof id.system === 'string' ? own(IDENTIFIER_KINDS, id.system) : undefined;
     if (k === undefined) fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.identifier.system must be one of ${Object.keys(IDENTIFIER_KINDS).join(', ')}`);
     if (typeof id.value !== 'string') fail('FHIR_CONSENT_INVALID', `${path}.identifier.value must be a string`);
     kind = k;
@@ -438,7 +438,7 @@ function elements(v: unknown, path: string, ctx: Ctx, element: string): Obj {
   const table = FHIR_CONSENT_ELEMENTS[ctx.version];
   for (const k of Object.keys(o)) {
     if (k.startsWith('_')) fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.${k}: extensions on primitive values are not supported`);
-    const entry = table[`${element}.${k}`];
+    const entry = own(table, `${element}.${k}`);
     if (entry === undefined) fail('FHIR_CONSENT_INVALID', `${path}.${k} is not an element of a FHIR ${ctx.version} ${element}`);
     if (entry[0] === 'refused') fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.${k}: ${entry[1]}`);
     if (entry[0] === 'not-carried') ctx.notCarried.push(`${path}.${k}`);
@@ -461,7 +461,7 @@ function coding(v: unknown, path: string, ctx: Ctx): Coding {
   const o = fields(v, path, ctx, { system: 'use', code: 'use', display: 'note', version: 'note', userSelected: 'note', id: 'note' });
   if (typeof o.system !== 'string' || o.system.length === 0) fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.system is required: a code without its system is ambiguous`);
   if (typeof o.code !== 'string' || o.code.length === 0) fail('FHIR_ELEMENT_UNSUPPORTED', `${path}.code is required`);
-  return { system: SYSTEM_ALIASES[o.system] ?? o.system, code: o.code };
+  return { system: own(SYSTEM_ALIASES, o.system) ?? o.system, code: o.code };
 }
 
 function codeable(v: unknown, path: string, ctx: Ctx): Coding[] {
@@ -485,6 +485,11 @@ function codings(v: unknown, path: string): Coding[] {
 function decisionValue(v: unknown, path: string): Decision {
   if (v !== 'permit' && v !== 'deny') fail('FHIR_CONSENT_INVALID', `${path} must be "permit" or "deny"`);
   return v;
+}
+
+/** A table lookup that never returns an inherited member (`constructor`, `__proto__`). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
 function asObj(v: unknown, path: string): Obj {

@@ -84,6 +84,10 @@ describe('importFhirConsent refuses, naming the element', () => {
     ['a dateTime without time zone', r5({ period: { start: '2024-01-01T10:00:00' } }), 'FHIR_CONSENT_INVALID', 'is not a FHIR date or dateTime'],
     ['a period ending before it starts', r5({ period: { start: '2024-02-01', end: '2024-01-01' } }), 'FHIR_CONSENT_INVALID', 'Consent.provision[0].period ends before it starts'],
     ['an empty array', r5({ actor: [] }), 'FHIR_CONSENT_INVALID', 'Consent.provision[0].actor is empty'],
+    ['an inherited member name as a reference type', r5({ actor: [{ reference: { reference: 'constructor/x' } }] }), 'FHIR_ELEMENT_UNSUPPORTED', 'a constructor is not an actor'],
+    ['an inherited member name as an identifier system', r5({ actor: [{ reference: { identifier: { system: 'constructor', value: 'x' } } }] }), 'FHIR_ELEMENT_UNSUPPORTED', 'identifier.system must be one of'],
+    ['an inherited member name as a code system', r5({ purpose: [{ system: 'constructor', code: 'TREAT' }] }), 'FHIR_ELEMENT_UNSUPPORTED', 'purpose[0] constructor#TREAT'],
+    ['an inherited member name as an element', r5({ constructor: 1 }), 'FHIR_CONSENT_INVALID', 'Consent.provision[0].constructor is not an element'],
     ['an R4 consent mixed with R5', { ...r5(), scope: { coding: [] } }, 'FHIR_CONSENT_INVALID', 'mixes R4 elements (scope)'],
   ];
   it.each(cases)('%s', (_name, input, code, fragment) => {
