@@ -3,14 +3,14 @@
  * deny-over-permit, the purpose-of-use hierarchy, periods and data periods. Every policy is
  * run through the strict parser first, as the contract will.
  */
-import { parseConsentPolicy, type ConsentPolicy, type Provision } from '@medbridge/chaincode/dist/protocol/consent-policy';
+import { parseConsentPolicy, type ConsentPolicy, type Provision } from '../../../chaincode/src/protocol/consent-policy';
 import {
   evaluateConsentPolicy,
   MAX_POLICY_PERIOD_MS,
   permittedRecipientOrgs,
   validatePolicyForGrant,
   type AccessRequest,
-} from '@medbridge/chaincode/dist/rules/consent-policy';
+} from '../../../chaincode/src/rules/consent-policy';
 import { codeOf, DAY, policy, request, T0, type RequestOverrides } from './support';
 
 function decide(p: ConsentPolicy, r: RequestOverrides | AccessRequest = {}) {

@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { importFhirConsent } from '@medbridge/chaincode/dist/protocol/fhir-consent';
-import { evaluateConsentPolicy } from '@medbridge/chaincode/dist/rules/consent-policy';
+import { importFhirConsent } from '../../../chaincode/src/protocol/fhir-consent';
+import { evaluateConsentPolicy } from '../../../chaincode/src/rules/consent-policy';
 import { errorOf, request, type RequestOverrides } from './support';
 
 const EXAMPLES = resolve(__dirname, '../../../../shared/fhir-consent-examples');

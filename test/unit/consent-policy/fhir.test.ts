@@ -2,11 +2,11 @@
  * FHIR import refusals element by element, R5 export and round trips, FHIR dates, and the
  * access log as AuditEvents.
  */
-import { CONSENT_POLICY_FORMAT, parseConsentPolicy, type ConsentPolicy } from '@medbridge/chaincode/dist/protocol/consent-policy';
-import { accessLogEntryToAuditEvent, accessLogToAuditBundle, type AuditableAccessEntry } from '@medbridge/chaincode/dist/protocol/fhir-audit-event';
-import { exportFhirConsent, FHIR_CONSENT_ELEMENTS, importFhirConsent } from '@medbridge/chaincode/dist/protocol/fhir-consent';
-import { formatFhirPeriod, parseFhirDateTime, parseFhirPeriod } from '@medbridge/chaincode/dist/protocol/fhir-datetime';
-import type { AccessLogEntry } from '@medbridge/chaincode/dist/contracts/consent-contract';
+import { CONSENT_POLICY_FORMAT, parseConsentPolicy, type ConsentPolicy } from '../../../chaincode/src/protocol/consent-policy';
+import { accessLogEntryToAuditEvent, accessLogToAuditBundle, type AuditableAccessEntry } from '../../../chaincode/src/protocol/fhir-audit-event';
+import { exportFhirConsent, FHIR_CONSENT_ELEMENTS, importFhirConsent } from '../../../chaincode/src/protocol/fhir-consent';
+import { formatFhirPeriod, parseFhirDateTime, parseFhirPeriod } from '../../../chaincode/src/protocol/fhir-datetime';
+import type { AccessLogEntry } from '../../../chaincode/src/contracts/consent-contract';
 import { errorOf, policy, T0 } from './support';
 
 const PT = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';

@@ -3,7 +3,7 @@
  * unevaluable is refused with its own code and the element named; one meaning has one
  * encoding and one hash.
  */
-import { canonicalBytes } from '@medbridge/chaincode/dist/protocol/canonical-json';
+import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
 import {
   canonicalPolicy,
   consentPolicyHash,
@@ -16,8 +16,8 @@ import {
   purposeAncestry,
   type ConsentPolicy,
   type Provision,
-} from '@medbridge/chaincode/dist/protocol/consent-policy';
-import { Formats } from '@medbridge/chaincode/dist/protocol/patient-messages';
+} from '../../../chaincode/src/protocol/consent-policy';
+import { Formats } from '../../../chaincode/src/protocol/patient-messages';
 import { errorOf, policy, T0 } from './support';
 
 const full: Provision = {

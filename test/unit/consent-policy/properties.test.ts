@@ -14,9 +14,9 @@ import {
   type ActorCriterion,
   type ConsentPolicy,
   type Provision,
-} from '@medbridge/chaincode/dist/protocol/consent-policy';
-import { exportFhirConsent, importFhirConsent } from '@medbridge/chaincode/dist/protocol/fhir-consent';
-import { applies, evaluateConsentPolicy, type AccessRequest } from '@medbridge/chaincode/dist/rules/consent-policy';
+} from '../../../chaincode/src/protocol/consent-policy';
+import { exportFhirConsent, importFhirConsent } from '../../../chaincode/src/protocol/fhir-consent';
+import { applies, evaluateConsentPolicy, type AccessRequest } from '../../../chaincode/src/rules/consent-policy';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { anyJson, outcomeOf, RUNS } from '../property/arbitraries';

@@ -2,9 +2,9 @@
  * Builders for the consent-language suites: policies, provisions and access requests with
  * defaults that match nothing special, so each test states only what its rule is about.
  */
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
-import { CONSENT_POLICY_FORMAT, type ConsentPolicy, type Decision, type Provision } from '@medbridge/chaincode/dist/protocol/consent-policy';
-import type { AccessRequest, RecordMetadata } from '@medbridge/chaincode/dist/rules/consent-policy';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import { CONSENT_POLICY_FORMAT, type ConsentPolicy, type Decision, type Provision } from '../../../chaincode/src/protocol/consent-policy';
+import type { AccessRequest, RecordMetadata } from '../../../chaincode/src/rules/consent-policy';
 
 export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
 export const DAY = 86_400_000;
