@@ -12,7 +12,7 @@
  *  - proof verification  -> isSignerStaked: a node without a counting stake does not count.
  *
  * Until governance first sets parameters (Incentive:SetParams), value transfer is off for
- * the channel: fees are optional and stakes are not required (see incentive-state.ts).
+ * the channel: fees are optional and stakes are not required (see state/incentive-repo.ts).
  */
 import type { Context } from 'fabric-contract-api';
 import { check, fail } from '../errors';
@@ -34,11 +34,9 @@ import {
 } from '../rules/value-rules';
 import type { VerificationNodeList } from '../protocol/node-list';
 import { getListHead, getLocalList } from '../state/crosschain-repo';
-import { listAllByPartialKey } from '../state/store';
-import { KeyTypes } from '../state/keys';
+import { listAllStakes, loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from '../state/incentive-repo';
 import { registerCrossChainHooks, type CrossChainHooks, type PacketLifecycleEvent } from './crosschain-hooks';
 import { txTimeMs } from './tx-context';
-import { loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from './incentive-state';
 
 export interface PacketRef {
   routeId: string;
@@ -209,7 +207,7 @@ export async function isSignerStaked(ctx: Context, nodeId: string): Promise<bool
  * node list (sorted). Governance's list change should refuse a list that names one.
  */
 export async function nodesMarkedForRemoval(ctx: Context): Promise<string[]> {
-  const stakes = await listAllByPartialKey<Stake>(ctx.stub, KeyTypes.Stake, []);
+  const stakes = await listAllStakes(ctx.stub);
   return stakes.filter((s) => s.removeAtNextEpoch).map((s) => s.nodeId);
 }
 
