@@ -39,8 +39,7 @@ export type { GovernanceProposal } from '../rules/governance-actions';
 /** The org of the node a remove-node action accuses, from this chain's current list. */
 async function accusedOrg(ctx: Context, action: GovernanceAction): Promise<string | undefined> {
   if (action.kind !== 'remove-node') return undefined;
-  const head = await repo.getListHead(ctx.stub);
-  const list = head ? await repo.getLocalList(ctx.stub, head.epoch) : undefined;
+  const list = await repo.getCurrentList(ctx.stub);
   return list?.subgroups.flatMap((s) => s.nodes).find((n) => n.nodeId === action.nodeId)?.mspId;
 }
 
@@ -212,8 +211,7 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       // The evidence is verified here, against this chain's own lists, before anything is written.
       const offence = judgeEvidence(await readEvidence(ctx, JSON.stringify(action.evidence)));
       if (offence.nodeId !== action.nodeId) fail('EVIDENCE_INVALID', `the evidence accuses ${offence.nodeId}, not ${action.nodeId}`);
-      const head = await repo.getListHead(stub);
-      const current = head ? await repo.getLocalList(stub, head.epoch) : undefined;
+      const current = await repo.getCurrentList(stub);
       if (!current) fail('NOT_FOUND', 'this chain has no verification node list');
       const next = listWithout(current, action.nodeId);
       await requireListStaked(ctx, next);

@@ -268,9 +268,7 @@ export class IncentiveContract extends MedbridgeContract {
 
 /** The node's org if this chain's current list names the node. */
 async function listedOrgOf(ctx: Context, nodeId: string): Promise<string | undefined> {
-  const head = await repo.getListHead(ctx.stub);
-  if (!head) return undefined;
-  const list = await repo.getLocalList(ctx.stub, head.epoch);
+  const list = await repo.getCurrentList(ctx.stub);
   for (const s of list?.subgroups ?? []) {
     for (const n of s.nodes) if (n.nodeId === nodeId) return n.mspId;
   }

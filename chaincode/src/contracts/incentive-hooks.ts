@@ -33,7 +33,7 @@ import {
   type Stake,
 } from '../rules/value-rules';
 import type { VerificationNodeList } from '../protocol/node-list';
-import { getListHead, getLocalList } from '../state/crosschain-repo';
+import { getCurrentList } from '../state/crosschain-repo';
 import { listAllStakes, loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from '../state/incentive-repo';
 import { registerCrossChainHooks, type CrossChainHooks, type PacketLifecycleEvent } from './crosschain-hooks';
 import { txTimeMs } from './tx-context';
@@ -170,8 +170,7 @@ export async function requireListStaked(ctx: Context, list: VerificationNodeList
 
 /** nodeId -> MSP id of every node of this chain's current list (empty before the first list). */
 async function currentListOrgs(ctx: Context): Promise<Map<string, string>> {
-  const head = await getListHead(ctx.stub);
-  const list = head ? await getLocalList(ctx.stub, head.epoch) : undefined;
+  const list = await getCurrentList(ctx.stub);
   const out = new Map<string, string>();
   for (const s of list?.subgroups ?? []) for (const n of s.nodes) out.set(n.nodeId, n.mspId);
   return out;
@@ -187,8 +186,7 @@ function ownedByListedOrg(stake: Stake, listedOrgs: ReadonlyMap<string, string>)
 export async function requireCurrentListStaked(ctx: Context): Promise<void> {
   const { active } = await loadParams(ctx.stub);
   if (!active) return;
-  const head = await getListHead(ctx.stub);
-  const list = head ? await getLocalList(ctx.stub, head.epoch) : undefined;
+  const list = await getCurrentList(ctx.stub);
   if (!list) fail('INSUFFICIENT_STAKE', 'this chain has no verification node list whose stakes could back a route');
   await requireListStaked(ctx, list);
 }

@@ -65,6 +65,12 @@ export async function getLocalList(stub: ChaincodeStub, epoch: number): Promise<
   return getJson<VerificationNodeList>(stub, key(stub, KeyTypes.NodeList, pad(epoch)));
 }
 
+/** This chain's list at its current epoch (undefined before the first list). */
+export async function getCurrentList(stub: ChaincodeStub): Promise<VerificationNodeList | undefined> {
+  const head = await getListHead(stub);
+  return head ? getLocalList(stub, head.epoch) : undefined;
+}
+
 export async function putLocalList(stub: ChaincodeStub, list: VerificationNodeList): Promise<ListHead> {
   const head = { epoch: list.epoch, listHash: listHash(list) };
   await putJson(stub, key(stub, KeyTypes.NodeList, pad(list.epoch)), list);
