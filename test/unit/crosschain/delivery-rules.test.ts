@@ -3,8 +3,8 @@
  * route (PROTOCOL.md "ReceivePacket" step 4, "RecordTimeout", "AcknowledgePacket /
  * TimeoutPacket", "Conflicting evidence"), as tagged outcomes over plain data.
  */
-import type { Json } from '@medbridge/chaincode/dist/protocol/canonical-json';
-import { ackHash, packetHash, type Acknowledgement, type Packet } from '@medbridge/chaincode/dist/protocol/packet';
+import type { Json } from '../../../chaincode/src/protocol/canonical-json';
+import { ackHash, packetHash, type Acknowledgement, type Packet } from '../../../chaincode/src/protocol/packet';
 import {
   acknowledgementOf,
   decideReceive,
@@ -17,8 +17,8 @@ import {
   type ReceiveInput,
   type SentPacketRecord,
   type SettleInput,
-} from '@medbridge/chaincode/dist/rules/delivery-rules';
-import type { RouteRecord } from '@medbridge/chaincode/dist/rules/route-rules';
+} from '../../../chaincode/src/rules/delivery-rules';
+import type { RouteRecord } from '../../../chaincode/src/rules/route-rules';
 
 const NOW = 1_800_000_000_000;
 const WINDOW = 60_000;

@@ -3,8 +3,8 @@
  * the new root is added beside the old one; the old one is retired only once no node of the
  * latest list known here chains to it.
  */
-import { Limits } from '@medbridge/chaincode/dist/protocol/limits';
-import { rollRoot } from '@medbridge/chaincode/dist/rules/root-rollover';
+import { Limits } from '../../../chaincode/src/protocol/limits';
+import { rollRoot } from '../../../chaincode/src/rules/root-rollover';
 import { createOrg, type TestOrg } from '../../fixtures/pki';
 import { expectCodeSync } from '../support/codes';
 import { createChain, nodeList, orgTrust, type TestChain, type TestNode } from './support';

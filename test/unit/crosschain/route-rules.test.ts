@@ -10,7 +10,7 @@ import {
   rateCheck,
   requireRouteUsable,
   type RouteRecord,
-} from '@medbridge/chaincode/dist/rules/route-rules';
+} from '../../../chaincode/src/rules/route-rules';
 import { expectCodeSync } from '../support/codes';
 
 const NOW = 1_800_000_000_000;

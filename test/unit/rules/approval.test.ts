@@ -3,10 +3,10 @@
  * each member org's admin approves once, the proposal executes when every required org
  * approved, and never twice.
  */
-import { addApproval, isApproved, markExecuted, type Approvals } from '@medbridge/chaincode/dist/rules/approval';
-import { approveProposal, propose } from '@medbridge/chaincode/dist/rules/governance-actions';
-import { approve } from '@medbridge/chaincode/dist/rules/value-actions';
-import { MedbridgeError } from '@medbridge/chaincode/dist/errors';
+import { addApproval, isApproved, markExecuted, type Approvals } from '../../../chaincode/src/rules/approval';
+import { approveProposal, propose } from '../../../chaincode/src/rules/governance-actions';
+import { approve } from '../../../chaincode/src/rules/value-actions';
+import { MedbridgeError } from '../../../chaincode/src/errors';
 import { expectCodeSync } from '../support/codes';
 
 const pending = (approvals: string[] = []): Approvals => ({ proposalId: 'p1', approvals, status: 'pending' });

@@ -2,7 +2,7 @@
  * rules/roles.ts: a caller's role from its certificate (CONSENT.md "Roles"): the
  * medbridge.role attribute wins, else the NodeOU; an admin may do what its members may.
  */
-import { roleAllowed, roleOf } from '@medbridge/chaincode/dist/rules/roles';
+import { roleAllowed, roleOf } from '../../../chaincode/src/rules/roles';
 
 describe('roles', () => {
   it('takes the role from the medbridge.role attribute first', () => {

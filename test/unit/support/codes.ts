@@ -1,5 +1,5 @@
 /** Error-code assertions for unit tests of chaincode code: a MedbridgeError with exactly this code. */
-import { MedbridgeError, type ErrorCode } from '@medbridge/chaincode/dist/errors';
+import { MedbridgeError, type ErrorCode } from '../../../chaincode/src/errors';
 
 /** Asserts that `p` rejects with a MedbridgeError of `code`. */
 export async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
