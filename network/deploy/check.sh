@@ -65,7 +65,7 @@ fixture_org() {
 }
 
 main() {
-  local out values name docs
+  local values name docs
   build_tools
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
@@ -82,6 +82,7 @@ main() {
   "$HERE/org-secrets.sh" "$(fixture_org "$out/crypto")" hospitald "$out/crypto/bls" >"$out/secrets.yaml"
   "$HERE/org-secrets.sh" "$out/crypto/ordererOrganizations/hospitald.example.org" hospitald >>"$out/secrets.yaml"
   info "org-secrets.sh: $(grep -c '^kind: Secret' "$out/secrets.yaml") Secrets"
+
   step "kubeconform -strict (schemas derived from the Go types of k8s.io/api)"
   "$BIN/kubeconform" -strict -summary -schema-location "$BIN/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$out"/*.yaml
 }

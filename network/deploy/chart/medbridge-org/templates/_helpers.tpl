@@ -1,12 +1,18 @@
 {{/* Lower-case org key: the prefix of every object and of the Secrets network/deploy/org-secrets.sh writes. */}}
 {{- define "mb.org" -}}{{ .Values.org.name | lower }}{{- end -}}
 
-{{- define "mb.labels" -}}
+{{/* Labels of every pod, beside its selector labels (mb.selector). */}}
+{{- define "mb.common" -}}
 app.kubernetes.io/part-of: medbridge
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/instance: {{ .Release.Name }}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 medbridge.org/org: {{ include "mb.org" . }}
+{{- end -}}
+
+{{/* Labels of every object. */}}
+{{- define "mb.labels" -}}
+{{ include "mb.common" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/* Selector labels of one component: (dict "root" $ "component" "peer0") */}}
