@@ -15,7 +15,9 @@
 # NETWORK=<description> (default net1-hosts); MEDBRIDGE_RUNTIME defaults to .runtime/multihost, so
 # the embedded loopback network in .runtime/ is never touched. Needs root (ip netns). Traffic stays
 # on the bridge: the bridge has no address, the namespaces have no default route, and nothing is
-# forwarded or routed anywhere else. Run it under the Fabric lock like every network command:
+# forwarded or routed anywhere else. The bridge itself lives in a namespace of its own
+# (mbmh-switch), so no frame between the hosts crosses the machine's own network namespace or its
+# packet filter. Run it under the Fabric lock like every network command:
 #   flock /tmp/medbridge-fabric.lock make test-multihost
 set -euo pipefail
 
@@ -29,6 +31,7 @@ NET_FILE="$REPO/network/networks/$NETWORK.json"
 export MEDBRIDGE_RUNTIME=${MEDBRIDGE_RUNTIME:-$REPO/.runtime/multihost}
 BRIDGE=mbmh0
 NS_PREFIX=mbmh-
+SWITCH=${NS_PREFIX}switch
 CLIENT=client
 STATE="$MEDBRIDGE_RUNTIME/.multihost"
 export MEDBRIDGE_NETNS_MAP="$STATE/netns.map"
@@ -51,19 +54,30 @@ require_root() {
   command -v ip >/dev/null 2>&1 || die "ip (iproute2) is missing: apt-get install iproute2"
 }
 
-# add_host KEY ADDRESS INDEX: a namespace with loopback and one veth on the bridge.
+ns_exists() { ip netns list | grep -q "^$1\b"; }
+
+# add_switch: the namespace that holds the bridge (and nothing else: no address, no route).
+add_switch() {
+  ns_exists "$SWITCH" && return
+  ip netns add "$SWITCH"
+  echo "- $SWITCH" >>"$STATE/namespaces"
+  ip -n "$SWITCH" link add "$BRIDGE" type bridge
+  ip -n "$SWITCH" link set "$BRIDGE" up
+}
+
+# add_host KEY ADDRESS INDEX: a namespace with loopback and one veth to the bridge.
 add_host() {
   local key=$1 addr=$2 i=$3 ns veth
   ns=$(ns_of "$key")
   veth="mbmhv$i"
-  if ip netns list | grep -qw "^$ns"; then info "$ns exists"; return; fi
+  if ns_exists "$ns"; then info "$ns exists"; return; fi
   ip netns add "$ns"
+  echo "$addr $ns" >>"$STATE/namespaces"
   ip -n "$ns" link set lo up
-  ip link add "$veth" type veth peer name eth0 netns "$ns"
-  ip link set "$veth" master "$BRIDGE" up
+  ip -n "$SWITCH" link add "$veth" type veth peer name eth0 netns "$ns"
+  ip -n "$SWITCH" link set "$veth" master "$BRIDGE" up
   ip -n "$ns" addr add "$addr/24" dev eth0
   ip -n "$ns" link set eth0 up
-  echo "$veth" >>"$STATE/links"
   echo "$addr $ns" >>"$MEDBRIDGE_NETNS_MAP"
   info "$ns: $addr on $BRIDGE (veth $veth)"
 }
@@ -91,14 +105,10 @@ cmd_up() {
   require_root
   read_hosts
   start=$(now_ms)
-  step "[$NETWORK] hosts: bridge $BRIDGE, one network namespace per host ($SUBNET.0/24), client $CLIENT_ADDR"
+  step "[$NETWORK] hosts: bridge $BRIDGE in $SWITCH, one network namespace per host ($SUBNET.0/24), client $CLIENT_ADDR"
   mkdir -p "$STATE"
-  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ip link add "$BRIDGE" type bridge
-    ip link set "$BRIDGE" up
-    echo "$BRIDGE" >>"$STATE/links"
-  fi
   : >>"$MEDBRIDGE_NETNS_MAP"
+  add_switch
   add_host "$CLIENT" "$CLIENT_ADDR" "$i"
   for line in "${HOSTS[@]}"; do
     read -r key addr _ <<<"$line"
@@ -112,23 +122,22 @@ cmd_up() {
   step "[$NETWORK] multi-host network up in $(( ($(now_ms) - start) / 1000 )) s"
 }
 
+# cmd_down: the network, then each namespace this script made (its veth goes with it; the
+# bridge goes with the switch namespace) and its hosts file.
 cmd_down() {
-  local ns link
+  local ns
   require_root
   step "[$NETWORK] stopping the network and removing the hosts made for it"
   if [[ -f $MEDBRIDGE_NETNS_MAP ]]; then
     NETWORKS="$NETWORK" FABRIC_RUNTIME=native "$HERE/network.sh" down || warn "network.sh down failed (see above)"
   fi
-  if [[ -f $MEDBRIDGE_NETNS_MAP ]]; then
+  if [[ -f $STATE/namespaces ]]; then
     while read -r _ ns; do
       # Anything still running in a namespace made here was started by these scripts.
       ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-      ip netns del "$ns" 2>/dev/null && info "removed namespace $ns"
+      if ip netns del "$ns" 2>/dev/null; then info "removed namespace $ns"; fi
       rm -rf "/etc/netns/$ns"
-    done <"$MEDBRIDGE_NETNS_MAP"
-  fi
-  if [[ -f $STATE/links ]]; then
-    while read -r link; do ip link del "$link" 2>/dev/null && info "removed link $link" || true; done < <(tac "$STATE/links")
+    done < <(tac "$STATE/namespaces")
   fi
   rmdir /etc/netns 2>/dev/null || true
   rm -rf "$STATE"

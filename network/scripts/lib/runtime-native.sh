@@ -56,9 +56,19 @@ rt_launch() {
   ns=$(netns_of "${NODE_HOST[$name]:-}")
   [[ -z $ns ]] || inside=(ip netns exec "$ns")
   printf '\n==== %s start %s%s\n' "$(date -u +%FT%TZ)" "$name" "${ns:+ in network namespace $ns}" >>"$log"
-  # fds 8 and 9 hold the scripts' locks: a node must not inherit (and so keep) them.
-  (cd "$dir" && exec "${inside[@]}" setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" "$@" >>"$log" 2>&1 </dev/null 8>&- 9>&-) &
+  # fds 8 and 9 hold the scripts' locks, and a caller may hold one too (`flock FILE make ...`): a
+  # node must not inherit (and so keep) any of them.
+  (cd "$dir" && close_lock_fds && exec "${inside[@]}" setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" "$@" >>"$log" 2>&1 </dev/null 8>&- 9>&-) &
   echo $! >"$(pid_file "$name")"
+}
+
+# close_lock_fds: closes every descriptor of this shell that is open on a *.lock file.
+close_lock_fds() {
+  local fd target
+  for fd in /proc/"$BASHPID"/fd/*; do
+    target=$(readlink "$fd" 2>/dev/null) || continue
+    if [[ $target == *.lock ]]; then eval "exec ${fd##*/}>&-"; fi
+  done
 }
 
 # netns_of ADDRESS: the network namespace that holds ADDRESS in $MEDBRIDGE_NETNS_MAP (empty when
