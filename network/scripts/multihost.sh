@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A network whose orgs each run on their own host, on this machine: one Linux network namespace
-# per host of the description's placement (network/networks/net1-hosts.json), each with its
+# Networks whose orgs each run on their own host, on this machine: one Linux network namespace
+# per host of the descriptions' placement (network/networks/net1-hosts.json, net2-hosts.json), each with its
 # address on a bridge created here, names resolved through a hosts file per namespace, and every
 # node of an org (orderers, peers, chaincode servers) started inside its org's namespace.
 #
@@ -12,7 +12,8 @@
 #                              namespace, down (also when the suite fails)
 #   multihost.sh status        namespaces, addresses and the network's nodes
 #
-# NETWORK=<description> (default net1-hosts); MEDBRIDGE_RUNTIME defaults to .runtime/multihost, so
+# NETWORKS=<description>,... (default net1-hosts,net2-hosts), all on one bridge; MEDBRIDGE_RUNTIME
+# defaults to .runtime/multihost, so
 # the embedded loopback network in .runtime/ is never touched. Needs root (ip netns). Traffic stays
 # on the bridge: the bridge has no address, the namespaces have no default route, and nothing is
 # forwarded or routed anywhere else. The bridge itself lives in a namespace of its own
@@ -26,8 +27,8 @@ REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib/log.sh
 source "$HERE/lib/log.sh"
 
-NETWORK=${NETWORK:-net1-hosts}
-NET_FILE="$REPO/network/networks/$NETWORK.json"
+NETWORKS=${NETWORKS:-net1-hosts,net2-hosts}
+NETWORK=${NETWORKS//,/+}
 export MEDBRIDGE_RUNTIME=${MEDBRIDGE_RUNTIME:-$REPO/.runtime/multihost}
 BRIDGE=mbmh0
 NS_PREFIX=mbmh-
@@ -36,11 +37,17 @@ CLIENT=client
 STATE="$MEDBRIDGE_RUNTIME/.multihost"
 export MEDBRIDGE_NETNS_MAP="$STATE/netns.map"
 
-# hosts: the placement as `key address names...` lines (topology.js hosts), plus the client host.
+# read_hosts: the placement of every network as `key address names...` lines (topology.js hosts).
 read_hosts() {
-  [[ -f $NET_FILE ]] || die "no network description $NET_FILE"
-  mapfile -t HOSTS < <(node "$HERE/lib/topology.js" "$NET_FILE" "$MEDBRIDGE_RUNTIME/$NETWORK" hosts)
-  ((${#HOSTS[@]} > 0)) || die "$NET_FILE places no org on a host of its own (\"placement\", network/NETWORKS.md)"
+  local net file lines=()
+  HOSTS=()
+  for net in ${NETWORKS//,/ }; do
+    file="$REPO/network/networks/$net.json"
+    [[ -f $file ]] || die "no network description $file"
+    mapfile -t lines < <(node "$HERE/lib/topology.js" "$file" "$MEDBRIDGE_RUNTIME/$net" hosts)
+    ((${#lines[@]} > 0)) || die "$file places no org on a host of its own (\"placement\", network/NETWORKS.md)"
+    HOSTS+=("${lines[@]}")
+  done
   local first
   read -r _ first _ <<<"${HOSTS[0]}"
   SUBNET=${first%.*}
@@ -118,7 +125,7 @@ cmd_up() {
   write_hosts_files
   info "hosts file: $STATE/hosts"
   step "[$NETWORK] network.sh up from $(ns_of "$CLIENT") (nodes start in their org's namespace)"
-  in_ns "$CLIENT" env NETWORKS="$NETWORK" FABRIC_RUNTIME=native "$HERE/network.sh" up
+  in_ns "$CLIENT" env NETWORKS="$NETWORKS" FABRIC_RUNTIME=native "$HERE/network.sh" up
   step "[$NETWORK] multi-host network up in $(( ($(now_ms) - start) / 1000 )) s"
 }
 
@@ -129,7 +136,7 @@ cmd_down() {
   require_root
   step "[$NETWORK] stopping the network and removing the hosts made for it"
   if [[ -f $MEDBRIDGE_NETNS_MAP ]]; then
-    NETWORKS="$NETWORK" FABRIC_RUNTIME=native "$HERE/network.sh" down || warn "network.sh down failed (see above)"
+    NETWORKS="$NETWORKS" FABRIC_RUNTIME=native "$HERE/network.sh" down || warn "network.sh down failed (see above)"
   fi
   if [[ -f $STATE/namespaces ]]; then
     while read -r _ ns; do
@@ -156,7 +163,7 @@ cmd_test() {
   trap 'cmd_down' EXIT
   cmd_up
   step "[$NETWORK] multihost suite from $(ns_of "$CLIENT")"
-  (cd "$REPO" && in_ns "$CLIENT" env NETWORKS="$NETWORK" MULTIHOST_NETWORK="$NETWORK" npx jest --selectProjects multihost --runInBand) || rc=$?
+  (cd "$REPO" && in_ns "$CLIENT" env MULTIHOST_NETWORKS="$NETWORKS" npx jest --selectProjects multihost --runInBand) || rc=$?
   return $rc
 }
 
@@ -164,7 +171,7 @@ cmd_status() {
   read_hosts
   ip netns list | grep "^$NS_PREFIX" || echo "  no namespaces"
   [[ -f $MEDBRIDGE_NETNS_MAP ]] && cat "$MEDBRIDGE_NETNS_MAP"
-  [[ -f $MEDBRIDGE_NETNS_MAP ]] && in_ns "$CLIENT" env NETWORKS="$NETWORK" "$HERE/network.sh" status
+  [[ -f $MEDBRIDGE_NETNS_MAP ]] && in_ns "$CLIENT" env NETWORKS="$NETWORKS" "$HERE/network.sh" status
   return 0
 }
 
@@ -179,7 +186,7 @@ main() {
     exec)
       (($# >= 2)) || die "usage: $0 exec HOST CMD..."
       in_ns "$@" ;;
-    *) die "usage: $0 up|down|test|status|exec HOST CMD...  (NETWORK=net1-hosts)" ;;
+    *) die "usage: $0 up|down|test|status|exec HOST CMD...  (NETWORKS=net1-hosts,net2-hosts)" ;;
   esac
 }
 
