@@ -10,6 +10,8 @@ import { join } from 'node:path';
 
 export const REPO = join(__dirname, '..', '..');
 export const CLI = join(REPO, 'gateway', 'bin', 'medbridge.js');
+/** A verification node's BLS signer service (gateway/src/signer/main.ts), compiled. */
+export const SIGNER = join(REPO, 'gateway', 'dist', 'signer', 'main.js');
 export const NETWORK = process.env.MULTIHOST_NETWORK ?? 'net1-hosts';
 export const RUNTIME = process.env.MEDBRIDGE_RUNTIME ?? join(REPO, '.runtime', 'multihost');
 export const RT = join(RUNTIME, NETWORK);
@@ -67,8 +69,9 @@ export function hostNamespace(key: string): string {
   return `mbmh-${key.toLowerCase()}`;
 }
 
-function argv(host: string, args: string[]): string[] {
-  return ['netns', 'exec', hostNamespace(host), process.execPath, CLI, ...args, '--json'];
+/** `ip` arguments that run a node script on HOST: the CLI with --json, or another script as is. */
+function argv(host: string, args: string[], script = CLI): string[] {
+  return ['netns', 'exec', hostNamespace(host), process.execPath, script, ...args, ...(script === CLI ? ['--json'] : [])];
 }
 
 export interface CliResult<T = any> {
@@ -79,8 +82,13 @@ export interface CliResult<T = any> {
 
 /** `medbridge <args> --json` on HOST (client, hospitala, ...), to completion. */
 export function cliOn<T = any>(host: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult<T>> {
+  return scriptOn<T>(host, env, CLI, ...args);
+}
+
+/** A node SCRIPT on HOST to completion; its stdout is one JSON document. */
+export function scriptOn<T = any>(host: string, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<CliResult<T>> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn('ip', argv(host, args), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', argv(host, args, script), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -109,9 +117,14 @@ export interface Daemon<T = any> {
 
 /** A long-running `medbridge` command on HOST; ready once it printed its JSON status. */
 export function daemonOn<T = any>(host: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<Daemon<T>> {
+  return scriptDaemonOn<T>(host, env, CLI, ...args);
+}
+
+/** A long-running node SCRIPT on HOST that prints one JSON status once ready. */
+export function scriptDaemonOn<T = any>(host: string, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<Daemon<T>> {
   return new Promise((resolveStart, reject) => {
     // `ip netns exec` replaces itself with node: the child's pid is the daemon's.
-    const child = spawn('ip', argv(host, args), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', argv(host, args, script), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));

@@ -7,11 +7,14 @@
  *  - a consent grant crosses from chain-a to chain-b through a relay on HospitalC's host, and its
  *    acknowledgement returns to chain-a;
  *  - HospitalB, on its host, fetches a record from HospitalA's record exchange by its DNS name;
- *  - a relay killed on its host and restarted delivers and acknowledges what was sent meanwhile, once.
+ *  - a relay killed on its host and restarted delivers and acknowledges what was sent meanwhile, once;
+ *  - a verification node's signer service on HospitalA's host is reached by the host's name, which
+ *    its TLS certificate carries.
  * Waits are on chain events and process output, each with a deadline.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FabricClient } from '../../gateway/src/fabric/client';
@@ -19,7 +22,8 @@ import { ConsentService } from '../../gateway/src/services/consent-service';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { generatePatientKey, saveNewKey, type PatientKey } from '../../gateway/src/services/patient-keys';
 import { Events } from '../integration/support/relay-events';
-import { daemonOn, description, hostNamespace, namespaceOf, namespaces, okOn, pidOf, reachable, RT, stop, type Daemon } from './hosts';
+import { loadProfile } from '../../gateway/src/fabric/profile';
+import { daemonOn, description, hostNamespace, namespaceOf, namespaces, okOn, pidOf, reachable, RT, scriptDaemonOn, scriptOn, SIGNER, stop, type Daemon } from './hosts';
 
 const run = Date.now().toString(36);
 const ROUTE = `mh-${run}`;
@@ -146,5 +150,27 @@ describe('medbridge with each organisation on its own host', () => {
     const health = spawnSync('ip', ['netns', 'exec', hostNamespace('hospitalc'), process.execPath, '-e',
       `require('http').get(${JSON.stringify(second.status.health)}, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(2))`]);
     expect(health.status).toBe(0);
+  });
+
+  it('serves a verification node\'s signer on HospitalA\'s host under the host\'s name, which its TLS certificate carries', async () => {
+    const enrolled = await scriptOn<{ keyFile: string }>('hospitala', env, SIGNER, 'enrol', '--profile', 'HospitalA', '--peer', '0', '--channel', A, '--key-dir', join(work, 'bls'));
+    expect(enrolled.code).toBe(0);
+    const signer = await scriptDaemonOn<{ nodeId: string; url: string }>('hospitala', env, SIGNER, 'serve', '--profile', 'HospitalA', '--peer', '0', '--channel', A, '--key', enrolled.json.keyFile, '--port', '7441');
+    daemons.push(signer);
+    const url = new URL(signer.status.url);
+    expect(url.host).toBe('hospitala.net1.medbridge:7441');
+    // A client of HospitalA's TLS CA, checking the server's name as the relay's signer client does.
+    const profile = loadProfile('HospitalA');
+    const authorized = await new Promise<boolean>((resolve, reject) => {
+      const socket = tlsConnect({
+        host: url.hostname, port: Number(url.port), servername: url.hostname,
+        ca: readFileSync(profile.peers[0]!.tlsRootCert), cert: readFileSync(profile.tls!.clientCert), key: readFileSync(profile.tls!.clientKey),
+      }, () => {
+        resolve(socket.authorized);
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+    expect(authorized).toBe(true);
   });
 });
