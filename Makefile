@@ -70,8 +70,8 @@ deploy-check: ## helm lint + helm template + kubeconform of network/deploy/chart
 	network/deploy/check.sh
 
 # CI: lint, unit tests, the deployment chart, then the whole integration suite against dockerized
-# peers, then natively.
-test: lint test-unit deploy-check test-integration-docker test-integration-native ## everything CI runs
+# peers, then natively, then the multi-host subset.
+test: lint test-unit deploy-check test-integration-docker test-integration-native test-multihost ## everything CI runs
 
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh

@@ -160,6 +160,10 @@ in_ns() {
 
 cmd_test() {
   local rc=0
+  if [[ $(id -u) != 0 ]]; then
+    info "multihost suite skipped: network namespaces need root (ip netns); run it as root"
+    return 0
+  fi
   trap 'cmd_down' EXIT
   cmd_up
   step "[$NETWORK] multihost suite from $(ns_of "$CLIENT")"
