@@ -18,6 +18,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { ConsentService } from '../../gateway/src/services/consent-service';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { generatePatientKey, saveNewKey, type PatientKey } from '../../gateway/src/services/patient-keys';
@@ -58,8 +59,8 @@ describe('medbridge with each organisation on its own host', () => {
     } finally {
       admin.close();
     }
-    onA = new Events(hospitalA, A, [ROUTE]);
-    onB = new Events(hospitalB, B, [ROUTE]);
+    onA = new Events(new Chaincode(hospitalA, A), [ROUTE]);
+    onB = new Events(new Chaincode(hospitalB, B), [ROUTE]);
     await onA.start();
     await onB.start();
   });
@@ -98,7 +99,7 @@ describe('medbridge with each organisation on its own host', () => {
   it('carries a consent grant from chain-a to chain-b through a relay on HospitalC\'s host, and returns its acknowledgement', async () => {
     patient = generatePatientKey();
     saveNewKey(patient, { dir: join(work, 'keys') });
-    const consentA = new ConsentService(hospitalA, A);
+    const consentA = new ConsentService(new Chaincode(hospitalA, A));
     await consentA.registerPatient(patient);
     // HospitalA's record store and anchor, written by a process on HospitalA's host.
     const file = join(work, 'report.json');
@@ -112,7 +113,7 @@ describe('medbridge with each organisation on its own host', () => {
     expect(sent.result.sequence).toBe(1);
     await onB.waitFor('PacketReceived', ROUTE, 1);
     await onA.waitFor('PacketAcknowledged', ROUTE, 1);
-    const check = await new ConsentService(hospitalB, B).checkRemoteConsent(A, consentId, 'TREAT');
+    const check = await new ConsentService(new Chaincode(hospitalB, B)).checkRemoteConsent(A, consentId, 'TREAT');
     expect(check).toMatchObject({ allowed: true });
   });
 
@@ -127,10 +128,10 @@ describe('medbridge with each organisation on its own host', () => {
   it('delivers and acknowledges once what was sent while the relay on HospitalC\'s host was down', async () => {
     await onB.waitFor('PacketReceived', ROUTE, 1);
     await stop(relay.child, 'SIGKILL');
-    const consentA = new ConsentService(hospitalA, A);
+    const consentA = new ConsentService(new Chaincode(hospitalA, A));
     await consentA.revoke(patient, patient.patientId, consentId);
     const revoke = await consentA.share(consentId, B, 'consent.revoke', ROUTE);
-    const ping = await hospitalA.submit<{ sequence: number }>(A, 'CrossChain', 'SendPacket', [B, 'ping', JSON.stringify({ routeId: ROUTE, payload: { run } })]);
+    const ping = await new Chaincode(hospitalA, A).crossChain.sendPacket(B, 'ping', { routeId: ROUTE, payload: { run } });
     expect([revoke.result.sequence, ping.result.sequence]).toEqual([2, 3]);
 
     const second = await relayOnHospitalC();
@@ -138,13 +139,13 @@ describe('medbridge with each organisation on its own host', () => {
       await onB.waitFor('PacketReceived', ROUTE, s);
       await onA.waitFor('PacketAcknowledged', ROUTE, s);
     }
-    const receipts = await hospitalB.evaluate<{ items: Array<{ sequence: number }> }>(B, 'CrossChain', 'ListReceipts', [ROUTE, '100', '']);
+    const receipts = await new Chaincode(hospitalB, B).crossChain.listReceipts(ROUTE, { pageSize: 100 });
     expect(receipts.items.map((r) => r.sequence)).toEqual([1, 2, 3]);
     for (const s of [1, 2, 3]) {
       expect(onB.counts.get(`PacketReceived/${ROUTE}/${s}`)).toBe(1);
       expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/${s}`)).toBe(1);
     }
-    const check = await new ConsentService(hospitalB, B).checkRemoteConsent(A, consentId, 'TREAT');
+    const check = await new ConsentService(new Chaincode(hospitalB, B)).checkRemoteConsent(A, consentId, 'TREAT');
     expect(check.allowed).toBe(false);
     // The restarted relay is healthy on its own host (its health endpoint is local to that host).
     const health = spawnSync('ip', ['netns', 'exec', hostNamespace('hospitalc'), process.execPath, '-e',
