@@ -24,6 +24,11 @@
  * its certificates carry beside the host's name and address; an org without a placement stays
  * on the network's `host` (127.0.0.1), reached by address as before.
  *
+ * MEDBRIDGE_HOSTS_SUBNET=<a.b.c.d/n> moves every placed host into that subnet, keeping the host
+ * part of its address (10.77.0.11 with 10.78.0.0/24 becomes 10.78.0.11): a runtime whose hosts
+ * must live elsewhere (the docker variant of make test-multihost) keeps names and ports as
+ * described, and everything rendered (listen addresses, certificates, hosts) follows.
+ *
  * YAML outputs are written as JSON, which every YAML 1.2 parser (cryptogen, configtxgen) reads.
  */
 const fs = require('fs');
@@ -34,17 +39,38 @@ function fail(msg) {
   process.exit(1);
 }
 
+// ipv4 <-> 32-bit unsigned integer
+const ipToInt = (ip) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+const intToIp = (n) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+
+// hostsSubnet(): the subnet of MEDBRIDGE_HOSTS_SUBNET as a function that moves an address into
+// it (identity when unset).
+function hostsSubnet() {
+  const spec = process.env.MEDBRIDGE_HOSTS_SUBNET;
+  if (!spec) return (address) => address;
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(spec);
+  const bits = m ? Number(m[2]) : NaN;
+  if (!m || bits < 8 || bits > 30 || m[1].split('.').some((o) => Number(o) > 255)) {
+    fail(`MEDBRIDGE_HOSTS_SUBNET=${spec}: expected an IPv4 subnet a.b.c.d/n with 8 <= n <= 30`);
+  }
+  const size = 2 ** (32 - bits);
+  const network = ipToInt(m[1]) - (ipToInt(m[1]) % size);
+  return (address) => intToIp(network + (ipToInt(address) % size));
+}
+
 function load(file, runtimeDir) {
   const raw = readDescription(file);
   const host = raw.host || '127.0.0.1';
   const placement = raw.placement || {};
+  const inSubnet = hostsSubnet();
   // where(orgName): the host of an org: {listen, advertise(fqdn), sans, placed}
   const where = (orgName) => {
     const p = placement[orgName];
     if (!p) return { listen: host, advertise: () => host, sans: [], placed: undefined };
     if (typeof p.address !== 'string' || !/^\d+\.\d+\.\d+\.\d+$/.test(p.address)) fail(`placement of ${orgName}: address must be an IPv4 address`);
     if (typeof p.name !== 'string' || !/^[a-z0-9.-]+$/.test(p.name)) fail(`placement of ${orgName}: name must be a DNS name`);
-    return { listen: p.address, advertise: (fqdn) => fqdn, sans: [p.address, p.name], placed: { address: p.address, name: p.name } };
+    const address = inSubnet(p.address);
+    return { listen: address, advertise: (fqdn) => fqdn, sans: [address, p.name], placed: { address, name: p.name } };
   };
   for (const name of Object.keys(placement)) {
     if (name !== raw.ordererOrg.name && !raw.orgs.some((o) => o.name === name)) fail(`placement names ${name}, which is neither an org nor the orderer org`);

@@ -14,8 +14,10 @@ const TOPOLOGY = join(REPO, 'network', 'scripts', 'lib', 'topology.js');
 const NETWORKS = join(REPO, 'network', 'networks');
 const work = mkdtempSync(join(tmpdir(), 'medbridge-placement-'));
 
-function render(file: string, what: string, rt = join(work, 'rt')): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [TOPOLOGY, file, rt, what], { encoding: 'utf8' });
+function render(file: string, what: string, rt = join(work, 'rt'), env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const base = { ...process.env };
+  delete base.MEDBRIDGE_HOSTS_SUBNET;
+  return spawnSync(process.execPath, [TOPOLOGY, file, rt, what], { encoding: 'utf8', env: { ...base, ...env } });
 }
 
 function json<T>(file: string, what: string): T {
@@ -84,6 +86,45 @@ describe('placement of orgs on hosts (net1-hosts.json)', () => {
     expect(r.stdout).toMatch(/declare -gA P_ADDR=\(\['peer0\.hospitala\.net1\.medbridge'\]='peer0\.hospitala\.net1\.medbridge'/);
     expect(r.stdout).toMatch(/declare -gA O_HOST=\(\['orderer0\.orderer\.net1\.medbridge'\]='10\.77\.0\.10'/);
     expect(r.stdout).toMatch(/declare -gA ORG_HOST=\(\['HospitalA'\]='10\.77\.0\.11' \['HospitalB'\]='10\.77\.0\.12' \['HospitalC'\]='10\.77\.0\.13'\)/);
+  });
+});
+
+describe('placed hosts moved into another subnet (MEDBRIDGE_HOSTS_SUBNET, the docker multi-host variant)', () => {
+  const placed = join(NETWORKS, 'net1-hosts.json');
+  const moved = { MEDBRIDGE_HOSTS_SUBNET: '10.78.0.0/24' };
+
+  it('keeps each host\'s names and host part of its address, in the new subnet', () => {
+    const r = render(placed, 'hosts', join(work, 'rt'), moved);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+      'orderer 10.78.0.10 orderer.net1.medbridge',
+      'hospitala 10.78.0.11 hospitala.net1.medbridge',
+      'hospitalb 10.78.0.12 hospitalb.net1.medbridge',
+      'hospitalc 10.78.0.13 hospitalc.net1.medbridge',
+    ]);
+  });
+
+  it('puts the moved address into the certificates, the listen addresses and the profiles', () => {
+    const c = JSON.parse(render(placed, 'crypto-config', join(work, 'rt'), moved).stdout) as CryptoConfig;
+    expect(c.OrdererOrgs[0]!.Specs[0]!.SANS).toEqual(['localhost', '127.0.0.1', '10.78.0.10', 'orderer.net1.medbridge']);
+    expect(render(placed, 'shell', join(work, 'rt'), moved).stdout).toMatch(/declare -gA ORG_HOST=\(\['HospitalA'\]='10\.78\.0\.11' \['HospitalB'\]='10\.78\.0\.12' \['HospitalC'\]='10\.78\.0\.13'\)/);
+    const rt = join(work, 'profiles-moved');
+    expect(render(placed, 'profiles', rt, moved).status).toBe(0);
+    const profile = JSON.parse(readFileSync(join(rt, 'profiles', 'hospitalb.json'), 'utf8')) as { host: unknown; peers: Array<Record<string, string>> };
+    expect(profile.host).toEqual({ address: '10.78.0.12', name: 'hospitalb.net1.medbridge' });
+    expect(profile.peers[0]!.endpoint).toBe('peer0.hospitalb.net1.medbridge:8051');
+  });
+
+  it('leaves a description without placement on loopback', () => {
+    expect(render(join(NETWORKS, 'net1.json'), 'shell', join(work, 'rt'), moved).stdout).toMatch(/declare -gA ORG_HOST=\(\['HospitalA'\]='127\.0\.0\.1'/);
+  });
+
+  it('refuses a subnet that is not a.b.c.d/n with 8 <= n <= 30', () => {
+    for (const bad of ['10.78.0.0', '10.78.0.0/31', '10.78.0.300/24', 'docker']) {
+      const r = render(placed, 'check', join(work, 'rt'), { MEDBRIDGE_HOSTS_SUBNET: bad });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`MEDBRIDGE_HOSTS_SUBNET=${bad}: expected an IPv4 subnet a.b.c.d/n with 8 <= n <= 30`);
+    }
   });
 });
 
