@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# Networks whose orgs each run on their own host, on this machine: one Linux network namespace
-# per host of the descriptions' placement (network/networks/net1-hosts.json, net2-hosts.json), each with its
-# address on a bridge created here, names resolved through a hosts file per namespace, and every
-# node of an org (orderers, peers, chaincode servers) started inside its org's namespace.
+# Networks whose orgs each run on their own host, on this machine: one host per entry of the
+# descriptions' placement (network/networks/net1-hosts.json, net2-hosts.json), each with its own
+# address on a segment made here and every name of the host resolvable, and every node of an org
+# (orderers, peers, chaincode servers) started on its org's host.
 #
-#   multihost.sh up            bridge, namespaces, hosts files; then `network.sh up` from the
-#                              client namespace (the network's nodes go to their org's namespace)
-#   multihost.sh down          `network.sh down`, then every namespace, link, hosts file made here
-#   multihost.sh exec HOST CMD...   run CMD in the namespace of HOST (client, orderer, hospitala, ...)
-#   multihost.sh test          up, the multihost jest suite (test/multihost) from the client
-#                              namespace, down (also when the suite fails)
-#   multihost.sh status        namespaces, addresses and the network's nodes
+#   multihost.sh up            segment, hosts, names; then `network.sh up` from the client host
+#                              (the network's nodes go to their org's host)
+#   multihost.sh down          `network.sh down`, then every host, link, file and container made here
+#   multihost.sh exec HOST CMD...   run CMD on HOST (client, orderer, hospitala, ...)
+#   multihost.sh test          up, the multihost jest suite (test/multihost) from the client host,
+#                              down (also when the suite fails or is interrupted)
+#   multihost.sh status        hosts, addresses and the network's nodes
 #
-# NETWORKS=<description>,... (default net1-hosts,net2-hosts), all on one bridge; MEDBRIDGE_RUNTIME
-# defaults to .runtime/multihost, so
-# the embedded loopback network in .runtime/ is never touched. Needs root (ip netns). Traffic stays
-# on the bridge: the bridge has no address, the namespaces have no default route, and nothing is
-# forwarded or routed anywhere else. The bridge itself lives in a namespace of its own
-# (mbmh-switch), so no frame between the hosts crosses the machine's own network namespace or its
-# packet filter. Run it under the Fabric lock like every network command:
-#   flock /tmp/medbridge-fabric.lock make test-multihost
+# FABRIC_RUNTIME picks how hosts and nodes are made (one hosts module, lib/hosts-<runtime>.sh, with
+# the interface written at the top of lib/hosts-native.sh):
+#   native   a network namespace per host on a bridge inside a namespace of its own, hosts files;
+#            nodes are processes started in their org's namespace (lib/runtime-native.sh)
+#   docker   a user-defined docker bridge network (10.78.0.0/24, internal), a container per host
+#            holding its address and its names as network aliases (docker's embedded DNS); nodes are
+#            containers sharing their org's host container's network (lib/runtime-docker.sh)
+# On both, each host's network namespace is named mbmh-<host>, so `ip netns exec mbmh-<host>` runs
+# a process on that host, and $MEDBRIDGE_NETNS_MAP lists `<address> <namespace>` per host.
+#
+# NETWORKS=<description>,... (default net1-hosts,net2-hosts), all on one segment; MEDBRIDGE_RUNTIME
+# defaults to .runtime/multihost (native) or .runtime/multihost-docker, so the embedded loopback
+# network in .runtime/ is never touched. Needs root. Traffic stays on the segment: the hosts have no
+# default route and nothing is forwarded or routed anywhere else. Run it under the Fabric lock like
+# every network command:
+#   flock /tmp/medbridge-fabric.lock make test-multihost      (both runtimes, MULTIHOST_RUNTIMES)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,15 +35,28 @@ REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib/log.sh
 source "$HERE/lib/log.sh"
 
+export FABRIC_RUNTIME=${FABRIC_RUNTIME:-native}
 NETWORKS=${NETWORKS:-net1-hosts,net2-hosts}
 NETWORK=${NETWORKS//,/+}
-export MEDBRIDGE_RUNTIME=${MEDBRIDGE_RUNTIME:-$REPO/.runtime/multihost}
-BRIDGE=mbmh0
+case $FABRIC_RUNTIME in
+  native) export MEDBRIDGE_RUNTIME=${MEDBRIDGE_RUNTIME:-$REPO/.runtime/multihost} ;;
+  docker) export MEDBRIDGE_RUNTIME=${MEDBRIDGE_RUNTIME:-$REPO/.runtime/multihost-docker} ;;
+  *) die "FABRIC_RUNTIME=$FABRIC_RUNTIME is not supported (native or docker)" ;;
+esac
 NS_PREFIX=mbmh-
-SWITCH=${NS_PREFIX}switch
 CLIENT=client
 STATE="$MEDBRIDGE_RUNTIME/.multihost"
 export MEDBRIDGE_NETNS_MAP="$STATE/netns.map"
+
+HOSTS_INTERFACE=(mh_prepare mh_subnet mh_add_medium mh_add_host mh_resolve mh_remove_all mh_show)
+# shellcheck source=/dev/null
+source "$HERE/lib/hosts-$FABRIC_RUNTIME.sh"
+for fn in "${HOSTS_INTERFACE[@]}"; do
+  declare -F "$fn" >/dev/null || die "lib/hosts-$FABRIC_RUNTIME.sh lacks $fn of the hosts interface"
+done
+# Where the runtime's hosts live; topology.js moves the described addresses there.
+MEDBRIDGE_HOSTS_SUBNET=$(mh_subnet)
+[[ -z $MEDBRIDGE_HOSTS_SUBNET ]] || export MEDBRIDGE_HOSTS_SUBNET
 
 # read_hosts: the placement of every network as `key address names...` lines (topology.js hosts).
 read_hosts() {
@@ -56,102 +77,45 @@ read_hosts() {
 
 ns_of() { echo "$NS_PREFIX$1"; }
 
-require_root() {
-  [[ $(id -u) == 0 ]] || die "network namespaces need root (ip netns); run as root or use the loopback network (make test-integration)"
-  command -v ip >/dev/null 2>&1 || die "ip (iproute2) is missing: apt-get install iproute2"
-}
-
-ns_exists() { ip netns list | grep -q "^$1\b"; }
-
-# add_switch: the namespace that holds the bridge (and nothing else: no address, no route).
-add_switch() {
-  ns_exists "$SWITCH" && return
-  ip netns add "$SWITCH"
-  echo "- $SWITCH" >>"$STATE/namespaces"
-  ip -n "$SWITCH" link add "$BRIDGE" type bridge
-  ip -n "$SWITCH" link set "$BRIDGE" up
-}
-
-# add_host KEY ADDRESS INDEX: a namespace with loopback and one veth to the bridge.
-add_host() {
-  local key=$1 addr=$2 i=$3 ns veth
-  ns=$(ns_of "$key")
-  veth="mbmhv$i"
-  if ns_exists "$ns"; then info "$ns exists"; return; fi
-  ip netns add "$ns"
-  echo "$addr $ns" >>"$STATE/namespaces"
-  ip -n "$ns" link set lo up
-  ip -n "$SWITCH" link add "$veth" type veth peer name eth0 netns "$ns"
-  ip -n "$SWITCH" link set "$veth" master "$BRIDGE" up
-  ip -n "$ns" addr add "$addr/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  echo "$addr $ns" >>"$MEDBRIDGE_NETNS_MAP"
-  info "$ns: $addr on $BRIDGE (veth $veth)"
-}
-
-# write_hosts_files: /etc/netns/<ns>/hosts, which `ip netns exec` shows as /etc/hosts inside.
-write_hosts_files() {
-  local line key ns
-  {
-    printf '127.0.0.1 localhost\n::1 localhost\n'
-    for line in "${HOSTS[@]}"; do
-      read -r _ rest <<<"$line"
-      echo "$rest"
-    done
-  } >"$STATE/hosts"
-  for line in "${HOSTS[@]}" "$CLIENT"; do
-    read -r key _ <<<"$line"
-    ns=$(ns_of "$key")
-    mkdir -p "/etc/netns/$ns"
-    cp "$STATE/hosts" "/etc/netns/$ns/hosts"
-  done
-}
-
 cmd_up() {
-  local line key addr i=0 start
-  require_root
+  local line key addr names i=0 start
+  mh_prepare
   read_hosts
   start=$(now_ms)
-  step "[$NETWORK] hosts: bridge $BRIDGE in $SWITCH, one network namespace per host ($SUBNET.0/24), client $CLIENT_ADDR"
+  step "[$NETWORK] $FABRIC_RUNTIME hosts: one per placed org on $SUBNET.0/24, client $CLIENT_ADDR"
   mkdir -p "$STATE"
   : >>"$MEDBRIDGE_NETNS_MAP"
-  add_switch
-  add_host "$CLIENT" "$CLIENT_ADDR" "$i"
+  mh_add_medium
+  mh_add_host "$CLIENT" "$CLIENT_ADDR" "$i"
   for line in "${HOSTS[@]}"; do
-    read -r key addr _ <<<"$line"
+    read -r key addr names <<<"$line"
     i=$((i + 1))
-    add_host "$key" "$addr" "$i"
+    # shellcheck disable=SC2086 # names: one word per DNS name
+    mh_add_host "$key" "$addr" "$i" $names
   done
-  write_hosts_files
-  info "hosts file: $STATE/hosts"
-  step "[$NETWORK] network.sh up from $(ns_of "$CLIENT") (nodes start in their org's namespace)"
-  in_ns "$CLIENT" env NETWORKS="$NETWORKS" FABRIC_RUNTIME=native "$HERE/network.sh" up
-  step "[$NETWORK] multi-host network up in $(( ($(now_ms) - start) / 1000 )) s"
+  mh_resolve
+  step "[$NETWORK] network.sh up ($FABRIC_RUNTIME) from $(ns_of "$CLIENT") (nodes start on their org's host)"
+  in_ns "$CLIENT" env NETWORKS="$NETWORKS" "$HERE/network.sh" up
+  step "[$NETWORK] multi-host network up ($FABRIC_RUNTIME) in $(( ($(now_ms) - start) / 1000 )) s"
 }
 
-# cmd_down: the network, then each namespace this script made (its veth goes with it; the
-# bridge goes with the switch namespace) and its hosts file.
+# cmd_down: the network, then each host this script made and its files.
 cmd_down() {
-  local ns
-  require_root
-  step "[$NETWORK] stopping the network and removing the hosts made for it"
+  local start
+  [[ $(id -u) == 0 ]] || die "removing network namespaces needs root"
+  start=$(now_ms)
+  step "[$NETWORK] stopping the network ($FABRIC_RUNTIME) and removing the hosts made for it"
   if [[ -f $MEDBRIDGE_NETNS_MAP ]]; then
-    NETWORKS="$NETWORKS" FABRIC_RUNTIME=native "$HERE/network.sh" down || warn "network.sh down failed (see above)"
+    NETWORKS="$NETWORKS" "$HERE/network.sh" down || warn "network.sh down failed (see above)"
   fi
-  if [[ -f $STATE/namespaces ]]; then
-    while read -r _ ns; do
-      # Anything still running in a namespace made here was started by these scripts.
-      ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-      if ip netns del "$ns" 2>/dev/null; then info "removed namespace $ns"; fi
-      rm -rf "/etc/netns/$ns"
-    done < <(tac "$STATE/namespaces")
-  fi
+  mh_remove_all
   rmdir /etc/netns 2>/dev/null || true
   rm -rf "$STATE"
   rmdir "$MEDBRIDGE_RUNTIME" 2>/dev/null || true
+  step "[$NETWORK] down in $(( ($(now_ms) - start) / 1000 )) s"
 }
 
-# in_ns HOST CMD...: CMD inside HOST's namespace, with the multi-host environment.
+# in_ns HOST CMD...: CMD on HOST (inside its network namespace), with the multi-host environment.
 in_ns() {
   local key=$1
   shift
@@ -161,19 +125,20 @@ in_ns() {
 cmd_test() {
   local rc=0
   if [[ $(id -u) != 0 ]]; then
-    info "multihost suite skipped: network namespaces need root (ip netns); run it as root"
+    info "multihost suite ($FABRIC_RUNTIME) skipped: network namespaces need root (ip netns); run it as root"
     return 0
   fi
   trap 'cmd_down' EXIT
+  trap 'exit 130' INT TERM
   cmd_up
-  step "[$NETWORK] multihost suite from $(ns_of "$CLIENT")"
+  step "[$NETWORK] multihost suite ($FABRIC_RUNTIME) from $(ns_of "$CLIENT")"
   (cd "$REPO" && in_ns "$CLIENT" env MULTIHOST_NETWORKS="$NETWORKS" npx jest --selectProjects multihost --runInBand) || rc=$?
   return $rc
 }
 
 cmd_status() {
   read_hosts
-  ip netns list | grep "^$NS_PREFIX" || echo "  no namespaces"
+  mh_show
   [[ -f $MEDBRIDGE_NETNS_MAP ]] && cat "$MEDBRIDGE_NETNS_MAP"
   [[ -f $MEDBRIDGE_NETNS_MAP ]] && in_ns "$CLIENT" env NETWORKS="$NETWORKS" "$HERE/network.sh" status
   return 0

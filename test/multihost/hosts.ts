@@ -46,8 +46,16 @@ export function namespaceOf(pid: number): string {
   return r.stdout.trim();
 }
 
+/**
+ * The pid of a node's process: the pid file's (native runtime), or the main process of the
+ * container the pid file names (docker runtime).
+ */
 export function pidOf(node: string): number {
-  return Number(readFileSync(join(RT, 'pids', `${node}.pid`), 'utf8').trim());
+  const handle = readFileSync(join(RT, 'pids', `${node}.pid`), 'utf8').trim();
+  if (/^\d+$/.test(handle)) return Number(handle);
+  const r = spawnSync('docker', ['inspect', '-f', '{{.State.Pid}}', handle], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`docker inspect ${handle} (${node}): ${r.stderr}`);
+  return Number(r.stdout.trim());
 }
 
 /** True when a TCP connection to host:port opens within 2 s (from this namespace). */

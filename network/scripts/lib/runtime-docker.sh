@@ -14,7 +14,12 @@
 #   rt_show_nodes NAME...             container, pid and resident memory of its processes
 #
 # The containers:
-#   --network host            listens on the same 127.0.0.1 ports as the native processes
+#   --network host            listens on the same 127.0.0.1 ports as the native processes; on a
+#                             host of make test-multihost (the node's address, NODE_HOST, is listed
+#                             in $MEDBRIDGE_NETNS_MAP as `<address> <namespace>`) instead
+#                             --network container:<namespace>: the container that holds that
+#                             host's address and names on the multi-host docker network
+#                             (lib/hosts-docker.sh names it like the namespace)
 #   -v $RT:$RT                the runtime dir at the same absolute path (crypto, data, env files);
 #                             chaincode servers mount it read-only
 #   --env-file nodes/<n>/env  exactly the settings the native runtime passes (orderer_env/peer_env),
@@ -32,6 +37,18 @@
 source "$REPO/network/docker/engine.sh"
 
 container_name() { echo "medbridge-$NET-$1"; }
+
+# network_mode NAME: host, or container:<holder> when NAME's address is a multi-host host's.
+network_mode() {
+  local host=${NODE_HOST[$1]:-} addr ns
+  if [[ -n ${MEDBRIDGE_NETNS_MAP:-} && -n $host ]]; then
+    [[ -f $MEDBRIDGE_NETNS_MAP ]] || die "MEDBRIDGE_NETNS_MAP=$MEDBRIDGE_NETNS_MAP does not exist (network/scripts/multihost.sh up writes it)"
+    while read -r addr ns; do
+      if [[ $addr == "$host" ]]; then echo "container:$ns"; return 0; fi
+    done <"$MEDBRIDGE_NETNS_MAP"
+  fi
+  echo host
+}
 
 # rt_prepare: engine up and images built/current (once per invocation).
 rt_prepare() {
@@ -107,8 +124,9 @@ rt_node_config() {
 # runtime would run (the binary becomes the image's, repository paths their staged copies).
 rt_launch() {
   local name=$1 kind=$2 envfile=$3; shift 3
-  local dir="$RT/nodes/$name" cname image mount="$RT:$RT" args=() a app
+  local dir="$RT/nodes/$name" cname image mount="$RT:$RT" args=() a app netmode
   cname=$(container_name "$name")
+  netmode=$(network_mode "$name")
   mkdir -p "$dir" "$LOGS" "$PIDS"
   case $kind in
     orderer) image=$ORDERER_IMAGE args=(orderer) ;;
@@ -131,9 +149,9 @@ rt_launch() {
     save_log "$name"
     docker rm -f "$cname" >/dev/null 2>&1 || true
   fi
-  printf '\n==== %s start %s (container %s, %s)\n' "$(date -u +%FT%TZ)" "$name" "$cname" "$image" >>"$LOGS/$name.log"
+  printf '\n==== %s start %s (container %s, %s, network %s)\n' "$(date -u +%FT%TZ)" "$name" "$cname" "$image" "$netmode" >>"$LOGS/$name.log"
   # --init: a signal-forwarding init as PID 1 (docker-init), so TERM stops node as it does natively.
-  docker run -d --pull never --init --name "$cname" --network host \
+  docker run -d --pull never --init --name "$cname" --network "$netmode" \
     --label "medbridge.network=$NET" --label "medbridge.runtime-dir=$RT" \
     --label "medbridge.node=$name" --label "medbridge.tier=$kind" \
     --log-opt max-size=50m \
