@@ -77,6 +77,18 @@ read_hosts() {
 
 ns_of() { echo "$NS_PREFIX$1"; }
 
+# write_hosts_file: $STATE/hosts, every host's names from the descriptions (hosts(5) format).
+write_hosts_file() {
+  local line rest
+  {
+    printf '127.0.0.1 localhost\n::1 localhost\n'
+    for line in "${HOSTS[@]}"; do
+      read -r _ rest <<<"$line"
+      echo "$rest"
+    done
+  } >"$STATE/hosts"
+}
+
 cmd_up() {
   local line key addr names i=0 start
   mh_prepare
@@ -93,6 +105,7 @@ cmd_up() {
     # shellcheck disable=SC2086 # names: one word per DNS name
     mh_add_host "$key" "$addr" "$i" $names
   done
+  write_hosts_file
   mh_resolve
   step "[$NETWORK] network.sh up ($FABRIC_RUNTIME) from $(ns_of "$CLIENT") (nodes start on their org's host)"
   in_ns "$CLIENT" env NETWORKS="$NETWORKS" "$HERE/network.sh" up
@@ -132,7 +145,7 @@ cmd_test() {
   trap 'exit 130' INT TERM
   cmd_up
   step "[$NETWORK] multihost suite ($FABRIC_RUNTIME) from $(ns_of "$CLIENT")"
-  (cd "$REPO" && in_ns "$CLIENT" env MULTIHOST_NETWORKS="$NETWORKS" npx jest --selectProjects multihost --runInBand) || rc=$?
+  (cd "$REPO" && in_ns "$CLIENT" env MULTIHOST_NETWORKS="$NETWORKS" npx jest --selectProjects multihost --runInBand --forceExit) || rc=$?
   return $rc
 }
 

@@ -27,9 +27,11 @@ describe('a new chain joining the multi-host consortium', () => {
   const env: NodeJS.ProcessEnv = { ...process.env, MEDBRIDGE_KEYS_DIR: join(work, 'keys'), MEDBRIDGE_DATA_DIR: join(work, 'data'), MEDBRIDGE_LOG_LEVEL: 'warn' };
   const daemons: Daemon[] = [];
   const clients: FabricClient[] = [];
+  const listeners: Events[] = [];
 
   afterAll(async () => {
     for (const d of daemons) await stop(d.child);
+    for (const l of listeners) l.close();
     for (const c of clients) c.close();
   });
 
@@ -47,6 +49,7 @@ describe('a new chain joining the multi-host consortium', () => {
     const hospitalD = FabricClient.open('HospitalD');
     clients.push(hospitalA, hospitalD);
     const onC = new Events(new Chaincode(hospitalD, C), [ROUTE]);
+    listeners.push(onC);
     await onC.start();
     const marks: Array<[string, number]> = [];
     const t0 = Date.now();
@@ -81,7 +84,6 @@ describe('a new chain joining the multi-host consortium', () => {
     const check = await new ConsentService(new Chaincode(hospitalD, C)).checkRemoteConsent(A, consentId, 'TREAT');
     expect(check).toMatchObject({ allowed: true });
     mark('first consent accepted on chain-c');
-    onC.close();
 
     const total = Date.now() - t0;
     process.stderr.write(`\njoin timing (ms since the first bundle export): ${marks.map(([w, ms]) => `${w} ${ms}`).join('; ')}\n`);

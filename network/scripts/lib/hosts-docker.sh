@@ -17,9 +17,12 @@
 #                     variant. The docker runtime starts every node of that address with
 #                     `--network container:mbmh-KEY` (lib/runtime-docker.sh): an org's peers and
 #                     chaincode server share its one address, as the containers of a pod do
-#   mh_resolve        /etc/netns/<ns>/resolv.conf naming docker's embedded DNS (127.0.0.11, which
-#                     docker serves inside each of these namespaces), so host processes resolve
-#                     names exactly as the containers do
+#   mh_resolve        host processes (`ip netns exec`) resolve by the same hosts data, as
+#                     /etc/netns/<ns>/hosts, and their resolv.conf names 127.0.0.1, where nothing
+#                     listens: docker's embedded DNS answers the hosts' names but lets every other
+#                     query (gRPC's TXT look-up of a service config, an unknown name) time out
+#                     after 10-24 s on an internal network; this way they fail at once, as on the
+#                     native variant
 #   mh_remove_all     the holders' namespaces' names, processes left in them, the holder
 #                     containers and the network (all found by the label medbridge.multihost=$STATE)
 #   mh_show           the holder containers
@@ -83,9 +86,10 @@ mh_resolve() {
   local ns
   while read -r _ ns; do
     mkdir -p "/etc/netns/$ns"
-    echo 'nameserver 127.0.0.11' >"/etc/netns/$ns/resolv.conf"
+    cp "$STATE/hosts" "/etc/netns/$ns/hosts"
+    echo 'nameserver 127.0.0.1' >"/etc/netns/$ns/resolv.conf"
   done <"$STATE/namespaces"
-  info "names: docker's embedded DNS (network aliases), also for host processes (/etc/netns/<ns>/resolv.conf)"
+  info "names: network aliases (docker's embedded DNS) for containers; $STATE/hosts for host processes"
 }
 
 mh_remove_all() {

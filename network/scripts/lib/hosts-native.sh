@@ -11,8 +11,9 @@
 #                                a network namespace `mbmh-KEY` holding ADDRESS on the medium,
 #                                recorded in $STATE/namespaces and $MEDBRIDGE_NETNS_MAP; the NAMEs
 #                                must resolve to ADDRESS on every host
-#   mh_resolve                   once every host exists: names resolve in every namespace
-#                                (files under /etc/netns/<ns>/, which `ip netns exec` mounts)
+#   mh_resolve                   once every host exists: every name resolves in every namespace;
+#                                $STATE/hosts (every host's names, from the descriptions) is there
+#                                to use, as /etc/netns/<ns>/hosts, which `ip netns exec` mounts
 #   mh_remove_all                every namespace, link, file and process this module made
 #   mh_show                      the hosts, for `multihost.sh status`
 # Needs from multihost.sh: NS_PREFIX, STATE, MEDBRIDGE_NETNS_MAP, log.sh.
@@ -30,7 +31,6 @@ mh_subnet() { :; }
 ns_exists() { ip netns list | grep -q "^$1\b"; }
 
 mh_add_medium() {
-  : >"$STATE/hosts.names"
   ns_exists "$SWITCH" && return
   info "bridge $BRIDGE inside namespace $SWITCH (no address, no route)"
   ip netns add "$SWITCH"
@@ -45,7 +45,6 @@ mh_add_host() {
   shift 3
   ns="$NS_PREFIX$key"
   veth="mbmhv$i"
-  (($# == 0)) || echo "$addr $*" >>"$STATE/hosts.names"
   if ns_exists "$ns"; then info "$ns exists"; return; fi
   ip netns add "$ns"
   echo "$addr $ns" >>"$STATE/namespaces"
@@ -58,11 +57,10 @@ mh_add_host() {
   info "$ns: $addr on $BRIDGE (veth $veth)"
 }
 
-# mh_resolve: one hosts file with every host's names, as /etc/netns/<ns>/hosts of each namespace
-# (`ip netns exec` shows it as /etc/hosts inside).
+# mh_resolve: the hosts file as /etc/netns/<ns>/hosts of each namespace (`ip netns exec` shows it
+# as /etc/hosts inside).
 mh_resolve() {
   local addr ns
-  { printf '127.0.0.1 localhost\n::1 localhost\n'; cat "$STATE/hosts.names"; } >"$STATE/hosts"
   while read -r addr ns; do
     [[ $addr == - ]] && continue
     mkdir -p "/etc/netns/$ns"
