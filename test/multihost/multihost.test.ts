@@ -1,8 +1,10 @@
 /**
  * The multi-host network (network/scripts/multihost.sh, `make test-multihost`): net1 with the
  * ordering service and each hospital on its own host, i.e. its own network namespace with its own
- * address on a bridge, names from a hosts file, nothing on loopback. This suite runs on a client
- * host of the same bridge and drives the hospitals' own processes on their own hosts:
+ * address, names resolved, nothing on loopback. Native runtime: namespaces on a bridge, nodes are
+ * processes in them; docker runtime: a container per host on a docker bridge network, nodes are
+ * containers sharing their host's network. This suite runs on a client host of the same segment
+ * and drives the hospitals' own processes on their own hosts:
  *  - every orderer, peer and chaincode server runs in its org's namespace on its org's address;
  *  - a consent grant crosses from chain-a to chain-b through a relay on HospitalC's host, and its
  *    acknowledgement returns to chain-a;
