@@ -65,7 +65,7 @@ export class FakeLedger {
     return result;
   }
 
-  private sortedRange(start: string, end: string): Array<[string, Buffer]> {
+  protected sortedRange(start: string, end: string): Array<[string, Buffer]> {
     return [...this.state.entries()].filter(([k]) => k >= start && k < end).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
