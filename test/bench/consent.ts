@@ -34,7 +34,7 @@ import {
 import { key, KeyTypes } from '../../chaincode/src/state/keys';
 import { putJson } from '../../chaincode/src/state/store';
 import { createOrg } from '../fixtures/pki';
-import { FakeLedger, type FakeIdentity } from '../unit/support/fake-ledger';
+import { FakeLedger, type FakeIdentity, type Iter } from '../unit/support/fake-ledger';
 
 const SIZES = (process.env.BENCH_CONSENTS ?? '1,100,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_CONSENT_RUNS ?? 200);
@@ -83,6 +83,21 @@ class SortedLedger extends FakeLedger {
     const out: Array<[string, Buffer]> = [];
     for (let i = state.lowerBound(start); i < state.sorted.length && state.sorted[i]! < end; i++) out.push([state.sorted[i]!, state.get(state.sorted[i]!)!]);
     return out;
+  }
+
+  /** Reads entries as they are asked for, as a peer's iterator does (it fetches them in batches). */
+  protected override rangeIterator(start: string, end: string): Iter {
+    const state = this.state as SortedKeyMap;
+    let i = state.lowerBound(start);
+    return {
+      next: async () => {
+        const k = state.sorted[i];
+        if (k === undefined || k >= end) return { done: true, value: { key: '', value: new Uint8Array() } };
+        i += 1;
+        return { done: false, value: { key: k, value: new Uint8Array(state.get(k)!) } };
+      },
+      close: async () => undefined,
+    };
   }
 }
 
@@ -138,7 +153,7 @@ async function measure(n: number, ids: { gateway: FakeIdentity; grantee: FakeIde
       purposes: ['TREAT'],
       period: { start: T0, end: T0 + 365 * DAY },
     };
-    const nonce = `bench-${String(i).padStart(8, '0')}`;
+    const nonce = `bench-nonce-${String(i).padStart(8, '0')}`;
     const grant = signPatientMessage(buildConsentGrant({ channel: CHAIN, patientId, signer: keyIdOf(publicKey), nonce, issuedAt: T0 }, terms), privateKey);
     await call(ids.gateway, T0 + 1000, (ctx) => contract.GrantConsent(ctx, JSON.stringify(grant)));
   }
