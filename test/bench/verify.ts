@@ -71,6 +71,10 @@ import { proposalBytes, proposalHash, queryOf } from '../fixtures/endorsement';
 import { createOrg, type Issued, type TestOrg } from '../fixtures/pki';
 
 const SIGNERS = (process.env.BENCH_SIGNERS ?? '4,16,64,256').split(',').map(Number);
+/** Only these series (comma-separated names as in verify.json), e.g. to profile one with --cpu-prof. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const wanted = (series: string): boolean => ONLY === undefined || ONLY.includes(series);
+const skipped: Series = { realMs: NaN, realColdMs: null, rawMs: NaN, ratio: NaN, proofBytes: 0 };
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
@@ -349,7 +353,7 @@ async function main(): Promise<void> {
       const sigs = endorseAll(signers, packetMessage(p, ref1));
       return { p, text: JSON.stringify({ scheme: FABRIC, version: 2, epoch: 1, links: [], signatures: sigs }), raw: rawEndorsements(sigs) };
     });
-    const scheme1 = measure(
+    const scheme1 = !wanted(FABRIC) ? skipped : measure(
       RUNS,
       Buffer.byteLength(s1[0]!.text),
       (i) => {
@@ -371,7 +375,7 @@ async function main(): Promise<void> {
       const text = JSON.stringify({ scheme: BLS, version: 1, epoch: 1, links: [], signatures: agg.proof.signatures });
       return { p, message, text, signature: agg.proof.signatures.signature };
     });
-    const aggregate = measure(
+    const aggregate = !wanted(BLS) ? skipped : measure(
       RUNS,
       Buffer.byteLength(s2[0]!.text),
       (i) => {
@@ -400,7 +404,7 @@ async function main(): Promise<void> {
       const signatures = signV2(list1, (s) => s.keys, message);
       return { p, message, text: JSON.stringify({ scheme: BLS, version: 2, epoch: 1, links: [], signatures }), signature: signatures.signature };
     });
-    const aggregateV2 = measure(
+    const aggregateV2 = !wanted(`${BLS}-v2`) ? skipped : measure(
       RUNS,
       Buffer.byteLength(s2v2[0]!.text),
       (i) => {
@@ -426,7 +430,7 @@ async function main(): Promise<void> {
       const text = JSON.stringify({ scheme: FABRIC, version: 2, epoch: 2, links: [link], signatures: sigs });
       return { p, text, raw: [...rawEndorsements(linkSigs), ...rawEndorsements(sigs)] };
     });
-    const epochLink = measure(
+    const epochLink = !wanted('epoch-link') ? skipped : measure(
       RUNS,
       Buffer.byteLength(sl[0]!.text),
       (i) => {
@@ -453,7 +457,7 @@ async function main(): Promise<void> {
       const link = { chainId: CHAIN, fromEpoch: 1, toEpoch: 2, newList: list2, proof: { scheme: BLS, version: 2, signatures: linkV2 } };
       return { p, message, text: JSON.stringify({ scheme: BLS, version: 2, epoch: 2, links: [link], signatures }), signature: signatures.signature };
     });
-    const epochLinkAggregate = measure(
+    const epochLinkAggregate = !wanted('epoch-link-aggregate') ? skipped : measure(
       RUNS,
       Buffer.byteLength(slv2[0]!.text),
       (i) => {

@@ -14,7 +14,7 @@ import { decodeBitmap } from './bitmap';
 import { type BackendKeySource, blsBackend } from './backend';
 import { decodeSignature, fromBase64, type G1Point } from './encoding';
 import { hashMessage } from './keys';
-import { buildSignerTable, type SignerSlot } from './signer-table';
+import { buildSignerTable, type SignerSlot, type SignerTable } from './signer-table';
 import { BLS_MAX_NODES, BLS_SCHEME, BLS_SCHEME_VERSION, BLS_SCHEME_VERSION_2, type BlsSchemeVersion, BLS_SIGNATURE_BYTES } from './suite';
 
 export interface BlsSignatures {
@@ -54,8 +54,7 @@ export function parseBlsSignatures(value: unknown): BlsSignatures {
 }
 
 /** The list nodes the bitmap names, in signer order (BITMAP_INVALID, BLS_KEY_INVALID, DUPLICATE_SIGNER). */
-export function namedSigners(sigs: BlsSignatures, list: VerificationNodeList): SignerSlot[] {
-  const table = buildSignerTable(list);
+export function namedSigners(sigs: BlsSignatures, list: VerificationNodeList, table: SignerTable = buildSignerTable(list)): SignerSlot[] {
   const positions = decodeBitmap(fromBase64(sigs.signers, 'BITMAP_INVALID', 'signer bitmap'), table.slots.length);
   return positions.map((p) => table.slots[p]).filter((s): s is SignerSlot => s !== undefined);
 }

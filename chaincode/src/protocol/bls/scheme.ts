@@ -7,7 +7,8 @@
  */
 import { fail } from '../../errors';
 import { parsedCert } from '../certificates';
-import type { VerificationNodeList } from '../node-list';
+import type { ListFacts, VerificationNodeList } from '../node-list';
+import { buildSignerTable } from './signer-table';
 import type { ClaimedSigner, ProofScheme } from '../scheme';
 import type { G1Point } from './encoding';
 import { type BlsSignatures, namedSigners, parseBlsSignatures, verifyAggregateSignature, verifyAggregateSignatureV2 } from './proof';
@@ -32,8 +33,10 @@ function blsAggregateSchemeOf(version: BlsSchemeVersion): ProofScheme<BlsSignatu
       return parseBlsSignatures(signatures);
     },
 
-    claimedSigners(parsed: BlsSignatures, list: VerificationNodeList): ClaimedSigner[] {
-      return namedSigners(parsed, list).map((s): BlsClaimedSigner => {
+    claimedSigners(parsed: BlsSignatures, list: VerificationNodeList, facts?: ListFacts): ClaimedSigner[] {
+      // The signer order and decoded keys depend on the list's content only: laid out once per list.
+      const table = facts?.derive('bls-signer-table', buildSignerTable) ?? buildSignerTable(list);
+      return namedSigners(parsed, list, table).map((s): BlsClaimedSigner => {
         const cert = parsedCert(s.certPem);
         return {
           nodeId: s.nodeId,
