@@ -85,9 +85,10 @@ demo: build fabric ## the main story end to end on the embedded network
 bench: build fabric ## benchmarks (verification, then share latency on the network); results in test/bench/results/
 	network/scripts/bench.sh
 
-bench-verify: build ## verification in chaincode against the raw signature checks, no network; test/bench/results/summary.json
+bench-verify: build ## verification in chaincode against the raw signature checks, and access decisions at scale; no network; test/bench/results/summary.json
 	npx tsc -p test/bench/tsconfig.json
 	node .runtime/bench/test/bench/verify.js
+	node .runtime/bench/test/bench/consent.js
 	BENCH_COMMAND="make bench-verify" node .runtime/bench/test/bench/summary.js
 
 lint: deps ## type-check everything (tests included) and run ESLint with type-aware rules

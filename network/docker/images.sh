@@ -20,7 +20,8 @@
 # static chaincode-as-a-service builder (network/builders/ccaas-static) at
 # /opt/hyperledger/ccaas_builder, where the official image has its own.
 # chaincode: medbridge/node:<node version>: FROM scratch with this machine's node binary, its
-# ldd libraries and the CA certificates; the compiled chaincode is bind-mounted at run time.
+# ldd libraries and those of the native add-ons in node_modules (the same glibc), and the CA
+# certificates; the compiled chaincode and its node_modules are bind-mounted at run time.
 #
 # Each image carries the hash of its build context (label medbridge.context); an image whose
 # context did not change is not rebuilt.
@@ -42,8 +43,14 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 # add_with_libs ROOTFS FILE DEST: FILE at DEST in ROOTFS plus every library ldd resolves for it,
 # at the same absolute paths (the dynamic loader included).
 add_with_libs() {
-  local root=$1 file=$2 dest=$3 lib
+  local root=$1 file=$2 dest=$3
   install -D -m 0755 "$file" "$root$dest"
+  add_libs "$root" "$file"
+}
+
+# add_libs ROOTFS FILE: every library ldd resolves for FILE, at the same absolute paths.
+add_libs() {
+  local root=$1 file=$2 lib
   while read -r lib; do
     [[ -n $lib ]] || continue
     mkdir -p "$root$(dirname "$lib")"
@@ -114,6 +121,12 @@ node_image() {
   rm -rf "$work/node"
   base_rootfs "$root"
   add_with_libs "$root" "$node" /usr/bin/node
+  # Native add-ons in node_modules (the chaincode's BLS backend, @chainsafe/blst's prebuilt
+  # linux-x64-gnu binary) load this machine's glibc libraries beyond node's own (librt).
+  local addon
+  while IFS= read -r addon; do
+    add_libs "$root" "$addon"
+  done < <(find "$REPO/node_modules" -name '*.node' -type f 2>/dev/null | sort)
   if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
     install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
   fi

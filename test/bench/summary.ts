@@ -1,7 +1,9 @@
 /**
  * Folds the results of one bench run into test/bench/results/summary.json (and summary.md, the
- * tables the README and BLS.md quote): verification (verify.json, from verify.ts) and, when the
- * run measured it, share latency (share-latency.json, from gateway/src/bench/share-latency.ts).
+ * tables the README and BLS.md quote): verification (verify.json, from verify.ts), access
+ * decisions at scale (consent.json, from consent.ts) and, when the run measured it, share
+ * latency (share-latency.json, from gateway/src/bench/share-latency.ts). One function per
+ * section of the summary.
  *
  *   make bench-verify   (verification only, no network)     make bench   (both)
  *
@@ -31,6 +33,7 @@ interface VerifyResult {
   runs: number;
   machine: Record<string, unknown>;
   rows: Row[];
+  blsBackend?: unknown;
 }
 interface Stats {
   p50: number;
@@ -44,7 +47,21 @@ interface ShareResult {
   schemes: { scheme: string; shares: { total: Stats } }[];
 }
 
-const SCHEMES = ['fabric-endorsement', 'bls12381-aggregate', 'epoch-link'] as const;
+const SCHEMES = ['fabric-endorsement', 'bls12381-aggregate', 'bls12381-aggregate-v2', 'epoch-link', 'epoch-link-aggregate'] as const;
+
+interface ConsentRow {
+  consents: number;
+  checkAccessMs: number;
+  logAccessMs: number;
+  unindexedMs: number;
+}
+interface ConsentResult {
+  date: string;
+  commit?: string;
+  runs: number;
+  state: string;
+  rows: ConsentRow[];
+}
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** HEAD, with `+changes` when tracked files differ from it. */
@@ -87,24 +104,46 @@ function markdown(summary: ReturnType<typeof build>): string {
   const v = summary.verify;
   const sizes = Object.keys(v.realMs['fabric-endorsement'] ?? {});
   const cell = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : String(x));
+  const row = (n: string, scheme: string) => `${cell(v.realMs[scheme]?.[n])} | ${cell(v.rawMs[scheme]?.[n])} | ${cell(v.ratio[scheme]?.[n])}`;
+  const b = summary.bls;
   const lines = [
-    `Verification in chaincode (\`${summary.command}\`, ${summary.date.slice(0, 10)}, commit ${summary.commit}, ${String(summary.machine.cpus)} cores ${String(summary.machine.model)}, median of ${summary.runs} proofs):`,
+    `Verification in chaincode (\`${summary.command}\`, ${summary.date.slice(0, 10)}, commit ${summary.commit}, ${String(summary.machine.cpus)} cores ${String(summary.machine.model)}, median of ${summary.runs} proofs; real = parseProof + verifyProof, raw = the signature checks alone, ms; aggregate v2 on the ${b.backend} backend):`,
     '',
-    '| signers | scheme 1: parseProof + verifyProof (ms) | N × ECDSA verify (ms) | ratio | aggregate: parseProof + verifyProof (ms) | one aggregate verify (ms) | ratio | epoch link + packet, BLS lists (ms) | 2N × ECDSA (ms) | ratio |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...sizes.map((n) =>
-      `| ${n} | ${cell(v.realMs['fabric-endorsement']?.[n])} | ${cell(v.rawMs['fabric-endorsement']?.[n])} | ${cell(v.ratio['fabric-endorsement']?.[n])} | ${cell(v.realMs['bls12381-aggregate']?.[n])} | ${cell(v.rawMs['bls12381-aggregate']?.[n])} | ${cell(v.ratio['bls12381-aggregate']?.[n])} | ${cell(v.realMs['epoch-link']?.[n])} | ${cell(v.rawMs['epoch-link']?.[n])} | ${cell(v.ratio['epoch-link']?.[n])} |`,
+    '| signers | scheme 1 | N × ECDSA | ratio | aggregate v2 | one v2 aggregate verify | ratio | epoch link + packet, scheme 1 | 2N × ECDSA | ratio | epoch link + packet, aggregate v2 | 2 × v2 verify | ratio |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...sizes.map((n) => `| ${n} | ${row(n, 'fabric-endorsement')} | ${row(n, 'bls12381-aggregate-v2')} | ${row(n, 'epoch-link')} | ${row(n, 'epoch-link-aggregate')} |`),
+    ...summary.verify.refused.map((r) => `| ${r.signers} | refused: ${r.code} | | | refused | | | refused | | | refused | | |`),
+    '',
+    'Aggregate scheme, ms: version 1 (pure JS, the project\'s own tags) and version 2 (raw verify on each backend), relay aggregation of N partials:',
+    '',
+    '| signers | v1: real | v1: one aggregate verify | v1 ratio | v2 verify, native | v2 verify, pure-JS fallback | relay aggregation v1 | relay aggregation v2 |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...sizes.map(
+      (n) =>
+        `| ${n} | ${row(n, 'bls12381-aggregate')} | ${b.backend === 'native' ? cell(b.aggregateVerifyMs[n]) : '–'} | ${cell(b.v2JsFallbackVerifyMs[n])} | ${cell(b.v1RelayAggregateMs[n])} | ${cell(b.relayAggregateMs[n])} |`,
     ),
-    ...summary.verify.refused.map((r) => `| ${r.signers} | refused: ${r.code} | | | refused | | | refused | | |`),
     '',
     'First proof after a chaincode start (caches empty), ms:',
     '',
-    '| signers | scheme 1 | aggregate | epoch link (every BLS key new: proofs of possession checked) | proof bytes: scheme 1 / aggregate / with link | relay aggregation (ms) |',
+    '| signers | scheme 1 | aggregate v2 | epoch link, scheme 1 (every BLS key new: proofs of possession checked) | epoch link, aggregate v2 | proof bytes: scheme 1 / aggregate / with link |',
     '|---:|---:|---:|---:|---:|---:|',
-    ...sizes.map((n) =>
-      `| ${n} | ${cell(v.realColdMs['fabric-endorsement']?.[n])} | ${cell(v.realColdMs['bls12381-aggregate']?.[n])} | ${cell(v.realColdMs['epoch-link']?.[n])} | ${cell(v.proofBytes['fabric-endorsement']?.[n])} / ${cell(v.proofBytes['bls12381-aggregate']?.[n])} / ${cell(v.proofBytes['epoch-link']?.[n])} | ${cell(summary.bls.relayAggregateMs[n])} |`,
+    ...sizes.map(
+      (n) =>
+        `| ${n} | ${cell(v.realColdMs['fabric-endorsement']?.[n])} | ${cell(v.realColdMs['bls12381-aggregate-v2']?.[n])} | ${cell(v.realColdMs['epoch-link']?.[n])} | ${cell(v.realColdMs['epoch-link-aggregate']?.[n])} | ${cell(v.proofBytes['fabric-endorsement']?.[n])} / ${cell(v.proofBytes['bls12381-aggregate-v2']?.[n])} / ${cell(v.proofBytes['epoch-link']?.[n])} |`,
     ),
   ];
+  const c = summary.consent;
+  if (c) {
+    const counts = Object.keys(c.decisionMs);
+    lines.push(
+      '',
+      `Access decisions (\`${summary.command}\`, ${c.date.slice(0, 10)}, the Consent contract on an ${c.state}; p50 of ${c.runs}, ms; every consent is the one patient's to the one grantee asked about):`,
+      '',
+      '| consents in state | CheckAccess | LogAccess | CheckAccess reading the pair whole (before the scope index) |',
+      '|---:|---:|---:|---:|',
+      ...counts.map((n) => `| ${n} | ${cell(c.decisionMs[n])} | ${cell(c.logAccessMs[n])} | ${cell(c.unindexedDecisionMs[n])} |`),
+    );
+  }
   if (summary.share) {
     const s = summary.share;
     lines.push(
@@ -120,27 +159,57 @@ function markdown(summary: ReturnType<typeof build>): string {
   return `${lines.join('\n')}\n`;
 }
 
-function build(verify: VerifyResult, share: ShareResult | undefined) {
+function verifySection(verify: VerifyResult) {
   const rows = verify.rows.filter((r) => r.refused === undefined);
   const per = (field: keyof Series) => Object.fromEntries(SCHEMES.map((s) => [s, bySigners(rows, s, field)]));
+  return {
+    realMs: per('realMs'),
+    rawMs: per('rawMs'),
+    ratio: per('ratio'),
+    realColdMs: per('realColdMs'),
+    proofBytes: per('proofBytes'),
+    refused: verify.rows.filter((r) => r.refused !== undefined).map((r) => ({ signers: r.signers, code: r.refused as string })),
+  };
+}
+
+/** `aggregateVerifyMs`: scheme version 2 on the backend the run used (`backend`); version 1 and the v2 fallback beside it. */
+function blsSection(verify: VerifyResult) {
+  const rows = verify.rows.filter((r) => r.refused === undefined);
+  const backend = (verify.blsBackend as { backend?: string } | undefined)?.backend ?? 'js';
+  return {
+    backend,
+    aggregateVerifyMs: bySigners(rows, 'bls12381-aggregate-v2', 'rawMs'),
+    v2JsFallbackVerifyMs: bySigners(rows, 'bls12381-aggregate-v2', 'jsRawMs' as keyof Series),
+    v1AggregateVerifyMs: bySigners(rows, 'bls12381-aggregate', 'rawMs'),
+    relayAggregateMs: bySigners(rows, 'bls12381-aggregate-v2', 'relayAggregateMs'),
+    v1RelayAggregateMs: bySigners(rows, 'bls12381-aggregate', 'relayAggregateMs'),
+  };
+}
+
+/** p50 of CheckAccess (`decisionMs`) and LogAccess by the number of consents in state, and the scan they replaced. */
+function consentSection(consent: ConsentResult | undefined) {
+  if (consent === undefined) return undefined;
+  const by = (f: keyof ConsentRow) => Object.fromEntries(consent.rows.map((r) => [String(r.consents), r[f]]));
+  return {
+    date: consent.date,
+    state: consent.state,
+    runs: consent.runs,
+    decisionMs: by('checkAccessMs'),
+    logAccessMs: by('logAccessMs'),
+    unindexedDecisionMs: by('unindexedMs'),
+  };
+}
+
+function build(verify: VerifyResult, share: ShareResult | undefined, consent: ConsentResult | undefined) {
   return {
     command: COMMAND,
     date: verify.date,
     commit: verify.commit ?? commit(),
     machine: verify.machine,
     runs: verify.runs,
-    verify: {
-      realMs: per('realMs'),
-      rawMs: per('rawMs'),
-      ratio: per('ratio'),
-      realColdMs: per('realColdMs'),
-      proofBytes: per('proofBytes'),
-      refused: verify.rows.filter((r) => r.refused !== undefined).map((r) => ({ signers: r.signers, code: r.refused as string })),
-    },
-    bls: {
-      aggregateVerifyMs: bySigners(rows, 'bls12381-aggregate', 'rawMs'),
-      relayAggregateMs: bySigners(rows, 'bls12381-aggregate', 'relayAggregateMs'),
-    },
+    verify: verifySection(verify),
+    bls: blsSection(verify),
+    consent: consentSection(consent),
     share: share ? shareSummary(share) : undefined,
   };
 }
@@ -148,7 +217,9 @@ function build(verify: VerifyResult, share: ShareResult | undefined) {
 const verify = JSON.parse(readFileSync(join(OUT, 'verify.json'), 'utf8')) as VerifyResult;
 const sharePath = join(OUT, `${process.env.BENCH_NAME ?? 'share-latency'}.json`);
 const share = WITH_SHARE && existsSync(sharePath) ? (JSON.parse(readFileSync(sharePath, 'utf8')) as ShareResult) : undefined;
-const summary = build(verify, share);
+const consentPath = join(OUT, 'consent.json');
+const consent = existsSync(consentPath) ? (JSON.parse(readFileSync(consentPath, 'utf8')) as ConsentResult) : undefined;
+const summary = build(verify, share, consent);
 writeFileSync(join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(join(OUT, 'summary.md'), markdown(summary));
 console.log(markdown(summary));

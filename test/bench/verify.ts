@@ -5,10 +5,16 @@
  * rules/trust-policy.ts linkAcceptor), side by side in one run with the raw signature
  * verifications the same proof needs:
  *   - fabric-endorsement v2: N ECDSA P-256 verifications (payload || endorser, the peer's key);
- *   - bls12381-aggregate v1: one aggregate verification (decode the signature, sum the N
- *     already decoded keys, hash to G2, pairing check): this is also `bls.aggregateVerifyMs`;
+ *   - bls12381-aggregate v1 (pure JS, @noble/curves): one aggregate verification (decode the
+ *     signature, sum the N already decoded keys, hash to G2, pairing check);
+ *   - bls12381-aggregate v2 (the backend in use: native blst, else pure JS): the same with the
+ *     library's own calls (blst: Signature.fromBytes with the subgroup check,
+ *     aggregatePublicKeys, verify): this is `bls.aggregateVerifyMs`;
  *   - epoch link (both lists carrying BLS keys, every node with a new key, link and packet
- *     signed in scheme 1): 2N ECDSA verifications (N for the link, N for the packet).
+ *     signed in scheme 1): 2N ECDSA verifications (N for the link, N for the packet);
+ *   - epoch link, aggregate (the same lists, link and packet signed in bls12381-aggregate v2):
+ *     two raw v2 aggregate verifications. The new list's proofs of possession are checked once
+ *     per key content (warm: remembered; cold: every one checked).
  * Every timed run verifies a different proof (its own packet, endorsements, proposals), so
  * nothing that belongs to one proof can be remembered from a previous run. `warm` is a peer
  * that has verified proofs of this list before (the steady state: the caches keyed by list and
@@ -27,9 +33,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { msp, peer } from '@hyperledger/fabric-protos';
+import * as blst from '@chainsafe/blst';
 import { bls12_381 } from '@noble/curves/bls12-381';
 import {
   aggregatePartials,
+  BLS_SCHEME_VERSION_2,
+  blsBackendInfo,
   type BlsKeyPair,
   canonicalize,
   certFingerprint,
@@ -53,6 +62,7 @@ import {
   type RemoteView,
   signBinding,
   signMessage,
+  signMessageAs,
   toBase64,
   type VerificationNodeList,
   verifyProof,
@@ -61,6 +71,10 @@ import { proposalBytes, proposalHash, queryOf } from '../fixtures/endorsement';
 import { createOrg, type Issued, type TestOrg } from '../fixtures/pki';
 
 const SIGNERS = (process.env.BENCH_SIGNERS ?? '4,16,64,256').split(',').map(Number);
+/** Only these series (comma-separated names as in verify.json), e.g. to profile one with --cpu-prof. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const wanted = (series: string): boolean => ONLY === undefined || ONLY.includes(series);
+const skipped: Series = { realMs: NaN, realColdMs: null, rawMs: NaN, ratio: NaN, proofBytes: 0 };
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
@@ -204,6 +218,24 @@ function verifyRawEcdsa(set: readonly RawEndorsement[]): void {
   for (const e of set) if (!ecdsaVerify('sha256', e.data, e.key, e.signature)) throw new Error('raw ECDSA verification failed');
 }
 
+const V2_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+const V2_PREFIX = Buffer.from('MEDBRIDGE-BLS12381-AGG-V2:');
+
+/** Version 2 on blst: decode with the subgroup check, sum the already decoded keys, one verify. */
+function verifyRawNativeV2(signature: string, keys: readonly blst.PublicKey[], message: Buffer): void {
+  const sig = blst.Signature.fromBytes(Buffer.from(signature, 'base64'), true, true);
+  const pk = blst.aggregatePublicKeys(keys as blst.PublicKey[], false);
+  if (!blst.verify(Buffer.concat([V2_PREFIX, message]), pk, sig, false, false)) throw new Error('raw v2 aggregate verification failed');
+}
+
+/** Version 2 in pure JS (the fallback where blst does not load). */
+function verifyRawJsV2(signature: string, keys: readonly G1Point[], message: Buffer): void {
+  const sig = decodeSignature(fromBase64(signature, 'BLS_SIGNATURE_INVALID', 'aggregate'), 'aggregate');
+  const aggregate = keys.reduce((sum, k) => sum.add(k), bls12_381.G1.Point.ZERO);
+  const h = bls12_381.longSignatures.hash(Buffer.concat([V2_PREFIX, message]), V2_DST);
+  if (!bls12_381.longSignatures.verify(sig, h, aggregate)) throw new Error('raw v2 aggregate verification failed');
+}
+
 /** One pairing-based aggregate verification over already decoded keys. */
 function verifyRawAggregate(signature: string, keys: readonly G1Point[], message: Buffer): void {
   const sig = decodeSignature(fromBase64(signature, 'BLS_SIGNATURE_INVALID', 'aggregate'), 'aggregate');
@@ -321,7 +353,7 @@ async function main(): Promise<void> {
       const sigs = endorseAll(signers, packetMessage(p, ref1));
       return { p, text: JSON.stringify({ scheme: FABRIC, version: 2, epoch: 1, links: [], signatures: sigs }), raw: rawEndorsements(sigs) };
     });
-    const scheme1 = measure(
+    const scheme1 = !wanted(FABRIC) ? skipped : measure(
       RUNS,
       Buffer.byteLength(s1[0]!.text),
       (i) => {
@@ -343,7 +375,7 @@ async function main(): Promise<void> {
       const text = JSON.stringify({ scheme: BLS, version: 1, epoch: 1, links: [], signatures: agg.proof.signatures });
       return { p, message, text, signature: agg.proof.signatures.signature };
     });
-    const aggregate = measure(
+    const aggregate = !wanted(BLS) ? skipped : measure(
       RUNS,
       Buffer.byteLength(s2[0]!.text),
       (i) => {
@@ -353,6 +385,37 @@ async function main(): Promise<void> {
       },
       (i) => verifyRawAggregate(s2[i]!.signature, decodedKeys, s2[i]!.message),
     );
+
+    // Version 2, on the backend in use (native where blst loads), aggregated by the relay's code.
+    const native = blsBackendInfo().backend === 'native';
+    const nativeKeys = signers.map((s) => blst.PublicKey.fromBytes(s.keys.publicKey, true));
+    const rawV2 = (signature: string, message: Buffer): void =>
+      native ? verifyRawNativeV2(signature, nativeKeys, message) : verifyRawJsV2(signature, decodedKeys, message);
+    const aggregateV2Times: number[] = [];
+    const signV2 = (list: VerificationNodeList, keysOfNode: (s: BenchNode) => BlsKeyPair, message: Buffer) => {
+      const partials = signers.map((s) => ({ nodeId: s.nodeId, signature: toBase64(signMessageAs(BLS_SCHEME_VERSION_2, keysOfNode(s).secretKey, message)) }));
+      let agg!: ReturnType<typeof aggregatePartials>;
+      aggregateV2Times.push(timed(() => (agg = aggregatePartials(list, message, partials, BLS_SCHEME_VERSION_2))));
+      return agg.proof.signatures;
+    };
+    const s2v2 = Array.from({ length: RUNS + 1 }, (_, i) => {
+      const p = packet(4000 * n + i);
+      const message = packetMessage(p, ref1);
+      const signatures = signV2(list1, (s) => s.keys, message);
+      return { p, message, text: JSON.stringify({ scheme: BLS, version: 2, epoch: 1, links: [], signatures }), signature: signatures.signature };
+    });
+    const aggregateV2 = !wanted(`${BLS}-v2`) ? skipped : measure(
+      RUNS,
+      Buffer.byteLength(s2v2[0]!.text),
+      (i) => {
+        const { p, text } = s2v2[i]!;
+        const remote = view();
+        return () => verifyProof(remote, parseProof(text), atMs, (ref) => packetMessage(p, ref));
+      },
+      (i) => rawV2(s2v2[i]!.signature, s2v2[i]!.message),
+    );
+    // The pure-JS fallback of version 2, raw only (what a peer without the native module pays).
+    const jsV2 = median(s2v2.slice(1, 6).map((x) => timed(() => verifyRawJsV2(x.signature, decodedKeys, x.message))));
 
     // Epoch link 1 -> 2: every node moves to a new BLS key (each with its proof of possession),
     // the link signed by list 1 and the packet by list 2, both in scheme 1.
@@ -367,7 +430,7 @@ async function main(): Promise<void> {
       const text = JSON.stringify({ scheme: FABRIC, version: 2, epoch: 2, links: [link], signatures: sigs });
       return { p, text, raw: [...rawEndorsements(linkSigs), ...rawEndorsements(sigs)] };
     });
-    const epochLink = measure(
+    const epochLink = !wanted('epoch-link') ? skipped : measure(
       RUNS,
       Buffer.byteLength(sl[0]!.text),
       (i) => {
@@ -381,7 +444,44 @@ async function main(): Promise<void> {
       (i) => verifyRawEcdsa(sl[i]!.raw),
     );
 
-    const row = { signers: n, [FABRIC]: scheme1, [BLS]: { ...aggregate, relayAggregateMs: round(median(aggregateTimes)) }, 'epoch-link': epochLink };
+    // The same link and a packet, both signed in bls12381-aggregate v2 (list 1 signs the link, list 2 the packet).
+    const nextNativeKeys = signers.map((s) => blst.PublicKey.fromBytes(s.nextKeys.publicKey, true));
+    const nextDecoded = signers.map((s) => decodePublicKey(s.nextKeys.publicKey));
+    const rawV2Next = (signature: string, message: Buffer): void =>
+      native ? verifyRawNativeV2(signature, nextNativeKeys, message) : verifyRawJsV2(signature, nextDecoded, message);
+    const linkV2 = signV2(list1, (s) => s.keys, linkMsg);
+    const slv2 = Array.from({ length: RUNS + 1 }, (_, i) => {
+      const p = packet(5000 * n + i);
+      const message = packetMessage(p, ref2);
+      const signatures = signV2(list2, (s) => s.nextKeys, message);
+      const link = { chainId: CHAIN, fromEpoch: 1, toEpoch: 2, newList: list2, proof: { scheme: BLS, version: 2, signatures: linkV2 } };
+      return { p, message, text: JSON.stringify({ scheme: BLS, version: 2, epoch: 2, links: [link], signatures }), signature: signatures.signature };
+    });
+    const epochLinkAggregate = !wanted('epoch-link-aggregate') ? skipped : measure(
+      RUNS,
+      Buffer.byteLength(slv2[0]!.text),
+      (i) => {
+        const { p, text } = slv2[i]!;
+        const remote = view();
+        return () => {
+          const v = verifyProof(remote, parseProof(text), atMs, (ref) => packetMessage(p, ref));
+          if (v.list.epoch !== 2) throw new Error('the link was not followed');
+        };
+      },
+      (i) => {
+        rawV2(linkV2.signature, linkMsg);
+        rawV2Next(slv2[i]!.signature, slv2[i]!.message);
+      },
+    );
+
+    const row = {
+      signers: n,
+      [FABRIC]: scheme1,
+      [BLS]: { ...aggregate, relayAggregateMs: round(median(aggregateTimes)) },
+      [`${BLS}-v2`]: { ...aggregateV2, relayAggregateMs: round(median(aggregateV2Times)), jsRawMs: round(jsV2) },
+      'epoch-link': epochLink,
+      'epoch-link-aggregate': epochLinkAggregate,
+    };
     rows.push(row);
     console.log(JSON.stringify(row));
   }
@@ -399,7 +499,11 @@ async function main(): Promise<void> {
       node: process.version,
       loadAverage1m: round(loadavg()[0] ?? 0, 2),
     },
-    library: { bls: '@noble/curves (pure JS)', ecdsa: 'node:crypto (OpenSSL)' },
+    library: {
+      bls: { v1: '@noble/curves (pure JS)', v2: blsBackendInfo().backend === 'native' ? '@chainsafe/blst (native blst)' : '@noble/curves (pure JS fallback)' },
+      ecdsa: 'node:crypto (OpenSSL)',
+    },
+    blsBackend: blsBackendInfo(),
     rows,
   };
   mkdirSync(OUT, { recursive: true });

@@ -21,6 +21,7 @@ import {
 } from '../protocol/patient-messages';
 import {
   checkAccess,
+  EMERGENCY_PURPOSE,
   emergencyLogEntry,
   logEntryVisibleTo,
   mayReviewEmergency,
@@ -487,9 +488,25 @@ async function loadEmergencies(ctx: Context, patientId: string, org: string): Pr
 async function decide(ctx: Context, grantee: string, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
   if (!Formats.mspId.test(grantee)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
   const consents: Consent[] = [];
-  for (const r of await repo.consentIdsFor(ctx.stub, grantee, record.patientId)) consents.push(found(await repo.getConsent(ctx.stub, r.consentId), 'consent'));
-  const emergencies = await loadEmergencies(ctx, record.patientId, grantee);
+  for (const consentId of await consentIdsDeciding(ctx, grantee, record)) consents.push(found(await repo.getConsent(ctx.stub, consentId), 'consent'));
+  // Emergencies decide only for purpose ETREAT (access-rules checkAccess); other purposes read none.
+  const emergencies = purpose === EMERGENCY_PURPOSE ? await loadEmergencies(ctx, record.patientId, grantee) : [];
   return checkAccess({ grantee, record, purpose, action: 'read', at: now, consents, emergencies });
+}
+
+/**
+ * The consents checkAccess needs to decide for `record` exactly as over all of the pair's
+ * consents: those whose scope covers the record (scope index), plus one that does not, if the
+ * pair holds any (it only adds the out-of-scope reason, which every such consent gives alike).
+ * Pairs not yet indexed by scope (consents stored before the index) are read whole.
+ */
+async function consentIdsDeciding(ctx: Context, grantee: string, record: RecordAnchor): Promise<string[]> {
+  if (!(await repo.consentScopesIndexed(ctx.stub, grantee, record.patientId))) {
+    return (await repo.consentIdsFor(ctx.stub, grantee, record.patientId)).map((r) => r.consentId);
+  }
+  const covering = await repo.consentIdsCovering(ctx.stub, grantee, record.patientId, record);
+  const outside = await repo.firstConsentIdOutside(ctx.stub, grantee, record.patientId, new Set(covering));
+  return outside === undefined ? covering : [...covering, outside];
 }
 
 interface Accepted<K extends PatientMessageKind> {

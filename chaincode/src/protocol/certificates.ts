@@ -17,6 +17,13 @@ export interface ParsedCert {
   ous: readonly string[];
   /** The certificate's public key (one KeyObject, not a new one per signature). */
   key: KeyObject;
+  /** Basic constraints CA flag. */
+  ca: boolean;
+  /** Validity bounds in ms since the epoch (NaN when unreadable: path-proof.ts refuses those). */
+  validFromMs: number;
+  validToMs: number;
+  /** Serial number as the certificate holds it (hex). */
+  serialNumber: string;
 }
 
 const parsed = new Memo<ParsedCert>(2048);
@@ -34,7 +41,17 @@ export function organizationalUnits(subject: string): string[] {
 export function parsedCert(pem: string): ParsedCert {
   return parsed.get(pem, () => {
     const cert = new X509Certificate(pem);
-    return { cert, fingerprint: cert.fingerprint256, pem: cert.toString(), ous: organizationalUnits(cert.subject), key: cert.publicKey };
+    return {
+      cert,
+      fingerprint: cert.fingerprint256,
+      pem: cert.toString(),
+      ous: organizationalUnits(cert.subject),
+      key: cert.publicKey,
+      ca: cert.ca,
+      validFromMs: Date.parse(cert.validFrom),
+      validToMs: Date.parse(cert.validTo),
+      serialNumber: cert.serialNumber,
+    };
   });
 }
 

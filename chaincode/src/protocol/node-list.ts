@@ -150,6 +150,7 @@ export function listHash(list: VerificationNodeList): string {
 /** What the verifier derives from one list, once per list content. */
 export class ListFacts {
   private nodeIndex: NodeIndex | undefined;
+  private readonly derived = new Map<string, unknown>();
 
   constructor(
     private readonly list: VerificationNodeList,
@@ -161,6 +162,18 @@ export class ListFacts {
   get index(): NodeIndex {
     this.nodeIndex ??= new NodeIndex(this.list);
     return this.nodeIndex;
+  }
+
+  /**
+   * Something else derived from this list's content alone (`compute` must be a deterministic
+   * function of the list), computed on first use; a throw keeps nothing, so a refusal is always
+   * recomputed and keeps its code.
+   */
+  derive<T>(name: string, compute: (list: VerificationNodeList) => T): T {
+    if (this.derived.has(name)) return this.derived.get(name) as T;
+    const value = compute(this.list);
+    this.derived.set(name, value);
+    return value;
   }
 }
 

@@ -46,6 +46,13 @@ export function checkValidAt(cert: X509Certificate, atMs: number, what: string):
   if (atMs > to) fail('CERT_EXPIRED', `${what} expired at ${cert.validTo}`);
 }
 
+/** checkValidAt on a certificate parsed once (certificates.ts): the bounds are already numbers. */
+function checkParsedValidAt(c: ParsedCert, atMs: number, what: string): void {
+  if (Number.isNaN(c.validFromMs) || Number.isNaN(c.validToMs)) fail('CERT_CHAIN_INVALID', `${what} has an unreadable validity date`);
+  if (atMs < c.validFromMs) fail('CERT_EXPIRED', `${what} is not valid yet at transaction time (valid from ${c.cert.validFrom})`);
+  if (atMs > c.validToMs) fail('CERT_EXPIRED', `${what} expired at ${c.cert.validTo}`);
+}
+
 function isSelfSigned(cert: X509Certificate): boolean {
   return cert.checkIssued(cert) && cert.verify(cert.publicKey);
 }
@@ -116,6 +123,36 @@ export interface CertPathInput {
   what: string;
   /** `cert` as parsed once per content (certificates.ts), if the caller has it. */
   parsed?: ParsedCert;
+  /** The org's certificates prepared once for all signers of a proof (orgPreparer), if the caller has them. */
+  prepared?: (org: OrgTrust) => PreparedOrg;
+}
+
+/** An org's registered roots and intermediates parsed, and its revoked serials as a set. */
+export interface PreparedOrg {
+  roots: ParsedCert[];
+  intermediates: ParsedCert[];
+  revoked: Set<string> | undefined;
+}
+
+function prepareOrg(org: OrgTrust): PreparedOrg {
+  return {
+    roots: org.rootCerts.map(parsedCert),
+    intermediates: org.intermediateCerts.map(parsedCert),
+    revoked: org.revokedSerials.length === 0 ? undefined : new Set(org.revokedSerials),
+  };
+}
+
+/** Prepares each org once for the signers of one proof (the trust object is read, never kept). */
+export function orgPreparer(): (org: OrgTrust) => PreparedOrg {
+  const prepared = new Map<OrgTrust, PreparedOrg>();
+  return (org) => {
+    let p = prepared.get(org);
+    if (p === undefined) {
+      p = prepareOrg(org);
+      prepared.set(org, p);
+    }
+    return p;
+  };
 }
 
 /**
@@ -126,26 +163,24 @@ export function verifyCertPath(input: CertPathInput): string[] {
   const { mspId, trust, atMs, what } = input;
   const org = trust.orgs.find((o) => o.mspId === mspId);
   if (!org) fail('UNKNOWN_ROOT', `${what}: ${mspId} is not a registered org of ${trust.chainId}`);
-  const roots = org.rootCerts.map(parsedCert);
+  const { roots, intermediates, revoked } = input.prepared?.(org) ?? prepareOrg(org);
   if (roots.length === 0) fail('UNKNOWN_ROOT', `${what}: ${mspId} of ${trust.chainId} has no registered root`);
-  const pool = [...org.intermediateCerts.map(parsedCert), ...input.extraIntermediates.map(parsedFrom)];
-  const revoked = org.revokedSerials.length === 0 ? undefined : new Set(org.revokedSerials);
-  const isRevoked = (c: X509Certificate): boolean => revoked !== undefined && revoked.has(normaliseSerial(c.serialNumber));
+  const pool = input.extraIntermediates.length === 0 ? intermediates : [...intermediates, ...input.extraIntermediates.map(parsedFrom)];
+  const isRevoked = (c: ParsedCert): boolean => revoked !== undefined && revoked.has(normaliseSerial(c.serialNumber));
   const leaf = input.parsed ?? parsedFrom(input.cert);
-  const cert = leaf.cert;
 
-  if (cert.ca) fail('CERT_NOT_PEER', `${what} is a CA certificate, not a node`);
+  if (leaf.ca) fail('CERT_NOT_PEER', `${what} is a CA certificate, not a node`);
   if (!leaf.ous.includes('peer')) fail('CERT_NOT_PEER', `${what} is not a peer certificate (OU=peer)`);
-  checkValidAt(cert, atMs, what);
-  if (isRevoked(cert)) fail('CERT_REVOKED', `${what} (serial ${cert.serialNumber}) is revoked`);
+  checkParsedValidAt(leaf, atMs, what);
+  if (isRevoked(leaf)) fail('CERT_REVOKED', `${what} (serial ${leaf.serialNumber}) is revoked`);
 
   const path = [leaf.fingerprint];
   let current = leaf;
   for (let depth = 0; depth <= Limits.maxChainLength; depth++) {
     const root = roots.find((r) => issuedBy(current, r));
     if (root) {
-      if (!root.cert.ca) fail('CERT_CHAIN_INVALID', `${what}: registered root ${root.cert.subject} is not a CA`);
-      checkValidAt(root.cert, atMs, `root of ${what}`);
+      if (!root.ca) fail('CERT_CHAIN_INVALID', `${what}: registered root ${root.cert.subject} is not a CA`);
+      checkParsedValidAt(root, atMs, `root of ${what}`);
       path.push(root.fingerprint);
       return path;
     }
@@ -154,9 +189,9 @@ export function verifyCertPath(input: CertPathInput): string[] {
     if (!issuer) {
       fail('UNKNOWN_ROOT', `${what} does not chain to a registered root of ${mspId} on ${trust.chainId}`);
     }
-    if (!issuer.cert.ca) fail('CERT_CHAIN_INVALID', `an issuer on the path of ${what} is not a CA`);
-    checkValidAt(issuer.cert, atMs, `intermediate CA of ${what}`);
-    if (isRevoked(issuer.cert)) fail('CERT_REVOKED', `an intermediate CA of ${what} is revoked`);
+    if (!issuer.ca) fail('CERT_CHAIN_INVALID', `an issuer on the path of ${what} is not a CA`);
+    checkParsedValidAt(issuer, atMs, `intermediate CA of ${what}`);
+    if (isRevoked(issuer)) fail('CERT_REVOKED', `an intermediate CA of ${what} is revoked`);
     path.push(issuer.fingerprint);
     current = issuer;
   }

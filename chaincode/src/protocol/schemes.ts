@@ -4,9 +4,10 @@
  */
 import { registerScheme } from './scheme';
 import { endorsementScheme } from './scheme-endorsement';
-import { blsAggregateScheme } from './bls/scheme';
+import { blsAggregateScheme, blsAggregateSchemeV2 } from './bls/scheme';
 
 registerScheme(endorsementScheme);
 registerScheme(blsAggregateScheme);
+registerScheme(blsAggregateSchemeV2);
 
 export { getScheme, knownSchemes } from './scheme';

@@ -9,7 +9,7 @@
  * DUPLICATE_SIGNER, even in a list stored before lists were checked for it.
  */
 import { fail } from '../errors';
-import { nodeKeyIdentities, type VerificationNodeList } from './node-list';
+import { nodeKeyIdentities, type ListFacts, type VerificationNodeList } from './node-list';
 
 export interface SubgroupCount {
   id: string;
@@ -27,27 +27,50 @@ export interface ThresholdResult {
   required: number;
 }
 
-export function evaluateThreshold(list: VerificationNodeList, signerNodeIds: readonly string[]): ThresholdResult {
+/**
+ * Node ids of a list, and each entry's key identities by position (subgroup, node), filled in as
+ * signers need them; kept once per list content (ListFacts).
+ */
+interface ListedKeys {
+  listed: Set<string>;
+  keyIds: (string[] | undefined)[][];
+}
+
+function listedKeys(list: VerificationNodeList): ListedKeys {
+  return { listed: new Set(list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId))), keyIds: list.subgroups.map((s) => s.nodes.map(() => undefined)) };
+}
+
+/**
+ * `facts`: what the verifier already derived from `list` (node-list.ts listFacts), so the list's
+ * node ids and key identities are not recomputed for every proof; without it, computed here.
+ */
+export function evaluateThreshold(list: VerificationNodeList, signerNodeIds: readonly string[], facts?: ListFacts): ThresholdResult {
   const seen = new Set<string>();
   for (const id of signerNodeIds) {
     if (seen.has(id)) fail('DUPLICATE_SIGNER', `node ${id} is counted twice`);
     seen.add(id);
   }
-  const listed = new Set(list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId)));
+  const derived = facts?.derive('threshold-keys', listedKeys);
+  const listed = derived?.listed ?? new Set(list.subgroups.flatMap((s) => s.nodes.map((n) => n.nodeId)));
   for (const id of seen) {
     if (!listed.has(id)) fail('SIGNER_NOT_IN_LIST', `node ${id} is not in list epoch ${list.epoch} of ${list.chainId}`);
   }
   const keyOwner = new Map<string, string>();
-  for (const s of list.subgroups) {
-    for (const n of s.nodes) {
-      if (!seen.has(n.nodeId)) continue;
-      for (const k of nodeKeyIdentities(n)) {
+  list.subgroups.forEach((s, si) => {
+    s.nodes.forEach((n, ni) => {
+      if (!seen.has(n.nodeId)) return;
+      let ids = derived?.keyIds[si]?.[ni];
+      if (ids === undefined) {
+        ids = nodeKeyIdentities(n);
+        if (derived?.keyIds[si] !== undefined) derived.keyIds[si][ni] = ids;
+      }
+      for (const k of ids) {
         const other = keyOwner.get(k);
         if (other !== undefined) fail('DUPLICATE_SIGNER', `nodes ${other} and ${n.nodeId} hold one key; it counts once`);
         keyOwner.set(k, n.nodeId);
       }
-    }
-  }
+    });
+  });
   const subgroups = list.subgroups.map((s) => {
     const signed = s.nodes.filter((n) => seen.has(n.nodeId)).length;
     return { id: s.id, mspId: s.mspId, signed, threshold: s.threshold, met: s.threshold >= 1 && signed >= s.threshold };
@@ -59,8 +82,8 @@ export function evaluateThreshold(list: VerificationNodeList, signerNodeIds: rea
   return { met, subgroups, satisfied, required };
 }
 
-export function requireThreshold(list: VerificationNodeList, signerNodeIds: readonly string[]): ThresholdResult {
-  const r = evaluateThreshold(list, signerNodeIds);
+export function requireThreshold(list: VerificationNodeList, signerNodeIds: readonly string[], facts?: ListFacts): ThresholdResult {
+  const r = evaluateThreshold(list, signerNodeIds, facts);
   if (!r.met) {
     const detail = r.subgroups.map((s) => `${s.id} ${s.signed}/${s.threshold}`).join(', ');
     fail('THRESHOLD_NOT_MET', `${r.satisfied} of ${r.required} required subgroups of ${list.chainId} epoch ${list.epoch} met their threshold (${detail})`);

@@ -13,8 +13,8 @@
 import { MedbridgeError, fail } from '../errors';
 import { requireThreshold, type ThresholdResult } from './threshold';
 import { epochLinkMessage, type SignerListRef } from './commitment';
-import { listFacts, listHash, nodeKeyIdentities, type ListFacts, type VerificationNodeList } from './node-list';
-import { verifyCertPath, type ChainTrust } from './path-proof';
+import { listFacts, nodeKeyIdentities, type ListFacts, type VerificationNodeList } from './node-list';
+import { orgPreparer, verifyCertPath, type ChainTrust } from './path-proof';
 import { intermediatesOf, type Proof, type SignatureSet } from './proof';
 import { getScheme } from './schemes';
 
@@ -95,14 +95,16 @@ function verifySet(
   const parsed = scheme.parse(set.signatures);
   const claimed = scheme.claimedSigners(parsed, list, facts);
   const extra = intermediatesOf(set);
+  const prepared = orgPreparer();
   for (const s of claimed) {
-    verifyCertPath({ cert: s.cert, parsed: s.parsed, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}` });
+    verifyCertPath({ cert: s.cert, parsed: s.parsed, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}`, prepared });
   }
   const out = excludedIn(list, excluded);
   const counted = claimed.filter((s) => !out.has(s.nodeId));
   const threshold = requireThreshold(
     list,
     counted.map((s) => s.nodeId),
+    facts,
   );
   scheme.verifySignatures(parsed, claimed, message, { chainId: list.chainId });
   return { signers: counted.map((s) => s.nodeId).sort(), threshold };
@@ -125,6 +127,8 @@ export function verifyProof(
   }
 
   let list = remote.list;
+  // Facts of the list in hand (derived once per proof: a link's new list is the next link's signer).
+  let listInHand: ListFacts | undefined;
   const newLists: VerificationNodeList[] = [];
   for (const link of proof.links) {
     if (link.fromEpoch !== list.epoch || link.toEpoch !== list.epoch + 1) {
@@ -140,15 +144,17 @@ export function verifyProof(
           fail('UNKNOWN_ROOT', `new list names ${s.mspId}, which is not a registered org of ${chainId}`);
         }
       }
-      const from = listFacts(list);
+      const from = listInHand ?? listFacts(list);
+      const to = listFacts(link.newList);
       const linkMessage = epochLinkMessage({
         chainId,
         fromEpoch: link.fromEpoch,
         toEpoch: link.toEpoch,
         fromListHash: from.hash,
-        newListHash: listHash(link.newList),
+        newListHash: to.hash,
       });
       verifySet(link.proof, list, from, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded);
+      listInHand = to;
     } catch (e) {
       if (e instanceof MedbridgeError && e.code !== 'EPOCH_LINK_INVALID') {
         fail('EPOCH_LINK_INVALID', `epoch link ${link.fromEpoch}->${link.toEpoch} of ${chainId}: ${e.message}`);
@@ -159,7 +165,7 @@ export function verifyProof(
     newLists.push(link.newList);
   }
 
-  const facts = listFacts(list);
+  const facts = listInHand ?? listFacts(list);
   const ref = { epoch: list.epoch, listHash: facts.hash };
   const result = verifySet(proof, list, facts, remote.trust, remote.schemes, atMs, message(ref), remote.excluded);
   return { ...result, list, newLists };

@@ -12,7 +12,7 @@ import type { Guardian, Patient } from '../rules/patient-rules';
 import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
-import { exists, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { exists, firstByPartialKey, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 export type { AccessLogEntry } from '../rules/access-rules';
 
@@ -97,12 +97,70 @@ export async function putConsent(stub: ChaincodeStub, consent: Consent): Promise
   await putJson(stub, key(stub, KeyTypes.Consent, consent.consentId), consent);
 }
 
-/** Indexes a new consent under its patient and under its grantee. */
+/**
+ * Indexes a new consent under its patient, under its grantee, and under (grantee, patient) by
+ * every record id and category its scope names, so an access decision reads only the consents
+ * that cover the record asked for (CONSENT.md "State"). The first consent of a (grantee,
+ * patient) pair written by this code also indexes the pair's earlier consents by scope and
+ * marks the pair, so consents stored before the scope index keep deciding as before.
+ */
 export async function indexConsent(stub: ChaincodeStub, consent: Consent): Promise<void> {
   await putJson(stub, key(stub, KeyTypes.ConsentByPatient, consent.patientId, consent.consentId), { consentId: consent.consentId });
   await putJson(stub, key(stub, KeyTypes.ConsentByGrantee, consent.grantee, consent.patientId, consent.consentId), {
     consentId: consent.consentId,
   });
+  if (!(await consentScopesIndexed(stub, consent.grantee, consent.patientId))) {
+    for (const { consentId } of await consentIdsFor(stub, consent.grantee, consent.patientId)) {
+      const earlier = await getConsent(stub, consentId);
+      if (earlier !== undefined) await indexConsentScopes(stub, earlier);
+    }
+    await putJson(stub, key(stub, KeyTypes.ConsentScopesIndexed, consent.grantee, consent.patientId), { indexed: true });
+  }
+  await indexConsentScopes(stub, consent);
+}
+
+/** The scope keys of a consent: one per record id and per category it names, sorted, no repeats. */
+export function scopeKeysOf(consent: Pick<Consent, 'terms'>): string[] {
+  const { recordIds, categories } = consent.terms.scope;
+  return [...new Set([...recordIds.map(recordScope), ...categories.map(categoryScope)])].sort();
+}
+
+const recordScope = (recordId: string): string => `record:${recordId}`;
+const categoryScope = (category: string): string => `category:${category}`;
+
+async function indexConsentScopes(stub: ChaincodeStub, consent: Consent): Promise<void> {
+  for (const scope of scopeKeysOf(consent)) {
+    await putJson(stub, key(stub, KeyTypes.ConsentByScope, consent.grantee, consent.patientId, scope, consent.consentId), { consentId: consent.consentId });
+  }
+}
+
+/** Whether every consent of the (grantee, patient) pair is indexed by scope (see indexConsent). */
+export async function consentScopesIndexed(stub: ChaincodeStub, grantee: string, patientId: string): Promise<boolean> {
+  return exists(stub, key(stub, KeyTypes.ConsentScopesIndexed, grantee, patientId));
+}
+
+/**
+ * Ids of the consents a patient gave `grantee` whose scope names `record`'s id or category,
+ * sorted, each once: what reading them costs depends on those consents only, not on how many
+ * consents the pair or the chain holds. Meaningful once consentScopesIndexed holds for the pair.
+ */
+export async function consentIdsCovering(
+  stub: ChaincodeStub,
+  grantee: string,
+  patientId: string,
+  record: { recordId: string; category: string },
+): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const scope of [recordScope(record.recordId), categoryScope(record.category)]) {
+    for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByScope, [grantee, patientId, scope])) ids.add(r.consentId);
+  }
+  return [...ids].sort();
+}
+
+/** The lowest consent id of the pair that is not in `except`, if any (reads past `except` only). */
+export async function firstConsentIdOutside(stub: ChaincodeStub, grantee: string, patientId: string, except: ReadonlySet<string>): Promise<string | undefined> {
+  const r = await firstByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByGrantee, [grantee, patientId], (v) => !except.has(v.consentId));
+  return r?.consentId;
 }
 
 /** Consent ids of a patient in consent-id order, a page at a time. */

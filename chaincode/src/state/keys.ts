@@ -20,6 +20,8 @@ export const KeyTypes = {
   Consent: 'mb.consent', // (consentId)
   ConsentByPatient: 'mb.consent-by-patient', // (patientId, consentId)
   ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, patientId, consentId) -> {consentId}
+  ConsentByScope: 'mb.consent-by-scope', // (granteeOrg, patientId, scope, consentId) -> {consentId}; scope record:<id> | category:<type>
+  ConsentScopesIndexed: 'mb.consent-scopes-indexed', // (granteeOrg, patientId) -> marker: every consent of the pair is in ConsentByScope
   RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
   AccessLog: 'mb.access', // (patientId, txTime padded, txId)
   Emergency: 'mb.emergency', // (emergencyId)

@@ -67,6 +67,23 @@ export async function listAllByPartialKey<T>(stub: ChaincodeStub, type: KeyType,
   return drain<T>(iterator);
 }
 
+/**
+ * The first value under a partial composite key, in key order, that `accept` takes; reads no
+ * further than that one (the iterator is closed there), so the cost is the entries passed over.
+ */
+export async function firstByPartialKey<T>(stub: ChaincodeStub, type: KeyType, attributes: string[], accept: (value: T) => boolean): Promise<T | undefined> {
+  const iterator = await stub.getStateByPartialCompositeKey(type, attributes);
+  try {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      const value = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T;
+      if (accept(value)) return value;
+    }
+  } finally {
+    await iterator.close();
+  }
+  return undefined;
+}
+
 async function drain<T>(iterator: Iterators.StateQueryIterator): Promise<T[]> {
   const out: T[] = [];
   try {

@@ -5,7 +5,7 @@
  * require the list's thresholds. The relay reads the message itself from its own connection only
  * to verify the partials; the destination rebuilds it from its own state and trusts nothing here.
  */
-import { aggregatePartials, blsKeyOf, BLS_SCHEME, BLS_SCHEME_VERSION, type PartialSignature } from '@medbridge/chaincode';
+import { aggregatePartials, blsKeyOf, BLS_CURRENT_VERSION, BLS_SCHEME, type PartialSignature } from '@medbridge/chaincode';
 import type { VerificationNodeList } from '@medbridge/chaincode';
 import { silentLogger } from '../logger';
 import type { PeerFailure } from './endorsements';
@@ -27,7 +27,7 @@ export async function collectAggregate(list: VerificationNodeList, message: Buff
   const answers = await Promise.all(
     endpoints.map(async (e): Promise<PartialSignature | undefined> => {
       try {
-        return await requestPartial(e, what, options.deadlineMs);
+        return await requestPartial(e, what, options.deadlineMs, BLS_CURRENT_VERSION);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         failures.push({ peer: e.nodeId, error });
@@ -39,7 +39,7 @@ export async function collectAggregate(list: VerificationNodeList, message: Buff
   const partials = answers.filter((p): p is PartialSignature => p !== undefined);
   let result;
   try {
-    result = aggregatePartials(list, message, partials);
+    result = aggregatePartials(list, message, partials, BLS_CURRENT_VERSION);
   } catch (err) {
     const detail = failures.map((f) => `${f.peer}: ${f.error}`).join('; ');
     if (err instanceof Error && detail !== '') err.message = `${err.message} (signers without a signature: ${detail})`;
@@ -62,7 +62,8 @@ function bitsSet(bitmap: string): number {
 
 export const blsBuilder: SchemeBuilder = {
   scheme: BLS_SCHEME,
-  version: BLS_SCHEME_VERSION,
+  // Version 2: native pairing on signers and verifiers where blst loads (chaincode/BLS.md).
+  version: BLS_CURRENT_VERSION,
   usesSignerServices: true,
 
   /** Every node of the list has a registered BLS key. */

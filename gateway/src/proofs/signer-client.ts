@@ -29,10 +29,14 @@ export type SignRequest = Extract<Statement, { kind: 'packet' | 'ack' | 'epoch-l
 
 const MAX_ANSWER_BYTES = 4096;
 
-/** POSTs one named request to a signer and returns its partial signature (or throws with the signer's reason). */
-export function requestPartial(endpoint: SignerEndpoint, what: SignRequest, deadlineMs = 15_000): Promise<PartialSignature> {
+/**
+ * POSTs one named request to a signer and returns its partial signature (or throws with the
+ * signer's reason). `version`: the scheme version to sign in (omitted from the request for 1).
+ */
+export function requestPartial(endpoint: SignerEndpoint, what: SignRequest, deadlineMs = 15_000, version = 1): Promise<PartialSignature> {
   const path = `/v1/sign/${what.kind}`;
-  const body = JSON.stringify(what.kind === 'epoch-link' ? { toEpoch: what.toEpoch } : { routeId: what.routeId, sequence: what.sequence });
+  const named = what.kind === 'epoch-link' ? { toEpoch: what.toEpoch } : { routeId: what.routeId, sequence: what.sequence };
+  const body = JSON.stringify(version === 1 ? named : { ...named, version });
   const url = new URL(path, endpoint.url);
   return new Promise((resolve, reject) => {
     const req = request(

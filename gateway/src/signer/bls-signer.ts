@@ -5,9 +5,9 @@
  *
  * @example
  *   const signer = new BlsSigner(readKeyFile(path), fabricCommitmentSource(new CrossChainClient(FabricClient.open('HospitalA'), 'chain-a')));
- *   const part = await signer.signPacket('consent', 7); // {nodeId, signature}
+ *   const part = await signer.signPacket('consent', 7, 2); // {nodeId, signature}, scheme version 2
  */
-import { Domains, fromBase64, type PartialSignature, signMessage, toBase64 } from '@medbridge/chaincode';
+import { BLS_SCHEME_VERSION, type BlsSchemeVersion, Domains, fromBase64, type PartialSignature, signMessageAs, toBase64 } from '@medbridge/chaincode';
 import type { BlsKeyFile } from './key-file';
 import type { CommitmentSource } from './commitment-source';
 
@@ -29,29 +29,32 @@ export class BlsSigner {
     return this.key.nodeId;
   }
 
-  /** Source side: sign the packet this chain sent on (routeId, sequence). */
-  async signPacket(routeId: string, sequence: number): Promise<PartialSignature> {
+  /**
+   * Source side: sign the packet this chain sent on (routeId, sequence), in scheme version
+   * `version` (1 when a request names none; version 2 uses the native backend where it loads).
+   */
+  async signPacket(routeId: string, sequence: number, version: BlsSchemeVersion = BLS_SCHEME_VERSION): Promise<PartialSignature> {
     const message = await this.source.packetMessage(routeId, sequence);
     this.expect(message, Domains.packet, 'sourceChain', { routeId, sequence });
-    return this.sign(message);
+    return this.sign(message, version);
   }
 
   /** Destination side: sign the acknowledgement of a packet this chain received. */
-  async signAck(routeId: string, sequence: number): Promise<PartialSignature> {
+  async signAck(routeId: string, sequence: number, version: BlsSchemeVersion = BLS_SCHEME_VERSION): Promise<PartialSignature> {
     const message = await this.source.ackMessage(routeId, sequence);
     this.expect(message, Domains.ack, 'destChain', { routeId, sequence });
-    return this.sign(message);
+    return this.sign(message, version);
   }
 
   /** Sign the link from this chain's list toEpoch-1 to list toEpoch. */
-  async signEpochLink(toEpoch: number): Promise<PartialSignature> {
+  async signEpochLink(toEpoch: number, version: BlsSchemeVersion = BLS_SCHEME_VERSION): Promise<PartialSignature> {
     const message = await this.source.epochLinkMessage(toEpoch);
     this.expect(message, Domains.epochLink, 'chainId', { toEpoch });
-    return this.sign(message);
+    return this.sign(message, version);
   }
 
-  private sign(message: Buffer): PartialSignature {
-    return { nodeId: this.key.nodeId, signature: toBase64(signMessage(this.secretKey, message)) };
+  private sign(message: Buffer, version: BlsSchemeVersion): PartialSignature {
+    return { nodeId: this.key.nodeId, signature: toBase64(signMessageAs(version, this.secretKey, message)) };
   }
 
   /** Defence in depth: the peer's answer must be the message asked for, for this chain. */

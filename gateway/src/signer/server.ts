@@ -2,9 +2,10 @@
  * The signer service: one per verification node, beside its peer, reached by the org's relay
  * over mutual TLS (client certificates from the org's TLS CA only). Requests name what to sign,
  * never bytes:
- *   POST /v1/sign/packet      {"routeId": "...", "sequence": N}
- *   POST /v1/sign/ack         {"routeId": "...", "sequence": N}
- *   POST /v1/sign/epoch-link  {"toEpoch": N}
+ *   POST /v1/sign/packet      {"routeId": "...", "sequence": N, "version"?: 1 | 2}
+ *   POST /v1/sign/ack         {"routeId": "...", "sequence": N, "version"?: 1 | 2}
+ *   POST /v1/sign/epoch-link  {"toEpoch": N, "version"?: 1 | 2}
+ * `version` is the scheme version to sign in (chaincode/BLS.md); without it, version 1.
  *   GET  /health
  * Answers {"nodeId": "...", "signature": "<base64>"}; 422 with {"error"} when the signer refuses.
  */
@@ -20,8 +21,9 @@ export interface SignerTls {
   clientCa: string;
 }
 
-const Route = z.object({ routeId: z.string().min(1).max(128), sequence: z.number().int().min(1) }).strict();
-const Link = z.object({ toEpoch: z.number().int().min(2) }).strict();
+const Version = z.union([z.literal(1), z.literal(2)]).optional();
+const Route = z.object({ routeId: z.string().min(1).max(128), sequence: z.number().int().min(1), version: Version }).strict();
+const Link = z.object({ toEpoch: z.number().int().min(2), version: Version }).strict();
 
 /** The request handler on its own, so it can be tested without TLS. */
 export async function handle(signer: BlsSigner, method: string, path: string, body: string): Promise<{ status: number; json: unknown }> {
@@ -32,14 +34,16 @@ export async function handle(signer: BlsSigner, method: string, path: string, bo
     switch (path) {
       case '/v1/sign/packet': {
         const r = Route.parse(input);
-        return { status: 200, json: await signer.signPacket(r.routeId, r.sequence) };
+        return { status: 200, json: await signer.signPacket(r.routeId, r.sequence, r.version) };
       }
       case '/v1/sign/ack': {
         const r = Route.parse(input);
-        return { status: 200, json: await signer.signAck(r.routeId, r.sequence) };
+        return { status: 200, json: await signer.signAck(r.routeId, r.sequence, r.version) };
       }
-      case '/v1/sign/epoch-link':
-        return { status: 200, json: await signer.signEpochLink(Link.parse(input).toEpoch) };
+      case '/v1/sign/epoch-link': {
+        const l = Link.parse(input);
+        return { status: 200, json: await signer.signEpochLink(l.toEpoch, l.version) };
+      }
       default:
         return { status: 404, json: { error: `no route ${path}` } };
     }

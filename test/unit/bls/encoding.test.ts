@@ -12,54 +12,10 @@ import {
   BLS_PUBLIC_KEY_BYTES,
   BLS_SIGNATURE_BYTES,
 } from '../../../chaincode/src/protocol/bls';
+import { be, g1OffSubgroup, g2OffSubgroup } from './points';
 import { expectCode, testKeys } from './support';
 
-const { Fp, Fp2 } = bls12_381.fields;
-const P = Fp.ORDER;
-
-function be(n: bigint, len = 48): Uint8Array {
-  return Uint8Array.from(Buffer.from(n.toString(16).padStart(len * 2, '0'), 'hex'));
-}
-
-/** A G1 point on the curve but, with overwhelming probability, outside the subgroup (cofactor not cleared). */
-function g1OffSubgroup(): Uint8Array {
-  for (let x = 1n; ; x += 1n) {
-    const y = (() => {
-      try {
-        return Fp.sqrt(Fp.add(Fp.pow(x, 3n), 4n));
-      } catch {
-        return undefined;
-      }
-    })();
-    if (y === undefined) continue;
-    const point = bls12_381.G1.Point.fromAffine({ x, y });
-    if (point.isTorsionFree()) continue;
-    const bytes = be(x);
-    bytes[0] = (bytes[0] ?? 0) | 0x80;
-    return bytes;
-  }
-}
-
-function g2OffSubgroup(): Uint8Array {
-  for (let c0 = 1n; ; c0 += 1n) {
-    const x = Fp2.fromBigTuple([c0, 1n]);
-    const rhs = Fp2.add(Fp2.pow(x, 3n), Fp2.fromBigTuple([4n, 4n]));
-    let y;
-    try {
-      y = Fp2.sqrt(rhs);
-    } catch {
-      continue;
-    }
-    if (!y || !Fp2.eql(Fp2.sqr(y), rhs)) continue;
-    const point = bls12_381.G2.Point.fromAffine({ x, y });
-    if (point.isTorsionFree()) continue;
-    const bytes = new Uint8Array(96);
-    bytes.set(be(1n), 0);
-    bytes.set(be(c0), 48);
-    bytes[0] = (bytes[0] ?? 0) | 0x80;
-    return bytes;
-  }
-}
+const P = bls12_381.fields.Fp.ORDER;
 
 const pk = testKeys('encoding').publicKey;
 const sig = signMessage(testKeys('encoding').secretKey, Buffer.from('commitment'));

@@ -7,7 +7,7 @@ import { request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { verifyBlsAggregate, toBase64 } from '../../../chaincode/src/protocol/bls';
+import { BLS_CURRENT_VERSION, verifyBlsAggregate, toBase64 } from '../../../chaincode/src/protocol/bls';
 import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { BlsSigner } from '../../../gateway/src/signer/bls-signer';
 import type { CommitmentSource } from '../../../gateway/src/signer/commitment-source';
@@ -130,7 +130,8 @@ describe('Relay: aggregate proof from signer services', () => {
     expect(got.signers).not.toContain(bad);
     expect(got.failures).toEqual([{ peer: bad, error: expect.stringMatching(/^SIGNATURE_INVALID/) }]);
     expect(lines.some((l) => l.includes(bad) && l.includes('SIGNATURE_INVALID'))).toBe(true);
-    const proof = { scheme: 'bls12381-aggregate', version: 1, epoch: 1, signatures: got.signatures };
+    // The relay asks the signers for the current version (2: native pairing where blst loads).
+    const proof = { scheme: 'bls12381-aggregate', version: BLS_CURRENT_VERSION, epoch: 1, signatures: got.signatures };
     expect(verifyBlsAggregate(list, message, proof).signers.map((s) => s.nodeId)).toEqual(got.signers);
   });
 
@@ -171,7 +172,7 @@ describe('Relay: aggregate packet proof built from a source chain', () => {
     const { source, reads } = sourceAnswering({ 0: blsList(chain, 1) }, message);
     const built = await buildPacketProof(source, 'consent', 7, 1, { scheme: 'bls12381-aggregate', signers: endpoints });
     expect(reads).toEqual(['list current', 'statement {"kind":"packet","routeId":"consent","sequence":7}']);
-    expect(built.proof).toMatchObject({ scheme: 'bls12381-aggregate', version: 1, epoch: 1, links: [] });
+    expect(built.proof).toMatchObject({ scheme: 'bls12381-aggregate', version: BLS_CURRENT_VERSION, epoch: 1, links: [] });
     expect(built.message.equals(message)).toBe(true);
     expect(built.failures.map((f) => f.peer)).toEqual([chain.nodes[0]![1]!.nodeId]);
     expect(verifyBlsAggregate(list, message, built.proof).signers).toHaveLength(3);

@@ -32,7 +32,7 @@ export interface EmittedEvent {
   payload: unknown;
 }
 
-type Iter = {
+export type Iter = {
   next(): Promise<{ done: boolean; value: { key: string; value: Uint8Array } }>;
   close(): Promise<void>;
 };
@@ -65,11 +65,16 @@ export class FakeLedger {
     return result;
   }
 
-  private sortedRange(start: string, end: string): Array<[string, Buffer]> {
+  protected sortedRange(start: string, end: string): Array<[string, Buffer]> {
     return [...this.state.entries()].filter(([k]) => k >= start && k < end).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  private iterator(entries: Array<[string, Buffer]>): Iter {
+  /** An iterator over [start, end) in key order (a subclass may read it lazily, as a peer does). */
+  protected rangeIterator(start: string, end: string): Iter {
+    return this.iterator(this.sortedRange(start, end));
+  }
+
+  protected iterator(entries: Array<[string, Buffer]>): Iter {
     let i = 0;
     return {
       next: async () => {
@@ -113,7 +118,7 @@ export class FakeLedger {
       getStateByRange: async (start: string, end: string) => this.iterator(this.sortedRange(start, end || MAX_UNICODE)),
       getStateByPartialCompositeKey: async (type: string, attrs: string[]) => {
         const prefix = createCompositeKey(type, attrs);
-        return this.iterator(this.sortedRange(prefix, prefix + MAX_UNICODE));
+        return this.rangeIterator(prefix, prefix + MAX_UNICODE);
       },
       getStateByPartialCompositeKeyWithPagination: async (type: string, attrs: string[], pageSize: number, bookmark: string) => {
         const prefix = createCompositeKey(type, attrs);

@@ -12,3 +12,4 @@ export * from './proof';
 export * from './aggregate';
 export * from './binding';
 export * from './scheme';
+export * from './backend';

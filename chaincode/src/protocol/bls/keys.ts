@@ -9,8 +9,9 @@
 import { bls12_381 } from '@noble/curves/bls12-381';
 import { createHash, hkdfSync } from 'node:crypto';
 import { fail } from '../../errors';
+import { blsBackend } from './backend';
 import { decodePublicKey, decodeSignature, encodePublicKey, encodeSignature, G2Point } from './encoding';
-import { BLS_POP_DST, BLS_SECRET_KEY_BYTES, BLS_SIGN_DST } from './suite';
+import { BLS_POP_DST, BLS_SCHEME_VERSION_2, type BlsSchemeVersion, BLS_SECRET_KEY_BYTES, BLS_SIGN_DST } from './suite';
 
 const Fr = bls12_381.fields.Fr;
 const KEYGEN_SALT = 'BLS-SIG-KEYGEN-SALT-';
@@ -58,6 +59,11 @@ export function hashMessage(message: Uint8Array): G2Point {
 /** One node's signature over commitment bytes (96 bytes). */
 export function signMessage(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   return encodeSignature(bls12_381.longSignatures.sign(hashMessage(message), scalar(secretKey)));
+}
+
+/** One node's signature in scheme `version` (version 2 on the process's backend, backend.ts). */
+export function signMessageAs(version: BlsSchemeVersion, secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return version === BLS_SCHEME_VERSION_2 ? blsBackend().sign(secretKey, message) : signMessage(secretKey, message);
 }
 
 /** Verifies one node's signature over commitment bytes (relay side, before aggregating). */

@@ -11,10 +11,11 @@ import { check, fail } from '../../errors';
 import { requireThreshold, type ThresholdResult } from '../threshold';
 import type { VerificationNodeList } from '../node-list';
 import { decodeBitmap } from './bitmap';
+import { type BackendKeySource, blsBackend } from './backend';
 import { decodeSignature, fromBase64, type G1Point } from './encoding';
 import { hashMessage } from './keys';
-import { buildSignerTable, type SignerSlot } from './signer-table';
-import { BLS_MAX_NODES, BLS_SCHEME, BLS_SCHEME_VERSION, BLS_SIGNATURE_BYTES } from './suite';
+import { buildSignerTable, type SignerSlot, type SignerTable } from './signer-table';
+import { BLS_MAX_NODES, BLS_SCHEME, BLS_SCHEME_VERSION, BLS_SCHEME_VERSION_2, type BlsSchemeVersion, BLS_SIGNATURE_BYTES } from './suite';
 
 export interface BlsSignatures {
   /** Base64 bitmap of the signers. */
@@ -26,7 +27,7 @@ export interface BlsSignatures {
 /** What a relay submits: the envelope fields of a SignatureSet plus the list epoch it refers to. */
 export interface BlsAggregateProof {
   scheme: typeof BLS_SCHEME;
-  version: typeof BLS_SCHEME_VERSION;
+  version: BlsSchemeVersion;
   epoch: number;
   signatures: BlsSignatures;
 }
@@ -53,8 +54,7 @@ export function parseBlsSignatures(value: unknown): BlsSignatures {
 }
 
 /** The list nodes the bitmap names, in signer order (BITMAP_INVALID, BLS_KEY_INVALID, DUPLICATE_SIGNER). */
-export function namedSigners(sigs: BlsSignatures, list: VerificationNodeList): SignerSlot[] {
-  const table = buildSignerTable(list);
+export function namedSigners(sigs: BlsSignatures, list: VerificationNodeList, table: SignerTable = buildSignerTable(list)): SignerSlot[] {
   const positions = decodeBitmap(fromBase64(sigs.signers, 'BITMAP_INVALID', 'signer bitmap'), table.slots.length);
   return positions.map((p) => table.slots[p]).filter((s): s is SignerSlot => s !== undefined);
 }
@@ -76,6 +76,27 @@ export function verifyAggregateSignature(signature: string, keys: readonly G1Poi
 }
 
 /**
+ * Version 2 of the same check, on the process's backend (backend.ts: native blst, else pure JS):
+ * the same codes in the same order, the signature over BLS_V2_MESSAGE_PREFIX || message.
+ */
+export function verifyAggregateSignatureV2(signature: string, keys: readonly BackendKeySource[], message: Uint8Array): void {
+  const backend = blsBackend();
+  const sig = backend.decodeSignature(fromBase64(signature, 'BLS_SIGNATURE_INVALID', 'aggregate signature'), 'aggregate signature');
+  check(keys.length > 0, 'BITMAP_INVALID', 'no signer named');
+  const outcome = backend.verifyAggregate(sig, keys, message);
+  if (outcome === 'identity') fail('SIGNATURE_INVALID', 'the named signers\u2019 keys sum to the identity');
+  if (outcome !== 'valid') {
+    fail('SIGNATURE_INVALID', `aggregate signature does not verify for the ${keys.length} named signers over this message`);
+  }
+}
+
+/** The aggregate check of `version` (1 or 2) over the named signers' keys. */
+export function verifyAggregateOf(version: BlsSchemeVersion, signature: string, signers: readonly SignerSlot[], message: Uint8Array): void {
+  if (version === BLS_SCHEME_VERSION_2) verifyAggregateSignatureV2(signature, signers, message);
+  else verifyAggregateSignature(signature, signers.map((s) => s.publicKey), message);
+}
+
+/**
  * Verifies an aggregate proof over `message` (bytes the verifier built itself, commitment.ts)
  * against its own copy of the source list at the proof's epoch. In order, cheap checks first so
  * a bad proof costs no pairing:
@@ -88,8 +109,8 @@ export function verifyAggregateSignature(signature: string, keys: readonly G1Poi
 export function verifyBlsAggregate(list: VerificationNodeList, message: Uint8Array, proofValue: unknown): BlsVerification {
   check(typeof proofValue === 'object' && proofValue !== null && !Array.isArray(proofValue), 'MALFORMED_PROOF', 'proof must be an object');
   const p = proofValue as Record<string, unknown>;
-  if (p.scheme !== BLS_SCHEME || p.version !== BLS_SCHEME_VERSION) {
-    fail('UNSUPPORTED_SCHEME', `proof scheme ${String(p.scheme)} version ${String(p.version)} is not ${BLS_SCHEME} version ${BLS_SCHEME_VERSION}`);
+  if (p.scheme !== BLS_SCHEME || (p.version !== BLS_SCHEME_VERSION && p.version !== BLS_SCHEME_VERSION_2)) {
+    fail('UNSUPPORTED_SCHEME', `proof scheme ${String(p.scheme)} version ${String(p.version)} is not ${BLS_SCHEME} version ${BLS_SCHEME_VERSION} or ${BLS_SCHEME_VERSION_2}`);
   }
   check(p.epoch === list.epoch, 'MALFORMED_PROOF', `proof is for epoch ${String(p.epoch)}, the list supplied is epoch ${list.epoch}`);
   const sigs = parseBlsSignatures(p.signatures);
@@ -98,10 +119,6 @@ export function verifyBlsAggregate(list: VerificationNodeList, message: Uint8Arr
     list,
     named.map((s) => s.nodeId),
   );
-  verifyAggregateSignature(
-    sigs.signature,
-    named.map((s) => s.publicKey),
-    message,
-  );
+  verifyAggregateOf(p.version, sigs.signature, named, message);
   return { signers: named.map(({ position, nodeId, mspId, subgroupId }) => ({ position, nodeId, mspId, subgroupId })), threshold };
 }

@@ -7,47 +7,72 @@
  */
 import { fail } from '../../errors';
 import { parsedCert } from '../certificates';
-import type { VerificationNodeList } from '../node-list';
+import type { ListFacts, VerificationNodeList } from '../node-list';
+import { buildSignerTable } from './signer-table';
 import type { ClaimedSigner, ProofScheme } from '../scheme';
 import type { G1Point } from './encoding';
-import { type BlsSignatures, namedSigners, parseBlsSignatures, verifyAggregateSignature } from './proof';
-import { BLS_SCHEME, BLS_SCHEME_VERSION } from './suite';
+import { type BlsSignatures, namedSigners, parseBlsSignatures, verifyAggregateSignature, verifyAggregateSignatureV2 } from './proof';
+import { BLS_SCHEME, BLS_SCHEME_VERSION, BLS_SCHEME_VERSION_2, type BlsSchemeVersion } from './suite';
 
 /** A claimed signer carrying its BLS key from the verifier's own list. */
 interface BlsClaimedSigner extends ClaimedSigner {
   blsPublicKey: G1Point;
+  blsPublicKeyB64: string;
 }
 
 function hasBlsKey(s: ClaimedSigner): s is BlsClaimedSigner {
   return 'blsPublicKey' in s && (s as Partial<BlsClaimedSigner>).blsPublicKey !== undefined;
 }
 
-export const blsAggregateScheme: ProofScheme<BlsSignatures> = {
-  scheme: BLS_SCHEME,
-  version: BLS_SCHEME_VERSION,
+function blsAggregateSchemeOf(version: BlsSchemeVersion): ProofScheme<BlsSignatures> {
+  return {
+    scheme: BLS_SCHEME,
+    version,
 
-  parse(signatures: unknown): BlsSignatures {
-    return parseBlsSignatures(signatures);
-  },
+    parse(signatures: unknown): BlsSignatures {
+      return parseBlsSignatures(signatures);
+    },
 
-  claimedSigners(parsed: BlsSignatures, list: VerificationNodeList): ClaimedSigner[] {
-    return namedSigners(parsed, list).map(
-      (s): BlsClaimedSigner => ({
-        nodeId: s.nodeId,
-        mspId: s.mspId,
-        subgroupId: s.subgroupId,
-        cert: parsedCert(s.certPem).cert,
-        parsed: parsedCert(s.certPem),
-        blsPublicKey: s.publicKey,
-      }),
-    );
-  },
+    claimedSigners(parsed: BlsSignatures, list: VerificationNodeList, facts?: ListFacts): ClaimedSigner[] {
+      // The signer order and decoded keys depend on the list's content only: laid out once per list.
+      const table = facts?.derive('bls-signer-table', buildSignerTable) ?? buildSignerTable(list);
+      return namedSigners(parsed, list, table).map((s): BlsClaimedSigner => {
+        const cert = parsedCert(s.certPem);
+        return {
+          nodeId: s.nodeId,
+          mspId: s.mspId,
+          subgroupId: s.subgroupId,
+          cert: cert.cert,
+          parsed: cert,
+          blsPublicKey: s.publicKey,
+          blsPublicKeyB64: s.publicKeyB64,
+        };
+      });
+    },
 
-  verifySignatures(parsed: BlsSignatures, signers: readonly ClaimedSigner[], message: Buffer): void {
-    const keys = signers.map((s) => {
-      if (!hasBlsKey(s)) fail('MALFORMED_PROOF', `signer ${s.nodeId} was not named by a ${BLS_SCHEME} bitmap`);
-      return s.blsPublicKey;
-    });
-    verifyAggregateSignature(parsed.signature, keys, message);
-  },
-};
+    verifySignatures(parsed: BlsSignatures, signers: readonly ClaimedSigner[], message: Buffer): void {
+      const keys = signers.map((s) => {
+        if (!hasBlsKey(s)) fail('MALFORMED_PROOF', `signer ${s.nodeId} was not named by a ${BLS_SCHEME} bitmap`);
+        return s;
+      });
+      if (version === BLS_SCHEME_VERSION_2) {
+        verifyAggregateSignatureV2(
+          parsed.signature,
+          keys.map((k) => ({ publicKey: k.blsPublicKey, publicKeyB64: k.blsPublicKeyB64 })),
+          message,
+        );
+      } else {
+        verifyAggregateSignature(
+          parsed.signature,
+          keys.map((k) => k.blsPublicKey),
+          message,
+        );
+      }
+    },
+  };
+}
+
+/** Version 1: pure-JS pairing under the project's own tags. */
+export const blsAggregateScheme: ProofScheme<BlsSignatures> = blsAggregateSchemeOf(BLS_SCHEME_VERSION);
+/** Version 2: the tag blst fixes, native where it loads (backend.ts). */
+export const blsAggregateSchemeV2: ProofScheme<BlsSignatures> = blsAggregateSchemeOf(BLS_SCHEME_VERSION_2);

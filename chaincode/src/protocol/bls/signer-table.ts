@@ -26,6 +26,8 @@ export interface SignerSlot {
   mspId: string;
   subgroupId: string;
   certPem: string;
+  /** The key as the list holds it (canonical base64). */
+  publicKeyB64: string;
   publicKey: G1Point;
 }
 
@@ -71,6 +73,7 @@ export function buildSignerTable(list: VerificationNodeList): SignerTable {
         mspId: node.mspId,
         subgroupId: sg.id,
         certPem: node.certPem,
+        publicKeyB64: bls.publicKey,
         publicKey: cachedKey(bls.publicKey, node.nodeId),
       });
     }

@@ -9,13 +9,35 @@
 
 /** Value of the `scheme` field of a proof. */
 export const BLS_SCHEME = 'bls12381-aggregate' as const;
-/** The only version this code verifies; any other is refused (UNSUPPORTED_SCHEME). */
+/** Version 1: pure-JS pairing, the project's own tags. Still verified; relays build version 2. */
 export const BLS_SCHEME_VERSION = 1 as const;
+/**
+ * Version 2: the same keys, lists, bitmaps and proof format; signatures hashed to G2 under the
+ * tag the native library (@chainsafe/blst) fixes, over the commitment prefixed with
+ * BLS_V2_MESSAGE_PREFIX. Verified natively where the module loads, else in pure JS (backend.ts).
+ */
+export const BLS_SCHEME_VERSION_2 = 2 as const;
+/** The versions a verifier accepts; any other is refused (UNSUPPORTED_SCHEME). */
+export type BlsSchemeVersion = typeof BLS_SCHEME_VERSION | typeof BLS_SCHEME_VERSION_2;
+/** The version relays build and signers sign when nothing asks for another. */
+export const BLS_CURRENT_VERSION: BlsSchemeVersion = BLS_SCHEME_VERSION_2;
 
 /** Tag for hashing a packet (or epoch-link) commitment to G2 before signing. */
 export const BLS_SIGN_DST = 'MEDBRIDGE-BLS12381G2-AGG-V1_XMD:SHA-256_SSWU_RO_';
 /** Tag for hashing a public key to G2 for its proof of possession. */
 export const BLS_POP_DST = 'MEDBRIDGE-BLS12381G2-POP-V1_XMD:SHA-256_SSWU_RO_';
+
+/**
+ * Version 2's hash-to-G2 tag: the one blst fixes (the IETF draft's proof-of-possession suite,
+ * as Ethereum uses it). The project, scheme and version move into the message prefix below.
+ */
+export const BLS_V2_SIGN_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+/**
+ * What a version-2 signature covers: these bytes, then the commitment (protocol/commitment.ts).
+ * A version-2 signature never verifies as version 1 (other tag) nor as anyone else's signature
+ * under the common tag over the same commitment bytes.
+ */
+export const BLS_V2_MESSAGE_PREFIX = 'MEDBRIDGE-BLS12381-AGG-V2:';
 
 /** Compressed G1 point (public key). */
 export const BLS_PUBLIC_KEY_BYTES = 48;
