@@ -3,7 +3,8 @@
  * of the chaincode needs, and nothing of how the chaincode runs.
  *
  *  - the protocol module: packets, proofs, signed messages, canonical JSON, verification,
- *    patient-signed messages, record hashes (README "Protocol", PROTOCOL.md);
+ *    patient-signed messages, record hashes (README "Protocol", PROTOCOL.md), and the consent
+ *    language with its FHIR mapping (CONSENT.md);
  *  - the error code list and the `CODE: message` wire form of errors;
  *  - the record types every transaction takes and returns, and the payload of every event,
  *    by transaction and event name (`...Result`, `...Event` types below).
@@ -131,6 +132,22 @@ export {
   type SignedPatientMessage,
 } from './protocol/patient-messages';
 export { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from './protocol/record-hash';
+
+// -------------------------------------------------------------------- consent language (v2) and its FHIR mapping (CONSENT.md)
+
+export * from './protocol/consent-policy';
+export { evaluateConsentPolicy, type AccessRequest, type PolicyDecision, type PolicyReason, type RecordMetadata } from './rules/consent-policy';
+export {
+  exportFhirConsent,
+  FHIR_CONSENT_ELEMENTS,
+  FhirSystems,
+  importFhirConsent,
+  type ElementHandling,
+  type FhirConsentImport,
+  type FhirJson,
+  type FhirVersion,
+} from './protocol/fhir-consent';
+export { accessLogEntryToAuditEvent, accessLogToAuditBundle, AuditSystems, type AuditableAccessEntry } from './protocol/fhir-audit-event';
 
 // -------------------------------------------------------------------- records kept in state (as transactions return them)
 

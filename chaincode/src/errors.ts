@@ -83,6 +83,11 @@ export const ErrorCodes = [
   'ROOT_IN_USE',
   // record anchor attestations (protocol/record-attestation.ts)
   'ANCHOR_UNATTESTED',
+  // consent language v2 (protocol/consent-policy, protocol/fhir-consent.ts)
+  'CONSENT_POLICY_INVALID',
+  'CONSENT_POLICY_TOO_LARGE',
+  'FHIR_CONSENT_INVALID',
+  'FHIR_ELEMENT_UNSUPPORTED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -74,6 +74,11 @@ export class FabricClient {
     }
   }
 
+  /** A client over a connection opened elsewhere (closing the client closes it). */
+  static over(connection: OrgConnection, opts: Pick<OpenOptions, 'logger'> = {}): FabricClient {
+    return new FabricClient(connection, opts.logger ?? silentLogger);
+  }
+
   get profile(): Profile {
     return this.connection.profile;
   }

@@ -1,7 +1,8 @@
 /**
  * Reading, writing and governing a channel from integration tests, the same way in every
- * suite: results parsed as canonical JSON, failures with each peer's own (chaincode) message,
- * governance as a proposal approved by every member org's admin.
+ * suite: through the typed chaincode client (gateway/src/fabric/contracts), so results are
+ * the chaincode's own types and failures carry its error codes; governance as a proposal
+ * approved by every member org's admin.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

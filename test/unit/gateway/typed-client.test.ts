@@ -1,0 +1,604 @@
+/**
+ * The typed chaincode client (gateway/src/fabric/contracts) over a fake fabric-gateway
+ * connection. Every method names the chaincode's own transaction, in the mode the chaincode
+ * declares (evaluate for @Transaction(false)), with its arguments encoded as the chaincode
+ * reads them; results decode; Fabric's errors come back as the chaincode's own codes; events
+ * are typed. The last part runs the real contracts on the fake ledger behind the fake
+ * connection.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import 'reflect-metadata';
+import { EndorseError, GatewayError, type ChaincodeEvent as FabricEvent } from '@hyperledger/fabric-gateway';
+import {
+  buildAccessLogRead,
+  buildConsentGrant,
+  buildConsentRevocation,
+  buildGuardianDelegation,
+  buildGuardianRevocation,
+  canonicalize,
+  exportPublicKey,
+  keyIdOf,
+  patientIdOf,
+  signPatientMessage,
+  type Acknowledgement,
+  type HeaderInput,
+  type IncentiveParams,
+  type Packet,
+  type Proof,
+  type SlashingEvidence,
+} from '@medbridge/chaincode';
+import type { Context } from 'fabric-contract-api';
+import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
+import { CrossChainContract } from '../../../chaincode/src/contracts/crosschain-contract';
+import { GovernanceContract } from '../../../chaincode/src/contracts/governance-contract';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { SystemContract } from '../../../chaincode/src/contracts/system-contract';
+import { MedbridgeError } from '../../../chaincode/src/errors';
+import { ClientError } from '../../../gateway/src/errors';
+import { FabricClient } from '../../../gateway/src/fabric/client';
+import type { OrgConnection } from '../../../gateway/src/fabric/connection';
+import {
+  allPages,
+  Chaincode,
+  ConsentTransactions,
+  CrossChainTransactions,
+  GovernanceTransactions,
+  IncentiveTransactions,
+  orAbsent,
+  SystemTransactions,
+  type ChaincodeEvent,
+  type TransactionTable,
+} from '../../../gateway/src/fabric/contracts';
+import type { Profile } from '../../../gateway/src/fabric/profile';
+import { RecordAnchors } from '../../../gateway/src/records/anchors';
+import { CrossChainService } from '../../../gateway/src/services/crosschain-service';
+import { IncentiveService } from '../../../gateway/src/services/incentive-service';
+import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
+import { createOrg } from '../../fixtures/pki';
+
+// ------------------------------------------------------------------ a fake fabric-gateway connection
+
+interface Call {
+  contract: string;
+  fn: string;
+  args: string[];
+  mode: 'evaluate' | 'submit';
+  endorsingOrganizations?: string[];
+}
+
+/** What the fake peer answers: result bytes, or a thrown error; and a commit status code (0 = VALID). */
+interface Answer {
+  result?: string | Uint8Array;
+  error?: unknown;
+  status?: number;
+}
+
+type Responder = (call: Call) => Answer | Promise<Answer>;
+
+const PROFILE: Profile = {
+  network: 'net1',
+  org: 'HospitalA',
+  mspId: 'HospitalAMSP',
+  channels: ['chain-a', 'chain-x'],
+  chaincode: 'medbridge',
+  peers: [{ name: 'peer0.hospitala', endpoint: '127.0.0.1:7051', tlsRootCert: '/dev/null' }],
+  identities: { user: { certificate: '/dev/null', privateKey: '/dev/null' } },
+};
+
+class FakeConnection {
+  readonly calls: Call[] = [];
+  readonly eventRequests: Array<{ channel: string; chaincode: string; options: unknown }> = [];
+  closed = false;
+  txCounter = 0;
+
+  constructor(
+    private readonly respond: Responder,
+    private readonly events: FabricEvent[] = [],
+  ) {}
+
+  contract(channel: string, contractName = '') {
+    const bytes = (r: Answer): Uint8Array => (typeof r.result === 'string' ? Buffer.from(r.result) : (r.result ?? new Uint8Array()));
+    return {
+      evaluateTransaction: async (fn: string, ...args: string[]): Promise<Uint8Array> => {
+        const call: Call = { contract: contractName, fn, args, mode: 'evaluate' };
+        this.calls.push(call);
+        const r = await this.respond(call);
+        if (r.error) throw r.error;
+        return bytes(r);
+      },
+      newProposal: (fn: string, opts: { arguments?: string[]; endorsingOrganizations?: string[] } = {}) => {
+        const txId = `tx-${channel}-${++this.txCounter}`;
+        const call: Call = { contract: contractName, fn, args: opts.arguments ?? [], mode: 'submit', ...(opts.endorsingOrganizations ? { endorsingOrganizations: opts.endorsingOrganizations } : {}) };
+        return {
+          getTransactionId: () => txId,
+          endorse: async () => {
+            this.calls.push(call);
+            const r = await this.respond(call);
+            if (r.error) throw r.error;
+            return {
+              getResult: () => bytes(r),
+              submit: async () => ({
+                getStatus: async () => ({ successful: (r.status ?? 0) === 0, code: r.status ?? 0, blockNumber: 42n, transactionId: txId }),
+              }),
+            };
+          },
+        };
+      },
+    };
+  }
+
+  network(channel: string) {
+    return {
+      getChaincodeEvents: async (chaincode: string, options: unknown) => {
+        this.eventRequests.push({ channel, chaincode, options });
+        const events = this.events;
+        let closed = false;
+        return {
+          close: () => {
+            closed = true;
+          },
+          async *[Symbol.asyncIterator]() {
+            for (const e of events) {
+              if (closed) return;
+              yield e;
+            }
+          },
+        };
+      },
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function fake(respond: Responder = () => ({ result: '{}' }), events: FabricEvent[] = []): { conn: FakeConnection; cc: Chaincode } {
+  const conn = new FakeConnection(respond, events);
+  const connection = {
+    profile: PROFILE,
+    contract: (channel: string, name?: string) => conn.contract(channel, name),
+    network: (channel: string) => conn.network(channel),
+    close: () => conn.close(),
+  };
+  const client = FabricClient.over(connection as unknown as OrgConnection);
+  return { conn, cc: new Chaincode(client, 'chain-a') };
+}
+
+/** The raw gRPC error fabric-gateway keeps as the cause. */
+function grpcError(code: number): ServiceError {
+  return Object.assign(new Error(`${code} grpc`), { code, details: '', metadata: new Metadata() });
+}
+
+/** The error a peer's gateway reports when the chaincode rejects the proposal (per-peer details). */
+function endorseRejection(chaincodeMessage: string): EndorseError {
+  return new EndorseError({
+    code: 10,
+    message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
+    details: [{ address: 'peer0.hospitala:7051', mspId: 'HospitalAMSP', message: `chaincode response 500, ${chaincodeMessage}` }],
+    cause: grpcError(10),
+    transactionId: 'tx-rejected',
+  });
+}
+
+// ------------------------------------------------------------------ sample arguments
+
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const publicKey = exportPublicKey(privateKey);
+const patientId = patientIdOf(publicKey);
+const header = (): HeaderInput => ({ channel: 'chain-a', patientId, signer: keyIdOf(publicKey), nonce: 'nonce-000000000001', issuedAt: 1_700_000_000_000 });
+const TERMS = {
+  grantee: 'HospitalBMSP',
+  scope: { recordIds: [], categories: ['Observation'] },
+  actions: ['read' as const],
+  purposes: ['TREAT'],
+  period: { start: 1_700_000_000_000, end: 1_700_086_400_000 },
+};
+const grant = signPatientMessage(buildConsentGrant(header(), TERMS), privateKey);
+const CONSENT_ID = `cs_${'a'.repeat(64)}`;
+const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_ID), privateKey);
+const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
+const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
+const read = signPatientMessage(buildAccessLogRead(header()), privateKey);
+const packet: Packet = {
+  sourceChain: 'chain-a',
+  destChain: 'chain-b',
+  routeId: 'r1',
+  sequence: 3,
+  type: 'ping',
+  payload: { hello: 1 },
+  timeoutMs: 1_700_003_600_000,
+  sentAtMs: 1_700_000_000_000,
+  sender: 'HospitalAMSP',
+};
+const ack = { sourceChain: 'chain-a', destChain: 'chain-b', routeId: 'r1', sequence: 3, packetHash: 'ab'.repeat(32), outcome: 'success', result: { pong: 1 } } as Acknowledgement;
+const proof = { scheme: 'fabric-endorsement', version: 2, epoch: 1, links: [], signatures: [] } as unknown as Proof;
+const evidence = { kind: 'uncommitted', nodeId: 'peer0.hospitala', signed: { packet, epoch: 1, proof: { scheme: 'fabric-endorsement', version: 2, signatures: [] } } } as SlashingEvidence;
+const params = { minFee: 10 } as unknown as IncentiveParams;
+
+type Case = [label: string, call: (cc: Chaincode) => Promise<unknown>, expected: Omit<Call, 'mode'>];
+
+/** One call of every method of every client, with the transaction it must send. */
+const CASES: Case[] = [
+  // System
+  ['system.ping', (cc) => cc.system.ping(), { contract: 'System', fn: 'Ping', args: [] }],
+  ['system.heartbeat', (cc) => cc.system.heartbeat('hello'), { contract: 'System', fn: 'Heartbeat', args: ['hello'] }],
+  ['system.lastHeartbeat', (cc) => cc.system.lastHeartbeat('HospitalCMSP'), { contract: 'System', fn: 'LastHeartbeat', args: ['HospitalCMSP'] }],
+  ['system.version', (cc) => cc.system.version(), { contract: 'System', fn: 'Version', args: [] }],
+  // Governance
+  ['governance.bootstrap', (cc) => cc.governance.bootstrap('', ['HospitalAMSP', 'HospitalCMSP']), { contract: 'Governance', fn: 'Bootstrap', args: ['', '["HospitalAMSP","HospitalCMSP"]'] }],
+  ['governance.getMembers', (cc) => cc.governance.getMembers(), { contract: 'Governance', fn: 'GetMembers', args: [] }],
+  ['governance.propose', (cc) => cc.governance.propose({ kind: 'pause-route', routeId: 'r1' }), { contract: 'Governance', fn: 'Propose', args: ['{"kind":"pause-route","routeId":"r1"}'] }],
+  ['governance.approve', (cc) => cc.governance.approve('p-1'), { contract: 'Governance', fn: 'Approve', args: ['p-1'] }],
+  ['governance.getProposal', (cc) => cc.governance.getProposal('p-1'), { contract: 'Governance', fn: 'GetProposal', args: ['p-1'] }],
+  // Consent
+  ['consent.registerPatient', (cc) => cc.consent.registerPatient(publicKey), { contract: 'Consent', fn: 'RegisterPatient', args: [publicKey] }],
+  ['consent.getPatient', (cc) => cc.consent.getPatient(patientId), { contract: 'Consent', fn: 'GetPatient', args: [patientId] }],
+  ['consent.anchorRecord', (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }), { contract: 'Consent', fn: 'AnchorRecord', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32)] }],
+  ['consent.amendRecord', (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1), { contract: 'Consent', fn: 'AmendRecord', args: ['rec-1', 'cd'.repeat(32), '1'] }],
+  ['consent.getRecord', (cc) => cc.consent.getRecord('rec-1'), { contract: 'Consent', fn: 'GetRecord', args: ['rec-1'] }],
+  ['consent.getRecordHistory', (cc) => cc.consent.getRecordHistory('rec-1', { pageSize: 100 }), { contract: 'Consent', fn: 'GetRecordHistory', args: ['rec-1', '100', ''] }],
+  ['consent.verifyRecordHash (head)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32)), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), ''] }],
+  ['consent.verifyRecordHash (version)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32), 2), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), '2'] }],
+  ['consent.authoriseGuardian', (cc) => cc.consent.authoriseGuardian(delegation), { contract: 'Consent', fn: 'AuthoriseGuardian', args: [canonicalize(delegation)] }],
+  ['consent.revokeGuardian', (cc) => cc.consent.revokeGuardian(guardianRevocation), { contract: 'Consent', fn: 'RevokeGuardian', args: [canonicalize(guardianRevocation)] }],
+  ['consent.getGuardian', (cc) => cc.consent.getGuardian(patientId, 'guardian-1'), { contract: 'Consent', fn: 'GetGuardian', args: [patientId, 'guardian-1'] }],
+  ['consent.grantConsent', (cc) => cc.consent.grantConsent(grant), { contract: 'Consent', fn: 'GrantConsent', args: [canonicalize(grant)] }],
+  ['consent.revokeConsent', (cc) => cc.consent.revokeConsent(revocation), { contract: 'Consent', fn: 'RevokeConsent', args: [canonicalize(revocation)] }],
+  ['consent.getConsent', (cc) => cc.consent.getConsent('cs_1'), { contract: 'Consent', fn: 'GetConsent', args: ['cs_1'] }],
+  ['consent.listConsentsByPatient', (cc) => cc.consent.listConsentsByPatient(patientId, { pageSize: 50, bookmark: 'b1' }), { contract: 'Consent', fn: 'ListConsentsByPatient', args: [patientId, '50', 'b1'] }],
+  ['consent.checkAccess', (cc) => cc.consent.checkAccess('HospitalBMSP', 'rec-1', 'TREAT'), { contract: 'Consent', fn: 'CheckAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT'] }],
+  ['consent.logAccess', (cc) => cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'), { contract: 'Consent', fn: 'LogAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'] }],
+  ['consent.listAccessLog', (cc) => cc.consent.listAccessLog(patientId), { contract: 'Consent', fn: 'ListAccessLog', args: [patientId, '', ''] }],
+  ['consent.listAccessLogSigned', (cc) => cc.consent.listAccessLogSigned(read, { pageSize: 100, bookmark: 'b2' }), { contract: 'Consent', fn: 'ListAccessLogSigned', args: [canonicalize(read), '100', 'b2'] }],
+  ['consent.breakGlass (one record)', (cc) => cc.consent.breakGlass({ patientId, recordId: 'rec-1', reason: 'ED-TRIAGE-CODE-9', durationMinutes: 30 }), { contract: 'Consent', fn: 'BreakGlass', args: [patientId, 'rec-1', 'ED-TRIAGE-CODE-9', '30'] }],
+  ['consent.breakGlass (every record)', (cc) => cc.consent.breakGlass({ patientId, reason: 'ED-TRIAGE-CODE-9' }), { contract: 'Consent', fn: 'BreakGlass', args: [patientId, '', 'ED-TRIAGE-CODE-9', ''] }],
+  ['consent.reviewEmergency', (cc) => cc.consent.reviewEmergency('em-1', 'justified'), { contract: 'Consent', fn: 'ReviewEmergency', args: ['em-1', 'justified'] }],
+  ['consent.getEmergency', (cc) => cc.consent.getEmergency('em-1'), { contract: 'Consent', fn: 'GetEmergency', args: ['em-1'] }],
+  ['consent.listEmergencies', (cc) => cc.consent.listEmergencies({ pageSize: 20 }), { contract: 'Consent', fn: 'ListEmergencies', args: ['20', ''] }],
+  ['consent.listRemoteConsents', (cc) => cc.consent.listRemoteConsents('HospitalBMSP'), { contract: 'Consent', fn: 'ListRemoteConsents', args: ['HospitalBMSP', '', ''] }],
+  ['consent.checkRemoteConsent', (cc) => cc.consent.checkRemoteConsent('chain-a', 'cs_1', 'TREAT'), { contract: 'Consent', fn: 'CheckRemoteConsent', args: ['chain-a', 'cs_1', 'TREAT'] }],
+  // CrossChain
+  ['crossChain.getNodeList (current)', (cc) => cc.crossChain.getNodeList(), { contract: 'CrossChain', fn: 'GetNodeList', args: [''] }],
+  ['crossChain.getNodeList (epoch)', (cc) => cc.crossChain.getNodeList(3), { contract: 'CrossChain', fn: 'GetNodeList', args: ['3'] }],
+  ['crossChain.statement (epoch link)', (cc) => cc.crossChain.statement({ kind: 'epoch-link', toEpoch: 4 }), { contract: 'CrossChain', fn: 'GetEpochLinkMessage', args: ['4'] }],
+  ['crossChain.getRemoteChain', (cc) => cc.crossChain.getRemoteChain('chain-b'), { contract: 'CrossChain', fn: 'GetRemoteChain', args: ['chain-b'] }],
+  ['crossChain.getRoute', (cc) => cc.crossChain.getRoute('r1'), { contract: 'CrossChain', fn: 'GetRoute', args: ['r1'] }],
+  ['crossChain.listRemoteChains', (cc) => cc.crossChain.listRemoteChains(), { contract: 'CrossChain', fn: 'ListRemoteChains', args: [] }],
+  ['crossChain.listRoutes', (cc) => cc.crossChain.listRoutes(), { contract: 'CrossChain', fn: 'ListRoutes', args: [] }],
+  ['crossChain.sendPacket (ping)', (cc) => cc.crossChain.sendPacket('chain-b', 'ping', { routeId: 'r1', payload: { hello: 1 } }), { contract: 'CrossChain', fn: 'SendPacket', args: ['chain-b', 'ping', '{"routeId":"r1","payload":{"hello":1}}'] }],
+  ['crossChain.sendPacket (consent)', (cc) => cc.crossChain.sendPacket('chain-b', 'consent.grant', { consentId: 'cs_1', timeoutAfterMs: 5000 }), { contract: 'CrossChain', fn: 'SendPacket', args: ['chain-b', 'consent.grant', '{"consentId":"cs_1","timeoutAfterMs":5000}'] }],
+  ['crossChain.statement (packet)', (cc) => cc.crossChain.statement({ kind: 'packet', routeId: 'r1', sequence: 3 }), { contract: 'CrossChain', fn: 'GetPacketCommitment', args: ['r1', '3'] }],
+  ['crossChain.statement (record anchor, head)', (cc) => cc.crossChain.statement({ kind: 'record-anchor', recordId: 'rec-1' }), { contract: 'CrossChain', fn: 'GetRecordAnchorAttestation', args: ['rec-1', ''] }],
+  ['crossChain.statement (record anchor, version)', (cc) => cc.crossChain.statement({ kind: 'record-anchor', recordId: 'rec-1', version: 2 }), { contract: 'CrossChain', fn: 'GetRecordAnchorAttestation', args: ['rec-1', '2'] }],
+  ['crossChain.getPacket', (cc) => cc.crossChain.getPacket('r1', 3), { contract: 'CrossChain', fn: 'GetPacket', args: ['r1', '3'] }],
+  ['crossChain.listPackets', (cc) => cc.crossChain.listPackets('r1', { pageSize: 100 }), { contract: 'CrossChain', fn: 'ListPackets', args: ['r1', '100', ''] }],
+  ['crossChain.acknowledgePacket', (cc) => cc.crossChain.acknowledgePacket(ack, proof), { contract: 'CrossChain', fn: 'AcknowledgePacket', args: [JSON.stringify(ack), JSON.stringify(proof)] }],
+  ['crossChain.timeoutPacket', (cc) => cc.crossChain.timeoutPacket(ack, proof), { contract: 'CrossChain', fn: 'TimeoutPacket', args: [JSON.stringify(ack), JSON.stringify(proof)] }],
+  ['crossChain.receivePacket', (cc) => cc.crossChain.receivePacket(packet, proof), { contract: 'CrossChain', fn: 'ReceivePacket', args: [JSON.stringify(packet), JSON.stringify(proof)] }],
+  ['crossChain.recordTimeout', (cc) => cc.crossChain.recordTimeout(packet, proof), { contract: 'CrossChain', fn: 'RecordTimeout', args: [JSON.stringify(packet), JSON.stringify(proof)] }],
+  ['crossChain.statement (ack)', (cc) => cc.crossChain.statement({ kind: 'ack', routeId: 'r1', sequence: 3 }), { contract: 'CrossChain', fn: 'GetAckCommitment', args: ['r1', '3'] }],
+  ['crossChain.getReceipt', (cc) => cc.crossChain.getReceipt('r1', 3), { contract: 'CrossChain', fn: 'GetReceipt', args: ['r1', '3'] }],
+  ['crossChain.listReceipts', (cc) => cc.crossChain.listReceipts('r1'), { contract: 'CrossChain', fn: 'ListReceipts', args: ['r1', '', ''] }],
+  ['crossChain.listEvidence', (cc) => cc.crossChain.listEvidence('r1'), { contract: 'CrossChain', fn: 'ListEvidence', args: ['r1'] }],
+  ['crossChain.submitRemoteEvidence', (cc) => cc.crossChain.submitRemoteEvidence('chain-b', evidence), { contract: 'CrossChain', fn: 'SubmitRemoteEvidence', args: ['chain-b', JSON.stringify(evidence)] }],
+  ['crossChain.listRemoteExclusions', (cc) => cc.crossChain.listRemoteExclusions('chain-b'), { contract: 'CrossChain', fn: 'ListRemoteExclusions', args: ['chain-b'] }],
+  // Incentive
+  ['incentive.getBalance', (cc) => cc.incentive.getBalance('org:HospitalAMSP'), { contract: 'Incentive', fn: 'GetBalance', args: ['org:HospitalAMSP'] }],
+  ['incentive.listAccounts', (cc) => cc.incentive.listAccounts({ pageSize: 200, bookmark: 'k' }), { contract: 'Incentive', fn: 'ListAccounts', args: ['200', 'k'] }],
+  ['incentive.transfer', (cc) => cc.incentive.transfer('org:HospitalAMSP', 'org:HospitalCMSP', 25), { contract: 'Incentive', fn: 'Transfer', args: ['org:HospitalAMSP', 'org:HospitalCMSP', '25'] }],
+  ['incentive.mint', (cc) => cc.incentive.mint('org:HospitalAMSP', 1000, 'fund A'), { contract: 'Incentive', fn: 'Mint', args: ['org:HospitalAMSP', '1000', 'fund A'] }],
+  ['incentive.setParams', (cc) => cc.incentive.setParams(params, 'on'), { contract: 'Incentive', fn: 'SetParams', args: ['{"minFee":10}', 'on'] }],
+  ['incentive.treasuryTransfer', (cc) => cc.incentive.treasuryTransfer('org:HospitalCMSP', 7, 'grant'), { contract: 'Incentive', fn: 'TreasuryTransfer', args: ['org:HospitalCMSP', '7', 'grant'] }],
+  ['incentive.approveAction (mint)', (cc) => cc.incentive.approveAction({ kind: 'mint', to: 'org:HospitalAMSP', amount: 5, memo: 'm' }), { contract: 'Incentive', fn: 'Mint', args: ['org:HospitalAMSP', '5', 'm'] }],
+  ['incentive.approveAction (set-params)', (cc) => cc.incentive.approveAction({ kind: 'set-params', params, memo: 'p' }), { contract: 'Incentive', fn: 'SetParams', args: ['{"minFee":10}', 'p'] }],
+  ['incentive.approveAction (treasury)', (cc) => cc.incentive.approveAction({ kind: 'treasury-transfer', to: 'org:HospitalCMSP', amount: 9, memo: 't' }), { contract: 'Incentive', fn: 'TreasuryTransfer', args: ['org:HospitalCMSP', '9', 't'] }],
+  ['incentive.getParams', (cc) => cc.incentive.getParams(), { contract: 'Incentive', fn: 'GetParams', args: [] }],
+  ['incentive.getSupply', (cc) => cc.incentive.getSupply(), { contract: 'Incentive', fn: 'GetSupply', args: [] }],
+  ['incentive.listMints', (cc) => cc.incentive.listMints(), { contract: 'Incentive', fn: 'ListMints', args: ['', ''] }],
+  ['incentive.getValueProposal', (cc) => cc.incentive.getValueProposal('vp-1'), { contract: 'Incentive', fn: 'GetValueProposal', args: ['vp-1'] }],
+  ['incentive.getEscrow', (cc) => cc.incentive.getEscrow('r1', 3), { contract: 'Incentive', fn: 'GetEscrow', args: ['r1', '3'] }],
+  ['incentive.deposit', (cc) => cc.incentive.deposit('peer0.hospitala', 500), { contract: 'Incentive', fn: 'Deposit', args: ['peer0.hospitala', '500'] }],
+  ['incentive.unbond', (cc) => cc.incentive.unbond('peer0.hospitala', 100), { contract: 'Incentive', fn: 'Unbond', args: ['peer0.hospitala', '100'] }],
+  ['incentive.withdraw', (cc) => cc.incentive.withdraw('peer0.hospitala'), { contract: 'Incentive', fn: 'Withdraw', args: ['peer0.hospitala'] }],
+  ['incentive.getStake', (cc) => cc.incentive.getStake('peer0.hospitala'), { contract: 'Incentive', fn: 'GetStake', args: ['peer0.hospitala'] }],
+  ['incentive.listStakes', (cc) => cc.incentive.listStakes({ pageSize: 200 }), { contract: 'Incentive', fn: 'ListStakes', args: ['200', ''] }],
+  ['incentive.submitEvidence', (cc) => cc.incentive.submitEvidence(evidence), { contract: 'Incentive', fn: 'SubmitEvidence', args: [JSON.stringify(evidence)] }],
+];
+
+/** The chaincode's own transaction declarations: name -> mode and parameter count (fabric-contract-api metadata). */
+function declared(contract: object): Map<string, { mode: 'evaluate' | 'submit'; params: number }> {
+  const txs = (Reflect.getMetadata('fabric:transactions', contract) ?? []) as Array<{ name: string; tag: string[]; parameters: unknown[] }>;
+  return new Map(txs.map((t) => [t.name, { mode: t.tag.includes('EVALUATE') ? 'evaluate' : 'submit', params: t.parameters.length }]));
+}
+
+const CONTRACTS: Array<[name: string, table: TransactionTable, chaincode: object]> = [
+  ['System', SystemTransactions, SystemContract.prototype],
+  ['Governance', GovernanceTransactions, GovernanceContract.prototype],
+  ['Consent', ConsentTransactions, ConsentContract.prototype],
+  ['CrossChain', CrossChainTransactions, CrossChainContract.prototype],
+  ['Incentive', IncentiveTransactions, IncentiveContract.prototype],
+];
+
+describe('typed chaincode client', () => {
+  describe('transaction tables', () => {
+    it.each(CONTRACTS)('%s: names every transaction of the chaincode contract, in the mode the chaincode declares', (_name, table, chaincode) => {
+      const own = declared(chaincode);
+      expect(own.size).toBeGreaterThan(0);
+      expect(Object.keys(table).sort()).toEqual([...own.keys()].sort());
+      for (const [fn, d] of own) expect([fn, table[fn]]).toEqual([fn, d.mode]);
+    });
+
+    it('has a call below for every transaction of every contract', () => {
+      const called = new Set(CASES.map(([, , e]) => `${e.contract}:${e.fn}`));
+      const all = CONTRACTS.flatMap(([name, table]) => Object.keys(table).map((fn) => `${name}:${fn}`));
+      expect(all.filter((t) => !called.has(t))).toEqual([]);
+    });
+  });
+
+  describe('calls', () => {
+    it.each(CASES)('%s sends its transaction with the arguments the chaincode reads', async (_label, call, expected) => {
+      const { conn, cc } = fake(() => ({ result: '{"ok":true}' }));
+      await call(cc);
+      const table = Object.fromEntries(CONTRACTS.map(([n, t]) => [n, t]));
+      const mode = table[expected.contract]?.[expected.fn];
+      expect(conn.calls).toEqual([{ ...expected, mode }]);
+      const chaincode = CONTRACTS.find(([n]) => n === expected.contract)![2];
+      expect(expected.args).toHaveLength(declared(chaincode).get(expected.fn)!.params);
+    });
+
+    it('runs every call on the chaincode of its own channel; onChannel switches channel with the same client', async () => {
+      const { conn, cc } = fake();
+      const seen: string[] = [];
+      const contract = conn.contract.bind(conn);
+      conn.contract = (channel: string, name?: string) => {
+        seen.push(`${channel}/${name}`);
+        return contract(channel, name);
+      };
+      await cc.system.ping();
+      await cc.onChannel('chain-x').system.ping();
+      expect(seen).toEqual(['chain-a/System', 'chain-x/System']);
+      expect(cc.onChannel('chain-a')).toBe(cc);
+    });
+
+    it('passes submit options (endorsing orgs) through', async () => {
+      const { conn, cc } = fake();
+      await cc.crossChain.receivePacket(packet, proof, { endorsingOrgs: ['HospitalAMSP'] });
+      expect(conn.calls[0]?.endorsingOrganizations).toEqual(['HospitalAMSP']);
+    });
+  });
+
+  describe('results', () => {
+    it('decodes JSON results, and an empty result as null', async () => {
+      const { cc } = fake((c) => ({ result: c.fn === 'LastHeartbeat' ? '' : '{"chaincode":"medbridge","version":"0.1.0"}' }));
+      expect(await cc.system.version()).toEqual({ chaincode: 'medbridge', version: '0.1.0' });
+      expect(await cc.system.lastHeartbeat('HospitalCMSP')).toBeNull();
+    });
+
+    it('returns a submitted result with its transaction id and block', async () => {
+      const { cc } = fake(() => ({ result: '{"mspId":"HospitalAMSP","note":"n","txId":"t","txTimeMs":1}' }));
+      expect(await cc.system.heartbeat('n')).toEqual({ result: { mspId: 'HospitalAMSP', note: 'n', txId: 't', txTimeMs: 1 }, txId: 'tx-chain-a-1', blockNumber: 42n });
+    });
+
+    it('returns statements as the exact bytes the peer returned, never re-encoded', async () => {
+      const message = Buffer.from('{"domain":"medbridge/packet/v1", "spaced":true}');
+      const { cc } = fake(() => ({ result: new Uint8Array(message) }));
+      const got = await cc.crossChain.statement({ kind: 'packet', routeId: 'r1', sequence: 3 });
+      expect(Buffer.isBuffer(got)).toBe(true);
+      expect(got.equals(message)).toBe(true);
+    });
+
+    it('reads the chain id once per Chaincode, and again after a failed read', async () => {
+      let fail = true;
+      const { conn, cc } = fake(() => {
+        if (fail) {
+          fail = false;
+          return { error: new GatewayError({ code: 14, message: '14 UNAVAILABLE: connection refused', details: [], cause: grpcError(14) }) };
+        }
+        return { result: '{"chainId":"chain-a","members":["HospitalAMSP","HospitalCMSP"]}' };
+      });
+      await expect(cc.chainId()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect(await cc.chainId()).toBe('chain-a');
+      expect(await cc.chainId()).toBe('chain-a');
+      expect(conn.calls.map((c) => `${c.contract}:${c.fn}`)).toEqual(['Governance:GetMembers', 'Governance:GetMembers']);
+    });
+
+    it('reads every page of a list until the bookmark is empty', async () => {
+      const pages: Record<string, string> = { '': '{"items":[{"id":"a"},{"id":"b"}],"bookmark":"k2"}', k2: '{"items":[{"id":"c"}],"bookmark":""}' };
+      const { conn, cc } = fake((c) => ({ result: pages[c.args[1] ?? ''] ?? '{"items":[],"bookmark":""}' }));
+      const all = await allPages((page) => cc.incentive.listAccounts({ ...page, pageSize: 2 }));
+      expect(all).toEqual([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+      expect(conn.calls.map((c) => c.args)).toEqual([
+        ['2', ''],
+        ['2', 'k2'],
+      ]);
+    });
+  });
+
+  describe('errors', () => {
+    it("maps a chaincode rejection at endorsement to the chaincode's own code and message", async () => {
+      const { cc } = fake(() => ({ error: endorseRejection('NOT_CUSTODIAN: only HospitalAMSP, the custodian of rec-1, logs its disclosures') }));
+      const err = await cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClientError);
+      expect(err).toMatchObject({ code: 'NOT_CUSTODIAN', kind: 'rejected', message: 'only HospitalAMSP, the custodian of rec-1, logs its disclosures', txId: 'tx-rejected' });
+      expect((err as ClientError).exitCode).toBe(3);
+    });
+
+    it('maps a rejected evaluation the same way', async () => {
+      const { cc } = fake(() => ({ error: endorseRejection('NOT_FOUND: record rec-9 does not exist') }));
+      await expect(cc.consent.getRecord('rec-9')).rejects.toMatchObject({ code: 'NOT_FOUND', kind: 'rejected', message: 'record rec-9 does not exist' });
+    });
+
+    it('maps an unreachable peer to UNAVAILABLE with what to do next', async () => {
+      const { cc } = fake(() => ({ error: new GatewayError({ code: 14, message: '14 UNAVAILABLE: No connection established', details: [], cause: grpcError(14) }) }));
+      const err = (await cc.system.ping().catch((e: unknown) => e)) as ClientError;
+      expect(err).toMatchObject({ code: 'UNAVAILABLE', kind: 'unavailable' });
+      expect(err.message).toBe('System:Ping on chain-a: peer 127.0.0.1:7051 unreachable');
+      expect(err.hint).toMatch(/network-status/);
+      expect(err.exitCode).toBe(4);
+    });
+
+    it('maps a transaction committed as invalid to COMMIT_FAILED with the validation code', async () => {
+      const { cc } = fake(() => ({ result: '{}', status: 11 }));
+      const err = (await cc.incentive.transfer('org:HospitalAMSP', 'org:HospitalCMSP', 1).catch((e: unknown) => e)) as ClientError;
+      expect(err).toMatchObject({ code: 'COMMIT_FAILED', kind: 'rejected', txId: 'tx-chain-a-1' });
+      expect(err.message).toBe('Incentive:Transfer on chain-a: transaction tx-chain-a-1 was not committed: MVCC_READ_CONFLICT');
+    });
+
+    it('orAbsent turns only the named codes into undefined', async () => {
+      const { cc } = fake((c) => ({ error: endorseRejection(c.fn === 'GetStake' ? 'NOT_FOUND: node n1 has no stake' : 'UNKNOWN_CHAIN: chain-z is not a registered remote chain') }));
+      expect(await orAbsent(cc.incentive.getStake('n1'))).toBeUndefined();
+      await expect(orAbsent(cc.crossChain.getRemoteChain('chain-z'))).rejects.toMatchObject({ code: 'UNKNOWN_CHAIN' });
+      expect(await orAbsent(cc.crossChain.getRemoteChain('chain-z'), ['UNKNOWN_CHAIN'])).toBeUndefined();
+    });
+  });
+
+  describe('events', () => {
+    const event = (eventName: string, payload: unknown, blockNumber: bigint): FabricEvent => ({
+      blockNumber,
+      transactionId: `tx-${blockNumber}`,
+      chaincodeName: 'medbridge',
+      eventName,
+      payload: Buffer.from(JSON.stringify(payload)),
+    });
+    const stream = [
+      event('PacketSent', { routeId: 'r1', sequence: 1, packetHash: 'h', packet }, 5n),
+      event('SomethingNewer', { x: 1 }, 6n),
+      event('PacketReceived', { routeId: 'r1', sequence: 1, outcome: 'success', ack, ackHash: 'a', signers: ['n1'], epoch: 1 }, 7n),
+    ];
+
+    it('yields known events typed by name, in commit order, and skips names this client does not know', async () => {
+      const { conn, cc } = fake(undefined, stream);
+      const seen: Array<Pick<ChaincodeEvent, 'name' | 'txId' | 'blockNumber'>> = [];
+      const events = await cc.events({ startBlock: 5n });
+      for await (const e of events) seen.push({ name: e.name, txId: e.txId, blockNumber: e.blockNumber });
+      expect(seen).toEqual([
+        { name: 'PacketSent', txId: 'tx-5', blockNumber: 5n },
+        { name: 'PacketReceived', txId: 'tx-7', blockNumber: 7n },
+      ]);
+      expect(conn.eventRequests).toEqual([{ channel: 'chain-a', chaincode: 'medbridge', options: { startBlock: 5n } }]);
+    });
+
+    it('on() calls the handler with the payloads of the named events only', async () => {
+      const { cc } = fake(undefined, stream);
+      const got: number[][] = [];
+      const sub = await cc.on(['PacketReceived'], (e) => {
+        got.push([e.payload.sequence, e.payload.epoch]);
+      });
+      await sub.done;
+      await sub.close();
+      expect(got).toEqual([[1, 1]]);
+    });
+  });
+
+  describe('services on the client', () => {
+    it('CrossChainService sends a consent as its current state: a revoked consent goes as consent.revoke', async () => {
+      const { conn, cc } = fake((c) => ({ result: c.fn === 'GetConsent' ? '{"consentId":"cs_1","status":"revoked"}' : '{"routeId":"r1","sequence":4}' }));
+      const sent = await new CrossChainService(cc).sendConsent('chain-b', 'cs_1', { routeId: 'r1' });
+      expect(sent.result).toEqual({ routeId: 'r1', sequence: 4 });
+      expect(conn.calls.map((c) => [c.fn, c.mode, ...c.args])).toEqual([
+        ['GetConsent', 'evaluate', 'cs_1'],
+        ['SendPacket', 'submit', 'chain-b', 'consent.revoke', '{"routeId":"r1","consentId":"cs_1"}'],
+      ]);
+    });
+
+    it('RecordAnchors anchors and amends through Consent, passing the head version it replaces', async () => {
+      const { conn, cc } = fake(() => ({ result: '{"recordId":"rec-1","version":2}' }));
+      const anchors = new RecordAnchors(cc);
+      await anchors.anchor({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) });
+      expect((await anchors.amend('rec-1', 'cd'.repeat(32), 1)).result).toEqual({ recordId: 'rec-1', version: 2 });
+      expect(conn.calls.map((c) => [c.fn, c.mode, ...c.args])).toEqual([
+        ['AnchorRecord', 'submit', 'rec-1', patientId, 'Observation', 'ab'.repeat(32)],
+        ['AmendRecord', 'submit', 'rec-1', 'cd'.repeat(32), '1'],
+      ]);
+    });
+
+    it('IncentiveService reports no stake as undefined, and approves a proposal read back by id through its own transaction', async () => {
+      const { conn, cc } = fake((c) => {
+        if (c.fn === 'GetStake') return { error: endorseRejection('NOT_FOUND: node n1 has no stake') };
+        if (c.fn === 'GetValueProposal') return { result: '{"proposalId":"vp-1","action":{"kind":"treasury-transfer","to":"org:HospitalCMSP","amount":9,"memo":"t"}}' };
+        return { result: '{"proposalId":"vp-1","status":"executed"}' };
+      });
+      const value = new IncentiveService(cc);
+      expect(await value.stake('n1')).toBeUndefined();
+      await expect(value.stakeStatus('n1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect((await value.approveProposal('vp-1')).result).toEqual({ proposalId: 'vp-1', status: 'executed' });
+      expect(conn.calls.slice(2).map((c) => [c.fn, ...c.args])).toEqual([
+        ['GetValueProposal', 'vp-1'],
+        ['TreasuryTransfer', 'org:HospitalCMSP', '9', 't'],
+      ]);
+    });
+  });
+
+  describe('against the real contracts on the fake ledger', () => {
+    let ledger: FakeLedger;
+    let admin: FakeIdentity;
+    let user: FakeIdentity;
+    const instances: Record<string, object> = {
+      System: new SystemContract(),
+      Governance: new GovernanceContract(),
+      Consent: new ConsentContract(),
+      CrossChain: new CrossChainContract(),
+      Incentive: new IncentiveContract(),
+    };
+
+    /** A peer: runs the contract method on the ledger as `who`; a MedbridgeError comes back as the gateway reports it. */
+    const peerAs = (who: () => FakeIdentity): Responder => async (c) => {
+      const contract = instances[c.contract] as Record<string, (ctx: Context, ...args: string[]) => Promise<string>>;
+      try {
+        const out = await ledger.invoke({ identity: who(), timeMs: Date.now() }, async (ctx) => {
+          await (contract as unknown as { beforeTransaction(ctx: Context): Promise<void> }).beforeTransaction(ctx);
+          return contract[c.fn]!.call(contract, ctx, ...c.args);
+        });
+        return { result: out };
+      } catch (e) {
+        if (e instanceof MedbridgeError) return { error: endorseRejection(e.message) };
+        throw e;
+      }
+    };
+
+    beforeAll(async () => {
+      const org = await createOrg('HospitalAMSP');
+      admin = { mspId: 'HospitalAMSP', certPem: (await org.admin('admin-a')).certPem };
+      user = { mspId: 'HospitalAMSP', certPem: (await org.client('gateway-a')).certPem };
+    });
+
+    beforeEach(() => {
+      ledger = new FakeLedger('chain-a');
+    });
+
+    it('bootstraps the channel as an admin and reads the members and chain id back, typed', async () => {
+      const { cc } = fake(peerAs(() => admin));
+      const { result } = await cc.governance.bootstrap('', ['HospitalAMSP']);
+      expect(result).toEqual({ chainId: 'chain-a', members: ['HospitalAMSP'] });
+      expect(await cc.governance.getMembers()).toEqual({ chainId: 'chain-a', members: ['HospitalAMSP'] });
+      expect(await cc.chainId()).toBe('chain-a');
+      expect(ledger.events.map((e) => e.name)).toEqual(['Bootstrapped']);
+    });
+
+    it("refuses before the bootstrap, then registers a patient, anchors a record, checks its hash, and reports the chaincode's NOT_FOUND", async () => {
+      let who = admin;
+      const { cc } = fake(peerAs(() => who));
+      await expect(cc.consent.registerPatient(publicKey)).rejects.toMatchObject({ code: 'NOT_BOOTSTRAPPED', kind: 'rejected' });
+      await cc.governance.bootstrap('', ['HospitalAMSP']);
+      who = user;
+      const { result: patient } = await cc.consent.registerPatient(publicKey);
+      expect(patient).toMatchObject({ patientId, publicKey, registeredBy: ['HospitalAMSP'] });
+      const hash = 'ab'.repeat(32);
+      const { result: anchor } = await cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash });
+      expect(anchor).toMatchObject({ recordId: 'rec-1', patientId, custodian: 'HospitalAMSP', version: 1, hash });
+      expect(await cc.consent.verifyRecordHash('rec-1', hash)).toEqual({ recordId: 'rec-1', version: 1, headVersion: 1, match: true });
+      expect(await cc.consent.verifyRecordHash('rec-1', 'cd'.repeat(32))).toMatchObject({ match: false });
+      await expect(cc.consent.getRecord('rec-2')).rejects.toMatchObject({ code: 'NOT_FOUND', kind: 'rejected' });
+      expect(await orAbsent(cc.consent.getRecord('rec-2'))).toBeUndefined();
+      expect((await cc.consent.getRecordHistory('rec-1')).items.map((v) => v.version)).toEqual([1]);
+    });
+
+    it('reports NOT_FOUND for the statement of a packet the chain never sent, and reads the chaincode version', async () => {
+      const { cc } = fake(peerAs(() => user));
+      await expect(cc.crossChain.statement({ kind: 'packet', routeId: 'r1', sequence: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await cc.system.version()).toEqual({ chaincode: 'medbridge', version: '0.1.0' });
+    });
+  });
+});
