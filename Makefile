@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export FABRIC_RUNTIME ?= native
 NETWORK_SH := network/scripts/network.sh
 
-.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native demo bench bench-verify lint clean game samples-up samples-down
+.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify lint clean game samples-up samples-down
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -60,8 +60,18 @@ test-integration-docker: build fabric images ## the integration suite against th
 test-integration-native: build fabric ## the integration suite against the native network
 	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
 
-# CI: lint, unit tests, then the whole integration suite against dockerized peers, then natively.
-test: lint test-unit test-integration-docker test-integration-native ## everything CI runs
+# Each org on its own host: network namespaces on a bridge made here, nodes started in their
+# org's namespace (network/NETWORKS.md, "Each organisation on its own host"); needs root.
+test-multihost: build fabric ## the multi-host suite: net1 with one network namespace per org (root)
+	network/scripts/multihost.sh test
+
+# The deployment chart of one org, checked without a cluster (network/DEPLOY.md).
+deploy-check: ## helm lint + helm template + kubeconform of network/deploy/chart (tools built from Go modules once)
+	network/deploy/check.sh
+
+# CI: lint, unit tests, the deployment chart, then the whole integration suite against dockerized
+# peers, then natively, then the multi-host subset.
+test: lint test-unit deploy-check test-integration-docker test-integration-native test-multihost ## everything CI runs
 
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh

@@ -164,7 +164,7 @@ import type { Account, MintRecord, Stake, Supply } from './rules/value-rules';
 import type { Acknowledgement as Ack, AckOutcome as Outcome, Packet as Pkt } from './protocol/packet';
 import type { VerificationNodeList as NodeList } from './protocol/node-list';
 import type { RemoteChainRecord, RemoteExclusion, SentStatus } from './state/crosschain-repo';
-import type { MemberSet } from './state/members';
+import type { MemberSet } from './state/governance-repo';
 import type { TrustPolicy as Policy } from './rules/trust-policy';
 import type { Role } from './contracts/tx-context';
 
@@ -193,7 +193,7 @@ export type {
   SentPacketRecord,
   SentStatus,
 } from './state/crosschain-repo';
-export type { MemberSet } from './state/members';
+export type { MemberSet } from './state/governance-repo';
 export type { Page } from './state/store';
 export type { Role } from './contracts/tx-context';
 

@@ -13,9 +13,16 @@
  * | MEDBRIDGE_DEFAULT_ORG     | (none)                               | org when --org is not given               |
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { runtimeDir } from './fabric/profile';
+
+/** Repository root (two levels above gateway/src or gateway/dist). */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/** Where runtime state lives: $MEDBRIDGE_RUNTIME or <repo>/.runtime. */
+export function runtimeDir(): string {
+  return process.env.MEDBRIDGE_RUNTIME ?? join(REPO_ROOT, '.runtime');
+}
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 export type LogLevel = z.infer<typeof LogLevel>;

@@ -25,7 +25,7 @@ import { canonicalBytes, ENDORSEMENT_VERSION, Limits, listHash, packetMessage, t
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { loadProfile } from '../../gateway/src/fabric/profile';
-import { buildAckProof, buildPacketProof, type SourceChain } from '../../gateway/src/proofs';
+import { buildAckProof, buildPacketProof, sourceChain, type SourceChain } from '../../gateway/src/proofs';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import type { Escrow, IncentiveParams, SlashRecord, StakeRecord, ValueProposal, ValueSnapshot } from '../../gateway/src/services/incentive-service';
 import { IncentiveService } from '../../gateway/src/services/incentive-service';
@@ -48,7 +48,7 @@ function open(org: string, identity: 'user' | 'admin' = 'user'): FabricClient {
 }
 
 function sourceOf(channel: string, orgs: string[], via: FabricClient): SourceChain {
-  return { channel, connection: via.connection, peers: orgs.flatMap((o) => loadProfile(o).peers) };
+  return sourceChain(via, channel, orgs.flatMap((o) => loadProfile(o).peers));
 }
 
 /** One scheme-1 signature: the node's endorsement of the query whose response is `message` (test/fixtures/endorsement.ts). */

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FabricClient } from '../../gateway/src/fabric/client';
-import { profilesForChannel } from '../../gateway/src/fabric/profile';
+import { sourceChain } from '../../gateway/src/proofs';
 import { collectAnchorAttestation, readTrustedChains, verifyAnchorAttestation, type AnchorAttestation } from '../../gateway/src/records/anchor-attestation';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { buildGateway, cli, ok, startDaemon, stop, testEnv, type Running } from './cli-harness';
@@ -70,7 +70,7 @@ describe('record anchor attestation across chains', () => {
       trusted = await readTrustedChains(hospitalB, ['chain-b'], ['chain-a']);
       // Links from the epoch chain-b knows, as the custodian builds them for a fetch.
       const known = trusted[0]?.list.epoch;
-      attestation = await collectAnchorAttestation({ channel: 'chain-a', connection: hospitalA.connection, peers: profilesForChannel('chain-a').flatMap((p) => p.peers) }, recordId, 1, known);
+      attestation = await collectAnchorAttestation(sourceChain(hospitalA, 'chain-a'), recordId, 1, known);
     });
 
     it('is endorsed by chain-a\'s peers of both orgs and verifies against chain-b\'s registration of chain-a', () => {

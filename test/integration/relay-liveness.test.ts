@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
-import { profilesForChannel } from '../../gateway/src/fabric/profile';
-import { buildPacketProof } from '../../gateway/src/proofs';
+import { buildPacketProof, sourceChain } from '../../gateway/src/proofs';
 import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { counter, ensurePingRoute, Events, httpGet, WAIT_MS } from './support/relay-events';
 import { waitFor } from './support/polling';
@@ -81,7 +80,7 @@ describe('relay timeout path on the real network', () => {
     // A late delivery with a valid proof from chain-a's peers is refused, and changes nothing.
     const route = await b.crossChain.getRoute(ROUTE);
     const known = (await b.crossChain.getRemoteChain('chain-a')).epoch;
-    const built = await buildPacketProof({ channel: 'chain-a', connection: a.client.connection, peers: profilesForChannel('chain-a').flatMap((p) => p.peers) }, ROUTE, 1, known);
+    const built = await buildPacketProof(sourceChain(a.client, 'chain-a'), ROUTE, 1, known);
     const late = await b.crossChain.receivePacket(onSource.packet, built.proof).then(
       () => 'accepted',
       (e: unknown) => toClientError(e).code,

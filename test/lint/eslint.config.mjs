@@ -38,13 +38,6 @@ export default tseslint.config(
     },
   },
   {
-    // Proof building and the relay still import two protocol modules by path; they move to
-    // the entry with their port onto the typed client (chaincode/package.json exports both
-    // paths until then).
-    files: ['gateway/src/proofs/**/*.ts', 'gateway/src/relay/**/*.ts', 'test/integration/support/proofs.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
-  },
-  {
     // Tests parse chaincode JSON of many shapes; `any` there reads better than a type per answer.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -12,19 +12,17 @@ import { check, fail } from '../errors';
 import { canonicalBytes, type Json } from '../protocol/canonical-json';
 import { Limits } from '../protocol/limits';
 import { Formats } from '../protocol/patient-messages';
-import type { Consent } from '../rules/consent-rules';
-import type { Patient } from '../rules/patient-rules';
 import {
   applyConsentPacketRule,
   applyResult,
   consentPacketOf,
   verifyConsentPacket,
   type ConsentPacketType,
-  type RemoteConsent,
 } from '../rules/remote-consent-rules';
-import { key, KeyTypes } from '../state/keys';
-import { getMemberSet } from '../state/members';
-import { getJson, mustGetJson, putJson } from '../state/store';
+import type { Consent } from '../rules/consent-rules';
+import { getConsent, getPatient, getRemoteConsent, putRemoteConsent } from '../state/consent-repo';
+import { getMemberSet } from '../state/governance-repo';
+import { found } from '../state/store';
 import { txTimeMs } from './tx-context';
 
 export type { ConsentPacketType } from '../rules/remote-consent-rules';
@@ -69,9 +67,9 @@ export function requireCarriable(consent: Consent, patientPublicKey: string): vo
 export async function buildConsentPacket(ctx: Context, consentId: string): Promise<{ type: ConsentPacketType; payload: Json }> {
   if (!Formats.consentId.test(consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
   const { chainId } = await getMemberSet(ctx.stub);
-  const consent = await mustGetJson<Consent>(ctx.stub, key(ctx.stub, KeyTypes.Consent, consentId), `consent ${consentId}`);
+  const consent = found(await getConsent(ctx.stub, consentId), `consent ${consentId}`);
   if (consent.chainId !== chainId) fail('WRONG_CHANNEL', `consent ${consentId} was granted on ${consent.chainId}, not ${chainId}`);
-  const patient = await mustGetJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, consent.patientId), `patient ${consent.patientId}`);
+  const patient = found(await getPatient(ctx.stub, consent.patientId), `patient ${consent.patientId}`);
   const { type, payload } = consentPacketOf(consent, patient.publicKey);
   return { type, payload: payload as unknown as Json };
 }
@@ -85,13 +83,8 @@ export async function applyConsentPacket(ctx: Context, sourceChainId: string, ty
   if (!Formats.chainId.test(sourceChainId)) fail('INVALID_ARGUMENT', 'sourceChainId is malformed');
   if (sourceChainId === chainId) fail('WRONG_CHANNEL', 'a chain does not receive consent packets from itself');
   const p = verifyConsentPacket(sourceChainId, type, payload);
-  const mKey = key(ctx.stub, KeyTypes.RemoteConsent, sourceChainId, p.consentId);
-  const existing = await getJson<RemoteConsent>(ctx.stub, mKey);
+  const existing = await getRemoteConsent(ctx.stub, sourceChainId, p.consentId);
   const mirror = applyConsentPacketRule(existing, sourceChainId, type as ConsentPacketType, p, members, txTimeMs(ctx), ctx.stub.getTxID());
-  await putJson(ctx.stub, mKey, mirror);
-  await putJson(ctx.stub, key(ctx.stub, KeyTypes.RemoteConsentByGrantee, mirror.grantee, sourceChainId, mirror.consentId), {
-    sourceChain: sourceChainId,
-    consentId: mirror.consentId,
-  });
+  await putRemoteConsent(ctx.stub, mirror);
   return applyResult(mirror);
 }

@@ -19,7 +19,17 @@ import {
   type PatientMessageKind,
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
-import { checkAccess, logEntryVisibleTo, mayReviewEmergency, openEmergency, reviewEmergency, type AccessDecision, type Emergency } from '../rules/access-rules';
+import {
+  checkAccess,
+  emergencyLogEntry,
+  logEntryVisibleTo,
+  mayReviewEmergency,
+  openEmergency,
+  reviewEmergency,
+  type AccessDecision,
+  type AccessLogEntry,
+  type Emergency,
+} from '../rules/access-rules';
 import { consentStatusAt, grantConsent, purposeCovered, revokeConsent, type Consent, type SignedBy } from '../rules/consent-rules';
 import {
   authoriseGuardian,
@@ -30,15 +40,16 @@ import {
   requireRegisteredBy,
   revokeGuardian,
   signerAuthority,
-  type Guardian,
   type Patient,
 } from '../rules/patient-rules';
-import { amendRecord, anchorRecord, hashMatches, validateHash, type RecordAnchor, type RecordVersion } from '../rules/record-rules';
+import { amendRecord, anchorRecord, hashMatches, validateHash, type RecordAnchor } from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
-import { key, KeyTypes, pad } from '../state/keys';
-import { getMemberSet, requireMember } from '../state/members';
-import { exists, getJson, listAllByPartialKey, listByPartialKey, mustGetJson, putJson, type Page } from '../state/store';
-import { requireRole, txTimeMs, type Caller, type Role } from './tx-context';
+import * as repo from '../state/consent-repo';
+import { getMemberSet } from '../state/governance-repo';
+import { found, type Page } from '../state/store';
+import { emit, parseCount, parsePageSize, requireMemberRole, txTimeMs, type Caller, type Role } from './tx-context';
+
+export type { AccessLogEntry } from '../rules/access-rules';
 
 /** Hospital staff and service identities that write records and log access (admin passes as member). */
 const WRITER_ROLES: Role[] = ['member', 'clinician'];
@@ -52,28 +63,7 @@ const STAFF_ROLES: Role[] = ['member', 'clinician', 'privacy-officer'];
 const EMERGENCY_ROLES: Role[] = ['clinician'];
 const REVIEWER_ROLES: Role[] = ['privacy-officer', 'admin'];
 
-const DEFAULT_PAGE_SIZE = 50;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** One entry of a patient's access log: an access decision, or an emergency opened or reviewed. */
-export interface AccessLogEntry {
-  kind: 'access' | 'emergency-opened' | 'emergency-reviewed';
-  patientId: string;
-  recordId: string | null;
-  /** The org that read, or may read (emergency). */
-  requester: string;
-  purpose: string;
-  allowed: boolean;
-  reason: string;
-  consentId: string | null;
-  emergencyId: string | null;
-  /** Set on emergency entries: flagged until a privacy officer reviews. */
-  review: string | null;
-  loggedBy: string;
-  requestId: string | null;
-  time: number;
-  txId: string;
-}
 
 type WithStatus<T> = T & { effectiveStatus: string };
 
@@ -90,9 +80,8 @@ export class ConsentContract extends MedbridgeContract {
   async RegisterPatient(ctx: Context, publicKey: string): Promise<string> {
     const who = await staff(ctx, WRITER_ROLES);
     const patientId = patientIdOf(publicKey);
-    const existing = await getJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, patientId));
-    const patient = registerPatient(existing, publicKey, who.mspId, txTimeMs(ctx));
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Patient, patientId), patient);
+    const patient = registerPatient(await repo.getPatient(ctx.stub, patientId), publicKey, who.mspId, txTimeMs(ctx));
+    await repo.putPatient(ctx.stub, patient);
     emit(ctx, 'PatientRegistered', { patientId, org: who.mspId, registeredBy: patient.registeredBy, txId: ctx.stub.getTxID() });
     return canonicalize(patient);
   }
@@ -112,14 +101,12 @@ export class ConsentContract extends MedbridgeContract {
     const now = txTimeMs(ctx);
     const input = { recordId, patientId, category, hash };
     if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
-    const patient = await getJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, patientId));
-    requireRegisteredBy(patient, patientId, who.mspId);
+    requireRegisteredBy(await repo.getPatient(ctx.stub, patientId), patientId, who.mspId);
     if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
-    const existing = await getJson<RecordAnchor>(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId));
-    const { anchor, version } = anchorRecord(existing, input, who.mspId, now, ctx.stub.getTxID());
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId), anchor);
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(version.version)), version);
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.RecordByCustodian, patientId, who.mspId, recordId), { recordId });
+    const { anchor, version } = anchorRecord(await repo.getRecord(ctx.stub, recordId), input, who.mspId, now, ctx.stub.getTxID());
+    await repo.putRecord(ctx.stub, anchor);
+    await repo.putRecordVersion(ctx.stub, version);
+    await repo.putCustodianIndex(ctx.stub, anchor);
     emit(ctx, 'RecordAnchored', eventOfRecord(anchor));
     return canonicalize(anchor);
   }
@@ -129,15 +116,11 @@ export class ConsentContract extends MedbridgeContract {
   async AmendRecord(ctx: Context, recordId: string, hash: string, expectedVersion: string): Promise<string> {
     const who = await staff(ctx, WRITER_ROLES);
     const head = await loadRecord(ctx, recordId);
-    const headVersion = await mustGetJson<RecordVersion>(
-      ctx.stub,
-      key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(head.version)),
-      `version ${head.version} of record ${recordId}`,
-    );
+    const headVersion = found(await repo.getRecordVersion(ctx.stub, recordId, head.version), `version ${head.version} of record ${recordId}`);
     const expected = parseCount(expectedVersion, 'expectedVersion');
     const { anchor, version } = amendRecord(head, headVersion, { hash, expectedVersion: expected }, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId), anchor);
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(version.version)), version);
+    await repo.putRecord(ctx.stub, anchor);
+    await repo.putRecordVersion(ctx.stub, version);
     emit(ctx, 'RecordAmended', eventOfRecord(anchor));
     return canonicalize(anchor);
   }
@@ -153,8 +136,7 @@ export class ConsentContract extends MedbridgeContract {
   async GetRecordHistory(ctx: Context, recordId: string, pageSize: string, bookmark: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     await loadRecord(ctx, recordId);
-    const page = await listByPartialKey<RecordVersion>(ctx.stub, KeyTypes.RecordVersion, [recordId], parsePageSize(pageSize), bookmark);
-    return canonicalize(page);
+    return canonicalize(await repo.listRecordVersions(ctx.stub, recordId, parsePageSize(pageSize), bookmark));
   }
 
   /** Whether a salted hash is the anchored one, for the head or a given version ('' = head). */
@@ -164,10 +146,7 @@ export class ConsentContract extends MedbridgeContract {
     validateHash(hash);
     const head = await loadRecord(ctx, recordId);
     const v = version === '' ? head.version : parseCount(version, 'version');
-    const anchored =
-      v === head.version
-        ? head
-        : await mustGetJson<RecordVersion>(ctx.stub, key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(v)), `version ${v} of record ${recordId}`);
+    const anchored = v === head.version ? head : found(await repo.getRecordVersion(ctx.stub, recordId, v), `version ${v} of record ${recordId}`);
     return canonicalize({ recordId, version: v, headVersion: head.version, match: hashMatches(anchored, hash) });
   }
 
@@ -178,10 +157,9 @@ export class ConsentContract extends MedbridgeContract {
   async AuthoriseGuardian(ctx: Context, signedDelegation: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedDelegation, ['guardian.authorise'], MAX_MESSAGE_AGE_MS);
-    const gKey = key(ctx.stub, KeyTypes.Guardian, a.patient.patientId, keyIdOf(a.verified.message.guardian.publicKey));
-    const existing = await getJson<Guardian>(ctx.stub, gKey);
+    const existing = await repo.getGuardian(ctx.stub, a.patient.patientId, keyIdOf(a.verified.message.guardian.publicKey));
     const guardian = authoriseGuardian(existing, a.verified, a.now, ctx.stub.getTxID());
-    await putJson(ctx.stub, gKey, guardian);
+    await repo.putGuardian(ctx.stub, guardian);
     await useNonce(ctx, a.verified, a.now);
     emit(ctx, 'GuardianAuthorised', { patientId: guardian.patientId, guardianId: guardian.guardianId, notAfter: guardian.notAfter, txId: ctx.stub.getTxID() });
     return canonicalize(guardian);
@@ -192,9 +170,9 @@ export class ConsentContract extends MedbridgeContract {
   async RevokeGuardian(ctx: Context, signedRevocation: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedRevocation, ['guardian.revoke'], MAX_MESSAGE_AGE_MS);
-    const gKey = key(ctx.stub, KeyTypes.Guardian, a.patient.patientId, a.verified.message.guardianId);
-    const guardian = revokeGuardian(await getJson<Guardian>(ctx.stub, gKey), a.verified, a.now, ctx.stub.getTxID());
-    await putJson(ctx.stub, gKey, guardian);
+    const existing = await repo.getGuardian(ctx.stub, a.patient.patientId, a.verified.message.guardianId);
+    const guardian = revokeGuardian(existing, a.verified, a.now, ctx.stub.getTxID());
+    await repo.putGuardian(ctx.stub, guardian);
     await useNonce(ctx, a.verified, a.now);
     emit(ctx, 'GuardianRevoked', { patientId: guardian.patientId, guardianId: guardian.guardianId, txId: ctx.stub.getTxID() });
     return canonicalize(guardian);
@@ -203,7 +181,7 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async GetGuardian(ctx: Context, patientId: string, guardianId: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
-    const g = await mustGetJson<Guardian>(ctx.stub, key(ctx.stub, KeyTypes.Guardian, patientId, guardianId), `guardian ${guardianId}`);
+    const g = found(await repo.getGuardian(ctx.stub, patientId, guardianId), `guardian ${guardianId}`);
     return canonicalize({ ...g, active: g.status === 'active' && txTimeMs(ctx) < g.notAfter });
   }
 
@@ -216,13 +194,9 @@ export class ConsentContract extends MedbridgeContract {
     const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
     const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
     requireCarriable(consent, a.patient.publicKey);
-    const cKey = key(ctx.stub, KeyTypes.Consent, consent.consentId);
-    if (await exists(ctx.stub, cKey)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
-    await putJson(ctx.stub, cKey, consent);
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.ConsentByPatient, consent.patientId, consent.consentId), { consentId: consent.consentId });
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.ConsentByGrantee, consent.grantee, consent.patientId, consent.consentId), {
-      consentId: consent.consentId,
-    });
+    if (await repo.consentExists(ctx.stub, consent.consentId)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
+    await repo.putConsent(ctx.stub, consent);
+    await repo.indexConsent(ctx.stub, consent);
     await useNonce(ctx, a.verified, a.now);
     emit(ctx, 'ConsentGranted', eventOfConsent(consent, ctx));
     return canonicalize(withStatus(consent, a.now));
@@ -233,10 +207,10 @@ export class ConsentContract extends MedbridgeContract {
   async RevokeConsent(ctx: Context, signedRevocation: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedRevocation, ['consent.revoke'], MAX_MESSAGE_AGE_MS);
-    const cKey = key(ctx.stub, KeyTypes.Consent, a.verified.message.consentId);
-    const stored = await mustGetJson<Consent>(ctx.stub, cKey, `consent ${a.verified.message.consentId}`);
+    const consentId = a.verified.message.consentId;
+    const stored = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
     const consent = revokeConsent(stored, a.verified, a.signedBy, a.now, ctx.stub.getTxID());
-    await putJson(ctx.stub, cKey, consent);
+    await repo.putConsent(ctx.stub, consent);
     await useNonce(ctx, a.verified, a.now);
     emit(ctx, 'ConsentRevoked', eventOfConsent(consent, ctx));
     return canonicalize(withStatus(consent, a.now));
@@ -245,7 +219,7 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async GetConsent(ctx: Context, consentId: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
-    const c = await mustGetJson<Consent>(ctx.stub, key(ctx.stub, KeyTypes.Consent, consentId), `consent ${consentId}`);
+    const c = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
     return canonicalize(withStatus(c, txTimeMs(ctx)));
   }
 
@@ -254,10 +228,10 @@ export class ConsentContract extends MedbridgeContract {
   async ListConsentsByPatient(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const now = txTimeMs(ctx);
-    const page = await listByPartialKey<{ consentId: string }>(ctx.stub, KeyTypes.ConsentByPatient, [patientId], parsePageSize(pageSize), bookmark);
+    const page = await repo.listConsentIdsOfPatient(ctx.stub, patientId, parsePageSize(pageSize), bookmark);
     const items: Array<WithStatus<Consent>> = [];
     for (const { consentId } of page.items) {
-      const c = await mustGetJson<Consent>(ctx.stub, key(ctx.stub, KeyTypes.Consent, consentId), `consent ${consentId}`);
+      const c = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
       items.push(withStatus(c, now));
     }
     return canonicalize({ items, bookmark: page.bookmark });
@@ -301,7 +275,7 @@ export class ConsentContract extends MedbridgeContract {
       time: now,
       txId: ctx.stub.getTxID(),
     };
-    await putJson(ctx.stub, accessLogKey(ctx, record.patientId, now), entry);
+    await repo.putAccessLogEntry(ctx.stub, entry);
     emit(ctx, 'AccessLogged', { patientId: record.patientId, recordId, requester: requesterOrg, allowed: d.allowed, reason: d.reason, txId: entry.txId });
     return canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
   }
@@ -315,17 +289,16 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async ListAccessLog(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
-    const patient = await getJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, patientId));
-    requireRegisteredBy(patient, patientId, who.mspId);
+    requireRegisteredBy(await repo.getPatient(ctx.stub, patientId), patientId, who.mspId);
     const page = await listAccessLog(ctx, patientId, pageSize, bookmark);
-    const holds = await holdsRecordOf(ctx, patientId, who.mspId);
+    const holds = await repo.holdsRecordOf(ctx.stub, patientId, who.mspId);
     const custodians = new Map<string, string>();
     const items: AccessLogEntry[] = [];
     for (const entry of page.items) {
       let recordCustodian: string | null = null;
       if (entry.recordId !== null) {
         if (!custodians.has(entry.recordId)) {
-          const anchor = await getJson<RecordAnchor>(ctx.stub, key(ctx.stub, KeyTypes.Record, entry.recordId));
+          const anchor = await repo.getRecord(ctx.stub, entry.recordId);
           custodians.set(entry.recordId, anchor?.custodian ?? '');
         }
         recordCustodian = custodians.get(entry.recordId) ?? null;
@@ -371,9 +344,9 @@ export class ConsentContract extends MedbridgeContract {
       now,
       ctx.stub.getTxID(),
     );
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Emergency, e.emergencyId), e);
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.EmergencyByPatient, patientId, who.mspId, e.emergencyId), { emergencyId: e.emergencyId });
-    await putJson(ctx.stub, accessLogKey(ctx, patientId, now), emergencyLogEntry(e, 'emergency-opened', who.mspId, now, ctx.stub.getTxID()));
+    await repo.putEmergency(ctx.stub, e);
+    await repo.indexEmergency(ctx.stub, e);
+    await repo.putAccessLogEntry(ctx.stub, emergencyLogEntry(e, 'emergency-opened', who.mspId, now, ctx.stub.getTxID()));
     emit(ctx, 'EmergencyOpened', {
       emergencyId: e.emergencyId,
       patientId,
@@ -393,17 +366,16 @@ export class ConsentContract extends MedbridgeContract {
   async ReviewEmergency(ctx: Context, emergencyId: string, outcome: string): Promise<string> {
     const who = await staff(ctx, REVIEWER_ROLES);
     const now = txTimeMs(ctx);
-    const eKey = key(ctx.stub, KeyTypes.Emergency, emergencyId);
-    const e = await mustGetJson<Emergency>(ctx.stub, eKey, `emergency ${emergencyId}`);
+    const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
     await loadPatient(ctx, e.patientId);
     const recordCustodian = e.recordId === null ? null : (await loadRecord(ctx, e.recordId)).custodian;
-    const holds = await holdsRecordOf(ctx, e.patientId, who.mspId);
+    const holds = await repo.holdsRecordOf(ctx.stub, e.patientId, who.mspId);
     if (!mayReviewEmergency(e, who.mspId, { recordCustodian, holdsRecordOfPatient: holds })) {
       fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor a custodian of a record this emergency opened`);
     }
     const reviewed = reviewEmergency(e, { org: who.mspId, id: who.id }, outcome, now);
-    await putJson(ctx.stub, eKey, reviewed);
-    await putJson(ctx.stub, accessLogKey(ctx, e.patientId, now), emergencyLogEntry(reviewed, 'emergency-reviewed', who.mspId, now, ctx.stub.getTxID()));
+    await repo.putEmergency(ctx.stub, reviewed);
+    await repo.putAccessLogEntry(ctx.stub, emergencyLogEntry(reviewed, 'emergency-reviewed', who.mspId, now, ctx.stub.getTxID()));
     emit(ctx, 'EmergencyReviewed', { emergencyId, patientId: e.patientId, outcome: reviewed.review.status, reviewerOrg: who.mspId, txId: ctx.stub.getTxID() });
     return canonicalize(reviewed);
   }
@@ -411,7 +383,7 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async GetEmergency(ctx: Context, emergencyId: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
-    const e = await mustGetJson<Emergency>(ctx.stub, key(ctx.stub, KeyTypes.Emergency, emergencyId), `emergency ${emergencyId}`);
+    const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
     return canonicalize({ ...e, active: e.openedAt <= txTimeMs(ctx) && txTimeMs(ctx) < e.expiresAt });
   }
 
@@ -419,7 +391,7 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async ListEmergencies(ctx: Context, pageSize: string, bookmark: string): Promise<string> {
     await staff(ctx, REVIEWER_ROLES);
-    return canonicalize(await listByPartialKey<Emergency>(ctx.stub, KeyTypes.Emergency, [], parsePageSize(pageSize), bookmark));
+    return canonicalize(await repo.listEmergencies(ctx.stub, parsePageSize(pageSize), bookmark));
   }
 
   // ------------------------------------------------------------------ consents from other chains
@@ -429,16 +401,10 @@ export class ConsentContract extends MedbridgeContract {
   async ListRemoteConsents(ctx: Context, grantee: string, pageSize: string, bookmark: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const now = txTimeMs(ctx);
-    const page = await listByPartialKey<{ sourceChain: string; consentId: string }>(
-      ctx.stub,
-      KeyTypes.RemoteConsentByGrantee,
-      [grantee],
-      parsePageSize(pageSize),
-      bookmark,
-    );
+    const page = await repo.listRemoteConsentRefs(ctx.stub, grantee, parsePageSize(pageSize), bookmark);
     const items: Array<WithStatus<RemoteConsent>> = [];
     for (const ref of page.items) {
-      const m = await mustGetJson<RemoteConsent>(ctx.stub, key(ctx.stub, KeyTypes.RemoteConsent, ref.sourceChain, ref.consentId), 'remote consent');
+      const m = found(await repo.getRemoteConsent(ctx.stub, ref.sourceChain, ref.consentId), 'remote consent');
       items.push(withStatus(m, now));
     }
     return canonicalize({ items, bookmark: page.bookmark });
@@ -448,11 +414,7 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async CheckRemoteConsent(ctx: Context, sourceChainId: string, consentId: string, purpose: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
-    const m = await mustGetJson<RemoteConsent>(
-      ctx.stub,
-      key(ctx.stub, KeyTypes.RemoteConsent, sourceChainId, consentId),
-      `consent ${consentId} from ${sourceChainId}`,
-    );
+    const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
     const status = consentStatusAt(m, txTimeMs(ctx));
     const covered = purposeCovered(m.terms, purpose);
     const allowed = status === 'active' && covered;
@@ -476,12 +438,7 @@ export class ConsentContract extends MedbridgeContract {
 
 /** Caller with one of `roles`, in a member org of this channel. */
 async function staff(ctx: Context, roles: Role[]): Promise<Caller> {
-  requireRole(ctx, ...roles);
-  return requireMember(ctx);
-}
-
-function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, Buffer.from(canonicalize(payload)));
+  return requireMemberRole(ctx, ...roles);
 }
 
 function withStatus<T extends { status: 'active' | 'revoked'; terms: Consent['terms'] }>(c: T, now: number): WithStatus<T> {
@@ -505,62 +462,32 @@ function eventOfConsent(c: Consent, ctx: Context) {
   };
 }
 
-function emergencyLogEntry(e: Emergency, kind: AccessLogEntry['kind'], loggedBy: string, now: number, txId: string): AccessLogEntry {
-  return {
-    kind,
-    patientId: e.patientId,
-    recordId: e.recordId,
-    requester: e.org,
-    purpose: 'ETREAT',
-    allowed: true,
-    reason: 'emergency',
-    consentId: null,
-    emergencyId: e.emergencyId,
-    review: e.review.status,
-    loggedBy,
-    requestId: null,
-    time: now,
-    txId,
-  };
-}
-
-function accessLogKey(ctx: Context, patientId: string, now: number): string {
-  return key(ctx.stub, KeyTypes.AccessLog, patientId, pad(now), ctx.stub.getTxID());
-}
-
 async function listAccessLog(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<Page<AccessLogEntry>> {
-  return listByPartialKey<AccessLogEntry>(ctx.stub, KeyTypes.AccessLog, [patientId], parsePageSize(pageSize), bookmark);
-}
-
-/** Whether `org` is the custodian of at least one record of the patient on this chain. */
-async function holdsRecordOf(ctx: Context, patientId: string, org: string): Promise<boolean> {
-  return (await listAllByPartialKey<{ recordId: string }>(ctx.stub, KeyTypes.RecordByCustodian, [patientId, org])).length > 0;
+  return repo.listAccessLog(ctx.stub, patientId, parsePageSize(pageSize), bookmark);
 }
 
 async function loadPatient(ctx: Context, patientId: string): Promise<Patient> {
   if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
-  const p = await getJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, patientId));
+  const p = await repo.getPatient(ctx.stub, patientId);
   if (!p) fail('PATIENT_NOT_REGISTERED', `patient ${patientId} is not registered on this channel`);
   return p;
 }
 
 async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor> {
   if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
-  return mustGetJson<RecordAnchor>(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId), `record ${recordId}`);
+  return found(await repo.getRecord(ctx.stub, recordId), `record ${recordId}`);
 }
 
 async function loadEmergencies(ctx: Context, patientId: string, org: string): Promise<Emergency[]> {
-  const refs = await listAllByPartialKey<{ emergencyId: string }>(ctx.stub, KeyTypes.EmergencyByPatient, [patientId, org]);
   const out: Emergency[] = [];
-  for (const r of refs) out.push(await mustGetJson<Emergency>(ctx.stub, key(ctx.stub, KeyTypes.Emergency, r.emergencyId), 'emergency'));
+  for (const r of await repo.emergencyIdsOf(ctx.stub, patientId, org)) out.push(found(await repo.getEmergency(ctx.stub, r.emergencyId), 'emergency'));
   return out;
 }
 
 async function decide(ctx: Context, grantee: string, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
   if (!Formats.mspId.test(grantee)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
-  const refs = await listAllByPartialKey<{ consentId: string }>(ctx.stub, KeyTypes.ConsentByGrantee, [grantee, record.patientId]);
   const consents: Consent[] = [];
-  for (const r of refs) consents.push(await mustGetJson<Consent>(ctx.stub, key(ctx.stub, KeyTypes.Consent, r.consentId), 'consent'));
+  for (const r of await repo.consentIdsFor(ctx.stub, grantee, record.patientId)) consents.push(found(await repo.getConsent(ctx.stub, r.consentId), 'consent'));
   const emergencies = await loadEmergencies(ctx, record.patientId, grantee);
   return checkAccess({ grantee, record, purpose, action: 'read', at: now, consents, emergencies });
 }
@@ -589,13 +516,13 @@ async function acceptPatientMessage<K extends PatientMessageKind>(
   const verified = verifyPatientMessage(parseJson(json, 'signed message'), { channel: chainId, kinds });
   const m = verified.message;
   checkFreshness(m.issuedAt, now, maxAgeMs);
-  const patient = await getJson<Patient>(ctx.stub, key(ctx.stub, KeyTypes.Patient, m.patientId));
+  const patient = await repo.getPatient(ctx.stub, m.patientId);
   if (!patient) fail('PATIENT_NOT_REGISTERED', `patient ${m.patientId} is not registered on ${chainId}`);
   const guardian = verified.signedByPatient
     ? undefined
-    : await getJson<Guardian>(ctx.stub, key(ctx.stub, KeyTypes.Guardian, m.patientId, verified.signerKeyId));
+    : await repo.getGuardian(ctx.stub, m.patientId, verified.signerKeyId);
   const authority = signerAuthority(verified, guardian, now);
-  if (await exists(ctx.stub, key(ctx.stub, KeyTypes.PatientNonce, verified.signerKeyId, m.nonce))) {
+  if (await repo.isNonceUsed(ctx.stub, verified.signerKeyId, m.nonce)) {
     fail('NONCE_REPLAYED', `nonce ${m.nonce} of signer ${verified.signerKeyId} was already used; sign a new message`);
   }
   return { verified, patient, signedBy: { keyId: verified.signerKeyId, authority, delegation: guardian ? guardian.delegation : null }, now };
@@ -603,20 +530,10 @@ async function acceptPatientMessage<K extends PatientMessageKind>(
 
 async function useNonce(ctx: Context, verified: VerifiedPatientMessage<PatientMessage>, now: number): Promise<void> {
   const m = verified.message;
-  await putJson(ctx.stub, key(ctx.stub, KeyTypes.PatientNonce, verified.signerKeyId, m.nonce), {
+  await repo.putNonceUse(ctx.stub, verified.signerKeyId, m.nonce, {
     kind: m.kind,
     patientId: m.patientId,
     time: now,
     txId: ctx.stub.getTxID(),
   });
-}
-
-function parsePageSize(s: string): number {
-  if (s === '') return DEFAULT_PAGE_SIZE;
-  return parseCount(s, 'pageSize');
-}
-
-function parseCount(s: string, what: string): number {
-  if (!/^[0-9]{1,15}$/.test(s)) fail('INVALID_ARGUMENT', `${what} must be a non-negative integer`);
-  return Number(s);
 }

@@ -14,45 +14,48 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
-import { canonicalBytes, canonicalize, parseJson, type Json } from '../protocol/canonical-json';
+import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
-import { isProtocolId } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
-import { ackHash, isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet } from '../protocol/packet';
+import { isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
 import { verifyProof, type VerifiedProof } from '../protocol/verify';
-import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
+import {
+  acknowledgementOf,
+  decideReceive,
+  decideSettle,
+  freeze,
+  receiptOf,
+  routeAfterReceive,
+  settled,
+  type Conflict,
+  type ReceiveDecision,
+  type SettleDecision,
+} from '../rules/delivery-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
 import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
+import { getRecord, getRecordVersion } from '../state/consent-repo';
 import * as repo from '../state/crosschain-repo';
-import { key, KeyTypes, pad } from '../state/keys';
-import { getJson } from '../state/store';
-import { getMemberSet, requireMember } from '../state/members';
+import { getMemberSet } from '../state/governance-repo';
 import { buildConsentPacket } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
-import { requireRole, txTimeMs, type Caller } from './tx-context';
+import { checkFields, emit, parsePageSize, parseSequence, requireId, requireMemberRole, txTimeMs, type Caller } from './tx-context';
 
 export const DEFAULT_TIMEOUT_AFTER_MS = 3_600_000;
 export const MAX_TIMEOUT_AFTER_MS = 30 * 86_400_000;
 
-function parseSequence(text: string): number {
-  if (!/^[1-9][0-9]{0,15}$/.test(text)) fail('INVALID_ARGUMENT', 'sequence must be a positive integer');
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) fail('INVALID_ARGUMENT', 'sequence is too large');
-  return n;
-}
-
-function requireId(value: string, what: string): string {
-  if (!isProtocolId(value)) fail('INVALID_ARGUMENT', `${what} must be an identifier`);
-  return value;
-}
-
+/** A member (client or admin) of this chain. */
 async function caller(ctx: Context): Promise<Caller> {
-  requireRole(ctx, 'member');
-  return requireMember(ctx);
+  return requireMemberRole(ctx, 'member');
+}
+
+/** Fails with the refusal of a decision that stops the transaction (duplicate, refuse). */
+function refuseUnlessGoing<D extends ReceiveDecision | SettleDecision>(d: D): Exclude<D, { kind: 'duplicate' | 'refuse' }> {
+  if (d.kind === 'duplicate' || d.kind === 'refuse') fail(d.refusal.code, d.refusal.message);
+  return d as Exclude<D, { kind: 'duplicate' | 'refuse' }>;
 }
 
 async function mustRoute(ctx: Context, routeId: string): Promise<repo.RouteRecord> {
@@ -114,10 +117,6 @@ async function storeNewLists(ctx: Context, record: repo.RemoteChainRecord, verif
   for (const list of verified.newLists) await repo.putRemoteList(ctx.stub, list);
   const last = verified.list;
   await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now, epochAdoptedAtMs: now });
-}
-
-function event(ctx: Context, name: string, body: unknown): void {
-  ctx.stub.setEvent(name, canonicalBytes(body));
 }
 
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
@@ -192,9 +191,7 @@ export class CrossChainContract extends MedbridgeContract {
     const args = parseJson(argsJson, 'argsJson');
     if (args === null || typeof args !== 'object' || Array.isArray(args)) fail('INVALID_ARGUMENT', 'argsJson must be an object');
     const a = args as Record<string, Json>;
-    for (const k of Object.keys(a)) {
-      if (!['routeId', 'timeoutAfterMs', 'consentId', 'payload'].includes(k)) fail('INVALID_ARGUMENT', `argsJson has an unknown field "${k}"`);
-    }
+    checkFields(a, ['routeId', 'timeoutAfterMs', 'consentId', 'payload'], 'argsJson');
 
     let route: repo.RouteRecord;
     if (a.routeId !== undefined) {
@@ -243,7 +240,7 @@ export class CrossChainContract extends MedbridgeContract {
     await repo.putSent(ctx.stub, { packet, packetHash: hash, status: 'sent', txId: ctx.stub.getTxID() });
     await repo.putRoute(ctx.stub, { ...route, nextSendSequence: route.nextSendSequence + 1, sendWindow, updatedAtMs: now });
     const out = { routeId: route.routeId, sequence: packet.sequence, packetHash: hash, packet };
-    event(ctx, 'PacketSent', out);
+    emit(ctx, 'PacketSent', out);
     return canonicalize(out);
   }
 
@@ -270,12 +267,12 @@ export class CrossChainContract extends MedbridgeContract {
   async GetRecordAnchorAttestation(ctx: Context, recordId: string, version: string): Promise<string> {
     await caller(ctx);
     requireId(recordId, 'recordId');
-    const head = await getJson<RecordAnchor>(ctx.stub, key(ctx.stub, KeyTypes.Record, recordId));
+    const head = await getRecord(ctx.stub, recordId);
     if (!head) fail('NOT_FOUND', `record ${recordId} is not anchored on this chain`);
     const v = version === '' ? head.version : parseSequence(version);
     let hash = head.hash;
     if (v !== head.version) {
-      const old = await getJson<RecordVersion>(ctx.stub, key(ctx.stub, KeyTypes.RecordVersion, recordId, pad(v)));
+      const old = await getRecordVersion(ctx.stub, recordId, v);
       if (!old) fail('NOT_FOUND', `record ${recordId} has no version ${v}`);
       hash = old.hash;
     }
@@ -294,8 +291,7 @@ export class CrossChainContract extends MedbridgeContract {
   /** Sent packets of a route in sequence order: {items, bookmark}. */
   @Transaction(false)
   async ListPackets(ctx: Context, routeId: string, pageSize: string, bookmark: string): Promise<string> {
-    const size = pageSize === '' ? 50 : parseSequence(pageSize);
-    return canonicalize(await repo.listSent(ctx.stub, requireId(routeId, 'routeId'), size, bookmark));
+    return canonicalize(await repo.listSent(ctx.stub, requireId(routeId, 'routeId'), parsePageSize(pageSize), bookmark));
   }
 
   /** Marks a sent packet delivered with the destination's signed acknowledgement (success or error). */
@@ -321,31 +317,14 @@ export class CrossChainContract extends MedbridgeContract {
     const now = txTimeMs(ctx);
     const verified = verifyAgainst(route, remote, proofJson, now, (ref) => ackMessage(ack, ref));
 
-    if (ack.sourceChain !== set.chainId) fail('WRONG_DESTINATION', `acknowledgement is for packets of ${ack.sourceChain}, not ${set.chainId}`);
     const sent = await repo.getSent(ctx.stub, ack.routeId, ack.sequence);
-    if (!sent) {
-      return this.freeze(ctx, route, remote.record, verified, now, 'ack', ack.sequence, '', ackHash(ack), ack as unknown as Json);
-    }
-    if (ack.packetHash !== sent.packetHash) {
-      return this.freeze(ctx, route, remote.record, verified, now, 'ack', ack.sequence, sent.packetHash, ack.packetHash, ack as unknown as Json);
-    }
-    if (sent.status !== 'sent') fail('PACKET_REPLAYED', `packet ${ack.routeId}/${ack.sequence} is already ${sent.status}`);
-    if (mode === 'ack' && ack.outcome === 'timeout') fail('INVALID_ARGUMENT', 'this acknowledgement records a timeout; submit it with TimeoutPacket');
-    if (mode === 'timeout' && ack.outcome !== 'timeout') fail('PACKET_NOT_TIMED_OUT', `the destination answered packet ${ack.routeId}/${ack.sequence} with ${ack.outcome}`);
-
-    const status: repo.SentStatus = ack.outcome === 'success' ? 'acknowledged' : ack.outcome === 'error' ? 'failed' : 'timed-out';
-    const next: repo.SentPacketRecord = {
-      ...sent,
-      status,
-      ack,
-      ackSigners: verified.signers,
-      ackEpoch: verified.list.epoch,
-      settledAtMs: now,
-      settledBy: who.id,
-    };
+    const decision = refuseUnlessGoing(decideSettle({ mode, ack, chainId: set.chainId, sent }));
+    if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
+    const { status } = decision;
+    const next = settled(decision.sent, status, ack, { epoch: verified.list.epoch, signers: verified.signers }, { nowMs: now, settledBy: who.id });
     await runHooks(mode === 'ack' ? 'onAcknowledge' : 'onTimeout', ctx, {
-      packet: sent.packet,
-      packetHash: sent.packetHash,
+      packet: next.packet,
+      packetHash: next.packetHash,
       submitter: { id: who.id, mspId: who.mspId },
       signers: verified.signers,
       proofEpoch: verified.list.epoch,
@@ -354,7 +333,7 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(ctx, remote.record, verified, now);
     await repo.putSent(ctx.stub, next);
     const out = { routeId: ack.routeId, sequence: ack.sequence, status, outcome: ack.outcome, signers: verified.signers, epoch: verified.list.epoch };
-    event(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
+    emit(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
     return canonicalize(out);
   }
 
@@ -399,8 +378,7 @@ export class CrossChainContract extends MedbridgeContract {
 
   @Transaction(false)
   async ListReceipts(ctx: Context, routeId: string, pageSize: string, bookmark: string): Promise<string> {
-    const size = pageSize === '' ? 50 : parseSequence(pageSize);
-    return canonicalize(await repo.listReceipts(ctx.stub, requireId(routeId, 'routeId'), size, bookmark));
+    return canonicalize(await repo.listReceipts(ctx.stub, requireId(routeId, 'routeId'), parsePageSize(pageSize), bookmark));
   }
 
   /** Conflict evidence recorded on a route. */
@@ -440,7 +418,7 @@ export class CrossChainContract extends MedbridgeContract {
       txId: ctx.stub.getTxID(),
     };
     await repo.putExclusion(ctx.stub, exclusion);
-    event(ctx, 'RemoteNodeExcluded', exclusion);
+    emit(ctx, 'RemoteNodeExcluded', exclusion);
     return canonicalize(exclusion);
   }
 
@@ -463,58 +441,29 @@ export class CrossChainContract extends MedbridgeContract {
     // Steps 1-3: path-proof (with epoch links), threshold, signatures.
     const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetMessage(packet, ref));
 
-    // Step 4: the packet itself.
-    if (packet.destChain !== set.chainId) fail('WRONG_DESTINATION', `packet is addressed to ${packet.destChain}, this chain is ${set.chainId}`);
+    // Step 4: the packet itself (rules/delivery-rules.ts).
     const hash = packetHash(packet);
-    const existing = await repo.getReceipt(ctx.stub, packet.routeId, packet.sequence);
-    if (existing) {
-      if (existing.packetHash === hash) fail('PACKET_REPLAYED', `packet ${packet.routeId}/${packet.sequence} was already received`);
-      return this.freeze(ctx, route, remote.record, verified, now, 'packet', packet.sequence, existing.packetHash, hash, packet as unknown as Json);
-    }
-    if (packet.sequence < route.nextRecvSequence) fail('PACKET_REPLAYED', `packet ${packet.routeId}/${packet.sequence} was already received`);
-    if (packet.sequence > route.nextRecvSequence) {
-      fail('OUT_OF_ORDER', `route ${route.routeId} expects sequence ${route.nextRecvSequence}, got ${packet.sequence}`);
-    }
-    const timedOut = now >= packet.timeoutMs;
-    if (mode === 'receive' && timedOut) fail('PACKET_TIMED_OUT', `packet ${packet.routeId}/${packet.sequence} timed out at ${packet.timeoutMs}`);
-    if (mode === 'timeout' && !timedOut) fail('PACKET_NOT_TIMED_OUT', `packet ${packet.routeId}/${packet.sequence} times out at ${packet.timeoutMs}`);
+    const receipt = await repo.getReceipt(ctx.stub, packet.routeId, packet.sequence);
+    const decision = refuseUnlessGoing(decideReceive({ mode, packet, packetHash: hash, chainId: set.chainId, route, receipt, nowMs: now }));
+    if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
 
     let recvWindow = route.recvWindow;
     let ack: Acknowledgement;
     let flush: (() => Promise<void>) | undefined;
-    const base = { sourceChain: packet.sourceChain, destChain: packet.destChain, routeId: packet.routeId, sequence: packet.sequence, packetHash: hash };
-    if (mode === 'timeout') {
-      ack = { ...base, outcome: 'timeout' };
+    if (decision.kind === 'record-timeout') {
+      ack = acknowledgementOf(packet, hash, { outcome: 'timeout' }, verified.signers);
     } else {
-      const attested = { ...base, packetSigners: verified.signers };
-      recvWindow = consumeRate(route.rateLimit, route.recvWindow, now, `route ${route.routeId} (receive)`);
-      if (!route.packetTypes.includes(packet.type)) {
-        ack = { ...attested, outcome: 'error', error: `PACKET_TYPE_NOT_ALLOWED: route ${route.routeId} does not carry ${packet.type} packets` };
+      recvWindow = decision.recvWindow;
+      if (decision.kind === 'answer-error') {
+        ack = acknowledgementOf(packet, hash, { outcome: 'error', error: decision.error }, verified.signers);
       } else {
         const outcome = await dispatchPacket(ctx, packet.sourceChain, packet);
-        if (outcome.ok) {
-          ack = { ...attested, outcome: 'success', result: outcome.result };
-          flush = outcome.flush;
-        } else {
-          ack = { ...attested, outcome: 'error', error: outcome.error };
-        }
+        if (outcome.ok) flush = outcome.flush;
+        const answer = outcome.ok ? { outcome: 'success' as const, result: outcome.result } : { outcome: 'error' as const, error: outcome.error };
+        ack = acknowledgementOf(packet, hash, answer, verified.signers);
       }
     }
-    const receipt: repo.ReceiptRecord = {
-      routeId: packet.routeId,
-      sequence: packet.sequence,
-      sourceChain: packet.sourceChain,
-      packetHash: hash,
-      type: packet.type,
-      outcome: ack.outcome,
-      receivedAtMs: now,
-      txId: ctx.stub.getTxID(),
-      proofEpoch: verified.list.epoch,
-      signers: verified.signers,
-      relayer: who.id,
-      ack,
-      ackHash: ackHash(ack),
-    };
+    const stored = receiptOf(packet, hash, ack, { epoch: verified.list.epoch, signers: verified.signers }, { nowMs: now, txId: ctx.stub.getTxID(), relayer: who.id });
     await runHooks('onReceive', ctx, {
       packet,
       packetHash: hash,
@@ -525,47 +474,35 @@ export class CrossChainContract extends MedbridgeContract {
     });
     if (flush) await flush();
     await storeNewLists(ctx, remote.record, verified, now);
-    await repo.putReceipt(ctx.stub, receipt);
-    await repo.putRoute(ctx.stub, { ...route, nextRecvSequence: route.nextRecvSequence + 1, recvWindow, updatedAtMs: now });
-    const out = { routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: receipt.ackHash, signers: verified.signers, epoch: verified.list.epoch };
-    event(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
+    await repo.putReceipt(ctx.stub, stored);
+    await repo.putRoute(ctx.stub, routeAfterReceive(route, recvWindow, now));
+    const out = { routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: stored.ackHash, signers: verified.signers, epoch: verified.list.epoch };
+    emit(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
     return canonicalize(out);
   }
 
   /**
-   * Two validly signed, different statements for one route and sequence: the counterparty's
-   * verification nodes equivocated (or its ledger forked). Freeze the route and keep both
-   * as evidence; the transaction succeeds so that the freeze persists.
+   * Conflicting evidence (rules/delivery-rules.ts `freeze`): stores the remote lists the
+   * proof linked, the evidence and the frozen route; the transaction succeeds so that the
+   * freeze persists.
    */
   private async freeze(
     ctx: Context,
-    route: repo.RouteRecord,
-    record: repo.RemoteChainRecord,
-    verified: VerifiedProof,
-    now: number,
-    kind: 'packet' | 'ack',
-    sequence: number,
-    knownHash: string,
-    conflictingHash: string,
-    conflicting: Json,
+    conflict: Conflict,
+    proof: { route: repo.RouteRecord; remote: repo.RemoteChainRecord; verified: VerifiedProof; now: number },
   ): Promise<string> {
-    const reason = `conflicting ${kind} evidence for sequence ${sequence} signed by ${record.chainId} epoch ${verified.list.epoch}`;
-    await storeNewLists(ctx, record, verified, now);
-    await repo.putEvidence(ctx.stub, {
-      routeId: route.routeId,
-      sequence,
-      kind,
-      knownHash,
-      conflictingHash,
-      conflicting,
-      proofEpoch: verified.list.epoch,
-      signers: verified.signers,
-      recordedAtMs: now,
+    const { route, remote, verified, now } = proof;
+    const frozen = freeze({
+      route,
+      conflict,
+      signedBy: { chainId: remote.chainId, epoch: verified.list.epoch, signers: verified.signers },
+      nowMs: now,
       txId: ctx.stub.getTxID(),
     });
-    await repo.putRoute(ctx.stub, { ...route, status: 'frozen', frozenReason: reason, updatedAtMs: now });
-    const out = { routeId: route.routeId, sequence, outcome: 'frozen', reason, knownHash, conflictingHash, signers: verified.signers };
-    event(ctx, 'RouteFrozen', out);
-    return canonicalize(out);
+    await storeNewLists(ctx, remote, verified, now);
+    await repo.putEvidence(ctx.stub, frozen.evidence);
+    await repo.putRoute(ctx.stub, frozen.route);
+    emit(ctx, 'RouteFrozen', frozen.event);
+    return canonicalize(frozen.event);
   }
 }

@@ -10,50 +10,41 @@ import { X509Certificate } from 'node:crypto';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
-import { canonicalHash, canonicalize, parseJson } from '../protocol/canonical-json';
-import { isProtocolId, Limits } from '../protocol/limits';
+import { canonicalize, parseJson } from '../protocol/canonical-json';
+import { isProtocolId } from '../protocol/limits';
 import { listHash } from '../protocol/node-list';
-import { checkChainTrust, verifyCertPath, type ChainTrust } from '../protocol/path-proof';
+import { checkChainTrust, verifyCertPath } from '../protocol/path-proof';
 import { knownSchemes } from '../protocol/schemes';
-import { listWithout, parseAction, requiredApprovers, type GovernanceAction } from '../rules/governance-actions';
+import { isApproved, markExecuted } from '../rules/approval';
+import {
+  approveProposal,
+  listWithout,
+  parseAction,
+  proposalSummary,
+  propose,
+  requiredApprovers,
+  type GovernanceAction,
+} from '../rules/governance-actions';
+import { rollRoot } from '../rules/root-rollover';
+import { changeRoute, openRoute } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
 import { readEvidence } from './incentive-evidence';
 import * as repo from '../state/crosschain-repo';
-import { key, KeyTypes } from '../state/keys';
-import { findMemberSet, getMemberSet, type MemberSet } from '../state/members';
-import { getJson, putJson } from '../state/store';
+import { findMemberSet, getMemberSet, getProposal, putMemberSet, putProposal, type MemberSet } from '../state/governance-repo';
 import { nodesMarkedForRemoval, requireCurrentListStaked, requireListStaked } from './incentive-hooks';
-import { requireRole, txTimeMs, type Caller } from './tx-context';
+import { emit, requireMemberAdmin, requireRole, txTimeMs } from './tx-context';
 
-export interface GovernanceProposal {
-  proposalId: string;
-  action: GovernanceAction;
-  actionHash: string;
-  proposer: string;
-  /** MSP ids whose admins approved, sorted. */
-  approvals: string[];
-  status: 'pending' | 'executed';
-  createdAtMs: number;
-  executedAtMs?: number;
-}
-
-async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; set: MemberSet }> {
-  const who = requireRole(ctx, 'admin');
-  const set = await getMemberSet(ctx.stub);
-  if (!set.members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not a member of ${set.chainId}`);
-  return { who, set };
-}
+export type { GovernanceProposal } from '../rules/governance-actions';
 
 /** The org of the node a remove-node action accuses, from this chain's current list. */
 async function accusedOrg(ctx: Context, action: GovernanceAction): Promise<string | undefined> {
   if (action.kind !== 'remove-node') return undefined;
-  const head = await repo.getListHead(ctx.stub);
-  const list = head ? await repo.getLocalList(ctx.stub, head.epoch) : undefined;
+  const list = await repo.getCurrentList(ctx.stub);
   return list?.subgroups.flatMap((s) => s.nodes).find((n) => n.nodeId === action.nodeId)?.mspId;
 }
 
 async function allApproved(ctx: Context, set: MemberSet, action: GovernanceAction, approvals: string[]): Promise<boolean> {
-  return requiredApprovers(set.members, action, await accusedOrg(ctx, action)).every((m) => approvals.includes(m));
+  return isApproved(approvals, requiredApprovers(set.members, action, await accusedOrg(ctx, action)));
 }
 
 @Info({ title: 'Governance', description: 'Channel membership and cross-chain configuration, by approval of the member orgs' })
@@ -84,8 +75,8 @@ export class GovernanceContract extends MedbridgeContract {
     if (!members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not in the member list it bootstraps`);
     if (await findMemberSet(ctx.stub)) fail('ALREADY_EXISTS', 'this channel is already bootstrapped');
     const set: MemberSet = { chainId: id, members };
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Members), set);
-    ctx.stub.setEvent('Bootstrapped', Buffer.from(canonicalize(set)));
+    await putMemberSet(ctx.stub, set);
+    emit(ctx, 'Bootstrapped', set);
     return canonicalize(set);
   }
 
@@ -103,24 +94,15 @@ export class GovernanceContract extends MedbridgeContract {
     const { who, set } = await requireMemberAdmin(ctx);
     const action = parseAction(parseJson(actionJson, 'actionJson'));
     const now = txTimeMs(ctx);
-    const proposal: GovernanceProposal = {
-      proposalId: ctx.stub.getTxID(),
-      action,
-      actionHash: canonicalHash(action),
-      proposer: who.mspId,
-      approvals: [who.mspId],
-      status: 'pending',
-      createdAtMs: now,
-    };
+    let proposal = propose(action, who.mspId, ctx.stub.getTxID(), now);
     // Validate against current state now, so a proposal that cannot execute is refused early.
     const plan = await planAction(ctx, action, now);
     if (await allApproved(ctx, set, action, proposal.approvals)) {
       await plan();
-      proposal.status = 'executed';
-      proposal.executedAtMs = now;
+      proposal = markExecuted(proposal, now);
     }
-    await putJson(ctx.stub, key(ctx.stub, KeyTypes.Proposal, proposal.proposalId), proposal);
-    ctx.stub.setEvent('GovernanceProposal', Buffer.from(canonicalize(summary(proposal))));
+    await putProposal(ctx.stub, proposal);
+    emit(ctx, 'GovernanceProposal', proposalSummary(proposal));
     return canonicalize(proposal);
   }
 
@@ -128,44 +110,26 @@ export class GovernanceContract extends MedbridgeContract {
   @Transaction()
   async Approve(ctx: Context, proposalId: string): Promise<string> {
     const { who, set } = await requireMemberAdmin(ctx);
-    const k = key(ctx.stub, KeyTypes.Proposal, proposalId);
-    const proposal = await getJson<GovernanceProposal>(ctx.stub, k);
+    const proposal = await getProposal(ctx.stub, proposalId);
     if (!proposal) fail('PROPOSAL_NOT_FOUND', `proposal ${proposalId} does not exist`);
-    if (proposal.status !== 'pending') fail('ALREADY_APPROVED', `proposal ${proposalId} was already executed`);
-    if (proposal.approvals.includes(who.mspId)) fail('ALREADY_APPROVED', `${who.mspId} already approved proposal ${proposalId}`);
     const now = txTimeMs(ctx);
-    const next: GovernanceProposal = { ...proposal, approvals: [...proposal.approvals, who.mspId].sort() };
+    let next = approveProposal(proposal, who.mspId);
     if (await allApproved(ctx, set, next.action, next.approvals)) {
       const plan = await planAction(ctx, next.action, now);
       await plan();
-      next.status = 'executed';
-      next.executedAtMs = now;
+      next = markExecuted(next, now);
     }
-    await putJson(ctx.stub, k, next);
-    ctx.stub.setEvent('GovernanceProposal', Buffer.from(canonicalize(summary(next))));
+    await putProposal(ctx.stub, next);
+    emit(ctx, 'GovernanceProposal', proposalSummary(next));
     return canonicalize(next);
   }
 
   @Transaction(false)
   async GetProposal(ctx: Context, proposalId: string): Promise<string> {
-    const proposal = await getJson<GovernanceProposal>(ctx.stub, key(ctx.stub, KeyTypes.Proposal, proposalId));
+    const proposal = await getProposal(ctx.stub, proposalId);
     if (!proposal) fail('PROPOSAL_NOT_FOUND', `proposal ${proposalId} does not exist`);
     return canonicalize(proposal);
   }
-}
-
-/** Whether a node certificate has a valid path to the roots of `trust` now (any failure: no). */
-function chainsTo(certPem: string, mspId: string, trust: ChainTrust, atMs: number, nodeId: string): boolean {
-  try {
-    verifyCertPath({ cert: new X509Certificate(certPem), mspId, trust, extraIntermediates: [], atMs, what: `certificate of node ${nodeId}` });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function summary(p: GovernanceProposal): object {
-  return { proposalId: p.proposalId, kind: p.action.kind, actionHash: p.actionHash, approvals: p.approvals, status: p.status };
 }
 
 /**
@@ -247,8 +211,7 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       // The evidence is verified here, against this chain's own lists, before anything is written.
       const offence = judgeEvidence(await readEvidence(ctx, JSON.stringify(action.evidence)));
       if (offence.nodeId !== action.nodeId) fail('EVIDENCE_INVALID', `the evidence accuses ${offence.nodeId}, not ${action.nodeId}`);
-      const head = await repo.getListHead(stub);
-      const current = head ? await repo.getLocalList(stub, head.epoch) : undefined;
+      const current = await repo.getCurrentList(stub);
       if (!current) fail('NOT_FOUND', 'this chain has no verification node list');
       const next = listWithout(current, action.nodeId);
       await requireListStaked(ctx, next);
@@ -261,59 +224,17 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       return async () => repo.deleteRemote(stub, action.chainId);
     }
     case 'open-route': {
-      if (await repo.getRoute(stub, action.routeId)) fail('ALREADY_EXISTS', `route ${action.routeId} exists`);
-      const remote = await repo.getRemote(stub, action.counterparty);
-      if (!remote) fail('UNKNOWN_CHAIN', `${action.counterparty} is not a registered remote chain`);
-      for (const s of action.schemes ?? []) {
-        if (!remote.schemes.includes(s)) fail('UNSUPPORTED_SCHEME', `proof scheme ${s} is not registered for ${action.counterparty}`);
-      }
+      const route = openRoute(action, await repo.getRoute(stub, action.routeId), await repo.getRemote(stub, action.counterparty), now);
       // Opening a route is the deployment the signers answer for: they must be staked.
       await requireCurrentListStaked(ctx);
-      return async () =>
-        repo.putRoute(stub, {
-          routeId: action.routeId,
-          counterparty: action.counterparty,
-          status: 'open',
-          packetTypes: action.packetTypes,
-          rateLimit: action.rateLimit,
-          ...(action.schemes === undefined ? {} : { schemes: action.schemes }),
-          nextSendSequence: 1,
-          nextRecvSequence: 1,
-          sendWindow: { start: 0, count: 0 },
-          recvWindow: { start: 0, count: 0 },
-          updatedAtMs: now,
-        });
+      return async () => repo.putRoute(stub, route);
     }
     case 'add-remote-root':
     case 'retire-remote-root': {
       const remote = await repo.getRemote(stub, action.chainId);
       if (!remote) fail('UNKNOWN_CHAIN', `${action.chainId} is not registered`);
-      const org = remote.orgs.find((o) => o.mspId === action.mspId);
-      if (!org) fail('NOT_FOUND', `${action.mspId} is not a registered org of ${action.chainId}`);
-      const fp = new X509Certificate(action.rootCert).fingerprint256;
-      const has = org.rootCerts.some((r) => new X509Certificate(r).fingerprint256 === fp);
-      let rootCerts: string[];
-      if (action.kind === 'add-remote-root') {
-        if (has) fail('ALREADY_EXISTS', `this root is already registered for ${action.mspId} of ${action.chainId}`);
-        if (org.rootCerts.length >= Limits.maxCertsPerOrg) fail('INVALID_ARGUMENT', `${action.mspId} already has ${Limits.maxCertsPerOrg} roots; retire one first`);
-        rootCerts = [...org.rootCerts, action.rootCert];
-      } else {
-        if (!has) fail('NOT_FOUND', `this root is not registered for ${action.mspId} of ${action.chainId}`);
-        if (org.rootCerts.length === 1) fail('INVALID_ARGUMENT', `${action.mspId} of ${action.chainId} would have no root left; add its new root first (add-remote-root)`);
-        // Retire only once no node of the latest known list still chains to this root.
-        const list = await repo.getRemoteList(stub, action.chainId, remote.epoch);
-        const only = { chainId: action.chainId, orgs: [{ ...org, rootCerts: [action.rootCert] }] };
-        for (const s of list?.subgroups ?? []) {
-          for (const n of s.nodes.filter((x) => x.mspId === action.mspId)) {
-            if (chainsTo(n.certPem, n.mspId, only, now, n.nodeId)) {
-              fail('ROOT_IN_USE', `node ${n.nodeId} of ${action.chainId}'s list at epoch ${remote.epoch} still chains to this root; retire it once a list without its certificates is known here`);
-            }
-          }
-        }
-        rootCerts = org.rootCerts.filter((r) => new X509Certificate(r).fingerprint256 !== fp);
-      }
-      const orgs = remote.orgs.map((o) => (o.mspId === action.mspId ? { ...o, rootCerts } : o));
-      checkChainTrust({ chainId: action.chainId, orgs });
+      const latest = action.kind === 'retire-remote-root' ? await repo.getRemoteList(stub, action.chainId, remote.epoch) : undefined;
+      const orgs = rollRoot(remote, action, latest, now);
       return async () => repo.putRemote(stub, { ...remote, orgs, updatedAtMs: now });
     }
     case 'update-route':
@@ -322,21 +243,7 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
     case 'unfreeze-route': {
       const route = await repo.getRoute(stub, action.routeId);
       if (!route) fail('ROUTE_NOT_OPEN', `route ${action.routeId} does not exist`);
-      let next: repo.RouteRecord;
-      if (action.kind === 'update-route') {
-        next = { ...route, packetTypes: action.packetTypes, rateLimit: action.rateLimit };
-      } else if (action.kind === 'pause-route') {
-        if (route.status !== 'open') fail('ROUTE_NOT_OPEN', `route ${action.routeId} is ${route.status}, not open`);
-        next = { ...route, status: 'paused' };
-      } else if (action.kind === 'resume-route') {
-        if (route.status !== 'paused') fail('ROUTE_NOT_OPEN', `route ${action.routeId} is ${route.status}, not paused`);
-        next = { ...route, status: 'open' };
-      } else {
-        if (route.status !== 'frozen') fail('ROUTE_NOT_OPEN', `route ${action.routeId} is ${route.status}, not frozen`);
-        const { frozenReason: _dropped, ...rest } = route;
-        next = { ...rest, status: 'open' };
-      }
-      next.updatedAtMs = now;
+      const next = changeRoute(route, action, now);
       return async () => repo.putRoute(stub, next);
     }
   }

@@ -17,7 +17,8 @@ import { MedbridgeContract } from './medbridge-contract';
 import { check, fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
 import { judgeEvidence, applySlash } from '../rules/slashing';
-import { approve, approvedByAll, parseValueAction, type ValueAction, type ValueProposal, valueActionId } from '../rules/value-actions';
+import { markExecuted } from '../rules/approval';
+import { approve, approvedByAll, parseValueAction, type ValueAction, valueActionId } from '../rules/value-actions';
 import {
   type Account,
   depositStake,
@@ -32,34 +33,13 @@ import {
   withdrawStake,
 } from '../rules/value-rules';
 import * as repo from '../state/crosschain-repo';
-import { key, KeyTypes } from '../state/keys';
-import { getMemberSet, requireMember } from '../state/members';
-import { getJson, putJson } from '../state/store';
+import * as state from '../state/incentive-repo';
 import { readEvidence } from './incentive-evidence';
-import * as state from './incentive-state';
-import { requireRole, txTimeMs, type Caller } from './tx-context';
-
-function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, Buffer.from(canonicalize(payload)));
-}
+import { emit, parsePageSize, parseSequence, requireMember, requireMemberAdmin, txTimeMs, type Caller } from './tx-context';
 
 function parseAmountArg(text: string, what: string): number {
   check(/^[0-9]{1,16}$/.test(text), 'INVALID_ARGUMENT', `${what} must be a decimal integer`);
   return requireAmount(Number(text), what);
-}
-
-function parsePageSize(text: string): number {
-  if (text === '') return 50;
-  check(/^[0-9]{1,3}$/.test(text), 'INVALID_ARGUMENT', 'page size must be a decimal integer');
-  return Number(text);
-}
-
-/** An admin of a member org of this channel. */
-async function requireMemberAdmin(ctx: Context): Promise<Caller> {
-  const who = requireRole(ctx, 'admin');
-  const set = await getMemberSet(ctx.stub);
-  if (!set.members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not a member of ${set.chainId}`);
-  return who;
 }
 
 /**
@@ -99,7 +79,7 @@ export class IncentiveContract extends MedbridgeContract {
   /** Moves credits from an account the caller's org controls. Caller: admin of a member org. */
   @Transaction()
   async Transfer(ctx: Context, fromAccount: string, toAccount: string, amountText: string): Promise<string> {
-    const who = await requireMemberAdmin(ctx);
+    const { who } = await requireMemberAdmin(ctx);
     const amount = parseAmountArg(amountText, 'amount');
     parseAccountId(toAccount);
     check(fromAccount !== TREASURY, 'UNAUTHORIZED', 'the treasury is spent only by TreasuryTransfer');
@@ -152,7 +132,7 @@ export class IncentiveContract extends MedbridgeContract {
 
   @Transaction(false)
   async GetValueProposal(ctx: Context, proposalId: string): Promise<string> {
-    const p = await getJson<ValueProposal>(ctx.stub, key(ctx.stub, KeyTypes.ValueProposal, proposalId));
+    const p = await state.loadValueProposal(ctx.stub, proposalId);
     if (!p) fail('PROPOSAL_NOT_FOUND', `value proposal ${proposalId} does not exist`);
     return canonicalize(p);
   }
@@ -160,8 +140,8 @@ export class IncentiveContract extends MedbridgeContract {
   /** The escrow of a packet's fee, if any. */
   @Transaction(false)
   async GetEscrow(ctx: Context, routeId: string, sequenceText: string): Promise<string> {
-    check(/^[1-9][0-9]{0,15}$/.test(sequenceText), 'INVALID_ARGUMENT', 'sequence must be a positive decimal integer');
-    const e = await state.loadEscrow(ctx.stub, requireName(routeId, 'route id'), Number(sequenceText));
+    const sequence = parseSequence(sequenceText);
+    const e = await state.loadEscrow(ctx.stub, requireName(routeId, 'route id'), sequence);
     if (!e) fail('NOT_FOUND', `no fee escrow for ${routeId}#${sequenceText}`);
     return canonicalize(e);
   }
@@ -175,7 +155,7 @@ export class IncentiveContract extends MedbridgeContract {
    */
   @Transaction()
   async Deposit(ctx: Context, nodeId: string, amountText: string): Promise<string> {
-    const who = await requireMemberAdmin(ctx);
+    const { who } = await requireMemberAdmin(ctx);
     requireName(nodeId, 'node id');
     const amount = parseAmountArg(amountText, 'amount');
     const listedMsp = await listedOrgOf(ctx, nodeId);
@@ -193,7 +173,7 @@ export class IncentiveContract extends MedbridgeContract {
   /** Starts unbonding `amount` of the node's bonded stake; withdrawable after the unbonding period. */
   @Transaction()
   async Unbond(ctx: Context, nodeId: string, amountText: string): Promise<string> {
-    const who = await requireMemberAdmin(ctx);
+    const { who } = await requireMemberAdmin(ctx);
     const stake = await this.ownedStake(ctx, who, nodeId);
     const amount = parseAmountArg(amountText, 'amount');
     const { params } = await state.loadParams(ctx.stub);
@@ -207,7 +187,7 @@ export class IncentiveContract extends MedbridgeContract {
   /** Pays every released unbonding entry of the node back to its owner org (UNBONDING if none). */
   @Transaction()
   async Withdraw(ctx: Context, nodeId: string): Promise<string> {
-    const who = await requireMemberAdmin(ctx);
+    const { who } = await requireMemberAdmin(ctx);
     const stake = await this.ownedStake(ctx, who, nodeId);
     const out = withdrawStake(stake, await state.loadAccount(ctx.stub, orgAccount(stake.ownerMspId)), txTimeMs(ctx));
     await state.putStake(ctx.stub, out.stake);
@@ -268,20 +248,18 @@ export class IncentiveContract extends MedbridgeContract {
 
   /** Records the caller org's approval of a value action; executes it when all member orgs approved. */
   private async approveAction(ctx: Context, raw: unknown): Promise<string> {
-    const who = await requireMemberAdmin(ctx);
+    const { who, set } = await requireMemberAdmin(ctx);
     const action = parseValueAction(raw);
-    const set = await getMemberSet(ctx.stub);
     const now = txTimeMs(ctx);
-    const k = key(ctx.stub, KeyTypes.ValueProposal, valueActionId(action));
-    const proposal = approve(await getJson<ValueProposal>(ctx.stub, k), action, who.mspId, now);
+    const proposal = approve(await state.loadValueProposal(ctx.stub, valueActionId(action)), action, who.mspId, now);
     if (!approvedByAll(proposal, set.members)) {
-      await putJson(ctx.stub, k, proposal);
+      await state.putValueProposal(ctx.stub, proposal);
       emit(ctx, 'ValueProposal', { proposalId: proposal.proposalId, kind: action.kind, approvals: proposal.approvals, status: proposal.status });
       return canonicalize(proposal);
     }
-    const executed: ValueProposal = { ...proposal, status: 'executed', executedAtMs: now };
+    const executed = markExecuted(proposal, now);
     const writes = await planValueAction(ctx, action, proposal.proposalId, now);
-    await putJson(ctx.stub, k, executed);
+    await state.putValueProposal(ctx.stub, executed);
     await writes.apply();
     emit(ctx, writes.event, { proposalId: proposal.proposalId, approvals: executed.approvals, ...writes.payload });
     return canonicalize(executed);
@@ -290,9 +268,7 @@ export class IncentiveContract extends MedbridgeContract {
 
 /** The node's org if this chain's current list names the node. */
 async function listedOrgOf(ctx: Context, nodeId: string): Promise<string | undefined> {
-  const head = await repo.getListHead(ctx.stub);
-  if (!head) return undefined;
-  const list = await repo.getLocalList(ctx.stub, head.epoch);
+  const list = await repo.getCurrentList(ctx.stub);
   for (const s of list?.subgroups ?? []) {
     for (const n of s.nodes) if (n.nodeId === nodeId) return n.mspId;
   }

@@ -22,7 +22,7 @@ import { packetHash, parsePacket, type Packet } from '../protocol/packet';
 import { getScheme } from '../protocol/schemes';
 import type { Evidence, LocalPacketView, SignedStatement } from '../rules/slashing';
 import * as repo from '../state/crosschain-repo';
-import { getMemberSet } from '../state/members';
+import { getMemberSet } from '../state/governance-repo';
 
 const C = 'EVIDENCE_INVALID' as const;
 

@@ -12,7 +12,7 @@
  *  - proof verification  -> isSignerStaked: a node without a counting stake does not count.
  *
  * Until governance first sets parameters (Incentive:SetParams), value transfer is off for
- * the channel: fees are optional and stakes are not required (see incentive-state.ts).
+ * the channel: fees are optional and stakes are not required (see state/incentive-repo.ts).
  */
 import type { Context } from 'fabric-contract-api';
 import { check, fail } from '../errors';
@@ -33,12 +33,10 @@ import {
   type Stake,
 } from '../rules/value-rules';
 import type { VerificationNodeList } from '../protocol/node-list';
-import { getListHead, getLocalList } from '../state/crosschain-repo';
-import { listAllByPartialKey } from '../state/store';
-import { KeyTypes } from '../state/keys';
+import { getCurrentList } from '../state/crosschain-repo';
+import { listAllStakes, loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from '../state/incentive-repo';
 import { registerCrossChainHooks, type CrossChainHooks, type PacketLifecycleEvent } from './crosschain-hooks';
 import { txTimeMs } from './tx-context';
-import { loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from './incentive-state';
 
 export interface PacketRef {
   routeId: string;
@@ -172,8 +170,7 @@ export async function requireListStaked(ctx: Context, list: VerificationNodeList
 
 /** nodeId -> MSP id of every node of this chain's current list (empty before the first list). */
 async function currentListOrgs(ctx: Context): Promise<Map<string, string>> {
-  const head = await getListHead(ctx.stub);
-  const list = head ? await getLocalList(ctx.stub, head.epoch) : undefined;
+  const list = await getCurrentList(ctx.stub);
   const out = new Map<string, string>();
   for (const s of list?.subgroups ?? []) for (const n of s.nodes) out.set(n.nodeId, n.mspId);
   return out;
@@ -189,8 +186,7 @@ function ownedByListedOrg(stake: Stake, listedOrgs: ReadonlyMap<string, string>)
 export async function requireCurrentListStaked(ctx: Context): Promise<void> {
   const { active } = await loadParams(ctx.stub);
   if (!active) return;
-  const head = await getListHead(ctx.stub);
-  const list = head ? await getLocalList(ctx.stub, head.epoch) : undefined;
+  const list = await getCurrentList(ctx.stub);
   if (!list) fail('INSUFFICIENT_STAKE', 'this chain has no verification node list whose stakes could back a route');
   await requireListStaked(ctx, list);
 }
@@ -209,7 +205,7 @@ export async function isSignerStaked(ctx: Context, nodeId: string): Promise<bool
  * node list (sorted). Governance's list change should refuse a list that names one.
  */
 export async function nodesMarkedForRemoval(ctx: Context): Promise<string[]> {
-  const stakes = await listAllByPartialKey<Stake>(ctx.stub, KeyTypes.Stake, []);
+  const stakes = await listAllStakes(ctx.stub);
   return stakes.filter((s) => s.removeAtNextEpoch).map((s) => s.nodeId);
 }
 

@@ -1,8 +1,8 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { canonicalize } from '../protocol/canonical-json';
-import { key, KeyTypes } from '../state/keys';
-import { caller, txTimeMs } from './tx-context';
+import { lastHeartbeatText, putHeartbeat, type Heartbeat } from '../state/system-repo';
+import { caller, emit, txTimeMs } from './tx-context';
 
 export const CHAINCODE_VERSION = '0.1.0';
 
@@ -23,18 +23,15 @@ export class SystemContract extends MedbridgeContract {
   @Transaction()
   async Heartbeat(ctx: Context, note: string): Promise<string> {
     const who = caller(ctx);
-    const record = { mspId: who.mspId, note: note.slice(0, 200), txId: ctx.stub.getTxID(), txTimeMs: txTimeMs(ctx) };
-    const k = key(ctx.stub, KeyTypes.Heartbeat, who.mspId);
-    await ctx.stub.putState(k, Buffer.from(canonicalize(record)));
-    ctx.stub.setEvent('Heartbeat', Buffer.from(canonicalize(record)));
+    const record: Heartbeat = { mspId: who.mspId, note: note.slice(0, 200), txId: ctx.stub.getTxID(), txTimeMs: txTimeMs(ctx) };
+    await putHeartbeat(ctx.stub, record);
+    emit(ctx, 'Heartbeat', record);
     return canonicalize(record);
   }
 
   @Transaction(false)
   async LastHeartbeat(ctx: Context, mspId: string): Promise<string> {
-    const k = key(ctx.stub, KeyTypes.Heartbeat, mspId);
-    const bytes = await ctx.stub.getState(k);
-    return bytes.length === 0 ? '' : Buffer.from(bytes).toString('utf8');
+    return lastHeartbeatText(ctx.stub, mspId);
   }
 
   @Transaction(false)

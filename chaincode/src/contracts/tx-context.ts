@@ -1,25 +1,18 @@
 /**
- * What a contract method may know about its transaction: time from the transaction
- * timestamp (never a clock), the channel, and who calls (MSP id and role).
- *
- * Roles: a `medbridge.role` attribute in the caller's certificate (Fabric CA enrollments)
- * wins; otherwise the NodeOU of the certificate: OU=admin -> `admin`, OU=client -> `member`.
+ * The one place for what every contract method does around its rule: the transaction's
+ * time (the proposal timestamp, never a clock), who calls (certificate -> rules/roles.ts),
+ * membership of this channel's consortium, argument parsing, and the one event.
  */
 import { X509Certificate } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
-import { fail } from '../errors';
+import { check, fail } from '../errors';
+import { canonicalize } from '../protocol/canonical-json';
 import { organizationalUnits } from '../protocol/certificates';
+import { isProtocolId } from '../protocol/limits';
+import { type Caller, type Role, ROLE_ATTRIBUTE, roleAllowed, roleOf } from '../rules/roles';
+import { getMemberSet, type MemberSet } from '../state/governance-repo';
 
-export { organizationalUnits };
-
-export type Role = 'admin' | 'member' | 'clinician' | 'privacy-officer' | 'peer';
-
-export interface Caller {
-  mspId: string;
-  /** Stable id of the calling identity: sha256 of its certificate, hex. */
-  id: string;
-  role: Role;
-}
+export type { Caller, Role } from '../rules/roles';
 
 /**
  * How far a proposal's timestamp may be from the endorsing peer's clock, either way
@@ -60,9 +53,7 @@ export function txTimeMs(ctx: Context): number {
   return seconds * 1000 + Math.floor(ts.nanos / 1_000_000);
 }
 
-const ROLE_ATTRIBUTE = 'medbridge.role';
-const ATTRIBUTE_ROLES: ReadonlySet<string> = new Set(['admin', 'member', 'clinician', 'privacy-officer']);
-
+/** The calling identity: MSP id, certificate fingerprint and role (UNAUTHORIZED without one). */
 export function caller(ctx: Context): Caller {
   const ci = ctx.clientIdentity;
   const mspId = ci.getMSPID();
@@ -70,18 +61,75 @@ export function caller(ctx: Context): Caller {
   const certPem = Buffer.from(ci.getIDBytes()).toString('utf8');
   const cert = new X509Certificate(certPem);
   const id = cert.fingerprint256.replace(/:/g, '').toLowerCase();
-  const attr = ci.getAttributeValue(ROLE_ATTRIBUTE);
-  if (attr !== null && ATTRIBUTE_ROLES.has(attr)) return { mspId, id, role: attr as Role };
-  const ous = organizationalUnits(cert.subject);
-  if (ous.includes('admin')) return { mspId, id, role: 'admin' };
-  if (ous.includes('peer')) return { mspId, id, role: 'peer' };
-  if (ous.includes('client')) return { mspId, id, role: 'member' };
-  fail('UNAUTHORIZED', `identity of ${mspId} has no medbridge role (no ${ROLE_ATTRIBUTE} attribute and no client/admin OU)`);
+  const role = roleOf(ci.getAttributeValue(ROLE_ATTRIBUTE), organizationalUnits(cert.subject));
+  if (role === undefined) fail('UNAUTHORIZED', `identity of ${mspId} has no medbridge role (no ${ROLE_ATTRIBUTE} attribute and no client/admin OU)`);
+  return { mspId, id, role };
 }
 
 export function requireRole(ctx: Context, ...roles: Role[]): Caller {
   const who = caller(ctx);
-  // An admin of an org may do what its members may do.
-  if (roles.includes(who.role) || (who.role === 'admin' && roles.includes('member'))) return who;
+  if (roleAllowed(who.role, roles)) return who;
   fail('FORBIDDEN_ROLE', `role ${who.role} of ${who.mspId} may not call this; needs ${roles.join(' or ')}`);
+}
+
+/** The caller, after checking that its org is a member of this channel's consortium. */
+export async function requireMember(ctx: Context): Promise<Caller> {
+  const who = caller(ctx);
+  const set = await getMemberSet(ctx.stub);
+  if (!set.members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not a member of ${set.chainId}`);
+  return who;
+}
+
+/** A caller with one of `roles`, in a member org of this channel. */
+export async function requireMemberRole(ctx: Context, ...roles: Role[]): Promise<Caller> {
+  requireRole(ctx, ...roles);
+  return requireMember(ctx);
+}
+
+/** An admin of a member org of this channel, with the member set. */
+export async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; set: MemberSet }> {
+  const who = requireRole(ctx, 'admin');
+  const set = await getMemberSet(ctx.stub);
+  if (!set.members.includes(who.mspId)) fail('NOT_A_MEMBER', `${who.mspId} is not a member of ${set.chainId}`);
+  return { who, set };
+}
+
+/** Sets the transaction's one event: `payload` as canonical JSON. */
+export function emit(ctx: Context, name: string, payload: unknown): void {
+  ctx.stub.setEvent(name, Buffer.from(canonicalize(payload)));
+}
+
+// ------------------------------------------------------------------ arguments
+
+/** The page size of a list call: '' = 50; the store refuses anything outside 1..MAX_PAGE_SIZE. */
+export const DEFAULT_PAGE_SIZE = 50;
+
+export function parsePageSize(text: string): number {
+  if (text === '') return DEFAULT_PAGE_SIZE;
+  return parseCount(text, 'pageSize');
+}
+
+/** A non-negative decimal integer argument. */
+export function parseCount(text: string, what: string): number {
+  if (!/^[0-9]{1,15}$/.test(text)) fail('INVALID_ARGUMENT', `${what} must be a non-negative integer`);
+  return Number(text);
+}
+
+/** A packet sequence or epoch: a positive decimal integer. */
+export function parseSequence(text: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(text)) fail('INVALID_ARGUMENT', 'sequence must be a positive integer');
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) fail('INVALID_ARGUMENT', 'sequence is too large');
+  return n;
+}
+
+/** A protocol identifier argument (chain, route, record id). */
+export function requireId(value: string, what: string): string {
+  if (!isProtocolId(value)) fail('INVALID_ARGUMENT', `${what} must be an identifier`);
+  return value;
+}
+
+/** An object argument given as JSON whose fields are all in `allowed`. */
+export function checkFields(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) check(allowed.includes(k), 'INVALID_ARGUMENT', `${what} has an unknown field "${k}"`);
 }

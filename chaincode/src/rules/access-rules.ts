@@ -7,7 +7,7 @@
 import { fail } from '../errors';
 import { CONSENT_ACTIONS, PURPOSES_OF_USE } from '../protocol/patient-messages';
 import { actionCovered, consentStatusAt, purposeCovered, scopeCovers, type Consent } from './consent-rules';
-import type { Role } from '../contracts/tx-context';
+import type { Role } from './roles';
 
 /** Emergency access lasts at most this long from the transaction that opens it. */
 export const EMERGENCY_MAX_MS = 24 * 3_600_000;
@@ -186,6 +186,46 @@ export function checkAccess(q: AccessQuery): AccessDecision {
 
 function decision(allowed: boolean, reason: AccessReason, consentId: string | null = null, emergencyId: string | null = null): AccessDecision {
   return { allowed, reason, consentId, emergencyId };
+}
+
+/** One entry of a patient's access log: an access decision, or an emergency opened or reviewed. */
+export interface AccessLogEntry {
+  kind: 'access' | 'emergency-opened' | 'emergency-reviewed';
+  patientId: string;
+  recordId: string | null;
+  /** The org that read, or may read (emergency). */
+  requester: string;
+  purpose: string;
+  allowed: boolean;
+  reason: string;
+  consentId: string | null;
+  emergencyId: string | null;
+  /** Set on emergency entries: flagged until a privacy officer reviews. */
+  review: string | null;
+  loggedBy: string;
+  requestId: string | null;
+  time: number;
+  txId: string;
+}
+
+/** The access-log entry of an emergency opened or reviewed (by `loggedBy`, at `now`, in transaction `txId`). */
+export function emergencyLogEntry(e: Emergency, kind: AccessLogEntry['kind'], loggedBy: string, now: number, txId: string): AccessLogEntry {
+  return {
+    kind,
+    patientId: e.patientId,
+    recordId: e.recordId,
+    requester: e.org,
+    purpose: EMERGENCY_PURPOSE,
+    allowed: true,
+    reason: 'emergency',
+    consentId: null,
+    emergencyId: e.emergencyId,
+    review: e.review.status,
+    loggedBy,
+    requestId: null,
+    time: now,
+    txId,
+  };
 }
 
 /** What an org must be to see one entry of a patient's access log (see `logEntryVisibleTo`). */

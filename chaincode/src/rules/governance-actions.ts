@@ -1,16 +1,18 @@
 /**
  * The allowlist of governance actions (PROTOCOL.md "Governance"). A proposal carries one
  * action; it runs only when admins of every member org approved (remove-node: every member
- * org but the one whose node the evidence accuses; see requiredApprovers). Parsing is structural;
+ * org but the one whose node the evidence accuses; see requiredApprovers; the approval rule
+ * itself is rules/approval.ts). Parsing is structural;
  * the governance contract checks each action against state when it executes.
  */
 import { fail } from '../errors';
-import type { Json } from '../protocol/canonical-json';
+import { canonicalHash, type Json } from '../protocol/canonical-json';
 import { asObject, reqArray, reqId } from '../protocol/fields';
 import { Limits } from '../protocol/limits';
 import { parseNodeList, type VerificationNodeList } from '../protocol/node-list';
 import { isPacketType, type PacketType } from '../protocol/packet';
 import { parseOrgTrust, type OrgTrust } from '../protocol/path-proof';
+import { addApproval, type Approvals } from './approval';
 import { parseRateLimit, type RateLimit } from './route-rules';
 import { parseTrustPolicy, type TrustPolicy } from './trust-policy';
 
@@ -115,6 +117,40 @@ export function requiredApprovers(members: readonly string[], action: Governance
   if (action.kind !== 'remove-node' || accusedMspId === undefined) return [...members];
   const others = members.filter((m) => m !== accusedMspId);
   return others.length > 0 ? others : [...members];
+}
+
+/** A governance proposal as stored; its id is the id of the transaction that proposed it. */
+export interface GovernanceProposal extends Approvals {
+  action: GovernanceAction;
+  actionHash: string;
+  proposer: string;
+  createdAtMs: number;
+}
+
+const PROPOSAL = { noun: 'proposal' } as const;
+
+/** A new proposal of `action`, approved at once by the proposer's org. */
+export function propose(action: GovernanceAction, proposer: string, proposalId: string, nowMs: number): GovernanceProposal {
+  const fresh: GovernanceProposal = {
+    proposalId,
+    action,
+    actionHash: canonicalHash(action),
+    proposer,
+    approvals: [],
+    status: 'pending',
+    createdAtMs: nowMs,
+  };
+  return addApproval(fresh, proposer, PROPOSAL);
+}
+
+/** `mspId`'s approval of a stored proposal (ALREADY_APPROVED when executed or approved by that org before). */
+export function approveProposal(proposal: GovernanceProposal, mspId: string): GovernanceProposal {
+  return addApproval(proposal, mspId, PROPOSAL);
+}
+
+/** What the GovernanceProposal event carries. */
+export function proposalSummary(p: GovernanceProposal): object {
+  return { proposalId: p.proposalId, kind: p.action.kind, actionHash: p.actionHash, approvals: p.approvals, status: p.status };
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * The governance actions of the value ledger: the only ways to create credits, change
  * the incentive parameters, or spend the treasury. Each runs only when the admins of
- * every member org approved exactly the same action (INCENTIVES.md "Governance").
+ * every member org approved exactly the same action (INCENTIVES.md "Governance"; the
+ * approval rule itself, shared with governance proposals, is rules/approval.ts).
  * A `memo` names the decision, so that two mints of the same amount are two actions.
  */
 import { fail } from '../errors';
 import { canonicalHash } from '../protocol/canonical-json';
 import { asObject, reqString } from '../protocol/fields';
+import { addApproval, isApproved, type Approvals } from './approval';
 import { checkParams, type IncentiveParams, parseParams } from './parameter-safety';
 import { type AccountId, parseAccountId, requireAmount, TREASURY } from './value-rules';
 
@@ -42,24 +44,17 @@ export function valueActionId(action: ValueAction): string {
   return canonicalHash(action);
 }
 
-export interface ValueProposal {
-  proposalId: string;
+export interface ValueProposal extends Approvals {
   action: ValueAction;
-  /** MSP ids whose admins approved, sorted. */
-  approvals: string[];
-  status: 'pending' | 'executed';
   createdAtMs: number;
-  executedAtMs?: number;
 }
 
 /** Adds an org's approval; a second approval by the same org, or of an executed action, is refused. */
 export function approve(proposal: ValueProposal | undefined, action: ValueAction, mspId: string, nowMs: number): ValueProposal {
-  if (proposal?.status === 'executed') fail('ALREADY_APPROVED', `action ${proposal.proposalId} was already executed; use a new memo`);
-  if (proposal?.approvals.includes(mspId)) fail('ALREADY_APPROVED', `${mspId} already approved action ${proposal.proposalId}`);
   const base: ValueProposal = proposal ?? { proposalId: valueActionId(action), action, approvals: [], status: 'pending', createdAtMs: nowMs };
-  return { ...base, approvals: [...base.approvals, mspId].sort() };
+  return addApproval(base, mspId, { noun: 'action', afterExecuted: '; use a new memo' });
 }
 
 export function approvedByAll(proposal: ValueProposal, members: readonly string[]): boolean {
-  return members.length > 0 && members.every((m) => proposal.approvals.includes(m));
+  return isApproved(proposal.approvals, members);
 }

@@ -4,14 +4,17 @@
  * conflict evidence. All keys come from keys.ts; values are canonical JSON.
  */
 import type { ChaincodeStub } from 'fabric-shim';
-import type { Json } from '../protocol/canonical-json';
 import { listHash, type VerificationNodeList } from '../protocol/node-list';
-import type { Acknowledgement, Packet } from '../protocol/packet';
 import type { OrgTrust } from '../protocol/path-proof';
-import type { RateLimit, RateWindow } from '../rules/route-rules';
+import type { EvidenceRecord, ReceiptRecord, SentPacketRecord } from '../rules/delivery-rules';
+import type { RouteRecord } from '../rules/route-rules';
 import type { TrustPolicy } from '../rules/trust-policy';
 import { key, KeyTypes, pad } from './keys';
 import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+
+// The records are the rules' data (rules/route-rules.ts, rules/delivery-rules.ts); stored here.
+export type { RouteRecord, RouteStatus } from '../rules/route-rules';
+export type { EvidenceRecord, ReceiptOutcome, ReceiptRecord, SentPacketRecord, SentStatus } from '../rules/delivery-rules';
 
 export interface ListHead {
   epoch: number;
@@ -31,77 +34,6 @@ export interface RemoteChainRecord {
   epochAdoptedAtMs?: number;
   /** Trust floor and trusting period set by this chain's governance; absent: DEFAULT_TRUST_POLICY. */
   policy?: TrustPolicy;
-}
-
-export type RouteStatus = 'open' | 'paused' | 'frozen';
-
-/** A route joins this chain and one remote chain; packets flow both ways, sequenced per direction. */
-export interface RouteRecord {
-  routeId: string;
-  counterparty: string;
-  status: RouteStatus;
-  packetTypes: string[];
-  rateLimit: RateLimit;
-  /** Proof schemes accepted on this route (sorted); absent = every scheme registered for the counterparty. */
-  schemes?: string[];
-  /** Next sequence this chain assigns to a packet it sends. */
-  nextSendSequence: number;
-  /** Next sequence this chain accepts from the counterparty. */
-  nextRecvSequence: number;
-  sendWindow: RateWindow;
-  recvWindow: RateWindow;
-  frozenReason?: string;
-  updatedAtMs: number;
-}
-
-export type SentStatus = 'sent' | 'acknowledged' | 'failed' | 'timed-out';
-
-export interface SentPacketRecord {
-  packet: Packet;
-  packetHash: string;
-  status: SentStatus;
-  txId: string;
-  ack?: Acknowledgement;
-  /** Destination nodes whose signatures were in the accepted acknowledgement proof. */
-  ackSigners?: string[];
-  ackEpoch?: number;
-  settledAtMs?: number;
-  /** Who submitted the acknowledgement or timeout (caller id), e.g. the relayer to reward. */
-  settledBy?: string;
-}
-
-export type ReceiptOutcome = 'success' | 'error' | 'timeout';
-
-export interface ReceiptRecord {
-  routeId: string;
-  sequence: number;
-  sourceChain: string;
-  packetHash: string;
-  type: string;
-  outcome: ReceiptOutcome;
-  receivedAtMs: number;
-  txId: string;
-  /** Source epoch and nodes whose signatures were in the accepted proof. */
-  proofEpoch: number;
-  signers: string[];
-  /** Caller id of the submitter (the relayer). */
-  relayer: string;
-  ack: Acknowledgement;
-  ackHash: string;
-}
-
-export interface EvidenceRecord {
-  routeId: string;
-  sequence: number;
-  /** 'packet': two source packets for one sequence; 'ack': a destination acknowledged a packet this chain never sent. */
-  kind: 'packet' | 'ack';
-  knownHash: string;
-  conflictingHash: string;
-  conflicting: Json;
-  proofEpoch: number;
-  signers: string[];
-  recordedAtMs: number;
-  txId: string;
 }
 
 /**
@@ -131,6 +63,12 @@ export async function getListHead(stub: ChaincodeStub): Promise<ListHead | undef
 
 export async function getLocalList(stub: ChaincodeStub, epoch: number): Promise<VerificationNodeList | undefined> {
   return getJson<VerificationNodeList>(stub, key(stub, KeyTypes.NodeList, pad(epoch)));
+}
+
+/** This chain's list at its current epoch (undefined before the first list). */
+export async function getCurrentList(stub: ChaincodeStub): Promise<VerificationNodeList | undefined> {
+  const head = await getListHead(stub);
+  return head ? getLocalList(stub, head.epoch) : undefined;
 }
 
 export async function putLocalList(stub: ChaincodeStub, list: VerificationNodeList): Promise<ListHead> {

@@ -14,9 +14,13 @@ export async function getJson<T>(stub: ChaincodeStub, k: string): Promise<T | un
 }
 
 export async function mustGetJson<T>(stub: ChaincodeStub, k: string, what: string): Promise<T> {
-  const v = await getJson<T>(stub, k);
-  if (v === undefined) fail('NOT_FOUND', `${what} does not exist`);
-  return v;
+  return found(await getJson<T>(stub, k), what);
+}
+
+/** `value`, or NOT_FOUND "<what> does not exist". */
+export function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) fail('NOT_FOUND', `${what} does not exist`);
+  return value;
 }
 
 export async function putJson(stub: ChaincodeStub, k: string, value: unknown): Promise<void> {

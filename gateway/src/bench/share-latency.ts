@@ -19,11 +19,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { config, gatewayDataDir } from '../config';
+import { config, gatewayDataDir, REPO_ROOT } from '../config';
 import { toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { Chaincode, orAbsent } from '../fabric/contracts';
-import { REPO_ROOT } from '../fabric/profile';
 import { Custodian } from '../records/custodian';
 import { storeFileOf } from '../records/endpoints';
 import { RecordStore } from '../records/store';

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from '../fabric/profile';
+import { REPO_ROOT } from '../config';
 
 export const CLI = join(REPO_ROOT, 'gateway', 'bin', 'medbridge.js');
 

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { runtimeDir } from '../config';
 
 const PeerSchema = z.object({
   name: z.string().min(1),
@@ -16,12 +17,19 @@ const PeerSchema = z.object({
 
 const IdentitySchema = z.object({ certificate: z.string().min(1), privateKey: z.string().min(1) });
 
+/**
+ * Where the org's own services (record exchange, signers) run: they listen on `address` and the
+ * other orgs reach them by `name`, which the org's TLS certificates carry. Absent: loopback.
+ */
+const HostSchema = z.object({ address: z.string().min(1), name: z.string().regex(/^[A-Za-z0-9.-]+$/, 'name must be a DNS name') });
+
 export const ProfileSchema = z.object({
   network: z.string().min(1),
   org: z.string().min(1),
   mspId: z.string().min(1),
   channels: z.array(z.string().min(1)).min(1),
   chaincode: z.string().min(1).default('medbridge'),
+  host: HostSchema.optional(),
   peers: z.array(PeerSchema).min(1),
   identities: z.object({ admin: IdentitySchema.optional(), user: IdentitySchema }),
   tls: z
@@ -31,15 +39,18 @@ export const ProfileSchema = z.object({
 
 export type Profile = z.infer<typeof ProfileSchema>;
 export type PeerEndpoint = z.infer<typeof PeerSchema>;
-export type IdentityKind = 'user' | 'admin';
+export type OrgHost = z.infer<typeof HostSchema>;
 
-/** Repository root (two levels above gateway/src or gateway/dist). */
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-
-/** Where runtime state lives: $MEDBRIDGE_RUNTIME or <repo>/.runtime. */
-export function runtimeDir(): string {
-  return process.env.MEDBRIDGE_RUNTIME ?? join(REPO_ROOT, '.runtime');
+/** The address an org's service listens on: `--host` if given, else the profile's host, else loopback. */
+export function listenAddress(profile: Profile, explicit?: string): string {
+  return explicit ?? profile.host?.address ?? '127.0.0.1';
 }
+
+/** The https URL other orgs use for a service of `profile`'s org listening on `host`:`port`. */
+export function serviceUrl(profile: Profile, host: string, port: number): string {
+  return `https://${profile.host?.name ?? host}:${port}`;
+}
+export type IdentityKind = 'user' | 'admin';
 
 /** Profile directories to search: $MEDBRIDGE_PROFILES (colon-separated) or every `<runtime>/<net>/profiles`. */
 export function profileDirs(): string[] {

@@ -1,45 +1,16 @@
 /**
- * Relay side of scheme `bls12381-aggregate` (chaincode/BLS.md "Relay side"): ask each listed
+ * Builder of scheme `bls12381-aggregate` (chaincode/BLS.md "Relay side"): ask each listed
  * node's signer service for its partial signature on the message named by (route, sequence) or
  * epoch, verify, drop and log bad or missing ones with the node id, aggregate the rest, and
  * require the list's thresholds. The relay reads the message itself from its own connection only
  * to verify the partials; the destination rebuilds it from its own state and trusts nothing here.
  */
-import { aggregatePartials, blsKeyOf, BLS_SCHEME, BLS_SCHEME_VERSION, type PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
-import type { VerificationNodeList } from '@medbridge/chaincode/dist/protocol/node-list';
-import type { Proof, SignatureSet } from '@medbridge/chaincode/dist/protocol/proof';
-import { silentLogger, type Logger } from '../logger';
+import { aggregatePartials, blsKeyOf, BLS_SCHEME, BLS_SCHEME_VERSION, type PartialSignature } from '@medbridge/chaincode';
+import type { VerificationNodeList } from '@medbridge/chaincode';
+import { silentLogger } from '../logger';
 import type { PeerFailure } from './endorsements';
-import { evaluate, nodeListAt, type BuiltProof, type SourceChain } from './proof-builder';
-import { requestPartial, type SignerEndpoint, type SignRequest } from './signer-client';
-
-export type SchemeName = 'fabric-endorsement' | typeof BLS_SCHEME;
-
-/** How to build a proof; all optional, the default is scheme 1 exactly as before. */
-export interface ProofOptions {
-  /** The scheme the route registered (default 'fabric-endorsement'). */
-  scheme?: SchemeName;
-  /** Signer services of the source chain's verification nodes (needed for the aggregate scheme). */
-  signers?: readonly SignerEndpoint[];
-  /**
-   * Scheme of epoch links. 'auto' (default): the aggregate scheme when `scheme` is aggregate and
-   * every node of the list that signs the link has a BLS key, else scheme 1 (links follow the
-   * schemes the destination registered for the source chain, not the route's).
-   */
-  linkScheme?: 'auto' | SchemeName;
-  /** Per-signer request deadline (default 15 s). */
-  deadlineMs?: number;
-  logger?: Logger;
-}
-
-/** The scheme of the link signed by `signingList`. */
-export function linkSchemeFor(signingList: VerificationNodeList, options: ProofOptions): SchemeName {
-  const wanted = options.linkScheme ?? 'auto';
-  if (wanted !== 'auto') return wanted;
-  if (options.scheme !== BLS_SCHEME) return 'fabric-endorsement';
-  const nodes = signingList.subgroups.flatMap((s) => s.nodes);
-  return nodes.every((n) => blsKeyOf(n) !== undefined) ? BLS_SCHEME : 'fabric-endorsement';
-}
+import type { ProofOptions, SchemeBuilder, Signed, SignTask } from './scheme-builder';
+import { requestPartial, type SignRequest } from './signer-client';
 
 interface Aggregated {
   signatures: { signature: string; signers: string };
@@ -82,27 +53,34 @@ export async function collectAggregate(list: VerificationNodeList, message: Buff
   return { signatures: result.proof.signatures, signers: result.signers, failures };
 }
 
-/** Aggregate proof over the packet or ack message of (routeId, sequence), signed by the current list (no links yet). */
-export async function blsStatementProof(
-  source: SourceChain,
-  fn: 'GetPacketCommitment' | 'GetAckCommitment',
-  routeId: string,
-  sequence: number,
-  options: ProofOptions,
-): Promise<BuiltProof> {
-  const current = await nodeListAt(source, '');
-  const message = Buffer.from(await evaluate(source, fn, [routeId, String(sequence)]), 'utf8');
-  const epoch = (JSON.parse(message.toString('utf8')) as { epoch: number }).epoch;
-  if (epoch !== current.epoch) throw new Error(`the source read epoch ${epoch} while its list is at ${current.epoch}; retry`);
-  const kind = fn === 'GetPacketCommitment' ? 'packet' : 'ack';
-  const { signatures, failures } = await collectAggregate(current, message, { kind, routeId, sequence }, options);
-  const proof: Proof = { scheme: BLS_SCHEME, version: BLS_SCHEME_VERSION, epoch, links: [], signatures };
-  return { proof, message, failures };
+/** Bits set in a base64 bitmap. */
+function bitsSet(bitmap: string): number {
+  let n = 0;
+  for (const byte of Buffer.from(bitmap, 'base64')) for (let b = byte; b !== 0; b &= b - 1) n++;
+  return n;
 }
 
-/** The signature part of the link to list `toEpoch`, aggregated from the nodes of `previous`. */
-export async function blsEpochLink(source: SourceChain, previous: VerificationNodeList, toEpoch: number, options: ProofOptions): Promise<SignatureSet> {
-  const message = Buffer.from(await evaluate(source, 'GetEpochLinkMessage', [String(toEpoch)]), 'utf8');
-  const { signatures } = await collectAggregate(previous, message, { kind: 'epoch-link', toEpoch }, options);
-  return { scheme: BLS_SCHEME, version: BLS_SCHEME_VERSION, signatures };
-}
+export const blsBuilder: SchemeBuilder = {
+  scheme: BLS_SCHEME,
+  version: BLS_SCHEME_VERSION,
+  usesSignerServices: true,
+
+  /** Every node of the list has a registered BLS key. */
+  canSign: (list) => list.subgroups.flatMap((s) => s.nodes).every((n) => blsKeyOf(n) !== undefined),
+
+  async sign({ source, list, statement, accept, options }: SignTask): Promise<Signed> {
+    // Signer services sign packets, acknowledgements and epoch links (signer/server.ts), nothing else.
+    if (statement.kind === 'record-anchor') throw new Error(`${BLS_SCHEME} signers do not attest record anchors; use scheme 1`);
+    const message = await source.crossChain.statement(statement);
+    accept(message);
+    const { signatures, failures } = await collectAggregate(list, message, statement, options);
+    return { message, signatures, failures };
+  },
+
+  /** Nodes named in the bitmap of a non-empty aggregate signature. */
+  countSigners(signatures) {
+    const s = signatures as { signature?: unknown; signers?: unknown } | undefined;
+    if (typeof s?.signature !== 'string' || s.signature === '' || typeof s.signers !== 'string') return 0;
+    return bitsSet(s.signers);
+  },
+};

@@ -6,9 +6,8 @@
  * supplies the bytes that are signed: it only carries what the peers returned.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Contract } from '@hyperledger/fabric-gateway';
-import { gateway as gatewayProtos, peer as peerProtos } from '@hyperledger/fabric-protos';
-import type { EndorsementSignature } from '@medbridge/chaincode/dist/protocol/scheme-endorsement';
+import { peer as peerProtos } from '@hyperledger/fabric-protos';
+import type { EndorsementSignature } from '@medbridge/chaincode';
 import { peerClient } from '../fabric/connection';
 import type { PeerEndpoint } from '../fabric/profile';
 
@@ -26,21 +25,6 @@ export interface CollectedEndorsements {
 }
 
 const ENDORSER_METHOD = '/protos.Endorser/ProcessProposal';
-
-/** A signed proposal for `contract.fn(args)`, signed by the connection's identity. */
-export async function signedProposal(
-  contract: Contract,
-  sign: (digest: Uint8Array) => Promise<Uint8Array>,
-  fn: string,
-  args: string[],
-): Promise<peerProtos.SignedProposal> {
-  const proposal = contract.newProposal(fn, { arguments: args });
-  const proposed = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes());
-  const signed = proposed.getProposal();
-  if (!signed) throw new Error('gateway proposal has no SignedProposal');
-  signed.setSignature(await sign(proposal.getDigest()));
-  return signed;
-}
 
 function processProposal(client: grpc.Client, signed: peerProtos.SignedProposal, deadlineMs: number): Promise<peerProtos.ProposalResponse> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,8 @@
  * one node's partial signature, which the relay verifies before it counts (bls-builder.ts).
  */
 import { request } from 'node:https';
-import type { PartialSignature } from '@medbridge/chaincode/dist/protocol/bls';
+import type { PartialSignature } from '@medbridge/chaincode';
+import type { Statement } from './source-chain';
 
 /** Where one verification node's signer listens, and the TLS material to reach it. */
 export interface SignerEndpoint {
@@ -23,10 +24,8 @@ export interface SignerEndpoint {
   };
 }
 
-export type SignRequest =
-  | { kind: 'packet'; routeId: string; sequence: number }
-  | { kind: 'ack'; routeId: string; sequence: number }
-  | { kind: 'epoch-link'; toEpoch: number };
+/** What a signer service signs: the statements of packets, acknowledgements and epoch links. */
+export type SignRequest = Extract<Statement, { kind: 'packet' | 'ack' | 'epoch-link' }>;
 
 const MAX_ANSWER_BYTES = 4096;
 

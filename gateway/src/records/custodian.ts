@@ -14,7 +14,7 @@ import { silentLogger } from '../logger';
 import { collectAnchorAttestation, type AnchorAttestation } from './anchor-attestation';
 import { RecordAnchors } from './anchors';
 import { newSalt, recordHash } from './hashing';
-import type { SourceChain } from '../proofs';
+import { sourceChain, type SourceChain } from '../proofs';
 import type { RecordStore, StoredRecord } from './store';
 
 export interface AnchorResult {
@@ -102,7 +102,7 @@ export class Custodian {
    */
   private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | undefined> {
     try {
-      const chain: SourceChain = { channel, connection: this.client.connection, peers: this.attestingPeers(channel) };
+      const chain = sourceChain(this.client, channel, this.attestingPeers(channel));
       const chainId = await this.chaincode(channel).chainId();
       return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
     } catch (e) {

@@ -2,20 +2,23 @@
  * Which proof scheme the relay builds for a route (chaincode/BLS.md "Relay side"), and the BLS
  * signer endpoints it is given per chain (`relay start --bls-signers <file>`).
  *
- * The verifying end's route decides: a route registered without `schemes`, or with
- * `fabric-endorsement` among them, gets scheme 1 (endorsements of the signing chain's own
- * peers); a route whose schemes hold `bls12381-aggregate` but not `fabric-endorsement` gets an
- * aggregate proof from the signing chain's signer services. Anything else stays scheme 1 and
- * the destination's UNSUPPORTED_SCHEME says why.
+ * The verifying end's route decides (proofs/scheme-builders.ts builderForRoute): a route
+ * registered without `schemes`, or with `fabric-endorsement` among them, gets scheme 1
+ * (endorsements of the signing chain's own peers); a route whose schemes hold
+ * `bls12381-aggregate` but not `fabric-endorsement` gets an aggregate proof from the signing
+ * chain's signer services. Anything else stays scheme 1 and the destination's
+ * UNSUPPORTED_SCHEME says why.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { Proof } from '@medbridge/chaincode/dist/protocol/proof';
+import { BLS_SCHEME } from '@medbridge/chaincode';
+import { ENDORSEMENT_SCHEME } from '@medbridge/chaincode';
 import { ClientError, usageError } from '../errors';
-import type { ProofOptions, SignerEndpoint } from '../proofs';
+import { builderForRoute, DEFAULT_BUILDER, type ProofOptions, type SignerEndpoint } from '../proofs';
 
-export const ENDORSEMENT_SCHEME = 'fabric-endorsement';
-export const AGGREGATE_SCHEME = 'bls12381-aggregate';
+export { signerCount } from '../proofs';
+export { ENDORSEMENT_SCHEME };
+export const AGGREGATE_SCHEME = BLS_SCHEME;
 
 /** BLS signer services of each chain's verification nodes, by channel. */
 export type SignerConfig = Readonly<Record<string, readonly SignerEndpoint[]>>;
@@ -27,26 +30,16 @@ export type SignerConfig = Readonly<Record<string, readonly SignerEndpoint[]>>;
  * signers are configured for `signingChannel` (the relay retries with backoff).
  */
 export function proofOptionsFor(routeSchemes: readonly string[] | undefined, signingChannel: string, signers: SignerConfig | undefined, routeId: string): ProofOptions | undefined {
-  if (routeSchemes === undefined || routeSchemes.includes(ENDORSEMENT_SCHEME) || !routeSchemes.includes(AGGREGATE_SCHEME)) return undefined;
+  const builder = builderForRoute(routeSchemes);
+  if (builder === DEFAULT_BUILDER) return undefined;
+  if (!builder.usesSignerServices) return { scheme: builder.scheme };
   const endpoints = signers?.[signingChannel] ?? [];
   if (endpoints.length === 0) {
-    throw new ClientError('NO_BLS_SIGNERS', 'usage', `route ${routeId} accepts only ${routeSchemes.join(', ')} proofs, but the relay has no BLS signer endpoints for ${signingChannel}`, {
+    throw new ClientError('NO_BLS_SIGNERS', 'usage', `route ${routeId} accepts only ${(routeSchemes ?? []).join(', ')} proofs, but the relay has no BLS signer endpoints for ${signingChannel}`, {
       hint: 'give the relay the signer services of that chain: relay start --bls-signers <file>',
     });
   }
-  return { scheme: AGGREGATE_SCHEME, signers: endpoints };
-}
-
-/** How many signers a built proof carries: endorsements for scheme 1, bits set in the bitmap for the aggregate scheme. */
-export function signerCount(proof: Pick<Proof, 'scheme' | 'signatures'>): number {
-  if (proof.scheme === AGGREGATE_SCHEME) {
-    const s = proof.signatures as { signature?: unknown; signers?: unknown } | undefined;
-    if (typeof s?.signature !== 'string' || s.signature === '' || typeof s.signers !== 'string') return 0;
-    let n = 0;
-    for (const byte of Buffer.from(s.signers, 'base64')) for (let b = byte; b !== 0; b &= b - 1) n++;
-    return n;
-  }
-  return Array.isArray(proof.signatures) ? proof.signatures.length : 0;
+  return { scheme: builder.scheme, signers: endpoints };
 }
 
 const PEM = /^-----BEGIN [A-Z0-9 ]+-----/;

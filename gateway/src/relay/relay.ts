@@ -9,6 +9,8 @@
  *   3. builds the acknowledgement proof of the destination and submits AcknowledgePacket (or
  *      TimeoutPacket) on the source;
  *   4. only then marks the event handled.
+ * Steps 2 and 3 are one leg function run in each direction (runLeg): the chain that signed a
+ * statement proves it to the chain that verifies it.
  * Each route has its own queue (route-queues.ts): packets of one route go strictly in order,
  * a packet that cannot be delivered blocks its own route only. The checkpoint is the
  * low-watermark of the stream: it moves past an event only when that event and every
@@ -22,14 +24,14 @@
  * Failures are retried with backoff for as long as the relay runs: an unreachable peer or
  * a subgroup below threshold makes its route wait, never skip.
  */
-import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import type { Logger } from 'pino';
-import type { Acknowledgement, Packet } from '@medbridge/chaincode/dist/protocol/packet';
+import type { Packet, Proof, ReceiptRecord } from '@medbridge/chaincode';
 import { toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
+import { Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
 import { profilesForChannel, type Profile } from '../fabric/profile';
 import { silentLogger } from '../logger';
-import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions, type SignerEndpoint, type SourceChain } from '../proofs';
+import { buildStatementProof, sourceChain, type BuiltProof, type ListBoundStatement, type ProofOptions, type SignerEndpoint } from '../proofs';
 import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
 import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
@@ -78,28 +80,46 @@ export interface RelayStatus {
 /** How many events may be read ahead of the checkpoint before the stream is paused. */
 const MAX_IN_FLIGHT = 10_000;
 
-interface SentRecord {
-  packet: Packet;
-  status: 'sent' | 'acknowledged' | 'failed' | 'timed-out';
+/** A proof's transaction is proposed again when its commit loses an MVCC/phantom race. */
+const RESUBMIT = { conflictRetries: 2 };
+
+/** One chain as this relay reaches it. */
+interface End {
+  /** The chaincode on the chain's channel, through the relaying org. */
+  cc: Chaincode;
+  /** The chain's id, read at start-up. */
+  chainId: string;
 }
 
-interface ReceiptRecord {
-  ack: Acknowledgement;
+/**
+ * One leg of a packet's trip: `prover`'s nodes sign `statement`, and the proof goes into a
+ * transaction on `verifier` (the packet to the destination, or its acknowledgement back to the
+ * source).
+ */
+interface Leg<R> {
+  /** Metric and log stage. */
+  stage: 'receive' | 'acknowledge';
+  /** The packet, `<routeId>/<sequence>`. */
+  packetId: string;
+  /** What the proof proves, for the below-threshold message. */
+  proving: string;
+  routeId: string;
+  prover: End;
+  verifier: End;
+  statement: ListBoundStatement;
+  /** The verifier's transaction that carries the proof. */
+  submit(proof: Proof): Promise<Submitted<R>>;
 }
-
-const CROSS = 'CrossChain';
 
 export class Relay {
   readonly metrics: RelayMetrics;
   private readonly log: Logger;
   private readonly backoff: BackoffPolicy;
-  private readonly source: FabricClient;
-  private readonly dest: FabricClient;
+  private readonly source: End;
+  private readonly dest: End;
   private readonly checkpoint: FileCheckpointer;
   private readonly abort = new AbortController();
-  private events?: CloseableAsyncIterable<ChaincodeEvent>;
-  private sourceChainId = '';
-  private destChainId = '';
+  private events?: EventStream<ChaincodeEvent>;
   private readonly watermark = new Watermark();
   /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
   private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
@@ -117,8 +137,8 @@ export class Relay {
     this.log = (opts.logger ?? silentLogger).child({ relay: `${opts.from}->${opts.to}` });
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
-    this.source = FabricClient.open(opts.sourceOrg, { logger: this.log });
-    this.dest = FabricClient.open(opts.destOrg, { logger: this.log });
+    this.source = { cc: new Chaincode(FabricClient.open(opts.sourceOrg, { logger: this.log }), opts.from), chainId: '' };
+    this.dest = { cc: new Chaincode(FabricClient.open(opts.destOrg, { logger: this.log }), opts.to), chainId: '' };
     this.queues = new RouteQueues((route, e) => {
       if (!(e instanceof RelayStopped)) this.log.error({ route, err: e instanceof Error ? e.message : String(e) }, 'route queue job failed; its event stays before the checkpoint');
     });
@@ -144,16 +164,8 @@ export class Relay {
   }
 
   close(): void {
-    this.source.close();
-    this.dest.close();
-  }
-
-  private sourceChain(): SourceChain {
-    return { channel: this.opts.from, connection: this.source.connection, peers: profilesForChannel(this.opts.from).flatMap((p) => p.peers) };
-  }
-
-  private destChain(): SourceChain {
-    return { channel: this.opts.to, connection: this.dest.connection, peers: profilesForChannel(this.opts.to).flatMap((p) => p.peers) };
+    this.source.cc.client.close();
+    this.dest.cc.client.close();
   }
 
   /**
@@ -185,52 +197,32 @@ export class Relay {
     }
   }
 
-  private async chainIdOf(client: FabricClient, channel: string): Promise<string> {
-    const set = await client.evaluate<{ chainId: string }>(channel, 'Governance', 'GetMembers');
-    return set.chainId;
+  /** The epoch of `remoteChainId`'s list that `on` knows. */
+  private async knownEpoch(on: End, remoteChainId: string): Promise<number> {
+    return (await on.cc.crossChain.getRemoteChain(remoteChainId)).epoch;
   }
 
-  private async knownEpoch(on: FabricClient, channel: string, remoteChainId: string): Promise<number> {
-    const r = await on.evaluate<{ epoch: number }>(channel, CROSS, 'GetRemoteChain', [remoteChainId]);
-    return r.epoch;
+  private receipt(packet: Packet): Promise<ReceiptRecord | undefined> {
+    return orAbsent(this.dest.cc.crossChain.getReceipt(packet.routeId, packet.sequence));
   }
 
-  private async receipt(packet: Packet): Promise<ReceiptRecord | undefined> {
-    try {
-      return await this.dest.evaluate<ReceiptRecord>(this.opts.to, CROSS, 'GetReceipt', [packet.routeId, String(packet.sequence)]);
-    } catch (e) {
-      if (toClientError(e).code === 'NOT_FOUND') return undefined;
-      throw e;
-    }
-  }
-
-  /** The schemes `routeId` is registered with on `channel` (cached). */
-  private async schemesOf(on: FabricClient, channel: string, routeId: string): Promise<readonly string[] | undefined> {
-    const key = `${channel}/${routeId}`;
+  /** The schemes `routeId` is registered with on `on` (cached). */
+  private async schemesOf(on: End, routeId: string): Promise<readonly string[] | undefined> {
+    const key = `${on.cc.channel}/${routeId}`;
     if (this.routeSchemes.has(key)) return this.routeSchemes.get(key);
-    const route = await on.evaluate<{ schemes?: string[] }>(channel, CROSS, 'GetRoute', [routeId]);
+    const route = await on.cc.crossChain.getRoute(routeId);
     this.routeSchemes.set(key, route.schemes);
     return route.schemes;
   }
 
   /**
-   * Options for a proof signed by `signingChannel` and checked by the route on `verifier`'s
-   * `verifyingChannel`; fails NO_BLS_SIGNERS (retried) when the route wants BLS and none are configured.
+   * Options for a proof signed by `signingChannel` and checked by the route on `verifier`;
+   * fails NO_BLS_SIGNERS (retried) when the route wants BLS and none are configured.
    */
-  private async proofOptions(verifier: FabricClient, verifyingChannel: string, signingChannel: string, routeId: string): Promise<ProofOptions | undefined> {
-    const schemes = await this.schemesOf(verifier, verifyingChannel, routeId);
+  private async proofOptions(verifier: End, signingChannel: string, routeId: string): Promise<ProofOptions | undefined> {
+    const schemes = await this.schemesOf(verifier, routeId);
     const options = proofOptionsFor(schemes, signingChannel, this.opts.signers, routeId);
     return options && { ...options, logger: this.log };
-  }
-
-  /** Submits a proof; an UNSUPPORTED_SCHEME rejection forgets the route's cached schemes so the next attempt reads them again. */
-  private async submitProof<T>(on: FabricClient, channel: string, routeId: string, fn: string, args: string[]): Promise<{ result: T; txId: string }> {
-    try {
-      return await on.submit<T>(channel, CROSS, fn, args, { conflictRetries: 2 });
-    } catch (e) {
-      if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${channel}/${routeId}`);
-      throw e;
-    }
   }
 
   /** Proof with at least one signer (endorsements, or bits of the BLS bitmap), or an error that makes persist() wait (peers down, below threshold). */
@@ -242,13 +234,34 @@ export class Relay {
     return built;
   }
 
+  /**
+   * Runs one leg until it is done (or found done on the ledger): reads what the verifier knows
+   * of the prover (its epoch) and which scheme its route takes, builds the prover's proof of
+   * the statement and submits it on the verifier. An UNSUPPORTED_SCHEME rejection forgets the
+   * route's cached schemes so the next attempt reads them again.
+   */
+  private runLeg<R>(leg: Leg<R>): Promise<Submitted<R> | 'done-before'> {
+    return this.persist(leg.stage, leg.packetId, async () => {
+      const { prover, verifier } = leg;
+      const [known, options] = await Promise.all([this.knownEpoch(verifier, prover.chainId), this.proofOptions(verifier, prover.cc.channel, leg.routeId)]);
+      const built = Relay.requireSignatures(await buildStatementProof(sourceChain(prover.cc.client, prover.cc.channel), leg.statement, known, options), leg.proving);
+      try {
+        return await leg.submit(built.proof);
+      } catch (e) {
+        if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${verifier.cc.channel}/${leg.routeId}`);
+        throw e;
+      }
+    });
+  }
+
   /** Delivers one packet and settles it on the source. Idempotent. */
   async relayPacket(packet: Packet): Promise<void> {
-    const id = `${packet.routeId}/${packet.sequence}`;
+    const { routeId, sequence } = packet;
+    const id = `${routeId}/${sequence}`;
     const log = this.log.child({ packet: id, type: packet.type });
     this.state.lastPacket = id;
 
-    const sent = await this.persist('lookup', id, () => this.source.evaluate<SentRecord>(this.opts.from, CROSS, 'GetPacket', [packet.routeId, String(packet.sequence)]));
+    const sent = await this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence));
     if (sent !== 'done-before' && sent.status !== 'sent') {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'settled' });
       log.debug({ status: sent.status }, 'packet already settled on the source');
@@ -257,20 +270,27 @@ export class Relay {
 
     let receipt = await this.persist('lookup', id, () => this.receipt(packet));
     if (receipt === undefined) {
+      // The destination's transaction time decides: switch between receive and timeout.
       const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
-      const delivered = await this.persist('receive', id, async () => {
-        const known = await this.knownEpoch(this.dest, this.opts.to, this.sourceChainId);
-        const options = await this.proofOptions(this.dest, this.opts.to, this.opts.from, packet.routeId);
-        const built = Relay.requireSignatures(await buildPacketProof(this.sourceChain(), packet.routeId, packet.sequence, known, options), id);
-        try {
-          return await this.submitProof<{ outcome: string }>(this.dest, this.opts.to, packet.routeId, mode.fn, [JSON.stringify(packet), JSON.stringify(built.proof)]);
-        } catch (e) {
-          const code = toClientError(e).code;
-          // The destination's transaction time decides: switch between receive and timeout.
-          if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
-          if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
-          throw e;
-        }
+      const delivered = await this.runLeg({
+        stage: 'receive',
+        packetId: id,
+        proving: id,
+        routeId,
+        prover: this.source,
+        verifier: this.dest,
+        statement: { kind: 'packet', routeId, sequence },
+        submit: async (proof) => {
+          const cross = this.dest.cc.crossChain;
+          try {
+            return await (mode.fn === 'RecordTimeout' ? cross.recordTimeout(packet, proof, RESUBMIT) : cross.receivePacket(packet, proof, RESUBMIT));
+          } catch (e) {
+            const code = toClientError(e).code;
+            if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
+            if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
+            throw e;
+          }
+        },
       });
       if (delivered !== 'done-before') {
         const outcome = mode.fn === 'RecordTimeout' ? 'timeout' : delivered.result.outcome;
@@ -290,15 +310,19 @@ export class Relay {
     if (receipt === 'done-before') return;
 
     const ack = receipt.ack;
-    const settleFn = ack.outcome === 'timeout' ? 'TimeoutPacket' : 'AcknowledgePacket';
-    const settled = await this.persist('acknowledge', id, async () => {
-      const known = await this.knownEpoch(this.source, this.opts.from, this.destChainId);
-      const options = await this.proofOptions(this.source, this.opts.from, this.opts.to, packet.routeId);
-      const built = Relay.requireSignatures(await buildAckProof(this.destChain(), packet.routeId, packet.sequence, known, options), `ack ${id}`);
-      return this.submitProof(this.source, this.opts.from, packet.routeId, settleFn, [JSON.stringify(ack), JSON.stringify(built.proof)]);
+    const timedOut = ack.outcome === 'timeout';
+    const settled = await this.runLeg({
+      stage: 'acknowledge',
+      packetId: id,
+      proving: `ack ${id}`,
+      routeId,
+      prover: this.dest,
+      verifier: this.source,
+      statement: { kind: 'ack', routeId, sequence },
+      submit: (proof) => (timedOut ? this.source.cc.crossChain.timeoutPacket(ack, proof, RESUBMIT) : this.source.cc.crossChain.acknowledgePacket(ack, proof, RESUBMIT)),
     });
     if (settled !== 'done-before') {
-      this.metrics.acksRelayed.inc({ ...this.labels, kind: settleFn === 'TimeoutPacket' ? 'timeout' : 'ack' });
+      this.metrics.acksRelayed.inc({ ...this.labels, kind: timedOut ? 'timeout' : 'ack' });
       this.state.acknowledged += 1;
       log.info({ txId: settled.txId, outcome: ack.outcome }, 'packet settled on the source');
     }
@@ -306,11 +330,11 @@ export class Relay {
 
   /** The packet an event asks this relay to carry, if any. */
   private packetOf(event: ChaincodeEvent): Packet | undefined {
-    if (event.eventName !== 'PacketSent') return undefined;
-    const body = JSON.parse(Buffer.from(event.payload).toString('utf8')) as { packet: Packet };
-    if (body.packet.destChain !== this.destChainId) return undefined;
-    if (this.opts.routes && !this.opts.routes.includes(body.packet.routeId)) return undefined;
-    return body.packet;
+    if (event.name !== 'PacketSent') return undefined;
+    const { packet } = event.payload;
+    if (packet.destChain !== this.dest.chainId) return undefined;
+    if (this.opts.routes && !this.opts.routes.includes(packet.routeId)) return undefined;
+    return packet;
   }
 
   /** Marks an event handled and moves the durable checkpoint to the low-watermark, if it moved. */
@@ -327,7 +351,7 @@ export class Relay {
    * many events are in flight), so one blocked route holds up no other.
    */
   private async dispatch(event: ChaincodeEvent): Promise<void> {
-    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.transactionId };
+    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.txId };
     // A reconnected stream starts again at the checkpoint: events still in flight are already queued.
     if (!this.watermark.track(position)) return;
     const packet = this.packetOf(event);
@@ -348,20 +372,16 @@ export class Relay {
   /** Follows the source's events until stop(); reconnects with backoff when the stream breaks. */
   async run(): Promise<void> {
     const ids = await this.persist('startup', 'chain ids', async () => ({
-      source: await this.chainIdOf(this.source, this.opts.from),
-      dest: await this.chainIdOf(this.dest, this.opts.to),
+      source: await this.source.cc.chainId(),
+      dest: await this.dest.cc.chainId(),
     }));
     if (ids === 'done-before') throw new Error('unreachable');
-    this.sourceChainId = ids.source;
-    this.destChainId = ids.dest;
-    this.log.info({ sourceChainId: this.sourceChainId, destChainId: this.destChainId, checkpoint: this.checkpoint.getBlockNumber()?.toString() ?? null }, 'relay started');
+    this.source.chainId = ids.source;
+    this.dest.chainId = ids.dest;
+    this.log.info({ sourceChainId: this.source.chainId, destChainId: this.dest.chainId, checkpoint: this.checkpoint.getBlockNumber()?.toString() ?? null }, 'relay started');
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
-        const network = this.source.connection.network(this.opts.from);
-        this.events = await network.getChaincodeEvents(this.source.profile.chaincode, {
-          checkpoint: this.checkpoint,
-          startBlock: this.opts.startBlock ?? 0n,
-        });
+        this.events = await this.source.cc.events({ checkpoint: this.checkpoint, startBlock: this.opts.startBlock ?? 0n });
         this.state.streaming = true;
         for await (const event of this.events) {
           attempt = 1;

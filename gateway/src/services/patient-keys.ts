@@ -7,8 +7,8 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:cryp
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { exportPublicKey, keyIdOf, patientIdOf } from '@medbridge/chaincode';
+import { REPO_ROOT } from '../config';
 import { ClientError } from '../errors';
-import { REPO_ROOT } from '../fabric/profile';
 
 export interface PatientKey {
   privateKey: KeyObject;

@@ -9,7 +9,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { createPrivateKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { VerificationNode } from '@medbridge/chaincode';
-import { runtimeDir, type PeerEndpoint, type Profile } from '../fabric/profile';
+import { runtimeDir } from '../config';
+import type { PeerEndpoint, Profile } from '../fabric/profile';
 import { createKeyFile, listEntry, readKeyFile } from './key-file';
 
 export interface PeerMaterial {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { FabricClient } from '../fabric/client';
 import { CrossChainClient } from '../fabric/contracts';
-import type { Profile } from '../fabric/profile';
+import { listenAddress, serviceUrl, type Profile } from '../fabric/profile';
 import { BlsSigner } from './bls-signer';
 import { peerMaterial } from './enrol';
 import { readKeyFile } from './key-file';
@@ -23,6 +23,7 @@ export interface SignerServiceOptions {
   keyFile: string;
   /** 0 = any free port. */
   port: number;
+  /** Listen address (default: the profile's host address, else 127.0.0.1). */
   host?: string;
   /** Override the TLS material (default: the peer's TLS server pair, clients of the org's TLS CA). */
   tls?: SignerTls;
@@ -52,7 +53,7 @@ export async function startSignerService(o: SignerServiceOptions): Promise<Runni
   const tls = o.tls ?? { cert: m.tls.cert, key: m.tls.key, clientCa: readFileSync(orgTls!.caCert, 'utf8') };
   const connection = FabricClient.open(o.profile, { identity: 'user', peer: o.peerIndex });
   const signer = new BlsSigner(key, ownPeerCommitmentSource(new CrossChainClient(connection, o.channel), m.peer));
-  const host = o.host ?? '127.0.0.1';
+  const host = listenAddress(o.profile, o.host);
   const server = startSignerServer(signer, tls, o.port, host);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -66,7 +67,7 @@ export async function startSignerService(o: SignerServiceOptions): Promise<Runni
   const port = (server.address() as AddressInfo).port;
   return {
     nodeId: key.nodeId,
-    url: `https://${host}:${port}`,
+    url: serviceUrl(o.profile, host, port),
     port,
     server,
     close: () =>

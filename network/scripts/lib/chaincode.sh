@@ -107,18 +107,19 @@ start_chaincode_servers() {
       # Our own server of an unfinished earlier deploy sits on this slot.
       rt_stop "$name"
     fi
-    step "[$NET] starting the $org chaincode server on $NET_HOST:$port"
-    require_port_free "$port" "$org chaincode server"
+    step "[$NET] starting the $org chaincode server on ${ORG_HOST[$org]}:$port"
+    require_port_free "${ORG_HOST[$org]}" "$port" "$org chaincode server"
     mkdir -p "$dir"
     tls=${ORG_CC_SERVER_TLS[$org]}
     echo "${CC_PKG_ID[$org]}" >"$dir/package-id"
     printf '%s\n' "CORE_CHAINCODE_LOGGING_LEVEL=${MEDBRIDGE_CHAINCODE_LOGGING:-info}" "NODE_ENV=production" >"$dir/env"
+    NODE_HOST[$name]=${ORG_HOST[$org]}
     rt_launch "$name" chaincode "$dir/env" node "$cli" server \
-      --chaincode-address "$NET_HOST:$port" --chaincode-id "${CC_PKG_ID[$org]}" \
+      --chaincode-address "${ORG_HOST[$org]}:$port" --chaincode-id "${CC_PKG_ID[$org]}" \
       --module-path "$(cc_dir)" \
       --chaincode-tls-cert-file "$tls/server.crt" --chaincode-tls-key-file "$tls/server.key" \
       --chaincode-tls-client-cacert-file "$tls/ca.crt"
-    wait_listening "$name" "$port"
+    wait_listening "$name" "${ORG_HOST[$org]}" "$port"
     info "$name runs ${CC_PKG_ID[$org]}, log $LOGS/$name.log"
   done
 }

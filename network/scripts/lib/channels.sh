@@ -42,7 +42,7 @@ join_orderers() {
 raft_leader() {
   local o metrics
   for o in ${CH_ORDERERS[$1]}; do
-    metrics=$(http_get "$NET_HOST" "${O_OPS[$o]}" /metrics || true)
+    metrics=$(http_get "${O_HOST[$o]}" "${O_OPS[$o]}" /metrics || true)
     if grep -q "^consensus_etcdraft_is_leader{channel=\"$1\"} 1" <<<"$metrics"; then
       echo "$o"
       return 0

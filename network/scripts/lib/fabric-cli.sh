@@ -15,7 +15,7 @@ peer_cli() {
   [[ $who == user ]] && msp=${ORG_USER_MSP[$org]}
   env -i PATH="$PATH" HOME="$HOME" FABRIC_CFG_PATH="$RT/cli" FABRIC_LOGGING_SPEC="${CLI_LOG:-warning}" \
     CORE_PEER_LOCALMSPID="${ORG_MSPID[$org]}" CORE_PEER_MSPCONFIGPATH="$msp" \
-    CORE_PEER_ADDRESS="$NET_HOST:${P_PORT[$peer]}" CORE_PEER_TLS_ENABLED=true \
+    CORE_PEER_ADDRESS="${P_ADDR[$peer]}:${P_PORT[$peer]}" CORE_PEER_TLS_ENABLED=true \
     CORE_PEER_TLS_ROOTCERT_FILE="${P_TLS[$peer]}/ca.crt" \
     "$FABRIC_BIN/peer" "$@"
 }
@@ -24,12 +24,12 @@ peer_cli() {
 orderer_flags() {
   local o
   read -r o _ <<<"${CH_ORDERERS[$1]}"
-  echo "-o $NET_HOST:${O_PORT[$o]} --tls --cafile $ORDERER_TLSCA"
+  echo "-o ${O_ADDR[$o]}:${O_PORT[$o]} --tls --cafile $ORDERER_TLSCA"
 }
 
 osnadmin_cli() {
   local o=$1; shift
-  env -i PATH="$PATH" HOME="$HOME" "$FABRIC_BIN/osnadmin" "$@" -o "$NET_HOST:${O_ADMIN[$o]}" \
+  env -i PATH="$PATH" HOME="$HOME" "$FABRIC_BIN/osnadmin" "$@" -o "${O_ADDR[$o]}:${O_ADMIN[$o]}" \
     --ca-file "${O_TLS[$o]}/ca.crt" --client-cert "$ORDERER_ADMIN_TLS/client.crt" --client-key "$ORDERER_ADMIN_TLS/client.key"
 }
 
@@ -40,7 +40,7 @@ member_peer_flags() {
   local org p flags=()
   for org in ${CH_MEMBERS[$1]}; do
     p=$(first_peer "$org")
-    flags+=(--peerAddresses "$NET_HOST:${P_PORT[$p]}" --tlsRootCertFiles "${P_TLS[$p]}/ca.crt")
+    flags+=(--peerAddresses "${P_ADDR[$p]}:${P_PORT[$p]}" --tlsRootCertFiles "${P_TLS[$p]}/ca.crt")
   done
   echo "${flags[@]}"
 }

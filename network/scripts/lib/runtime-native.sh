@@ -17,6 +17,12 @@
 #
 # Here: pid files name the processes; a pid counts only while its process runs in the node's own
 # directory (a recycled pid is not ours).
+#
+# Hosts as network namespaces (make test-multihost, network/scripts/multihost.sh): with
+# MEDBRIDGE_NETNS_MAP=<file> of `<address> <namespace>` lines, a node whose host address
+# (NODE_HOST, from the description's placement) is listed starts inside that namespace with
+# `ip netns exec`, which also gives it the namespace's /etc/hosts; without the map every node is a
+# process of the caller's namespace, as on loopback.
 
 BUILDER_DIR="$REPO/network/builders/ccaas"
 
@@ -44,13 +50,36 @@ rt_node_config() {
 # environment listed in ENVFILE (nothing leaks in from the caller's shell). KIND is not needed here.
 rt_launch() {
   local name=$1 envfile=$3; shift 3
-  local dir="$RT/nodes/$name" log="$LOGS/$name.log" envs=()
+  local dir="$RT/nodes/$name" log="$LOGS/$name.log" envs=() ns inside=()
   mkdir -p "$dir" "$LOGS" "$PIDS"
   mapfile -t envs <"$envfile"
-  printf '\n==== %s start %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
-  # fds 8 and 9 hold the scripts' locks: a node must not inherit (and so keep) them.
-  (cd "$dir" && exec setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" "$@" >>"$log" 2>&1 </dev/null 8>&- 9>&-) &
+  ns=$(netns_of "${NODE_HOST[$name]:-}")
+  [[ -z $ns ]] || inside=(ip netns exec "$ns")
+  printf '\n==== %s start %s%s\n' "$(date -u +%FT%TZ)" "$name" "${ns:+ in network namespace $ns}" >>"$log"
+  # fds 8 and 9 hold the scripts' locks, and a caller may hold one too (`flock FILE make ...`): a
+  # node must not inherit (and so keep) any of them.
+  (cd "$dir" && close_lock_fds && exec "${inside[@]}" setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" "$@" >>"$log" 2>&1 </dev/null 8>&- 9>&-) &
   echo $! >"$(pid_file "$name")"
+}
+
+# close_lock_fds: closes every descriptor of this shell that is open on a *.lock file.
+close_lock_fds() {
+  local fd target
+  for fd in /proc/"$BASHPID"/fd/*; do
+    target=$(readlink "$fd" 2>/dev/null) || continue
+    if [[ $target == *.lock ]]; then eval "exec ${fd##*/}>&-"; fi
+  done
+}
+
+# netns_of ADDRESS: the network namespace that holds ADDRESS in $MEDBRIDGE_NETNS_MAP (empty when
+# there is no map or the address is not in it).
+netns_of() {
+  local host=$1 addr ns
+  [[ -n ${MEDBRIDGE_NETNS_MAP:-} && -n $host ]] || return 0
+  [[ -f $MEDBRIDGE_NETNS_MAP ]] || die "MEDBRIDGE_NETNS_MAP=$MEDBRIDGE_NETNS_MAP does not exist (network/scripts/multihost.sh up writes it)"
+  while read -r addr ns; do
+    if [[ $addr == "$host" ]]; then echo "$ns"; return 0; fi
+  done <"$MEDBRIDGE_NETNS_MAP"
 }
 
 # rt_is_running NAME: the pid file names a live process that runs in the node's own directory,

@@ -14,6 +14,15 @@
  *   connection ORG [PORT]  chaincode connection.json of ORG (chaincode-as-a-service address
  *                  and TLS); PORT is one of the org's two chaincode port slots
  *   profiles       write <runtime>/profiles/<org>.json and <runtime>/network.json
+ *   hosts          one line per placed host: `<key> <address> <name>...` (every DNS name that
+ *                  must resolve to that address); nothing for a network on loopback
+ *
+ * Placement (hosts as data): a description may say `"extends": "<other>.json"` (everything not
+ * given is taken from that file) and `"placement": {"<org or orderer org name>": {"address":
+ * "10.77.0.11", "name": "hospitala.net1.medbridge"}}`. A placed org's nodes listen on its
+ * address and are reached by their DNS names (peer0.<org domain>, chaincode.<org domain>), which
+ * its certificates carry beside the host's name and address; an org without a placement stays
+ * on the network's `host` (127.0.0.1), reached by address as before.
  *
  * YAML outputs are written as JSON, which every YAML 1.2 parser (cryptogen, configtxgen) reads.
  */
@@ -26,16 +35,24 @@ function fail(msg) {
 }
 
 function load(file, runtimeDir) {
-  let raw;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    fail(`cannot read network description ${file}: ${e.message}`);
-  }
+  const raw = readDescription(file);
   const host = raw.host || '127.0.0.1';
+  const placement = raw.placement || {};
+  // where(orgName): the host of an org: {listen, advertise(fqdn), sans, placed}
+  const where = (orgName) => {
+    const p = placement[orgName];
+    if (!p) return { listen: host, advertise: () => host, sans: [], placed: undefined };
+    if (typeof p.address !== 'string' || !/^\d+\.\d+\.\d+\.\d+$/.test(p.address)) fail(`placement of ${orgName}: address must be an IPv4 address`);
+    if (typeof p.name !== 'string' || !/^[a-z0-9.-]+$/.test(p.name)) fail(`placement of ${orgName}: name must be a DNS name`);
+    return { listen: p.address, advertise: (fqdn) => fqdn, sans: [p.address, p.name], placed: { address: p.address, name: p.name } };
+  };
+  for (const name of Object.keys(placement)) {
+    if (name !== raw.ordererOrg.name && !raw.orgs.some((o) => o.name === name)) fail(`placement names ${name}, which is neither an org nor the orderer org`);
+  }
   const crypto = path.join(runtimeDir, 'crypto');
   const ordDomain = `${raw.ordererOrg.name.toLowerCase()}.${raw.domain}`;
   const ordOrgDir = path.join(crypto, 'ordererOrganizations', ordDomain);
+  const ordWhere = where(raw.ordererOrg.name);
   const ordererOrg = {
     name: raw.ordererOrg.name,
     mspId: raw.ordererOrg.mspId,
@@ -44,17 +61,20 @@ function load(file, runtimeDir) {
     tlsCa: path.join(ordOrgDir, 'tlsca', `tlsca.${ordDomain}-cert.pem`),
     adminMsp: path.join(ordOrgDir, 'users', `Admin@${ordDomain}`, 'msp'),
     adminTls: path.join(ordOrgDir, 'users', `Admin@${ordDomain}`, 'tls'),
+    sans: ordWhere.sans,
+    placed: ordWhere.placed,
     orderers: raw.ordererOrg.orderers.map((o) => {
       const fqdn = `${o.name}.${ordDomain}`;
       const dir = path.join(ordOrgDir, 'orderers', fqdn);
       return {
         name: o.name,
         fqdn,
-        host,
+        host: ordWhere.listen,
+        address: ordWhere.advertise(fqdn),
         port: o.port,
         adminPort: o.adminPort,
         operationsPort: o.operationsPort,
-        endpoint: `${host}:${o.port}`,
+        endpoint: `${ordWhere.advertise(fqdn)}:${o.port}`,
         mspDir: path.join(dir, 'msp'),
         tlsDir: path.join(dir, 'tls'),
       };
@@ -62,6 +82,7 @@ function load(file, runtimeDir) {
   };
   const orgs = raw.orgs.map((org) => {
     const domain = `${org.name.toLowerCase()}.${raw.domain}`;
+    const w = where(org.name);
     const orgDir = path.join(crypto, 'peerOrganizations', domain);
     const user = (u) => ({
       certificate: path.join(orgDir, 'users', `${u}@${domain}`, 'msp', 'signcerts', `${u}@${domain}-cert.pem`),
@@ -75,13 +96,18 @@ function load(file, runtimeDir) {
       mspId: org.mspId,
       domain,
       orgDir,
+      host: w.listen,
+      sans: w.sans,
+      placed: w.placed,
       mspDir: path.join(orgDir, 'msp'),
       tlsCa: path.join(orgDir, 'tlsca', `tlsca.${domain}-cert.pem`),
       admin: user('Admin'),
       user: user('User1'),
       chaincode: {
         port: org.chaincodePort,
-        address: `${host}:${org.chaincodePort}`,
+        host: w.listen,
+        // what the org's peers dial (the connection.json of its packages)
+        dialHost: w.advertise(`chaincode.${domain}`),
         serverTls: path.join(orgDir, 'peers', `chaincode.${domain}`, 'tls'),
         clientTls: path.join(orgDir, 'peers', `chaincode-client.${domain}`, 'tls'),
       },
@@ -92,11 +118,12 @@ function load(file, runtimeDir) {
           name: p.name,
           fqdn,
           org: org.name,
-          host,
+          host: w.listen,
+          address: w.advertise(fqdn),
           port: p.port,
           chaincodePort: p.chaincodePort,
           operationsPort: p.operationsPort,
-          endpoint: `${host}:${p.port}`,
+          endpoint: `${w.advertise(fqdn)}:${p.port}`,
           mspDir: path.join(dir, 'msp'),
           tlsDir: path.join(dir, 'tls'),
         };
@@ -114,6 +141,23 @@ function load(file, runtimeDir) {
   const net = { name: raw.name, domain: raw.domain, host, runtimeDir, ordererOrg, orgs, channels, chaincode: raw.chaincode };
   checkPorts(net);
   return net;
+}
+
+// readDescription(file): the JSON of a description, with `extends` resolved (one level per file,
+// relative to the file's folder) and `placement` kept from the extending file.
+function readDescription(file, seen = new Set()) {
+  let raw;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`cannot read network description ${file}: ${e.message}`);
+  }
+  if (!raw.extends) return raw;
+  const base = path.resolve(path.dirname(file), raw.extends);
+  if (seen.has(base)) fail(`${file}: "extends" loops back to ${base}`);
+  seen.add(path.resolve(file));
+  const { extends: _ignored, ...own } = raw;
+  return { ...readDescription(base, seen), ...own };
 }
 
 function checkPorts(net) {
@@ -142,15 +186,17 @@ function checkPorts(net) {
 
 // ---------------------------------------------------------------- cryptogen
 
+// Certificates carry `localhost` and the network's host (loopback), plus, for a placed org, its
+// host's address and name; cryptogen adds each node's own name (peer0.<org domain>) itself.
 function cryptoConfig(net) {
-  const sans = ['localhost', net.host];
+  const sans = (placedSans) => ['localhost', net.host, ...placedSans];
   return {
     OrdererOrgs: [
       {
         Name: net.ordererOrg.name,
         Domain: net.ordererOrg.domain,
         EnableNodeOUs: true,
-        Specs: net.ordererOrg.orderers.map((o) => ({ Hostname: o.name, SANS: sans })),
+        Specs: net.ordererOrg.orderers.map((o) => ({ Hostname: o.name, SANS: sans(net.ordererOrg.sans) })),
       },
     ],
     PeerOrgs: net.orgs.map((org) => ({
@@ -159,7 +205,7 @@ function cryptoConfig(net) {
       EnableNodeOUs: true,
       // `chaincode` is the TLS identity of the org's chaincode server, `chaincode-client` the one
       // its peers present to it; only their tls/ directories are used.
-      Specs: [...org.peers.map((p) => p.name), 'chaincode', 'chaincode-client'].map((h) => ({ Hostname: h, SANS: sans })),
+      Specs: [...org.peers.map((p) => p.name), 'chaincode', 'chaincode-client'].map((h) => ({ Hostname: h, SANS: sans(org.sans) })),
       Users: { Count: 1 },
     })),
   };
@@ -200,7 +246,7 @@ function peerOrgSection(org) {
     },
     // Anchor peers let gossip (and so discovery, which the Gateway service uses) see the other
     // member orgs' peers.
-    AnchorPeers: [{ Host: anchor.host, Port: anchor.port }],
+    AnchorPeers: [{ Host: anchor.address, Port: anchor.port }],
   };
 }
 
@@ -226,7 +272,7 @@ function configtx(net) {
         },
         EtcdRaft: {
           Consenters: consenters.map((o) => ({
-            Host: o.host,
+            Host: o.address,
             Port: o.port,
             ClientTLSCert: path.join(o.tlsDir, 'server.crt'),
             ServerTLSCert: path.join(o.tlsDir, 'server.crt'),
@@ -273,7 +319,7 @@ function connection(net, orgName, portArg) {
   if (port !== org.chaincode.port && port !== org.chaincode.port + 1) fail(`${port} is not a chaincode port slot of ${org.name}`);
   const read = (f) => fs.readFileSync(f, 'utf8');
   return {
-    address: `${net.host}:${port}`,
+    address: `${org.chaincode.dialHost}:${port}`,
     dial_timeout: '10s',
     tls_required: true,
     client_auth_required: true,
@@ -296,11 +342,14 @@ function profiles(net) {
       mspId: org.mspId,
       channels: net.channels.filter((c) => c.members.includes(org.name)).map((c) => c.name),
       chaincode: net.chaincode.name,
+      // A placed org's peers are dialled by the names their certificates carry; on loopback the
+      // address is dialled and the certificates' `localhost` is the TLS name.
+      ...(org.placed ? { host: org.placed } : {}),
       peers: org.peers.map((p) => ({
         name: p.fqdn,
         endpoint: p.endpoint,
         tlsRootCert: path.join(p.tlsDir, 'ca.crt'),
-        serverNameOverride: 'localhost',
+        ...(org.placed ? {} : { serverNameOverride: 'localhost' }),
       })),
       identities: {
         admin: { certificate: org.admin.certificate, privateKey: org.admin.privateKey },
@@ -327,26 +376,28 @@ function profiles(net) {
     ordererOrg: {
       name: net.ordererOrg.name,
       mspId: net.ordererOrg.mspId,
+      ...(net.ordererOrg.placed ? { host: net.ordererOrg.placed } : {}),
       tlsCaCert: net.ordererOrg.tlsCa,
       orderers: net.ordererOrg.orderers.map((o) => ({
         name: o.fqdn,
         endpoint: o.endpoint,
-        adminEndpoint: `${o.host}:${o.adminPort}`,
-        operationsEndpoint: `${o.host}:${o.operationsPort}`,
+        adminEndpoint: `${o.address}:${o.adminPort}`,
+        operationsEndpoint: `${o.address}:${o.operationsPort}`,
         tlsRootCert: path.join(o.tlsDir, 'ca.crt'),
-        serverNameOverride: 'localhost',
+        ...(net.ordererOrg.placed ? {} : { serverNameOverride: 'localhost' }),
       })),
     },
     orgs: net.orgs.map((org) => ({
       name: org.name,
       mspId: org.mspId,
+      ...(org.placed ? { host: org.placed } : {}),
       profile: path.join(dir, `${org.key}.json`),
       chaincodeServerPorts: [org.chaincode.port, org.chaincode.port + 1],
       peers: org.peers.map((p) => ({
         name: p.fqdn,
         endpoint: p.endpoint,
-        chaincodeListener: `${p.host}:${p.chaincodePort}`,
-        operationsEndpoint: `${p.host}:${p.operationsPort}`,
+        chaincodeListener: `${p.address}:${p.chaincodePort}`,
+        operationsEndpoint: `${p.address}:${p.operationsPort}`,
       })),
     })),
     channels: net.channels.map((c) => ({
@@ -364,6 +415,23 @@ function profiles(net) {
   fs.writeFileSync(netFile, JSON.stringify(description, null, 2) + '\n');
   written.push(netFile);
   return written;
+}
+
+// ---------------------------------------------------------------- hosts
+
+// hosts(net): per placed host, its key (the org's lower-case name), address and every name that
+// must resolve to it: the host's own name and the DNS names of its nodes.
+function hosts(net) {
+  const lines = [];
+  if (net.ordererOrg.placed) {
+    const p = net.ordererOrg.placed;
+    lines.push([net.ordererOrg.name.toLowerCase(), p.address, p.name, ...net.ordererOrg.orderers.map((o) => o.fqdn)]);
+  }
+  for (const org of net.orgs) {
+    if (!org.placed) continue;
+    lines.push([org.key, org.placed.address, org.placed.name, ...org.peers.map((p) => p.fqdn), `chaincode.${org.domain}`]);
+  }
+  return lines.map((l) => l.join(' ')).join('\n') + (lines.length ? '\n' : '');
 }
 
 // ---------------------------------------------------------------- shell
@@ -390,6 +458,9 @@ function shell(net) {
   assoc('O_MSP', ords.map((o) => [o.fqdn, o.mspDir]));
   assoc('O_TLS', ords.map((o) => [o.fqdn, o.tlsDir]));
   assoc('O_SHORT', ords.map((o) => [o.name, o.fqdn]));
+  // *_HOST: the address a node listens on; *_ADDR: the host others dial it by (the same on loopback).
+  assoc('O_HOST', ords.map((o) => [o.fqdn, o.host]));
+  assoc('O_ADDR', ords.map((o) => [o.fqdn, o.address]));
   arr('ORGS', net.orgs.map((o) => o.name));
   assoc('ORG_MSPID', net.orgs.map((o) => [o.name, o.mspId]));
   assoc('ORG_KEY', net.orgs.map((o) => [o.name, o.key]));
@@ -398,17 +469,23 @@ function shell(net) {
   assoc('ORG_USER_MSP', net.orgs.map((o) => [o.name, o.user.mspDir]));
   assoc('ORG_PEERS', net.orgs.map((o) => [o.name, o.peers.map((p) => p.fqdn).join(' ')]));
   assoc('ORG_CC_PORT', net.orgs.map((o) => [o.name, o.chaincode.port]));
+  assoc('ORG_HOST', net.orgs.map((o) => [o.name, o.host]));
   assoc('ORG_CC_SERVER_TLS', net.orgs.map((o) => [o.name, o.chaincode.serverTls]));
   assoc('ORG_CC_CLIENT_TLS', net.orgs.map((o) => [o.name, o.chaincode.clientTls]));
   const peers = net.orgs.flatMap((o) => o.peers);
   arr('PEERS', peers.map((p) => p.fqdn));
   assoc('P_ORG', peers.map((p) => [p.fqdn, p.org]));
   assoc('P_PORT', peers.map((p) => [p.fqdn, p.port]));
+  assoc('P_HOST', peers.map((p) => [p.fqdn, p.host]));
+  assoc('P_ADDR', peers.map((p) => [p.fqdn, p.address]));
   assoc('P_CC', peers.map((p) => [p.fqdn, p.chaincodePort]));
   assoc('P_OPS', peers.map((p) => [p.fqdn, p.operationsPort]));
   assoc('P_MSP', peers.map((p) => [p.fqdn, p.mspDir]));
   assoc('P_TLS', peers.map((p) => [p.fqdn, p.tlsDir]));
   // Gossip bootstrap: the next peer of the same org (none for a single-peer org).
+  // NODE_HOST: the listen address of every orderer and peer (chaincode.sh adds its servers), which
+  // a runtime may map to where the node runs (runtime-native.sh: a network namespace).
+  assoc('NODE_HOST', [...ords.map((o) => [o.fqdn, o.host]), ...peers.map((p) => [p.fqdn, p.host])]);
   assoc('P_BOOTSTRAP', net.orgs.flatMap((o) => o.peers.map((p, i) => {
     const next = o.peers[(i + 1) % o.peers.length];
     return [p.fqdn, next === p ? '' : next.endpoint];
@@ -440,6 +517,9 @@ function main() {
       return;
     case 'connection':
       process.stdout.write(JSON.stringify(connection(net, arg, arg2), null, 2) + '\n');
+      return;
+    case 'hosts':
+      process.stdout.write(hosts(net));
       return;
     case 'profiles':
       process.stdout.write(profiles(net).join('\n') + '\n');

@@ -8,11 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { GovernanceAction, GovernanceProposal } from '@medbridge/chaincode';
 import { FabricClient } from '../../../gateway/src/fabric/client';
-import type { OrgConnection } from '../../../gateway/src/fabric/connection';
 import { Chaincode, orAbsent } from '../../../gateway/src/fabric/contracts';
 import { loadProfile, type Profile } from '../../../gateway/src/fabric/profile';
 import { toClientError, type ClientError } from '../../../gateway/src/errors';
-import type { SourceChain } from '../../../gateway/src/proofs';
+import { sourceChain, type SourceChain } from '../../../gateway/src/proofs';
 
 export interface ChainHandle {
   channel: string;
@@ -20,8 +19,6 @@ export interface ChainHandle {
   cc: Chaincode;
   /** The chaincode as one admin per member org; governance needs all of them. */
   admins: Chaincode[];
-  /** The user's connection: proofs built from this chain's peers, and proposals a test forges on purpose. */
-  user: OrgConnection;
 }
 
 /** A channel with the profiles of its member orgs (the peers that prove its statements). */
@@ -51,7 +48,6 @@ export class Connections {
       orgs: profiles,
       admins: profiles.map((p) => new Chaincode(this.connect(p, 'admin'), channel)),
       cc: new Chaincode(user, channel),
-      user: user.connection,
     };
   }
 
@@ -62,7 +58,7 @@ export class Connections {
 
 /** The chain as a proof source: statements signed through its user, by any of its members' peers. */
 export function sourceOf(c: Chain): SourceChain {
-  return { channel: c.channel, connection: c.user, peers: c.orgs.flatMap((p) => p.peers) };
+  return sourceChain(c.cc.client, c.channel, c.orgs.flatMap((p) => p.peers));
 }
 
 /** The first PEM file (by name) in a cryptogen MSP folder such as `msp/cacerts`. */
@@ -83,25 +79,6 @@ export function trustOf(chain: Chain) {
 }
 
 export const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-
-/**
- * A raw evaluate by contract and function name. Tests reach the chaincode through `c.cc` (the
- * typed client); this stays for proof legs built by hand (support/proofs.ts).
- */
-export async function evaluate(c: ChainHandle, contract: string, fn: string, ...args: string[]): Promise<any> {
-  return JSON.parse(text(await c.user.contract(c.channel, contract).evaluateTransaction(fn, ...args)));
-}
-
-/** A raw submit by contract and function name (see `evaluate`); failures carry each peer's chaincode message. */
-export async function submit(conn: OrgConnection, channel: string, contract: string, fn: string, ...args: string[]): Promise<any> {
-  try {
-    return JSON.parse(text(await conn.contract(channel, contract).submitTransaction(fn, ...args)));
-  } catch (e) {
-    // Surface each peer's chaincode message (the medbridge error code) instead of gRPC noise.
-    const details = ((e as { details?: Array<{ address?: string; message?: string }> }).details ?? []).map((d) => `${d.address}: ${d.message}`);
-    throw new Error(`${contract}:${fn} on ${channel} failed: ${(e as Error).message} ${details.join(' | ')}`);
-  }
-}
 
 /**
  * The error a call fails with, as the gateway reports it (the chaincode's code and message), or

@@ -1,15 +1,18 @@
 /**
  * A relay's two legs done by hand, for suites that check what a relay relies on: receive a
  * packet on the destination with a proof built from the source's peers, then acknowledge it on
- * the source with a proof built from the destination's peers. Each leg proves against the epoch
- * the other side knows and checks the chain's answer.
+ * the source with a proof built from the destination's peers. Both are one leg: the proving
+ * chain's nodes sign a statement, proved against the epoch the other chain knows of it, and the
+ * other chain takes the proof in a transaction and answers; the leg checks the answer.
  */
-import { buildAckProof, buildPacketProof, type BuiltProof, type ProofOptions } from '../../../gateway/src/proofs';
-import { evaluate, remoteChainOf, sourceOf, submit, type Chain } from './chain-ops';
+import type { Packet, PacketAccepted, PacketSettled, Proof } from '@medbridge/chaincode';
+import { orAbsent, type Submitted } from '../../../gateway/src/fabric/contracts';
+import { buildStatementProof, type BuiltProof, type ListBoundStatement, type ProofOptions } from '../../../gateway/src/proofs';
+import { sourceOf, type Chain } from './chain-ops';
 
-export interface Leg {
+export interface Leg<R> {
   /** The chain's answer to the submitted transaction. */
-  result: any;
+  result: R;
   built: BuiltProof;
   /** The epoch of the proving chain that the other side knew when the proof was built. */
   knownEpoch: number;
@@ -20,7 +23,7 @@ export interface Leg {
 export interface LegOptions {
   /** Proof scheme and signers (default: the chain's endorsements). */
   proof?: ProofOptions;
-  /** The epoch of `from` that the receiving chain knows (default: read from that chain). */
+  /** The epoch of the proving chain that the receiving chain knows (default: read from that chain). */
   knownEpoch?: number;
   /**
    * Rebuild and resubmit up to 3 times on MVCC_READ_CONFLICT / PHANTOM_READ_CONFLICT: other suites
@@ -42,36 +45,35 @@ async function attempts<T>(retry: boolean | undefined, attempt: () => Promise<T>
 
 async function knownEpochOf(on: Chain, remote: string, given: number | undefined): Promise<number> {
   if (given !== undefined) return given;
-  const known = await remoteChainOf(on, remote);
+  const known = await orAbsent(on.cc.crossChain.getRemoteChain(remote), ['UNKNOWN_CHAIN']);
   if (!known) throw new Error(`${on.channel} has not registered ${remote}`);
-  return known.epoch as number;
+  return known.epoch;
+}
+
+/** `prover`'s proof of `statement`, carried into `verifier` by `submit`. */
+function leg<R>(prover: Chain, verifier: Chain, statement: ListBoundStatement, submit: (proof: Proof) => Promise<Submitted<R>>, options: LegOptions): Promise<Leg<R>> {
+  return attempts(options.retryOnConflict, async () => {
+    const knownEpoch = await knownEpochOf(verifier, prover.channel, options.knownEpoch);
+    const built = await buildStatementProof(sourceOf(prover), statement, knownEpoch, options.proof);
+    const t = performance.now();
+    const { result } = await submit(built.proof);
+    return { result, built, knownEpoch, submitMs: Math.round(performance.now() - t) };
+  });
 }
 
 /** `CrossChain:ReceivePacket` of `packet` (sent on `from`) on `to`; expects outcome success. */
-export async function receiveLeg(from: Chain, to: Chain, routeId: string, packet: any, options: LegOptions = {}): Promise<Leg> {
-  const leg = await attempts(options.retryOnConflict, async () => {
-    const knownEpoch = await knownEpochOf(to, from.channel, options.knownEpoch);
-    const built = await buildPacketProof(sourceOf(from), routeId, packet.sequence, knownEpoch, options.proof);
-    const t = performance.now();
-    const result = await submit(to.user, to.channel, 'CrossChain', 'ReceivePacket', JSON.stringify(packet), JSON.stringify(built.proof));
-    return { result, built, knownEpoch, submitMs: Math.round(performance.now() - t) };
-  });
-  expect(leg.result).toMatchObject({ outcome: 'success', sequence: packet.sequence });
-  return leg;
+export async function receiveLeg(from: Chain, to: Chain, routeId: string, packet: Packet, options: LegOptions = {}): Promise<Leg<PacketAccepted>> {
+  const received = await leg(from, to, { kind: 'packet', routeId, sequence: packet.sequence }, (proof) => to.cc.crossChain.receivePacket(packet, proof), options);
+  expect(received.result).toMatchObject({ outcome: 'success', sequence: packet.sequence });
+  return received as Leg<PacketAccepted>;
 }
 
 /** `CrossChain:AcknowledgePacket` on `from` of the receipt `to` holds for `sequence`; expects status acknowledged. */
-export async function acknowledgeLeg(from: Chain, to: Chain, routeId: string, sequence: number, options: LegOptions = {}): Promise<Leg> {
-  const receipt = await evaluate(to, 'CrossChain', 'GetReceipt', routeId, String(sequence));
-  const leg = await attempts(options.retryOnConflict, async () => {
-    const knownEpoch = await knownEpochOf(from, to.channel, options.knownEpoch);
-    const built = await buildAckProof(sourceOf(to), routeId, sequence, knownEpoch, options.proof);
-    const t = performance.now();
-    const result = await submit(from.user, from.channel, 'CrossChain', 'AcknowledgePacket', JSON.stringify(receipt.ack), JSON.stringify(built.proof));
-    return { result, built, knownEpoch, submitMs: Math.round(performance.now() - t) };
-  });
-  expect(leg.result).toMatchObject({ status: 'acknowledged', sequence });
-  return leg;
+export async function acknowledgeLeg(from: Chain, to: Chain, routeId: string, sequence: number, options: LegOptions = {}): Promise<Leg<PacketSettled>> {
+  const { ack } = await to.cc.crossChain.getReceipt(routeId, sequence);
+  const acked = await leg(to, from, { kind: 'ack', routeId, sequence }, (proof) => from.cc.crossChain.acknowledgePacket(ack, proof), options);
+  expect(acked.result).toMatchObject({ status: 'acknowledged', sequence });
+  return acked as Leg<PacketSettled>;
 }
 
 export interface DeliverOptions extends Omit<LegOptions, 'knownEpoch'> {
@@ -80,7 +82,7 @@ export interface DeliverOptions extends Omit<LegOptions, 'knownEpoch'> {
 }
 
 /** Both legs: `packet` (sent on `from`) received on `to`, then acknowledged on `from`. */
-export async function deliver(from: Chain, to: Chain, routeId: string, packet: any, options: DeliverOptions = {}): Promise<{ received: Leg; acked: Leg }> {
+export async function deliver(from: Chain, to: Chain, routeId: string, packet: Packet, options: DeliverOptions = {}): Promise<{ received: Leg<PacketAccepted>; acked: Leg<PacketSettled> }> {
   const { ackProof, ...common } = options;
   const received = await receiveLeg(from, to, routeId, packet, common);
   const acked = await acknowledgeLeg(from, to, routeId, packet.sequence, { ...common, proof: ackProof ?? common.proof });

@@ -12,7 +12,8 @@ import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src
 import { BlsSigner } from '../../../gateway/src/signer/bls-signer';
 import type { CommitmentSource } from '../../../gateway/src/signer/commitment-source';
 import { startSignerServer } from '../../../gateway/src/signer/server';
-import { collectAggregate, requestPartial, type SignerEndpoint } from '../../../gateway/src/proofs';
+import type { CrossChainClient, StatementQuery } from '../../../gateway/src/fabric/contracts';
+import { buildPacketProof, collectAggregate, requestPartial, signerCount, type SignerEndpoint, type SourceChain } from '../../../gateway/src/proofs';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
 import { blsList, createBlsChain, messageFor, packet, testKeys, type BlsTestChain } from './support';
 
@@ -144,5 +145,43 @@ describe('Relay: aggregate proof from signer services', () => {
     await expect(
       collectAggregate(list, message, { kind: 'packet', routeId: 'consent', sequence: 7 }, { signers: [endpoints[1]!, endpoints[2]!] }),
     ).rejects.toMatchObject({ code: 'THRESHOLD_NOT_MET' });
+  });
+});
+
+/** A source chain whose CrossChain reads are answered by `lists` (by epoch, 0 = current) and `message`; records each read. */
+function sourceAnswering(lists: Record<number, VerificationNodeList>, statement: Buffer): { source: SourceChain; reads: string[] } {
+  const reads: string[] = [];
+  const crossChain = {
+    getNodeList: async (epoch?: number) => {
+      reads.push(`list ${epoch ?? 'current'}`);
+      const l = lists[epoch ?? 0];
+      if (!l) throw new Error(`NOT_FOUND: no list at ${epoch}`);
+      return Promise.resolve({ epoch: l.epoch, listHash: '', list: l });
+    },
+    statement: async (q: StatementQuery) => {
+      reads.push(`statement ${JSON.stringify(q)}`);
+      return Promise.resolve(statement);
+    },
+  };
+  return { source: { crossChain: crossChain as unknown as CrossChainClient, peers: [] }, reads };
+}
+
+describe('Relay: aggregate packet proof built from a source chain', () => {
+  it('reads the current list and the message, aggregates the listed signers, and adds no link the verifier does not need', async () => {
+    const { source, reads } = sourceAnswering({ 0: blsList(chain, 1) }, message);
+    const built = await buildPacketProof(source, 'consent', 7, 1, { scheme: 'bls12381-aggregate', signers: endpoints });
+    expect(reads).toEqual(['list current', 'statement {"kind":"packet","routeId":"consent","sequence":7}']);
+    expect(built.proof).toMatchObject({ scheme: 'bls12381-aggregate', version: 1, epoch: 1, links: [] });
+    expect(built.message.equals(message)).toBe(true);
+    expect(built.failures.map((f) => f.peer)).toEqual([chain.nodes[0]![1]!.nodeId]);
+    expect(verifyBlsAggregate(list, message, built.proof).signers).toHaveLength(3);
+    expect(signerCount(built.proof)).toBe(3);
+  });
+
+  it('refuses, to be retried, a message of another epoch than the list, before asking any signer', async () => {
+    const before = peerReads;
+    const { source } = sourceAnswering({ 0: blsList(chain, 2) }, message);
+    await expect(buildPacketProof(source, 'consent', 7, 2, { scheme: 'bls12381-aggregate', signers: endpoints })).rejects.toThrow(/epoch 1 while its list is at 2; retry/);
+    expect(peerReads).toBe(before);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The official HL7 FHIR Consent examples (../shared/fhir-consent-examples, see its SOURCES.md):
+ * The official HL7 FHIR Consent examples (test/fixtures/fhir-consent-examples, see its SOURCES.md):
  * each is imported, and either decides as its narrative says or is refused with the element
  * named. Where an example's narrative and encoding disagree, the test says which one it
  * follows: medbridge enforces the encoding, because that is what the patient signs.
@@ -12,11 +12,11 @@ import { importFhirConsent } from '../../../chaincode/src/protocol/fhir-consent'
 import { evaluateConsentPolicy } from '../../../chaincode/src/rules/consent-policy';
 import { errorOf, request, type RequestOverrides } from './support';
 
-const EXAMPLES = resolve(__dirname, '../../../../shared/fhir-consent-examples');
+const EXAMPLES = resolve(__dirname, '../../fixtures/fhir-consent-examples');
 
 function example(version: 'r4' | 'r5' | 'r5-draft', name: string): Record<string, any> {
   const file = join(EXAMPLES, version, `consent-example-${name}.json`);
-  if (!existsSync(file)) throw new Error(`HL7 example ${file} is missing: the examples live in ../shared/fhir-consent-examples beside the repository`);
+  if (!existsSync(file)) throw new Error(`HL7 example ${file} is missing: the examples live in test/fixtures/fhir-consent-examples`);
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
 }
 

@@ -242,7 +242,7 @@ describe('parsers never throw anything but their own codes', () => {
     );
   });
 
-  const EXAMPLES = resolve(__dirname, '../../../../shared/fhir-consent-examples');
+  const EXAMPLES = resolve(__dirname, '../../fixtures/fhir-consent-examples');
   const examples = ['r4', 'r5', 'r5-draft'].flatMap((v) => readdirSync(join(EXAMPLES, v)).map((f) => JSON.parse(readFileSync(join(EXAMPLES, v, f), 'utf8')) as unknown));
 
   it('importFhirConsent: any JSON, and the HL7 examples with one value replaced, removed or added anywhere', () => {

@@ -5,7 +5,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
-import { MedbridgeError, type ErrorCode } from '../../../chaincode/src/errors';
+import type { ErrorCode } from '../../../chaincode/src/errors';
 import {
   buildAccessLogRead,
   buildConsentGrant,
@@ -22,6 +22,7 @@ import {
 import { key, KeyTypes } from '../../../chaincode/src/state/keys';
 import { putJson } from '../../../chaincode/src/state/store';
 import { createOrg, type TestOrg } from '../../fixtures/pki';
+import { expectCode, expectCodeSync } from '../support/codes';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 
 export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
@@ -87,21 +88,7 @@ export function signedRead(channel: string, patient: KeyHolder, signer: KeyHolde
 
 export const json = (v: unknown): string => JSON.stringify(v);
 
-/** Asserts that `p` rejects with a MedbridgeError of `code`. */
-export async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
-  await expect(p).rejects.toMatchObject({ name: 'MedbridgeError', code });
-}
-
-export function expectCodeSync(fn: () => unknown, code: ErrorCode): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(MedbridgeError);
-  expect((thrown as MedbridgeError).code).toBe(code);
-}
+export { expectCode, expectCodeSync };
 
 export interface Orgs {
   A: TestOrg;

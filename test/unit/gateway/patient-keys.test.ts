@@ -2,8 +2,8 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { patientIdOf } from '../../../chaincode/src/protocol/patient-messages';
+import { REPO_ROOT } from '../../../gateway/src/config';
 import type { ClientError } from '../../../gateway/src/errors';
-import { REPO_ROOT } from '../../../gateway/src/fabric/profile';
 import { generatePatientKey, loadKey, saveNewKey } from '../../../gateway/src/services/patient-keys';
 
 describe('patient key files', () => {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { usageError } from '../../errors';
-import { listProfiles, loadProfile } from '../../fabric/profile';
+import { listenAddress, listProfiles, loadProfile, serviceUrl } from '../../fabric/profile';
 import { Chaincode } from '../../fabric/contracts';
 import { readTrustedChains } from '../../records/anchor-attestation';
 import { RecordAnchors } from '../../records/anchors';
@@ -182,22 +182,25 @@ export function registerRecords(program: Command): void {
     .command('serve')
     .description("serve --org's records over HTTPS with mutual TLS (org TLS identities) until stopped")
     .option('--port <n>', 'port (0 = any free port)', '0')
-    .option('--host <addr>', 'listen address', '127.0.0.1')
+    .option('--host <addr>', "listen address (default: the profile's host address, else 127.0.0.1)")
     .action(
       act(async (ctx, o) => {
         const client = ctx.client();
         const store = openStore(ctx);
         const logger = createLogger({ name: 'medbridge-records', level: ctx.opts.verbose ? 'debug' : ctx.cfg.logLevel ?? 'info' }).child({ org: client.mspId });
+        const host = listenAddress(client.profile, o.host as string | undefined);
         const server = await startRecordServer({
           custodian: new Custodian(client, store, logger),
           identity: tlsIdentityOf(client.profile),
           trusted: trustedOrgs(listProfiles()),
-          host: o.host as string,
+          host,
           port: int(o.port, '--port'),
           logger,
         });
-        publishEndpoint(ctx.dataDir(client.profile), { mspId: client.mspId, url: server.url, pid: process.pid });
-        ctx.print({ org: client.mspId, url: server.url, store: store.file });
+        // Other orgs dial the profile's host name when it has one (hosts as data), else the address.
+        const url = serviceUrl(client.profile, host, server.port);
+        publishEndpoint(ctx.dataDir(client.profile), { mspId: client.mspId, url, pid: process.pid });
+        ctx.print({ org: client.mspId, url, store: store.file });
         await new Promise<void>((resolveStop) => {
           const stop = () => resolveStop();
           process.once('SIGINT', stop);

@@ -1,14 +1,16 @@
 /**
  * Where the value ledger lives in world state (chaincode/INCENTIVES.md "State"): accounts,
- * stakes, escrows, the supply, the mint log, slash records and the parameters. Only the
- * Incentive contract and its hooks use these; everything else reads through them.
+ * stakes, escrows, the supply, the mint log, slash records, the parameters and the value
+ * proposals. Only the Incentive contract and its hooks use these; everything else reads
+ * through them.
  */
 import type { ChaincodeStub } from 'fabric-shim';
 import { DEFAULT_PARAMS, type IncentiveParams } from '../rules/parameter-safety';
 import type { SlashRecord } from '../rules/slashing';
+import type { ValueProposal } from '../rules/value-actions';
 import { type Account, type AccountId, emptyAccount, type Escrow, type MintRecord, type Stake, type Supply } from '../rules/value-rules';
-import { key, KeyTypes, pad } from '../state/keys';
-import { getJson, listByPartialKey, putJson, type Page } from '../state/store';
+import { key, KeyTypes, pad } from './keys';
+import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 /** Parameters as stored: the set in force and when/how it was set. */
 export interface ParamsRecord {
@@ -56,6 +58,11 @@ export async function listStakes(stub: ChaincodeStub, pageSize: number, bookmark
   return listByPartialKey<Stake>(stub, KeyTypes.Stake, [], pageSize, bookmark);
 }
 
+/** Every stake, in node id order. */
+export async function listAllStakes(stub: ChaincodeStub): Promise<Stake[]> {
+  return listAllByPartialKey<Stake>(stub, KeyTypes.Stake, []);
+}
+
 export async function loadEscrow(stub: ChaincodeStub, routeId: string, sequence: number): Promise<Escrow | undefined> {
   return getJson<Escrow>(stub, key(stub, KeyTypes.Escrow, routeId, pad(sequence)));
 }
@@ -90,4 +97,12 @@ export async function loadSlash(stub: ChaincodeStub, nodeId: string): Promise<Sl
 
 export async function putSlash(stub: ChaincodeStub, record: SlashRecord): Promise<void> {
   await putJson(stub, key(stub, KeyTypes.Slash, record.nodeId), record);
+}
+
+export async function loadValueProposal(stub: ChaincodeStub, proposalId: string): Promise<ValueProposal | undefined> {
+  return getJson<ValueProposal>(stub, key(stub, KeyTypes.ValueProposal, proposalId));
+}
+
+export async function putValueProposal(stub: ChaincodeStub, proposal: ValueProposal): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.ValueProposal, proposal.proposalId), proposal);
 }
