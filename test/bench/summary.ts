@@ -1,11 +1,13 @@
 /**
  * Folds the results of one bench run into test/bench/results/summary.json (and summary.md, the
  * tables the README and BLS.md quote): verification (verify.json, from verify.ts), access
- * decisions at scale (consent.json, from consent.ts) and, when the run measured it, share
- * latency (share-latency.json, from gateway/src/bench/share-latency.ts). One function per
- * section of the summary.
+ * decisions at scale (consent.json, from consent.ts), when the run measured it share latency
+ * (share-latency.json, from gateway/src/bench/share-latency.ts), and the API load run
+ * (api-load.json, from gateway/src/bench/api-load.ts) under `api` whenever it exists. One
+ * function per section of the summary.
  *
- *   make bench-verify   (verification only, no network)     make bench   (both)
+ *   make bench-verify   (verification only, no network)     make bench   (all three)
+ *   make bench-api      (API load only: BENCH_ONLY_API=1 replaces `api` in the existing summary)
  *
  * BENCH_COMMAND names the command in the summary; the commit is the checkout's HEAD.
  */
@@ -62,6 +64,21 @@ interface ConsentResult {
   state: string;
   rows: ConsentRow[];
 }
+interface ApiClass {
+  endpoint: string;
+  durationS: number;
+  connections: number;
+  requests: number;
+  requestsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  status: Record<string, number>;
+}
+interface ApiLoadResult {
+  command: string;
+  date: string;
+  commit: string;
+  classes: Record<string, ApiClass>;
+}
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** HEAD, with `+changes` when tracked files differ from it. */
@@ -98,6 +115,53 @@ function shareSummary(share: ShareResult) {
     scheme1: s1 ? { p50Ms: round(s1.p50), p95Ms: round(s1.p95), p99Ms: round(s1.p99), ratio: round(s1.p50 / sum) } : null,
     aggregate: agg ? { p50Ms: round(agg.p50), p95Ms: round(agg.p95), p99Ms: round(agg.p99), ratio: round(agg.p50 / sum) } : null,
   };
+}
+
+interface ApiRow {
+  endpoint: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  durationS: number;
+  connections: number;
+  count5xx: number;
+}
+const API_CLASSES = ['read', 'access', 'submit'] as const;
+type ApiSummary = { command: string; date: string; commit: string } & Partial<Record<(typeof API_CLASSES)[number], ApiRow>>;
+
+/** `api.*` of the summary: per endpoint class, requests/s, p50/p99 and the 5xx count (asserted 0 by the driver). */
+function apiSummary(r: ApiLoadResult): ApiSummary {
+  const out: ApiSummary = { command: r.command, date: r.date, commit: r.commit };
+  for (const k of API_CLASSES) {
+    const c = r.classes[k];
+    if (!c) continue;
+    out[k] = {
+      endpoint: c.endpoint,
+      requestsPerSec: c.requestsPerSec,
+      p50Ms: c.latencyMs.p50,
+      p99Ms: c.latencyMs.p99,
+      requests: c.requests,
+      durationS: c.durationS,
+      connections: c.connections,
+      count5xx: Object.entries(c.status).filter(([code]) => code.startsWith('5')).reduce((n, [, v]) => n + v, 0),
+    };
+  }
+  return out;
+}
+
+function apiMarkdown(api: ApiSummary): string[] {
+  return [
+    '',
+    `Hospital gateway API under load (\`${api.command}\`, ${api.date.slice(0, 10)}, commit ${api.commit}; loopback, mutual TLS, autocannon):`,
+    '',
+    '| class | endpoint | requests/s | p50 (ms) | p99 (ms) | requests | connections | 5xx |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...API_CLASSES.flatMap((k) => {
+      const c = api[k];
+      return c ? [`| ${k} | ${c.endpoint} | ${c.requestsPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.requests} | ${c.connections} | ${c.count5xx} |`] : [];
+    }),
+  ];
 }
 
 function markdown(summary: ReturnType<typeof build>): string {
@@ -156,6 +220,7 @@ function markdown(summary: ReturnType<typeof build>): string {
       ...(s.aggregate ? [`| bls12381-aggregate | ${s.aggregate.p50Ms} | ${s.aggregate.p95Ms} | ${s.aggregate.p99Ms} | ${s.aggregate.ratio} |`] : []),
     );
   }
+  if (summary.api) lines.push(...apiMarkdown(summary.api));
   return `${lines.join('\n')}\n`;
 }
 
@@ -200,7 +265,7 @@ function consentSection(consent: ConsentResult | undefined) {
   };
 }
 
-function build(verify: VerifyResult, share: ShareResult | undefined, consent: ConsentResult | undefined) {
+function build(verify: VerifyResult, share: ShareResult | undefined, consent: ConsentResult | undefined, api: ApiLoadResult | undefined) {
   return {
     command: COMMAND,
     date: verify.date,
@@ -211,6 +276,7 @@ function build(verify: VerifyResult, share: ShareResult | undefined, consent: Co
     bls: blsSection(verify),
     consent: consentSection(consent),
     share: share ? shareSummary(share) : undefined,
+    api: api ? apiSummary(api) : undefined,
   };
 }
 
@@ -219,7 +285,11 @@ const sharePath = join(OUT, `${process.env.BENCH_NAME ?? 'share-latency'}.json`)
 const share = WITH_SHARE && existsSync(sharePath) ? (JSON.parse(readFileSync(sharePath, 'utf8')) as ShareResult) : undefined;
 const consentPath = join(OUT, 'consent.json');
 const consent = existsSync(consentPath) ? (JSON.parse(readFileSync(consentPath, 'utf8')) as ConsentResult) : undefined;
-const summary = build(verify, share, consent);
+const apiPath = join(OUT, 'api-load.json');
+const api = existsSync(apiPath) ? (JSON.parse(readFileSync(apiPath, 'utf8')) as ApiLoadResult) : undefined;
+// bench-api alone: the rest of the summary stays as the last full run wrote it.
+const previous = process.env.BENCH_ONLY_API === '1' && existsSync(join(OUT, 'summary.json')) ? (JSON.parse(readFileSync(join(OUT, 'summary.json'), 'utf8')) as ReturnType<typeof build>) : undefined;
+const summary = previous && api ? { ...previous, api: apiSummary(api) } : build(verify, share, consent, api);
 writeFileSync(join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(join(OUT, 'summary.md'), markdown(summary));
 console.log(markdown(summary));

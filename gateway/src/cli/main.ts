@@ -13,6 +13,7 @@ import { registerCrossChain } from './commands/crosschain';
 import { registerRelay } from './commands/relay';
 import { registerIncentive } from './commands/incentive';
 import { registerBundle } from './commands/bundle';
+import { registerServe } from './commands/serve';
 
 export function buildProgram(): Command {
   const program = new Command('medbridge');
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRelay(program);
   registerIncentive(program);
   registerBundle(program);
+  registerServe(program);
   return program;
 }
 

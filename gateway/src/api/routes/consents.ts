@@ -1,0 +1,162 @@
+/**
+ * Consents and guardians: the server submits messages the patient (or a guardian) signed on
+ * their own device; the chaincode verifies them (signature, channel, nonce, freshness), so a
+ * hospital or this server can carry a patient's decision but never make one. Plus the
+ * grantee's view: the records a consent covers.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  consentIdOf,
+  type ConsentGrantMessage,
+  type ConsentRevocationMessage,
+  type GuardianDelegationMessage,
+  type GuardianRevocationMessage,
+  type RecordAnchor,
+  type SignedPatientMessage,
+} from '@medbridge/chaincode';
+import { orAbsent } from '../../fabric/contracts';
+import { hospitalOf } from '../auth';
+import { ApiError } from '../errors';
+import { AnyObject, committed, ConsentId, errorResponses, SignedPatientMessage as SignedSchema, Security } from '../schemas';
+import type { ApiContext } from '../context';
+
+/** The patient a signed message in the body speaks for. */
+const signedPatient = (req: FastifyRequest) => (req.body as SignedPatientMessage).message.patientId;
+const consentParams = { type: 'object', required: ['consentId'], properties: { consentId: ConsentId } } as const;
+
+function expectKind(signed: SignedPatientMessage, kind: string): void {
+  if (signed.message.kind !== kind) throw new ApiError(400, 'INVALID_ARGUMENT', `expected a ${kind} message, got ${signed.message.kind}`);
+}
+
+export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const submitted = <T>(res: { txId: string; blockNumber: bigint; result: T }) => ({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
+
+  app.post<{ Body: SignedPatientMessage<ConsentGrantMessage> }>(
+    '/consents',
+    {
+      schema: {
+        tags: ['consents'],
+        summary: 'submit a consent.grant signed on the patient\'s device',
+        security: Security.patientOrHospital,
+        body: SignedSchema,
+        response: { 201: { type: 'object', properties: { consentId: ConsentId, txId: { type: 'string' }, blockNumber: { type: 'string' }, result: AnyObject } }, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: signedPatient } },
+    },
+    async (req, reply) => {
+      expectKind(req.body, 'consent.grant');
+      const res = await ctx.chaincode.consent.grantConsent(req.body);
+      return reply.status(201).send({ consentId: consentIdOf(req.body.message), ...submitted(res) });
+    },
+  );
+
+  app.post<{ Params: { consentId: string }; Body: SignedPatientMessage<ConsentRevocationMessage> }>(
+    '/consents/:consentId/revocation',
+    {
+      schema: {
+        tags: ['consents'],
+        summary: 'submit a consent.revoke signed on the patient\'s device',
+        security: Security.patientOrHospital,
+        params: consentParams,
+        body: SignedSchema,
+        response: { 201: committed(AnyObject), ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: signedPatient } },
+    },
+    async (req, reply) => {
+      expectKind(req.body, 'consent.revoke');
+      if (req.body.message.consentId !== req.params.consentId) throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed revocation names another consent than the path');
+      return reply.status(201).send(submitted(await ctx.chaincode.consent.revokeConsent(req.body)));
+    },
+  );
+
+  app.get<{ Params: { consentId: string } }>(
+    '/consents/:consentId',
+    {
+      schema: { tags: ['consents'], summary: 'a consent with its effective status', security: Security.patientOrHospital, params: consentParams, response: { 200: AnyObject, ...errorResponses } },
+      config: { auth: { hospital: 'any', patient: true } },
+    },
+    async (req) => {
+      const consent = await ctx.chaincode.consent.getConsent(req.params.consentId);
+      if (req.caller?.kind === 'patient' && req.caller.patientId !== consent.patientId) {
+        throw new ApiError(403, 'UNAUTHORIZED', 'a patient reads only their own consents');
+      }
+      return consent;
+    },
+  );
+
+  app.get<{ Params: { consentId: string } }>(
+    '/consents/:consentId/records',
+    {
+      schema: {
+        tags: ['consents', 'records'],
+        summary: 'the records a consent covers, for its grantee',
+        description:
+          'Records named by the consent, with their anchors (those anchored on this chain), and the categories it covers: every record of the patient in those FHIR resource types, as anchored by their custodians.',
+        security: Security.hospital,
+        params: consentParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              consentId: ConsentId,
+              patientId: { type: 'string' },
+              effectiveStatus: { type: 'string' },
+              purposes: { type: 'array', items: { type: 'string' } },
+              period: AnyObject,
+              records: { type: 'array', items: AnyObject },
+              categories: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+      config: { auth: { hospital: 'any' } },
+    },
+    async (req) => {
+      const caller = hospitalOf(req);
+      const consent = await ctx.chaincode.consent.getConsent(req.params.consentId);
+      if (consent.grantee !== caller.mspId) {
+        throw new ApiError(403, 'ACCESS_DENIED', `consent ${consent.consentId} is granted to ${consent.grantee}, not to ${caller.mspId}`);
+      }
+      const records: Array<{ recordId: string; anchor: RecordAnchor | null }> = [];
+      for (const recordId of [...consent.terms.scope.recordIds].sort()) {
+        const anchor = await orAbsent(ctx.chaincode.consent.getRecord(recordId));
+        records.push({ recordId, anchor: anchor && anchor.patientId === consent.patientId ? anchor : null });
+      }
+      return {
+        consentId: consent.consentId,
+        patientId: consent.patientId,
+        effectiveStatus: consent.effectiveStatus,
+        purposes: consent.terms.purposes,
+        period: consent.terms.period,
+        records,
+        categories: [...consent.terms.scope.categories].sort(),
+      };
+    },
+  );
+
+  app.post<{ Body: SignedPatientMessage<GuardianDelegationMessage> }>(
+    '/guardians',
+    {
+      schema: { tags: ['guardians'], summary: 'submit a guardian.authorise signed by the patient', security: Security.patientOrHospital, body: SignedSchema, response: { 201: committed(AnyObject), ...errorResponses } },
+      config: { auth: { hospital: 'any', patient: signedPatient } },
+    },
+    async (req, reply) => {
+      expectKind(req.body, 'guardian.authorise');
+      return reply.status(201).send(submitted(await ctx.chaincode.consent.authoriseGuardian(req.body)));
+    },
+  );
+
+  app.post<{ Body: SignedPatientMessage<GuardianRevocationMessage> }>(
+    '/guardians/revocation',
+    {
+      schema: { tags: ['guardians'], summary: 'submit a guardian.revoke signed by the patient', security: Security.patientOrHospital, body: SignedSchema, response: { 201: committed(AnyObject), ...errorResponses } },
+      config: { auth: { hospital: 'any', patient: signedPatient } },
+    },
+    async (req, reply) => {
+      expectKind(req.body, 'guardian.revoke');
+      return reply.status(201).send(submitted(await ctx.chaincode.consent.revokeGuardian(req.body)));
+    },
+  );
+}

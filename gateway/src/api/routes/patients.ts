@@ -1,0 +1,159 @@
+/**
+ * Patients: registration from a public key alone (the hospital enrols it, or the patient's
+ * device proves the key by signing the request with it), the patient record, the patient's
+ * consents, and the access log (the patient's own signed read, or the custodian's view).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessLogReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
+import { patientIdOf } from '@medbridge/chaincode';
+import { consentsOnEveryChain } from '../../services/consent-reach';
+import { hospitalOf } from '../auth';
+import { ApiError } from '../errors';
+import {
+  AnyObject,
+  committed,
+  errorResponses,
+  Page,
+  PatientId,
+  RegisterPatientBody,
+  SignedKeyRotation as SignedKeyRotationSchema,
+  SignedPatientMessage as SignedSchema,
+  type PageQuery,
+  Security,
+} from '../schemas';
+import type { ApiContext } from '../context';
+
+type PatientParams = { Params: { patientId: string } };
+const patientParam = (req: FastifyRequest) => (req.params as { patientId: string }).patientId;
+const patientParams = { type: 'object', required: ['patientId'], properties: { patientId: PatientId } } as const;
+
+export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post<{ Body: { publicKey: string } }>(
+    '/patients',
+    {
+      schema: {
+        tags: ['patients'],
+        summary: "register a patient from the public key alone (the private key never leaves the patient's device)",
+        description: 'A hospital system enrols the key, or the device signs the request with the key it registers.',
+        security: Security.patientOrHospital,
+        body: RegisterPatientBody,
+        response: { 201: committed(AnyObject), ...errorResponses },
+      },
+      config: {
+        auth: {
+          hospital: 'any',
+          patient: (req) => patientIdOfBody(req),
+          patientKey: (req) => (req.body as { publicKey: string }).publicKey,
+        },
+      },
+    },
+    async (req, reply) => {
+      const res = await ctx.chaincode.consent.registerPatient(req.body.publicKey);
+      return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
+    },
+  );
+
+  app.post<PatientParams & { Body: SignedKeyRotation }>(
+    '/patients/:patientId/key-rotation',
+    {
+      schema: {
+        tags: ['patients'],
+        summary: "replace the patient's key: a patient.rotate-key signed by the current key and the new one",
+        description:
+          'The patient id, consents and guardians stay; the retired key signs nothing any more. A patient-signed request must be signed with the current (old) key; a hospital system may carry the envelope too.',
+        security: Security.patientOrHospital,
+        params: patientParams,
+        body: SignedKeyRotationSchema,
+        response: { 201: committed(AnyObject), ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    async (req, reply) => {
+      if (req.body.message.patientId !== req.params.patientId) {
+        throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed rotation is for another patient than the path names');
+      }
+      const res = await ctx.chaincode.consent.rotatePatientKey(req.body);
+      return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
+    },
+  );
+
+  app.get<PatientParams>(
+    '/patients/:patientId',
+    {
+      schema: { tags: ['patients'], summary: 'a registered patient (id, key, custodians)', security: Security.patientOrHospital, params: patientParams, response: { 200: AnyObject, ...errorResponses } },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    (req) => ctx.consents.getPatient(req.params.patientId),
+  );
+
+  app.get<PatientParams & { Querystring: PageQuery & { allChains?: boolean } }>(
+    '/patients/:patientId/consents',
+    {
+      schema: {
+        tags: ['patients', 'consents'],
+        summary: "the patient's consents on this chain with their effective status, a page at a time; allChains=true adds each one's state on every chain it was carried to",
+        description:
+          "With allChains=true each consent has `chains`: per destination chain, the latest packet this chain sent for it (delivery sent, acknowledged, failed or timed out) and the mirror's status and version there as of the destination's acknowledgement, with its effective status now. What happened there without a packet (a packet in flight, the destination's own governance) is not visible from this hospital's gateway.",
+        security: Security.patientOrHospital,
+        params: patientParams,
+        querystring: { ...Page, properties: { ...Page.properties, allChains: { type: 'boolean', default: false } } },
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    (req) => {
+      const { allChains, ...page } = req.query;
+      if (allChains === true) return consentsOnEveryChain(ctx.chaincode, req.params.patientId, page, ctx.clock());
+      return ctx.chaincode.consent.listConsentsByPatient(req.params.patientId, page);
+    },
+  );
+
+  app.get<PatientParams & { Querystring: PageQuery }>(
+    '/patients/:patientId/access-log',
+    {
+      schema: {
+        tags: ['patients', 'access'],
+        summary: "the patient's access log as this hospital (a custodian) may see it",
+        security: Security.hospital,
+        params: patientParams,
+        querystring: Page,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any' } },
+    },
+    (req) => {
+      hospitalOf(req);
+      return ctx.chaincode.consent.listAccessLog(req.params.patientId, req.query);
+    },
+  );
+
+  app.post<PatientParams & { Body: SignedPatientMessage<AccessLogReadMessage>; Querystring: PageQuery }>(
+    '/patients/:patientId/access-log/read',
+    {
+      schema: {
+        tags: ['patients', 'access'],
+        summary: "the patient's own read of the whole access log, with an access-log.read message signed on the device",
+        security: Security.patientOrHospital,
+        params: patientParams,
+        querystring: Page,
+        body: SignedSchema,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    (req) => {
+      if (req.body.message.patientId !== req.params.patientId) {
+        throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed access-log.read is for another patient than the path names');
+      }
+      return ctx.chaincode.consent.listAccessLogSigned(req.body, req.query);
+    },
+  );
+}
+
+function patientIdOfBody(req: FastifyRequest): string | undefined {
+  try {
+    return patientIdOf((req.body as { publicKey: string }).publicKey);
+  } catch {
+    throw new ApiError(400, 'INVALID_ARGUMENT', 'publicKey must be base64');
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * JSON Schemas of the API: Fastify validates every request against them (bad input is a 400
+ * INVALID_ARGUMENT before any handler runs) and @fastify/swagger publishes them as the
+ * OpenAPI 3.1 document. Signed patient messages are checked here only for their envelope;
+ * their content is checked byte for byte by the chaincode's protocol module.
+ */
+import { Formats, PURPOSES_OF_USE } from '@medbridge/chaincode';
+
+const pattern = (re: RegExp) => re.source;
+
+/** OpenAPI security requirements: who may call a route (auth.ts checks it). */
+export const Security: Record<'hospital' | 'patientOrHospital', Array<Record<string, string[]>>> = {
+  hospital: [{ hospitalTls: [] }],
+  patientOrHospital: [{ patientSignature: [] }, { hospitalTls: [] }],
+};
+
+export const PatientId = { type: 'string', pattern: pattern(Formats.patientId), description: "'pt_' + sha256 of the patient's public key" } as const;
+export const ConsentId = { type: 'string', pattern: pattern(Formats.consentId) } as const;
+export const RecordId = { type: 'string', pattern: pattern(Formats.recordId) } as const;
+export const MspId = { type: 'string', pattern: pattern(Formats.mspId) } as const;
+export const Purpose = { type: 'string', enum: [...PURPOSES_OF_USE] } as const;
+const Base64 = { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9+/]+={0,2}$' } as const;
+
+export const ErrorResponse = {
+  $id: 'Error',
+  type: 'object',
+  description: "A refusal: the chaincode's (or the gateway's) stable code and a message that says what to do",
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' }, txId: { type: 'string' } },
+} as const;
+
+/** The 4xx/5xx answers every route may give. */
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  422: { $ref: 'Error#' },
+  503: { $ref: 'Error#' },
+} as const;
+
+/** A patient message signed on the patient's device (chaincode/CONSENT.md "Signed-message formats"). */
+export const SignedPatientMessage = {
+  type: 'object',
+  required: ['message', 'publicKey', 'signature'],
+  additionalProperties: false,
+  properties: {
+    message: {
+      type: 'object',
+      required: ['domain', 'kind', 'channel', 'patientId', 'signer', 'nonce', 'issuedAt'],
+      properties: { kind: { type: 'string' }, patientId: PatientId },
+    },
+    publicKey: Base64,
+    signature: Base64,
+  },
+} as const;
+
+/** A patient.rotate-key envelope: the current key's signature plus the new key's proof of possession. */
+export const SignedKeyRotation = {
+  type: 'object',
+  required: ['message', 'publicKey', 'signature', 'newKeySignature'],
+  additionalProperties: false,
+  properties: {
+    message: {
+      type: 'object',
+      required: ['domain', 'kind', 'channel', 'patientId', 'signer', 'nonce', 'issuedAt', 'newPublicKey'],
+      properties: { kind: { type: 'string', const: 'patient.rotate-key' }, patientId: PatientId, newPublicKey: Base64 },
+    },
+    publicKey: Base64,
+    signature: Base64,
+    newKeySignature: { ...Base64, description: "the NEW key's P1363 signature over the same canonical bytes" },
+  },
+} as const;
+
+export const Page = {
+  type: 'object',
+  properties: {
+    pageSize: { type: 'integer', minimum: 1, maximum: 200 },
+    bookmark: { type: 'string', maxLength: 1024 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** A transaction's result with its id. */
+export function committed(result: object) {
+  return { type: 'object', required: ['txId', 'result'], properties: { txId: { type: 'string' }, blockNumber: { type: 'string' }, result } } as const;
+}
+
+export const AnyObject = { type: 'object', additionalProperties: true } as const;
+
+export const RegisterPatientBody = {
+  type: 'object',
+  required: ['publicKey'],
+  additionalProperties: false,
+  properties: { publicKey: { ...Base64, description: 'base64 SPKI DER of the P-256 key (uncompressed point)' } },
+} as const;
+
+export const AnchorRecordBody = {
+  type: 'object',
+  required: ['recordId', 'patientId', 'category', 'hash'],
+  additionalProperties: false,
+  properties: {
+    recordId: RecordId,
+    patientId: PatientId,
+    category: { type: 'string', pattern: pattern(Formats.category), description: 'FHIR R4 resource type' },
+    hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'salted SHA-256 of the content (hex)' },
+  },
+} as const;
+
+export const AmendRecordBody = {
+  type: 'object',
+  required: ['hash', 'expectedVersion'],
+  additionalProperties: false,
+  properties: { hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, expectedVersion: { type: 'integer', minimum: 1 } },
+} as const;
+
+export const AccessQuery = {
+  type: 'object',
+  required: ['recordId', 'purpose'],
+  additionalProperties: false,
+  properties: { recordId: RecordId, purpose: Purpose, grantee: { ...MspId, description: "default: the caller's org" } },
+} as const;
+
+export const BreakGlassBody = {
+  type: 'object',
+  required: ['patientId', 'reason'],
+  additionalProperties: false,
+  properties: {
+    patientId: PatientId,
+    recordId: RecordId,
+    reason: { type: 'string', minLength: 1, maxLength: 256, description: 'a code or reference, never clinical text about the patient' },
+    durationMinutes: { type: 'integer', minimum: 1, maximum: 1440 },
+  },
+} as const;
+
+export interface PageQuery {
+  pageSize?: number;
+  bookmark?: string;
+}

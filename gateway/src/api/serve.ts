@@ -1,0 +1,76 @@
+/**
+ * Runs the API for one org: opens its Fabric connection (and the clinician identity for
+ * break-glass), starts the chaincode event stream, listens, and on close finishes in-flight
+ * requests (up to shutdownGraceMs, then the remaining connections are cut) before the
+ * Fabric connections close.
+ *
+ * @example
+ *   const api = await startApi(loadServeConfig('serve.json'), logger);
+ *   process.once('SIGTERM', () => void api.close());
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { FabricClient } from '../fabric/client';
+import { Chaincode } from '../fabric/contracts';
+import { readProfile } from '../fabric/profile';
+import { ClientCertificates, orgCaCerts } from './client-identity';
+import type { ServeConfig } from './config';
+import { EventHub } from './event-hub';
+import { ApiMetrics } from './metrics';
+import { buildApi } from './server';
+
+export interface RunningApi {
+  app: FastifyInstance;
+  /** https://host:port (or http:// without TLS). */
+  url: string;
+  mspId: string;
+  channel: string;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, close Fabric connections. */
+  close(): Promise<void>;
+}
+
+export async function startApi(cfg: ServeConfig, log: Logger): Promise<RunningApi> {
+  const client = FabricClient.open(cfg.org, { logger: log });
+  const clinicianClient = cfg.clinicianProfile ? FabricClient.open(readProfile(cfg.clinicianProfile), { logger: log }) : undefined;
+  try {
+    const chaincode = new Chaincode(client, cfg.channel ?? client.defaultChannel);
+    const clinician = clinicianClient && new Chaincode(clinicianClient, chaincode.channel);
+    const tls = cfg.tls && {
+      certificates: new ClientCertificates(client.mspId, orgCaCerts(client.profile, cfg.tls.clientCaCerts)),
+      cert: readFileSync(cfg.tls.cert, 'utf8'),
+      key: readFileSync(cfg.tls.key, 'utf8'),
+    };
+    const metrics = new ApiMetrics();
+    const events = new EventHub(chaincode, log, (name) => metrics.event(name));
+    // A peer that is down at start-up makes the server not ready (readyz), not absent.
+    await events.start().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'event stream not open yet'));
+    const app = await buildApi({ config: cfg, chaincode, clinician, tls, events, logger: log, metrics });
+    await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : cfg.listen.port;
+    const url = `${tls ? 'https' : 'http'}://${cfg.listen.host.includes(':') ? `[${cfg.listen.host}]` : cfg.listen.host}:${port}`;
+    log.info({ url, mspId: client.mspId, channel: chaincode.channel }, 'medbridge API listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        log.info('shutting down: finishing in-flight requests');
+        const cut = setTimeout(() => app.server.closeAllConnections(), cfg.shutdownGraceMs);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(cut);
+          await events.close();
+          client.close();
+          clinicianClient?.close();
+          log.info('stopped');
+        }
+      })());
+    return { app, url, mspId: client.mspId, channel: chaincode.channel, close };
+  } catch (e) {
+    client.close();
+    clinicianClient?.close();
+    throw e;
+  }
+}
