@@ -158,7 +158,7 @@ describe('patient app in a real browser', () => {
     await page.reload();
     await expect(page.getByLabel('Enrolment code').inputValue()).resolves.toBe(issued.body.code);
     await snap('enrol');
-    await page.getByRole('button', { name: 'Enrol', exact: true }).click();
+    await page.getByRole('button', { name: 'Enrol with this code' }).click();
     await page.getByText('Enrolled at HospitalAMSP').waitFor({ timeout: UI_MS });
     await page.getByText('HospitalAMSP keeps your records').waitFor({ timeout: UI_MS });
     await snap('enrolled-records');

@@ -66,7 +66,7 @@ function App() {
     }
   };
 
-  const ctx = { key, hospital, act, load, setKey, setView, setBackupUrl, backupUrl };
+  const ctx = { device: key, hospital, act, load, setKey, setView, setBackupUrl, backupUrl };
   const body = !loaded
     ? html`<p>Opening your key…</p>`
     : !key || view === 'key'
@@ -101,7 +101,8 @@ function App() {
 }
 
 interface Ctx {
-  key?: DeviceKey;
+  /** The device's key (not `key`: Preact keeps that prop name for itself). */
+  device?: DeviceKey;
   hospital?: Hospital;
   backupUrl?: string;
   act: <T>(busy: string, run: () => Promise<T>, done: (r: T) => string) => Promise<T | undefined>;
@@ -115,7 +116,7 @@ function backupLink(b: KeyBackup): string {
   return URL.createObjectURL(new Blob([JSON.stringify(b, null, 1)], { type: 'application/json' }));
 }
 
-function KeyView({ key, act, setKey, setView, setBackupUrl, backupUrl }: Ctx) {
+function KeyView({ device: key, act, setKey, setView, setBackupUrl, backupUrl }: Ctx) {
   const [pass, setPass] = useState('');
   const [again, setAgain] = useState('');
   const [file, setFile] = useState<File | undefined>();
@@ -172,7 +173,7 @@ function KeyView({ key, act, setKey, setView, setBackupUrl, backupUrl }: Ctx) {
     </section>`;
 }
 
-function EnrolView({ key, hospital, act, setView }: Ctx) {
+function EnrolView({ device: key, hospital, act, setView }: Ctx) {
   const fromLink = /#enrol=([0-9A-Za-z-]+)/.exec(location.hash)?.[1] ?? '';
   const [code, setCode] = useState(fromLink);
   const submit = async (ev: Event) => {
@@ -190,7 +191,7 @@ function EnrolView({ key, hospital, act, setView }: Ctx) {
     <form onSubmit=${submit}>
       <label for="code">Enrolment code</label>
       <input id="code" autocomplete="one-time-code" autocapitalize="characters" placeholder="XXXX-XXXX-XXXX" required value=${code} onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value)} />
-      <button type="submit">Enrol</button>
+      <button type="submit">Enrol with this code</button>
     </form>
   </section>`;
 }
@@ -210,7 +211,7 @@ function usePatientData(key: DeviceKey | undefined, load: Ctx['load']) {
   return { patient, consents, reload };
 }
 
-function RecordsView({ key, load }: Ctx) {
+function RecordsView({ device: key, load }: Ctx) {
   const { patient, consents } = usePatientData(key, load);
   const shared = new Map<string, string[]>();
   for (const c of consents ?? []) for (const r of c.terms.scope.recordIds) shared.set(r, [...(shared.get(r) ?? []), `${c.grantee} (${statusWords(c.effectiveStatus)})`]);
@@ -225,7 +226,7 @@ function RecordsView({ key, load }: Ctx) {
   </section>`;
 }
 
-function ShareView({ key, hospital, act, setView }: Ctx) {
+function ShareView({ device: key, hospital, act, setView }: Ctx) {
   const [grantee, setGrantee] = useState('');
   const [purpose, setPurpose] = useState<string>('TREAT');
   const [records, setRecords] = useState('');
@@ -280,7 +281,7 @@ function ShareView({ key, hospital, act, setView }: Ctx) {
   </section>`;
 }
 
-function ConsentsView({ key, hospital, act, load }: Ctx) {
+function ConsentsView({ device: key, hospital, act, load }: Ctx) {
   const { consents, reload } = usePatientData(key, load);
   const [confirm, setConfirm] = useState<string | undefined>();
   const revoke = async (c: ConsentView) => {
@@ -313,7 +314,7 @@ function ConsentsView({ key, hospital, act, load }: Ctx) {
   </section>`;
 }
 
-function LogView({ key, hospital, act }: Ctx) {
+function LogView({ device: key, hospital, act }: Ctx) {
   const [entries, setEntries] = useState<AccessLogEntry[] | undefined>();
   const read = async () => {
     if (!key || !hospital) return;
@@ -338,7 +339,7 @@ function LogView({ key, hospital, act }: Ctx) {
   </section>`;
 }
 
-function GuardianView({ key, hospital, act }: Ctx) {
+function GuardianView({ device: key, hospital, act }: Ctx) {
   const [pub, setPub] = useState('');
   const [until, setUntil] = useState(new Date(Date.now() + 365 * DAY).toISOString().slice(0, 10));
   const submit = async (ev: Event) => {
@@ -360,7 +361,7 @@ function GuardianView({ key, hospital, act }: Ctx) {
   </section>`;
 }
 
-function BackupView({ key, backupUrl, act, setKey, setView }: Ctx) {
+function BackupView({ device: key, backupUrl, act, setKey, setView }: Ctx) {
   return html`<section aria-labelledby="b-h">
     <h2 id="b-h">Backup and lost keys</h2>
     ${backupUrl
