@@ -105,17 +105,20 @@ export {
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
+  buildKeyRotation,
   CONSENT_ACTIONS,
   consentIdOf,
   exportPublicKey,
   Formats,
   importPatientPublicKey,
   keyIdOf,
+  parseSignedPatientMessage,
   PATIENT_MESSAGE_DOMAIN,
   PatientMessageKinds,
   patientIdOf,
   patientKeyId,
   PURPOSES_OF_USE,
+  signKeyRotation,
   signPatientMessage,
   type AccessLogReadMessage,
   type ConsentAction,
@@ -125,10 +128,12 @@ export {
   type GuardianDelegationMessage,
   type GuardianRevocationMessage,
   type HeaderInput,
+  type KeyRotationMessage,
   type MessageHeader,
   type PatientMessage,
   type PatientMessageKind,
   type PurposeOfUse,
+  type SignedKeyRotation,
   type SignedPatientMessage,
 } from './protocol/patient-messages';
 export { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from './protocol/record-hash';
@@ -170,7 +175,7 @@ import type { Role } from './contracts/tx-context';
 
 export type { AccessDecision, AccessReason, Emergency } from './rules/access-rules';
 export type { Consent, ConsentStatus, SignedBy } from './rules/consent-rules';
-export type { Guardian, Patient, SignerAuthority } from './rules/patient-rules';
+export type { Guardian, KeyRotation, Patient, SignerAuthority } from './rules/patient-rules';
 export type { RecordAnchor, RecordVersion } from './rules/record-rules';
 export type { RemoteConsent } from './rules/remote-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
@@ -424,6 +429,7 @@ export interface ChaincodeEvents {
   Heartbeat: HeartbeatRecord;
   // Consent
   PatientRegistered: { patientId: string; org: string; registeredBy: Patient['registeredBy']; txId: string };
+  PatientKeyRotated: { patientId: string; retiredKeyId: string; keyId: string; txId: string };
   RecordAnchored: RecordEvent;
   RecordAmended: RecordEvent;
   GuardianAuthorised: { patientId: string; guardianId: string; notAfter: number; txId: string };
@@ -462,6 +468,7 @@ export type ChaincodeEventName = keyof ChaincodeEvents;
 export const ChaincodeEventNames = [
   'Heartbeat',
   'PatientRegistered',
+  'PatientKeyRotated',
   'RecordAnchored',
   'RecordAmended',
   'GuardianAuthorised',

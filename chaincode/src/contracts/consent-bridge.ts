@@ -20,6 +20,7 @@ import {
   type ConsentPacketType,
 } from '../rules/remote-consent-rules';
 import type { Consent } from '../rules/consent-rules';
+import { idPublicKeyOf, rotationChainOf, type Patient } from '../rules/patient-rules';
 import { getConsent, getPatient, getRemoteConsent, putRemoteConsent } from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
 import { found } from '../state/store';
@@ -50,8 +51,8 @@ export const REVOCATION_ALLOWANCE_BYTES = 4096;
  * and, once revoked, its consent.revoke packet fit the packet limit. Otherwise a revocation
  * could never reach a chain that holds the grant. PROOF_TOO_LARGE names the sizes.
  */
-export function requireCarriable(consent: Consent, patientPublicKey: string): void {
-  const size = canonicalBytes(consentPacketOf(consent, patientPublicKey).payload).length;
+export function requireCarriable(consent: Consent, patient: Patient): void {
+  const size = canonicalBytes(packetOf(consent, patient).payload).length;
   check(
     size + REVOCATION_ALLOWANCE_BYTES <= MAX_CONSENT_PAYLOAD_BYTES,
     'PROOF_TOO_LARGE',
@@ -70,8 +71,13 @@ export async function buildConsentPacket(ctx: Context, consentId: string): Promi
   const consent = found(await getConsent(ctx.stub, consentId), `consent ${consentId}`);
   if (consent.chainId !== chainId) fail('WRONG_CHANNEL', `consent ${consentId} was granted on ${consent.chainId}, not ${chainId}`);
   const patient = found(await getPatient(ctx.stub, consent.patientId), `patient ${consent.patientId}`);
-  const { type, payload } = consentPacketOf(consent, patient.publicKey);
+  const { type, payload } = packetOf(consent, patient);
   return { type, payload: payload as unknown as Json };
+}
+
+/** The packet of a consent with the patient's id key and, once rotated, the rotations that lead to the current key. */
+function packetOf(consent: Consent, patient: Patient): ReturnType<typeof consentPacketOf> {
+  return consentPacketOf(consent, idPublicKeyOf(patient), rotationChainOf(patient));
 }
 
 /**

@@ -32,13 +32,17 @@ import {
 } from '../rules/access-rules';
 import { consentStatusAt, grantConsent, purposeCovered, revokeConsent, type Consent, type SignedBy } from '../rules/consent-rules';
 import {
+  asPatientSigner,
   authoriseGuardian,
   checkFreshness,
+  guardianActiveAt,
+  patientKeyIds,
   MAX_MESSAGE_AGE_MS,
   MAX_READ_AGE_MS,
   registerPatient,
   requireRegisteredBy,
   revokeGuardian,
+  rotatePatientKey,
   signerAuthority,
   type Patient,
 } from '../rules/patient-rules';
@@ -75,14 +79,52 @@ export class ConsentContract extends MedbridgeContract {
 
   // ------------------------------------------------------------------ patients
 
-  /** Registers a patient's public key (base64 SPKI DER, P-256) at the caller's org. */
+  /**
+   * Registers a patient's public key (base64 SPKI DER, P-256) at the caller's org. A key the
+   * patient rotated to registers that same patient at another org; a retired key registers nobody.
+   */
   @Transaction()
   async RegisterPatient(ctx: Context, publicKey: string): Promise<string> {
     const who = await staff(ctx, WRITER_ROLES);
-    const patientId = patientIdOf(publicKey);
+    const owner = await repo.getPatientKeyOwner(ctx.stub, keyIdOf(publicKey));
+    const patientId = owner?.patientId ?? patientIdOf(publicKey);
     const patient = registerPatient(await repo.getPatient(ctx.stub, patientId), publicKey, who.mspId, txTimeMs(ctx));
     await repo.putPatient(ctx.stub, patient);
     emit(ctx, 'PatientRegistered', { patientId, org: who.mspId, registeredBy: patient.registeredBy, txId: ctx.stub.getTxID() });
+    return canonicalize(patient);
+  }
+
+  /**
+   * Replaces the patient's key from a patient.rotate-key message signed by the current key,
+   * with the new key's proof of possession. The patient id, consents and guardians stay; the
+   * retired key stays in the history (old signatures verify) and signs nothing any more.
+   * Every consent of the patient granted here must still be able to travel with the longer
+   * key history (PROOF_TOO_LARGE otherwise).
+   */
+  @Transaction()
+  async RotatePatientKey(ctx: Context, signedRotation: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    const a = await acceptPatientMessage(ctx, signedRotation, ['patient.rotate-key'], MAX_MESSAGE_AGE_MS);
+    const patientId = a.patient.patientId;
+    const newKeyId = keyIdOf(a.verified.message.newPublicKey);
+    const rotatedOwner = await repo.getPatientKeyOwner(ctx.stub, newKeyId);
+    const registeredOwner = (await repo.getPatient(ctx.stub, `pt_${newKeyId}`))?.patientId;
+    const guardian = await repo.getGuardian(ctx.stub, patientId, newKeyId);
+    const patient = rotatePatientKey(
+      a.patient,
+      a.verified,
+      { ownerPatientId: rotatedOwner?.patientId ?? registeredOwner ?? null, guardianOfPatient: guardian !== undefined && guardianActiveAt(guardian, a.now) },
+      a.now,
+      ctx.stub.getTxID(),
+    );
+    for (const { consentId } of await repo.allConsentIdsOfPatient(ctx.stub, patientId)) {
+      const consent = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
+      if (consent.status === 'active') requireCarriable(consent, patient);
+    }
+    await repo.putPatient(ctx.stub, patient);
+    await repo.putPatientKeyOwner(ctx.stub, newKeyId, patientId);
+    await useNonce(ctx, a.verified, a.now);
+    emit(ctx, 'PatientKeyRotated', { patientId, retiredKeyId: a.verified.signerKeyId, keyId: newKeyId, txId: ctx.stub.getTxID() });
     return canonicalize(patient);
   }
 
@@ -157,7 +199,9 @@ export class ConsentContract extends MedbridgeContract {
   async AuthoriseGuardian(ctx: Context, signedDelegation: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedDelegation, ['guardian.authorise'], MAX_MESSAGE_AGE_MS);
-    const existing = await repo.getGuardian(ctx.stub, a.patient.patientId, keyIdOf(a.verified.message.guardian.publicKey));
+    const guardianId = keyIdOf(a.verified.message.guardian.publicKey);
+    if (patientKeyIds(a.patient).includes(guardianId)) fail('INVALID_ARGUMENT', "a key of the patient's own cannot be their guardian");
+    const existing = await repo.getGuardian(ctx.stub, a.patient.patientId, guardianId);
     const guardian = authoriseGuardian(existing, a.verified, a.now, ctx.stub.getTxID());
     await repo.putGuardian(ctx.stub, guardian);
     await useNonce(ctx, a.verified, a.now);
@@ -193,7 +237,7 @@ export class ConsentContract extends MedbridgeContract {
     await staff(ctx, STAFF_ROLES);
     const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
     const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
-    requireCarriable(consent, a.patient.publicKey);
+    requireCarriable(consent, a.patient);
     if (await repo.consentExists(ctx.stub, consent.consentId)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
     await repo.putConsent(ctx.stub, consent);
     await repo.indexConsent(ctx.stub, consent);
@@ -501,8 +545,8 @@ interface Accepted<K extends PatientMessageKind> {
 
 /**
  * A patient-signed message checked in this order: signature and channel binding
- * (protocol), freshness, patient registered on this chain, signer authority (patient, or
- * an active guardian), nonce unused by this signer. The caller writes the nonce with
+ * (protocol), freshness, patient registered on this chain, signer authority (the patient's
+ * current key, never a retired one, or an active guardian), nonce unused by this signer. The caller writes the nonce with
  * its state change (useNonce).
  */
 async function acceptPatientMessage<K extends PatientMessageKind>(
@@ -513,11 +557,12 @@ async function acceptPatientMessage<K extends PatientMessageKind>(
 ): Promise<Accepted<K>> {
   const { chainId } = await getMemberSet(ctx.stub);
   const now = txTimeMs(ctx);
-  const verified = verifyPatientMessage(parseJson(json, 'signed message'), { channel: chainId, kinds });
-  const m = verified.message;
+  const signed = verifyPatientMessage(parseJson(json, 'signed message'), { channel: chainId, kinds });
+  const m = signed.message;
   checkFreshness(m.issuedAt, now, maxAgeMs);
   const patient = await repo.getPatient(ctx.stub, m.patientId);
   if (!patient) fail('PATIENT_NOT_REGISTERED', `patient ${m.patientId} is not registered on ${chainId}`);
+  const verified = asPatientSigner(signed, patient);
   const guardian = verified.signedByPatient
     ? undefined
     : await repo.getGuardian(ctx.stub, m.patientId, verified.signerKeyId);

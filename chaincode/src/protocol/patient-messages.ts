@@ -26,6 +26,7 @@ export const PatientMessageKinds = [
   'guardian.authorise',
   'guardian.revoke',
   'access-log.read',
+  'patient.rotate-key',
 ] as const;
 export type PatientMessageKind = (typeof PatientMessageKinds)[number];
 
@@ -109,12 +110,24 @@ export interface AccessLogReadMessage extends MessageHeader {
   kind: 'access-log.read';
 }
 
+/**
+ * Replaces the patient's key, keeping the patient id (CONSENT.md "Key rotation"). Signed by
+ * the patient's current key only; its envelope also carries the new key's signature over
+ * the same bytes (SignedKeyRotation.newKeySignature), proving the new key is held.
+ */
+export interface KeyRotationMessage extends MessageHeader {
+  kind: 'patient.rotate-key';
+  /** base64 SPKI DER of the new P-256 key (the same encoding rule as every key). */
+  newPublicKey: string;
+}
+
 export type PatientMessage =
   | ConsentGrantMessage
   | ConsentRevocationMessage
   | GuardianDelegationMessage
   | GuardianRevocationMessage
-  | AccessLogReadMessage;
+  | AccessLogReadMessage
+  | KeyRotationMessage;
 
 type MessageOfKind<K extends PatientMessageKind> = Extract<PatientMessage, { kind: K }>;
 
@@ -125,6 +138,12 @@ export interface SignedPatientMessage<M extends PatientMessage = PatientMessage>
   publicKey: string;
   /** base64 IEEE P1363 (r || s) ECDSA P-256 SHA-256 signature over canonicalBytes(message). */
   signature: string;
+}
+
+/** A signed key rotation: the current key's envelope plus the new key's proof of possession. */
+export interface SignedKeyRotation extends SignedPatientMessage<KeyRotationMessage> {
+  /** base64 IEEE P1363 signature of the NEW key over the same canonicalBytes(message). */
+  newKeySignature: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -226,6 +245,23 @@ export function buildAccessLogRead(h: HeaderInput): AccessLogReadMessage {
   return checkMessage({ ...header('access-log.read', h) });
 }
 
+export function buildKeyRotation(h: HeaderInput, newPublicKey: string): KeyRotationMessage {
+  return checkMessage({ ...header('patient.rotate-key', h), newPublicKey });
+}
+
+/**
+ * Signs a key rotation with the current key and the new key (both over canonicalBytes(message)).
+ *
+ * @example
+ *   const m = buildKeyRotation({ channel, patientId, signer: keyIdOf(exportPublicKey(oldKey)), nonce, issuedAt: Date.now() }, exportPublicKey(newKey));
+ *   const envelope = signKeyRotation(m, oldKey, newKey);
+ */
+export function signKeyRotation(message: KeyRotationMessage, currentKey: KeyObject, newKey: KeyObject): SignedKeyRotation {
+  const signed = signPatientMessage(message, currentKey);
+  const newKeySignature = sign('sha256', canonicalBytes(message), { key: newKey, dsaEncoding: 'ieee-p1363' }).toString('base64');
+  return { ...signed, newKeySignature };
+}
+
 /** Signs a message with a P-256 private key (gateway and tests; never called in chaincode). */
 export function signPatientMessage<M extends PatientMessage>(message: M, privateKey: KeyObject): SignedPatientMessage<M> {
   checkMessage(message);
@@ -281,6 +317,7 @@ export function verifyPatientMessage<K extends PatientMessageKind>(
     ok = false;
   }
   if (!ok) fail('PATIENT_SIGNATURE_INVALID', `the ${message.kind} signature does not verify with the signer's key`);
+  if (message.kind === 'patient.rotate-key') verifyPossession(message, (signed as SignedKeyRotation).newKeySignature);
   if (message.channel !== opts.channel) {
     fail('WRONG_CHANNEL', `message is bound to chain ${message.channel}, this is ${opts.channel}`);
   }
@@ -292,12 +329,38 @@ export function verifyPatientMessage<K extends PatientMessageKind>(
   };
 }
 
-/** Strict structural parse of a signed message (no signature check). */
+/**
+ * The new key of a rotation must be a distinct, canonical P-256 key whose signature over the
+ * same bytes verifies (proof of possession): nobody can rotate a patient onto a key they
+ * do not hold, nor onto somebody else's public key.
+ */
+function verifyPossession(message: KeyRotationMessage, newKeySignature: string): void {
+  const newKey = importPatientPublicKey(message.newPublicKey);
+  if (keyIdOf(message.newPublicKey) === message.signer) fail('INVALID_ARGUMENT', 'the new key is the key that signs the rotation');
+  const sig = decodeBase64(newKeySignature, 'newKeySignature');
+  if (sig.length !== 64) fail('PATIENT_SIGNATURE_INVALID', 'newKeySignature must be 64 bytes (IEEE P1363 r || s)');
+  let ok = false;
+  try {
+    ok = verify('sha256', canonicalBytes(message), { key: newKey, dsaEncoding: 'ieee-p1363' }, sig);
+  } catch {
+    ok = false;
+  }
+  if (!ok) fail('PATIENT_SIGNATURE_INVALID', 'newKeySignature does not verify with the new key (proof of possession)');
+}
+
+/**
+ * Strict structural parse of a signed message (no signature check). A patient.rotate-key
+ * envelope carries newKeySignature as well; no other kind may.
+ */
 export function parseSignedPatientMessage(input: unknown): SignedPatientMessage {
-  const o = object(input, 'signed message', ['message', 'publicKey', 'signature']);
+  const kind = typeof input === 'object' && input !== null ? ((input as { message?: { kind?: unknown } }).message?.kind ?? null) : null;
+  const rotation = kind === 'patient.rotate-key';
+  const o = object(input, 'signed message', rotation ? ['message', 'publicKey', 'signature', 'newKeySignature'] : ['message', 'publicKey', 'signature']);
   const publicKey = str(o.publicKey, 'publicKey');
   const signature = str(o.signature, 'signature');
-  return { message: checkMessage(o.message), publicKey, signature };
+  const message = checkMessage(o.message);
+  if (rotation) return { message, publicKey, signature, newKeySignature: str(o.newKeySignature, 'newKeySignature') } as SignedKeyRotation;
+  return { message, publicKey, signature };
 }
 
 /** Checks that a value is a well-formed patient message with exactly the fields of its kind. */
@@ -313,6 +376,7 @@ export function checkMessage(input: unknown): PatientMessage {
     'guardian.authorise': ['guardian'],
     'guardian.revoke': ['guardianId'],
     'access-log.read': [],
+    'patient.rotate-key': ['newPublicKey'],
   };
   if (typeof kind !== 'string' || !(PatientMessageKinds as readonly string[]).includes(kind)) {
     fail('INVALID_ARGUMENT', `message kind must be one of ${PatientMessageKinds.join(', ')}`);
@@ -342,6 +406,9 @@ export function checkMessage(input: unknown): PatientMessage {
       matches(o.guardianId, Formats.keyId, 'guardianId');
       break;
     case 'access-log.read':
+      break;
+    case 'patient.rotate-key':
+      str(o.newPublicKey, 'newPublicKey');
       break;
   }
   return input as PatientMessage;

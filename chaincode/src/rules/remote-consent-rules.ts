@@ -19,6 +19,7 @@ import {
   type ConsentTerms,
   type GuardianDelegationMessage,
   type PatientMessage,
+  type SignedKeyRotation,
   type SignedPatientMessage,
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
@@ -42,6 +43,12 @@ export interface ConsentPacketPayload {
   grantDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
   revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
   revocationDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
+  /**
+   * Present only once the patient has rotated their key: the signed rotations, oldest first,
+   * from patientPublicKey to the current key, so the destination knows every key of the
+   * patient. Absent for a patient who never rotated (the payload is then unchanged).
+   */
+  keyRotations?: SignedKeyRotation[];
 }
 
 /** The mirror of a consent from another chain, on the grantee's chain. */
@@ -59,8 +66,15 @@ export interface RemoteConsent {
   txId: string;
 }
 
-/** The packet for a stored consent: type and payload from state only. */
-export function consentPacketOf(c: Consent, patientPublicKey: string): { type: ConsentPacketType; payload: ConsentPacketPayload } {
+/**
+ * The packet for a stored consent: type and payload from state only. `patientPublicKey` is
+ * the key the patient id derives from; `keyRotations` the patient's signed rotations.
+ */
+export function consentPacketOf(
+  c: Consent,
+  patientPublicKey: string,
+  keyRotations: SignedKeyRotation[] = [],
+): { type: ConsentPacketType; payload: ConsentPacketPayload } {
   const payload: ConsentPacketPayload = {
     consentId: c.consentId,
     version: c.version,
@@ -73,6 +87,7 @@ export function consentPacketOf(c: Consent, patientPublicKey: string): { type: C
     grantDelegation: c.grantSignedBy.delegation,
     revocation: c.revocation ? c.revocation.signed : null,
     revocationDelegation: c.revocation ? c.revocation.signedBy.delegation : null,
+    ...(keyRotations.length > 0 ? { keyRotations } : {}),
   };
   return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
 }
@@ -90,6 +105,10 @@ const PAYLOAD_FIELDS = [
   'revocation',
   'revocationDelegation',
 ];
+const OPTIONAL_PAYLOAD_FIELDS = ['keyRotations'];
+
+/** Most rotations a payload carries (patient-rules MAX_KEY_ROTATIONS; checked before any signature). */
+const MAX_CARRIED_ROTATIONS = 8;
 
 /**
  * Verifies a consent packet received from `sourceChainId`, in this order: type allowed,
@@ -105,7 +124,9 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) fail('INVALID_ARGUMENT', 'consent payload must be an object');
   const p = payload as Record<string, unknown>;
   for (const f of PAYLOAD_FIELDS) if (!(f in p) || p[f] === undefined) fail('INVALID_ARGUMENT', `consent payload is missing ${f}`);
-  for (const f of Object.keys(p)) if (!PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
+  for (const f of Object.keys(p)) {
+    if (!PAYLOAD_FIELDS.includes(f) && !OPTIONAL_PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
+  }
   if (typeof p.consentId !== 'string' || !Formats.consentId.test(p.consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
   if (typeof p.version !== 'number' || !Number.isSafeInteger(p.version) || p.version < 1) fail('INVALID_ARGUMENT', 'version must be a positive integer');
   if (p.status !== 'active' && p.status !== 'revoked') fail('INVALID_ARGUMENT', 'status must be active or revoked');
@@ -113,13 +134,13 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
   if (typeof p.patientPublicKey !== 'string') fail('INVALID_ARGUMENT', 'patientPublicKey must be a string');
   if (patientIdOf(p.patientPublicKey) !== p.patientId) fail('PATIENT_SIGNATURE_INVALID', 'patientPublicKey does not derive patientId');
   const patientId = p.patientId as string;
-  const patientKeyId = keyIdOf(p.patientPublicKey);
+  const patientKeys = followRotations(keyIdOf(p.patientPublicKey), patientId, p.keyRotations, sourceChainId);
 
   const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: ['consent.grant'] });
   if (grant.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'grant is signed for another patient');
   if (consentIdOf(grant.message) !== p.consentId) fail('INVALID_ARGUMENT', 'consentId is not the id of the signed grant');
   if (canonicalize(p.terms) !== canonicalize(grant.message.terms)) fail('INVALID_ARGUMENT', 'terms differ from the signed grant');
-  checkDelegation(grant, p.grantDelegation, sourceChainId, patientKeyId);
+  checkDelegation(grant, p.grantDelegation, sourceChainId, patientKeys);
 
   if (type === 'consent.grant') {
     if (p.status !== 'active' || p.version !== 1 || p.revocation !== null || p.revocationDelegation !== null) {
@@ -132,9 +153,32 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
     const rev = verifyPatientMessage(p.revocation, { channel: sourceChainId, kinds: ['consent.revoke'] });
     if (rev.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'revocation is signed for another patient');
     if (rev.message.consentId !== p.consentId) fail('INVALID_ARGUMENT', 'revocation names another consent');
-    checkDelegation(rev, p.revocationDelegation, sourceChainId, patientKeyId);
+    checkDelegation(rev, p.revocationDelegation, sourceChainId, patientKeys);
   }
   return payload as ConsentPacketPayload;
+}
+
+/**
+ * Every key id of the patient, from the key the id derives from through each signed rotation
+ * (each signed by the key before it, for this patient, on the source chain, with the new key's
+ * proof of possession). Which key was current when the home chain accepted a message is the
+ * home chain's check, covered by the proof; here any key of the patient counts as the patient.
+ */
+function followRotations(firstKeyId: string, patientId: string, rotations: unknown, sourceChainId: string): string[] {
+  const keys = [firstKeyId];
+  if (rotations === undefined) return keys;
+  if (!Array.isArray(rotations) || rotations.length === 0 || rotations.length > MAX_CARRIED_ROTATIONS) {
+    fail('INVALID_ARGUMENT', `keyRotations must be a list of 1 to ${MAX_CARRIED_ROTATIONS} signed rotations when present`);
+  }
+  for (const r of rotations) {
+    const v = verifyPatientMessage(r, { channel: sourceChainId, kinds: ['patient.rotate-key'] });
+    if (v.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'a key rotation is signed for another patient');
+    if (v.signerKeyId !== keys[keys.length - 1]) fail('PATIENT_SIGNATURE_INVALID', 'a key rotation is not signed by the key before it');
+    const next = keyIdOf(v.message.newPublicKey);
+    if (keys.includes(next)) fail('INVALID_ARGUMENT', 'a key rotation returns to a retired key');
+    keys.push(next);
+  }
+  return keys;
 }
 
 /**
@@ -147,15 +191,15 @@ function checkDelegation(
   verified: VerifiedPatientMessage<PatientMessage>,
   delegation: unknown,
   sourceChainId: string,
-  patientKeyId: string,
+  patientKeys: string[],
 ): void {
-  if (verified.signedByPatient) {
+  if (patientKeys.includes(verified.signerKeyId)) {
     if (delegation !== null) fail('INVALID_ARGUMENT', 'a patient-signed message carries no delegation');
     return;
   }
   if (delegation === null) fail('GUARDIAN_NOT_AUTHORIZED', `key ${verified.signerKeyId} signed without a delegation from the patient`);
   const d = verifyPatientMessage(delegation, { channel: sourceChainId, kinds: ['guardian.authorise'] });
-  if (d.signerKeyId !== patientKeyId || d.message.patientId !== verified.message.patientId) {
+  if (!patientKeys.includes(d.signerKeyId) || d.message.patientId !== verified.message.patientId) {
     fail('GUARDIAN_NOT_AUTHORIZED', "the delegation is not signed by the patient's own key");
   }
   if (keyIdOf(d.message.guardian.publicKey) !== verified.signerKeyId) fail('GUARDIAN_NOT_AUTHORIZED', 'the delegation is for another key');

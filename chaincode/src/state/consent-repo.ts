@@ -34,6 +34,20 @@ export async function putPatient(stub: ChaincodeStub, patient: Patient): Promise
   await putJson(stub, key(stub, KeyTypes.Patient, patient.patientId), patient);
 }
 
+/** The patient a rotated-in key belongs to (keys a patient registered with derive the id instead). */
+export async function getPatientKeyOwner(stub: ChaincodeStub, keyId: string): Promise<{ patientId: string } | undefined> {
+  return getJson<{ patientId: string }>(stub, key(stub, KeyTypes.PatientKey, keyId));
+}
+
+export async function putPatientKeyOwner(stub: ChaincodeStub, keyId: string, patientId: string): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.PatientKey, keyId), { patientId });
+}
+
+/** Every consent id of a patient, in consent-id order. */
+export async function allConsentIdsOfPatient(stub: ChaincodeStub, patientId: string): Promise<Array<{ consentId: string }>> {
+  return listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByPatient, [patientId]);
+}
+
 export async function getGuardian(stub: ChaincodeStub, patientId: string, guardianId: string): Promise<Guardian | undefined> {
   return getJson<Guardian>(stub, key(stub, KeyTypes.Guardian, patientId, guardianId));
 }

@@ -14,6 +14,7 @@ export const KeyTypes = {
   Patient: 'mb.patient', // (patientId)
   Guardian: 'mb.guardian', // (patientId, guardianId)
   PatientNonce: 'mb.nonce', // (signerId, nonce) -> used marker
+  PatientKey: 'mb.patient-key', // (keyId) -> {patientId} for every key a patient rotated to
   Record: 'mb.record', // (recordId) -> RecordAnchor (head)
   RecordVersion: 'mb.recordver', // (recordId, version padded)
   RecordByCustodian: 'mb.record-by-custodian', // (patientId, custodian, recordId) -> {recordId}

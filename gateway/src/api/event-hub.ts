@@ -9,7 +9,7 @@ import type { ChaincodeEventName } from '@medbridge/chaincode';
 import type { Logger } from 'pino';
 import type { Chaincode, ChaincodeEvent, Subscription } from '../fabric/contracts';
 
-export const STREAMED_EVENTS = ['ConsentGranted', 'ConsentRevoked', 'AccessLogged', 'EmergencyOpened'] as const satisfies readonly ChaincodeEventName[];
+export const STREAMED_EVENTS = ['ConsentGranted', 'ConsentRevoked', 'AccessLogged', 'EmergencyOpened', 'PatientKeyRotated'] as const satisfies readonly ChaincodeEventName[];
 export type StreamedEvent = ChaincodeEvent<(typeof STREAMED_EVENTS)[number]>;
 
 export type Listener = (event: StreamedEvent) => void;

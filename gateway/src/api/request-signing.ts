@@ -13,8 +13,8 @@
  *
  * The server checks, in order: headers present and well formed; the patient the request is
  * for (the route's) is the one who signed; the timestamp within maxSkewMs of the server clock
- * (MESSAGE_STALE); the signature against the key registered on chain for that patient
- * (PATIENT_SIGNATURE_INVALID); the nonce not seen for that patient within the window
+ * (MESSAGE_STALE); the signature against the patient's current key as registered on chain
+ * (after a key rotation, the new key; PATIENT_SIGNATURE_INVALID); the nonce not seen for that patient within the window
  * (NONCE_REPLAYED). A nonce is remembered only once its signature verified, so nobody
  * but the patient can spend it.
  */
@@ -66,8 +66,12 @@ export function requestForm(req: RequestInput, patientId: string, timestamp: num
  * @example
  *   const headers = signRequest({ method: 'GET', path: `/v1/patients/${id}/consents`, body: '' }, key, { nonce, timestamp: Date.now() });
  */
-export function signRequest(req: RequestInput, privateKey: KeyObject, opts: { timestamp: number; nonce: string }): Record<string, string> {
-  const patientId = patientIdOf(exportPublicKey(privateKey));
+export function signRequest(
+  req: RequestInput,
+  privateKey: KeyObject,
+  opts: { timestamp: number; nonce: string; /** After a key rotation the id no longer derives from the key: name it. */ patientId?: string },
+): Record<string, string> {
+  const patientId = opts.patientId ?? patientIdOf(exportPublicKey(privateKey));
   const form = requestForm(req, patientId, opts.timestamp, opts.nonce);
   const signature = sign('sha256', canonicalBytes(form), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64');
   return {
@@ -154,10 +158,9 @@ export async function verifySignedRequest(req: RequestInput & { headers: Headers
   if (Math.abs(opts.now - timestamp) > opts.maxSkewMs) {
     throw new ApiError(401, 'MESSAGE_STALE', `the request was signed at ${timestamp}, more than ${opts.maxSkewMs} ms from the server time ${opts.now}; sign it again`);
   }
+  // The patient's current key as the chain holds it: the one the id derives from, or the key
+  // a rotation made current (a retired key's signature does not verify against it).
   const publicKey = await opts.publicKeyOf(patientId);
-  if (patientIdOf(publicKey) !== patientId) {
-    throw new ApiError(401, 'PATIENT_SIGNATURE_INVALID', 'the key of the request is not the key of its patient');
-  }
   const key = importPatientPublicKey(publicKey);
   const form = requestForm(req, patientId, timestamp, nonce);
   let ok = false;

@@ -56,6 +56,23 @@ export const SignedPatientMessage = {
   },
 } as const;
 
+/** A patient.rotate-key envelope: the current key's signature plus the new key's proof of possession. */
+export const SignedKeyRotation = {
+  type: 'object',
+  required: ['message', 'publicKey', 'signature', 'newKeySignature'],
+  additionalProperties: false,
+  properties: {
+    message: {
+      type: 'object',
+      required: ['domain', 'kind', 'channel', 'patientId', 'signer', 'nonce', 'issuedAt', 'newPublicKey'],
+      properties: { kind: { type: 'string', const: 'patient.rotate-key' }, patientId: PatientId, newPublicKey: Base64 },
+    },
+    publicKey: Base64,
+    signature: Base64,
+    newKeySignature: { ...Base64, description: "the NEW key's P1363 signature over the same canonical bytes" },
+  },
+} as const;
+
 export const Page = {
   type: 'object',
   properties: {

@@ -14,6 +14,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import { ClientError } from '../errors';
+import type { ApiContext } from './context';
 import type { Chaincode } from '../fabric/contracts';
 import { ConsentService } from '../services/consent-service';
 import { CrossChainService } from '../services/crosschain-service';
@@ -36,6 +37,8 @@ import { registerAppRoutes } from './routes/app';
 import { EnrolmentStore } from './enrolments';
 import { ErrorResponse } from './schemas';
 
+export type { ApiContext } from './context';
+
 export interface ApiOptions {
   config: ServeConfig;
   /** The org's identity on its channel: every transaction but break-glass. */
@@ -53,19 +56,6 @@ export interface ApiOptions {
 }
 
 /** What every route module gets. */
-export interface ApiContext {
-  config: ServeConfig;
-  chaincode: Chaincode;
-  clinician?: Chaincode;
-  consents: ConsentService;
-  crossChain: CrossChainService;
-  events?: EventHub;
-  metrics: ApiMetrics;
-  enrolments: EnrolmentStore;
-  clock: () => number;
-  /** True once shutdown began (readiness answers 503). */
-  closing: () => boolean;
-}
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const clock = opts.clock ?? Date.now;

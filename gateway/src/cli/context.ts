@@ -7,7 +7,7 @@ import { config, gatewayDataDir, type Config } from '../config';
 import { ClientError, toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { Chaincode } from '../fabric/contracts';
-import type { IdentityKind, Profile } from '../fabric/profile';
+import { loadProfile, type IdentityKind, type Profile } from '../fabric/profile';
 import { createLogger } from '../logger';
 import { formatObject, formatTable, TIME_KEYS, toJson, type Column } from './format';
 import { withProgress } from './progress';
@@ -90,6 +90,17 @@ export class CliContext {
     if (!client.profile.channels.includes(ch)) {
       throw usageError(`${client.profile.org} is not a member of channel ${ch} (its channels: ${client.profile.channels.join(', ')})`);
     }
+    return ch;
+  }
+
+  /**
+   * The chain id a patient message is bound to, found without any network: --channel, or
+   * the first channel of --org's connection profile (read from disk only).
+   */
+  chainId(): string {
+    if (this.opts.channel) return this.opts.channel;
+    const ch = loadProfile(this.org()).channels[0];
+    if (!ch) throw usageError('which chain? pass --channel <chainId>');
     return ch;
   }
 

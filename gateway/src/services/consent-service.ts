@@ -6,58 +6,45 @@
  *   const consents = new ConsentService(new Chaincode(FabricClient.open('HospitalA'), 'chain-a'));
  *   const { consentId } = await consents.grant(patient, patient.patientId, { grantee: 'HospitalBMSP', purposes: ['TREAT'], days: 30 });
  */
-import { randomBytes } from 'node:crypto';
 import {
-  buildAccessLogRead,
-  buildConsentGrant,
-  buildConsentRevocation,
-  buildGuardianDelegation,
-  buildGuardianRevocation,
   consentIdOf,
-  signPatientMessage,
+  parseSignedPatientMessage,
   type AccessDecision,
   type AccessLogEntry,
-  type ConsentTerms,
+  type AccessLogReadMessage,
+  type ConsentGrantMessage,
+  type ConsentRevocationMessage,
   type ConsentWithStatus,
   type Emergency,
   type Guardian,
-  type HeaderInput,
+  type GuardianDelegationMessage,
+  type GuardianRevocationMessage,
   type Page,
   type Patient,
+  type PatientMessage,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
   type SendPacketResult,
+  type SignedKeyRotation,
+  type SignedPatientMessage,
 } from '@medbridge/chaincode';
 import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
 import { CrossChainService } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
+import { PatientSigner, type GrantInput } from './patient-signer';
 
-const DAY_MS = 86_400_000;
+export { newNonce, termsOf, type GrantInput } from './patient-signer';
 
-export interface GrantInput {
-  grantee: string;
-  recordIds?: string[];
-  categories?: string[];
-  purposes: string[];
-  /** Start time (ms); defaults to now. */
-  start?: number;
-  days: number;
+/** What submitting an envelope returned: its kind, the transaction (none for a read) and the result. */
+export interface SubmittedEnvelope {
+  kind: PatientMessage['kind'];
+  consentId?: string;
+  txId?: string;
+  result: unknown;
 }
 
-export function newNonce(): string {
-  return randomBytes(18).toString('base64url');
-}
-
-/** Consent terms from CLI-style input (read action, [start, start + days)). */
-export function termsOf(input: GrantInput, now: number): ConsentTerms {
-  const start = input.start ?? now;
-  return {
-    grantee: input.grantee,
-    scope: { recordIds: [...(input.recordIds ?? [])], categories: [...(input.categories ?? [])] },
-    actions: ['read'],
-    purposes: [...input.purposes],
-    period: { start, end: start + Math.round(input.days * DAY_MS) },
-  };
+function pick<T>(res: Submitted<T>): { txId: string; result: T } {
+  return { txId: res.txId, result: res.result };
 }
 
 export class ConsentService {
@@ -71,16 +58,17 @@ export class ConsentService {
     private readonly clock: () => number = Date.now,
   ) {
     this.chainId = chainId ?? chaincode.channel;
+    this.signer = new PatientSigner(this.chainId, clock);
   }
+
+  /** Builds and signs the patient messages this service submits (usable without a network). */
+  readonly signer: PatientSigner;
 
   /** The patient's home channel. */
   get channel(): string {
     return this.chaincode.channel;
   }
 
-  private header(signer: PatientKey, patientId: string): HeaderInput {
-    return { channel: this.chainId, patientId, signer: signer.keyId, nonce: newNonce(), issuedAt: this.clock() };
-  }
 
   registerPatient(key: PatientKey): Promise<Submitted<Patient>> {
     return this.chaincode.consent.registerPatient(key.publicKey);
@@ -90,27 +78,59 @@ export class ConsentService {
     return this.chaincode.consent.getPatient(patientId);
   }
 
+  // ------------------------------------------------------------- signing and submitting
+
   /** Patient (or guardian) signs a grant; returns the consent id it creates and the committed consent. */
   async grant(signer: PatientKey, patientId: string, input: GrantInput): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
-    const message = buildConsentGrant(this.header(signer, patientId), termsOf(input, this.clock()));
-    const res = await this.chaincode.consent.grantConsent(signPatientMessage(message, signer.privateKey));
-    return { ...res, consentId: consentIdOf(message) };
+    const signed = this.signer.grant(signer, patientId, input);
+    const res = await this.chaincode.consent.grantConsent(signed);
+    return { ...res, consentId: consentIdOf(signed.message) };
   }
 
   revoke(signer: PatientKey, patientId: string, consentId: string): Promise<Submitted<ConsentWithStatus>> {
-    const message = buildConsentRevocation(this.header(signer, patientId), consentId);
-    return this.chaincode.consent.revokeConsent(signPatientMessage(message, signer.privateKey));
+    return this.chaincode.consent.revokeConsent(this.signer.revocation(signer, patientId, consentId));
   }
 
-  delegate(patient: PatientKey, guardian: { publicKey: string }, days: number): Promise<Submitted<Guardian>> {
-    const notAfter = this.clock() + Math.round(days * DAY_MS);
-    const message = buildGuardianDelegation(this.header(patient, patient.patientId), { publicKey: guardian.publicKey, notAfter });
-    return this.chaincode.consent.authoriseGuardian(signPatientMessage(message, patient.privateKey));
+  delegate(patient: PatientKey, guardian: { publicKey: string }, days: number, patientId = patient.patientId): Promise<Submitted<Guardian>> {
+    return this.chaincode.consent.authoriseGuardian(this.signer.delegation(patient, patientId, guardian, days));
   }
 
-  revokeGuardian(patient: PatientKey, guardianId: string): Promise<Submitted<Guardian>> {
-    const message = buildGuardianRevocation(this.header(patient, patient.patientId), guardianId);
-    return this.chaincode.consent.revokeGuardian(signPatientMessage(message, patient.privateKey));
+  revokeGuardian(patient: PatientKey, guardianId: string, patientId = patient.patientId): Promise<Submitted<Guardian>> {
+    return this.chaincode.consent.revokeGuardian(this.signer.guardianRevocation(patient, patientId, guardianId));
+  }
+
+  /**
+   * The patient replaces their key: signed by the current key and the new one; the patient
+   * id, consents and guardians stay (CONSENT.md "Key rotation").
+   */
+  rotateKey(current: PatientKey, patientId: string, next: PatientKey): Promise<Submitted<Patient>> {
+    return this.chaincode.consent.rotatePatientKey(this.signer.keyRotation(current, patientId, next));
+  }
+
+  /**
+   * Submits an envelope signed elsewhere (`--sign-only`, a patient's device): its kind
+   * decides the transaction. An access-log.read is a query and returns the first page.
+   */
+  async submit(envelope: unknown): Promise<SubmittedEnvelope> {
+    const signed = parseSignedPatientMessage(envelope);
+    const m: PatientMessage = signed.message;
+    const cc = this.chaincode.consent;
+    switch (m.kind) {
+      case 'consent.grant': {
+        const res = await cc.grantConsent(signed as SignedPatientMessage<ConsentGrantMessage>);
+        return { kind: m.kind, consentId: consentIdOf(m), txId: res.txId, result: res.result };
+      }
+      case 'consent.revoke':
+        return { kind: m.kind, ...pick(await cc.revokeConsent(signed as SignedPatientMessage<ConsentRevocationMessage>)) };
+      case 'guardian.authorise':
+        return { kind: m.kind, ...pick(await cc.authoriseGuardian(signed as SignedPatientMessage<GuardianDelegationMessage>)) };
+      case 'guardian.revoke':
+        return { kind: m.kind, ...pick(await cc.revokeGuardian(signed as SignedPatientMessage<GuardianRevocationMessage>)) };
+      case 'patient.rotate-key':
+        return { kind: m.kind, ...pick(await cc.rotatePatientKey(signed as SignedKeyRotation)) };
+      case 'access-log.read':
+        return { kind: m.kind, result: await cc.listAccessLogSigned(signed as SignedPatientMessage<AccessLogReadMessage>, { pageSize: 100 }) };
+    }
   }
 
   /**
@@ -138,7 +158,7 @@ export class ConsentService {
     return allPages((page) => {
       const request = { pageSize: 100, bookmark: page.bookmark };
       if (!signer) return this.chaincode.consent.listAccessLog(patientId, request);
-      const signed = signPatientMessage(buildAccessLogRead(this.header(signer, patientId)), signer.privateKey);
+      const signed = this.signer.accessLogRead(signer, patientId);
       return this.chaincode.consent.listAccessLogSigned(signed, request);
     }, 1000);
   }

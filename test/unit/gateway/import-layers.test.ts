@@ -1,6 +1,6 @@
 /**
  * Layers that only look down (STYLE.md), in the gateway: entry points (CLI, demo, bench) stand on
- * the services (relay, record exchange, admin services, BLS signer), which stand on proof
+ * the HTTP API (which `medbridge serve` starts), which stands on the services (relay, record exchange, admin services, BLS signer), which stand on proof
  * building, which stands on the Fabric client, which stands on configuration, logging and
  * errors. A file imports from its own room, a room beside it on the same floor, or a floor
  * below; never from above, and no files or rooms import each other in a circle (type-only
@@ -15,6 +15,7 @@ const SRC = resolve(__dirname, '../../../gateway/src');
 const FLOORS: ReadonlyArray<readonly string[]> = [
   ['bench'],
   ['cli', 'demo'],
+  ['api'],
   ['services', 'relay', 'records', 'signer'],
   ['proofs'],
   ['fabric'],

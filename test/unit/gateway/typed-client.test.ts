@@ -16,10 +16,12 @@ import {
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
+  buildKeyRotation,
   canonicalize,
   exportPublicKey,
   keyIdOf,
   patientIdOf,
+  signKeyRotation,
   signPatientMessage,
   type Acknowledgement,
   type HeaderInput,
@@ -201,6 +203,8 @@ const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_I
 const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
 const read = signPatientMessage(buildAccessLogRead(header()), privateKey);
+const nextKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+const rotation = signKeyRotation(buildKeyRotation(header(), exportPublicKey(nextKey)), privateKey, nextKey);
 const packet: Packet = {
   sourceChain: 'chain-a',
   destChain: 'chain-b',
@@ -234,6 +238,7 @@ const CASES: Case[] = [
   ['governance.getProposal', (cc) => cc.governance.getProposal('p-1'), { contract: 'Governance', fn: 'GetProposal', args: ['p-1'] }],
   // Consent
   ['consent.registerPatient', (cc) => cc.consent.registerPatient(publicKey), { contract: 'Consent', fn: 'RegisterPatient', args: [publicKey] }],
+  ['consent.rotatePatientKey', (cc) => cc.consent.rotatePatientKey(rotation), { contract: 'Consent', fn: 'RotatePatientKey', args: [canonicalize(rotation)] }],
   ['consent.getPatient', (cc) => cc.consent.getPatient(patientId), { contract: 'Consent', fn: 'GetPatient', args: [patientId] }],
   ['consent.anchorRecord', (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }), { contract: 'Consent', fn: 'AnchorRecord', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32)] }],
   ['consent.amendRecord', (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1), { contract: 'Consent', fn: 'AmendRecord', args: ['rec-1', 'cd'.repeat(32), '1'] }],

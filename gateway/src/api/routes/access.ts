@@ -9,7 +9,7 @@ import type { BreakGlassArgs } from '@medbridge/chaincode';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import { AccessQuery, AnyObject, BreakGlassBody, committed, errorResponses, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 
 export function registerAccessRoutes(app: FastifyInstance, ctx: ApiContext): void {

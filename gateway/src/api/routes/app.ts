@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 /** gateway/app/dist beside the compiled gateway (gateway/dist/api/routes -> gateway/app/dist). */
 export const DEFAULT_APP_DIR = resolve(__dirname, '..', '..', '..', 'app', 'dist');

@@ -18,7 +18,7 @@ import { orAbsent } from '../../fabric/contracts';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import { AnyObject, committed, ConsentId, errorResponses, SignedPatientMessage as SignedSchema, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 /** The patient a signed message in the body speaks for. */
 const signedPatient = (req: FastifyRequest) => (req.body as SignedPatientMessage).message.patientId;

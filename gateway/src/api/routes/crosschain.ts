@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AnyObject, errorResponses, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 
 export function registerCrossChainRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -9,7 +9,7 @@ import { hospitalOf } from '../auth';
 import { ApiError, asClientError } from '../errors';
 import { EnrolmentCode, normaliseCode } from '../enrolments';
 import { AnyObject, errorResponses, RegisterPatientBody, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 const DEFAULT_TTL_MINUTES = 15;
 

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/events`: Server-Sent Events of the chaincode's ConsentGranted, ConsentRevoked,
- * AccessLogged and EmergencyOpened events on this chain, as they commit (`event:` the name,
+ * AccessLogged, EmergencyOpened and PatientKeyRotated events on this chain, as they commit (`event:` the name,
  * `id:` the transaction id, `data:` the payload). `?names=` narrows the stream. A comment
  * line every 15 s keeps proxies from closing an idle stream.
  */
@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors';
 import { STREAMED_EVENTS, type StreamedEvent } from '../event-hub';
 import { errorResponses, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 const KEEPALIVE_MS = 15_000;
 

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { asClientError } from '../errors';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 const READY_CACHE_MS = 1_000;
 

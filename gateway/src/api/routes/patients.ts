@@ -4,12 +4,23 @@
  * consents, and the access log (the patient's own signed read, or the custodian's view).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessLogReadMessage, SignedPatientMessage } from '@medbridge/chaincode';
+import type { AccessLogReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
 import { patientIdOf } from '@medbridge/chaincode';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
-import { AnyObject, committed, errorResponses, Page, PatientId, RegisterPatientBody, SignedPatientMessage as SignedSchema, type PageQuery, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import {
+  AnyObject,
+  committed,
+  errorResponses,
+  Page,
+  PatientId,
+  RegisterPatientBody,
+  SignedKeyRotation as SignedKeyRotationSchema,
+  SignedPatientMessage as SignedSchema,
+  type PageQuery,
+  Security,
+} from '../schemas';
+import type { ApiContext } from '../context';
 
 type PatientParams = { Params: { patientId: string } };
 const patientParam = (req: FastifyRequest) => (req.params as { patientId: string }).patientId;
@@ -37,6 +48,30 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (req, reply) => {
       const res = await ctx.chaincode.consent.registerPatient(req.body.publicKey);
+      return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
+    },
+  );
+
+  app.post<PatientParams & { Body: SignedKeyRotation }>(
+    '/patients/:patientId/key-rotation',
+    {
+      schema: {
+        tags: ['patients'],
+        summary: "replace the patient's key: a patient.rotate-key signed by the current key and the new one",
+        description:
+          'The patient id, consents and guardians stay; the retired key signs nothing any more. A patient-signed request must be signed with the current (old) key; a hospital system may carry the envelope too.',
+        security: Security.patientOrHospital,
+        params: patientParams,
+        body: SignedKeyRotationSchema,
+        response: { 201: committed(AnyObject), ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    async (req, reply) => {
+      if (req.body.message.patientId !== req.params.patientId) {
+        throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed rotation is for another patient than the path names');
+      }
+      const res = await ctx.chaincode.consent.rotatePatientKey(req.body);
       return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
     },
   );

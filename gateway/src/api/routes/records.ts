@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AnchorRecordArgs } from '@medbridge/chaincode';
 import { AmendRecordBody, AnchorRecordBody, AnyObject, committed, errorResponses, RecordId, Security } from '../schemas';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
 
 const recordParams = { type: 'object', required: ['recordId'], properties: { recordId: RecordId } } as const;
 

@@ -1,13 +1,17 @@
 /**
- * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian`,
- * `consent grant|revoke|list|show|remote`, `access check|log`, `emergency open|review|list`.
- * Every consent change is signed by the patient's (or a guardian's) key, never the hospital's.
+ * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian|rotate-key`,
+ * `consent grant|revoke|list|show|remote`, `access check|log`, `emergency open|review|list`,
+ * and `submit <file>`. Every consent change is signed by the patient's (or a guardian's) key,
+ * never the hospital's; with `--sign-only` the signed envelope is written out and nothing is
+ * sent, so it can be signed on one machine and submitted from another.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PURPOSES_OF_USE } from '@medbridge/chaincode';
-import { usageError } from '../../errors';
+import { canonicalize, PURPOSES_OF_USE } from '@medbridge/chaincode';
+import { ClientError, usageError } from '../../errors';
 import { ConsentService } from '../../services/consent-service';
 import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../services/patient-keys';
+import { PatientSigner } from '../../services/patient-signer';
 import { act, int, list, num, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 
@@ -19,6 +23,39 @@ function signer(ctx: CliContext, ref: string | undefined): PatientKey {
 
 function service(ctx: CliContext): ConsentService {
   return new ConsentService(ctx.chaincode());
+}
+
+const SIGN_ONLY = ['--sign-only [file]', 'sign offline: write the signed envelope (JSON) to <file> or stdout and send nothing; `medbridge submit` sends it'] as const;
+
+/** The signer of --sign-only: bound to --channel (or the org profile's first channel), no network. */
+function offline(ctx: CliContext): PatientSigner {
+  return new PatientSigner(ctx.chainId());
+}
+
+/** Writes a signed envelope for --sign-only: to the file named, or stdout. */
+function writeEnvelope(ctx: CliContext, envelope: object, target: unknown): void {
+  const text = `${canonicalize(envelope as never)}\n`;
+  if (typeof target === 'string') {
+    writeFileSync(target, text, { mode: 0o600 });
+    ctx.note(`signed ${(envelope as { message: { kind: string } }).message.kind} written to ${target}; submit it with: medbridge submit ${target}`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+/** Reads an envelope file ('-' = stdin) as JSON. */
+function readEnvelope(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ClientError('INVALID_ARGUMENT', 'rejected', `${file} is not JSON (expected a signed envelope written by --sign-only)`);
+  }
 }
 
 function purposes(value: unknown): string[] {
@@ -86,11 +123,15 @@ export function registerPatient(program: Command): void {
     .requiredOption('--key <file|patientId>', "the patient's key")
     .requiredOption('--guardian <file|keyId>', "the guardian's key file (only its public key is used)")
     .option('--days <n>', 'how long the delegation lasts', '365')
+    .option('--patient <patientId>', 'the patient (default: the key is the patient; give it after a key rotation)')
+    .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
         const p = signer(ctx, o.key as string);
         const g = loadKey(o.guardian as string, ctx.cfg.keysDir);
-        const res = await ctx.wait('delegating', service(ctx).delegate(p, g, num(o.days, '--days')));
+        const patientId = (o.patient as string | undefined) ?? p.patientId;
+        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).delegation(p, patientId, g, num(o.days, '--days')), o.signOnly);
+        const res = await ctx.wait('delegating', service(ctx).delegate(p, g, num(o.days, '--days'), patientId));
         ctx.print({ ...(res.result as object), txId: res.txId });
       }),
     );
@@ -99,10 +140,33 @@ export function registerPatient(program: Command): void {
     .command('revoke-guardian <guardianId>')
     .description('the patient revokes a guardian key (by key id)')
     .requiredOption('--key <file|patientId>', "the patient's key")
+    .option('--patient <patientId>', 'the patient (default: the key is the patient; give it after a key rotation)')
+    .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, guardianId) => {
-        const res = await ctx.wait('revoking', service(ctx).revokeGuardian(signer(ctx, o.key as string), guardianId as string));
+        const p = signer(ctx, o.key as string);
+        const patientId = (o.patient as string | undefined) ?? p.patientId;
+        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).guardianRevocation(p, patientId, guardianId as string), o.signOnly);
+        const res = await ctx.wait('revoking', service(ctx).revokeGuardian(p, guardianId as string, patientId));
         ctx.print({ ...(res.result as object), txId: res.txId });
+      }),
+    );
+
+  patient
+    .command('rotate-key')
+    .description("replace the patient's key: signed by the current key and the new one; the patient id and consents stay")
+    .requiredOption('--key <file|patientId>', "the patient's current key")
+    .requiredOption('--new-key <file>', 'the new key file (make one with `patient keygen --out <file>`)')
+    .option('--patient <patientId>', 'the patient (default: the id the current key derives, i.e. the first key)')
+    .option(...SIGN_ONLY)
+    .action(
+      act(async (ctx, o) => {
+        const current = signer(ctx, o.key as string);
+        const next = loadKey(o.newKey as string, ctx.cfg.keysDir);
+        const patientId = (o.patient as string | undefined) ?? current.patientId;
+        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).keyRotation(current, patientId, next), o.signOnly);
+        const res = await ctx.wait('rotating', service(ctx).rotateKey(current, patientId, next));
+        ctx.print({ patientId: res.result.patientId, keyId: next.keyId, retiredKeyId: current.keyId, rotations: res.result.keyRotations?.length ?? 0, txId: res.txId });
       }),
     );
 
@@ -119,22 +183,20 @@ export function registerPatient(program: Command): void {
     .option('--purpose <codes>', `purposes of use: ${PURPOSES_OF_USE.join(', ')}`, 'TREAT')
     .option('--days <n>', 'length of the consent period', '30')
     .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it)")
+    .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
         const key = signer(ctx, o.key as string);
         const recordIds = list(o.records as string | undefined);
         const categories = list(o.categories as string | undefined);
         if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
-        const res = await ctx.wait(
-          'granting',
-          service(ctx).grant(key, (o.patient as string | undefined) ?? key.patientId, {
-            grantee: o.grantee as string,
-            recordIds,
-            categories,
-            purposes: purposes(o.purpose),
-            days: num(o.days, '--days'),
-          }),
-        );
+        const patientId = (o.patient as string | undefined) ?? key.patientId;
+        const input = { grantee: o.grantee as string, recordIds, categories, purposes: purposes(o.purpose), days: num(o.days, '--days') };
+        if (o.signOnly) {
+          if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
+          return writeEnvelope(ctx, offline(ctx).grant(key, patientId, input), o.signOnly);
+        }
+        const res = await ctx.wait('granting', service(ctx).grant(key, patientId, input));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(res.consentId, o.share as string, 'consent.grant')) : undefined;
         ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
@@ -146,10 +208,16 @@ export function registerPatient(program: Command): void {
     .requiredOption('--key <file|patientId>', 'signing key')
     .option('--patient <patientId>', 'the patient (default: the key is the patient)')
     .option('--share <chainId>', "also send the revocation to the grantee's chain")
+    .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, consentId) => {
         const key = signer(ctx, o.key as string);
-        const res = await ctx.wait('revoking', service(ctx).revoke(key, (o.patient as string | undefined) ?? key.patientId, consentId as string));
+        const patientId = (o.patient as string | undefined) ?? key.patientId;
+        if (o.signOnly) {
+          if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
+          return writeEnvelope(ctx, offline(ctx).revocation(key, patientId, consentId as string), o.signOnly);
+        }
+        const res = await ctx.wait('revoking', service(ctx).revoke(key, patientId, consentId as string));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(consentId as string, o.share as string, 'consent.revoke')) : undefined;
         ctx.print({ ...(res.result as object), txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
@@ -211,11 +279,26 @@ export function registerPatient(program: Command): void {
     .command('log <patientId>')
     .description("a patient's access log; with --key the patient reads it with their own signature")
     .option('--key <file|patientId>', "patient's (or guardian's) key: a signed read")
+    .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, patientId) => {
         const key = o.key ? signer(ctx, o.key as string) : undefined;
+        if (o.signOnly) {
+          if (!key) throw usageError('--sign-only signs a read with --key');
+          return writeEnvelope(ctx, offline(ctx).accessLogRead(key, patientId as string), o.signOnly);
+        }
         const entries = await ctx.wait('reading the log', service(ctx).accessLog(patientId as string, key));
         ctx.print(entries, { columns: LOG_COLUMNS });
+      }),
+    );
+
+  program
+    .command('submit <file>')
+    .description("submit a patient-signed envelope written by --sign-only or a patient's device ('-' = stdin); its kind decides the transaction")
+    .action(
+      act(async (ctx, _o, file) => {
+        const res = await ctx.wait('submitting', service(ctx).submit(readEnvelope(file as string)));
+        ctx.print(res);
       }),
     );
 

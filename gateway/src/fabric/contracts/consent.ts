@@ -33,6 +33,7 @@ import {
   type RecordVersion,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
+  type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
 import type { FabricClient } from '../client';
@@ -40,6 +41,7 @@ import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './
 
 export const ConsentTransactions = {
   RegisterPatient: 'submit',
+  RotatePatientKey: 'submit',
   GetPatient: 'evaluate',
   AnchorRecord: 'submit',
   AmendRecord: 'submit',
@@ -75,6 +77,17 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Registers a patient's public key (base64 SPKI DER, P-256) at the caller's org. */
   registerPatient(publicKey: string): Promise<Submitted<Patient>> {
     return this.submit('RegisterPatient', [publicKey]);
+  }
+
+  /**
+   * Replaces the patient's key with a patient.rotate-key envelope signed by the current key
+   * and the new one; the patient id stays.
+   *
+   * @example
+   *   await cc.consent.rotatePatientKey(signKeyRotation(buildKeyRotation(header, exportPublicKey(newKey)), oldKey, newKey));
+   */
+  rotatePatientKey(signed: SignedKeyRotation): Promise<Submitted<Patient>> {
+    return this.submit('RotatePatientKey', [canonicalize(signed)]);
   }
 
   getPatient(patientId: string): Promise<Patient> {
