@@ -9,6 +9,7 @@ import {
   buildConsentGrant,
   buildConsentRevocation,
   buildGuardianDelegation,
+  buildKeyRotation,
   canonicalBytes,
   type AccessLogEntry,
   type ConsentTerms,
@@ -116,6 +117,14 @@ export const api = {
   async delegate(h: Hospital, key: DeviceKey, guardian: { publicKey: string; notAfter: number }) {
     const signed = await signMessage(buildGuardianDelegation(header(h, key), guardian), key);
     return call<{ txId: string; result: unknown }>('POST', '/v1/guardians', signed, key);
+  },
+
+  /** Replaces the key: the rotation signed by the current key, with the next key's proof of possession. */
+  async rotate(h: Hospital, current: DeviceKey, next: DeviceKey) {
+    const message = buildKeyRotation(header(h, current), next.publicKey);
+    const signed = await signMessage(message, current);
+    const newKeySignature = await signBytes(next, canonicalBytes(message));
+    return call<{ txId: string; result: unknown }>('POST', `/v1/patients/${current.patientId}/key-rotation`, { ...signed, newKeySignature }, current);
   },
 
   async accessLog(h: Hospital, key: DeviceKey) {

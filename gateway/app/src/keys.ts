@@ -6,7 +6,8 @@
  * The one moment the private key exists in extractable form is its creation: the app encrypts it
  * at once into a backup file with a passphrase (PBKDF2-SHA-256 -> AES-256-GCM), then imports it
  * again as non-extractable and forgets the extractable copy. Restoring a backup does the same
- * import. A backup cannot be made later: there is no way to read the key back out.
+ * import. A backup cannot be made later: there is no way to read the key back out; a new backup
+ * is made by rotating to a new key (nextKey), which the old key signs.
  */
 import { bytesOf, exportSpkiBase64, fromBase64, toBase64, type Bytes } from './bytes';
 import { keyIdOf, patientIdOf } from '@medbridge/chaincode';
@@ -81,16 +82,17 @@ async function passphraseKey(passphrase: string, salt: Bytes, iterations: number
   return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }
 
-async function importNonExtractable(pkcs8: ArrayBuffer | Bytes, publicKey: string, createdAt: number): Promise<DeviceKey> {
+async function importNonExtractable(pkcs8: ArrayBuffer | Bytes, publicKey: string, patientId: string, createdAt: number): Promise<DeviceKey> {
   const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, ALG, false, ['sign']);
-  return { privateKey, publicKey, patientId: patientIdOf(publicKey), keyId: keyIdOf(publicKey), createdAt };
+  return { privateKey, publicKey, patientId, keyId: keyIdOf(publicKey), createdAt };
 }
 
 /**
- * Makes the device's key and its encrypted backup; the key is stored non-extractable.
- * The caller offers the backup for download at once.
+ * A new key pair and its encrypted backup; the key returned is non-extractable and not yet
+ * stored. `patientId` absent: a new patient (the id is the key's); given: a rotation, where the
+ * patient keeps the id (CONSENT.md "Key rotation").
  */
-export async function createKey(passphrase: string, now = Date.now()): Promise<{ key: DeviceKey; backup: KeyBackup }> {
+async function makeKeyWithBackup(passphrase: string, patientId: string | undefined, now: number): Promise<{ key: DeviceKey; backup: KeyBackup }> {
   if (passphrase.length < MIN_PASSPHRASE) throw new Error(`the passphrase needs at least ${MIN_PASSPHRASE} characters`);
   const pair = await crypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const publicKey = await exportSpkiBase64(pair.publicKey);
@@ -98,22 +100,44 @@ export async function createKey(passphrase: string, now = Date.now()): Promise<{
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const aes = await passphraseKey(passphrase, salt, BACKUP_ITERATIONS);
-  const patientId = patientIdOf(publicKey);
+  const id = patientId ?? patientIdOf(publicKey);
   // The patient id is authenticated data: a backup cannot be relabelled as another patient's.
-  const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(patientId) }, aes, pkcs8);
+  const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(id) }, aes, pkcs8);
   const backup: KeyBackup = {
     format: BACKUP_FORMAT,
-    patientId,
+    patientId: id,
     publicKey,
     kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations: BACKUP_ITERATIONS, salt: toBase64(salt) },
     cipher: { name: 'AES-GCM', iv: toBase64(iv) },
     ciphertext: toBase64(new Uint8Array(ciphertext)),
     createdAt: now,
   };
-  const key = await importNonExtractable(pkcs8, publicKey, now);
+  const key = await importNonExtractable(pkcs8, publicKey, id, now);
   pkcs8.fill(0);
-  await storeKey(key);
   return { key, backup };
+}
+
+/**
+ * Makes the device's key and its encrypted backup; the key is stored non-extractable.
+ * The caller offers the backup for download at once.
+ */
+export async function createKey(passphrase: string, now = Date.now()): Promise<{ key: DeviceKey; backup: KeyBackup }> {
+  const made = await makeKeyWithBackup(passphrase, undefined, now);
+  await storeKey(made.key);
+  return made;
+}
+
+/**
+ * The next key of a rotation and its backup, not stored: the caller stores it (useKey) once the
+ * chain accepted the rotation, so a refused rotation leaves the device as it was.
+ */
+export function nextKey(current: DeviceKey, passphrase: string, now = Date.now()): Promise<{ key: DeviceKey; backup: KeyBackup }> {
+  return makeKeyWithBackup(passphrase, current.patientId, now);
+}
+
+/** Makes `key` this device's key (after a rotation the chain accepted). */
+export async function useKey(key: DeviceKey): Promise<void> {
+  await storeKey(key);
 }
 
 /** Restores the key of a backup file onto this device (non-extractable again). */
@@ -132,8 +156,9 @@ export async function restoreKey(backupText: string, passphrase: string): Promis
   } catch {
     throw new Error('the passphrase does not open this backup');
   }
-  if (patientIdOf(b.publicKey) !== b.patientId) throw new Error('the backup is damaged: its key is not its patient');
-  const key = await importNonExtractable(pkcs8, b.publicKey, b.createdAt);
+  // The patient id is the first key's; after a rotation the key is another (the id was
+  // authenticated by AES-GCM above).
+  const key = await importNonExtractable(pkcs8, b.publicKey, b.patientId, b.createdAt);
   // The key must sign for the public key the backup names.
   const probe = new TextEncoder().encode('medbridge/key-backup/probe');
   const pub = await crypto.subtle.importKey('spki', fromBase64(b.publicKey), ALG, false, ['verify']);

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type ConsentTerms } from '@medbridge/chaincode';
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView } from './api';
-import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, restoreKey, type DeviceKey, type KeyBackup } from './keys';
+import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { CATEGORY_WORDS, dateWords, grantSummary, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'backup';
@@ -261,7 +261,7 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
     <h2 id="share-h">Share my records</h2>
     <form onSubmit=${review}>
       <label for="grantee">Organisation (its identifier, e.g. HospitalBMSP)</label>
-      <input id="grantee" required pattern=${Formats.mspId.source} value=${grantee} onInput=${(e: Event) => setGrantee((e.target as HTMLInputElement).value)} />
+      <input id="grantee" required autocapitalize="off" value=${grantee} onInput=${(e: Event) => setGrantee((e.target as HTMLInputElement).value)} />
       <label for="purpose">Purpose</label>
       <select id="purpose" value=${purpose} onChange=${(e: Event) => setPurpose((e.target as HTMLSelectElement).value)}>
         ${PURPOSES_OF_USE.map((p) => html`<option value=${p}>${PURPOSE_WORDS[p] ?? p}</option>`)}
@@ -361,16 +361,48 @@ function GuardianView({ device: key, hospital, act }: Ctx) {
   </section>`;
 }
 
-function BackupView({ device: key, backupUrl, act, setKey, setView }: Ctx) {
+function BackupView({ device: key, hospital, backupUrl, act, setKey, setView, setBackupUrl }: Ctx) {
+  const [pass, setPass] = useState('');
+  const [again, setAgain] = useState('');
+  const rotate = async (ev: Event) => {
+    ev.preventDefault();
+    if (!key || !hospital) return;
+    if (pass !== again) return void act('', () => Promise.reject(new Error('the two passphrases differ')), () => '');
+    const done = await act(
+      'Making a new key, signing the change with the current one…',
+      async () => {
+        const next = await nextKey(key, pass);
+        await api.rotate(hospital, key, next.key);
+        await useKey(next.key);
+        return next;
+      },
+      () => 'Your key was replaced: same patient id and consents; the old key and its backup no longer work. Save the new backup.',
+    );
+    if (!done) return;
+    setBackupUrl(backupLink(done.backup));
+    setKey(done.key);
+    setPass('');
+    setAgain('');
+  };
   return html`<section aria-labelledby="b-h">
     <h2 id="b-h">Backup and lost keys</h2>
     ${backupUrl
       ? html`<p class="callout"><a href=${backupUrl} download="medbridge-key-backup.json">Download my key backup</a> (encrypted with your passphrase).</p>`
-      : html`<p>Your backup file was offered when the key was made (or it is the file you restored from). The key itself cannot be read out of this browser, so no new copy can be made.</p>`}
+      : html`<p>Your backup file was offered when this key was made (or it is the file you restored from). The key cannot be read out of this browser; to get a new backup, replace the key below.</p>`}
     <ul class="plain">
-      <li><strong>Lost this device?</strong> Open the app on a new device and restore the backup file with your passphrase.</li>
-      <li><strong>Lost the device and the backup (or the passphrase)?</strong> Nobody can sign for you any more, not even the hospital. Your consents stay as they are until they expire; a guardian you delegated to can still revoke them. To act again, enrol a new key as a new patient.</li>
+      <li><strong>Lost this device?</strong> Restore the backup on a new device, then replace the key here: the lost device's key stops working.</li>
+      <li><strong>Lost the device and the backup (or the passphrase)?</strong> Nobody can sign for you any more, not even the hospital. Your consents stay until they end; a guardian you delegated to can still revoke them. To act again, enrol a new key, which is a new patient id.</li>
     </ul>
+    <h3 id="rot-h">Replace my key</h3>
+    <p>A new key is made here and the current one signs the change: your patient id, consents and guardians stay; the current key and its backup stop working. You get a new backup file.</p>
+    <form onSubmit=${rotate} aria-labelledby="rot-h">
+      <label for="rot-pass">Passphrase for the new backup (at least ${MIN_PASSPHRASE} characters)</label>
+      <input id="rot-pass" type="password" autocomplete="new-password" minlength=${MIN_PASSPHRASE} required value=${pass} onInput=${(e: Event) => setPass((e.target as HTMLInputElement).value)} />
+      <label for="rot-pass2">New passphrase again</label>
+      <input id="rot-pass2" type="password" autocomplete="new-password" minlength=${MIN_PASSPHRASE} required value=${again} onInput=${(e: Event) => setAgain((e.target as HTMLInputElement).value)} />
+      <button type="submit">Replace my key</button>
+    </form>
+    <h3>This browser</h3>
     <button type="button" class="danger" onClick=${async () => {
       if (!key) return;
       await act('Removing the key from this browser…', () => forgetKey(), () => 'The key was removed from this browser. Restore it from the backup file.');
