@@ -7,7 +7,7 @@
  *   (reading the plain-language summary first); the grant crosses to chain-b (relay); HospitalB's
  *   EHR fetches the record over mutual TLS; the patient revokes in the app; the revocation
  *   crosses; HospitalB's next fetch is refused; the app's timeline shows the access and the
- *   refusal.
+ *   refusal; the patient replaces the key and keeps the patient id and consents.
  *
  * A screenshot of each step is written to test/e2e/output/ (git-ignored).
  */
@@ -128,7 +128,7 @@ describe('patient app in a real browser', () => {
     const origin = api.url.replace('127.0.0.1', 'localhost');
     // 1. The key is made in the browser (WebCrypto, non-extractable, IndexedDB) with its backup.
     await page.goto(`${origin}/app/`);
-    await expect(page.evaluate(() => window.isSecureContext)).resolves.toBe(true);
+    await expect(page.evaluate('window.isSecureContext')).resolves.toBe(true);
     await page.getByRole('heading', { name: 'Create my key' }).waitFor();
     await snap('welcome');
     await page.getByLabel(/Backup passphrase/).fill('correct horse battery staple');
@@ -137,17 +137,15 @@ describe('patient app in a real browser', () => {
     await page.getByRole('link', { name: 'Download my key backup' }).waitFor({ timeout: UI_MS });
     const patientId = (await page.getByTestId('patient-id').textContent())!.trim();
     expect(patientId).toMatch(/^pt_[0-9a-f]{64}$/);
-    const extractable = await page.evaluate(
-      () =>
-        new Promise<boolean>((resolve, reject) => {
-          const open = indexedDB.open('medbridge-patient');
-          open.onsuccess = () => {
-            const get = open.result.transaction('keys').objectStore('keys').get('patient');
-            get.onsuccess = () => resolve((get.result as { privateKey: CryptoKey }).privateKey.extractable);
-          };
-          open.onerror = () => reject(open.error);
-        }),
-    );
+    // The private key as IndexedDB holds it (page script: the DOM's types are not this file's).
+    const extractable = await page.evaluate(`new Promise((resolve, reject) => {
+      const open = indexedDB.open('medbridge-patient');
+      open.onsuccess = () => {
+        const get = open.result.transaction('keys').objectStore('keys').get('patient');
+        get.onsuccess = () => resolve(get.result.privateKey.extractable);
+      };
+      open.onerror = () => reject(open.error);
+    })`);
     expect(extractable).toBe(false);
     await snap('key-created');
 
@@ -233,5 +231,16 @@ describe('patient app in a real browser', () => {
     await expect(page.locator('li.event.allowed', { hasText: `HospitalBMSP read record ${anchor.recordId}` }).count()).resolves.toBe(1);
     await snap('timeline');
     await expect(notice().textContent()).resolves.toMatch(/entries in your access log/);
+
+    // 10. The patient replaces the key: same patient id, the consents still read with the new key.
+    await page.getByRole('button', { name: 'Backup', exact: true }).click();
+    await page.getByLabel(/Passphrase for the new backup/).fill('a new passphrase for the new key');
+    await page.getByLabel('New passphrase again').fill('a new passphrase for the new key');
+    await page.getByRole('button', { name: 'Replace my key' }).click();
+    await page.getByText(/^Your key was replaced/).waitFor({ timeout: UI_MS });
+    await snap('key-replaced');
+    await page.getByRole('button', { name: 'My consents' }).click();
+    await card.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
+    await expect(new Chaincode(hospitalA, A).consent.getPatient(patientId)).resolves.toMatchObject({ patientId });
   });
 });
