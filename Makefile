@@ -10,7 +10,7 @@ NETWORK_SH := network/scripts/network.sh
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify lint clean game samples-up samples-down
+.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -89,8 +89,13 @@ test: lint test-unit deploy-check test-integration-docker test-integration-nativ
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh
 
-bench: build fabric ## benchmarks (verification, then share latency on the network); results in test/bench/results/
+bench: build fabric ## benchmarks (verification, share latency and API load on the network); results in test/bench/results/
 	network/scripts/bench.sh
+
+# Not part of make test: autocannon against a real `medbridge serve` on loopback, bounded
+# (BENCH_API_SECONDS per endpoint class, default 20); fails on any 5xx.
+bench-api: build fabric ## the hospital gateway API under load (read, access check, patient-signed grants): api.* of test/bench/results/summary.json
+	network/scripts/bench.sh api
 
 bench-verify: build ## verification in chaincode against the raw signature checks, no network; test/bench/results/summary.json
 	npx tsc -p test/bench/tsconfig.json

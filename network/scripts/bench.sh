@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# make bench: verification in chaincode against the raw signature checks (no network), and
+# make bench: verification in chaincode against the raw signature checks (no network),
 # end-to-end share latency (grant on chain-a -> usable on chain-b) over
-# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run.
-# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md}, and both folded
-# into summary.{json,md} (make bench-verify runs the first part alone). A script, not a test: the
+# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run, and the
+# hospital gateway API under load (BENCH_API_SECONDS per endpoint class, default 20).
+# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md}, api-load.json,
+# all folded into summary.{json,md} (make bench-verify runs the first part alone; make bench-api,
+# i.e. `bench.sh api`, the API load alone). A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
 # The network is leased the way the tests lease it (lib/network-lease.sh): reused when it runs,
 # otherwise started and stopped again at the end.
@@ -35,13 +37,32 @@ verification() {
   (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/verify.js)
 }
 
+api_load() {
+  step "API load: ${BENCH_API_SECONDS:-20} s per endpoint class (read, access check, patient-signed grants), loopback, autocannon"
+  (cd "$REPO" && node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
+}
+
+summary_api() {
+  step "summary: api.* of test/bench/results/summary.json"
+  (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && BENCH_ONLY_API=1 node .runtime/bench/test/bench/summary.js)
+}
+
 summary() {
   step "summary: test/bench/results/summary.json"
   (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
 }
 
+if [[ "${1:-all}" == api ]]; then
+  network_acquire
+  gateway_built
+  api_load
+  summary_api
+  exit 0
+fi
+
 verification
 network_acquire
 gateway_built
 share_latency
+api_load
 summary

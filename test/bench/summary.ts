@@ -1,9 +1,11 @@
 /**
  * Folds the results of one bench run into test/bench/results/summary.json (and summary.md, the
- * tables the README and BLS.md quote): verification (verify.json, from verify.ts) and, when the
- * run measured it, share latency (share-latency.json, from gateway/src/bench/share-latency.ts).
+ * tables the README and BLS.md quote): verification (verify.json, from verify.ts), when the run
+ * measured it share latency (share-latency.json, from gateway/src/bench/share-latency.ts), and the
+ * API load run (api-load.json, from gateway/src/bench/api-load.ts) under `api` whenever it exists.
  *
- *   make bench-verify   (verification only, no network)     make bench   (both)
+ *   make bench-verify   (verification only, no network)     make bench   (all three)
+ *   make bench-api      (API load only: BENCH_ONLY_API=1 replaces `api` in the existing summary)
  *
  * BENCH_COMMAND names the command in the summary; the commit is the checkout's HEAD.
  */
@@ -42,6 +44,22 @@ interface ShareResult {
   command?: string;
   plainCommit: Record<string, Stats>;
   schemes: { scheme: string; shares: { total: Stats } }[];
+}
+
+interface ApiClass {
+  endpoint: string;
+  durationS: number;
+  connections: number;
+  requests: number;
+  requestsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  status: Record<string, number>;
+}
+interface ApiLoadResult {
+  command: string;
+  date: string;
+  commit: string;
+  classes: Record<string, ApiClass>;
 }
 
 const SCHEMES = ['fabric-endorsement', 'bls12381-aggregate', 'epoch-link'] as const;
@@ -83,6 +101,53 @@ function shareSummary(share: ShareResult) {
   };
 }
 
+interface ApiRow {
+  endpoint: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  durationS: number;
+  connections: number;
+  count5xx: number;
+}
+const API_CLASSES = ['read', 'access', 'submit'] as const;
+type ApiSummary = { command: string; date: string; commit: string } & Partial<Record<(typeof API_CLASSES)[number], ApiRow>>;
+
+/** `api.*` of the summary: per endpoint class, requests/s, p50/p99 and the 5xx count (asserted 0 by the driver). */
+function apiSummary(r: ApiLoadResult): ApiSummary {
+  const out: ApiSummary = { command: r.command, date: r.date, commit: r.commit };
+  for (const k of API_CLASSES) {
+    const c = r.classes[k];
+    if (!c) continue;
+    out[k] = {
+      endpoint: c.endpoint,
+      requestsPerSec: c.requestsPerSec,
+      p50Ms: c.latencyMs.p50,
+      p99Ms: c.latencyMs.p99,
+      requests: c.requests,
+      durationS: c.durationS,
+      connections: c.connections,
+      count5xx: Object.entries(c.status).filter(([code]) => code.startsWith('5')).reduce((n, [, v]) => n + v, 0),
+    };
+  }
+  return out;
+}
+
+function apiMarkdown(api: ApiSummary): string[] {
+  return [
+    '',
+    `Hospital gateway API under load (\`${api.command}\`, ${api.date.slice(0, 10)}, commit ${api.commit}; loopback, mutual TLS, autocannon):`,
+    '',
+    '| class | endpoint | requests/s | p50 (ms) | p99 (ms) | requests | connections | 5xx |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...API_CLASSES.flatMap((k) => {
+      const c = api[k];
+      return c ? [`| ${k} | ${c.endpoint} | ${c.requestsPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.requests} | ${c.connections} | ${c.count5xx} |`] : [];
+    }),
+  ];
+}
+
 function markdown(summary: ReturnType<typeof build>): string {
   const v = summary.verify;
   const sizes = Object.keys(v.realMs['fabric-endorsement'] ?? {});
@@ -117,10 +182,11 @@ function markdown(summary: ReturnType<typeof build>): string {
       ...(s.aggregate ? [`| bls12381-aggregate | ${s.aggregate.p50Ms} | ${s.aggregate.p95Ms} | ${s.aggregate.p99Ms} | ${s.aggregate.ratio} |`] : []),
     );
   }
+  if (summary.api) lines.push(...apiMarkdown(summary.api));
   return `${lines.join('\n')}\n`;
 }
 
-function build(verify: VerifyResult, share: ShareResult | undefined) {
+function build(verify: VerifyResult, share: ShareResult | undefined, api: ApiLoadResult | undefined) {
   const rows = verify.rows.filter((r) => r.refused === undefined);
   const per = (field: keyof Series) => Object.fromEntries(SCHEMES.map((s) => [s, bySigners(rows, s, field)]));
   return {
@@ -142,13 +208,18 @@ function build(verify: VerifyResult, share: ShareResult | undefined) {
       relayAggregateMs: bySigners(rows, 'bls12381-aggregate', 'relayAggregateMs'),
     },
     share: share ? shareSummary(share) : undefined,
+    api: api ? apiSummary(api) : undefined,
   };
 }
 
 const verify = JSON.parse(readFileSync(join(OUT, 'verify.json'), 'utf8')) as VerifyResult;
 const sharePath = join(OUT, `${process.env.BENCH_NAME ?? 'share-latency'}.json`);
 const share = WITH_SHARE && existsSync(sharePath) ? (JSON.parse(readFileSync(sharePath, 'utf8')) as ShareResult) : undefined;
-const summary = build(verify, share);
+const apiPath = join(OUT, 'api-load.json');
+const api = existsSync(apiPath) ? (JSON.parse(readFileSync(apiPath, 'utf8')) as ApiLoadResult) : undefined;
+// bench-api alone: the rest of the summary stays as the last full run wrote it.
+const previous = process.env.BENCH_ONLY_API === '1' && existsSync(join(OUT, 'summary.json')) ? (JSON.parse(readFileSync(join(OUT, 'summary.json'), 'utf8')) as ReturnType<typeof build>) : undefined;
+const summary = previous && api ? { ...previous, api: apiSummary(api) } : build(verify, share, api);
 writeFileSync(join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(join(OUT, 'summary.md'), markdown(summary));
 console.log(markdown(summary));

@@ -11,32 +11,40 @@
  *  - refusals keep the ledger as it was and carry exact codes: bad signature, replayed
  *    request, wrong org certificate, malformed body, no credentials, oversized body;
  *  - OpenAPI 3.1 document, reference page, liveness, readiness, metrics; shutdown finishes a
- *    request in flight.
+ *    request in flight;
+ *  - a key rotation through the API keeps the patient id and consents, refuses the old key, lets
+ *    the new key revoke, and chain-b follows it: the revocation signed by the new key is carried
+ *    there with the rotation, and ?allChains=true shows the mirror's state from the acks;
+ *  - every endpoint refuses a bad signature, a replayed or expired request, another org's
+ *    certificate, a malformed and an oversized body with its exact status and code, never a 5xx.
  */
-import { generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import {
   buildAccessLogRead,
   buildConsentGrant,
   buildConsentRevocation,
+  buildKeyRotation,
   consentIdOf,
   exportPublicKey,
   keyIdOf,
   patientIdOf,
   recordHash,
+  signKeyRotation,
   signPatientMessage,
+  type VerificationNodeList,
 } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../gateway/src/api/config';
 import { signRequest } from '../../gateway/src/api/request-signing';
 import { startApi, type RunningApi } from '../../gateway/src/api/serve';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { silentLogger } from '../../gateway/src/logger';
-import * as x509 from '@peculiar/x509';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { orgCa } from './support/identities';
+import { readFileSync } from 'node:fs';
+import { Connections, firstPem, govern, nodeListOf, remoteChainOf, trustOf, type Chain } from './support/chain-ops';
+import { issuedClientProfile } from './support/identities';
 import { waitFor } from './support/polling';
+import { deliver } from './support/proofs';
 
 const CHANNEL = 'chain-a';
 const WAIT_MS = 60_000;
@@ -154,47 +162,48 @@ const nonce = () => randomBytes(18).toString('base64url');
 
 /**
  * A clinician of the org (Fabric CA attribute medbridge.role=clinician, OU=client) issued now by
- * the org's own CA, and a copy of the org's profile whose user identity it is. Its authority key
- * identifier is the CA's own subject key identifier, as a Fabric CA writes it: TLS stacks
- * (OpenSSL) match the issuer by it, where the peers' MSPs (Go) do not look.
+ * the org's own CA (support/identities.ts), and a copy of the org's profile whose user identity
+ * it is. Its authority key identifier is the CA's own subject key identifier, which TLS stacks
+ * (OpenSSL) match the issuer by.
  */
 async function clinicianOf(p: Profile, cn: string): Promise<{ tls: Tls; profileFile: string }> {
-  const ca = await orgCa(p);
-  const ski = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  if (!ski) throw new Error(`the ${p.mspId} CA certificate has no subject key identifier`);
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    // A minimally encoded positive serial (Go's parser refuses others).
-    serialNumber: (0x40 + (randomBytes(1)[0]! & 0x3f)).toString(16) + randomBytes(15).toString('hex'),
-    subject: `CN=${cn}, OU=client, O=${p.mspId}`,
-    issuer: ca.cert.subjectName,
-    notBefore: new Date(Math.max(ca.cert.notBefore.getTime(), Date.now() - 60_000)),
-    notAfter: new Date(Date.now() + 86_400_000),
-    signingKey: ca.keys.privateKey,
-    publicKey: keys.publicKey,
-    signingAlgorithm: alg,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.AuthorityKeyIdentifierExtension(ski.keyId),
-      new x509.Extension('1.2.3.4.5.6.7.8.1', false, Buffer.from(JSON.stringify({ attrs: { 'medbridge.role': 'clinician' } }), 'utf8')),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  const tls = { cert: cert.toString('pem'), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n` };
-  const dir = mkdtempSync(join(tmpdir(), 'medbridge-api-clinician-'));
-  writeFileSync(join(dir, 'cert.pem'), tls.cert);
-  writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
-  const profileFile = join(dir, 'clinician.json');
-  writeFileSync(profileFile, JSON.stringify({ ...p, identities: { ...p.identities, user: { certificate: join(dir, 'cert.pem'), privateKey: join(dir, 'key.pem') } } }));
-  return { tls, profileFile };
+  const { issued, file } = await issuedClientProfile(p, cn, { 'medbridge.role': 'clinician' });
+  return { tls: { cert: issued.certPem, key: issued.keyPem }, profileFile: file };
 }
 
 function newPatient() {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicKey = exportPublicKey(privateKey);
   return { privateKey, publicKey, patientId: patientIdOf(publicKey), keyId: keyIdOf(publicKey) };
+}
+
+/** The verification node list of a chain: its member orgs' first two peers. */
+function listFor(chain: Chain, epoch: number): VerificationNodeList {
+  return {
+    chainId: chain.channel,
+    epoch,
+    rule: { kind: 'all' },
+    subgroups: chain.orgs.map((p) => ({
+      id: `sg-${p.mspId}`,
+      mspId: p.mspId,
+      threshold: 1,
+      nodes: [0, 1].map((i) => ({ nodeId: p.peers[i]!.name, mspId: p.mspId, certPem: firstPem(join(dirname(dirname(p.peers[i]!.tlsRootCert)), 'msp', 'signcerts')) })),
+    })),
+  };
+}
+
+/** chain-a and chain-b trust each other (lists set and registered if not yet) and `routeId` carries consents both ways. */
+async function consentRoute(a: Chain, b: Chain, routeId: string): Promise<void> {
+  for (const c of [a, b]) if (((await nodeListOf(c))?.epoch ?? 0) === 0) await govern(c, { kind: 'set-node-list', list: listFor(c, 1) });
+  for (const [on, remote] of [[b, a], [a, b]] as const) {
+    const { list } = await remote.cc.crossChain.getNodeList();
+    if (((await remoteChainOf(on, remote.channel))?.epoch ?? 0) < list.epoch) {
+      await govern(on, { kind: 'register-remote', chainId: remote.channel, orgs: trustOf(remote), nodeList: list, schemes: ['fabric-endorsement'] });
+    }
+  }
+  for (const [c, counterparty] of [[a, 'chain-b'], [b, 'chain-a']] as const) {
+    await govern(c, { kind: 'open-route', routeId, counterparty, packetTypes: ['consent.grant', 'consent.revoke'], rateLimit: { maxPackets: 100, windowMs: 60_000 } });
+  }
 }
 
 async function serve(org: Profile, extra: Record<string, unknown> = {}): Promise<{ api: RunningApi; client: Client }> {
@@ -408,6 +417,173 @@ describe('hospital gateway API', () => {
     const res = await a.client.call('/v1/emergencies', { body, as: clinician });
     expect({ status: res.status, code: res.body.code, message: res.body.message }).toEqual({ status: 201, code: undefined, message: undefined });
     expect(res.body.result).toMatchObject({ org: 'HospitalAMSP', openedByRole: 'clinician', recordId });
+  });
+
+  it('rotates a key through the API: the id and consents stay, the old key is refused, the new key revokes, and chain-b follows', async () => {
+    const connections = new Connections();
+    try {
+      const xa = connections.chain('chain-a', ['HospitalA', 'HospitalC']);
+      const xb = connections.chain('chain-b', ['HospitalB', 'HospitalC']);
+      const route = `api-consents-${run}`;
+      await consentRoute(xa, xb, route);
+      const bob = newPatient();
+      const bobNext = newPatient();
+      expect((await a.client.call('/v1/patients', { body: { publicKey: bob.publicKey }, as: ehrA })).status).toBe(201);
+      const now = Date.now();
+      const grant = signPatientMessage(
+        buildConsentGrant(
+          { channel: chainId, patientId: bob.patientId, signer: bob.keyId, nonce: nonce(), issuedAt: now },
+          { grantee: 'HospitalBMSP', scope: { recordIds: [], categories: ['Observation'] }, actions: ['read'], purposes: ['TREAT'], period: { start: now - 1_000, end: now + 86_400_000 } },
+        ),
+        bob.privateKey,
+      );
+      const bobConsent = consentIdOf(grant.message);
+      expect((await a.client.signed('/v1/consents', bob.privateKey, { body: grant })).status).toBe(201);
+      const { result: sentGrant } = await xa.cc.crossChain.sendPacket('chain-b', 'consent.grant', { routeId: route, consentId: bobConsent });
+      await deliver(xa, xb, route, sentGrant.packet);
+
+      const everywhere = async () => {
+        const res = await a.client.call(`/v1/patients/${bob.patientId}/consents?allChains=true`, { as: ehrA });
+        expect(res.status).toBe(200);
+        return (res.body.items as Array<{ consentId: string; chains: unknown[] }>).find((i) => i.consentId === bobConsent)!.chains;
+      };
+      expect(await everywhere()).toEqual([expect.objectContaining({ chainId: 'chain-b', routeId: route, delivery: 'acknowledged', mirror: { status: 'active', version: 1 }, effectiveStatus: 'active' })]);
+
+      // The device signs the rotation with the old key and the new one, and the request with the old key.
+      const rotation = signKeyRotation(
+        buildKeyRotation({ channel: chainId, patientId: bob.patientId, signer: bob.keyId, nonce: nonce(), issuedAt: Date.now() }, bobNext.publicKey),
+        bob.privateKey,
+        bobNext.privateKey,
+      );
+      const rotated = await a.client.signed(`/v1/patients/${bob.patientId}/key-rotation`, bob.privateKey, { body: rotation });
+      expect(rotated.status).toBe(201);
+      expect(rotated.body.result).toMatchObject({ patientId: bob.patientId, publicKey: bobNext.publicKey, keyRotations: [{ retiredKeyId: bob.keyId, keyId: bobNext.keyId }] });
+
+      // The old key: its requests no longer verify, its messages are refused, a replay of the rotation too.
+      const oldRequest = await a.client.signed(`/v1/patients/${bob.patientId}/consents`, bob.privateKey);
+      expect([oldRequest.status, oldRequest.body.code]).toEqual([401, 'PATIENT_SIGNATURE_INVALID']);
+      const replay = await a.client.call(`/v1/patients/${bob.patientId}/key-rotation`, { body: rotation, as: ehrA });
+      expect([replay.status, replay.body.code]).toEqual([403, 'PATIENT_KEY_RETIRED']);
+      const oldRevocation = signPatientMessage(buildConsentRevocation({ channel: chainId, patientId: bob.patientId, signer: bob.keyId, nonce: nonce(), issuedAt: Date.now() }, bobConsent), bob.privateKey);
+      const refused = await a.client.call(`/v1/consents/${bobConsent}/revocation`, { body: oldRevocation, as: ehrA });
+      expect([refused.status, refused.body.code]).toEqual([403, 'PATIENT_KEY_RETIRED']);
+      const taken = signKeyRotation(
+        buildKeyRotation({ channel: chainId, patientId: bob.patientId, signer: bobNext.keyId, nonce: nonce(), issuedAt: Date.now() }, alice.publicKey),
+        bobNext.privateKey,
+        alice.privateKey,
+      );
+      const inUse = await a.client.call(`/v1/patients/${bob.patientId}/key-rotation`, { body: taken, as: ehrA });
+      expect([inUse.status, inUse.body.code]).toEqual([409, 'PATIENT_KEY_IN_USE']);
+
+      // The new key: requests name the patient id; it revokes the consent the old key granted.
+      const path = `/v1/patients/${bob.patientId}/consents`;
+      const headers = signRequest({ method: 'GET', path, body: '' }, bobNext.privateKey, { timestamp: Date.now(), nonce: nonce(), patientId: bob.patientId });
+      const own = await a.client.call(path, { headers });
+      expect(own.status).toBe(200);
+      const revocation = signPatientMessage(buildConsentRevocation({ channel: chainId, patientId: bob.patientId, signer: bobNext.keyId, nonce: nonce(), issuedAt: Date.now() }, bobConsent), bobNext.privateKey);
+      const revokePath = `/v1/consents/${bobConsent}/revocation`;
+      const raw = JSON.stringify(revocation);
+      const revokeHeaders = signRequest({ method: 'POST', path: revokePath, body: raw }, bobNext.privateKey, { timestamp: Date.now(), nonce: nonce(), patientId: bob.patientId });
+      const revoked = await a.client.call(revokePath, { raw, headers: revokeHeaders });
+      expect(revoked.status).toBe(201);
+      expect(revoked.body.result).toMatchObject({ consentId: bobConsent, status: 'revoked', grant: { message: { signer: bob.keyId } } });
+
+      // chain-b verifies the revocation through the rotation the packet carries.
+      const { result: sentRevoke } = await xa.cc.crossChain.sendPacket('chain-b', 'consent.revoke', { routeId: route, consentId: bobConsent });
+      expect((sentRevoke.packet.payload as { keyRotations?: unknown[] }).keyRotations).toHaveLength(1);
+      await deliver(xa, xb, route, sentRevoke.packet);
+      expect(await xb.cc.consent.checkRemoteConsent('chain-a', bobConsent, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked', version: 2 });
+      expect(await everywhere()).toEqual([expect.objectContaining({ chainId: 'chain-b', packetType: 'consent.revoke', delivery: 'acknowledged', mirror: { status: 'revoked', version: 2 }, effectiveStatus: 'revoked' })]);
+    } finally {
+      connections.close();
+    }
+  });
+
+  describe('refusals on every endpoint, with exact codes and never a 5xx', () => {
+    type Route = { method: 'GET' | 'POST'; path: () => string; body?: () => unknown; patient?: boolean };
+    const someConsent = () => consentId;
+    const routes: Route[] = [
+      { method: 'POST', path: () => '/v1/patients', body: () => ({ publicKey: alice.publicKey }), patient: true },
+      { method: 'GET', path: () => `/v1/patients/${alice.patientId}`, patient: true },
+      { method: 'GET', path: () => `/v1/patients/${alice.patientId}/consents`, patient: true },
+      { method: 'GET', path: () => `/v1/patients/${alice.patientId}/consents?allChains=true`, patient: true },
+      { method: 'GET', path: () => `/v1/patients/${alice.patientId}/access-log` },
+      {
+        method: 'POST',
+        path: () => `/v1/patients/${alice.patientId}/access-log/read`,
+        body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey),
+        patient: true,
+      },
+      {
+        method: 'POST',
+        path: () => `/v1/patients/${alice.patientId}/key-rotation`,
+        // A rotation onto mallory's key: refused by the chaincode (PATIENT_KEY_IN_USE) if it ever got there.
+        body: () => signKeyRotation(buildKeyRotation({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }, mallory.publicKey), alice.privateKey, mallory.privateKey),
+        patient: true,
+      },
+      { method: 'POST', path: () => '/v1/records', body: () => ({ recordId: `api-${run}-never`, patientId: alice.patientId, category: 'Observation', hash: 'ab'.repeat(32) }) },
+      { method: 'POST', path: () => `/v1/records/${recordId}/versions`, body: () => ({ hash: 'cd'.repeat(32), expectedVersion: 1 }) },
+      { method: 'GET', path: () => `/v1/records/${recordId}` },
+      // A grant already granted (ALREADY_EXISTS) would be the only effect of passing authentication.
+      { method: 'POST', path: () => '/v1/consents', body: () => ({ ...signPatientMessage(buildConsentRevocation({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }, someConsent()), alice.privateKey) }), patient: true },
+      {
+        method: 'POST',
+        path: () => `/v1/consents/${someConsent()}/revocation`,
+        body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey),
+        patient: true,
+      },
+      { method: 'GET', path: () => `/v1/consents/${someConsent()}`, patient: true },
+      { method: 'GET', path: () => `/v1/consents/${someConsent()}/records` },
+      { method: 'POST', path: () => '/v1/guardians', body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey), patient: true },
+      { method: 'POST', path: () => '/v1/guardians/revocation', body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey), patient: true },
+      { method: 'GET', path: () => `/v1/access?recordId=${recordId}&purpose=TREAT` },
+      { method: 'POST', path: () => '/v1/emergencies', body: () => ({ patientId: alice.patientId, recordId, reason: 'ED-TRIAGE-API' }) },
+      { method: 'GET', path: () => '/v1/crosschain/status' },
+      { method: 'GET', path: () => '/v1/crosschain/routes/no-such-route/packets/1' },
+      { method: 'GET', path: () => '/v1/events' },
+    ];
+    const label = (r: Route) => `${r.method} ${r.path().replace(/pt_[0-9a-f]{64}/, '{patientId}').replace(/cs_[0-9a-f]{64}/, '{consentId}').replace(/\?.*/, '')}${r.path().includes('allChains') ? '?allChains' : ''}`;
+    const bodyOf = (r: Route) => (r.body ? JSON.stringify(r.body()) : '');
+    const outcome = (res: Reply) => [res.status, res.body.code];
+
+    it('refuses another org\'s certificate and no credentials: 401 UNAUTHORIZED on every endpoint', async () => {
+      for (const r of routes) {
+        const raw = bodyOf(r);
+        const wrongOrg = await a.client.call(r.path(), { method: r.method, ...(raw ? { raw } : {}), as: ehrC });
+        expect([label(r), ...outcome(wrongOrg)]).toEqual([label(r), 401, 'UNAUTHORIZED']);
+        const none = await a.client.call(r.path(), { method: r.method, ...(raw ? { raw } : {}) });
+        expect([label(r), ...outcome(none)]).toEqual([label(r), 401, 'UNAUTHORIZED']);
+      }
+    });
+
+    it('refuses a malformed and an oversized body: 400 and 413 INVALID_ARGUMENT on every endpoint that takes one', async () => {
+      for (const r of routes.filter((x) => x.method === 'POST')) {
+        const malformed = await a.client.call(r.path(), { raw: '{"message":', as: ehrA });
+        expect([label(r), ...outcome(malformed)]).toEqual([label(r), 400, 'INVALID_ARGUMENT']);
+        const wrongShape = await a.client.call(r.path(), { body: { unexpected: true }, as: ehrA });
+        expect([label(r), ...outcome(wrongShape)]).toEqual([label(r), 400, 'INVALID_ARGUMENT']);
+        const oversized = await a.client.call(r.path(), { raw: JSON.stringify({ pad: 'x'.repeat(100_000) }), as: ehrA });
+        expect([label(r), ...outcome(oversized)]).toEqual([label(r), 413, 'INVALID_ARGUMENT']);
+      }
+    });
+
+    it('refuses, on every endpoint a patient may call, a bad signature, an expired and a replayed request (401, exact codes)', async () => {
+      for (const r of routes.filter((x) => x.patient)) {
+        const path = r.path();
+        const raw = bodyOf(r);
+        // Mallory's key signs a request that names Alice.
+        const forgedHeaders = signRequest({ method: r.method, path, body: raw }, mallory.privateKey, { timestamp: Date.now(), nonce: nonce(), patientId: alice.patientId });
+        const forged = await a.client.call(path, { method: r.method, ...(raw ? { raw } : {}), headers: forgedHeaders });
+        expect([label(r), ...outcome(forged)]).toEqual([label(r), 401, 'PATIENT_SIGNATURE_INVALID']);
+        const expired = await a.client.signed(path, alice.privateKey, { method: r.method, ...(raw ? { raw } : {}), timestamp: Date.now() - 10 * 60_000 });
+        expect([label(r), ...outcome(expired)]).toEqual([label(r), 401, 'MESSAGE_STALE']);
+        const headers = signRequest({ method: r.method, path, body: raw }, alice.privateKey, { timestamp: Date.now(), nonce: nonce() });
+        const first = await a.client.call(path, { method: r.method, ...(raw ? { raw } : {}), headers });
+        expect([label(r), first.status < 500, first.body.code === 'NONCE_REPLAYED']).toEqual([label(r), true, false]);
+        const replayed = await a.client.call(path, { method: r.method, ...(raw ? { raw } : {}), headers });
+        expect([label(r), ...outcome(replayed)]).toEqual([label(r), 401, 'NONCE_REPLAYED']);
+      }
+    });
   });
 
   it('finishes a request in flight when it shuts down', async () => {

@@ -24,6 +24,7 @@ import {
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
 import type { Consent } from './consent-rules';
+import { MAX_KEY_ROTATIONS } from './patient-rules';
 
 export const CONSENT_PACKET_TYPES = ['consent.grant', 'consent.revoke'] as const;
 export type ConsentPacketType = (typeof CONSENT_PACKET_TYPES)[number];
@@ -107,9 +108,6 @@ const PAYLOAD_FIELDS = [
 ];
 const OPTIONAL_PAYLOAD_FIELDS = ['keyRotations'];
 
-/** Most rotations a payload carries (patient-rules MAX_KEY_ROTATIONS; checked before any signature). */
-const MAX_CARRIED_ROTATIONS = 8;
-
 /**
  * Verifies a consent packet received from `sourceChainId`, in this order: type allowed,
  * payload shape, home chain = source, patient key -> patientId, grant signature (bound to
@@ -167,8 +165,8 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
 function followRotations(firstKeyId: string, patientId: string, rotations: unknown, sourceChainId: string): string[] {
   const keys = [firstKeyId];
   if (rotations === undefined) return keys;
-  if (!Array.isArray(rotations) || rotations.length === 0 || rotations.length > MAX_CARRIED_ROTATIONS) {
-    fail('INVALID_ARGUMENT', `keyRotations must be a list of 1 to ${MAX_CARRIED_ROTATIONS} signed rotations when present`);
+  if (!Array.isArray(rotations) || rotations.length === 0 || rotations.length > MAX_KEY_ROTATIONS) {
+    fail('INVALID_ARGUMENT', `keyRotations must be a list of 1 to ${MAX_KEY_ROTATIONS} signed rotations when present`);
   }
   for (const r of rotations) {
     const v = verifyPatientMessage(r, { channel: sourceChainId, kinds: ['patient.rotate-key'] });

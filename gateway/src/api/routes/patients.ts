@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessLogReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
 import { patientIdOf } from '@medbridge/chaincode';
+import { consentsOnEveryChain } from '../../services/consent-reach';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import {
@@ -85,20 +86,26 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
     (req) => ctx.consents.getPatient(req.params.patientId),
   );
 
-  app.get<PatientParams & { Querystring: PageQuery }>(
+  app.get<PatientParams & { Querystring: PageQuery & { allChains?: boolean } }>(
     '/patients/:patientId/consents',
     {
       schema: {
         tags: ['patients', 'consents'],
-        summary: "the patient's consents on this chain with their effective status, a page at a time",
+        summary: "the patient's consents on this chain with their effective status, a page at a time; allChains=true adds each one's state on every chain it was carried to",
+        description:
+          "With allChains=true each consent has `chains`: per destination chain, the latest packet this chain sent for it (delivery sent, acknowledged, failed or timed out) and the mirror's status and version there as of the destination's acknowledgement, with its effective status now. What happened there without a packet (a packet in flight, the destination's own governance) is not visible from this hospital's gateway.",
         security: Security.patientOrHospital,
         params: patientParams,
-        querystring: Page,
+        querystring: { ...Page, properties: { ...Page.properties, allChains: { type: 'boolean', default: false } } },
         response: { 200: AnyObject, ...errorResponses },
       },
       config: { auth: { hospital: 'any', patient: patientParam } },
     },
-    (req) => ctx.chaincode.consent.listConsentsByPatient(req.params.patientId, req.query),
+    (req) => {
+      const { allChains, ...page } = req.query;
+      if (allChains === true) return consentsOnEveryChain(ctx.chaincode, req.params.patientId, page, ctx.clock());
+      return ctx.chaincode.consent.listConsentsByPatient(req.params.patientId, page);
+    },
   );
 
   app.get<PatientParams & { Querystring: PageQuery }>(
