@@ -190,6 +190,16 @@ describe('patient app in a real browser', () => {
     const sent = await consentA.share(consentId, B, 'consent.grant', ROUTE);
     expect((await watcher.waitFor(sent.result.routeId, sent.result.sequence)).outcome).toBe('success');
     await expect(mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).resolves.toMatchObject({ allowed: true });
+    // The app shows it there, from chain-b's acknowledgement verified on chain-a.
+    await waitFor(
+      'the app shows the consent active on chain-b',
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return (await card.getByText(/On chain-b: Active/).count()) > 0;
+      },
+      UI_MS,
+    );
+    await snap('consent-on-chain-b');
 
     // 6. HospitalB's EHR fetches the record from HospitalA over mutual TLS and verifies it.
     const dataDir = gatewayDataDir(config(), hospitalAProfile.network);

@@ -37,6 +37,8 @@ export interface ConsentView {
   effectiveStatus: string;
   grantedAt: number;
   revocation: { revokedAt: number } | null;
+  /** Where the consent was carried (allChains=true): each chain's state as its acknowledgement told. */
+  chains?: Array<{ chainId: string; delivery: string; effectiveStatus: string | null; error: string | null }>;
 }
 
 export interface PatientView {
@@ -102,7 +104,7 @@ export const api = {
 
   patient: (key: DeviceKey) => call<PatientView>('GET', `/v1/patients/${key.patientId}`, undefined, key),
 
-  consents: (key: DeviceKey) => call<{ items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents?pageSize=200`, undefined, key),
+  consents: (key: DeviceKey) => call<{ items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents?pageSize=200&allChains=true`, undefined, key),
 
   async grant(h: Hospital, key: DeviceKey, terms: ConsentTerms) {
     const signed = await signMessage(buildConsentGrant(header(h, key), terms), key);

@@ -299,7 +299,13 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
         (c) => html`<li class="card" data-consent=${c.consentId}>
           <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee}</strong></p>
           <p>${grantSummary(c.terms).split('. ')[0]}.</p>
-          <p class="meta">Chain ${c.chainId} · granted ${dateWords(c.grantedAt)}${c.revocation ? ` · revoked ${dateWords(c.revocation.revokedAt)}` : ''} · <span class="mono">${c.consentId.slice(0, 14)}…</span></p>
+          ${(c.chains ?? []).length > 0 &&
+          html`<ul class="chains" aria-label="On other chains">
+            ${(c.chains ?? []).map(
+              (x) => html`<li>On <strong>${x.chainId}</strong>: ${x.effectiveStatus ? statusWords(x.effectiveStatus) : x.delivery === 'sent' ? 'on its way' : x.delivery === 'failed' ? `refused (${x.error ?? ''})` : x.delivery}</li>`,
+            )}
+          </ul>`}
+          <p class="meta">Home chain ${c.chainId} · granted ${dateWords(c.grantedAt)}${c.revocation ? ` · revoked ${dateWords(c.revocation.revokedAt)}` : ''} · <span class="mono">${c.consentId.slice(0, 14)}…</span></p>
           ${c.effectiveStatus === 'active' &&
           (confirm === c.consentId
             ? html`<div class="row" role="group" aria-label="Confirm revocation">
