@@ -8,7 +8,9 @@ SHELL := /bin/bash
 export FABRIC_RUNTIME ?= native
 NETWORK_SH := network/scripts/network.sh
 
-.PHONY: help deps build fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -27,8 +29,14 @@ node_modules/.installed: package.json package-lock.json chaincode/package.json g
 
 deps: node_modules/.installed ## install node dependencies (npm ci)
 
-build: deps ## compile chaincode and gateway (tsc -b)
+build: deps app ## compile chaincode and gateway (tsc -b) and bundle the patient app
 	npx tsc -b chaincode gateway
+
+app: deps ## bundle the patient app into gateway/app/dist (esbuild; gateway/APP.md)
+	node gateway/app/build.mjs
+
+chromium: ## Debian's chromium for the browser test (installed with apt-get when missing; no browser download)
+	@test -x "$(CHROMIUM)" || { echo "chromium: installing Debian's chromium package"; { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; }
 
 fabric: ## build or reuse the pinned Fabric binaries (honours FABRIC_BIN)
 	network/scripts/fabric-bin.sh
@@ -60,6 +68,11 @@ test-integration-docker: build fabric images ## the integration suite against th
 test-integration-native: build fabric ## the integration suite against the native network
 	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
 
+# The patient app in a real headless Chromium against the embedded network (gateway/APP.md);
+# screenshots of each step in test/e2e/output/.
+test-e2e: build fabric chromium ## the patient app end to end in headless Chromium (native network)
+	MEDBRIDGE_NET2=0 MEDBRIDGE_CHROMIUM="$(CHROMIUM)" npx jest --selectProjects e2e --runInBand
+
 # Each org on its own host (network/NETWORKS.md, "Each organisation on its own host"); needs root.
 # native: network namespaces on a bridge made here, nodes started in their org's namespace;
 # docker: a docker bridge network with one container per host, node containers in their org's.
@@ -76,8 +89,8 @@ deploy-check: ## helm lint + helm template + kubeconform of network/deploy/chart
 	network/deploy/check.sh
 
 # CI: lint, unit tests, the deployment chart, then the whole integration suite against dockerized
-# peers, then natively, then the multi-host subset.
-test: lint test-unit deploy-check test-integration-docker test-integration-native test-multihost ## everything CI runs
+# peers, then natively, then the patient app in a browser, then the multi-host subset.
+test: lint test-unit deploy-check test-integration-docker test-integration-native test-e2e test-multihost ## everything CI runs
 
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh
@@ -98,6 +111,7 @@ bench-verify: build ## verification in chaincode against the raw signature check
 
 lint: deps ## type-check everything (tests included) and run ESLint with type-aware rules
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p gateway/app/tsconfig.json
 	npx eslint --config test/lint/eslint.config.mjs chaincode/src gateway/src test
 
 # fabric-samples' test-network with this project's binaries and images (network/DOCKER.md).

@@ -29,6 +29,9 @@ export const ClientErrorCodes = [
   'BUNDLE_INVALID',
   'BUNDLE_HASH_MISMATCH',
   'NO_BLS_SIGNERS',
+  'ENROLMENT_UNKNOWN',
+  'ENROLMENT_USED',
+  'ENROLMENT_EXPIRED',
 ] as const;
 export type ClientErrorCode = (typeof ClientErrorCodes)[number];
 

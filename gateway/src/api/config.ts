@@ -55,6 +55,13 @@ export const ServeConfigSchema = z
     /** How long shutdown waits for in-flight requests before closing connections. */
     shutdownGraceMs: z.number().int().min(0).max(300_000).default(10_000),
     logLevel: LogLevel.default('info'),
+    /**
+     * The server's own state (enrolment codes). Default: `serve-<mspId>` in the gateway's data
+     * folder of the org's network (MEDBRIDGE_DATA_DIR or the runtime folder).
+     */
+    dataDir: z.string().min(1).optional(),
+    /** The built patient app (served at /app/). Default: gateway/app/dist of this installation. */
+    appDir: z.string().min(1).optional(),
   })
   .strict();
 
@@ -80,6 +87,8 @@ export function parseServeConfig(raw: unknown, base: string): ServeConfig {
       ...(c.tls.clientCaCerts ? { clientCaCerts: c.tls.clientCaCerts.map(abs) } : {}),
     },
     ...(c.clinicianProfile ? { clinicianProfile: abs(c.clinicianProfile) } : {}),
+    ...(c.dataDir ? { dataDir: abs(c.dataDir) } : {}),
+    ...(c.appDir ? { appDir: abs(c.appDir) } : {}),
   };
 }
 

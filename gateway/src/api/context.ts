@@ -8,6 +8,7 @@ import type { Chaincode } from '../fabric/contracts';
 import type { ConsentService } from '../services/consent-service';
 import type { CrossChainService } from '../services/crosschain-service';
 import type { ServeConfig } from './config';
+import type { EnrolmentStore } from './enrolments';
 import type { EventHub } from './event-hub';
 import type { ApiMetrics } from './metrics';
 
@@ -19,6 +20,8 @@ export interface ApiContext {
   crossChain: CrossChainService;
   events?: EventHub;
   metrics: ApiMetrics;
+  /** One-time enrolment codes (routes/enrolments.ts). */
+  enrolments: EnrolmentStore;
   clock: () => number;
   /** True once shutdown began (readiness answers 503). */
   closing: () => boolean;

@@ -9,6 +9,8 @@
  *   process.once('SIGTERM', () => void api.close());
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { config, gatewayDataDir } from '../config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { FabricClient } from '../fabric/client';
@@ -16,6 +18,7 @@ import { Chaincode } from '../fabric/contracts';
 import { readProfile } from '../fabric/profile';
 import { ClientCertificates, orgCaCerts } from './client-identity';
 import type { ServeConfig } from './config';
+import { EnrolmentStore } from './enrolments';
 import { EventHub } from './event-hub';
 import { ApiMetrics } from './metrics';
 import { buildApi } from './server';
@@ -45,7 +48,9 @@ export async function startApi(cfg: ServeConfig, log: Logger): Promise<RunningAp
     const events = new EventHub(chaincode, log, (name) => metrics.event(name));
     // A peer that is down at start-up makes the server not ready (readyz), not absent.
     await events.start().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'event stream not open yet'));
-    const app = await buildApi({ config: cfg, chaincode, clinician, tls, events, logger: log, metrics });
+    const dataDir = cfg.dataDir ?? join(gatewayDataDir(config(), client.profile.network), `serve-${client.mspId}`);
+    const enrolments = new EnrolmentStore(join(dataDir, 'enrolments.json'));
+    const app = await buildApi({ config: cfg, chaincode, clinician, tls, events, logger: log, metrics, enrolments });
     await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : cfg.listen.port;

@@ -32,6 +32,9 @@ import { registerConsentRoutes } from './routes/consents';
 import { registerAccessRoutes } from './routes/access';
 import { registerCrossChainRoutes } from './routes/crosschain';
 import { registerEventRoutes } from './routes/events';
+import { registerEnrolmentRoutes } from './routes/enrolments';
+import { registerAppRoutes } from './routes/app';
+import { EnrolmentStore } from './enrolments';
 import { ErrorResponse } from './schemas';
 
 export type { ApiContext } from './context';
@@ -48,6 +51,8 @@ export interface ApiOptions {
   logger: Logger;
   clock?: () => number;
   metrics?: ApiMetrics;
+  /** One-time enrolment codes; default: kept in memory only (startApi keeps them in dataDir). */
+  enrolments?: EnrolmentStore;
 }
 
 /** What every route module gets. */
@@ -168,6 +173,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     crossChain: new CrossChainService(opts.chaincode),
     events: opts.events,
     metrics,
+    enrolments: opts.enrolments ?? new EnrolmentStore(),
     clock,
     closing: () => closing,
   };
@@ -180,10 +186,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       registerAccessRoutes(v1, ctx);
       registerCrossChainRoutes(v1, ctx);
       registerEventRoutes(v1, ctx);
+      registerEnrolmentRoutes(v1, ctx);
       done();
     },
     { prefix: '/v1' },
   );
+  await registerAppRoutes(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

@@ -1,0 +1,136 @@
+/**
+ * The app's client of the hospital gateway API (gateway/API.md): every call is signed on this
+ * device with the patient's key (the request form), and every consent, revocation, delegation
+ * and log read is a patient message built by the protocol module and signed here. The server
+ * only carries them.
+ */
+import {
+  buildAccessLogRead,
+  buildConsentGrant,
+  buildConsentRevocation,
+  buildGuardianDelegation,
+  buildKeyRotation,
+  canonicalBytes,
+  type AccessLogEntry,
+  type ConsentTerms,
+  type HeaderInput,
+  type PatientMessage,
+  type SignedPatientMessage,
+} from '@medbridge/chaincode';
+import { newNonce, sha256HexOf } from './bytes';
+import type { DeviceKey } from './keys';
+import { signBytes } from './keys';
+import { requestForm } from './request-form';
+
+export interface Hospital {
+  mspId: string;
+  channel: string;
+  chainId: string;
+}
+
+export interface ConsentView {
+  consentId: string;
+  chainId: string;
+  grantee: string;
+  terms: ConsentTerms;
+  status: string;
+  effectiveStatus: string;
+  grantedAt: number;
+  revocation: { revokedAt: number } | null;
+  /** Where the consent was carried (allChains=true): each chain's state as its acknowledgement told. */
+  chains?: Array<{ chainId: string; delivery: string; effectiveStatus: string | null; error: string | null }>;
+}
+
+export interface PatientView {
+  patientId: string;
+  publicKey: string;
+  registeredBy: string[];
+  registeredAt: number;
+}
+
+/** A refusal of the server: its stable code and message. */
+export class ApiRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+const encoder = new TextEncoder();
+
+async function call<T>(method: string, path: string, body: unknown, key?: DeviceKey): Promise<T> {
+  const raw = body === undefined ? '' : JSON.stringify(body);
+  const headers: Record<string, string> = raw === '' ? {} : { 'content-type': 'application/json' };
+  if (key) {
+    const timestamp = Date.now();
+    const nonce = newNonce();
+    const form = requestForm(method, path, await sha256HexOf(encoder.encode(raw)), key.patientId, timestamp, nonce);
+    headers['x-medbridge-patient'] = key.patientId;
+    headers['x-medbridge-timestamp'] = String(timestamp);
+    headers['x-medbridge-nonce'] = nonce;
+    headers['x-medbridge-signature'] = await signBytes(key, canonicalBytes(form));
+  }
+  const res = await fetch(path, { method, headers, ...(raw === '' ? {} : { body: raw }) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { code: 'UNAVAILABLE', message: text.slice(0, 200) || res.statusText };
+  }
+  if (!res.ok) {
+    const e = json as { code?: string; message?: string };
+    throw new ApiRefusal(res.status, e.code ?? 'UNAVAILABLE', e.message ?? res.statusText);
+  }
+  return json as T;
+}
+
+async function signMessage<M extends PatientMessage>(message: M, key: DeviceKey): Promise<SignedPatientMessage<M>> {
+  return { message, publicKey: key.publicKey, signature: await signBytes(key, canonicalBytes(message)) };
+}
+
+function header(h: Hospital, key: DeviceKey): HeaderInput {
+  return { channel: h.chainId, patientId: key.patientId, signer: key.keyId, nonce: newNonce(), issuedAt: Date.now() };
+}
+
+export const api = {
+  hospital: () => call<Hospital>('GET', '/v1/hospital', undefined),
+
+  enrol: (code: string, key: DeviceKey) =>
+    call<{ txId: string; result: PatientView }>('POST', `/v1/enrolments/${encodeURIComponent(code)}`, { publicKey: key.publicKey }, key),
+
+  patient: (key: DeviceKey) => call<PatientView>('GET', `/v1/patients/${key.patientId}`, undefined, key),
+
+  consents: (key: DeviceKey) => call<{ items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents?pageSize=200&allChains=true`, undefined, key),
+
+  async grant(h: Hospital, key: DeviceKey, terms: ConsentTerms) {
+    const signed = await signMessage(buildConsentGrant(header(h, key), terms), key);
+    return call<{ consentId: string; txId: string; result: ConsentView }>('POST', '/v1/consents', signed, key);
+  },
+
+  async revoke(h: Hospital, key: DeviceKey, consentId: string) {
+    const signed = await signMessage(buildConsentRevocation(header(h, key), consentId), key);
+    return call<{ txId: string; result: ConsentView }>('POST', `/v1/consents/${consentId}/revocation`, signed, key);
+  },
+
+  async delegate(h: Hospital, key: DeviceKey, guardian: { publicKey: string; notAfter: number }) {
+    const signed = await signMessage(buildGuardianDelegation(header(h, key), guardian), key);
+    return call<{ txId: string; result: unknown }>('POST', '/v1/guardians', signed, key);
+  },
+
+  /** Replaces the key: the rotation signed by the current key, with the next key's proof of possession. */
+  async rotate(h: Hospital, current: DeviceKey, next: DeviceKey) {
+    const message = buildKeyRotation(header(h, current), next.publicKey);
+    const signed = await signMessage(message, current);
+    const newKeySignature = await signBytes(next, canonicalBytes(message));
+    return call<{ txId: string; result: unknown }>('POST', `/v1/patients/${current.patientId}/key-rotation`, { ...signed, newKeySignature }, current);
+  },
+
+  async accessLog(h: Hospital, key: DeviceKey) {
+    const signed = await signMessage(buildAccessLogRead(header(h, key)), key);
+    return call<{ items: AccessLogEntry[] }>('POST', `/v1/patients/${key.patientId}/access-log/read?pageSize=200`, signed, key);
+  },
+};

@@ -1,0 +1,421 @@
+/**
+ * The patient app (gateway/APP.md): Preact + htm, no build-time templates. Every action that
+ * changes or reads the patient's consent data is signed on this device (api.ts, keys.ts).
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { html } from 'htm/preact';
+import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type ConsentTerms } from '@medbridge/chaincode';
+import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView } from './api';
+import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
+import { CATEGORY_WORDS, dateWords, grantSummary, logWords, PURPOSE_WORDS, statusWords } from './summary';
+
+type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'backup';
+const VIEWS: Array<[View, string]> = [
+  ['key', 'My key'],
+  ['enrol', 'Enrol'],
+  ['records', 'My records'],
+  ['share', 'Share'],
+  ['consents', 'My consents'],
+  ['log', 'Access log'],
+  ['guardian', 'Guardian'],
+  ['backup', 'Backup'],
+];
+const DAY = 86_400_000;
+
+type Notice = { tone: 'ok' | 'error' | 'busy'; text: string } | undefined;
+
+const explain = (e: unknown) => (e instanceof ApiRefusal ? e.message : e instanceof Error ? e.message : String(e));
+
+function App() {
+  const [key, setKey] = useState<DeviceKey | undefined>();
+  const [loaded, setLoaded] = useState(false);
+  const [hospital, setHospital] = useState<Hospital | undefined>();
+  const [view, setView] = useState<View>('key');
+  const [notice, setNotice] = useState<Notice>();
+  const [backupUrl, setBackupUrl] = useState<string | undefined>();
+
+  useEffect(() => {
+    void loadKey().then((k) => {
+      setKey(k);
+      setLoaded(true);
+      if (k) setView(/#enrol=/.test(location.hash) ? 'enrol' : 'consents');
+    });
+    api.hospital().then(setHospital, (e: unknown) => setNotice({ tone: 'error', text: `The hospital does not answer: ${explain(e)}` }));
+  }, []);
+
+  /** Runs an action with a spoken status line. */
+  const act = async <T,>(busy: string, run: () => Promise<T>, done: (r: T) => string): Promise<T | undefined> => {
+    setNotice({ tone: 'busy', text: busy });
+    try {
+      const r = await run();
+      setNotice({ tone: 'ok', text: done(r) });
+      return r;
+    } catch (e) {
+      setNotice({ tone: 'error', text: explain(e) });
+      return undefined;
+    }
+  };
+
+  /** Loads data for a view: says nothing unless it fails (the last action's words stay). */
+  const load = async (run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (e) {
+      setNotice({ tone: 'error', text: explain(e) });
+    }
+  };
+
+  const ctx = { device: key, hospital, act, load, setKey, setView, setBackupUrl, backupUrl };
+  const body = !loaded
+    ? html`<p>Opening your key…</p>`
+    : !key || view === 'key'
+      ? html`<${KeyView} ...${ctx} />`
+      : view === 'enrol'
+        ? html`<${EnrolView} ...${ctx} />`
+        : view === 'records'
+          ? html`<${RecordsView} ...${ctx} />`
+          : view === 'share'
+            ? html`<${ShareView} ...${ctx} />`
+            : view === 'consents'
+              ? html`<${ConsentsView} ...${ctx} />`
+              : view === 'log'
+                ? html`<${LogView} ...${ctx} />`
+                : view === 'guardian'
+                  ? html`<${GuardianView} ...${ctx} />`
+                  : html`<${BackupView} ...${ctx} />`;
+
+  return html`
+    <header>
+      <h1>medbridge <span class="sub">my health data</span></h1>
+      <p class="where">${hospital ? html`Connected to <strong>${hospital.mspId}</strong> (chain ${hospital.chainId})` : 'Connecting…'}</p>
+    </header>
+    ${key &&
+    html`<nav aria-label="Sections">
+      ${VIEWS.map(([v, label]) => html`<button type="button" class="tab" aria-current=${view === v ? 'page' : undefined} onClick=${() => setView(v)}>${label}</button>`)}
+    </nav>`}
+    <p class=${`notice ${notice?.tone ?? ''}`} role="status" aria-live="polite">${notice?.text ?? ''}</p>
+    <main id="main">${body}</main>
+    <footer>Your private key stays on this device. The hospital carries what you sign; it cannot sign for you.</footer>
+  `;
+}
+
+interface Ctx {
+  /** The device's key (not `key`: Preact keeps that prop name for itself). */
+  device?: DeviceKey;
+  hospital?: Hospital;
+  backupUrl?: string;
+  act: <T>(busy: string, run: () => Promise<T>, done: (r: T) => string) => Promise<T | undefined>;
+  load: (run: () => Promise<void>) => Promise<void>;
+  setKey: (k: DeviceKey | undefined) => void;
+  setView: (v: View) => void;
+  setBackupUrl: (u: string | undefined) => void;
+}
+
+function backupLink(b: KeyBackup): string {
+  return URL.createObjectURL(new Blob([JSON.stringify(b, null, 1)], { type: 'application/json' }));
+}
+
+function KeyView({ device: key, act, setKey, setView, setBackupUrl, backupUrl }: Ctx) {
+  const [pass, setPass] = useState('');
+  const [again, setAgain] = useState('');
+  const [file, setFile] = useState<File | undefined>();
+  const [restorePass, setRestorePass] = useState('');
+  if (key) {
+    return html`<section aria-labelledby="key-h">
+      <h2 id="key-h">My key</h2>
+      <dl class="facts">
+        <dt>Patient id</dt><dd class="mono" data-testid="patient-id">${key.patientId}</dd>
+        <dt>Created</dt><dd>${new Date(key.createdAt).toLocaleString('en-GB')}</dd>
+        <dt>Stored</dt><dd>in this browser, not extractable: it signs here and cannot be copied out</dd>
+      </dl>
+      ${backupUrl && html`<p class="callout">Save your backup file now: <a href=${backupUrl} download="medbridge-key-backup.json">Download my key backup</a>. Without it and this device, nobody can act for you (see Backup).</p>`}
+      <button type="button" onClick=${() => setView('enrol')}>Continue to enrolment</button>
+    </section>`;
+  }
+  const create = async (ev: Event) => {
+    ev.preventDefault();
+    if (pass !== again) return void act('', () => Promise.reject(new Error('the two passphrases differ')), () => '');
+    const made = await act('Creating your key and its encrypted backup…', () => createKey(pass), (r) => `Your key is ready: ${r.key.patientId.slice(0, 15)}…`);
+    if (!made) return;
+    setBackupUrl(backupLink(made.backup));
+    setKey(made.key);
+  };
+  const restore = async (ev: Event) => {
+    ev.preventDefault();
+    if (!file) return;
+    const k = await act('Opening the backup…', async () => restoreKey(await file.text(), restorePass), (r) => `Key restored: ${r.patientId.slice(0, 15)}…`);
+    if (k) {
+      setKey(k);
+      setView('consents');
+    }
+  };
+  return html`<section aria-labelledby="new-h">
+      <h2 id="new-h">Create my key</h2>
+      <p>Your key is made in this browser and never leaves it. Choose a passphrase for its backup file: you need both the file and the passphrase to get the key back on another device.</p>
+      <form onSubmit=${create}>
+        <label for="pass">Backup passphrase (at least ${MIN_PASSPHRASE} characters)</label>
+        <input id="pass" type="password" autocomplete="new-password" minlength=${MIN_PASSPHRASE} required value=${pass} onInput=${(e: Event) => setPass((e.target as HTMLInputElement).value)} />
+        <label for="pass2">Passphrase again</label>
+        <input id="pass2" type="password" autocomplete="new-password" minlength=${MIN_PASSPHRASE} required value=${again} onInput=${(e: Event) => setAgain((e.target as HTMLInputElement).value)} />
+        <button type="submit">Create my key</button>
+      </form>
+    </section>
+    <section aria-labelledby="restore-h">
+      <h2 id="restore-h">Restore from a backup</h2>
+      <form onSubmit=${restore}>
+        <label for="backup-file">Backup file</label>
+        <input id="backup-file" type="file" accept="application/json,.json" required onChange=${(e: Event) => setFile((e.target as HTMLInputElement).files?.[0])} />
+        <label for="restore-pass">Passphrase</label>
+        <input id="restore-pass" type="password" autocomplete="current-password" required value=${restorePass} onInput=${(e: Event) => setRestorePass((e.target as HTMLInputElement).value)} />
+        <button type="submit">Restore my key</button>
+      </form>
+    </section>`;
+}
+
+function EnrolView({ device: key, hospital, act, setView }: Ctx) {
+  const fromLink = /#enrol=([0-9A-Za-z-]+)/.exec(location.hash)?.[1] ?? '';
+  const [code, setCode] = useState(fromLink);
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    if (!key) return;
+    const r = await act('Registering your key at the hospital…', () => api.enrol(code.trim(), key), (res) => `Enrolled at ${hospital?.mspId ?? 'the hospital'}: your key is registered (transaction ${res.txId.slice(0, 12)}…).`);
+    if (r) {
+      history.replaceState(null, '', location.pathname);
+      setView('records');
+    }
+  };
+  return html`<section aria-labelledby="enrol-h">
+    <h2 id="enrol-h">Enrol at ${hospital?.mspId ?? 'the hospital'}</h2>
+    <p>The hospital gives you a one-time code (on screen or on paper). Enter it to register this device's key as yours. Only your public key is sent.</p>
+    <form onSubmit=${submit}>
+      <label for="code">Enrolment code</label>
+      <input id="code" autocomplete="one-time-code" autocapitalize="characters" placeholder="XXXX-XXXX-XXXX" required value=${code} onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value)} />
+      <button type="submit">Enrol with this code</button>
+    </form>
+  </section>`;
+}
+
+function usePatientData(key: DeviceKey | undefined, load: Ctx['load']) {
+  const [patient, setPatient] = useState<PatientView | undefined>();
+  const [consents, setConsents] = useState<ConsentView[] | undefined>();
+  const reload = async () => {
+    if (!key) return;
+    await load(async () => {
+      const [p, c] = await Promise.all([api.patient(key), api.consents(key)]);
+      setPatient(p);
+      setConsents(c.items);
+    });
+  };
+  useEffect(() => void reload(), [key?.patientId]);
+  return { patient, consents, reload };
+}
+
+function RecordsView({ device: key, load }: Ctx) {
+  const { patient, consents } = usePatientData(key, load);
+  const shared = new Map<string, string[]>();
+  for (const c of consents ?? []) for (const r of c.terms.scope.recordIds) shared.set(r, [...(shared.get(r) ?? []), `${c.grantee} (${statusWords(c.effectiveStatus)})`]);
+  return html`<section aria-labelledby="rec-h">
+    <h2 id="rec-h">My records and who holds them</h2>
+    <h3>Hospitals that hold records of yours</h3>
+    ${patient ? html`<ul class="plain">${patient.registeredBy.map((o) => html`<li><strong>${o}</strong> keeps your records and anchors each version on chain</li>`)}</ul>` : html`<p>…</p>`}
+    <h3>Records you have shared</h3>
+    ${shared.size === 0
+      ? html`<p>None yet. Share a record from the Share tab.</p>`
+      : html`<ul class="plain">${[...shared].map(([r, who]) => html`<li><span class="mono">${r}</span>: ${who.join(', ')}</li>`)}</ul>`}
+  </section>`;
+}
+
+function ShareView({ device: key, hospital, act, setView }: Ctx) {
+  const [grantee, setGrantee] = useState('');
+  const [purpose, setPurpose] = useState<string>('TREAT');
+  const [records, setRecords] = useState('');
+  const [cats, setCats] = useState<string[]>([]);
+  const [days, setDays] = useState(30);
+  const [terms, setTerms] = useState<ConsentTerms | undefined>();
+  const review = (ev: Event) => {
+    ev.preventDefault();
+    const start = Date.now() - 60_000;
+    const recordIds = records.split(/[\s,]+/).filter(Boolean);
+    const bad = recordIds.find((r) => !Formats.recordId.test(r));
+    if (bad) return void act('', () => Promise.reject(new Error(`"${bad}" is not a record id`)), () => '');
+    if (recordIds.length === 0 && cats.length === 0) return void act('', () => Promise.reject(new Error('choose at least one record or kind of record')), () => '');
+    setTerms({ grantee: grantee.trim(), scope: { recordIds, categories: cats }, actions: [...CONSENT_ACTIONS], purposes: [purpose], period: { start, end: start + days * DAY } });
+  };
+  const sign = async () => {
+    if (!key || !hospital || !terms) return;
+    const r = await act('Signing on this device and submitting…', () => api.grant(hospital, key, terms), (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
+    if (r) setView('consents');
+  };
+  if (terms) {
+    return html`<section aria-labelledby="sum-h">
+      <h2 id="sum-h">Check before you sign</h2>
+      <p class="summary" data-testid="grant-summary">${grantSummary(terms)}</p>
+      <div class="row">
+        <button type="button" class="primary" onClick=${sign}>Sign and share</button>
+        <button type="button" onClick=${() => setTerms(undefined)}>Change</button>
+      </div>
+    </section>`;
+  }
+  return html`<section aria-labelledby="share-h">
+    <h2 id="share-h">Share my records</h2>
+    <form onSubmit=${review}>
+      <label for="grantee">Organisation (its identifier, e.g. HospitalBMSP)</label>
+      <input id="grantee" required autocapitalize="off" value=${grantee} onInput=${(e: Event) => setGrantee((e.target as HTMLInputElement).value)} />
+      <label for="purpose">Purpose</label>
+      <select id="purpose" value=${purpose} onChange=${(e: Event) => setPurpose((e.target as HTMLSelectElement).value)}>
+        ${PURPOSES_OF_USE.map((p) => html`<option value=${p}>${PURPOSE_WORDS[p] ?? p}</option>`)}
+      </select>
+      <fieldset>
+        <legend>What: kinds of record</legend>
+        ${Object.entries(CATEGORY_WORDS).map(
+          ([c, words]) => html`<label class="check"><input type="checkbox" checked=${cats.includes(c)} onChange=${(e: Event) => setCats((e.target as HTMLInputElement).checked ? [...cats, c] : cats.filter((x) => x !== c))} /> ${words}</label>`,
+        )}
+      </fieldset>
+      <label for="records">…or these records (ids, separated by commas)</label>
+      <input id="records" value=${records} onInput=${(e: Event) => setRecords((e.target as HTMLInputElement).value)} />
+      <label for="days">For how many days</label>
+      <input id="days" type="number" min="1" max="365" required value=${days} onInput=${(e: Event) => setDays(Number((e.target as HTMLInputElement).value))} />
+      <button type="submit">Review</button>
+    </form>
+  </section>`;
+}
+
+function ConsentsView({ device: key, hospital, act, load }: Ctx) {
+  const { consents, reload } = usePatientData(key, load);
+  const [confirm, setConfirm] = useState<string | undefined>();
+  const revoke = async (c: ConsentView) => {
+    if (!key || !hospital) return;
+    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId), () => `Revoked: ${c.grantee} may no longer read under this consent.`);
+    setConfirm(undefined);
+    if (r) await reload();
+  };
+  return html`<section aria-labelledby="cons-h">
+    <h2 id="cons-h">My consents</h2>
+    <button type="button" onClick=${reload}>Refresh</button>
+    ${consents?.length === 0 && html`<p>You have not shared anything yet.</p>`}
+    <ul class="cards">
+      ${(consents ?? []).map(
+        (c) => html`<li class="card" data-consent=${c.consentId}>
+          <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee}</strong></p>
+          <p>${grantSummary(c.terms).split('. ')[0]}.</p>
+          ${(c.chains ?? []).length > 0 &&
+          html`<ul class="chains" aria-label="On other chains">
+            ${(c.chains ?? []).map(
+              (x) => html`<li>On <strong>${x.chainId}</strong>: ${x.effectiveStatus ? statusWords(x.effectiveStatus) : x.delivery === 'sent' ? 'on its way' : x.delivery === 'failed' ? `refused (${x.error ?? ''})` : x.delivery}</li>`,
+            )}
+          </ul>`}
+          <p class="meta">Home chain ${c.chainId} · granted ${dateWords(c.grantedAt)}${c.revocation ? ` · revoked ${dateWords(c.revocation.revokedAt)}` : ''} · <span class="mono">${c.consentId.slice(0, 14)}…</span></p>
+          ${c.effectiveStatus === 'active' &&
+          (confirm === c.consentId
+            ? html`<div class="row" role="group" aria-label="Confirm revocation">
+                <span>Stop ${c.grantee} reading under this consent?</span>
+                <button type="button" class="danger" onClick=${() => revoke(c)}>Yes, revoke</button>
+                <button type="button" onClick=${() => setConfirm(undefined)}>Keep it</button>
+              </div>`
+            : html`<button type="button" aria-label=${`Revoke consent for ${c.grantee}`} onClick=${() => setConfirm(c.consentId)}>Revoke</button>`)}
+        </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+function LogView({ device: key, hospital, act }: Ctx) {
+  const [entries, setEntries] = useState<AccessLogEntry[] | undefined>();
+  const read = async () => {
+    if (!key || !hospital) return;
+    const r = await act('Signing your log read…', () => api.accessLog(hospital, key), (res) => `${res.items.length} entr${res.items.length === 1 ? 'y' : 'ies'} in your access log.`);
+    if (r) setEntries([...r.items].sort((a, b) => b.time - a.time));
+  };
+  useEffect(() => void read(), [key?.patientId, hospital?.chainId]);
+  return html`<section aria-labelledby="log-h">
+    <h2 id="log-h">Who looked at my records</h2>
+    <button type="button" onClick=${read}>Refresh</button>
+    ${entries?.length === 0 && html`<p>Nobody has asked for your records yet.</p>`}
+    <ol class="timeline">
+      ${(entries ?? []).map((e) => {
+        const w = logWords(e);
+        return html`<li class=${`event ${w.tone}`}>
+          <time datetime=${new Date(e.time).toISOString()}>${new Date(e.time).toLocaleString('en-GB', { timeZone: 'UTC' })} UTC</time>
+          <p class="title">${w.tone === 'refused' ? 'Refused: ' : w.tone === 'emergency' ? 'Emergency: ' : ''}${w.title}</p>
+          <p>${w.detail}</p>
+        </li>`;
+      })}
+    </ol>
+  </section>`;
+}
+
+function GuardianView({ device: key, hospital, act }: Ctx) {
+  const [pub, setPub] = useState('');
+  const [until, setUntil] = useState(new Date(Date.now() + 365 * DAY).toISOString().slice(0, 10));
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    if (!key || !hospital) return;
+    const notAfter = Date.parse(`${until}T23:59:59Z`);
+    await act('Signing the delegation on this device…', () => api.delegate(hospital, key, { publicKey: pub.trim(), notAfter }), () => `Your guardian may act for you until ${dateWords(notAfter)}.`);
+  };
+  return html`<section aria-labelledby="g-h">
+    <h2 id="g-h">Delegate to a guardian</h2>
+    <p>A guardian (a relative, a carer) can grant and revoke for you with their own key, until the date you choose. Ask them for their public key.</p>
+    <form onSubmit=${submit}>
+      <label for="gkey">Guardian's public key (base64)</label>
+      <textarea id="gkey" required rows="3" value=${pub} onInput=${(e: Event) => setPub((e.target as HTMLTextAreaElement).value)}></textarea>
+      <label for="until">Until</label>
+      <input id="until" type="date" required value=${until} onInput=${(e: Event) => setUntil((e.target as HTMLInputElement).value)} />
+      <button type="submit">Sign the delegation</button>
+    </form>
+  </section>`;
+}
+
+function BackupView({ device: key, hospital, backupUrl, act, setKey, setView, setBackupUrl }: Ctx) {
+  const [pass, setPass] = useState('');
+  const [again, setAgain] = useState('');
+  const rotate = async (ev: Event) => {
+    ev.preventDefault();
+    if (!key || !hospital) return;
+    if (pass !== again) return void act('', () => Promise.reject(new Error('the two passphrases differ')), () => '');
+    const done = await act(
+      'Making a new key, signing the change with the current one…',
+      async () => {
+        const next = await nextKey(key, pass);
+        await api.rotate(hospital, key, next.key);
+        await useKey(next.key);
+        return next;
+      },
+      () => 'Your key was replaced: same patient id and consents; the old key and its backup no longer work. Save the new backup.',
+    );
+    if (!done) return;
+    setBackupUrl(backupLink(done.backup));
+    setKey(done.key);
+    setPass('');
+    setAgain('');
+  };
+  return html`<section aria-labelledby="b-h">
+    <h2 id="b-h">Backup and lost keys</h2>
+    ${backupUrl
+      ? html`<p class="callout"><a href=${backupUrl} download="medbridge-key-backup.json">Download my key backup</a> (encrypted with your passphrase).</p>`
+      : html`<p>Your backup file was offered when this key was made (or it is the file you restored from). The key cannot be read out of this browser; to get a new backup, replace the key below.</p>`}
+    <ul class="plain">
+      <li><strong>Lost this device?</strong> Restore the backup on a new device, then replace the key here: the lost device's key stops working.</li>
+      <li><strong>Lost the device and the backup (or the passphrase)?</strong> Nobody can sign for you any more, not even the hospital. Your consents stay until they end; a guardian you delegated to can still revoke them. To act again, enrol a new key, which is a new patient id.</li>
+    </ul>
+    <h3 id="rot-h">Replace my key</h3>
+    <p>A new key is made here and the current one signs the change: your patient id, consents and guardians stay; the current key and its backup stop working. You get a new backup file.</p>
+    <form onSubmit=${rotate} aria-labelledby="rot-h">
+      <label for="rot-pass">Passphrase for the new backup (at least ${MIN_PASSPHRASE} characters)</label>
+      <input id="rot-pass" type="password" autocomplete="new-password" minlength=${MIN_PASSPHRASE} required value=${pass} onInput=${(e: Event) => setPass((e.target as HTMLInputElement).value)} />
+      <label for="rot-pass2">New passphrase again</label>
+      <input id="rot-pass2" type="password" autocomplete="new-password" minlength=${MIN_PASSPHRASE} required value=${again} onInput=${(e: Event) => setAgain((e.target as HTMLInputElement).value)} />
+      <button type="submit">Replace my key</button>
+    </form>
+    <h3>This browser</h3>
+    <button type="button" class="danger" onClick=${async () => {
+      if (!key) return;
+      await act('Removing the key from this browser…', () => forgetKey(), () => 'The key was removed from this browser. Restore it from the backup file.');
+      setKey(undefined);
+      setView('key');
+    }}>Remove the key from this browser</button>
+  </section>`;
+}
+
+render(html`<${App} />`, document.getElementById('app') as HTMLElement);

@@ -1,0 +1,256 @@
+/**
+ * The patient app as a person uses it, in a real headless Chromium (Debian's chromium driven by
+ * playwright-core; no browser download) against the embedded network:
+ *
+ *   the browser makes the patient's key; HospitalA's EHR issues an enrolment code and the app
+ *   redeems it; HospitalA stores and anchors a record; in the app the patient grants HospitalB
+ *   (reading the plain-language summary first); the grant crosses to chain-b (relay); HospitalB's
+ *   EHR fetches the record over mutual TLS; the patient revokes in the app; the revocation
+ *   crosses; HospitalB's next fetch is refused; the app's timeline shows the access and the
+ *   refusal; the patient replaces the key and keeps the patient id and consents.
+ *
+ * A screenshot of each step is written to test/e2e/output/ (git-ignored).
+ */
+import { randomBytes } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseServeConfig } from '../../gateway/src/api/config';
+import { startApi, type RunningApi } from '../../gateway/src/api/serve';
+import { config, gatewayDataDir } from '../../gateway/src/config';
+import { startService, type Service } from '../../gateway/src/demo/processes';
+import { toClientError } from '../../gateway/src/errors';
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
+import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { silentLogger } from '../../gateway/src/logger';
+import { readTrustedChains } from '../../gateway/src/records/anchor-attestation';
+import { Custodian } from '../../gateway/src/records/custodian';
+import { readEndpoint, storeFileOf } from '../../gateway/src/records/endpoints';
+import { tlsIdentityOf, trustedOrgs } from '../../gateway/src/records/org-tls';
+import { fetchRecord } from '../../gateway/src/records/requester';
+import { RecordStore } from '../../gateway/src/records/store';
+import { ConsentService } from '../../gateway/src/services/consent-service';
+import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
+import { ReceiptWatcher } from '../../gateway/src/services/receipt-watcher';
+import { buildGateway } from '../integration/cli-harness';
+import { waitFor } from '../integration/support/polling';
+
+const A = 'chain-a';
+const B = 'chain-b';
+const ROUTE = 'consent-a-b';
+const CHROMIUM = process.env.MEDBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
+const OUT = join(__dirname, 'output');
+const UI_MS = 60_000;
+
+/** HospitalA's EHR: a mutual-TLS call with the org's user identity. */
+function ehrCall(api: RunningApi, p: Profile, path: string, body: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      new URL(path, api.url),
+      {
+        method: 'POST',
+        ca: readFileSync(p.peers[0]!.tlsRootCert, 'utf8'),
+        servername: 'localhost',
+        cert: readFileSync(p.identities.user.certificate, 'utf8'),
+        key: readFileSync(p.identities.user.privateKey, 'utf8'),
+        headers: { 'content-type': 'application/json' },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe('patient app in a real browser', () => {
+  const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const hospitalAProfile = loadProfile('HospitalA');
+  const hospitalBProfile = loadProfile('HospitalB');
+  const services: Service[] = [];
+  const clients: FabricClient[] = [];
+  const admin = new CrossChainAdmin();
+  let api: RunningApi;
+  let browser: Browser;
+  let page: Page;
+  let watcher: ReceiptWatcher;
+  let store: RecordStore;
+  let shot = 0;
+
+  const snap = async (name: string) => {
+    shot += 1;
+    await page.screenshot({ path: join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+  const notice = () => page.getByRole('status');
+
+  beforeAll(async () => {
+    buildGateway();
+    mkdirSync(OUT, { recursive: true });
+    await admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']);
+    const logDir = mkdtempSync(join(tmpdir(), 'medbridge-e2e-'));
+    services.push(await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(logDir, 'relay.log')));
+    services.push(await startService('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records.log')));
+    const dir = dirname(hospitalAProfile.peers[0]!.tlsRootCert);
+    const cfg = parseServeConfig(
+      { org: 'HospitalA', channel: A, listen: { host: '127.0.0.1', port: 0 }, tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }, dataDir: join(logDir, 'serve'), logLevel: 'silent' },
+      '/',
+    );
+    api = await startApi(cfg, silentLogger);
+    const hospitalB = FabricClient.open('HospitalB');
+    clients.push(hospitalB);
+    watcher = new ReceiptWatcher(new Chaincode(hospitalB, B));
+    await watcher.start();
+    store = new RecordStore(storeFileOf(gatewayDataDir(config(), hospitalAProfile.network), hospitalAProfile.mspId));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // A phone-sized screen; the server's certificate is the org's TLS CA's, which this browser does not know.
+    const context = await browser.newContext({ viewport: { width: 412, height: 860 }, ignoreHTTPSErrors: true });
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await watcher?.close();
+    await api?.close();
+    store?.close();
+    for (const s of services.reverse()) await s.stop();
+    admin.close();
+    for (const c of clients) c.close();
+  });
+
+  it('makes a key, enrols, grants HospitalB, HospitalB reads, revokes, HospitalB is refused, and the timeline shows both', async () => {
+    const origin = api.url.replace('127.0.0.1', 'localhost');
+    // 1. The key is made in the browser (WebCrypto, non-extractable, IndexedDB) with its backup.
+    await page.goto(`${origin}/app/`);
+    await expect(page.evaluate('window.isSecureContext')).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Create my key' }).waitFor();
+    await snap('welcome');
+    await page.getByLabel(/Backup passphrase/).fill('correct horse battery staple');
+    await page.getByLabel('Passphrase again').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Create my key' }).click();
+    await page.getByRole('link', { name: 'Download my key backup' }).waitFor({ timeout: UI_MS });
+    const patientId = (await page.getByTestId('patient-id').textContent())!.trim();
+    expect(patientId).toMatch(/^pt_[0-9a-f]{64}$/);
+    // The private key as IndexedDB holds it (page script: the DOM's types are not this file's).
+    const extractable = await page.evaluate(`new Promise((resolve, reject) => {
+      const open = indexedDB.open('medbridge-patient');
+      open.onsuccess = () => {
+        const get = open.result.transaction('keys').objectStore('keys').get('patient');
+        get.onsuccess = () => resolve(get.result.privateKey.extractable);
+      };
+      open.onerror = () => reject(open.error);
+    })`);
+    expect(extractable).toBe(false);
+    await snap('key-created');
+
+    // 2. HospitalA's EHR issues a one-time code; the app redeems it from the enrolment link.
+    const issued = await ehrCall(api, hospitalAProfile, '/v1/enrolments', { ttlMinutes: 10 });
+    expect(issued.status).toBe(201);
+    await page.goto(`${origin}/app/#enrol=${issued.body.code as string}`);
+    await page.reload();
+    await expect(page.getByLabel('Enrolment code').inputValue()).resolves.toBe(issued.body.code);
+    await snap('enrol');
+    await page.getByRole('button', { name: 'Enrol with this code' }).click();
+    await page.getByText('Enrolled at HospitalAMSP').waitFor({ timeout: UI_MS });
+    await page.getByText('HospitalAMSP keeps your records').waitFor({ timeout: UI_MS });
+    await snap('enrolled-records');
+
+    // 3. HospitalA stores a record of the patient off chain and anchors it on chain-a.
+    const hospitalA = FabricClient.open('HospitalA');
+    clients.push(hospitalA);
+    const fhir = Buffer.from(JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueQuantity: { value: 118, unit: 'mmHg' }, run }));
+    const anchor = await new Custodian(hospitalA, store).put({ channel: A, patientId, category: 'Observation', content: fhir });
+
+    // 4. The patient grants HospitalB in the app, reading the summary before signing.
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    await page.getByLabel(/Organisation/).fill('HospitalBMSP');
+    await page.getByLabel('Purpose').selectOption('TREAT');
+    await page.getByLabel(/or these records/).fill(anchor.recordId);
+    await page.getByLabel('For how many days').fill('30');
+    await page.getByRole('button', { name: 'Review' }).click();
+    await expect(page.getByTestId('grant-summary').textContent()).resolves.toMatch(new RegExp(`^HospitalBMSP may read record ${anchor.recordId}, only for your treatment, .* \\(30 days\\)`));
+    await snap('grant-summary');
+    await page.getByRole('button', { name: 'Sign and share' }).click();
+    await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });
+    const card = page.locator('li.card', { hasText: 'HospitalBMSP' });
+    await card.locator('.badge', { hasText: 'Active' }).waitFor({ timeout: UI_MS });
+    const consentId = (await card.getAttribute('data-consent'))!;
+    expect(consentId).toMatch(/^cs_[0-9a-f]{64}$/);
+    await snap('consent-active');
+
+    // 5. The grant crosses to chain-b, where HospitalB's chain accepts it.
+    const consentA = new ConsentService(new Chaincode(hospitalA, A));
+    const mirrorB = new ConsentService(new Chaincode(clients[0]!, B));
+    const sent = await consentA.share(consentId, B, 'consent.grant', ROUTE);
+    expect((await watcher.waitFor(sent.result.routeId, sent.result.sequence)).outcome).toBe('success');
+    await expect(mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).resolves.toMatchObject({ allowed: true });
+    // The app shows it there, from chain-b's acknowledgement verified on chain-a.
+    await waitFor(
+      'the app shows the consent active on chain-b',
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return (await card.getByText(/On chain-b: Active/).count()) > 0;
+      },
+      UI_MS,
+    );
+    await snap('consent-on-chain-b');
+
+    // 6. HospitalB's EHR fetches the record from HospitalA over mutual TLS and verifies it.
+    const dataDir = gatewayDataDir(config(), hospitalAProfile.network);
+    const endpoint = readEndpoint(dataDir, hospitalAProfile.mspId)!;
+    const trustedChains = await readTrustedChains(clients[0]!, hospitalBProfile.channels, [A]);
+    const fetchAsB = () =>
+      fetchRecord({
+        url: endpoint.url,
+        custodian: trustedOrgs([hospitalAProfile])[0]!,
+        identity: tlsIdentityOf(hospitalBProfile),
+        trustedChains,
+        request: { recordId: anchor.recordId, purpose: 'TREAT', consentId },
+      });
+    const got = await fetchAsB();
+    expect(got.content.equals(fhir)).toBe(true);
+
+    // 7. The patient revokes in the app; the revocation crosses to chain-b.
+    await page.getByRole('button', { name: 'My consents' }).click();
+    await card.getByRole('button', { name: 'Revoke consent for HospitalBMSP' }).click();
+    await snap('revoke-confirm');
+    await card.getByRole('button', { name: 'Yes, revoke' }).click();
+    await card.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
+    await snap('consent-revoked');
+    const revoked = await consentA.share(consentId, B, 'consent.revoke', ROUTE);
+    expect((await watcher.waitFor(revoked.result.routeId, revoked.result.sequence)).outcome).toBe('success');
+    await waitFor('chain-b sees the revocation', async () => (await mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).status === 'revoked', 30_000);
+
+    // 8. HospitalB's next fetch is refused.
+    const refusal = await fetchAsB().then(
+      () => undefined,
+      (e: unknown) => toClientError(e),
+    );
+    expect(refusal?.code).toBe('ACCESS_DENIED');
+
+    // 9. The app's timeline shows the access and the refusal, the refusal highlighted.
+    await page.getByRole('button', { name: 'Access log' }).click();
+    const refused = page.locator('li.event.refused', { hasText: 'HospitalBMSP was refused' });
+    await refused.first().waitFor({ timeout: UI_MS });
+    await expect(page.locator('li.event.allowed', { hasText: `HospitalBMSP read record ${anchor.recordId}` }).count()).resolves.toBe(1);
+    await snap('timeline');
+    await expect(notice().textContent()).resolves.toMatch(/entries in your access log/);
+
+    // 10. The patient replaces the key: same patient id, the consents still read with the new key.
+    await page.getByRole('button', { name: 'Backup', exact: true }).click();
+    await page.getByLabel(/Passphrase for the new backup/).fill('a new passphrase for the new key');
+    await page.getByLabel('New passphrase again').fill('a new passphrase for the new key');
+    await page.getByRole('button', { name: 'Replace my key' }).click();
+    await page.getByText(/^Your key was replaced/).waitFor({ timeout: UI_MS });
+    await snap('key-replaced');
+    await page.getByRole('button', { name: 'My consents' }).click();
+    await card.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
+    await expect(new Chaincode(hospitalA, A).consent.getPatient(patientId)).resolves.toMatchObject({ patientId });
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * The patient app's pure parts: the request form it signs is byte for byte the server's, and the
+ * plain-language summary says who, what, why and until when.
+ */
+import { canonicalBytes } from '@medbridge/chaincode';
+import { requestForm as serverForm } from '../../../gateway/src/api/request-signing';
+import { requestForm as deviceForm } from '../../../gateway/app/src/request-form';
+import { grantSummary, logWords } from '../../../gateway/app/src/summary';
+import { createHash } from 'node:crypto';
+
+describe('patient app', () => {
+  it("signs the server's request form: same canonical bytes for the same request", () => {
+    const body = '{"publicKey":"AAAA"}';
+    const hash = createHash('sha256').update(body).digest('hex');
+    const device = deviceForm('post', '/v1/enrolments/ABCD-EFGH-JKMN', hash, 'pt_' + 'a'.repeat(64), 1_760_000_000_000, 'nonce-nonce-nonce-1');
+    const server = serverForm({ method: 'POST', path: '/v1/enrolments/ABCD-EFGH-JKMN', body }, 'pt_' + 'a'.repeat(64), 1_760_000_000_000, 'nonce-nonce-nonce-1');
+    expect(canonicalBytes(device).equals(canonicalBytes(server))).toBe(true);
+  });
+
+  it('summarises a grant in plain words before it is signed', () => {
+    const start = Date.UTC(2026, 11, 1);
+    const text = grantSummary({ grantee: 'HospitalBMSP', scope: { recordIds: ['obs-1'], categories: ['Observation'] }, actions: ['read'], purposes: ['TREAT'], period: { start, end: start + 30 * 86_400_000 } });
+    expect(text).toBe(
+      'HospitalBMSP may read record obs-1 and your measurements and test results (Observation), only for your treatment, from 1 December 2026 until 31 December 2026 (30 days). ' +
+        'They cannot change your records or pass them on. You can take this back at any time; what they already read stays in your access log.',
+    );
+  });
+
+  it('marks refusals and break-glass in the access-log timeline', () => {
+    const base = { requester: 'HospitalBMSP', recordId: 'obs-1', purpose: 'TREAT', reason: 'consent' };
+    expect(logWords({ ...base, kind: 'access', allowed: true }).tone).toBe('allowed');
+    expect(logWords({ ...base, kind: 'access', allowed: false, reason: 'no-consent' }).tone).toBe('refused');
+    expect(logWords({ ...base, kind: 'emergency-opened', allowed: true }).tone).toBe('emergency');
+  });
+});
