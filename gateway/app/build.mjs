@@ -37,6 +37,8 @@ const result = await build({
         // The endorsement scheme's proof decoder (Fabric's protobufs, gRPC stubs) is never
         // reached from a patient's page.
         b.onResolve({ filter: /^@hyperledger\/fabric-protos$/ }, () => ({ path: join(here, 'src', 'shims', 'fabric-protos.ts') }));
+        // The aggregate scheme's native BLS backend is a Node-API module; the page keeps pure JS.
+        b.onResolve({ filter: /^@chainsafe\/blst$/ }, () => ({ path: join(here, 'src', 'shims', 'blst.ts') }));
       },
     },
   ],
