@@ -26,6 +26,7 @@ import {
   type Patient,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
+  type GrantAndSendResult,
   type SendPacketResult,
 } from '@medbridge/chaincode';
 import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
@@ -94,6 +95,16 @@ export class ConsentService {
   async grant(signer: PatientKey, patientId: string, input: GrantInput): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
     const message = buildConsentGrant(this.header(signer, patientId), termsOf(input, this.clock()));
     const res = await this.chaincode.consent.grantConsent(signPatientMessage(message, signer.privateKey));
+    return { ...res, consentId: consentIdOf(message) };
+  }
+
+  /**
+   * Grant and share at once: the patient's grant is stored and its consent.grant packet sent
+   * to `destChain` in one transaction (CrossChain:GrantAndSend), one block instead of two.
+   */
+  async grantAndShare(signer: PatientKey, patientId: string, input: GrantInput, destChain: string, routeId?: string): Promise<Submitted<GrantAndSendResult> & { consentId: string }> {
+    const message = buildConsentGrant(this.header(signer, patientId), termsOf(input, this.clock()));
+    const res = await this.chaincode.crossChain.grantAndSend(signPatientMessage(message, signer.privateKey), destChain, routeId ? { routeId } : {});
     return { ...res, consentId: consentIdOf(message) };
   }
 
