@@ -435,7 +435,7 @@ export class ConsentContract extends MedbridgeContract {
  * signed consent.grant message and its nonce, and stores the consent with its indexes.
  * CrossChain:GrantAndSend runs it in the same transaction as the packet that carries the consent.
  */
-export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ consent: Consent; now: number; status: WithStatus<Consent> }> {
+export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ consent: Consent; patientPublicKey: string; now: number; status: WithStatus<Consent> }> {
   await staff(ctx, STAFF_ROLES);
   const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
   const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
@@ -444,7 +444,7 @@ export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ c
   await repo.putConsent(ctx.stub, consent);
   await repo.indexConsent(ctx.stub, consent);
   await useNonce(ctx, a.verified, a.now);
-  return { consent, now: a.now, status: withStatus(consent, a.now) };
+  return { consent, patientPublicKey: a.patient.publicKey, now: a.now, status: withStatus(consent, a.now) };
 }
 
 async function staff(ctx: Context, roles: Role[]): Promise<Caller> {

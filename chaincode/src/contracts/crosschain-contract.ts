@@ -40,6 +40,7 @@ import * as repo from '../state/crosschain-repo';
 import { getMemberSet } from '../state/governance-repo';
 import { storeGrant } from './consent-contract';
 import { buildConsentPacket } from './consent-bridge';
+import { consentPacketOf } from '../rules/remote-consent-rules';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
@@ -142,7 +143,14 @@ function argsObject(argsJson: string, allowed: string[]): Record<string, Json> {
  * `destChain`), the packet type and timeout, the payload (a consent's from the ledger, or a
  * ping's), the send rate; stores the packet commitment and the route's send state.
  */
-async function sendPacket(ctx: Context, who: Caller, destChain: string, type: PacketType, a: Record<string, Json>): Promise<{ routeId: string; sequence: number; packetHash: string; packet: Packet }> {
+async function sendPacket(
+  ctx: Context,
+  who: Caller,
+  destChain: string,
+  type: PacketType,
+  a: Record<string, Json>,
+  built?: { type: string; payload: Json },
+): Promise<{ routeId: string; sequence: number; packetHash: string; packet: Packet }> {
   const set = await getMemberSet(ctx.stub);
   let route: repo.RouteRecord;
   if (a.routeId !== undefined) {
@@ -163,7 +171,10 @@ async function sendPacket(ctx: Context, who: Caller, destChain: string, type: Pa
   }
 
   let payload: Json;
-  if (type === 'ping') {
+  if (built) {
+    if (built.type !== type) fail('INVALID_ARGUMENT', `the consent is carried as ${built.type}, not ${type}`);
+    payload = built.payload;
+  } else if (type === 'ping') {
     if (a.consentId !== undefined || a.payload === undefined) fail('INVALID_ARGUMENT', 'a ping carries argsJson.payload and no consentId');
     payload = a.payload;
   } else {
@@ -281,7 +292,9 @@ export class CrossChainContract extends MedbridgeContract {
     requireId(destChain, 'destChain');
     const a = argsObject(argsJson, ['routeId', 'timeoutAfterMs']);
     const granted = await storeGrant(ctx, signedGrant);
-    const sent = await sendPacket(ctx, who, destChain, 'consent.grant', { ...a, consentId: granted.consent.consentId });
+    // Built from the consent just stored, not read back: a transaction does not see its own writes.
+    const carried = consentPacketOf(granted.consent, granted.patientPublicKey);
+    const sent = await sendPacket(ctx, who, destChain, 'consent.grant', a, { type: carried.type, payload: carried.payload as unknown as Json });
     emit(ctx, 'PacketSent', sent);
     return canonicalize({ consent: granted.status, sent });
   }
