@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# make bench: verification in chaincode against the raw signature checks (no network), and
+# make bench: verification in chaincode against the raw signature checks (no network),
 # end-to-end share latency (grant on chain-a -> usable on chain-b) over
-# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run.
-# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md}, and both folded
-# into summary.{json,md} (make bench-verify runs the first part alone). A script, not a test: the
+# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run, and
+# open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
+# (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 420).
+# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md},
+# relay-throughput.json, all folded into summary.{json,md} (make bench-verify runs the first part
+# alone). A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
 # The network is leased the way the tests lease it (lib/network-lease.sh): reused when it runs,
 # otherwise started and stopped again at the end.
@@ -30,6 +33,12 @@ share_latency() {
   (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
 }
 
+relay_throughput() {
+  [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates doubling until one is not sustained, at most ${BENCH_RELAY_BUDGET_S:-420} s"
+  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-420}")
+}
+
 verification() {
   step "verification: parseProof + verifyProof against the raw signature checks at ${BENCH_SIGNERS:-4,16,64} signers (no network)"
   (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/verify.js)
@@ -37,11 +46,12 @@ verification() {
 
 summary() {
   step "summary: test/bench/results/summary.json"
-  (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
+  (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_WITH_RELAY=${BENCH_RELAY:-1} BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
 }
 
 verification
 network_acquire
 gateway_built
 share_latency
+relay_throughput
 summary

@@ -1,7 +1,8 @@
 /**
  * Folds the results of one bench run into test/bench/results/summary.json (and summary.md, the
  * tables the README and BLS.md quote): verification (verify.json, from verify.ts) and, when the
- * run measured it, share latency (share-latency.json, from gateway/src/bench/share-latency.ts).
+ * run measured it, share latency (share-latency.json, from gateway/src/bench/share-latency.ts)
+ * and relay throughput (relay-throughput.json, from gateway/src/bench/relay-throughput.ts).
  *
  *   make bench-verify   (verification only, no network)     make bench   (both)
  *
@@ -44,6 +45,15 @@ interface ShareResult {
   schemes: { scheme: string; shares: { total: Stats } }[];
 }
 
+interface ThroughputResult {
+  date: string;
+  valueTransfer: boolean;
+  plainPut: { perSec: number };
+  sustainedPerSec: Record<string, number>;
+  ratio: number;
+  settings: { stepS: number; drainS: number };
+}
+
 const SCHEMES = ['fabric-endorsement', 'bls12381-aggregate', 'epoch-link'] as const;
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -83,6 +93,10 @@ function shareSummary(share: ShareResult) {
   };
 }
 
+function relaySummary(t: ThroughputResult) {
+  return { date: t.date, valueTransfer: t.valueTransfer, sustainedPerSec: t.sustainedPerSec, plainPutPerSec: round(t.plainPut.perSec, 1), ratio: t.ratio };
+}
+
 function markdown(summary: ReturnType<typeof build>): string {
   const v = summary.verify;
   const sizes = Object.keys(v.realMs['fabric-endorsement'] ?? {});
@@ -117,10 +131,22 @@ function markdown(summary: ReturnType<typeof build>): string {
       ...(s.aggregate ? [`| bls12381-aggregate | ${s.aggregate.p50Ms} | ${s.aggregate.p95Ms} | ${s.aggregate.p99Ms} | ${s.aggregate.ratio} |`] : []),
     );
   }
+  if (summary.relay) {
+    const r = summary.relay;
+    const counts = Object.keys(r.sustainedPerSec);
+    lines.push(
+      '',
+      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}, value transfer ${r.valueTransfer ? 'on' : 'off'}): highest offered rate sustained (every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b.`,
+      '',
+      `| ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
+      `|${counts.map(() => '---:').join('|')}|---:|---:|`,
+      `| ${counts.map((c) => String(r.sustainedPerSec[c])).join(' | ')} | ${r.plainPutPerSec} | ${r.ratio} |`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
-function build(verify: VerifyResult, share: ShareResult | undefined) {
+function build(verify: VerifyResult, share: ShareResult | undefined, throughput?: ThroughputResult) {
   const rows = verify.rows.filter((r) => r.refused === undefined);
   const per = (field: keyof Series) => Object.fromEntries(SCHEMES.map((s) => [s, bySigners(rows, s, field)]));
   return {
@@ -142,13 +168,16 @@ function build(verify: VerifyResult, share: ShareResult | undefined) {
       relayAggregateMs: bySigners(rows, 'bls12381-aggregate', 'relayAggregateMs'),
     },
     share: share ? shareSummary(share) : undefined,
+    relay: throughput ? relaySummary(throughput) : undefined,
   };
 }
 
 const verify = JSON.parse(readFileSync(join(OUT, 'verify.json'), 'utf8')) as VerifyResult;
 const sharePath = join(OUT, `${process.env.BENCH_NAME ?? 'share-latency'}.json`);
 const share = WITH_SHARE && existsSync(sharePath) ? (JSON.parse(readFileSync(sharePath, 'utf8')) as ShareResult) : undefined;
-const summary = build(verify, share);
+const throughputPath = join(OUT, 'relay-throughput.json');
+const throughput = process.env.BENCH_WITH_RELAY === '1' && existsSync(throughputPath) ? (JSON.parse(readFileSync(throughputPath, 'utf8')) as ThroughputResult) : undefined;
+const summary = build(verify, share, throughput);
 writeFileSync(join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(join(OUT, 'summary.md'), markdown(summary));
 console.log(markdown(summary));
