@@ -7,7 +7,8 @@
  *      (gateway/src/proofs) and submits ReceivePacket — or RecordTimeout once the packet timed
  *      out — on the destination;
  *   3. builds the acknowledgement proof of the destination and submits AcknowledgePacket (or
- *      TimeoutPacket) on the source;
+ *      TimeoutPacket) on the source, in the route's acknowledgement queue, so that the route's
+ *      next packet is delivered meanwhile;
  *   4. only then marks the event handled.
  * Steps 2 and 3 are one leg function run in each direction (runLeg): the chain that signed a
  * statement proves it to the chain that verifies it. The reads a packet needs (its status on the
@@ -140,6 +141,8 @@ export class Relay {
   /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
   private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
   private readonly queues: RouteQueues;
+  /** Per-route queues of acknowledgement legs, run beside the deliveries of `queues`. */
+  private readonly ackQueues: RouteQueues;
   /** One gRPC/TLS client per peer for the relay's life, shared by every proof (proofs/peer-clients.ts). */
   private readonly peerClients = new PeerClients();
   private readonly sources = new Map<string, SourceChain>();
@@ -158,9 +161,11 @@ export class Relay {
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
     this.source = { cc: new Chaincode(FabricClient.open(opts.sourceOrg, { logger: this.log }), opts.from), chainId: '' };
     this.dest = { cc: new Chaincode(FabricClient.open(opts.destOrg, { logger: this.log }), opts.to), chainId: '' };
-    this.queues = new RouteQueues((route, e) => {
+    const onError = (route: string, e: unknown) => {
       if (!(e instanceof RelayStopped)) this.log.error({ route, err: e instanceof Error ? e.message : String(e) }, 'route queue job failed; its event stays before the checkpoint');
-    });
+    };
+    this.queues = new RouteQueues(onError);
+    this.ackQueues = new RouteQueues(onError);
   }
 
   get labels(): { from: string; to: string } {
@@ -169,7 +174,14 @@ export class Relay {
 
   status(): RelayStatus {
     const b = this.checkpoint.getBlockNumber();
-    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString(), queues: this.queues.snapshot(), inFlight: this.watermark.size };
+    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString(), queues: this.queued(), inFlight: this.watermark.size };
+  }
+
+  /** Packets per route being delivered or waiting for, or in, their acknowledgement leg (each packet is in one queue at a time). */
+  private queued(): Record<string, number> {
+    const out: Record<string, number> = { ...this.queues.snapshot() };
+    for (const [route, n] of Object.entries(this.ackQueues.snapshot())) out[route] = (out[route] ?? 0) + n;
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
   }
 
   get stopped(): boolean {
@@ -310,6 +322,16 @@ export class Relay {
    * source, its receipt on the destination and what the first proof needs are read side by side.
    */
   async relayPacket(packet: Packet): Promise<void> {
+    const settle = await this.deliver(packet);
+    if (settle) await settle();
+  }
+
+  /**
+   * Delivers one packet (steps 1-2) and returns its settlement on the source (step 3), or
+   * undefined when nothing is left to do. The stream runs the settlement in the route's
+   * acknowledgement queue, beside the delivery of the route's next packet.
+   */
+  private async deliver(packet: Packet): Promise<(() => Promise<void>) | undefined> {
     const { routeId, sequence } = packet;
     const id = `${routeId}/${sequence}`;
     const log = this.log.child({ packet: id, type: packet.type });
@@ -325,7 +347,7 @@ export class Relay {
     if (sent !== 'done-before' && sent.status !== 'sent') {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'settled' });
       log.debug({ status: sent.status }, 'packet already settled on the source');
-      return;
+      return undefined;
     }
 
     let receipt: Pick<ReceiptRecord, 'ack'> | undefined | 'done-before' = found;
@@ -375,9 +397,15 @@ export class Relay {
     } else {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'receive' });
     }
-    if (receipt === 'done-before') return;
+    if (receipt === 'done-before') return undefined;
+    const { ack } = receipt;
+    return () => this.settle(packet, ack, log);
+  }
 
-    const ack = receipt.ack;
+  /** Settles a delivered packet on the source with the destination's proof of its acknowledgement (step 3). */
+  private async settle(packet: Packet, ack: Acknowledgement, log: Logger): Promise<void> {
+    const { routeId, sequence } = packet;
+    const id = `${routeId}/${sequence}`;
     const timedOut = ack.outcome === 'timeout';
     const settled = await this.runLeg({
       stage: 'acknowledge',
@@ -429,8 +457,17 @@ export class Relay {
       return;
     }
     void this.queues.push(packet.routeId, async () => {
-      await this.relayPacket(packet);
-      await this.handled(position);
+      const settle = await this.deliver(packet);
+      if (!settle) {
+        await this.handled(position);
+        return;
+      }
+      // The acknowledgement leg does not hold up the route's next delivery; acknowledgements of
+      // one route still go in order, and the checkpoint passes the event only once it is settled.
+      void this.ackQueues.push(packet.routeId, async () => {
+        await settle();
+        await this.handled(position);
+      });
     });
     while (this.watermark.size >= MAX_IN_FLIGHT && !this.stopped) {
       this.state.waitingFor = `${this.watermark.pending} packets in flight; stream paused`;
@@ -472,6 +509,7 @@ export class Relay {
     }
     // stop() makes every queued job give up at its next step; their events stay before the checkpoint.
     await this.queues.idle();
+    await this.ackQueues.idle();
     this.log.info('relay stopped');
   }
 }
