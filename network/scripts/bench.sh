@@ -3,7 +3,7 @@
 # end-to-end share latency (grant on chain-a -> usable on chain-b) over
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run, and
 # open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
-# (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 420).
+# (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 300).
 # Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, all folded into summary.{json,md} (make bench-verify runs the first part
 # alone). A script, not a test: the
@@ -35,8 +35,8 @@ share_latency() {
 
 relay_throughput() {
   [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
-  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates doubling until one is not sustained, at most ${BENCH_RELAY_BUDGET_S:-420} s"
-  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-420}")
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates doubling until one is not sustained, at most ${BENCH_RELAY_BUDGET_S:-300} s"
+  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}")
 }
 
 verification() {

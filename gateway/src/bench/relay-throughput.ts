@@ -15,7 +15,7 @@
  * Value transfer stays as the network has it (off on a fresh network); the result says which.
  *
  *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 1] [--step-s 10]
- *                                               [--drain-s 45] [--budget-s 420] [--puts 400]
+ *                                               [--drain-s 45] [--budget-s 300] [--puts 400]
  *                                               [--put-concurrency 32] [--name relay-throughput]
  *
  * Writes test/bench/results/<name>.json.
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
       'start-rate': { type: 'string', default: '1' },
       'step-s': { type: 'string', default: '10' },
       'drain-s': { type: 'string', default: '45' },
-      'budget-s': { type: 'string', default: '420' },
+      'budget-s': { type: 'string', default: '300' },
       puts: { type: 'string', default: '400' },
       'put-concurrency': { type: 'string', default: '32' },
       name: { type: 'string', default: 'relay-throughput' },
