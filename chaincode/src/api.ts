@@ -320,6 +320,12 @@ export interface SendPacketResult {
   packet: Pkt;
 }
 
+/** `CrossChain:GrantAndSend`: the consent it stored and the packet that carries it (PacketSent's payload). */
+export interface GrantAndSendResult {
+  consent: ConsentWithStatus;
+  sent: SendPacketResult;
+}
+
 /** `ReceivePacket` / `RecordTimeout` when the packet was taken, and the `PacketReceived` / `PacketTimeoutRecorded` events. */
 export interface PacketAccepted {
   routeId: string;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # make bench: verification in chaincode against the raw signature checks (no network),
 # end-to-end share latency (grant on chain-a -> usable on chain-b) over
-# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run, and the
-# hospital gateway API under load (BENCH_API_SECONDS per endpoint class, default 20).
-# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md}, api-load.json,
-# all folded into summary.{json,md} (make bench-verify runs the first part alone; make bench-api,
-# i.e. `bench.sh api`, the API load alone). A script, not a test: the
+# BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run,
+# open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
+# (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 300), and the hospital gateway
+# API under load (BENCH_API_SECONDS per endpoint class, default 20).
+# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md},
+# relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
+# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
 # The network is leased the way the tests lease it (lib/network-lease.sh): reused when it runs,
 # otherwise started and stopped again at the end.
@@ -32,6 +34,12 @@ share_latency() {
   (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
 }
 
+relay_throughput() {
+  [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates doubling until one is not sustained, at most ${BENCH_RELAY_BUDGET_S:-300} s"
+  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}")
+}
+
 verification() {
   step "verification: parseProof + verifyProof against the raw signature checks at ${BENCH_SIGNERS:-4,16,64} signers (no network)"
   (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/verify.js)
@@ -49,7 +57,7 @@ summary_api() {
 
 summary() {
   step "summary: test/bench/results/summary.json"
-  (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
+  (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_WITH_RELAY=${BENCH_RELAY:-1} BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
 }
 
 if [[ "${1:-all}" == api ]]; then
@@ -64,5 +72,6 @@ verification
 network_acquire
 gateway_built
 share_latency
+relay_throughput
 api_load
 summary

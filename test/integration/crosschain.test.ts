@@ -4,13 +4,16 @@
  * and registers the other chain; a ping sent on chain-a is proven to chain-b with real
  * endorsements of chain-a's peers, applied there, and acknowledged on chain-a with real
  * endorsements of chain-b's peers. Then chain-a alone rotates its list, and chain-b
- * accepts the next packet through the epoch link, with no governance on chain-b.
+ * accepts the next packet through the epoch link, with no governance on chain-b. Last, a
+ * patient's grant and its packet go in one transaction (CrossChain:GrantAndSend).
  */
 import { dirname, join } from 'node:path';
 import type { Profile } from '../../gateway/src/fabric/profile';
 import type { VerificationNodeList } from '@medbridge/chaincode';
 import { Connections, firstPem, govern, nodeListOf, remoteChainOf, trustOf, type Chain } from './support/chain-ops';
 import { acknowledgeLeg, receiveLeg } from './support/proofs';
+import { ConsentService } from '../../gateway/src/services/consent-service';
+import { generatePatientKey } from '../../gateway/src/services/patient-keys';
 
 const run = Date.now().toString(36);
 const ROUTE = `route-it-${run}`;
@@ -96,5 +99,26 @@ describe('cross-chain packets on the real network', () => {
     expect(built2.proof.links.map((l) => l.toEpoch)).toEqual(Array.from({ length: next - before }, (_, i) => before + i + 1));
     expect(received2).toMatchObject({ outcome: 'success', sequence: 2, epoch: next });
     expect(await knownEpoch(b, 'chain-a')).toBe(next);
+  });
+
+  it('stores a grant and sends its packet in one transaction (GrantAndSend): proven to chain-b, usable there, acknowledged on chain-a', async () => {
+    const route = `${ROUTE}-grant`;
+    for (const [c, counterparty] of [[a, 'chain-b'], [b, 'chain-a']] as const) {
+      await govern(c, { kind: 'open-route', routeId: route, counterparty, packetTypes: ['consent.grant'], rateLimit: { maxPackets: 100, windowMs: 60_000 } });
+    }
+    const consents = new ConsentService(a.cc);
+    const patient = generatePatientKey();
+    await consents.registerPatient(patient);
+    const shared = await consents.grantAndShare(patient, patient.patientId, { grantee: 'HospitalBMSP', categories: ['Observation'], purposes: ['TREAT'], days: 30 }, 'chain-b', route);
+    expect(shared.result.consent).toMatchObject({ consentId: shared.consentId, status: 'active' });
+    expect(shared.result.sent).toMatchObject({ routeId: route, sequence: 1, packet: { type: 'consent.grant' } });
+    expect((await consents.getConsent(shared.consentId)).status).toBe('active');
+    expect((await a.cc.crossChain.getPacket(route, 1)).status).toBe('sent');
+
+    const { result: received } = await receiveLeg(a, b, route, shared.result.sent.packet);
+    expect(received).toMatchObject({ outcome: 'success', sequence: 1 });
+    expect((await new ConsentService(b.cc).checkRemoteConsent('chain-a', shared.consentId, 'TREAT')).allowed).toBe(true);
+    const { result: acked } = await acknowledgeLeg(a, b, route, 1);
+    expect(acked).toMatchObject({ status: 'acknowledged', sequence: 1 });
   });
 });

@@ -76,7 +76,7 @@ export async function buildConsentPacket(ctx: Context, consentId: string): Promi
 }
 
 /** The packet of a consent with the patient's id key and, once rotated, the rotations that lead to the current key. */
-function packetOf(consent: Consent, patient: Patient): ReturnType<typeof consentPacketOf> {
+export function packetOf(consent: Consent, patient: Patient): ReturnType<typeof consentPacketOf> {
   return consentPacketOf(consent, idPublicKeyOf(patient), rotationChainOf(patient));
 }
 

@@ -235,16 +235,9 @@ export class ConsentContract extends MedbridgeContract {
   /** Stores a consent from a consent.grant message signed by the patient or an authorised guardian. */
   @Transaction()
   async GrantConsent(ctx: Context, signedGrant: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
-    const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
-    requireCarriable(consent, a.patient);
-    if (await repo.consentExists(ctx.stub, consent.consentId)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
-    await repo.putConsent(ctx.stub, consent);
-    await repo.indexConsent(ctx.stub, consent);
-    await useNonce(ctx, a.verified, a.now);
+    const { consent, now } = await storeGrant(ctx, signedGrant);
     emit(ctx, 'ConsentGranted', eventOfConsent(consent, ctx));
-    return canonicalize(withStatus(consent, a.now));
+    return canonicalize(withStatus(consent, now));
   }
 
   /** Revokes a consent from a consent.revoke message; every later check on this chain refuses. */
@@ -482,6 +475,23 @@ export class ConsentContract extends MedbridgeContract {
 // -------------------------------------------------------------------- helpers
 
 /** Caller with one of `roles`, in a member org of this channel. */
+/**
+ * GrantConsent's state change without its event: checks the caller (staff), the patient's
+ * signed consent.grant message and its nonce, and stores the consent with its indexes.
+ * CrossChain:GrantAndSend runs it in the same transaction as the packet that carries the consent.
+ */
+export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ consent: Consent; patient: Patient; now: number; status: WithStatus<Consent> }> {
+  await staff(ctx, STAFF_ROLES);
+  const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
+  const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
+  requireCarriable(consent, a.patient);
+  if (await repo.consentExists(ctx.stub, consent.consentId)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
+  await repo.putConsent(ctx.stub, consent);
+  await repo.indexConsent(ctx.stub, consent);
+  await useNonce(ctx, a.verified, a.now);
+  return { consent, patient: a.patient, now: a.now, status: withStatus(consent, a.now) };
+}
+
 async function staff(ctx: Context, roles: Role[]): Promise<Caller> {
   return requireMemberRole(ctx, ...roles);
 }

@@ -17,7 +17,7 @@ import { fail } from '../errors';
 import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
-import { isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet } from '../protocol/packet';
+import { isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
 import { verifyProof, type VerifiedProof } from '../protocol/verify';
 import {
@@ -38,7 +38,8 @@ import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
 import { getRecord, getRecordVersion } from '../state/consent-repo';
 import * as repo from '../state/crosschain-repo';
 import { getMemberSet } from '../state/governance-repo';
-import { buildConsentPacket } from './consent-bridge';
+import { storeGrant } from './consent-contract';
+import { buildConsentPacket, packetOf } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
@@ -58,8 +59,16 @@ function refuseUnlessGoing<D extends ReceiveDecision | SettleDecision>(d: D): Ex
   return d as Exclude<D, { kind: 'duplicate' | 'refuse' }>;
 }
 
+/** A route with its send state (GetRoute, sending). */
 async function mustRoute(ctx: Context, routeId: string): Promise<repo.RouteRecord> {
   const route = await repo.getRoute(ctx.stub, routeId);
+  if (!route) fail('ROUTE_NOT_OPEN', `route ${routeId} does not exist on this chain`);
+  return route;
+}
+
+/** A route's record without its send state (receive, acknowledge, timeout): no MVCC conflict with a send in the same block. */
+async function mustRouteRecord(ctx: Context, routeId: string): Promise<repo.RouteRecord> {
+  const route = await repo.getRouteRecord(ctx.stub, routeId);
   if (!route) fail('ROUTE_NOT_OPEN', `route ${routeId} does not exist on this chain`);
   return route;
 }
@@ -117,6 +126,81 @@ async function storeNewLists(ctx: Context, record: repo.RemoteChainRecord, verif
   for (const list of verified.newLists) await repo.putRemoteList(ctx.stub, list);
   const last = verified.list;
   await repo.putRemote(ctx.stub, { ...record, epoch: last.epoch, listHash: listHash(last), updatedAtMs: now, epochAdoptedAtMs: now });
+}
+
+/** argsJson as an object with only `allowed` fields (INVALID_ARGUMENT otherwise). */
+function argsObject(argsJson: string, allowed: string[]): Record<string, Json> {
+  const args = parseJson(argsJson, 'argsJson');
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) fail('INVALID_ARGUMENT', 'argsJson must be an object');
+  const a = args as Record<string, Json>;
+  checkFields(a, allowed, 'argsJson');
+  return a;
+}
+
+/**
+ * SendPacket's checks and writes, without its event: the route (named, or the only one to
+ * `destChain`), the packet type and timeout, the payload (a consent's from the ledger, or a
+ * ping's), the send rate; stores the packet commitment and the route's send state.
+ */
+async function sendPacket(
+  ctx: Context,
+  who: Caller,
+  destChain: string,
+  type: PacketType,
+  a: Record<string, Json>,
+  built?: { type: string; payload: Json },
+): Promise<{ routeId: string; sequence: number; packetHash: string; packet: Packet }> {
+  const set = await getMemberSet(ctx.stub);
+  let route: repo.RouteRecord;
+  if (a.routeId !== undefined) {
+    route = await mustRoute(ctx, requireId(String(a.routeId), 'routeId'));
+    if (route.counterparty !== destChain) fail('WRONG_DESTINATION', `route ${route.routeId} leads to ${route.counterparty}, not ${destChain}`);
+  } else {
+    const routes = (await repo.listRoutes(ctx.stub)).filter((r) => r.counterparty === destChain);
+    if (routes.length === 0) fail('ROUTE_NOT_OPEN', `no route to ${destChain}`);
+    if (routes.length > 1) fail('INVALID_ARGUMENT', `several routes lead to ${destChain}; name one in argsJson.routeId`);
+    route = routes[0]!;
+  }
+  requireRouteUsable(route);
+  if (!route.packetTypes.includes(type)) fail('PACKET_TYPE_NOT_ALLOWED', `route ${route.routeId} does not carry ${type} packets`);
+
+  const timeoutAfter = a.timeoutAfterMs ?? DEFAULT_TIMEOUT_AFTER_MS;
+  if (typeof timeoutAfter !== 'number' || !Number.isSafeInteger(timeoutAfter) || timeoutAfter < 1000 || timeoutAfter > MAX_TIMEOUT_AFTER_MS) {
+    fail('INVALID_ARGUMENT', `timeoutAfterMs must be an integer in 1000..${MAX_TIMEOUT_AFTER_MS}`);
+  }
+
+  let payload: Json;
+  if (built) {
+    if (built.type !== type) fail('INVALID_ARGUMENT', `the consent is carried as ${built.type}, not ${type}`);
+    payload = built.payload;
+  } else if (type === 'ping') {
+    if (a.consentId !== undefined || a.payload === undefined) fail('INVALID_ARGUMENT', 'a ping carries argsJson.payload and no consentId');
+    payload = a.payload;
+  } else {
+    if (a.payload !== undefined || typeof a.consentId !== 'string') fail('INVALID_ARGUMENT', `a ${type} packet names argsJson.consentId; its payload comes from the ledger`);
+    const built = await buildConsentPacket(ctx, a.consentId);
+    if (built.type !== type) fail('INVALID_ARGUMENT', `consent ${a.consentId} is currently carried as ${built.type}, not ${type}`);
+    payload = built.payload;
+  }
+
+  const now = txTimeMs(ctx);
+  const sendWindow = consumeRate(route.rateLimit, route.sendWindow, now, `route ${route.routeId} (send)`);
+  const packet = parsePacket({
+    sourceChain: set.chainId,
+    destChain,
+    routeId: route.routeId,
+    sequence: route.nextSendSequence,
+    type,
+    payload,
+    timeoutMs: now + timeoutAfter,
+    sentAtMs: now,
+    sender: who.mspId,
+  });
+  const hash = packetHash(packet);
+  await runHooks('onSend', ctx, { packet, packetHash: hash, submitter: { id: who.id, mspId: who.mspId } });
+  await repo.putSent(ctx.stub, { packet, packetHash: hash, status: 'sent', txId: ctx.stub.getTxID() });
+  await repo.putRouteSendState(ctx.stub, route.routeId, { nextSendSequence: route.nextSendSequence + 1, sendWindow, updatedAtMs: now });
+  return { routeId: route.routeId, sequence: packet.sequence, packetHash: hash, packet };
 }
 
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
@@ -185,63 +269,34 @@ export class CrossChainContract extends MedbridgeContract {
   @Transaction()
   async SendPacket(ctx: Context, destChain: string, type: string, argsJson: string): Promise<string> {
     const who = await caller(ctx);
-    const set = await getMemberSet(ctx.stub);
     requireId(destChain, 'destChain');
     if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
-    const args = parseJson(argsJson, 'argsJson');
-    if (args === null || typeof args !== 'object' || Array.isArray(args)) fail('INVALID_ARGUMENT', 'argsJson must be an object');
-    const a = args as Record<string, Json>;
-    checkFields(a, ['routeId', 'timeoutAfterMs', 'consentId', 'payload'], 'argsJson');
-
-    let route: repo.RouteRecord;
-    if (a.routeId !== undefined) {
-      route = await mustRoute(ctx, requireId(String(a.routeId), 'routeId'));
-      if (route.counterparty !== destChain) fail('WRONG_DESTINATION', `route ${route.routeId} leads to ${route.counterparty}, not ${destChain}`);
-    } else {
-      const routes = (await repo.listRoutes(ctx.stub)).filter((r) => r.counterparty === destChain);
-      if (routes.length === 0) fail('ROUTE_NOT_OPEN', `no route to ${destChain}`);
-      if (routes.length > 1) fail('INVALID_ARGUMENT', `several routes lead to ${destChain}; name one in argsJson.routeId`);
-      route = routes[0]!;
-    }
-    requireRouteUsable(route);
-    if (!route.packetTypes.includes(type)) fail('PACKET_TYPE_NOT_ALLOWED', `route ${route.routeId} does not carry ${type} packets`);
-
-    const timeoutAfter = a.timeoutAfterMs ?? DEFAULT_TIMEOUT_AFTER_MS;
-    if (typeof timeoutAfter !== 'number' || !Number.isSafeInteger(timeoutAfter) || timeoutAfter < 1000 || timeoutAfter > MAX_TIMEOUT_AFTER_MS) {
-      fail('INVALID_ARGUMENT', `timeoutAfterMs must be an integer in 1000..${MAX_TIMEOUT_AFTER_MS}`);
-    }
-
-    let payload: Json;
-    if (type === 'ping') {
-      if (a.consentId !== undefined || a.payload === undefined) fail('INVALID_ARGUMENT', 'a ping carries argsJson.payload and no consentId');
-      payload = a.payload;
-    } else {
-      if (a.payload !== undefined || typeof a.consentId !== 'string') fail('INVALID_ARGUMENT', `a ${type} packet names argsJson.consentId; its payload comes from the ledger`);
-      const built = await buildConsentPacket(ctx, a.consentId);
-      if (built.type !== type) fail('INVALID_ARGUMENT', `consent ${a.consentId} is currently carried as ${built.type}, not ${type}`);
-      payload = built.payload;
-    }
-
-    const now = txTimeMs(ctx);
-    const sendWindow = consumeRate(route.rateLimit, route.sendWindow, now, `route ${route.routeId} (send)`);
-    const packet = parsePacket({
-      sourceChain: set.chainId,
-      destChain,
-      routeId: route.routeId,
-      sequence: route.nextSendSequence,
-      type,
-      payload,
-      timeoutMs: now + timeoutAfter,
-      sentAtMs: now,
-      sender: who.mspId,
-    });
-    const hash = packetHash(packet);
-    await runHooks('onSend', ctx, { packet, packetHash: hash, submitter: { id: who.id, mspId: who.mspId } });
-    await repo.putSent(ctx.stub, { packet, packetHash: hash, status: 'sent', txId: ctx.stub.getTxID() });
-    await repo.putRoute(ctx.stub, { ...route, nextSendSequence: route.nextSendSequence + 1, sendWindow, updatedAtMs: now });
-    const out = { routeId: route.routeId, sequence: packet.sequence, packetHash: hash, packet };
+    const a = argsObject(argsJson, ['routeId', 'timeoutAfterMs', 'consentId', 'payload']);
+    const out = await sendPacket(ctx, who, destChain, type, a);
     emit(ctx, 'PacketSent', out);
     return canonicalize(out);
+  }
+
+  /**
+   * A patient's grant and the consent.grant packet that carries it to `destChain`, in ONE
+   * transaction: Consent:GrantConsent's checks and writes, then SendPacket's (PROTOCOL.md
+   * "Sending"), so a share waits for one block on this chain instead of two. argsJson:
+   * {routeId?, timeoutAfterMs?}. The transaction's one event is `PacketSent` (its payload as
+   * SendPacket's, which relays follow); no `ConsentGranted` event. The caller needs both
+   * roles: staff for the grant and member for the send. Returns {consent, sent}.
+   */
+  @Transaction()
+  async GrantAndSend(ctx: Context, signedGrant: string, destChain: string, argsJson: string): Promise<string> {
+    const who = await caller(ctx);
+    requireId(destChain, 'destChain');
+    const a = argsObject(argsJson, ['routeId', 'timeoutAfterMs']);
+    const granted = await storeGrant(ctx, signedGrant);
+    // Built from the consent just stored, not read back: a transaction does not see its own writes.
+    // The patient's id key and, once rotated, the rotations to the current key, as SendPacket's.
+    const carried = packetOf(granted.consent, granted.patient);
+    const sent = await sendPacket(ctx, who, destChain, 'consent.grant', a, { type: carried.type, payload: carried.payload as unknown as Json });
+    emit(ctx, 'PacketSent', sent);
+    return canonicalize({ consent: granted.status, sent });
   }
 
   /**
@@ -310,7 +365,7 @@ export class CrossChainContract extends MedbridgeContract {
     const who = await caller(ctx);
     const set = await getMemberSet(ctx.stub);
     const ack = parseAck(parseJson(ackJson, 'ackJson'));
-    const route = await mustRoute(ctx, ack.routeId);
+    const route = await mustRouteRecord(ctx, ack.routeId);
     if (ack.destChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${ack.destChain}`);
     if (route.status === 'frozen') requireRouteUsable(route);
     const remote = await remoteView(ctx, route.counterparty);
@@ -432,7 +487,7 @@ export class CrossChainContract extends MedbridgeContract {
     const who = await caller(ctx);
     const set = await getMemberSet(ctx.stub);
     const packet: Packet = parsePacket(parseJson(packetJson, 'packetJson'));
-    const route = await mustRoute(ctx, packet.routeId);
+    const route = await mustRouteRecord(ctx, packet.routeId);
     if (packet.sourceChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${packet.sourceChain}`);
     requireRouteUsable(route);
     const remote = await remoteView(ctx, route.counterparty);

@@ -106,16 +106,50 @@ export async function putRemoteList(stub: ChaincodeStub, list: VerificationNodeL
 
 // --- routes and packets
 
+/**
+ * The send side of a route under its own key (KeyTypes.RouteSend), written by every send. A
+ * route's record (KeyTypes.Route) keeps governance's settings and the receive side, so that an
+ * acknowledgement or a receive, which read the record, never conflicts (MVCC) with a send of the
+ * same block. Once a route has sent under this layout, this key is the truth for its send
+ * fields; a route that has not keeps them in its record (routes opened before the split).
+ */
+export type RouteSendState = Pick<RouteRecord, 'nextSendSequence' | 'sendWindow' | 'updatedAtMs'>;
+
+/** A route as a whole: its record with its send state (GetRoute, sending, governance). */
 export async function getRoute(stub: ChaincodeStub, routeId: string): Promise<RouteRecord | undefined> {
+  const record = await getRouteRecord(stub, routeId);
+  return record && withSendState(record, await getJson<RouteSendState>(stub, key(stub, KeyTypes.RouteSend, routeId)));
+}
+
+/**
+ * A route's record only, without reading its send state: what an acknowledgement, a timeout
+ * or a receive needs (counterparty, status, schemes, receive side). Its send fields may lag.
+ */
+export async function getRouteRecord(stub: ChaincodeStub, routeId: string): Promise<RouteRecord | undefined> {
   return getJson<RouteRecord>(stub, key(stub, KeyTypes.Route, routeId));
 }
 
+function withSendState(record: RouteRecord, send: RouteSendState | undefined): RouteRecord {
+  if (!send) return record;
+  return { ...record, nextSendSequence: send.nextSendSequence, sendWindow: send.sendWindow, updatedAtMs: Math.max(record.updatedAtMs, send.updatedAtMs) };
+}
+
+/** Writes a route's record (governance, receive side, freeze). Its send state key, if any, stays the truth for sends. */
 export async function putRoute(stub: ChaincodeStub, route: RouteRecord): Promise<void> {
   await putJson(stub, key(stub, KeyTypes.Route, route.routeId), route);
 }
 
+/** Writes a route's send state only (every send). */
+export async function putRouteSendState(stub: ChaincodeStub, routeId: string, send: RouteSendState): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.RouteSend, routeId), { nextSendSequence: send.nextSendSequence, sendWindow: send.sendWindow, updatedAtMs: send.updatedAtMs });
+}
+
+/** Every route (route id order), each with its send state. */
 export async function listRoutes(stub: ChaincodeStub): Promise<RouteRecord[]> {
-  return listAllByPartialKey<RouteRecord>(stub, KeyTypes.Route, []);
+  const records = await listAllByPartialKey<RouteRecord>(stub, KeyTypes.Route, []);
+  const out: RouteRecord[] = [];
+  for (const r of records) out.push(withSendState(r, await getJson<RouteSendState>(stub, key(stub, KeyTypes.RouteSend, r.routeId))));
+  return out;
 }
 
 export async function getSent(stub: ChaincodeStub, routeId: string, sequence: number): Promise<SentPacketRecord | undefined> {

@@ -34,7 +34,8 @@ export const KeyTypes = {
   EpochLink: 'mb.epochlink', // (toEpoch padded)
   RemoteChain: 'mb.remote', // (chainId)
   RemoteNodeList: 'mb.remote-nodelist', // (chainId, epoch padded)
-  Route: 'mb.route', // (routeId)
+  Route: 'mb.route', // (routeId) -> RouteRecord: governance's settings and the receive side
+  RouteSend: 'mb.route-send', // (routeId) -> RouteSendState: the send side, written by every send (its own key: acks and receives do not read it)
   PacketCommitment: 'mb.pkt', // (routeId, sequence padded)
   PacketReceipt: 'mb.receipt', // (routeId, sequence padded)
   AckCommitment: 'mb.ack', // (routeId, sequence padded)

@@ -2,7 +2,10 @@
  * `make bench`: end-to-end share latency on the embedded network — from the moment a
  * patient's grant is submitted on chain-a until the consent is usable on chain-b (the
  * relay's ReceivePacket committed there) — over N shares, and, in the same run, the
- * latency of a plain commit (System:Heartbeat) on each channel for comparison.
+ * latency of a plain commit (System:Heartbeat) on each channel for comparison. A share is
+ * one transaction on chain-a (CrossChain:GrantAndSend: the grant and its packet) and the
+ * relay's ReceivePacket on chain-b; the relay's own phases (reads, proof, commit, and the
+ * acknowledgement that follows off the share's path) come from its phase metric.
  * With each proof scheme the relay can use, side by side: `fabric-endorsement` (scheme 1, route
  * `bench-a-b`, relay service as a child process) and `bls12381-aggregate` (BLS keys enrolled for
  * every peer of both chains, one signer service per peer started in this process, both lists
@@ -50,9 +53,9 @@ interface ShareSample {
   i: number;
   consentId: string;
   sequence: number;
-  /** grant submitted -> grant committed on chain-a */
+  /** grant and packet send submitted -> committed on chain-a (one transaction) */
   grantMs: number;
-  /** grant committed -> packet send committed on chain-a */
+  /** 0: the send is in the grant's transaction (kept for the shape of older results) */
   sendMs: number;
   /** send committed -> receipt committed on chain-b (relay: proof + ReceivePacket) */
   relayMs: number;
@@ -68,6 +71,29 @@ interface SchemeRun {
   signers: number;
   durationS: number;
   samples: ShareSample[];
+  /** Mean seconds of each relay phase (medbridge_relay_phase_seconds), with its count. */
+  phases: Record<string, { mean: number; n: number }>;
+}
+
+/** Means of the relay's phase histogram from Prometheus text (one relay direction: `from` -> `to`). */
+function phaseMeans(text: string, from: string, to: string): Record<string, { mean: number; n: number }> {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^medbridge_relay_phase_seconds_(sum|count)\{([^}]*)\} ([0-9.eE+-]+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (labels.from !== from || labels.to !== to || !labels.phase) continue;
+    (m[1] === 'sum' ? sums : counts).set(labels.phase, Number(m[3]));
+  }
+  const out: Record<string, { mean: number; n: number }> = {};
+  for (const [phase, n] of [...counts].sort(([x], [y]) => (x < y ? -1 : 1))) out[phase] = { mean: n > 0 ? ((sums.get(phase) ?? 0) / n) * 1000 : Number.NaN, n };
+  return out;
+}
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url);
+  return res.text();
 }
 
 /** The orderer BatchTimeout of each channel, from the network description (it bounds every commit). */
@@ -187,6 +213,20 @@ async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, 
   }
 }
 
+/** The relay's phases as the table names them (means: the relay reports them as a histogram). */
+const PHASES: Array<[string, string]> = [
+  ['receive.prepare', 'relay: reads before the proof (packet status, receipt, known epoch, route scheme, current list; side by side)'],
+  ['receive.proof', 'relay: signatures of the chain-a nodes collected'],
+  ['receive.commit', 'relay: ReceivePacket submitted -> committed on chain-b'],
+  ['acknowledge.prepare', 'after the share: acknowledgement reads'],
+  ['acknowledge.proof', 'after the share: signatures of the chain-b nodes over the acknowledgement'],
+  ['acknowledge.commit', 'after the share: AcknowledgePacket submitted -> committed on chain-a'],
+];
+
+function meanRow(what: string, m: { mean: number; n: number }): string {
+  return `| ${what} (mean) | ${m.n} | | | | ${m.mean.toFixed(0)} | |`;
+}
+
 function row(what: string, s: Summary): string {
   return `| ${what} | ${s.n} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${s.p99.toFixed(0)} | ${s.mean.toFixed(0)} | ${s.max.toFixed(0)} |`;
 }
@@ -239,14 +279,13 @@ async function main(): Promise<number> {
         samples.push(
           await sample(`share #${i}`, async () => {
             const t0 = performance.now();
-            const grant = await consentA.grant(patient, patient.patientId, { grantee: hospitalB.mspId, recordIds: [record.recordId], purposes: ['TREAT'], days: 30 });
+            const shared = await consentA.grantAndShare(patient, patient.patientId, { grantee: hospitalB.mspId, recordIds: [record.recordId], purposes: ['TREAT'], days: 30 }, B, route);
             const t1 = performance.now();
-            const sent = await consentA.share(grant.consentId, B, 'consent.grant', route);
-            const t2 = performance.now();
-            const arrival = await watcher.waitFor(sent.result.routeId, sent.result.sequence, 300_000);
+            const { sent } = shared.result;
+            const arrival = await watcher.waitFor(sent.routeId, sent.sequence, 300_000);
             const t3 = performance.now() - (Date.now() - arrival.at);
             if (arrival.outcome !== 'success') throw new Error(`share ${i}: chain-b answered ${arrival.outcome}`);
-            return { i, consentId: grant.consentId, sequence: sent.result.sequence, grantMs: t1 - t0, sendMs: t2 - t1, relayMs: t3 - t2, totalMs: t3 - t0 };
+            return { i, consentId: shared.consentId, sequence: sent.sequence, grantMs: t1 - t0, sendMs: 0, relayMs: t3 - t1, totalMs: t3 - t0 };
           }),
         );
         if (i < 0) samples.pop();
@@ -267,11 +306,12 @@ async function main(): Promise<number> {
     if (wanted.includes(ENDORSEMENT_SCHEME)) {
       log(`set-up ${ENDORSEMENT_SCHEME}: route ${ROUTE}, relay service`);
       await admin.ensureRoute(A, B, ROUTE, packetTypes);
-      const relay = await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(dataDir, 'bench-logs', 'relay.log'));
+      const relay = await startService<{ metrics: string }>('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(dataDir, 'bench-logs', 'relay.log'));
       try {
         const t = Date.now();
         const samples = await measure(ENDORSEMENT_SCHEME, ROUTE);
-        runs.push({ scheme: ENDORSEMENT_SCHEME, route: ROUTE, relay: 'relay service (child process), scheme-1 proofs from the chain-a peers', signers: 0, durationS: (Date.now() - t) / 1000, samples });
+        const phases = phaseMeans(await scrape(relay.status.metrics), A, B);
+        runs.push({ scheme: ENDORSEMENT_SCHEME, route: ROUTE, relay: 'relay service (child process), scheme-1 proofs from the chain-a peers', signers: 0, durationS: (Date.now() - t) / 1000, samples, phases });
       } finally {
         await relay.stop();
       }
@@ -299,7 +339,8 @@ async function main(): Promise<number> {
         const t = Date.now();
         // The relay reads the channel's history from block 0 first: one share, not counted, waits that out.
         const samples = await measure(AGGREGATE_SCHEME, route, 1);
-        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `Relay in the bench process, aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples });
+        const phases = phaseMeans(await relay.metrics.registry.metrics(), A, B);
+        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `Relay in the bench process, aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples, phases });
       } finally {
         relay.stop();
         await relayDone;
@@ -316,9 +357,9 @@ async function main(): Promise<number> {
       shares: {
         total: summarize(r.samples.map((s) => s.totalMs)),
         grantCommit: summarize(r.samples.map((s) => s.grantMs)),
-        sendCommit: summarize(r.samples.map((s) => s.sendMs)),
         relay: summarize(r.samples.map((s) => s.relayMs)),
       },
+      relayPhases: r.phases,
       samples: r.samples,
     }));
     const result = {
@@ -341,9 +382,9 @@ async function main(): Promise<number> {
       '|---|---|---|---|---|---|---|',
       ...schemes.flatMap((r) => [
         row(`**${r.scheme}${r.signers ? ` (${r.signers} signers)` : ''}: share, grant submitted on chain-a -> usable on chain-b**`, r.shares.total),
-        row('  grant committed on chain-a', r.shares.grantCommit),
-        row('  packet send committed on chain-a', r.shares.sendCommit),
+        row('  grant + packet send committed on chain-a (one transaction, GrantAndSend)', r.shares.grantCommit),
         row(`  ${relayStep(r.scheme)}`, r.shares.relay),
+        ...PHASES.filter(([p]) => r.relayPhases[p]).map(([p, what]) => meanRow(`  ${what}`, r.relayPhases[p]!)),
       ]),
       row('plain commit on chain-a (System:Heartbeat)', result.plainCommit[A] as Summary),
       row('plain commit on chain-b (System:Heartbeat)', result.plainCommit[B] as Summary),

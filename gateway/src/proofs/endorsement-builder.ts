@@ -27,7 +27,7 @@ export const endorsementBuilder: SchemeBuilder = {
   canSign: () => true,
 
   async sign({ source, list, statement, accept }: SignTask): Promise<Signed> {
-    const collected = await collectEndorsements(source.peers, await source.crossChain.signedStatementProposal(statement));
+    const collected = await collectEndorsements(source.peers, await source.crossChain.signedStatementProposal(statement), undefined, source.clients);
     accept(collected.message);
     const signatures: EndorsementSignature[] = collected.signatures
       .filter((s) => isListed(list, s))

@@ -10,6 +10,7 @@ import { peer as peerProtos } from '@hyperledger/fabric-protos';
 import type { EndorsementSignature } from '@medbridge/chaincode';
 import { peerClient } from '../fabric/connection';
 import type { PeerEndpoint } from '../fabric/profile';
+import type { PeerClients } from './peer-clients';
 
 export interface PeerFailure {
   peer: string;
@@ -42,16 +43,18 @@ function processProposal(client: grpc.Client, signed: peerProtos.SignedProposal,
 
 /**
  * Sends one signed proposal to every peer and keeps the endorsements of those that
- * answered 200 with the majority message. Peers are contacted in parallel.
+ * answered 200 with the majority message. Peers are contacted in parallel, through the
+ * pool's open clients when one is given (peer-clients.ts), else through new ones closed after.
  */
 export async function collectEndorsements(
   peers: readonly PeerEndpoint[],
   signed: peerProtos.SignedProposal,
   deadlineMs = 15_000,
+  pool?: PeerClients,
 ): Promise<CollectedEndorsements> {
   const results = await Promise.all(
     peers.map(async (p) => {
-      const client = peerClient(p);
+      const client = pool ? pool.get(p) : peerClient(p);
       try {
         const res = await processProposal(client, signed, deadlineMs);
         const response = res.getResponse();
@@ -74,7 +77,7 @@ export async function collectEndorsements(
       } catch (e) {
         return { peer: p.name, error: e instanceof Error ? e.message : String(e) };
       } finally {
-        client.close();
+        if (!pool) client.close();
       }
     }),
   );

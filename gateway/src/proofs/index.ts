@@ -6,6 +6,7 @@
  */
 export { collectEndorsements, type CollectedEndorsements, type PeerFailure } from './endorsements';
 export { buildAckProof, buildPacketProof, buildRecordAnchorProof, buildStatementProof, epochLinks, type BuiltProof } from './proof-builder';
+export { PeerClients } from './peer-clients';
 export { nodeListAt, sourceChain, type ListBoundStatement, type SourceChain, type Statement } from './source-chain';
 export { collectAggregate } from './bls-builder';
 export type { ProofOptions, SchemeBuilder, SchemeName } from './scheme-builder';

@@ -48,7 +48,7 @@ export async function epochLinks(source: SourceChain, knownEpoch: number, epoch:
  */
 export async function buildStatementProof(source: SourceChain, statement: ListBoundStatement, knownEpoch: number | undefined, options: ProofOptions = {}): Promise<BuiltProof> {
   const builder = builderFor(options.scheme);
-  const current = await nodeListAt(source);
+  const current = options.currentList ?? (await nodeListAt(source));
   const signed = await builder.sign({ source, list: current, statement, accept: (message) => requireListEpoch(message, current), options });
   const epoch = current.epoch;
   const links = knownEpoch !== undefined && epoch > knownEpoch ? await epochLinks(source, knownEpoch, epoch, options) : [];

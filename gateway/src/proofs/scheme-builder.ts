@@ -30,6 +30,8 @@ export interface ProofOptions {
   linkScheme?: 'auto' | SchemeName;
   /** Per-signer request deadline (default 15 s). */
   deadlineMs?: number;
+  /** The source's current list when the caller read it already (side by side with its other reads); default: read here. */
+  currentList?: VerificationNodeList;
   logger?: Logger;
 }
 

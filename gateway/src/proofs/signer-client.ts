@@ -3,7 +3,8 @@
  * over mutual TLS. A request names what to sign (route and sequence, or an epoch); the answer is
  * one node's partial signature, which the relay verifies before it counts (bls-builder.ts).
  */
-import { request } from 'node:https';
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'node:https';
 import type { PartialSignature } from '@medbridge/chaincode';
 import type { Statement } from './source-chain';
 
@@ -30,6 +31,23 @@ export type SignRequest = Extract<Statement, { kind: 'packet' | 'ack' | 'epoch-l
 const MAX_ANSWER_BYTES = 4096;
 
 /**
+ * One keep-alive agent per signer and client identity: a relay asks every signer for every
+ * packet and acknowledgement, and a TLS handshake per request would cost more than the
+ * signature. Idle connections close when the signer's keep-alive timeout ends them.
+ */
+const agents = new Map<string, Agent>();
+
+function agentFor(endpoint: SignerEndpoint, servername: string): Agent {
+  const key = createHash('sha256').update([endpoint.url, servername, endpoint.tls.ca, endpoint.tls.cert].join('\n')).digest('hex');
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent({ keepAlive: true, maxSockets: 16, ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key, servername });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/**
  * POSTs one named request to a signer and returns its partial signature (or throws with the
  * signer's reason). `version`: the scheme version to sign in (omitted from the request for 1).
  */
@@ -38,6 +56,7 @@ export function requestPartial(endpoint: SignerEndpoint, what: SignRequest, dead
   const named = what.kind === 'epoch-link' ? { toEpoch: what.toEpoch } : { routeId: what.routeId, sequence: what.sequence };
   const body = JSON.stringify(version === 1 ? named : { ...named, version });
   const url = new URL(path, endpoint.url);
+  const servername = endpoint.tls.serverName ?? url.hostname;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -46,7 +65,8 @@ export function requestPartial(endpoint: SignerEndpoint, what: SignRequest, dead
         ca: endpoint.tls.ca,
         cert: endpoint.tls.cert,
         key: endpoint.tls.key,
-        servername: endpoint.tls.serverName ?? url.hostname,
+        servername,
+        agent: agentFor(endpoint, servername),
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         timeout: deadlineMs,
       },

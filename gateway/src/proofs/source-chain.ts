@@ -10,12 +10,15 @@ import type { VerificationNodeList } from '@medbridge/chaincode';
 import type { FabricClient } from '../fabric/client';
 import { CrossChainClient, type StatementQuery } from '../fabric/contracts';
 import { profilesForChannel, type PeerEndpoint } from '../fabric/profile';
+import type { PeerClients } from './peer-clients';
 
 export interface SourceChain {
   /** The source's CrossChain contract, through a member org's client (its identity signs the proposals). */
   crossChain: CrossChainClient;
   /** Every peer of the source chain that may be a verification node. */
   peers: readonly PeerEndpoint[];
+  /** Open clients to those peers, reused across proofs (absent: a connection per proof). */
+  clients?: PeerClients;
 }
 
 /**
@@ -25,8 +28,13 @@ export interface SourceChain {
  * @example
  *   const built = await buildPacketProof(sourceChain(client, 'chain-a'), 'consent', 7, known);
  */
-export function sourceChain(client: FabricClient, channel: string, peers: readonly PeerEndpoint[] = profilesForChannel(channel).flatMap((p) => p.peers)): SourceChain {
-  return { crossChain: new CrossChainClient(client, channel), peers };
+export function sourceChain(
+  client: FabricClient,
+  channel: string,
+  peers: readonly PeerEndpoint[] = profilesForChannel(channel).flatMap((p) => p.peers),
+  clients?: PeerClients,
+): SourceChain {
+  return { crossChain: new CrossChainClient(client, channel), peers, ...(clients ? { clients } : {}) };
 }
 
 /** What a source chain's nodes sign: one message each, computed by the source's chaincode. */

@@ -9,6 +9,7 @@ export class RelayMetrics {
   readonly duplicates: Counter<'from' | 'to' | 'stage'>;
   readonly latency: Histogram<'from' | 'to' | 'type'>;
   readonly checkpointBlock: Gauge<'from' | 'to'>;
+  readonly phases: Histogram<'from' | 'to' | 'phase'>;
 
   constructor() {
     this.packetsRelayed = new Counter({
@@ -40,6 +41,13 @@ export class RelayMetrics {
       help: 'From the packet send (source transaction time) to its receipt committed on the destination',
       labelNames: ['from', 'to', 'type'],
       buckets: [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [this.registry],
+    });
+    this.phases = new Histogram({
+      name: 'medbridge_relay_phase_seconds',
+      help: 'Time of each step of a leg: <leg>.prepare (reads before the proof), <leg>.proof (signatures collected), <leg>.commit (transaction submitted until committed); leg receive or acknowledge',
+      labelNames: ['from', 'to', 'phase'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
       registers: [this.registry],
     });
     this.checkpointBlock = new Gauge({

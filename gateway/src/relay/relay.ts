@@ -7,10 +7,16 @@
  *      (gateway/src/proofs) and submits ReceivePacket — or RecordTimeout once the packet timed
  *      out — on the destination;
  *   3. builds the acknowledgement proof of the destination and submits AcknowledgePacket (or
- *      TimeoutPacket) on the source;
+ *      TimeoutPacket) on the source, in the route's acknowledgement queue, so that the route's
+ *      next packet is delivered meanwhile;
  *   4. only then marks the event handled.
  * Steps 2 and 3 are one leg function run in each direction (runLeg): the chain that signed a
- * statement proves it to the chain that verifies it.
+ * statement proves it to the chain that verifies it. The reads a packet needs (its status on the
+ * source, its receipt on the destination, the epoch the destination knows, the route's scheme,
+ * the source's current list) go out side by side, not one after another; the acknowledgement
+ * comes from the committed ReceivePacket's answer; proofs reach the peers through one open
+ * gRPC/TLS client per peer for the relay's life (proofs/peer-clients.ts). Each leg's steps are
+ * timed in the `medbridge_relay_phase_seconds` metric.
  * Each route has its own queue (route-queues.ts): packets of one route go strictly in order,
  * a packet that cannot be delivered blocks its own route only. The checkpoint is the
  * low-watermark of the stream: it moves past an event only when that event and every
@@ -25,13 +31,13 @@
  * a subgroup below threshold makes its route wait, never skip.
  */
 import type { Logger } from 'pino';
-import type { Packet, Proof, ReceiptRecord } from '@medbridge/chaincode';
+import type { Acknowledgement, Packet, Proof, ReceiptRecord, VerificationNodeList } from '@medbridge/chaincode';
 import { toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
 import { profilesForChannel, type Profile } from '../fabric/profile';
 import { silentLogger } from '../logger';
-import { buildStatementProof, sourceChain, type BuiltProof, type ListBoundStatement, type ProofOptions, type SignerEndpoint } from '../proofs';
+import { buildStatementProof, nodeListAt, PeerClients, sourceChain, type BuiltProof, type ListBoundStatement, type ProofOptions, type SignerEndpoint, type SourceChain } from '../proofs';
 import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
 import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
@@ -83,6 +89,15 @@ const MAX_IN_FLIGHT = 10_000;
 /** A proof's transaction is proposed again when its commit loses an MVCC/phantom race. */
 const RESUBMIT = { conflictRetries: 2 };
 
+/** What a leg needs before its proof: read side by side (and for a packet's first leg, beside the packet lookups). */
+interface LegInputs {
+  /** The epoch of the prover's list the verifier knows. */
+  known: number;
+  options: ProofOptions | undefined;
+  /** The prover's current list. */
+  current: VerificationNodeList;
+}
+
 /** One chain as this relay reaches it. */
 interface End {
   /** The chaincode on the chain's channel, through the relaying org. */
@@ -107,6 +122,8 @@ interface Leg<R> {
   prover: End;
   verifier: End;
   statement: ListBoundStatement;
+  /** When the relay began this leg (its reads included), for the phase metrics. */
+  startedAt: number;
   /** The verifier's transaction that carries the proof. */
   submit(proof: Proof): Promise<Submitted<R>>;
 }
@@ -124,6 +141,11 @@ export class Relay {
   /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
   private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
   private readonly queues: RouteQueues;
+  /** Per-route queues of acknowledgement legs, run beside the deliveries of `queues`. */
+  private readonly ackQueues: RouteQueues;
+  /** One gRPC/TLS client per peer for the relay's life, shared by every proof (proofs/peer-clients.ts). */
+  private readonly peerClients = new PeerClients();
+  private readonly sources = new Map<string, SourceChain>();
   private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock' | 'queues' | 'inFlight'> = {
     streaming: false,
     lastPacket: null,
@@ -139,9 +161,11 @@ export class Relay {
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
     this.source = { cc: new Chaincode(FabricClient.open(opts.sourceOrg, { logger: this.log }), opts.from), chainId: '' };
     this.dest = { cc: new Chaincode(FabricClient.open(opts.destOrg, { logger: this.log }), opts.to), chainId: '' };
-    this.queues = new RouteQueues((route, e) => {
+    const onError = (route: string, e: unknown) => {
       if (!(e instanceof RelayStopped)) this.log.error({ route, err: e instanceof Error ? e.message : String(e) }, 'route queue job failed; its event stays before the checkpoint');
-    });
+    };
+    this.queues = new RouteQueues(onError);
+    this.ackQueues = new RouteQueues(onError);
   }
 
   get labels(): { from: string; to: string } {
@@ -150,7 +174,14 @@ export class Relay {
 
   status(): RelayStatus {
     const b = this.checkpoint.getBlockNumber();
-    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString(), queues: this.queues.snapshot(), inFlight: this.watermark.size };
+    return { ...this.labels, ...this.state, checkpointBlock: b === undefined ? null : b.toString(), queues: this.queued(), inFlight: this.watermark.size };
+  }
+
+  /** Packets per route being delivered or waiting for, or in, their acknowledgement leg (each packet is in one queue at a time). */
+  private queued(): Record<string, number> {
+    const out: Record<string, number> = { ...this.queues.snapshot() };
+    for (const [route, n] of Object.entries(this.ackQueues.snapshot())) out[route] = (out[route] ?? 0) + n;
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
   }
 
   get stopped(): boolean {
@@ -164,6 +195,7 @@ export class Relay {
   }
 
   close(): void {
+    this.peerClients.close();
     this.source.cc.client.close();
     this.dest.cc.client.close();
   }
@@ -240,13 +272,20 @@ export class Relay {
    * the statement and submits it on the verifier. An UNSUPPORTED_SCHEME rejection forgets the
    * route's cached schemes so the next attempt reads them again.
    */
-  private runLeg<R>(leg: Leg<R>): Promise<Submitted<R> | 'done-before'> {
-    return this.persist(leg.stage, leg.packetId, async () => {
+  private runLeg<R>(leg: Leg<R>, prefetched?: Promise<LegInputs>): Promise<Submitted<R> | 'done-before'> {
+    return this.persist(leg.stage, leg.packetId, async (attempt) => {
       const { prover, verifier } = leg;
-      const [known, options] = await Promise.all([this.knownEpoch(verifier, prover.chainId), this.proofOptions(verifier, prover.cc.channel, leg.routeId)]);
-      const built = Relay.requireSignatures(await buildStatementProof(sourceChain(prover.cc.client, prover.cc.channel), leg.statement, known, options), leg.proving);
+      const first = attempt === 1 && prefetched ? await prefetched.catch(() => undefined) : undefined;
+      const { known, options, current } = first ?? (await this.legInputs(verifier, prover, leg.routeId));
+      const tProof = performance.now();
+      this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
+      const built = Relay.requireSignatures(await buildStatementProof(this.sourceOf(prover), leg.statement, known, { ...options, currentList: current }), leg.proving);
+      const tSubmit = performance.now();
+      this.phase(`${leg.stage}.proof`, tSubmit - tProof);
       try {
-        return await leg.submit(built.proof);
+        const out = await leg.submit(built.proof);
+        this.phase(`${leg.stage}.commit`, performance.now() - tSubmit);
+        return out;
       } catch (e) {
         if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${verifier.cc.channel}/${leg.routeId}`);
         throw e;
@@ -254,44 +293,91 @@ export class Relay {
     });
   }
 
-  /** Delivers one packet and settles it on the source. Idempotent. */
+  private phase(phase: string, ms: number): void {
+    this.metrics.phases.observe({ ...this.labels, phase }, ms / 1000);
+  }
+
+  /** The prover as a proof source: its peers through this relay's open clients. */
+  private sourceOf(prover: End): SourceChain {
+    let s = this.sources.get(prover.cc.channel);
+    if (!s) {
+      s = sourceChain(prover.cc.client, prover.cc.channel, undefined, this.peerClients);
+      this.sources.set(prover.cc.channel, s);
+    }
+    return s;
+  }
+
+  /** The verifier's known epoch of the prover, the route's proof options and the prover's current list, side by side. */
+  private async legInputs(verifier: End, prover: End, routeId: string): Promise<LegInputs> {
+    const [known, options, current] = await Promise.all([
+      this.knownEpoch(verifier, prover.chainId),
+      this.proofOptions(verifier, prover.cc.channel, routeId),
+      nodeListAt(this.sourceOf(prover)),
+    ]);
+    return { known, options, current };
+  }
+
+  /**
+   * Delivers one packet and settles it on the source. Idempotent. The packet's status on the
+   * source, its receipt on the destination and what the first proof needs are read side by side.
+   */
   async relayPacket(packet: Packet): Promise<void> {
+    const settle = await this.deliver(packet);
+    if (settle) await settle();
+  }
+
+  /**
+   * Delivers one packet (steps 1-2) and returns its settlement on the source (step 3), or
+   * undefined when nothing is left to do. The stream runs the settlement in the route's
+   * acknowledgement queue, beside the delivery of the route's next packet.
+   */
+  private async deliver(packet: Packet): Promise<(() => Promise<void>) | undefined> {
     const { routeId, sequence } = packet;
     const id = `${routeId}/${sequence}`;
     const log = this.log.child({ packet: id, type: packet.type });
     this.state.lastPacket = id;
+    const startedAt = performance.now();
 
-    const sent = await this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence));
+    const prefetched = this.legInputs(this.dest, this.source, routeId);
+    prefetched.catch(() => undefined);
+    const [sent, found] = await Promise.all([
+      this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence)),
+      this.persist('lookup', id, () => this.receipt(packet)),
+    ]);
     if (sent !== 'done-before' && sent.status !== 'sent') {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'settled' });
       log.debug({ status: sent.status }, 'packet already settled on the source');
-      return;
+      return undefined;
     }
 
-    let receipt = await this.persist('lookup', id, () => this.receipt(packet));
+    let receipt: Pick<ReceiptRecord, 'ack'> | undefined | 'done-before' = found;
     if (receipt === undefined) {
       // The destination's transaction time decides: switch between receive and timeout.
       const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
-      const delivered = await this.runLeg({
-        stage: 'receive',
-        packetId: id,
-        proving: id,
-        routeId,
-        prover: this.source,
-        verifier: this.dest,
-        statement: { kind: 'packet', routeId, sequence },
-        submit: async (proof) => {
-          const cross = this.dest.cc.crossChain;
-          try {
-            return await (mode.fn === 'RecordTimeout' ? cross.recordTimeout(packet, proof, RESUBMIT) : cross.receivePacket(packet, proof, RESUBMIT));
-          } catch (e) {
-            const code = toClientError(e).code;
-            if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
-            if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
-            throw e;
-          }
+      const delivered = await this.runLeg(
+        {
+          stage: 'receive',
+          startedAt,
+          packetId: id,
+          proving: id,
+          routeId,
+          prover: this.source,
+          verifier: this.dest,
+          statement: { kind: 'packet', routeId, sequence },
+          submit: async (proof) => {
+            const cross = this.dest.cc.crossChain;
+            try {
+              return await (mode.fn === 'RecordTimeout' ? cross.recordTimeout(packet, proof, RESUBMIT) : cross.receivePacket(packet, proof, RESUBMIT));
+            } catch (e) {
+              const code = toClientError(e).code;
+              if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
+              if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
+              throw e;
+            }
+          },
         },
-      });
+        prefetched,
+      );
       if (delivered !== 'done-before') {
         const outcome = mode.fn === 'RecordTimeout' ? 'timeout' : delivered.result.outcome;
         this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome });
@@ -299,20 +385,31 @@ export class Relay {
         this.state.delivered += 1;
         log.info({ txId: delivered.txId, outcome, fn: mode.fn }, 'packet delivered');
       }
-      receipt = await this.persist('lookup', id, async () => {
-        const r = await this.receipt(packet);
-        if (!r) throw new Error(`NOT_FOUND: receipt of ${id} not visible yet`);
-        return r;
-      });
+      // The committed ReceivePacket answered with the acknowledgement; read it only when the receive was done before.
+      const answered: Acknowledgement | undefined = delivered !== 'done-before' && 'ack' in delivered.result ? delivered.result.ack : undefined;
+      receipt = answered
+        ? { ack: answered }
+        : await this.persist('lookup', id, async () => {
+            const r = await this.receipt(packet);
+            if (!r) throw new Error(`NOT_FOUND: receipt of ${id} not visible yet`);
+            return r;
+          });
     } else {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'receive' });
     }
-    if (receipt === 'done-before') return;
+    if (receipt === 'done-before') return undefined;
+    const { ack } = receipt;
+    return () => this.settle(packet, ack, log);
+  }
 
-    const ack = receipt.ack;
+  /** Settles a delivered packet on the source with the destination's proof of its acknowledgement (step 3). */
+  private async settle(packet: Packet, ack: Acknowledgement, log: Logger): Promise<void> {
+    const { routeId, sequence } = packet;
+    const id = `${routeId}/${sequence}`;
     const timedOut = ack.outcome === 'timeout';
     const settled = await this.runLeg({
       stage: 'acknowledge',
+      startedAt: performance.now(),
       packetId: id,
       proving: `ack ${id}`,
       routeId,
@@ -360,8 +457,17 @@ export class Relay {
       return;
     }
     void this.queues.push(packet.routeId, async () => {
-      await this.relayPacket(packet);
-      await this.handled(position);
+      const settle = await this.deliver(packet);
+      if (!settle) {
+        await this.handled(position);
+        return;
+      }
+      // The acknowledgement leg does not hold up the route's next delivery; acknowledgements of
+      // one route still go in order, and the checkpoint passes the event only once it is settled.
+      void this.ackQueues.push(packet.routeId, async () => {
+        await settle();
+        await this.handled(position);
+      });
     });
     while (this.watermark.size >= MAX_IN_FLIGHT && !this.stopped) {
       this.state.waitingFor = `${this.watermark.pending} packets in flight; stream paused`;
@@ -403,6 +509,7 @@ export class Relay {
     }
     // stop() makes every queued job give up at its next step; their events stay before the checkpoint.
     await this.queues.idle();
+    await this.ackQueues.idle();
     this.log.info('relay stopped');
   }
 }

@@ -24,6 +24,7 @@ import {
   type PatientMessage,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
+  type GrantAndSendResult,
   type SendPacketResult,
   type SignedKeyRotation,
   type SignedPatientMessage,
@@ -84,6 +85,16 @@ export class ConsentService {
   async grant(signer: PatientKey, patientId: string, input: GrantInput): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
     const signed = this.signer.grant(signer, patientId, input);
     const res = await this.chaincode.consent.grantConsent(signed);
+    return { ...res, consentId: consentIdOf(signed.message) };
+  }
+
+  /**
+   * Grant and share at once: the patient's grant is stored and its consent.grant packet sent
+   * to `destChain` in one transaction (CrossChain:GrantAndSend), one block instead of two.
+   */
+  async grantAndShare(signer: PatientKey, patientId: string, input: GrantInput, destChain: string, routeId?: string): Promise<Submitted<GrantAndSendResult> & { consentId: string }> {
+    const signed = this.signer.grant(signer, patientId, input);
+    const res = await this.chaincode.crossChain.grantAndSend(signed, destChain, routeId ? { routeId } : {});
     return { ...res, consentId: consentIdOf(signed.message) };
   }
 

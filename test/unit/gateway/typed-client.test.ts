@@ -273,6 +273,7 @@ const CASES: Case[] = [
   ['crossChain.listRemoteChains', (cc) => cc.crossChain.listRemoteChains(), { contract: 'CrossChain', fn: 'ListRemoteChains', args: [] }],
   ['crossChain.listRoutes', (cc) => cc.crossChain.listRoutes(), { contract: 'CrossChain', fn: 'ListRoutes', args: [] }],
   ['crossChain.sendPacket (ping)', (cc) => cc.crossChain.sendPacket('chain-b', 'ping', { routeId: 'r1', payload: { hello: 1 } }), { contract: 'CrossChain', fn: 'SendPacket', args: ['chain-b', 'ping', '{"routeId":"r1","payload":{"hello":1}}'] }],
+  ['crossChain.grantAndSend', (cc) => cc.crossChain.grantAndSend(grant, 'chain-b', { routeId: 'r1' }), { contract: 'CrossChain', fn: 'GrantAndSend', args: [canonicalize(grant), 'chain-b', '{"routeId":"r1"}'] }],
   ['crossChain.sendPacket (consent)', (cc) => cc.crossChain.sendPacket('chain-b', 'consent.grant', { consentId: 'cs_1', timeoutAfterMs: 5000 }), { contract: 'CrossChain', fn: 'SendPacket', args: ['chain-b', 'consent.grant', '{"consentId":"cs_1","timeoutAfterMs":5000}'] }],
   ['crossChain.statement (packet)', (cc) => cc.crossChain.statement({ kind: 'packet', routeId: 'r1', sequence: 3 }), { contract: 'CrossChain', fn: 'GetPacketCommitment', args: ['r1', '3'] }],
   ['crossChain.statement (record anchor, head)', (cc) => cc.crossChain.statement({ kind: 'record-anchor', recordId: 'rec-1' }), { contract: 'CrossChain', fn: 'GetRecordAnchorAttestation', args: ['rec-1', ''] }],

@@ -9,26 +9,30 @@
  */
 import type { Proposal } from '@hyperledger/fabric-gateway';
 import { gateway as gatewayProtos, type peer as peerProtos } from '@hyperledger/fabric-protos';
-import type {
-  Acknowledgement,
-  AcknowledgePacketResult,
-  EvidenceRecord,
-  NodeListAt,
-  Packet,
-  PacketType,
-  Page,
-  PageRequest,
-  Proof,
-  ReceiptRecord,
-  ReceivePacketResult,
-  RemoteChainRecord,
-  RemoteChainView,
-  RemoteExclusion,
-  RouteRecord,
-  SendPacketArgs,
-  SendPacketResult,
-  SentPacketRecord,
-  SlashingEvidence,
+import {
+  canonicalize,
+  type Acknowledgement,
+  type AcknowledgePacketResult,
+  type ConsentGrantMessage,
+  type EvidenceRecord,
+  type GrantAndSendResult,
+  type NodeListAt,
+  type Packet,
+  type PacketType,
+  type Page,
+  type PageRequest,
+  type Proof,
+  type ReceiptRecord,
+  type ReceivePacketResult,
+  type RemoteChainRecord,
+  type RemoteChainView,
+  type RemoteExclusion,
+  type RouteRecord,
+  type SendPacketArgs,
+  type SendPacketResult,
+  type SentPacketRecord,
+  type SignedPatientMessage,
+  type SlashingEvidence,
 } from '@medbridge/chaincode';
 import type { FabricClient } from '../client';
 import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './contract';
@@ -41,6 +45,7 @@ export const CrossChainTransactions = {
   ListRemoteChains: 'evaluate',
   ListRoutes: 'evaluate',
   SendPacket: 'submit',
+  GrantAndSend: 'submit',
   GetPacketCommitment: 'evaluate',
   GetRecordAnchorAttestation: 'evaluate',
   GetPacket: 'evaluate',
@@ -149,6 +154,17 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
    */
   sendPacket(destChain: string, type: PacketType, args: SendPacketArgs): Promise<Submitted<SendPacketResult>> {
     return this.submit('SendPacket', [destChain, type, JSON.stringify(args)]);
+  }
+
+  /**
+   * Stores a patient-signed grant and sends its consent.grant packet to `destChain` in one
+   * transaction (one block on this chain instead of two); its event is PacketSent.
+   *
+   * @example
+   *   const { result } = await a.crossChain.grantAndSend(signPatientMessage(grant, key), 'chain-b', { routeId: 'a-b' });
+   */
+  grantAndSend(signed: SignedPatientMessage<ConsentGrantMessage>, destChain: string, args: { routeId?: string; timeoutAfterMs?: number } = {}): Promise<Submitted<GrantAndSendResult>> {
+    return this.submit('GrantAndSend', [canonicalize(signed), destChain, JSON.stringify(args)]);
   }
 
   getPacket(routeId: string, sequence: number): Promise<SentPacketRecord> {

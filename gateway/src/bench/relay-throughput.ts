@@ -1,0 +1,247 @@
+/**
+ * `make bench`, relay part: open-loop relay throughput on the embedded network, against the
+ * plain-put throughput of the destination channel in the same run.
+ *
+ * For each route count (default 1, 4, 16; routes `tp-<i>` from chain-a to chain-b, opened once
+ * and reused) and rising offered rates (packets per second over all routes, doubling from
+ * `--start-rate`), pings are submitted on a fixed schedule for `--step-s` seconds, whatever
+ * the chain or the relay answers (open loop), spread over the routes in turn. A rate is
+ * sustained when, within `--drain-s` after the last send, every packet sent in the step is
+ * received on chain-b exactly once (its receipt, one per sequence) and acknowledged on chain-a
+ * (status acknowledged), both read back from the ledgers. The steps stop at the first rate
+ * that is not sustained; the whole run is bounded by `--budget-s`.
+ * Plain puts: Consent:RegisterPatient with a fresh key each (distinct fresh keys) on chain-b,
+ * `--puts` of them with `--put-concurrency` in flight: committed per second.
+ * Value transfer stays as the network has it (off on a fresh network); the result says which.
+ *
+ *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 1] [--step-s 10]
+ *                                               [--drain-s 45] [--budget-s 300] [--puts 400]
+ *                                               [--put-concurrency 32] [--name relay-throughput]
+ *
+ * Writes test/bench/results/<name>.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { PacketType } from '@medbridge/chaincode';
+import { REPO_ROOT } from '../config';
+import { toClientError } from '../errors';
+import { FabricClient } from '../fabric/client';
+import { allPages, Chaincode } from '../fabric/contracts';
+import { pickRelayOrgs, Relay } from '../relay/relay';
+import { sleep } from '../relay/backoff';
+import { CrossChainAdmin } from '../services/crosschain-admin';
+import { generatePatientKey } from '../services/patient-keys';
+
+const A = 'chain-a';
+const B = 'chain-b';
+
+interface Step {
+  routes: number;
+  offeredPerSec: number;
+  sent: number;
+  sendErrors: number;
+  /** Packets whose receipt (chain-b) and acknowledgement (chain-a) were found, each exactly once. */
+  deliveredOnce: number;
+  acknowledged: number;
+  drained: boolean;
+  drainS: number;
+  sustained: boolean;
+  /** Received and acknowledged per second over the step and its drain. */
+  achievedPerSec: number;
+}
+
+async function plainPuts(cc: Chaincode, n: number, concurrency: number): Promise<{ n: number; seconds: number; perSec: number; errors: number }> {
+  const keys = Array.from({ length: n }, () => generatePatientKey());
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < keys.length) {
+        const k = keys[next++]!;
+        try {
+          await cc.consent.registerPatient(k.publicKey);
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { n: n - errors, seconds, perSec: (n - errors) / seconds, errors };
+}
+
+/** Sequences of `routeId` in [from, to) that are acknowledged on chain-a, and receipts on chain-b (each counted once). */
+async function settledOnBoth(a: Chaincode, b: Chaincode, routeId: string, from: number, to: number): Promise<{ received: number; acknowledged: number; duplicates: number }> {
+  const sent = await allPages((page) => a.crossChain.listPackets(routeId, page));
+  const receipts = await allPages((page) => b.crossChain.listReceipts(routeId, page));
+  const inStep = (s: number) => s >= from && s < to;
+  const seen = new Map<number, number>();
+  for (const r of receipts) if (inStep(r.sequence)) seen.set(r.sequence, (seen.get(r.sequence) ?? 0) + 1);
+  const duplicates = [...seen.values()].filter((c) => c > 1).length;
+  const acknowledged = sent.filter((p) => inStep(p.packet.sequence) && p.status === 'acknowledged').length;
+  return { received: seen.size, acknowledged, duplicates };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      routes: { type: 'string', default: '1,4,16' },
+      'start-rate': { type: 'string', default: '1' },
+      'step-s': { type: 'string', default: '10' },
+      'drain-s': { type: 'string', default: '45' },
+      'budget-s': { type: 'string', default: '300' },
+      puts: { type: 'string', default: '400' },
+      'put-concurrency': { type: 'string', default: '32' },
+      name: { type: 'string', default: 'relay-throughput' },
+    },
+  });
+  const routeCounts = values.routes.split(',').map(Number);
+  const startRate = Number(values['start-rate']);
+  const stepS = Number(values['step-s']);
+  const drainS = Number(values['drain-s']);
+  const budgetMs = Number(values['budget-s']) * 1000;
+  const started = Date.now();
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const resultsDir = join(REPO_ROOT, 'test', 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'medbridge-throughput-'));
+  const hospitalA = FabricClient.open('HospitalA');
+  const hospitalB = FabricClient.open('HospitalB');
+  const a = new Chaincode(hospitalA, A);
+  const b = new Chaincode(hospitalB, B);
+  const admin = new CrossChainAdmin();
+  const packetTypes: PacketType[] = ['ping'];
+  const steps: Step[] = [];
+  try {
+    log(`plain puts on ${B}: ${values.puts} RegisterPatient with fresh keys, ${values['put-concurrency']} in flight`);
+    const puts = await plainPuts(b, Number(values.puts), Number(values['put-concurrency']));
+    log(`  ${puts.perSec.toFixed(1)} per second`);
+    const valueTransfer = await a.incentive
+      .getParams()
+      .then((p) => (p as { active?: boolean }).active === true)
+      .catch(() => false);
+
+    const maxRoutes = Math.max(...routeCounts);
+    const routeIds = Array.from({ length: maxRoutes }, (_, i) => `tp-${i + 1}`);
+    log(`routes: ${routeIds.length} (opened once, reused)`);
+    for (const r of routeIds) await admin.ensureRoute(A, B, r, packetTypes, { maxPackets: 1_000_000, windowMs: 60_000 });
+    // The relay follows chain-a from the block of a fresh heartbeat: no history to read first.
+    const from = (await a.system.heartbeat('throughput-start')).blockNumber;
+    const orgs = pickRelayOrgs(A, B);
+    const relay = new Relay({ from: A, to: B, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(work, 'checkpoint.json'), routes: routeIds, startBlock: from });
+    const relayDone = relay.run();
+    try {
+      for (const n of routeCounts) {
+        const routes = routeIds.slice(0, n);
+        for (let rate = startRate * n; Date.now() - started < budgetMs; rate *= 2) {
+          const base = new Map<string, number>();
+          for (const r of routes) base.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
+          const count = Math.max(1, Math.round(rate * stepS));
+          log(`${n} route(s), ${rate}/s offered: ${count} pings over ${stepS} s`);
+          const t0 = performance.now();
+          let sendErrors = 0;
+          const sends: Array<Promise<void>> = [];
+          for (let i = 0; i < count; i++) {
+            const due = t0 + (i * 1000) / rate;
+            const wait = due - performance.now();
+            if (wait > 0) await sleep(wait);
+            const routeId = routes[i % n]!;
+            sends.push(
+              a.crossChain.sendPacket(B, 'ping', { routeId, payload: { i } }).then(
+                () => undefined,
+                () => {
+                  sendErrors += 1;
+                },
+              ),
+            );
+          }
+          await Promise.all(sends);
+          const sentEnd = performance.now();
+          const tops = new Map<string, number>();
+          for (const r of routes) tops.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
+          const sent = routes.reduce((s, r) => s + (tops.get(r)! - base.get(r)!), 0);
+          let drained = false;
+          let received = 0;
+          let acknowledged = 0;
+          let duplicates = 0;
+          while (performance.now() - sentEnd < drainS * 1000) {
+            received = 0;
+            acknowledged = 0;
+            duplicates = 0;
+            for (const r of routes) {
+              const c = await settledOnBoth(a, b, r, base.get(r)!, tops.get(r)!);
+              received += c.received;
+              acknowledged += c.acknowledged;
+              duplicates += c.duplicates;
+            }
+            if (received === sent && acknowledged === sent) {
+              drained = true;
+              break;
+            }
+            await sleep(1000);
+          }
+          const drainTook = (performance.now() - sentEnd) / 1000;
+          const sustained = drained && duplicates === 0 && sendErrors === 0 && drainTook <= Math.max(5, stepS / 2);
+          const step: Step = {
+            routes: n,
+            offeredPerSec: rate,
+            sent,
+            sendErrors,
+            deliveredOnce: received - duplicates,
+            acknowledged,
+            drained,
+            drainS: Math.round(drainTook * 10) / 10,
+            sustained,
+            achievedPerSec: Math.round((acknowledged / ((performance.now() - t0) / 1000)) * 100) / 100,
+          };
+          steps.push(step);
+          log(`  sent ${sent}, received ${received}, acknowledged ${acknowledged}, drained in ${step.drainS} s: ${sustained ? 'sustained' : 'not sustained'}`);
+          if (!sustained) {
+            // Let the backlog go before the next route count, so it starts clean.
+            while (relay.status().inFlight > 0 && Date.now() - started < budgetMs) await sleep(1000);
+            break;
+          }
+        }
+      }
+    } finally {
+      relay.stop();
+      await relayDone;
+      relay.close();
+    }
+    const sustainedPerSec: Record<string, number> = {};
+    for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
+    const best = Math.max(...Object.values(sustainedPerSec));
+    const result = {
+      name: values.name,
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      command: 'make bench',
+      durationS: (Date.now() - started) / 1000,
+      valueTransfer,
+      settings: { stepS, drainS, startRate, budgetS: budgetMs / 1000, rule: 'sustained: every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
+      plainPut: puts,
+      sustainedPerSec,
+      ratio: Math.round((best / puts.perSec) * 1000) / 1000,
+      steps,
+    };
+    writeFileSync(join(resultsDir, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ sustainedPerSec, plainPutPerSec: Math.round(puts.perSec * 10) / 10, ratio: result.ratio, valueTransfer })}\nresults: test/bench/results/${values.name}.json\n`);
+    return 0;
+  } catch (e) {
+    const err = toClientError(e);
+    process.stderr.write(`bench failed: ${err.code}: ${err.message}\n`);
+    return 1;
+  } finally {
+    admin.close();
+    hospitalA.close();
+    hospitalB.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});
