@@ -5,7 +5,7 @@
 # open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
 # (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 300), and the hospital gateway
 # API under load (BENCH_API_SECONDS per endpoint class, default 20).
-# Results: test/bench/results/verify.json, ${BENCH_NAME:-share-latency}.{json,md},
+# Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
 # the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
@@ -42,7 +42,7 @@ relay_throughput() {
 
 verification() {
   step "verification: parseProof + verifyProof against the raw signature checks at ${BENCH_SIGNERS:-4,16,64} signers (no network)"
-  (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/verify.js)
+  (cd "$REPO" && npx tsc -p test/bench/tsconfig.json && node .runtime/bench/test/bench/verify.js && node .runtime/bench/test/bench/consent.js)
 }
 
 api_load() {
