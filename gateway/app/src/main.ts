@@ -25,6 +25,9 @@ const DAY = 86_400_000;
 
 type Notice = { tone: 'ok' | 'error' | 'busy'; text: string } | undefined;
 
+/** The first sentence of the grant's summary: who, what, why, until when. */
+const grantLine = (t: ConsentTerms) => grantSummary(t).split('. ')[0] ?? '';
+
 const explain = (e: unknown) => (e instanceof ApiRefusal ? e.message : e instanceof Error ? e.message : String(e));
 
 function App() {
@@ -298,7 +301,7 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
       ${(consents ?? []).map(
         (c) => html`<li class="card" data-consent=${c.consentId}>
           <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee}</strong></p>
-          <p>${grantSummary(c.terms).split('. ')[0]}.</p>
+          <p>${c.effectiveStatus === 'active' ? grantLine(c.terms) : grantLine(c.terms).replace(' may read ', ' could read ')}.</p>
           ${(c.chains ?? []).length > 0 &&
           html`<ul class="chains" aria-label="On other chains">
             ${(c.chains ?? []).map(
