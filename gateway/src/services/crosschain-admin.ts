@@ -104,8 +104,23 @@ export class CrossChainAdmin {
     if (p.status !== 'executed') {
       throw new ClientError('INTERNAL', 'other', `proposal ${p.proposalId} on ${channel} is still ${p.status}; approvals: ${p.approvals.join(', ')}`);
     }
+    if (rest.length > 0) await this.seenByReader(channel, p.proposalId);
     this.log.info({ channel, kind: action.kind, proposalId: p.proposalId }, 'governance action executed');
     return p;
+  }
+
+  /**
+   * The last approval committed on its own org's peer; the reads of this class go to the first
+   * org's. Waits (bounded) until that peer has committed it too, so a read right after govern()
+   * sees the action's effect.
+   */
+  private async seenByReader(channel: string, proposalId: string, timeoutMs = 15_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.reader(channel).governance.getProposal(proposalId)).status === 'executed') return;
+      if (Date.now() > until) throw new ClientError('INTERNAL', 'other', `proposal ${proposalId} on ${channel} executed, but not yet committed on the reading org's peer after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Epoch of the channel's current node list, 0 before it has one. */
