@@ -71,7 +71,7 @@ class FakeFetcher implements RecordFetch {
       channel: 'chain-a',
       patientId,
       category: 'Observation',
-      contentType: 'application/fhir+json',
+      contentType: req.recordId === 'obs-odd-type' ? 'text/html\r\nset-cookie: x=1' : 'application/fhir+json',
       content: CONTENT,
       hash: 'b'.repeat(64),
       anchorSource: 'attestation',
@@ -151,6 +151,7 @@ describe('API record routes', () => {
       expect(a.raw.equals(CONTENT)).toBe(true);
       expect(a.headers).toMatchObject({
         'content-type': 'application/fhir+json',
+        'cache-control': 'no-store',
         'x-medbridge-record-version': '2',
         'x-medbridge-record-hash': 'b'.repeat(64),
         'x-medbridge-record-channel': 'chain-a',
@@ -160,6 +161,11 @@ describe('API record routes', () => {
         'x-medbridge-access-tx-id': 'e'.repeat(64),
       });
       expect(fetcher.asked).toEqual([{ from: 'HospitalA', recordId: RECORD, purpose: 'TREAT', consentId: CONSENT }]);
+    });
+
+    it("sends a custodian's content type that is not a media type as application/octet-stream", async () => {
+      const a = await get(content('obs-odd-type'), { client: member });
+      expect([a.status, a.headers['content-type'], a.headers['set-cookie']]).toEqual([200, 'application/octet-stream', undefined]);
     });
 
     it('lets a clinician fetch too, without naming a consent', async () => {

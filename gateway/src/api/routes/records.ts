@@ -23,6 +23,9 @@ export const RECORD_HEADERS = {
   accessTxId: 'x-medbridge-access-tx-id',
 } as const;
 
+/** A media type as a header may carry it; anything else from a custodian is sent as bytes. */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
 const recordParams = { type: 'object', required: ['recordId'], properties: { recordId: RecordId } } as const;
 
 export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -78,7 +81,9 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): voi
       req.log.info({ recordId: r.recordId, version: r.version, custodian: r.custodian, txId: r.txId, requestId: r.requestId, caller: caller.id }, 'record fetched');
       return reply
         .status(200)
-        .header('content-type', r.contentType)
+        .header('content-type', MEDIA_TYPE.test(r.contentType) ? r.contentType : 'application/octet-stream')
+        // A patient's record: no shared cache keeps it.
+        .header('cache-control', 'no-store')
         .header(RECORD_HEADERS.version, String(r.version))
         .header(RECORD_HEADERS.hash, r.hash)
         .header(RECORD_HEADERS.channel, r.channel)
