@@ -42,7 +42,9 @@ const result = await build({
       },
     },
   ],
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // The aggregate scheme's backend chooser reads MEDBRIDGE_BLS_BACKEND; a page has no process:
+  // it keeps the pure-JS backend (and never loads the Node-API module).
+  define: { 'process.env.NODE_ENV': '"production"', 'process.env.MEDBRIDGE_BLS_BACKEND': '"js"' },
 });
 for (const f of ['index.html', 'style.css']) copyFileSync(join(here, f), join(out, f));
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
