@@ -3,15 +3,17 @@
  * playwright-core; no browser download) against the embedded network:
  *
  *   the browser makes the patient's key; HospitalA's EHR issues an enrolment code and the app
- *   redeems it; HospitalA stores and anchors a record; in the app the patient grants HospitalB
+ *   redeems it; HospitalA stores and anchors a record, which the app lists with its custodian; in the app the patient grants HospitalB
  *   (reading the plain-language summary first); the grant crosses to chain-b (relay); HospitalB's
- *   EHR fetches the record over mutual TLS; the patient revokes in the app; the revocation
+ *   EHR fetches the record through HospitalB's API (which asks HospitalA's record exchange over
+ *   mutual TLS and verifies the anchor); the patient revokes in the app; the revocation
  *   crosses; HospitalB's next fetch is refused; the app's timeline shows the access and the
  *   refusal; the patient replaces the key and keeps the patient id and consents.
  *
  * A screenshot of each step is written to test/e2e/output/ (git-ignored).
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,16 +23,12 @@ import { parseServeConfig } from '../../gateway/src/api/config';
 import { startApi, type RunningApi } from '../../gateway/src/api/serve';
 import { config, gatewayDataDir } from '../../gateway/src/config';
 import { startService, type Service } from '../../gateway/src/demo/processes';
-import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
 import { silentLogger } from '../../gateway/src/logger';
-import { readTrustedChains } from '../../gateway/src/records/anchor-attestation';
 import { Custodian } from '../../gateway/src/records/custodian';
-import { readEndpoint, storeFileOf } from '../../gateway/src/records/endpoints';
-import { tlsIdentityOf, trustedOrgs } from '../../gateway/src/records/org-tls';
-import { fetchRecord } from '../../gateway/src/records/requester';
+import { storeFileOf } from '../../gateway/src/records/endpoints';
 import { RecordStore } from '../../gateway/src/records/store';
 import { ConsentService } from '../../gateway/src/services/consent-service';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
@@ -45,29 +43,49 @@ const CHROMIUM = process.env.MEDBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 const OUT = join(__dirname, 'output');
 const UI_MS = 60_000;
 
-/** HospitalA's EHR: a mutual-TLS call with the org's user identity. */
-function ehrCall(api: RunningApi, p: Profile, path: string, body: unknown): Promise<{ status: number; body: any }> {
+interface EhrAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  raw: Buffer;
+  body: any;
+}
+
+/** A hospital's EHR: a mutual-TLS call to its own org's API with the org's user identity. */
+function ehrCall(api: RunningApi, p: Profile, path: string, body?: unknown): Promise<EhrAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       new URL(path, api.url),
       {
-        method: 'POST',
+        method: body === undefined ? 'GET' : 'POST',
         ca: readFileSync(p.peers[0]!.tlsRootCert, 'utf8'),
         servername: 'localhost',
         cert: readFileSync(p.identities.user.certificate, 'utf8'),
         key: readFileSync(p.identities.user.privateKey, 'utf8'),
-        headers: { 'content-type': 'application/json' },
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
         agent: false,
       },
       (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const json = (res.headers['content-type'] ?? '').startsWith('application/json');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, body: json ? JSON.parse(raw.toString('utf8')) : undefined });
+        });
       },
     );
     req.on('error', reject);
-    req.end(JSON.stringify(body));
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
+}
+
+/** The API of an org on its channel, with its peer's TLS server certificate. */
+function serveConfig(org: string, channel: string, p: Profile, dataDir: string) {
+  const dir = dirname(p.peers[0]!.tlsRootCert);
+  return parseServeConfig(
+    { org, channel, listen: { host: '127.0.0.1', port: 0 }, tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }, dataDir, logLevel: 'silent' },
+    '/',
+  );
 }
 
 describe('patient app in a real browser', () => {
@@ -78,6 +96,8 @@ describe('patient app in a real browser', () => {
   const clients: FabricClient[] = [];
   const admin = new CrossChainAdmin();
   let api: RunningApi;
+  /** HospitalB's own API, which its EHR fetches records through. */
+  let apiB: RunningApi;
   let browser: Browser;
   let page: Page;
   let watcher: ReceiptWatcher;
@@ -97,12 +117,8 @@ describe('patient app in a real browser', () => {
     const logDir = mkdtempSync(join(tmpdir(), 'medbridge-e2e-'));
     services.push(await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(logDir, 'relay.log')));
     services.push(await startService('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records.log')));
-    const dir = dirname(hospitalAProfile.peers[0]!.tlsRootCert);
-    const cfg = parseServeConfig(
-      { org: 'HospitalA', channel: A, listen: { host: '127.0.0.1', port: 0 }, tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }, dataDir: join(logDir, 'serve'), logLevel: 'silent' },
-      '/',
-    );
-    api = await startApi(cfg, silentLogger);
+    api = await startApi(serveConfig('HospitalA', A, hospitalAProfile, join(logDir, 'serve-a')), silentLogger);
+    apiB = await startApi(serveConfig('HospitalB', B, hospitalBProfile, join(logDir, 'serve-b')), silentLogger);
     const hospitalB = FabricClient.open('HospitalB');
     clients.push(hospitalB);
     watcher = new ReceiptWatcher(new Chaincode(hospitalB, B));
@@ -118,6 +134,7 @@ describe('patient app in a real browser', () => {
     await browser?.close();
     await watcher?.close();
     await api?.close();
+    await apiB?.close();
     store?.close();
     for (const s of services.reverse()) await s.stop();
     admin.close();
@@ -166,6 +183,12 @@ describe('patient app in a real browser', () => {
     clients.push(hospitalA);
     const fhir = Buffer.from(JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueQuantity: { value: 118, unit: 'mmHg' }, run }));
     const anchor = await new Custodian(hospitalA, store).put({ channel: A, patientId, category: 'Observation', content: fhir });
+    // The app lists it under "My records" with the org that holds it.
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const recordCard = page.locator(`li.record[data-record="${anchor.recordId}"]`);
+    await recordCard.getByText('Held by HospitalAMSP; version 1').waitFor({ timeout: UI_MS });
+    await expect(recordCard.textContent()).resolves.toContain('measurements and test results (Observation)');
+    await snap('my-records');
 
     // 4. The patient grants HospitalB in the app, reading the summary before signing.
     await page.getByRole('button', { name: 'Share', exact: true }).click();
@@ -201,20 +224,14 @@ describe('patient app in a real browser', () => {
     );
     await snap('consent-on-chain-b');
 
-    // 6. HospitalB's EHR fetches the record from HospitalA over mutual TLS and verifies it.
-    const dataDir = gatewayDataDir(config(), hospitalAProfile.network);
-    const endpoint = readEndpoint(dataDir, hospitalAProfile.mspId)!;
-    const trustedChains = await readTrustedChains(clients[0]!, hospitalBProfile.channels, [A]);
-    const fetchAsB = () =>
-      fetchRecord({
-        url: endpoint.url,
-        custodian: trustedOrgs([hospitalAProfile])[0]!,
-        identity: tlsIdentityOf(hospitalBProfile),
-        trustedChains,
-        request: { recordId: anchor.recordId, purpose: 'TREAT', consentId },
-      });
+    // 6. HospitalB's EHR fetches the record through HospitalB's API (mutual TLS with HospitalB's
+    //    identity); HospitalB's server asks HospitalA's record exchange and verifies the anchor.
+    const fetchAsB = () => ehrCall(apiB, hospitalBProfile, `/v1/records/${anchor.recordId}/content?from=HospitalA&purpose=TREAT&consentId=${consentId}`);
     const got = await fetchAsB();
-    expect(got.content.equals(fhir)).toBe(true);
+    expect(got.status).toBe(200);
+    expect(got.raw.equals(fhir)).toBe(true);
+    expect(got.headers['content-type']).toBe('application/fhir+json');
+    expect(got.headers).toMatchObject({ 'x-medbridge-custodian': 'HospitalAMSP', 'x-medbridge-record-version': '1', 'x-medbridge-anchor-source': 'attestation', 'x-medbridge-consent-id': consentId });
 
     // 7. The patient revokes in the app; the revocation crosses to chain-b.
     await page.getByRole('button', { name: 'My consents' }).click();
@@ -228,11 +245,10 @@ describe('patient app in a real browser', () => {
     await waitFor('chain-b sees the revocation', async () => (await mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).status === 'revoked', 30_000);
 
     // 8. HospitalB's next fetch is refused.
-    const refusal = await fetchAsB().then(
-      () => undefined,
-      (e: unknown) => toClientError(e),
-    );
-    expect(refusal?.code).toBe('ACCESS_DENIED');
+    const refusal = await fetchAsB();
+    expect([refusal.status, refusal.body?.code]).toEqual([403, 'ACCESS_DENIED']);
+    expect(refusal.body.message).toMatch(/consent-revoked/);
+    expect(refusal.body.txId).toMatch(/^[0-9a-f]{64}$/);
 
     // 9. The app's timeline shows the access and the refusal, the refusal highlighted.
     await page.getByRole('button', { name: 'Access log' }).click();

@@ -288,6 +288,10 @@ describe('hospital gateway API', () => {
     const stale = await a.client.call(`/v1/records/${recordId}/versions`, { body: { hash: hash2, expectedVersion: 1 }, as: ehrA });
     expect(stale.status).toBe(409);
     expect(stale.body.code).toBe('STALE_VERSION');
+    // The patient sees the record and who holds it (no content, no hash).
+    const mine = await a.client.signed(`/v1/patients/${alice.patientId}/records`, alice.privateKey);
+    expect(mine.status).toBe(200);
+    expect(mine.body).toEqual({ items: [{ recordId, category: 'Observation', custodian: 'HospitalAMSP', version: 2, anchoredAt: expect.any(Number), updatedAt: expect.any(Number) }], bookmark: '' });
   });
 
   it('submits a grant signed on the device; the event stream delivers ConsentGranted; the grantee sees what it covers', async () => {
@@ -508,6 +512,7 @@ describe('hospital gateway API', () => {
       { method: 'GET', path: () => `/v1/patients/${alice.patientId}/consents`, patient: true },
       { method: 'GET', path: () => `/v1/patients/${alice.patientId}/consents?allChains=true`, patient: true },
       { method: 'GET', path: () => `/v1/patients/${alice.patientId}/access-log` },
+      { method: 'GET', path: () => `/v1/patients/${alice.patientId}/records`, patient: true },
       {
         method: 'POST',
         path: () => `/v1/patients/${alice.patientId}/access-log/read`,
@@ -524,6 +529,7 @@ describe('hospital gateway API', () => {
       { method: 'POST', path: () => '/v1/records', body: () => ({ recordId: `api-${run}-never`, patientId: alice.patientId, category: 'Observation', hash: 'ab'.repeat(32) }) },
       { method: 'POST', path: () => `/v1/records/${recordId}/versions`, body: () => ({ hash: 'cd'.repeat(32), expectedVersion: 1 }) },
       { method: 'GET', path: () => `/v1/records/${recordId}` },
+      { method: 'GET', path: () => `/v1/records/${recordId}/content?from=HospitalA&purpose=TREAT` },
       // A grant already granted (ALREADY_EXISTS) would be the only effect of passing authentication.
       { method: 'POST', path: () => '/v1/consents', body: () => ({ ...signPatientMessage(buildConsentRevocation({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }, someConsent()), alice.privateKey) }), patient: true },
       {

@@ -182,6 +182,20 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize(await repo.listRecordVersions(ctx.stub, recordId, parsePageSize(pageSize), bookmark));
   }
 
+  /**
+   * The anchors (heads) of a patient's records on this chain, as GetRecord returns them: which
+   * org holds each record off chain, its category and version. In (custodian, record id) order, paged.
+   */
+  @Transaction(false)
+  async ListRecordsByPatient(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    const page = await repo.listRecordIdsOfPatient(ctx.stub, patientId, parsePageSize(pageSize), bookmark);
+    const items: RecordAnchor[] = [];
+    for (const { recordId } of page.items) items.push(await loadRecord(ctx, recordId));
+    return canonicalize({ items, bookmark: page.bookmark });
+  }
+
   /** Whether a salted hash is the anchored one, for the head or a given version ('' = head). */
   @Transaction(false)
   async VerifyRecordHash(ctx: Context, recordId: string, hash: string, version: string): Promise<string> {

@@ -92,6 +92,11 @@ export async function putCustodianIndex(stub: ChaincodeStub, anchor: RecordAncho
   await putJson(stub, key(stub, KeyTypes.RecordByCustodian, anchor.patientId, anchor.custodian, anchor.recordId), { recordId: anchor.recordId });
 }
 
+/** Record ids of a patient in (custodian, record id) order, a page at a time. */
+export async function listRecordIdsOfPatient(stub: ChaincodeStub, patientId: string, pageSize: number, bookmark: string): Promise<Page<{ recordId: string }>> {
+  return listByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId], pageSize, bookmark);
+}
+
 /** Whether `org` is the custodian of at least one record of the patient on this chain. */
 export async function holdsRecordOf(stub: ChaincodeStub, patientId: string, org: string): Promise<boolean> {
   return (await listAllByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId, org])).length > 0;

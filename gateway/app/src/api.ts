@@ -48,6 +48,16 @@ export interface PatientView {
   registeredAt: number;
 }
 
+/** A record of the patient anchored on the hospital's chain: who holds it, no content. */
+export interface RecordView {
+  recordId: string;
+  category: string;
+  custodian: string;
+  version: number;
+  anchoredAt: number;
+  updatedAt: number;
+}
+
 /** A refusal of the server: its stable code and message. */
 export class ApiRefusal extends Error {
   constructor(
@@ -103,6 +113,8 @@ export const api = {
     call<{ txId: string; result: PatientView }>('POST', `/v1/enrolments/${encodeURIComponent(code)}`, { publicKey: key.publicKey }, key),
 
   patient: (key: DeviceKey) => call<PatientView>('GET', `/v1/patients/${key.patientId}`, undefined, key),
+
+  records: (key: DeviceKey) => call<{ items: RecordView[]; bookmark: string }>('GET', `/v1/patients/${key.patientId}/records?pageSize=200`, undefined, key),
 
   consents: (key: DeviceKey) => call<{ items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents?pageSize=200&allChains=true`, undefined, key),
 

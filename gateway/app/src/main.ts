@@ -6,7 +6,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type ConsentTerms } from '@medbridge/chaincode';
-import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView } from './api';
+import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { CATEGORY_WORDS, dateWords, grantSummary, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
@@ -214,18 +214,35 @@ function usePatientData(key: DeviceKey | undefined, load: Ctx['load']) {
   return { patient, consents, reload };
 }
 
-function RecordsView({ device: key, load }: Ctx) {
-  const { patient, consents } = usePatientData(key, load);
-  const shared = new Map<string, string[]>();
-  for (const c of consents ?? []) for (const r of c.terms.scope.recordIds) shared.set(r, [...(shared.get(r) ?? []), `${c.grantee} (${statusWords(c.effectiveStatus)})`]);
+function RecordsView({ device: key, hospital, load }: Ctx) {
+  const { patient, consents, reload } = usePatientData(key, load);
+  const [records, setRecords] = useState<RecordView[] | undefined>();
+  const reloadRecords = async () => {
+    if (key) await load(async () => setRecords((await api.records(key)).items));
+  };
+  useEffect(() => void reloadRecords(), [key?.patientId]);
+  // Who each record is shared with: the consents that name it or cover its category.
+  const sharedWith = (r: RecordView) =>
+    (consents ?? []).filter((c) => c.terms.scope.recordIds.includes(r.recordId) || c.terms.scope.categories.includes(r.category)).map((c) => `${c.grantee} (${statusWords(c.effectiveStatus)})`);
   return html`<section aria-labelledby="rec-h">
     <h2 id="rec-h">My records and who holds them</h2>
     <h3>Hospitals that hold records of yours</h3>
     ${patient ? html`<ul class="plain">${patient.registeredBy.map((o) => html`<li><strong>${o}</strong> keeps your records and anchors each version on chain</li>`)}</ul>` : html`<p>…</p>`}
-    <h3>Records you have shared</h3>
-    ${shared.size === 0
-      ? html`<p>None yet. Share a record from the Share tab.</p>`
-      : html`<ul class="plain">${[...shared].map(([r, who]) => html`<li><span class="mono">${r}</span>: ${who.join(', ')}</li>`)}</ul>`}
+    <h3>Your records on ${hospital?.chainId ?? 'this chain'}</h3>
+    <button type="button" onClick=${() => void Promise.all([reload(), reloadRecords()])}>Refresh</button>
+    ${records === undefined
+      ? html`<p>…</p>`
+      : records.length === 0
+        ? html`<p>No record of yours is anchored on this chain yet.</p>`
+        : html`<ul class="cards" aria-label="Your records">
+            ${records.map(
+              (r) => html`<li class="card record" data-record=${r.recordId}>
+                <p><strong>${CATEGORY_WORDS[r.category] ?? r.category}</strong> (${r.category}) <span class="mono">${r.recordId}</span></p>
+                <p>Held by <strong>${r.custodian}</strong>; version ${r.version}, first recorded ${dateWords(r.anchoredAt)}${r.version > 1 ? `, updated ${dateWords(r.updatedAt)}` : ''}.</p>
+                <p>${sharedWith(r).length > 0 ? `Shared with ${sharedWith(r).join(', ')}.` : 'Not shared with anyone.'}</p>
+              </li>`,
+            )}
+          </ul>`}
   </section>`;
 }
 

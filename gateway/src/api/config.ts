@@ -52,6 +52,12 @@ export const ServeConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Where custodians' record exchanges listen, by MSP id (e.g. `{"HospitalAMSP":
+     * "https://hospital-a.example:7443"}`), for GET /v1/records/{recordId}/content. A custodian
+     * not named here: the URL its `records serve` published in the network's data folder.
+     */
+    recordExchanges: z.record(z.string().url()).default({}),
     /** How long shutdown waits for in-flight requests before closing connections. */
     shutdownGraceMs: z.number().int().min(0).max(300_000).default(10_000),
     logLevel: LogLevel.default('info'),

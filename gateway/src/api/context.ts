@@ -5,6 +5,7 @@
  * import each other.
  */
 import type { Chaincode } from '../fabric/contracts';
+import type { RecordFetch } from '../records/record-fetcher';
 import type { ConsentService } from '../services/consent-service';
 import type { CrossChainService } from '../services/crosschain-service';
 import type { ServeConfig } from './config';
@@ -19,6 +20,8 @@ export interface ApiContext {
   consents: ConsentService;
   crossChain: CrossChainService;
   events?: EventHub;
+  /** Fetches records from their custodians' exchanges for this org (routes/records.ts). */
+  records?: RecordFetch;
   metrics: ApiMetrics;
   /** One-time enrolment codes (routes/enrolments.ts). */
   enrolments: EnrolmentStore;

@@ -134,6 +134,42 @@ export const BreakGlassBody = {
   },
 } as const;
 
+/** A page of a patient's record heads (GET /v1/patients/{patientId}/records): who holds what, no content. */
+export const PatientRecordsPage = {
+  type: 'object',
+  required: ['items', 'bookmark'],
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['recordId', 'category', 'custodian', 'version', 'anchoredAt', 'updatedAt'],
+        properties: {
+          recordId: { type: 'string' },
+          category: { type: 'string', description: 'FHIR R4 resource type' },
+          custodian: { type: 'string', description: 'MSP id of the org that holds the record off chain' },
+          version: { type: 'integer' },
+          anchoredAt: { type: 'integer', description: 'when version 1 was anchored (ms since the epoch, transaction time)' },
+          updatedAt: { type: 'integer', description: 'when the head version was anchored' },
+        },
+      },
+    },
+    bookmark: { type: 'string', description: "'' on the last page" },
+  },
+} as const;
+
+/** Which custodian to fetch a record from, and why (GET /v1/records/{recordId}/content). */
+export const RecordContentQuery = {
+  type: 'object',
+  required: ['from', 'purpose'],
+  additionalProperties: false,
+  properties: {
+    from: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$', description: 'the custodian org: its name or MSP id, e.g. HospitalA' },
+    purpose: Purpose,
+    consentId: ConsentId,
+  },
+} as const;
+
 export interface PageQuery {
   pageSize?: number;
   bookmark?: string;

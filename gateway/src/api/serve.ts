@@ -16,6 +16,8 @@ import type { Logger } from 'pino';
 import { FabricClient } from '../fabric/client';
 import { Chaincode } from '../fabric/contracts';
 import { readProfile } from '../fabric/profile';
+import { readEndpoint } from '../records/endpoints';
+import { RecordFetcher } from '../records/record-fetcher';
 import { ClientCertificates, orgCaCerts } from './client-identity';
 import type { ServeConfig } from './config';
 import { EnrolmentStore } from './enrolments';
@@ -50,7 +52,10 @@ export async function startApi(cfg: ServeConfig, log: Logger): Promise<RunningAp
     await events.start().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'event stream not open yet'));
     const dataDir = cfg.dataDir ?? join(gatewayDataDir(config(), client.profile.network), `serve-${client.mspId}`);
     const enrolments = new EnrolmentStore(join(dataDir, 'enrolments.json'));
-    const app = await buildApi({ config: cfg, chaincode, clinician, tls, events, logger: log, metrics, enrolments });
+    const records = new RecordFetcher(client, {
+      exchangeUrl: (custodian) => cfg.recordExchanges[custodian.mspId] ?? readEndpoint(gatewayDataDir(config(), custodian.network), custodian.mspId)?.url,
+    });
+    const app = await buildApi({ config: cfg, chaincode, clinician, tls, events, records, logger: log, metrics, enrolments });
     await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : cfg.listen.port;

@@ -23,6 +23,7 @@ import type { ClientCertificates } from './client-identity';
 import type { ServeConfig } from './config';
 import { ApiError, asClientError, errorBody, httpStatus } from './errors';
 import type { EventHub } from './event-hub';
+import type { RecordFetch } from '../records/record-fetcher';
 import { ApiMetrics } from './metrics';
 import { NonceWindow, REQUEST_HEADERS } from './request-signing';
 import { registerHealthRoutes } from './routes/health';
@@ -48,6 +49,8 @@ export interface ApiOptions {
   /** Mutual TLS: the org's CA certificates and the server's own certificate and key. */
   tls?: { certificates: ClientCertificates; cert: string; key: string };
   events?: EventHub;
+  /** Fetches records from custodians for this org (GET /v1/records/{recordId}/content). */
+  records?: RecordFetch;
   logger: Logger;
   clock?: () => number;
   metrics?: ApiMetrics;
@@ -172,6 +175,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     consents: new ConsentService(opts.chaincode, await opts.chaincode.chainId().catch(() => opts.chaincode.channel)),
     crossChain: new CrossChainService(opts.chaincode),
     events: opts.events,
+    records: opts.records,
     metrics,
     enrolments: opts.enrolments ?? new EnrolmentStore(),
     clock,

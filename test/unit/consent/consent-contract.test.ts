@@ -113,6 +113,38 @@ describe('Consent contract on the fake ledger', () => {
       await expectRejected(ledger, () => call(o.userA, T0 + 2, (c, ctx) => c.AmendRecord(ctx, REC, '3'.repeat(64), '1')), 'STALE_VERSION');
     });
 
+    it("lists a patient's record heads with their custodians, in custodian then record-id order, a page at a time", async () => {
+      await call(o.userC, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+      await call(o.userC, T0 + 1, (c, ctx) => c.AnchorRecord(ctx, 'img-c-1', patient.patientId, 'ImagingStudy', H2));
+      await call(o.userA, T0 + 2, (c, ctx) => c.AnchorRecord(ctx, 'cond-0001', patient.patientId, 'Condition', H2));
+      await call(o.userA, T0 + 3, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
+      const other = newKey();
+      await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
+      await call(o.userA, T0 + 4, (c, ctx) => c.AnchorRecord(ctx, 'obs-other', other.patientId, 'Observation', H1));
+      const seen: Row[] = [];
+      let bookmark = '';
+      let pages = 0;
+      do {
+        const page = await call<Page>(o.userC, T0 + 5, (c, ctx) => c.ListRecordsByPatient(ctx, patient.patientId, '2', bookmark));
+        seen.push(...page.items);
+        bookmark = page.bookmark;
+        pages += 1;
+      } while (bookmark !== '' && pages < 10);
+      expect(pages).toBe(2);
+      expect(seen.map((r) => [r.custodian, r.recordId, r.category, r.version])).toEqual([
+        ['HospitalAMSP', 'cond-0001', 'Condition', 1],
+        ['HospitalAMSP', REC, 'Observation', 2],
+        ['HospitalCMSP', 'img-c-1', 'ImagingStudy', 1],
+      ]);
+      expect(seen[1]).toMatchObject({ patientId: patient.patientId, createdAt: T0, updatedAt: T0 + 3 });
+    });
+
+    it('lists no records for a patient without any, and refuses a malformed patient id or an org outside the channel', async () => {
+      await expect(call<Page>(o.userA, T0, (c, ctx) => c.ListRecordsByPatient(ctx, newKey().patientId, '', ''))).resolves.toEqual({ items: [], bookmark: '' });
+      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.ListRecordsByPatient(ctx, 'not a patient', '', '')), 'INVALID_ARGUMENT');
+      await expectRejected(ledger, () => call(o.userB, T0, (c, ctx) => c.ListRecordsByPatient(ctx, patient.patientId, '', '')), 'NOT_A_MEMBER');
+    });
+
     it('says whether a salted hash is the anchored one, for the head and for an older version', async () => {
       await call(o.userA, T0 + 1, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
       const verify = (hash: string, version: string) => call(o.userC, T0 + 2, (c, ctx) => c.VerifyRecordHash(ctx, REC, hash, version));

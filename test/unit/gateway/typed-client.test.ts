@@ -252,6 +252,7 @@ const CASES: Case[] = [
   ['consent.grantConsent', (cc) => cc.consent.grantConsent(grant), { contract: 'Consent', fn: 'GrantConsent', args: [canonicalize(grant)] }],
   ['consent.revokeConsent', (cc) => cc.consent.revokeConsent(revocation), { contract: 'Consent', fn: 'RevokeConsent', args: [canonicalize(revocation)] }],
   ['consent.getConsent', (cc) => cc.consent.getConsent('cs_1'), { contract: 'Consent', fn: 'GetConsent', args: ['cs_1'] }],
+  ['consent.listRecordsByPatient', (cc) => cc.consent.listRecordsByPatient(patientId, { pageSize: 20 }), { contract: 'Consent', fn: 'ListRecordsByPatient', args: [patientId, '20', ''] }],
   ['consent.listConsentsByPatient', (cc) => cc.consent.listConsentsByPatient(patientId, { pageSize: 50, bookmark: 'b1' }), { contract: 'Consent', fn: 'ListConsentsByPatient', args: [patientId, '50', 'b1'] }],
   ['consent.checkAccess', (cc) => cc.consent.checkAccess('HospitalBMSP', 'rec-1', 'TREAT'), { contract: 'Consent', fn: 'CheckAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT'] }],
   ['consent.logAccess', (cc) => cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'), { contract: 'Consent', fn: 'LogAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'] }],

@@ -15,6 +15,7 @@ import {
   errorResponses,
   Page,
   PatientId,
+  PatientRecordsPage,
   RegisterPatientBody,
   SignedKeyRotation as SignedKeyRotationSchema,
   SignedPatientMessage as SignedSchema,
@@ -105,6 +106,29 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const { allChains, ...page } = req.query;
       if (allChains === true) return consentsOnEveryChain(ctx.chaincode, req.params.patientId, page, ctx.clock());
       return ctx.chaincode.consent.listConsentsByPatient(req.params.patientId, page);
+    },
+  );
+
+  app.get<PatientParams & { Querystring: PageQuery }>(
+    '/patients/:patientId/records',
+    {
+      schema: {
+        tags: ['patients', 'records'],
+        summary: "the patient's records anchored on this chain and who holds each, a page at a time (no content)",
+        description: 'Each item is the head of a record: recordId, category (FHIR resource type), custodian (the org that holds it off chain), version, anchoredAt (version 1) and updatedAt (the head version). In custodian then record-id order.',
+        security: Security.patientOrHospital,
+        params: patientParams,
+        querystring: Page,
+        response: { 200: PatientRecordsPage, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    async (req) => {
+      const page = await ctx.chaincode.consent.listRecordsByPatient(req.params.patientId, req.query);
+      return {
+        items: page.items.map((r) => ({ recordId: r.recordId, category: r.category, custodian: r.custodian, version: r.version, anchoredAt: r.createdAt, updatedAt: r.updatedAt })),
+        bookmark: page.bookmark,
+      };
     },
   );
 

@@ -6,14 +6,12 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { usageError } from '../../errors';
 import { listenAddress, listProfiles, loadProfile, serviceUrl } from '../../fabric/profile';
-import { Chaincode } from '../../fabric/contracts';
-import { readTrustedChains } from '../../records/anchor-attestation';
 import { RecordAnchors } from '../../records/anchors';
 import { Custodian } from '../../records/custodian';
 import { publishEndpoint, readEndpoint, storeFileOf, withdrawEndpoint } from '../../records/endpoints';
 import { recordHash } from '../../records/hashing';
 import { tlsIdentityOf, trustedOrgs } from '../../records/org-tls';
-import { fetchRecord } from '../../records/requester';
+import { RecordFetcher } from '../../records/record-fetcher';
 import { startRecordServer } from '../../records/server';
 import { RecordStore } from '../../records/store';
 import { createLogger } from '../../logger';
@@ -222,30 +220,16 @@ export function registerRecords(program: Command): void {
     .option('--out <file>', 'write the verified record here')
     .action(
       act(async (ctx, o, recordId) => {
-        const requester = loadProfile(ctx.org());
         const custodianProfile = loadProfile(o.from as string);
-        const trusted = trustedOrgs([custodianProfile]);
-        const custodian = trusted[0];
-        if (!custodian) throw usageError(`profile of ${custodianProfile.org} has no tls section`);
+        if (!custodianProfile.tls) throw usageError(`profile of ${custodianProfile.org} has no tls section`);
         const url = (o.url as string | undefined) ?? readEndpoint(ctx.dataDir(custodianProfile), custodianProfile.mspId)?.url;
         if (!url) throw usageError(`no record exchange URL for ${custodianProfile.mspId}`, `start it with \`medbridge records serve --org ${custodianProfile.org}\` or pass --url`);
-        // Chains of the custodian that the requester's own chains registered: a record on one of
-        // them whose anchor the requester cannot read itself is accepted only with its nodes' attestation.
-        const trustedChains = await readTrustedChains(ctx.client(), requester.channels, custodianProfile.channels.filter((c) => !requester.channels.includes(c)));
+        // The same fetch as the API's record content route: the anchor is checked on --org's own
+        // ledger, or by the attestation of the record chain's nodes as --org's chains registered them.
+        const fetcher = new RecordFetcher(ctx.client(), { exchangeUrl: () => url, profileOf: () => custodianProfile });
         const fetched = await ctx.wait(
           'fetching',
-          fetchRecord({
-            url,
-            custodian,
-            identity: tlsIdentityOf(requester),
-            ...(trustedChains.length > 0 ? { trustedChains } : {}),
-            request: { recordId: recordId as string, purpose: String(o.purpose).toUpperCase(), ...(o.consent ? { consentId: o.consent as string } : {}) },
-            verifyOnLedger: async (channel, id, hash, version) => {
-              if (!requester.channels.includes(channel)) return undefined;
-              const r = await new RecordAnchors(new Chaincode(ctx.client(), channel)).verify(id, hash, version);
-              return r.match;
-            },
-          }),
+          fetcher.fetch({ from: custodianProfile.org, recordId: recordId as string, purpose: String(o.purpose).toUpperCase(), ...(o.consent ? { consentId: o.consent as string } : {}) }),
         );
         if (o.out) writeFileSync(o.out as string, fetched.content, { mode: 0o600 });
         const { content, ...meta } = fetched;

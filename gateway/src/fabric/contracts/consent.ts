@@ -47,6 +47,7 @@ export const ConsentTransactions = {
   AmendRecord: 'submit',
   GetRecord: 'evaluate',
   GetRecordHistory: 'evaluate',
+  ListRecordsByPatient: 'evaluate',
   VerifyRecordHash: 'evaluate',
   AuthoriseGuardian: 'submit',
   RevokeGuardian: 'submit',
@@ -113,6 +114,11 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Every version of a record, oldest first, a page at a time. */
   getRecordHistory(recordId: string, page?: PageRequest): Promise<Page<RecordVersion>> {
     return this.evaluate('GetRecordHistory', [recordId, ...pageArgs(page)]);
+  }
+
+  /** The anchors (heads) of a patient's records on this chain, in (custodian, record id) order, a page at a time. */
+  listRecordsByPatient(patientId: string, page?: PageRequest): Promise<Page<RecordAnchor>> {
+    return this.evaluate('ListRecordsByPatient', [patientId, ...pageArgs(page)]);
   }
 
   /** Whether a salted hash is the anchored one, of the head or of `version`. */
