@@ -253,7 +253,8 @@ export function buildKeyRotation(h: HeaderInput, newPublicKey: string): KeyRotat
  * Signs a key rotation with the current key and the new key (both over canonicalBytes(message)).
  *
  * @example
- *   const m = buildKeyRotation({ channel, patientId, signer: keyIdOf(exportPublicKey(oldKey)), nonce, issuedAt: Date.now() }, exportPublicKey(newKey));
+ *   const m = buildKeyRotation({ channel, patientId, signer: keyIdOf(exportPublicKey(oldKey)), nonce, issuedAt }, exportPublicKey(newKey));
+ *   // issuedAt: the device's clock, in ms; the chaincode checks it against the transaction time
  *   const envelope = signKeyRotation(m, oldKey, newKey);
  */
 export function signKeyRotation(message: KeyRotationMessage, currentKey: KeyObject, newKey: KeyObject): SignedKeyRotation {

@@ -160,6 +160,8 @@ function choose(wanted: string | undefined): BlsBackend {
   }
 }
 
+// Which library computes, never what is decided: both backends give the same answer for every
+// input (test/unit/bls/backend.test.ts), so peers with different backends endorse alike.
 let current: BlsBackend = choose(process.env.MEDBRIDGE_BLS_BACKEND);
 
 /** The backend version 2 uses in this process. */
