@@ -125,6 +125,10 @@ describe('a route keeps its send state under its own key', () => {
     await t.setup();
     const before = await t.routeOn(t.a);
     expect(before.nextSendSequence).toBe(1);
+    // Both sends in one rate window: start at the next window's first millisecond (the harness
+    // clock starts at the wall clock, so two sends a second apart could straddle a boundary).
+    const { windowMs } = (before as { rateLimit: { windowMs: number } }).rateLimit;
+    t.tick(windowMs - (t.now % windowMs));
     await t.sendPing();
     await t.sendPing();
     const after = await t.routeOn(t.a);
