@@ -52,7 +52,8 @@ export async function startSignerService(o: SignerServiceOptions): Promise<Runni
   if (o.tls === undefined && orgTls === undefined) throw new Error(`profile of ${o.profile.org} names no TLS CA for the signer's clients`);
   const tls = o.tls ?? { cert: m.tls.cert, key: m.tls.key, clientCa: readFileSync(orgTls!.caCert, 'utf8') };
   const connection = FabricClient.open(o.profile, { identity: 'user', peer: o.peerIndex });
-  const signer = new BlsSigner(key, ownPeerCommitmentSource(new CrossChainClient(connection, o.channel), m.peer));
+  const source = ownPeerCommitmentSource(new CrossChainClient(connection, o.channel), m.peer);
+  const signer = new BlsSigner(key, source);
   const host = listenAddress(o.profile, o.host);
   const server = startSignerServer(signer, tls, o.port, host);
   try {
@@ -61,6 +62,7 @@ export async function startSignerService(o: SignerServiceOptions): Promise<Runni
       server.once('error', reject);
     });
   } catch (e) {
+    source.close();
     connection.close();
     throw e;
   }
@@ -74,6 +76,7 @@ export async function startSignerService(o: SignerServiceOptions): Promise<Runni
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        source.close();
         connection.close();
       }),
   };
