@@ -61,6 +61,8 @@ function rawResponse(status: number, reason: string, body: { code: string; messa
 
 /** The refusal for a request the parser gave up on (Node's 'clientError'), then the connection is closed. */
 export function refusalOf(err: Error & { code?: string }, l: HttpLimits): string | undefined {
+  // A TLS failure (handshake timed out or refused) has no HTTP to answer in: just close.
+  if (err.code?.startsWith('ERR_TLS') || err.code?.startsWith('ERR_SSL')) return undefined;
   switch (err.code) {
     case 'ECONNRESET':
     case 'EPIPE':
@@ -80,6 +82,8 @@ export function refuseClientError(err: Error & { code?: string }, socket: Duplex
   const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (answer && socket.writable && !pending?.headersSent) {
     socket.end(answer, () => socket.destroy());
+    // A client that does not read the refusal does not keep the connection either.
+    setTimeout(() => socket.destroy(), 1_000).unref();
     return;
   }
   socket.destroy();
