@@ -38,9 +38,24 @@ function open(target: Target): Promise<Socket | TLSSocket> {
   });
 }
 
+/** The body of a chunked response. */
+function dechunk(raw: string): string {
+  let out = '';
+  let rest = raw;
+  for (;;) {
+    const eol = rest.indexOf('\r\n');
+    const size = parseInt(rest.slice(0, eol), 16);
+    if (eol < 0 || !(size > 0)) return out;
+    out += rest.slice(eol + 2, eol + 2 + size);
+    rest = rest.slice(eol + 2 + size + 2);
+  }
+}
+
 function parse(text: string, closedAfterMs: number): RawAnswer {
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-  const body = text.split('\r\n\r\n').slice(1).join('\r\n\r\n');
+  const [head = '', ...rest] = text.split('\r\n\r\n');
+  const raw = rest.join('\r\n\r\n');
+  const body = /^transfer-encoding: chunked$/im.test(head) ? dechunk(raw) : raw;
   let json: RawAnswer['json'];
   try {
     json = JSON.parse(body) as RawAnswer['json'];
