@@ -4,8 +4,16 @@
  * refusal (or a failed TLS handshake), the custodian is never asked (no ledger call, no access
  * logged, nothing released), and the server still answers a good request afterwards.
  */
+import Database from 'better-sqlite3';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FabricClient } from '../../../gateway/src/fabric/client';
+import { Custodian } from '../../../gateway/src/records/custodian';
+import { RecordStore } from '../../../gateway/src/records/store';
 import type { FetchAnswer, FetchRequest } from '../../../gateway/src/records/custodian';
+import { recordFor } from '../records/store-records';
 import type { TrustedOrg } from '../../../gateway/src/records/org-tls';
 import { startRecordServer, type RunningRecordServer } from '../../../gateway/src/records/server';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
@@ -17,15 +25,17 @@ let custodianTls: TestOrg;
 let requester: Issued;
 let stranger: Issued;
 let good: Target;
+let trusted: TrustedOrg[];
+let serverCert: Issued;
 const asked: Array<{ requester: string; req: FetchRequest }> = [];
 
 beforeAll(async () => {
   custodianTls = await createOrg('HospitalAMSP-TLS');
   const requesterTls = await createOrg('HospitalBMSP-TLS');
-  const serverCert = await custodianTls.peer('localhost');
+  serverCert = await custodianTls.peer('localhost');
   requester = await requesterTls.client('gateway');
   stranger = await (await createOrg('Elsewhere-TLS')).client('gateway');
-  const trusted: TrustedOrg[] = [
+  trusted = [
     { mspId: 'HospitalAMSP', org: 'HospitalA', caPem: custodianTls.ca.certPem, ca: new X509Certificate(custodianTls.ca.certPem) },
     { mspId: 'HospitalBMSP', org: 'HospitalB', caPem: requesterTls.ca.certPem, ca: new X509Certificate(requesterTls.ca.certPem) },
   ];
@@ -114,5 +124,39 @@ describe('record exchange: bad input', () => {
     expect([none, foreign]).toEqual([expect.stringMatching(/CERTIFICATE_REQUIRED|ECONNRESET|closed/), expect.stringMatching(/UNKNOWN_CA|ECONNRESET|closed/)]);
     expect(asked.length).toBe(before);
     await expectStillServing();
+  });
+});
+
+describe('record exchange: a stored copy that changed on disk', () => {
+  it('answers 500 RECORD_CORRUPT and releases nothing, before any ledger call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medbridge-corrupt-'));
+    const file = join(dir, 'HospitalAMSP.sqlite');
+    const store = new RecordStore(file);
+    const record = recordFor(42, 1);
+    store.put(record);
+    // Bit rot under SQLite: the content changes, the row's checksum does not.
+    const raw = new Database(file);
+    raw.prepare('UPDATE records SET content = ? WHERE record_id = ?').run(Buffer.from('{"resourceType":"Tampered"}'), record.recordId);
+    raw.close();
+    const ledgerCalls: string[] = [];
+    // Any use of the Fabric client would be a ledger call: none may happen.
+    const client = new Proxy({}, { get: (_t, name) => (ledgerCalls.push(String(name)), undefined) }) as unknown as FabricClient;
+    const exchangeServer = await startRecordServer({
+      custodian: new Custodian(client, store),
+      identity: { mspId: 'HospitalAMSP', cert: Buffer.from(serverCert.certPem), key: Buffer.from(serverCert.keyPem) },
+      trusted,
+      limits: TEST_LIMITS,
+    });
+    try {
+      const res = await exchange({ ...good, port: exchangeServer.port }, [post(FETCH, JSON.stringify({ recordId: record.recordId, purpose: 'TREAT' }))]);
+      expect([res.status, res.json?.code]).toEqual([500, 'RECORD_CORRUPT']);
+      expect(res.text).not.toContain('Tampered');
+      expect(res.text).not.toContain(record.salt.toString('base64'));
+      expect(ledgerCalls).toEqual([]);
+    } finally {
+      await exchangeServer.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
