@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { X509Certificate } from 'node:crypto';
+import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { RecordStore } from '../../../gateway/src/records/store';
 import type { FetchAnswer, FetchRequest } from '../../../gateway/src/records/custodian';
 import { recordFor } from '../records/store-records';
 import type { TrustedOrg } from '../../../gateway/src/records/org-tls';
-import { startRecordServer, type RunningRecordServer } from '../../../gateway/src/records/server';
+import { FetchRequestSchema, startRecordServer, type RunningRecordServer } from '../../../gateway/src/records/server';
 import { createOrg, type Issued, type TestOrg } from '../../fixtures/pki';
 import { bigHead, exchange, handshake, post, silentTcp, slowBody, slowHead, TEST_LIMITS, type Target } from './support';
 
@@ -82,6 +83,20 @@ describe('record exchange: bad input', () => {
     const garbage = await exchange(good, ['\u0000\u0001 this is not HTTP\r\n\r\n']);
     expect([garbage.status, garbage.json?.code]).toEqual([400, 'INVALID_ARGUMENT']);
     expect(asked).toEqual([]);
+    await expectStillServing();
+  });
+
+  it('answers any JSON value that is not a fetch request 400 INVALID_ARGUMENT, and never asks the custodian for it', async () => {
+    const before = asked.length;
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (value) => {
+        fc.pre(!FetchRequestSchema.safeParse(value).success);
+        const res = await exchange(good, [post(FETCH, JSON.stringify(value))]);
+        expect([res.status, res.json?.code]).toEqual([400, 'INVALID_ARGUMENT']);
+      }),
+      { numRuns: 40, seed: 18 },
+    );
+    expect(asked.length).toBe(before);
     await expectStillServing();
   });
 

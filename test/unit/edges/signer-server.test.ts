@@ -5,6 +5,7 @@
  * signed, and the service still signs a good request afterwards.
  */
 import type { Server } from 'node:https';
+import fc from 'fast-check';
 import type { AddressInfo } from 'node:net';
 import { packetMessage } from '../../../chaincode/src/protocol/commitment';
 import { toBase64 } from '../../../chaincode/src/protocol/bls';
@@ -87,6 +88,20 @@ describe('BLS signer service: bad input', () => {
     const garbage = await exchange(good, ['\u0000 not HTTP at all\r\n\r\n']);
     expect([garbage.status, garbage.json?.code]).toEqual([400, 'INVALID_ARGUMENT']);
     expect(peerReads).toBe(0);
+    await expectStillSigning();
+  });
+
+  it('answers any JSON value that does not name a packet 400 INVALID_ARGUMENT, without reading from its peer', async () => {
+    const before = peerReads;
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (value) => {
+        fc.pre(!(typeof value === 'object' && value !== null && 'routeId' in value && 'sequence' in value));
+        const res = await exchange(good, [post(SIGN, JSON.stringify(value))]);
+        expect([res.status, res.json?.code]).toEqual([400, 'INVALID_ARGUMENT']);
+      }),
+      { numRuns: 40, seed: 18 },
+    );
+    expect(peerReads).toBe(before);
     await expectStillSigning();
   });
 
