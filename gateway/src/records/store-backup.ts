@@ -121,6 +121,8 @@ export function restoreStore(from: string, file: string): RestoreResult {
       previous = `${target}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       renameSync(target, previous);
     }
+    // No log of another database may be replayed into the copy (the current store's is gone by now).
+    rmSync(`${target}-wal`, { force: true });
     rmSync(`${target}-shm`, { force: true });
     commitRename(tmp, target);
     const restored = new RecordStore(target);
