@@ -14,7 +14,7 @@ describe('record exchange between hospitals', () => {
   const files = mkdtempSync(join(tmpdir(), 'medbridge-records-it-'));
   const recordId = `rec-it-${Date.now().toString(36)}`;
   const fhir = JSON.stringify({ resourceType: 'DiagnosticReport', status: 'final', code: { text: 'HbA1c' } });
-  let server: Running<{ url: string }>;
+  let server: Running<{ url: string }> | undefined;
   let patientId: string;
   let anchorHash: string;
 
@@ -34,6 +34,25 @@ describe('record exchange between hospitals', () => {
   afterAll(async () => {
     if (server) await stop(server.child);
   });
+
+  /** Runs last: it stops the exchange to restore the store. */
+  const backupAndRestore = async () => {
+    const backup = join(files, 'HospitalAMSP.backup.sqlite');
+    const made = await ok<{ file: string; versions: number; sha256: string }>(env, 'records', 'backup', '--org', 'HospitalA', '--out', backup);
+    expect(made.file).toBe(backup);
+    expect(made.versions).toBeGreaterThanOrEqual(1);
+    // Not while `records serve` has the store open.
+    const inUse = await cli(env, 'records', 'restore', '--org', 'HospitalA', '--from', backup);
+    expect([inUse.code, inUse.json.error.code]).toEqual([2, 'STORE_IN_USE']);
+    await stop(server!.child);
+    server = undefined;
+    const restored = await ok<{ previous: string; versions: number }>(env, 'records', 'restore', '--org', 'HospitalA', '--from', backup);
+    expect(restored.versions).toBe(made.versions);
+    expect(restored.previous).toMatch(/HospitalAMSP\.sqlite\.before-restore-/);
+    expect(await ok(env, 'records', 'check', '--org', 'HospitalA')).toMatchObject({ ok: true, versions: made.versions });
+    // The restored copy still matches its anchor on chain.
+    expect(await ok(env, 'record', 'verify', recordId, '--org', 'HospitalA')).toMatchObject({ match: true, hash: anchorHash });
+  };
 
   const fetchAs = (org: string, purpose = 'TREAT', out?: string) =>
     cli(env, 'records', 'fetch', recordId, '--org', org, '--from', 'HospitalA', '--purpose', purpose, ...(out ? ['--out', out] : []));
@@ -96,4 +115,6 @@ describe('record exchange between hospitals', () => {
     expect(b[3]?.txId).toBe(r.json.error.txId);
     expect(b[3]?.reason).toMatch(/revoked/);
   });
+
+  it('backs the store up while it serves, refuses a restore while it serves, and a restored store matches the anchor', backupAndRestore);
 });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../config';
+import { DEFAULT_HTTP_LIMITS } from '../http-limits';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -45,6 +46,23 @@ export const ServeConfigSchema = z
     clinicianProfile: z.string().min(1).optional(),
     /** Largest request body accepted (bytes). */
     bodyLimitBytes: z.number().int().min(1024).max(10_485_760).default(65_536),
+    /**
+     * Request heads and slow clients (gateway/API.md "Configuration"): a head over maxHeaderBytes is
+     * 431; one not received within headersTimeoutMs, or a request not whole within
+     * requestTimeoutMs, is 408 and the connection is closed; a TLS handshake must finish within
+     * handshakeTimeoutMs; an idle keep-alive connection closes after keepAliveTimeoutMs.
+     */
+    limits: z
+      .object({
+        maxHeaderBytes: z.number().int().min(1024).max(65_536).default(DEFAULT_HTTP_LIMITS.maxHeaderBytes),
+        headersTimeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+        requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+        keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(72_000),
+        handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_HTTP_LIMITS.handshakeTimeoutMs),
+        checkIntervalMs: z.number().int().min(100).max(30_000).default(DEFAULT_HTTP_LIMITS.checkIntervalMs),
+      })
+      .strict()
+      .default({}),
     requestSigning: z
       .object({
         /** A signed request is refused when its timestamp is further than this from the server clock. */

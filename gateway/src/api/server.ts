@@ -8,12 +8,15 @@
  *   const app = await buildApi({ chaincode, config, logger });
  *   await app.listen({ host: '127.0.0.1', port: 8443 });
  */
+import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import fastify, { LogController, type FastifyError, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Socket } from 'node:net';
+import fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import { ClientError } from '../errors';
+import { httpLimits, refuseClientError, serverOptionsOf } from '../http-limits';
 import type { ApiContext } from './context';
 import type { Chaincode } from '../fabric/contracts';
 import { ConsentService } from '../services/consent-service';
@@ -63,9 +66,15 @@ export interface ApiOptions {
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const clock = opts.clock ?? Date.now;
   const metrics = opts.metrics ?? new ApiMetrics();
+  // Heads, slow clients and handshakes are bounded (http-limits.ts); a request the HTTP parser
+  // gives up on is answered 400/408/431 with a JSON code, like every other refusal.
+  const limits = httpLimits(opts.config.limits);
   const serverOptions: FastifyServerOptions = {
     loggerInstance: opts.logger,
     bodyLimit: opts.config.bodyLimitBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => refuseClientError(err, socket, limits),
     // Fastify finishes in-flight requests on close and answers new ones 503; idle keep-alive
     // connections are closed at once so shutdown does not wait for them.
     forceCloseConnections: 'idle',
@@ -82,9 +91,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
           ...serverOptions,
           // The TLS layer asks for a client certificate and checks it against the org's CAs but
           // lets the request through either way: auth.ts refuses with a JSON code, per route.
-          https: { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.certificates.caPems, requestCert: true, rejectUnauthorized: false },
+          https: { ...serverOptionsOf(limits), cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.certificates.caPems, requestCert: true, rejectUnauthorized: false },
         } as FastifyHttpsOptions<HttpsServer>)
-      : fastify(serverOptions)
+      : fastify({ ...serverOptions, http: serverOptionsOf(limits) } as FastifyHttpOptions<HttpServer>)
   ) as unknown as FastifyInstance;
 
   let closing = false;

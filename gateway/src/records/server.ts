@@ -7,6 +7,11 @@
  *     200 {allowed: true, content, salt, anchorHash, version, ...}
  *     403 {allowed: false, reason, txId}          (refusal, logged on chain)
  *   GET  /healthz           200 {"ok": true, "org": "<mspId>"}
+ *
+ * Refused before the custodian is asked (gateway/CLI.md "Records"): no client certificate or one
+ * no trusted org issued (the TLS handshake fails), a head over the limits (431), a body over
+ * 16 KiB (413), a client too slow (408), bad JSON or a body not of the schema (400), all as
+ * `{code, message}` (http-limits.ts).
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,6 +21,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Formats } from '@medbridge/chaincode';
 import { toClientError } from '../errors';
+import { applyLimits, BodyTooLarge, httpLimits, readBody, serverOptionsOf, type HttpLimits } from '../http-limits';
 import { silentLogger } from '../logger';
 import type { Custodian } from './custodian';
 import { orgOfPeer, type OrgTlsIdentity, type TrustedOrg } from './org-tls';
@@ -40,6 +46,8 @@ export interface RecordServerOptions {
   host?: string;
   port?: number;
   logger?: Logger;
+  /** Header size and timeouts (default: DEFAULT_HTTP_LIMITS). */
+  limits?: Partial<HttpLimits>;
 }
 
 export interface RunningRecordServer {
@@ -49,29 +57,24 @@ export interface RunningRecordServer {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...(close ? { connection: 'close' } : {}),
+  });
   res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > MAX_BODY) throw new Error('request body too large');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startRecordServer(opts: RecordServerOptions): Promise<RunningRecordServer> {
   const log = opts.logger ?? silentLogger;
   const host = opts.host ?? '127.0.0.1';
+  const limits = httpLimits(opts.limits);
   const server = createServer(
     {
+      ...serverOptionsOf(limits),
       cert: opts.identity.cert,
       key: opts.identity.key,
       ca: opts.trusted.map((t) => t.caPem),
@@ -83,6 +86,9 @@ export async function startRecordServer(opts: RecordServerOptions): Promise<Runn
       void handle(req, res);
     },
   );
+  applyLimits(server, limits);
+  // No certificate, or one no trusted org issued: the handshake fails; logged without the certificate.
+  server.on('tlsClientError', (err: Error & { code?: string }) => log.info({ code: err.code }, 'TLS handshake refused'));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const socket = req.socket as TLSSocket;
@@ -103,8 +109,13 @@ export async function startRecordServer(opts: RecordServerOptions): Promise<Runn
       }
       let parsedBody: unknown;
       try {
-        parsedBody = JSON.parse(await readBody(req));
+        parsedBody = JSON.parse((await readBody(req, MAX_BODY)).toString('utf8'));
       } catch (e) {
+        if (e instanceof BodyTooLarge) {
+          // Not read further: the connection closes after the answer.
+          send(res, 413, { code: 'INVALID_ARGUMENT', message: e.message }, true);
+          return;
+        }
         send(res, 400, { code: 'INVALID_ARGUMENT', message: `body must be JSON: ${(e as Error).message}` });
         return;
       }

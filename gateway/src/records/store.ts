@@ -3,10 +3,20 @@
  * record bytes and the salt of every anchored version. The ledger holds only the salted
  * hash; this file is the custodian's copy and never leaves the org except through the
  * consent-checked exchange (records/server.ts).
+ *
+ * Crash safety (gateway/CLI.md "Backup and restore of the record store"): every write is one
+ * SQLite transaction, committed to the write-ahead log and fsynced (`synchronous = FULL`)
+ * before put() returns, so an acknowledged write survives kill -9 and power loss, and a torn
+ * write (a WAL frame cut short) is discarded by SQLite's frame checksums when the store next
+ * opens. SQLite does not checksum its pages, so each row also carries the SHA-256 of its
+ * immutable columns, written in the same transaction and checked on every read: a row whose
+ * bytes changed on disk is refused (`RECORD_CORRUPT`), never served.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ClientError, type ErrorKind } from '../errors';
 
 export interface StoredRecord {
   recordId: string;
@@ -39,6 +49,7 @@ interface Row {
   content_type: string;
   stored_at: number;
   anchor_tx_id: string | null;
+  row_sha256: string | null;
 }
 
 const SCHEMA = `
@@ -54,10 +65,29 @@ CREATE TABLE IF NOT EXISTS records (
   content_type TEXT    NOT NULL,
   stored_at    INTEGER NOT NULL,
   anchor_tx_id TEXT,
+  row_sha256   TEXT,
   PRIMARY KEY (record_id, version)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS records_by_patient ON records (patient_id, record_id);
 `;
+
+/** Columns a row never changes after put() (anchor_tx_id is set once anchoring commits). */
+type Immutable = Pick<StoredRecord, 'recordId' | 'version' | 'channel' | 'patientId' | 'category' | 'content' | 'salt' | 'hash' | 'contentType' | 'storedAt'>;
+
+/** SHA-256 (hex) over the immutable columns, each length-prefixed so no two rows share an encoding. */
+export function rowChecksum(r: Immutable): string {
+  const h = createHash('sha256');
+  const field = (b: Buffer) => {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64BE(BigInt(b.length));
+    h.update(len).update(b);
+  };
+  for (const text of [r.recordId, String(r.version), r.channel, r.patientId, r.category]) field(Buffer.from(text, 'utf8'));
+  field(r.content);
+  field(r.salt);
+  for (const text of [r.hash, r.contentType, String(r.storedAt)]) field(Buffer.from(text, 'utf8'));
+  return h.digest('hex');
+}
 
 function fromRow(r: Row): StoredRecord {
   return {
@@ -75,25 +105,124 @@ function fromRow(r: Row): StoredRecord {
   };
 }
 
-export class RecordStoreError extends Error {
-  constructor(
-    readonly code: 'RECORD_NOT_FOUND' | 'ALREADY_EXISTS',
-    message: string,
-  ) {
-    super(message);
+export type RecordStoreCode = 'RECORD_NOT_FOUND' | 'ALREADY_EXISTS' | 'RECORD_CORRUPT' | 'BACKUP_INVALID' | 'STORE_IN_USE';
+
+const KIND_OF: Record<RecordStoreCode, ErrorKind> = {
+  RECORD_NOT_FOUND: 'usage',
+  ALREADY_EXISTS: 'rejected',
+  RECORD_CORRUPT: 'other',
+  BACKUP_INVALID: 'usage',
+  STORE_IN_USE: 'usage',
+};
+
+export class RecordStoreError extends ClientError {
+  declare readonly code: RecordStoreCode;
+
+  constructor(code: RecordStoreCode, message: string) {
+    super(code, KIND_OF[code], message);
+    this.name = 'RecordStoreError';
   }
+}
+
+/** What verify() found: every row checked, SQLite's own integrity check included. */
+export interface StoreCheck {
+  ok: boolean;
+  /** Distinct record ids. */
+  records: number;
+  /** Rows (record versions). */
+  versions: number;
+  /** Rows whose bytes do not match their checksum. */
+  corrupt: Array<{ recordId: string; version: number }>;
+  /** `PRAGMA integrity_check`: ['ok'] or SQLite's findings. */
+  integrity: string[];
+}
+
+/**
+ * Temporary files of a backup or restore are `<store file>.<pid>.<what>.tmp` beside the store;
+ * one whose process is gone was cut short (kill -9) and is removed when the store opens.
+ */
+export function tempFileOf(file: string, what: string): string {
+  return `${file}.${process.pid}.${what}.tmp`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files of `file` left by a process that no longer runs; returns their names. */
+export function removeStaleTempFiles(file: string): string[] {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    // Another live process's copy in progress (or this process's own) is left alone.
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 export class RecordStore {
   private readonly db: Database.Database;
 
-  /** Opens (and creates) the store at `file`; ':memory:' for tests. */
-  constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  /** Opens (and creates) the store at `file`; ':memory:' for tests. `readonly`: for checking a copy. */
+  constructor(
+    readonly file: string,
+    opts: { readonly?: boolean } = {},
+  ) {
+    if (opts.readonly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+      return;
+    }
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      removeStaleTempFiles(file);
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // `records serve` and a CLI command may write at once: wait for the other's transaction.
+    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Stores made before rows carried a checksum: add the column and fill it from the rows as they are. */
+  private migrate(): void {
+    const columns = this.db.pragma('table_info(records)') as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'row_sha256')) this.db.exec('ALTER TABLE records ADD COLUMN row_sha256 TEXT');
+    const missing = this.db.prepare('SELECT * FROM records WHERE row_sha256 IS NULL').all() as Row[];
+    if (missing.length === 0) return;
+    const fill = this.db.prepare('UPDATE records SET row_sha256 = ? WHERE record_id = ? AND version = ? AND row_sha256 IS NULL');
+    this.db.transaction(() => {
+      for (const r of missing) fill.run(rowChecksum(fromRow(r)), r.record_id, r.version);
+    })();
+  }
+
+  /** The row as stored, or RECORD_CORRUPT when its bytes no longer match the checksum written with it. */
+  private checked(row: Row): StoredRecord {
+    const r = fromRow(row);
+    if (row.row_sha256 !== rowChecksum(r)) {
+      throw new RecordStoreError(
+        'RECORD_CORRUPT',
+        `record ${r.recordId} version ${r.version} in ${this.file} does not match its checksum: it is not served; restore the store from a backup (medbridge records restore)`,
+      );
+    }
+    return r;
   }
 
   /** Stores a new version; a (recordId, version) pair is written once. */
@@ -101,10 +230,10 @@ export class RecordStore {
     try {
       this.db
         .prepare(
-          `INSERT INTO records (record_id, version, channel, patient_id, category, content, salt, hash, content_type, stored_at, anchor_tx_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO records (record_id, version, channel, patient_id, category, content, salt, hash, content_type, stored_at, anchor_tx_id, row_sha256)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(r.recordId, r.version, r.channel, r.patientId, r.category, r.content, r.salt, r.hash, r.contentType, r.storedAt, r.anchorTxId ?? null);
+        .run(r.recordId, r.version, r.channel, r.patientId, r.category, r.content, r.salt, r.hash, r.contentType, r.storedAt, r.anchorTxId ?? null, rowChecksum(r));
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new RecordStoreError('ALREADY_EXISTS', `record ${r.recordId} version ${r.version} is already stored`);
@@ -122,13 +251,13 @@ export class RecordStore {
     this.db.prepare('DELETE FROM records WHERE record_id = ? AND version = ? AND anchor_tx_id IS NULL').run(recordId, version);
   }
 
-  /** A given version, or the latest stored one. */
+  /** A given version, or the latest stored one (RECORD_CORRUPT when its bytes changed on disk). */
   get(recordId: string, version?: number): StoredRecord | undefined {
     const row =
       version === undefined
         ? this.db.prepare('SELECT * FROM records WHERE record_id = ? ORDER BY version DESC LIMIT 1').get(recordId)
         : this.db.prepare('SELECT * FROM records WHERE record_id = ? AND version = ?').get(recordId, version);
-    return row === undefined ? undefined : fromRow(row as Row);
+    return row === undefined ? undefined : this.checked(row as Row);
   }
 
   mustGet(recordId: string, version?: number): StoredRecord {
@@ -154,6 +283,25 @@ export class RecordStore {
       anchorTxId: r.anchor_tx_id,
       size: r.size,
     }));
+  }
+
+  /** Checks every row against its checksum, and SQLite's structure (`PRAGMA integrity_check`). */
+  verify(): StoreCheck {
+    const integrity = (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+    const corrupt: StoreCheck['corrupt'] = [];
+    const ids = new Set<string>();
+    let versions = 0;
+    for (const row of this.db.prepare('SELECT * FROM records ORDER BY record_id, version').iterate() as IterableIterator<Row>) {
+      versions += 1;
+      ids.add(row.record_id);
+      if (row.row_sha256 !== rowChecksum(fromRow(row))) corrupt.push({ recordId: row.record_id, version: row.version });
+    }
+    return { ok: corrupt.length === 0 && integrity.length === 1 && integrity[0] === 'ok', records: ids.size, versions, corrupt, integrity };
+  }
+
+  /** The underlying connection, for backup and tests (records/store-backup.ts). */
+  get database(): Database.Database {
+    return this.db;
   }
 
   close(): void {

@@ -2,7 +2,7 @@
  * Layers that only look down (STYLE.md), in the gateway: entry points (CLI, demo, bench) stand on
  * the HTTP API (which `medbridge serve` starts), which stands on the services (relay, record exchange, admin services, BLS signer), which stand on proof
  * building, which stands on the Fabric client, which stands on configuration, logging and
- * errors. A file imports from its own room, a room beside it on the same floor, or a floor
+ * errors (and the HTTP limits every server applies). A file imports from its own room, a room beside it on the same floor, or a floor
  * below; never from above, and no files or rooms import each other in a circle (type-only
  * imports included). A new room fails here until it is given its floor.
  */
@@ -19,7 +19,7 @@ const FLOORS: ReadonlyArray<readonly string[]> = [
   ['services', 'relay', 'records', 'signer'],
   ['proofs'],
   ['fabric'],
-  ['config.ts', 'logger.ts', 'errors.ts'],
+  ['config.ts', 'logger.ts', 'errors.ts', 'http-limits.ts'],
 ];
 
 const floorOf = new Map(FLOORS.flatMap((rooms, floor) => rooms.map((room) => [room, floor] as const)));

@@ -1,6 +1,6 @@
 /**
  * Records: `record anchor|amend|verify|show|history` (anchors on chain) and
- * `records put|list|serve|fetch` (the off-chain store and the mutual-TLS exchange).
+ * `records put|list|serve|fetch|check|backup|restore` (the off-chain store and the mutual-TLS exchange).
  */
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,12 +14,17 @@ import { tlsIdentityOf, trustedOrgs } from '../../records/org-tls';
 import { RecordFetcher } from '../../records/record-fetcher';
 import { startRecordServer } from '../../records/server';
 import { RecordStore } from '../../records/store';
+import { backupStore, restoreStore } from '../../records/store-backup';
 import { createLogger } from '../../logger';
 import { act, int, required } from '../action';
 import type { CliContext } from '../context';
 
+function storeFile(ctx: CliContext): string {
+  return storeFileOf(ctx.dataDir(), ctx.client().mspId);
+}
+
 function openStore(ctx: CliContext): RecordStore {
-  return new RecordStore(storeFileOf(ctx.dataDir(), ctx.client().mspId));
+  return new RecordStore(storeFile(ctx));
 }
 
 function anchors(ctx: CliContext): RecordAnchors {
@@ -173,6 +178,49 @@ export function registerRecords(program: Command): void {
         } finally {
           store.close();
         }
+      }),
+    );
+
+  records
+    .command('check')
+    .description("check every row of --org's store against its checksum, and SQLite's structure; exit 3 when anything does not match")
+    .action(
+      act((ctx) => {
+        const store = openStore(ctx);
+        try {
+          const check = store.verify();
+          ctx.print({ store: store.file, ...check });
+          if (!check.ok) process.exitCode = 3;
+        } finally {
+          store.close();
+        }
+        return Promise.resolve();
+      }),
+    );
+
+  records
+    .command('backup')
+    .description("copy --org's store into one checked file while it keeps serving (gateway/CLI.md \"Backup and restore of the record store\")")
+    .requiredOption('--out <file>', 'the backup file (replaced if it exists)')
+    .action(
+      act(async (ctx, o) => {
+        const store = openStore(ctx);
+        try {
+          ctx.print({ store: store.file, ...(await backupStore(store, o.out as string)) });
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  records
+    .command('restore')
+    .description("replace --org's store with a checked backup; the replaced store is set aside, never deleted (stop `records serve` first)")
+    .requiredOption('--from <file>', 'a file written by `records backup`')
+    .action(
+      act((ctx, o) => {
+        ctx.print(restoreStore(o.from as string, storeFile(ctx)));
+        return Promise.resolve();
       }),
     );
 
