@@ -1,0 +1,110 @@
+/**
+ * A new organisation joins the RUNNING chain-a as a member (network/DEPLOY.md, path A), timed from
+ * its first step (its identities) to the first consent it uses. HospitalE (net1-hosts.json,
+ * "joining") has a host of its own and nothing else; every step is network/scripts/join-org.sh,
+ * the commands DEPLOY.md lists, run by the org that owns it on its own host:
+ *  1. HospitalE generates its identities (cryptogen) and 2. its definition (configtxgen -printOrg),
+ *     whose sha256 the chain's admins compare;
+ *  3. a MAJORITY of chain-a's admins (chain-a's Admins policy) sign the configuration update that
+ *     adds HospitalE and its anchor peer, each on its own host, and the last one submits it;
+ *  6. HospitalE's peer starts on its host and joins from block 0; its chaincode server starts, then
+ *     the ccaas package naming it is installed and the committed definition approved unchanged;
+ *  7. a chain-a patient grants HospitalE access to a HospitalA record; HospitalE's own gateway
+ *     identity, on its host, checks the access and fetches the record from HospitalA's record
+ *     exchange by its DNS name.
+ * This suite runs after the others (test/multihost/sequencer.mjs): from here on chain-a has three
+ * member orgs.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
+import { ConsentService } from '../../gateway/src/services/consent-service';
+import { generatePatientKey } from '../../gateway/src/services/patient-keys';
+import { daemonOn, description, okOn, REPO, RT, runOn, stop, type Daemon } from './hosts';
+
+const run = Date.now().toString(36);
+const A = 'chain-a';
+const JOIN = join(REPO, 'network', 'scripts', 'join-org.sh');
+const NEW = 'HospitalE';
+const NEW_HOST = 'hospitale';
+
+describe('a new organisation joining the running chain-a by a channel configuration update', () => {
+  const work = mkdtempSync(join(tmpdir(), 'medbridge-join-chain-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NETWORK: 'net1-hosts',
+    MEDBRIDGE_KEYS_DIR: join(work, 'keys'),
+    MEDBRIDGE_DATA_DIR: join(work, 'data'),
+    MEDBRIDGE_LOG_LEVEL: 'warn',
+  };
+  const daemons: Daemon[] = [];
+  const clients: FabricClient[] = [];
+
+  afterAll(async () => {
+    for (const d of daemons) await stop(d.child);
+    for (const c of clients) c.close();
+  });
+
+  it('goes from its identities to a first consent it uses, every step on its owner\'s host, signed by a majority of the chain\'s admins', async () => {
+    const marks: Array<[string, number]> = [];
+    const t0 = Date.now();
+    const mark = (what: string) => marks.push([what, Date.now() - t0]);
+
+    // 1, 2: on HospitalE's host.
+    await runOn(NEW_HOST, env, JOIN, 'identities', NEW);
+    mark('1 identities');
+    const defined = await runOn(NEW_HOST, env, JOIN, 'definition', NEW);
+    const { definition, sha256 } = JSON.parse(defined.stdout.trim().split('\n').pop()!) as { definition: string; sha256: string };
+    // What the chain's admins compute from the file they received, against the hash read to them.
+    expect(createHash('sha256').update(readFileSync(definition)).digest('hex')).toBe(sha256);
+    mark('2 definition sent');
+
+    // 3: chain-a's Admins policy is MAJORITY Admins: the first member computes the update, a
+    // majority signs, each on its own host, and the last signer submits (its signature included).
+    const members = (JSON.parse(readFileSync(join(RT, 'network.json'), 'utf8')) as { channels: Array<{ name: string; members: string[] }> })
+      .channels.find((c) => c.name === A)!.members;
+    const orgOf = (msp: string) => description().orgs.find((o) => o.mspId === msp)!.name;
+    const signers = members.slice(0, Math.floor(members.length / 2) + 1).map(orgOf);
+    expect(signers).toEqual(['HospitalA', 'HospitalC']);
+    await runOn(signers[0]!.toLowerCase(), env, JOIN, 'update', NEW, signers[0]!);
+    for (const s of signers.slice(0, -1)) await runOn(s.toLowerCase(), env, JOIN, 'sign', NEW, s);
+    const last = signers[signers.length - 1]!;
+    await runOn(last.toLowerCase(), env, JOIN, 'submit', NEW, last);
+    mark(`3 update signed by ${signers.join(', ')} and submitted`);
+
+    // 6: HospitalE's peer joins, then serves and approves the chaincode.
+    await runOn(NEW_HOST, env, JOIN, 'join', NEW);
+    mark('6 peer joined chain-a');
+    await runOn(NEW_HOST, env, JOIN, 'chaincode', NEW);
+    mark('6 chaincode served, installed, approved');
+
+    // 7: the first consent. A HospitalA patient lets HospitalE read one HospitalA record.
+    const hospitalA = FabricClient.open('HospitalA');
+    clients.push(hospitalA);
+    const consentA = new ConsentService(new Chaincode(hospitalA, A));
+    const patient = generatePatientKey();
+    await consentA.registerPatient(patient);
+    const file = join(work, 'note.json');
+    writeFileSync(file, JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } }));
+    const recordId = `rec-join-chain-${run}`;
+    await okOn('hospitala', env, 'records', 'put', '--org', 'HospitalA', '--patient', patient.patientId, '--category', 'Observation', '--file', file, '--record-id', recordId);
+    const { consentId } = await consentA.grant(patient, patient.patientId, { grantee: 'HospitalEMSP', recordIds: [recordId], purposes: ['TREAT'], days: 1 });
+    const server = await daemonOn<{ url: string }>('hospitala', env, 'records', 'serve', '--org', 'HospitalA', '--port', '7444');
+    daemons.push(server);
+    mark('7 consent granted to HospitalE');
+    // HospitalE's own gateway identity, on its own host, through its own peer.
+    const access = await okOn<{ allowed: boolean }>(NEW_HOST, env, 'access', 'check', '--org', NEW, '--channel', A, '--grantee', 'HospitalEMSP', '--record', recordId, '--purpose', 'TREAT');
+    expect(access).toMatchObject({ allowed: true });
+    const fetched = await okOn<{ verified: boolean; consentId: string; custodian: string; anchorSource: string }>(NEW_HOST, env, 'records', 'fetch', recordId, '--org', NEW, '--from', 'HospitalA', '--purpose', 'TREAT', '--url', server.status.url);
+    expect(fetched).toMatchObject({ recordId, verified: true, consentId, custodian: 'HospitalAMSP' });
+    mark('7 first consent used: HospitalE fetched the record from HospitalA by DNS name');
+
+    const total = Date.now() - t0;
+    process.stderr.write(`\npath A join timing (ms since the first step): ${marks.map(([w, ms]) => `${w} ${ms}`).join('; ')}\n`);
+    // Generous: the figure is reported in network/NETWORKS.md; this only catches a join that hangs.
+    expect(total).toBeLessThan(600_000);
+  });
+});
