@@ -130,8 +130,8 @@ step_update() {
     die_with_log "fetching the config block of $CH failed" "$LOGS/fetch-config.log"
   fabric_env "$FABRIC_BIN/configtxlator" proto_decode --input "$w/config_block.pb" --type common.Block --output "$w/config_block.json"
   jq '.data.data[0].payload.data.config' "$w/config_block.json" >"$w/config.json"
-  jq --arg msp "${ORG_MSPID[$ORG]}" --slurpfile def "$def" --slurpfile anchors "$BOX/anchor-peers.json" \
-    '.channel_group.groups.Application.groups[$msp] = ($def[0] | .values.AnchorPeers = {mod_policy: "Admins", value: {anchor_peers: $anchors[0]}, version: "0"})' \
+  jq --arg msp "${ORG_MSPID[$ORG]}" --slurpfile org "$def" --slurpfile anchors "$BOX/anchor-peers.json" \
+    '.channel_group.groups.Application.groups[$msp] = ($org[0] | .values.AnchorPeers = {mod_policy: "Admins", value: {anchor_peers: $anchors[0]}, version: "0"})' \
     "$w/config.json" >"$w/modified.json"
   fabric_env "$FABRIC_BIN/configtxlator" proto_encode --input "$w/config.json" --type common.Config --output "$w/config.pb"
   fabric_env "$FABRIC_BIN/configtxlator" proto_encode --input "$w/modified.json" --type common.Config --output "$w/modified.pb"
@@ -209,7 +209,8 @@ step_chaincode() {
   step "[$ORG] 6. approving the committed $CC_NAME version $CC_VERSION sequence $CC_SEQUENCE unchanged"
   # shellcheck disable=SC2046
   out=$(peer_cli "$ORG" "$p" admin lifecycle chaincode approveformyorg $(orderer_flags "$CH") "${defs[@]}" \
-    --package-id "${CC_PKG_ID[$ORG]}" --waitForEvent 2>&1) || die "approve by ${ORG_MSPID[$ORG]} on $CH failed: $out"
+    --package-id "${CC_PKG_ID[$ORG]}" --waitForEvent 2>&1) ||
+    die "approve by ${ORG_MSPID[$ORG]} on $CH (${defs[*]} --package-id ${CC_PKG_ID[$ORG]}) failed: $(grep -v '^ ' <<<"$out" | head -5)"
   node "$TOPOLOGY" "$NET_FILE" "$RT" profile "$ORG" >/dev/null
   wait_endorsable_by "$ORG"
 }

@@ -177,7 +177,7 @@ export function runOn(host: string, env: NodeJS.ProcessEnv, program: string, ...
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolveRun({ stdout: out, stderr: err });
-      else reject(new Error(`${program} ${args.join(' ')} on ${host} exited ${code}:\n${out}\n${err.slice(-3000)}`));
+      else reject(new Error(`${program} ${args.join(' ')} on ${host} exited ${code}:\n${out}\n${err.length > 4000 ? `${err.slice(0, 2000)}\n[…]\n${err.slice(-2000)}` : err}`));
     });
   });
 }
