@@ -205,7 +205,9 @@ step_chaincode() {
   start_chaincode_servers
   install_chaincode
   ORGS=("${all_orgs[@]}")
-  mapfile -t defs < <(definition_flags "$CH")
+  # definition_flags reads its caller's `ch` (as approve_and_commit has it).
+  local ch=$CH
+  mapfile -t defs < <(definition_flags "$ch")
   step "[$ORG] 6. approving the committed $CC_NAME version $CC_VERSION sequence $CC_SEQUENCE unchanged"
   # shellcheck disable=SC2046
   out=$(peer_cli "$ORG" "$p" admin lifecycle chaincode approveformyorg $(orderer_flags "$CH") "${defs[@]}" \
