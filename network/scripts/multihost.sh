@@ -6,10 +6,12 @@
 #
 #   multihost.sh up            segment, hosts, names; then `network.sh up` from the client host
 #                              (the network's nodes go to their org's host)
-#   multihost.sh down          `network.sh down`, then every host, link, file and container made here
+#   multihost.sh down          the nodes of orgs that joined a chain at run time (`join-org.sh down`),
+#                              `network.sh down`, then every host, link, file and container made here
 #   multihost.sh exec HOST CMD...   run CMD on HOST (client, orderer, hospitala, ...)
-#   multihost.sh test          up, the multihost jest suite (test/multihost) from the client host,
-#                              down (also when the suite fails or is interrupted)
+#   multihost.sh test          up, the multihost jest suite (test/multihost, in the order of
+#                              test/multihost/sequencer.mjs) from the client host, down (also when
+#                              the suite fails or is interrupted)
 #   multihost.sh status        hosts, addresses and the network's nodes
 #
 # FABRIC_RUNTIME picks how hosts and nodes are made (one hosts module, lib/hosts-<runtime>.sh, with
