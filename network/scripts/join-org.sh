@@ -130,6 +130,12 @@ step_update() {
     die_with_log "fetching the config block of $CH failed" "$LOGS/fetch-config.log"
   fabric_env "$FABRIC_BIN/configtxlator" proto_decode --input "$w/config_block.pb" --type common.Block --output "$w/config_block.json"
   jq '.data.data[0].payload.data.config' "$w/config_block.json" >"$w/config.json"
+  if jq -e --arg msp "${ORG_MSPID[$ORG]}" '.channel_group.groups.Application.groups | has($msp)' "$w/config.json" >/dev/null; then
+    info "${ORG_MSPID[$ORG]} is already a member of $CH: no update"
+    rm -f "$BOX/update_in_envelope.pb"
+    touch "$BOX/member"
+    return
+  fi
   jq --arg msp "${ORG_MSPID[$ORG]}" --slurpfile org "$def" --slurpfile anchors "$BOX/anchor-peers.json" \
     '.channel_group.groups.Application.groups[$msp] = ($org[0] | .values.AnchorPeers = {mod_policy: "Admins", value: {anchor_peers: $anchors[0]}, version: "0"})' \
     "$w/config.json" >"$w/modified.json"
@@ -143,8 +149,15 @@ step_update() {
   info "$BOX/update_in_envelope.pb (sha256 $(sha256sum "$BOX/update_in_envelope.pb" | cut -d' ' -f1))"
 }
 
+# already_member: `update` found ORG in the chain's configuration; sign and submit have nothing to do.
+already_member() {
+  [[ -f $BOX/member && ! -f $BOX/update_in_envelope.pb ]] || return 1
+  info "${ORG_MSPID[$ORG]} is already a member of $CH"
+}
+
 step_sign() {
   local by=$1
+  already_member && return
   [[ -f $BOX/update_in_envelope.pb ]] || die "no update in $BOX (join-org.sh update $ORG <member> first)"
   step "[$by] 3. ${ORG_MSPID[$by]} admin signs the update of $CH"
   peer_cli "$by" "$(first_peer "$by")" admin channel signconfigtx -f "$BOX/update_in_envelope.pb" 2>"$LOGS/sign-${ORG_KEY[$by]}.log" ||
@@ -153,6 +166,7 @@ step_sign() {
 
 step_submit() {
   local by=$1
+  already_member && return
   step "[$by] 3. ${ORG_MSPID[$by]} admin submits the update of $CH"
   # shellcheck disable=SC2046
   peer_cli "$by" "$(first_peer "$by")" admin channel update -f "$BOX/update_in_envelope.pb" -c "$CH" $(orderer_flags "$CH") 2>"$LOGS/submit.log" ||
@@ -187,7 +201,7 @@ step_join() {
 
 # ------------------------------------------------------------------ 4, 6. chaincode (ORG)
 step_chaincode() {
-  local p committed='' deadline=$((SECONDS + START_TIMEOUT_S)) defs=() out all_orgs=("${ORGS[@]}")
+  local p committed="" deadline=$((SECONDS + START_TIMEOUT_S)) defs=() all_orgs=("${ORGS[@]}")
   p=$(first_peer "$ORG")
   # 4. The committed definition, as ORG's own peer has it once it caught up with the chain.
   until committed=$(peer_cli "$ORG" "$p" admin lifecycle chaincode querycommitted -C "$CH" -n "$CC_NAME" -O json 2>/dev/null); do
@@ -208,13 +222,25 @@ step_chaincode() {
   # definition_flags reads its caller's `ch` (as approve_and_commit has it).
   local ch=$CH
   mapfile -t defs < <(definition_flags "$ch")
-  step "[$ORG] 6. approving the committed $CC_NAME version $CC_VERSION sequence $CC_SEQUENCE unchanged"
-  # shellcheck disable=SC2046
-  out=$(peer_cli "$ORG" "$p" admin lifecycle chaincode approveformyorg $(orderer_flags "$CH") "${defs[@]}" \
-    --package-id "${CC_PKG_ID[$ORG]}" --waitForEvent 2>&1) ||
-    die "approve by ${ORG_MSPID[$ORG]} on $CH (${defs[*]} --package-id ${CC_PKG_ID[$ORG]}) failed: $(grep -v '^ ' <<<"$out" | head -5)"
+  if peer_cli "$ORG" "$p" admin lifecycle chaincode queryapproved -C "$CH" -n "$CC_NAME" --sequence "$CC_SEQUENCE" -O json 2>/dev/null |
+      grep -qF "\"${CC_PKG_ID[$ORG]}\""; then
+    info "${ORG_MSPID[$ORG]} already approved sequence $CC_SEQUENCE with ${CC_PKG_ID[$ORG]}"
+  else
+    approve_committed "$p" "${defs[@]}"
+  fi
   node "$TOPOLOGY" "$NET_FILE" "$RT" profile "$ORG" >/dev/null
   wait_endorsable_by "$ORG"
+}
+
+# approve_committed PEER DEFINITION_FLAGS...: ORG's approval of the committed definition, unchanged.
+approve_committed() {
+  local p=$1 out
+  shift
+  step "[$ORG] 6. approving the committed $CC_NAME version $CC_VERSION sequence $CC_SEQUENCE unchanged"
+  # shellcheck disable=SC2046
+  out=$(peer_cli "$ORG" "$p" admin lifecycle chaincode approveformyorg $(orderer_flags "$CH") "$@" \
+    --package-id "${CC_PKG_ID[$ORG]}" --waitForEvent 2>&1) ||
+    die "approve by ${ORG_MSPID[$ORG]} on $CH ($* --package-id ${CC_PKG_ID[$ORG]}) failed: $(grep -v '^ ' <<<"$out" | head -5)"
 }
 
 # wait_endorsable_by ORG: ORG's gateway plans endorsements for the chaincode on $CH.
