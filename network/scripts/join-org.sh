@@ -23,6 +23,10 @@
 #                                             until ORG's gateway can plan endorsements
 #   join-org.sh down ORG                   stops ORG's nodes (make test-multihost, on exit)
 #
+# Every step skips what is already done: identities that exist, an org already in the chain's
+# configuration (update, sign and submit then do nothing), a peer that runs or has joined, a
+# server, package or approval that is already there.
+#
 # ORG is a "joining" org of the network's description (network/networks/<NETWORK>.json, default
 # net1-hosts): its name, MSP id, ports, the chain it joins and its host (placement) are data there;
 # nothing about it is in any genesis block. The network must be up (network.sh up; make
