@@ -6,10 +6,12 @@
 #
 #   multihost.sh up            segment, hosts, names; then `network.sh up` from the client host
 #                              (the network's nodes go to their org's host)
-#   multihost.sh down          `network.sh down`, then every host, link, file and container made here
+#   multihost.sh down          the nodes of orgs that joined a chain at run time (`join-org.sh down`),
+#                              `network.sh down`, then every host, link, file and container made here
 #   multihost.sh exec HOST CMD...   run CMD on HOST (client, orderer, hospitala, ...)
-#   multihost.sh test          up, the multihost jest suite (test/multihost) from the client host,
-#                              down (also when the suite fails or is interrupted)
+#   multihost.sh test          up, the multihost jest suite (test/multihost, in the order of
+#                              test/multihost/sequencer.mjs) from the client host, down (also when
+#                              the suite fails or is interrupted)
 #   multihost.sh status        hosts, addresses and the network's nodes
 #
 # FABRIC_RUNTIME picks how hosts and nodes are made (one hosts module, lib/hosts-<runtime>.sh, with
@@ -119,6 +121,7 @@ cmd_down() {
   start=$(now_ms)
   step "[$NETWORK] stopping the network ($FABRIC_RUNTIME) and removing the hosts made for it"
   if [[ -f $MEDBRIDGE_NETNS_MAP ]]; then
+    stop_joined
     NETWORKS="$NETWORKS" "$HERE/network.sh" down || warn "network.sh down failed (see above)"
   fi
   mh_remove_all
@@ -126,6 +129,18 @@ cmd_down() {
   rm -rf "$STATE"
   rmdir "$MEDBRIDGE_RUNTIME" 2>/dev/null || true
   step "[$NETWORK] down in $(( ($(now_ms) - start) / 1000 )) s"
+}
+
+# stop_joined: the nodes of every org that joined a chain at run time (join-org.sh keeps their
+# state in <network>/join/<org>/, beside the network's own).
+stop_joined() {
+  local net box
+  for net in ${NETWORKS//,/ }; do
+    for box in "$MEDBRIDGE_RUNTIME/$net/join"/*/; do
+      [[ -d $box/pids ]] || continue
+      NETWORK=$net "$HERE/join-org.sh" down "$(basename "$box")" || warn "join-org.sh down $(basename "$box") failed (see above)"
+    done
+  done
 }
 
 # in_ns HOST CMD...: CMD on HOST (inside its network namespace), with the multi-host environment.
@@ -145,7 +160,7 @@ cmd_test() {
   trap 'exit 130' INT TERM
   cmd_up
   step "[$NETWORK] multihost suite ($FABRIC_RUNTIME) from $(ns_of "$CLIENT")"
-  (cd "$REPO" && in_ns "$CLIENT" env MULTIHOST_NETWORKS="$NETWORKS" npx jest --selectProjects multihost --runInBand --forceExit) || rc=$?
+  (cd "$REPO" && in_ns "$CLIENT" env MULTIHOST_NETWORKS="$NETWORKS" npx jest --selectProjects multihost --runInBand --forceExit --testSequencer ./test/multihost/sequencer.mjs) || rc=$?
   return $rc
 }
 

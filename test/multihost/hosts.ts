@@ -160,3 +160,24 @@ export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): P
     child.kill(signal);
   });
 }
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** A program (a network script) on HOST to completion; rejects with its output's tail unless it exits 0. */
+export function runOn(host: string, env: NodeJS.ProcessEnv, program: string, ...args: string[]): Promise<RunResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('ip', ['netns', 'exec', hostNamespace(host), program, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolveRun({ stdout: out, stderr: err });
+      else reject(new Error(`${program} ${args.join(' ')} on ${host} exited ${code}:\n${out}\n${err.length > 4000 ? `${err.slice(0, 2000)}\n[…]\n${err.slice(-2000)}` : err}`));
+    });
+  });
+}

@@ -237,6 +237,15 @@ async function planAction(ctx: Context, action: GovernanceAction, now: number): 
       const orgs = rollRoot(remote, action, latest, now);
       return async () => repo.putRemote(stub, { ...remote, orgs, updatedAtMs: now });
     }
+    case 'admit-member': {
+      // An org the channel's configuration update already added (network/DEPLOY.md path A): from
+      // now on it is a member like the bootstrapped ones, and a required approver of every
+      // later proposal. Fabric, not this contract, decides which MSPs may transact at all.
+      if (set.members.includes(action.mspId)) fail('ALREADY_EXISTS', `${action.mspId} is already a member of ${set.chainId}`);
+      if (set.members.length >= 32) fail('INVALID_ARGUMENT', `${set.chainId} has 32 members, the most a member set holds`);
+      const next: MemberSet = { chainId: set.chainId, members: [...set.members, action.mspId].sort() };
+      return async () => putMemberSet(stub, next);
+    }
     case 'update-route':
     case 'pause-route':
     case 'resume-route':

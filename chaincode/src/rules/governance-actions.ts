@@ -28,9 +28,10 @@ export type GovernanceAction =
   | { kind: 'unfreeze-route'; routeId: string }
   | { kind: 'add-remote-root'; chainId: string; mspId: string; rootCert: string }
   | { kind: 'retire-remote-root'; chainId: string; mspId: string; rootCert: string }
-  | { kind: 'remove-node'; nodeId: string; evidence: Json };
+  | { kind: 'remove-node'; nodeId: string; evidence: Json }
+  | { kind: 'admit-member'; mspId: string };
 
-export const ActionKinds = ['set-node-list', 'register-remote', 'set-remote-policy', 'remove-remote', 'open-route', 'update-route', 'pause-route', 'resume-route', 'unfreeze-route', 'add-remote-root', 'retire-remote-root', 'remove-node'] as const;
+export const ActionKinds = ['set-node-list', 'register-remote', 'set-remote-policy', 'remove-remote', 'open-route', 'update-route', 'pause-route', 'resume-route', 'unfreeze-route', 'add-remote-root', 'retire-remote-root', 'remove-node', 'admit-member'] as const;
 
 const C = 'INVALID_ARGUMENT' as const;
 
@@ -102,6 +103,10 @@ export function parseAction(value: unknown): GovernanceAction {
       const nodeId = reqId(o, 'nodeId', C, 'action');
       asObject(o.evidence, 'EVIDENCE_INVALID', 'action.evidence');
       return { kind: 'remove-node', nodeId, evidence: o.evidence as Json };
+    }
+    case 'admit-member': {
+      asObject(o, C, 'action', ['kind', 'mspId']);
+      return { kind: 'admit-member', mspId: reqId(o, 'mspId', C, 'action') };
     }
     default:
       fail(C, `action.kind must be one of ${ActionKinds.join(', ')}`);

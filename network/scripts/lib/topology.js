@@ -73,7 +73,7 @@ function load(file, runtimeDir) {
     return { listen: address, advertise: (fqdn) => fqdn, sans: [address, p.name], placed: { address, name: p.name } };
   };
   for (const name of Object.keys(placement)) {
-    if (name !== raw.ordererOrg.name && !raw.orgs.some((o) => o.name === name)) fail(`placement names ${name}, which is neither an org nor the orderer org`);
+    if (name !== raw.ordererOrg.name && !raw.orgs.some((o) => o.name === name) && !(raw.joining || []).some((j) => j.org && j.org.name === name)) fail(`placement names ${name}, which is neither an org nor the orderer org`);
   }
   const crypto = path.join(runtimeDir, 'crypto');
   const ordDomain = `${raw.ordererOrg.name.toLowerCase()}.${raw.domain}`;
@@ -106,7 +106,7 @@ function load(file, runtimeDir) {
       };
     }),
   };
-  const orgs = raw.orgs.map((org) => {
+  const orgOf = (org) => {
     const domain = `${org.name.toLowerCase()}.${raw.domain}`;
     const w = where(org.name);
     const orgDir = path.join(crypto, 'peerOrganizations', domain);
@@ -155,7 +155,24 @@ function load(file, runtimeDir) {
         };
       }),
     };
+  };
+  const orgs = raw.orgs.map(orgOf);
+  // Joining orgs (network/DEPLOY.md, path A): described here, with their own host, but in no
+  // channel's genesis block; network.sh never starts them, join-org.sh joins one at run time.
+  // MEDBRIDGE_JOIN=<org> treats that org as joined: a member of its channel, beside the others.
+  const joining = (raw.joining || []).map((j) => {
+    if (!j.org || !j.channel) fail('joining: each entry needs "org" and "channel"');
+    if (raw.orgs.some((o) => o.name === j.org.name)) fail(`joining: ${j.org.name} is already an org of the network`);
+    if (!raw.channels.some((c) => c.name === j.channel)) fail(`joining: ${j.org.name} joins unknown channel ${j.channel}`);
+    return { ...orgOf(j.org), joins: j.channel };
   });
+  const joined = process.env.MEDBRIDGE_JOIN;
+  if (joined) {
+    const j = joining.find((o) => o.name === joined || o.key === joined.toLowerCase());
+    if (!j) fail(`MEDBRIDGE_JOIN=${joined}: no such joining org in ${file}`);
+    orgs.push(j);
+    raw.channels = raw.channels.map((c) => (c.name === j.joins ? { ...c, members: [...c.members, j.name] } : c));
+  }
   const orgByName = new Map(orgs.map((o) => [o.name, o]));
   const channels = raw.channels.map((ch) => {
     for (const m of ch.members) if (!orgByName.has(m)) fail(`channel ${ch.name}: unknown member org ${m}`);
@@ -164,7 +181,7 @@ function load(file, runtimeDir) {
     }
     return { ...ch, mspIds: ch.members.map((m) => orgByName.get(m).mspId).sort() };
   });
-  const net = { name: raw.name, domain: raw.domain, host, runtimeDir, ordererOrg, orgs, channels, chaincode: raw.chaincode };
+  const net = { name: raw.name, domain: raw.domain, host, runtimeDir, ordererOrg, orgs, joining: joining.filter((o) => !orgs.includes(o)), channels, chaincode: raw.chaincode };
   checkPorts(net);
   return net;
 }
@@ -198,7 +215,7 @@ function checkPorts(net) {
     add(o.adminPort, `${o.fqdn} admin`);
     add(o.operationsPort, `${o.fqdn} operations`);
   }
-  for (const org of net.orgs) {
+  for (const org of [...net.orgs, ...net.joining]) {
     // Two slots: a redeploy starts the new server beside the old one.
     add(org.chaincode.port, `${org.name} chaincode server`);
     add(org.chaincode.port + 1, `${org.name} chaincode server (second slot)`);
@@ -225,16 +242,38 @@ function cryptoConfig(net) {
         Specs: net.ordererOrg.orderers.map((o) => ({ Hostname: o.name, SANS: sans(net.ordererOrg.sans) })),
       },
     ],
-    PeerOrgs: net.orgs.map((org) => ({
-      Name: org.name,
-      Domain: org.domain,
-      EnableNodeOUs: true,
-      // `chaincode` is the TLS identity of the org's chaincode server, `chaincode-client` the one
-      // its peers present to it; only their tls/ directories are used.
-      Specs: [...org.peers.map((p) => p.name), 'chaincode', 'chaincode-client'].map((h) => ({ Hostname: h, SANS: sans(org.sans) })),
-      Users: { Count: 1 },
-    })),
+    PeerOrgs: net.orgs.map((org) => peerOrgCrypto(net, org)),
   };
+}
+
+function peerOrgCrypto(net, org) {
+  return {
+    Name: org.name,
+    Domain: org.domain,
+    EnableNodeOUs: true,
+    // `chaincode` is the TLS identity of the org's chaincode server, `chaincode-client` the one
+    // its peers present to it; only their tls/ directories are used.
+    Specs: [...org.peers.map((p) => p.name), 'chaincode', 'chaincode-client'].map((h) => ({ Hostname: h, SANS: ['localhost', net.host, ...org.sans] })),
+    Users: { Count: 1 },
+  };
+}
+
+// joiningOrg(net, name): a joining org of the description (or the joined one, MEDBRIDGE_JOIN).
+function joiningOrg(net, name) {
+  const wanted = String(name || '').toLowerCase();
+  const org = [...net.joining, ...net.orgs.filter((o) => o.joins)].find((o) => o.key === wanted || o.mspId.toLowerCase() === wanted);
+  if (!org) fail(`${name} is not a joining org of ${net.name} ("joining" in its description)`);
+  return org;
+}
+
+// The joining org's own cryptogen input (DEPLOY.md step 1) and configtx.yaml with only its
+// definition, for `configtxgen -printOrg` (step 2).
+function joinCryptoConfig(net, org) {
+  return { PeerOrgs: [peerOrgCrypto(net, org)] };
+}
+
+function joinConfigtx(org) {
+  return { Organizations: [peerOrgSection(org)] };
 }
 
 // ---------------------------------------------------------------- configtxgen
@@ -357,40 +396,45 @@ function connection(net, orgName, portArg) {
 
 // ---------------------------------------------------------------- profiles
 
+// writeProfile(net, org): <runtime>/profiles/<org>.json, the org's connection profile.
+function writeProfile(net, org) {
+  const dir = path.join(net.runtimeDir, 'profiles');
+  fs.mkdirSync(dir, { recursive: true });
+  const profile = {
+    network: net.name,
+    org: org.name,
+    mspId: org.mspId,
+    channels: net.channels.filter((c) => c.members.includes(org.name)).map((c) => c.name),
+    chaincode: net.chaincode.name,
+    // A placed org's peers are dialled by the names their certificates carry; on loopback the
+    // address is dialled and the certificates' `localhost` is the TLS name.
+    ...(org.placed ? { host: org.placed } : {}),
+    peers: org.peers.map((p) => ({
+      name: p.fqdn,
+      endpoint: p.endpoint,
+      tlsRootCert: path.join(p.tlsDir, 'ca.crt'),
+      ...(org.placed ? {} : { serverNameOverride: 'localhost' }),
+    })),
+    identities: {
+      admin: { certificate: org.admin.certificate, privateKey: org.admin.privateKey },
+      user: { certificate: org.user.certificate, privateKey: org.user.privateKey },
+    },
+    tls: {
+      caCert: org.tlsCa,
+      clientCert: path.join(org.user.tlsDir, 'client.crt'),
+      clientKey: path.join(org.user.tlsDir, 'client.key'),
+    },
+  };
+  const file = path.join(dir, `${org.key}.json`);
+  fs.writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+  return file;
+}
+
 function profiles(net) {
   const dir = path.join(net.runtimeDir, 'profiles');
   fs.mkdirSync(dir, { recursive: true });
   const written = [];
-  for (const org of net.orgs) {
-    const profile = {
-      network: net.name,
-      org: org.name,
-      mspId: org.mspId,
-      channels: net.channels.filter((c) => c.members.includes(org.name)).map((c) => c.name),
-      chaincode: net.chaincode.name,
-      // A placed org's peers are dialled by the names their certificates carry; on loopback the
-      // address is dialled and the certificates' `localhost` is the TLS name.
-      ...(org.placed ? { host: org.placed } : {}),
-      peers: org.peers.map((p) => ({
-        name: p.fqdn,
-        endpoint: p.endpoint,
-        tlsRootCert: path.join(p.tlsDir, 'ca.crt'),
-        ...(org.placed ? {} : { serverNameOverride: 'localhost' }),
-      })),
-      identities: {
-        admin: { certificate: org.admin.certificate, privateKey: org.admin.privateKey },
-        user: { certificate: org.user.certificate, privateKey: org.user.privateKey },
-      },
-      tls: {
-        caCert: org.tlsCa,
-        clientCert: path.join(org.user.tlsDir, 'client.crt'),
-        clientKey: path.join(org.user.tlsDir, 'client.key'),
-      },
-    };
-    const file = path.join(dir, `${org.key}.json`);
-    fs.writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
-    written.push(file);
-  }
+  for (const org of net.orgs) written.push(writeProfile(net, org));
   const description = {
     network: net.name,
     domain: net.domain,
@@ -453,7 +497,7 @@ function hosts(net) {
     const p = net.ordererOrg.placed;
     lines.push([net.ordererOrg.name.toLowerCase(), p.address, p.name, ...net.ordererOrg.orderers.map((o) => o.fqdn)]);
   }
-  for (const org of net.orgs) {
+  for (const org of [...net.orgs, ...net.joining]) {
     if (!org.placed) continue;
     lines.push([org.key, org.placed.address, org.placed.name, ...org.peers.map((p) => p.fqdn), `chaincode.${org.domain}`]);
   }
@@ -498,6 +542,8 @@ function shell(net) {
   assoc('ORG_HOST', net.orgs.map((o) => [o.name, o.host]));
   assoc('ORG_CC_SERVER_TLS', net.orgs.map((o) => [o.name, o.chaincode.serverTls]));
   assoc('ORG_CC_CLIENT_TLS', net.orgs.map((o) => [o.name, o.chaincode.clientTls]));
+  // ORG_JOINS: the chain a joined org (MEDBRIDGE_JOIN) joins at run time (join-org.sh).
+  assoc('ORG_JOINS', net.orgs.filter((o) => o.joins).map((o) => [o.name, o.joins]));
   const peers = net.orgs.flatMap((o) => o.peers);
   arr('PEERS', peers.map((p) => p.fqdn));
   assoc('P_ORG', peers.map((p) => [p.fqdn, p.org]));
@@ -543,6 +589,15 @@ function main() {
       return;
     case 'connection':
       process.stdout.write(JSON.stringify(connection(net, arg, arg2), null, 2) + '\n');
+      return;
+    case 'join-crypto-config':
+      process.stdout.write(JSON.stringify(joinCryptoConfig(net, joiningOrg(net, arg)), null, 2) + '\n');
+      return;
+    case 'join-configtx':
+      process.stdout.write(JSON.stringify(joinConfigtx(joiningOrg(net, arg)), null, 2) + '\n');
+      return;
+    case 'profile':
+      process.stdout.write(writeProfile(net, joiningOrg(net, arg)) + '\n');
       return;
     case 'hosts':
       process.stdout.write(hosts(net));

@@ -26,6 +26,26 @@ describe('Governance: changes need every member org, and lists fail closed', () 
     expect(list.epoch).toBe(1);
   });
 
+  it('admits an org added to the channel as a member once every member approved; it then approves like the others', async () => {
+    const [adminA, adminC] = net.a.admins;
+    const as = (identity: typeof adminA) => ({ identity: identity!, timeMs: net.tick() });
+    const admit = { kind: 'admit-member', mspId: 'HospitalEMSP' };
+    const proposed = JSON.parse(await net.a.ledger.invoke(as(adminA), (ctx) => net.gov.Propose(ctx, JSON.stringify(admit))));
+    expect(proposed).toMatchObject({ status: 'pending', approvals: ['HospitalAMSP'] });
+    expect(JSON.parse(await net.a.ledger.invoke(as(adminA), (ctx) => net.gov.GetMembers(ctx))).members).toEqual(['HospitalAMSP', 'HospitalCMSP']);
+    const done = JSON.parse(await net.a.ledger.invoke(as(adminC), (ctx) => net.gov.Approve(ctx, proposed.proposalId)));
+    expect(done).toMatchObject({ status: 'executed' });
+    expect(JSON.parse(await net.a.ledger.invoke(as(adminA), (ctx) => net.gov.GetMembers(ctx))).members).toEqual(['HospitalAMSP', 'HospitalCMSP', 'HospitalEMSP']);
+    // A member already, and an id that is not one, are refused before anything is written.
+    await expectRejected(net.a.ledger, 'ALREADY_EXISTS', () => net.a.ledger.invoke(as(adminA), (ctx) => net.gov.Propose(ctx, JSON.stringify(admit))));
+    await expectRejected(net.a.ledger, 'INVALID_ARGUMENT', () => net.a.ledger.invoke(as(adminA), (ctx) => net.gov.Propose(ctx, JSON.stringify({ kind: 'admit-member', mspId: 'has space' }))));
+    await expectRejected(net.a.ledger, 'INVALID_ARGUMENT', () => net.a.ledger.invoke(as(adminA), (ctx) => net.gov.Propose(ctx, JSON.stringify({ ...admit, extra: 1 }))));
+    // The new member is now a required approver: the two bootstrapped orgs alone no longer execute.
+    const next = JSON.parse(await net.a.ledger.invoke(as(adminA), (ctx) => net.gov.Propose(ctx, JSON.stringify({ kind: 'set-node-list', list: nodeList(net.a.chain, 1) }))));
+    const approved = JSON.parse(await net.a.ledger.invoke(as(adminC), (ctx) => net.gov.Approve(ctx, next.proposalId)));
+    expect(approved).toMatchObject({ status: 'pending', approvals: ['HospitalAMSP', 'HospitalCMSP'] });
+  });
+
   it('refuses proposals from a non-admin identity', async () => {
     await expectRejected(net.a.ledger, 'FORBIDDEN_ROLE', () =>
       net.a.ledger.invoke({ identity: net.a.user, timeMs: net.tick() }, (ctx) => net.gov.Propose(ctx, JSON.stringify({ kind: 'pause-route', routeId: ROUTE }))),

@@ -20,6 +20,12 @@ function render(file: string, what: string, rt = join(work, 'rt'), env: NodeJS.P
   return spawnSync(process.execPath, [TOPOLOGY, file, rt, what], { encoding: 'utf8', env: { ...base, ...env } });
 }
 
+function renderWith(file: string, args: string[], rt = join(work, 'rt'), env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const base = { ...process.env };
+  delete base.MEDBRIDGE_HOSTS_SUBNET;
+  return spawnSync(process.execPath, [TOPOLOGY, file, rt, ...args], { encoding: 'utf8', env: { ...base, ...env } });
+}
+
 function json<T>(file: string, what: string): T {
   const r = render(file, what);
   if (r.status !== 0) throw new Error(r.stderr);
@@ -46,6 +52,8 @@ describe('placement of orgs on hosts (net1-hosts.json)', () => {
       'hospitala 10.77.0.11 hospitala.net1.medbridge peer0.hospitala.net1.medbridge peer1.hospitala.net1.medbridge chaincode.hospitala.net1.medbridge',
       'hospitalb 10.77.0.12 hospitalb.net1.medbridge peer0.hospitalb.net1.medbridge peer1.hospitalb.net1.medbridge chaincode.hospitalb.net1.medbridge',
       'hospitalc 10.77.0.13 hospitalc.net1.medbridge peer0.hospitalc.net1.medbridge peer1.hospitalc.net1.medbridge chaincode.hospitalc.net1.medbridge',
+      // HospitalE's host exists before it joins (network/DEPLOY.md path A); its nodes start only then.
+      'hospitale 10.77.0.14 hospitale.net1.medbridge peer0.hospitale.net1.medbridge chaincode.hospitale.net1.medbridge',
     ]);
   });
 
@@ -101,6 +109,7 @@ describe('placed hosts moved into another subnet (MEDBRIDGE_HOSTS_SUBNET, the do
       'hospitala 10.78.0.11 hospitala.net1.medbridge',
       'hospitalb 10.78.0.12 hospitalb.net1.medbridge',
       'hospitalc 10.78.0.13 hospitalc.net1.medbridge',
+      'hospitale 10.78.0.14 hospitale.net1.medbridge',
     ]);
   });
 
@@ -141,6 +150,51 @@ describe('a description without placement (the embedded loopback network)', () =
     expect(profile.peers[0]).toMatchObject({ endpoint: '127.0.0.1:7051', serverNameOverride: 'localhost' });
     const shell = render(net1, 'shell').stdout;
     expect(shell).toMatch(/declare -gA P_ADDR=\(\['peer0\.hospitala\.net1\.medbridge'\]='127\.0\.0\.1'/);
+  });
+});
+
+describe('an org that joins a running chain (net1-hosts.json "joining", network/DEPLOY.md path A)', () => {
+  const placed = join(NETWORKS, 'net1-hosts.json');
+  const joined = { MEDBRIDGE_JOIN: 'HospitalE' };
+
+  it('is in no genesis block, no certificate, no profile and no node list of the network as bootstrapped', () => {
+    const c = json<Configtx>(placed, 'configtx');
+    expect(c.Profiles['chain-a']!.Application.Organizations.map((o) => o.ID)).toEqual(['HospitalAMSP', 'HospitalCMSP']);
+    expect(json<CryptoConfig>(placed, 'crypto-config').PeerOrgs.map((o) => o.Name)).toEqual(['HospitalA', 'HospitalB', 'HospitalC']);
+    expect(render(placed, 'shell').stdout).toMatch(/^ORGS=\('HospitalA' 'HospitalB' 'HospitalC'\)$/m);
+    const rt = join(work, 'profiles-bootstrap');
+    expect(render(placed, 'profiles', rt).status).toBe(0);
+    const net = JSON.parse(readFileSync(join(rt, 'network.json'), 'utf8')) as { orgs: Array<{ name: string }> };
+    expect(net.orgs.map((o) => o.name)).toEqual(['HospitalA', 'HospitalB', 'HospitalC']);
+  });
+
+  it('has its own cryptogen input and a configtx.yaml with only its definition and anchor peer, named by its host', () => {
+    const crypto = JSON.parse(renderWith(placed, ['join-crypto-config', 'HospitalE']).stdout) as { PeerOrgs: CryptoConfig['PeerOrgs']; OrdererOrgs?: unknown };
+    expect(crypto.OrdererOrgs).toBeUndefined();
+    expect(crypto.PeerOrgs.map((o) => o.Name)).toEqual(['HospitalE']);
+    expect(crypto.PeerOrgs[0]!.Specs.map((s) => s.Hostname)).toEqual(['peer0', 'chaincode', 'chaincode-client']);
+    for (const s of crypto.PeerOrgs[0]!.Specs) expect(s.SANS).toEqual(['localhost', '127.0.0.1', '10.77.0.14', 'hospitale.net1.medbridge']);
+    const configtx = JSON.parse(renderWith(placed, ['join-configtx', 'HospitalEMSP']).stdout) as { Organizations: Array<{ ID: string; AnchorPeers: Array<{ Host: string; Port: number }> }> };
+    expect(configtx.Organizations.map((o) => `${o.ID} ${o.AnchorPeers[0]!.Host}:${o.AnchorPeers[0]!.Port}`)).toEqual(['HospitalEMSP peer0.hospitale.net1.medbridge:10051']);
+  });
+
+  it('once joined (MEDBRIDGE_JOIN), is a member of its chain in the shell declarations and gets a profile of its own', () => {
+    const shell = render(placed, 'shell', join(work, 'rt'), joined).stdout;
+    expect(shell).toMatch(/^ORGS=\('HospitalA' 'HospitalB' 'HospitalC' 'HospitalE'\)$/m);
+    expect(shell).toContain("['chain-a']='HospitalA HospitalC HospitalE'");
+    expect(shell).toMatch(/declare -gA ORG_JOINS=\(\['HospitalE'\]='chain-a'\)/);
+    const rt = join(work, 'profile-joined');
+    expect(renderWith(placed, ['profile', 'HospitalE'], rt, joined).status).toBe(0);
+    const profile = JSON.parse(readFileSync(join(rt, 'profiles', 'hospitale.json'), 'utf8')) as { channels: string[]; host: unknown; peers: Array<Record<string, string>> };
+    expect(profile).toMatchObject({ channels: ['chain-a'], host: { address: '10.77.0.14', name: 'hospitale.net1.medbridge' } });
+    expect(profile.peers.map((p) => p.endpoint)).toEqual(['peer0.hospitale.net1.medbridge:10051']);
+  });
+
+  it('refuses to join an org the description does not list as joining', () => {
+    const r = renderWith(placed, ['join-configtx', 'HospitalB']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('HospitalB is not a joining org of net1');
+    expect(render(placed, 'shell', join(work, 'rt'), { MEDBRIDGE_JOIN: 'HospitalZ' }).stderr).toContain('MEDBRIDGE_JOIN=HospitalZ: no such joining org');
   });
 });
 
