@@ -19,7 +19,7 @@ export interface Worker {
   dest: string;
   /** Direction key `<source>-><dest>`: where its sends are recorded. */
   direction: string;
-  /** A record of the patient the grant names and the grantee fetches (chain-a's patients). */
+  /** A record of the patient the grant names and the grantee fetches (chain-a's patients); others grant a category. */
   recordId?: string;
   fetch?: (recordId: string, consentId: string) => Promise<{ txId: string }>;
 }
@@ -41,31 +41,35 @@ export interface LoadState {
   revocations: RevocationObservation[];
   served: ServedRecord[];
   fetchFailures: number;
-  /** Sends committed or of unknown outcome so far: the packets the load has put on the route. */
+  /** Sends the client saw committed so far: the packets the load has surely put on the route. */
   packets: number;
   errors: Map<string, number>;
+  /** The first message of each kind of client error, for the report. */
+  firstMessages: Map<string, string>;
 }
 
 export function newLoadState(): LoadState {
-  return { sends: new Map(), revocations: [], served: [], fetchFailures: 0, packets: 0, errors: new Map() };
+  return { sends: new Map(), revocations: [], served: [], fetchFailures: 0, packets: 0, errors: new Map(), firstMessages: new Map() };
 }
 
 /** How a failed submit ends: `failed` when the chaincode or the commit said no, else `unknown` (it may have committed). */
-function outcomeOf(e: unknown): { outcome: 'failed' | 'unknown'; code: string } {
-  const err = toClientError(e);
-  return { outcome: err.kind === 'rejected' ? 'failed' : 'unknown', code: err.code };
+function outcomeOf(e: unknown): { outcome: 'failed' | 'unknown' } {
+  return { outcome: toClientError(e).kind === 'rejected' ? 'failed' : 'unknown' };
 }
 
 function record(state: LoadState, w: Worker, s: ClientSend): void {
   const list = state.sends.get(w.direction) ?? [];
   list.push(s);
   state.sends.set(w.direction, list);
-  if (s.outcome !== 'failed') state.packets += 1;
+  if (s.outcome === 'committed') state.packets += 1;
 }
 
-function noteError(state: LoadState, what: string, code: string): void {
-  const k = `${what} ${code}`;
+function noteError(state: LoadState, what: string, e: unknown): string {
+  const err = toClientError(e);
+  const k = `${what} ${err.code}`;
   state.errors.set(k, (state.errors.get(k) ?? 0) + 1);
+  if (!state.firstMessages.has(k)) state.firstMessages.set(k, err.message.slice(0, 300));
+  return err.code;
 }
 
 /** One worker's cycles until `done()` says stop. */
@@ -75,13 +79,13 @@ export async function runWorker(w: Worker, state: LoadState, gate: RateGate, don
     let consentId: string | undefined;
     let grantOutcome: ClientSend['outcome'];
     try {
-      const res = await w.consents.grantAndShare(w.patient, w.patient.patientId, { grantee: w.grantee, ...(w.recordId ? { recordIds: [w.recordId] } : {}), purposes: ['TREAT'], days: 30 }, w.dest, route);
+      const res = await w.consents.grantAndShare(w.patient, w.patient.patientId, { grantee: w.grantee, ...(w.recordId ? { recordIds: [w.recordId] } : { categories: ['Observation'] }), purposes: ['TREAT'], days: 30 }, w.dest, route);
       consentId = res.consentId;
       grantOutcome = 'committed';
       record(state, w, { type: 'consent.grant', consentId, outcome: 'committed', txId: res.txId, sequence: res.result.sent.sequence });
     } catch (e) {
       const o = outcomeOf(e);
-      noteError(state, 'grant', o.code);
+      noteError(state, 'grant', e);
       grantOutcome = o.outcome;
       record(state, w, { type: 'consent.grant', consentId: '?', outcome: o.outcome });
     }
@@ -93,7 +97,7 @@ export async function runWorker(w: Worker, state: LoadState, gate: RateGate, don
         state.served.push({ patientId: w.patient.patientId, recordId: w.recordId, txId: got.txId });
       } catch (e) {
         state.fetchFailures += 1;
-        noteError(state, 'fetch', toClientError(e).code);
+        noteError(state, 'fetch', e);
       }
     }
 
@@ -105,7 +109,7 @@ export async function runWorker(w: Worker, state: LoadState, gate: RateGate, don
         revoked = true;
       } catch (e) {
         const err = toClientError(e);
-        noteError(state, 'revoke', err.code);
+        noteError(state, 'revoke', e);
         if (err.kind === 'rejected') {
           // Already revoked by an attempt whose answer was lost?
           const status = await w.consents.getConsent(consentId).then((c) => c.status, () => undefined);
@@ -127,7 +131,7 @@ export async function runWorker(w: Worker, state: LoadState, gate: RateGate, don
         sent = true;
       } catch (e) {
         const o = outcomeOf(e);
-        noteError(state, 'send revoke', o.code);
+        noteError(state, 'send revoke', e);
         record(state, w, { type: 'consent.revoke', consentId, outcome: o.outcome });
         await sleep(500 * (attempt + 1));
       }

@@ -91,6 +91,9 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       return `relay pid ${pid} killed (SIGKILL), restarted from its checkpoint as pid ${x.relay.service?.child.pid}`;
     }
     case 'record-server-kill': {
+      // Mid-transfer: wait (a bounded while) for a fetch to be in flight, then kill.
+      const until = Date.now() + 30_000;
+      while (x.fetchesInFlight() === 0 && Date.now() < until) await sleep(20);
       const inFlight = x.fetchesInFlight();
       await x.records.kill();
       await down();
@@ -326,6 +329,7 @@ async function main(): Promise<number> {
     const loadMs = Date.now() - loadStart;
     line(`load: stopped after ${(loadMs / 1000).toFixed(1)} s with ${state.packets} packets sent (${state.served.length} records served, ${state.fetchFailures} fetches failed)`);
     if (state.errors.size > 0) line(`load: client errors (expected under faults): ${[...state.errors].map(([k, n]) => `${k} x${n}`).join(', ')}`);
+    for (const [k, m] of state.firstMessages) line(`  first ${k}: ${m}`);
 
     // Drain: every packet on both source ledgers settled, or the drain deadline.
     const drainStart = Date.now();
@@ -405,7 +409,7 @@ async function main(): Promise<number> {
     line(`  faults injected: ${Object.entries(c.faults).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${c.faultsFailed ? `, ${c.faultsFailed} FAILED` : ''}`);
     for (const v of result.violations) line(`  VIOLATION ${v.code}: ${v.message}`);
     const reportFile = join(logDir, 'report.json');
-    writeFileSync(reportFile, JSON.stringify({ runId, options: o, route, loadMs, schedule, result, clientErrors: Object.fromEntries(state.errors), history }, null, 2));
+    writeFileSync(reportFile, JSON.stringify({ runId, options: o, route, loadMs, schedule, result, clientErrors: Object.fromEntries(state.errors), firstErrorMessages: Object.fromEntries(state.firstMessages), history }, null, 2));
     line(`  report ${reportFile}`);
     if (!result.ok) line(`soak: ${result.violations.length} violation(s); replay with: ${replay}`);
     return result.ok ? 0 : 1;
