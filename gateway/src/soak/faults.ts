@@ -159,6 +159,36 @@ export async function raftLeader(nodes: NetworkNodes, channel: string): Promise<
   return undefined;
 }
 
+async function raftMetrics(o: NetworkNodes['orderers'][number]): Promise<string> {
+  try {
+    const res = await fetch(`http://${o.host}:${o.operationsPort}/metrics`, { signal: AbortSignal.timeout(3_000) });
+    return await res.text();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Waits until, on every channel, the Raft leader counts every consenter active again (after an
+ * orderer came back): the time it took, or undefined if it did not happen within `timeoutMs`.
+ */
+export async function waitRaftRejoined(nodes: NetworkNodes, channels: readonly string[], timeoutMs = 120_000): Promise<number | undefined> {
+  const t0 = Date.now();
+  for (;;) {
+    const texts = await Promise.all(nodes.orderers.map(raftMetrics));
+    const whole = channels.every((ch) =>
+      texts.some((t) => {
+        const lines = t.split('\n');
+        const size = lines.find((l) => l.startsWith(`consensus_etcdraft_cluster_size{channel="${ch}"} `))?.split(' ')[1];
+        return lines.includes(`consensus_etcdraft_is_leader{channel="${ch}"} 1`) && lines.includes(`consensus_etcdraft_active_nodes{channel="${ch}"} ${size}`);
+      }),
+    );
+    if (whole) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) return undefined;
+    await sleep(500);
+  }
+}
+
 /** The chaincode server(s) of an org that run now: pid-file names ccaas.<org>.<net>-<port>, with their port. */
 export function chaincodeServers(nodes: NetworkNodes, org: string): NodeAddress[] {
   const prefix = `ccaas.${org.toLowerCase()}.${nodes.net}-`;

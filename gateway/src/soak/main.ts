@@ -11,7 +11,7 @@
  *
  *   node gateway/dist/soak/main.js        (settings: options.ts; the network must be up)
  */
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config, gatewayDataDir, REPO_ROOT, runtimeDir } from '../config';
@@ -32,7 +32,7 @@ import { IncentiveService, ValueGovernance } from '../services/incentive-service
 import { generatePatientKey } from '../services/patient-keys';
 import { startService, type Service } from '../demo/processes';
 import { checkSoak } from './checker';
-import { chaincodeServers, docker, killNode, networkNodes, raftLeader, restartNode, type NetworkNodes } from './faults';
+import { chaincodeServers, docker, killNode, networkNodes, raftLeader, restartNode, waitRaftRejoined, type NetworkNodes } from './faults';
 import type { AccessLogObservation, DirectionHistory, EscrowObservation, FaultRecord, LedgerPacket, RouteEvent, SoakHistory } from './history';
 import { newLoadState, RateGate, runWorker, type Worker } from './load';
 import { replayCommand, soakOptions } from './options';
@@ -80,6 +80,11 @@ interface Injector {
   fetchesInFlight: () => number;
 }
 
+/** How an orderer's return ended: every channel's Raft leader counts all consenters active again, or not. */
+function rejoined(ms: number | undefined): string {
+  return ms === undefined ? 'NOT every consenter active again within 120 s' : `every consenter active again after ${(ms / 1000).toFixed(1)} s`;
+}
+
 async function inject(f: Fault, x: Injector): Promise<string> {
   const down = () => sleep(f.downMs);
   switch (f.kind) {
@@ -114,7 +119,7 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       const launch = await killNode(x.nodes, leader.name);
       await down();
       const pid = await restartNode(x.nodes, launch, leader);
-      return `${A} Raft leader ${leader.name} killed (SIGKILL), restarted as pid ${pid}`;
+      return `${A} Raft leader ${leader.name} killed (SIGKILL), restarted as pid ${pid}; ${rejoined(await waitRaftRejoined(x.nodes, [A, B]))}`;
     }
     case 'orderer-down': {
       const o = x.nodes.orderers[f.orderer ?? 0];
@@ -122,7 +127,7 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       const launch = await killNode(x.nodes, o.name, 'SIGTERM');
       await down();
       const pid = await restartNode(x.nodes, launch, o);
-      return `${o.name} stopped for ${(f.downMs / 1000).toFixed(1)} s, restarted as pid ${pid}`;
+      return `${o.name} stopped for ${(f.downMs / 1000).toFixed(1)} s, restarted as pid ${pid}; ${rejoined(await waitRaftRejoined(x.nodes, [A, B]))}`;
     }
     case 'chaincode-restart': {
       const server = chaincodeServers(x.nodes, f.org ?? '')[0];
@@ -331,14 +336,25 @@ async function main(): Promise<number> {
     if (state.errors.size > 0) line(`load: client errors (expected under faults): ${[...state.errors].map(([k, n]) => `${k} x${n}`).join(', ')}`);
     for (const [k, m] of state.firstMessages) line(`  first ${k}: ${m}`);
 
-    // Drain: every packet on both source ledgers settled, or the drain deadline.
+    // Drain: until every packet on both source ledgers is settled, for as long as the relay
+    // settles one at least every SOAK_DRAIN_MINUTES (a relay that stops settling is a finding).
     const drainStart = Date.now();
-    const drainDeadline = drainStart + o.drainMinutes * 60_000;
+    let lastOpen = Number.POSITIVE_INFINITY;
+    let lastProgress = Date.now();
+    let lastReport = Date.now();
     for (;;) {
       const open = (await sentOn(ccA, route)).filter((p) => p.status === 'sent').length + (await sentOn(ccB, route)).filter((p) => p.status === 'sent').length;
       if (open === 0) break;
-      if (Date.now() > drainDeadline) {
-        line(`drain: ${open} packets still unsettled after ${o.drainMinutes} min`);
+      if (open < lastOpen) {
+        lastOpen = open;
+        lastProgress = Date.now();
+      }
+      if (Date.now() - lastReport > 30_000) {
+        line(`  drain: ${open} packets to settle (${elapsed(drainStart)})`);
+        lastReport = Date.now();
+      }
+      if (Date.now() - lastProgress > o.drainMinutes * 60_000) {
+        line(`drain: ${open} packets unsettled, none settled in the last ${o.drainMinutes} min`);
         break;
       }
       await sleep(2000);
@@ -408,6 +424,8 @@ async function main(): Promise<number> {
     if (history.fees) line(`  fees on ${A}: ${escrows.filter((e) => e.escrow?.status === 'paid').length} paid, ${escrows.filter((e) => e.escrow?.status === 'refunded').length} refunded, ${escrows.filter((e) => e.escrow?.status === 'held').length} held; supply ${before.supply} -> ${after.supply}`);
     line(`  faults injected: ${Object.entries(c.faults).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${c.faultsFailed ? `, ${c.faultsFailed} FAILED` : ''}`);
     for (const v of result.violations) line(`  VIOLATION ${v.code}: ${v.message}`);
+    // The network's own logs go with the report (network.sh down removes them).
+    cpSync(join(nodes.runtimeDir, 'logs'), join(logDir, 'nodes'), { recursive: true });
     const reportFile = join(logDir, 'report.json');
     writeFileSync(reportFile, JSON.stringify({ runId, options: o, route, loadMs, schedule, result, clientErrors: Object.fromEntries(state.errors), firstErrorMessages: Object.fromEntries(state.firstMessages), history }, null, 2));
     line(`  report ${reportFile}`);

@@ -6,9 +6,9 @@
  * | SOAK_SEED            | random (printed)   | seed of the fault schedule and the load's choices               |
  * | SOAK_PACKETS         | 200                | packets the load puts on the route (at least)                   |
  * | SOAK_MINUTES         | (none)             | run the load at least this long (the fault window)              |
- * | SOAK_RATE            | 2                  | packets per second the load offers at most                      |
+ * | SOAK_RATE            | 1                  | packets per second the load offers at most                      |
  * | SOAK_WORKERS         | 6                  | patients sending at once (half on chain-a, half on chain-b)     |
- * | SOAK_DRAIN_MINUTES   | 5                  | how long the relay may take to settle everything after the load |
+ * | SOAK_DRAIN_MINUTES   | 3                  | after the load: how long the relay may go without settling one |
  * | SOAK_FAULTS          | all of the runtime | comma-separated fault kinds (schedule.ts FaultKinds), or `none` |
  */
 import { randomInt } from 'node:crypto';
@@ -21,9 +21,9 @@ const Positive = z.coerce.number().positive();
 const EnvSchema = z.object({
   SOAK_PACKETS: z.coerce.number().int().min(1).default(200),
   SOAK_MINUTES: Positive.optional(),
-  SOAK_RATE: Positive.default(2),
+  SOAK_RATE: Positive.default(1),
   SOAK_WORKERS: z.coerce.number().int().min(2).max(64).default(6),
-  SOAK_DRAIN_MINUTES: Positive.default(5),
+  SOAK_DRAIN_MINUTES: Positive.default(3),
   SOAK_FAULTS: z.string().optional(),
 });
 
