@@ -35,6 +35,8 @@ export interface SoakOptions {
   workers: number;
   drainMinutes: number;
   faults: FaultKind[];
+  /** SOAK_FAULTS as given (absent: every kind of the runtime). */
+  faultsAsked?: string;
   runtime: 'native' | 'docker';
 }
 
@@ -67,12 +69,13 @@ export function soakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptions {
     workers: e.SOAK_WORKERS,
     drainMinutes: e.SOAK_DRAIN_MINUTES,
     faults,
+    ...(e.SOAK_FAULTS === undefined ? {} : { faultsAsked: faults.length === 0 ? 'none' : faults.join(',') }),
     runtime,
   };
 }
 
 /** The command that runs this soak again with the same schedule. */
 export function replayCommand(o: SoakOptions, target: string): string {
-  const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, `FABRIC_RUNTIME=${o.runtime}`];
+  const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, ...(o.faultsAsked === undefined ? [] : [`SOAK_FAULTS=${o.faultsAsked}`]), `FABRIC_RUNTIME=${o.runtime}`];
   return `${env.join(' ')} flock /tmp/medbridge-fabric.lock make ${target}`;
 }
