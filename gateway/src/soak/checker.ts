@@ -18,6 +18,8 @@
  *   CHECKPOINT_AHEAD       the relay's checkpoint is past the source's height
  *   CHECKPOINT_PASSED_UNDELIVERED  a packet sent before the checkpoint has no receipt
  * Across the run:
+ *   NOT_DRAINED            the relay stopped settling before every packet was settled (liveness;
+ *                          the packets it left show as LOST_PACKET / UNSETTLED as well)
  *   REVOCATION_NOT_IN_FORCE  a revocation sent whose consent does not read revoked where it was sent
  *   FEE_STUCK / FEE_MISMATCH / VALUE_NOT_CONSERVED  escrows not settled with their packet, payouts
  *                          not adding up, supply or escrowed totals that moved
@@ -44,7 +46,8 @@ export interface Violation {
     | 'FEE_MISMATCH'
     | 'VALUE_NOT_CONSERVED'
     | 'SERVED_WITHOUT_LOG'
-    | 'FAULT_NOT_INJECTED';
+    | 'FAULT_NOT_INJECTED'
+    | 'NOT_DRAINED';
   message: string;
 }
 
@@ -190,6 +193,7 @@ export function checkSoak(h: SoakHistory): CheckResult {
     faults: {},
     faultsFailed: 0,
   };
+  if (h.drain && !h.drain.complete) v.push({ code: 'NOT_DRAINED', message: `${h.drain.openAtEnd} packets unsettled when the relay stopped settling, ${(h.drain.ms / 1000).toFixed(0)} s into the drain` });
   for (const d of h.directions) checkDirection(d, v, counts);
 
   for (const r of h.revocations) {

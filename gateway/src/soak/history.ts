@@ -115,8 +115,17 @@ export interface FaultRecord {
   detail: string;
 }
 
+/** How the drain after the load ended: every packet settled, or the relay stopped settling. */
+export interface DrainObservation {
+  complete: boolean;
+  /** Packets still unsettled on the source ledgers when the drain ended. */
+  openAtEnd: number;
+  ms: number;
+}
+
 export interface SoakHistory {
   seed: number;
+  drain?: DrainObservation;
   directions: DirectionHistory[];
   revocations: RevocationObservation[];
   fees?: FeeHistory;

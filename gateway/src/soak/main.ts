@@ -339,11 +339,13 @@ async function main(): Promise<number> {
     // Drain: until every packet on both source ledgers is settled, for as long as the relay
     // settles one at least every SOAK_DRAIN_MINUTES (a relay that stops settling is a finding).
     const drainStart = Date.now();
+    let openAtEnd = 0;
     let lastOpen = Number.POSITIVE_INFINITY;
     let lastProgress = Date.now();
     let lastReport = Date.now();
     for (;;) {
       const open = (await sentOn(ccA, route)).filter((p) => p.status === 'sent').length + (await sentOn(ccB, route)).filter((p) => p.status === 'sent').length;
+      openAtEnd = open;
       if (open === 0) break;
       if (open < lastOpen) {
         lastOpen = open;
@@ -359,6 +361,7 @@ async function main(): Promise<number> {
       }
       await sleep(2000);
     }
+    const drain = { complete: openAtEnd === 0, openAtEnd, ms: Date.now() - drainStart };
     line(`drain: ${elapsed(drainStart)}`);
     await relay.stop();
     await records.stop();
@@ -405,6 +408,7 @@ async function main(): Promise<number> {
     }
     const history: SoakHistory = {
       seed: o.seed,
+      drain,
       directions,
       revocations,
       ...(value.params.minFee > 0 ? { fees: { chain: A, escrows, before: { supply: before.supply, escrowed: before.escrowed }, after: { supply: after.supply, escrowed: after.escrowed } } } : {}),

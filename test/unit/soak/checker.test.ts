@@ -137,6 +137,19 @@ describe('soak checker', () => {
     expect(codes(h)).toEqual(['CHECKPOINT_AHEAD']);
   });
 
+  it('fails a run whose drain ended with packets unsettled, and says so before the packets it left', () => {
+    const h = clean();
+    h.drain = { complete: false, openAtEnd: 1, ms: 180_000 };
+    const d = h.directions[0]!;
+    d.sent[5]!.status = 'sent';
+    d.received.pop();
+    d.events = d.events.filter((e) => !(e.sequence === 6 && e.name !== 'PacketSent'));
+    d.checkpoint = { nextBlock: 16, sourceHeight: 45 };
+    expect(codes(h)).toEqual(['NOT_DRAINED', 'LOST_PACKET']);
+    h.drain = { complete: true, openAtEnd: 0, ms: 1000 };
+    expect(codes(h)).toEqual(['LOST_PACKET']);
+  });
+
   it('fails a run where a scheduled fault could not be injected', () => {
     const h = clean();
     h.faults.push({ kind: 'orderer-down', atMs: 5000, ok: false, detail: 'no pid file' });
