@@ -85,6 +85,15 @@ function rejoined(ms: number | undefined): string {
   return ms === undefined ? 'NOT every consenter active again within 120 s' : `every consenter active again after ${(ms / 1000).toFixed(1)} s`;
 }
 
+/**
+ * An orderer fault runs only on a whole Raft cluster: killing a second orderer while an earlier
+ * one has not been readmitted would take the quorum away, which is an outage, not a fault the
+ * soak promises to survive. The fault is then not injected (and the run fails saying so).
+ */
+async function raftWhole(nodes: NetworkNodes): Promise<void> {
+  if ((await waitRaftRejoined(nodes, [A, B], 10_000)) === undefined) throw new Error('not injected: a consenter of an earlier orderer fault is still not active again (the Raft quorum would be lost)');
+}
+
 async function inject(f: Fault, x: Injector): Promise<string> {
   const down = () => sleep(f.downMs);
   switch (f.kind) {
@@ -114,6 +123,7 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       return `${peer.name} killed (SIGKILL), restarted as pid ${pid}`;
     }
     case 'orderer-leader-restart': {
+      await raftWhole(x.nodes);
       const leader = await raftLeader(x.nodes, A);
       if (!leader) throw new Error(`no orderer reports itself Raft leader of ${A}`);
       const launch = await killNode(x.nodes, leader.name);
@@ -122,6 +132,7 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       return `${A} Raft leader ${leader.name} killed (SIGKILL), restarted as pid ${pid}; ${rejoined(await waitRaftRejoined(x.nodes, [A, B]))}`;
     }
     case 'orderer-down': {
+      await raftWhole(x.nodes);
       const o = x.nodes.orderers[f.orderer ?? 0];
       if (!o) throw new Error(`no orderer #${f.orderer}`);
       const launch = await killNode(x.nodes, o.name, 'SIGTERM');
