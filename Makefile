@@ -10,7 +10,7 @@ NETWORK_SH := network/scripts/network.sh
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down
+.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down soak test-soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -68,6 +68,15 @@ test-integration-docker: build fabric images ## the integration suite against th
 test-integration-native: build fabric ## the integration suite against the native network
 	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
 
+# The chaos soak (network/RELIABILITY.md): load across chain-a <-> chain-b with a seeded schedule of
+# process kills, then a checker over both ledgers; exit 1 on a violation, with the seed to replay.
+# SOAK_SEED, SOAK_PACKETS, SOAK_MINUTES, SOAK_RATE, SOAK_WORKERS, SOAK_FAULTS (gateway/src/soak/options.ts).
+test-soak: build fabric ## the short chaos soak in make test: >= 200 packets under every node fault (native runtime)
+	FABRIC_RUNTIME=native SOAK_PACKETS=$${SOAK_PACKETS:-200} network/scripts/soak.sh
+
+soak: build fabric ## the long chaos soak: 30 minutes of load and faults by default (SOAK_MINUTES, SOAK_PACKETS, SOAK_SEED)
+	SOAK_MINUTES=$${SOAK_MINUTES:-30} SOAK_PACKETS=$${SOAK_PACKETS:-200} network/scripts/soak.sh
+
 # The patient app in a real headless Chromium against the embedded network (gateway/APP.md);
 # screenshots of each step in test/e2e/output/.
 test-e2e: build fabric chromium ## the patient app end to end in headless Chromium (native network)
@@ -89,8 +98,9 @@ deploy-check: ## helm lint + helm template + kubeconform of network/deploy/chart
 	network/deploy/check.sh
 
 # CI: lint, unit tests, the deployment chart, then the whole integration suite against dockerized
-# peers, then natively, then the patient app in a browser, then the multi-host subset.
-test: lint test-unit deploy-check test-integration-docker test-integration-native test-e2e test-multihost ## everything CI runs
+# peers, then natively, then the short chaos soak, then the patient app in a browser, then the
+# multi-host subset.
+test: lint test-unit deploy-check test-integration-docker test-integration-native test-soak test-e2e test-multihost ## everything CI runs
 
 demo: build fabric ## the main story end to end on the embedded network
 	network/scripts/demo.sh

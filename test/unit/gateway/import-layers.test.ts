@@ -1,5 +1,5 @@
 /**
- * Layers that only look down (STYLE.md), in the gateway: entry points (CLI, demo, bench) stand on
+ * Layers that only look down (STYLE.md), in the gateway: entry points (CLI, demo, bench, soak) stand on
  * the HTTP API (which `medbridge serve` starts), which stands on the services (relay, record exchange, admin services, BLS signer), which stand on proof
  * building, which stands on the Fabric client, which stands on configuration, logging and
  * errors (and the HTTP limits every server applies). A file imports from its own room, a room beside it on the same floor, or a floor
@@ -13,7 +13,7 @@ const SRC = resolve(__dirname, '../../../gateway/src');
 
 /** Rooms (a folder, or a file directly under gateway/src), top floor first. */
 const FLOORS: ReadonlyArray<readonly string[]> = [
-  ['bench'],
+  ['bench', 'soak'],
   ['cli', 'demo'],
   ['api'],
   ['services', 'relay', 'records', 'signer'],

@@ -1,0 +1,160 @@
+/**
+ * The soak's checker must be able to fail: a clean history passes, and each broken promise
+ * (a duplicate delivery, a sequence gap, a lost packet, a lost revocation, a fee left in
+ * escrow, a record served without a log entry, a checkpoint past an undelivered packet) is
+ * reported with its own code.
+ */
+import { checkSoak } from '../../../gateway/src/soak/checker';
+import type { DirectionHistory, LedgerPacket, RouteEvent, SoakHistory } from '../../../gateway/src/soak/history';
+
+function direction(n: number): DirectionHistory {
+  const sent: LedgerPacket[] = [];
+  const events: RouteEvent[] = [];
+  for (let s = 1; s <= n; s++) {
+    const type = s % 2 === 0 ? 'consent.revoke' : 'consent.grant';
+    sent.push({ sequence: s, type, consentId: `c${Math.ceil(s / 2)}`, packetHash: `h${s}`, status: 'acknowledged', txId: `tx${s}`, sentAtMs: 1000 * s });
+    events.push({ name: 'PacketSent', sequence: s, blockNumber: 10 + s }, { name: 'PacketReceived', sequence: s, blockNumber: 20 + s }, { name: 'PacketAcknowledged', sequence: s, blockNumber: 30 + s });
+  }
+  return {
+    routeId: 'soak-r',
+    source: 'chain-a',
+    dest: 'chain-b',
+    sends: sent.map((p) => ({ type: p.type as 'consent.grant' | 'consent.revoke', consentId: p.consentId ?? '', outcome: 'committed', txId: p.txId })),
+    sent,
+    received: sent.map((p) => ({ sequence: p.sequence, packetHash: p.packetHash, outcome: 'success', receivedAtMs: p.sentAtMs + 700 + p.sequence })),
+    events,
+    checkpoint: { nextBlock: 40, sourceHeight: 45 },
+  };
+}
+
+function clean(): SoakHistory {
+  return {
+    seed: 42,
+    directions: [direction(6)],
+    revocations: [1, 2, 3].map((i) => ({ consentId: `c${i}`, source: 'chain-a', dest: 'chain-b', destStatus: 'revoked' })),
+    fees: {
+      chain: 'chain-a',
+      escrows: [1, 2, 3, 4, 5, 6].map((s) => ({ routeId: 'soak-r', sequence: s, packetStatus: 'acknowledged' as const, escrow: { status: 'paid' as const, amount: 10, paidOut: 10 } })),
+      before: { supply: 1000, escrowed: 0 },
+      after: { supply: 1000, escrowed: 0 },
+    },
+    served: [{ patientId: 'p1', recordId: 'r1', txId: 'log1' }],
+    accessLog: [{ patientId: 'p1', recordId: 'r1', txId: 'log1', allowed: true }],
+    faults: [{ kind: 'relay-kill', atMs: 100, ok: true, detail: 'pid 1' }],
+  };
+}
+
+const codes = (h: SoakHistory) => checkSoak(h).violations.map((v) => v.code);
+
+describe('soak checker', () => {
+  it('passes a history where every packet arrived once and was acknowledged once', () => {
+    const r = checkSoak(clean());
+    expect(r.violations).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.counts).toMatchObject({ sent: 6, delivered: 6, acknowledged: 6, timedOut: 0, duplicates: 0, lost: 0, revocations: 3, revocationsInForce: 3, served: 1, faults: { 'relay-kill': 1 } });
+    expect(r.counts.maxRevocationMs).toBe(706);
+  });
+
+  it('fails a history with a packet received twice on the destination', () => {
+    const h = clean();
+    h.directions[0]!.events.push({ name: 'PacketReceived', sequence: 3, blockNumber: 99 });
+    const r = checkSoak(h);
+    expect(r.ok).toBe(false);
+    expect(codes(h)).toEqual(['DUPLICATE_DELIVERY']);
+    expect(r.counts.duplicates).toBe(1);
+  });
+
+  it('fails a history with a packet acknowledged twice on the source', () => {
+    const h = clean();
+    h.directions[0]!.events.push({ name: 'PacketAcknowledged', sequence: 2, blockNumber: 99 });
+    expect(codes(h)).toEqual(['DUPLICATE_SETTLEMENT']);
+  });
+
+  it('fails a history with a sequence gap on the destination, and counts the packet lost', () => {
+    const h = clean();
+    const d = h.directions[0]!;
+    d.received = d.received.filter((r) => r.sequence !== 4);
+    d.events = d.events.filter((e) => !(e.name === 'PacketReceived' && e.sequence === 4));
+    const r = checkSoak(h);
+    expect(r.violations.map((v) => v.code)).toEqual(['SEQUENCE_GAP', 'LOST_PACKET', 'CHECKPOINT_PASSED_UNDELIVERED']);
+    expect(r.counts.lost).toBe(1);
+  });
+
+  it('fails a history with a revocation that is not in force on the chain it was sent to', () => {
+    const h = clean();
+    h.revocations[1]!.destStatus = 'active';
+    const r = checkSoak(h);
+    expect(r.violations).toEqual([{ code: 'REVOCATION_NOT_IN_FORCE', message: 'consent c2 revoked on chain-a reads active on chain-b' }]);
+    expect(r.counts.revocationsInForce).toBe(2);
+  });
+
+  it('fails a history where a send the client saw committed is not on the source ledger', () => {
+    const h = clean();
+    h.directions[0]!.sends.push({ type: 'consent.grant', consentId: 'c9', outcome: 'committed', txId: 'tx-missing' });
+    expect(codes(h)).toEqual(['SEND_NOT_ON_LEDGER']);
+  });
+
+  it('fails a history with more packets on the ledger than the clients could have sent', () => {
+    const h = clean();
+    h.directions[0]!.sends.pop();
+    expect(codes(h)).toEqual(['UNEXPLAINED_PACKET']);
+    // ... unless the missing send's outcome is unknown to the client.
+    h.directions[0]!.sends.push({ type: 'consent.revoke', consentId: 'c3', outcome: 'unknown' });
+    expect(codes(h)).toEqual([]);
+  });
+
+  it('fails a history whose source and destination disagree on the outcome', () => {
+    const h = clean();
+    h.directions[0]!.sent[0]!.status = 'timed-out';
+    h.fees!.escrows[0]!.packetStatus = 'timed-out';
+    expect(codes(h)).toEqual(['OUTCOME_MISMATCH', 'FEE_MISMATCH']);
+  });
+
+  it('fails a history with a packet still unsettled on the source after the drain', () => {
+    const h = clean();
+    h.directions[0]!.sent[5]!.status = 'sent';
+    expect(codes(h)).toContain('UNSETTLED');
+  });
+
+  it('fails a history with a fee left in escrow or a supply that moved', () => {
+    const h = clean();
+    h.fees!.escrows[2]!.escrow = { status: 'held', amount: 10, paidOut: 0 };
+    h.fees!.after = { supply: 1000, escrowed: 10 };
+    expect(codes(h)).toEqual(['FEE_STUCK']);
+    h.fees!.after = { supply: 1010, escrowed: 0 };
+    expect(codes(h)).toEqual(['FEE_STUCK', 'VALUE_NOT_CONSERVED', 'VALUE_NOT_CONSERVED']);
+  });
+
+  it('fails a history with a record served without an allowed access-log entry', () => {
+    const h = clean();
+    h.accessLog[0]!.allowed = false;
+    expect(codes(h)).toEqual(['SERVED_WITHOUT_LOG']);
+  });
+
+  it('fails a history whose relay checkpoint is past the source ledger', () => {
+    const h = clean();
+    h.directions[0]!.checkpoint = { nextBlock: 50, sourceHeight: 45 };
+    expect(codes(h)).toEqual(['CHECKPOINT_AHEAD']);
+  });
+
+  it('fails a run whose drain ended with packets unsettled, and says so before the packets it left', () => {
+    const h = clean();
+    h.drain = { complete: false, openAtEnd: 1, ms: 180_000 };
+    const d = h.directions[0]!;
+    d.sent[5]!.status = 'sent';
+    d.received.pop();
+    d.events = d.events.filter((e) => !(e.sequence === 6 && e.name !== 'PacketSent'));
+    d.checkpoint = { nextBlock: 16, sourceHeight: 45 };
+    expect(codes(h)).toEqual(['NOT_DRAINED', 'LOST_PACKET']);
+    h.drain = { complete: true, openAtEnd: 0, ms: 1000 };
+    expect(codes(h)).toEqual(['LOST_PACKET']);
+  });
+
+  it('fails a run where a scheduled fault could not be injected', () => {
+    const h = clean();
+    h.faults.push({ kind: 'orderer-down', atMs: 5000, ok: false, detail: 'no pid file' });
+    const r = checkSoak(h);
+    expect(r.violations.map((v) => v.code)).toEqual(['FAULT_NOT_INJECTED']);
+    expect(r.counts.faultsFailed).toBe(1);
+  });
+});
