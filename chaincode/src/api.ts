@@ -167,7 +167,7 @@ export { accessLogEntryToAuditEvent, accessLogToAuditBundle, AuditSystems, type 
 import type { AccessDecision, AccessReason, Emergency } from './rules/access-rules';
 import type { Consent, ConsentStatus } from './rules/consent-rules';
 import type { Guardian, Patient } from './rules/patient-rules';
-import type { RecordAnchor } from './rules/record-rules';
+import type { RecordAnchor, RecordLabels } from './rules/record-rules';
 import type { RemoteConsent } from './rules/remote-consent-rules';
 import type { GovernanceProposal } from './contracts/governance-contract';
 import type { IncentiveParams } from './rules/parameter-safety';
@@ -184,7 +184,7 @@ import type { Role } from './contracts/tx-context';
 export type { AccessDecision, AccessReason, Emergency } from './rules/access-rules';
 export type { Consent, ConsentStatus, SignedBy } from './rules/consent-rules';
 export type { Guardian, KeyRotation, Patient, SignerAuthority } from './rules/patient-rules';
-export type { RecordAnchor, RecordVersion } from './rules/record-rules';
+export type { RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
 export type { RemoteConsent } from './rules/remote-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
 export type { GovernanceProposal } from './contracts/governance-contract';
@@ -227,6 +227,8 @@ export interface AnchorRecordArgs {
   category: string;
   /** Salted SHA-256 of the content, hex (recordHash). */
   hash: string;
+  /** Consent v2 metadata (CONSENT.md "Record metadata"); absent: a label-less anchor. */
+  metadata?: RecordLabels;
 }
 
 /** `Consent:BreakGlass` arguments. */

@@ -47,7 +47,7 @@ import {
   signerAuthority,
   type Patient,
 } from '../rules/patient-rules';
-import { amendRecord, anchorRecord, hashMatches, validateHash, type RecordAnchor } from '../rules/record-rules';
+import { amendRecord, anchorRecord, hashMatches, parseRecordLabels, validateHash, type AnchorInput, type RecordAnchor, type RecordLabels } from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
 import * as repo from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
@@ -137,35 +137,31 @@ export class ConsentContract extends MedbridgeContract {
 
   // ------------------------------------------------------------------ records
 
-  /** Anchors version 1 of a record held off chain by the caller's org (the custodian). */
+  /** Anchors version 1 of a record held off chain by the caller's org (the custodian), without metadata. */
   @Transaction()
   async AnchorRecord(ctx: Context, recordId: string, patientId: string, category: string, hash: string): Promise<string> {
-    const who = await staff(ctx, WRITER_ROLES);
-    const now = txTimeMs(ctx);
-    const input = { recordId, patientId, category, hash };
-    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
-    requireRegisteredBy(await repo.getPatient(ctx.stub, patientId), patientId, who.mspId);
-    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
-    const { anchor, version } = anchorRecord(await repo.getRecord(ctx.stub, recordId), input, who.mspId, now, ctx.stub.getTxID());
-    await repo.putRecord(ctx.stub, anchor);
-    await repo.putRecordVersion(ctx.stub, version);
-    await repo.putCustodianIndex(ctx.stub, anchor);
-    emit(ctx, 'RecordAnchored', eventOfRecord(anchor));
-    return canonicalize(anchor);
+    return anchor(ctx, { recordId, patientId, category, hash });
   }
 
-  /** Anchors the next version of a record; only the custodian, only from the current version. */
+  /**
+   * Anchors version 1 of a record with the metadata consent v2 decisions read (security
+   * labels, data date, author org, document classes; CONSENT.md "Record metadata"): JSON.
+   */
+  @Transaction()
+  async AnchorRecordWithMetadata(ctx: Context, recordId: string, patientId: string, category: string, hash: string, metadata: string): Promise<string> {
+    return anchor(ctx, { recordId, patientId, category, hash, metadata: parseRecordLabels(parseJson(metadata, 'metadata')) });
+  }
+
+  /** Anchors the next version of a record; only the custodian, only from the current version. The metadata stays. */
   @Transaction()
   async AmendRecord(ctx: Context, recordId: string, hash: string, expectedVersion: string): Promise<string> {
-    const who = await staff(ctx, WRITER_ROLES);
-    const head = await loadRecord(ctx, recordId);
-    const headVersion = found(await repo.getRecordVersion(ctx.stub, recordId, head.version), `version ${head.version} of record ${recordId}`);
-    const expected = parseCount(expectedVersion, 'expectedVersion');
-    const { anchor, version } = amendRecord(head, headVersion, { hash, expectedVersion: expected }, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
-    await repo.putRecord(ctx.stub, anchor);
-    await repo.putRecordVersion(ctx.stub, version);
-    emit(ctx, 'RecordAmended', eventOfRecord(anchor));
-    return canonicalize(anchor);
+    return amend(ctx, recordId, hash, expectedVersion, undefined);
+  }
+
+  /** Anchors the next version of a record with its new metadata (JSON, as AnchorRecordWithMetadata). */
+  @Transaction()
+  async AmendRecordWithMetadata(ctx: Context, recordId: string, hash: string, expectedVersion: string, metadata: string): Promise<string> {
+    return amend(ctx, recordId, hash, expectedVersion, parseRecordLabels(parseJson(metadata, 'metadata')));
   }
 
   @Transaction(false)
@@ -487,6 +483,33 @@ export class ConsentContract extends MedbridgeContract {
 }
 
 // -------------------------------------------------------------------- helpers
+
+async function anchor(ctx: Context, input: AnchorInput): Promise<string> {
+  const who = await staff(ctx, WRITER_ROLES);
+  const now = txTimeMs(ctx);
+  if (!Formats.patientId.test(input.patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+  requireRegisteredBy(await repo.getPatient(ctx.stub, input.patientId), input.patientId, who.mspId);
+  if (!Formats.recordId.test(input.recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+  const { anchor: head, version } = anchorRecord(await repo.getRecord(ctx.stub, input.recordId), input, who.mspId, now, ctx.stub.getTxID());
+  await repo.putRecord(ctx.stub, head);
+  await repo.putRecordVersion(ctx.stub, version);
+  await repo.putCustodianIndex(ctx.stub, head);
+  emit(ctx, 'RecordAnchored', eventOfRecord(head));
+  return canonicalize(head);
+}
+
+async function amend(ctx: Context, recordId: string, hash: string, expectedVersion: string, metadata: RecordLabels | undefined): Promise<string> {
+  const who = await staff(ctx, WRITER_ROLES);
+  const head = await loadRecord(ctx, recordId);
+  const headVersion = found(await repo.getRecordVersion(ctx.stub, recordId, head.version), `version ${head.version} of record ${recordId}`);
+  const expected = parseCount(expectedVersion, 'expectedVersion');
+  const input = metadata === undefined ? { hash, expectedVersion: expected } : { hash, expectedVersion: expected, metadata };
+  const { anchor: next, version } = amendRecord(head, headVersion, input, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
+  await repo.putRecord(ctx.stub, next);
+  await repo.putRecordVersion(ctx.stub, version);
+  emit(ctx, 'RecordAmended', eventOfRecord(next));
+  return canonicalize(next);
+}
 
 /** Caller with one of `roles`, in a member org of this channel. */
 /**

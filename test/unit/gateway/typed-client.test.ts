@@ -199,6 +199,7 @@ const TERMS = {
 };
 const grant = signPatientMessage(buildConsentGrant(header(), TERMS), privateKey);
 const CONSENT_ID = `cs_${'a'.repeat(64)}`;
+const LABELS = { securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg: 'HospitalAMSP', documentClasses: [] };
 const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_ID), privateKey);
 const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
@@ -242,6 +243,16 @@ const CASES: Case[] = [
   ['consent.getPatient', (cc) => cc.consent.getPatient(patientId), { contract: 'Consent', fn: 'GetPatient', args: [patientId] }],
   ['consent.anchorRecord', (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }), { contract: 'Consent', fn: 'AnchorRecord', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32)] }],
   ['consent.amendRecord', (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1), { contract: 'Consent', fn: 'AmendRecord', args: ['rec-1', 'cd'.repeat(32), '1'] }],
+  [
+    'consent.anchorRecord with metadata',
+    (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: LABELS }),
+    { contract: 'Consent', fn: 'AnchorRecordWithMetadata', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32), canonicalize(LABELS)] },
+  ],
+  [
+    'consent.amendRecord with metadata',
+    (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1, LABELS),
+    { contract: 'Consent', fn: 'AmendRecordWithMetadata', args: ['rec-1', 'cd'.repeat(32), '1', canonicalize(LABELS)] },
+  ],
   ['consent.getRecord', (cc) => cc.consent.getRecord('rec-1'), { contract: 'Consent', fn: 'GetRecord', args: ['rec-1'] }],
   ['consent.getRecordHistory', (cc) => cc.consent.getRecordHistory('rec-1', { pageSize: 100 }), { contract: 'Consent', fn: 'GetRecordHistory', args: ['rec-1', '100', ''] }],
   ['consent.verifyRecordHash (head)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32)), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), ''] }],

@@ -30,6 +30,7 @@ import {
   type Patient,
   type RecordAnchor,
   type RecordHashCheck,
+  type RecordLabels,
   type RecordVersion,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
@@ -44,7 +45,9 @@ export const ConsentTransactions = {
   RotatePatientKey: 'submit',
   GetPatient: 'evaluate',
   AnchorRecord: 'submit',
+  AnchorRecordWithMetadata: 'submit',
   AmendRecord: 'submit',
+  AmendRecordWithMetadata: 'submit',
   GetRecord: 'evaluate',
   GetRecordHistory: 'evaluate',
   ListRecordsByPatient: 'evaluate',
@@ -97,13 +100,18 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   // ---------------------------------------------------------------- records
 
-  /** Anchors version 1 of a record the caller's org holds off chain. */
+  /** Anchors version 1 of a record the caller's org holds off chain, with its consent metadata when given. */
   anchorRecord(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
+    if (a.metadata !== undefined) return this.submit('AnchorRecordWithMetadata', [a.recordId, a.patientId, a.category, a.hash, canonicalize(a.metadata)]);
     return this.submit('AnchorRecord', [a.recordId, a.patientId, a.category, a.hash]);
   }
 
-  /** Anchors the next version; only the custodian, only from `expectedVersion` (the current head). */
-  amendRecord(recordId: string, hash: string, expectedVersion: number): Promise<Submitted<RecordAnchor>> {
+  /**
+   * Anchors the next version; only the custodian, only from `expectedVersion` (the current head).
+   * With `metadata` the version states new metadata; without, it keeps the head's.
+   */
+  amendRecord(recordId: string, hash: string, expectedVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    if (metadata !== undefined) return this.submit('AmendRecordWithMetadata', [recordId, hash, String(expectedVersion), canonicalize(metadata)]);
     return this.submit('AmendRecord', [recordId, hash, String(expectedVersion)]);
   }
 
