@@ -13,6 +13,7 @@ import {
   type AccessLogEntry,
   type AccessLogReadMessage,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentWithStatus,
   type Emergency,
@@ -129,6 +130,10 @@ export class ConsentService {
     switch (m.kind) {
       case 'consent.grant': {
         const res = await cc.grantConsent(signed as SignedPatientMessage<ConsentGrantMessage>);
+        return { kind: m.kind, consentId: consentIdOf(m), txId: res.txId, result: res.result };
+      }
+      case 'consent.grant-policy': {
+        const res = await cc.grantConsent(signed as SignedPatientMessage<ConsentPolicyGrantMessage>);
         return { kind: m.kind, consentId: consentIdOf(m), txId: res.txId, result: res.result };
       }
       case 'consent.revoke':

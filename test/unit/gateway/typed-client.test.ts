@@ -267,6 +267,16 @@ const CASES: Case[] = [
   ['consent.listConsentsByPatient', (cc) => cc.consent.listConsentsByPatient(patientId, { pageSize: 50, bookmark: 'b1' }), { contract: 'Consent', fn: 'ListConsentsByPatient', args: [patientId, '50', 'b1'] }],
   ['consent.checkAccess', (cc) => cc.consent.checkAccess('HospitalBMSP', 'rec-1', 'TREAT'), { contract: 'Consent', fn: 'CheckAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT'] }],
   ['consent.logAccess', (cc) => cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'), { contract: 'Consent', fn: 'LogAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'] }],
+  [
+    'consent.checkAccessAs',
+    (cc) => cc.consent.checkAccessAs({ org: 'HospitalBMSP', role: null, practitioner: null, careTeam: 'ct-1', policy: null }, 'rec-1', 'TREAT'),
+    { contract: 'Consent', fn: 'CheckAccessAs', args: ['{"careTeam":"ct-1","org":"HospitalBMSP"}', 'rec-1', 'TREAT'] },
+  ],
+  [
+    'consent.logAccessAs',
+    (cc) => cc.consent.logAccessAs({ org: 'HospitalBMSP', role: 'clinician', practitioner: null, careTeam: null, policy: null }, 'rec-1', 'TREAT', 'rq-1'),
+    { contract: 'Consent', fn: 'LogAccessAs', args: ['{"org":"HospitalBMSP","role":"clinician"}', 'rec-1', 'TREAT', 'rq-1'] },
+  ],
   ['consent.listAccessLog', (cc) => cc.consent.listAccessLog(patientId), { contract: 'Consent', fn: 'ListAccessLog', args: [patientId, '', ''] }],
   ['consent.listAccessLogSigned', (cc) => cc.consent.listAccessLogSigned(read, { pageSize: 100, bookmark: 'b2' }), { contract: 'Consent', fn: 'ListAccessLogSigned', args: [canonicalize(read), '100', 'b2'] }],
   ['consent.breakGlass (one record)', (cc) => cc.consent.breakGlass({ patientId, recordId: 'rec-1', reason: 'ED-TRIAGE-CODE-9', durationMinutes: 30 }), { contract: 'Consent', fn: 'BreakGlass', args: [patientId, 'rec-1', 'ED-TRIAGE-CODE-9', '30'] }],
