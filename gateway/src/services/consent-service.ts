@@ -13,6 +13,7 @@ import {
   type AccessLogEntry,
   type AccessLogReadMessage,
   type ConsentGrantMessage,
+  type ConsentPolicy,
   type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentWithStatus,
@@ -96,6 +97,13 @@ export class ConsentService {
   async grantAndShare(signer: PatientKey, patientId: string, input: GrantInput, destChain: string, routeId?: string): Promise<Submitted<GrantAndSendResult> & { consentId: string }> {
     const signed = this.signer.grant(signer, patientId, input);
     const res = await this.chaincode.crossChain.grantAndSend(signed, destChain, routeId ? { routeId } : {});
+    return { ...res, consentId: consentIdOf(signed.message) };
+  }
+
+  /** The patient (or a guardian) grants a consent v2 policy (signed in its canonical form). */
+  async grantPolicy(signer: PatientKey, patientId: string, policy: ConsentPolicy): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
+    const signed = this.signer.policyGrant(signer, patientId, policy);
+    const res = await this.chaincode.consent.grantConsent(signed);
     return { ...res, consentId: consentIdOf(signed.message) };
   }
 
