@@ -94,7 +94,6 @@ function purposes(value: unknown): string[] {
 const CONSENT_COLUMNS = [
   { key: 'consentId', max: 20 },
   { key: 'grantee' },
-  { key: 'grantees', header: 'v2 grantees' },
   { key: 'effectiveStatus', header: 'status' },
   { key: 'terms.purposes', header: 'purposes' },
   { key: 'terms.scope.recordIds', header: 'records', max: 30 },
