@@ -110,6 +110,7 @@ export {
 export {
   buildAccessLogRead,
   buildConsentGrant,
+  buildConsentPolicyGrant,
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
@@ -131,6 +132,7 @@ export {
   type AccessLogReadMessage,
   type ConsentAction,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentTerms,
   type GuardianDelegationMessage,
@@ -165,9 +167,9 @@ export { accessLogEntryToAuditEvent, accessLogToAuditBundle, AuditSystems, type 
 // -------------------------------------------------------------------- records kept in state (as transactions return them)
 
 import type { AccessDecision, AccessReason, Emergency } from './rules/access-rules';
-import type { Consent, ConsentStatus } from './rules/consent-rules';
+import type { Consent, ConsentStatus, StoredConsent } from './rules/consent-rules';
 import type { Guardian, Patient } from './rules/patient-rules';
-import type { RecordAnchor } from './rules/record-rules';
+import type { RecordAnchor, RecordLabels } from './rules/record-rules';
 import type { RemoteConsent } from './rules/remote-consent-rules';
 import type { GovernanceProposal } from './contracts/governance-contract';
 import type { IncentiveParams } from './rules/parameter-safety';
@@ -181,10 +183,11 @@ import type { MemberSet } from './state/governance-repo';
 import type { TrustPolicy as Policy } from './rules/trust-policy';
 import type { Role } from './contracts/tx-context';
 
-export type { AccessDecision, AccessReason, Emergency } from './rules/access-rules';
-export type { Consent, ConsentStatus, SignedBy } from './rules/consent-rules';
+export type { AccessDecision, AccessReason, Emergency, Requester } from './rules/access-rules';
+export type { Consent, ConsentStatus, PolicyConsent, SignedBy, StoredConsent } from './rules/consent-rules';
+export { ANY_GRANTEE, isPolicyConsent } from './rules/consent-rules';
 export type { Guardian, KeyRotation, Patient, SignerAuthority } from './rules/patient-rules';
-export type { RecordAnchor, RecordVersion } from './rules/record-rules';
+export type { RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
 export type { RemoteConsent } from './rules/remote-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
 export type { GovernanceProposal } from './contracts/governance-contract';
@@ -227,6 +230,8 @@ export interface AnchorRecordArgs {
   category: string;
   /** Salted SHA-256 of the content, hex (recordHash). */
   hash: string;
+  /** Consent v2 metadata (CONSENT.md "Record metadata"); absent: a label-less anchor. */
+  metadata?: RecordLabels;
 }
 
 /** `Consent:BreakGlass` arguments. */
@@ -263,7 +268,7 @@ export type SlashingEvidence =
 // -------------------------------------------------------------------- transaction results (Consent)
 
 /** A consent with its status at the transaction time (`GetConsent`, `GrantConsent`, `RevokeConsent`, `ListConsentsByPatient`). */
-export type ConsentWithStatus = Consent & { effectiveStatus: ConsentStatus };
+export type ConsentWithStatus = StoredConsent & { effectiveStatus: ConsentStatus };
 /** A mirrored consent with its status at the transaction time (`ListRemoteConsents`). */
 export type RemoteConsentWithStatus = RemoteConsent & { effectiveStatus: ConsentStatus };
 /** `GetGuardian`: the guardian and whether the delegation is in force now. */
@@ -426,7 +431,10 @@ export type RecordEvent = Pick<RecordAnchor, 'recordId' | 'patientId' | 'custodi
 export interface ConsentEvent {
   consentId: string;
   patientId: string;
-  grantee: string;
+  /** The grantee org of a v1 consent; null for a consent v2 (see `grantees`). */
+  grantee: string | null;
+  /** Consent v2 only: the orgs its permits can reach, or ['*'] for every org. */
+  grantees?: string[];
   status: Consent['status'];
   version: number;
   chainId: string;

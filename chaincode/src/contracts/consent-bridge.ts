@@ -19,7 +19,7 @@ import {
   verifyConsentPacket,
   type ConsentPacketType,
 } from '../rules/remote-consent-rules';
-import type { Consent } from '../rules/consent-rules';
+import { isPolicyConsent, type Consent, type StoredConsent } from '../rules/consent-rules';
 import { idPublicKeyOf, rotationChainOf, type Patient } from '../rules/patient-rules';
 import { getConsent, getPatient, getRemoteConsent, putRemoteConsent } from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
@@ -75,8 +75,14 @@ export async function buildConsentPacket(ctx: Context, consentId: string): Promi
   return { type, payload: payload as unknown as Json };
 }
 
-/** The packet of a consent with the patient's id key and, once rotated, the rotations that lead to the current key. */
-export function packetOf(consent: Consent, patient: Patient): ReturnType<typeof consentPacketOf> {
+/**
+ * The packet of a consent with the patient's id key and, once rotated, the rotations that lead
+ * to the current key. A consent v2 does not travel (yet): INVALID_ARGUMENT, nothing is sent.
+ */
+export function packetOf(consent: StoredConsent, patient: Patient): ReturnType<typeof consentPacketOf> {
+  if (isPolicyConsent(consent)) {
+    fail('INVALID_ARGUMENT', `consent ${consent.consentId} is a consent v2 policy; consent v2 is enforced on its home chain only (CONSENT.md "Consent language (v2)")`);
+  }
   return consentPacketOf(consent, idPublicKeyOf(patient), rotationChainOf(patient));
 }
 

@@ -26,12 +26,28 @@ import {
   logEntryVisibleTo,
   mayReviewEmergency,
   openEmergency,
+  orgRequester,
+  parseRequester,
   reviewEmergency,
   type AccessDecision,
   type AccessLogEntry,
   type Emergency,
+  type Requester,
 } from '../rules/access-rules';
-import { consentStatusAt, grantConsent, purposeCovered, revokeConsent, type Consent, type SignedBy } from '../rules/consent-rules';
+import {
+  consentPeriodEnd,
+  consentStatusAt,
+  grantConsent,
+  grantPolicyConsent,
+  isPolicyConsent,
+  purposeCovered,
+  revokeConsent,
+  type Consent,
+  type PolicyConsent,
+  type SignedBy,
+  type StoredConsent,
+} from '../rules/consent-rules';
+import type { ConsentPolicy } from '../protocol/consent-policy/model';
 import {
   asPatientSigner,
   authoriseGuardian,
@@ -47,7 +63,7 @@ import {
   signerAuthority,
   type Patient,
 } from '../rules/patient-rules';
-import { amendRecord, anchorRecord, hashMatches, validateHash, type RecordAnchor } from '../rules/record-rules';
+import { amendRecord, anchorRecord, hashMatches, parseRecordLabels, recordMetadataOf, validateHash, type AnchorInput, type RecordAnchor, type RecordLabels } from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
 import * as repo from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
@@ -120,7 +136,8 @@ export class ConsentContract extends MedbridgeContract {
     );
     for (const { consentId } of await repo.allConsentIdsOfPatient(ctx.stub, patientId)) {
       const consent = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
-      if (consent.status === 'active') requireCarriable(consent, patient);
+      // Consents v2 do not travel (consent-bridge packetOf): nothing to keep carriable.
+      if (consent.status === 'active' && !isPolicyConsent(consent)) requireCarriable(consent, patient);
     }
     await repo.putPatient(ctx.stub, patient);
     await repo.putPatientKeyOwner(ctx.stub, newKeyId, patientId);
@@ -137,35 +154,31 @@ export class ConsentContract extends MedbridgeContract {
 
   // ------------------------------------------------------------------ records
 
-  /** Anchors version 1 of a record held off chain by the caller's org (the custodian). */
+  /** Anchors version 1 of a record held off chain by the caller's org (the custodian), without metadata. */
   @Transaction()
   async AnchorRecord(ctx: Context, recordId: string, patientId: string, category: string, hash: string): Promise<string> {
-    const who = await staff(ctx, WRITER_ROLES);
-    const now = txTimeMs(ctx);
-    const input = { recordId, patientId, category, hash };
-    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
-    requireRegisteredBy(await repo.getPatient(ctx.stub, patientId), patientId, who.mspId);
-    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
-    const { anchor, version } = anchorRecord(await repo.getRecord(ctx.stub, recordId), input, who.mspId, now, ctx.stub.getTxID());
-    await repo.putRecord(ctx.stub, anchor);
-    await repo.putRecordVersion(ctx.stub, version);
-    await repo.putCustodianIndex(ctx.stub, anchor);
-    emit(ctx, 'RecordAnchored', eventOfRecord(anchor));
-    return canonicalize(anchor);
+    return anchor(ctx, { recordId, patientId, category, hash });
   }
 
-  /** Anchors the next version of a record; only the custodian, only from the current version. */
+  /**
+   * Anchors version 1 of a record with the metadata consent v2 decisions read (security
+   * labels, data date, author org, document classes; CONSENT.md "Record metadata"): JSON.
+   */
+  @Transaction()
+  async AnchorRecordWithMetadata(ctx: Context, recordId: string, patientId: string, category: string, hash: string, metadata: string): Promise<string> {
+    return anchor(ctx, { recordId, patientId, category, hash, metadata: parseRecordLabels(parseJson(metadata, 'metadata')) });
+  }
+
+  /** Anchors the next version of a record; only the custodian, only from the current version. The metadata stays. */
   @Transaction()
   async AmendRecord(ctx: Context, recordId: string, hash: string, expectedVersion: string): Promise<string> {
-    const who = await staff(ctx, WRITER_ROLES);
-    const head = await loadRecord(ctx, recordId);
-    const headVersion = found(await repo.getRecordVersion(ctx.stub, recordId, head.version), `version ${head.version} of record ${recordId}`);
-    const expected = parseCount(expectedVersion, 'expectedVersion');
-    const { anchor, version } = amendRecord(head, headVersion, { hash, expectedVersion: expected }, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
-    await repo.putRecord(ctx.stub, anchor);
-    await repo.putRecordVersion(ctx.stub, version);
-    emit(ctx, 'RecordAmended', eventOfRecord(anchor));
-    return canonicalize(anchor);
+    return amend(ctx, recordId, hash, expectedVersion, undefined);
+  }
+
+  /** Anchors the next version of a record with its new metadata (JSON, as AnchorRecordWithMetadata). */
+  @Transaction()
+  async AmendRecordWithMetadata(ctx: Context, recordId: string, hash: string, expectedVersion: string, metadata: string): Promise<string> {
+    return amend(ctx, recordId, hash, expectedVersion, parseRecordLabels(parseJson(metadata, 'metadata')));
   }
 
   @Transaction(false)
@@ -246,7 +259,10 @@ export class ConsentContract extends MedbridgeContract {
 
   // ------------------------------------------------------------------ consents
 
-  /** Stores a consent from a consent.grant message signed by the patient or an authorised guardian. */
+  /**
+   * Stores a consent from a consent.grant (v1 terms) or consent.grant-policy (v2 policy) message
+   * signed by the patient or an authorised guardian.
+   */
   @Transaction()
   async GrantConsent(ctx: Context, signedGrant: string): Promise<string> {
     const { consent, now } = await storeGrant(ctx, signedGrant);
@@ -281,7 +297,7 @@ export class ConsentContract extends MedbridgeContract {
     await staff(ctx, STAFF_ROLES);
     const now = txTimeMs(ctx);
     const page = await repo.listConsentIdsOfPatient(ctx.stub, patientId, parsePageSize(pageSize), bookmark);
-    const items: Array<WithStatus<Consent>> = [];
+    const items: Array<WithStatus<StoredConsent>> = [];
     for (const { consentId } of page.items) {
       const c = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
       items.push(withStatus(c, now));
@@ -291,12 +307,25 @@ export class ConsentContract extends MedbridgeContract {
 
   // ------------------------------------------------------------------ access
 
-  /** Read-only access decision at the transaction time; logs nothing. */
+  /** Read-only access decision at the transaction time for a requester known by its org; logs nothing. */
   @Transaction(false)
   async CheckAccess(ctx: Context, grantee: string, recordId: string, purpose: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const record = await loadRecord(ctx, recordId);
-    return canonicalize(await decide(ctx, grantee, record, purpose, txTimeMs(ctx)));
+    if (!Formats.mspId.test(grantee)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
+    return canonicalize(await decide(ctx, orgRequester(grantee), record, purpose, txTimeMs(ctx)));
+  }
+
+  /**
+   * Read-only access decision for a requester stated in full (JSON: org, and optional role,
+   * practitioner, careTeam, policy; what consent v2 provisions match on); logs nothing.
+   */
+  @Transaction(false)
+  async CheckAccessAs(ctx: Context, requester: string, recordId: string, purpose: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    const r = parseRequester(parseJson(requester, 'requester'));
+    const record = await loadRecord(ctx, recordId);
+    return canonicalize(await decide(ctx, r, record, purpose, txTimeMs(ctx)));
   }
 
   /**
@@ -305,31 +334,16 @@ export class ConsentContract extends MedbridgeContract {
    */
   @Transaction()
   async LogAccess(ctx: Context, requesterOrg: string, recordId: string, purpose: string, requestId: string): Promise<string> {
-    const who = await staff(ctx, WRITER_ROLES);
-    const now = txTimeMs(ctx);
-    const record = await loadRecord(ctx, recordId);
-    if (record.custodian !== who.mspId) fail('NOT_CUSTODIAN', `only ${record.custodian}, the custodian of ${recordId}, logs its disclosures`);
-    if (requestId !== '' && !REQUEST_ID.test(requestId)) fail('INVALID_ARGUMENT', `requestId must match ${REQUEST_ID.source} or be empty`);
-    const d = await decide(ctx, requesterOrg, record, purpose, now);
-    const entry: AccessLogEntry = {
-      kind: 'access',
-      patientId: record.patientId,
-      recordId,
-      requester: requesterOrg,
-      purpose,
-      allowed: d.allowed,
-      reason: d.reason,
-      consentId: d.consentId,
-      emergencyId: d.emergencyId,
-      review: null,
-      loggedBy: who.mspId,
-      requestId: requestId === '' ? null : requestId,
-      time: now,
-      txId: ctx.stub.getTxID(),
-    };
-    await repo.putAccessLogEntry(ctx.stub, entry);
-    emit(ctx, 'AccessLogged', { patientId: record.patientId, recordId, requester: requesterOrg, allowed: d.allowed, reason: d.reason, txId: entry.txId });
-    return canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
+    return logAccess(ctx, null, requesterOrg, recordId, purpose, requestId);
+  }
+
+  /**
+   * LogAccess for a requester stated in full (JSON, as CheckAccessAs): the custodian carries
+   * what the requesting org says of its requester; the log entry records it with the decision.
+   */
+  @Transaction()
+  async LogAccessAs(ctx: Context, requester: string, recordId: string, purpose: string, requestId: string): Promise<string> {
+    return logAccess(ctx, requester, null, recordId, purpose, requestId);
   }
 
   /**
@@ -488,20 +502,92 @@ export class ConsentContract extends MedbridgeContract {
 
 // -------------------------------------------------------------------- helpers
 
+/** LogAccess / LogAccessAs: exactly one of `requesterJson` (LogAccessAs) and `requesterOrg` (LogAccess). */
+async function logAccess(ctx: Context, requesterJson: string | null, requesterOrg: string | null, recordId: string, purpose: string, requestId: string): Promise<string> {
+  const who = await staff(ctx, WRITER_ROLES);
+  const now = txTimeMs(ctx);
+  const requester = requesterJson === null ? null : parseRequester(parseJson(requesterJson, 'requester'));
+  const record = await loadRecord(ctx, recordId);
+  if (record.custodian !== who.mspId) fail('NOT_CUSTODIAN', `only ${record.custodian}, the custodian of ${recordId}, logs its disclosures`);
+  if (requestId !== '' && !REQUEST_ID.test(requestId)) fail('INVALID_ARGUMENT', `requestId must match ${REQUEST_ID.source} or be empty`);
+  const org = requester?.org ?? (requesterOrg as string);
+  if (requester === null && !Formats.mspId.test(org)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
+  const d = await decide(ctx, requester ?? orgRequester(org), record, purpose, now);
+  const entry: AccessLogEntry = {
+    kind: 'access',
+    patientId: record.patientId,
+    recordId,
+    requester: org,
+    purpose,
+    allowed: d.allowed,
+    reason: d.reason,
+    consentId: d.consentId,
+    emergencyId: d.emergencyId,
+    review: null,
+    loggedBy: who.mspId,
+    requestId: requestId === '' ? null : requestId,
+    time: now,
+    txId: ctx.stub.getTxID(),
+  };
+  if (d.provisionPath !== undefined) entry.provisionPath = d.provisionPath;
+  if (requester !== null && (requester.role ?? requester.practitioner ?? requester.careTeam ?? requester.policy) !== null) {
+    entry.requesterDetail = { role: requester.role, practitioner: requester.practitioner, careTeam: requester.careTeam, policy: requester.policy };
+  }
+  await repo.putAccessLogEntry(ctx.stub, entry);
+  emit(ctx, 'AccessLogged', { patientId: record.patientId, recordId, requester: org, allowed: d.allowed, reason: d.reason, txId: entry.txId });
+  return canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
+}
+
+async function anchor(ctx: Context, input: AnchorInput): Promise<string> {
+  const who = await staff(ctx, WRITER_ROLES);
+  const now = txTimeMs(ctx);
+  if (!Formats.patientId.test(input.patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+  requireRegisteredBy(await repo.getPatient(ctx.stub, input.patientId), input.patientId, who.mspId);
+  if (!Formats.recordId.test(input.recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+  const { anchor: head, version } = anchorRecord(await repo.getRecord(ctx.stub, input.recordId), input, who.mspId, now, ctx.stub.getTxID());
+  await repo.putRecord(ctx.stub, head);
+  await repo.putRecordVersion(ctx.stub, version);
+  await repo.putCustodianIndex(ctx.stub, head);
+  emit(ctx, 'RecordAnchored', eventOfRecord(head));
+  return canonicalize(head);
+}
+
+async function amend(ctx: Context, recordId: string, hash: string, expectedVersion: string, metadata: RecordLabels | undefined): Promise<string> {
+  const who = await staff(ctx, WRITER_ROLES);
+  const head = await loadRecord(ctx, recordId);
+  const headVersion = found(await repo.getRecordVersion(ctx.stub, recordId, head.version), `version ${head.version} of record ${recordId}`);
+  const expected = parseCount(expectedVersion, 'expectedVersion');
+  const input = metadata === undefined ? { hash, expectedVersion: expected } : { hash, expectedVersion: expected, metadata };
+  const { anchor: next, version } = amendRecord(head, headVersion, input, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
+  await repo.putRecord(ctx.stub, next);
+  await repo.putRecordVersion(ctx.stub, version);
+  emit(ctx, 'RecordAmended', eventOfRecord(next));
+  return canonicalize(next);
+}
+
 /** Caller with one of `roles`, in a member org of this channel. */
 /**
  * GrantConsent's state change without its event: checks the caller (staff), the patient's
  * signed consent.grant message and its nonce, and stores the consent with its indexes.
  * CrossChain:GrantAndSend runs it in the same transaction as the packet that carries the consent.
  */
-export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ consent: Consent; patient: Patient; now: number; status: WithStatus<Consent> }> {
+export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ consent: StoredConsent; patient: Patient; now: number; status: WithStatus<StoredConsent> }> {
   await staff(ctx, STAFF_ROLES);
-  const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant'], MAX_MESSAGE_AGE_MS);
-  const consent = grantConsent(a.verified, a.signedBy, a.now, ctx.stub.getTxID());
-  requireCarriable(consent, a.patient);
+  const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant', 'consent.grant-policy'], MAX_MESSAGE_AGE_MS);
+  let consent: StoredConsent;
+  if (a.verified.message.kind === 'consent.grant-policy') {
+    const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant-policy' }>>;
+    consent = grantPolicyConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
+  } else {
+    const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant' }>>;
+    const v1 = grantConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
+    requireCarriable(v1, a.patient);
+    consent = v1;
+  }
   if (await repo.consentExists(ctx.stub, consent.consentId)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
   await repo.putConsent(ctx.stub, consent);
-  await repo.indexConsent(ctx.stub, consent);
+  if (isPolicyConsent(consent)) await repo.indexPolicyConsent(ctx.stub, consent);
+  else await repo.indexConsent(ctx.stub, consent);
   await useNonce(ctx, a.verified, a.now);
   return { consent, patient: a.patient, now: a.now, status: withStatus(consent, a.now) };
 }
@@ -510,7 +596,7 @@ async function staff(ctx: Context, roles: Role[]): Promise<Caller> {
   return requireMemberRole(ctx, ...roles);
 }
 
-function withStatus<T extends { status: 'active' | 'revoked'; terms: Consent['terms'] }>(c: T, now: number): WithStatus<T> {
+function withStatus<T extends { status: 'active' | 'revoked'; terms: Consent['terms'] } | { status: 'active' | 'revoked'; policy: ConsentPolicy }>(c: T, now: number): WithStatus<T> {
   return { ...c, effectiveStatus: consentStatusAt(c, now) };
 }
 
@@ -518,15 +604,17 @@ function eventOfRecord(a: RecordAnchor) {
   return { recordId: a.recordId, patientId: a.patientId, custodian: a.custodian, category: a.category, version: a.version, hash: a.hash, txId: a.txId };
 }
 
-function eventOfConsent(c: Consent, ctx: Context) {
+/** ConsentGranted / ConsentRevoked: a v1 consent names its grantee; a v2 consent its grantee index entries (orgs or '*'). */
+function eventOfConsent(c: StoredConsent, ctx: Context) {
+  const who = isPolicyConsent(c) ? { grantee: null, grantees: c.grantees } : { grantee: c.grantee };
   return {
     consentId: c.consentId,
     patientId: c.patientId,
-    grantee: c.grantee,
+    ...who,
     status: c.status,
     version: c.version,
     chainId: c.chainId,
-    periodEnd: c.terms.period.end,
+    periodEnd: consentPeriodEnd(c),
     txId: ctx.stub.getTxID(),
   };
 }
@@ -553,13 +641,24 @@ async function loadEmergencies(ctx: Context, patientId: string, org: string): Pr
   return out;
 }
 
-async function decide(ctx: Context, grantee: string, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
-  if (!Formats.mspId.test(grantee)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
+async function decide(ctx: Context, requester: Requester, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
+  const grantee = requester.org;
   const consents: Consent[] = [];
-  for (const consentId of await consentIdsDeciding(ctx, grantee, record)) consents.push(found(await repo.getConsent(ctx.stub, consentId), 'consent'));
+  for (const consentId of await consentIdsDeciding(ctx, grantee, record)) {
+    const c = found(await repo.getConsent(ctx.stub, consentId), 'consent');
+    if (!isPolicyConsent(c)) consents.push(c);
+  }
+  // Consents v2 that can decide for this grantee: indexed under it or under every org.
+  const policyConsents: PolicyConsent[] = [];
+  for (const consentId of await repo.policyConsentIdsFor(ctx.stub, grantee, record.patientId)) {
+    const c = found(await repo.getConsent(ctx.stub, consentId), 'consent');
+    if (isPolicyConsent(c)) policyConsents.push(c);
+  }
   // Emergencies decide only for purpose ETREAT (access-rules checkAccess); other purposes read none.
   const emergencies = purpose === EMERGENCY_PURPOSE ? await loadEmergencies(ctx, record.patientId, grantee) : [];
-  return checkAccess({ grantee, record, purpose, action: 'read', at: now, consents, emergencies });
+  const q = { grantee, record, purpose, action: 'read', at: now, consents, emergencies };
+  if (policyConsents.length === 0) return checkAccess(q);
+  return checkAccess({ ...q, policyConsents, requester, recordMetadata: recordMetadataOf(record) });
 }
 
 /**

@@ -17,11 +17,14 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { fail } from '../errors';
 import { canonicalBytes, sha256Hex } from './canonical-json';
+import { canonicalPolicy } from './consent-policy/canonical';
+import type { ConsentPolicy } from './consent-policy/model';
 
 export const PATIENT_MESSAGE_DOMAIN = 'medbridge/patient-message/v1';
 
 export const PatientMessageKinds = [
   'consent.grant',
+  'consent.grant-policy',
   'consent.revoke',
   'guardian.authorise',
   'guardian.revoke',
@@ -85,6 +88,16 @@ export interface ConsentGrantMessage extends MessageHeader {
   terms: ConsentTerms;
 }
 
+/**
+ * A consent v2 grant: the policy (CONSENT.md "Consent language (v2)") in its canonical form, so
+ * the bytes the patient signs are the bytes the evaluator enforces. Checked here for shape
+ * only; the contract parses it strictly (CONSENT_POLICY_INVALID / CONSENT_POLICY_TOO_LARGE).
+ */
+export interface ConsentPolicyGrantMessage extends MessageHeader {
+  kind: 'consent.grant-policy';
+  policy: ConsentPolicy;
+}
+
 export interface ConsentRevocationMessage extends MessageHeader {
   kind: 'consent.revoke';
   consentId: string;
@@ -123,6 +136,7 @@ export interface KeyRotationMessage extends MessageHeader {
 
 export type PatientMessage =
   | ConsentGrantMessage
+  | ConsentPolicyGrantMessage
   | ConsentRevocationMessage
   | GuardianDelegationMessage
   | GuardianRevocationMessage
@@ -165,7 +179,7 @@ export function patientKeyId(patientId: string): string {
 }
 
 /** The consent id a grant creates: 'cs_' + sha256(canonicalBytes(grant message)). */
-export function consentIdOf(grant: ConsentGrantMessage): string {
+export function consentIdOf(grant: ConsentGrantMessage | ConsentPolicyGrantMessage): string {
   return `cs_${sha256Hex(canonicalBytes(grant))}`;
 }
 
@@ -224,6 +238,16 @@ function header<K extends PatientMessageKind>(kind: K, h: HeaderInput) {
 
 export function buildConsentGrant(h: HeaderInput, terms: ConsentTerms): ConsentGrantMessage {
   return checkMessage({ ...header('consent.grant', h), terms: cloneTerms(terms) });
+}
+
+/**
+ * A consent v2 grant of `policy`, put in canonical order first (what the patient signs is
+ * the canonical policy); CONSENT_POLICY_INVALID names any element the engine cannot enforce.
+ *
+ * @example buildConsentPolicyGrant(header, { format: 'medbridge/consent-policy/v2', decision: 'permit', period, provisions })
+ */
+export function buildConsentPolicyGrant(h: HeaderInput, policy: unknown): ConsentPolicyGrantMessage {
+  return checkMessage({ ...header('consent.grant-policy', h), policy: canonicalPolicy(policy) });
 }
 
 export function buildConsentRevocation(h: HeaderInput, consentId: string): ConsentRevocationMessage {
@@ -373,6 +397,7 @@ export function checkMessage(input: unknown): PatientMessage {
   const headerFields = ['domain', 'kind', 'channel', 'patientId', 'signer', 'nonce', 'issuedAt'];
   const extra: Record<PatientMessageKind, string[]> = {
     'consent.grant': ['terms'],
+    'consent.grant-policy': ['policy'],
     'consent.revoke': ['consentId'],
     'guardian.authorise': ['guardian'],
     'guardian.revoke': ['guardianId'],
@@ -393,6 +418,9 @@ export function checkMessage(input: unknown): PatientMessage {
   switch (k) {
     case 'consent.grant':
       checkTerms(o.terms);
+      break;
+    case 'consent.grant-policy':
+      if (typeof o.policy !== 'object' || o.policy === null || Array.isArray(o.policy)) fail('INVALID_ARGUMENT', 'policy must be an object');
       break;
     case 'consent.revoke':
       matches(o.consentId, Formats.consentId, 'consentId');

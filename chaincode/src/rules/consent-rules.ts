@@ -4,17 +4,21 @@
  * Status is a function of stored state and time: revoked wins, then the period.
  */
 import { fail } from '../errors';
+import { CONSENT_POLICY_FORMAT, type ConsentPolicy } from '../protocol/consent-policy/model';
+import { parseConsentPolicy } from '../protocol/consent-policy/parse';
 import {
   CONSENT_ACTIONS,
   consentIdOf,
   PURPOSES_OF_USE,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentTerms,
   type GuardianDelegationMessage,
   type SignedPatientMessage,
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
+import { permittedRecipientOrgs, validatePolicyForGrant } from './consent-policy';
 import type { SignerAuthority } from './patient-rules';
 
 /** Longest period a single grant may cover; longer sharing needs a new grant. */
@@ -50,6 +54,75 @@ export interface Consent {
     revokedAt: number;
     txId: string;
   } | null;
+}
+
+/**
+ * A consent v2 (CONSENT.md "Consent language (v2)"): the patient-signed policy, evaluated by
+ * rules/consent-policy.ts. `grantees` are the requester orgs some permit of the policy can
+ * reach, sorted, or ['*'] when a permit reaches every org: where the consent is indexed, so
+ * a decision for one org reads only the policies that can decide for it.
+ */
+export interface PolicyConsent {
+  consentId: string;
+  chainId: string;
+  patientId: string;
+  format: typeof CONSENT_POLICY_FORMAT;
+  grantees: string[];
+  policy: ConsentPolicy;
+  status: 'active' | 'revoked';
+  version: number;
+  grantedAt: number;
+  grantTxId: string;
+  grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
+  grantSignedBy: SignedBy;
+  revocation: Consent['revocation'];
+}
+
+/** Any consent in state: v1 terms or a v2 policy. */
+export type StoredConsent = Consent | PolicyConsent;
+
+/** The grantee index entry that stands for "every org" (not an MSP id, so it collides with none). */
+export const ANY_GRANTEE = '*';
+
+export function isPolicyConsent(c: StoredConsent): c is PolicyConsent {
+  return (c as Partial<PolicyConsent>).format === CONSENT_POLICY_FORMAT;
+}
+
+/**
+ * A new consent v2 from a verified consent.grant-policy message. The policy must be in
+ * canonical form (what was signed is what is enforced; CONSENT_POLICY_INVALID names the
+ * element otherwise), in force for a bounded period of at most 5 years that has not ended,
+ * and able to permit something: a policy that permits no requester would change no decision
+ * (a base deny is not an opt-out; revoking consents is), so it is refused, not stored.
+ */
+export function grantPolicyConsent(
+  verified: VerifiedPatientMessage<ConsentPolicyGrantMessage>,
+  signedBy: SignedBy,
+  now: number,
+  txId: string,
+): PolicyConsent {
+  const m = verified.message;
+  const policy = parseConsentPolicy(m.policy);
+  validatePolicyForGrant(policy, now);
+  const reach = permittedRecipientOrgs(policy);
+  if (!reach.any && reach.orgs.length === 0) {
+    fail('CONSENT_POLICY_INVALID', 'policy permits no requester (a base deny without a permit provision changes no decision); to stop sharing, revoke the consents that permit it');
+  }
+  return {
+    consentId: consentIdOf(m),
+    chainId: m.channel,
+    patientId: m.patientId,
+    format: CONSENT_POLICY_FORMAT,
+    grantees: reach.any ? [ANY_GRANTEE] : reach.orgs,
+    policy,
+    status: 'active',
+    version: 1,
+    grantedAt: now,
+    grantTxId: txId,
+    grant: verified.signed,
+    grantSignedBy: signedBy,
+    revocation: null,
+  };
 }
 
 export interface ConsentTarget {
@@ -109,13 +182,13 @@ export function grantConsent(
 }
 
 /** The consent after a verified revocation: revoked, version bumped. Revocation is final. */
-export function revokeConsent(
-  c: Consent,
+export function revokeConsent<C extends StoredConsent>(
+  c: C,
   verified: VerifiedPatientMessage<ConsentRevocationMessage>,
   signedBy: SignedBy,
   now: number,
   txId: string,
-): Consent {
+): C {
   const m = verified.message;
   if (m.consentId !== c.consentId) fail('INVALID_ARGUMENT', 'revocation names another consent');
   if (m.patientId !== c.patientId) fail('UNAUTHORIZED', `consent ${c.consentId} belongs to another patient`);
@@ -123,12 +196,21 @@ export function revokeConsent(
   return { ...c, status: 'revoked', version: c.version + 1, revocation: { signed: verified.signed, signedBy, revokedAt: now, txId } };
 }
 
-/** Effective status at time t: revoked, else by period [start, end). */
-export function consentStatusAt(c: { status: 'active' | 'revoked'; terms: ConsentTerms }, t: number): ConsentStatus {
+/**
+ * Effective status at time t: revoked, else by period [start, end): the terms' period (v1), or
+ * the policy's (v2; bounded at grant time).
+ */
+export function consentStatusAt(c: { status: 'active' | 'revoked'; terms: ConsentTerms } | { status: 'active' | 'revoked'; policy: ConsentPolicy }, t: number): ConsentStatus {
   if (c.status === 'revoked') return 'revoked';
-  if (t < c.terms.period.start) return 'pending';
-  if (t >= c.terms.period.end) return 'expired';
+  const period = 'terms' in c ? c.terms.period : c.policy.period;
+  if (period?.start !== undefined && t < period.start) return 'pending';
+  if (period?.end !== undefined && t >= period.end) return 'expired';
   return 'active';
+}
+
+/** The end of a consent's period (v1 terms, v2 policy); v2 periods are bounded at grant time. */
+export function consentPeriodEnd(c: StoredConsent): number {
+  return isPolicyConsent(c) ? (c.policy.period?.end ?? 0) : c.terms.period.end;
 }
 
 export function scopeCovers(t: ConsentTerms, target: ConsentTarget): boolean {

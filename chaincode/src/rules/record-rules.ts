@@ -4,8 +4,29 @@
  */
 import { fail } from '../errors';
 import { canonicalHash } from '../protocol/canonical-json';
+import type { Coding } from '../protocol/consent-policy/model';
+import { compareCodings, compareStrings } from '../protocol/consent-policy/parse';
+import { isConfidentiality, isRecordResourceType, isSecurityLabel, PolicyFormats, PolicyLimits } from '../protocol/consent-policy/vocabulary';
+import { asObject } from '../protocol/fields';
 import { Formats } from '../protocol/patient-messages';
 import { RECORD_HASH_FORMAT } from '../protocol/record-hash';
+import type { RecordMetadata } from './consent-policy';
+
+/**
+ * What the custodian states about a record for consent v2 decisions (CONSENT.md "Record
+ * metadata"): set when anchoring, carried by every version, changed only with an amendment.
+ * The resource type is the anchor's category. Lists are sorted and without duplicates.
+ */
+export interface RecordLabels {
+  /** At most one confidentiality code (none = N) and any sensitivity codes (PSY, HIV, ...). */
+  securityLabels: string[];
+  /** When the record's data was produced (ms since the epoch). */
+  dataDate: number;
+  /** MSP id of the org that authored the record (may differ from the custodian). */
+  authorOrg: string;
+  /** Document classes the custodian assigns (LOINC document types, categories...). */
+  documentClasses: Coding[];
+}
 
 /** The head of a record's version chain. */
 export interface RecordAnchor {
@@ -21,6 +42,8 @@ export interface RecordAnchor {
   createdAt: number;
   updatedAt: number;
   txId: string;
+  /** Consent v2 metadata of the head version; absent on records anchored without it. */
+  metadata?: RecordLabels;
 }
 
 /** One entry of the full history; `previous` is canonicalHash of the entry before (null for v1). */
@@ -34,6 +57,8 @@ export interface RecordVersion {
   time: number;
   txId: string;
   previous: string | null;
+  /** The version's consent v2 metadata; absent on versions anchored without it. */
+  metadata?: RecordLabels;
 }
 
 export interface AnchorInput {
@@ -41,13 +66,85 @@ export interface AnchorInput {
   patientId: string;
   category: string;
   hash: string;
+  /** Parsed with parseRecordLabels; absent for a record anchored without metadata. */
+  metadata?: RecordLabels;
 }
 
 export function validateAnchorInput(i: AnchorInput): void {
   if (!Formats.recordId.test(i.recordId)) fail('INVALID_ARGUMENT', `recordId is malformed (expected ${Formats.recordId.source})`);
   if (!Formats.patientId.test(i.patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
   if (!Formats.category.test(i.category)) fail('INVALID_ARGUMENT', 'category must be a FHIR resource type such as Observation');
+  if (i.metadata !== undefined) requireRecordResourceType(i.category);
   validateHash(i.hash);
+}
+
+function requireRecordResourceType(category: string): void {
+  if (!isRecordResourceType(category)) {
+    fail('INVALID_ARGUMENT', `category ${category} is not a FHIR resource type that holds patient records; a record with metadata must name one`);
+  }
+}
+
+const LABEL_FIELDS = ['securityLabels', 'dataDate', 'authorOrg', 'documentClasses'] as const;
+
+/**
+ * Parses the metadata a custodian states for a record (untrusted JSON): `securityLabels`
+ * (codes of the consent vocabulary, at most one confidentiality code), `dataDate` (ms since
+ * the epoch), `authorOrg` (MSP id), `documentClasses` (optional, [{system, code}]). Lists
+ * come back sorted; a duplicate or an unknown code is INVALID_ARGUMENT, never dropped.
+ *
+ * @example parseRecordLabels({ securityLabels: ['PSY', 'R'], dataDate: Date.UTC(2024, 2, 1), authorOrg: 'HospitalAMSP' })
+ */
+export function parseRecordLabels(input: unknown): RecordLabels {
+  const o = asObject(input, 'INVALID_ARGUMENT', 'metadata', LABEL_FIELDS);
+  const labels = o.securityLabels;
+  if (!Array.isArray(labels)) fail('INVALID_ARGUMENT', 'metadata.securityLabels must be an array (empty for none)');
+  if (labels.length > PolicyLimits.maxListEntries) fail('INVALID_ARGUMENT', `metadata.securityLabels has more than ${PolicyLimits.maxListEntries} codes`);
+  for (const l of labels) {
+    if (!isSecurityLabel(l)) fail('INVALID_ARGUMENT', `metadata.securityLabels holds ${JSON.stringify(l)}, not a confidentiality or sensitivity code medbridge knows`);
+  }
+  const securityLabels = [...(labels as string[])].sort(compareStrings);
+  if (new Set(securityLabels).size !== securityLabels.length) fail('INVALID_ARGUMENT', 'metadata.securityLabels has duplicates');
+  if (securityLabels.filter(isConfidentiality).length > 1) fail('INVALID_ARGUMENT', 'metadata.securityLabels holds more than one confidentiality code');
+  const dataDate = o.dataDate;
+  if (typeof dataDate !== 'number' || !Number.isSafeInteger(dataDate) || dataDate < PolicyLimits.minTime || dataDate > PolicyLimits.maxTime) {
+    fail('INVALID_ARGUMENT', 'metadata.dataDate must be an integer number of milliseconds since the epoch, from year 1900 to 9999');
+  }
+  if (typeof o.authorOrg !== 'string' || !PolicyFormats.mspId.test(o.authorOrg)) fail('INVALID_ARGUMENT', 'metadata.authorOrg must be an MSP id');
+  const classes = o.documentClasses ?? [];
+  if (!Array.isArray(classes)) fail('INVALID_ARGUMENT', 'metadata.documentClasses must be an array');
+  if (classes.length > PolicyLimits.maxListEntries) fail('INVALID_ARGUMENT', `metadata.documentClasses has more than ${PolicyLimits.maxListEntries} codings`);
+  const documentClasses = (classes as unknown[]).map((c, i) => {
+    const what = `metadata.documentClasses[${i}]`;
+    const co = asObject(c, 'INVALID_ARGUMENT', what, ['system', 'code']);
+    if (typeof co.system !== 'string' || !PolicyFormats.system.test(co.system)) fail('INVALID_ARGUMENT', `${what}.system must be a code system URI`);
+    if (typeof co.code !== 'string' || !PolicyFormats.code.test(co.code)) fail('INVALID_ARGUMENT', `${what}.code is malformed`);
+    return { system: co.system, code: co.code };
+  });
+  documentClasses.sort(compareCodings);
+  for (let i = 1; i < documentClasses.length; i++) {
+    if (compareCodings(documentClasses[i - 1] as Coding, documentClasses[i] as Coding) === 0) fail('INVALID_ARGUMENT', 'metadata.documentClasses has duplicates');
+  }
+  return { securityLabels, dataDate, authorOrg: o.authorOrg, documentClasses };
+}
+
+/**
+ * The record as the consent evaluator sees it. A record anchored without metadata (every
+ * anchor made before metadata existed) is read as: no security labels (confidentiality N, no
+ * sensitivity code), data date = when version 1 was anchored, author = its custodian, no
+ * document classes. So a provision on a label (deny PSY) never matches it: labelling is the
+ * custodian's duty, and an unlabelled record is an ordinary one.
+ */
+export function recordMetadataOf(a: RecordAnchor): RecordMetadata {
+  const m = a.metadata;
+  return {
+    recordId: a.recordId,
+    resourceType: a.category,
+    securityLabels: m ? [...m.securityLabels] : [],
+    dataDate: m ? m.dataDate : a.createdAt,
+    authorOrg: m ? m.authorOrg : a.custodian,
+    custodian: a.custodian,
+    documentClasses: m ? m.documentClasses.map((c) => ({ ...c })) : [],
+  };
 }
 
 export function validateHash(hash: string): void {
@@ -64,7 +161,9 @@ export function anchorRecord(
 ): { anchor: RecordAnchor; version: RecordVersion } {
   validateAnchorInput(input);
   if (existing) fail('ALREADY_EXISTS', `record ${input.recordId} is already anchored; amend it instead`);
-  const anchor: RecordAnchor = { ...input, custodian, version: 1, createdAt: now, updatedAt: now, txId };
+  const { metadata, ...fields } = input;
+  const anchor: RecordAnchor = { ...fields, custodian, version: 1, createdAt: now, updatedAt: now, txId };
+  if (metadata !== undefined) anchor.metadata = metadata;
   return { anchor, version: versionOf(anchor, null) };
 }
 
@@ -75,7 +174,7 @@ export function anchorRecord(
 export function amendRecord(
   head: RecordAnchor,
   headVersion: RecordVersion,
-  input: { hash: string; expectedVersion: number },
+  input: { hash: string; expectedVersion: number; metadata?: RecordLabels },
   callerOrg: string,
   now: number,
   txId: string,
@@ -89,12 +188,15 @@ export function amendRecord(
     fail('RECORD_HASH_MISMATCH', `stored history of ${head.recordId} does not match its head`);
   }
   if (input.hash === head.hash) fail('INVALID_ARGUMENT', 'an amendment must change the record hash');
+  if (input.metadata !== undefined) requireRecordResourceType(head.category);
   const anchor: RecordAnchor = { ...head, hash: input.hash, version: head.version + 1, updatedAt: now, txId };
+  // New metadata replaces the head's; without it the version keeps the head's (if any).
+  if (input.metadata !== undefined) anchor.metadata = input.metadata;
   return { anchor, version: versionOf(anchor, canonicalHash(headVersion)) };
 }
 
 function versionOf(a: RecordAnchor, previous: string | null): RecordVersion {
-  return {
+  const v: RecordVersion = {
     recordId: a.recordId,
     version: a.version,
     hash: a.hash,
@@ -105,6 +207,8 @@ function versionOf(a: RecordAnchor, previous: string | null): RecordVersion {
     txId: a.txId,
     previous,
   };
+  if (a.metadata !== undefined) v.metadata = a.metadata;
+  return v;
 }
 
 /** Checks a full history: versions 1..n in order, each linked to the hash of the one before. */

@@ -7,7 +7,7 @@
  */
 import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
-import type { Consent } from '../rules/consent-rules';
+import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
 import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
@@ -104,15 +104,16 @@ export async function holdsRecordOf(stub: ChaincodeStub, patientId: string, org:
 
 // --- consents
 
-export async function getConsent(stub: ChaincodeStub, consentId: string): Promise<Consent | undefined> {
-  return getJson<Consent>(stub, key(stub, KeyTypes.Consent, consentId));
+/** A consent in state: v1 terms or a v2 policy (isPolicyConsent tells them apart). */
+export async function getConsent(stub: ChaincodeStub, consentId: string): Promise<StoredConsent | undefined> {
+  return getJson<StoredConsent>(stub, key(stub, KeyTypes.Consent, consentId));
 }
 
 export async function consentExists(stub: ChaincodeStub, consentId: string): Promise<boolean> {
   return exists(stub, key(stub, KeyTypes.Consent, consentId));
 }
 
-export async function putConsent(stub: ChaincodeStub, consent: Consent): Promise<void> {
+export async function putConsent(stub: ChaincodeStub, consent: StoredConsent): Promise<void> {
   await putJson(stub, key(stub, KeyTypes.Consent, consent.consentId), consent);
 }
 
@@ -131,11 +132,33 @@ export async function indexConsent(stub: ChaincodeStub, consent: Consent): Promi
   if (!(await consentScopesIndexed(stub, consent.grantee, consent.patientId))) {
     for (const { consentId } of await consentIdsFor(stub, consent.grantee, consent.patientId)) {
       const earlier = await getConsent(stub, consentId);
-      if (earlier !== undefined) await indexConsentScopes(stub, earlier);
+      // The grantee index holds v1 consents only (v2: indexPolicyConsent).
+      if (earlier !== undefined && !isPolicyConsent(earlier)) await indexConsentScopes(stub, earlier);
     }
     await putJson(stub, key(stub, KeyTypes.ConsentScopesIndexed, consent.grantee, consent.patientId), { indexed: true });
   }
   await indexConsentScopes(stub, consent);
+}
+
+/**
+ * Indexes a new consent v2 under its patient and under each org it can permit (or '*' for
+ * every org): a decision for (grantee, patient) reads the pair's entries and the patient's
+ * '*' entries, never the v1 indexes (which hold v1 consents only).
+ */
+export async function indexPolicyConsent(stub: ChaincodeStub, consent: PolicyConsent): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.ConsentByPatient, consent.patientId, consent.consentId), { consentId: consent.consentId });
+  for (const grantee of consent.grantees) {
+    await putJson(stub, key(stub, KeyTypes.PolicyConsentByGrantee, grantee, consent.patientId, consent.consentId), { consentId: consent.consentId });
+  }
+}
+
+/** Ids of the consents v2 of a patient that can decide for `grantee` (named, or every org), sorted, each once. */
+export async function policyConsentIdsFor(stub: ChaincodeStub, grantee: string, patientId: string): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const g of [grantee, ANY_GRANTEE]) {
+    for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.PolicyConsentByGrantee, [g, patientId])) ids.add(r.consentId);
+  }
+  return [...ids].sort();
 }
 
 /** The scope keys of a consent: one per record id and per category it names, sorted, no repeats. */

@@ -31,8 +31,14 @@ export interface Hospital {
 export interface ConsentView {
   consentId: string;
   chainId: string;
-  grantee: string;
-  terms: ConsentTerms;
+  /** A v1 consent's grantee (null for a consent v2). */
+  grantee: string | null;
+  /** A v1 consent's terms (absent on a consent v2, which has `policy`). */
+  terms?: ConsentTerms;
+  /** Consent v2: the orgs its permits can reach, or ['*'] for every org. */
+  grantees?: string[];
+  /** Consent v2: the signed policy (chaincode/CONSENT.md "Consent language (v2)"). */
+  policy?: { decision: string; provisions?: unknown[] };
   status: string;
   effectiveStatus: string;
   grantedAt: number;

@@ -214,6 +214,18 @@ function usePatientData(key: DeviceKey | undefined, load: Ctx['load']) {
   return { patient, consents, reload };
 }
 
+/** Who a consent v2 can reach, in words. */
+function policyGrantees(c: ConsentView): string {
+  const g = c.grantees ?? [];
+  return g.includes('*') ? 'any hospital your policy permits' : g.join(', ');
+}
+
+/** A consent v2 in one line (its provisions are shown where it was imported: `consent import`). */
+function policyLine(c: ConsentView): string {
+  const n = c.policy?.provisions?.length ?? 0;
+  return `A consent policy: ${c.policy?.decision ?? '?'} by default, with ${n} exception${n === 1 ? '' : 's'}`;
+}
+
 function RecordsView({ device: key, hospital, load }: Ctx) {
   const { patient, consents, reload } = usePatientData(key, load);
   const [records, setRecords] = useState<RecordView[] | undefined>();
@@ -223,7 +235,9 @@ function RecordsView({ device: key, hospital, load }: Ctx) {
   useEffect(() => void reloadRecords(), [key?.patientId]);
   // Who each record is shared with: the consents that name it or cover its category.
   const sharedWith = (r: RecordView) =>
-    (consents ?? []).filter((c) => c.terms.scope.recordIds.includes(r.recordId) || c.terms.scope.categories.includes(r.category)).map((c) => `${c.grantee} (${statusWords(c.effectiveStatus)})`);
+    (consents ?? [])
+      .filter((c) => (c.terms ? c.terms.scope.recordIds.includes(r.recordId) || c.terms.scope.categories.includes(r.category) : c.policy !== undefined))
+      .map((c) => `${c.grantee ?? policyGrantees(c)} (${statusWords(c.effectiveStatus)})`);
   return html`<section aria-labelledby="rec-h">
     <h2 id="rec-h">My records and who holds them</h2>
     <h3>Hospitals that hold records of yours</h3>
@@ -306,7 +320,7 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
   const [confirm, setConfirm] = useState<string | undefined>();
   const revoke = async (c: ConsentView) => {
     if (!key || !hospital) return;
-    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId), () => `Revoked: ${c.grantee} may no longer read under this consent.`);
+    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId), () => `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.`);
     setConfirm(undefined);
     if (r) await reload();
   };
@@ -317,8 +331,8 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
     <ul class="cards">
       ${(consents ?? []).map(
         (c) => html`<li class="card" data-consent=${c.consentId}>
-          <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee}</strong></p>
-          <p>${c.effectiveStatus === 'active' ? grantLine(c.terms) : grantLine(c.terms).replace(' may read ', ' could read ')}.</p>
+          <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee ?? policyGrantees(c)}</strong></p>
+          <p>${c.terms ? (c.effectiveStatus === 'active' ? grantLine(c.terms) : grantLine(c.terms).replace(' may read ', ' could read ')) : policyLine(c)}.</p>
           ${(c.chains ?? []).length > 0 &&
           html`<ul class="chains" aria-label="On other chains">
             ${(c.chains ?? []).map(
@@ -329,11 +343,11 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
           ${c.effectiveStatus === 'active' &&
           (confirm === c.consentId
             ? html`<div class="row" role="group" aria-label="Confirm revocation">
-                <span>Stop ${c.grantee} reading under this consent?</span>
+                <span>Stop ${c.grantee ?? policyGrantees(c)} reading under this consent?</span>
                 <button type="button" class="danger" onClick=${() => revoke(c)}>Yes, revoke</button>
                 <button type="button" onClick=${() => setConfirm(undefined)}>Keep it</button>
               </div>`
-            : html`<button type="button" aria-label=${`Revoke consent for ${c.grantee}`} onClick=${() => setConfirm(c.consentId)}>Revoke</button>`)}
+            : html`<button type="button" aria-label=${`Revoke consent for ${c.grantee ?? policyGrantees(c)}`} onClick=${() => setConfirm(c.consentId)}>Revoke</button>`)}
         </li>`,
       )}
     </ul>

@@ -105,6 +105,29 @@ export const AnchorRecordBody = {
     patientId: PatientId,
     category: { type: 'string', pattern: pattern(Formats.category), description: 'FHIR R4 resource type' },
     hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'salted SHA-256 of the content (hex)' },
+    metadata: { $ref: 'RecordLabels#' },
+  },
+} as const;
+
+/**
+ * Consent v2 metadata of a record (chaincode/CONSENT.md "Record metadata"): the shape here, the
+ * vocabulary (labels, code systems) in the chaincode, which refuses an unknown code.
+ */
+export const RecordLabelsSchema = {
+  $id: 'RecordLabels',
+  type: 'object',
+  required: ['securityLabels', 'dataDate', 'authorOrg'],
+  additionalProperties: false,
+  description: 'what consent v2 decisions read about a record; absent: a label-less record (no labels, data date = anchoring time, author = custodian)',
+  properties: {
+    securityLabels: { type: 'array', maxItems: 32, items: { type: 'string', pattern: '^[A-Z]{1,16}$' }, description: 'confidentiality (U L M N R V, at most one) and sensitivity codes (PSY, HIV, SUD...)' },
+    dataDate: { type: 'integer', description: 'when the data was produced (ms since the epoch)' },
+    authorOrg: { type: 'string', pattern: pattern(Formats.mspId) },
+    documentClasses: {
+      type: 'array',
+      maxItems: 32,
+      items: { type: 'object', required: ['system', 'code'], additionalProperties: false, properties: { system: { type: 'string', maxLength: 300 }, code: { type: 'string', maxLength: 128 } } },
+    },
   },
 } as const;
 
@@ -112,7 +135,7 @@ export const AmendRecordBody = {
   type: 'object',
   required: ['hash', 'expectedVersion'],
   additionalProperties: false,
-  properties: { hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, expectedVersion: { type: 'integer', minimum: 1 } },
+  properties: { hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, expectedVersion: { type: 'integer', minimum: 1 }, metadata: { $ref: 'RecordLabels#' } },
 } as const;
 
 export const AccessQuery = {

@@ -39,7 +39,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerEnrolmentRoutes } from './routes/enrolments';
 import { registerAppRoutes } from './routes/app';
 import { EnrolmentStore } from './enrolments';
-import { ErrorResponse } from './schemas';
+import { ErrorResponse, RecordLabelsSchema } from './schemas';
 
 export type { ApiContext } from './context';
 
@@ -111,6 +111,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.addSchema(ErrorResponse);
+  app.addSchema(RecordLabelsSchema);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -9,7 +9,7 @@
  *   await anchors.anchor({ recordId, patientId, category: 'Observation', hash });
  *   const { match } = await anchors.verify(recordId, hash);
  */
-import type { AnchorRecordArgs, Page, RecordAnchor, RecordHashCheck, RecordVersion } from '@medbridge/chaincode';
+import type { AnchorRecordArgs, Page, RecordAnchor, RecordHashCheck, RecordLabels, RecordVersion } from '@medbridge/chaincode';
 import type { Chaincode, Submitted } from '../fabric/contracts';
 
 export class RecordAnchors {
@@ -21,8 +21,8 @@ export class RecordAnchors {
   }
 
   /** Anchors the next version of a record this org holds; `headVersion` is the version it replaces. */
-  amend(recordId: string, hash: string, headVersion: number): Promise<Submitted<RecordAnchor>> {
-    return this.chaincode.consent.amendRecord(recordId, hash, headVersion);
+  amend(recordId: string, hash: string, headVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    return this.chaincode.consent.amendRecord(recordId, hash, headVersion, metadata);
   }
 
   /** Whether `hash` is the anchored hash of the head, or of `version`. */

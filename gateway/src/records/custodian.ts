@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ClientError } from '../errors';
+import type { RecordLabels } from '@medbridge/chaincode';
 import type { FabricClient } from '../fabric/client';
 import { Chaincode } from '../fabric/contracts';
 import { profilesForChannel } from '../fabric/profile';
@@ -32,6 +33,8 @@ export interface PutInput {
   content: Buffer;
   contentType?: string;
   recordId?: string;
+  /** Consent v2 metadata of the record (labels, data date, author org), anchored with it. */
+  metadata?: RecordLabels;
 }
 
 export interface FetchRequest {
@@ -129,7 +132,13 @@ export class Custodian {
       storedAt: Date.now(),
     });
     try {
-      const { txId } = await new RecordAnchors(this.chaincode(input.channel)).anchor({ recordId, patientId: input.patientId, category: input.category, hash });
+      const { txId } = await new RecordAnchors(this.chaincode(input.channel)).anchor({
+        recordId,
+        patientId: input.patientId,
+        category: input.category,
+        hash,
+        ...(input.metadata ? { metadata: input.metadata } : {}),
+      });
       this.store.setAnchorTx(recordId, 1, txId);
       this.log.info({ recordId, version: 1, txId }, 'record anchored');
       return { recordId, version: 1, hash, channel: input.channel, txId };
@@ -139,8 +148,8 @@ export class Custodian {
     }
   }
 
-  /** Stores and anchors the next version of a record this org holds. */
-  async amend(recordId: string, content: Buffer, contentType?: string): Promise<AnchorResult> {
+  /** Stores and anchors the next version of a record this org holds; `metadata` replaces the anchored metadata. */
+  async amend(recordId: string, content: Buffer, contentType?: string, metadata?: RecordLabels): Promise<AnchorResult> {
     const head = this.store.get(recordId);
     if (!head) throw new ClientError('RECORD_NOT_FOUND', 'usage', `record ${recordId} is not in this org's store`);
     const version = head.version + 1;
@@ -148,7 +157,7 @@ export class Custodian {
     const hash = recordHash(salt, content);
     this.store.put({ ...head, version, content, salt, hash, contentType: contentType ?? head.contentType, storedAt: Date.now(), anchorTxId: null });
     try {
-      const { txId } = await new RecordAnchors(this.chaincode(head.channel)).amend(recordId, hash, head.version);
+      const { txId } = await new RecordAnchors(this.chaincode(head.channel)).amend(recordId, hash, head.version, metadata);
       this.store.setAnchorTx(recordId, version, txId);
       this.log.info({ recordId, version, txId }, 'record amended');
       return { recordId, version, hash, channel: head.channel, txId };

@@ -81,7 +81,7 @@ function onChain(r: SentPacketRecord, c: ConsentWithStatus, now: number): Consen
     packetType: r.packet.type,
     delivery: r.status,
     mirror,
-    effectiveStatus: mirror ? statusAt(mirror.status, c.terms.period, now) : null,
+    effectiveStatus: mirror ? statusAt(mirror.status, 'terms' in c ? c.terms.period : { start: c.policy.period?.start ?? 0, end: c.policy.period?.end ?? 0 }, now) : null,
     error: r.ack?.outcome === 'error' ? (r.ack.error ?? null) : null,
     asOf: r.settledAtMs ?? null,
   };

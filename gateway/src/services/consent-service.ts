@@ -13,6 +13,8 @@ import {
   type AccessLogEntry,
   type AccessLogReadMessage,
   type ConsentGrantMessage,
+  type ConsentPolicy,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentWithStatus,
   type Emergency,
@@ -98,6 +100,13 @@ export class ConsentService {
     return { ...res, consentId: consentIdOf(signed.message) };
   }
 
+  /** The patient (or a guardian) grants a consent v2 policy (signed in its canonical form). */
+  async grantPolicy(signer: PatientKey, patientId: string, policy: ConsentPolicy): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
+    const signed = this.signer.policyGrant(signer, patientId, policy);
+    const res = await this.chaincode.consent.grantConsent(signed);
+    return { ...res, consentId: consentIdOf(signed.message) };
+  }
+
   revoke(signer: PatientKey, patientId: string, consentId: string): Promise<Submitted<ConsentWithStatus>> {
     return this.chaincode.consent.revokeConsent(this.signer.revocation(signer, patientId, consentId));
   }
@@ -129,6 +138,10 @@ export class ConsentService {
     switch (m.kind) {
       case 'consent.grant': {
         const res = await cc.grantConsent(signed as SignedPatientMessage<ConsentGrantMessage>);
+        return { kind: m.kind, consentId: consentIdOf(m), txId: res.txId, result: res.result };
+      }
+      case 'consent.grant-policy': {
+        const res = await cc.grantConsent(signed as SignedPatientMessage<ConsentPolicyGrantMessage>);
         return { kind: m.kind, consentId: consentIdOf(m), txId: res.txId, result: res.result };
       }
       case 'consent.revoke':

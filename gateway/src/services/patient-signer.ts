@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import {
   buildAccessLogRead,
   buildConsentGrant,
+  buildConsentPolicyGrant,
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
@@ -18,6 +19,7 @@ import {
   signPatientMessage,
   type AccessLogReadMessage,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentTerms,
   type GuardianDelegationMessage,
@@ -70,6 +72,14 @@ export class PatientSigner {
   /** A consent.grant signed by the patient (or a guardian); nothing is sent. */
   grant(signer: PatientKey, patientId: string, input: GrantInput): SignedPatientMessage<ConsentGrantMessage> {
     return signPatientMessage(buildConsentGrant(this.header(signer, patientId), termsOf(input, this.clock())), signer.privateKey);
+  }
+
+  /**
+   * A consent v2 grant of `policy` (put in canonical order: what is signed is what is enforced);
+   * CONSENT_POLICY_INVALID names an element the engine cannot enforce.
+   */
+  policyGrant(signer: PatientKey, patientId: string, policy: unknown): SignedPatientMessage<ConsentPolicyGrantMessage> {
+    return signPatientMessage(buildConsentPolicyGrant(this.header(signer, patientId), policy), signer.privateKey);
   }
 
   revocation(signer: PatientKey, patientId: string, consentId: string): SignedPatientMessage<ConsentRevocationMessage> {

@@ -24,6 +24,8 @@ describe('offline signing', () => {
   const signer = new PatientSigner(CHAIN, () => T);
   const envelopes = {
     'consent.grant': () => signer.grant(patient, patient.patientId, { grantee: 'HospitalBMSP', categories: ['Observation'], purposes: ['TREAT'], days: 30 }),
+    'consent.grant-policy': () =>
+      signer.policyGrant(patient, patient.patientId, { format: 'medbridge/consent-policy/v2', decision: 'permit', period: { start: T, end: T + 30 * 86_400_000 }, provisions: [{ securityLabels: ['PSY'] }] }),
     'consent.revoke': () => signer.revocation(patient, patient.patientId, `cs_${'a'.repeat(64)}`),
     'guardian.authorise': () => signer.delegation(patient, patient.patientId, guardian, 90),
     'guardian.revoke': () => signer.guardianRevocation(patient, patient.patientId, guardian.keyId),
@@ -67,6 +69,7 @@ describe('offline signing', () => {
 
     it.each([
       ['consent.grant', 'GrantConsent'],
+      ['consent.grant-policy', 'GrantConsent'],
       ['consent.revoke', 'RevokeConsent'],
       ['guardian.authorise', 'AuthoriseGuardian'],
       ['guardian.revoke', 'RevokeGuardian'],
@@ -76,7 +79,7 @@ describe('offline signing', () => {
       const res = await service.submit(JSON.parse(JSON.stringify(envelopes[kind]())));
       expect(calls).toEqual([transaction]);
       expect(res.kind).toBe(kind);
-      if (kind === 'consent.grant') expect(res.consentId).toMatch(/^cs_[0-9a-f]{64}$/);
+      if (kind === 'consent.grant' || kind === 'consent.grant-policy') expect(res.consentId).toMatch(/^cs_[0-9a-f]{64}$/);
     });
 
     it('refuses an envelope that is not a signed patient message before any call (INVALID_ARGUMENT)', async () => {

@@ -199,6 +199,7 @@ const TERMS = {
 };
 const grant = signPatientMessage(buildConsentGrant(header(), TERMS), privateKey);
 const CONSENT_ID = `cs_${'a'.repeat(64)}`;
+const LABELS = { securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg: 'HospitalAMSP', documentClasses: [] };
 const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_ID), privateKey);
 const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
@@ -242,6 +243,16 @@ const CASES: Case[] = [
   ['consent.getPatient', (cc) => cc.consent.getPatient(patientId), { contract: 'Consent', fn: 'GetPatient', args: [patientId] }],
   ['consent.anchorRecord', (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }), { contract: 'Consent', fn: 'AnchorRecord', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32)] }],
   ['consent.amendRecord', (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1), { contract: 'Consent', fn: 'AmendRecord', args: ['rec-1', 'cd'.repeat(32), '1'] }],
+  [
+    'consent.anchorRecord with metadata',
+    (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: LABELS }),
+    { contract: 'Consent', fn: 'AnchorRecordWithMetadata', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32), canonicalize(LABELS)] },
+  ],
+  [
+    'consent.amendRecord with metadata',
+    (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1, LABELS),
+    { contract: 'Consent', fn: 'AmendRecordWithMetadata', args: ['rec-1', 'cd'.repeat(32), '1', canonicalize(LABELS)] },
+  ],
   ['consent.getRecord', (cc) => cc.consent.getRecord('rec-1'), { contract: 'Consent', fn: 'GetRecord', args: ['rec-1'] }],
   ['consent.getRecordHistory', (cc) => cc.consent.getRecordHistory('rec-1', { pageSize: 100 }), { contract: 'Consent', fn: 'GetRecordHistory', args: ['rec-1', '100', ''] }],
   ['consent.verifyRecordHash (head)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32)), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), ''] }],
@@ -256,6 +267,16 @@ const CASES: Case[] = [
   ['consent.listConsentsByPatient', (cc) => cc.consent.listConsentsByPatient(patientId, { pageSize: 50, bookmark: 'b1' }), { contract: 'Consent', fn: 'ListConsentsByPatient', args: [patientId, '50', 'b1'] }],
   ['consent.checkAccess', (cc) => cc.consent.checkAccess('HospitalBMSP', 'rec-1', 'TREAT'), { contract: 'Consent', fn: 'CheckAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT'] }],
   ['consent.logAccess', (cc) => cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'), { contract: 'Consent', fn: 'LogAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'] }],
+  [
+    'consent.checkAccessAs',
+    (cc) => cc.consent.checkAccessAs({ org: 'HospitalBMSP', role: null, practitioner: null, careTeam: 'ct-1', policy: null }, 'rec-1', 'TREAT'),
+    { contract: 'Consent', fn: 'CheckAccessAs', args: ['{"careTeam":"ct-1","org":"HospitalBMSP"}', 'rec-1', 'TREAT'] },
+  ],
+  [
+    'consent.logAccessAs',
+    (cc) => cc.consent.logAccessAs({ org: 'HospitalBMSP', role: 'clinician', practitioner: null, careTeam: null, policy: null }, 'rec-1', 'TREAT', 'rq-1'),
+    { contract: 'Consent', fn: 'LogAccessAs', args: ['{"org":"HospitalBMSP","role":"clinician"}', 'rec-1', 'TREAT', 'rq-1'] },
+  ],
   ['consent.listAccessLog', (cc) => cc.consent.listAccessLog(patientId), { contract: 'Consent', fn: 'ListAccessLog', args: [patientId, '', ''] }],
   ['consent.listAccessLogSigned', (cc) => cc.consent.listAccessLogSigned(read, { pageSize: 100, bookmark: 'b2' }), { contract: 'Consent', fn: 'ListAccessLogSigned', args: [canonicalize(read), '100', 'b2'] }],
   ['consent.breakGlass (one record)', (cc) => cc.consent.breakGlass({ patientId, recordId: 'rec-1', reason: 'ED-TRIAGE-CODE-9', durationMinutes: 30 }), { contract: 'Consent', fn: 'BreakGlass', args: [patientId, 'rec-1', 'ED-TRIAGE-CODE-9', '30'] }],

@@ -8,11 +8,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   consentIdOf,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type GuardianDelegationMessage,
   type GuardianRevocationMessage,
   type RecordAnchor,
   type SignedPatientMessage,
+  isPolicyConsent,
 } from '@medbridge/chaincode';
 import { orAbsent } from '../../fabric/contracts';
 import { hospitalOf } from '../auth';
@@ -24,19 +26,19 @@ import type { ApiContext } from '../context';
 const signedPatient = (req: FastifyRequest) => (req.body as SignedPatientMessage).message.patientId;
 const consentParams = { type: 'object', required: ['consentId'], properties: { consentId: ConsentId } } as const;
 
-function expectKind(signed: SignedPatientMessage, kind: string): void {
-  if (signed.message.kind !== kind) throw new ApiError(400, 'INVALID_ARGUMENT', `expected a ${kind} message, got ${signed.message.kind}`);
+function expectKind(signed: SignedPatientMessage, ...kinds: string[]): void {
+  if (!kinds.includes(signed.message.kind)) throw new ApiError(400, 'INVALID_ARGUMENT', `expected a ${kinds.join(' or ')} message, got ${signed.message.kind}`);
 }
 
 export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const submitted = <T>(res: { txId: string; blockNumber: bigint; result: T }) => ({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
 
-  app.post<{ Body: SignedPatientMessage<ConsentGrantMessage> }>(
+  app.post<{ Body: SignedPatientMessage<ConsentGrantMessage> | SignedPatientMessage<ConsentPolicyGrantMessage> }>(
     '/consents',
     {
       schema: {
         tags: ['consents'],
-        summary: 'submit a consent.grant signed on the patient\'s device',
+        summary: 'submit a consent.grant (v1 terms) or consent.grant-policy (consent v2) signed on the patient\'s device',
         security: Security.patientOrHospital,
         body: SignedSchema,
         response: { 201: { type: 'object', properties: { consentId: ConsentId, txId: { type: 'string' }, blockNumber: { type: 'string' }, result: AnyObject } }, ...errorResponses },
@@ -44,7 +46,7 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
       config: { auth: { hospital: 'any', patient: signedPatient } },
     },
     async (req, reply) => {
-      expectKind(req.body, 'consent.grant');
+      expectKind(req.body, 'consent.grant', 'consent.grant-policy');
       const res = await ctx.chaincode.consent.grantConsent(req.body);
       return reply.status(201).send({ consentId: consentIdOf(req.body.message), ...submitted(res) });
     },
@@ -116,6 +118,9 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (req) => {
       const caller = hospitalOf(req);
       const consent = await ctx.chaincode.consent.getConsent(req.params.consentId);
+      if (isPolicyConsent(consent)) {
+        throw new ApiError(422, 'INVALID_ARGUMENT', `consent ${consent.consentId} is a consent v2 policy: it names no record scope; ask for an access decision per record`);
+      }
       if (consent.grantee !== caller.mspId) {
         throw new ApiError(403, 'ACCESS_DENIED', `consent ${consent.consentId} is granted to ${consent.grantee}, not to ${caller.mspId}`);
       }

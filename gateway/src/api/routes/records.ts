@@ -6,7 +6,7 @@
  * exchange decides and logs on chain) and verifies the bytes against the anchor.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AnchorRecordArgs } from '@medbridge/chaincode';
+import type { AnchorRecordArgs, RecordLabels } from '@medbridge/chaincode';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import { AmendRecordBody, AnchorRecordBody, AnyObject, committed, errorResponses, RecordContentQuery, RecordId, Security } from '../schemas';
@@ -41,7 +41,7 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): voi
     },
   );
 
-  app.post<{ Params: { recordId: string }; Body: { hash: string; expectedVersion: number } }>(
+  app.post<{ Params: { recordId: string }; Body: { hash: string; expectedVersion: number; metadata?: RecordLabels } }>(
     '/records/:recordId/versions',
     {
       schema: {
@@ -55,7 +55,7 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): voi
       config: { auth: { hospital: ['member', 'clinician'] } },
     },
     async (req, reply) => {
-      const res = await ctx.chaincode.consent.amendRecord(req.params.recordId, req.body.hash, req.body.expectedVersion);
+      const res = await ctx.chaincode.consent.amendRecord(req.params.recordId, req.body.hash, req.body.expectedVersion, req.body.metadata);
       return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
     },
   );

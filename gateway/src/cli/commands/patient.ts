@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalize, PURPOSES_OF_USE } from '@medbridge/chaincode';
 import { ClientError, usageError } from '../../errors';
+import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
 import { ConsentService } from '../../services/consent-service';
 import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../services/patient-keys';
 import { PatientSigner } from '../../services/patient-signer';
@@ -40,6 +41,32 @@ function writeEnvelope(ctx: CliContext, envelope: object, target: unknown): void
     ctx.note(`signed ${(envelope as { message: { kind: string } }).message.kind} written to ${target}; submit it with: medbridge submit ${target}`);
   } else {
     process.stdout.write(text);
+  }
+}
+
+/** FHIR JSON out: pretty to stdout (whatever --json says: it is JSON already), or to --out. */
+function writeJson(ctx: CliContext, value: unknown, out: string | undefined): void {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  writeFileSync(out, text);
+  ctx.note(`written to ${out}`);
+}
+
+/** Reads a JSON file ('-' = stdin). */
+function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ClientError('INVALID_ARGUMENT', 'rejected', `${file} is not JSON (expected ${what})`);
   }
 }
 
@@ -170,7 +197,7 @@ export function registerPatient(program: Command): void {
       }),
     );
 
-  const consent = program.command('consent').description('patient-signed consents (FHIR R4 Consent shaped)');
+  const consent = program.command('consent').description('patient-signed consents: v1 terms, and consent v2 policies (FHIR R5 Consent, import/export)');
 
   consent
     .command('grant')
@@ -199,6 +226,44 @@ export function registerPatient(program: Command): void {
         const res = await ctx.wait('granting', service(ctx).grant(key, patientId, input));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(res.consentId, o.share as string, 'consent.grant')) : undefined;
         ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
+      }),
+    );
+
+  consent
+    .command('import <file>')
+    .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what cannot be enforced (with the element path), then signs and grants')
+    .requiredOption('--key <file|patientId>', 'signing key: the patient or a guardian')
+    .option('--patient <patientId>', 'the patient (default: the key is the patient)')
+    .option('--days <n>', 'when the resource states no period end: the consent ends this many days from now', '365')
+    .option('--dry-run', 'show what would be signed; sign and send nothing')
+    .option(...SIGN_ONLY)
+    .action(
+      act(async (ctx, o, file) => {
+        const key = signer(ctx, o.key as string);
+        const patientId = (o.patient as string | undefined) ?? key.patientId;
+        const prepared = prepareConsentImport(readJsonFile(file as string, 'a FHIR Consent'), { now: Date.now(), days: num(o.days, '--days') });
+        ctx.note(`FHIR ${prepared.version} Consent ${file as string}: the patient ${patientId} signs this policy:`);
+        for (const line of prepared.summary) ctx.note(`  ${line}`);
+        if (prepared.periodFilled.length > 0) ctx.note(`  (the resource states no period ${prepared.periodFilled.join(' or ')}: set here)`);
+        if (prepared.notCarried.length > 0) ctx.note(`  not part of what is signed (they describe the document): ${prepared.notCarried.join(', ')}`);
+        if (o.dryRun) {
+          ctx.print({ version: prepared.version, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
+          return;
+        }
+        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy), o.signOnly);
+        const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy));
+        ctx.print({ consentId: res.consentId, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
+      }),
+    );
+
+  consent
+    .command('export <consentId>')
+    .description('a consent v2 as FHIR R5 Consent JSON (to stdout, or --out)')
+    .option('--out <file>', 'write the JSON here')
+    .action(
+      act(async (ctx, o, consentId) => {
+        const fhir = consentToFhir(await service(ctx).getConsent(consentId as string));
+        writeJson(ctx, fhir, o.out as string | undefined);
       }),
     );
 
@@ -289,6 +354,24 @@ export function registerPatient(program: Command): void {
         }
         const entries = await ctx.wait('reading the log', service(ctx).accessLog(patientId as string, key));
         ctx.print(entries, { columns: LOG_COLUMNS });
+      }),
+    );
+
+  program
+    .command('log')
+    .description("a patient's access log in an exchange format")
+    .command('export')
+    .description('the access log as a FHIR Bundle of R5 AuditEvents, one per decision (permit and deny, with provision path and break-glass flag)')
+    .requiredOption('--patient <patientId>', 'the patient')
+    .option('--key <file|patientId>', "patient's (or guardian's) key: the whole log, by a signed read; without: what --org may see")
+    .option('--format <format>', 'fhir (the only format)', 'fhir')
+    .option('--out <file>', 'write the JSON here')
+    .action(
+      act(async (ctx, o) => {
+        if (o.format !== 'fhir') throw usageError(`--format must be fhir, got ${String(o.format)}`);
+        const key = o.key ? signer(ctx, o.key as string) : undefined;
+        const entries = await ctx.wait('reading the log', service(ctx).accessLog(o.patient as string, key));
+        writeJson(ctx, accessLogToFhir(entries), o.out as string | undefined);
       }),
     );
 

@@ -3,6 +3,7 @@
  * `records put|list|serve|fetch|check|backup|restore` (the off-chain store and the mutual-TLS exchange).
  */
 import type { Command } from 'commander';
+import type { RecordLabels } from '@medbridge/chaincode';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { usageError } from '../../errors';
 import { listenAddress, listProfiles, loadProfile, serviceUrl } from '../../fabric/profile';
@@ -16,7 +17,7 @@ import { startRecordServer } from '../../records/server';
 import { RecordStore } from '../../records/store';
 import { backupStore, restoreStore } from '../../records/store-backup';
 import { createLogger } from '../../logger';
-import { act, int, required } from '../action';
+import { act, int, list, required } from '../action';
 import type { CliContext } from '../context';
 
 function storeFile(ctx: CliContext): string {
@@ -39,8 +40,45 @@ function readInput(file: string): Buffer {
   }
 }
 
+/** Date options: an ISO date or date-time (UTC when no offset), or ms since the epoch. */
+function instant(value: string, flag: string): number {
+  const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (!Number.isSafeInteger(ms)) throw usageError(`${flag} must be an ISO date (2024-03-01), a date-time, or ms since the epoch; got ${value}`);
+  return ms;
+}
+
+/**
+ * The consent v2 metadata of `--labels/--data-date/--author-org/--document-class`, or
+ * undefined when none is given (a label-less anchor). The chaincode validates the codes.
+ */
+export function metadataOptions(o: Record<string, unknown>, ownMsp: string): RecordLabels | undefined {
+  const given = ['labels', 'dataDate', 'authorOrg', 'documentClass'].some((k) => o[k] !== undefined);
+  if (!given) return undefined;
+  const documentClasses = list(o.documentClass as string[] | undefined).map((c) => {
+    const bar = c.lastIndexOf('|');
+    if (bar <= 0 || bar === c.length - 1) throw usageError(`--document-class must be <system>|<code>, got ${c}`);
+    return { system: c.slice(0, bar), code: c.slice(bar + 1) };
+  });
+  return {
+    securityLabels: list(o.labels as string | undefined).map((l) => l.toUpperCase()),
+    dataDate: instant(required(o.dataDate as string | undefined, '--data-date (with record metadata)'), '--data-date'),
+    authorOrg: (o.authorOrg as string | undefined) ?? ownMsp,
+    documentClasses,
+  };
+}
+
+/** The metadata options of `record anchor`, `records put` and `record amend`. */
+function withMetadataOptions(c: Command): Command {
+  return c
+    .option('--labels <codes>', 'security labels for consent decisions: a confidentiality code (U L M N R V) and sensitivity codes (PSY, HIV, SUD, ETH...), comma-separated')
+    .option('--data-date <date>', 'when the data was produced (ISO date or date-time); required with any metadata option')
+    .option('--author-org <mspId>', 'org that authored the record (default: --org, the custodian)')
+    .option('--document-class <system|code>', 'a document class, e.g. http://loinc.org|11488-4 (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+}
+
 async function putRecord(ctx: CliContext, o: Record<string, unknown>): Promise<void> {
   const client = ctx.client();
+  const metadata = metadataOptions(o, client.mspId);
   const store = openStore(ctx);
   try {
     const custodian = new Custodian(client, store, ctx.log);
@@ -53,6 +91,7 @@ async function putRecord(ctx: CliContext, o: Record<string, unknown>): Promise<v
         content: readInput(required(o.file as string | undefined, '--file')),
         contentType: o.contentType as string | undefined,
         recordId: o.recordId as string | undefined,
+        ...(metadata ? { metadata } : {}),
       }),
     );
     ctx.print(res);
@@ -64,8 +103,7 @@ async function putRecord(ctx: CliContext, o: Record<string, unknown>): Promise<v
 export function registerRecords(program: Command): void {
   const record = program.command('record').description('record anchors on chain (salted SHA-256; the record stays off chain)');
 
-  record
-    .command('anchor')
+  withMetadataOptions(record.command('anchor'))
     .description('store a record in --org\'s record store and anchor its salted hash (or anchor a given --hash only)')
     .requiredOption('--patient <patientId>', 'patient registered at --org')
     .requiredOption('--category <type>', 'FHIR resource type, e.g. Observation')
@@ -77,7 +115,9 @@ export function registerRecords(program: Command): void {
       act(async (ctx, o) => {
         if (o.hash) {
           const id = required(o.recordId as string | undefined, '--record-id (with --hash)');
-          const res = await ctx.wait('anchoring', anchors(ctx).anchor({ recordId: id, patientId: o.patient as string, category: o.category as string, hash: o.hash as string }));
+          const metadata = metadataOptions(o, ctx.client().mspId);
+          const args = { recordId: id, patientId: o.patient as string, category: o.category as string, hash: o.hash as string };
+          const res = await ctx.wait('anchoring', anchors(ctx).anchor(metadata ? { ...args, metadata } : args));
           ctx.print({ ...res.result, txId: res.txId });
           return;
         }
@@ -85,15 +125,14 @@ export function registerRecords(program: Command): void {
       }),
     );
 
-  record
-    .command('amend <recordId>')
-    .description('store and anchor the next version of a record --org holds')
+  withMetadataOptions(record.command('amend <recordId>'))
+    .description('store and anchor the next version of a record --org holds; metadata options replace its metadata (else kept)')
     .requiredOption('--file <path>', 'the new version')
     .action(
       act(async (ctx, o, recordId) => {
         const store = openStore(ctx);
         try {
-          const res = await ctx.wait('amending', new Custodian(ctx.client(), store, ctx.log).amend(recordId as string, readInput(o.file as string)));
+          const res = await ctx.wait('amending', new Custodian(ctx.client(), store, ctx.log).amend(recordId as string, readInput(o.file as string), undefined, metadataOptions(o, ctx.client().mspId)));
           ctx.print(res);
         } finally {
           store.close();
@@ -154,8 +193,7 @@ export function registerRecords(program: Command): void {
 
   const records = program.command('records').description("the off-chain record store and exchange of --org");
 
-  records
-    .command('put')
+  withMetadataOptions(records.command('put'))
     .description('store a record and anchor it (same as `record anchor --file`)')
     .requiredOption('--patient <patientId>', 'patient registered at --org')
     .requiredOption('--category <type>', 'FHIR resource type')

@@ -16,6 +16,7 @@ import {
   type AnchorRecordArgs,
   type BreakGlassArgs,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentWithStatus,
   type Emergency,
@@ -30,9 +31,11 @@ import {
   type Patient,
   type RecordAnchor,
   type RecordHashCheck,
+  type RecordLabels,
   type RecordVersion,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
+  type Requester,
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
@@ -44,7 +47,9 @@ export const ConsentTransactions = {
   RotatePatientKey: 'submit',
   GetPatient: 'evaluate',
   AnchorRecord: 'submit',
+  AnchorRecordWithMetadata: 'submit',
   AmendRecord: 'submit',
+  AmendRecordWithMetadata: 'submit',
   GetRecord: 'evaluate',
   GetRecordHistory: 'evaluate',
   ListRecordsByPatient: 'evaluate',
@@ -57,7 +62,9 @@ export const ConsentTransactions = {
   GetConsent: 'evaluate',
   ListConsentsByPatient: 'evaluate',
   CheckAccess: 'evaluate',
+  CheckAccessAs: 'evaluate',
   LogAccess: 'submit',
+  LogAccessAs: 'submit',
   ListAccessLog: 'evaluate',
   ListAccessLogSigned: 'evaluate',
   BreakGlass: 'submit',
@@ -97,13 +104,18 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   // ---------------------------------------------------------------- records
 
-  /** Anchors version 1 of a record the caller's org holds off chain. */
+  /** Anchors version 1 of a record the caller's org holds off chain, with its consent metadata when given. */
   anchorRecord(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
+    if (a.metadata !== undefined) return this.submit('AnchorRecordWithMetadata', [a.recordId, a.patientId, a.category, a.hash, canonicalize(a.metadata)]);
     return this.submit('AnchorRecord', [a.recordId, a.patientId, a.category, a.hash]);
   }
 
-  /** Anchors the next version; only the custodian, only from `expectedVersion` (the current head). */
-  amendRecord(recordId: string, hash: string, expectedVersion: number): Promise<Submitted<RecordAnchor>> {
+  /**
+   * Anchors the next version; only the custodian, only from `expectedVersion` (the current head).
+   * With `metadata` the version states new metadata; without, it keeps the head's.
+   */
+  amendRecord(recordId: string, hash: string, expectedVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    if (metadata !== undefined) return this.submit('AmendRecordWithMetadata', [recordId, hash, String(expectedVersion), canonicalize(metadata)]);
     return this.submit('AmendRecord', [recordId, hash, String(expectedVersion)]);
   }
 
@@ -143,7 +155,7 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   // ---------------------------------------------------------------- consents
 
   /** Stores the consent of a grant signed by the patient (or an authorised guardian). */
-  grantConsent(signed: SignedPatientMessage<ConsentGrantMessage>): Promise<Submitted<ConsentWithStatus>> {
+  grantConsent(signed: SignedPatientMessage<ConsentGrantMessage> | SignedPatientMessage<ConsentPolicyGrantMessage>): Promise<Submitted<ConsentWithStatus>> {
     return this.submit('GrantConsent', [canonicalize(signed)]);
   }
 
@@ -164,6 +176,19 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** The access decision at the transaction time; logs nothing. */
   checkAccess(grantee: string, recordId: string, purpose: string): Promise<AccessDecision> {
     return this.evaluate('CheckAccess', [grantee, recordId, purpose]);
+  }
+
+  /**
+   * The access decision for a requester stated in full (role, practitioner, care team, policy:
+   * what consent v2 provisions match on); logs nothing.
+   */
+  checkAccessAs(requester: Requester, recordId: string, purpose: string): Promise<AccessDecision> {
+    return this.evaluate('CheckAccessAs', [canonicalize(requesterJson(requester)), recordId, purpose]);
+  }
+
+  /** LogAccess for a requester stated in full (the custodian carries what the requesting org states). */
+  logAccessAs(requester: Requester, recordId: string, purpose: string, requestId = '', opts?: SubmitOptions): Promise<Submitted<LogAccessResult>> {
+    return this.submit('LogAccessAs', [canonicalize(requesterJson(requester)), recordId, purpose, requestId], opts);
   }
 
   /** Decides and logs an off-chain fetch of a record by `requesterOrg` (the custodian's gateway calls it). */
@@ -211,4 +236,14 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   checkRemoteConsent(sourceChainId: string, consentId: string, purpose: string): Promise<RemoteConsentCheck> {
     return this.evaluate('CheckRemoteConsent', [sourceChainId, consentId, purpose]);
   }
+}
+
+/** A requester as the chaincode parses it: the fields that are set (null ones left out). */
+function requesterJson(r: Requester): Record<string, string> {
+  const out: Record<string, string> = { org: r.org };
+  for (const k of ['role', 'practitioner', 'careTeam', 'policy'] as const) {
+    const v = r[k];
+    if (v !== null && v !== undefined) out[k] = v;
+  }
+  return out;
 }
