@@ -366,6 +366,21 @@ export interface RouteFrozen {
 export type ReceivePacketResult = PacketAccepted | RouteFrozen;
 export type AcknowledgePacketResult = PacketSettled | RouteFrozen;
 
+/**
+ * `ReceivePackets` / `AcknowledgePackets` when the batch applied, and their `PacketsReceived` /
+ * `PacketsAcknowledged` events: one item per packet, each what the single transaction returns
+ * and emits (a Fabric transaction carries one event; clients read each item as its own
+ * `PacketReceived` / `PacketAcknowledged`, gateway/src/fabric/contracts/events.ts).
+ */
+export interface BatchApplied<T> {
+  routeId: string;
+  fromSequence: number;
+  count: number;
+  items: T[];
+}
+export type ReceivePacketsResult = BatchApplied<PacketAccepted> | RouteFrozen;
+export type AcknowledgePacketsResult = BatchApplied<PacketSettled> | RouteFrozen;
+
 // -------------------------------------------------------------------- transaction results (Incentive)
 
 /** `GetParams`: the parameters in force, and whether governance switched value transfer on. */
@@ -470,6 +485,8 @@ export interface ChaincodeEvents {
   PacketTimeoutRecorded: PacketAccepted;
   PacketAcknowledged: PacketSettled;
   PacketTimedOut: PacketSettled;
+  PacketsReceived: BatchApplied<PacketAccepted>;
+  PacketsAcknowledged: BatchApplied<PacketSettled>;
   RouteFrozen: RouteFrozen;
   RemoteNodeExcluded: RemoteExclusion;
   // Incentive
@@ -507,6 +524,8 @@ export const ChaincodeEventNames = [
   'PacketTimeoutRecorded',
   'PacketAcknowledged',
   'PacketTimedOut',
+  'PacketsReceived',
+  'PacketsAcknowledged',
   'RouteFrozen',
   'RemoteNodeExcluded',
   'ValueTransferred',

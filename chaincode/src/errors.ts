@@ -68,6 +68,8 @@ export const ErrorCodes = [
   'ROUTE_FROZEN',
   'RATE_LIMITED',
   'PACKET_TYPE_NOT_ALLOWED',
+  // a batch of packets or acknowledgements that is not one contiguous run of one route (rules/batch-rules.ts)
+  'BATCH_INVALID',
   // value transfer
   'INSUFFICIENT_FUNDS',
   'INSUFFICIENT_STAKE',

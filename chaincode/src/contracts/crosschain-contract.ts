@@ -4,9 +4,11 @@
  * state, let protocol/verify.ts and rules/ decide, then write and emit one event.
  *
  * Source side:      SendPacket, GetPacketCommitment (what source peers endorse), GetPacket,
- *                   ListPackets, AcknowledgePacket, TimeoutPacket.
+ *                   ListPackets, AcknowledgePacket, TimeoutPacket; GetPacketBatchCommitment and
+ *                   AcknowledgePackets for batches.
  * Destination side: ReceivePacket, RecordTimeout, GetAckCommitment (what destination peers
- *                   endorse), GetReceipt, ListReceipts.
+ *                   endorse), GetReceipt, ListReceipts; GetAckBatchCommitment and
+ *                   ReceivePackets for batches.
  * Both:             GetNodeList, GetEpochLinkMessage, GetRemoteChain, GetRoute, ListRoutes,
  *                   SubmitRemoteEvidence, ListRemoteExclusions (equivocating remote nodes),
  *                   GetRecordAnchorAttestation (record anchors for requesters on other chains).
@@ -15,7 +17,8 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
-import { ackMessage, epochLinkMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
+import { ackBatchMessage, ackMessage, epochLinkMessage, packetBatchMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
+import { Limits } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
 import { isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
@@ -32,11 +35,13 @@ import {
   type ReceiveDecision,
   type SettleDecision,
 } from '../rules/delivery-rules';
+import { batchRefusal, decideReceiveBatch, decideSettleBatch } from '../rules/batch-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
 import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
 import { getRecord, getRecordVersion } from '../state/consent-repo';
 import * as repo from '../state/crosschain-repo';
+import { withOwnWrites } from '../state/own-writes';
 import { getMemberSet } from '../state/governance-repo';
 import { storeGrant } from './consent-contract';
 import { buildConsentPacket, packetOf } from './consent-bridge';
@@ -203,6 +208,22 @@ async function sendPacket(
   return { routeId: route.routeId, sequence: packet.sequence, packetHash: hash, packet };
 }
 
+/** A JSON array argument of at most Limits.maxBatchPackets items, each read by `parse` (BATCH_INVALID when the count is wrong). */
+function parseBatch<T>(json: string, what: 'packetsJson' | 'acksJson', parse: (value: Json) => T): T[] {
+  const value = parseJson(json, what);
+  if (!Array.isArray(value)) fail('INVALID_ARGUMENT', `${what} must be an array`);
+  if (value.length === 0 || value.length > Limits.maxBatchPackets) fail('BATCH_INVALID', `${what} carries 1..${Limits.maxBatchPackets} items, got ${value.length}`);
+  return value.map(parse);
+}
+
+/** The sequences `fromSequence` .. `fromSequence + count - 1` of a batch statement query. */
+function batchSequences(fromSequence: string, count: string): number[] {
+  const from = parseSequence(fromSequence);
+  const n = parseSequence(count);
+  if (n > Limits.maxBatchPackets) fail('BATCH_INVALID', `a batch carries at most ${Limits.maxBatchPackets} items, asked for ${n}`);
+  return Array.from({ length: n }, (_, i) => from + i);
+}
+
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
 export class CrossChainContract extends MedbridgeContract {
   constructor() {
@@ -312,6 +333,24 @@ export class CrossChainContract extends MedbridgeContract {
   }
 
   /**
+   * READ-ONLY. The exact bytes source nodes sign for the run of `count` packets of `routeId`
+   * from `fromSequence` (count <= Limits.maxBatchPackets): the domain-separated packet-batch
+   * message, binding each packet's hash in order, bound to this chain's current list. Each
+   * peer reads the packets from its own ledger; NOT_FOUND unless every one was sent.
+   */
+  @Transaction(false)
+  async GetPacketBatchCommitment(ctx: Context, routeId: string, fromSequence: string, count: string): Promise<string> {
+    requireId(routeId, 'routeId');
+    const packets: Packet[] = [];
+    for (const sequence of batchSequences(fromSequence, count)) {
+      const sent = await repo.getSent(ctx.stub, routeId, sequence);
+      if (!sent) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was sent from this chain`);
+      packets.push(sent.packet);
+    }
+    return packetBatchMessage(packets, await localHead(ctx)).toString('utf8');
+  }
+
+  /**
    * READ-ONLY. The exact bytes this chain's nodes sign to attest a record anchor: the
    * domain-separated record-anchor message for version `version` ('' = head) of `recordId`,
    * bound to this chain's current list. A custodian asks every peer of its chain to endorse
@@ -361,6 +400,51 @@ export class CrossChainContract extends MedbridgeContract {
     return this.settle(ctx, ackJson, proofJson, 'timeout');
   }
 
+  /**
+   * Settles a run of sent packets of one route with ONE proof of the destination's nodes over
+   * their acknowledgements (GetAckBatchCommitment's message): then each acknowledgement goes
+   * through AcknowledgePacket's checks and hooks, in order. All settle or none does
+   * (BATCH_INVALID, or the first refusal); conflicting evidence freezes the route and settles
+   * none. Acknowledgements of timeouts settle one by one (TimeoutPacket). Emits one
+   * PacketsAcknowledged whose items are the PacketAcknowledged payloads.
+   */
+  @Transaction()
+  async AcknowledgePackets(ctx: Context, acksJson: string, proofJson: string): Promise<string> {
+    const who = await caller(ctx);
+    const set = await getMemberSet(ctx.stub);
+    const acks = parseBatch(acksJson, 'acksJson', parseAck);
+    const refusal = batchRefusal(acks, 'acknowledgements');
+    if (refusal) fail(refusal.code, refusal.message);
+    const first = acks[0]!;
+    const route = await mustRouteRecord(ctx, first.routeId);
+    if (first.destChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${first.destChain}`);
+    if (route.status === 'frozen') requireRouteUsable(route);
+    const remote = await remoteView(ctx, route.counterparty);
+    const now = txTimeMs(ctx);
+    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => ackBatchMessage(acks, ref));
+
+    const sent: (repo.SentPacketRecord | undefined)[] = [];
+    for (const ack of acks) sent.push(await repo.getSent(ctx.stub, ack.routeId, ack.sequence));
+    const decision = decideSettleBatch({ acks, chainId: set.chainId, sent });
+    if (decision.kind === 'refuse') fail(decision.refusal.code, decision.refusal.message);
+    if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
+
+    const view = withOwnWrites(ctx);
+    const proof = { epoch: verified.list.epoch, signers: verified.signers };
+    const items = [];
+    for (const [i, { sent: record, status }] of decision.settles.entries()) {
+      const ack = acks[i]!;
+      const next = settled(record, status, ack, proof, { nowMs: now, settledBy: who.id });
+      await runHooks('onAcknowledge', view, { packet: next.packet, packetHash: next.packetHash, submitter: { id: who.id, mspId: who.mspId }, signers: verified.signers, proofEpoch: verified.list.epoch, ack });
+      await repo.putSent(view.stub, next);
+      items.push({ routeId: ack.routeId, sequence: ack.sequence, status, outcome: ack.outcome, signers: verified.signers, epoch: verified.list.epoch });
+    }
+    await storeNewLists(view, remote.record, verified, now);
+    const out = { routeId: first.routeId, fromSequence: first.sequence, count: acks.length, items };
+    emit(ctx, 'PacketsAcknowledged', out);
+    return canonicalize(out);
+  }
+
   private async settle(ctx: Context, ackJson: string, proofJson: string, mode: 'ack' | 'timeout'): Promise<string> {
     const who = await caller(ctx);
     const set = await getMemberSet(ctx.stub);
@@ -406,6 +490,68 @@ export class CrossChainContract extends MedbridgeContract {
   }
 
   /**
+   * Accepts a run of packets of one route (consecutive sequences, at most
+   * Limits.maxBatchPackets) with ONE proof of the source's nodes over GetPacketBatchCommitment's
+   * message; then each packet goes through ReceivePacket's checks (in order, not received,
+   * not timed out, rate limit), handler and hooks, in order, each seeing the ones before it,
+   * with one receipt and acknowledgement each. All apply or none does (BATCH_INVALID, or the
+   * first refusal, a replayed packet's PACKET_REPLAYED included); conflicting evidence
+   * freezes the route and applies none. Timeouts are recorded one by one (RecordTimeout).
+   * Emits one PacketsReceived whose items are the PacketReceived payloads.
+   */
+  @Transaction()
+  async ReceivePackets(ctx: Context, packetsJson: string, proofJson: string): Promise<string> {
+    const who = await caller(ctx);
+    const set = await getMemberSet(ctx.stub);
+    const packets = parseBatch(packetsJson, 'packetsJson', parsePacket);
+    const refusal = batchRefusal(packets, 'packets');
+    if (refusal) fail(refusal.code, refusal.message);
+    const first = packets[0]!;
+    const route = await mustRouteRecord(ctx, first.routeId);
+    if (first.sourceChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${first.sourceChain}`);
+    requireRouteUsable(route);
+    const remote = await remoteView(ctx, route.counterparty);
+    const now = txTimeMs(ctx);
+    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetBatchMessage(packets, ref));
+
+    const packetHashes = packets.map(packetHash);
+    const receipts: (repo.ReceiptRecord | undefined)[] = [];
+    for (const p of packets) receipts.push(await repo.getReceipt(ctx.stub, p.routeId, p.sequence));
+    const decision = decideReceiveBatch({ packets, packetHashes, chainId: set.chainId, route, receipts, nowMs: now });
+    if (decision.kind === 'refuse') fail(decision.refusal.code, decision.refusal.message);
+    if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
+
+    // Handlers and hooks of each packet see the writes of the packets before it.
+    const view = withOwnWrites(ctx);
+    const proof = { epoch: verified.list.epoch, signers: verified.signers };
+    const items = [];
+    for (const [i, step] of decision.steps.entries()) {
+      const packet = packets[i]!;
+      const hash = packetHashes[i]!;
+      let ack: Acknowledgement;
+      let flush: (() => Promise<void>) | undefined;
+      if (step.kind === 'answer-error') {
+        ack = acknowledgementOf(packet, hash, { outcome: 'error', error: step.error }, verified.signers);
+      } else {
+        const outcome = await dispatchPacket(view, packet.sourceChain, packet);
+        if (outcome.ok) flush = outcome.flush;
+        const answer = outcome.ok ? { outcome: 'success' as const, result: outcome.result } : { outcome: 'error' as const, error: outcome.error };
+        ack = acknowledgementOf(packet, hash, answer, verified.signers);
+      }
+      const stored = receiptOf(packet, hash, ack, proof, { nowMs: now, txId: ctx.stub.getTxID(), relayer: who.id });
+      await runHooks('onReceive', view, { packet, packetHash: hash, submitter: { id: who.id, mspId: who.mspId }, signers: verified.signers, proofEpoch: verified.list.epoch, ack });
+      if (flush) await flush();
+      await repo.putReceipt(view.stub, stored);
+      items.push({ routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: stored.ackHash, signers: verified.signers, epoch: verified.list.epoch });
+    }
+    await storeNewLists(view, remote.record, verified, now);
+    await repo.putRoute(view.stub, decision.route);
+    const out = { routeId: first.routeId, fromSequence: first.sequence, count: packets.length, items };
+    emit(ctx, 'PacketsReceived', out);
+    return canonicalize(out);
+  }
+
+  /**
    * Records that the next packet in order timed out here (transaction time >= its
    * timeoutMs) without being applied. The signed acknowledgement with outcome 'timeout'
    * is the source's proof of non-receipt for TimeoutPacket.
@@ -421,6 +567,23 @@ export class CrossChainContract extends MedbridgeContract {
     const receipt = await repo.getReceipt(ctx.stub, requireId(routeId, 'routeId'), parseSequence(sequence));
     if (!receipt) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was received on this chain`);
     return ackMessage(receipt.ack, await localHead(ctx)).toString('utf8');
+  }
+
+  /**
+   * READ-ONLY. The exact bytes destination nodes sign for the acknowledgements of the run of
+   * `count` packets of `routeId` from `fromSequence` (count <= Limits.maxBatchPackets): the
+   * domain-separated ack-batch message, binding each acknowledgement's hash in order.
+   */
+  @Transaction(false)
+  async GetAckBatchCommitment(ctx: Context, routeId: string, fromSequence: string, count: string): Promise<string> {
+    requireId(routeId, 'routeId');
+    const acks: Acknowledgement[] = [];
+    for (const sequence of batchSequences(fromSequence, count)) {
+      const receipt = await repo.getReceipt(ctx.stub, routeId, sequence);
+      if (!receipt) fail('NOT_FOUND', `no packet ${routeId}/${sequence} was received on this chain`);
+      acks.push(receipt.ack);
+    }
+    return ackBatchMessage(acks, await localHead(ctx)).toString('utf8');
   }
 
   /** The receipt of a received packet, with its acknowledgement. */

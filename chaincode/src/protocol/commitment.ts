@@ -17,6 +17,8 @@ export const Domains = {
   ack: 'medbridge/ack/v1',
   epochLink: 'medbridge/epoch-link/v1',
   recordAnchor: 'medbridge/record-anchor/v1',
+  packetBatch: 'medbridge/packet-batch/v1',
+  ackBatch: 'medbridge/ack-batch/v1',
 } as const;
 
 /** What a signing list is: its epoch and hash. */
@@ -49,6 +51,52 @@ export function ackMessage(ack: Acknowledgement, signers: SignerListRef): Buffer
     epoch: signers.epoch,
     listHash: signers.listHash,
     ackHash: ackHash(ack),
+  });
+}
+
+/**
+ * A contiguous run of one route's packets or acknowledgements (rules/batch-rules.ts checks
+ * that it is one): the route, its chains in packet direction, the first sequence and the hash
+ * of each item in sequence order.
+ */
+export interface BatchRef {
+  sourceChain: string;
+  destChain: string;
+  routeId: string;
+  fromSequence: number;
+  hashes: string[];
+}
+
+/**
+ * Signed by the source's nodes for packets fromSequence .. fromSequence + count - 1 of a route
+ * (ReceivePackets). Binds every packet hash in order, so it verifies for exactly that run.
+ */
+export function packetBatchMessage(packets: readonly Packet[], signers: SignerListRef): Buffer {
+  return batchMessage(Domains.packetBatch, 'packetHashes', batchOf(packets, packets.map(packetHash)), signers);
+}
+
+/** Signed by the destination's nodes for the acknowledgements of a run of packets (AcknowledgePackets). */
+export function ackBatchMessage(acks: readonly Acknowledgement[], signers: SignerListRef): Buffer {
+  return batchMessage(Domains.ackBatch, 'ackHashes', batchOf(acks, acks.map(ackHash)), signers);
+}
+
+function batchOf(items: readonly { sourceChain: string; destChain: string; routeId: string; sequence: number }[], hashes: string[]): BatchRef {
+  const first = items[0];
+  if (!first) throw new Error('a batch message needs at least one item');
+  return { sourceChain: first.sourceChain, destChain: first.destChain, routeId: first.routeId, fromSequence: first.sequence, hashes };
+}
+
+function batchMessage(domain: string, field: 'packetHashes' | 'ackHashes', b: BatchRef, signers: SignerListRef): Buffer {
+  return canonicalBytes({
+    domain,
+    sourceChain: b.sourceChain,
+    destChain: b.destChain,
+    routeId: b.routeId,
+    fromSequence: b.fromSequence,
+    count: b.hashes.length,
+    epoch: signers.epoch,
+    listHash: signers.listHash,
+    [field]: b.hashes,
   });
 }
 

@@ -27,6 +27,8 @@ export const Limits = {
   maxRemoteOrgs: 16,
   maxCertsPerOrg: 8,
   maxRevokedPerOrg: 1024,
+  /** Packets (or acknowledgements) of one route under one batch statement, proof and transaction. */
+  maxBatchPackets: 32,
   /** Identifiers: chain, route, subgroup, node ids. */
   maxIdChars: 128,
 } as const;
