@@ -194,6 +194,10 @@ export function expectedQuery(message: Buffer): CommitmentQuery {
       return { fn: 'CrossChain:GetPacketCommitment', args: [[str(m.routeId), str(m.sequence)]] };
     case Domains.ack:
       return { fn: 'CrossChain:GetAckCommitment', args: [[str(m.routeId), str(m.sequence)]] };
+    case Domains.packetBatch:
+      return { fn: 'CrossChain:GetPacketBatchCommitment', args: [[str(m.routeId), str(m.fromSequence), str(m.count)]] };
+    case Domains.ackBatch:
+      return { fn: 'CrossChain:GetAckBatchCommitment', args: [[str(m.routeId), str(m.fromSequence), str(m.count)]] };
     case Domains.epochLink:
       return { fn: 'CrossChain:GetEpochLinkMessage', args: [[str(m.toEpoch)]] };
     case Domains.recordAnchor:

@@ -24,6 +24,8 @@ import {
   type Proof,
   type ReceiptRecord,
   type ReceivePacketResult,
+  type ReceivePacketsResult,
+  type AcknowledgePacketsResult,
   type RemoteChainRecord,
   type RemoteChainView,
   type RemoteExclusion,
@@ -47,14 +49,18 @@ export const CrossChainTransactions = {
   SendPacket: 'submit',
   GrantAndSend: 'submit',
   GetPacketCommitment: 'evaluate',
+  GetPacketBatchCommitment: 'evaluate',
   GetRecordAnchorAttestation: 'evaluate',
   GetPacket: 'evaluate',
   ListPackets: 'evaluate',
   AcknowledgePacket: 'submit',
   TimeoutPacket: 'submit',
+  AcknowledgePackets: 'submit',
   ReceivePacket: 'submit',
   RecordTimeout: 'submit',
+  ReceivePackets: 'submit',
   GetAckCommitment: 'evaluate',
+  GetAckBatchCommitment: 'evaluate',
   GetReceipt: 'evaluate',
   ListReceipts: 'evaluate',
   ListEvidence: 'evaluate',
@@ -69,13 +75,23 @@ export const CrossChainTransactions = {
 export type StatementQuery =
   | { kind: 'packet'; routeId: string; sequence: number }
   | { kind: 'ack'; routeId: string; sequence: number }
+  /** A run of `count` packets (or their acknowledgements) of one route from `fromSequence` (PROTOCOL.md "Batches"). */
+  | { kind: 'packet-batch'; routeId: string; fromSequence: number; count: number }
+  | { kind: 'ack-batch'; routeId: string; fromSequence: number; count: number }
   | { kind: 'epoch-link'; toEpoch: number }
   /** version: a version of the record, or undefined for its head. */
   | { kind: 'record-anchor'; recordId: string; version?: number };
 
 /** The transaction and arguments that produce a statement's message. */
-export function statementCall(q: StatementQuery): { fn: 'GetPacketCommitment' | 'GetAckCommitment' | 'GetEpochLinkMessage' | 'GetRecordAnchorAttestation'; args: string[] } {
+export function statementCall(q: StatementQuery): {
+  fn: 'GetPacketCommitment' | 'GetAckCommitment' | 'GetPacketBatchCommitment' | 'GetAckBatchCommitment' | 'GetEpochLinkMessage' | 'GetRecordAnchorAttestation';
+  args: string[];
+} {
   switch (q.kind) {
+    case 'packet-batch':
+      return { fn: 'GetPacketBatchCommitment', args: [q.routeId, String(q.fromSequence), String(q.count)] };
+    case 'ack-batch':
+      return { fn: 'GetAckBatchCommitment', args: [q.routeId, String(q.fromSequence), String(q.count)] };
     case 'packet':
       return { fn: 'GetPacketCommitment', args: [q.routeId, String(q.sequence)] };
     case 'ack':
@@ -181,6 +197,11 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
     return this.submit('AcknowledgePacket', [JSON.stringify(ack), JSON.stringify(proof)], opts);
   }
 
+  /** Settles a run of sent packets of one route with ONE proof of the destination over their acknowledgements (PROTOCOL.md "Batches"). */
+  acknowledgePackets(acks: readonly Acknowledgement[], proof: Proof, opts?: SubmitOptions): Promise<Submitted<AcknowledgePacketsResult>> {
+    return this.submit('AcknowledgePackets', [JSON.stringify(acks), JSON.stringify(proof)], opts);
+  }
+
   /** Releases a sent packet with the destination's signed statement that it timed out there. */
   timeoutPacket(ack: Acknowledgement, proof: Proof, opts?: SubmitOptions): Promise<Submitted<AcknowledgePacketResult>> {
     return this.submit('TimeoutPacket', [JSON.stringify(ack), JSON.stringify(proof)], opts);
@@ -191,6 +212,11 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
   /** Accepts a packet from the route's counterparty with a proof of its source nodes. */
   receivePacket(packet: Packet, proof: Proof, opts?: SubmitOptions): Promise<Submitted<ReceivePacketResult>> {
     return this.submit('ReceivePacket', [JSON.stringify(packet), JSON.stringify(proof)], opts);
+  }
+
+  /** Accepts a run of packets of one route with ONE proof of the source over all of them (PROTOCOL.md "Batches"). */
+  receivePackets(packets: readonly Packet[], proof: Proof, opts?: SubmitOptions): Promise<Submitted<ReceivePacketsResult>> {
+    return this.submit('ReceivePackets', [JSON.stringify(packets), JSON.stringify(proof)], opts);
   }
 
   /** Records that the next packet in order timed out here, without applying it. */
