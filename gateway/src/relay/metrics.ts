@@ -10,6 +10,7 @@ export class RelayMetrics {
   readonly latency: Histogram<'from' | 'to' | 'type'>;
   readonly checkpointBlock: Gauge<'from' | 'to'>;
   readonly phases: Histogram<'from' | 'to' | 'phase'>;
+  readonly batchSize: Histogram<'from' | 'to' | 'stage'>;
 
   constructor() {
     this.packetsRelayed = new Counter({
@@ -48,6 +49,13 @@ export class RelayMetrics {
       help: 'Time of each step of a leg: <leg>.prepare (reads before the proof), <leg>.proof (signatures collected), <leg>.commit (transaction submitted until committed); leg receive or acknowledge',
       labelNames: ['from', 'to', 'phase'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+      registers: [this.registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'medbridge_relay_batch_size',
+      help: 'Packets (stage receive) or acknowledgements (stage acknowledge) carried by each proof and transaction; 1 is the single path',
+      labelNames: ['from', 'to', 'stage'],
+      buckets: [1, 2, 4, 8, 16, 32],
       registers: [this.registry],
     });
     this.checkpointBlock = new Gauge({

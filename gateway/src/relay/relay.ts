@@ -23,6 +23,13 @@
  * event before it are handled, so a kill -9 at any point loses nothing; what was handled
  * beyond the watermark is seen again after the restart and found done on the ledger.
  * Every step is idempotent (the chains reject replays; PACKET_REPLAYED counts as done).
+ * Batches (chaincode/PROTOCOL.md "Batches"): when a route's queue holds several packets ready
+ * for the same step, the relay takes the run of consecutive ones (up to `maxBatch`) under ONE
+ * proof and ONE transaction (ReceivePackets, then AcknowledgePackets); a single packet, a
+ * timeout, and routes proven by BLS signer services take the single path. A batch that cannot
+ * be built or is refused (a packet timed out or already received, a peer down...) is not
+ * retried as a batch: its packets go the single path one by one, which retries and finds
+ * replays done. Each packet's event still passes the checkpoint only once it is settled.
  * Each proof is in the scheme of the route on the chain that verifies it (relay-scheme.ts):
  * scheme 1 from the signing chain's own peers, or, on a route registered for the aggregate
  * scheme only, a BLS aggregate from that chain's signer services (`signers`). Route schemes
@@ -31,7 +38,7 @@
  * a subgroup below threshold makes its route wait, never skip.
  */
 import type { Logger } from 'pino';
-import type { Acknowledgement, Packet, Proof, ReceiptRecord, VerificationNodeList } from '@medbridge/chaincode';
+import { Limits, type Acknowledgement, type Packet, type Proof, type ReceiptRecord, type VerificationNodeList } from '@medbridge/chaincode';
 import { toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
@@ -66,6 +73,37 @@ export interface RelayOptions {
    * registered with the bls12381-aggregate scheme only (packets: the source's, acks: the destination's).
    */
   signers?: Record<string, readonly SignerEndpoint[]>;
+  /** Most packets of one route under one proof and transaction (default and at most Limits.maxBatchPackets; 1: always the single path). */
+  maxBatch?: number;
+}
+
+/** A packet read from the stream, ready for its next step, with its stream position (for the checkpoint). */
+interface Ready {
+  packet: Packet;
+  position: StreamPosition;
+}
+
+/** A delivered packet waiting for its settlement on the source. */
+interface Delivered extends Ready {
+  ack: Acknowledgement;
+}
+
+/**
+ * The run at the head of `waiting` that one batch may carry: consecutive sequences, at most
+ * `max`, each accepted by `fits` (a head that does not fit goes alone). Removes it from `waiting`.
+ */
+export function takeRun<T extends { packet: Packet }>(waiting: T[], max: number, fits: (item: T) => boolean = () => true): T[] {
+  const first = waiting[0];
+  if (!first) return [];
+  let n = 1;
+  if (fits(first)) {
+    while (n < max && n < waiting.length) {
+      const next = waiting[n]!;
+      if (!fits(next) || next.packet.sequence !== first.packet.sequence + n) break;
+      n += 1;
+    }
+  }
+  return waiting.splice(0, n);
 }
 
 export interface RelayStatus {
@@ -146,6 +184,10 @@ export class Relay {
   /** One gRPC/TLS client per peer for the relay's life, shared by every proof (proofs/peer-clients.ts). */
   private readonly peerClients = new PeerClients();
   private readonly sources = new Map<string, SourceChain>();
+  /** Packets of each route ready for delivery, and delivered ones waiting for settlement, in stream order. */
+  private readonly toDeliver = new Map<string, Ready[]>();
+  private readonly toSettle = new Map<string, Delivered[]>();
+  private readonly maxBatch: number;
   private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock' | 'queues' | 'inFlight'> = {
     streaming: false,
     lastPacket: null,
@@ -158,6 +200,7 @@ export class Relay {
     this.metrics = opts.metrics ?? new RelayMetrics();
     this.log = (opts.logger ?? silentLogger).child({ relay: `${opts.from}->${opts.to}` });
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.maxBatch = Math.max(1, Math.min(Limits.maxBatchPackets, Math.floor(opts.maxBatch ?? Limits.maxBatchPackets)));
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
     this.source = { cc: new Chaincode(FabricClient.open(opts.sourceOrg, { logger: this.log }), opts.from), chainId: '' };
     this.dest = { cc: new Chaincode(FabricClient.open(opts.destOrg, { logger: this.log }), opts.to), chainId: '' };
@@ -322,16 +365,16 @@ export class Relay {
    * source, its receipt on the destination and what the first proof needs are read side by side.
    */
   async relayPacket(packet: Packet): Promise<void> {
-    const settle = await this.deliver(packet);
-    if (settle) await settle();
+    const ack = await this.deliver(packet);
+    if (ack) await this.settle(packet, ack, this.log.child({ packet: `${packet.routeId}/${packet.sequence}`, type: packet.type }));
   }
 
   /**
-   * Delivers one packet (steps 1-2) and returns its settlement on the source (step 3), or
-   * undefined when nothing is left to do. The stream runs the settlement in the route's
-   * acknowledgement queue, beside the delivery of the route's next packet.
+   * Delivers one packet (steps 1-2) and returns the acknowledgement to settle on the source
+   * (step 3), or undefined when nothing is left to do. The stream runs the settlement in the
+   * route's acknowledgement queue, beside the delivery of the route's next packet.
    */
-  private async deliver(packet: Packet): Promise<(() => Promise<void>) | undefined> {
+  private async deliver(packet: Packet): Promise<Acknowledgement | undefined> {
     const { routeId, sequence } = packet;
     const id = `${routeId}/${sequence}`;
     const log = this.log.child({ packet: id, type: packet.type });
@@ -398,8 +441,7 @@ export class Relay {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'receive' });
     }
     if (receipt === 'done-before') return undefined;
-    const { ack } = receipt;
-    return () => this.settle(packet, ack, log);
+    return receipt.ack;
   }
 
   /** Settles a delivered packet on the source with the destination's proof of its acknowledgement (step 3). */
@@ -423,6 +465,133 @@ export class Relay {
       this.state.acknowledged += 1;
       log.info({ txId: settled.txId, outcome: ack.outcome }, 'packet settled on the source');
     }
+  }
+
+  /** Delivers the run of the route's ready packets (one packet: the single path), then queues their settlements. */
+  private async deliverReady(routeId: string): Promise<void> {
+    const run = takeRun(this.toDeliver.get(routeId) ?? [], this.maxBatch);
+    if (run.length === 0) return;
+    const delivered = run.length > 1 ? await this.deliverBatch(run) : undefined;
+    if (delivered) {
+      for (const d of delivered) this.queueSettlement(d);
+      return;
+    }
+    // The single path, one packet at a time, in order.
+    for (const item of run) {
+      const ack = await this.deliver(item.packet);
+      if (ack === undefined) await this.handled(item.position);
+      else this.queueSettlement({ ...item, ack });
+    }
+  }
+
+  /**
+   * The acknowledgement leg does not hold up the route's next delivery; acknowledgements of one
+   * route still go in order, and the checkpoint passes the event only once it is settled.
+   */
+  private queueSettlement(d: Delivered): void {
+    waitIn(this.toSettle, d.packet.routeId).push(d);
+    void this.ackQueues.push(d.packet.routeId, () => this.settleReady(d.packet.routeId));
+  }
+
+  /** Settles the run of the route's delivered packets (timeouts and single packets: the single path). */
+  private async settleReady(routeId: string): Promise<void> {
+    const run = takeRun(this.toSettle.get(routeId) ?? [], this.maxBatch, (d) => d.ack.outcome !== 'timeout');
+    if (run.length === 0) return;
+    if (run.length === 1 || !(await this.settleBatch(run))) {
+      for (const d of run) {
+        await this.settle(d.packet, d.ack, this.log.child({ packet: `${d.packet.routeId}/${d.packet.sequence}`, type: d.packet.type }));
+        await this.handled(d.position);
+      }
+      return;
+    }
+    for (const d of run) await this.handled(d.position);
+  }
+
+  /**
+   * One attempt at a batch leg: the verifier's known epoch and the route's scheme, the prover's
+   * proof of the batch statement, the verifier's transaction. Undefined when the route is
+   * proven by signer services (no batch statements there) or the attempt failed: the caller
+   * then takes the single path, which retries.
+   */
+  private async tryBatch<R>(leg: Leg<R>, count: number): Promise<Submitted<R> | undefined> {
+    if (this.stopped) throw new RelayStopped();
+    try {
+      const { known, options, current } = await this.legInputs(leg.verifier, leg.prover, leg.routeId);
+      if (options !== undefined) return undefined;
+      const tProof = performance.now();
+      this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
+      const built = Relay.requireSignatures(await buildStatementProof(this.sourceOf(leg.prover), leg.statement, known, { currentList: current }), leg.proving);
+      const tSubmit = performance.now();
+      this.phase(`${leg.stage}.proof`, tSubmit - tProof);
+      const out = await leg.submit(built.proof);
+      this.phase(`${leg.stage}.commit`, performance.now() - tSubmit);
+      this.metrics.batchSize.observe({ ...this.labels, stage: leg.stage }, count);
+      return out;
+    } catch (e) {
+      if (e instanceof RelayStopped) throw e;
+      const c = classifyFailure(e);
+      this.metrics.failures.inc({ ...this.labels, stage: `${leg.stage}-batch`, reason: c.reason });
+      this.log.info({ stage: leg.stage, batch: leg.packetId, reason: c.reason, code: c.error.code }, 'batch not applied; its packets take the single path');
+      return undefined;
+    }
+  }
+
+  /** ReceivePackets for a run of at least two packets; undefined when the batch did not apply (the single path takes over). */
+  private async deliverBatch(run: Ready[]): Promise<Delivered[] | undefined> {
+    const packets = run.map((r) => r.packet);
+    const first = packets[0]!;
+    const id = `${first.routeId}/${first.sequence}..${first.sequence + packets.length - 1}`;
+    this.state.lastPacket = id;
+    const done = await this.tryBatch(
+      {
+        stage: 'receive',
+        startedAt: performance.now(),
+        packetId: id,
+        proving: id,
+        routeId: first.routeId,
+        prover: this.source,
+        verifier: this.dest,
+        statement: { kind: 'packet-batch', routeId: first.routeId, fromSequence: first.sequence, count: packets.length },
+        submit: (proof) => this.dest.cc.crossChain.receivePackets(packets, proof, RESUBMIT),
+      },
+      packets.length,
+    );
+    // A frozen route answers without items: the single path reports it packet by packet.
+    if (!done || !('items' in done.result) || done.result.items.length !== run.length) return undefined;
+    const items = done.result.items;
+    for (const packet of packets) {
+      this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome: items[packet.sequence - first.sequence]!.outcome });
+      this.metrics.latency.observe({ ...this.labels, type: packet.type }, Math.max(0, Date.now() - packet.sentAtMs) / 1000);
+    }
+    this.state.delivered += packets.length;
+    this.log.info({ batch: id, txId: done.txId, count: packets.length }, 'packets delivered in one batch');
+    return run.map((r, i) => ({ ...r, ack: items[i]!.ack }));
+  }
+
+  /** AcknowledgePackets for a run of at least two acknowledgements; false when the batch did not apply. */
+  private async settleBatch(run: Delivered[]): Promise<boolean> {
+    const acks = run.map((d) => d.ack);
+    const first = acks[0]!;
+    const id = `${first.routeId}/${first.sequence}..${first.sequence + acks.length - 1}`;
+    const done = await this.tryBatch(
+      {
+        stage: 'acknowledge',
+        startedAt: performance.now(),
+        packetId: id,
+        proving: `acks ${id}`,
+        routeId: first.routeId,
+        prover: this.dest,
+        verifier: this.source,
+        statement: { kind: 'ack-batch', routeId: first.routeId, fromSequence: first.sequence, count: acks.length },
+        submit: (proof) => this.source.cc.crossChain.acknowledgePackets(acks, proof, RESUBMIT),
+      },
+      acks.length,
+    );
+    if (!done || !('items' in done.result)) return false;
+    for (let i = 0; i < acks.length; i++) this.metrics.acksRelayed.inc({ ...this.labels, kind: 'ack' });
+    this.state.acknowledged += acks.length;
+    this.log.info({ batch: id, txId: done.txId, count: acks.length }, 'packets settled in one batch on the source');
+    return true;
   }
 
   /** The packet an event asks this relay to carry, if any. */
@@ -456,19 +625,10 @@ export class Relay {
       await this.handled(position);
       return;
     }
-    void this.queues.push(packet.routeId, async () => {
-      const settle = await this.deliver(packet);
-      if (!settle) {
-        await this.handled(position);
-        return;
-      }
-      // The acknowledgement leg does not hold up the route's next delivery; acknowledgements of
-      // one route still go in order, and the checkpoint passes the event only once it is settled.
-      void this.ackQueues.push(packet.routeId, async () => {
-        await settle();
-        await this.handled(position);
-      });
-    });
+    // One job per packet; a job takes every packet of the route ready by then (a batch), so
+    // the jobs queued behind it may find nothing left to do.
+    waitIn(this.toDeliver, packet.routeId).push({ packet, position });
+    void this.queues.push(packet.routeId, () => this.deliverReady(packet.routeId));
     while (this.watermark.size >= MAX_IN_FLIGHT && !this.stopped) {
       this.state.waitingFor = `${this.watermark.pending} packets in flight; stream paused`;
       await Promise.race([this.queues.idle(), sleep(1000, this.abort.signal)]);
@@ -512,6 +672,16 @@ export class Relay {
     await this.ackQueues.idle();
     this.log.info('relay stopped');
   }
+}
+
+/** The list of `key` in `lists`, created empty when absent. */
+function waitIn<T>(lists: Map<string, T[]>, key: string): T[] {
+  let list = lists.get(key);
+  if (!list) {
+    list = [];
+    lists.set(key, list);
+  }
+  return list;
 }
 
 class RelayStopped extends Error {

@@ -2,7 +2,10 @@
  * The chaincode's events as typed values: the name, its payload (chaincode `ChaincodeEvents`)
  * parsed from canonical JSON, and where it was committed. A stream reads one channel's
  * events from a block (or after a checkpoint) on; events of other chaincode versions that
- * this client does not know are skipped.
+ * this client does not know are skipped. A batch transaction's one event (PacketsReceived,
+ * PacketsAcknowledged) is read as one event per packet (PacketReceived, PacketAcknowledged,
+ * same transaction and block), so a consumer sees every packet the same way whichever path
+ * delivered it.
  */
 import type { ChaincodeEvent as FabricEvent, Checkpoint, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { ChaincodeEventNames, type ChaincodeEventName, type ChaincodeEvents } from '@medbridge/chaincode';
@@ -42,6 +45,27 @@ export function toChaincodeEvent<N extends ChaincodeEventName>(e: FabricEvent, w
   return { name: e.eventName, payload, txId: e.transactionId, blockNumber: e.blockNumber } as ChaincodeEvent<N>;
 }
 
+/** What each item of a batch event reads as. */
+const BatchItemEvents: Partial<Record<ChaincodeEventName, ChaincodeEventName>> = {
+  PacketsReceived: 'PacketReceived',
+  PacketsAcknowledged: 'PacketAcknowledged',
+};
+
+/**
+ * Reads a Fabric chaincode event into typed ones: itself, or for a batch event one event per
+ * item (in item order); nothing for names not in `wanted` (or unknown).
+ */
+export function toChaincodeEvents<N extends ChaincodeEventName>(e: FabricEvent, wanted?: ReadonlySet<string>): ChaincodeEvent<N>[] {
+  const itemName = known.has(e.eventName) ? BatchItemEvents[e.eventName as ChaincodeEventName] : undefined;
+  if (itemName === undefined) {
+    const one = toChaincodeEvent<N>(e, wanted);
+    return one ? [one] : [];
+  }
+  if (wanted && !wanted.has(itemName)) return [];
+  const payload = JSON.parse(Buffer.from(e.payload).toString('utf8')) as { items?: unknown[] };
+  return (payload.items ?? []).map((item) => ({ name: itemName, payload: item, txId: e.transactionId, blockNumber: e.blockNumber }) as ChaincodeEvent<N>);
+}
+
 /** Opens the event stream of `channel` for `client`'s org. */
 export async function openEvents<N extends ChaincodeEventName = ChaincodeEventName>(
   client: FabricClient,
@@ -57,8 +81,7 @@ export async function openEvents<N extends ChaincodeEventName = ChaincodeEventNa
     close: () => raw.close(),
     async *[Symbol.asyncIterator]() {
       for await (const e of raw) {
-        const typed = toChaincodeEvent<N>(e, wanted);
-        if (typed) yield typed;
+        for (const typed of toChaincodeEvents<N>(e, wanted)) yield typed;
       }
     },
   };

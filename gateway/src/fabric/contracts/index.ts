@@ -9,4 +9,4 @@ export { GovernanceClient, GovernanceTransactions } from './governance';
 export { IncentiveClient, IncentiveTransactions } from './incentive';
 export { SystemClient, SystemTransactions } from './system';
 export { allPages, ContractClient, orAbsent, pageArgs, type ContractName, type Mode, type NamesIn, type SubmitOptions, type Submitted, type TransactionTable } from './contract';
-export { ArrivalEvents, openEvents, SettlementEvents, toChaincodeEvent, type ChaincodeEvent, type EventOptions, type EventStream } from './events';
+export { ArrivalEvents, openEvents, SettlementEvents, toChaincodeEvent, toChaincodeEvents, type ChaincodeEvent, type EventOptions, type EventStream } from './events';
