@@ -49,7 +49,7 @@ import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, sleep, type BackoffPoli
 import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
 import { proofOptionsFor, signerCount } from './relay-scheme';
-import { RouteQueues, Watermark, type StreamPosition } from './route-queues';
+import { RouteQueues, takeRun, Watermark, type StreamPosition } from './route-queues';
 
 export interface RelayOptions {
   /** Source channel. */
@@ -86,24 +86,6 @@ interface Ready {
 /** A delivered packet waiting for its settlement on the source. */
 interface Delivered extends Ready {
   ack: Acknowledgement;
-}
-
-/**
- * The run at the head of `waiting` that one batch may carry: consecutive sequences, at most
- * `max`, each accepted by `fits` (a head that does not fit goes alone). Removes it from `waiting`.
- */
-export function takeRun<T extends { packet: Packet }>(waiting: T[], max: number, fits: (item: T) => boolean = () => true): T[] {
-  const first = waiting[0];
-  if (!first) return [];
-  let n = 1;
-  if (fits(first)) {
-    while (n < max && n < waiting.length) {
-      const next = waiting[n]!;
-      if (!fits(next) || next.packet.sequence !== first.packet.sequence + n) break;
-      n += 1;
-    }
-  }
-  return waiting.splice(0, n);
 }
 
 export interface RelayStatus {

@@ -86,6 +86,24 @@ export class Watermark {
   }
 }
 
+/**
+ * The run at the head of `waiting` that one batch may carry: consecutive sequences, at most
+ * `max`, each accepted by `fits` (a head that does not fit goes alone). Removes it from `waiting`.
+ */
+export function takeRun<T extends { packet: { sequence: number } }>(waiting: T[], max: number, fits: (item: T) => boolean = () => true): T[] {
+  const first = waiting[0];
+  if (!first) return [];
+  let n = 1;
+  if (fits(first)) {
+    while (n < max && n < waiting.length) {
+      const next = waiting[n]!;
+      if (!fits(next) || next.packet.sequence !== first.packet.sequence + n) break;
+      n += 1;
+    }
+  }
+  return waiting.splice(0, n);
+}
+
 /** A job for one route: resolves when the event is durably handled; rejects only when the relay stops. */
 export type RouteJob = () => Promise<void>;
 
