@@ -27,9 +27,9 @@
  * for the same step, the relay takes the run of consecutive ones (up to `maxBatch`) under ONE
  * proof and ONE transaction (ReceivePackets, then AcknowledgePackets); a single packet, a
  * timeout, and routes proven by BLS signer services take the single path. A batch that cannot
- * be built or is refused (a packet timed out or already received, a peer down...) is not
- * retried as a batch: its packets go the single path one by one, which retries and finds
- * replays done. Each packet's event still passes the checkpoint only once it is settled.
+ * be built or is refused (a packet timed out or already received, a peer down...) sends its
+ * first packet the single path (which retries, and finds a replay done) and the rest waits
+ * again as a run. Each packet's event still passes the checkpoint only once it is settled.
  * Each proof is in the scheme of the route on the chain that verifies it (relay-scheme.ts):
  * scheme 1 from the signing chain's own peers, or, on a route registered for the aggregate
  * scheme only, a BLS aggregate from that chain's signer services (`signers`). Route schemes
@@ -458,12 +458,19 @@ export class Relay {
       for (const d of delivered) this.queueSettlement(d);
       return;
     }
-    // The single path, one packet at a time, in order.
-    for (const item of run) {
-      const ack = await this.deliver(item.packet);
-      if (ack === undefined) await this.handled(item.position);
-      else this.queueSettlement({ ...item, ack });
-    }
+    // The single path for the head (it retries, and finds a replay done); the rest waits again as a run.
+    const [head, ...rest] = run;
+    this.requeue(this.toDeliver, this.queues, routeId, rest, () => this.deliverReady(routeId));
+    const ack = await this.deliver(head!.packet);
+    if (ack === undefined) await this.handled(head!.position);
+    else this.queueSettlement({ ...head!, ack });
+  }
+
+  /** Puts `items` back at the head of the route's waiting list, with a job to take them. */
+  private requeue<T>(lists: Map<string, T[]>, queues: RouteQueues, routeId: string, items: T[], job: () => Promise<void>): void {
+    if (items.length === 0) return;
+    waitIn(lists, routeId).unshift(...items);
+    void queues.push(routeId, job);
   }
 
   /**
@@ -479,14 +486,14 @@ export class Relay {
   private async settleReady(routeId: string): Promise<void> {
     const run = takeRun(this.toSettle.get(routeId) ?? [], this.maxBatch, (d) => d.ack.outcome !== 'timeout');
     if (run.length === 0) return;
-    if (run.length === 1 || !(await this.settleBatch(run))) {
-      for (const d of run) {
-        await this.settle(d.packet, d.ack, this.log.child({ packet: `${d.packet.routeId}/${d.packet.sequence}`, type: d.packet.type }));
-        await this.handled(d.position);
-      }
+    if (run.length > 1 && (await this.settleBatch(run))) {
+      for (const d of run) await this.handled(d.position);
       return;
     }
-    for (const d of run) await this.handled(d.position);
+    const [head, ...rest] = run;
+    this.requeue(this.toSettle, this.ackQueues, routeId, rest, () => this.settleReady(routeId));
+    await this.settle(head!.packet, head!.ack, this.log.child({ packet: `${head!.packet.routeId}/${head!.packet.sequence}`, type: head!.packet.type }));
+    await this.handled(head!.position);
   }
 
   /**

@@ -1,0 +1,96 @@
+/**
+ * Batches on the real network (chaincode/PROTOCOL.md "Batches"): a burst of packets on one
+ * route, sent while no relay runs, is delivered with ReceivePackets and settled with
+ * AcknowledgePackets (several packets per transaction), survives a kill -9 of the relay in the
+ * middle, and ends exactly once on both ledgers. Waits are on chain events, never on sleeps.
+ */
+import { FabricClient } from '../../gateway/src/fabric/client';
+import { Chaincode } from '../../gateway/src/fabric/contracts';
+import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
+import { ensurePingRoute, Events, httpResponse } from './support/relay-events';
+
+const run = Date.now().toString(36);
+const ROUTE = `batch-it-${run}`;
+const BURST = 12;
+
+/** Sum and count of the batch size histogram for `stage`, from the relay's Prometheus text. */
+function batchSizes(metrics: string, stage: string): { sum: number; count: number } {
+  const read = (kind: 'sum' | 'count') => {
+    const m = new RegExp(`medbridge_relay_batch_size_${kind}\\{from="chain-a",to="chain-b",stage="${stage}"\\} ([0-9.]+)`).exec(metrics);
+    return m ? Number(m[1]) : 0;
+  };
+  return { sum: read('sum'), count: read('count') };
+}
+
+describe('relay batches on the real network', () => {
+  const env = testEnv();
+  let hospitalA: Chaincode;
+  let hospitalB: Chaincode;
+  let onB: Events;
+  let onA: Events;
+  const daemons: Running[] = [];
+
+  beforeAll(async () => {
+    buildGateway();
+    await ensurePingRoute(ROUTE);
+    hospitalA = new Chaincode(FabricClient.open('HospitalA'), 'chain-a');
+    hospitalB = new Chaincode(FabricClient.open('HospitalB'), 'chain-b');
+    onB = new Events(hospitalB, [ROUTE]);
+    onA = new Events(hospitalA, [ROUTE]);
+    await onB.start();
+    await onA.start();
+  });
+
+  afterAll(async () => {
+    for (const d of daemons) await stop(d.child);
+    onA?.close();
+    onB?.close();
+    hospitalA?.client.close();
+    hospitalB?.client.close();
+  });
+
+  const send = async (n: number) => (await hospitalA.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, n } })).result.sequence;
+
+  const startRelay = async () => {
+    const d = await startDaemon<{ health: string; metrics: string }>(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
+    daemons.push(d);
+    return d;
+  };
+
+  it('delivers a burst in batches, across a kill -9, exactly once on both ledgers', async () => {
+    const sequences: number[] = [];
+    for (let n = 1; n <= BURST; n++) sequences.push(await send(n));
+    expect(sequences).toEqual(Array.from({ length: BURST }, (_, i) => i + 1));
+
+    // The whole burst is ready when the relay starts: it goes in batches.
+    const first = await startRelay();
+    await onB.waitFor('PacketReceived', ROUTE, 1);
+    await stop(first.child, 'SIGKILL');
+    // More packets while no relay runs; the restarted relay resumes from its checkpoint.
+    for (let n = BURST + 1; n <= BURST + 4; n++) sequences.push(await send(n));
+    const second = await startRelay();
+    for (const s of sequences) {
+      await onB.waitFor('PacketReceived', ROUTE, s);
+      await onA.waitFor('PacketAcknowledged', ROUTE, s);
+    }
+
+    // Exactly once on the destination: one receipt and one PacketReceived per sequence.
+    const receipts = await hospitalB.crossChain.listReceipts(ROUTE, { pageSize: 100 });
+    expect(receipts.items.map((r) => r.sequence)).toEqual(sequences);
+    expect(receipts.items.map((r) => r.ack.result)).toEqual(sequences.map((n) => ({ pong: { run, n } })));
+    for (const s of sequences) expect(onB.counts.get(`PacketReceived/${ROUTE}/${s}`)).toBe(1);
+    expect((await hospitalB.crossChain.getRoute(ROUTE)).nextRecvSequence).toBe(sequences.length + 1);
+    // Exactly once on the source: every packet acknowledged, one PacketAcknowledged each.
+    const sent = await hospitalA.crossChain.listPackets(ROUTE, { pageSize: 100 });
+    expect(sent.items.map((p) => [p.packet.sequence, p.status])).toEqual(sequences.map((s) => [s, 'acknowledged']));
+    for (const s of sequences) expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/${s}`)).toBe(1);
+
+    // Batches were used: fewer receive transactions than packets, and the relay's histogram says so.
+    const receiveTxs = new Set(receipts.items.map((r) => r.txId));
+    expect(receiveTxs.size).toBeLessThan(sequences.length);
+    const metrics = (await httpResponse(second.status.metrics)).body;
+    const acks = batchSizes(metrics, 'acknowledge');
+    expect(acks.count).toBeGreaterThan(0);
+    expect(acks.sum).toBeGreaterThan(acks.count);
+  });
+});
