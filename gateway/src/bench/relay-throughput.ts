@@ -16,7 +16,8 @@
  *
  *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 1] [--step-s 10]
  *                                               [--drain-s 45] [--budget-s 300] [--puts 400]
- *                                               [--put-concurrency 32] [--name relay-throughput]
+ *                                               [--put-concurrency 32] [--max-batch 32] [--name relay-throughput]
+ * --max-batch: most packets of a route per proof and transaction (1: the single path only).
  *
  * Writes test/bench/results/<name>.json.
  */
@@ -24,7 +25,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PacketType } from '@medbridge/chaincode';
+import { Limits, type PacketType } from '@medbridge/chaincode';
 import { REPO_ROOT } from '../config';
 import { toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
       'budget-s': { type: 'string', default: '300' },
       puts: { type: 'string', default: '400' },
       'put-concurrency': { type: 'string', default: '32' },
+      'max-batch': { type: 'string', default: String(Limits.maxBatchPackets) },
       name: { type: 'string', default: 'relay-throughput' },
     },
   });
@@ -103,6 +105,7 @@ async function main(): Promise<number> {
   const stepS = Number(values['step-s']);
   const drainS = Number(values['drain-s']);
   const budgetMs = Number(values['budget-s']) * 1000;
+  const maxBatch = Number(values['max-batch']);
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const resultsDir = join(REPO_ROOT, 'test', 'bench', 'results');
@@ -131,7 +134,7 @@ async function main(): Promise<number> {
     // The relay follows chain-a from the block of a fresh heartbeat: no history to read first.
     const from = (await a.system.heartbeat('throughput-start')).blockNumber;
     const orgs = pickRelayOrgs(A, B);
-    const relay = new Relay({ from: A, to: B, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(work, 'checkpoint.json'), routes: routeIds, startBlock: from });
+    const relay = new Relay({ from: A, to: B, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(work, 'checkpoint.json'), routes: routeIds, startBlock: from, maxBatch });
     const relayDone = relay.run();
     try {
       for (const n of routeCounts) {
@@ -221,7 +224,7 @@ async function main(): Promise<number> {
       command: 'make bench',
       durationS: (Date.now() - started) / 1000,
       valueTransfer,
-      settings: { stepS, drainS, startRate, budgetS: budgetMs / 1000, rule: 'sustained: every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
+      settings: { stepS, drainS, startRate, budgetS: budgetMs / 1000, maxBatch, rule: 'sustained: every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
       plainPut: puts,
       sustainedPerSec,
       ratio: Math.round((best / puts.perSec) * 1000) / 1000,
