@@ -8,20 +8,17 @@
  *    once `network.sh up` restarts the peers the packet is delivered and acknowledged once.
  * Waits are on chain events, the relay's metrics and process state, each with a deadline.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { toClientError } from '../../gateway/src/errors';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { buildPacketProof, sourceChain } from '../../gateway/src/proofs';
-import { buildGateway, REPO, startDaemon, stop, testEnv, type Running } from './cli-harness';
+import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { counter, ensurePingRoute, Events, httpGet, WAIT_MS } from './support/relay-events';
 import { waitFor } from './support/polling';
+import { nativePid, processAlive, restartMissingNodes } from './support/network';
 
 const run = Date.now().toString(36);
 const RUNTIME = process.env.FABRIC_RUNTIME || 'native';
-const RUNTIME_DIR = join(process.env.MEDBRIDGE_RUNTIME || join(REPO, '.runtime'), 'net1');
 
 describe('relay timeout path on the real network', () => {
   const ROUTE = `relay-to-${run}`;
@@ -93,24 +90,9 @@ describe('relay timeout path on the real network', () => {
 });
 
 const HOSPITAL_A_PEERS = ['peer0.hospitala.net1.medbridge', 'peer1.hospitala.net1.medbridge'];
-const pidOf = (name: string): number | undefined => {
-  const f = join(RUNTIME_DIR, 'pids', `${name}.pid`);
-  return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
-};
-const alive = (pid: number | undefined): boolean => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** network.sh up restarts only the processes that are missing. */
-function networkUp(): void {
-  const r = spawnSync(join(REPO, 'network', 'scripts', 'network.sh'), ['up'], { cwd: REPO, env: { ...process.env, FABRIC_RUNTIME: 'native' }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`network.sh up failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
-}
+const pidOf = (name: string): number | undefined => nativePid(name);
+const alive = processAlive;
+const networkUp = restartMissingNodes;
 
 const belowThreshold = RUNTIME === 'native' ? describe : describe.skip;
 const belowThresholdName =

@@ -6,6 +6,14 @@
  * ./contracts (`Chaincode`), which name each function once; the string form here is for
  * them and for the CLI's generic `query` / `invoke`.
  *
+ * An org runs more than one peer so that one can be down: the client talks to one of them (the
+ * profile's first, or `peer`) and, when that peer itself cannot be reached (gRPC UNAVAILABLE or
+ * DEADLINE_EXCEEDED from the gateway peer, no endorser detail), moves to the org's next peer and
+ * stays there. Only steps before anything is ordered move: an evaluate, or the endorsement of a
+ * submit (a new proposal, so a new transaction id, on the next peer). A failure while handing the
+ * endorsed transaction to the orderer or waiting for its commit status is not retried elsewhere:
+ * its outcome is unknown, and it is reported as such (UNAVAILABLE / TIMEOUT with the txId).
+ *
  * @example
  *   const client = FabricClient.open('HospitalA');
  *   const cc = new Chaincode(client, 'chain-a');
@@ -57,30 +65,107 @@ function detailText(e: unknown): string {
   return [(e as Error).message ?? '', ...details.map((d) => d.message ?? '')].join('\n');
 }
 
+/**
+ * True when the gateway peer itself could not be reached or did not answer in time: a gRPC
+ * UNAVAILABLE or DEADLINE_EXCEEDED without per-endorser details (with details, the gateway peer
+ * answered and is reporting other peers' failures, which another gateway peer would meet too).
+ */
+export function gatewayPeerUnreachable(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (code !== 14 && code !== 4) return false;
+  const details = (e as { details?: unknown }).details;
+  return !Array.isArray(details) || details.length === 0;
+}
+
+/** Opens the connection to the org's peer #index (the client's way to reach each of its peers). */
+export type PeerConnector = (index: number) => OrgConnection;
+
 export class FabricClient {
+  private readonly connections: (OrgConnection | undefined)[];
+  private current: number;
+
   private constructor(
-    readonly connection: OrgConnection,
+    first: OrgConnection,
+    firstIndex: number,
     private readonly log: Logger,
-  ) {}
+    private readonly connectPeer?: PeerConnector,
+  ) {
+    this.connections = [];
+    this.connections[firstIndex] = first;
+    this.current = firstIndex;
+  }
 
   /** Opens a client for an org by name, MSP id or profile path. */
   static open(org: string | Profile, opts: OpenOptions = {}): FabricClient {
     try {
       const profile = typeof org === 'string' ? loadProfile(org) : org;
-      const connection = connectOrg(profile, { identity: opts.identity ?? 'user', peer: opts.peer });
-      return new FabricClient(connection, opts.logger ?? silentLogger);
+      const identity = opts.identity ?? 'user';
+      const first = opts.peer ?? 0;
+      const connector: PeerConnector = (index) => connectOrg(profile, { identity, peer: index });
+      return new FabricClient(connector(first), first, opts.logger ?? silentLogger, connector);
     } catch (e) {
       throw toClientError(e, { org: typeof org === 'string' ? org : org.org });
     }
   }
 
-  /** A client over a connection opened elsewhere (closing the client closes it). */
-  static over(connection: OrgConnection, opts: Pick<OpenOptions, 'logger'> = {}): FabricClient {
-    return new FabricClient(connection, opts.logger ?? silentLogger);
+  /**
+   * A client over a connection opened elsewhere (closing the client closes it). With `connectPeer`,
+   * the client can move to the org's other peers as `open`'s does; without, it stays on this one.
+   */
+  static over(connection: OrgConnection, opts: Pick<OpenOptions, 'logger'> & { peer?: number; connectPeer?: PeerConnector } = {}): FabricClient {
+    return new FabricClient(connection, opts.peer ?? 0, opts.logger ?? silentLogger, opts.connectPeer);
+  }
+
+  /** The connection in use now (to the peer the client last reached). */
+  get connection(): OrgConnection {
+    return this.connections[this.current] as OrgConnection;
+  }
+
+  /** Index in the profile of the peer the client uses now. */
+  get peerIndex(): number {
+    return this.current;
   }
 
   get profile(): Profile {
     return this.connection.profile;
+  }
+
+  /**
+   * Moves to the org's next peer after `failed` (the index that could not be reached), unless
+   * another call has moved already. False when the org has no other peer to try.
+   */
+  private moveOn(failed: number, tried: Set<number>): boolean {
+    if (this.current !== failed) return true;
+    const peers = this.profile.peers.length;
+    if (!this.connectPeer || peers < 2) return false;
+    for (let step = 1; step < peers; step++) {
+      const next = (failed + step) % peers;
+      if (tried.has(next)) continue;
+      try {
+        this.connections[next] ??= this.connectPeer(next);
+      } catch (e) {
+        this.log.warn({ org: this.profile.org, peer: next, err: (e as Error).message }, 'cannot open the next peer');
+        continue;
+      }
+      this.current = next;
+      this.log.warn({ org: this.profile.org, from: this.profile.peers[failed]?.endpoint, to: this.profile.peers[next]?.endpoint }, 'gateway peer unreachable; moving to the next peer of the org');
+      return true;
+    }
+    return false;
+  }
+
+  /** Runs `step` on the current peer and, while the gateway peer itself is unreachable, on the org's others. */
+  private async onSomePeer<T>(step: (connection: OrgConnection) => Promise<T>): Promise<T> {
+    const tried = new Set<number>();
+    for (;;) {
+      const at = this.current;
+      tried.add(at);
+      try {
+        return await step(this.connection);
+      } catch (e) {
+        if (!gatewayPeerUnreachable(e) || !this.moveOn(at, tried) || tried.has(this.current)) throw e;
+      }
+    }
   }
 
   get mspId(): string {
@@ -95,7 +180,7 @@ export class FabricClient {
   }
 
   private site(channel: string, contract: string, fn: string): CallSite {
-    return { channel, contract, fn, org: this.profile.org, endpoint: this.profile.peers[0]?.endpoint };
+    return { channel, contract, fn, org: this.profile.org, endpoint: this.profile.peers[this.current]?.endpoint };
   }
 
   /** Runs a read-only function on one peer; nothing is ordered. */
@@ -106,7 +191,7 @@ export class FabricClient {
   /** Like evaluate, but the result bytes as the peer returned them (messages that are signed). */
   async evaluateBytes(channel: string, contract: string, fn: string, args: string[] = []): Promise<Uint8Array> {
     try {
-      return await this.connection.contract(channel, contract).evaluateTransaction(fn, ...args);
+      return await this.onSomePeer((c) => c.contract(channel, contract).evaluateTransaction(fn, ...args));
     } catch (e) {
       throw toClientError(e, this.site(channel, contract, fn));
     }
@@ -118,7 +203,7 @@ export class FabricClient {
    */
   async channelConfig(channel: string): Promise<Uint8Array> {
     try {
-      return await this.connection.network(channel).getContract('cscc').evaluateTransaction('GetChannelConfig', channel);
+      return await this.onSomePeer((c) => c.network(channel).getContract('cscc').evaluateTransaction('GetChannelConfig', channel));
     } catch (e) {
       throw toClientError(e, { channel, contract: 'cscc', fn: 'GetChannelConfig', org: this.profile.org });
     }
@@ -132,17 +217,22 @@ export class FabricClient {
     args: string[] = [],
     opts: SubmitOptions = {},
   ): Promise<Submitted<T>> {
-    const site = this.site(channel, contract, fn);
     let attemptsLeft = opts.conflictRetries ?? 0;
     let laggingPeerRetries = LAGGING_PEER_RETRIES;
     for (;;) {
-      const proposal = this.connection.contract(channel, contract).newProposal(fn, {
-        arguments: args,
-        ...(opts.endorsingOrgs ? { endorsingOrganizations: opts.endorsingOrgs } : {}),
-      });
-      const txId = proposal.getTransactionId();
+      let txId = '';
+      // Endorsement may move to another peer of the org (a new proposal each time: nothing is
+      // ordered until submit); the transaction then stays with the peer that endorsed it.
+      const endorse = (c: OrgConnection) => {
+        const proposal = c.contract(channel, contract).newProposal(fn, {
+          arguments: args,
+          ...(opts.endorsingOrgs ? { endorsingOrganizations: opts.endorsingOrgs } : {}),
+        });
+        txId = proposal.getTransactionId();
+        return proposal.endorse();
+      };
       try {
-        const tx = await proposal.endorse();
+        const tx = await this.onSomePeer(endorse);
         const result = parseResult(tx.getResult()) as T;
         const submitted = await tx.submit();
         const status = await submitted.getStatus();
@@ -150,7 +240,7 @@ export class FabricClient {
           this.log.debug({ txId, channel, contract, fn, block: status.blockNumber.toString() }, 'committed');
           return { result, txId, blockNumber: status.blockNumber };
         }
-        const err = commitFailedError(status.code, txId, site);
+        const err = commitFailedError(status.code, txId, this.site(channel, contract, fn));
         const conflict = /CONFLICT/.test(err.message);
         if (conflict && attemptsLeft > 0) {
           attemptsLeft -= 1;
@@ -167,7 +257,7 @@ export class FabricClient {
           await new Promise((r) => setTimeout(r, LAGGING_PEER_DELAY_MS));
           continue;
         }
-        const err = toClientError(e, site);
+        const err = toClientError(e, this.site(channel, contract, fn));
         this.log.debug({ txId, code: err.code, channel, contract, fn }, 'transaction failed');
         throw err;
       }
@@ -175,6 +265,6 @@ export class FabricClient {
   }
 
   close(): void {
-    this.connection.close();
+    for (const c of this.connections) c?.close();
   }
 }

@@ -11,6 +11,7 @@
  *
  *   node gateway/dist/soak/main.js        (settings: options.ts; the network must be up)
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,7 +229,8 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const runId = `${o.seed.toString(36)}-${Date.now().toString(36)}`;
   const route = `soak-${runId}`;
-  const replay = replayCommand(o, o.packets >= 1000 || (o.minutes ?? 0) >= 10 ? 'soak' : 'test-soak');
+  const long = o.packets >= 1000 || (o.minutes ?? 0) >= 10;
+  const replay = replayCommand(o, long ? 'soak' : 'test-soak');
   line(`soak: seed ${o.seed}, at least ${o.packets} packets${o.minutes ? ` and ${o.minutes} min` : ''}, at most ${o.rate} packets/s, ${o.workers} patients, ${o.runtime} runtime, route ${route}`);
   line(`soak: replay with: ${replay}`);
 
@@ -449,6 +451,11 @@ async function main(): Promise<number> {
     const reportFile = join(logDir, 'report.json');
     writeFileSync(reportFile, JSON.stringify({ runId, options: o, route, loadMs, schedule, result, clientErrors: Object.fromEntries(state.errors), firstErrorMessages: Object.fromEntries(state.firstMessages), history }, null, 2));
     line(`  report ${reportFile}`);
+    if (long) {
+      const summaryFile = join(REPO_ROOT, 'test', 'bench', 'results', 'soak-long.json');
+      writeFileSync(summaryFile, `${JSON.stringify(longSummary({ o, replay, loadMs, history, result, errors: Object.fromEntries(state.errors) }), null, 2)}\n`);
+      line(`  summary ${summaryFile}`);
+    }
     if (!result.ok) line(`soak: ${result.violations.length} violation(s); replay with: ${replay}`);
     return result.ok ? 0 : 1;
   } catch (e) {
@@ -464,6 +471,38 @@ async function main(): Promise<number> {
     admin.close();
     for (const c of clients) c.close();
   }
+}
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha}+changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The long soak's figures for the docs (test/bench/results/soak-long.json, quoted by
+ * network/RELIABILITY.md): verdict, counts, client errors, drain and how each orderer came back.
+ */
+function longSummary(x: { o: ReturnType<typeof soakOptions>; replay: string; loadMs: number; history: SoakHistory; result: ReturnType<typeof checkSoak>; errors: Record<string, number> }) {
+  return {
+    command: 'make soak',
+    replay: x.replay,
+    commit: gitCommit(),
+    date: new Date().toISOString(),
+    seed: x.o.seed,
+    options: x.o,
+    loadMs: x.loadMs,
+    drain: x.history.drain,
+    verdict: x.result.ok ? 'PASSED' : 'FAILED',
+    violations: x.result.violations,
+    counts: x.result.counts,
+    clientErrors: x.errors,
+    ordererFaults: x.history.faults.filter((f) => f.kind.startsWith('orderer')).map((f) => ({ kind: f.kind, atMs: f.atMs, detail: f.detail })),
+  };
 }
 
 /**

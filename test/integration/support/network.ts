@@ -53,3 +53,28 @@ export function runNetworkScript(command: 'up' | 'down' | 'deploy' | 'check' | '
   if (res.error) throw res.error;
   return res.status ?? 1;
 }
+
+/**
+ * Node processes of the native runtime, by the pid files it writes
+ * (<runtime>/<net>/pids/<name>.pid, e.g. peer0.hospitala.net1.medbridge).
+ */
+export function nativePid(name: string, net = 'net1'): number | undefined {
+  const f = join(runtimeRoot(), net, 'pids', `${name}.pid`);
+  return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
+}
+
+export function processAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `network.sh up` on the native runtime: starts again only the processes that are missing. */
+export function restartMissingNodes(): void {
+  const r = spawnSync(NETWORK_SCRIPT, ['up'], { cwd: REPO_ROOT, env: { ...process.env, FABRIC_RUNTIME: 'native' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`network.sh up failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+}

@@ -1,0 +1,195 @@
+/**
+ * The org client moves to the org's next peer when its gateway peer cannot be reached, and only
+ * for steps before anything is ordered (gateway/src/fabric/client.ts). Two fake peer
+ * connections stand in for fabric-gateway's: each records what it was asked and answers or
+ * fails as the test says.
+ */
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { ClientError } from '../../../gateway/src/errors';
+import { FabricClient, gatewayPeerUnreachable, type PeerConnector } from '../../../gateway/src/fabric/client';
+import type { OrgConnection } from '../../../gateway/src/fabric/connection';
+import type { Profile } from '../../../gateway/src/fabric/profile';
+
+const PROFILE: Profile = {
+  network: 'net1',
+  org: 'HospitalA',
+  mspId: 'HospitalAMSP',
+  channels: ['chain-a'],
+  chaincode: 'medbridge',
+  peers: [
+    { name: 'peer0.hospitala', endpoint: '127.0.0.1:7051', tlsRootCert: '/dev/null' },
+    { name: 'peer1.hospitala', endpoint: '127.0.0.1:7151', tlsRootCert: '/dev/null' },
+  ],
+  identities: { user: { certificate: '/dev/null', privateKey: '/dev/null' } },
+};
+
+/** The raw gRPC error fabric-gateway keeps as the cause. */
+const grpcError = (code: number): ServiceError => Object.assign(new Error(`${code} grpc`), { code, details: '', metadata: new Metadata() });
+
+/** The gateway peer itself is gone: gRPC UNAVAILABLE and no endorser details. */
+const unreachable = (): GatewayError => new GatewayError({ code: 14, message: '14 UNAVAILABLE: No connection established', details: [], cause: grpcError(14) });
+/** The gateway peer answered, but the endorsers it asked did not: details name them. */
+const endorsersDown = (): EndorseError =>
+  new EndorseError({
+    code: 14,
+    message: '14 UNAVAILABLE: failed to collect enough transaction endorsements',
+    details: [{ address: '127.0.0.1:8051', mspId: 'HospitalBMSP', message: 'connection refused' }],
+    cause: grpcError(14),
+    transactionId: 'tx',
+  });
+
+interface Behaviour {
+  evaluate?: () => unknown;
+  endorse?: () => unknown;
+  submit?: () => unknown;
+}
+
+class FakePeer {
+  readonly seen: string[] = [];
+  closed = false;
+  constructor(
+    readonly index: number,
+    public behaviour: Behaviour = {},
+  ) {}
+
+  connection(): OrgConnection {
+    const fail = (f?: () => unknown) => {
+      const e = f?.();
+      if (e) throw e;
+    };
+    let tx = 0;
+    const contract = () => ({
+      evaluateTransaction: async (fn: string) => {
+        this.seen.push(`evaluate ${fn}`);
+        fail(this.behaviour.evaluate);
+        return Buffer.from(JSON.stringify({ peer: this.index }));
+      },
+      newProposal: (fn: string) => {
+        const txId = `tx-${this.index}-${++tx}`;
+        return {
+          getTransactionId: () => txId,
+          endorse: async () => {
+            this.seen.push(`endorse ${fn} ${txId}`);
+            fail(this.behaviour.endorse);
+            return {
+              getResult: () => Buffer.from(JSON.stringify({ peer: this.index })),
+              submit: async () => {
+                this.seen.push(`submit ${txId}`);
+                fail(this.behaviour.submit);
+                return { getStatus: async () => ({ successful: true, code: 0, blockNumber: 7n, transactionId: txId }) };
+              },
+            };
+          },
+        };
+      },
+    });
+    return {
+      profile: PROFILE,
+      contract,
+      network: () => ({ getContract: contract }),
+      close: () => {
+        this.closed = true;
+      },
+    } as unknown as OrgConnection;
+  }
+}
+
+function clientOver(peers: FakePeer[]): { client: FabricClient; opened: number[] } {
+  const opened: number[] = [0];
+  const connector: PeerConnector = (i) => {
+    opened.push(i);
+    const p = peers[i];
+    if (!p) throw new Error(`no peer ${i}`);
+    return p.connection();
+  };
+  return { client: FabricClient.over((peers[0] as FakePeer).connection(), { connectPeer: connector }), opened };
+}
+
+describe('gatewayPeerUnreachable', () => {
+  it('is true for UNAVAILABLE or DEADLINE_EXCEEDED of the gateway peer itself, false when endorsers are named or for other codes', () => {
+    expect(gatewayPeerUnreachable(unreachable())).toBe(true);
+    expect(gatewayPeerUnreachable({ code: 4, details: [] })).toBe(true);
+    expect(gatewayPeerUnreachable({ code: 14 })).toBe(true);
+    expect(gatewayPeerUnreachable(endorsersDown())).toBe(false);
+    expect(gatewayPeerUnreachable({ code: 10, details: [] })).toBe(false);
+    expect(gatewayPeerUnreachable(new Error('plain'))).toBe(false);
+  });
+});
+
+describe('org client peer failover', () => {
+  it('evaluates on the next peer when the first is unreachable, and stays there', async () => {
+    const peers = [new FakePeer(0, { evaluate: unreachable }), new FakePeer(1)];
+    const { client, opened } = clientOver(peers);
+    await expect(client.evaluate('chain-a', 'System', 'Ping')).resolves.toEqual({ peer: 1 });
+    expect(client.peerIndex).toBe(1);
+    await expect(client.evaluate('chain-a', 'System', 'Ping')).resolves.toEqual({ peer: 1 });
+    expect(peers[0]!.seen).toEqual(['evaluate Ping']);
+    expect(peers[1]!.seen).toEqual(['evaluate Ping', 'evaluate Ping']);
+    expect(opened).toEqual([0, 1]);
+  });
+
+  it('endorses a new proposal on the next peer and submits it there when the first is unreachable', async () => {
+    const peers = [new FakePeer(0, { endorse: unreachable }), new FakePeer(1)];
+    const { client } = clientOver(peers);
+    const r = await client.submit('chain-a', 'Consent', 'GrantConsent', ['x']);
+    expect(r).toEqual({ result: { peer: 1 }, txId: 'tx-1-1', blockNumber: 7n });
+    expect(peers[0]!.seen).toEqual(['endorse GrantConsent tx-0-1']);
+    expect(peers[1]!.seen).toEqual(['endorse GrantConsent tx-1-1', 'submit tx-1-1']);
+  });
+
+  it('does not move when the gateway peer answered with endorser failures', async () => {
+    const peers = [new FakePeer(0, { endorse: endorsersDown }), new FakePeer(1)];
+    const { client } = clientOver(peers);
+    await expect(client.submit('chain-a', 'Consent', 'GrantConsent', ['x'])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(client.peerIndex).toBe(0);
+    expect(peers[1]!.seen).toEqual([]);
+  });
+
+  it('never hands an endorsed transaction to another peer when submitting it fails (its outcome is unknown)', async () => {
+    // fabric-gateway's SubmitError is a GatewayError with the transaction id (exported as a type only).
+    const submitLost = () => Object.assign(new GatewayError({ code: 14, message: '14 UNAVAILABLE: connection reset', details: [], cause: grpcError(14) }), { transactionId: 'tx-0-1' });
+    const peers = [new FakePeer(0, { submit: submitLost }), new FakePeer(1)];
+    const { client } = clientOver(peers);
+    const err = await client.submit('chain-a', 'Consent', 'GrantConsent', ['x']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).code).toBe('UNAVAILABLE');
+    expect(peers[0]!.seen).toEqual(['endorse GrantConsent tx-0-1', 'submit tx-0-1']);
+    expect(peers[1]!.seen).toEqual([]);
+  });
+
+  it('fails with the last error once every peer of the org was tried, naming the peer it tried last', async () => {
+    const peers = [new FakePeer(0, { evaluate: unreachable }), new FakePeer(1, { evaluate: unreachable })];
+    const { client } = clientOver(peers);
+    const err = (await client.evaluate('chain-a', 'System', 'Ping').catch((e: unknown) => e)) as ClientError;
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toContain('127.0.0.1:7151');
+    expect(peers[0]!.seen).toEqual(['evaluate Ping']);
+    expect(peers[1]!.seen).toEqual(['evaluate Ping']);
+  });
+
+  it('moves back to the first peer when the second goes away later', async () => {
+    const peers = [new FakePeer(0, { evaluate: unreachable }), new FakePeer(1)];
+    const { client } = clientOver(peers);
+    await client.evaluate('chain-a', 'System', 'Ping');
+    peers[0]!.behaviour = {};
+    peers[1]!.behaviour = { evaluate: unreachable };
+    await expect(client.evaluate('chain-a', 'System', 'Ping')).resolves.toEqual({ peer: 0 });
+    expect(client.peerIndex).toBe(0);
+  });
+
+  it('closes every connection it opened', async () => {
+    const peers = [new FakePeer(0, { evaluate: unreachable }), new FakePeer(1)];
+    const { client } = clientOver(peers);
+    await client.evaluate('chain-a', 'System', 'Ping');
+    client.close();
+    expect(peers.map((p) => p.closed)).toEqual([true, true]);
+  });
+
+  it('stays on its one peer without a way to open others', async () => {
+    const peer = new FakePeer(0, { evaluate: unreachable });
+    const client = FabricClient.over(peer.connection());
+    await expect(client.evaluate('chain-a', 'System', 'Ping')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(peer.seen).toEqual(['evaluate Ping']);
+  });
+});
