@@ -69,6 +69,7 @@ import {
   custodianOf,
   eraseRecord,
   hashMatches,
+  isErased,
   parseRecordLabels,
   recordMetadataOf,
   validateHash,
@@ -262,6 +263,20 @@ export class ConsentContract extends MedbridgeContract {
     const erased = await erase(ctx, who, { basis: 'verified-request', recordId, reasonCode }, txTimeMs(ctx));
     emit(ctx, 'RecordErased', { ...eventOfErasure(erased), basis: 'verified-request', reasonCode });
     return canonicalize(erased);
+  }
+
+  /**
+   * The erasure marker of an erased record, exactly as state holds it (erased, when, by which
+   * org, version count); NOT_FOUND when the record is not erased. Lets anyone check that an
+   * erasure left no hash behind.
+   */
+  @Transaction(false)
+  async GetRecordErasure(ctx: Context, recordId: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const stored = await repo.getStoredRecord(ctx.stub, recordId);
+    if (stored === undefined || !isErased(stored)) fail('NOT_FOUND', `record ${recordId} is not erased`);
+    return canonicalize(stored);
   }
 
   // ------------------------------------------------------------------ guardians

@@ -70,6 +70,7 @@ describe('record erasure', () => {
     expect(all).not.toContain(H1);
     expect(all).not.toContain(H2);
     expect(all).not.toContain('PSY');
+    expect(await call(o.userC, T0 + 11, (c, ctx) => c.GetRecordErasure(ctx, 'psy-1'))).toEqual(erased);
     const event = ledger.events[ledger.events.length - 1];
     expect(event?.name).toBe('RecordErased');
     expect(event?.payload).toEqual({ recordId: 'psy-1', erasedBy: 'HospitalAMSP', versions: 2, basis: 'patient-signed', reasonCode: null, txId: erased.txId });
@@ -112,6 +113,10 @@ describe('record erasure', () => {
     await call(o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation(CHAIN, patient, guardian))));
     const erased = await call<ErasedRecord>(o.userA, T0 + 10, (c, ctx) => c.EraseRecord(ctx, signedErasure(patient, 'psy-1', guardian)));
     expect(erased.erased).toBe(true);
+  });
+
+  it('answers NOT_FOUND for the erasure marker of a record that is not erased', async () => {
+    await expectRejected(ledger, () => call(o.userC, T0 + 10, (c, ctx) => c.GetRecordErasure(ctx, 'psy-1')), 'NOT_FOUND');
   });
 
   it('refuses an erasure submitted by an org that is not the custodian, and writes nothing', async () => {

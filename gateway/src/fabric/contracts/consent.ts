@@ -58,6 +58,7 @@ export const ConsentTransactions = {
   VerifyRecordHash: 'evaluate',
   EraseRecord: 'submit',
   EraseRecordOnVerifiedRequest: 'submit',
+  GetRecordErasure: 'evaluate',
   AuthoriseGuardian: 'submit',
   RevokeGuardian: 'submit',
   GetGuardian: 'evaluate',
@@ -156,6 +157,11 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** The custodian's privacy officer erases a record on a request verified out of band (`reasonCode`: ERASURE_REASONS). */
   eraseRecordOnVerifiedRequest(recordId: string, reasonCode: string): Promise<Submitted<ErasedRecord>> {
     return this.submit('EraseRecordOnVerifiedRequest', [recordId, reasonCode]);
+  }
+
+  /** The erasure marker of an erased record as state holds it; NOT_FOUND when it is not erased. */
+  getRecordErasure(recordId: string): Promise<ErasedRecord> {
+    return this.evaluate('GetRecordErasure', [recordId]);
   }
 
   // ---------------------------------------------------------------- guardians
