@@ -494,7 +494,8 @@ export class ConsentContract extends MedbridgeContract {
     const now = txTimeMs(ctx);
     const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
     await loadPatient(ctx, e.patientId);
-    const recordCustodian = e.recordId === null ? null : (await loadRecord(ctx, e.recordId)).custodian;
+    // A record erased since the emergency opened is still reviewed by its (former) custodian.
+    const recordCustodian = e.recordId === null ? null : custodianOf(found(await repo.getStoredRecord(ctx.stub, e.recordId), `record ${e.recordId}`));
     const holds = await repo.holdsRecordOf(ctx.stub, e.patientId, who.mspId);
     if (!mayReviewEmergency(e, who.mspId, { recordCustodian, holdsRecordOfPatient: holds })) {
       fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor a custodian of a record this emergency opened`);

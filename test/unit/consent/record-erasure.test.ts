@@ -108,6 +108,13 @@ describe('record erasure', () => {
     expect(log.items.map((e) => e.recordId)).toEqual(['psy-1']);
   });
 
+  it('still lets the custodian review a break-glass opened on the record before it was erased', async () => {
+    const e = await call<{ emergencyId: string }>(o.clinicianC, T0 + 5, (c, ctx) => c.BreakGlass(ctx, patient.patientId, 'psy-1', 'unconscious on arrival', ''));
+    await call(o.userA, T0 + 10, (c, ctx) => c.EraseRecord(ctx, signedErasure(patient, 'psy-1')));
+    const reviewed = await call<{ review: { status: string } }>(o.officerA, T0 + 20, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId, 'justified'));
+    expect(reviewed.review.status).toBe('justified');
+  });
+
   it('erases on a guardian-signed request as on the patient-signed one', async () => {
     const guardian = newKey();
     await call(o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation(CHAIN, patient, guardian))));
