@@ -53,7 +53,9 @@ class Daemon {
     private readonly args: string[],
     private readonly logFile: string,
     private readonly env: NodeJS.ProcessEnv,
-  ) {}
+  ) {
+    running.push(this);
+  }
 
   async start(): Promise<void> {
     this.service = await startService(this.name, this.args, this.logFile, this.env, 120_000);
@@ -72,6 +74,9 @@ class Daemon {
     await this.service?.stop();
   }
 }
+
+/** Every daemon the soak started, for a stop from outside (stopDaemonsOnSignal). */
+const running: Daemon[] = [];
 
 interface Injector {
   nodes: NetworkNodes;
@@ -461,6 +466,23 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * A soak stopped from outside (Ctrl-C, `kill`, make interrupted) stops the relay and the record
+ * server it started before it exits: they are its children, and a relay left running would go on
+ * submitting to a network that is about to be taken down.
+ */
+function stopDaemonsOnSignal(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      line(`soak: ${signal}: stopping the relay and the record server`);
+      const code = signal === 'SIGINT' ? 130 : 143;
+      void Promise.allSettled(running.map((d) => d.stop())).then(() => process.exit(code));
+      setTimeout(() => process.exit(code), 15_000).unref();
+    });
+  }
+}
+
+stopDaemonsOnSignal();
 void main().then((code) => {
   process.exitCode = code;
   // Fabric's gRPC channels can keep the loop alive after close; the report is written.
