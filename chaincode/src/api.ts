@@ -115,6 +115,7 @@ export {
   buildGuardianDelegation,
   buildGuardianRevocation,
   buildKeyRotation,
+  buildRecordErasure,
   CONSENT_ACTIONS,
   consentIdOf,
   exportPublicKey,
@@ -143,6 +144,7 @@ export {
   type PatientMessage,
   type PatientMessageKind,
   type PurposeOfUse,
+  type RecordErasureMessage,
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from './protocol/patient-messages';
@@ -187,7 +189,8 @@ export type { AccessDecision, AccessReason, Emergency, Requester } from './rules
 export type { Consent, ConsentStatus, PolicyConsent, SignedBy, StoredConsent } from './rules/consent-rules';
 export { ANY_GRANTEE, isPolicyConsent } from './rules/consent-rules';
 export type { Guardian, KeyRotation, Patient, SignerAuthority } from './rules/patient-rules';
-export type { RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
+export type { ErasedRecord, ErasureReason, RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
+export { ERASURE_REASONS } from './rules/record-rules';
 export type { RemoteConsent } from './rules/remote-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
 export type { GovernanceProposal } from './contracts/governance-contract';
@@ -454,6 +457,8 @@ export interface ChaincodeEvents {
   PatientKeyRotated: { patientId: string; retiredKeyId: string; keyId: string; txId: string };
   RecordAnchored: RecordEvent;
   RecordAmended: RecordEvent;
+  /** No patient id and no hash: the event outlives the anchor it erased (CONSENT.md "Erasure"). */
+  RecordErased: { recordId: string; erasedBy: string; versions: number; basis: 'patient-signed' | 'verified-request'; reasonCode: string | null; txId: string };
   GuardianAuthorised: { patientId: string; guardianId: string; notAfter: number; txId: string };
   GuardianRevoked: { patientId: string; guardianId: string; txId: string };
   ConsentGranted: ConsentEvent;
@@ -493,6 +498,7 @@ export const ChaincodeEventNames = [
   'PatientKeyRotated',
   'RecordAnchored',
   'RecordAmended',
+  'RecordErased',
   'GuardianAuthorised',
   'GuardianRevoked',
   'ConsentGranted',

@@ -63,7 +63,22 @@ import {
   signerAuthority,
   type Patient,
 } from '../rules/patient-rules';
-import { amendRecord, anchorRecord, hashMatches, parseRecordLabels, recordMetadataOf, validateHash, type AnchorInput, type RecordAnchor, type RecordLabels } from '../rules/record-rules';
+import {
+  amendRecord,
+  anchorRecord,
+  custodianOf,
+  eraseRecord,
+  hashMatches,
+  isErased,
+  parseRecordLabels,
+  recordMetadataOf,
+  validateHash,
+  type AnchorInput,
+  type ErasedRecord,
+  type ErasureRequest,
+  type RecordAnchor,
+  type RecordLabels,
+} from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
 import * as repo from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
@@ -220,6 +235,50 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize({ recordId, version: v, headVersion: head.version, match: hashMatches(anchored, hash) });
   }
 
+  /**
+   * Erases a record on the patient's record.erase message (signed by the patient or an active
+   * guardian), submitted by the record's custodian org (CONSENT.md "Erasure"): the anchor keeps
+   * only that it was erased, when, by whom and its version count; every version's hash and
+   * metadata labels leave state. Every later read, decision, amendment or anchor of the id is
+   * RECORD_ERASED. The custodian destroys the content and salt off chain.
+   */
+  @Transaction()
+  async EraseRecord(ctx: Context, signedErasure: string): Promise<string> {
+    const who = await staff(ctx, WRITER_ROLES);
+    const a = await acceptPatientMessage(ctx, signedErasure, ['record.erase'], MAX_MESSAGE_AGE_MS);
+    const m = a.verified.message;
+    const erased = await erase(ctx, who, { basis: 'patient-signed', recordId: m.recordId, patientId: m.patientId }, a.now);
+    await useNonce(ctx, a.verified, a.now);
+    emit(ctx, 'RecordErased', { ...eventOfErasure(erased), basis: 'patient-signed', reasonCode: null });
+    return canonicalize(erased);
+  }
+
+  /**
+   * Erases a record on a request the custodian's privacy officer (or admin) verified out of
+   * band, stating why as a code (record-rules ERASURE_REASONS; no free text). As EraseRecord otherwise.
+   */
+  @Transaction()
+  async EraseRecordOnVerifiedRequest(ctx: Context, recordId: string, reasonCode: string): Promise<string> {
+    const who = await staff(ctx, REVIEWER_ROLES);
+    const erased = await erase(ctx, who, { basis: 'verified-request', recordId, reasonCode }, txTimeMs(ctx));
+    emit(ctx, 'RecordErased', { ...eventOfErasure(erased), basis: 'verified-request', reasonCode });
+    return canonicalize(erased);
+  }
+
+  /**
+   * The erasure marker of an erased record, exactly as state holds it (erased, when, by which
+   * org, version count); NOT_FOUND when the record is not erased. Lets anyone check that an
+   * erasure left no hash behind.
+   */
+  @Transaction(false)
+  async GetRecordErasure(ctx: Context, recordId: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const stored = await repo.getStoredRecord(ctx.stub, recordId);
+    if (stored === undefined || !isErased(stored)) fail('NOT_FOUND', `record ${recordId} is not erased`);
+    return canonicalize(stored);
+  }
+
   // ------------------------------------------------------------------ guardians
 
   /** Stores a patient-signed guardian.authorise message. */
@@ -364,8 +423,9 @@ export class ConsentContract extends MedbridgeContract {
       let recordCustodian: string | null = null;
       if (entry.recordId !== null) {
         if (!custodians.has(entry.recordId)) {
-          const anchor = await repo.getRecord(ctx.stub, entry.recordId);
-          custodians.set(entry.recordId, anchor?.custodian ?? '');
+          // An erased record's entries stay in the log (accounting of disclosures), seen as before.
+          const stored = await repo.getStoredRecord(ctx.stub, entry.recordId);
+          custodians.set(entry.recordId, stored ? custodianOf(stored) : '');
         }
         recordCustodian = custodians.get(entry.recordId) ?? null;
       }
@@ -434,7 +494,8 @@ export class ConsentContract extends MedbridgeContract {
     const now = txTimeMs(ctx);
     const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
     await loadPatient(ctx, e.patientId);
-    const recordCustodian = e.recordId === null ? null : (await loadRecord(ctx, e.recordId)).custodian;
+    // A record erased since the emergency opened is still reviewed by its (former) custodian.
+    const recordCustodian = e.recordId === null ? null : custodianOf(found(await repo.getStoredRecord(ctx.stub, e.recordId), `record ${e.recordId}`));
     const holds = await repo.holdsRecordOf(ctx.stub, e.patientId, who.mspId);
     if (!mayReviewEmergency(e, who.mspId, { recordCustodian, holdsRecordOfPatient: holds })) {
       fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor a custodian of a record this emergency opened`);
@@ -563,6 +624,19 @@ async function amend(ctx: Context, recordId: string, hash: string, expectedVersi
   await repo.putRecordVersion(ctx.stub, version);
   emit(ctx, 'RecordAmended', eventOfRecord(next));
   return canonicalize(next);
+}
+
+/** Checks and writes an erasure; a refusal throws before anything is written. */
+async function erase(ctx: Context, who: Caller, request: ErasureRequest, now: number): Promise<ErasedRecord> {
+  const stored = await repo.getStoredRecord(ctx.stub, request.recordId);
+  const erased = eraseRecord(stored, request, who.mspId, now, ctx.stub.getTxID());
+  await repo.putErasure(ctx.stub, stored as RecordAnchor, erased);
+  return erased;
+}
+
+/** RecordErased carries no patient id and no hash: the event outlives the state it describes. */
+function eventOfErasure(e: ErasedRecord) {
+  return { recordId: e.recordId, erasedBy: e.erasedBy, versions: e.versions, txId: e.txId };
 }
 
 /** Caller with one of `roles`, in a member org of this channel. */

@@ -9,7 +9,7 @@ import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
 import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
-import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
+import { liveRecord, type ErasedRecord, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import type { RemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { exists, firstByPartialKey, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
@@ -66,8 +66,24 @@ export async function putNonceUse(stub: ChaincodeStub, signerKeyId: string, nonc
 
 // --- records
 
+/** A record's live head; RECORD_ERASED when the record was erased (every reader of a record answers so). */
 export async function getRecord(stub: ChaincodeStub, recordId: string): Promise<RecordAnchor | undefined> {
-  return getJson<RecordAnchor>(stub, key(stub, KeyTypes.Record, recordId));
+  return liveRecord(await getStoredRecord(stub, recordId));
+}
+
+/** What a record's key holds: its head, or the marker an erasure left. */
+export async function getStoredRecord(stub: ChaincodeStub, recordId: string): Promise<StoredRecordState | undefined> {
+  return getJson<StoredRecordState>(stub, key(stub, KeyTypes.Record, recordId));
+}
+
+/**
+ * Erases a record's anchor: the marker replaces the head, and every version (each holding a
+ * hash and the metadata labels) and the patient index entry are deleted from state.
+ */
+export async function putErasure(stub: ChaincodeStub, head: RecordAnchor, erased: ErasedRecord): Promise<void> {
+  for (let v = 1; v <= head.version; v++) await stub.deleteState(key(stub, KeyTypes.RecordVersion, head.recordId, pad(v)));
+  await stub.deleteState(key(stub, KeyTypes.RecordByCustodian, head.patientId, head.custodian, head.recordId));
+  await putJson(stub, key(stub, KeyTypes.Record, erased.recordId), erased);
 }
 
 export async function putRecord(stub: ChaincodeStub, anchor: RecordAnchor): Promise<void> {

@@ -126,7 +126,7 @@ export async function fetchRecord(opts: FetchOptions): Promise<FetchedRecord> {
   }
   if (status !== 200) {
     const e = body as { code?: string; message?: string; hint?: string };
-    const code = e.code === 'RECORD_NOT_FOUND' || e.code === 'NOT_FOUND' ? 'RECORD_NOT_FOUND' : 'RECORD_REFUSED';
+    const code = e.code === 'RECORD_NOT_FOUND' || e.code === 'NOT_FOUND' ? 'RECORD_NOT_FOUND' : e.code === 'RECORD_ERASED' ? 'RECORD_ERASED' : 'RECORD_REFUSED';
     throw new ClientError(code, status === 503 ? 'unavailable' : 'rejected', `${custodian} answered ${status}: ${e.code ?? ''} ${e.message ?? ''}`.trim(), { hint: e.hint });
   }
   const a = body as Extract<FetchAnswer, { allowed: true }>;

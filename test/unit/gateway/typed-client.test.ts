@@ -16,6 +16,7 @@ import {
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
+  buildRecordErasure,
   buildKeyRotation,
   canonicalize,
   exportPublicKey,
@@ -203,6 +204,7 @@ const LABELS = { securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg
 const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_ID), privateKey);
 const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
+const erasure = signPatientMessage(buildRecordErasure(header(), 'rec-1'), privateKey);
 const read = signPatientMessage(buildAccessLogRead(header()), privateKey);
 const nextKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const rotation = signKeyRotation(buildKeyRotation(header(), exportPublicKey(nextKey)), privateKey, nextKey);
@@ -257,6 +259,13 @@ const CASES: Case[] = [
   ['consent.getRecordHistory', (cc) => cc.consent.getRecordHistory('rec-1', { pageSize: 100 }), { contract: 'Consent', fn: 'GetRecordHistory', args: ['rec-1', '100', ''] }],
   ['consent.verifyRecordHash (head)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32)), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), ''] }],
   ['consent.verifyRecordHash (version)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32), 2), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), '2'] }],
+  ['consent.eraseRecord', (cc) => cc.consent.eraseRecord(erasure), { contract: 'Consent', fn: 'EraseRecord', args: [canonicalize(erasure)] }],
+  [
+    'consent.eraseRecordOnVerifiedRequest',
+    (cc) => cc.consent.eraseRecordOnVerifiedRequest('rec-1', 'patient-in-person'),
+    { contract: 'Consent', fn: 'EraseRecordOnVerifiedRequest', args: ['rec-1', 'patient-in-person'] },
+  ],
+  ['consent.getRecordErasure', (cc) => cc.consent.getRecordErasure('rec-1'), { contract: 'Consent', fn: 'GetRecordErasure', args: ['rec-1'] }],
   ['consent.authoriseGuardian', (cc) => cc.consent.authoriseGuardian(delegation), { contract: 'Consent', fn: 'AuthoriseGuardian', args: [canonicalize(delegation)] }],
   ['consent.revokeGuardian', (cc) => cc.consent.revokeGuardian(guardianRevocation), { contract: 'Consent', fn: 'RevokeGuardian', args: [canonicalize(guardianRevocation)] }],
   ['consent.getGuardian', (cc) => cc.consent.getGuardian(patientId, 'guardian-1'), { contract: 'Consent', fn: 'GetGuardian', args: [patientId, 'guardian-1'] }],

@@ -29,7 +29,9 @@ import {
   type Page,
   type PageRequest,
   type Patient,
+  type ErasedRecord,
   type RecordAnchor,
+  type RecordErasureMessage,
   type RecordHashCheck,
   type RecordLabels,
   type RecordVersion,
@@ -54,6 +56,9 @@ export const ConsentTransactions = {
   GetRecordHistory: 'evaluate',
   ListRecordsByPatient: 'evaluate',
   VerifyRecordHash: 'evaluate',
+  EraseRecord: 'submit',
+  EraseRecordOnVerifiedRequest: 'submit',
+  GetRecordErasure: 'evaluate',
   AuthoriseGuardian: 'submit',
   RevokeGuardian: 'submit',
   GetGuardian: 'evaluate',
@@ -136,6 +141,27 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Whether a salted hash is the anchored one, of the head or of `version`. */
   verifyRecordHash(recordId: string, hash: string, version?: number): Promise<RecordHashCheck> {
     return this.evaluate('VerifyRecordHash', [recordId, hash, version === undefined ? '' : String(version)]);
+  }
+
+  /**
+   * The custodian erases a record on the patient's (or guardian's) signed record.erase request
+   * (CONSENT.md "Erasure"); the anchor keeps no hash.
+   *
+   * @example
+   *   await cc.consent.eraseRecord(signPatientMessage(buildRecordErasure(header, recordId), patientKey));
+   */
+  eraseRecord(signed: SignedPatientMessage<RecordErasureMessage>): Promise<Submitted<ErasedRecord>> {
+    return this.submit('EraseRecord', [canonicalize(signed)]);
+  }
+
+  /** The custodian's privacy officer erases a record on a request verified out of band (`reasonCode`: ERASURE_REASONS). */
+  eraseRecordOnVerifiedRequest(recordId: string, reasonCode: string): Promise<Submitted<ErasedRecord>> {
+    return this.submit('EraseRecordOnVerifiedRequest', [recordId, reasonCode]);
+  }
+
+  /** The erasure marker of an erased record as state holds it; NOT_FOUND when it is not erased. */
+  getRecordErasure(recordId: string): Promise<ErasedRecord> {
+    return this.evaluate('GetRecordErasure', [recordId]);
   }
 
   // ---------------------------------------------------------------- guardians
