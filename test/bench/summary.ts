@@ -12,9 +12,9 @@
  *
  * BENCH_COMMAND names the command in the summary; the commit is the checkout's HEAD.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sourceCommit } from '../../gateway/src/source-commit';
 
 const OUT = process.env.BENCH_OUT ?? join(process.cwd(), 'test', 'bench', 'results');
 const COMMAND = process.env.BENCH_COMMAND ?? 'make bench-verify';
@@ -90,16 +90,6 @@ interface ThroughputResult {
 }
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
-/** HEAD, with `+changes` when tracked files differ from it. */
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function bySigners(rows: Row[], scheme: string, field: keyof Series): Record<string, number | null> {
   const out: Record<string, number | null> = {};
@@ -294,7 +284,7 @@ function build(verify: VerifyResult, share: ShareResult | undefined, consent: Co
   return {
     command: COMMAND,
     date: verify.date,
-    commit: verify.commit ?? commit(),
+    commit: verify.commit ?? sourceCommit(),
     machine: verify.machine,
     runs: verify.runs,
     verify: verifySection(verify),

@@ -11,12 +11,12 @@
  *
  *   node gateway/dist/soak/main.js        (settings: options.ts; the network must be up)
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config, gatewayDataDir, REPO_ROOT, runtimeDir } from '../config';
 import { toClientError } from '../errors';
+import { sourceCommit } from '../source-commit';
 import { FabricClient } from '../fabric/client';
 import { allPages, Chaincode } from '../fabric/contracts';
 import { loadProfile } from '../fabric/profile';
@@ -473,15 +473,6 @@ async function main(): Promise<number> {
   }
 }
 
-function gitCommit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /**
  * The long soak's figures for the docs (test/bench/results/soak-long.json, quoted by
@@ -491,7 +482,7 @@ function longSummary(x: { o: ReturnType<typeof soakOptions>; replay: string; loa
   return {
     command: 'make soak',
     replay: x.replay,
-    commit: gitCommit(),
+    commit: sourceCommit(),
     date: new Date().toISOString(),
     seed: x.o.seed,
     options: x.o,
