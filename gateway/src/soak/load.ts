@@ -21,7 +21,7 @@ export interface Worker {
   direction: string;
   /** A record of the patient the grant names and the grantee fetches (chain-a's patients); others grant a category. */
   recordId?: string;
-  fetch?: (recordId: string, consentId: string) => Promise<{ txId: string }>;
+  fetch?: (recordId: string, consentId: string) => Promise<{ txId: string; via: 'exchange' | 'api' }>;
 }
 
 /** Hands out one packet slot every 1/rate s to whoever asks first. */
@@ -94,7 +94,7 @@ export async function runWorker(w: Worker, state: LoadState, gate: RateGate, don
     if (w.recordId && w.fetch) {
       try {
         const got = await w.fetch(w.recordId, consentId);
-        state.served.push({ patientId: w.patient.patientId, recordId: w.recordId, txId: got.txId });
+        state.served.push({ patientId: w.patient.patientId, recordId: w.recordId, txId: got.txId, via: got.via });
       } catch (e) {
         state.fetchFailures += 1;
         noteError(state, 'fetch', e);

@@ -13,7 +13,7 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { config, gatewayDataDir, REPO_ROOT, runtimeDir } from '../config';
 import { toClientError } from '../errors';
 import { sourceCommit } from '../source-commit';
@@ -32,14 +32,20 @@ import { CrossChainAdmin } from '../services/crosschain-admin';
 import { IncentiveService, ValueGovernance } from '../services/incentive-service';
 import { generatePatientKey } from '../services/patient-keys';
 import { startService, type Service } from '../demo/processes';
+import { ApiState, fetchThroughApi, runApiPatient, type ApiPatient, type ApiTls } from './api-load';
 import { checkSoak } from './checker';
 import { chaincodeServers, docker, killNode, networkNodes, raftLeader, restartNode, waitRaftRejoined, type NetworkNodes } from './faults';
-import type { AccessLogObservation, DirectionHistory, EscrowObservation, FaultRecord, LedgerPacket, RouteEvent, SoakHistory } from './history';
+import type { AccessLogObservation, ApiCallObservation, ApiGrantObservation, DirectionHistory, EscrowObservation, FaultRecord, LedgerPacket, RouteEvent, SoakHistory } from './history';
 import { newLoadState, RateGate, runWorker, type Worker } from './load';
 import { replayCommand, soakOptions } from './options';
 import { describeFault, faultSchedule, type Fault } from './schedule';
 
 const A = 'chain-a';
+/** The hospital API's answers must come within this (its own Fabric calls are bounded well below it). */
+const API_BOUND_MS = 90_000;
+/** Patients on chain-b using the hospital API from their device, and the pace of their cycles. */
+const API_PATIENTS = 2;
+const API_RATE = 0.5;
 const B = 'chain-b';
 const NET = 'net1';
 
@@ -83,6 +89,8 @@ interface Injector {
   nodes: NetworkNodes;
   relay: Daemon;
   records: Daemon;
+  api: Daemon;
+  apiState: ApiState;
   fetchesInFlight: () => number;
 }
 
@@ -119,6 +127,23 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       await down();
       await x.records.start();
       return `record server killed (SIGKILL) with ${inFlight} fetch(es) in flight, restarted`;
+    }
+    case 'api-kill': {
+      // While requests are in flight (a bounded wait for one), like the record server.
+      const until = Date.now() + 30_000;
+      while (x.apiState.inFlight === 0 && Date.now() < until) await sleep(20);
+      const inFlight = x.apiState.inFlight;
+      const pid = x.api.service?.child.pid;
+      x.apiState.down = true;
+      x.apiState.kills += 1;
+      try {
+        await x.api.kill();
+        await down();
+        await x.api.start();
+      } finally {
+        x.apiState.down = false;
+      }
+      return `hospital API pid ${pid} killed (SIGKILL) with ${inFlight} request(s) in flight, restarted as pid ${x.api.service?.child.pid}`;
     }
     case 'peer-restart': {
       const peer = x.nodes.peers[f.org ?? '']?.[f.peer ?? 0];
@@ -198,6 +223,22 @@ async function scanEvents(cc: Chaincode, route: string, startBlock: number, fenc
   return out;
 }
 
+/** ConsentGranted events of `patients` on `cc`'s channel from `startBlock` up to the fence transaction. */
+async function scanGrants(cc: Chaincode, patients: ReadonlySet<string>, startBlock: number, fenceTx: string): Promise<{ consentId: string; txId: string }[]> {
+  const out: { consentId: string; txId: string }[] = [];
+  const stream = await cc.events({ startBlock: BigInt(startBlock) });
+  try {
+    for await (const e of stream) {
+      if (e.txId === fenceTx) break;
+      const body = e.payload as { consentId?: string; patientId?: string };
+      if (e.name === 'ConsentGranted' && typeof body.consentId === 'string' && patients.has(body.patientId ?? '')) out.push({ consentId: body.consentId, txId: e.txId });
+    }
+  } finally {
+    stream.close();
+  }
+  return out;
+}
+
 async function sentOn(cc: Chaincode, route: string): Promise<LedgerPacket[]> {
   const items = await allPages((page) => cc.crossChain.listPackets(route, { pageSize: 200, bookmark: page.bookmark }));
   return items.map((p) => {
@@ -243,6 +284,16 @@ async function main(): Promise<number> {
   const daemonEnv = { ...process.env, MEDBRIDGE_LOG_LEVEL: process.env.MEDBRIDGE_LOG_LEVEL ?? 'info' };
   const relay = new Daemon('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', route, '--state-dir', relayState], join(logDir, 'relay.log'), daemonEnv);
   const records = new Daemon('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records-hospitala.log'), daemonEnv);
+  // HospitalB's API on chain-b, with its peer's TLS pair (SAN localhost, the org's TLS CA), as the tests run it.
+  const profileB = loadProfile('HospitalB');
+  const peerTlsB = dirname(profileB.peers[0]?.tlsRootCert ?? '');
+  const apiConfig = join(work, 'api-hospitalb.json');
+  writeFileSync(apiConfig, JSON.stringify({ org: 'HospitalB', channel: B, listen: { host: '127.0.0.1', port: 0 }, tls: { cert: join(peerTlsB, 'server.crt'), key: join(peerTlsB, 'server.key') }, dataDir: join(work, 'api'), logLevel: 'info' }));
+  const api = new Daemon('api', ['serve', '--config', apiConfig], join(logDir, 'api-hospitalb.log'), daemonEnv);
+  const apiState = new ApiState(() => (api.service?.status as { url?: string } | undefined)?.url);
+  const apiTls: ApiTls = { cert: readFileSync(profileB.identities.user.certificate, 'utf8'), key: readFileSync(profileB.identities.user.privateKey, 'utf8'), ca: readFileSync(profileB.peers[0]?.tlsRootCert ?? '', 'utf8') };
+  const apiCalls: ApiCallObservation[] = [];
+  const apiGrants: ApiGrantObservation[] = [];
   const clients: FabricClient[] = [];
   const open = (org: string) => {
     const c = FabricClient.open(org);
@@ -268,7 +319,8 @@ async function main(): Promise<number> {
 
     await relay.start();
     await records.start();
-    line(`setup: relay and HospitalA's record server running; logs in ${logDir} (${elapsed(t0)})`);
+    await api.start();
+    line(`setup: relay, HospitalA's record server and HospitalB's API (${apiState.url() ?? '?'}) running; logs in ${logDir} (${elapsed(t0)})`);
 
     // Patients: half at HospitalA (chain-a, granting HospitalB over to chain-b, one record each
     // that HospitalB fetches), half at HospitalB (chain-b, granting HospitalA over to chain-a).
@@ -279,12 +331,15 @@ async function main(): Promise<number> {
     if (!custodianTrust) throw new Error('HospitalA profile has no TLS section');
     const trustedChains = await readTrustedChains(hospitalB, requester.channels, [A]);
     let inFlight = 0;
-    const fetch = async (recordId: string, consentId: string) => {
+    let fetches = 0;
+    // Every other fetch goes through HospitalB's API (which asks the same record exchange).
+    const fetch = async (recordId: string, consentId: string): Promise<{ txId: string; via: 'exchange' | 'api' }> => {
       const endpoint = readEndpoint(dataDir, hospitalA.mspId);
       if (!endpoint) throw new Error('HospitalA record server published no endpoint');
       inFlight += 1;
       try {
-        return await fetchRecord({ url: endpoint.url, custodian: custodianTrust, identity: tlsIdentityOf(requester), trustedChains, request: { recordId, purpose: 'TREAT', consentId }, timeoutMs: 30_000 });
+        if (fetches++ % 2 === 1) return { ...(await fetchThroughApi(apiState, apiCalls, API_BOUND_MS, apiTls, recordId, consentId)), via: 'api' };
+        return { ...(await fetchRecord({ url: endpoint.url, custodian: custodianTrust, identity: tlsIdentityOf(requester), trustedChains, request: { recordId, purpose: 'TREAT', consentId }, timeoutMs: 30_000 })), via: 'exchange' };
       } finally {
         inFlight -= 1;
       }
@@ -303,7 +358,14 @@ async function main(): Promise<number> {
       }
       workers.push(w);
     }
-    line(`setup: ${workers.length} patients registered, ${workers.filter((w) => w.recordId).length} records anchored (${elapsed(t0)})`);
+    const apiPatients: ApiPatient[] = [];
+    const consentsB = new ConsentService(ccB);
+    for (let i = 0; i < API_PATIENTS; i++) {
+      const patient = generatePatientKey();
+      await consentsB.registerPatient(patient);
+      apiPatients.push({ patient, signer: consentsB.signer, grantee: hospitalA.mspId });
+    }
+    line(`setup: ${workers.length} patients registered, ${workers.filter((w) => w.recordId).length} records anchored, ${apiPatients.length} patients on HospitalB's API (${elapsed(t0)})`);
 
     const windowMs = o.minutes ? o.minutes * 60_000 : (o.packets / o.rate) * 1000;
     const nodes = networkNodes(REPO_ROOT, runtimeDir(), NET);
@@ -335,7 +397,7 @@ async function main(): Promise<number> {
         if (wait > 0) await sleep(wait);
         const atMs = Date.now() - loadStart;
         try {
-          const detail = await inject(f, { nodes, relay, records, fetchesInFlight: () => inFlight });
+          const detail = await inject(f, { nodes, relay, records, api, apiState, fetchesInFlight: () => inFlight });
           faultRecords.push({ kind: f.kind, atMs, ok: true, detail });
           line(`  t+${(atMs / 1000).toFixed(1).padStart(6)} s  ${f.kind}: ${detail} (${state.packets} packets so far)`);
         } catch (e) {
@@ -347,7 +409,12 @@ async function main(): Promise<number> {
       faultsDone = true;
     })();
     const progress = setInterval(() => line(`  load: ${state.packets} packets, ${state.served.length} records served (${elapsed(loadStart)})`), 30_000);
-    await Promise.all([faultLoop, ...workers.map((w) => runWorker(w, state, gate, done, route))]);
+    const apiGate = new RateGate(API_RATE);
+    await Promise.all([
+      faultLoop,
+      ...workers.map((w) => runWorker(w, state, gate, done, route)),
+      ...apiPatients.map((p) => runApiPatient(p, apiState, { calls: apiCalls, grants: apiGrants }, { boundMs: API_BOUND_MS, tls: apiTls, gate: apiGate, done })),
+    ]);
     clearInterval(progress);
     const loadMs = Date.now() - loadStart;
     line(`load: stopped after ${(loadMs / 1000).toFixed(1)} s with ${state.packets} packets sent (${state.served.length} records served, ${state.fetchFailures} fetches failed)`);
@@ -383,6 +450,7 @@ async function main(): Promise<number> {
     line(`drain: ${elapsed(drainStart)}`);
     await relay.stop();
     await records.stop();
+    await api.stop();
 
     // Read both ledgers into the history.
     const end = { [A]: await fence(ccA), [B]: await fence(ccB) };
@@ -424,6 +492,12 @@ async function main(): Promise<number> {
         if (e.kind === 'access' && e.recordId) accessLog.push({ patientId: e.patientId, recordId: e.recordId, txId: e.txId, allowed: e.allowed });
       }
     }
+    const apiPatientIds = new Set(apiPatients.map((p) => p.patient.patientId));
+    const granted = await scanGrants(ccB, apiPatientIds, (start[B] as { block: number }).block, (end[B] as { txId: string }).txId);
+    for (const g of apiGrants.filter((x) => x.revoked)) {
+      const status = await consentsB.getConsent(g.consentId).then((c) => c.status, () => undefined);
+      if (status !== undefined) g.ledgerStatus = status;
+    }
     const history: SoakHistory = {
       seed: o.seed,
       drain,
@@ -432,6 +506,7 @@ async function main(): Promise<number> {
       ...(value.params.minFee > 0 ? { fees: { chain: A, escrows, before: { supply: before.supply, escrowed: before.escrowed }, after: { supply: after.supply, escrowed: after.escrowed } } } : {}),
       served: state.served,
       accessLog,
+      api: { boundMs: API_BOUND_MS, calls: apiCalls, grants: apiGrants, granted },
       faults: faultRecords,
     };
     const result = checkSoak(history);
@@ -442,7 +517,9 @@ async function main(): Promise<number> {
     line(`  delivered ${c.delivered} (error acknowledgements ${c.errorAcks}), acknowledged ${c.acknowledged}, timed out ${c.timedOut}`);
     line(`  duplicates ${c.duplicates}, lost ${c.lost}`);
     line(`  revocations ${c.revocations}, in force where sent ${c.revocationsInForce}, longest send-to-in-force ${(c.maxRevocationMs / 1000).toFixed(1)} s`);
-    line(`  records served ${c.served}, each with its access-log entry unless listed below`);
+    line(`  records served ${c.served} (${c.servedViaApi} through HospitalB's API), each with its access-log entry unless listed below`);
+    const ac = c.api;
+    line(`  API: ${ac.calls} requests, ${ac.ok} 2xx, ${ac.refused} refused with a code, ${ac.unanswered} unanswered (API down); grants ${apiGrants.length} (${ac.grantsAcknowledged} acknowledged), ${ac.grantsOnLedger} on the ledger once, ${ac.revocationsInForce} revocations in force; slowest answer ${(Math.max(0, ...apiCalls.map((x) => x.ms)) / 1000).toFixed(1)} s`);
     if (history.fees) line(`  fees on ${A}: ${escrows.filter((e) => e.escrow?.status === 'paid').length} paid, ${escrows.filter((e) => e.escrow?.status === 'refunded').length} refunded, ${escrows.filter((e) => e.escrow?.status === 'held').length} held; supply ${before.supply} -> ${after.supply}`);
     line(`  faults injected: ${Object.entries(c.faults).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${c.faultsFailed ? `, ${c.faultsFailed} FAILED` : ''}`);
     for (const v of result.violations) line(`  VIOLATION ${v.code}: ${v.message}`);
@@ -466,6 +543,7 @@ async function main(): Promise<number> {
   } finally {
     await relay.stop().catch(() => undefined);
     await records.stop().catch(() => undefined);
+    await api.stop().catch(() => undefined);
     store?.close();
     valueGov.close();
     admin.close();

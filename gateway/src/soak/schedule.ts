@@ -14,6 +14,7 @@ export const FaultKinds = [
   'chaincode-restart',
   'record-server-kill',
   'container-pause',
+  'api-kill',
 ] as const;
 export type FaultKind = (typeof FaultKinds)[number];
 
@@ -68,6 +69,9 @@ function round(input: ScheduleInput, random: () => number): Omit<Fault, 'atMs'>[
         out.push({ kind, downMs: between(random, 0, 5_000) });
         break;
       case 'record-server-kill':
+        out.push({ kind, downMs: between(random, 0, 3_000) });
+        break;
+      case 'api-kill':
         out.push({ kind, downMs: between(random, 0, 3_000) });
         break;
     }
