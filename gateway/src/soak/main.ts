@@ -36,6 +36,7 @@ import { ApiState, fetchThroughApi, runApiPatient, type ApiPatient, type ApiTls 
 import { checkSoak } from './checker';
 import { chaincodeServers, docker, killNode, networkNodes, raftLeader, restartNode, waitRaftRejoined, type NetworkNodes } from './faults';
 import type { AccessLogObservation, ApiCallObservation, ApiGrantObservation, DirectionHistory, EscrowObservation, FaultRecord, LedgerPacket, RouteEvent, SoakHistory } from './history';
+import { addLinkFault, clearNetFaults, linkFaultStats } from './net-faults';
 import { newLoadState, RateGate, runWorker, type Worker } from './load';
 import { replayCommand, soakOptions } from './options';
 import { describeFault, faultSchedule, type Fault } from './schedule';
@@ -179,6 +180,19 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       const pid = await restartNode(x.nodes, launch, server);
       return `${server.name} killed (SIGKILL), restarted as pid ${pid}`;
     }
+    case 'net-delay-loss': {
+      const node = f.orderer !== undefined ? x.nodes.orderers[f.orderer] : x.nodes.peers[f.org ?? '']?.[f.peer ?? 0];
+      if (!node) throw new Error(`no such node (${f.org ?? ''} peer #${f.peer ?? ''} orderer #${f.orderer ?? ''})`);
+      const applied = addLinkFault({ port: node.port, delayMs: f.delayMs ?? 100, lossPct: f.lossPct ?? 5, rateKbit: f.rateKbit ?? 1024 });
+      let stats: string;
+      try {
+        await down();
+      } finally {
+        stats = linkFaultStats();
+        clearNetFaults();
+      }
+      return `${node.name}: ${applied} for ${(f.downMs / 1000).toFixed(1)} s; ${stats}; removed`;
+    }
     case 'container-pause': {
       const peer = x.nodes.peers[f.org ?? '']?.[f.peer ?? 0];
       if (!peer) throw new Error(`no peer #${f.peer} of ${f.org}`);
@@ -274,6 +288,10 @@ async function main(): Promise<number> {
   const replay = replayCommand(o, long ? 'soak' : 'test-soak');
   line(`soak: seed ${o.seed}, at least ${o.packets} packets${o.minutes ? ` and ${o.minutes} min` : ''}, at most ${o.rate} packets/s, ${o.workers} patients, ${o.runtime} runtime, route ${route}`);
   line(`soak: replay with: ${replay}`);
+  if (o.faults.includes('net-delay-loss')) {
+    const leftover = clearNetFaults();
+    if (leftover.length > 0) line(`soak: removed a network fault left by an earlier run: ${leftover.join(', ')}`);
+  }
 
   const cfg = config();
   const dataDir = gatewayDataDir(cfg, loadProfile('HospitalA').network);
@@ -544,6 +562,7 @@ async function main(): Promise<number> {
     await relay.stop().catch(() => undefined);
     await records.stop().catch(() => undefined);
     await api.stop().catch(() => undefined);
+    if (o.faults.includes('net-delay-loss')) clearNetFaults();
     store?.close();
     valueGov.close();
     admin.close();
@@ -582,7 +601,8 @@ function longSummary(x: { o: ReturnType<typeof soakOptions>; replay: string; loa
 function stopDaemonsOnSignal(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      line(`soak: ${signal}: stopping the relay and the record server`);
+      line(`soak: ${signal}: removing any network fault, stopping the relay, the record server and the API`);
+      clearNetFaults();
       const code = signal === 'SIGINT' ? 130 : 143;
       void Promise.allSettled(running.map((d) => d.stop())).then(() => process.exit(code));
       setTimeout(() => process.exit(code), 15_000).unref();

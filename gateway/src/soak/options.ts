@@ -43,7 +43,7 @@ export interface SoakOptions {
 /** Fault kinds a runtime can inject: container-pause only on docker; node kills only on native. */
 export function faultsOf(runtime: 'native' | 'docker'): FaultKind[] {
   return runtime === 'docker'
-    ? ['relay-kill', 'record-server-kill', 'api-kill', 'container-pause']
+    ? ['relay-kill', 'record-server-kill', 'api-kill', 'container-pause', 'net-delay-loss']
     : FaultKinds.filter((k) => k !== 'container-pause');
 }
 

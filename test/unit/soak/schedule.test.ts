@@ -29,6 +29,21 @@ describe('soak fault schedule', () => {
     expect(times.every((t) => t >= 0 && t < 120_000)).toBe(true);
   });
 
+  it('puts a network fault on one node (a peer or an orderer) for 10-30 s with 50-300 ms delay and 2-10 % loss', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const nets = faultSchedule(input(seed)).filter((f) => f.kind === 'net-delay-loss');
+      expect(nets).toHaveLength(1);
+      const f = nets[0]!;
+      expect((f.orderer !== undefined) !== (f.org !== undefined && f.peer !== undefined)).toBe(true);
+      expect(f.downMs).toBeGreaterThanOrEqual(10_000);
+      expect(f.downMs).toBeLessThanOrEqual(30_000);
+      expect(f.delayMs).toBeGreaterThanOrEqual(50);
+      expect(f.delayMs).toBeLessThanOrEqual(300);
+      expect(f.lossPct).toBeGreaterThanOrEqual(2);
+      expect(f.lossPct).toBeLessThanOrEqual(10);
+    }
+  });
+
   it('reads SOAK_SEED, or draws a fresh seed when it is unset', () => {
     expect(seedFrom('42', () => 7)).toBe(42);
     expect(seedFrom(undefined, () => 7)).toBe(7);
