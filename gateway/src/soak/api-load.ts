@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import { consentIdOf } from '@medbridge/chaincode';
 import { signRequest } from '../api/request-signing';
+import { ClientError, type Code } from '../errors';
 import { RECORD_HEADERS } from '../api/routes/records';
 import { sleep } from '../relay/backoff';
 import type { PatientSigner } from '../services/patient-signer';
@@ -111,7 +112,9 @@ export async function fetchThroughApi(api: ApiState, calls: ApiCallObservation[]
   const a = await apiCall(api, calls, boundMs, { op: 'fetch', method: 'GET', path: `/v1/records/${recordId}/content?from=HospitalA&purpose=TREAT&consentId=${consentId}`, tls });
   const txId = a.headers[RECORD_HEADERS.accessTxId];
   if (a.status === 200 && typeof txId === 'string' && txId !== '') return { txId };
-  throw Object.assign(new Error(`API fetch: ${a.status ?? a.transport ?? '?'} ${a.code ?? ''}`), { code: a.code ?? (a.status === undefined ? 'UNAVAILABLE' : 'API_ERROR') });
+  const message = `through HospitalB's API: ${a.status ?? a.transport ?? '?'} ${a.code ?? ''}`.trim();
+  if (a.status === undefined) throw new ClientError('UNAVAILABLE', 'unavailable', message);
+  throw new ClientError((a.code ?? 'INTERNAL') as Code, a.status < 500 ? 'rejected' : 'other', message);
 }
 
 export interface ApiPatient {
