@@ -85,6 +85,8 @@ export interface SoakCounts {
   revocationsInForce: number;
   /** Longest time from a revocation's send (source tx time) to its receipt (destination tx time). */
   maxRevocationMs: number;
+  /** Per direction (`<source>-><dest>`): packets sent, delivered, acknowledged, duplicates, lost. */
+  byDirection: Record<string, { route: string; sent: number; delivered: number; acknowledged: number; duplicates: number; lost: number }>;
   served: number;
   /** Records served through the hospital API (part of `served`). */
   servedViaApi: number;
@@ -247,6 +249,7 @@ export function checkSoak(h: SoakHistory): CheckResult {
     revocations: h.revocations.length,
     revocationsInForce: 0,
     maxRevocationMs: 0,
+    byDirection: {},
     served: h.served.length,
     servedViaApi: h.served.filter((s) => s.via === 'api').length,
     api: { calls: 0, ok: 0, refused: 0, unanswered: 0, grantsAcknowledged: 0, grantsOnLedger: 0, revocationsInForce: 0 },
@@ -254,7 +257,18 @@ export function checkSoak(h: SoakHistory): CheckResult {
     faultsFailed: 0,
   };
   if (h.drain && !h.drain.complete) v.push({ code: 'NOT_DRAINED', message: `${h.drain.openAtEnd} packets unsettled when the relay stopped settling, ${(h.drain.ms / 1000).toFixed(0)} s into the drain` });
-  for (const d of h.directions) checkDirection(d, v, counts);
+  for (const d of h.directions) {
+    const before = { sent: counts.sent, delivered: counts.delivered, acknowledged: counts.acknowledged, duplicates: counts.duplicates, lost: counts.lost };
+    checkDirection(d, v, counts);
+    counts.byDirection[`${d.source}->${d.dest}`] = {
+      route: d.routeId,
+      sent: counts.sent - before.sent,
+      delivered: counts.delivered - before.delivered,
+      acknowledged: counts.acknowledged - before.acknowledged,
+      duplicates: counts.duplicates - before.duplicates,
+      lost: counts.lost - before.lost,
+    };
+  }
 
   for (const r of h.revocations) {
     if (r.destStatus === 'revoked') counts.revocationsInForce += 1;

@@ -19,6 +19,8 @@ export interface Worker {
   dest: string;
   /** Direction key `<source>-><dest>`: where its sends are recorded. */
   direction: string;
+  /** The route its packets take (default: the run's chain-a <-> chain-b route). */
+  route?: string;
   /** A record of the patient the grant names and the grantee fetches (chain-a's patients); others grant a category. */
   recordId?: string;
   fetch?: (recordId: string, consentId: string) => Promise<{ txId: string; via: 'exchange' | 'api' }>;
@@ -73,7 +75,8 @@ function noteError(state: LoadState, what: string, e: unknown): string {
 }
 
 /** One worker's cycles until `done()` says stop. */
-export async function runWorker(w: Worker, state: LoadState, gate: RateGate, done: () => boolean, route: string): Promise<void> {
+export async function runWorker(w: Worker, state: LoadState, gate: RateGate, done: () => boolean, defaultRoute: string): Promise<void> {
+  const route = w.route ?? defaultRoute;
   while (!done()) {
     await gate.take();
     let consentId: string | undefined;

@@ -48,6 +48,8 @@ const API_BOUND_MS = 90_000;
 const API_PATIENTS = 2;
 const API_RATE = 0.5;
 const B = 'chain-b';
+/** chain-c, on the second, independent network (net2). */
+const C = 'chain-c';
 const NET = 'net1';
 
 const line = (s = '') => process.stdout.write(`${s}\n`);
@@ -88,7 +90,8 @@ const running: Daemon[] = [];
 
 interface Injector {
   nodes: NetworkNodes;
-  relay: Daemon;
+  /** Every relay of the run (chain-a <-> chain-b, and chain-a <-> chain-c with net2). */
+  relays: Daemon[];
   records: Daemon;
   api: Daemon;
   apiState: ApiState;
@@ -113,11 +116,11 @@ async function inject(f: Fault, x: Injector): Promise<string> {
   const down = () => sleep(f.downMs);
   switch (f.kind) {
     case 'relay-kill': {
-      const pid = x.relay.service?.child.pid;
-      await x.relay.kill();
+      const pids = x.relays.map((r) => r.service?.child.pid);
+      await Promise.all(x.relays.map((r) => r.kill()));
       await down();
-      await x.relay.start();
-      return `relay pid ${pid} killed (SIGKILL), restarted from its checkpoint as pid ${x.relay.service?.child.pid}`;
+      for (const r of x.relays) await r.start();
+      return `relay${pids.length > 1 ? 's' : ''} pid ${pids.join(', ')} killed (SIGKILL), restarted from ${pids.length > 1 ? 'their checkpoints' : 'its checkpoint'} as pid ${x.relays.map((r) => r.service?.child.pid).join(', ')}`;
     }
     case 'record-server-kill': {
       // Mid-transfer: wait (a bounded while) for a fetch to be in flight, then kill.
@@ -284,9 +287,10 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const runId = `${o.seed.toString(36)}-${Date.now().toString(36)}`;
   const route = `soak-${runId}`;
+  const routeC = `soakc-${runId}`;
   const long = o.packets >= 1000 || (o.minutes ?? 0) >= 10;
   const replay = replayCommand(o, long ? 'soak' : 'test-soak');
-  line(`soak: seed ${o.seed}, at least ${o.packets} packets${o.minutes ? ` and ${o.minutes} min` : ''}, at most ${o.rate} packets/s, ${o.workers} patients, ${o.runtime} runtime, route ${route}`);
+  line(`soak: seed ${o.seed}, at least ${o.packets} packets${o.minutes ? ` and ${o.minutes} min` : ''}, at most ${o.rate} packets/s, ${o.workers} patients, ${o.runtime} runtime, route ${route}${o.net2 ? ` and ${routeC} (${A} <-> ${C}, net2)` : ''}`);
   line(`soak: replay with: ${replay}`);
   if (o.faults.includes('net-delay-loss')) {
     const leftover = clearNetFaults();
@@ -301,6 +305,9 @@ async function main(): Promise<number> {
   const relayState = join(work, 'relay');
   const daemonEnv = { ...process.env, MEDBRIDGE_LOG_LEVEL: process.env.MEDBRIDGE_LOG_LEVEL ?? 'info' };
   const relay = new Daemon('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', route, '--state-dir', relayState], join(logDir, 'relay.log'), daemonEnv);
+  const relayStateC = join(work, 'relay-c');
+  const relayC = o.net2 ? new Daemon('relay-c', ['relay', 'start', '--from', A, '--to', C, '--both', '--port', '0', '--routes', routeC, '--state-dir', relayStateC, '--source-org', 'HospitalA', '--dest-org', 'HospitalD'], join(logDir, 'relay-c.log'), daemonEnv) : undefined;
+  const relays = relayC ? [relay, relayC] : [relay];
   const records = new Daemon('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records-hospitala.log'), daemonEnv);
   // HospitalB's API on chain-b, with its peer's TLS pair (SAN localhost, the org's TLS CA), as the tests run it.
   const profileB = loadProfile('HospitalB');
@@ -327,15 +334,25 @@ async function main(): Promise<number> {
     const ccA = new Chaincode(hospitalA, A);
     const ccB = new Chaincode(hospitalB, B);
     const chains: Record<string, Chaincode> = { [A]: ccA, [B]: ccB };
+    const hospitalD = o.net2 ? open('HospitalD') : undefined;
+    const ccC = hospitalD ? new Chaincode(hospitalD, C) : undefined;
+    if (ccC) chains[C] = ccC;
+    // Every route of the run as [route, chain, chain], and the directions (source, dest, route) it carries.
+    const routes: [string, string, string][] = [[route, A, B], ...(ccC ? [[routeC, A, C] as [string, string, string]] : [])];
+    const directionsOfRun = routes.flatMap(([r, x, y]) => [[x, y, r], [y, x, r]] as [string, string, string][]);
 
     line(`setup: value transfer on ${A}, route ${route} (${elapsed(t0)})`);
     const value = await valueGov.ensureValueTransfer();
     await admin.ensureRoute(A, B, route, ['consent.grant', 'consent.revoke']);
+    if (ccC) {
+      line(`setup: route ${routeC} between ${A} and ${C} (net2) (${elapsed(t0)})`);
+      await admin.ensureRoute(A, C, routeC, ['consent.grant', 'consent.revoke']);
+    }
     const incentive = new IncentiveService(ccA);
     const before = await incentive.snapshot();
-    const start = { [A]: await fence(ccA), [B]: await fence(ccB) };
+    const start: Record<string, { txId: string; block: number }> = { [A]: await fence(ccA), [B]: await fence(ccB), ...(ccC ? { [C]: await fence(ccC) } : {}) };
 
-    await relay.start();
+    for (const r of relays) await r.start();
     await records.start();
     await api.start();
     line(`setup: relay, HospitalA's record server and HospitalB's API (${apiState.url() ?? '?'}) running; logs in ${logDir} (${elapsed(t0)})`);
@@ -376,6 +393,15 @@ async function main(): Promise<number> {
       }
       workers.push(w);
     }
+    // With net2: one patient at HospitalA granting HospitalD over to chain-c, one at HospitalD granting HospitalA over to chain-a.
+    if (ccC && hospitalD) {
+      for (const [cc, grantee, dest] of [[ccA, hospitalD.mspId, C], [ccC, hospitalA.mspId, A]] as const) {
+        const consents = new ConsentService(cc);
+        const patient = generatePatientKey();
+        await consents.registerPatient(patient);
+        workers.push({ consents, patient, grantee, dest, direction: `${cc.channel}->${dest}`, route: routeC });
+      }
+    }
     const apiPatients: ApiPatient[] = [];
     const consentsB = new ConsentService(ccB);
     for (let i = 0; i < API_PATIENTS; i++) {
@@ -415,7 +441,7 @@ async function main(): Promise<number> {
         if (wait > 0) await sleep(wait);
         const atMs = Date.now() - loadStart;
         try {
-          const detail = await inject(f, { nodes, relay, records, api, apiState, fetchesInFlight: () => inFlight });
+          const detail = await inject(f, { nodes, relays, records, api, apiState, fetchesInFlight: () => inFlight });
           faultRecords.push({ kind: f.kind, atMs, ok: true, detail });
           line(`  t+${(atMs / 1000).toFixed(1).padStart(6)} s  ${f.kind}: ${detail} (${state.packets} packets so far)`);
         } catch (e) {
@@ -447,7 +473,8 @@ async function main(): Promise<number> {
     let lastProgress = Date.now();
     let lastReport = Date.now();
     for (;;) {
-      const open = (await sentOn(ccA, route)).filter((p) => p.status === 'sent').length + (await sentOn(ccB, route)).filter((p) => p.status === 'sent').length;
+      let open = 0;
+      for (const [source, , r] of directionsOfRun) open += (await sentOn(chains[source] as Chaincode, r)).filter((p) => p.status === 'sent').length;
       openAtEnd = open;
       if (open === 0) break;
       if (open < lastOpen) {
@@ -466,21 +493,22 @@ async function main(): Promise<number> {
     }
     const drain = { complete: openAtEnd === 0, openAtEnd, ms: Date.now() - drainStart };
     line(`drain: ${elapsed(drainStart)}`);
-    await relay.stop();
+    for (const r of relays) await r.stop();
     await records.stop();
     await api.stop();
 
     // Read both ledgers into the history.
-    const end = { [A]: await fence(ccA), [B]: await fence(ccB) };
+    const end: Record<string, { txId: string; block: number }> = { [A]: await fence(ccA), [B]: await fence(ccB), ...(ccC ? { [C]: await fence(ccC) } : {}) };
     const directions: DirectionHistory[] = [];
-    for (const [source, dest] of [[A, B], [B, A]] as const) {
+    for (const [source, dest, r] of directionsOfRun) {
+      const route = r;
       const src = chains[source] as Chaincode;
       const dst = chains[dest] as Chaincode;
       const events = [
         ...(await scanEvents(src, route, (start[source] as { block: number }).block, (end[source] as { txId: string }).txId)).filter((e) => ['PacketSent', 'PacketAcknowledged', 'PacketTimedOut'].includes(e.name)),
         ...(await scanEvents(dst, route, (start[dest] as { block: number }).block, (end[dest] as { txId: string }).txId)).filter((e) => ['PacketReceived', 'PacketTimeoutRecorded'].includes(e.name)),
       ];
-      const nextBlock = readCheckpoint(join(relayState, `${source}--${dest}.checkpoint.json`));
+      const nextBlock = readCheckpoint(join(route === routeC ? relayStateC : relayState, `${source}--${dest}.checkpoint.json`));
       directions.push({
         routeId: route,
         source,
@@ -499,9 +527,11 @@ async function main(): Promise<number> {
       revocations.push({ ...r, ...(status === undefined ? {} : { destStatus: status }) });
     }
     const escrows: EscrowObservation[] = [];
-    for (const p of directions[0]?.sent ?? []) {
-      const e = await incentive.escrow(route, p.sequence);
-      escrows.push({ routeId: route, sequence: p.sequence, packetStatus: p.status, ...(e ? { escrow: { status: e.status, amount: e.amount, paidOut: (e.payouts ?? []).reduce((s, x) => s + x.amount, 0) } } : {}) });
+    for (const d of directions.filter((x) => x.source === A)) {
+      for (const p of d.sent) {
+        const e = await incentive.escrow(d.routeId, p.sequence);
+        escrows.push({ routeId: d.routeId, sequence: p.sequence, packetStatus: p.status, ...(e ? { escrow: { status: e.status, amount: e.amount, paidOut: (e.payouts ?? []).reduce((s, x) => s + x.amount, 0) } } : {}) });
+      }
     }
     const after = await incentive.snapshot();
     const accessLog: AccessLogObservation[] = [];
@@ -534,6 +564,7 @@ async function main(): Promise<number> {
     line(`  packets sent ${c.sent} (client: ${c.clientCommitted} committed, ${c.clientUnknown} unknown, ${c.clientFailed} refused)`);
     line(`  delivered ${c.delivered} (error acknowledgements ${c.errorAcks}), acknowledged ${c.acknowledged}, timed out ${c.timedOut}`);
     line(`  duplicates ${c.duplicates}, lost ${c.lost}`);
+    for (const [dir, x] of Object.entries(c.byDirection)) line(`    ${dir.padEnd(18)} ${x.route}: sent ${x.sent}, delivered ${x.delivered}, acknowledged ${x.acknowledged}, duplicates ${x.duplicates}, lost ${x.lost}`);
     line(`  revocations ${c.revocations}, in force where sent ${c.revocationsInForce}, longest send-to-in-force ${(c.maxRevocationMs / 1000).toFixed(1)} s`);
     line(`  records served ${c.served} (${c.servedViaApi} through HospitalB's API), each with its access-log entry unless listed below`);
     const ac = c.api;
@@ -543,6 +574,7 @@ async function main(): Promise<number> {
     for (const v of result.violations) line(`  VIOLATION ${v.code}: ${v.message}`);
     // The network's own logs go with the report (network.sh down removes them).
     cpSync(join(nodes.runtimeDir, 'logs'), join(logDir, 'nodes'), { recursive: true });
+    if (ccC) cpSync(join(runtimeDir(), 'net2', 'logs'), join(logDir, 'nodes-net2'), { recursive: true });
     const reportFile = join(logDir, 'report.json');
     writeFileSync(reportFile, JSON.stringify({ runId, options: o, route, loadMs, schedule, result, clientErrors: Object.fromEntries(state.errors), firstErrorMessages: Object.fromEntries(state.firstMessages), history }, null, 2));
     line(`  report ${reportFile}`);
@@ -559,7 +591,7 @@ async function main(): Promise<number> {
     line(`soak: seed ${o.seed}; replay with: ${replay}; logs in ${logDir}`);
     return 2;
   } finally {
-    await relay.stop().catch(() => undefined);
+    for (const r of relays) await r.stop().catch(() => undefined);
     await records.stop().catch(() => undefined);
     await api.stop().catch(() => undefined);
     if (o.faults.includes('net-delay-loss')) clearNetFaults();

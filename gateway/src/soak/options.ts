@@ -10,6 +10,7 @@
  * | SOAK_WORKERS         | 6                  | patients sending at once (half on chain-a, half on chain-b)     |
  * | SOAK_DRAIN_MINUTES   | 3                  | after the load: how long the relay may go without settling one |
  * | SOAK_FAULTS          | all of the runtime | comma-separated fault kinds (schedule.ts FaultKinds), or `none` |
+ * | SOAK_NET2            | 1                  | 1: load on a second route chain-a <-> chain-c (net2) as well; 0: net1 only |
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ const EnvSchema = z.object({
   SOAK_WORKERS: z.coerce.number().int().min(2).max(64).default(6),
   SOAK_DRAIN_MINUTES: Positive.default(3),
   SOAK_FAULTS: z.string().optional(),
+  SOAK_NET2: z.enum(['0', '1']).optional(),
 });
 
 export interface SoakOptions {
@@ -37,6 +39,10 @@ export interface SoakOptions {
   faults: FaultKind[];
   /** SOAK_FAULTS as given (absent: every kind of the runtime). */
   faultsAsked?: string;
+  /** Load across chain-a <-> chain-c (net2) as well. */
+  net2: boolean;
+  /** SOAK_NET2 as given (absent: the default). */
+  net2Asked?: '0' | '1';
   runtime: 'native' | 'docker';
 }
 
@@ -70,12 +76,14 @@ export function soakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptions {
     drainMinutes: e.SOAK_DRAIN_MINUTES,
     faults,
     ...(e.SOAK_FAULTS === undefined ? {} : { faultsAsked: faults.length === 0 ? 'none' : faults.join(',') }),
+    net2: e.SOAK_NET2 !== '0',
+    ...(e.SOAK_NET2 === undefined ? {} : { net2Asked: e.SOAK_NET2 }),
     runtime,
   };
 }
 
 /** The command that runs this soak again with the same schedule. */
 export function replayCommand(o: SoakOptions, target: string): string {
-  const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, ...(o.faultsAsked === undefined ? [] : [`SOAK_FAULTS=${o.faultsAsked}`]), `FABRIC_RUNTIME=${o.runtime}`];
+  const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, ...(o.faultsAsked === undefined ? [] : [`SOAK_FAULTS=${o.faultsAsked}`]), ...(o.net2Asked === undefined ? [] : [`SOAK_NET2=${o.net2Asked}`]), `FABRIC_RUNTIME=${o.runtime}`];
   return `${env.join(' ')} flock /tmp/medbridge-fabric.lock make ${target}`;
 }

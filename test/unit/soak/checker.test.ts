@@ -159,6 +159,52 @@ describe('soak checker', () => {
     expect(r.counts.faultsFailed).toBe(1);
   });
 
+  describe('the second route, chain-a <-> chain-c (net2)', () => {
+    function withNet2(): SoakHistory {
+      const h = clean();
+      const c = direction(4);
+      c.routeId = 'soakc-r';
+      c.dest = 'chain-c';
+      h.directions.push(c);
+      return h;
+    }
+
+    it('counts each route and direction on its own', () => {
+      const r = checkSoak(withNet2());
+      expect(r.violations).toEqual([]);
+      expect(r.counts.byDirection).toEqual({
+        'chain-a->chain-b': { route: 'soak-r', sent: 6, delivered: 6, acknowledged: 6, duplicates: 0, lost: 0 },
+        'chain-a->chain-c': { route: 'soakc-r', sent: 4, delivered: 4, acknowledged: 4, duplicates: 0, lost: 0 },
+      });
+    });
+
+    it('fails a packet delivered twice on chain-c', () => {
+      const h = withNet2();
+      h.directions[1]!.events.push({ name: 'PacketReceived', sequence: 2, blockNumber: 98 });
+      const r = checkSoak(h);
+      expect(r.violations).toEqual([{ code: 'DUPLICATE_DELIVERY', message: 'chain-a -> chain-c soakc-r #2 arrived 2 times on chain-c' }]);
+      expect(r.counts.byDirection['chain-a->chain-c']!.duplicates).toBe(1);
+      expect(r.counts.byDirection['chain-a->chain-b']!.duplicates).toBe(0);
+    });
+
+    it('fails a sequence gap on chain-c and counts the packet lost on that route', () => {
+      const h = withNet2();
+      const d = h.directions[1]!;
+      d.received = d.received.filter((x) => x.sequence !== 3);
+      d.events = d.events.filter((e) => !(e.name === 'PacketReceived' && e.sequence === 3));
+      const r = checkSoak(h);
+      expect(r.violations.map((x) => x.code)).toEqual(['SEQUENCE_GAP', 'LOST_PACKET', 'CHECKPOINT_PASSED_UNDELIVERED']);
+      expect(r.violations[0]!.message).toBe('chain-a -> chain-c soakc-r: sequence 3 missing or repeated on chain-c');
+      expect(r.counts.byDirection['chain-a->chain-c']!.lost).toBe(1);
+    });
+
+    it('fails a revocation not in force on chain-c', () => {
+      const h = withNet2();
+      h.revocations.push({ consentId: 'c7', source: 'chain-a', dest: 'chain-c', destStatus: 'active' });
+      expect(codes(h)).toEqual(['REVOCATION_NOT_IN_FORCE']);
+    });
+  });
+
   describe('the hospital API under the load', () => {
     function withApi(): SoakHistory {
       const h = clean();
