@@ -64,8 +64,8 @@ export async function apiCall(
   const base = api.url();
   api.inFlight += 1;
   const answer = await new Promise<ApiAnswer>((resolve) => {
-    if (!base || downAtStart) {
-      resolve({ transport: 'ECONNREFUSED', headers: {} });
+    if (!base) {
+      resolve({ transport: 'NOT_STARTED', headers: {} });
       return;
     }
     const body = o.body ?? '';
