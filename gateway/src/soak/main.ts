@@ -1,13 +1,15 @@
 /**
  * `make soak` / `make test-soak`: the chaos soak (network/RELIABILITY.md). Patients grant and
- * revoke across the route chain-a <-> chain-b at a bounded rate through the production
- * services, with the relay (`medbridge relay start --both`) and HospitalA's record server
- * (`medbridge records serve`) running as real processes, while a seeded schedule kills and
- * restarts the relay, peers of every org, the Raft leader orderer, an orderer for a while, a
- * chaincode server and the record server. Once the load stops and the relay has settled
- * everything, both ledgers are read into a history and checked (checker.ts); the counts are
- * printed, the report is written to <runtime>/soak/<run>.json, and the exit code is 1 on any
- * violation, with the seed and the command that replays it.
+ * revoke across the route chain-a <-> chain-b and, with net2 (SOAK_NET2), chain-a <-> chain-c at a
+ * bounded rate through the production services, with the relays (`medbridge relay start --both`),
+ * HospitalA's record server (`medbridge records serve`) and HospitalB's hospital API
+ * (`medbridge serve`, used by patients' devices and for HospitalB's record reads) running as real
+ * processes, while a seeded schedule kills and restarts the relays, peers of every org, the Raft
+ * leader orderer, an orderer for a while, a chaincode server, the record server and the API, and
+ * puts one node on a bad link. Once the load stops and the relays have settled everything, the
+ * ledgers are read into a history and checked (checker.ts); the counts are printed, the report
+ * is written to <runtime>/soak/<run>/report.json, and the exit code is 1 on any violation, with
+ * the seed and the command that replays it.
  *
  *   node gateway/dist/soak/main.js        (settings: options.ts; the network must be up)
  */
