@@ -85,5 +85,7 @@ export function soakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptions {
 /** The command that runs this soak again with the same schedule. */
 export function replayCommand(o: SoakOptions, target: string): string {
   const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, ...(o.faultsAsked === undefined ? [] : [`SOAK_FAULTS=${o.faultsAsked}`]), ...(o.net2Asked === undefined ? [] : [`SOAK_NET2=${o.net2Asked}`]), `FABRIC_RUNTIME=${o.runtime}`];
-  return `${env.join(' ')} flock /tmp/medbridge-fabric.lock make ${target}`;
+  // make test-soak sets FABRIC_RUNTIME=native: a docker run is replayed through the script itself.
+  const command = o.runtime === 'docker' && target === 'test-soak' ? 'network/scripts/soak.sh' : `make ${target}`;
+  return `${env.join(' ')} flock /tmp/medbridge-fabric.lock ${command}`;
 }

@@ -27,5 +27,7 @@ describe('soak settings', () => {
   it('prints a replay command that carries the seed and the settings', () => {
     const o = soakOptions({ SOAK_SEED: '99', SOAK_PACKETS: '300', SOAK_FAULTS: 'relay-kill' });
     expect(replayCommand(o, 'test-soak')).toBe('SOAK_SEED=99 SOAK_PACKETS=300 SOAK_RATE=1 SOAK_WORKERS=6 SOAK_FAULTS=relay-kill FABRIC_RUNTIME=native flock /tmp/medbridge-fabric.lock make test-soak');
+    // make test-soak runs the native runtime: a docker run replays through the script.
+    expect(replayCommand(soakOptions({ SOAK_SEED: '99', FABRIC_RUNTIME: 'docker' }), 'test-soak')).toBe('SOAK_SEED=99 SOAK_PACKETS=200 SOAK_RATE=1 SOAK_WORKERS=6 FABRIC_RUNTIME=docker flock /tmp/medbridge-fabric.lock network/scripts/soak.sh');
   });
 });
