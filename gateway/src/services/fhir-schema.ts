@@ -158,7 +158,20 @@ function validateAt(c: Compiled, resource: unknown, at: string): Located[] {
     out.push(...validateAt(c, value, at + p));
   }
   out.push(...raw.filter((e) => e.keyword !== 'oneOf' || typeOf(valueAt(resource, e.instancePath)) === undefined).map((e) => located(c, e, at)));
-  return dedupe(out).sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
+  return dedupe(out).sort((a, b) => comparePointers(a.pointer, b.pointer));
+}
+
+/** Pointer order with array indexes compared as numbers: /a/2 before /a/10. */
+function comparePointers(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i] as string, y[i] as string];
+    if (p === q) continue;
+    if (/^\d+$/.test(p) && /^\d+$/.test(q)) return Number(p) - Number(q);
+    return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 function located(c: Compiled, e: ErrorObject, at: string): Located {

@@ -18,6 +18,7 @@ import { buildConsentPolicyGrant, signPatientMessage } from '../../../chaincode/
 import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../../gateway/src/services/consent-fhir';
 import { FHIR_R5_SCHEMA, fhirSchemaAvailable, formatFhirSchemaErrors, validateFhirResource } from '../../../gateway/src/services/fhir-schema';
 import { DAY, header, HOUR, json, T0, usePatientChannel } from '../consent/support';
+import { errorOf } from '../consent-policy/support';
 
 const EXAMPLES = join(__dirname, '../../fixtures/fhir-consent-examples');
 type Json = Record<string, any>;
@@ -268,5 +269,39 @@ describe('the access log as an AuditEvent Bundle validates against the R5 schema
     };
     expectValid(accessLogToAuditBundle([base, { ...base, kind: 'emergency-reviewed', review: 'unjustified', emergencyId: `em_${'d'.repeat(64)}`, provisionPath: null }]));
     expectValid(accessLogToAuditBundle([]));
+  });
+});
+
+describe('consent import validates an R5 file against the schema first', () => {
+  const prepare = (resource: unknown) => prepareConsentImport(resource, { now: T0, days: 30 });
+
+  it('says which schema validated an R5 file', () => {
+    expect(prepare(example('r5', 'notSecLabel')).schema).toBe('hl7.fhir.r5.core 5.0.0');
+  });
+
+  it('refuses what the mapping would not read but the schema rejects, with the schema\'s element paths', () => {
+    const resource = example('r5', 'notSecLabel');
+    resource.id = 'not an id!';
+    resource.meta = { lastUpdated: 'yesterday' };
+    expect(errorOf(() => prepare(resource))).toBe(
+      'FHIR_CONSENT_INVALID: not a valid FHIR R5 Consent by the official R5 JSON schema (hl7.fhir.r5.core 5.0.0): Consent.id: is not a valid FHIR id; Consent.meta.lastUpdated: is not a valid FHIR instant',
+    );
+  });
+
+  it('refuses notLabs at its R4 element before the mapping reads it, with the code the mapping gives it', () => {
+    expect(errorOf(() => prepare(example('r5', 'notLabs')))).toMatch(/^FHIR_CONSENT_INVALID: not a valid FHIR R5 Consent .*: Consent\.provision\[0\]\.class: is not an element here in FHIR R5$/);
+  });
+
+  it('names at most ten errors and counts the rest', () => {
+    const resource = example('r5', 'notSecLabel');
+    resource.provision[0].securityLabel = Array.from({ length: 12 }, () => ({ system: 'a b', code: 'HIV' }));
+    expect(errorOf(() => prepare(resource))).toMatch(/^FHIR_CONSENT_INVALID: .*securityLabel\[9\]\.system: is not a valid FHIR uri \(and 2 more\)$/);
+  });
+
+  it('keeps R4 input on its own path (no R4 schema here), and refusals that are not schema errors as they were', () => {
+    expect(prepare(example('r4', 'notOrg'))).toMatchObject({ version: 'R4', schema: null });
+    expect(errorOf(() => prepare(example('r5', 'notThis')))).toMatch(/^FHIR_ELEMENT_UNSUPPORTED: Consent\.provision\[0\]\.data\[0\]\.meaning/);
+    expect(errorOf(() => prepare(example('r5-draft', 'Emergency')))).toMatch(/^FHIR_CONSENT_INVALID: Consent mixes R4 elements/);
+    expect(errorOf(() => prepare({ resourceType: 'Patient' }))).toBe('FHIR_CONSENT_INVALID: resourceType must be "Consent", got "Patient"');
   });
 });
