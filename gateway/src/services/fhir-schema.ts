@@ -94,7 +94,8 @@ function load(): Compiled {
   //   number types carry a `pattern`, which JSON Schema applies to strings only;
   // - patterns are ECMAScript regular expressions without the `u` flag: the decimal pattern
   //   carries a stray `}` that only non-unicode mode reads (as a literal).
-  // verbose: errors carry their schema, so a pattern error can name its FHIR type.
+  // verbose: errors carry their schema, so a pattern error can name its FHIR type. Inlined refs
+  // and code optimisation off: the schema compiles in about a third of the time.
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, unicodeRegExp: false, inlineRefs: false, code: { optimize: false } });
   ajv.addMetaSchema(draft06);
   ajv.addSchema({ ...schema, $id: id });
