@@ -199,7 +199,6 @@ async function main(): Promise<number> {
   const b = new Chaincode(hospitalB, B);
   const admin = new CrossChainAdmin();
   const packetTypes: PacketType[] = ['ping'];
-  const steps: Step[] = [];
   try {
     log(`plain puts on ${B}: ${values.puts} RegisterPatient with fresh keys, ${values['put-concurrency']} in flight`);
     const puts = await plainPuts(b, Number(values.puts), Number(values['put-concurrency']));
