@@ -47,7 +47,7 @@ verification() {
 
 api_load() {
   step "API load: ${BENCH_API_SECONDS:-20} s per endpoint class (read, access check, patient-signed grants), loopback, autocannon"
-  (cd "$REPO" && node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
+  (cd "$REPO" && BENCH_COMMAND="${BENCH_COMMAND:-make bench-api}" node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
 }
 
 summary_api() {
@@ -73,5 +73,5 @@ network_acquire
 gateway_built
 share_latency
 relay_throughput
-api_load
+BENCH_COMMAND="make bench" api_load
 summary

@@ -324,7 +324,9 @@ function updateReadme(summary: ReturnType<typeof build>): void {
   if (existsSync(shareMd)) put('share', `${readFileSync(shareMd, 'utf8').trim()}\n\n${origin}`);
   const md = markdown(summary);
   const relayAt = md.indexOf('Relay throughput (');
-  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt).trim()}\n\n${origin}`);
+  // The relay table alone: the API table that follows it in summary.md has no README block.
+  const apiAt = md.indexOf('Hospital gateway API under load (', relayAt);
+  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin}`);
   writeFileSync(readme, text);
 }
 
