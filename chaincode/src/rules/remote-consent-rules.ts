@@ -8,6 +8,8 @@
  */
 import { fail } from '../errors';
 import { canonicalize, type Json } from '../protocol/canonical-json';
+import { CONSENT_POLICY_FORMAT, type ConsentPolicy } from '../protocol/consent-policy/model';
+import { parseConsentPolicy } from '../protocol/consent-policy/parse';
 import {
   consentIdOf,
   Formats,
@@ -15,6 +17,7 @@ import {
   patientIdOf,
   verifyPatientMessage,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentTerms,
   type GuardianDelegationMessage,
@@ -23,7 +26,9 @@ import {
   type SignedPatientMessage,
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
-import type { Consent } from './consent-rules';
+import { checkAccess, parseRequester, type AccessDecision, type Requester } from './access-rules';
+import { consentStatusAt, type Consent, type ConsentStatus, type PolicyConsent } from './consent-rules';
+import { permittedRecipientOrgs, validateRecordMetadata, type RecordMetadata } from './consent-policy';
 import { MAX_KEY_ROTATIONS } from './patient-rules';
 
 export const CONSENT_PACKET_TYPES = ['consent.grant', 'consent.revoke'] as const;
@@ -68,6 +73,65 @@ export interface RemoteConsent {
 }
 
 /**
+ * The payload of a consent v2 packet (CONSENT.md "Consents across chains", v2). The same
+ * packet types as v1, told apart by `format`: the patient-signed `consent.grant-policy`
+ * message carries the canonical policy, so the policy travels once, inside what was signed.
+ * Every other field has its v1 meaning; there is no `terms`.
+ */
+export interface PolicyConsentPacketPayload {
+  format: typeof CONSENT_PACKET_V2;
+  consentId: string;
+  version: number;
+  status: 'active' | 'revoked';
+  homeChain: string;
+  patientId: string;
+  patientPublicKey: string;
+  grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
+  grantDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
+  revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
+  revocationDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
+  keyRotations?: SignedKeyRotation[];
+}
+
+/** A consent packet's payload: v1 terms (no `format`) or a v2 policy. */
+export type AnyConsentPacketPayload = ConsentPacketPayload | PolicyConsentPacketPayload;
+
+/** `format` of a consent v2 packet payload; a v1 payload has no `format`. */
+export const CONSENT_PACKET_V2 = 'medbridge/consent-packet/v2';
+
+/**
+ * The mirror of a consent v2 from another chain: the signed policy, evaluated here by the same
+ * evaluator as on the home chain (`decideRemoteAccess`). `grantees` are the orgs of this chain
+ * the policy can permit when the packet is applied, sorted: where the mirror is indexed.
+ */
+export interface RemotePolicyConsent {
+  sourceChain: string;
+  consentId: string;
+  version: number;
+  status: 'active' | 'revoked';
+  patientId: string;
+  format: typeof CONSENT_POLICY_FORMAT;
+  grantees: string[];
+  policy: ConsentPolicy;
+  grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
+  revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
+  appliedAt: number;
+  txId: string;
+}
+
+/** Any mirror in state: of a v1 consent or of a consent v2. */
+export type StoredRemoteConsent = RemoteConsent | RemotePolicyConsent;
+
+export function isRemotePolicyConsent(m: StoredRemoteConsent): m is RemotePolicyConsent {
+  return (m as Partial<RemotePolicyConsent>).format === CONSENT_POLICY_FORMAT;
+}
+
+/** The orgs a mirror is indexed under: its grantee (v1) or its grantees here (v2). */
+export function remoteGranteesOf(m: StoredRemoteConsent): string[] {
+  return isRemotePolicyConsent(m) ? m.grantees : [m.grantee];
+}
+
+/**
  * The packet for a stored consent: type and payload from state only. `patientPublicKey` is
  * the key the patient id derives from; `keyRotations` the patient's signed rotations.
  */
@@ -93,6 +157,51 @@ export function consentPacketOf(
   return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
 }
 
+/**
+ * The packet for a stored consent v2, as consentPacketOf for v1: the signed policy grant, the
+ * patient's keys, the delegations and the revocation; `format` marks the payload as v2.
+ */
+export function policyConsentPacketOf(
+  c: PolicyConsent,
+  patientPublicKey: string,
+  keyRotations: SignedKeyRotation[] = [],
+): { type: ConsentPacketType; payload: PolicyConsentPacketPayload } {
+  const payload: PolicyConsentPacketPayload = {
+    format: CONSENT_PACKET_V2,
+    consentId: c.consentId,
+    version: c.version,
+    status: c.status,
+    homeChain: c.chainId,
+    patientId: c.patientId,
+    patientPublicKey,
+    grant: c.grant,
+    grantDelegation: c.grantSignedBy.delegation,
+    revocation: c.revocation ? c.revocation.signed : null,
+    revocationDelegation: c.revocation ? c.revocation.signedBy.delegation : null,
+    ...(keyRotations.length > 0 ? { keyRotations } : {}),
+  };
+  return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
+}
+
+/**
+ * Send-time check of a consent v2 grant for `destChain` (`destOrgs`: the orgs this chain
+ * registered for it; undefined when it registered none): the destination enforces a policy
+ * only for its own orgs, so a policy that can permit none of them is refused before anything
+ * is sent (WRONG_DESTINATION), as the destination would refuse it on arrival.
+ */
+export function requireEnforceableAt(policy: ConsentPolicy, consentId: string, destChain: string, destOrgs: string[] | undefined): void {
+  if (destOrgs === undefined) fail('UNKNOWN_CHAIN', `${destChain} is not registered on this chain`);
+  if (destinationGrantees(policy, destOrgs).length === 0) {
+    fail('WRONG_DESTINATION', `consent ${consentId} permits none of ${destChain}'s orgs (${destOrgs.join(', ')}); nothing was sent`);
+  }
+}
+
+/** The orgs of `orgs` some permit of the policy can reach, sorted. */
+function destinationGrantees(policy: ConsentPolicy, orgs: readonly string[]): string[] {
+  const reach = permittedRecipientOrgs(policy);
+  return [...new Set(orgs.filter((o) => reach.any || reach.orgs.includes(o)))].sort();
+}
+
 const PAYLOAD_FIELDS = [
   'consentId',
   'version',
@@ -108,22 +217,28 @@ const PAYLOAD_FIELDS = [
 ];
 const OPTIONAL_PAYLOAD_FIELDS = ['keyRotations'];
 
+const PAYLOAD_V2_FIELDS = ['format', ...PAYLOAD_FIELDS.filter((f) => f !== 'terms')];
+
 /**
  * Verifies a consent packet received from `sourceChainId`, in this order: type allowed,
- * payload shape, home chain = source, patient key -> patientId, grant signature (bound to
- * the source chain) and consent id, terms = the signed terms, guardian delegation when a
- * guardian signed, and for a revocation the revocation signature and its consent id.
- * Pure; throws MedbridgeError.
+ * payload shape (v1, or v2 when it has `format`), home chain = source, patient key ->
+ * patientId, grant signature (bound to the source chain) and consent id, v1: terms = the
+ * signed terms, v2: the signed policy in canonical form (CONSENT_POLICY_INVALID /
+ * CONSENT_POLICY_TOO_LARGE otherwise), guardian delegation when a guardian signed, and for a
+ * revocation the revocation signature and its consent id. Pure; throws MedbridgeError.
  */
-export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown): ConsentPacketPayload {
+export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown): AnyConsentPacketPayload {
   if (!(CONSENT_PACKET_TYPES as readonly string[]).includes(type)) {
     fail('PACKET_TYPE_NOT_ALLOWED', `consent packets are ${CONSENT_PACKET_TYPES.join(' or ')}, not ${type}`);
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) fail('INVALID_ARGUMENT', 'consent payload must be an object');
   const p = payload as Record<string, unknown>;
-  for (const f of PAYLOAD_FIELDS) if (!(f in p) || p[f] === undefined) fail('INVALID_ARGUMENT', `consent payload is missing ${f}`);
+  const v2 = 'format' in p;
+  if (v2 && p.format !== CONSENT_PACKET_V2) fail('INVALID_ARGUMENT', `consent payload format must be ${CONSENT_PACKET_V2} when present`);
+  const fields = v2 ? PAYLOAD_V2_FIELDS : PAYLOAD_FIELDS;
+  for (const f of fields) if (!(f in p) || p[f] === undefined) fail('INVALID_ARGUMENT', `consent payload is missing ${f}`);
   for (const f of Object.keys(p)) {
-    if (!PAYLOAD_FIELDS.includes(f) && !OPTIONAL_PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
+    if (!fields.includes(f) && !OPTIONAL_PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
   }
   if (typeof p.consentId !== 'string' || !Formats.consentId.test(p.consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
   if (typeof p.version !== 'number' || !Number.isSafeInteger(p.version) || p.version < 1) fail('INVALID_ARGUMENT', 'version must be a positive integer');
@@ -134,10 +249,15 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
   const patientId = p.patientId as string;
   const patientKeys = followRotations(keyIdOf(p.patientPublicKey), patientId, p.keyRotations, sourceChainId);
 
-  const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: ['consent.grant'] });
+  const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: [v2 ? 'consent.grant-policy' : 'consent.grant'] });
   if (grant.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'grant is signed for another patient');
   if (consentIdOf(grant.message) !== p.consentId) fail('INVALID_ARGUMENT', 'consentId is not the id of the signed grant');
-  if (canonicalize(p.terms) !== canonicalize(grant.message.terms)) fail('INVALID_ARGUMENT', 'terms differ from the signed grant');
+  if (grant.message.kind === 'consent.grant-policy') {
+    // Strict: what the patient signed must be the canonical policy the evaluator enforces.
+    parseConsentPolicy(grant.message.policy);
+  } else if (canonicalize(p.terms) !== canonicalize(grant.message.terms)) {
+    fail('INVALID_ARGUMENT', 'terms differ from the signed grant');
+  }
   checkDelegation(grant, p.grantDelegation, sourceChainId, patientKeys);
 
   if (type === 'consent.grant') {
@@ -153,7 +273,7 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
     if (rev.message.consentId !== p.consentId) fail('INVALID_ARGUMENT', 'revocation names another consent');
     checkDelegation(rev, p.revocationDelegation, sourceChainId, patientKeys);
   }
-  return payload as ConsentPacketPayload;
+  return payload as AnyConsentPacketPayload;
 }
 
 /**
@@ -205,42 +325,126 @@ function checkDelegation(
 }
 
 /**
- * The mirror after applying a verified packet on the destination. The grantee must be
- * a member of this chain; versions only move forward (equal is a duplicate and refused);
- * a grant that has already expired is refused (a revocation always applies).
+ * The mirror after applying a verified packet on the destination. The grantee must be a
+ * member of this chain (v2: the policy must be able to permit one of its members, who are
+ * then the mirror's grantees); versions only move forward (equal is a duplicate and
+ * refused); a grant that has already expired is refused (a revocation always applies).
  */
 export function applyConsentPacketRule(
-  existing: RemoteConsent | undefined,
+  existing: StoredRemoteConsent | undefined,
   sourceChainId: string,
   type: ConsentPacketType,
-  p: ConsentPacketPayload,
+  p: AnyConsentPacketPayload,
   destinationMembers: string[],
   now: number,
   txId: string,
-): RemoteConsent {
-  if (!destinationMembers.includes(p.terms.grantee)) {
+): StoredRemoteConsent {
+  const policy = 'format' in p ? parseConsentPolicy(p.grant.message.policy) : null;
+  const grantees = policy === null ? [] : destinationGrantees(policy, destinationMembers);
+  if (!('format' in p) && !destinationMembers.includes(p.terms.grantee)) {
     fail('WRONG_DESTINATION', `grantee ${p.terms.grantee} is not a member of this chain`);
   }
+  if (policy !== null && grantees.length === 0) fail('WRONG_DESTINATION', `consent ${p.consentId} permits no member of this chain`);
   if (existing && existing.version >= p.version) {
     fail('STALE_VERSION', `consent ${p.consentId} from ${sourceChainId} is at version ${existing.version} here; packet has ${p.version}`);
   }
-  if (type === 'consent.grant' && p.terms.period.end <= now) fail('CONSENT_EXPIRED', `consent ${p.consentId} expired at ${p.terms.period.end}`);
-  return {
-    sourceChain: sourceChainId,
-    consentId: p.consentId,
-    version: p.version,
-    status: p.status,
-    patientId: p.patientId,
-    grantee: p.terms.grantee,
-    terms: p.terms,
-    grant: p.grant,
-    revocation: p.revocation,
-    appliedAt: now,
-    txId,
-  };
+  const end = 'format' in p ? (policy?.period?.end ?? 0) : p.terms.period.end;
+  if (type === 'consent.grant' && end <= now) fail('CONSENT_EXPIRED', `consent ${p.consentId} expired at ${end}`);
+  const common = { sourceChain: sourceChainId, consentId: p.consentId, version: p.version, status: p.status, patientId: p.patientId };
+  if ('format' in p) {
+    return { ...common, format: CONSENT_POLICY_FORMAT, grantees, policy: policy as ConsentPolicy, grant: p.grant, revocation: p.revocation, appliedAt: now, txId };
+  }
+  return { ...common, grantee: p.terms.grantee, terms: p.terms, grant: p.grant, revocation: p.revocation, appliedAt: now, txId };
 }
 
 /** The acknowledgement result for an applied packet: small and free of personal data. */
-export function applyResult(m: RemoteConsent): Json {
+export function applyResult(m: StoredRemoteConsent): Json {
+  if (isRemotePolicyConsent(m)) return { consentId: m.consentId, grantees: m.grantees, sourceChain: m.sourceChain, status: m.status, version: m.version };
   return { consentId: m.consentId, grantee: m.grantee, sourceChain: m.sourceChain, status: m.status, version: m.version };
+}
+
+// ---------------------------------------------------------------------------------------
+// the destination's access decision on a mirror
+
+/**
+ * One access question on the destination (`CheckRemoteAccess`): who asks (as CheckAccessAs
+ * states a requester), why, and the record as its custodian describes it (CONSENT.md "Record
+ * metadata"): the destination holds no anchor of it, so the facts come with the question.
+ */
+export interface RemoteAccessRequest {
+  requester: Requester;
+  purpose: string;
+  record: RecordMetadata;
+}
+
+/** The destination's decision: the home chain's decision shape, with the mirror's status. */
+export type RemoteAccessDecision = AccessDecision & {
+  status: ConsentStatus;
+  sourceChain: string;
+  version: number;
+};
+
+/**
+ * Decides a request on the destination under one mirrored consent, at `now`, with the home
+ * chain's rule (access-rules checkAccess) over that consent alone: v2 by evaluateConsentPolicy
+ * with its provision path (consent / consent-denied / out-of-scope), v1 by its terms (the
+ * record's resource type standing for its category). No emergencies: break-glass is opened on
+ * the home chain. Pure.
+ */
+export function decideRemoteAccess(m: StoredRemoteConsent, q: RemoteAccessRequest, now: number): RemoteAccessDecision {
+  validateRecordMetadata(q.record);
+  const record = { recordId: q.record.recordId, patientId: m.patientId, custodian: q.record.custodian, category: q.record.resourceType };
+  const base = { grantee: q.requester.org, record, purpose: q.purpose, action: 'read', at: now, emergencies: [] };
+  const d = isRemotePolicyConsent(m)
+    ? checkAccess({ ...base, consents: [], policyConsents: [m], requester: q.requester, recordMetadata: q.record })
+    : checkAccess({ ...base, consents: [m] });
+  return { ...d, status: consentStatusAt(m, now), sourceChain: m.sourceChain, version: m.version };
+}
+
+const REMOTE_REQUEST_FIELDS = ['requester', 'purpose', 'record'];
+const RECORD_FACT_FIELDS = ['recordId', 'resourceType', 'securityLabels', 'dataDate', 'authorOrg', 'custodian', 'documentClasses'];
+
+/**
+ * A RemoteAccessRequest from JSON: exact fields (INVALID_ARGUMENT names an unknown or missing
+ * one); `record.documentClasses` may be left out (none). Vocabulary and formats are checked
+ * by the decision.
+ */
+export function parseRemoteAccessRequest(input: unknown): RemoteAccessRequest {
+  const o = exactObject(input, 'remote access request', REMOTE_REQUEST_FIELDS, []);
+  if (typeof o.purpose !== 'string') fail('INVALID_ARGUMENT', 'remote access request purpose must be a string');
+  const r = exactObject(o.record, 'record', RECORD_FACT_FIELDS.filter((f) => f !== 'documentClasses'), ['documentClasses']);
+  const strings = (v: unknown, what: string): string[] => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('INVALID_ARGUMENT', `record.${what} must be a list of strings`);
+    return [...(v as string[])].sort();
+  };
+  for (const f of ['recordId', 'resourceType', 'authorOrg', 'custodian']) if (typeof r[f] !== 'string') fail('INVALID_ARGUMENT', `record.${f} must be a string`);
+  if (typeof r.dataDate !== 'number') fail('INVALID_ARGUMENT', 'record.dataDate must be ms since the epoch');
+  const classes = r.documentClasses ?? [];
+  if (!Array.isArray(classes)) fail('INVALID_ARGUMENT', 'record.documentClasses must be a list of {system, code}');
+  const documentClasses = (classes as unknown[]).map((c) => {
+    const x = exactObject(c, 'record.documentClasses entry', ['system', 'code'], []);
+    if (typeof x.system !== 'string' || typeof x.code !== 'string') fail('INVALID_ARGUMENT', 'record.documentClasses entries are {system, code} strings');
+    return { system: x.system, code: x.code };
+  });
+  return {
+    requester: parseRequester(o.requester),
+    purpose: o.purpose,
+    record: {
+      recordId: r.recordId as string,
+      resourceType: r.resourceType as string,
+      securityLabels: strings(r.securityLabels, 'securityLabels'),
+      dataDate: r.dataDate,
+      authorOrg: r.authorOrg as string,
+      custodian: r.custodian as string,
+      documentClasses,
+    },
+  };
+}
+
+function exactObject(v: unknown, what: string, required: string[], optional: string[]): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('INVALID_ARGUMENT', `${what} must be an object`);
+  const o = v as Record<string, unknown>;
+  for (const f of required) if (o[f] === undefined) fail('INVALID_ARGUMENT', `${what} is missing ${f}`);
+  for (const f of Object.keys(o)) if (!required.includes(f) && !optional.includes(f)) fail('INVALID_ARGUMENT', `${what} has an unknown field ${f}`);
+  return o;
 }
