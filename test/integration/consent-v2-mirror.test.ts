@@ -57,6 +57,8 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
     a = new Chaincode(hospitalA, 'chain-a');
     b = new Chaincode(hospitalB, 'chain-b');
     consents = new ConsentService(a);
+    // The relay reads chain-a's events from here on: the route's packets all come later.
+    const { blockNumber } = await consents.registerPatient(patient);
     const orgs = pickRelayOrgs('chain-a', 'chain-b');
     relay = new Relay({
       from: 'chain-a',
@@ -65,6 +67,7 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
       destOrg: orgs.dest,
       checkpointFile: join(dir, 'chain-a--chain-b.checkpoint.json'),
       routes: [ROUTE],
+      startBlock: blockNumber,
       backoff: { initialMs: 100, maxMs: 2000, factor: 2 },
     });
     relayDone = relay.run();
@@ -96,7 +99,6 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
     );
 
   it('anchors a general and a PSY-labelled record on chain-a and grants the nested consent there', async () => {
-    await consents.registerPatient(patient);
     const dataDate = Date.UTC(2025, 5, 1);
     for (const [recordId, securityLabels] of [
       [generalRecord, []],
