@@ -79,7 +79,8 @@ import {
   type RecordAnchor,
   type RecordLabels,
 } from '../rules/record-rules';
-import { decideRemoteAccess, isRemotePolicyConsent, parseRemoteAccessRequest, type StoredRemoteConsent } from '../rules/remote-consent-rules';
+import { decideRemoteAccess, parseRemoteAccessRequest } from '../rules/remote-access-rules';
+import { isRemotePolicyConsent, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import * as repo from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
 import { found, type Page } from '../state/store';

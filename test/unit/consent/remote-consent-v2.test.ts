@@ -23,14 +23,13 @@ import {
   applyConsentPacketRule,
   consentPacketOf,
   CONSENT_PACKET_V2,
-  decideRemoteAccess,
-  parseRemoteAccessRequest,
   policyConsentPacketOf,
   requireEnforceableAt,
   verifyConsentPacket,
   type PolicyConsentPacketPayload,
   type RemotePolicyConsent,
 } from '../../../chaincode/src/rules/remote-consent-rules';
+import { decideRemoteAccess, parseRemoteAccessRequest } from '../../../chaincode/src/rules/remote-access-rules';
 import type { FakeLedger } from '../support/fake-ledger';
 import { expectRejected as expectRejectedOn, ROUTE, TwoChains } from '../crosschain/harness';
 import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
