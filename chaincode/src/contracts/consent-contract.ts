@@ -79,7 +79,8 @@ import {
   type RecordAnchor,
   type RecordLabels,
 } from '../rules/record-rules';
-import type { RemoteConsent } from '../rules/remote-consent-rules';
+import { decideRemoteAccess, parseRemoteAccessRequest } from '../rules/remote-access-rules';
+import { isRemotePolicyConsent, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import * as repo from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
 import { found, type Page } from '../state/store';
@@ -151,8 +152,7 @@ export class ConsentContract extends MedbridgeContract {
     );
     for (const { consentId } of await repo.allConsentIdsOfPatient(ctx.stub, patientId)) {
       const consent = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
-      // Consents v2 do not travel (consent-bridge packetOf): nothing to keep carriable.
-      if (consent.status === 'active' && !isPolicyConsent(consent)) requireCarriable(consent, patient);
+      if (consent.status === 'active') requireCarriable(consent, patient);
     }
     await repo.putPatient(ctx.stub, patient);
     await repo.putPatientKeyOwner(ctx.stub, newKeyId, patientId);
@@ -529,7 +529,7 @@ export class ConsentContract extends MedbridgeContract {
     await staff(ctx, STAFF_ROLES);
     const now = txTimeMs(ctx);
     const page = await repo.listRemoteConsentRefs(ctx.stub, grantee, parsePageSize(pageSize), bookmark);
-    const items: Array<WithStatus<RemoteConsent>> = [];
+    const items: Array<WithStatus<StoredRemoteConsent>> = [];
     for (const ref of page.items) {
       const m = found(await repo.getRemoteConsent(ctx.stub, ref.sourceChain, ref.consentId), 'remote consent');
       items.push(withStatus(m, now));
@@ -537,11 +537,15 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize({ items, bookmark: page.bookmark });
   }
 
-  /** Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. */
+  /**
+   * Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. A
+   * consent v2 decides per record: INVALID_ARGUMENT, ask CheckRemoteAccess.
+   */
   @Transaction(false)
   async CheckRemoteConsent(ctx: Context, sourceChainId: string, consentId: string, purpose: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
+    if (isRemotePolicyConsent(m)) fail('INVALID_ARGUMENT', `consent ${consentId} is a consent v2: it decides per record and requester; use CheckRemoteAccess`);
     const status = consentStatusAt(m, txTimeMs(ctx));
     const covered = purposeCovered(m.terms, purpose);
     const allowed = status === 'active' && covered;
@@ -558,6 +562,22 @@ export class ConsentContract extends MedbridgeContract {
       scope: m.terms.scope,
       period: m.terms.period,
     });
+  }
+
+  /**
+   * The access decision on this chain under a consent mirrored from `sourceChainId`, at the
+   * transaction time (CONSENT.md "Consents across chains", remote decision): request JSON
+   * {requester: {org, role?, practitioner?, careTeam?, policy?}, purpose, record: {recordId,
+   * resourceType, securityLabels, dataDate, authorOrg, custodian, documentClasses?}}, the record
+   * as its custodian describes it. A consent v2 is evaluated by the home chain's evaluator and
+   * returns its provisionPath; read-only, logs nothing.
+   */
+  @Transaction(false)
+  async CheckRemoteAccess(ctx: Context, sourceChainId: string, consentId: string, request: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    const q = parseRemoteAccessRequest(parseJson(request, 'request'));
+    const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
+    return canonicalize(decideRemoteAccess(m, q, txTimeMs(ctx)));
   }
 }
 
@@ -651,7 +671,9 @@ export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ c
   let consent: StoredConsent;
   if (a.verified.message.kind === 'consent.grant-policy') {
     const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant-policy' }>>;
-    consent = grantPolicyConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
+    const v2 = grantPolicyConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
+    requireCarriable(v2, a.patient);
+    consent = v2;
   } else {
     const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant' }>>;
     const v1 = grantConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());

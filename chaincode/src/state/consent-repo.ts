@@ -10,7 +10,7 @@ import type { AccessLogEntry, Emergency } from '../rules/access-rules';
 import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
-import type { RemoteConsent } from '../rules/remote-consent-rules';
+import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { exists, firstByPartialKey, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
@@ -233,17 +233,19 @@ export async function consentIdsFor(stub: ChaincodeStub, grantee: string, patien
 
 // --- consents from other chains
 
-export async function getRemoteConsent(stub: ChaincodeStub, sourceChain: string, consentId: string): Promise<RemoteConsent | undefined> {
-  return getJson<RemoteConsent>(stub, key(stub, KeyTypes.RemoteConsent, sourceChain, consentId));
+export async function getRemoteConsent(stub: ChaincodeStub, sourceChain: string, consentId: string): Promise<StoredRemoteConsent | undefined> {
+  return getJson<StoredRemoteConsent>(stub, key(stub, KeyTypes.RemoteConsent, sourceChain, consentId));
 }
 
-/** Writes a mirrored consent and its grantee index. */
-export async function putRemoteConsent(stub: ChaincodeStub, mirror: RemoteConsent): Promise<void> {
+/** Writes a mirrored consent and its grantee index (one entry per grantee of a consent v2). */
+export async function putRemoteConsent(stub: ChaincodeStub, mirror: StoredRemoteConsent): Promise<void> {
   await putJson(stub, key(stub, KeyTypes.RemoteConsent, mirror.sourceChain, mirror.consentId), mirror);
-  await putJson(stub, key(stub, KeyTypes.RemoteConsentByGrantee, mirror.grantee, mirror.sourceChain, mirror.consentId), {
-    sourceChain: mirror.sourceChain,
-    consentId: mirror.consentId,
-  });
+  for (const grantee of remoteGranteesOf(mirror)) {
+    await putJson(stub, key(stub, KeyTypes.RemoteConsentByGrantee, grantee, mirror.sourceChain, mirror.consentId), {
+      sourceChain: mirror.sourceChain,
+      consentId: mirror.consentId,
+    });
+  }
 }
 
 /** References to the consents mirrored for `grantee`, in (source chain, consent id) order, a page at a time. */

@@ -101,12 +101,13 @@ describe('consent v2 in the Consent contract', () => {
       await expectRejected(fx.ledger, () => grant({ format: FORMAT, decision: 'permit', period: { start: T0 - 10 * DAY, end: T0 - DAY } }), 'CONSENT_EXPIRED');
     });
 
-    it('does not carry a consent v2 across chains (yet): its packet is refused', async () => {
+    it('carries a consent v2 across chains as a v2 payload holding the signed policy', async () => {
       const c = await grant(NESTED);
-      await expectCode(
-        fx.ledger.invoke({ identity: fx.o.userA, timeMs: T0 + 1 }, async (ctx) => JSON.stringify(await buildConsentPacket(ctx, c.consentId))),
-        'INVALID_ARGUMENT',
-      );
+      const built = await fx.ledger.invoke({ identity: fx.o.userA, timeMs: T0 + 1 }, async (ctx) => JSON.stringify(await buildConsentPacket(ctx, c.consentId)));
+      const p = JSON.parse(built) as { type: string; payload: { format: string; consentId: string; grant: { message: { kind: string; policy: unknown } } } };
+      expect(p.type).toBe('consent.grant');
+      expect(p.payload).toMatchObject({ format: 'medbridge/consent-packet/v2', consentId: c.consentId, grant: { message: { kind: 'consent.grant-policy', policy: NESTED } } });
+      expect(p.payload).not.toHaveProperty('terms');
     });
   });
 

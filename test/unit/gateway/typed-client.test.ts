@@ -191,6 +191,7 @@ const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const publicKey = exportPublicKey(privateKey);
 const patientId = patientIdOf(publicKey);
 const header = (): HeaderInput => ({ channel: 'chain-a', patientId, signer: keyIdOf(publicKey), nonce: 'nonce-000000000001', issuedAt: 1_700_000_000_000 });
+const REMOTE_RECORD = { recordId: 'rec-1', resourceType: 'Observation', securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg: 'HospitalAMSP', custodian: 'HospitalAMSP', documentClasses: [] };
 const TERMS = {
   grantee: 'HospitalBMSP',
   scope: { recordIds: [], categories: ['Observation'] },
@@ -295,6 +296,15 @@ const CASES: Case[] = [
   ['consent.listEmergencies', (cc) => cc.consent.listEmergencies({ pageSize: 20 }), { contract: 'Consent', fn: 'ListEmergencies', args: ['20', ''] }],
   ['consent.listRemoteConsents', (cc) => cc.consent.listRemoteConsents('HospitalBMSP'), { contract: 'Consent', fn: 'ListRemoteConsents', args: ['HospitalBMSP', '', ''] }],
   ['consent.checkRemoteConsent', (cc) => cc.consent.checkRemoteConsent('chain-a', 'cs_1', 'TREAT'), { contract: 'Consent', fn: 'CheckRemoteConsent', args: ['chain-a', 'cs_1', 'TREAT'] }],
+  [
+    'consent.checkRemoteAccess',
+    (cc) => cc.consent.checkRemoteAccess('chain-a', 'cs_1', { requester: { org: 'HospitalBMSP', role: null, practitioner: null, careTeam: 'ct-1', policy: null }, purpose: 'TREAT', record: REMOTE_RECORD }),
+    {
+      contract: 'Consent',
+      fn: 'CheckRemoteAccess',
+      args: ['chain-a', 'cs_1', canonicalize({ purpose: 'TREAT', record: REMOTE_RECORD, requester: { careTeam: 'ct-1', org: 'HospitalBMSP' } })],
+    },
+  ],
   // CrossChain
   ['crossChain.getNodeList (current)', (cc) => cc.crossChain.getNodeList(), { contract: 'CrossChain', fn: 'GetNodeList', args: [''] }],
   ['crossChain.getNodeList (epoch)', (cc) => cc.crossChain.getNodeList(3), { contract: 'CrossChain', fn: 'GetNodeList', args: ['3'] }],

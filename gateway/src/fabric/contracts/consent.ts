@@ -35,6 +35,8 @@ import {
   type RecordHashCheck,
   type RecordLabels,
   type RecordVersion,
+  type RemoteAccessDecision,
+  type RemoteAccessRequest,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
   type Requester,
@@ -78,6 +80,7 @@ export const ConsentTransactions = {
   ListEmergencies: 'evaluate',
   ListRemoteConsents: 'evaluate',
   CheckRemoteConsent: 'evaluate',
+  CheckRemoteAccess: 'evaluate',
 } as const;
 
 export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
@@ -261,6 +264,16 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. */
   checkRemoteConsent(sourceChainId: string, consentId: string, purpose: string): Promise<RemoteConsentCheck> {
     return this.evaluate('CheckRemoteConsent', [sourceChainId, consentId, purpose]);
+  }
+
+  /**
+   * The decision on this chain under a consent mirrored from `sourceChainId` (v1 or v2) for a
+   * requester and a record as its custodian describes it; a consent v2 returns its provision path.
+   *
+   * @example await cc.consent.checkRemoteAccess('chain-a', consentId, { requester: { org: 'HospitalBMSP', ... }, purpose: 'TREAT', record })
+   */
+  checkRemoteAccess(sourceChainId: string, consentId: string, request: RemoteAccessRequest): Promise<RemoteAccessDecision> {
+    return this.evaluate('CheckRemoteAccess', [sourceChainId, consentId, canonicalize({ ...request, requester: requesterJson(request.requester) })]);
   }
 }
 
