@@ -68,9 +68,10 @@ test-integration-docker: build fabric images ## the integration suite against th
 test-integration-native: build fabric ## the integration suite against the native network
 	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
 
-# The chaos soak (network/RELIABILITY.md): load across chain-a <-> chain-b with a seeded schedule of
-# process kills, then a checker over both ledgers; exit 1 on a violation, with the seed to replay.
-# SOAK_SEED, SOAK_PACKETS, SOAK_MINUTES, SOAK_RATE, SOAK_WORKERS, SOAK_FAULTS (gateway/src/soak/options.ts).
+# The chaos soak (network/RELIABILITY.md): load across chain-a <-> chain-b and chain-a <-> chain-c (net2),
+# part of it through the hospital API, with a seeded schedule of process kills and a bad link, then a
+# checker over the ledgers; exit 1 on a violation, with the seed to replay.
+# SOAK_SEED, SOAK_PACKETS, SOAK_MINUTES, SOAK_RATE, SOAK_WORKERS, SOAK_FAULTS, SOAK_NET2 (gateway/src/soak/options.ts).
 test-soak: build fabric ## the short chaos soak in make test: >= 200 packets under every node fault (native runtime)
 	FABRIC_RUNTIME=native SOAK_PACKETS=$${SOAK_PACKETS:-200} network/scripts/soak.sh
 
