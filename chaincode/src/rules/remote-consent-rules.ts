@@ -33,7 +33,8 @@ import { MAX_KEY_ROTATIONS } from './patient-rules';
 export const CONSENT_PACKET_TYPES = ['consent.grant', 'consent.revoke'] as const;
 export type ConsentPacketType = (typeof CONSENT_PACKET_TYPES)[number];
 
-export interface ConsentPacketPayload {
+/** What the payloads of both consent packet formats carry, with the same meaning. */
+interface ConsentPacketCommon {
   consentId: string;
   version: number;
   status: 'active' | 'revoked';
@@ -42,8 +43,6 @@ export interface ConsentPacketPayload {
   patientId: string;
   /** base64 SPKI DER of the patient's key; patientId is derived from it. */
   patientPublicKey: string;
-  terms: ConsentTerms;
-  grant: SignedPatientMessage<ConsentGrantMessage>;
   /** The patient-signed delegation when a guardian signed the grant, else null. */
   grantDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
   revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
@@ -56,19 +55,28 @@ export interface ConsentPacketPayload {
   keyRotations?: SignedKeyRotation[];
 }
 
-/** The mirror of a consent from another chain, on the grantee's chain. */
-export interface RemoteConsent {
+export interface ConsentPacketPayload extends ConsentPacketCommon {
+  terms: ConsentTerms;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
+}
+
+/** What the mirrors of both consent formats hold, with the same meaning. */
+interface RemoteConsentCommon {
   sourceChain: string;
   consentId: string;
   version: number;
   status: 'active' | 'revoked';
   patientId: string;
-  grantee: string;
-  terms: ConsentTerms;
-  grant: SignedPatientMessage<ConsentGrantMessage>;
   revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
   appliedAt: number;
   txId: string;
+}
+
+/** The mirror of a consent from another chain, on the grantee's chain. */
+export interface RemoteConsent extends RemoteConsentCommon {
+  grantee: string;
+  terms: ConsentTerms;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
 }
 
 /**
@@ -77,19 +85,9 @@ export interface RemoteConsent {
  * message carries the canonical policy, so the policy travels once, inside what was signed.
  * Every other field has its v1 meaning; there is no `terms`.
  */
-export interface PolicyConsentPacketPayload {
+export interface PolicyConsentPacketPayload extends ConsentPacketCommon {
   format: typeof CONSENT_PACKET_V2;
-  consentId: string;
-  version: number;
-  status: 'active' | 'revoked';
-  homeChain: string;
-  patientId: string;
-  patientPublicKey: string;
   grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
-  grantDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
-  revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
-  revocationDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
-  keyRotations?: SignedKeyRotation[];
 }
 
 /** A consent packet's payload: v1 terms (no `format`) or a v2 policy. */
@@ -103,19 +101,11 @@ export const CONSENT_PACKET_V2 = 'medbridge/consent-packet/v2';
  * evaluator as on the home chain (remote-access-rules `decideRemoteAccess`). `grantees` are the orgs of this chain
  * the policy can permit when the packet is applied, sorted: where the mirror is indexed.
  */
-export interface RemotePolicyConsent {
-  sourceChain: string;
-  consentId: string;
-  version: number;
-  status: 'active' | 'revoked';
-  patientId: string;
+export interface RemotePolicyConsent extends RemoteConsentCommon {
   format: typeof CONSENT_POLICY_FORMAT;
   grantees: string[];
   policy: ConsentPolicy;
   grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
-  revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
-  appliedAt: number;
-  txId: string;
 }
 
 /** Any mirror in state: of a v1 consent or of a consent v2. */
