@@ -8,7 +8,7 @@
  *    unlimited, and a class for the node's port with u32 filters (IPv4 and IPv6). Its leaf is
  *    netem (fixed delay) where the kernel has it; without sch_netem the class is a slow link
  *    instead (a seeded rate, so queueing delays the node's traffic under load);
- *  - loss: an iptables chain of its own (MEDBRIDGE-SOAK, jumped to from OUTPUT) dropping the
+ *  - loss: an iptables chain of its own (MEDBRIDGE-SOAK, jumped to from OUTPUT for `-o lo` only) dropping the
  *    node's packets at random (`statistic --mode random`), or netem's own loss.
  *
  * Only our own handle and chain are ever touched: clearNetFaults() removes them (at the fault's
@@ -61,6 +61,8 @@ export function clearNetFaults(): string[] {
   }
   for (const ipt of [IPTABLES, IP6TABLES]) {
     let jumps = 0;
+    // The jump as it is added (loopback only), and as an earlier version added it.
+    while (run(ipt, ['-D', 'OUTPUT', '-o', 'lo', '-j', CHAIN]).ok) jumps += 1;
     while (run(ipt, ['-D', 'OUTPUT', '-j', CHAIN]).ok) jumps += 1;
     const flushed = run(ipt, ['-F', CHAIN]).ok;
     if (run(ipt, ['-X', CHAIN]).ok || jumps > 0 || flushed) removed.push(`${ipt} chain ${CHAIN}`);
@@ -92,7 +94,8 @@ export function addLinkFault(f: LinkFault): string {
     for (const ipt of [IPTABLES, IP6TABLES]) {
       must(ipt, ['-N', CHAIN]);
       for (const dir of ['--dport', '--sport']) must(ipt, ['-A', CHAIN, '-p', 'tcp', dir, p, '-m', 'statistic', '--mode', 'random', '--probability', (f.lossPct / 100).toFixed(3), '-j', 'DROP']);
-      must(ipt, ['-I', 'OUTPUT', '-j', CHAIN]);
+      // Only what leaves through loopback: no rule of the soak ever touches another interface.
+      must(ipt, ['-I', 'OUTPUT', '-o', 'lo', '-j', CHAIN]);
     }
     return `no netem in this kernel: port ${f.port} on a ${f.rateKbit} kbit/s link (htb), ${f.lossPct} % of its packets dropped (iptables statistic)`;
   } catch (e) {
