@@ -24,7 +24,7 @@ export interface CaliperNetworkConfig {
   name: string;
   version: '2.0.0';
   caliper: { blockchain: 'fabric'; sutOptions: { mutualTls: false } };
-  channels: Array<{ channelName: string; contracts: Array<{ id: string }> }>;
+  channels: Array<{ channelName: string; contracts: Array<{ id: string; contractID: string }> }>;
   organizations: Array<{
     mspid: string;
     identities: { certificates: Array<{ name: string; clientPrivateKey: { path: string }; clientSignedCert: { path: string } }> };
@@ -45,7 +45,8 @@ export function caliperNetworkConfig(profiles: readonly Profile[], channels: rea
     name: `medbridge-${profiles[0]!.network}`,
     version: '2.0.0',
     caliper: { blockchain: 'fabric', sutOptions: { mutualTls: false } },
-    channels: channels.map((channelName) => ({ channelName, contracts: [{ id: chaincode }] })),
+    // Caliper keys contracts by contractID across channels; requests name the channel and the id.
+    channels: channels.map((channelName) => ({ channelName, contracts: [{ id: chaincode, contractID: `${chaincode}@${channelName}` }] })),
     organizations: profiles.map((p) => ({
       mspid: p.mspId,
       identities: {

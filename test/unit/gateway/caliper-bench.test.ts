@@ -74,8 +74,8 @@ describe('Caliper network configuration', () => {
     expect(cfg.version).toBe('2.0.0');
     expect(cfg.caliper).toEqual({ blockchain: 'fabric', sutOptions: { mutualTls: false } });
     expect(cfg.channels).toEqual([
-      { channelName: 'chain-a', contracts: [{ id: 'medbridge' }] },
-      { channelName: 'chain-b', contracts: [{ id: 'medbridge' }] },
+      { channelName: 'chain-a', contracts: [{ id: 'medbridge', contractID: 'medbridge@chain-a' }] },
+      { channelName: 'chain-b', contracts: [{ id: 'medbridge', contractID: 'medbridge@chain-b' }] },
     ]);
     expect(cfg.organizations.map((o) => o.mspid)).toEqual(['HospitalAMSP', 'HospitalBMSP']);
     expect(cfg.organizations[0]!.identities.certificates).toEqual([
