@@ -4,7 +4,8 @@
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run,
 # open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
 # (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 300), and the hospital gateway
-# API under load (BENCH_API_SECONDS per endpoint class, default 20).
+# API under load (BENCH_API_SECONDS per endpoint class, default 20), then Hyperledger Caliper's
+# plain-put and consent-grant rounds (about 2.5 min; BENCH_CALIPER=0 skips them).
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
 # the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). `bench.sh caliper`
@@ -58,6 +59,7 @@ CALIPER_DIR="$REPO/test/bench/caliper"
 # when the lock file changed, then Caliper's bind of the Fabric peer-gateway connector (bind.yaml pins
 # the gateway's fabric-gateway and grpc-js, which package.json pins too, so the bind changes nothing).
 caliper_installed() {
+  [[ ${BENCH_CALIPER:-1} == 1 ]] || return 0
   local stamp="$CALIPER_DIR/node_modules/.installed"
   if [[ -f $stamp && ! $CALIPER_DIR/package-lock.json -nt $stamp ]]; then
     step "caliper: installed in test/bench/caliper ($(node -p "require('$CALIPER_DIR/node_modules/@hyperledger/caliper-cli/package.json').version"))"
@@ -75,6 +77,7 @@ caliper_workloads() {
 }
 
 caliper_rounds() {
+  [[ ${BENCH_CALIPER:-1} == 1 ]] || { step "caliper: skipped (BENCH_CALIPER=0)"; return 0; }
   step "caliper: plain puts on chain-b and consent grants on chain-a, a fixed-rate and a fixed-load round of ${BENCH_CALIPER_SECONDS:-20} s each"
   (cd "$REPO" && node gateway/dist/bench/caliper.js --seconds "${BENCH_CALIPER_SECONDS:-20}")
 }
@@ -107,9 +110,13 @@ if [[ "${1:-all}" == api ]]; then
 fi
 
 verification
+caliper_installed
 network_acquire
 gateway_built
 share_latency
 relay_throughput
 api_load
 summary
+# Caliper's figures go to caliper.json, not into the summary: after it, so that they cannot cost it.
+caliper_workloads
+caliper_rounds

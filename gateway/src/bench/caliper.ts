@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   });
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const versions = {
-    caliper: installedVersion('@hyperledger/caliper-cli'),
+    version: installedVersion('@hyperledger/caliper-cli'),
     caliperFabric: installedVersion('@hyperledger/caliper-fabric'),
     fabricGateway: installedVersion('@hyperledger/fabric-gateway'),
     grpcJs: installedVersion('@grpc/grpc-js'),
@@ -135,7 +135,7 @@ async function main(): Promise<number> {
   writeFileSync(benchFile, `${JSON.stringify(benchmark, null, 2)}\n`);
   const cli = join(CALIPER_DIR, 'node_modules', '@hyperledger', 'caliper-cli', 'caliper.js');
   const args = [cli, 'launch', 'manager', '--caliper-workspace', work, '--caliper-networkconfig', networkFile, '--caliper-benchconfig', benchFile, '--caliper-flow-only-test', '--caliper-report-path', join(work, 'report.html')];
-  log(`caliper ${versions.caliper} (fabric-gateway ${versions.fabricGateway}): ${benchmark.test.rounds.length} rounds of ${seconds} s, ${workers} workers; configuration in ${work}`);
+  log(`caliper ${versions.version} (fabric-gateway ${versions.fabricGateway}): ${benchmark.test.rounds.length} rounds of ${seconds} s, ${workers} workers; configuration in ${work}`);
 
   const started = Date.now();
   const code = await runCaliper(args, work, logFile, Number(values['timeout-s']) * 1000);

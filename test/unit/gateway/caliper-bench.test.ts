@@ -155,32 +155,36 @@ describe('Caliper workloads', () => {
     for (const k of keys) expect(importPatientPublicKey(k).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
   });
 
-  it('consent-grant registers its patients first, then sends grants they signed, bound to the chain id', async () => {
+  it('consent-grant registers its patients and grants each a first consent, then sends grants they signed, bound to the chain id', async () => {
     const sut = recorder();
     const w = consentGrant();
     const args = { ...target, channel: 'chain-a', mspId: 'HospitalAMSP', chainId: 'chain-a-id', grantee: 'HospitalCMSP', patients: 2 };
     await w.initializeWorkloadModule(0, 1, 0, args, sut, undefined);
-    const registered = sut.requests.map((r) => patientIdOf(r.contractArguments[0]!));
-    expect(sut.requests.map((r) => r.contractFunction)).toEqual(['Consent:RegisterPatient', 'Consent:RegisterPatient']);
+    expect(sut.requests.map((r) => r.contractFunction)).toEqual(['Consent:RegisterPatient', 'Consent:RegisterPatient', 'Consent:GrantConsent', 'Consent:GrantConsent']);
+    const registered = sut.requests.slice(0, 2).map((r) => patientIdOf(r.contractArguments[0]!));
     for (let i = 0; i < 4; i++) await w.submitTransaction();
     const grants = sut.requests.slice(2);
-    expect(grants.map((r) => [r.channel, r.contractFunction, r.invokerMspId])).toEqual(Array.from({ length: 4 }, () => ['chain-a', 'Consent:GrantConsent', 'HospitalAMSP']));
+    expect(grants.map((r) => [r.channel, r.contractFunction, r.invokerMspId])).toEqual(Array.from({ length: 6 }, () => ['chain-a', 'Consent:GrantConsent', 'HospitalAMSP']));
     const verified = grants.map((r) => verifyPatientMessage(parseJson(r.contractArguments[0]!, 'grant'), { channel: 'chain-a-id', kinds: ['consent.grant'] }));
-    expect(verified.map((v) => v.message.patientId)).toEqual([registered[0], registered[1], registered[0], registered[1]]);
+    expect(verified.map((v) => v.message.patientId)).toEqual([registered[0], registered[1], registered[0], registered[1], registered[0], registered[1]]);
     for (const v of verified) {
       expect(v.signedByPatient).toBe(true);
       expect(v.message.terms.grantee).toBe('HospitalCMSP');
       expect(() => validateGrantTerms(v.message.terms, Date.now())).not.toThrow();
     }
-    expect(new Set(verified.map((v) => v.message.nonce)).size).toBe(4);
+    expect(new Set(verified.map((v) => v.message.nonce)).size).toBe(6);
   });
 
-  it('consent-grant stops the round before it starts when a patient cannot be registered', async () => {
-    const w = consentGrant();
+  it('consent-grant stops the round before it starts when a patient cannot be registered or given a first consent', async () => {
     const args = { ...target, chainId: 'c', grantee: 'HospitalCMSP', patients: 3 };
     let n = 0;
+    const w = consentGrant();
     await expect(w.initializeWorkloadModule(0, 1, 0, args, recorder(() => ++n === 2), undefined)).rejects.toThrow('caliper workload consent-grant: 1 of 3 patients could not be registered on chain-b');
     await expect(w.submitTransaction()).rejects.toThrow('caliper workload consent-grant: not initialised');
+    const v = consentGrant();
+    const refuseGrants = recorder((r) => r.contractFunction === 'Consent:GrantConsent');
+    await expect(v.initializeWorkloadModule(0, 1, 0, args, refuseGrants, undefined)).rejects.toThrow('caliper workload consent-grant: 3 of 3 first grants were not committed on chain-b');
+    await expect(v.submitTransaction()).rejects.toThrow('caliper workload consent-grant: not initialised');
   });
 
   it('refuses a round without its target arguments', async () => {
