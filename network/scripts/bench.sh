@@ -39,7 +39,7 @@ share_latency() {
 
 relay_throughput() {
   [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
-  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates doubling until one is not sustained, at most ${BENCH_RELAY_BUDGET_S:-300} s"
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 1/s until one is not sustained, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-300} s each"
   (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}")
 }
 
@@ -50,7 +50,7 @@ verification() {
 
 api_load() {
   step "API load: ${BENCH_API_SECONDS:-20} s per endpoint class (read, access check, patient-signed grants), loopback, autocannon"
-  (cd "$REPO" && node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
+  (cd "$REPO" && BENCH_COMMAND="${BENCH_COMMAND:-make bench-api}" node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
 }
 
 CALIPER_DIR="$REPO/test/bench/caliper"
@@ -115,7 +115,7 @@ network_acquire
 gateway_built
 share_latency
 relay_throughput
-api_load
+BENCH_COMMAND="make bench" api_load
 summary
 # Caliper's figures go to caliper.json, not into the summary: after it, so that they cannot cost it.
 caliper_workloads

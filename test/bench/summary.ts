@@ -86,6 +86,8 @@ interface ThroughputResult {
   plainPut: { perSec: number };
   sustainedPerSec: Record<string, number>;
   ratio: number;
+  /** The same route counts with value transfer on, when the headline run had it off. */
+  valueTransferOn?: { sustainedPerSec: Record<string, number>; ratio: number };
   settings: { stepS: number; drainS: number };
 }
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -164,7 +166,14 @@ function apiMarkdown(api: ApiSummary): string[] {
 }
 
 function relaySummary(t: ThroughputResult) {
-  return { date: t.date, valueTransfer: t.valueTransfer, sustainedPerSec: t.sustainedPerSec, plainPutPerSec: round(t.plainPut.perSec, 1), ratio: t.ratio };
+  return {
+    date: t.date,
+    valueTransfer: t.valueTransfer,
+    sustainedPerSec: t.sustainedPerSec,
+    plainPutPerSec: round(t.plainPut.perSec, 1),
+    ratio: t.ratio,
+    ...(t.valueTransferOn ? { valueTransferOn: t.valueTransferOn } : {}),
+  };
 }
 
 function markdown(summary: ReturnType<typeof build>): string {
@@ -228,11 +237,12 @@ function markdown(summary: ReturnType<typeof build>): string {
     const counts = Object.keys(r.sustainedPerSec);
     lines.push(
       '',
-      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}, value transfer ${r.valueTransfer ? 'on' : 'off'}): highest offered rate sustained (every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b.`,
+      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}): highest offered rate (packets/s over all routes) sustained (no send refused, every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b in the same run.`,
       '',
-      `| ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
-      `|${counts.map(() => '---:').join('|')}|---:|---:|`,
-      `| ${counts.map((c) => String(r.sustainedPerSec[c])).join(' | ')} | ${r.plainPutPerSec} | ${r.ratio} |`,
+      `| value transfer | ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
+      `|---|${counts.map(() => '---:').join('|')}|---:|---:|`,
+      `| ${r.valueTransfer ? 'on' : 'off'} | ${counts.map((c) => String(r.sustainedPerSec[c])).join(' | ')} | ${r.plainPutPerSec} | ${r.ratio} |`,
+      ...(r.valueTransferOn ? [`| on | ${counts.map((c) => String(r.valueTransferOn?.sustainedPerSec[c] ?? '–')).join(' | ')} | ${r.plainPutPerSec} | ${r.valueTransferOn.ratio} |`] : []),
     );
   }
   if (summary.api) lines.push(...apiMarkdown(summary.api));
@@ -314,7 +324,9 @@ function updateReadme(summary: ReturnType<typeof build>): void {
   if (existsSync(shareMd)) put('share', `${readFileSync(shareMd, 'utf8').trim()}\n\n${origin}`);
   const md = markdown(summary);
   const relayAt = md.indexOf('Relay throughput (');
-  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt).trim()}\n\n${origin}`);
+  // The relay table alone: the API table that follows it in summary.md has no README block.
+  const apiAt = md.indexOf('Hospital gateway API under load (', relayAt);
+  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin}`);
   writeFileSync(readme, text);
 }
 

@@ -18,6 +18,9 @@ import { newSalt, recordHash } from './hashing';
 import { sourceChain, type SourceChain } from '../proofs';
 import type { ErasedRows, RecordStore, StoredRecord } from './store';
 
+/** Ledger reads in flight while `repairErased` checks the stored records. */
+const REPAIR_READS = 8;
+
 export interface AnchorResult {
   recordId: string;
   version: number;
@@ -209,16 +212,30 @@ export class Custodian {
    * when `records serve` starts and by `records check`.
    */
   async repairErased(): Promise<ErasedRows[]> {
-    const repaired: ErasedRows[] = [];
-    for (const { recordId, channel } of this.store.recordChannels()) {
-      try {
-        await this.chaincode(channel).consent.getRecord(recordId);
-      } catch (e) {
-        if (toClientError(e).code !== 'RECORD_ERASED') throw e;
-        repaired.push(this.store.erase(recordId, channel, Date.now(), null));
-        this.log.warn({ recordId }, 'stored record whose anchor is erased: deleted');
+    const rows = this.store.recordChannels();
+    // Whether each stored record's anchor is erased, asked REPAIR_READS at a time (one evaluate each).
+    const erased: boolean[] = new Array<boolean>(rows.length).fill(false);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < rows.length) {
+        const i = next++;
+        const { recordId, channel } = rows[i]!;
+        try {
+          await this.chaincode(channel).consent.getRecord(recordId);
+        } catch (e) {
+          if (toClientError(e).code !== 'RECORD_ERASED') throw e;
+          erased[i] = true;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(REPAIR_READS, rows.length) }, worker));
+    // The deletions in store order, one at a time (the store is one SQLite connection).
+    const repaired: ErasedRows[] = [];
+    rows.forEach(({ recordId, channel }, i) => {
+      if (!erased[i]) return;
+      repaired.push(this.store.erase(recordId, channel, Date.now(), null));
+      this.log.warn({ recordId }, 'stored record whose anchor is erased: deleted');
+    });
     return repaired;
   }
 

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FabricClient } from '../../../gateway/src/fabric/client';
+import { ClientError } from '../../../gateway/src/errors';
 import { Custodian } from '../../../gateway/src/records/custodian';
 import { RecordStore } from '../../../gateway/src/records/store';
 import { backupStore } from '../../../gateway/src/records/store-backup';
@@ -73,5 +74,63 @@ describe('record store erasure', () => {
     store.erase('rec-000008', 'chain-a', 1, 'tx-1');
     const custodian = new Custodian({ mspId: 'HospitalAMSP' } as FabricClient, store);
     await expect(custodian.answer('HospitalBMSP', { recordId: 'rec-000008', purpose: 'TREAT' })).rejects.toMatchObject({ code: 'RECORD_ERASED', kind: 'rejected' });
+  });
+});
+
+describe('Custodian.repairErased', () => {
+  let dir: string;
+  let store: RecordStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mb-repair-'));
+    store = new RecordStore(join(dir, 'records.db'));
+  });
+
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A client whose ledger says the records in `erased` are erased; counts reads in flight. */
+  function ledger(erased: Set<string>, failing?: string) {
+    const seen = { reads: 0, inFlight: 0, maxInFlight: 0 };
+    const client = {
+      mspId: 'HospitalAMSP',
+      evaluate: async (_channel: string, contract: string, fn: string, args: string[]) => {
+        expect(`${contract}:${fn}`).toBe('Consent:GetRecord');
+        seen.reads += 1;
+        seen.inFlight += 1;
+        seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        seen.inFlight -= 1;
+        const id = args[0]!;
+        if (id === failing) throw new ClientError('UNAVAILABLE', 'unavailable', 'no peer answered');
+        if (erased.has(id)) throw new ClientError('RECORD_ERASED', 'rejected', `record ${id} was erased`);
+        return { recordId: id };
+      },
+    };
+    return { client: client as unknown as FabricClient, seen };
+  }
+
+  it('asks the ledger about every stored record, several at a time, and deletes exactly the erased ones', async () => {
+    for (let i = 1; i <= 20; i++) store.put(recordFor(i, 1));
+    const erased = new Set(['rec-000003', 'rec-000011', 'rec-000020']);
+    const { client, seen } = ledger(erased);
+    const repaired = await new Custodian(client, store).repairErased();
+    expect(repaired.map((r) => r.recordId).sort()).toEqual([...erased].sort());
+    expect(seen.reads).toBe(20);
+    expect(seen.maxInFlight).toBeGreaterThan(1);
+    expect(seen.maxInFlight).toBeLessThanOrEqual(8);
+    for (let i = 1; i <= 20; i++) {
+      const id = `rec-${String(i).padStart(6, '0')}`;
+      expect(store.get(id) === undefined).toBe(erased.has(id));
+    }
+  });
+
+  it('deletes nothing when the ledger cannot be read: the error goes to the caller', async () => {
+    for (let i = 1; i <= 6; i++) store.put(recordFor(i, 1));
+    const { client } = ledger(new Set(['rec-000002']), 'rec-000005');
+    await expect(new Custodian(client, store).repairErased()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    for (let i = 1; i <= 6; i++) expect(store.get(`rec-${String(i).padStart(6, '0')}`)).toBeDefined();
   });
 });
