@@ -155,6 +155,7 @@ export { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from './protocol/recor
 export * from './protocol/consent-policy';
 export { evaluateConsentPolicy, type AccessRequest, type PolicyDecision, type PolicyReason, type RecordMetadata } from './rules/consent-policy';
 export {
+  detectFhirVersion,
   exportFhirConsent,
   FHIR_CONSENT_ELEMENTS,
   FhirSystems,

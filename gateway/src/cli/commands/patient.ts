@@ -217,7 +217,7 @@ export function registerPatient(program: Command): void {
     );
 
   signingOptions(consent.command('import <file>'), 'signing key: the patient or a guardian')
-    .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what cannot be enforced (with the element path), then signs and grants')
+    .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what is not valid R5 by the official schema or cannot be enforced (with the element path), then signs and grants')
     .option('--days <n>', 'when the resource states no period end: the consent ends this many days from now', '365')
     .option('--dry-run', 'show what would be signed; sign and send nothing')
     .option(...SIGN_ONLY)
@@ -226,11 +226,13 @@ export function registerPatient(program: Command): void {
         const { key, patientId } = patientSigner(ctx, o);
         const prepared = prepareConsentImport(readJsonFile(file as string, 'a FHIR Consent'), { now: Date.now(), days: num(o.days, '--days') });
         ctx.note(`FHIR ${prepared.version} Consent ${file as string}: the patient ${patientId} signs this policy:`);
+        if (prepared.schema !== null) ctx.note(`  (valid by the official FHIR R5 JSON schema, ${prepared.schema})`);
+        else if (prepared.version === 'R5') ctx.note('  (not checked against the FHIR R5 JSON schema: its package hl7.fhir.r5.core is not installed)');
         for (const line of prepared.summary) ctx.note(`  ${line}`);
         if (prepared.periodFilled.length > 0) ctx.note(`  (the resource states no period ${prepared.periodFilled.join(' or ')}: set here)`);
         if (prepared.notCarried.length > 0) ctx.note(`  not part of what is signed (they describe the document): ${prepared.notCarried.join(', ')}`);
         if (o.dryRun) {
-          ctx.print({ version: prepared.version, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
+          ctx.print({ version: prepared.version, schema: prepared.schema, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
           return;
         }
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy), o.signOnly);
