@@ -10,7 +10,7 @@ NETWORK_SH := network/scripts/network.sh
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down soak test-soak
+.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api bench-caliper lint clean game samples-up samples-down soak test-soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -113,6 +113,11 @@ bench: build fabric ## benchmarks (verification, share latency and API load on t
 # (BENCH_API_SECONDS per endpoint class, default 20); fails on any 5xx.
 bench-api: build fabric ## the hospital gateway API under load (read, access check, patient-signed grants): api.* of test/bench/results/summary.json
 	network/scripts/bench.sh api
+
+# Not part of make test: Hyperledger Caliper 0.6.0 (installed on demand in test/bench/caliper) with its
+# Fabric peer-gateway connector, plain puts and patient-signed consent grants (BENCH_CALIPER_SECONDS per round).
+bench-caliper: build fabric ## Hyperledger Caliper: plain-put and consent-grant throughput and latency; test/bench/results/caliper.json
+	network/scripts/bench.sh caliper
 
 bench-verify: build ## verification in chaincode against the raw signature checks, and access decisions at scale; no network; test/bench/results/summary.json
 	npx tsc -p test/bench/tsconfig.json
