@@ -129,21 +129,24 @@ export function consentPacketOf(
   patientPublicKey: string,
   keyRotations: SignedKeyRotation[] = [],
 ): { type: ConsentPacketType; payload: ConsentPacketPayload } {
-  const payload: ConsentPacketPayload = {
+  const payload: ConsentPacketPayload = { ...packetCommon(c, patientPublicKey, keyRotations), terms: c.terms, grant: c.grant };
+  return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
+}
+
+/** The fields both packet formats take from a stored consent of either format. */
+function packetCommon(c: Consent | PolicyConsent, patientPublicKey: string, keyRotations: SignedKeyRotation[]): ConsentPacketCommon {
+  return {
     consentId: c.consentId,
     version: c.version,
     status: c.status,
     homeChain: c.chainId,
     patientId: c.patientId,
     patientPublicKey,
-    terms: c.terms,
-    grant: c.grant,
     grantDelegation: c.grantSignedBy.delegation,
     revocation: c.revocation ? c.revocation.signed : null,
     revocationDelegation: c.revocation ? c.revocation.signedBy.delegation : null,
     ...(keyRotations.length > 0 ? { keyRotations } : {}),
   };
-  return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
 }
 
 /**
@@ -155,20 +158,7 @@ export function policyConsentPacketOf(
   patientPublicKey: string,
   keyRotations: SignedKeyRotation[] = [],
 ): { type: ConsentPacketType; payload: PolicyConsentPacketPayload } {
-  const payload: PolicyConsentPacketPayload = {
-    format: CONSENT_PACKET_V2,
-    consentId: c.consentId,
-    version: c.version,
-    status: c.status,
-    homeChain: c.chainId,
-    patientId: c.patientId,
-    patientPublicKey,
-    grant: c.grant,
-    grantDelegation: c.grantSignedBy.delegation,
-    revocation: c.revocation ? c.revocation.signed : null,
-    revocationDelegation: c.revocation ? c.revocation.signedBy.delegation : null,
-    ...(keyRotations.length > 0 ? { keyRotations } : {}),
-  };
+  const payload: PolicyConsentPacketPayload = { format: CONSENT_PACKET_V2, ...packetCommon(c, patientPublicKey, keyRotations), grant: c.grant };
   return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
 }
 
