@@ -5,6 +5,7 @@
  * it. Pure.
  */
 import { fail } from '../errors';
+import { asObject, reqArray, reqInt, reqString } from '../protocol/fields';
 import { checkAccess, parseRequester, type AccessDecision, type Requester } from './access-rules';
 import { consentStatusAt, type ConsentStatus } from './consent-rules';
 import { validateRecordMetadata, type RecordMetadata } from './consent-policy';
@@ -48,6 +49,8 @@ export function decideRemoteAccess(m: StoredRemoteConsent, q: RemoteAccessReques
 
 const REMOTE_REQUEST_FIELDS = ['requester', 'purpose', 'record'];
 const RECORD_FACT_FIELDS = ['recordId', 'resourceType', 'securityLabels', 'dataDate', 'authorOrg', 'custodian', 'documentClasses'];
+/** Bounds of the lists in a record's facts (the record metadata rules bound their contents). */
+const MAX_FACT_ENTRIES = 64;
 
 /**
  * A RemoteAccessRequest from JSON: exact fields (INVALID_ARGUMENT names an unknown or missing
@@ -55,41 +58,30 @@ const RECORD_FACT_FIELDS = ['recordId', 'resourceType', 'securityLabels', 'dataD
  * by the decision.
  */
 export function parseRemoteAccessRequest(input: unknown): RemoteAccessRequest {
-  const o = exactObject(input, 'remote access request', REMOTE_REQUEST_FIELDS, []);
-  if (typeof o.purpose !== 'string') fail('INVALID_ARGUMENT', 'remote access request purpose must be a string');
-  const r = exactObject(o.record, 'record', RECORD_FACT_FIELDS.filter((f) => f !== 'documentClasses'), ['documentClasses']);
-  const strings = (v: unknown, what: string): string[] => {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('INVALID_ARGUMENT', `record.${what} must be a list of strings`);
+  const C = 'INVALID_ARGUMENT' as const;
+  const o = asObject(input, C, 'remote access request', REMOTE_REQUEST_FIELDS);
+  const r = asObject(o.record, C, 'record', RECORD_FACT_FIELDS);
+  const strings = (k: string): string[] => {
+    const v = reqArray(r, k, C, 'record', MAX_FACT_ENTRIES, 0);
+    if (v.some((x) => typeof x !== 'string')) fail(C, `record.${k} must be a list of strings`);
     return [...(v as string[])].sort();
   };
-  for (const f of ['recordId', 'resourceType', 'authorOrg', 'custodian']) if (typeof r[f] !== 'string') fail('INVALID_ARGUMENT', `record.${f} must be a string`);
-  if (typeof r.dataDate !== 'number') fail('INVALID_ARGUMENT', 'record.dataDate must be ms since the epoch');
-  const classes = r.documentClasses ?? [];
-  if (!Array.isArray(classes)) fail('INVALID_ARGUMENT', 'record.documentClasses must be a list of {system, code}');
-  const documentClasses = (classes as unknown[]).map((c) => {
-    const x = exactObject(c, 'record.documentClasses entry', ['system', 'code'], []);
-    if (typeof x.system !== 'string' || typeof x.code !== 'string') fail('INVALID_ARGUMENT', 'record.documentClasses entries are {system, code} strings');
-    return { system: x.system, code: x.code };
+  const classes = r.documentClasses === undefined ? [] : reqArray(r, 'documentClasses', C, 'record', MAX_FACT_ENTRIES, 0);
+  const documentClasses = classes.map((c) => {
+    const x = asObject(c, C, 'record.documentClasses entry', ['system', 'code']);
+    return { system: reqString(x, 'system', C, 'record.documentClasses entry'), code: reqString(x, 'code', C, 'record.documentClasses entry') };
   });
   return {
     requester: parseRequester(o.requester),
-    purpose: o.purpose,
+    purpose: reqString(o, 'purpose', C, 'remote access request'),
     record: {
-      recordId: r.recordId as string,
-      resourceType: r.resourceType as string,
-      securityLabels: strings(r.securityLabels, 'securityLabels'),
-      dataDate: r.dataDate,
-      authorOrg: r.authorOrg as string,
-      custodian: r.custodian as string,
+      recordId: reqString(r, 'recordId', C, 'record'),
+      resourceType: reqString(r, 'resourceType', C, 'record'),
+      securityLabels: strings('securityLabels'),
+      dataDate: reqInt(r, 'dataDate', C, 'record', 0),
+      authorOrg: reqString(r, 'authorOrg', C, 'record'),
+      custodian: reqString(r, 'custodian', C, 'record'),
       documentClasses,
     },
   };
-}
-
-function exactObject(v: unknown, what: string, required: string[], optional: string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('INVALID_ARGUMENT', `${what} must be an object`);
-  const o = v as Record<string, unknown>;
-  for (const f of required) if (o[f] === undefined) fail('INVALID_ARGUMENT', `${what} is missing ${f}`);
-  for (const f of Object.keys(o)) if (!required.includes(f) && !optional.includes(f)) fail('INVALID_ARGUMENT', `${what} has an unknown field ${f}`);
-  return o;
 }
