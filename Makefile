@@ -10,7 +10,7 @@ NETWORK_SH := network/scripts/network.sh
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api lint clean game samples-up samples-down soak test-soak
+.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api bench-caliper lint clean game samples-up samples-down soak test-soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -68,9 +68,10 @@ test-integration-docker: build fabric images ## the integration suite against th
 test-integration-native: build fabric ## the integration suite against the native network
 	FABRIC_RUNTIME=native npx jest --selectProjects integration --runInBand
 
-# The chaos soak (network/RELIABILITY.md): load across chain-a <-> chain-b with a seeded schedule of
-# process kills, then a checker over both ledgers; exit 1 on a violation, with the seed to replay.
-# SOAK_SEED, SOAK_PACKETS, SOAK_MINUTES, SOAK_RATE, SOAK_WORKERS, SOAK_FAULTS (gateway/src/soak/options.ts).
+# The chaos soak (network/RELIABILITY.md): load across chain-a <-> chain-b and chain-a <-> chain-c (net2),
+# part of it through the hospital API, with a seeded schedule of process kills and a bad link, then a
+# checker over the ledgers; exit 1 on a violation, with the seed to replay.
+# SOAK_SEED, SOAK_PACKETS, SOAK_MINUTES, SOAK_RATE, SOAK_WORKERS, SOAK_FAULTS, SOAK_NET2 (gateway/src/soak/options.ts).
 test-soak: build fabric ## the short chaos soak in make test: >= 200 packets under every node fault (native runtime)
 	FABRIC_RUNTIME=native SOAK_PACKETS=$${SOAK_PACKETS:-200} network/scripts/soak.sh
 
@@ -112,6 +113,11 @@ bench: build fabric ## benchmarks (verification, share latency and API load on t
 # (BENCH_API_SECONDS per endpoint class, default 20); fails on any 5xx.
 bench-api: build fabric ## the hospital gateway API under load (read, access check, patient-signed grants): api.* of test/bench/results/summary.json
 	network/scripts/bench.sh api
+
+# Not part of make test: Hyperledger Caliper 0.6.0 (installed on demand in test/bench/caliper) with its
+# Fabric peer-gateway connector, plain puts and patient-signed consent grants (BENCH_CALIPER_SECONDS per round).
+bench-caliper: build fabric ## Hyperledger Caliper: plain-put and consent-grant throughput and latency; test/bench/results/caliper.json
+	network/scripts/bench.sh caliper
 
 bench-verify: build ## verification in chaincode against the raw signature checks, and access decisions at scale; no network; test/bench/results/summary.json
 	npx tsc -p test/bench/tsconfig.json

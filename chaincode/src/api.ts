@@ -115,6 +115,7 @@ export {
   buildGuardianDelegation,
   buildGuardianRevocation,
   buildKeyRotation,
+  buildRecordErasure,
   CONSENT_ACTIONS,
   consentIdOf,
   exportPublicKey,
@@ -143,6 +144,7 @@ export {
   type PatientMessage,
   type PatientMessageKind,
   type PurposeOfUse,
+  type RecordErasureMessage,
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from './protocol/patient-messages';
@@ -153,6 +155,7 @@ export { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from './protocol/recor
 export * from './protocol/consent-policy';
 export { evaluateConsentPolicy, type AccessRequest, type PolicyDecision, type PolicyReason, type RecordMetadata } from './rules/consent-policy';
 export {
+  detectFhirVersion,
   exportFhirConsent,
   FHIR_CONSENT_ELEMENTS,
   FhirSystems,
@@ -170,7 +173,7 @@ import type { AccessDecision, AccessReason, Emergency } from './rules/access-rul
 import type { Consent, ConsentStatus, StoredConsent } from './rules/consent-rules';
 import type { Guardian, Patient } from './rules/patient-rules';
 import type { RecordAnchor, RecordLabels } from './rules/record-rules';
-import type { RemoteConsent } from './rules/remote-consent-rules';
+import type { RemoteConsent, StoredRemoteConsent } from './rules/remote-consent-rules';
 import type { GovernanceProposal } from './contracts/governance-contract';
 import type { IncentiveParams } from './rules/parameter-safety';
 import type { SlashRecord } from './rules/slashing';
@@ -187,8 +190,11 @@ export type { AccessDecision, AccessReason, Emergency, Requester } from './rules
 export type { Consent, ConsentStatus, PolicyConsent, SignedBy, StoredConsent } from './rules/consent-rules';
 export { ANY_GRANTEE, isPolicyConsent } from './rules/consent-rules';
 export type { Guardian, KeyRotation, Patient, SignerAuthority } from './rules/patient-rules';
-export type { RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
-export type { RemoteConsent } from './rules/remote-consent-rules';
+export type { ErasedRecord, ErasureReason, RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
+export { ERASURE_REASONS } from './rules/record-rules';
+export type { RemoteConsent, RemotePolicyConsent, StoredRemoteConsent } from './rules/remote-consent-rules';
+export type { RemoteAccessDecision, RemoteAccessRequest } from './rules/remote-access-rules';
+export { isRemotePolicyConsent } from './rules/remote-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
 export type { GovernanceProposal } from './contracts/governance-contract';
 export type { GovernanceAction } from './rules/governance-actions';
@@ -269,8 +275,8 @@ export type SlashingEvidence =
 
 /** A consent with its status at the transaction time (`GetConsent`, `GrantConsent`, `RevokeConsent`, `ListConsentsByPatient`). */
 export type ConsentWithStatus = StoredConsent & { effectiveStatus: ConsentStatus };
-/** A mirrored consent with its status at the transaction time (`ListRemoteConsents`). */
-export type RemoteConsentWithStatus = RemoteConsent & { effectiveStatus: ConsentStatus };
+/** A mirrored consent (v1 terms or a consent v2 policy) with its status at the transaction time (`ListRemoteConsents`). */
+export type RemoteConsentWithStatus = StoredRemoteConsent & { effectiveStatus: ConsentStatus };
 /** `GetGuardian`: the guardian and whether the delegation is in force now. */
 export type GuardianStatus = Guardian & { active: boolean };
 /** `GetEmergency`: the emergency and whether it is open now. */
@@ -469,6 +475,8 @@ export interface ChaincodeEvents {
   PatientKeyRotated: { patientId: string; retiredKeyId: string; keyId: string; txId: string };
   RecordAnchored: RecordEvent;
   RecordAmended: RecordEvent;
+  /** No patient id and no hash: the event outlives the anchor it erased (CONSENT.md "Erasure"). */
+  RecordErased: { recordId: string; erasedBy: string; versions: number; basis: 'patient-signed' | 'verified-request'; reasonCode: string | null; txId: string };
   GuardianAuthorised: { patientId: string; guardianId: string; notAfter: number; txId: string };
   GuardianRevoked: { patientId: string; guardianId: string; txId: string };
   ConsentGranted: ConsentEvent;
@@ -510,6 +518,7 @@ export const ChaincodeEventNames = [
   'PatientKeyRotated',
   'RecordAnchored',
   'RecordAmended',
+  'RecordErased',
   'GuardianAuthorised',
   'GuardianRevoked',
   'ConsentGranted',

@@ -32,6 +32,8 @@ export const ErrorCodes = [
   'PATIENT_KEY_RETIRED',
   'PATIENT_KEY_IN_USE',
   'PATIENT_KEY_ROTATION_LIMIT',
+  // a record erased on request (GDPR art. 17): its anchor holds no hash any more (CONSENT.md "Erasure")
+  'RECORD_ERASED',
   // governance
   'NOT_A_MEMBER',
   'PROPOSAL_NOT_FOUND',

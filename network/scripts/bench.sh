@@ -4,10 +4,13 @@
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run,
 # open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
 # (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 300), and the hospital gateway
-# API under load (BENCH_API_SECONDS per endpoint class, default 20).
+# API under load (BENCH_API_SECONDS per endpoint class, default 20), then Hyperledger Caliper's
+# plain-put and consent-grant rounds (about 2.5 min; BENCH_CALIPER=0 skips them).
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
-# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). A script, not a test: the
+# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). `bench.sh caliper`
+# (make bench-caliper) runs Hyperledger Caliper's plain-put and consent-grant rounds alone, Caliper
+# installed on demand in test/bench/caliper: test/bench/results/caliper.json. A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
 # The network is leased the way the tests lease it (lib/network-lease.sh): reused when it runs,
 # otherwise started and stopped again at the end.
@@ -36,7 +39,7 @@ share_latency() {
 
 relay_throughput() {
   [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
-  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates doubling until one is not sustained, at most ${BENCH_RELAY_BUDGET_S:-300} s"
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 1/s until one is not sustained, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-300} s each"
   (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}")
 }
 
@@ -47,7 +50,36 @@ verification() {
 
 api_load() {
   step "API load: ${BENCH_API_SECONDS:-20} s per endpoint class (read, access check, patient-signed grants), loopback, autocannon"
-  (cd "$REPO" && node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
+  (cd "$REPO" && BENCH_COMMAND="${BENCH_COMMAND:-make bench-api}" node gateway/dist/bench/api-load.js --seconds "${BENCH_API_SECONDS:-20}")
+}
+
+CALIPER_DIR="$REPO/test/bench/caliper"
+
+# Caliper lives in its own folder with its own lock file (make test never installs it): npm ci there
+# when the lock file changed, then Caliper's bind of the Fabric peer-gateway connector (bind.yaml pins
+# the gateway's fabric-gateway and grpc-js, which package.json pins too, so the bind changes nothing).
+caliper_installed() {
+  [[ ${BENCH_CALIPER:-1} == 1 ]] || return 0
+  local stamp="$CALIPER_DIR/node_modules/.installed"
+  if [[ -f $stamp && ! $CALIPER_DIR/package-lock.json -nt $stamp ]]; then
+    step "caliper: installed in test/bench/caliper ($(node -p "require('$CALIPER_DIR/node_modules/@hyperledger/caliper-cli/package.json').version"))"
+    return 0
+  fi
+  step "caliper: npm ci in test/bench/caliper, then caliper bind --caliper-bind-sut fabric:2.4"
+  (cd "$CALIPER_DIR" && npm ci --workspaces=false --no-fund --no-audit --loglevel=error)
+  (cd "$CALIPER_DIR" && npx --no-install caliper bind --caliper-bind-sut fabric:2.4 --caliper-bind-file bind.yaml --caliper-bind-cwd .)
+  touch "$stamp"
+}
+
+caliper_workloads() {
+  step "caliper: compile the workloads (test/bench/caliper/workloads -> .runtime/bench)"
+  (cd "$REPO" && npx tsc -p test/bench/caliper/tsconfig.json)
+}
+
+caliper_rounds() {
+  [[ ${BENCH_CALIPER:-1} == 1 ]] || { step "caliper: skipped (BENCH_CALIPER=0)"; return 0; }
+  step "caliper: plain puts on chain-b and consent grants on chain-a, a fixed-rate and a fixed-load round of ${BENCH_CALIPER_SECONDS:-20} s each"
+  (cd "$REPO" && node gateway/dist/bench/caliper.js --seconds "${BENCH_CALIPER_SECONDS:-20}")
 }
 
 summary_api() {
@@ -60,6 +92,15 @@ summary() {
   (cd "$REPO" && BENCH_COMMAND="make bench" BENCH_WITH_SHARE=1 BENCH_WITH_RELAY=${BENCH_RELAY:-1} BENCH_NAME="$NAME" node .runtime/bench/test/bench/summary.js)
 }
 
+if [[ "${1:-all}" == caliper ]]; then
+  caliper_installed
+  network_acquire
+  gateway_built
+  caliper_workloads
+  caliper_rounds
+  exit 0
+fi
+
 if [[ "${1:-all}" == api ]]; then
   network_acquire
   gateway_built
@@ -69,9 +110,13 @@ if [[ "${1:-all}" == api ]]; then
 fi
 
 verification
+caliper_installed
 network_acquire
 gateway_built
 share_latency
 relay_throughput
-api_load
+BENCH_COMMAND="make bench" api_load
 summary
+# Caliper's figures go to caliper.json, not into the summary: after it, so that they cannot cost it.
+caliper_workloads
+caliper_rounds

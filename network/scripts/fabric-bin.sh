@@ -8,7 +8,7 @@
 # FABRIC_BIN=<dir> with peer, orderer, configtxgen, osnadmin, cryptogen (and configtxlator)
 # wins over everything. Otherwise the commands are built from the Fabric module pinned in
 # network/fabric/go.mod, with the patches of network/fabric/patches (README.md there) applied by a
-# Go build overlay, into ${XDG_CACHE_HOME:-~/.cache}/medbridge/fabric/<commit>-<patch id>/, once.
+# copy of the module, into ${XDG_CACHE_HOME:-~/.cache}/medbridge/fabric/<commit>-<patch id>/, once.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +25,7 @@ read_pin() {
   MODULE_VERSION=$(awk '$1=="require" && $2=="github.com/hyperledger/fabric" {print $3}' "$MODULE_DIR/go.mod")
   [[ -n $MODULE_VERSION ]] || die "no github.com/hyperledger/fabric requirement in $MODULE_DIR/go.mod"
   FABRIC_COMMIT=${MODULE_VERSION##*-}
-  # The patch id covers the patch files and the rewrite rules below (this script's overlay function).
+  # The patch id covers the patch files and the rewrite rules below (replace_once and patched_module).
   PATCH_ID=$( { cat "$PATCH_DIR"/*; declare -f replace_once patched_module; } | sha256sum | cut -c1-8)
   CACHE_DIR=${MEDBRIDGE_FABRIC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/medbridge/fabric}/$FABRIC_COMMIT-$PATCH_ID
 }
@@ -54,8 +54,8 @@ patched_module() {
   rm -rf "$dir" && mkdir -p "$dir/mod"
   cp -r "$src" "$dir/src" && chmod -R u+w "$dir/src"
   cp "$PATCH_DIR/etcdraft_handover.go" "$dir/src/$pkg/etcdraft_handover.go"
-  replace_once "$src/$pkg/node.go" 'n.chain.applyC <- apply{rd.CommittedEntries, rd.SoftState}' 'n.handOverApply(apply{rd.CommittedEntries, rd.SoftState})' >"$dir/node.go.1" || return 1
-  replace_once "$dir/node.go.1" 'n.chain.snapC <- &rd.Snapshot' 'n.handOverSnapshot(&rd.Snapshot)' >"$dir/src/$pkg/node.go" || return 1
+  replace_once "$src/$pkg/node.go" 'n.chain.applyC <- apply{rd.CommittedEntries, rd.SoftState}' 'handOver(n, n.chain.applyC, apply{rd.CommittedEntries, rd.SoftState})' >"$dir/node.go.1" || return 1
+  replace_once "$dir/node.go.1" 'n.chain.snapC <- &rd.Snapshot' 'handOver(n, n.chain.snapC, &rd.Snapshot)' >"$dir/src/$pkg/node.go" || return 1
   rm "$dir/node.go.1"
   cp "$MODULE_DIR/go.mod" "$MODULE_DIR/go.sum" "$MODULE_DIR/tools.go" "$dir/mod/"
   printf '\nreplace github.com/hyperledger/fabric => %s\n' "$dir/src" >>"$dir/mod/go.mod"

@@ -2,7 +2,8 @@
 # make soak / make test-soak: the chaos soak (network/RELIABILITY.md) on a leased network (reused
 # when it runs, otherwise started and stopped again at the end, as the tests lease theirs).
 # Settings from the environment: SOAK_SEED, SOAK_PACKETS, SOAK_MINUTES, SOAK_RATE, SOAK_WORKERS,
-# SOAK_DRAIN_MINUTES, SOAK_FAULTS (gateway/src/soak/options.ts). Exit 1 on a violation, 2 when
+# SOAK_DRAIN_MINUTES, SOAK_FAULTS, SOAK_NET2 (gateway/src/soak/options.ts). With SOAK_NET2=1 (the
+# default) the lease is on net1 and net2 (chain-c). Exit 1 on a violation, 2 when
 # the soak could not run; the seed and the replay command are printed either way.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ source "$HERE/lib/log.sh"
 # shellcheck source=lib/network-lease.sh
 source "$HERE/lib/network-lease.sh"
 
+if [[ ${SOAK_NET2:-1} != 0 ]]; then export NETWORKS=net1,net2; fi
 
 network_acquire
 step "soak: compile"

@@ -17,7 +17,6 @@
  *
  * Writes test/bench/results/consent.json; test/bench/summary.ts folds it into summary.json.
  */
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import {
 import { key, KeyTypes } from '../../chaincode/src/state/keys';
 import { putJson } from '../../chaincode/src/state/store';
 import { createOrg } from '../fixtures/pki';
+import { sourceCommit } from '../../gateway/src/source-commit';
 import { FakeLedger, type FakeIdentity, type Iter } from '../unit/support/fake-ledger';
 
 const SIZES = (process.env.BENCH_CONSENTS ?? '1,100,10000').split(',').map(Number);
@@ -109,15 +109,6 @@ function median(xs: number[]): number {
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
 
 interface Row {
   consents: number;
@@ -202,7 +193,7 @@ function markerKey(ledger: FakeLedger, patientId: string): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const measured = commit();
+  const measured = sourceCommit();
   const [A, B] = await Promise.all([createOrg('HospitalAMSP'), createOrg('HospitalBMSP')]);
   const ids = {
     gateway: { mspId: A.mspId, certPem: (await A.client('gateway-a')).certPem },

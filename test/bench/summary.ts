@@ -12,9 +12,9 @@
  *
  * BENCH_COMMAND names the command in the summary; the commit is the checkout's HEAD.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sourceCommit } from '../../gateway/src/source-commit';
 
 const OUT = process.env.BENCH_OUT ?? join(process.cwd(), 'test', 'bench', 'results');
 const COMMAND = process.env.BENCH_COMMAND ?? 'make bench-verify';
@@ -86,20 +86,12 @@ interface ThroughputResult {
   plainPut: { perSec: number };
   sustainedPerSec: Record<string, number>;
   ratio: number;
+  /** The same route counts with value transfer on, when the headline run had it off. */
+  valueTransferOn?: { sustainedPerSec: Record<string, number>; ratio: number };
   settings: { stepS: number; drainS: number };
 }
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
-/** HEAD, with `+changes` when tracked files differ from it. */
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function bySigners(rows: Row[], scheme: string, field: keyof Series): Record<string, number | null> {
   const out: Record<string, number | null> = {};
@@ -174,7 +166,14 @@ function apiMarkdown(api: ApiSummary): string[] {
 }
 
 function relaySummary(t: ThroughputResult) {
-  return { date: t.date, valueTransfer: t.valueTransfer, sustainedPerSec: t.sustainedPerSec, plainPutPerSec: round(t.plainPut.perSec, 1), ratio: t.ratio };
+  return {
+    date: t.date,
+    valueTransfer: t.valueTransfer,
+    sustainedPerSec: t.sustainedPerSec,
+    plainPutPerSec: round(t.plainPut.perSec, 1),
+    ratio: t.ratio,
+    ...(t.valueTransferOn ? { valueTransferOn: t.valueTransferOn } : {}),
+  };
 }
 
 function markdown(summary: ReturnType<typeof build>): string {
@@ -238,11 +237,12 @@ function markdown(summary: ReturnType<typeof build>): string {
     const counts = Object.keys(r.sustainedPerSec);
     lines.push(
       '',
-      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}, value transfer ${r.valueTransfer ? 'on' : 'off'}): highest offered rate sustained (every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b.`,
+      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}): highest offered rate (packets/s over all routes) sustained (no send refused, every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b in the same run.`,
       '',
-      `| ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
-      `|${counts.map(() => '---:').join('|')}|---:|---:|`,
-      `| ${counts.map((c) => String(r.sustainedPerSec[c])).join(' | ')} | ${r.plainPutPerSec} | ${r.ratio} |`,
+      `| value transfer | ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
+      `|---|${counts.map(() => '---:').join('|')}|---:|---:|`,
+      `| ${r.valueTransfer ? 'on' : 'off'} | ${counts.map((c) => String(r.sustainedPerSec[c])).join(' | ')} | ${r.plainPutPerSec} | ${r.ratio} |`,
+      ...(r.valueTransferOn ? [`| on | ${counts.map((c) => String(r.valueTransferOn?.sustainedPerSec[c] ?? '–')).join(' | ')} | ${r.plainPutPerSec} | ${r.valueTransferOn.ratio} |`] : []),
     );
   }
   if (summary.api) lines.push(...apiMarkdown(summary.api));
@@ -294,7 +294,7 @@ function build(verify: VerifyResult, share: ShareResult | undefined, consent: Co
   return {
     command: COMMAND,
     date: verify.date,
-    commit: verify.commit ?? commit(),
+    commit: verify.commit ?? sourceCommit(),
     machine: verify.machine,
     runs: verify.runs,
     verify: verifySection(verify),
@@ -324,7 +324,9 @@ function updateReadme(summary: ReturnType<typeof build>): void {
   if (existsSync(shareMd)) put('share', `${readFileSync(shareMd, 'utf8').trim()}\n\n${origin}`);
   const md = markdown(summary);
   const relayAt = md.indexOf('Relay throughput (');
-  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt).trim()}\n\n${origin}`);
+  // The relay table alone: the API table that follows it in summary.md has no README block.
+  const apiAt = md.indexOf('Hospital gateway API under load (', relayAt);
+  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin}`);
   writeFileSync(readme, text);
 }
 

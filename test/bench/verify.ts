@@ -28,7 +28,6 @@
  * shown only as the refusal a proof that size gets.
  */
 import { createHash, sign as ecdsaSign, verify as ecdsaVerify, X509Certificate, type KeyObject } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +68,7 @@ import {
 } from '@medbridge/chaincode';
 import { proposalBytes, proposalHash, queryOf } from '../fixtures/endorsement';
 import { createOrg, type Issued, type TestOrg } from '../fixtures/pki';
+import { sourceCommit } from '../../gateway/src/source-commit';
 
 const SIGNERS = (process.env.BENCH_SIGNERS ?? '4,16,64,256').split(',').map(Number);
 /** Only these series (comma-separated names as in verify.json), e.g. to profile one with --cpu-prof. */
@@ -295,20 +295,10 @@ function refusalOf(fn: () => void): string {
   throw new Error('expected a refusal');
 }
 
-/** HEAD, with `+changes` when tracked files differ from it: the code this run measures. */
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const measured = commit();
+  const measured = sourceCommit();
   const maxN = Math.max(...SIGNERS.filter((n) => n <= 64));
   const orgs: TestOrg[] = [];
   for (let i = 0; i < ORGS; i++) orgs.push(await createOrg(`Hospital${String.fromCharCode(65 + i)}MSP`));

@@ -3,10 +3,11 @@
  * network's description, which namespace holds which address, and the `medbridge` CLI run on one
  * org's host (`ip netns exec`), as that org's own process would run in its own data centre.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export const REPO = join(__dirname, '..', '..');
 export const CLI = join(REPO, 'gateway', 'bin', 'medbridge.js');
@@ -95,20 +96,24 @@ export function cliOn<T = any>(host: string, env: NodeJS.ProcessEnv, ...args: st
 
 /** A node SCRIPT on HOST to completion; its stdout is one JSON document. */
 export function scriptOn<T = any>(host: string, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<CliResult<T>> {
+  return finished(spawn('ip', argv(host, args, script), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })).then(({ code, out, err }) => {
+    try {
+      return { code: code ?? -1, json: (out.trim() === '' ? null : JSON.parse(out)) as T, stderr: err };
+    } catch {
+      throw new Error(`medbridge ${args.join(' ')} on ${host} printed no JSON (exit ${code}):\n${out}\n${err}`);
+    }
+  });
+}
+
+/** A child's whole stdout and stderr and its exit code, once it closed; rejects if it could not start. */
+function finished(child: ChildProcessByStdio<null, Readable, Readable>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn('ip', argv(host, args, script), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        resolveRun({ code: code ?? -1, json: (out.trim() === '' ? null : JSON.parse(out)) as T, stderr: err });
-      } catch {
-        reject(new Error(`medbridge ${args.join(' ')} on ${host} printed no JSON (exit ${code}):\n${out}\n${err}`));
-      }
-    });
+    child.on('close', (code) => resolveRun({ code, out, err }));
   });
 }
 
@@ -168,16 +173,8 @@ export interface RunResult {
 
 /** A program (a network script) on HOST to completion; rejects with its output's tail unless it exits 0. */
 export function runOn(host: string, env: NodeJS.ProcessEnv, program: string, ...args: string[]): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn('ip', ['netns', 'exec', hostNamespace(host), program, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolveRun({ stdout: out, stderr: err });
-      else reject(new Error(`${program} ${args.join(' ')} on ${host} exited ${code}:\n${out}\n${err.length > 4000 ? `${err.slice(0, 2000)}\n[…]\n${err.slice(-2000)}` : err}`));
-    });
+  return finished(spawn('ip', ['netns', 'exec', hostNamespace(host), program, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })).then(({ code, out, err }) => {
+    if (code === 0) return { stdout: out, stderr: err };
+    throw new Error(`${program} ${args.join(' ')} on ${host} exited ${code}:\n${out}\n${err.length > 4000 ? `${err.slice(0, 2000)}\n[…]\n${err.slice(-2000)}` : err}`);
   });
 }

@@ -25,6 +25,7 @@ import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { ConsentService } from '../../gateway/src/services/consent-service';
 import { generatePatientKey } from '../../gateway/src/services/patient-keys';
+import { waitFor } from '../integration/support/polling';
 import { cliOn, description, okOn, REPO, RT, runOn } from './hosts';
 
 const run = Date.now().toString(36);
@@ -110,13 +111,16 @@ describe('a new organisation joining the running chain-a by a channel configurat
 
     // HospitalE's own identity, on its own host through its own peer, finds the consent in force
     // (its peer may still be committing the grant's block: asked again for up to 30 s).
-    let own = await cliOn<{ allowed?: boolean }>(NEW_HOST, env, 'access', 'check', '--org', NEW, '--channel', A, '--grantee', 'HospitalEMSP', '--record', recordId, '--purpose', 'TREAT');
-    for (let i = 0; i < 30 && own.json?.allowed !== true; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      own = await cliOn<{ allowed?: boolean }>(NEW_HOST, env, 'access', 'check', '--org', NEW, '--channel', A, '--grantee', 'HospitalEMSP', '--record', recordId, '--purpose', 'TREAT');
-    }
-    expect(own.code).toBe(0);
-    expect(own.json).toMatchObject({ allowed: true });
+    await waitFor(
+      "HospitalE's own identity to find the consent in force",
+      async () => {
+        const own = await cliOn<{ allowed?: boolean }>(NEW_HOST, env, 'access', 'check', '--org', NEW, '--channel', A, '--grantee', 'HospitalEMSP', '--record', recordId, '--purpose', 'TREAT');
+        expect(own.code).toBe(0);
+        expect(own.json).toMatchObject({ allowed: true });
+        return true;
+      },
+      30_000,
+    );
     mark('7 HospitalE\'s own identity finds the consent in force');
 
     process.stderr.write(`\npath A join timing (ms since the first step): ${marks.map(([w, ms]) => `${w} ${ms}`).join('; ')}\n`);

@@ -1,7 +1,8 @@
 /**
  * What the cross-chain contract calls to carry consents between chains.
  *
- * Home chain:  buildConsentPacket(ctx, consentId)  -> { type, payload } from stored state only.
+ * Home chain:  buildConsentPacket(ctx, consentId, destChain?) -> { type, payload } from stored state only
+ *              (v1 terms, or a consent v2 policy with payload `format` v2).
  * Destination: applyConsentPacket(ctx, sourceChainId, type, payload) -> small result for the
  *              acknowledgement; validates everything before writing; throws MedbridgeError on
  *              rejection; emits no event (the cross-chain contract emits its transaction's one).
@@ -16,12 +17,16 @@ import {
   applyConsentPacketRule,
   applyResult,
   consentPacketOf,
+  policyConsentPacketOf,
+  requireEnforceableAt,
   verifyConsentPacket,
+  type AnyConsentPacketPayload,
   type ConsentPacketType,
 } from '../rules/remote-consent-rules';
-import { isPolicyConsent, type Consent, type StoredConsent } from '../rules/consent-rules';
+import { isPolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import { idPublicKeyOf, rotationChainOf, type Patient } from '../rules/patient-rules';
 import { getConsent, getPatient, getRemoteConsent, putRemoteConsent } from '../state/consent-repo';
+import { getRemote } from '../state/crosschain-repo';
 import { getMemberSet } from '../state/governance-repo';
 import { found } from '../state/store';
 import { txTimeMs } from './tx-context';
@@ -49,40 +54,57 @@ export const REVOCATION_ALLOWANCE_BYTES = 4096;
 /**
  * A consent is accepted only if it can travel in both its states: its consent.grant packet
  * and, once revoked, its consent.revoke packet fit the packet limit. Otherwise a revocation
- * could never reach a chain that holds the grant. PROOF_TOO_LARGE names the sizes.
+ * could never reach a chain that holds the grant. PROOF_TOO_LARGE names the sizes. Checked at
+ * grant time and at key rotation, for v1 and v2 consents alike.
  */
-export function requireCarriable(consent: Consent, patient: Patient): void {
+export function requireCarriable(consent: StoredConsent, patient: Patient): void {
   const size = canonicalBytes(packetOf(consent, patient).payload).length;
   check(
     size + REVOCATION_ALLOWANCE_BYTES <= MAX_CONSENT_PAYLOAD_BYTES,
     'PROOF_TOO_LARGE',
-    `this consent would travel as a ${size}-byte payload (${size + REVOCATION_ALLOWANCE_BYTES} once revoked); a consent packet carries at most ${MAX_CONSENT_PAYLOAD_BYTES}: name fewer record ids or categories`,
+    `this consent would travel as a ${size}-byte payload (${size + REVOCATION_ALLOWANCE_BYTES} once revoked); a consent packet carries at most ${MAX_CONSENT_PAYLOAD_BYTES}: name fewer record ids or categories, or write a shorter policy`,
   );
 }
 
 /**
  * The packet that carries a consent's current state to the grantee's chain:
  * 'consent.grant' while it is active (version 1), 'consent.revoke' once revoked (version 2).
- * Built only from this chain's state, never from caller bytes.
+ * Built only from this chain's state, never from caller bytes. With `destChain`, a consent v2
+ * grant is first checked to be enforceable there (consentPacketTo).
  */
-export async function buildConsentPacket(ctx: Context, consentId: string): Promise<{ type: ConsentPacketType; payload: Json }> {
+export async function buildConsentPacket(ctx: Context, consentId: string, destChain?: string): Promise<{ type: ConsentPacketType; payload: Json }> {
   if (!Formats.consentId.test(consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
   const { chainId } = await getMemberSet(ctx.stub);
   const consent = found(await getConsent(ctx.stub, consentId), `consent ${consentId}`);
   if (consent.chainId !== chainId) fail('WRONG_CHANNEL', `consent ${consentId} was granted on ${consent.chainId}, not ${chainId}`);
   const patient = found(await getPatient(ctx.stub, consent.patientId), `patient ${consent.patientId}`);
+  if (destChain === undefined) {
+    const { type, payload } = packetOf(consent, patient);
+    return { type, payload: payload as unknown as Json };
+  }
+  return consentPacketTo(ctx, consent, patient, destChain);
+}
+
+/**
+ * The packet of a consent for `destChain`. A consent v2 grant must be enforceable there: the
+ * policy must be able to permit one of the orgs this chain registered for `destChain`
+ * (WRONG_DESTINATION, UNKNOWN_CHAIN; nothing is sent). A revocation always travels.
+ */
+export async function consentPacketTo(ctx: Context, consent: StoredConsent, patient: Patient, destChain: string): Promise<{ type: ConsentPacketType; payload: Json }> {
   const { type, payload } = packetOf(consent, patient);
+  if (isPolicyConsent(consent) && type === 'consent.grant') {
+    const remote = await getRemote(ctx.stub, destChain);
+    requireEnforceableAt(consent.policy, consent.consentId, destChain, remote?.orgs.map((o) => o.mspId));
+  }
   return { type, payload: payload as unknown as Json };
 }
 
 /**
  * The packet of a consent with the patient's id key and, once rotated, the rotations that lead
- * to the current key. A consent v2 does not travel (yet): INVALID_ARGUMENT, nothing is sent.
+ * to the current key: v1 terms, or a consent v2 policy (payload `format` v2).
  */
-export function packetOf(consent: StoredConsent, patient: Patient): ReturnType<typeof consentPacketOf> {
-  if (isPolicyConsent(consent)) {
-    fail('INVALID_ARGUMENT', `consent ${consent.consentId} is a consent v2 policy; consent v2 is enforced on its home chain only (CONSENT.md "Consent language (v2)")`);
-  }
+export function packetOf(consent: StoredConsent, patient: Patient): { type: ConsentPacketType; payload: AnyConsentPacketPayload } {
+  if (isPolicyConsent(consent)) return policyConsentPacketOf(consent, idPublicKeyOf(patient), rotationChainOf(patient));
   return consentPacketOf(consent, idPublicKeyOf(patient), rotationChainOf(patient));
 }
 

@@ -63,8 +63,24 @@ import {
   signerAuthority,
   type Patient,
 } from '../rules/patient-rules';
-import { amendRecord, anchorRecord, hashMatches, parseRecordLabels, recordMetadataOf, validateHash, type AnchorInput, type RecordAnchor, type RecordLabels } from '../rules/record-rules';
-import type { RemoteConsent } from '../rules/remote-consent-rules';
+import {
+  amendRecord,
+  anchorRecord,
+  custodianOf,
+  eraseRecord,
+  hashMatches,
+  isErased,
+  parseRecordLabels,
+  recordMetadataOf,
+  validateHash,
+  type AnchorInput,
+  type ErasedRecord,
+  type ErasureRequest,
+  type RecordAnchor,
+  type RecordLabels,
+} from '../rules/record-rules';
+import { decideRemoteAccess, parseRemoteAccessRequest } from '../rules/remote-access-rules';
+import { isRemotePolicyConsent, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import * as repo from '../state/consent-repo';
 import { getMemberSet } from '../state/governance-repo';
 import { found, type Page } from '../state/store';
@@ -136,8 +152,7 @@ export class ConsentContract extends MedbridgeContract {
     );
     for (const { consentId } of await repo.allConsentIdsOfPatient(ctx.stub, patientId)) {
       const consent = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
-      // Consents v2 do not travel (consent-bridge packetOf): nothing to keep carriable.
-      if (consent.status === 'active' && !isPolicyConsent(consent)) requireCarriable(consent, patient);
+      if (consent.status === 'active') requireCarriable(consent, patient);
     }
     await repo.putPatient(ctx.stub, patient);
     await repo.putPatientKeyOwner(ctx.stub, newKeyId, patientId);
@@ -218,6 +233,50 @@ export class ConsentContract extends MedbridgeContract {
     const v = version === '' ? head.version : parseCount(version, 'version');
     const anchored = v === head.version ? head : found(await repo.getRecordVersion(ctx.stub, recordId, v), `version ${v} of record ${recordId}`);
     return canonicalize({ recordId, version: v, headVersion: head.version, match: hashMatches(anchored, hash) });
+  }
+
+  /**
+   * Erases a record on the patient's record.erase message (signed by the patient or an active
+   * guardian), submitted by the record's custodian org (CONSENT.md "Erasure"): the anchor keeps
+   * only that it was erased, when, by whom and its version count; every version's hash and
+   * metadata labels leave state. Every later read, decision, amendment or anchor of the id is
+   * RECORD_ERASED. The custodian destroys the content and salt off chain.
+   */
+  @Transaction()
+  async EraseRecord(ctx: Context, signedErasure: string): Promise<string> {
+    const who = await staff(ctx, WRITER_ROLES);
+    const a = await acceptPatientMessage(ctx, signedErasure, ['record.erase'], MAX_MESSAGE_AGE_MS);
+    const m = a.verified.message;
+    const erased = await erase(ctx, who, { basis: 'patient-signed', recordId: m.recordId, patientId: m.patientId }, a.now);
+    await useNonce(ctx, a.verified, a.now);
+    emit(ctx, 'RecordErased', { ...eventOfErasure(erased), basis: 'patient-signed', reasonCode: null });
+    return canonicalize(erased);
+  }
+
+  /**
+   * Erases a record on a request the custodian's privacy officer (or admin) verified out of
+   * band, stating why as a code (record-rules ERASURE_REASONS; no free text). As EraseRecord otherwise.
+   */
+  @Transaction()
+  async EraseRecordOnVerifiedRequest(ctx: Context, recordId: string, reasonCode: string): Promise<string> {
+    const who = await staff(ctx, REVIEWER_ROLES);
+    const erased = await erase(ctx, who, { basis: 'verified-request', recordId, reasonCode }, txTimeMs(ctx));
+    emit(ctx, 'RecordErased', { ...eventOfErasure(erased), basis: 'verified-request', reasonCode });
+    return canonicalize(erased);
+  }
+
+  /**
+   * The erasure marker of an erased record, exactly as state holds it (erased, when, by which
+   * org, version count); NOT_FOUND when the record is not erased. Lets anyone check that an
+   * erasure left no hash behind.
+   */
+  @Transaction(false)
+  async GetRecordErasure(ctx: Context, recordId: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const stored = await repo.getStoredRecord(ctx.stub, recordId);
+    if (stored === undefined || !isErased(stored)) fail('NOT_FOUND', `record ${recordId} is not erased`);
+    return canonicalize(stored);
   }
 
   // ------------------------------------------------------------------ guardians
@@ -364,8 +423,9 @@ export class ConsentContract extends MedbridgeContract {
       let recordCustodian: string | null = null;
       if (entry.recordId !== null) {
         if (!custodians.has(entry.recordId)) {
-          const anchor = await repo.getRecord(ctx.stub, entry.recordId);
-          custodians.set(entry.recordId, anchor?.custodian ?? '');
+          // An erased record's entries stay in the log (accounting of disclosures), seen as before.
+          const stored = await repo.getStoredRecord(ctx.stub, entry.recordId);
+          custodians.set(entry.recordId, stored ? custodianOf(stored) : '');
         }
         recordCustodian = custodians.get(entry.recordId) ?? null;
       }
@@ -434,7 +494,8 @@ export class ConsentContract extends MedbridgeContract {
     const now = txTimeMs(ctx);
     const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
     await loadPatient(ctx, e.patientId);
-    const recordCustodian = e.recordId === null ? null : (await loadRecord(ctx, e.recordId)).custodian;
+    // A record erased since the emergency opened is still reviewed by its (former) custodian.
+    const recordCustodian = e.recordId === null ? null : custodianOf(found(await repo.getStoredRecord(ctx.stub, e.recordId), `record ${e.recordId}`));
     const holds = await repo.holdsRecordOf(ctx.stub, e.patientId, who.mspId);
     if (!mayReviewEmergency(e, who.mspId, { recordCustodian, holdsRecordOfPatient: holds })) {
       fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor a custodian of a record this emergency opened`);
@@ -468,7 +529,7 @@ export class ConsentContract extends MedbridgeContract {
     await staff(ctx, STAFF_ROLES);
     const now = txTimeMs(ctx);
     const page = await repo.listRemoteConsentRefs(ctx.stub, grantee, parsePageSize(pageSize), bookmark);
-    const items: Array<WithStatus<RemoteConsent>> = [];
+    const items: Array<WithStatus<StoredRemoteConsent>> = [];
     for (const ref of page.items) {
       const m = found(await repo.getRemoteConsent(ctx.stub, ref.sourceChain, ref.consentId), 'remote consent');
       items.push(withStatus(m, now));
@@ -476,11 +537,15 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize({ items, bookmark: page.bookmark });
   }
 
-  /** Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. */
+  /**
+   * Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. A
+   * consent v2 decides per record: INVALID_ARGUMENT, ask CheckRemoteAccess.
+   */
   @Transaction(false)
   async CheckRemoteConsent(ctx: Context, sourceChainId: string, consentId: string, purpose: string): Promise<string> {
     await staff(ctx, STAFF_ROLES);
     const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
+    if (isRemotePolicyConsent(m)) fail('INVALID_ARGUMENT', `consent ${consentId} is a consent v2: it decides per record and requester; use CheckRemoteAccess`);
     const status = consentStatusAt(m, txTimeMs(ctx));
     const covered = purposeCovered(m.terms, purpose);
     const allowed = status === 'active' && covered;
@@ -497,6 +562,22 @@ export class ConsentContract extends MedbridgeContract {
       scope: m.terms.scope,
       period: m.terms.period,
     });
+  }
+
+  /**
+   * The access decision on this chain under a consent mirrored from `sourceChainId`, at the
+   * transaction time (CONSENT.md "Consents across chains", remote decision): request JSON
+   * {requester: {org, role?, practitioner?, careTeam?, policy?}, purpose, record: {recordId,
+   * resourceType, securityLabels, dataDate, authorOrg, custodian, documentClasses?}}, the record
+   * as its custodian describes it. A consent v2 is evaluated by the home chain's evaluator and
+   * returns its provisionPath; read-only, logs nothing.
+   */
+  @Transaction(false)
+  async CheckRemoteAccess(ctx: Context, sourceChainId: string, consentId: string, request: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    const q = parseRemoteAccessRequest(parseJson(request, 'request'));
+    const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
+    return canonicalize(decideRemoteAccess(m, q, txTimeMs(ctx)));
   }
 }
 
@@ -565,6 +646,19 @@ async function amend(ctx: Context, recordId: string, hash: string, expectedVersi
   return canonicalize(next);
 }
 
+/** Checks and writes an erasure; a refusal throws before anything is written. */
+async function erase(ctx: Context, who: Caller, request: ErasureRequest, now: number): Promise<ErasedRecord> {
+  const stored = await repo.getStoredRecord(ctx.stub, request.recordId);
+  const erased = eraseRecord(stored, request, who.mspId, now, ctx.stub.getTxID());
+  await repo.putErasure(ctx.stub, stored as RecordAnchor, erased);
+  return erased;
+}
+
+/** RecordErased carries no patient id and no hash: the event outlives the state it describes. */
+function eventOfErasure(e: ErasedRecord) {
+  return { recordId: e.recordId, erasedBy: e.erasedBy, versions: e.versions, txId: e.txId };
+}
+
 /** Caller with one of `roles`, in a member org of this channel. */
 /**
  * GrantConsent's state change without its event: checks the caller (staff), the patient's
@@ -577,7 +671,9 @@ export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ c
   let consent: StoredConsent;
   if (a.verified.message.kind === 'consent.grant-policy') {
     const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant-policy' }>>;
-    consent = grantPolicyConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
+    const v2 = grantPolicyConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
+    requireCarriable(v2, a.patient);
+    consent = v2;
   } else {
     const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant' }>>;
     const v1 = grantConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());

@@ -44,7 +44,7 @@ import * as repo from '../state/crosschain-repo';
 import { withOwnWrites } from '../state/own-writes';
 import { getMemberSet } from '../state/governance-repo';
 import { storeGrant } from './consent-contract';
-import { buildConsentPacket, packetOf } from './consent-bridge';
+import { buildConsentPacket, consentPacketTo } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
@@ -183,7 +183,7 @@ async function sendPacket(
     payload = a.payload;
   } else {
     if (a.payload !== undefined || typeof a.consentId !== 'string') fail('INVALID_ARGUMENT', `a ${type} packet names argsJson.consentId; its payload comes from the ledger`);
-    const built = await buildConsentPacket(ctx, a.consentId);
+    const built = await buildConsentPacket(ctx, a.consentId, destChain);
     if (built.type !== type) fail('INVALID_ARGUMENT', `consent ${a.consentId} is currently carried as ${built.type}, not ${type}`);
     payload = built.payload;
   }
@@ -314,8 +314,8 @@ export class CrossChainContract extends MedbridgeContract {
     const granted = await storeGrant(ctx, signedGrant);
     // Built from the consent just stored, not read back: a transaction does not see its own writes.
     // The patient's id key and, once rotated, the rotations to the current key, as SendPacket's.
-    const carried = packetOf(granted.consent, granted.patient);
-    const sent = await sendPacket(ctx, who, destChain, 'consent.grant', a, { type: carried.type, payload: carried.payload as unknown as Json });
+    const carried = await consentPacketTo(ctx, granted.consent, granted.patient, destChain);
+    const sent = await sendPacket(ctx, who, destChain, 'consent.grant', a, carried);
     emit(ctx, 'PacketSent', sent);
     return canonicalize({ consent: granted.status, sent });
   }

@@ -191,6 +191,17 @@ export function importFhirConsent(resource: unknown, options: { version?: FhirVe
   return { version, policy: parseConsentPolicy(policy, { order: 'normalize' }), notCarried: ctx.notCarried };
 }
 
+/**
+ * The FHIR version of a Consent resource by the elements present, as importFhirConsent reads it:
+ * R4 when it has R4-only elements, else R5. A resource mixing both is refused
+ * (FHIR_CONSENT_INVALID), as is one that is not a JSON object.
+ *
+ * @example detectFhirVersion({ resourceType: 'Consent', scope: {}, provision: {} }) // 'R4'
+ */
+export function detectFhirVersion(resource: unknown): FhirVersion {
+  return detectVersion(asObj(resource, 'Consent'));
+}
+
 function detectVersion(o: Obj): FhirVersion {
   const r4 = R4_MARKERS.filter((k) => k in o).concat(o.provision !== undefined && !Array.isArray(o.provision) ? ['provision (one rule)'] : []);
   const r5 = R5_MARKERS.filter((k) => k in o).concat(Array.isArray(o.provision) ? ['provision (a list)'] : []);

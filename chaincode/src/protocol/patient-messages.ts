@@ -30,6 +30,7 @@ export const PatientMessageKinds = [
   'guardian.revoke',
   'access-log.read',
   'patient.rotate-key',
+  'record.erase',
 ] as const;
 export type PatientMessageKind = (typeof PatientMessageKinds)[number];
 
@@ -134,6 +135,16 @@ export interface KeyRotationMessage extends MessageHeader {
   newPublicKey: string;
 }
 
+/**
+ * The patient's request to erase one record (GDPR art. 17; CONSENT.md "Erasure"). The record's
+ * custodian submits it with its own erasure: the anchor keeps no hash, and the custodian
+ * destroys the content and its salt.
+ */
+export interface RecordErasureMessage extends MessageHeader {
+  kind: 'record.erase';
+  recordId: string;
+}
+
 export type PatientMessage =
   | ConsentGrantMessage
   | ConsentPolicyGrantMessage
@@ -141,7 +152,8 @@ export type PatientMessage =
   | GuardianDelegationMessage
   | GuardianRevocationMessage
   | AccessLogReadMessage
-  | KeyRotationMessage;
+  | KeyRotationMessage
+  | RecordErasureMessage;
 
 type MessageOfKind<K extends PatientMessageKind> = Extract<PatientMessage, { kind: K }>;
 
@@ -267,6 +279,10 @@ export function buildGuardianRevocation(h: HeaderInput, guardianId: string): Gua
 
 export function buildAccessLogRead(h: HeaderInput): AccessLogReadMessage {
   return checkMessage({ ...header('access-log.read', h) });
+}
+
+export function buildRecordErasure(h: HeaderInput, recordId: string): RecordErasureMessage {
+  return checkMessage({ ...header('record.erase', h), recordId });
 }
 
 export function buildKeyRotation(h: HeaderInput, newPublicKey: string): KeyRotationMessage {
@@ -403,6 +419,7 @@ export function checkMessage(input: unknown): PatientMessage {
     'guardian.revoke': ['guardianId'],
     'access-log.read': [],
     'patient.rotate-key': ['newPublicKey'],
+    'record.erase': ['recordId'],
   };
   if (typeof kind !== 'string' || !(PatientMessageKinds as readonly string[]).includes(kind)) {
     fail('INVALID_ARGUMENT', `message kind must be one of ${PatientMessageKinds.join(', ')}`);
@@ -438,6 +455,9 @@ export function checkMessage(input: unknown): PatientMessage {
       break;
     case 'patient.rotate-key':
       str(o.newPublicKey, 'newPublicKey');
+      break;
+    case 'record.erase':
+      matches(o.recordId, Formats.recordId, 'recordId');
       break;
   }
   return input as PatientMessage;

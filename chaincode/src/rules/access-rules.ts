@@ -185,12 +185,12 @@ export interface AccessQuery {
   purpose: string;
   action: string;
   at: number;
-  /** Consents of this patient for this grantee (others are ignored). */
-  consents: Consent[];
+  /** Consents of this patient for this grantee (others are ignored); stored here or mirrored from another chain. */
+  consents: Array<Pick<Consent, 'consentId' | 'patientId' | 'grantee' | 'terms' | 'status'>>;
   /** Emergencies of this patient (others are ignored). */
   emergencies: Emergency[];
   /** Consents v2 of this patient that can decide for this grantee (CONSENT.md "Consent language (v2)"). */
-  policyConsents?: PolicyConsent[];
+  policyConsents?: Array<Pick<PolicyConsent, 'consentId' | 'patientId' | 'policy' | 'status'>>;
   /** The requester's details for v2 policies; absent = known by org only. */
   requester?: Requester;
   /** The record as v2 policies see it (record-rules recordMetadataOf); required with policyConsents. */

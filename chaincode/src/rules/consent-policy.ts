@@ -175,7 +175,12 @@ export function validateAccessRequest(r: AccessRequest): void {
   if (!isPurposeOfUse(r.purpose)) bad('purpose', `is not a purpose of use medbridge knows: ${r.purpose}`);
   if (r.policy !== null && !PolicyFormats.policy.test(r.policy)) bad('policy', 'is malformed');
   if (!Number.isSafeInteger(r.time)) bad('time', 'is not an integer');
-  const m = r.record;
+  validateRecordMetadata(r.record);
+}
+
+/** Checks what a request states about its record; INVALID_ARGUMENT names the field. */
+export function validateRecordMetadata(m: RecordMetadata): void {
+  const bad = (what: string, why: string): never => fail('INVALID_ARGUMENT', `access request ${what} ${why}`);
   if (!PolicyFormats.recordId.test(m.recordId)) bad('record.recordId', 'is malformed');
   if (!isRecordResourceType(m.resourceType)) bad('record.resourceType', `is not a record resource type: ${m.resourceType}`);
   for (const l of m.securityLabels) if (!isSecurityLabel(l)) bad('record.securityLabels', `holds an unknown label: ${l}`);

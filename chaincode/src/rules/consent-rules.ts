@@ -109,13 +109,26 @@ export function grantPolicyConsent(
     fail('CONSENT_POLICY_INVALID', 'policy permits no requester (a base deny without a permit provision changes no decision); to stop sharing, revoke the consents that permit it');
   }
   return {
-    consentId: consentIdOf(m),
-    chainId: m.channel,
-    patientId: m.patientId,
+    ...newlyGranted(verified, signedBy, now, txId),
     format: CONSENT_POLICY_FORMAT,
     grantees: reach.any ? [ANY_GRANTEE] : reach.orgs,
     policy,
-    status: 'active',
+  };
+}
+
+/** What every consent holds when it is granted, v1 or v2: ids, the signed grant, who signed, when. */
+function newlyGranted<M extends ConsentGrantMessage | ConsentPolicyGrantMessage>(
+  verified: VerifiedPatientMessage<M>,
+  signedBy: SignedBy,
+  now: number,
+  txId: string,
+) {
+  const m = verified.message;
+  return {
+    consentId: consentIdOf(m),
+    chainId: m.channel,
+    patientId: m.patientId,
+    status: 'active' as const,
     version: 1,
     grantedAt: now,
     grantTxId: txId,
@@ -165,20 +178,7 @@ export function grantConsent(
 ): Consent {
   const m = verified.message;
   validateGrantTerms(m.terms, now);
-  return {
-    consentId: consentIdOf(m),
-    chainId: m.channel,
-    patientId: m.patientId,
-    grantee: m.terms.grantee,
-    terms: m.terms,
-    status: 'active',
-    version: 1,
-    grantedAt: now,
-    grantTxId: txId,
-    grant: verified.signed,
-    grantSignedBy: signedBy,
-    revocation: null,
-  };
+  return { ...newlyGranted(verified, signedBy, now, txId), grantee: m.terms.grantee, terms: m.terms };
 }
 
 /** The consent after a verified revocation: revoked, version bumped. Revocation is final. */

@@ -72,7 +72,7 @@ export const MAX_MESSAGE_AGE_MS = 7 * 86_400_000;
 export const MAX_READ_AGE_MS = 5 * 60_000;
 
 /** Kinds a guardian may sign on the patient's behalf; delegation stays with the patient. */
-export const GUARDIAN_KINDS: readonly PatientMessageKind[] = ['consent.grant', 'consent.grant-policy', 'consent.revoke', 'access-log.read'];
+export const GUARDIAN_KINDS: readonly PatientMessageKind[] = ['consent.grant', 'consent.grant-policy', 'consent.revoke', 'access-log.read', 'record.erase'];
 
 /**
  * Registers a patient at `org`, or adds `org` as another custodian of a registered patient.

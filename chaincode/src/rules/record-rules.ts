@@ -153,14 +153,15 @@ export function validateHash(hash: string): void {
 
 /** Version 1 of a new record, anchored by `custodian`. */
 export function anchorRecord(
-  existing: RecordAnchor | undefined,
+  existing: StoredRecordState | undefined,
   input: AnchorInput,
   custodian: string,
   now: number,
   txId: string,
 ): { anchor: RecordAnchor; version: RecordVersion } {
   validateAnchorInput(input);
-  if (existing) fail('ALREADY_EXISTS', `record ${input.recordId} is already anchored; amend it instead`);
+  // An erased record's id is never anchored again (RECORD_ERASED), so no new content links to it.
+  if (liveRecord(existing)) fail('ALREADY_EXISTS', `record ${input.recordId} is already anchored; amend it instead`);
   const { metadata, ...fields } = input;
   const anchor: RecordAnchor = { ...fields, custodian, version: 1, createdAt: now, updatedAt: now, txId };
   if (metadata !== undefined) anchor.metadata = metadata;
@@ -225,4 +226,72 @@ export function verifyVersionChain(versions: RecordVersion[]): void {
 /** Whether a candidate salted hash is the anchored one (exact lowercase hex). */
 export function hashMatches(anchored: { hash: string }, candidate: string): boolean {
   return RECORD_HASH_FORMAT.test(candidate) && anchored.hash === candidate;
+}
+
+// ---------------------------------------------------------------------------------------
+// erasure (GDPR art. 17; CONSENT.md "Erasure")
+
+/**
+ * Why a custodian erases without a patient-signed request: a request its staff verified
+ * out of band. Codes only, never free text, so nothing personal reaches the ledger.
+ */
+export const ERASURE_REASONS = ['patient-in-person', 'patient-written', 'legal-representative', 'court-order', 'supervisory-authority'] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];
+
+/**
+ * What stays in state under an erased record's key: that it was erased, when, by which org
+ * (its custodian) and how many versions it had. No hash, no patient, no category, no labels.
+ */
+export interface ErasedRecord {
+  recordId: string;
+  erased: true;
+  erasedAt: number;
+  erasedBy: string;
+  versions: number;
+  txId: string;
+}
+
+/** A record's key holds its live head or, once erased, the erasure marker. */
+export type StoredRecordState = RecordAnchor | ErasedRecord;
+
+/** The basis of an erasure: the patient's (or guardian's) signed request, or a verified request. */
+export type ErasureRequest = { basis: 'patient-signed'; recordId: string; patientId: string } | { basis: 'verified-request'; recordId: string; reasonCode: string };
+
+export function isErased(s: StoredRecordState): s is ErasedRecord {
+  return (s as ErasedRecord).erased === true;
+}
+
+/** The live head, undefined when nothing is anchored, RECORD_ERASED when the record was erased. */
+export function liveRecord(s: StoredRecordState | undefined): RecordAnchor | undefined {
+  if (s !== undefined && isErased(s)) {
+    fail('RECORD_ERASED', `record ${s.recordId} was erased by its custodian ${s.erasedBy} at ${new Date(s.erasedAt).toISOString()}; its content no longer exists`);
+  }
+  return s;
+}
+
+/** The org that holds (or held, until it erased it) a record. */
+export function custodianOf(s: StoredRecordState): string {
+  return isErased(s) ? s.erasedBy : s.custodian;
+}
+
+export function parseErasureReason(code: string): ErasureReason {
+  if (!(ERASURE_REASONS as readonly string[]).includes(code)) fail('INVALID_ARGUMENT', `reasonCode must be one of ${ERASURE_REASONS.join(', ')}`);
+  return code as ErasureReason;
+}
+
+/**
+ * Erases a record: only its custodian, only once, and for a patient-signed request only the
+ * record's own patient (or their guardian, checked by the caller). Returns the marker that
+ * replaces the head; the caller deletes every version and the patient index with it.
+ */
+export function eraseRecord(stored: StoredRecordState | undefined, request: ErasureRequest, callerOrg: string, now: number, txId: string): ErasedRecord {
+  if (!Formats.recordId.test(request.recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+  if (request.basis === 'verified-request') parseErasureReason(request.reasonCode);
+  if (stored === undefined) fail('NOT_FOUND', `record ${request.recordId} does not exist`);
+  if (isErased(stored)) fail('RECORD_ERASED', `record ${stored.recordId} is already erased (by ${stored.erasedBy} at ${new Date(stored.erasedAt).toISOString()})`);
+  if (callerOrg !== stored.custodian) fail('NOT_CUSTODIAN', `only ${stored.custodian}, the custodian, may erase ${stored.recordId}`);
+  if (request.basis === 'patient-signed' && request.patientId !== stored.patientId) {
+    fail('UNAUTHORIZED', `the erasure request is signed for another patient than the one record ${stored.recordId} belongs to`);
+  }
+  return { recordId: stored.recordId, erased: true, erasedAt: now, erasedBy: callerOrg, versions: stored.version, txId };
 }

@@ -8,6 +8,8 @@
  */
 import { fail } from '../errors';
 import { canonicalize, type Json } from '../protocol/canonical-json';
+import { CONSENT_POLICY_FORMAT, type ConsentPolicy } from '../protocol/consent-policy/model';
+import { parseConsentPolicy } from '../protocol/consent-policy/parse';
 import {
   consentIdOf,
   Formats,
@@ -15,6 +17,7 @@ import {
   patientIdOf,
   verifyPatientMessage,
   type ConsentGrantMessage,
+  type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
   type ConsentTerms,
   type GuardianDelegationMessage,
@@ -23,13 +26,15 @@ import {
   type SignedPatientMessage,
   type VerifiedPatientMessage,
 } from '../protocol/patient-messages';
-import type { Consent } from './consent-rules';
+import type { Consent, PolicyConsent } from './consent-rules';
+import { permittedRecipientOrgs } from './consent-policy';
 import { MAX_KEY_ROTATIONS } from './patient-rules';
 
 export const CONSENT_PACKET_TYPES = ['consent.grant', 'consent.revoke'] as const;
 export type ConsentPacketType = (typeof CONSENT_PACKET_TYPES)[number];
 
-export interface ConsentPacketPayload {
+/** What the payloads of both consent packet formats carry, with the same meaning. */
+interface ConsentPacketCommon {
   consentId: string;
   version: number;
   status: 'active' | 'revoked';
@@ -38,8 +43,6 @@ export interface ConsentPacketPayload {
   patientId: string;
   /** base64 SPKI DER of the patient's key; patientId is derived from it. */
   patientPublicKey: string;
-  terms: ConsentTerms;
-  grant: SignedPatientMessage<ConsentGrantMessage>;
   /** The patient-signed delegation when a guardian signed the grant, else null. */
   grantDelegation: SignedPatientMessage<GuardianDelegationMessage> | null;
   revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
@@ -52,19 +55,69 @@ export interface ConsentPacketPayload {
   keyRotations?: SignedKeyRotation[];
 }
 
-/** The mirror of a consent from another chain, on the grantee's chain. */
-export interface RemoteConsent {
+export interface ConsentPacketPayload extends ConsentPacketCommon {
+  terms: ConsentTerms;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
+}
+
+/** What the mirrors of both consent formats hold, with the same meaning. */
+interface RemoteConsentCommon {
   sourceChain: string;
   consentId: string;
   version: number;
   status: 'active' | 'revoked';
   patientId: string;
-  grantee: string;
-  terms: ConsentTerms;
-  grant: SignedPatientMessage<ConsentGrantMessage>;
   revocation: SignedPatientMessage<ConsentRevocationMessage> | null;
   appliedAt: number;
   txId: string;
+}
+
+/** The mirror of a consent from another chain, on the grantee's chain. */
+export interface RemoteConsent extends RemoteConsentCommon {
+  grantee: string;
+  terms: ConsentTerms;
+  grant: SignedPatientMessage<ConsentGrantMessage>;
+}
+
+/**
+ * The payload of a consent v2 packet (CONSENT.md "Consents across chains", v2). The same
+ * packet types as v1, told apart by `format`: the patient-signed `consent.grant-policy`
+ * message carries the canonical policy, so the policy travels once, inside what was signed.
+ * Every other field has its v1 meaning; there is no `terms`.
+ */
+export interface PolicyConsentPacketPayload extends ConsentPacketCommon {
+  format: typeof CONSENT_PACKET_V2;
+  grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
+}
+
+/** A consent packet's payload: v1 terms (no `format`) or a v2 policy. */
+export type AnyConsentPacketPayload = ConsentPacketPayload | PolicyConsentPacketPayload;
+
+/** `format` of a consent v2 packet payload; a v1 payload has no `format`. */
+export const CONSENT_PACKET_V2 = 'medbridge/consent-packet/v2';
+
+/**
+ * The mirror of a consent v2 from another chain: the signed policy, evaluated here by the same
+ * evaluator as on the home chain (remote-access-rules `decideRemoteAccess`). `grantees` are the orgs of this chain
+ * the policy can permit when the packet is applied, sorted: where the mirror is indexed.
+ */
+export interface RemotePolicyConsent extends RemoteConsentCommon {
+  format: typeof CONSENT_POLICY_FORMAT;
+  grantees: string[];
+  policy: ConsentPolicy;
+  grant: SignedPatientMessage<ConsentPolicyGrantMessage>;
+}
+
+/** Any mirror in state: of a v1 consent or of a consent v2. */
+export type StoredRemoteConsent = RemoteConsent | RemotePolicyConsent;
+
+export function isRemotePolicyConsent(m: StoredRemoteConsent): m is RemotePolicyConsent {
+  return (m as Partial<RemotePolicyConsent>).format === CONSENT_POLICY_FORMAT;
+}
+
+/** The orgs a mirror is indexed under: its grantee (v1) or its grantees here (v2). */
+export function remoteGranteesOf(m: StoredRemoteConsent): string[] {
+  return isRemotePolicyConsent(m) ? m.grantees : [m.grantee];
 }
 
 /**
@@ -76,21 +129,56 @@ export function consentPacketOf(
   patientPublicKey: string,
   keyRotations: SignedKeyRotation[] = [],
 ): { type: ConsentPacketType; payload: ConsentPacketPayload } {
-  const payload: ConsentPacketPayload = {
+  const payload: ConsentPacketPayload = { ...packetCommon(c, patientPublicKey, keyRotations), terms: c.terms, grant: c.grant };
+  return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
+}
+
+/** The fields both packet formats take from a stored consent of either format. */
+function packetCommon(c: Consent | PolicyConsent, patientPublicKey: string, keyRotations: SignedKeyRotation[]): ConsentPacketCommon {
+  return {
     consentId: c.consentId,
     version: c.version,
     status: c.status,
     homeChain: c.chainId,
     patientId: c.patientId,
     patientPublicKey,
-    terms: c.terms,
-    grant: c.grant,
     grantDelegation: c.grantSignedBy.delegation,
     revocation: c.revocation ? c.revocation.signed : null,
     revocationDelegation: c.revocation ? c.revocation.signedBy.delegation : null,
     ...(keyRotations.length > 0 ? { keyRotations } : {}),
   };
+}
+
+/**
+ * The packet for a stored consent v2, as consentPacketOf for v1: the signed policy grant, the
+ * patient's keys, the delegations and the revocation; `format` marks the payload as v2.
+ */
+export function policyConsentPacketOf(
+  c: PolicyConsent,
+  patientPublicKey: string,
+  keyRotations: SignedKeyRotation[] = [],
+): { type: ConsentPacketType; payload: PolicyConsentPacketPayload } {
+  const payload: PolicyConsentPacketPayload = { format: CONSENT_PACKET_V2, ...packetCommon(c, patientPublicKey, keyRotations), grant: c.grant };
   return { type: c.status === 'revoked' ? 'consent.revoke' : 'consent.grant', payload };
+}
+
+/**
+ * Send-time check of a consent v2 grant for `destChain` (`destOrgs`: the orgs this chain
+ * registered for it; undefined when it registered none): the destination enforces a policy
+ * only for its own orgs, so a policy that can permit none of them is refused before anything
+ * is sent (WRONG_DESTINATION), as the destination would refuse it on arrival.
+ */
+export function requireEnforceableAt(policy: ConsentPolicy, consentId: string, destChain: string, destOrgs: string[] | undefined): void {
+  if (destOrgs === undefined) fail('UNKNOWN_CHAIN', `${destChain} is not registered on this chain`);
+  if (destinationGrantees(policy, destOrgs).length === 0) {
+    fail('WRONG_DESTINATION', `consent ${consentId} permits none of ${destChain}'s orgs (${destOrgs.join(', ')}); nothing was sent`);
+  }
+}
+
+/** The orgs of `orgs` some permit of the policy can reach, sorted. */
+function destinationGrantees(policy: ConsentPolicy, orgs: readonly string[]): string[] {
+  const reach = permittedRecipientOrgs(policy);
+  return [...new Set(orgs.filter((o) => reach.any || reach.orgs.includes(o)))].sort();
 }
 
 const PAYLOAD_FIELDS = [
@@ -108,22 +196,28 @@ const PAYLOAD_FIELDS = [
 ];
 const OPTIONAL_PAYLOAD_FIELDS = ['keyRotations'];
 
+const PAYLOAD_V2_FIELDS = ['format', ...PAYLOAD_FIELDS.filter((f) => f !== 'terms')];
+
 /**
  * Verifies a consent packet received from `sourceChainId`, in this order: type allowed,
- * payload shape, home chain = source, patient key -> patientId, grant signature (bound to
- * the source chain) and consent id, terms = the signed terms, guardian delegation when a
- * guardian signed, and for a revocation the revocation signature and its consent id.
- * Pure; throws MedbridgeError.
+ * payload shape (v1, or v2 when it has `format`), home chain = source, patient key ->
+ * patientId, grant signature (bound to the source chain) and consent id, v1: terms = the
+ * signed terms, v2: the signed policy in canonical form (CONSENT_POLICY_INVALID /
+ * CONSENT_POLICY_TOO_LARGE otherwise), guardian delegation when a guardian signed, and for a
+ * revocation the revocation signature and its consent id. Pure; throws MedbridgeError.
  */
-export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown): ConsentPacketPayload {
+export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown): AnyConsentPacketPayload {
   if (!(CONSENT_PACKET_TYPES as readonly string[]).includes(type)) {
     fail('PACKET_TYPE_NOT_ALLOWED', `consent packets are ${CONSENT_PACKET_TYPES.join(' or ')}, not ${type}`);
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) fail('INVALID_ARGUMENT', 'consent payload must be an object');
   const p = payload as Record<string, unknown>;
-  for (const f of PAYLOAD_FIELDS) if (!(f in p) || p[f] === undefined) fail('INVALID_ARGUMENT', `consent payload is missing ${f}`);
+  const v2 = 'format' in p;
+  if (v2 && p.format !== CONSENT_PACKET_V2) fail('INVALID_ARGUMENT', `consent payload format must be ${CONSENT_PACKET_V2} when present`);
+  const fields = v2 ? PAYLOAD_V2_FIELDS : PAYLOAD_FIELDS;
+  for (const f of fields) if (!(f in p) || p[f] === undefined) fail('INVALID_ARGUMENT', `consent payload is missing ${f}`);
   for (const f of Object.keys(p)) {
-    if (!PAYLOAD_FIELDS.includes(f) && !OPTIONAL_PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
+    if (!fields.includes(f) && !OPTIONAL_PAYLOAD_FIELDS.includes(f)) fail('INVALID_ARGUMENT', `consent payload has an unknown field ${f}`);
   }
   if (typeof p.consentId !== 'string' || !Formats.consentId.test(p.consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
   if (typeof p.version !== 'number' || !Number.isSafeInteger(p.version) || p.version < 1) fail('INVALID_ARGUMENT', 'version must be a positive integer');
@@ -134,10 +228,15 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
   const patientId = p.patientId as string;
   const patientKeys = followRotations(keyIdOf(p.patientPublicKey), patientId, p.keyRotations, sourceChainId);
 
-  const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: ['consent.grant'] });
+  const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: [v2 ? 'consent.grant-policy' : 'consent.grant'] });
   if (grant.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'grant is signed for another patient');
   if (consentIdOf(grant.message) !== p.consentId) fail('INVALID_ARGUMENT', 'consentId is not the id of the signed grant');
-  if (canonicalize(p.terms) !== canonicalize(grant.message.terms)) fail('INVALID_ARGUMENT', 'terms differ from the signed grant');
+  if (grant.message.kind === 'consent.grant-policy') {
+    // Strict: what the patient signed must be the canonical policy the evaluator enforces.
+    parseConsentPolicy(grant.message.policy);
+  } else if (canonicalize(p.terms) !== canonicalize(grant.message.terms)) {
+    fail('INVALID_ARGUMENT', 'terms differ from the signed grant');
+  }
   checkDelegation(grant, p.grantDelegation, sourceChainId, patientKeys);
 
   if (type === 'consent.grant') {
@@ -153,7 +252,7 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
     if (rev.message.consentId !== p.consentId) fail('INVALID_ARGUMENT', 'revocation names another consent');
     checkDelegation(rev, p.revocationDelegation, sourceChainId, patientKeys);
   }
-  return payload as ConsentPacketPayload;
+  return payload as AnyConsentPacketPayload;
 }
 
 /**
@@ -205,42 +304,40 @@ function checkDelegation(
 }
 
 /**
- * The mirror after applying a verified packet on the destination. The grantee must be
- * a member of this chain; versions only move forward (equal is a duplicate and refused);
- * a grant that has already expired is refused (a revocation always applies).
+ * The mirror after applying a verified packet on the destination. The grantee must be a
+ * member of this chain (v2: the policy must be able to permit one of its members, who are
+ * then the mirror's grantees); versions only move forward (equal is a duplicate and
+ * refused); a grant that has already expired is refused (a revocation always applies).
  */
 export function applyConsentPacketRule(
-  existing: RemoteConsent | undefined,
+  existing: StoredRemoteConsent | undefined,
   sourceChainId: string,
   type: ConsentPacketType,
-  p: ConsentPacketPayload,
+  p: AnyConsentPacketPayload,
   destinationMembers: string[],
   now: number,
   txId: string,
-): RemoteConsent {
-  if (!destinationMembers.includes(p.terms.grantee)) {
+): StoredRemoteConsent {
+  const policy = 'format' in p ? parseConsentPolicy(p.grant.message.policy) : null;
+  const grantees = policy === null ? [] : destinationGrantees(policy, destinationMembers);
+  if (!('format' in p) && !destinationMembers.includes(p.terms.grantee)) {
     fail('WRONG_DESTINATION', `grantee ${p.terms.grantee} is not a member of this chain`);
   }
+  if (policy !== null && grantees.length === 0) fail('WRONG_DESTINATION', `consent ${p.consentId} permits no member of this chain`);
   if (existing && existing.version >= p.version) {
     fail('STALE_VERSION', `consent ${p.consentId} from ${sourceChainId} is at version ${existing.version} here; packet has ${p.version}`);
   }
-  if (type === 'consent.grant' && p.terms.period.end <= now) fail('CONSENT_EXPIRED', `consent ${p.consentId} expired at ${p.terms.period.end}`);
-  return {
-    sourceChain: sourceChainId,
-    consentId: p.consentId,
-    version: p.version,
-    status: p.status,
-    patientId: p.patientId,
-    grantee: p.terms.grantee,
-    terms: p.terms,
-    grant: p.grant,
-    revocation: p.revocation,
-    appliedAt: now,
-    txId,
-  };
+  const end = 'format' in p ? (policy?.period?.end ?? 0) : p.terms.period.end;
+  if (type === 'consent.grant' && end <= now) fail('CONSENT_EXPIRED', `consent ${p.consentId} expired at ${end}`);
+  const common = { sourceChain: sourceChainId, consentId: p.consentId, version: p.version, status: p.status, patientId: p.patientId };
+  if ('format' in p) {
+    return { ...common, format: CONSENT_POLICY_FORMAT, grantees, policy: policy as ConsentPolicy, grant: p.grant, revocation: p.revocation, appliedAt: now, txId };
+  }
+  return { ...common, grantee: p.terms.grantee, terms: p.terms, grant: p.grant, revocation: p.revocation, appliedAt: now, txId };
 }
 
 /** The acknowledgement result for an applied packet: small and free of personal data. */
-export function applyResult(m: RemoteConsent): Json {
+export function applyResult(m: StoredRemoteConsent): Json {
+  if (isRemotePolicyConsent(m)) return { consentId: m.consentId, grantees: m.grantees, sourceChain: m.sourceChain, status: m.status, version: m.version };
   return { consentId: m.consentId, grantee: m.grantee, sourceChain: m.sourceChain, status: m.status, version: m.version };
 }

@@ -9,8 +9,8 @@ import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
 import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
-import type { RecordAnchor, RecordVersion } from '../rules/record-rules';
-import type { RemoteConsent } from '../rules/remote-consent-rules';
+import { liveRecord, type ErasedRecord, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
+import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { exists, firstByPartialKey, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
@@ -66,8 +66,24 @@ export async function putNonceUse(stub: ChaincodeStub, signerKeyId: string, nonc
 
 // --- records
 
+/** A record's live head; RECORD_ERASED when the record was erased (every reader of a record answers so). */
 export async function getRecord(stub: ChaincodeStub, recordId: string): Promise<RecordAnchor | undefined> {
-  return getJson<RecordAnchor>(stub, key(stub, KeyTypes.Record, recordId));
+  return liveRecord(await getStoredRecord(stub, recordId));
+}
+
+/** What a record's key holds: its head, or the marker an erasure left. */
+export async function getStoredRecord(stub: ChaincodeStub, recordId: string): Promise<StoredRecordState | undefined> {
+  return getJson<StoredRecordState>(stub, key(stub, KeyTypes.Record, recordId));
+}
+
+/**
+ * Erases a record's anchor: the marker replaces the head, and every version (each holding a
+ * hash and the metadata labels) and the patient index entry are deleted from state.
+ */
+export async function putErasure(stub: ChaincodeStub, head: RecordAnchor, erased: ErasedRecord): Promise<void> {
+  for (let v = 1; v <= head.version; v++) await stub.deleteState(key(stub, KeyTypes.RecordVersion, head.recordId, pad(v)));
+  await stub.deleteState(key(stub, KeyTypes.RecordByCustodian, head.patientId, head.custodian, head.recordId));
+  await putJson(stub, key(stub, KeyTypes.Record, erased.recordId), erased);
 }
 
 export async function putRecord(stub: ChaincodeStub, anchor: RecordAnchor): Promise<void> {
@@ -217,17 +233,19 @@ export async function consentIdsFor(stub: ChaincodeStub, grantee: string, patien
 
 // --- consents from other chains
 
-export async function getRemoteConsent(stub: ChaincodeStub, sourceChain: string, consentId: string): Promise<RemoteConsent | undefined> {
-  return getJson<RemoteConsent>(stub, key(stub, KeyTypes.RemoteConsent, sourceChain, consentId));
+export async function getRemoteConsent(stub: ChaincodeStub, sourceChain: string, consentId: string): Promise<StoredRemoteConsent | undefined> {
+  return getJson<StoredRemoteConsent>(stub, key(stub, KeyTypes.RemoteConsent, sourceChain, consentId));
 }
 
-/** Writes a mirrored consent and its grantee index. */
-export async function putRemoteConsent(stub: ChaincodeStub, mirror: RemoteConsent): Promise<void> {
+/** Writes a mirrored consent and its grantee index (one entry per grantee of a consent v2). */
+export async function putRemoteConsent(stub: ChaincodeStub, mirror: StoredRemoteConsent): Promise<void> {
   await putJson(stub, key(stub, KeyTypes.RemoteConsent, mirror.sourceChain, mirror.consentId), mirror);
-  await putJson(stub, key(stub, KeyTypes.RemoteConsentByGrantee, mirror.grantee, mirror.sourceChain, mirror.consentId), {
-    sourceChain: mirror.sourceChain,
-    consentId: mirror.consentId,
-  });
+  for (const grantee of remoteGranteesOf(mirror)) {
+    await putJson(stub, key(stub, KeyTypes.RemoteConsentByGrantee, grantee, mirror.sourceChain, mirror.consentId), {
+      sourceChain: mirror.sourceChain,
+      consentId: mirror.consentId,
+    });
+  }
 }
 
 /** References to the consents mirrored for `grantee`, in (source chain, consent id) order, a page at a time. */

@@ -15,7 +15,7 @@ export const KeyTypes = {
   Guardian: 'mb.guardian', // (patientId, guardianId)
   PatientNonce: 'mb.nonce', // (signerId, nonce) -> used marker
   PatientKey: 'mb.patient-key', // (keyId) -> {patientId} for every key a patient rotated to
-  Record: 'mb.record', // (recordId) -> RecordAnchor (head)
+  Record: 'mb.record', // (recordId) -> RecordAnchor (head), or ErasedRecord once erased (no hash, no patient)
   RecordVersion: 'mb.recordver', // (recordId, version padded)
   RecordByCustodian: 'mb.record-by-custodian', // (patientId, custodian, recordId) -> {recordId}
   Consent: 'mb.consent', // (consentId)

@@ -15,7 +15,6 @@
  * class). Exits non-zero when any response was a 5xx (or the server could not be reached), so a
  * server fault fails the run; a 4xx would be a bug of this driver and fails it too.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -28,6 +27,7 @@ import { signRequest } from '../api/request-signing';
 import { startApi, type RunningApi } from '../api/serve';
 import { REPO_ROOT } from '../config';
 import { loadProfile } from '../fabric/profile';
+import { sourceCommit } from '../source-commit';
 import { createLogger } from '../logger';
 import { generatePatientKey, type PatientKey } from '../services/patient-keys';
 
@@ -94,14 +94,6 @@ async function load(
 
 const nonce = () => randomBytes(18).toString('base64url');
 
-/** HEAD of the checkout measured. */
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -173,7 +165,7 @@ async function main(): Promise<number> {
     const out = {
       command: process.env.BENCH_COMMAND ?? 'make bench-api',
       date: new Date().toISOString(),
-      commit: commit(),
+      commit: sourceCommit(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage1m: Math.round(loadavg()[0]! * 100) / 100 },
       network: 'embedded net1, native or docker runtime as started; loopback only',
       classes,

@@ -4,19 +4,25 @@
  *
  * For each route count (default 1, 4, 16; routes `tp-<i>` from chain-a to chain-b, opened once
  * and reused) and rising offered rates (packets per second over all routes, doubling from
- * `--start-rate`), pings are submitted on a fixed schedule for `--step-s` seconds, whatever
- * the chain or the relay answers (open loop), spread over the routes in turn. A rate is
- * sustained when, within `--drain-s` after the last send, every packet sent in the step is
+ * `--start-rate` for every route count, so that more routes spread the same rates thinner),
+ * pings are submitted on a fixed schedule for `--step-s` seconds, whatever the chain or the
+ * relay answers (open loop), spread over the routes in turn. A rate is sustained when no send
+ * was refused and, within max(5 s, step/2) after the last send, every packet sent in the step is
  * received on chain-b exactly once (its receipt, one per sequence) and acknowledged on chain-a
- * (status acknowledged), both read back from the ledgers. The steps stop at the first rate
- * that is not sustained; the whole run is bounded by `--budget-s`.
+ * (status acknowledged), both read back from the ledgers. The steps of a route count stop at the
+ * first rate that is not sustained; each value-transfer mode is bounded by `--budget-s`.
  * Plain puts: Consent:RegisterPatient with a fresh key each (distinct fresh keys) on chain-b,
  * `--puts` of them with `--put-concurrency` in flight: committed per second.
- * Value transfer stays as the network has it (off on a fresh network); the result says which.
+ * `--value-transfer off,on` (the default) runs the route counts first as the network is (value
+ * transfer off on a fresh network; governance has no action that switches it off again, so an
+ * `off` run on a network where it is on is skipped and says so), then with value transfer on
+ * (ValueGovernance.ensureValueTransfer, as `make demo`: every send escrows a fee, every
+ * acknowledgement pays it out).
  *
  *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 1] [--step-s 10]
  *                                               [--drain-s 45] [--budget-s 300] [--puts 400]
- *                                               [--put-concurrency 32] [--max-batch 32] [--name relay-throughput]
+ *                                               [--put-concurrency 32] [--value-transfer off,on]
+ *                                               [--max-batch 32] [--name relay-throughput]
  * --max-batch: most packets of a route per proof and transaction (1: the single path only).
  *
  * Writes test/bench/results/<name>.json.
@@ -33,6 +39,7 @@ import { allPages, Chaincode } from '../fabric/contracts';
 import { pickRelayOrgs, Relay } from '../relay/relay';
 import { sleep } from '../relay/backoff';
 import { CrossChainAdmin } from '../services/crosschain-admin';
+import { ValueGovernance } from '../services/incentive-service';
 import { generatePatientKey } from '../services/patient-keys';
 
 const A = 'chain-a';
@@ -86,6 +93,83 @@ async function settledOnBoth(a: Chaincode, b: Chaincode, routeId: string, from: 
   return { received: seen.size, acknowledged, duplicates };
 }
 
+interface ModeRun {
+  valueTransfer: boolean;
+  /** Why the mode was not measured. */
+  skipped?: string;
+  sustainedPerSec: Record<string, number>;
+  ratio: number;
+  steps: Step[];
+}
+
+/** One offered rate over `routes` for `stepS` seconds, then the drain read back from both ledgers. */
+async function runStep(o: { a: Chaincode; b: Chaincode; routes: string[]; rate: number; stepS: number; drainS: number; log: (s: string) => void }): Promise<Step> {
+  const { a, b, routes, rate, stepS, drainS, log } = o;
+  const n = routes.length;
+  const base = new Map<string, number>();
+  for (const r of routes) base.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
+  const count = Math.max(1, Math.round(rate * stepS));
+  log(`${n} route(s), ${rate}/s offered: ${count} pings over ${stepS} s`);
+  const t0 = performance.now();
+  let sendErrors = 0;
+  const sends: Array<Promise<void>> = [];
+  for (let i = 0; i < count; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const routeId = routes[i % n]!;
+    sends.push(
+      a.crossChain.sendPacket(B, 'ping', { routeId, payload: { i } }).then(
+        () => undefined,
+        () => {
+          sendErrors += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(sends);
+  const sentEnd = performance.now();
+  const tops = new Map<string, number>();
+  for (const r of routes) tops.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
+  const sent = routes.reduce((s, r) => s + (tops.get(r)! - base.get(r)!), 0);
+  let drained = false;
+  let received = 0;
+  let acknowledged = 0;
+  let duplicates = 0;
+  while (performance.now() - sentEnd < drainS * 1000) {
+    received = 0;
+    acknowledged = 0;
+    duplicates = 0;
+    for (const r of routes) {
+      const c = await settledOnBoth(a, b, r, base.get(r)!, tops.get(r)!);
+      received += c.received;
+      acknowledged += c.acknowledged;
+      duplicates += c.duplicates;
+    }
+    if (received === sent && acknowledged === sent) {
+      drained = true;
+      break;
+    }
+    await sleep(1000);
+  }
+  const drainTook = (performance.now() - sentEnd) / 1000;
+  const sustained = drained && duplicates === 0 && sendErrors === 0 && drainTook <= Math.max(5, stepS / 2);
+  const step: Step = {
+    routes: n,
+    offeredPerSec: rate,
+    sent,
+    sendErrors,
+    deliveredOnce: received - duplicates,
+    acknowledged,
+    drained,
+    drainS: Math.round(drainTook * 10) / 10,
+    sustained,
+    achievedPerSec: Math.round((acknowledged / ((performance.now() - t0) / 1000)) * 100) / 100,
+  };
+  log(`  sent ${sent}, received ${received}, acknowledged ${acknowledged}, drained in ${step.drainS} s: ${sustained ? 'sustained' : 'not sustained'}`);
+  return step;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -96,6 +180,7 @@ async function main(): Promise<number> {
       'budget-s': { type: 'string', default: '300' },
       puts: { type: 'string', default: '400' },
       'put-concurrency': { type: 'string', default: '32' },
+      'value-transfer': { type: 'string', default: 'off,on' },
       'max-batch': { type: 'string', default: String(Limits.maxBatchPackets) },
       name: { type: 'string', default: 'relay-throughput' },
     },
@@ -117,15 +202,17 @@ async function main(): Promise<number> {
   const b = new Chaincode(hospitalB, B);
   const admin = new CrossChainAdmin();
   const packetTypes: PacketType[] = ['ping'];
-  const steps: Step[] = [];
   try {
     log(`plain puts on ${B}: ${values.puts} RegisterPatient with fresh keys, ${values['put-concurrency']} in flight`);
     const puts = await plainPuts(b, Number(values.puts), Number(values['put-concurrency']));
     log(`  ${puts.perSec.toFixed(1)} per second`);
-    const valueTransfer = await a.incentive
-      .getParams()
-      .then((p) => (p as { active?: boolean }).active === true)
-      .catch(() => false);
+    const valueTransferOn = () =>
+      a.incentive
+        .getParams()
+        .then((p) => (p as { active?: boolean }).active === true)
+        .catch(() => false);
+    const modes = values['value-transfer'].split(',').map((m) => m.trim());
+    for (const m of modes) if (m !== 'off' && m !== 'on') throw new Error(`--value-transfer takes off and/or on, not ${m}`);
 
     const maxRoutes = Math.max(...routeCounts);
     const routeIds = Array.from({ length: maxRoutes }, (_, i) => `tp-${i + 1}`);
@@ -136,102 +223,70 @@ async function main(): Promise<number> {
     const orgs = pickRelayOrgs(A, B);
     const relay = new Relay({ from: A, to: B, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(work, 'checkpoint.json'), routes: routeIds, startBlock: from, maxBatch });
     const relayDone = relay.run();
+    const runs: ModeRun[] = [];
     try {
-      for (const n of routeCounts) {
-        const routes = routeIds.slice(0, n);
-        for (let rate = startRate * n; Date.now() - started < budgetMs; rate *= 2) {
-          const base = new Map<string, number>();
-          for (const r of routes) base.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
-          const count = Math.max(1, Math.round(rate * stepS));
-          log(`${n} route(s), ${rate}/s offered: ${count} pings over ${stepS} s`);
-          const t0 = performance.now();
-          let sendErrors = 0;
-          const sends: Array<Promise<void>> = [];
-          for (let i = 0; i < count; i++) {
-            const due = t0 + (i * 1000) / rate;
-            const wait = due - performance.now();
-            if (wait > 0) await sleep(wait);
-            const routeId = routes[i % n]!;
-            sends.push(
-              a.crossChain.sendPacket(B, 'ping', { routeId, payload: { i } }).then(
-                () => undefined,
-                () => {
-                  sendErrors += 1;
-                },
-              ),
-            );
+      for (const mode of modes) {
+        const modeStarted = Date.now();
+        if (mode === 'on') {
+          const gov = new ValueGovernance(A);
+          try {
+            const setup = await gov.ensureValueTransfer();
+            log(`value transfer on ${A}: ${setup.steps.length === 0 ? 'already on' : setup.steps.join('; ')}`);
+          } finally {
+            gov.close();
           }
-          await Promise.all(sends);
-          const sentEnd = performance.now();
-          const tops = new Map<string, number>();
-          for (const r of routes) tops.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
-          const sent = routes.reduce((s, r) => s + (tops.get(r)! - base.get(r)!), 0);
-          let drained = false;
-          let received = 0;
-          let acknowledged = 0;
-          let duplicates = 0;
-          while (performance.now() - sentEnd < drainS * 1000) {
-            received = 0;
-            acknowledged = 0;
-            duplicates = 0;
-            for (const r of routes) {
-              const c = await settledOnBoth(a, b, r, base.get(r)!, tops.get(r)!);
-              received += c.received;
-              acknowledged += c.acknowledged;
-              duplicates += c.duplicates;
-            }
-            if (received === sent && acknowledged === sent) {
-              drained = true;
+        } else if (await valueTransferOn()) {
+          runs.push({ valueTransfer: false, skipped: `value transfer is already on on ${A}, and governance has no action that switches it off`, sustainedPerSec: {}, ratio: 0, steps: [] });
+          log('value transfer off: skipped (already on)');
+          continue;
+        }
+        const valueTransfer = await valueTransferOn();
+        log(`value transfer ${valueTransfer ? 'on' : 'off'}`);
+        const steps: Step[] = [];
+        for (const n of routeCounts) {
+          const routes = routeIds.slice(0, n);
+          for (let rate = startRate; Date.now() - modeStarted < budgetMs; rate *= 2) {
+            const step = await runStep({ a, b, routes, rate, stepS, drainS, log });
+            steps.push(step);
+            if (!step.sustained) {
+              // Let the backlog go before the next route count, so it starts clean.
+              while (relay.status().inFlight > 0 && Date.now() - modeStarted < budgetMs) await sleep(1000);
               break;
             }
-            await sleep(1000);
-          }
-          const drainTook = (performance.now() - sentEnd) / 1000;
-          const sustained = drained && duplicates === 0 && sendErrors === 0 && drainTook <= Math.max(5, stepS / 2);
-          const step: Step = {
-            routes: n,
-            offeredPerSec: rate,
-            sent,
-            sendErrors,
-            deliveredOnce: received - duplicates,
-            acknowledged,
-            drained,
-            drainS: Math.round(drainTook * 10) / 10,
-            sustained,
-            achievedPerSec: Math.round((acknowledged / ((performance.now() - t0) / 1000)) * 100) / 100,
-          };
-          steps.push(step);
-          log(`  sent ${sent}, received ${received}, acknowledged ${acknowledged}, drained in ${step.drainS} s: ${sustained ? 'sustained' : 'not sustained'}`);
-          if (!sustained) {
-            // Let the backlog go before the next route count, so it starts clean.
-            while (relay.status().inFlight > 0 && Date.now() - started < budgetMs) await sleep(1000);
-            break;
           }
         }
+        const sustainedPerSec: Record<string, number> = {};
+        for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
+        const best = Math.max(...Object.values(sustainedPerSec));
+        runs.push({ valueTransfer, sustainedPerSec, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps });
       }
     } finally {
       relay.stop();
       await relayDone;
       relay.close();
     }
-    const sustainedPerSec: Record<string, number> = {};
-    for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
-    const best = Math.max(...Object.values(sustainedPerSec));
+    const measured = runs.filter((r) => r.skipped === undefined);
+    const off = measured.find((r) => !r.valueTransfer);
+    const on = measured.find((r) => r.valueTransfer);
+    const main = off ?? on;
+    if (!main) throw new Error('no value-transfer mode was measured');
     const result = {
       name: values.name,
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       command: 'make bench',
       durationS: (Date.now() - started) / 1000,
-      valueTransfer,
-      settings: { stepS, drainS, startRate, budgetS: budgetMs / 1000, maxBatch, rule: 'sustained: every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
+      // The headline figures are value transfer off's when it ran, else on's; `runs` has both.
+      valueTransfer: main.valueTransfer,
+      settings: { stepS, drainS, startRate, budgetS: budgetMs / 1000, maxBatch, rates: 'total over the routes, doubling from the start rate for every route count', rule: 'sustained: no send refused, and every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
       plainPut: puts,
-      sustainedPerSec,
-      ratio: Math.round((best / puts.perSec) * 1000) / 1000,
-      steps,
+      sustainedPerSec: main.sustainedPerSec,
+      ratio: main.ratio,
+      ...(on && on !== main ? { valueTransferOn: { sustainedPerSec: on.sustainedPerSec, ratio: on.ratio } } : {}),
+      runs,
     };
     writeFileSync(join(resultsDir, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify({ sustainedPerSec, plainPutPerSec: Math.round(puts.perSec * 10) / 10, ratio: result.ratio, valueTransfer })}\nresults: test/bench/results/${values.name}.json\n`);
+    process.stdout.write(`${JSON.stringify({ sustainedPerSec: result.sustainedPerSec, plainPutPerSec: Math.round(puts.perSec * 10) / 10, ratio: result.ratio, valueTransfer: result.valueTransfer, valueTransferOn: on?.sustainedPerSec })}\nresults: test/bench/results/${values.name}.json\n`);
     return 0;
   } catch (e) {
     const err = toClientError(e);

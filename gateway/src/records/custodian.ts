@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ClientError } from '../errors';
-import type { RecordLabels } from '@medbridge/chaincode';
+import { ClientError, toClientError } from '../errors';
+import type { ErasedRecord, RecordErasureMessage, RecordLabels, SignedPatientMessage } from '@medbridge/chaincode';
 import type { FabricClient } from '../fabric/client';
 import { Chaincode } from '../fabric/contracts';
 import { profilesForChannel } from '../fabric/profile';
@@ -16,7 +16,10 @@ import { collectAnchorAttestation, type AnchorAttestation } from './anchor-attes
 import { RecordAnchors } from './anchors';
 import { newSalt, recordHash } from './hashing';
 import { sourceChain, type SourceChain } from '../proofs';
-import type { RecordStore, StoredRecord } from './store';
+import type { ErasedRows, RecordStore, StoredRecord } from './store';
+
+/** Ledger reads in flight while `repairErased` checks the stored records. */
+const REPAIR_READS = 8;
 
 export interface AnchorResult {
   recordId: string;
@@ -75,6 +78,16 @@ export type FetchAnswer =
        */
       attestation?: AnchorAttestation;
     };
+
+/** How a custodian erases: on the patient's signed request, or on one its privacy officer verified. */
+export type ErasureBasis = { request: SignedPatientMessage<RecordErasureMessage> } | { reasonCode: string };
+
+export interface ErasureResult extends ErasedRows {
+  channel: string;
+  /** The ledger's erasure marker; absent when the anchor had been erased before (a repair). */
+  anchor?: ErasedRecord;
+  txId: string | null;
+}
 
 export function newRecordId(): string {
   return `rec-${randomBytes(8).toString('hex')}`;
@@ -168,14 +181,81 @@ export class Custodian {
   }
 
   /**
+   * Erases a record this org holds (CONSENT.md "Erasure"): the ledger first (the anchor keeps no
+   * hash; RECORD_ERASED from then on), then the content and salt of every version in the store.
+   * An anchor already erased (a crash between the two steps) is not an error here: the store
+   * rows are deleted all the same.
+   */
+  async erase(recordId: string, basis: ErasureBasis): Promise<ErasureResult> {
+    const stored = this.store.get(recordId);
+    const noted = this.store.erasure(recordId);
+    const channel = stored?.channel ?? noted?.channel;
+    if (channel === undefined) throw new ClientError('RECORD_NOT_FOUND', 'usage', `record ${recordId} is not in this org's store`);
+    const consent = this.chaincode(channel).consent;
+    let anchor: ErasedRecord | undefined;
+    let txId: string | null = null;
+    try {
+      const res = 'request' in basis ? await consent.eraseRecord(basis.request) : await consent.eraseRecordOnVerifiedRequest(recordId, basis.reasonCode);
+      anchor = res.result;
+      txId = res.txId;
+    } catch (e) {
+      if (toClientError(e).code !== 'RECORD_ERASED') throw e;
+    }
+    const rows = this.store.erase(recordId, channel, anchor?.erasedAt ?? Date.now(), txId);
+    this.log.info({ recordId, txId, versions: rows.versions, walTruncated: rows.walTruncated }, 'record erased');
+    return { ...rows, channel, ...(anchor ? { anchor } : {}), txId };
+  }
+
+  /**
+   * Deletes stored rows whose anchor the ledger says is erased: the repair after a crash
+   * between the ledger write and the deletion, or after a restore of an older backup. Run
+   * when `records serve` starts and by `records check`.
+   */
+  async repairErased(): Promise<ErasedRows[]> {
+    const rows = this.store.recordChannels();
+    // Whether each stored record's anchor is erased, asked REPAIR_READS at a time (one evaluate each).
+    const erased: boolean[] = new Array<boolean>(rows.length).fill(false);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < rows.length) {
+        const i = next++;
+        const { recordId, channel } = rows[i]!;
+        try {
+          await this.chaincode(channel).consent.getRecord(recordId);
+        } catch (e) {
+          if (toClientError(e).code !== 'RECORD_ERASED') throw e;
+          erased[i] = true;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REPAIR_READS, rows.length) }, worker));
+    // The deletions in store order, one at a time (the store is one SQLite connection).
+    const repaired: ErasedRows[] = [];
+    rows.forEach(({ recordId, channel }, i) => {
+      if (!erased[i]) return;
+      repaired.push(this.store.erase(recordId, channel, Date.now(), null));
+      this.log.warn({ recordId }, 'stored record whose anchor is erased: deleted');
+    });
+    return repaired;
+  }
+
+  /**
    * Answers a fetch from `requesterMsp` (taken from its verified TLS certificate). The
    * chaincode decides and logs in one transaction; a refusal is logged just the same.
    */
   async answer(requesterMsp: string, req: FetchRequest): Promise<FetchAnswer> {
+    if (this.store.erasure(req.recordId)) throw erasedError(req.recordId, this.client.mspId);
     const stored = this.store.get(req.recordId);
     if (!stored) throw new ClientError('RECORD_NOT_FOUND', 'rejected', `record ${req.recordId} is not held by ${this.client.mspId}`);
     const requestId = newRequestId();
-    const { result: d } = await this.chaincode(stored.channel).consent.logAccess(requesterMsp, req.recordId, req.purpose, requestId, { conflictRetries: 2 });
+    let d;
+    try {
+      ({ result: d } = await this.chaincode(stored.channel).consent.logAccess(requesterMsp, req.recordId, req.purpose, requestId, { conflictRetries: 2 }));
+    } catch (e) {
+      // Erased on the ledger but still stored (a crash between the two steps): finish the erasure now.
+      if (toClientError(e).code === 'RECORD_ERASED') this.store.erase(req.recordId, stored.channel, Date.now(), null);
+      throw e;
+    }
     const log = this.log.child({ requestId, recordId: req.recordId, requester: requesterMsp, txId: d.txId });
     if (!d.allowed) {
       log.info({ reason: d.reason }, 'record request refused');
@@ -207,4 +287,8 @@ export class Custodian {
       ...(attestation ? { attestation } : {}),
     };
   }
+}
+
+function erasedError(recordId: string, org: string): ClientError {
+  return new ClientError('RECORD_ERASED', 'rejected', `record ${recordId} was erased by ${org} on request: its content no longer exists`);
 }

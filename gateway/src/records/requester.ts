@@ -126,8 +126,20 @@ export async function fetchRecord(opts: FetchOptions): Promise<FetchedRecord> {
   }
   if (status !== 200) {
     const e = body as { code?: string; message?: string; hint?: string };
-    const code = e.code === 'RECORD_NOT_FOUND' || e.code === 'NOT_FOUND' ? 'RECORD_NOT_FOUND' : 'RECORD_REFUSED';
-    throw new ClientError(code, status === 503 ? 'unavailable' : 'rejected', `${custodian} answered ${status}: ${e.code ?? ''} ${e.message ?? ''}`.trim(), { hint: e.hint });
+    // A custodian that cannot decide now (its peer or chaincode down: 503, its deadline: 504) has
+    // refused nothing: the requester may try again, as after an unreachable exchange.
+    const code =
+      e.code === 'RECORD_NOT_FOUND' || e.code === 'NOT_FOUND'
+        ? 'RECORD_NOT_FOUND'
+        : e.code === 'RECORD_ERASED'
+          ? 'RECORD_ERASED'
+          : status === 503
+            ? 'UNAVAILABLE'
+            : status === 504
+              ? 'TIMEOUT'
+              : 'RECORD_REFUSED';
+    const kind = status === 503 || status === 504 ? 'unavailable' : 'rejected';
+    throw new ClientError(code, kind, `${custodian} answered ${status}: ${e.code ?? ''} ${e.message ?? ''}`.trim(), { hint: e.hint });
   }
   const a = body as Extract<FetchAnswer, { allowed: true }>;
   if (a.recordId !== opts.request.recordId) {

@@ -6,6 +6,7 @@
  *   POST /v1/records/fetch  {"recordId": "...", "purpose": "TREAT", "consentId"?: "cs_..."}
  *     200 {allowed: true, content, salt, anchorHash, version, ...}
  *     403 {allowed: false, reason, txId}          (refusal, logged on chain)
+ *     410 {code: 'RECORD_ERASED', message}         (the record was erased on request; CONSENT.md "Erasure")
  *   GET  /healthz           200 {"ok": true, "org": "<mspId>"}
  *
  * Refused before the custodian is asked (gateway/CLI.md "Records"): no client certificate or one
@@ -129,7 +130,7 @@ export async function startRecordServer(opts: RecordServerOptions): Promise<Runn
     } catch (e) {
       const err = toClientError(e);
       log.warn({ requester: requester.mspId, code: err.code }, 'record request failed');
-      const status = err.code === 'RECORD_NOT_FOUND' || err.code === 'NOT_FOUND' ? 404 : err.kind === 'unavailable' ? 503 : err.kind === 'rejected' ? 409 : 500;
+      const status = err.code === 'RECORD_NOT_FOUND' || err.code === 'NOT_FOUND' ? 404 : err.code === 'RECORD_ERASED' ? 410 : err.kind === 'unavailable' ? 503 : err.kind === 'rejected' ? 409 : 500;
       send(res, status, err.toJSON());
     }
   }

@@ -69,7 +69,31 @@ CREATE TABLE IF NOT EXISTS records (
   PRIMARY KEY (record_id, version)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS records_by_patient ON records (patient_id, record_id);
+CREATE TABLE IF NOT EXISTS erasures (
+  record_id    TEXT    NOT NULL PRIMARY KEY,
+  channel      TEXT    NOT NULL,
+  erased_at    INTEGER NOT NULL,
+  erase_tx_id  TEXT
+) STRICT;
 `;
+
+/** What the store keeps of an erased record: its id, channel, when, and the erasing transaction. Nothing else. */
+export interface Erasure {
+  recordId: string;
+  channel: string;
+  erasedAt: number;
+  /** The ledger transaction that erased the anchor (null when a repair found it erased). */
+  txId: string | null;
+}
+
+/** What erase() destroyed. */
+export interface ErasedRows {
+  recordId: string;
+  /** Rows (versions) deleted: content and salt of each, overwritten on disk by secure_delete. */
+  versions: number;
+  /** The write-ahead log was checkpointed and truncated, so no frame of it holds the old pages. */
+  walTruncated: boolean;
+}
 
 /** Columns a row never changes after put() (anchor_tx_id is set once anchoring commits). */
 type Immutable = Pick<StoredRecord, 'recordId' | 'version' | 'channel' | 'patientId' | 'category' | 'content' | 'salt' | 'hash' | 'contentType' | 'storedAt'>;
@@ -197,6 +221,8 @@ export class RecordStore {
     this.db.pragma('synchronous = FULL');
     // `records serve` and a CLI command may write at once: wait for the other's transaction.
     this.db.pragma('busy_timeout = 5000');
+    // A deleted row's bytes are overwritten with zeros, not left in free pages (erase(), CONSENT.md "Erasure").
+    this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
     this.migrate();
   }
@@ -282,6 +308,53 @@ export class RecordStore {
       storedAt: r.stored_at,
       anchorTxId: r.anchor_tx_id,
       size: r.size,
+    }));
+  }
+
+  /**
+   * Destroys every stored version of a record (content and salt) and keeps only the erasure
+   * note: one transaction, with secure_delete on so the freed pages are zeroed, then the
+   * write-ahead log is checkpointed into the file and truncated, so no copy of the old pages
+   * stays in the -wal file. A later backup copies zeroed pages only. Idempotent.
+   */
+  erase(recordId: string, channel: string, erasedAt: number, txId: string | null): ErasedRows {
+    const versions = this.db.transaction(() => {
+      const deleted = this.db.prepare('DELETE FROM records WHERE record_id = ?').run(recordId).changes;
+      this.db
+        .prepare('INSERT INTO erasures (record_id, channel, erased_at, erase_tx_id) VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING')
+        .run(recordId, channel, erasedAt, txId);
+      return deleted;
+    })();
+    return { recordId, versions, walTruncated: this.truncateWal() };
+  }
+
+  /**
+   * Checkpoints the whole write-ahead log into the store file and truncates it. A reader of
+   * another connection (`records serve`) can hold frames back for a moment: retried briefly.
+   */
+  private truncateWal(): boolean {
+    if (this.file === ':memory:') return true;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      if (r !== undefined && r.busy === 0 && r.log === r.checkpointed) return true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    return false;
+  }
+
+  /** The erasure note of a record, if it was erased here. */
+  erasure(recordId: string): Erasure | undefined {
+    const row = this.db.prepare('SELECT record_id, channel, erased_at, erase_tx_id FROM erasures WHERE record_id = ?').get(recordId) as
+      | { record_id: string; channel: string; erased_at: number; erase_tx_id: string | null }
+      | undefined;
+    return row === undefined ? undefined : { recordId: row.record_id, channel: row.channel, erasedAt: row.erased_at, txId: row.erase_tx_id };
+  }
+
+  /** Distinct (record id, channel) of every stored record, by record id. */
+  recordChannels(): Array<{ recordId: string; channel: string }> {
+    return (this.db.prepare('SELECT DISTINCT record_id, channel FROM records ORDER BY record_id').all() as Array<{ record_id: string; channel: string }>).map((r) => ({
+      recordId: r.record_id,
+      channel: r.channel,
     }));
   }
 

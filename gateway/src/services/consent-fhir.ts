@@ -13,9 +13,11 @@ import {
   accessLogToAuditBundle,
   AuditSystems,
   canonicalPolicy,
+  detectFhirVersion,
   exportFhirConsent,
   importFhirConsent,
   isPolicyConsent,
+  MedbridgeError,
   opposite,
   type AccessLogEntry,
   type ConsentPolicy,
@@ -27,6 +29,7 @@ import {
   type Provision,
 } from '@medbridge/chaincode';
 import { ClientError } from '../errors';
+import { FHIR_R5_SCHEMA, fhirSchemaAvailable, formatFhirSchemaErrors, validateFhirResource } from './fhir-schema';
 
 const DAY_MS = 86_400_000;
 
@@ -40,16 +43,43 @@ export interface PreparedImport {
   periodFilled: Array<'start' | 'end'>;
   /** The policy in words, one line per provision, for the patient to read before signing. */
   summary: string[];
+  /** The schema an R5 resource was validated against (`hl7.fhir.r5.core 5.0.0`); null for R4, or when the package is not installed. */
+  schema: string | null;
+}
+
+/** At most this many schema errors are named in a refusal (the first ones by element path). */
+const MAX_SCHEMA_ERRORS = 10;
+
+/**
+ * An R5 Consent is first validated against the official R5 JSON schema (fhir-schema.ts), so a
+ * resource that is not FHIR is refused with the schema's element paths before the mapping reads
+ * it (FHIR_CONSENT_INVALID). R4 has no schema package here: its input is checked by the mapping
+ * alone. Returns what validated it, or null when nothing did.
+ */
+function validateR5Input(resource: unknown): string | null {
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource) || (resource as { resourceType?: unknown }).resourceType !== 'Consent') {
+    return null; // not a Consent: the mapping refuses it with its own message
+  }
+  if (detectFhirVersion(resource) !== 'R5' || !fhirSchemaAvailable()) return null;
+  const { valid, errors } = validateFhirResource(resource);
+  const schema = `${FHIR_R5_SCHEMA.package} ${FHIR_R5_SCHEMA.version}`;
+  if (!valid) {
+    const more = errors.length > MAX_SCHEMA_ERRORS ? ` (and ${errors.length - MAX_SCHEMA_ERRORS} more)` : '';
+    throw new MedbridgeError('FHIR_CONSENT_INVALID', `not a valid FHIR R5 Consent by the official R5 JSON schema (${schema}): ${formatFhirSchemaErrors(errors.slice(0, MAX_SCHEMA_ERRORS))}${more}`);
+  }
+  return schema;
 }
 
 /**
- * Imports a FHIR Consent for signing. Elements the engine cannot enforce are refused by the
- * import with their element path (FHIR_ELEMENT_UNSUPPORTED / FHIR_CONSENT_INVALID /
- * CONSENT_POLICY_INVALID); a deny is never dropped. A consent must be in force for a bounded
+ * Imports a FHIR Consent for signing. An R5 resource must first be valid by the official R5
+ * JSON schema (FHIR_CONSENT_INVALID with the schema's element paths). Elements the engine
+ * cannot enforce are refused by the import with their element path (FHIR_ELEMENT_UNSUPPORTED /
+ * FHIR_CONSENT_INVALID / CONSENT_POLICY_INVALID); a deny is never dropped. A consent must be in force for a bounded
  * period: a bound the resource does not state is set to `now` (start) and `now + days` (end),
  * and the summary says so.
  */
 export function prepareConsentImport(resource: unknown, opts: { now: number; days: number }): PreparedImport {
+  const schema = validateR5Input(resource);
   const imported = importFhirConsent(resource);
   const period: Period = { ...(imported.policy.period ?? {}) };
   const periodFilled: Array<'start' | 'end'> = [];
@@ -62,7 +92,7 @@ export function prepareConsentImport(resource: unknown, opts: { now: number; day
     periodFilled.push('end');
   }
   const policy = canonicalPolicy({ ...imported.policy, period });
-  return { version: imported.version, policy, notCarried: imported.notCarried, periodFilled, summary: describePolicy(policy) };
+  return { version: imported.version, policy, notCarried: imported.notCarried, periodFilled, summary: describePolicy(policy), schema };
 }
 
 /**

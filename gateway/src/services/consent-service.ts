@@ -31,6 +31,7 @@ import {
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
+import { usageError } from '../errors';
 import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
 import { CrossChainService } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
@@ -154,6 +155,9 @@ export class ConsentService {
         return { kind: m.kind, ...pick(await cc.rotatePatientKey(signed as SignedKeyRotation)) };
       case 'access-log.read':
         return { kind: m.kind, result: await cc.listAccessLogSigned(signed as SignedPatientMessage<AccessLogReadMessage>, { pageSize: 100 }) };
+      case 'record.erase':
+        // The custodian submits it with its own erasure of the content and salt, never alone.
+        throw usageError(`a record.erase envelope goes to the record's custodian: medbridge records erase ${m.recordId} --request <file> --org <custodian>`);
     }
   }
 

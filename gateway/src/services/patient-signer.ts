@@ -15,6 +15,7 @@ import {
   buildGuardianDelegation,
   buildGuardianRevocation,
   buildKeyRotation,
+  buildRecordErasure,
   signKeyRotation,
   signPatientMessage,
   type AccessLogReadMessage,
@@ -25,6 +26,7 @@ import {
   type GuardianDelegationMessage,
   type GuardianRevocationMessage,
   type HeaderInput,
+  type RecordErasureMessage,
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
@@ -97,6 +99,11 @@ export class PatientSigner {
 
   accessLogRead(signer: PatientKey, patientId: string): SignedPatientMessage<AccessLogReadMessage> {
     return signPatientMessage(buildAccessLogRead(this.header(signer, patientId)), signer.privateKey);
+  }
+
+  /** A record.erase: the patient (or a guardian) asks the record's custodian to erase it (CONSENT.md "Erasure"). */
+  erasure(signer: PatientKey, patientId: string, recordId: string): SignedPatientMessage<RecordErasureMessage> {
+    return signPatientMessage(buildRecordErasure(this.header(signer, patientId), recordId), signer.privateKey);
   }
 
   /** A patient.rotate-key signed by the current key, with the new key's proof of possession. */

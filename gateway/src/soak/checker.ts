@@ -25,8 +25,16 @@
  *                          not adding up, supply or escrowed totals that moved
  *   SERVED_WITHOUT_LOG     a record served with no allowed access-log entry for its transaction
  *   FAULT_NOT_INJECTED     a scheduled fault that could not be injected (the run proves less)
+ * The hospital API (when it served under the load):
+ *   API_HANG               a request answered later than the bound, or never
+ *   API_SERVER_ERROR       a 5xx other than a clear refusal (503 UNAVAILABLE / 504 TIMEOUT with its code)
+ *   API_UNREACHABLE        no answer (refused, reset) while the API process was not down
+ *   API_GRANT_NOT_ON_LEDGER  a grant the API acknowledged (or a retry found there) with no ConsentGranted
+ *   API_GRANT_DUPLICATED   a grant applied more than once (two ConsentGranted events)
+ *   API_GRANT_UNEXPLAINED  a grant on the ledger that was refused, or never submitted, through the API
+ *   API_REVOCATION_NOT_IN_FORCE  a revocation the API acknowledged whose consent does not read revoked
  */
-import type { DirectionHistory, SoakHistory } from './history';
+import type { ApiHistory, DirectionHistory, SoakHistory } from './history';
 
 export interface Violation {
   code:
@@ -47,7 +55,14 @@ export interface Violation {
     | 'VALUE_NOT_CONSERVED'
     | 'SERVED_WITHOUT_LOG'
     | 'FAULT_NOT_INJECTED'
-    | 'NOT_DRAINED';
+    | 'NOT_DRAINED'
+    | 'API_HANG'
+    | 'API_SERVER_ERROR'
+    | 'API_UNREACHABLE'
+    | 'API_GRANT_NOT_ON_LEDGER'
+    | 'API_GRANT_DUPLICATED'
+    | 'API_GRANT_UNEXPLAINED'
+    | 'API_REVOCATION_NOT_IN_FORCE';
   message: string;
 }
 
@@ -70,7 +85,13 @@ export interface SoakCounts {
   revocationsInForce: number;
   /** Longest time from a revocation's send (source tx time) to its receipt (destination tx time). */
   maxRevocationMs: number;
+  /** Per direction (`<source>-><dest>`): packets sent, delivered, acknowledged, duplicates, lost. */
+  byDirection: Record<string, { route: string; sent: number; delivered: number; acknowledged: number; duplicates: number; lost: number }>;
   served: number;
+  /** Records served through the hospital API (part of `served`). */
+  servedViaApi: number;
+  /** Hospital API requests: answered 2xx, refused with a code (4xx, 503/504), not answered. */
+  api: { calls: number; ok: number; refused: number; unanswered: number; grantsAcknowledged: number; grantsOnLedger: number; revocationsInForce: number };
   faults: Record<string, number>;
   faultsFailed: number;
 }
@@ -173,6 +194,45 @@ function checkDirection(d: DirectionHistory, v: Violation[], counts: SoakCounts)
   }
 }
 
+/** 5xx answers that are a clear refusal: the API's network (a peer, the orderers) is down or slow. */
+const CLEAR_5XX: Record<number, string> = { 503: 'UNAVAILABLE', 504: 'TIMEOUT' };
+
+function checkApi(api: ApiHistory, v: Violation[], counts: SoakCounts): void {
+  const c = counts.api;
+  for (const call of api.calls) {
+    c.calls += 1;
+    const what = `API ${call.op} (${(call.ms / 1000).toFixed(1)} s)`;
+    if (call.status === undefined) {
+      c.unanswered += 1;
+      if (call.transport === 'timeout' || call.ms > api.boundMs) v.push({ code: 'API_HANG', message: `${what}: no answer within ${(api.boundMs / 1000).toFixed(0)} s` });
+      else if (!call.apiDown) v.push({ code: 'API_UNREACHABLE', message: `${what}: ${call.transport ?? 'no answer'} while the API process was up` });
+      continue;
+    }
+    if (call.ms > api.boundMs) v.push({ code: 'API_HANG', message: `${what}: answered ${call.status} after the ${(api.boundMs / 1000).toFixed(0)} s bound` });
+    if (call.status < 300) c.ok += 1;
+    else if (call.status < 500 && call.code) c.refused += 1;
+    else if (call.status >= 500 && call.code !== undefined && CLEAR_5XX[call.status] === call.code) c.refused += 1;
+    else v.push({ code: 'API_SERVER_ERROR', message: `${what}: ${call.status} ${call.code ?? '(no error code)'}` });
+  }
+  const events = countBy(api.granted, (g) => g.consentId);
+  const submitted = new Map(api.grants.map((g) => [g.consentId, g]));
+  for (const g of api.grants) {
+    const n = events.get(g.consentId) ?? 0;
+    if (g.outcome === 'acknowledged') c.grantsAcknowledged += 1;
+    if (n > 1) v.push({ code: 'API_GRANT_DUPLICATED', message: `consent ${g.consentId} (${g.outcome} by the API) granted ${n} times on the ledger` });
+    if (n >= 1) c.grantsOnLedger += 1;
+    if ((g.outcome === 'acknowledged' || g.outcome === 'exists') && n === 0) v.push({ code: 'API_GRANT_NOT_ON_LEDGER', message: `consent ${g.consentId} ${g.outcome === 'exists' ? 'found there by a retry' : `acknowledged by the API (tx ${g.txId ?? '?'})`} has no ConsentGranted on the ledger` });
+    if (g.outcome === 'refused' && n > 0) v.push({ code: 'API_GRANT_UNEXPLAINED', message: `consent ${g.consentId} refused by the API is granted on the ledger` });
+    if (g.revoked) {
+      if (g.ledgerStatus === 'revoked') c.revocationsInForce += 1;
+      else v.push({ code: 'API_REVOCATION_NOT_IN_FORCE', message: `consent ${g.consentId}: revocation acknowledged by the API, reads ${g.ledgerStatus ?? 'absent'} on the ledger` });
+    }
+  }
+  for (const [consentId] of events) {
+    if (!submitted.has(consentId)) v.push({ code: 'API_GRANT_UNEXPLAINED', message: `consent ${consentId} of an API patient granted on the ledger but never submitted through the API` });
+  }
+}
+
 export function checkSoak(h: SoakHistory): CheckResult {
   const v: Violation[] = [];
   const counts: SoakCounts = {
@@ -189,12 +249,26 @@ export function checkSoak(h: SoakHistory): CheckResult {
     revocations: h.revocations.length,
     revocationsInForce: 0,
     maxRevocationMs: 0,
+    byDirection: {},
     served: h.served.length,
+    servedViaApi: h.served.filter((s) => s.via === 'api').length,
+    api: { calls: 0, ok: 0, refused: 0, unanswered: 0, grantsAcknowledged: 0, grantsOnLedger: 0, revocationsInForce: 0 },
     faults: {},
     faultsFailed: 0,
   };
   if (h.drain && !h.drain.complete) v.push({ code: 'NOT_DRAINED', message: `${h.drain.openAtEnd} packets unsettled when the relay stopped settling, ${(h.drain.ms / 1000).toFixed(0)} s into the drain` });
-  for (const d of h.directions) checkDirection(d, v, counts);
+  for (const d of h.directions) {
+    const before = { sent: counts.sent, delivered: counts.delivered, acknowledged: counts.acknowledged, duplicates: counts.duplicates, lost: counts.lost };
+    checkDirection(d, v, counts);
+    counts.byDirection[`${d.source}->${d.dest}`] = {
+      route: d.routeId,
+      sent: counts.sent - before.sent,
+      delivered: counts.delivered - before.delivered,
+      acknowledged: counts.acknowledged - before.acknowledged,
+      duplicates: counts.duplicates - before.duplicates,
+      lost: counts.lost - before.lost,
+    };
+  }
 
   for (const r of h.revocations) {
     if (r.destStatus === 'revoked') counts.revocationsInForce += 1;
@@ -223,8 +297,9 @@ export function checkSoak(h: SoakHistory): CheckResult {
 
   const logged = new Set(h.accessLog.filter((e) => e.allowed).map((e) => `${e.patientId}/${e.recordId}/${e.txId}`));
   for (const s of h.served) {
-    if (!logged.has(`${s.patientId}/${s.recordId}/${s.txId}`)) v.push({ code: 'SERVED_WITHOUT_LOG', message: `record ${s.recordId} of ${s.patientId} served (tx ${s.txId}) with no allowed access-log entry` });
+    if (!logged.has(`${s.patientId}/${s.recordId}/${s.txId}`)) v.push({ code: 'SERVED_WITHOUT_LOG', message: `record ${s.recordId} of ${s.patientId} served${s.via === 'api' ? ' through the hospital API' : ''} (tx ${s.txId}) with no allowed access-log entry` });
   }
+  if (h.api) checkApi(h.api, v, counts);
 
   for (const f of h.faults) {
     counts.faults[f.kind] = (counts.faults[f.kind] ?? 0) + (f.ok ? 1 : 0);

@@ -99,6 +99,8 @@ export interface ServedRecord {
   patientId: string;
   recordId: string;
   txId: string;
+  /** How the requester got it: straight from the custodian's record exchange, or through its hospital API (`medbridge serve`). */
+  via?: 'exchange' | 'api';
 }
 
 export interface AccessLogObservation {
@@ -113,6 +115,46 @@ export interface FaultRecord {
   atMs: number;
   ok: boolean;
   detail: string;
+}
+
+/** One request to the hospital API (`medbridge serve`) as its client saw it. */
+export interface ApiCallObservation {
+  op: 'grant' | 'revoke' | 'read-consent' | 'fetch';
+  /** HTTP status, absent when no answer came (connection refused or reset, or the bound passed). */
+  status?: number;
+  /** The `code` of an error body. */
+  code?: string;
+  /** No answer: `timeout` (the bound passed) or the socket error's code (ECONNREFUSED, ECONNRESET, ...). */
+  transport?: string;
+  ms: number;
+  /** The API process was killed (api-kill) or not yet started again at some moment of the call. */
+  apiDown: boolean;
+}
+
+/** A patient-signed consent.grant POSTed to /v1/consents (the same signed message on every attempt). */
+export interface ApiGrantObservation {
+  consentId: string;
+  /**
+   * acknowledged: a 201; exists: after an attempt without an answer, a retry refused as already
+   * there (the earlier attempt committed); refused: a refusal before any unanswered attempt
+   * (never applied); unknown: no attempt was answered.
+   */
+  outcome: 'acknowledged' | 'exists' | 'refused' | 'unknown';
+  txId?: string;
+  /** A revocation of it was acknowledged (201) by the API. */
+  revoked?: boolean;
+  /** Status of the consent on the ledger at the end (GetConsent), absent if not there. */
+  ledgerStatus?: string;
+}
+
+/** The hospital API under the load: every call, every grant, and what the ledger says of them. */
+export interface ApiHistory {
+  /** An answer later than this is a hang. */
+  boundMs: number;
+  calls: ApiCallObservation[];
+  grants: ApiGrantObservation[];
+  /** ConsentGranted events of the API's patients on the API's chain during the run (consentId, tx). */
+  granted: { consentId: string; txId: string }[];
 }
 
 /** How the drain after the load ended: every packet settled, or the relay stopped settling. */
@@ -131,5 +173,6 @@ export interface SoakHistory {
   fees?: FeeHistory;
   served: ServedRecord[];
   accessLog: AccessLogObservation[];
+  api?: ApiHistory;
   faults: FaultRecord[];
 }

@@ -19,9 +19,11 @@ export interface Worker {
   dest: string;
   /** Direction key `<source>-><dest>`: where its sends are recorded. */
   direction: string;
+  /** The route its packets take (default: the run's chain-a <-> chain-b route). */
+  route?: string;
   /** A record of the patient the grant names and the grantee fetches (chain-a's patients); others grant a category. */
   recordId?: string;
-  fetch?: (recordId: string, consentId: string) => Promise<{ txId: string }>;
+  fetch?: (recordId: string, consentId: string) => Promise<{ txId: string; via: 'exchange' | 'api' }>;
 }
 
 /** Hands out one packet slot every 1/rate s to whoever asks first. */
@@ -73,7 +75,8 @@ function noteError(state: LoadState, what: string, e: unknown): string {
 }
 
 /** One worker's cycles until `done()` says stop. */
-export async function runWorker(w: Worker, state: LoadState, gate: RateGate, done: () => boolean, route: string): Promise<void> {
+export async function runWorker(w: Worker, state: LoadState, gate: RateGate, done: () => boolean, defaultRoute: string): Promise<void> {
+  const route = w.route ?? defaultRoute;
   while (!done()) {
     await gate.take();
     let consentId: string | undefined;
@@ -94,7 +97,7 @@ export async function runWorker(w: Worker, state: LoadState, gate: RateGate, don
     if (w.recordId && w.fetch) {
       try {
         const got = await w.fetch(w.recordId, consentId);
-        state.served.push({ patientId: w.patient.patientId, recordId: w.recordId, txId: got.txId });
+        state.served.push({ patientId: w.patient.patientId, recordId: w.recordId, txId: got.txId, via: got.via });
       } catch (e) {
         state.fetchFailures += 1;
         noteError(state, 'fetch', e);

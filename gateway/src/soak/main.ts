@@ -1,22 +1,24 @@
 /**
  * `make soak` / `make test-soak`: the chaos soak (network/RELIABILITY.md). Patients grant and
- * revoke across the route chain-a <-> chain-b at a bounded rate through the production
- * services, with the relay (`medbridge relay start --both`) and HospitalA's record server
- * (`medbridge records serve`) running as real processes, while a seeded schedule kills and
- * restarts the relay, peers of every org, the Raft leader orderer, an orderer for a while, a
- * chaincode server and the record server. Once the load stops and the relay has settled
- * everything, both ledgers are read into a history and checked (checker.ts); the counts are
- * printed, the report is written to <runtime>/soak/<run>.json, and the exit code is 1 on any
- * violation, with the seed and the command that replays it.
+ * revoke across the route chain-a <-> chain-b and, with net2 (SOAK_NET2), chain-a <-> chain-c at a
+ * bounded rate through the production services, with the relays (`medbridge relay start --both`),
+ * HospitalA's record server (`medbridge records serve`) and HospitalB's hospital API
+ * (`medbridge serve`, used by patients' devices and for HospitalB's record reads) running as real
+ * processes, while a seeded schedule kills and restarts the relays, peers of every org, the Raft
+ * leader orderer, an orderer for a while, a chaincode server, the record server and the API, and
+ * puts one node on a bad link. Once the load stops and the relays have settled everything, the
+ * ledgers are read into a history and checked (checker.ts); the counts are printed, the report
+ * is written to <runtime>/soak/<run>/report.json, and the exit code is 1 on any violation, with
+ * the seed and the command that replays it.
  *
  *   node gateway/dist/soak/main.js        (settings: options.ts; the network must be up)
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { config, gatewayDataDir, REPO_ROOT, runtimeDir } from '../config';
 import { toClientError } from '../errors';
+import { sourceCommit } from '../source-commit';
 import { FabricClient } from '../fabric/client';
 import { allPages, Chaincode } from '../fabric/contracts';
 import { loadProfile } from '../fabric/profile';
@@ -32,15 +34,24 @@ import { CrossChainAdmin } from '../services/crosschain-admin';
 import { IncentiveService, ValueGovernance } from '../services/incentive-service';
 import { generatePatientKey } from '../services/patient-keys';
 import { startService, type Service } from '../demo/processes';
+import { ApiState, fetchThroughApi, runApiPatient, type ApiPatient, type ApiTls } from './api-load';
 import { checkSoak } from './checker';
 import { chaincodeServers, docker, killNode, networkNodes, raftLeader, restartNode, waitRaftRejoined, type NetworkNodes } from './faults';
-import type { AccessLogObservation, DirectionHistory, EscrowObservation, FaultRecord, LedgerPacket, RouteEvent, SoakHistory } from './history';
+import type { AccessLogObservation, ApiCallObservation, ApiGrantObservation, DirectionHistory, EscrowObservation, FaultRecord, LedgerPacket, RouteEvent, SoakHistory } from './history';
+import { addLinkFault, clearNetFaults, linkFaultStats } from './net-faults';
 import { newLoadState, RateGate, runWorker, type Worker } from './load';
 import { replayCommand, soakOptions } from './options';
 import { describeFault, faultSchedule, type Fault } from './schedule';
 
 const A = 'chain-a';
+/** The hospital API's answers must come within this (its own Fabric calls are bounded well below it). */
+const API_BOUND_MS = 90_000;
+/** Patients on chain-b using the hospital API from their device, and the pace of their cycles. */
+const API_PATIENTS = 2;
+const API_RATE = 0.5;
 const B = 'chain-b';
+/** chain-c, on the second, independent network (net2). */
+const C = 'chain-c';
 const NET = 'net1';
 
 const line = (s = '') => process.stdout.write(`${s}\n`);
@@ -81,8 +92,11 @@ const running: Daemon[] = [];
 
 interface Injector {
   nodes: NetworkNodes;
-  relay: Daemon;
+  /** Every relay of the run (chain-a <-> chain-b, and chain-a <-> chain-c with net2). */
+  relays: Daemon[];
   records: Daemon;
+  api: Daemon;
+  apiState: ApiState;
   fetchesInFlight: () => number;
 }
 
@@ -104,11 +118,11 @@ async function inject(f: Fault, x: Injector): Promise<string> {
   const down = () => sleep(f.downMs);
   switch (f.kind) {
     case 'relay-kill': {
-      const pid = x.relay.service?.child.pid;
-      await x.relay.kill();
+      const pids = x.relays.map((r) => r.service?.child.pid);
+      await Promise.all(x.relays.map((r) => r.kill()));
       await down();
-      await x.relay.start();
-      return `relay pid ${pid} killed (SIGKILL), restarted from its checkpoint as pid ${x.relay.service?.child.pid}`;
+      for (const r of x.relays) await r.start();
+      return `relay${pids.length > 1 ? 's' : ''} pid ${pids.join(', ')} killed (SIGKILL), restarted from ${pids.length > 1 ? 'their checkpoints' : 'its checkpoint'} as pid ${x.relays.map((r) => r.service?.child.pid).join(', ')}`;
     }
     case 'record-server-kill': {
       // Mid-transfer: wait (a bounded while) for a fetch to be in flight, then kill.
@@ -119,6 +133,23 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       await down();
       await x.records.start();
       return `record server killed (SIGKILL) with ${inFlight} fetch(es) in flight, restarted`;
+    }
+    case 'api-kill': {
+      // While requests are in flight (a bounded wait for one), like the record server.
+      const until = Date.now() + 30_000;
+      while (x.apiState.inFlight === 0 && Date.now() < until) await sleep(20);
+      const inFlight = x.apiState.inFlight;
+      const pid = x.api.service?.child.pid;
+      x.apiState.down = true;
+      x.apiState.kills += 1;
+      try {
+        await x.api.kill();
+        await down();
+        await x.api.start();
+      } finally {
+        x.apiState.down = false;
+      }
+      return `hospital API pid ${pid} killed (SIGKILL) with ${inFlight} request(s) in flight, restarted as pid ${x.api.service?.child.pid}`;
     }
     case 'peer-restart': {
       const peer = x.nodes.peers[f.org ?? '']?.[f.peer ?? 0];
@@ -153,6 +184,19 @@ async function inject(f: Fault, x: Injector): Promise<string> {
       await down();
       const pid = await restartNode(x.nodes, launch, server);
       return `${server.name} killed (SIGKILL), restarted as pid ${pid}`;
+    }
+    case 'net-delay-loss': {
+      const node = f.orderer !== undefined ? x.nodes.orderers[f.orderer] : x.nodes.peers[f.org ?? '']?.[f.peer ?? 0];
+      if (!node) throw new Error(`no such node (${f.org ?? ''} peer #${f.peer ?? ''} orderer #${f.orderer ?? ''})`);
+      const applied = addLinkFault({ port: node.port, delayMs: f.delayMs ?? 100, lossPct: f.lossPct ?? 5, rateKbit: f.rateKbit ?? 1024 });
+      let stats: string;
+      try {
+        await down();
+      } finally {
+        stats = linkFaultStats();
+        clearNetFaults();
+      }
+      return `${node.name}: ${applied} for ${(f.downMs / 1000).toFixed(1)} s; ${stats}; removed`;
     }
     case 'container-pause': {
       const peer = x.nodes.peers[f.org ?? '']?.[f.peer ?? 0];
@@ -198,6 +242,22 @@ async function scanEvents(cc: Chaincode, route: string, startBlock: number, fenc
   return out;
 }
 
+/** ConsentGranted events of `patients` on `cc`'s channel from `startBlock` up to the fence transaction. */
+async function scanGrants(cc: Chaincode, patients: ReadonlySet<string>, startBlock: number, fenceTx: string): Promise<{ consentId: string; txId: string }[]> {
+  const out: { consentId: string; txId: string }[] = [];
+  const stream = await cc.events({ startBlock: BigInt(startBlock) });
+  try {
+    for await (const e of stream) {
+      if (e.txId === fenceTx) break;
+      const body = e.payload as { consentId?: string; patientId?: string };
+      if (e.name === 'ConsentGranted' && typeof body.consentId === 'string' && patients.has(body.patientId ?? '')) out.push({ consentId: body.consentId, txId: e.txId });
+    }
+  } finally {
+    stream.close();
+  }
+  return out;
+}
+
 async function sentOn(cc: Chaincode, route: string): Promise<LedgerPacket[]> {
   const items = await allPages((page) => cc.crossChain.listPackets(route, { pageSize: 200, bookmark: page.bookmark }));
   return items.map((p) => {
@@ -229,10 +289,15 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const runId = `${o.seed.toString(36)}-${Date.now().toString(36)}`;
   const route = `soak-${runId}`;
+  const routeC = `soakc-${runId}`;
   const long = o.packets >= 1000 || (o.minutes ?? 0) >= 10;
   const replay = replayCommand(o, long ? 'soak' : 'test-soak');
-  line(`soak: seed ${o.seed}, at least ${o.packets} packets${o.minutes ? ` and ${o.minutes} min` : ''}, at most ${o.rate} packets/s, ${o.workers} patients, ${o.runtime} runtime, route ${route}`);
+  line(`soak: seed ${o.seed}, at least ${o.packets} packets${o.minutes ? ` and ${o.minutes} min` : ''}, at most ${o.rate} packets/s, ${o.workers} patients, ${o.runtime} runtime, route ${route}${o.net2 ? ` and ${routeC} (${A} <-> ${C}, net2)` : ''}`);
   line(`soak: replay with: ${replay}`);
+  if (o.faults.includes('net-delay-loss')) {
+    const leftover = clearNetFaults();
+    if (leftover.length > 0) line(`soak: removed a network fault left by an earlier run: ${leftover.join(', ')}`);
+  }
 
   const cfg = config();
   const dataDir = gatewayDataDir(cfg, loadProfile('HospitalA').network);
@@ -242,7 +307,20 @@ async function main(): Promise<number> {
   const relayState = join(work, 'relay');
   const daemonEnv = { ...process.env, MEDBRIDGE_LOG_LEVEL: process.env.MEDBRIDGE_LOG_LEVEL ?? 'info' };
   const relay = new Daemon('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', route, '--state-dir', relayState], join(logDir, 'relay.log'), daemonEnv);
+  const relayStateC = join(work, 'relay-c');
+  const relayC = o.net2 ? new Daemon('relay-c', ['relay', 'start', '--from', A, '--to', C, '--both', '--port', '0', '--routes', routeC, '--state-dir', relayStateC, '--source-org', 'HospitalA', '--dest-org', 'HospitalD'], join(logDir, 'relay-c.log'), daemonEnv) : undefined;
+  const relays = relayC ? [relay, relayC] : [relay];
   const records = new Daemon('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records-hospitala.log'), daemonEnv);
+  // HospitalB's API on chain-b, with its peer's TLS pair (SAN localhost, the org's TLS CA), as the tests run it.
+  const profileB = loadProfile('HospitalB');
+  const peerTlsB = dirname(profileB.peers[0]?.tlsRootCert ?? '');
+  const apiConfig = join(work, 'api-hospitalb.json');
+  writeFileSync(apiConfig, JSON.stringify({ org: 'HospitalB', channel: B, listen: { host: '127.0.0.1', port: 0 }, tls: { cert: join(peerTlsB, 'server.crt'), key: join(peerTlsB, 'server.key') }, dataDir: join(work, 'api'), logLevel: 'info' }));
+  const api = new Daemon('api', ['serve', '--config', apiConfig], join(logDir, 'api-hospitalb.log'), daemonEnv);
+  const apiState = new ApiState(() => (api.service?.status as { url?: string } | undefined)?.url);
+  const apiTls: ApiTls = { cert: readFileSync(profileB.identities.user.certificate, 'utf8'), key: readFileSync(profileB.identities.user.privateKey, 'utf8'), ca: readFileSync(profileB.peers[0]?.tlsRootCert ?? '', 'utf8') };
+  const apiCalls: ApiCallObservation[] = [];
+  const apiGrants: ApiGrantObservation[] = [];
   const clients: FabricClient[] = [];
   const open = (org: string) => {
     const c = FabricClient.open(org);
@@ -258,17 +336,28 @@ async function main(): Promise<number> {
     const ccA = new Chaincode(hospitalA, A);
     const ccB = new Chaincode(hospitalB, B);
     const chains: Record<string, Chaincode> = { [A]: ccA, [B]: ccB };
+    const hospitalD = o.net2 ? open('HospitalD') : undefined;
+    const ccC = hospitalD ? new Chaincode(hospitalD, C) : undefined;
+    if (ccC) chains[C] = ccC;
+    // Every route of the run as [route, chain, chain], and the directions (source, dest, route) it carries.
+    const routes: [string, string, string][] = [[route, A, B], ...(ccC ? [[routeC, A, C] as [string, string, string]] : [])];
+    const directionsOfRun = routes.flatMap(([r, x, y]) => [[x, y, r], [y, x, r]] as [string, string, string][]);
 
     line(`setup: value transfer on ${A}, route ${route} (${elapsed(t0)})`);
     const value = await valueGov.ensureValueTransfer();
     await admin.ensureRoute(A, B, route, ['consent.grant', 'consent.revoke']);
+    if (ccC) {
+      line(`setup: route ${routeC} between ${A} and ${C} (net2) (${elapsed(t0)})`);
+      await admin.ensureRoute(A, C, routeC, ['consent.grant', 'consent.revoke']);
+    }
     const incentive = new IncentiveService(ccA);
     const before = await incentive.snapshot();
-    const start = { [A]: await fence(ccA), [B]: await fence(ccB) };
+    const start: Record<string, { txId: string; block: number }> = { [A]: await fence(ccA), [B]: await fence(ccB), ...(ccC ? { [C]: await fence(ccC) } : {}) };
 
-    await relay.start();
+    for (const r of relays) await r.start();
     await records.start();
-    line(`setup: relay and HospitalA's record server running; logs in ${logDir} (${elapsed(t0)})`);
+    await api.start();
+    line(`setup: relay, HospitalA's record server and HospitalB's API (${apiState.url() ?? '?'}) running; logs in ${logDir} (${elapsed(t0)})`);
 
     // Patients: half at HospitalA (chain-a, granting HospitalB over to chain-b, one record each
     // that HospitalB fetches), half at HospitalB (chain-b, granting HospitalA over to chain-a).
@@ -279,12 +368,15 @@ async function main(): Promise<number> {
     if (!custodianTrust) throw new Error('HospitalA profile has no TLS section');
     const trustedChains = await readTrustedChains(hospitalB, requester.channels, [A]);
     let inFlight = 0;
-    const fetch = async (recordId: string, consentId: string) => {
+    let fetches = 0;
+    // Every other fetch goes through HospitalB's API (which asks the same record exchange).
+    const fetch = async (recordId: string, consentId: string): Promise<{ txId: string; via: 'exchange' | 'api' }> => {
       const endpoint = readEndpoint(dataDir, hospitalA.mspId);
       if (!endpoint) throw new Error('HospitalA record server published no endpoint');
       inFlight += 1;
       try {
-        return await fetchRecord({ url: endpoint.url, custodian: custodianTrust, identity: tlsIdentityOf(requester), trustedChains, request: { recordId, purpose: 'TREAT', consentId }, timeoutMs: 30_000 });
+        if (fetches++ % 2 === 1) return { ...(await fetchThroughApi(apiState, apiCalls, API_BOUND_MS, apiTls, recordId, consentId)), via: 'api' };
+        return { ...(await fetchRecord({ url: endpoint.url, custodian: custodianTrust, identity: tlsIdentityOf(requester), trustedChains, request: { recordId, purpose: 'TREAT', consentId }, timeoutMs: 30_000 })), via: 'exchange' };
       } finally {
         inFlight -= 1;
       }
@@ -303,7 +395,23 @@ async function main(): Promise<number> {
       }
       workers.push(w);
     }
-    line(`setup: ${workers.length} patients registered, ${workers.filter((w) => w.recordId).length} records anchored (${elapsed(t0)})`);
+    // With net2: one patient at HospitalA granting HospitalD over to chain-c, one at HospitalD granting HospitalA over to chain-a.
+    if (ccC && hospitalD) {
+      for (const [cc, grantee, dest] of [[ccA, hospitalD.mspId, C], [ccC, hospitalA.mspId, A]] as const) {
+        const consents = new ConsentService(cc);
+        const patient = generatePatientKey();
+        await consents.registerPatient(patient);
+        workers.push({ consents, patient, grantee, dest, direction: `${cc.channel}->${dest}`, route: routeC });
+      }
+    }
+    const apiPatients: ApiPatient[] = [];
+    const consentsB = new ConsentService(ccB);
+    for (let i = 0; i < API_PATIENTS; i++) {
+      const patient = generatePatientKey();
+      await consentsB.registerPatient(patient);
+      apiPatients.push({ patient, signer: consentsB.signer, grantee: hospitalA.mspId });
+    }
+    line(`setup: ${workers.length} patients registered, ${workers.filter((w) => w.recordId).length} records anchored, ${apiPatients.length} patients on HospitalB's API (${elapsed(t0)})`);
 
     const windowMs = o.minutes ? o.minutes * 60_000 : (o.packets / o.rate) * 1000;
     const nodes = networkNodes(REPO_ROOT, runtimeDir(), NET);
@@ -335,7 +443,7 @@ async function main(): Promise<number> {
         if (wait > 0) await sleep(wait);
         const atMs = Date.now() - loadStart;
         try {
-          const detail = await inject(f, { nodes, relay, records, fetchesInFlight: () => inFlight });
+          const detail = await inject(f, { nodes, relays, records, api, apiState, fetchesInFlight: () => inFlight });
           faultRecords.push({ kind: f.kind, atMs, ok: true, detail });
           line(`  t+${(atMs / 1000).toFixed(1).padStart(6)} s  ${f.kind}: ${detail} (${state.packets} packets so far)`);
         } catch (e) {
@@ -347,7 +455,12 @@ async function main(): Promise<number> {
       faultsDone = true;
     })();
     const progress = setInterval(() => line(`  load: ${state.packets} packets, ${state.served.length} records served (${elapsed(loadStart)})`), 30_000);
-    await Promise.all([faultLoop, ...workers.map((w) => runWorker(w, state, gate, done, route))]);
+    const apiGate = new RateGate(API_RATE);
+    await Promise.all([
+      faultLoop,
+      ...workers.map((w) => runWorker(w, state, gate, done, route)),
+      ...apiPatients.map((p) => runApiPatient(p, apiState, { calls: apiCalls, grants: apiGrants }, { boundMs: API_BOUND_MS, tls: apiTls, gate: apiGate, done })),
+    ]);
     clearInterval(progress);
     const loadMs = Date.now() - loadStart;
     line(`load: stopped after ${(loadMs / 1000).toFixed(1)} s with ${state.packets} packets sent (${state.served.length} records served, ${state.fetchFailures} fetches failed)`);
@@ -362,7 +475,8 @@ async function main(): Promise<number> {
     let lastProgress = Date.now();
     let lastReport = Date.now();
     for (;;) {
-      const open = (await sentOn(ccA, route)).filter((p) => p.status === 'sent').length + (await sentOn(ccB, route)).filter((p) => p.status === 'sent').length;
+      let open = 0;
+      for (const [source, , r] of directionsOfRun) open += (await sentOn(chains[source] as Chaincode, r)).filter((p) => p.status === 'sent').length;
       openAtEnd = open;
       if (open === 0) break;
       if (open < lastOpen) {
@@ -381,20 +495,22 @@ async function main(): Promise<number> {
     }
     const drain = { complete: openAtEnd === 0, openAtEnd, ms: Date.now() - drainStart };
     line(`drain: ${elapsed(drainStart)}`);
-    await relay.stop();
+    for (const r of relays) await r.stop();
     await records.stop();
+    await api.stop();
 
     // Read both ledgers into the history.
-    const end = { [A]: await fence(ccA), [B]: await fence(ccB) };
+    const end: Record<string, { txId: string; block: number }> = { [A]: await fence(ccA), [B]: await fence(ccB), ...(ccC ? { [C]: await fence(ccC) } : {}) };
     const directions: DirectionHistory[] = [];
-    for (const [source, dest] of [[A, B], [B, A]] as const) {
+    for (const [source, dest, r] of directionsOfRun) {
+      const route = r;
       const src = chains[source] as Chaincode;
       const dst = chains[dest] as Chaincode;
       const events = [
         ...(await scanEvents(src, route, (start[source] as { block: number }).block, (end[source] as { txId: string }).txId)).filter((e) => ['PacketSent', 'PacketAcknowledged', 'PacketTimedOut'].includes(e.name)),
         ...(await scanEvents(dst, route, (start[dest] as { block: number }).block, (end[dest] as { txId: string }).txId)).filter((e) => ['PacketReceived', 'PacketTimeoutRecorded'].includes(e.name)),
       ];
-      const nextBlock = readCheckpoint(join(relayState, `${source}--${dest}.checkpoint.json`));
+      const nextBlock = readCheckpoint(join(route === routeC ? relayStateC : relayState, `${source}--${dest}.checkpoint.json`));
       directions.push({
         routeId: route,
         source,
@@ -413,9 +529,11 @@ async function main(): Promise<number> {
       revocations.push({ ...r, ...(status === undefined ? {} : { destStatus: status }) });
     }
     const escrows: EscrowObservation[] = [];
-    for (const p of directions[0]?.sent ?? []) {
-      const e = await incentive.escrow(route, p.sequence);
-      escrows.push({ routeId: route, sequence: p.sequence, packetStatus: p.status, ...(e ? { escrow: { status: e.status, amount: e.amount, paidOut: (e.payouts ?? []).reduce((s, x) => s + x.amount, 0) } } : {}) });
+    for (const d of directions.filter((x) => x.source === A)) {
+      for (const p of d.sent) {
+        const e = await incentive.escrow(d.routeId, p.sequence);
+        escrows.push({ routeId: d.routeId, sequence: p.sequence, packetStatus: p.status, ...(e ? { escrow: { status: e.status, amount: e.amount, paidOut: (e.payouts ?? []).reduce((s, x) => s + x.amount, 0) } } : {}) });
+      }
     }
     const after = await incentive.snapshot();
     const accessLog: AccessLogObservation[] = [];
@@ -423,6 +541,12 @@ async function main(): Promise<number> {
       for (const e of await new ConsentService(ccA).accessLog(w.patient.patientId)) {
         if (e.kind === 'access' && e.recordId) accessLog.push({ patientId: e.patientId, recordId: e.recordId, txId: e.txId, allowed: e.allowed });
       }
+    }
+    const apiPatientIds = new Set(apiPatients.map((p) => p.patient.patientId));
+    const granted = await scanGrants(ccB, apiPatientIds, (start[B] as { block: number }).block, (end[B] as { txId: string }).txId);
+    for (const g of apiGrants.filter((x) => x.revoked)) {
+      const status = await consentsB.getConsent(g.consentId).then((c) => c.status, () => undefined);
+      if (status !== undefined) g.ledgerStatus = status;
     }
     const history: SoakHistory = {
       seed: o.seed,
@@ -432,6 +556,7 @@ async function main(): Promise<number> {
       ...(value.params.minFee > 0 ? { fees: { chain: A, escrows, before: { supply: before.supply, escrowed: before.escrowed }, after: { supply: after.supply, escrowed: after.escrowed } } } : {}),
       served: state.served,
       accessLog,
+      api: { boundMs: API_BOUND_MS, calls: apiCalls, grants: apiGrants, granted },
       faults: faultRecords,
     };
     const result = checkSoak(history);
@@ -441,13 +566,17 @@ async function main(): Promise<number> {
     line(`  packets sent ${c.sent} (client: ${c.clientCommitted} committed, ${c.clientUnknown} unknown, ${c.clientFailed} refused)`);
     line(`  delivered ${c.delivered} (error acknowledgements ${c.errorAcks}), acknowledged ${c.acknowledged}, timed out ${c.timedOut}`);
     line(`  duplicates ${c.duplicates}, lost ${c.lost}`);
+    for (const [dir, x] of Object.entries(c.byDirection)) line(`    ${dir.padEnd(18)} ${x.route}: sent ${x.sent}, delivered ${x.delivered}, acknowledged ${x.acknowledged}, duplicates ${x.duplicates}, lost ${x.lost}`);
     line(`  revocations ${c.revocations}, in force where sent ${c.revocationsInForce}, longest send-to-in-force ${(c.maxRevocationMs / 1000).toFixed(1)} s`);
-    line(`  records served ${c.served}, each with its access-log entry unless listed below`);
+    line(`  records served ${c.served} (${c.servedViaApi} through HospitalB's API), each with its access-log entry unless listed below`);
+    const ac = c.api;
+    line(`  API: ${ac.calls} requests, ${ac.ok} 2xx, ${ac.refused} refused with a code, ${ac.unanswered} unanswered (API down); grants ${apiGrants.length} (${ac.grantsAcknowledged} acknowledged), ${ac.grantsOnLedger} on the ledger once, ${ac.revocationsInForce} revocations in force; slowest answer ${(Math.max(0, ...apiCalls.map((x) => x.ms)) / 1000).toFixed(1)} s`);
     if (history.fees) line(`  fees on ${A}: ${escrows.filter((e) => e.escrow?.status === 'paid').length} paid, ${escrows.filter((e) => e.escrow?.status === 'refunded').length} refunded, ${escrows.filter((e) => e.escrow?.status === 'held').length} held; supply ${before.supply} -> ${after.supply}`);
     line(`  faults injected: ${Object.entries(c.faults).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${c.faultsFailed ? `, ${c.faultsFailed} FAILED` : ''}`);
     for (const v of result.violations) line(`  VIOLATION ${v.code}: ${v.message}`);
     // The network's own logs go with the report (network.sh down removes them).
     cpSync(join(nodes.runtimeDir, 'logs'), join(logDir, 'nodes'), { recursive: true });
+    if (ccC) cpSync(join(runtimeDir(), 'net2', 'logs'), join(logDir, 'nodes-net2'), { recursive: true });
     const reportFile = join(logDir, 'report.json');
     writeFileSync(reportFile, JSON.stringify({ runId, options: o, route, loadMs, schedule, result, clientErrors: Object.fromEntries(state.errors), firstErrorMessages: Object.fromEntries(state.firstMessages), history }, null, 2));
     line(`  report ${reportFile}`);
@@ -464,8 +593,10 @@ async function main(): Promise<number> {
     line(`soak: seed ${o.seed}; replay with: ${replay}; logs in ${logDir}`);
     return 2;
   } finally {
-    await relay.stop().catch(() => undefined);
+    for (const r of relays) await r.stop().catch(() => undefined);
     await records.stop().catch(() => undefined);
+    await api.stop().catch(() => undefined);
+    if (o.faults.includes('net-delay-loss')) clearNetFaults();
     store?.close();
     valueGov.close();
     admin.close();
@@ -473,15 +604,6 @@ async function main(): Promise<number> {
   }
 }
 
-function gitCommit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /**
  * The long soak's figures for the docs (test/bench/results/soak-long.json, quoted by
@@ -491,7 +613,7 @@ function longSummary(x: { o: ReturnType<typeof soakOptions>; replay: string; loa
   return {
     command: 'make soak',
     replay: x.replay,
-    commit: gitCommit(),
+    commit: sourceCommit(),
     date: new Date().toISOString(),
     seed: x.o.seed,
     options: x.o,
@@ -513,7 +635,8 @@ function longSummary(x: { o: ReturnType<typeof soakOptions>; replay: string; loa
 function stopDaemonsOnSignal(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      line(`soak: ${signal}: stopping the relay and the record server`);
+      line(`soak: ${signal}: removing any network fault, stopping the relay, the record server and the API`);
+      clearNetFaults();
       const code = signal === 'SIGINT' ? 130 : 143;
       void Promise.allSettled(running.map((d) => d.stop())).then(() => process.exit(code));
       setTimeout(() => process.exit(code), 15_000).unref();

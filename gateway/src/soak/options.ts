@@ -10,6 +10,7 @@
  * | SOAK_WORKERS         | 6                  | patients sending at once (half on chain-a, half on chain-b)     |
  * | SOAK_DRAIN_MINUTES   | 3                  | after the load: how long the relay may go without settling one |
  * | SOAK_FAULTS          | all of the runtime | comma-separated fault kinds (schedule.ts FaultKinds), or `none` |
+ * | SOAK_NET2            | 1                  | 1: load on a second route chain-a <-> chain-c (net2) as well; 0: net1 only |
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ const EnvSchema = z.object({
   SOAK_WORKERS: z.coerce.number().int().min(2).max(64).default(6),
   SOAK_DRAIN_MINUTES: Positive.default(3),
   SOAK_FAULTS: z.string().optional(),
+  SOAK_NET2: z.enum(['0', '1']).optional(),
 });
 
 export interface SoakOptions {
@@ -37,13 +39,17 @@ export interface SoakOptions {
   faults: FaultKind[];
   /** SOAK_FAULTS as given (absent: every kind of the runtime). */
   faultsAsked?: string;
+  /** Load across chain-a <-> chain-c (net2) as well. */
+  net2: boolean;
+  /** SOAK_NET2 as given (absent: the default). */
+  net2Asked?: '0' | '1';
   runtime: 'native' | 'docker';
 }
 
 /** Fault kinds a runtime can inject: container-pause only on docker; node kills only on native. */
 export function faultsOf(runtime: 'native' | 'docker'): FaultKind[] {
   return runtime === 'docker'
-    ? ['relay-kill', 'record-server-kill', 'container-pause']
+    ? ['relay-kill', 'record-server-kill', 'api-kill', 'container-pause', 'net-delay-loss']
     : FaultKinds.filter((k) => k !== 'container-pause');
 }
 
@@ -70,12 +76,16 @@ export function soakOptions(env: NodeJS.ProcessEnv = process.env): SoakOptions {
     drainMinutes: e.SOAK_DRAIN_MINUTES,
     faults,
     ...(e.SOAK_FAULTS === undefined ? {} : { faultsAsked: faults.length === 0 ? 'none' : faults.join(',') }),
+    net2: e.SOAK_NET2 !== '0',
+    ...(e.SOAK_NET2 === undefined ? {} : { net2Asked: e.SOAK_NET2 }),
     runtime,
   };
 }
 
 /** The command that runs this soak again with the same schedule. */
 export function replayCommand(o: SoakOptions, target: string): string {
-  const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, ...(o.faultsAsked === undefined ? [] : [`SOAK_FAULTS=${o.faultsAsked}`]), `FABRIC_RUNTIME=${o.runtime}`];
-  return `${env.join(' ')} flock /tmp/medbridge-fabric.lock make ${target}`;
+  const env = [`SOAK_SEED=${o.seed}`, `SOAK_PACKETS=${o.packets}`, ...(o.minutes === undefined ? [] : [`SOAK_MINUTES=${o.minutes}`]), `SOAK_RATE=${o.rate}`, `SOAK_WORKERS=${o.workers}`, ...(o.faultsAsked === undefined ? [] : [`SOAK_FAULTS=${o.faultsAsked}`]), ...(o.net2Asked === undefined ? [] : [`SOAK_NET2=${o.net2Asked}`]), `FABRIC_RUNTIME=${o.runtime}`];
+  // make test-soak sets FABRIC_RUNTIME=native: a docker run is replayed through the script itself.
+  const command = o.runtime === 'docker' && target === 'test-soak' ? 'network/scripts/soak.sh' : `make ${target}`;
+  return `${env.join(' ')} flock /tmp/medbridge-fabric.lock ${command}`;
 }

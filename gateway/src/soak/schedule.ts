@@ -14,6 +14,8 @@ export const FaultKinds = [
   'chaincode-restart',
   'record-server-kill',
   'container-pause',
+  'api-kill',
+  'net-delay-loss',
 ] as const;
 export type FaultKind = (typeof FaultKinds)[number];
 
@@ -27,8 +29,12 @@ export interface Fault {
   peer?: number;
   /** orderer-down: index of the orderer in the network description. */
   orderer?: number;
-  /** How long the process stays down (or paused) before it is started again. */
+  /** How long the process stays down (or paused, or its link bad) before it is started again (or the link mended). */
   downMs: number;
+  /** net-delay-loss: the link's delay, loss and (without netem) rate. Its node: org and peer, or orderer. */
+  delayMs?: number;
+  lossPct?: number;
+  rateKbit?: number;
 }
 
 export interface ScheduleInput {
@@ -70,6 +76,16 @@ function round(input: ScheduleInput, random: () => number): Omit<Fault, 'atMs'>[
       case 'record-server-kill':
         out.push({ kind, downMs: between(random, 0, 3_000) });
         break;
+      case 'api-kill':
+        out.push({ kind, downMs: between(random, 0, 3_000) });
+        break;
+      case 'net-delay-loss': {
+        const peers = input.orgs.length * input.peersPerOrg;
+        const n = between(random, 0, peers + input.orderers - 1);
+        const node = n < peers ? { org: input.orgs[Math.floor(n / input.peersPerOrg)] as string, peer: n % input.peersPerOrg } : { orderer: n - peers };
+        out.push({ kind, ...node, downMs: between(random, 10_000, 30_000), delayMs: between(random, 50, 300), lossPct: between(random, 2, 10), rateKbit: between(random, 256, 2_048) });
+        break;
+      }
     }
   }
   return shuffled(random, out);
@@ -91,5 +107,6 @@ export function faultSchedule(input: ScheduleInput): Fault[] {
 /** One line per fault, as printed at the start of a run. */
 export function describeFault(f: Fault): string {
   const where = f.orderer !== undefined ? ` orderer #${f.orderer}` : f.org ? ` ${f.org}${f.peer !== undefined ? ` peer #${f.peer}` : ''}` : '';
-  return `t+${(f.atMs / 1000).toFixed(1).padStart(6)} s  ${f.kind}${where}, down ${(f.downMs / 1000).toFixed(1)} s`;
+  const link = f.delayMs !== undefined ? ` (delay ${f.delayMs} ms, loss ${f.lossPct} %, or ${f.rateKbit} kbit/s without netem)` : '';
+  return `t+${(f.atMs / 1000).toFixed(1).padStart(6)} s  ${f.kind}${where}, down ${(f.downMs / 1000).toFixed(1)} s${link}`;
 }

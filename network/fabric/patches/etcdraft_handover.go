@@ -1,5 +1,5 @@
 // Added to github.com/hyperledger/fabric/orderer/consensus/etcdraft when medbridge builds the
-// orderer (network/scripts/fabric-bin.sh, build overlay; see network/fabric/patches/README.md).
+// orderer (network/scripts/fabric-bin.sh, patched copy of the module; see network/fabric/patches/README.md).
 //
 // Fabric 2.5.0 can deadlock a restarted orderer (hyperledger/fabric#4199): node.run hands the
 // next Ready to the chain over an unbuffered channel while the chain, still applying the
@@ -9,8 +9,6 @@
 
 package etcdraft
 
-import "go.etcd.io/etcd/raft/v3/raftpb"
-
 // syncWAL is node.run's WALSyncC case.
 func (n *node) syncWAL() {
 	if err := n.storage.Sync(); err != nil {
@@ -18,23 +16,11 @@ func (n *node) syncWAL() {
 	}
 }
 
-// handOverApply gives committed entries to the chain, serving WAL syncs meanwhile.
-func (n *node) handOverApply(a apply) {
+// handOver gives v to the chain over ch (applyC or snapC), serving WAL syncs meanwhile.
+func handOver[T any](n *node, ch chan<- T, v T) {
 	for {
 		select {
-		case n.chain.applyC <- a:
-			return
-		case <-n.storage.WALSyncC:
-			n.syncWAL()
-		}
-	}
-}
-
-// handOverSnapshot gives a snapshot to the chain, serving WAL syncs meanwhile.
-func (n *node) handOverSnapshot(s *raftpb.Snapshot) {
-	for {
-		select {
-		case n.chain.snapC <- s:
+		case ch <- v:
 			return
 		case <-n.storage.WALSyncC:
 			n.syncWAL()

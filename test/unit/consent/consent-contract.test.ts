@@ -1,14 +1,12 @@
 import { consentIdOf, type SignedPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 import {
-  channel,
   consentCaller,
   DAY,
   expectRejected,
   HOUR,
   json,
   newKey,
-  orgs,
   signedDelegation,
   signedGrant,
   signedGuardianRevocation,
@@ -16,8 +14,8 @@ import {
   signedRevocation,
   T0,
   terms,
+  usePatientChannel,
   type KeyHolder,
-  type Orgs,
 } from './support';
 
 const H1 = '1'.repeat(64);
@@ -31,101 +29,88 @@ interface Page<T = Row> {
 }
 
 describe('Consent contract on the fake ledger', () => {
-  let o: Orgs;
-  let ledger: FakeLedger;
-  let call: ReturnType<typeof consentCaller>;
-  let patient: KeyHolder;
-
-  beforeAll(async () => {
-    o = await orgs();
+  const fx = usePatientChannel(['HospitalAMSP', 'HospitalCMSP'], async () => {
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, fx.patient.patientId, 'Observation', H1));
   });
 
-  beforeEach(async () => {
-    ledger = await channel('chain-a', ['HospitalAMSP', 'HospitalCMSP'], o.adminA);
-    call = consentCaller(ledger);
-    patient = newKey();
-    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-    await call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, patient.patientId, 'Observation', H1));
-  });
-
-  const grant = async (s: SignedPatientMessage, at = T0, who: FakeIdentity = o.userA) => call(who, at, (c, ctx) => c.GrantConsent(ctx, json(s)));
+  const grant = async (s: SignedPatientMessage, at = T0, who: FakeIdentity = fx.o.userA) => fx.call(who, at, (c, ctx) => c.GrantConsent(ctx, json(s)));
   const logAccess = (requester: string, purpose: string, at: number) =>
-    call(o.userA, at, (c, ctx) => c.LogAccess(ctx, requester, REC, purpose, 'req-1'));
+    fx.call(fx.o.userA, at, (c, ctx) => c.LogAccess(ctx, requester, REC, purpose, 'req-1'));
   const check = (grantee: string, purpose: string, at: number, recordId = REC) =>
-    call(o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
+    fx.call(fx.o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
 
   // ---------------------------------------------------------------- patients and records
 
   describe('patients and record anchors', () => {
     it('registers a patient at a second hospital of the channel and emits one event per registration', async () => {
-      const p = await call(o.userC, T0 + 1, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-      expect(p).toMatchObject({ patientId: patient.patientId, registeredBy: ['HospitalAMSP', 'HospitalCMSP'] });
-      expect(ledger.events.map((e) => e.name)).toEqual(['PatientRegistered', 'RecordAnchored', 'PatientRegistered']);
+      const p = await fx.call(fx.o.userC, T0 + 1, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
+      expect(p).toMatchObject({ patientId: fx.patient.patientId, registeredBy: ['HospitalAMSP', 'HospitalCMSP'] });
+      expect(fx.ledger.events.map((e) => e.name)).toEqual(['PatientRegistered', 'RecordAnchored', 'PatientRegistered']);
     });
 
     it('refuses a second registration by the same hospital and changes nothing', async () => {
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey)), 'ALREADY_EXISTS');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey)), 'ALREADY_EXISTS');
     });
 
     it('refuses a registration from an org that is not a member of the channel', async () => {
-      await expectRejected(ledger, () => call(o.userB, T0, (c, ctx) => c.RegisterPatient(ctx, newKey().publicKey)), 'NOT_A_MEMBER');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userB, T0, (c, ctx) => c.RegisterPatient(ctx, newKey().publicKey)), 'NOT_A_MEMBER');
     });
 
     it('refuses a peer identity calling a client function', async () => {
-      await expectRejected(ledger, () => call(o.peerA, T0, (c, ctx) => c.RegisterPatient(ctx, newKey().publicKey)), 'FORBIDDEN_ROLE');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.peerA, T0, (c, ctx) => c.RegisterPatient(ctx, newKey().publicKey)), 'FORBIDDEN_ROLE');
     });
 
     it('refuses anchoring by an org that did not register the patient', async () => {
       await expectRejected(
-        ledger,
-        () => call(o.userC, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-c-1', patient.patientId, 'Observation', H1)),
+        fx.ledger,
+        () => fx.call(fx.o.userC, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-c-1', fx.patient.patientId, 'Observation', H1)),
         'PATIENT_NOT_REGISTERED',
       );
     });
 
     it('refuses anchoring a record id twice', async () => {
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, patient.patientId, 'Observation', H2)), 'ALREADY_EXISTS');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, fx.patient.patientId, 'Observation', H2)), 'ALREADY_EXISTS');
     });
 
     it('refuses a malformed hash at anchoring', async () => {
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-2', patient.patientId, 'Observation', 'abc')), 'INVALID_ARGUMENT');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-2', fx.patient.patientId, 'Observation', 'abc')), 'INVALID_ARGUMENT');
     });
 
     it('amends a record into a version chain with full history', async () => {
-      const v2 = await call(o.userA, T0 + HOUR, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
+      const v2 = await fx.call(fx.o.userA, T0 + HOUR, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
       expect(v2).toMatchObject({ version: 2, hash: H2, createdAt: T0, updatedAt: T0 + HOUR });
-      const history = await call<Page>(o.userC, T0 + HOUR, (c, ctx) => c.GetRecordHistory(ctx, REC, '', ''));
+      const history = await fx.call<Page>(fx.o.userC, T0 + HOUR, (c, ctx) => c.GetRecordHistory(ctx, REC, '', ''));
       expect(history.items.map((v) => [v.version, v.hash])).toEqual([
         [1, H1],
         [2, H2],
       ]);
       expect(history.items[1]?.previous).toMatch(/^[0-9a-f]{64}$/);
-      expect(ledger.events.at(-1)?.name).toBe('RecordAmended');
+      expect(fx.ledger.events.at(-1)?.name).toBe('RecordAmended');
     });
 
     it("refuses an amendment by an org that is not the record's custodian", async () => {
-      await call(o.userC, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-      await expectRejected(ledger, () => call(o.userC, T0, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1')), 'NOT_CUSTODIAN');
+      await fx.call(fx.o.userC, T0, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1')), 'NOT_CUSTODIAN');
     });
 
     it('refuses an amendment from a stale version', async () => {
-      await call(o.userA, T0 + 1, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
-      await expectRejected(ledger, () => call(o.userA, T0 + 2, (c, ctx) => c.AmendRecord(ctx, REC, '3'.repeat(64), '1')), 'STALE_VERSION');
+      await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 2, (c, ctx) => c.AmendRecord(ctx, REC, '3'.repeat(64), '1')), 'STALE_VERSION');
     });
 
     it("lists a patient's record heads with their custodians, in custodian then record-id order, a page at a time", async () => {
-      await call(o.userC, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-      await call(o.userC, T0 + 1, (c, ctx) => c.AnchorRecord(ctx, 'img-c-1', patient.patientId, 'ImagingStudy', H2));
-      await call(o.userA, T0 + 2, (c, ctx) => c.AnchorRecord(ctx, 'cond-0001', patient.patientId, 'Condition', H2));
-      await call(o.userA, T0 + 3, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
+      await fx.call(fx.o.userC, T0, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
+      await fx.call(fx.o.userC, T0 + 1, (c, ctx) => c.AnchorRecord(ctx, 'img-c-1', fx.patient.patientId, 'ImagingStudy', H2));
+      await fx.call(fx.o.userA, T0 + 2, (c, ctx) => c.AnchorRecord(ctx, 'cond-0001', fx.patient.patientId, 'Condition', H2));
+      await fx.call(fx.o.userA, T0 + 3, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
       const other = newKey();
-      await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
-      await call(o.userA, T0 + 4, (c, ctx) => c.AnchorRecord(ctx, 'obs-other', other.patientId, 'Observation', H1));
+      await fx.call(fx.o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
+      await fx.call(fx.o.userA, T0 + 4, (c, ctx) => c.AnchorRecord(ctx, 'obs-other', other.patientId, 'Observation', H1));
       const seen: Row[] = [];
       let bookmark = '';
       let pages = 0;
       do {
-        const page = await call<Page>(o.userC, T0 + 5, (c, ctx) => c.ListRecordsByPatient(ctx, patient.patientId, '2', bookmark));
+        const page = await fx.call<Page>(fx.o.userC, T0 + 5, (c, ctx) => c.ListRecordsByPatient(ctx, fx.patient.patientId, '2', bookmark));
         seen.push(...page.items);
         bookmark = page.bookmark;
         pages += 1;
@@ -136,18 +121,18 @@ describe('Consent contract on the fake ledger', () => {
         ['HospitalAMSP', REC, 'Observation', 2],
         ['HospitalCMSP', 'img-c-1', 'ImagingStudy', 1],
       ]);
-      expect(seen[1]).toMatchObject({ patientId: patient.patientId, createdAt: T0, updatedAt: T0 + 3 });
+      expect(seen[1]).toMatchObject({ patientId: fx.patient.patientId, createdAt: T0, updatedAt: T0 + 3 });
     });
 
     it('lists no records for a patient without any, and refuses a malformed patient id or an org outside the channel', async () => {
-      await expect(call<Page>(o.userA, T0, (c, ctx) => c.ListRecordsByPatient(ctx, newKey().patientId, '', ''))).resolves.toEqual({ items: [], bookmark: '' });
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.ListRecordsByPatient(ctx, 'not a patient', '', '')), 'INVALID_ARGUMENT');
-      await expectRejected(ledger, () => call(o.userB, T0, (c, ctx) => c.ListRecordsByPatient(ctx, patient.patientId, '', '')), 'NOT_A_MEMBER');
+      await expect(fx.call<Page>(fx.o.userA, T0, (c, ctx) => c.ListRecordsByPatient(ctx, newKey().patientId, '', ''))).resolves.toEqual({ items: [], bookmark: '' });
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.ListRecordsByPatient(ctx, 'not a patient', '', '')), 'INVALID_ARGUMENT');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userB, T0, (c, ctx) => c.ListRecordsByPatient(ctx, fx.patient.patientId, '', '')), 'NOT_A_MEMBER');
     });
 
     it('says whether a salted hash is the anchored one, for the head and for an older version', async () => {
-      await call(o.userA, T0 + 1, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
-      const verify = (hash: string, version: string) => call(o.userC, T0 + 2, (c, ctx) => c.VerifyRecordHash(ctx, REC, hash, version));
+      await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.AmendRecord(ctx, REC, H2, '1'));
+      const verify = (hash: string, version: string) => fx.call(fx.o.userC, T0 + 2, (c, ctx) => c.VerifyRecordHash(ctx, REC, hash, version));
       expect(await verify(H2, '')).toEqual({ recordId: REC, version: 2, headVersion: 2, match: true });
       expect(await verify(H1, '')).toMatchObject({ match: false });
       expect(await verify(H1, '1')).toMatchObject({ version: 1, match: true });
@@ -160,66 +145,66 @@ describe('Consent contract on the fake ledger', () => {
 
   describe('patient-signed consent', () => {
     it('stores a grant signed by the patient, indexed by patient, with one event', async () => {
-      const s = signedGrant('chain-a', patient);
+      const s = signedGrant('chain-a', fx.patient);
       const c = await grant(s);
       expect(c).toMatchObject({ consentId: consentIdOf(s.message), status: 'active', effectiveStatus: 'active', version: 1, grantee: 'HospitalBMSP' });
-      expect(ledger.events.at(-1)).toMatchObject({ name: 'ConsentGranted', payload: { consentId: c.consentId, version: 1 } });
-      const list = await call<Page>(o.userA, T0, (cc, ctx) => cc.ListConsentsByPatient(ctx, patient.patientId, '', ''));
+      expect(fx.ledger.events.at(-1)).toMatchObject({ name: 'ConsentGranted', payload: { consentId: c.consentId, version: 1 } });
+      const list = await fx.call<Page>(fx.o.userA, T0, (cc, ctx) => cc.ListConsentsByPatient(ctx, fx.patient.patientId, '', ''));
       expect(list.items.map((x) => x.consentId)).toEqual([c.consentId]);
     });
 
     it('lets any member hospital of the channel carry the signed grant (the hospital is a courier)', async () => {
-      await expect(grant(signedGrant('chain-a', patient), T0, o.userC)).resolves.toMatchObject({ status: 'active' });
+      await expect(grant(signedGrant('chain-a', fx.patient), T0, fx.o.userC)).resolves.toMatchObject({ status: 'active' });
     });
 
     it('refuses a forged patient signature and changes nothing', async () => {
       const mallory = newKey();
-      const forged = { ...signedGrant('chain-a', patient, terms(), mallory), publicKey: patient.publicKey };
-      await expectRejected(ledger, () => grant(forged), 'PATIENT_SIGNATURE_INVALID');
+      const forged = { ...signedGrant('chain-a', fx.patient, terms(), mallory), publicKey: fx.patient.publicKey };
+      await expectRejected(fx.ledger, () => grant(forged), 'PATIENT_SIGNATURE_INVALID');
     });
 
     it('refuses a grant signed by a key that is neither the patient nor a guardian', async () => {
-      await expectRejected(ledger, () => grant(signedGrant('chain-a', patient, terms(), newKey())), 'GUARDIAN_NOT_AUTHORIZED');
+      await expectRejected(fx.ledger, () => grant(signedGrant('chain-a', fx.patient, terms(), newKey())), 'GUARDIAN_NOT_AUTHORIZED');
     });
 
     it('refuses a replayed grant (same signer and nonce) and changes nothing', async () => {
-      const s = signedGrant('chain-a', patient);
+      const s = signedGrant('chain-a', fx.patient);
       await grant(s);
-      await expectRejected(ledger, () => grant(s, T0 + 1), 'NONCE_REPLAYED');
+      await expectRejected(fx.ledger, () => grant(s, T0 + 1), 'NONCE_REPLAYED');
     });
 
     it('refuses a grant signed for another channel', async () => {
-      await expectRejected(ledger, () => grant(signedGrant('chain-b', patient)), 'WRONG_CHANNEL');
+      await expectRejected(fx.ledger, () => grant(signedGrant('chain-b', fx.patient)), 'WRONG_CHANNEL');
     });
 
     it('refuses a grant for a patient not registered on the channel', async () => {
       const stranger = newKey();
-      await expectRejected(ledger, () => grant(signedGrant('chain-a', stranger)), 'PATIENT_NOT_REGISTERED');
+      await expectRejected(fx.ledger, () => grant(signedGrant('chain-a', stranger)), 'PATIENT_NOT_REGISTERED');
     });
 
     it('refuses a grant whose period has already ended', async () => {
-      const s = signedGrant('chain-a', patient, terms({ period: { start: T0 - 2 * DAY, end: T0 - DAY } }));
-      await expectRejected(ledger, () => grant(s), 'CONSENT_EXPIRED');
+      const s = signedGrant('chain-a', fx.patient, terms({ period: { start: T0 - 2 * DAY, end: T0 - DAY } }));
+      await expectRejected(fx.ledger, () => grant(s), 'CONSENT_EXPIRED');
     });
 
     it('refuses a grant signed more than 7 days before submission', async () => {
-      const s = signedGrant('chain-a', patient, terms({ period: { start: T0, end: T0 + 60 * DAY } }));
-      await expectRejected(ledger, () => grant(s, T0 + 8 * DAY), 'MESSAGE_STALE');
+      const s = signedGrant('chain-a', fx.patient, terms({ period: { start: T0, end: T0 + 60 * DAY } }));
+      await expectRejected(fx.ledger, () => grant(s, T0 + 8 * DAY), 'MESSAGE_STALE');
     });
 
     it('refuses malformed JSON as bad input', async () => {
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, '{not json')), 'INVALID_ARGUMENT');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, '{not json')), 'INVALID_ARGUMENT');
     });
 
     it('revokes a consent: access is granted before and refused after, both logged', async () => {
-      const c = await grant(signedGrant('chain-a', patient));
+      const c = await grant(signedGrant('chain-a', fx.patient));
       expect(await logAccess('HospitalBMSP', 'TREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'consent', consentId: c.consentId, hash: H1 });
-      const r = await call(o.userA, T0 + 2 * HOUR, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', patient, c.consentId as string))));
+      const r = await fx.call(fx.o.userA, T0 + 2 * HOUR, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, c.consentId as string))));
       expect(r).toMatchObject({ status: 'revoked', version: 2 });
-      expect(ledger.events.at(-1)?.name).toBe('ConsentRevoked');
+      expect(fx.ledger.events.at(-1)?.name).toBe('ConsentRevoked');
       expect(await check('HospitalBMSP', 'TREAT', T0 + 2 * HOUR + 1)).toMatchObject({ allowed: false, reason: 'consent-revoked' });
       expect(await logAccess('HospitalBMSP', 'TREAT', T0 + 3 * HOUR)).toMatchObject({ allowed: false, reason: 'consent-revoked' });
-      const log = await call<Page>(o.userA, T0 + 3 * HOUR, (cc, ctx) => cc.ListAccessLog(ctx, patient.patientId, '', ''));
+      const log = await fx.call<Page>(fx.o.userA, T0 + 3 * HOUR, (cc, ctx) => cc.ListAccessLog(ctx, fx.patient.patientId, '', ''));
       expect(log.items.map((e) => [e.requester, e.allowed, e.reason])).toEqual([
         ['HospitalBMSP', true, 'consent'],
         ['HospitalBMSP', false, 'consent-revoked'],
@@ -227,36 +212,36 @@ describe('Consent contract on the fake ledger', () => {
     });
 
     it('refuses to revoke a revoked consent', async () => {
-      const c = await grant(signedGrant('chain-a', patient));
-      await call(o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', patient, c.consentId as string))));
+      const c = await grant(signedGrant('chain-a', fx.patient));
+      await fx.call(fx.o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, c.consentId as string))));
       await expectRejected(
-        ledger,
-        () => call(o.userA, T0 + 2, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', patient, c.consentId as string)))),
+        fx.ledger,
+        () => fx.call(fx.o.userA, T0 + 2, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, c.consentId as string)))),
         'CONSENT_NOT_ACTIVE',
       );
     });
 
     it("refuses a revocation signed by another patient for this patient's consent", async () => {
       const other = newKey();
-      await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
-      const c = await grant(signedGrant('chain-a', patient));
+      await fx.call(fx.o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
+      const c = await grant(signedGrant('chain-a', fx.patient));
       await expectRejected(
-        ledger,
-        () => call(o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', other, c.consentId as string)))),
+        fx.ledger,
+        () => fx.call(fx.o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', other, c.consentId as string)))),
         'UNAUTHORIZED',
       );
     });
 
     it('refuses access once the consent period has expired', async () => {
-      await grant(signedGrant('chain-a', patient, terms({ period: { start: T0, end: T0 + DAY } })));
+      await grant(signedGrant('chain-a', fx.patient, terms({ period: { start: T0, end: T0 + DAY } })));
       expect(await check('HospitalBMSP', 'TREAT', T0 + DAY - 1)).toMatchObject({ allowed: true });
       expect(await check('HospitalBMSP', 'TREAT', T0 + DAY)).toMatchObject({ allowed: false, reason: 'consent-expired' });
-      const c = await call<Page>(o.userA, T0 + DAY, (cc, ctx) => cc.ListConsentsByPatient(ctx, patient.patientId, '', ''));
+      const c = await fx.call<Page>(fx.o.userA, T0 + DAY, (cc, ctx) => cc.ListConsentsByPatient(ctx, fx.patient.patientId, '', ''));
       expect(c.items[0]?.effectiveStatus).toBe('expired');
     });
 
     it('refuses a purpose the patient did not consent to', async () => {
-      await grant(signedGrant('chain-a', patient));
+      await grant(signedGrant('chain-a', fx.patient));
       expect(await logAccess('HospitalBMSP', 'HRESCH', T0 + 1)).toMatchObject({ allowed: false, reason: 'purpose-not-covered' });
     });
   });
@@ -267,41 +252,41 @@ describe('Consent contract on the fake ledger', () => {
     let guardian: KeyHolder;
     beforeEach(async () => {
       guardian = newKey();
-      await call(o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation('chain-a', patient, guardian))));
+      await fx.call(fx.o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation('chain-a', fx.patient, guardian))));
     });
 
     it('lets an authorised guardian sign a grant for the patient', async () => {
-      const c = await grant(signedGrant('chain-a', patient, terms(), guardian));
+      const c = await grant(signedGrant('chain-a', fx.patient, terms(), guardian));
       expect(c).toMatchObject({ grantSignedBy: { keyId: guardian.keyId, authority: 'guardian' } });
       expect((c.grantSignedBy as Row).delegation).not.toBeNull();
-      expect(ledger.events.map((e) => e.name)).toContain('GuardianAuthorised');
+      expect(fx.ledger.events.map((e) => e.name)).toContain('GuardianAuthorised');
     });
 
     it('refuses a grant signed by a revoked guardian and changes nothing', async () => {
-      await call(o.userA, T0 + 1, (c, ctx) => c.RevokeGuardian(ctx, json(signedGuardianRevocation('chain-a', patient, guardian))));
-      expect(ledger.events.at(-1)?.name).toBe('GuardianRevoked');
-      await expectRejected(ledger, () => grant(signedGrant('chain-a', patient, terms(), guardian), T0 + 2), 'GUARDIAN_NOT_AUTHORIZED');
+      await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.RevokeGuardian(ctx, json(signedGuardianRevocation('chain-a', fx.patient, guardian))));
+      expect(fx.ledger.events.at(-1)?.name).toBe('GuardianRevoked');
+      await expectRejected(fx.ledger, () => grant(signedGrant('chain-a', fx.patient, terms(), guardian), T0 + 2), 'GUARDIAN_NOT_AUTHORIZED');
     });
 
     it('refuses a guardian revocation signed by the guardian itself (only the patient revokes)', async () => {
       await expectRejected(
-        ledger,
-        () => call(o.userA, T0 + 1, (c, ctx) => c.RevokeGuardian(ctx, json(signedGuardianRevocation('chain-a', patient, guardian, guardian)))),
+        fx.ledger,
+        () => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.RevokeGuardian(ctx, json(signedGuardianRevocation('chain-a', fx.patient, guardian, guardian)))),
         'GUARDIAN_NOT_AUTHORIZED',
       );
     });
 
     it('refuses a second delegation of an active guardian', async () => {
       await expectRejected(
-        ledger,
-        () => call(o.userA, T0 + 1, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation('chain-a', patient, guardian)))),
+        fx.ledger,
+        () => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation('chain-a', fx.patient, guardian)))),
         'ALREADY_EXISTS',
       );
     });
 
     it('lets a guardian revoke a consent the patient granted', async () => {
-      const c = await grant(signedGrant('chain-a', patient));
-      const r = await call(o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', patient, c.consentId as string, guardian))));
+      const c = await grant(signedGrant('chain-a', fx.patient));
+      const r = await fx.call(fx.o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, c.consentId as string, guardian))));
       expect(r).toMatchObject({ status: 'revoked', revocation: { signedBy: { authority: 'guardian' } } });
     });
   });
@@ -310,44 +295,44 @@ describe('Consent contract on the fake ledger', () => {
 
   describe('access log', () => {
     it('refuses LogAccess from an org that is not the custodian', async () => {
-      await grant(signedGrant('chain-a', patient));
-      await expectRejected(ledger, () => call(o.userC, T0 + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', '')), 'NOT_CUSTODIAN');
+      await grant(signedGrant('chain-a', fx.patient));
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', '')), 'NOT_CUSTODIAN');
     });
 
     it('logs a refused request without a consent', async () => {
       const d = await logAccess('HospitalBMSP', 'TREAT', T0 + 1);
       expect(d).toMatchObject({ allowed: false, reason: 'no-consent' });
-      expect(ledger.events.at(-1)).toMatchObject({ name: 'AccessLogged', payload: { allowed: false, requester: 'HospitalBMSP' } });
+      expect(fx.ledger.events.at(-1)).toMatchObject({ name: 'AccessLogged', payload: { allowed: false, requester: 'HospitalBMSP' } });
     });
 
     it("refuses to list a patient's log to an org that did not register the patient", async () => {
-      await expectRejected(ledger, () => call(o.userC, T0, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', '')), 'PATIENT_NOT_REGISTERED');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', '')), 'PATIENT_NOT_REGISTERED');
     });
 
     it('lets the patient read their own log with a fresh signed read request', async () => {
       await logAccess('HospitalBMSP', 'TREAT', T0 + 1);
-      const page = await call<Page>(o.userC, T0 + 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', patient)), '', ''));
+      const page = await fx.call<Page>(fx.o.userC, T0 + 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', fx.patient)), '', ''));
       expect(page.items).toHaveLength(1);
     });
 
     it('refuses a signed read older than 5 minutes, and one signed by a stranger', async () => {
       await expectRejected(
-        ledger,
-        () => call(o.userC, T0 + 6 * 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', patient)), '', '')),
+        fx.ledger,
+        () => fx.call(fx.o.userC, T0 + 6 * 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', fx.patient)), '', '')),
         'MESSAGE_STALE',
       );
       await expectRejected(
-        ledger,
-        () => call(o.userC, T0, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', patient, newKey())), '', '')),
+        fx.ledger,
+        () => fx.call(fx.o.userC, T0, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', fx.patient, newKey())), '', '')),
         'GUARDIAN_NOT_AUTHORIZED',
       );
     });
 
     it('pages the access log in time order', async () => {
       for (let i = 1; i <= 5; i++) await logAccess('HospitalBMSP', 'TREAT', T0 + i);
-      const p1 = await call<Page>(o.userA, T0 + 10, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '2', ''));
-      const p2 = await call<Page>(o.userA, T0 + 10, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '2', p1.bookmark));
-      const p3 = await call<Page>(o.userA, T0 + 10, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '2', p2.bookmark));
+      const p1 = await fx.call<Page>(fx.o.userA, T0 + 10, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '2', ''));
+      const p2 = await fx.call<Page>(fx.o.userA, T0 + 10, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '2', p1.bookmark));
+      const p3 = await fx.call<Page>(fx.o.userA, T0 + 10, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '2', p2.bookmark));
       expect([...p1.items, ...p2.items, ...p3.items].map((e) => e.time)).toEqual([1, 2, 3, 4, 5].map((i) => T0 + i));
       expect(p3.bookmark).toBe('');
     });
@@ -357,12 +342,12 @@ describe('Consent contract on the fake ledger', () => {
 
   it("pages a patient's consents with bookmarks", async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await grant(signedGrant('chain-a', patient))).consentId as string);
+    for (let i = 0; i < 5; i++) ids.push((await grant(signedGrant('chain-a', fx.patient))).consentId as string);
     const seen: string[] = [];
     let bookmark = '';
     let pages = 0;
     do {
-      const page = await call<Page>(o.userA, T0, (c, ctx) => c.ListConsentsByPatient(ctx, patient.patientId, '2', bookmark));
+      const page = await fx.call<Page>(fx.o.userA, T0, (c, ctx) => c.ListConsentsByPatient(ctx, fx.patient.patientId, '2', bookmark));
       seen.push(...page.items.map((x) => x.consentId as string));
       bookmark = page.bookmark;
       pages += 1;
@@ -372,61 +357,61 @@ describe('Consent contract on the fake ledger', () => {
   });
 
   it('refuses a page size above the limit', async () => {
-    await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.ListConsentsByPatient(ctx, patient.patientId, '1000', '')), 'INVALID_ARGUMENT');
+    await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.ListConsentsByPatient(ctx, fx.patient.patientId, '1000', '')), 'INVALID_ARGUMENT');
   });
 
   // ---------------------------------------------------------------- break-glass
 
   describe('break-glass', () => {
     const open = (who: FakeIdentity, at: number, minutes = '') =>
-      call(who, at, (c, ctx) => c.BreakGlass(ctx, patient.patientId, '', 'unconscious in emergency room', minutes));
+      fx.call(who, at, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, '', 'unconscious in emergency room', minutes));
 
     it("opens time-limited ETREAT access for the clinician's org, visible in the patient's log", async () => {
-      const e = await open(o.clinicianC, T0);
+      const e = await open(fx.o.clinicianC, T0);
       expect(e).toMatchObject({ org: 'HospitalCMSP', openedByRole: 'clinician', expiresAt: T0 + 4 * HOUR, review: { status: 'pending' } });
       expect(await check('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
       expect(await check('HospitalCMSP', 'TREAT', T0 + HOUR)).toMatchObject({ allowed: false });
-      const log = await call<Page>(o.userA, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+      const log = await fx.call<Page>(fx.o.userA, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
       expect(log.items[0]).toMatchObject({ kind: 'emergency-opened', requester: 'HospitalCMSP', emergencyId: e.emergencyId, review: 'pending' });
-      expect(ledger.events.at(-1)?.name).toBe('EmergencyOpened');
+      expect(fx.ledger.events.at(-1)?.name).toBe('EmergencyOpened');
     });
 
     it('refuses access once the emergency has expired', async () => {
-      await open(o.clinicianC, T0, '60');
+      await open(fx.o.clinicianC, T0, '60');
       expect(await check('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: false, reason: 'emergency-expired' });
     });
 
     it('refuses an emergency longer than 24 hours', async () => {
-      await expectRejected(ledger, () => open(o.clinicianC, T0, String(24 * 60 + 1)), 'EMERGENCY_LIMIT');
+      await expectRejected(fx.ledger, () => open(fx.o.clinicianC, T0, String(24 * 60 + 1)), 'EMERGENCY_LIMIT');
     });
 
     it('refuses a second open emergency for the same patient and org', async () => {
-      await open(o.clinicianC, T0);
-      await expectRejected(ledger, () => open(o.clinicianC, T0 + 1), 'EMERGENCY_LIMIT');
+      await open(fx.o.clinicianC, T0);
+      await expectRejected(fx.ledger, () => open(fx.o.clinicianC, T0 + 1), 'EMERGENCY_LIMIT');
     });
 
     it('refuses break-glass by a privacy officer', async () => {
-      await expectRejected(ledger, () => open(o.officerC, T0), 'FORBIDDEN_ROLE');
+      await expectRejected(fx.ledger, () => open(fx.o.officerC, T0), 'FORBIDDEN_ROLE');
     });
 
     it('is reviewed once by a privacy officer, and the review is logged', async () => {
-      const e = await open(o.clinicianC, T0);
-      const r = await call(o.officerC, T0 + DAY, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'justified'));
+      const e = await open(fx.o.clinicianC, T0);
+      const r = await fx.call(fx.o.officerC, T0 + DAY, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'justified'));
       expect(r).toMatchObject({ review: { status: 'justified', reviewerOrg: 'HospitalCMSP' } });
-      expect(ledger.events.at(-1)?.name).toBe('EmergencyReviewed');
-      await expectRejected(ledger, () => call(o.officerA, T0 + DAY, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'unjustified')), 'ALREADY_REVIEWED');
-      const log = await call<Page>(o.userA, T0 + DAY, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+      expect(fx.ledger.events.at(-1)?.name).toBe('EmergencyReviewed');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.officerA, T0 + DAY, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'unjustified')), 'ALREADY_REVIEWED');
+      const log = await fx.call<Page>(fx.o.userA, T0 + DAY, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
       expect(log.items.map((x) => x.kind)).toEqual(['emergency-opened', 'emergency-reviewed']);
     });
 
     it('refuses a review by a plain member identity', async () => {
-      const e = await open(o.clinicianC, T0);
-      await expectRejected(ledger, () => call(o.userA, T0 + 1, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'justified')), 'FORBIDDEN_ROLE');
+      const e = await open(fx.o.clinicianC, T0);
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'justified')), 'FORBIDDEN_ROLE');
     });
   });
 
   it('refuses every call on a channel that was never bootstrapped', async () => {
     const bare = new FakeLedger('chain-z');
-    await expectRejected(bare, () => consentCaller(bare)(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, newKey().publicKey)), 'NOT_BOOTSTRAPPED');
+    await expectRejected(bare, () => consentCaller(bare)(fx.o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, newKey().publicKey)), 'NOT_BOOTSTRAPPED');
   });
 });

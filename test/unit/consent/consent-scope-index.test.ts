@@ -6,39 +6,25 @@
  */
 import type { ConsentTerms } from '../../../chaincode/src/protocol/patient-messages';
 import { key, KeyTypes } from '../../../chaincode/src/state/keys';
-import type { FakeLedger } from '../support/fake-ledger';
-import { channel, consentCaller, DAY, json, newKey, orgs, signedGrant, signedRevocation, T0, terms, type KeyHolder, type Orgs } from './support';
+import { DAY, json, signedGrant, signedRevocation, T0, terms, usePatientChannel } from './support';
 
 const H = '3'.repeat(64);
 
 describe('Consent decisions through the scope index', () => {
-  let o: Orgs;
-  let ledger: FakeLedger;
-  let call: ReturnType<typeof consentCaller>;
-  let patient: KeyHolder;
-
-  beforeAll(async () => {
-    o = await orgs();
-  });
-
-  beforeEach(async () => {
-    ledger = await channel('chain-a', ['HospitalAMSP', 'HospitalCMSP'], o.adminA);
-    call = consentCaller(ledger);
-    patient = newKey();
-    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+  const fx = usePatientChannel(['HospitalAMSP', 'HospitalCMSP'], async () => {
     for (const [id, category] of [['obs-1', 'Observation'], ['obs-2', 'Observation'], ['img-1', 'ImagingStudy'], ['lab-1', 'DiagnosticReport'], ['med-1', 'MedicationStatement']]) {
-      await call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, id!, patient.patientId, category!, H));
+      await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, id!, fx.patient.patientId, category!, H));
     }
   });
 
   const grant = async (t: Partial<ConsentTerms>): Promise<string> =>
-    (await call<{ consentId: string }>(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', patient, terms(t)))))).consentId;
-  const revoke = (consentId: string) => call(o.userA, T0 + 1, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation('chain-a', patient, consentId, patient, T0 + 1))));
+    (await fx.call<{ consentId: string }>(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms(t)))))).consentId;
+  const revoke = (consentId: string) => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, consentId, fx.patient, T0 + 1))));
   const check = (grantee: string, recordId: string, purpose: string, at: number) =>
-    call(o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
+    fx.call(fx.o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
 
   /** State keys of one type, as the fake ledger holds them. */
-  const keysOf = (type: string): string[] => [...ledger.state.keys()].filter((k) => k.startsWith(`\u0000${type}\u0000`));
+  const keysOf = (type: string): string[] => [...fx.ledger.state.keys()].filter((k) => k.startsWith(`\u0000${type}\u0000`));
 
   /** Every (grantee, record, purpose, time) a test asks about, with every reason covered below. */
   async function decisions(): Promise<unknown[]> {
@@ -69,7 +55,7 @@ describe('Consent decisions through the scope index', () => {
       ['consent', 'consent-expired', 'consent-not-yet-valid', 'consent-revoked', 'custodian', 'no-consent', 'out-of-scope', 'purpose-not-covered'].sort(),
     );
     // Without the pairs' markers the contract reads every consent of the pair, as before the index.
-    for (const k of keysOf(KeyTypes.ConsentScopesIndexed)) ledger.state.delete(k);
+    for (const k of keysOf(KeyTypes.ConsentScopesIndexed)) fx.ledger.state.delete(k);
     expect(await decisions()).toEqual(indexed);
   });
 
@@ -77,7 +63,7 @@ describe('Consent decisions through the scope index', () => {
     const id = await grant({ scope: { recordIds: ['obs-1', 'lab-1'], categories: ['Observation', 'ImagingStudy'] } });
     const scopes = keysOf(KeyTypes.ConsentByScope).map((k) => k.split('\u0000').slice(2, -1));
     expect(scopes).toEqual(
-      ['category:ImagingStudy', 'category:Observation', 'record:lab-1', 'record:obs-1'].map((s) => ['HospitalBMSP', patient.patientId, s, id]),
+      ['category:ImagingStudy', 'category:Observation', 'record:lab-1', 'record:obs-1'].map((s) => ['HospitalBMSP', fx.patient.patientId, s, id]),
     );
     expect(keysOf(KeyTypes.ConsentScopesIndexed)).toHaveLength(1);
   });
@@ -86,12 +72,12 @@ describe('Consent decisions through the scope index', () => {
     await grantMix();
     const before = await decisions();
     // The state as a chaincode without the scope index left it.
-    for (const k of [...keysOf(KeyTypes.ConsentByScope), ...keysOf(KeyTypes.ConsentScopesIndexed)]) ledger.state.delete(k);
+    for (const k of [...keysOf(KeyTypes.ConsentByScope), ...keysOf(KeyTypes.ConsentScopesIndexed)]) fx.ledger.state.delete(k);
     expect(await decisions()).toEqual(before);
     // A new grant for another record: the pair's earlier consents are indexed with it.
     await grant({ scope: { recordIds: ['img-1'], categories: [] }, purposes: ['PATRQT'] });
-    const marker = key({ createCompositeKey: (t: string, a: string[]) => `\u0000${t}\u0000${a.map((x) => `${x}\u0000`).join('')}` } as never, KeyTypes.ConsentScopesIndexed, 'HospitalBMSP', patient.patientId);
-    expect(ledger.state.has(marker)).toBe(true);
+    const marker = key({ createCompositeKey: (t: string, a: string[]) => `\u0000${t}\u0000${a.map((x) => `${x}\u0000`).join('')}` } as never, KeyTypes.ConsentScopesIndexed, 'HospitalBMSP', fx.patient.patientId);
+    expect(fx.ledger.state.has(marker)).toBe(true);
     // obs-1; lab-1 and Observation; med-1 (revoked); ImagingStudy; img-1 (the new one).
     expect(keysOf(KeyTypes.ConsentByScope).filter((k) => k.includes('HospitalBMSP'))).toHaveLength(6);
     expect(await decisions()).toEqual(before);

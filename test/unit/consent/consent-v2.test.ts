@@ -7,10 +7,7 @@
 import { buildConsentPolicyGrant, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { key, KeyTypes } from '../../../chaincode/src/state/keys';
 import { buildConsentPacket } from '../../../chaincode/src/contracts/consent-bridge';
-import type { FakeLedger } from '../support/fake-ledger';
 import {
-  channel,
-  consentCaller,
   DAY,
   expectCode,
   expectRejected,
@@ -18,14 +15,13 @@ import {
   HOUR,
   json,
   newKey,
-  orgs,
   signedDelegation,
   signedGrant,
   signedRevocation,
   T0,
   terms,
+  usePatientChannel,
   type KeyHolder,
-  type Orgs,
 } from './support';
 
 const H = '4'.repeat(64);
@@ -43,47 +39,34 @@ const PSY = { securityLabels: ['PSY'], dataDate: T0 - 100 * DAY, authorOrg: 'Hos
 type Decision = { allowed: boolean; reason: string; consentId: string | null; emergencyId: string | null; provisionPath?: number[] };
 
 describe('consent v2 in the Consent contract', () => {
-  let o: Orgs;
-  let ledger: FakeLedger;
-  let call: ReturnType<typeof consentCaller>;
-  let patient: KeyHolder;
-
-  beforeAll(async () => {
-    o = await orgs();
+  const fx = usePatientChannel(['HospitalAMSP', 'HospitalBMSP', 'HospitalCMSP'], async () => {
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecordWithMetadata(ctx, 'psy-1', fx.patient.patientId, 'Observation', H, json(PSY)));
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecordWithMetadata(ctx, 'obs-1', fx.patient.patientId, 'Observation', H, json({ ...PSY, securityLabels: [] })));
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'old-1', fx.patient.patientId, 'Observation', H));
   });
 
-  beforeEach(async () => {
-    ledger = await channel('chain-a', ['HospitalAMSP', 'HospitalBMSP', 'HospitalCMSP'], o.adminA);
-    call = consentCaller(ledger);
-    patient = newKey();
-    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-    await call(o.userA, T0, (c, ctx) => c.AnchorRecordWithMetadata(ctx, 'psy-1', patient.patientId, 'Observation', H, json(PSY)));
-    await call(o.userA, T0, (c, ctx) => c.AnchorRecordWithMetadata(ctx, 'obs-1', patient.patientId, 'Observation', H, json({ ...PSY, securityLabels: [] })));
-    await call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'old-1', patient.patientId, 'Observation', H));
-  });
-
-  const policyGrant = (policy: unknown, signer: KeyHolder = patient) => signPatientMessage(buildConsentPolicyGrant(header('chain-a', patient, signer), policy), signer.privateKey);
-  const grant = async (policy: unknown, signer: KeyHolder = patient) =>
-    call<{ consentId: string; grantees: string[]; effectiveStatus: string }>(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(policyGrant(policy, signer))));
+  const policyGrant = (policy: unknown, signer: KeyHolder = fx.patient) => signPatientMessage(buildConsentPolicyGrant(header('chain-a', fx.patient, signer), policy), signer.privateKey);
+  const grant = async (policy: unknown, signer: KeyHolder = fx.patient) =>
+    fx.call<{ consentId: string; grantees: string[]; effectiveStatus: string }>(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(policyGrant(policy, signer))));
   const checkAs = (requester: Record<string, string>, recordId: string, purpose = 'TREAT', at = T0 + HOUR) =>
-    call<Decision>(o.userC, at, (c, ctx) => c.CheckAccessAs(ctx, json(requester), recordId, purpose));
-  const check = (grantee: string, recordId: string, purpose = 'TREAT', at = T0 + HOUR) => call<Decision>(o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
-  const indexKeys = () => [...ledger.snapshot().keys()].filter((k) => k.includes(KeyTypes.PolicyConsentByGrantee));
+    fx.call<Decision>(fx.o.userC, at, (c, ctx) => c.CheckAccessAs(ctx, json(requester), recordId, purpose));
+  const check = (grantee: string, recordId: string, purpose = 'TREAT', at = T0 + HOUR) => fx.call<Decision>(fx.o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
+  const indexKeys = () => [...fx.ledger.snapshot().keys()].filter((k) => k.includes(KeyTypes.PolicyConsentByGrantee));
 
   describe('granting', () => {
     it('stores a patient-signed policy, indexed under every org it can permit, with one event naming no single grantee', async () => {
       const c = await grant(NESTED);
       expect(c).toMatchObject({ format: FORMAT, grantees: ['*'], status: 'active', effectiveStatus: 'active', version: 1, policy: NESTED });
       expect(indexKeys()).toHaveLength(1);
-      expect(ledger.events.at(-1)).toMatchObject({ name: 'ConsentGranted' });
-      expect(ledger.events.at(-1)?.payload).toMatchObject({ consentId: c.consentId, grantee: null, grantees: ['*'], periodEnd: PERIOD.end });
+      expect(fx.ledger.events.at(-1)).toMatchObject({ name: 'ConsentGranted' });
+      expect(fx.ledger.events.at(-1)?.payload).toMatchObject({ consentId: c.consentId, grantee: null, grantees: ['*'], periodEnd: PERIOD.end });
     });
 
     it('indexes a policy that permits named orgs under those orgs only, so another org reads none of it', async () => {
       const c = await grant({ format: FORMAT, decision: 'deny', period: PERIOD, provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalBMSP' }], purposes: ['TREAT'] }] });
       expect(c.grantees).toEqual(['HospitalBMSP']);
-      await ledger.invoke({ identity: o.userC, timeMs: T0 }, async (ctx) => {
-        expect(indexKeys()).toEqual([key(ctx.stub, KeyTypes.PolicyConsentByGrantee, 'HospitalBMSP', patient.patientId, c.consentId)]);
+      await fx.ledger.invoke({ identity: fx.o.userC, timeMs: T0 }, async (ctx) => {
+        expect(indexKeys()).toEqual([key(ctx.stub, KeyTypes.PolicyConsentByGrantee, 'HospitalBMSP', fx.patient.patientId, c.consentId)]);
         return '';
       });
       expect(await check('HospitalBMSP', 'obs-1')).toEqual({ allowed: true, reason: 'consent', consentId: c.consentId, emergencyId: null, provisionPath: [0] });
@@ -93,7 +76,7 @@ describe('consent v2 in the Consent contract', () => {
 
     it('lets an authorised guardian sign a policy for the patient', async () => {
       const guardian = newKey();
-      await call(o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation('chain-a', patient, guardian))));
+      await fx.call(fx.o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation('chain-a', fx.patient, guardian))));
       const c = await grant(NESTED, guardian);
       expect(c).toMatchObject({ grantSignedBy: { authority: 'guardian', keyId: guardian.keyId } });
     });
@@ -101,29 +84,30 @@ describe('consent v2 in the Consent contract', () => {
     it('refuses what the engine cannot enforce with CONSENT_POLICY_INVALID naming the element, and changes nothing', async () => {
       const signed = policyGrant(NESTED);
       const unknownField = { ...signed, message: { ...signed.message, policy: { ...NESTED, provisions: [{ securityLabels: ['PSY'], code: 'x' }] } } };
-      const resigned = (policy: unknown) => signPatientMessage({ ...policyGrant(NESTED).message, policy } as never, patient.privateKey);
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSY'], code: 'x' }] })))), 'CONSENT_POLICY_INVALID');
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSY', 'ETH'] }] })))), 'CONSENT_POLICY_INVALID');
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSYCH'] }] })))), 'CONSENT_POLICY_INVALID');
+      const resigned = (policy: unknown) => signPatientMessage({ ...policyGrant(NESTED).message, policy } as never, fx.patient.privateKey);
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSY'], code: 'x' }] })))), 'CONSENT_POLICY_INVALID');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSY', 'ETH'] }] })))), 'CONSENT_POLICY_INVALID');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSYCH'] }] })))), 'CONSENT_POLICY_INVALID');
       // A signature over other bytes than those sent is refused before the policy is read.
-      await expectRejected(ledger, () => call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(unknownField))), 'PATIENT_SIGNATURE_INVALID');
-      await expect(call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSYCH'] }] }))))).rejects.toThrow(
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(unknownField))), 'PATIENT_SIGNATURE_INVALID');
+      await expect(fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(resigned({ ...NESTED, provisions: [{ securityLabels: ['PSYCH'] }] }))))).rejects.toThrow(
         /policy\.provisions\[0\]\.securityLabels/,
       );
     });
 
     it('refuses a policy that permits nobody, one without a bounded period and one already ended', async () => {
-      await expectRejected(ledger, () => grant({ format: FORMAT, decision: 'deny', period: PERIOD }), 'CONSENT_POLICY_INVALID');
-      await expectRejected(ledger, () => grant({ format: FORMAT, decision: 'permit', period: { start: T0 } }), 'INVALID_ARGUMENT');
-      await expectRejected(ledger, () => grant({ format: FORMAT, decision: 'permit', period: { start: T0 - 10 * DAY, end: T0 - DAY } }), 'CONSENT_EXPIRED');
+      await expectRejected(fx.ledger, () => grant({ format: FORMAT, decision: 'deny', period: PERIOD }), 'CONSENT_POLICY_INVALID');
+      await expectRejected(fx.ledger, () => grant({ format: FORMAT, decision: 'permit', period: { start: T0 } }), 'INVALID_ARGUMENT');
+      await expectRejected(fx.ledger, () => grant({ format: FORMAT, decision: 'permit', period: { start: T0 - 10 * DAY, end: T0 - DAY } }), 'CONSENT_EXPIRED');
     });
 
-    it('does not carry a consent v2 across chains (yet): its packet is refused', async () => {
+    it('carries a consent v2 across chains as a v2 payload holding the signed policy', async () => {
       const c = await grant(NESTED);
-      await expectCode(
-        ledger.invoke({ identity: o.userA, timeMs: T0 + 1 }, async (ctx) => JSON.stringify(await buildConsentPacket(ctx, c.consentId))),
-        'INVALID_ARGUMENT',
-      );
+      const built = await fx.ledger.invoke({ identity: fx.o.userA, timeMs: T0 + 1 }, async (ctx) => JSON.stringify(await buildConsentPacket(ctx, c.consentId)));
+      const p = JSON.parse(built) as { type: string; payload: { format: string; consentId: string; grant: { message: { kind: string; policy: unknown } } } };
+      expect(p.type).toBe('consent.grant');
+      expect(p.payload).toMatchObject({ format: 'medbridge/consent-packet/v2', consentId: c.consentId, grant: { message: { kind: 'consent.grant-policy', policy: NESTED } } });
+      expect(p.payload).not.toHaveProperty('terms');
     });
   });
 
@@ -138,13 +122,13 @@ describe('consent v2 in the Consent contract', () => {
 
     it('logs the deciding provision path and what the requester stated, granted and refused alike', async () => {
       const c = await grant(NESTED);
-      const denied = await call<Decision>(o.userA, T0 + HOUR, (cc, ctx) => cc.LogAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT', 'rq-1'));
+      const denied = await fx.call<Decision>(fx.o.userA, T0 + HOUR, (cc, ctx) => cc.LogAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT', 'rq-1'));
       expect(denied).toMatchObject({ allowed: false, reason: 'consent-denied', consentId: c.consentId, provisionPath: [0] });
-      const granted = await call<Decision>(o.userA, T0 + HOUR + 1, (cc, ctx) =>
+      const granted = await fx.call<Decision>(fx.o.userA, T0 + HOUR + 1, (cc, ctx) =>
         cc.LogAccessAs(ctx, json({ org: 'HospitalBMSP', role: 'clinician', careTeam: 'ct-dr-x' }), 'psy-1', 'TREAT', 'rq-2'),
       );
       expect(granted).toMatchObject({ allowed: true, reason: 'consent', provisionPath: [0, 0] });
-      const log = await call<{ items: Array<Record<string, unknown>> }>(o.userA, T0 + 2 * HOUR, (cc, ctx) => cc.ListAccessLog(ctx, patient.patientId, '', ''));
+      const log = await fx.call<{ items: Array<Record<string, unknown>> }>(fx.o.userA, T0 + 2 * HOUR, (cc, ctx) => cc.ListAccessLog(ctx, fx.patient.patientId, '', ''));
       expect(log.items.map((e) => [e.allowed, e.provisionPath, e.requesterDetail])).toEqual([
         [false, [0], undefined],
         [true, [0, 0], { role: 'clinician', practitioner: null, careTeam: 'ct-dr-x', policy: null }],
@@ -152,7 +136,7 @@ describe('consent v2 in the Consent contract', () => {
     });
 
     it('lets an explicit deny of a consent v2 win over a v1 consent that covers the record', async () => {
-      const v1 = await call<{ consentId: string }>(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', patient, terms()))));
+      const v1 = await fx.call<{ consentId: string }>(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms()))));
       expect(await check('HospitalBMSP', 'psy-1')).toMatchObject({ allowed: true, reason: 'consent', consentId: v1.consentId });
       const v2 = await grant(NESTED);
       expect(await check('HospitalBMSP', 'psy-1')).toMatchObject({ allowed: false, reason: 'consent-denied', consentId: v2.consentId, provisionPath: [0] });
@@ -161,7 +145,7 @@ describe('consent v2 in the Consent contract', () => {
 
     it('lets break-glass override an explicit deny, for emergency treatment only', async () => {
       await grant(NESTED);
-      const e = await call<{ emergencyId: string }>(o.clinicianC, T0, (c, ctx) => c.BreakGlass(ctx, patient.patientId, 'psy-1', 'unconscious in emergency room', ''));
+      const e = await fx.call<{ emergencyId: string }>(fx.o.clinicianC, T0, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, 'psy-1', 'unconscious in emergency room', ''));
       expect(await check('HospitalCMSP', 'psy-1', 'ETREAT')).toEqual({ allowed: true, reason: 'emergency', consentId: null, emergencyId: e.emergencyId });
       expect(await check('HospitalCMSP', 'psy-1', 'HOPERAT')).toMatchObject({ allowed: false, reason: 'consent-denied' });
     });
@@ -180,7 +164,7 @@ describe('consent v2 in the Consent contract', () => {
     it('refuses after revocation, outside the period and before it starts, with the v1 reasons', async () => {
       const c = await grant(NESTED);
       expect(await check('HospitalBMSP', 'obs-1', 'TREAT', T0 + 31 * DAY)).toMatchObject({ allowed: false, reason: 'consent-expired' });
-      await call(o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', patient, c.consentId, patient, T0 + 1))));
+      await fx.call(fx.o.userA, T0 + 1, (cc, ctx) => cc.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, c.consentId, fx.patient, T0 + 1))));
       expect(await check('HospitalBMSP', 'obs-1')).toMatchObject({ allowed: false, reason: 'consent-revoked' });
       const later = await grant({ ...NESTED, period: { start: T0 + 2 * DAY, end: T0 + 3 * DAY } });
       expect(await check('HospitalBMSP', 'obs-1')).toMatchObject({ allowed: false, reason: 'consent-revoked' });
@@ -194,11 +178,11 @@ describe('consent v2 in the Consent contract', () => {
     });
 
     it('lists and shows consents v1 and v2 side by side', async () => {
-      await call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', patient, terms()))));
+      await fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms()))));
       const v2 = await grant(NESTED);
-      const page = await call<{ items: Array<{ consentId: string; effectiveStatus: string }> }>(o.userA, T0 + 1, (c, ctx) => c.ListConsentsByPatient(ctx, patient.patientId, '', ''));
+      const page = await fx.call<{ items: Array<{ consentId: string; effectiveStatus: string }> }>(fx.o.userA, T0 + 1, (c, ctx) => c.ListConsentsByPatient(ctx, fx.patient.patientId, '', ''));
       expect(page.items).toHaveLength(2);
-      expect(await call(o.userA, T0 + 1, (c, ctx) => c.GetConsent(ctx, v2.consentId))).toMatchObject({ format: FORMAT, effectiveStatus: 'active' });
+      expect(await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.GetConsent(ctx, v2.consentId))).toMatchObject({ format: FORMAT, effectiveStatus: 'active' });
     });
   });
 });

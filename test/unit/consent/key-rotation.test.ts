@@ -9,24 +9,20 @@ import { grantConsent, revokeConsent, type SignedBy } from '../../../chaincode/s
 import { asPatientSigner, MAX_KEY_ROTATIONS, patientKeyIds, registerPatient, rotatePatientKey, type NewKeyFacts, type Patient } from '../../../chaincode/src/rules/patient-rules';
 import { consentPacketOf, verifyConsentPacket } from '../../../chaincode/src/rules/remote-consent-rules';
 import { sign } from 'node:crypto';
-import type { FakeLedger } from '../support/fake-ledger';
 import {
-  channel,
-  consentCaller,
   DAY,
   expectCodeSync,
   expectRejected,
   header,
   json,
   newKey,
-  orgs,
   signedDelegation,
   signedGrant,
   signedRevocation,
   T0,
   terms,
+  usePatientChannel,
   type KeyHolder,
-  type Orgs,
 } from './support';
 
 const CH = 'chain-a';
@@ -129,80 +125,68 @@ describe('rotatePatientKey rule', () => {
 });
 
 describe('RotatePatientKey on the fake ledger', () => {
-  let o: Orgs;
-  let ledger: FakeLedger;
-  let call: ReturnType<typeof consentCaller>;
-  let patient: KeyHolder;
+  const fx = usePatientChannel(['HospitalAMSP', 'HospitalCMSP']);
   let next: KeyHolder;
-
-  beforeAll(async () => {
-    o = await orgs();
-  });
-
-  beforeEach(async () => {
-    ledger = await channel(CH, ['HospitalAMSP', 'HospitalCMSP'], o.adminA);
-    call = consentCaller(ledger);
-    patient = newKey();
+  beforeEach(() => {
     next = newKey();
-    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
   });
 
-  const rotate = (r: SignedKeyRotation, at = T0 + 1) => call<Patient>(o.userA, at, (c, ctx) => c.RotatePatientKey(ctx, json(r)));
+  const rotate = (r: SignedKeyRotation, at = T0 + 1) => fx.call<Patient>(fx.o.userA, at, (c, ctx) => c.RotatePatientKey(ctx, json(r)));
 
   it('rotates, emits PatientKeyRotated with ids only, and the patient keeps its id', async () => {
-    const p = await rotate(rotation(patient, patient, next));
-    expect(p.patientId).toBe(patient.patientId);
+    const p = await rotate(rotation(fx.patient, fx.patient, next));
+    expect(p.patientId).toBe(fx.patient.patientId);
     expect(p.publicKey).toBe(next.publicKey);
-    const event = ledger.events[ledger.events.length - 1];
+    const event = fx.ledger.events[fx.ledger.events.length - 1];
     expect(event?.name).toBe('PatientKeyRotated');
     expect(Object.keys(event?.payload as object).sort()).toEqual(['keyId', 'patientId', 'retiredKeyId', 'txId']);
-    const stored = await call<Patient>(o.userC, T0 + 2, (c, ctx) => c.GetPatient(ctx, patient.patientId));
+    const stored = await fx.call<Patient>(fx.o.userC, T0 + 2, (c, ctx) => c.GetPatient(ctx, fx.patient.patientId));
     expect(stored.publicKey).toBe(next.publicKey);
   });
 
   it('keeps consents: one granted by the old key is revoked by the new key; the old key signs nothing any more', async () => {
-    const grant = signedGrant(CH, patient);
-    await call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(grant)));
-    await rotate(rotation(patient, patient, next));
+    const grant = signedGrant(CH, fx.patient);
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(grant)));
+    await rotate(rotation(fx.patient, fx.patient, next));
     const consentId = consentIdOf(grant.message);
-    await expectRejected(ledger, () => call(o.userA, T0 + 2, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation(CH, patient, consentId, patient, T0 + 2)))), 'PATIENT_KEY_RETIRED');
-    await expectRejected(ledger, () => call(o.userA, T0 + 2, (c, ctx) => c.GrantConsent(ctx, json(signedGrant(CH, patient, terms(), patient, T0 + 2)))), 'PATIENT_KEY_RETIRED');
-    const revoked = await call(o.userA, T0 + 3, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation(CH, patient, consentId, next, T0 + 3))));
-    expect(revoked).toMatchObject({ consentId, status: 'revoked', grant: { message: { signer: patient.keyId } } });
-    const granted = await call(o.userA, T0 + 4, (c, ctx) => c.GrantConsent(ctx, json(signedGrant(CH, patient, terms({ purposes: ['HOPERAT'] }), next, T0 + 4))));
+    await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 2, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation(CH, fx.patient, consentId, fx.patient, T0 + 2)))), 'PATIENT_KEY_RETIRED');
+    await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 2, (c, ctx) => c.GrantConsent(ctx, json(signedGrant(CH, fx.patient, terms(), fx.patient, T0 + 2)))), 'PATIENT_KEY_RETIRED');
+    const revoked = await fx.call(fx.o.userA, T0 + 3, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation(CH, fx.patient, consentId, next, T0 + 3))));
+    expect(revoked).toMatchObject({ consentId, status: 'revoked', grant: { message: { signer: fx.patient.keyId } } });
+    const granted = await fx.call(fx.o.userA, T0 + 4, (c, ctx) => c.GrantConsent(ctx, json(signedGrant(CH, fx.patient, terms({ purposes: ['HOPERAT'] }), next, T0 + 4))));
     expect(granted).toMatchObject({ grantSignedBy: { keyId: next.keyId, authority: 'patient' } });
   });
 
   it('refuses a replayed nonce, a stale rotation, a guardian-signed one and a replay of an applied one, leaving state unchanged', async () => {
-    const grant = signedGrant(CH, patient);
-    await call(o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(grant)));
-    const sameNonce = signKeyRotation(buildKeyRotation({ ...header(CH, patient), nonce: grant.message.nonce }, next.publicKey), patient.privateKey, next.privateKey);
-    await expectRejected(ledger, () => rotate(sameNonce), 'NONCE_REPLAYED');
-    await expectRejected(ledger, () => rotate(rotation(patient, patient, next, T0 - 8 * DAY)), 'MESSAGE_STALE');
+    const grant = signedGrant(CH, fx.patient);
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(grant)));
+    const sameNonce = signKeyRotation(buildKeyRotation({ ...header(CH, fx.patient), nonce: grant.message.nonce }, next.publicKey), fx.patient.privateKey, next.privateKey);
+    await expectRejected(fx.ledger, () => rotate(sameNonce), 'NONCE_REPLAYED');
+    await expectRejected(fx.ledger, () => rotate(rotation(fx.patient, fx.patient, next, T0 - 8 * DAY)), 'MESSAGE_STALE');
     const guardian = newKey();
-    await call(o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation(CH, patient, guardian))));
-    await expectRejected(ledger, () => rotate(rotation(patient, guardian, next)), 'GUARDIAN_NOT_AUTHORIZED');
-    const r = rotation(patient, patient, next);
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation(CH, fx.patient, guardian))));
+    await expectRejected(fx.ledger, () => rotate(rotation(fx.patient, guardian, next)), 'GUARDIAN_NOT_AUTHORIZED');
+    const r = rotation(fx.patient, fx.patient, next);
     await rotate(r);
-    await expectRejected(ledger, () => rotate(r, T0 + 2), 'PATIENT_KEY_RETIRED');
+    await expectRejected(fx.ledger, () => rotate(r, T0 + 2), 'PATIENT_KEY_RETIRED');
   });
 
   it('refuses a new key registered or rotated to by another patient, and a guardian key of the patient', async () => {
     const other = newKey();
-    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
-    await expectRejected(ledger, () => rotate(rotation(patient, patient, other)), 'PATIENT_KEY_IN_USE');
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, other.publicKey));
+    await expectRejected(fx.ledger, () => rotate(rotation(fx.patient, fx.patient, other)), 'PATIENT_KEY_IN_USE');
     await rotate(rotation(other, other, next));
-    await expectRejected(ledger, () => rotate(rotation(patient, patient, next)), 'PATIENT_KEY_IN_USE');
+    await expectRejected(fx.ledger, () => rotate(rotation(fx.patient, fx.patient, next)), 'PATIENT_KEY_IN_USE');
     const guardian = newKey();
-    await call(o.userA, T0 + 1, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation(CH, patient, guardian))));
-    await expectRejected(ledger, () => rotate(rotation(patient, patient, guardian), T0 + 2), 'PATIENT_KEY_IN_USE');
+    await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.AuthoriseGuardian(ctx, json(signedDelegation(CH, fx.patient, guardian))));
+    await expectRejected(fx.ledger, () => rotate(rotation(fx.patient, fx.patient, guardian), T0 + 2), 'PATIENT_KEY_IN_USE');
   });
 
   it('registers the patient at another hospital with the new key, and refuses the retired key', async () => {
-    await rotate(rotation(patient, patient, next));
-    const atC = await call<Patient>(o.userC, T0 + 2, (c, ctx) => c.RegisterPatient(ctx, next.publicKey));
-    expect(atC).toMatchObject({ patientId: patient.patientId, registeredBy: ['HospitalAMSP', 'HospitalCMSP'] });
-    await expectRejected(ledger, () => call(o.userC, T0 + 2, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey)), 'PATIENT_KEY_RETIRED');
+    await rotate(rotation(fx.patient, fx.patient, next));
+    const atC = await fx.call<Patient>(fx.o.userC, T0 + 2, (c, ctx) => c.RegisterPatient(ctx, next.publicKey));
+    expect(atC).toMatchObject({ patientId: fx.patient.patientId, registeredBy: ['HospitalAMSP', 'HospitalCMSP'] });
+    await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + 2, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey)), 'PATIENT_KEY_RETIRED');
   });
 });
 

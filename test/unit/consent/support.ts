@@ -162,3 +162,61 @@ export async function expectRejected(ledger: FakeLedger, call: () => Promise<unk
   expect(ledger.snapshot()).toEqual(before);
   expect(ledger.events.length).toBe(events);
 }
+
+/** Calls a Consent contract method on one ledger (see consentCaller). */
+export type ConsentCall = ReturnType<typeof consentCaller>;
+
+/** What each test of a Consent contract describe block starts from. */
+export interface PatientChannel {
+  /** The three hospital orgs and their identities, generated once per test file. */
+  readonly o: Orgs;
+  /** The channel's fake ledger, new for each test. */
+  readonly ledger: FakeLedger;
+  /** Calls the Consent contract on `ledger`. */
+  readonly call: ConsentCall;
+  /** A new patient for each test, registered by HospitalA at T0. */
+  readonly patient: KeyHolder;
+}
+
+/**
+ * Registers the hooks of the calling describe block so that each of its tests starts on a new
+ * channel 'chain-a' whose members are `members`, with a new patient registered by HospitalA
+ * at T0, then runs `setup` (records, consents, logs the block's tests share). The fields of
+ * the returned object are set by those hooks: read them inside hooks and tests only.
+ */
+export function usePatientChannel(members: string[], setup: (fx: PatientChannel) => Promise<void> = () => Promise.resolve()): PatientChannel {
+  let o: Orgs | undefined;
+  let current: Omit<PatientChannel, 'o'> | undefined;
+  const ready = (): Omit<PatientChannel, 'o'> => {
+    if (!current) throw new Error('usePatientChannel: read the fixture inside a hook or a test');
+    return current;
+  };
+  const fx: PatientChannel = {
+    get o() {
+      if (!o) throw new Error('usePatientChannel: read the fixture inside a hook or a test');
+      return o;
+    },
+    get ledger() {
+      return ready().ledger;
+    },
+    get call() {
+      return ready().call;
+    },
+    get patient() {
+      return ready().patient;
+    },
+  };
+
+  beforeAll(async () => {
+    o = await orgs();
+  });
+
+  beforeEach(async () => {
+    const ledger = await channel('chain-a', members, fx.o.adminA);
+    current = { ledger, call: consentCaller(ledger), patient: newKey() };
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
+    await setup(fx);
+  });
+
+  return fx;
+}

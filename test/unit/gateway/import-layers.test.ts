@@ -19,7 +19,7 @@ const FLOORS: ReadonlyArray<readonly string[]> = [
   ['services', 'relay', 'records', 'signer'],
   ['proofs'],
   ['fabric'],
-  ['config.ts', 'logger.ts', 'errors.ts', 'http-limits.ts'],
+  ['config.ts', 'logger.ts', 'errors.ts', 'http-limits.ts', 'source-commit.ts'],
 ];
 
 const floorOf = new Map(FLOORS.flatMap((rooms, floor) => rooms.map((room) => [room, floor] as const)));

@@ -31,6 +31,7 @@ describe('offline signing', () => {
     'guardian.revoke': () => signer.guardianRevocation(patient, patient.patientId, guardian.keyId),
     'access-log.read': () => signer.accessLogRead(patient, patient.patientId),
     'patient.rotate-key': () => signer.keyRotation(patient, patient.patientId, next),
+    'record.erase': () => signer.erasure(patient, patient.patientId, 'rec-1'),
   } satisfies Record<PatientMessageKind, () => unknown>;
 
   it.each(Object.entries(envelopes))('signs a %s bound to the chain, with a fresh nonce, that the chaincode verifies', (kind, make) => {
@@ -80,6 +81,11 @@ describe('offline signing', () => {
       expect(calls).toEqual([transaction]);
       expect(res.kind).toBe(kind);
       if (kind === 'consent.grant' || kind === 'consent.grant-policy') expect(res.consentId).toMatch(/^cs_[0-9a-f]{64}$/);
+    });
+
+    it("refuses a record.erase envelope (USAGE): it goes to the record's custodian with its store, never alone", async () => {
+      await expect(service.submit(JSON.parse(JSON.stringify(envelopes['record.erase']())))).rejects.toMatchObject({ name: 'ClientError', code: 'USAGE' });
+      expect(calls).toEqual([]);
     });
 
     it('refuses an envelope that is not a signed patient message before any call (INVALID_ARGUMENT)', async () => {

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { recordHash } from '../../../chaincode/src/protocol/record-hash';
-import type { ClientError } from '../../../gateway/src/errors';
+import { ClientError } from '../../../gateway/src/errors';
 import type { FetchAnswer, FetchRequest } from '../../../gateway/src/records/custodian';
 import { matchesAnchor, newSalt } from '../../../gateway/src/records/hashing';
 import { orgOfCertificate, type OrgTlsIdentity, type TrustedOrg } from '../../../gateway/src/records/org-tls';
@@ -154,6 +154,17 @@ describe('record exchange over mutual TLS', () => {
     expect(err.code).toBe('ACCESS_DENIED');
     expect(err.txId).toBe('tx-refused');
     expect(err.message).toMatch(/no-consent/);
+  });
+
+  it("reports a custodian that cannot decide now (503: its peer or chaincode down) as UNAVAILABLE, not as a refusal", async () => {
+    answer = () => {
+      throw new ClientError('UNAVAILABLE', 'unavailable', 'Consent:LogAccess on chain-a: peer 127.0.0.1:7051 unreachable');
+    };
+    const err = (await fetchRecord({ url: server.url, custodian: a.trusted, identity: b.identity, request: { recordId: 'rec-1', purpose: 'TREAT' } }).catch((e: unknown) => e)) as ClientError;
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.kind).toBe('unavailable');
+    expect(err.message).toMatch(/answered 503: UNAVAILABLE/);
   });
 
   it('never lets a request body name the requester: unknown fields are refused before any decision', async () => {

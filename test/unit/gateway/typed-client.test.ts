@@ -16,6 +16,7 @@ import {
   buildConsentRevocation,
   buildGuardianDelegation,
   buildGuardianRevocation,
+  buildRecordErasure,
   buildKeyRotation,
   canonicalize,
   exportPublicKey,
@@ -190,6 +191,7 @@ const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const publicKey = exportPublicKey(privateKey);
 const patientId = patientIdOf(publicKey);
 const header = (): HeaderInput => ({ channel: 'chain-a', patientId, signer: keyIdOf(publicKey), nonce: 'nonce-000000000001', issuedAt: 1_700_000_000_000 });
+const REMOTE_RECORD = { recordId: 'rec-1', resourceType: 'Observation', securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg: 'HospitalAMSP', custodian: 'HospitalAMSP', documentClasses: [] };
 const TERMS = {
   grantee: 'HospitalBMSP',
   scope: { recordIds: [], categories: ['Observation'] },
@@ -203,6 +205,7 @@ const LABELS = { securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg
 const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_ID), privateKey);
 const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
+const erasure = signPatientMessage(buildRecordErasure(header(), 'rec-1'), privateKey);
 const read = signPatientMessage(buildAccessLogRead(header()), privateKey);
 const nextKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const rotation = signKeyRotation(buildKeyRotation(header(), exportPublicKey(nextKey)), privateKey, nextKey);
@@ -257,6 +260,13 @@ const CASES: Case[] = [
   ['consent.getRecordHistory', (cc) => cc.consent.getRecordHistory('rec-1', { pageSize: 100 }), { contract: 'Consent', fn: 'GetRecordHistory', args: ['rec-1', '100', ''] }],
   ['consent.verifyRecordHash (head)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32)), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), ''] }],
   ['consent.verifyRecordHash (version)', (cc) => cc.consent.verifyRecordHash('rec-1', 'ab'.repeat(32), 2), { contract: 'Consent', fn: 'VerifyRecordHash', args: ['rec-1', 'ab'.repeat(32), '2'] }],
+  ['consent.eraseRecord', (cc) => cc.consent.eraseRecord(erasure), { contract: 'Consent', fn: 'EraseRecord', args: [canonicalize(erasure)] }],
+  [
+    'consent.eraseRecordOnVerifiedRequest',
+    (cc) => cc.consent.eraseRecordOnVerifiedRequest('rec-1', 'patient-in-person'),
+    { contract: 'Consent', fn: 'EraseRecordOnVerifiedRequest', args: ['rec-1', 'patient-in-person'] },
+  ],
+  ['consent.getRecordErasure', (cc) => cc.consent.getRecordErasure('rec-1'), { contract: 'Consent', fn: 'GetRecordErasure', args: ['rec-1'] }],
   ['consent.authoriseGuardian', (cc) => cc.consent.authoriseGuardian(delegation), { contract: 'Consent', fn: 'AuthoriseGuardian', args: [canonicalize(delegation)] }],
   ['consent.revokeGuardian', (cc) => cc.consent.revokeGuardian(guardianRevocation), { contract: 'Consent', fn: 'RevokeGuardian', args: [canonicalize(guardianRevocation)] }],
   ['consent.getGuardian', (cc) => cc.consent.getGuardian(patientId, 'guardian-1'), { contract: 'Consent', fn: 'GetGuardian', args: [patientId, 'guardian-1'] }],
@@ -286,6 +296,15 @@ const CASES: Case[] = [
   ['consent.listEmergencies', (cc) => cc.consent.listEmergencies({ pageSize: 20 }), { contract: 'Consent', fn: 'ListEmergencies', args: ['20', ''] }],
   ['consent.listRemoteConsents', (cc) => cc.consent.listRemoteConsents('HospitalBMSP'), { contract: 'Consent', fn: 'ListRemoteConsents', args: ['HospitalBMSP', '', ''] }],
   ['consent.checkRemoteConsent', (cc) => cc.consent.checkRemoteConsent('chain-a', 'cs_1', 'TREAT'), { contract: 'Consent', fn: 'CheckRemoteConsent', args: ['chain-a', 'cs_1', 'TREAT'] }],
+  [
+    'consent.checkRemoteAccess',
+    (cc) => cc.consent.checkRemoteAccess('chain-a', 'cs_1', { requester: { org: 'HospitalBMSP', role: null, practitioner: null, careTeam: 'ct-1', policy: null }, purpose: 'TREAT', record: REMOTE_RECORD }),
+    {
+      contract: 'Consent',
+      fn: 'CheckRemoteAccess',
+      args: ['chain-a', 'cs_1', canonicalize({ purpose: 'TREAT', record: REMOTE_RECORD, requester: { careTeam: 'ct-1', org: 'HospitalBMSP' } })],
+    },
+  ],
   // CrossChain
   ['crossChain.getNodeList (current)', (cc) => cc.crossChain.getNodeList(), { contract: 'CrossChain', fn: 'GetNodeList', args: [''] }],
   ['crossChain.getNodeList (epoch)', (cc) => cc.crossChain.getNodeList(3), { contract: 'CrossChain', fn: 'GetNodeList', args: ['3'] }],

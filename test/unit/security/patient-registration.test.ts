@@ -4,8 +4,7 @@
  * reviewer of another org's emergency on them.
  */
 import { logEntryVisibleTo, mayReviewEmergency } from '../../../chaincode/src/rules/access-rules';
-import type { FakeLedger } from '../support/fake-ledger';
-import { channel, consentCaller, expectRejected, HOUR, json, newKey, orgs, signedGrant, T0, terms, type KeyHolder, type Orgs } from '../consent/support';
+import { expectRejected, HOUR, json, signedGrant, T0, terms, usePatientChannel } from '../consent/support';
 
 const REC = 'obs-0001';
 const H1 = '1'.repeat(64);
@@ -16,66 +15,53 @@ interface Page {
 }
 
 describe('a second org registering a patient gains no read rights over another custodian', () => {
-  let o: Orgs;
-  let ledger: FakeLedger;
-  let call: ReturnType<typeof consentCaller>;
-  let patient: KeyHolder;
-
-  beforeAll(async () => {
-    o = await orgs();
-  });
-
-  beforeEach(async () => {
-    // chain-a with three member hospitals: A is the patient's custodian, B shares by consent,
-    // C is the would-be reader that registers the patient's public key at itself.
-    ledger = await channel('chain-a', ['HospitalAMSP', 'HospitalBMSP', 'HospitalCMSP'], o.adminA);
-    call = consentCaller(ledger);
-    patient = newKey();
-    await call(o.userA, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-    await call(o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, patient.patientId, 'Observation', H1));
-    await call(o.userA, T0 + 1, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', patient, terms({ grantee: 'HospitalBMSP' })))));
-    await call(o.userA, T0 + 2, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', 'req-1'));
-    await call(o.clinicianA, T0 + 3, (c, ctx) => c.BreakGlass(ctx, patient.patientId, REC, 'unconscious in emergency room', ''));
+  // chain-a with three member hospitals: A is the patient's custodian, B shares by consent,
+  // C is the would-be reader that registers the patient's public key at itself.
+  const fx = usePatientChannel(['HospitalAMSP', 'HospitalBMSP', 'HospitalCMSP'], async () => {
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, fx.patient.patientId, 'Observation', H1));
+    await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms({ grantee: 'HospitalBMSP' })))));
+    await fx.call(fx.o.userA, T0 + 2, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', 'req-1'));
+    await fx.call(fx.o.clinicianA, T0 + 3, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, REC, 'unconscious in emergency room', ''));
   });
 
   it("shows the registering org none of the custodian's log entries", async () => {
-    const custodianView = await call<Page>(o.userA, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+    const custodianView = await fx.call<Page>(fx.o.userA, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
     expect(custodianView.items.map((e) => [e.kind, e.requester])).toEqual([
       ['access', 'HospitalBMSP'],
       ['emergency-opened', 'HospitalAMSP'],
     ]);
 
     // The attack: HospitalC registers the patient's public key at itself, then reads the log.
-    const registered = await call(o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+    const registered = await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
     expect(registered).toMatchObject({ registeredBy: ['HospitalAMSP', 'HospitalCMSP'] });
-    const before = ledger.snapshot();
-    const attackerView = await call<Page>(o.userC, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+    const before = fx.ledger.snapshot();
+    const attackerView = await fx.call<Page>(fx.o.userC, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
     expect(attackerView.items).toEqual([]);
-    expect(ledger.snapshot()).toEqual(before);
+    expect(fx.ledger.snapshot()).toEqual(before);
 
     // Nor does it read the record: the access decision for HospitalC is still no consent.
-    const decision = await call(o.userC, T0 + HOUR, (c, ctx) => c.CheckAccess(ctx, 'HospitalCMSP', REC, 'TREAT'));
+    const decision = await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.CheckAccess(ctx, 'HospitalCMSP', REC, 'TREAT'));
     expect(decision).toMatchObject({ allowed: false, reason: 'no-consent' });
-    await expectRejected(ledger, () => call(o.userC, T0 + HOUR, (c, ctx) => c.LogAccess(ctx, 'HospitalCMSP', REC, 'TREAT', 'req-2')), 'NOT_CUSTODIAN');
+    await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.LogAccess(ctx, 'HospitalCMSP', REC, 'TREAT', 'req-2')), 'NOT_CUSTODIAN');
   });
 
   it("refuses the registering org as reviewer of the custodian's emergency (UNAUTHORIZED), changing nothing", async () => {
-    await call(o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-    const [emergency] = (await call<Page>(o.officerA, T0 + HOUR, (c, ctx) => c.ListEmergencies(ctx, '', ''))).items;
+    await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
+    const [emergency] = (await fx.call<Page>(fx.o.officerA, T0 + HOUR, (c, ctx) => c.ListEmergencies(ctx, '', ''))).items;
     await expectRejected(
-      ledger,
-      () => call(o.officerC, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'unjustified')),
+      fx.ledger,
+      () => fx.call(fx.o.officerC, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'unjustified')),
       'UNAUTHORIZED',
     );
-    const reviewed = await call(o.officerA, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'justified'));
+    const reviewed = await fx.call(fx.o.officerA, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'justified'));
     expect(reviewed).toMatchObject({ review: { status: 'justified', reviewerOrg: 'HospitalAMSP' } });
   });
 
   it('shows an org its own entries and those about the records it holds once it anchors one', async () => {
-    await call(o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
-    await call(o.userC, T0 + HOUR, (c, ctx) => c.AnchorRecord(ctx, 'obs-c-1', patient.patientId, 'Observation', H1));
-    await call(o.userC, T0 + HOUR + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'obs-c-1', 'TREAT', 'req-3'));
-    const view = await call<Page>(o.userC, T0 + 2 * HOUR, (c, ctx) => c.ListAccessLog(ctx, patient.patientId, '', ''));
+    await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
+    await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.AnchorRecord(ctx, 'obs-c-1', fx.patient.patientId, 'Observation', H1));
+    await fx.call(fx.o.userC, T0 + HOUR + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'obs-c-1', 'TREAT', 'req-3'));
+    const view = await fx.call<Page>(fx.o.userC, T0 + 2 * HOUR, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
     expect(view.items.map((e) => [e.recordId, e.loggedBy])).toEqual([['obs-c-1', 'HospitalCMSP']]);
   });
 });

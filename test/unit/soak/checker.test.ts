@@ -1,11 +1,12 @@
 /**
  * The soak's checker must be able to fail: a clean history passes, and each broken promise
  * (a duplicate delivery, a sequence gap, a lost packet, a lost revocation, a fee left in
- * escrow, a record served without a log entry, a checkpoint past an undelivered packet) is
- * reported with its own code.
+ * escrow, a record served without a log entry, a checkpoint past an undelivered packet, and
+ * through the hospital API: a grant acknowledged but not on the ledger or applied twice, a record
+ * served without a log entry, a 5xx, a hang) is reported with its own code.
  */
 import { checkSoak } from '../../../gateway/src/soak/checker';
-import type { DirectionHistory, LedgerPacket, RouteEvent, SoakHistory } from '../../../gateway/src/soak/history';
+import type { ApiHistory, DirectionHistory, LedgerPacket, RouteEvent, SoakHistory } from '../../../gateway/src/soak/history';
 
 function direction(n: number): DirectionHistory {
   const sent: LedgerPacket[] = [];
@@ -156,5 +157,127 @@ describe('soak checker', () => {
     const r = checkSoak(h);
     expect(r.violations.map((v) => v.code)).toEqual(['FAULT_NOT_INJECTED']);
     expect(r.counts.faultsFailed).toBe(1);
+  });
+
+  describe('the second route, chain-a <-> chain-c (net2)', () => {
+    function withNet2(): SoakHistory {
+      const h = clean();
+      const c = direction(4);
+      c.routeId = 'soakc-r';
+      c.dest = 'chain-c';
+      h.directions.push(c);
+      return h;
+    }
+
+    it('counts each route and direction on its own', () => {
+      const r = checkSoak(withNet2());
+      expect(r.violations).toEqual([]);
+      expect(r.counts.byDirection).toEqual({
+        'chain-a->chain-b': { route: 'soak-r', sent: 6, delivered: 6, acknowledged: 6, duplicates: 0, lost: 0 },
+        'chain-a->chain-c': { route: 'soakc-r', sent: 4, delivered: 4, acknowledged: 4, duplicates: 0, lost: 0 },
+      });
+    });
+
+    it('fails a packet delivered twice on chain-c', () => {
+      const h = withNet2();
+      h.directions[1]!.events.push({ name: 'PacketReceived', sequence: 2, blockNumber: 98 });
+      const r = checkSoak(h);
+      expect(r.violations).toEqual([{ code: 'DUPLICATE_DELIVERY', message: 'chain-a -> chain-c soakc-r #2 arrived 2 times on chain-c' }]);
+      expect(r.counts.byDirection['chain-a->chain-c']!.duplicates).toBe(1);
+      expect(r.counts.byDirection['chain-a->chain-b']!.duplicates).toBe(0);
+    });
+
+    it('fails a sequence gap on chain-c and counts the packet lost on that route', () => {
+      const h = withNet2();
+      const d = h.directions[1]!;
+      d.received = d.received.filter((x) => x.sequence !== 3);
+      d.events = d.events.filter((e) => !(e.name === 'PacketReceived' && e.sequence === 3));
+      const r = checkSoak(h);
+      expect(r.violations.map((x) => x.code)).toEqual(['SEQUENCE_GAP', 'LOST_PACKET', 'CHECKPOINT_PASSED_UNDELIVERED']);
+      expect(r.violations[0]!.message).toBe('chain-a -> chain-c soakc-r: sequence 3 missing or repeated on chain-c');
+      expect(r.counts.byDirection['chain-a->chain-c']!.lost).toBe(1);
+    });
+
+    it('fails a revocation not in force on chain-c', () => {
+      const h = withNet2();
+      h.revocations.push({ consentId: 'c7', source: 'chain-a', dest: 'chain-c', destStatus: 'active' });
+      expect(codes(h)).toEqual(['REVOCATION_NOT_IN_FORCE']);
+    });
+  });
+
+  describe('the hospital API under the load', () => {
+    function withApi(): SoakHistory {
+      const h = clean();
+      const api: ApiHistory = {
+        boundMs: 90_000,
+        calls: [
+          { op: 'grant', status: 201, ms: 800, apiDown: false },
+          { op: 'grant', transport: 'ECONNRESET', ms: 300, apiDown: true },
+          { op: 'grant', status: 201, ms: 900, apiDown: false },
+          { op: 'fetch', status: 503, code: 'UNAVAILABLE', ms: 200, apiDown: false },
+          { op: 'revoke', status: 201, ms: 700, apiDown: false },
+        ],
+        grants: [
+          { consentId: 'g1', outcome: 'acknowledged', txId: 'tg1', revoked: true, ledgerStatus: 'revoked' },
+          { consentId: 'g2', outcome: 'acknowledged', txId: 'tg2' },
+          { consentId: 'g3', outcome: 'unknown' },
+          { consentId: 'g4', outcome: 'refused' },
+        ],
+        granted: [
+          { consentId: 'g1', txId: 'tg1' },
+          { consentId: 'g2', txId: 'tg2' },
+          { consentId: 'g3', txId: 'tg3' },
+        ],
+      };
+      h.api = api;
+      h.served.push({ patientId: 'p1', recordId: 'r1', txId: 'log2', via: 'api' });
+      h.accessLog.push({ patientId: 'p1', recordId: 'r1', txId: 'log2', allowed: true });
+      return h;
+    }
+
+    it('passes when every acknowledged grant is on the ledger once and every answer is 2xx or a clear refusal', () => {
+      const r = checkSoak(withApi());
+      expect(r.violations).toEqual([]);
+      expect(r.counts.api).toEqual({ calls: 5, ok: 3, refused: 1, unanswered: 1, grantsAcknowledged: 2, grantsOnLedger: 3, revocationsInForce: 1 });
+      expect(r.counts.servedViaApi).toBe(1);
+    });
+
+    it('fails a grant the API acknowledged that is not on the ledger', () => {
+      const h = withApi();
+      h.api!.granted = h.api!.granted.filter((g) => g.consentId !== 'g2');
+      const r = checkSoak(h);
+      expect(r.violations).toEqual([{ code: 'API_GRANT_NOT_ON_LEDGER', message: 'consent g2 acknowledged by the API (tx tg2) has no ConsentGranted on the ledger' }]);
+    });
+
+    it('fails a grant applied twice, a refused grant on the ledger, and one never submitted', () => {
+      const h = withApi();
+      h.api!.granted.push({ consentId: 'g1', txId: 'tg1b' }, { consentId: 'g4', txId: 'tg4' }, { consentId: 'g9', txId: 'tg9' });
+      expect(codes(h)).toEqual(['API_GRANT_DUPLICATED', 'API_GRANT_UNEXPLAINED', 'API_GRANT_UNEXPLAINED']);
+    });
+
+    it('fails a record served through the API without its access-log entry', () => {
+      const h = withApi();
+      h.accessLog = h.accessLog.filter((e) => e.txId !== 'log2');
+      const r = checkSoak(h);
+      expect(r.violations).toEqual([{ code: 'SERVED_WITHOUT_LOG', message: 'record r1 of p1 served through the hospital API (tx log2) with no allowed access-log entry' }]);
+    });
+
+    it('fails a 5xx that is not a clear refusal, an answer past the bound, and no answer while the API was up', () => {
+      const h = withApi();
+      h.api!.calls.push(
+        { op: 'fetch', status: 500, code: 'INTERNAL', ms: 100, apiDown: false },
+        { op: 'read-consent', status: 502, ms: 100, apiDown: false },
+        { op: 'grant', transport: 'timeout', ms: 90_001, apiDown: false },
+        { op: 'grant', status: 201, ms: 95_000, apiDown: false },
+        { op: 'revoke', transport: 'ECONNREFUSED', ms: 5, apiDown: false },
+      );
+      expect(codes(h)).toEqual(['API_SERVER_ERROR', 'API_SERVER_ERROR', 'API_HANG', 'API_HANG', 'API_UNREACHABLE']);
+    });
+
+    it('fails a revocation the API acknowledged that does not read revoked on the ledger', () => {
+      const h = withApi();
+      h.api!.grants[0]!.ledgerStatus = 'active';
+      expect(codes(h)).toEqual(['API_REVOCATION_NOT_IN_FORCE']);
+    });
   });
 });

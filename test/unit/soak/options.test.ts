@@ -16,8 +16,18 @@ describe('soak settings', () => {
     expect(soakOptions({ SOAK_FAULTS: 'relay-kill, peer-restart' }).faults).toEqual(['relay-kill', 'peer-restart']);
   });
 
+  it('loads the second route (net2) unless SOAK_NET2=0, and replays a given SOAK_NET2', () => {
+    expect(soakOptions({}).net2).toBe(true);
+    const o = soakOptions({ SOAK_SEED: '5', SOAK_NET2: '0' });
+    expect(o.net2).toBe(false);
+    expect(replayCommand(o, 'test-soak')).toContain(' SOAK_NET2=0 ');
+    expect(() => soakOptions({ SOAK_NET2: 'yes' })).toThrow(/SOAK_NET2/);
+  });
+
   it('prints a replay command that carries the seed and the settings', () => {
     const o = soakOptions({ SOAK_SEED: '99', SOAK_PACKETS: '300', SOAK_FAULTS: 'relay-kill' });
     expect(replayCommand(o, 'test-soak')).toBe('SOAK_SEED=99 SOAK_PACKETS=300 SOAK_RATE=1 SOAK_WORKERS=6 SOAK_FAULTS=relay-kill FABRIC_RUNTIME=native flock /tmp/medbridge-fabric.lock make test-soak');
+    // make test-soak runs the native runtime: a docker run replays through the script.
+    expect(replayCommand(soakOptions({ SOAK_SEED: '99', FABRIC_RUNTIME: 'docker' }), 'test-soak')).toBe('SOAK_SEED=99 SOAK_PACKETS=200 SOAK_RATE=1 SOAK_WORKERS=6 FABRIC_RUNTIME=docker flock /tmp/medbridge-fabric.lock network/scripts/soak.sh');
   });
 });

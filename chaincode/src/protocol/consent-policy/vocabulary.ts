@@ -282,7 +282,7 @@ export const PolicyLimits = {
   maxProvisions: 32,
   /** Entries in one criterion list (actors, purposes, labels, record ids...). */
   maxListEntries: 32,
-  /** Canonical JSON of the whole policy; it travels twice in a consent packet. */
+  /** Canonical JSON of the whole policy; it travels in a consent packet, inside the signed grant (requireCarriable). */
   maxBytes: 8 * 1024,
   /** Times: ms since the epoch, from 1900-01-01T00:00Z to 10000-01-01T00:00Z (an end of the year 9999). */
   minTime: -2_208_988_800_000,

@@ -1,25 +1,39 @@
 /**
- * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian|rotate-key`,
+ * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian|rotate-key|request-erasure`,
  * `consent grant|revoke|list|show|remote`, `access check|log`, `emergency open|review|list`,
  * and `submit <file>`. Every consent change is signed by the patient's (or a guardian's) key,
  * never the hospital's; with `--sign-only` the signed envelope is written out and nothing is
  * sent, so it can be signed on one machine and submitted from another.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalize, PURPOSES_OF_USE } from '@medbridge/chaincode';
-import { ClientError, usageError } from '../../errors';
+import { usageError } from '../../errors';
 import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
 import { ConsentService } from '../../services/consent-service';
 import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../services/patient-keys';
 import { PatientSigner } from '../../services/patient-signer';
 import { act, int, list, num, required, type Opts } from '../action';
 import type { CliContext } from '../context';
+import { readJsonFile } from '../json-file';
 
 function signer(ctx: CliContext, ref: string | undefined): PatientKey {
   const key = loadKey(required(ref, '--key <file|patientId>'), ctx.cfg.keysDir);
   if (key.tooOpen) ctx.note(`warning: ${key.file ?? ''} is readable by others; run chmod 600 on it`);
   return key;
+}
+
+/** The key that signs and the patient it signs for (--patient, else the patient the key derives). */
+function patientSigner(ctx: CliContext, o: Opts): { key: PatientKey; patientId: string } {
+  const key = signer(ctx, o.key as string);
+  return { key, patientId: (o.patient as string | undefined) ?? key.patientId };
+}
+
+const PATIENT_DEFAULT = 'the patient (default: the key is the patient)';
+
+/** `--key` and `--patient`, the options every patient-signed command opens with. */
+function signingOptions(c: Command, keyHelp: string, patientHelp: string = PATIENT_DEFAULT): Command {
+  return c.requiredOption('--key <file|patientId>', keyHelp).option('--patient <patientId>', patientHelp);
 }
 
 function service(ctx: CliContext): ConsentService {
@@ -38,7 +52,9 @@ function writeEnvelope(ctx: CliContext, envelope: object, target: unknown): void
   const text = `${canonicalize(envelope as never)}\n`;
   if (typeof target === 'string') {
     writeFileSync(target, text, { mode: 0o600 });
-    ctx.note(`signed ${(envelope as { message: { kind: string } }).message.kind} written to ${target}; submit it with: medbridge submit ${target}`);
+    const m = (envelope as { message: { kind: string; recordId?: string } }).message;
+    const next = m.kind === 'record.erase' ? `hand it to the record's custodian, which runs: medbridge records erase ${m.recordId ?? ''} --request ${target}` : `submit it with: medbridge submit ${target}`;
+    ctx.note(`signed ${m.kind} written to ${target}; ${next}`);
   } else {
     process.stdout.write(text);
   }
@@ -53,36 +69,6 @@ function writeJson(ctx: CliContext, value: unknown, out: string | undefined): vo
   }
   writeFileSync(out, text);
   ctx.note(`written to ${out}`);
-}
-
-/** Reads a JSON file ('-' = stdin). */
-function readJsonFile(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ClientError('INVALID_ARGUMENT', 'rejected', `${file} is not JSON (expected ${what})`);
-  }
-}
-
-/** Reads an envelope file ('-' = stdin) as JSON. */
-function readEnvelope(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ClientError('INVALID_ARGUMENT', 'rejected', `${file} is not JSON (expected a signed envelope written by --sign-only)`);
-  }
 }
 
 function purposes(value: unknown): string[] {
@@ -154,25 +140,20 @@ export function registerPatient(program: Command): void {
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
-        const p = signer(ctx, o.key as string);
+        const { key: p, patientId } = patientSigner(ctx, o);
         const g = loadKey(o.guardian as string, ctx.cfg.keysDir);
-        const patientId = (o.patient as string | undefined) ?? p.patientId;
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).delegation(p, patientId, g, num(o.days, '--days')), o.signOnly);
         const res = await ctx.wait('delegating', service(ctx).delegate(p, g, num(o.days, '--days'), patientId));
         ctx.print({ ...(res.result as object), txId: res.txId });
       }),
     );
 
-  patient
-    .command('revoke-guardian <guardianId>')
+  signingOptions(patient.command('revoke-guardian <guardianId>'), "the patient's key", 'the patient (default: the key is the patient; give it after a key rotation)')
     .description('the patient revokes a guardian key (by key id)')
-    .requiredOption('--key <file|patientId>', "the patient's key")
-    .option('--patient <patientId>', 'the patient (default: the key is the patient; give it after a key rotation)')
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, guardianId) => {
-        const p = signer(ctx, o.key as string);
-        const patientId = (o.patient as string | undefined) ?? p.patientId;
+        const { key: p, patientId } = patientSigner(ctx, o);
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).guardianRevocation(p, patientId, guardianId as string), o.signOnly);
         const res = await ctx.wait('revoking', service(ctx).revokeGuardian(p, guardianId as string, patientId));
         ctx.print({ ...(res.result as object), txId: res.txId });
@@ -188,22 +169,29 @@ export function registerPatient(program: Command): void {
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
-        const current = signer(ctx, o.key as string);
+        const { key: current, patientId } = patientSigner(ctx, o);
         const next = loadKey(o.newKey as string, ctx.cfg.keysDir);
-        const patientId = (o.patient as string | undefined) ?? current.patientId;
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).keyRotation(current, patientId, next), o.signOnly);
         const res = await ctx.wait('rotating', service(ctx).rotateKey(current, patientId, next));
         ctx.print({ patientId: res.result.patientId, keyId: next.keyId, retiredKeyId: current.keyId, rotations: res.result.keyRotations?.length ?? 0, txId: res.txId });
       }),
     );
 
+  signingOptions(patient.command('request-erasure <recordId>'), 'signing key: the patient or a guardian')
+    .description("the patient (or a guardian) asks for a record's erasure (GDPR art. 17): signs a record.erase envelope on this device and sends nothing; the record's custodian runs `records erase --request`")
+    .option('--out <file>', 'write the signed envelope here (default: stdout)')
+    .action(
+      act((ctx, o, recordId) => {
+        const { key, patientId } = patientSigner(ctx, o);
+        writeEnvelope(ctx, offline(ctx).erasure(key, patientId, recordId as string), o.out ?? true);
+        return Promise.resolve();
+      }),
+    );
+
   const consent = program.command('consent').description('patient-signed consents: v1 terms, and consent v2 policies (FHIR R5 Consent, import/export)');
 
-  consent
-    .command('grant')
+  signingOptions(consent.command('grant'), 'signing key: the patient or a guardian')
     .description('the patient (or a guardian) grants an org read access for purposes and a period')
-    .requiredOption('--key <file|patientId>', 'signing key: the patient or a guardian')
-    .option('--patient <patientId>', 'the patient (default: the key is the patient)')
     .requiredOption('--grantee <mspId>', 'org granted access, e.g. HospitalBMSP (may be on another chain)')
     .option('--records <ids>', 'record ids (comma-separated)')
     .option('--categories <types>', 'FHIR resource types, e.g. Observation,DiagnosticReport')
@@ -213,11 +201,10 @@ export function registerPatient(program: Command): void {
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
-        const key = signer(ctx, o.key as string);
+        const { key, patientId } = patientSigner(ctx, o);
         const recordIds = list(o.records as string | undefined);
         const categories = list(o.categories as string | undefined);
         if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
-        const patientId = (o.patient as string | undefined) ?? key.patientId;
         const input = { grantee: o.grantee as string, recordIds, categories, purposes: purposes(o.purpose), days: num(o.days, '--days') };
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
@@ -229,25 +216,23 @@ export function registerPatient(program: Command): void {
       }),
     );
 
-  consent
-    .command('import <file>')
-    .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what cannot be enforced (with the element path), then signs and grants')
-    .requiredOption('--key <file|patientId>', 'signing key: the patient or a guardian')
-    .option('--patient <patientId>', 'the patient (default: the key is the patient)')
+  signingOptions(consent.command('import <file>'), 'signing key: the patient or a guardian')
+    .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what is not valid R5 by the official schema or cannot be enforced (with the element path), then signs and grants')
     .option('--days <n>', 'when the resource states no period end: the consent ends this many days from now', '365')
     .option('--dry-run', 'show what would be signed; sign and send nothing')
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, file) => {
-        const key = signer(ctx, o.key as string);
-        const patientId = (o.patient as string | undefined) ?? key.patientId;
+        const { key, patientId } = patientSigner(ctx, o);
         const prepared = prepareConsentImport(readJsonFile(file as string, 'a FHIR Consent'), { now: Date.now(), days: num(o.days, '--days') });
         ctx.note(`FHIR ${prepared.version} Consent ${file as string}: the patient ${patientId} signs this policy:`);
+        if (prepared.schema !== null) ctx.note(`  (valid by the official FHIR R5 JSON schema, ${prepared.schema})`);
+        else if (prepared.version === 'R5') ctx.note('  (not checked against the FHIR R5 JSON schema: its package hl7.fhir.r5.core is not installed)');
         for (const line of prepared.summary) ctx.note(`  ${line}`);
         if (prepared.periodFilled.length > 0) ctx.note(`  (the resource states no period ${prepared.periodFilled.join(' or ')}: set here)`);
         if (prepared.notCarried.length > 0) ctx.note(`  not part of what is signed (they describe the document): ${prepared.notCarried.join(', ')}`);
         if (o.dryRun) {
-          ctx.print({ version: prepared.version, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
+          ctx.print({ version: prepared.version, schema: prepared.schema, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
           return;
         }
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy), o.signOnly);
@@ -267,17 +252,13 @@ export function registerPatient(program: Command): void {
       }),
     );
 
-  consent
-    .command('revoke <consentId>')
+  signingOptions(consent.command('revoke <consentId>'), 'signing key')
     .description('the patient (or a guardian) revokes a consent; effective for every later check on this chain')
-    .requiredOption('--key <file|patientId>', 'signing key')
-    .option('--patient <patientId>', 'the patient (default: the key is the patient)')
     .option('--share <chainId>', "also send the revocation to the grantee's chain")
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, consentId) => {
-        const key = signer(ctx, o.key as string);
-        const patientId = (o.patient as string | undefined) ?? key.patientId;
+        const { key, patientId } = patientSigner(ctx, o);
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).revocation(key, patientId, consentId as string), o.signOnly);
@@ -380,7 +361,7 @@ export function registerPatient(program: Command): void {
     .description("submit a patient-signed envelope written by --sign-only or a patient's device ('-' = stdin); its kind decides the transaction")
     .action(
       act(async (ctx, _o, file) => {
-        const res = await ctx.wait('submitting', service(ctx).submit(readEnvelope(file as string)));
+        const res = await ctx.wait('submitting', service(ctx).submit(readJsonFile(file as string, 'a signed envelope written by --sign-only')));
         ctx.print(res);
       }),
     );

@@ -1,14 +1,14 @@
 /**
  * Records: `record anchor|amend|verify|show|history` (anchors on chain) and
- * `records put|list|serve|fetch|check|backup|restore` (the off-chain store and the mutual-TLS exchange).
+ * `records put|list|serve|fetch|check|erase|backup|restore` (the off-chain store and the mutual-TLS exchange).
  */
 import type { Command } from 'commander';
-import type { RecordLabels } from '@medbridge/chaincode';
+import { ERASURE_REASONS, parseSignedPatientMessage, type RecordErasureMessage, type RecordLabels, type SignedPatientMessage } from '@medbridge/chaincode';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { usageError } from '../../errors';
+import { toClientError, usageError } from '../../errors';
 import { listenAddress, listProfiles, loadProfile, serviceUrl } from '../../fabric/profile';
 import { RecordAnchors } from '../../records/anchors';
-import { Custodian } from '../../records/custodian';
+import { Custodian, type ErasureBasis } from '../../records/custodian';
 import { publishEndpoint, readEndpoint, storeFileOf, withdrawEndpoint } from '../../records/endpoints';
 import { recordHash } from '../../records/hashing';
 import { tlsIdentityOf, trustedOrgs } from '../../records/org-tls';
@@ -18,6 +18,7 @@ import { RecordStore } from '../../records/store';
 import { backupStore, restoreStore } from '../../records/store-backup';
 import { createLogger } from '../../logger';
 import { act, int, list, required } from '../action';
+import { readJsonFile } from '../json-file';
 import type { CliContext } from '../context';
 
 function storeFile(ctx: CliContext): string {
@@ -221,18 +222,54 @@ export function registerRecords(program: Command): void {
 
   records
     .command('check')
-    .description("check every row of --org's store against its checksum, and SQLite's structure; exit 3 when anything does not match")
+    .description("check every row of --org's store against its checksum, and SQLite's structure; exit 3 when anything does not match. Then delete rows whose anchor the ledger says is erased (--offline: skip)")
+    .option('--offline', 'check the file only; do not ask the ledger which records are erased')
     .action(
-      act((ctx) => {
+      act(async (ctx, o) => {
         const store = openStore(ctx);
         try {
           const check = store.verify();
-          ctx.print({ store: store.file, ...check });
+          let erased: string[] | undefined;
+          if (!o.offline) {
+            try {
+              erased = (await new Custodian(ctx.client(), store, ctx.log).repairErased()).map((r) => r.recordId);
+            } catch (e) {
+              ctx.note(`could not ask the ledger which records are erased (${toClientError(e).message}); the file check stands`);
+            }
+          }
+          ctx.print({ store: store.file, ...check, ...(erased ? { erasedRepaired: erased } : {}) });
           if (!check.ok) process.exitCode = 3;
         } finally {
           store.close();
         }
-        return Promise.resolve();
+      }),
+    );
+
+  records
+    .command('erase <recordId>')
+    .description(
+      `erase a record --org holds (GDPR art. 17): the anchor on the ledger keeps no hash, then the content and salt of every version are destroyed in the store. On the patient's signed request (--request), or on a request a privacy officer verified (--reason, with --identity of the privacy officer): ${ERASURE_REASONS.join(', ')}`,
+    )
+    .option('--request <file>', "the patient's (or guardian's) signed record.erase envelope (`medbridge patient request-erasure`); - for stdin")
+    .option('--reason <code>', 'a verified request: why, as a code (no free text)')
+    .action(
+      act(async (ctx, o, recordId) => {
+        if ((o.request === undefined) === (o.reason === undefined)) throw usageError('give exactly one of --request <file> and --reason <code>');
+        let basis: ErasureBasis;
+        if (o.request !== undefined) {
+          const signed = parseSignedPatientMessage(readJsonFile(o.request as string, 'a signed record.erase envelope'));
+          if (signed.message.kind !== 'record.erase') throw usageError(`${o.request as string} holds a ${signed.message.kind} envelope, not a record.erase`);
+          if ((signed.message as RecordErasureMessage).recordId !== recordId) throw usageError(`${o.request as string} asks to erase ${(signed.message as RecordErasureMessage).recordId}, not ${recordId as string}`);
+          basis = { request: signed as SignedPatientMessage<RecordErasureMessage> };
+        } else {
+          basis = { reasonCode: o.reason as string };
+        }
+        const store = openStore(ctx);
+        try {
+          ctx.print(await ctx.wait('erasing', new Custodian(ctx.client(), store, ctx.log).erase(recordId as string, basis)));
+        } finally {
+          store.close();
+        }
       }),
     );
 
@@ -273,8 +310,11 @@ export function registerRecords(program: Command): void {
         const store = openStore(ctx);
         const logger = createLogger({ name: 'medbridge-records', level: ctx.opts.verbose ? 'debug' : ctx.cfg.logLevel ?? 'info' }).child({ org: client.mspId });
         const host = listenAddress(client.profile, o.host as string | undefined);
+        const custodian = new Custodian(client, store, logger);
+        // An erasure cut short (ledger written, rows not yet deleted) is finished before serving.
+        await custodian.repairErased();
         const server = await startRecordServer({
-          custodian: new Custodian(client, store, logger),
+          custodian,
           identity: tlsIdentityOf(client.profile),
           trusted: trustedOrgs(listProfiles()),
           host,

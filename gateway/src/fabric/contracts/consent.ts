@@ -29,10 +29,14 @@ import {
   type Page,
   type PageRequest,
   type Patient,
+  type ErasedRecord,
   type RecordAnchor,
+  type RecordErasureMessage,
   type RecordHashCheck,
   type RecordLabels,
   type RecordVersion,
+  type RemoteAccessDecision,
+  type RemoteAccessRequest,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
   type Requester,
@@ -54,6 +58,9 @@ export const ConsentTransactions = {
   GetRecordHistory: 'evaluate',
   ListRecordsByPatient: 'evaluate',
   VerifyRecordHash: 'evaluate',
+  EraseRecord: 'submit',
+  EraseRecordOnVerifiedRequest: 'submit',
+  GetRecordErasure: 'evaluate',
   AuthoriseGuardian: 'submit',
   RevokeGuardian: 'submit',
   GetGuardian: 'evaluate',
@@ -73,6 +80,7 @@ export const ConsentTransactions = {
   ListEmergencies: 'evaluate',
   ListRemoteConsents: 'evaluate',
   CheckRemoteConsent: 'evaluate',
+  CheckRemoteAccess: 'evaluate',
 } as const;
 
 export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
@@ -136,6 +144,27 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Whether a salted hash is the anchored one, of the head or of `version`. */
   verifyRecordHash(recordId: string, hash: string, version?: number): Promise<RecordHashCheck> {
     return this.evaluate('VerifyRecordHash', [recordId, hash, version === undefined ? '' : String(version)]);
+  }
+
+  /**
+   * The custodian erases a record on the patient's (or guardian's) signed record.erase request
+   * (CONSENT.md "Erasure"); the anchor keeps no hash.
+   *
+   * @example
+   *   await cc.consent.eraseRecord(signPatientMessage(buildRecordErasure(header, recordId), patientKey));
+   */
+  eraseRecord(signed: SignedPatientMessage<RecordErasureMessage>): Promise<Submitted<ErasedRecord>> {
+    return this.submit('EraseRecord', [canonicalize(signed)]);
+  }
+
+  /** The custodian's privacy officer erases a record on a request verified out of band (`reasonCode`: ERASURE_REASONS). */
+  eraseRecordOnVerifiedRequest(recordId: string, reasonCode: string): Promise<Submitted<ErasedRecord>> {
+    return this.submit('EraseRecordOnVerifiedRequest', [recordId, reasonCode]);
+  }
+
+  /** The erasure marker of an erased record as state holds it; NOT_FOUND when it is not erased. */
+  getRecordErasure(recordId: string): Promise<ErasedRecord> {
+    return this.evaluate('GetRecordErasure', [recordId]);
   }
 
   // ---------------------------------------------------------------- guardians
@@ -235,6 +264,16 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Whether a consent mirrored from `sourceChainId` is active now and covers `purpose`. */
   checkRemoteConsent(sourceChainId: string, consentId: string, purpose: string): Promise<RemoteConsentCheck> {
     return this.evaluate('CheckRemoteConsent', [sourceChainId, consentId, purpose]);
+  }
+
+  /**
+   * The decision on this chain under a consent mirrored from `sourceChainId` (v1 or v2) for a
+   * requester and a record as its custodian describes it; a consent v2 returns its provision path.
+   *
+   * @example await cc.consent.checkRemoteAccess('chain-a', consentId, { requester: { org: 'HospitalBMSP', ... }, purpose: 'TREAT', record })
+   */
+  checkRemoteAccess(sourceChainId: string, consentId: string, request: RemoteAccessRequest): Promise<RemoteAccessDecision> {
+    return this.evaluate('CheckRemoteAccess', [sourceChainId, consentId, canonicalize({ ...request, requester: requesterJson(request.requester) })]);
   }
 }
 
