@@ -58,6 +58,51 @@ interface Step {
   sustained: boolean;
   /** Received and acknowledged per second over the step and its drain. */
   achievedPerSec: number;
+  /** The relay's transactions by packets carried, from the step's start to the end of its drain. */
+  batches?: BatchSizes;
+}
+
+/** The relay's batch size histogram as cumulative counts per leg: bucket upper bound -> transactions, plus sum and count. */
+type BatchSnapshot = Record<string, { buckets: Map<number, number>; sum: number; count: number }>;
+
+/**
+ * Transactions per leg by packets carried, as ranges of the histogram's buckets ("1" is the
+ * single path, "3-4" three or four packets), with their transaction and packet totals.
+ */
+type BatchSizes = Record<string, { transactions: number; packets: number; sizes: Record<string, number> }>;
+
+async function batchSnapshot(relay: Relay): Promise<BatchSnapshot> {
+  const out: BatchSnapshot = {};
+  const leg = (stage: string) => (out[stage] ??= { buckets: new Map(), sum: 0, count: 0 });
+  for (const v of (await relay.metrics.batchSize.get()).values) {
+    const labels = v.labels as Record<string, string | number | undefined>;
+    const stage = String(labels.stage);
+    if (v.metricName?.endsWith('_bucket') && labels.le !== '+Inf') leg(stage).buckets.set(Number(labels.le), v.value);
+    else if (v.metricName?.endsWith('_sum')) leg(stage).sum = v.value;
+    else if (v.metricName?.endsWith('_count')) leg(stage).count = v.value;
+  }
+  return out;
+}
+
+/** What the relay did between two snapshots. */
+function batchesBetween(before: BatchSnapshot, after: BatchSnapshot): BatchSizes {
+  const out: BatchSizes = {};
+  for (const stage of Object.keys(after).sort()) {
+    const a = after[stage]!;
+    const b = before[stage];
+    const sizes: Record<string, number> = {};
+    let below = 0;
+    let lowerBound = 0;
+    for (const le of [...a.buckets.keys()].sort((x, y) => x - y)) {
+      const cumulative = a.buckets.get(le)! - (b?.buckets.get(le) ?? 0);
+      const n = cumulative - below;
+      if (n > 0) sizes[lowerBound + 1 === le ? String(le) : `${lowerBound + 1}-${le}`] = n;
+      below = cumulative;
+      lowerBound = le;
+    }
+    out[stage] = { transactions: a.count - (b?.count ?? 0), packets: a.sum - (b?.sum ?? 0), sizes };
+  }
+  return out;
 }
 
 async function plainPuts(cc: Chaincode, n: number, concurrency: number): Promise<{ n: number; seconds: number; perSec: number; errors: number }> {
@@ -100,6 +145,8 @@ interface ModeRun {
   sustainedPerSec: Record<string, number>;
   ratio: number;
   steps: Step[];
+  /** The relay's transactions by packets carried over the whole mode (backlog drains included). */
+  batches?: BatchSizes;
 }
 
 /** One offered rate over `routes` for `stepS` seconds, then the drain read back from both ledgers. */
@@ -242,11 +289,15 @@ async function main(): Promise<number> {
         }
         const valueTransfer = await valueTransferOn();
         log(`value transfer ${valueTransfer ? 'on' : 'off'}`);
+        const modeBefore = await batchSnapshot(relay);
         const steps: Step[] = [];
         for (const n of routeCounts) {
           const routes = routeIds.slice(0, n);
           for (let rate = startRate; Date.now() - modeStarted < budgetMs; rate *= 2) {
+            const before = await batchSnapshot(relay);
             const step = await runStep({ a, b, routes, rate, stepS, drainS, log });
+            step.batches = batchesBetween(before, await batchSnapshot(relay));
+            log(`  batches: ${JSON.stringify(step.batches)}`);
             steps.push(step);
             if (!step.sustained) {
               // Let the backlog go before the next route count, so it starts clean.
@@ -258,7 +309,7 @@ async function main(): Promise<number> {
         const sustainedPerSec: Record<string, number> = {};
         for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
         const best = Math.max(...Object.values(sustainedPerSec));
-        runs.push({ valueTransfer, sustainedPerSec, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps });
+        runs.push({ valueTransfer, sustainedPerSec, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
       }
     } finally {
       relay.stop();

@@ -407,6 +407,7 @@ export class Relay {
         const outcome = mode.fn === 'RecordTimeout' ? 'timeout' : delivered.result.outcome;
         this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome });
         this.metrics.latency.observe({ ...this.labels, type: packet.type }, Math.max(0, Date.now() - packet.sentAtMs) / 1000);
+        this.metrics.batchSize.observe({ ...this.labels, stage: 'receive' }, 1);
         this.state.delivered += 1;
         log.info({ txId: delivered.txId, outcome, fn: mode.fn }, 'packet delivered');
       }
@@ -444,6 +445,7 @@ export class Relay {
     });
     if (settled !== 'done-before') {
       this.metrics.acksRelayed.inc({ ...this.labels, kind: timedOut ? 'timeout' : 'ack' });
+      this.metrics.batchSize.observe({ ...this.labels, stage: 'acknowledge' }, 1);
       this.state.acknowledged += 1;
       log.info({ txId: settled.txId, outcome: ack.outcome }, 'packet settled on the source');
     }
