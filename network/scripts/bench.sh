@@ -8,7 +8,8 @@
 # plain-put and consent-grant rounds (about 2.5 min; BENCH_CALIPER=0 skips them).
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
-# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). `bench.sh caliper`
+# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone; `bench.sh relay`
+# the relay throughput alone, into ${BENCH_RELAY_NAME:-relay-throughput}.json). `bench.sh caliper`
 # (make bench-caliper) runs Hyperledger Caliper's plain-put and consent-grant rounds alone, Caliper
 # installed on demand in test/bench/caliper: test/bench/results/caliper.json. A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
@@ -40,7 +41,7 @@ share_latency() {
 relay_throughput() {
   [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
   step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 1/s until one is not sustained, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-300} s each"
-  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}")
+  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}" --name "${BENCH_RELAY_NAME:-relay-throughput}")
 }
 
 verification() {
@@ -98,6 +99,13 @@ if [[ "${1:-all}" == caliper ]]; then
   gateway_built
   caliper_workloads
   caliper_rounds
+  exit 0
+fi
+
+if [[ "${1:-all}" == relay ]]; then
+  network_acquire
+  gateway_built
+  BENCH_COMMAND="${BENCH_COMMAND:-network/scripts/bench.sh relay}" relay_throughput
   exit 0
 fi
 

@@ -325,7 +325,8 @@ async function main(): Promise<number> {
       name: values.name,
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      command: 'make bench',
+      command: process.env.BENCH_COMMAND ?? 'make bench',
+      argv: process.argv.slice(2),
       durationS: (Date.now() - started) / 1000,
       // The headline figures are value transfer off's when it ran, else on's; `runs` has both.
       valueTransfer: main.valueTransfer,
