@@ -9,7 +9,8 @@
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
 # the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone; `bench.sh relay`
-# the relay throughput alone, into ${BENCH_RELAY_NAME:-relay-throughput}.json). `bench.sh caliper`
+# the relay throughput alone, into ${BENCH_RELAY_NAME:-relay-throughput}.json; `bench.sh relay-backlog`
+# a backlog drained by the relay with and without batches, relay-backlog.json). `bench.sh caliper`
 # (make bench-caliper) runs Hyperledger Caliper's plain-put and consent-grant rounds alone, Caliper
 # installed on demand in test/bench/caliper: test/bench/results/caliper.json. A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
@@ -99,6 +100,14 @@ if [[ "${1:-all}" == caliper ]]; then
   gateway_built
   caliper_workloads
   caliper_rounds
+  exit 0
+fi
+
+if [[ "${1:-all}" == relay-backlog ]]; then
+  network_acquire
+  gateway_built
+  step "relay backlog: ${BENCH_BACKLOG_PACKETS:-128} pings over ${BENCH_BACKLOG_ROUTES:-4} routes sent with no relay running, then drained by one relay with batches (max 32) and with the single path"
+  (cd "$REPO" && BENCH_COMMAND="network/scripts/bench.sh relay-backlog" node gateway/dist/bench/relay-backlog.js --routes "${BENCH_BACKLOG_ROUTES:-4}" --packets "${BENCH_BACKLOG_PACKETS:-128}")
   exit 0
 fi
 
