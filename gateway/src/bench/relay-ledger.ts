@@ -26,7 +26,7 @@ export type BatchSnapshot = Record<string, { buckets: Map<number, number>; sum: 
  */
 export type BatchSizes = Record<string, { transactions: number; packets: number; sizes: Record<string, number> }>;
 
-export async function batchSnapshot(relay: Relay): Promise<BatchSnapshot> {
+export async function batchSnapshot(relay: Pick<Relay, 'metrics'>): Promise<BatchSnapshot> {
   const out: BatchSnapshot = {};
   const leg = (stage: string) => (out[stage] ??= { buckets: new Map(), sum: 0, count: 0 });
   for (const v of (await relay.metrics.batchSize.get()).values) {
