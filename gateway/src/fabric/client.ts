@@ -39,6 +39,29 @@ export interface SubmitOptions {
   endorsingOrgs?: string[];
 }
 
+/**
+ * Where one committed submit spent its time, from the client's side: endorsement (proposal to
+ * endorsed transaction, on every org the plan needs), handing it to the orderer, and waiting
+ * for the commit status (ordering, block cut, validation, commit). Retries are counted by
+ * cause; their time is in `totalMs` and in the phase they repeated.
+ */
+export interface SubmitTimings {
+  channel: string;
+  contract: string;
+  fn: string;
+  txId: string;
+  endorseMs: number;
+  submitMs: number;
+  commitMs: number;
+  totalMs: number;
+  /** Proposals made again because the endorsers disagreed (a peer behind by a block). */
+  laggingPeerRetries: number;
+  /** Transactions resubmitted after an MVCC/phantom conflict at commit. */
+  conflictRetries: number;
+  /** Time spent waiting before proposing again after endorsers disagreed. */
+  retryWaitMs: number;
+}
+
 export interface OpenOptions {
   identity?: IdentityKind;
   peer?: number;
@@ -83,6 +106,7 @@ export type PeerConnector = (index: number) => OrgConnection;
 export class FabricClient {
   private readonly connections: (OrgConnection | undefined)[];
   private current: number;
+  private readonly submitObservers = new Set<(t: SubmitTimings) => void>();
 
   private constructor(
     first: OrgConnection,
@@ -209,6 +233,15 @@ export class FabricClient {
     }
   }
 
+  /**
+   * Calls `observer` with the phases of every submit of this client that commits as valid
+   * (benchmarks decompose a transaction's latency with it). Returns the function that stops it.
+   */
+  observeSubmits(observer: (t: SubmitTimings) => void): () => void {
+    this.submitObservers.add(observer);
+    return () => this.submitObservers.delete(observer);
+  }
+
   /** Endorses, orders and waits for the commit; throws unless the transaction committed as valid. */
   async submit<T = unknown>(
     channel: string,
@@ -219,6 +252,8 @@ export class FabricClient {
   ): Promise<Submitted<T>> {
     let attemptsLeft = opts.conflictRetries ?? 0;
     let laggingPeerRetries = LAGGING_PEER_RETRIES;
+    const started = performance.now();
+    const phases = { endorseMs: 0, submitMs: 0, commitMs: 0, laggingPeerRetries: 0, conflictRetries: 0, retryWaitMs: 0 };
     for (;;) {
       let txId = '';
       // Endorsement may move to another peer of the org (a new proposal each time: nothing is
@@ -231,19 +266,34 @@ export class FabricClient {
         txId = proposal.getTransactionId();
         return proposal.endorse();
       };
+      let t = performance.now();
+      const lap = (): number => {
+        const now = performance.now();
+        const ms = now - t;
+        t = now;
+        return ms;
+      };
       try {
         const tx = await this.onSomePeer(endorse);
+        phases.endorseMs += lap();
         const result = parseResult(tx.getResult()) as T;
         const submitted = await tx.submit();
+        phases.submitMs += lap();
         const status = await submitted.getStatus();
+        phases.commitMs += lap();
         if (status.successful) {
           this.log.debug({ txId, channel, contract, fn, block: status.blockNumber.toString() }, 'committed');
+          if (this.submitObservers.size > 0) {
+            const timings: SubmitTimings = { channel, contract, fn, txId, ...phases, totalMs: performance.now() - started };
+            for (const o of this.submitObservers) o(timings);
+          }
           return { result, txId, blockNumber: status.blockNumber };
         }
         const err = commitFailedError(status.code, txId, this.site(channel, contract, fn));
         const conflict = /CONFLICT/.test(err.message);
         if (conflict && attemptsLeft > 0) {
           attemptsLeft -= 1;
+          phases.conflictRetries += 1;
           this.log.info({ txId, channel, contract, fn }, 'commit conflict; resubmitting');
           continue;
         }
@@ -253,8 +303,11 @@ export class FabricClient {
         // previous transaction landed in) answer differently; the next proposal agrees.
         if (laggingPeerRetries > 0 && /ProposalResponsePayloads do not match/.test(detailText(e))) {
           laggingPeerRetries -= 1;
+          phases.laggingPeerRetries += 1;
+          phases.endorseMs += lap();
           this.log.info({ txId, channel, contract, fn }, 'endorsers disagree (a peer is behind); proposing again');
           await new Promise((r) => setTimeout(r, LAGGING_PEER_DELAY_MS));
+          phases.retryWaitMs += lap();
           continue;
         }
         const err = toClientError(e, this.site(channel, contract, fn));

@@ -193,3 +193,58 @@ describe('org client peer failover', () => {
     expect(peer.seen).toEqual(['evaluate Ping']);
   });
 });
+
+describe('submit phases (observeSubmits)', () => {
+  const disagree = (): EndorseError =>
+    new EndorseError({
+      code: 10,
+      message: '10 ABORTED: failed to collect enough transaction endorsements',
+      details: [{ address: '127.0.0.1:9051', mspId: 'HospitalCMSP', message: 'ProposalResponsePayloads do not match' }],
+      cause: grpcError(10),
+      transactionId: 'tx',
+    });
+
+  it('reports each committed submit once with its phases and ids, and nothing after the observer stops', async () => {
+    const peer = new FakePeer(0);
+    const client = FabricClient.over(peer.connection());
+    const seen: Array<{ fn: string; txId: string; endorseMs: number; submitMs: number; commitMs: number; totalMs: number; laggingPeerRetries: number; conflictRetries: number }> = [];
+    const stop = client.observeSubmits((t) => seen.push(t));
+    const r = await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    expect(seen).toHaveLength(1);
+    const t = seen[0]!;
+    expect(t).toMatchObject({ fn: 'GrantAndSend', txId: r.txId, laggingPeerRetries: 0, conflictRetries: 0 });
+    for (const ms of [t.endorseMs, t.submitMs, t.commitMs]) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(t.totalMs).toBeGreaterThanOrEqual(t.endorseMs + t.submitMs + t.commitMs - 0.001);
+    stop();
+    await client.submit('chain-a', 'System', 'Heartbeat', ['y']);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('counts a proposal made again after the endorsers disagreed, with the wait before it', async () => {
+    let first = true;
+    const peer = new FakePeer(0, {
+      endorse: () => {
+        if (!first) return undefined;
+        first = false;
+        return disagree();
+      },
+    });
+    const client = FabricClient.over(peer.connection());
+    const seen: Array<{ laggingPeerRetries: number; retryWaitMs: number; txId: string }> = [];
+    client.observeSubmits((t) => seen.push(t));
+    const r = await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    expect(peer.seen.filter((s) => s.startsWith('endorse'))).toHaveLength(2);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ laggingPeerRetries: 1, txId: r.txId });
+    expect(seen[0]!.retryWaitMs).toBeGreaterThan(0);
+  });
+
+  it('reports nothing for a submit that fails', async () => {
+    const peer = new FakePeer(0, { endorse: () => endorsersDown() });
+    const client = FabricClient.over(peer.connection());
+    const seen: unknown[] = [];
+    client.observeSubmits((t) => seen.push(t));
+    await expect(client.submit('chain-a', 'Consent', 'GrantConsent', ['x'])).rejects.toBeInstanceOf(ClientError);
+    expect(seen).toHaveLength(0);
+  });
+});
