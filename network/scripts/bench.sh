@@ -8,7 +8,8 @@
 # plain-put and consent-grant rounds (about 2.5 min; BENCH_CALIPER=0 skips them).
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
-# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone). `bench.sh caliper`
+# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone; `bench.sh share` the
+# share latency alone, into ${BENCH_NAME:-share-latency}.{json,md} only). `bench.sh caliper`
 # (make bench-caliper) runs Hyperledger Caliper's plain-put and consent-grant rounds alone, Caliper
 # installed on demand in test/bench/caliper: test/bench/results/caliper.json. A script, not a test: the
 # numbers depend on the machine and on the channels' BatchTimeout (printed with them).
@@ -34,7 +35,7 @@ gateway_built() {
 
 share_latency() {
   step "share latency: $SHARES shares, $COMMITS plain commits per channel"
-  (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
+  (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME" --scheme "${BENCH_SCHEME:-both}")
 }
 
 relay_throughput() {
@@ -98,6 +99,13 @@ if [[ "${1:-all}" == caliper ]]; then
   gateway_built
   caliper_workloads
   caliper_rounds
+  exit 0
+fi
+
+if [[ "${1:-all}" == share ]]; then
+  network_acquire
+  gateway_built
+  share_latency
   exit 0
 fi
 
