@@ -28,7 +28,7 @@
  *   client.close();
  */
 import { EndorseError } from '@hyperledger/fabric-gateway';
-import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { common, gateway, msp, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from 'pino';
 import { commitFailedError, toClientError, type CallSite } from '../errors';
 import { silentLogger } from '../logger';
@@ -92,12 +92,14 @@ const LAGGING_PEER_RETRIES = 3;
 const LAGGING_PEER_DELAY_MS = 250;
 
 /**
- * The MSP ids that endorsed a transaction, from its envelope (sorted, each once); empty when the
- * bytes are not an endorser transaction.
+ * The MSP ids that endorsed a transaction, from fabric-gateway's endorsed transaction bytes (a
+ * gateway.PreparedTransaction holding the envelope), sorted, each once; empty when the bytes are
+ * not an endorser transaction.
  */
-export function endorsingMspIds(envelopeBytes: Uint8Array): string[] {
+export function endorsingMspIds(preparedTransaction: Uint8Array): string[] {
   try {
-    const envelope = common.Envelope.deserializeBinary(envelopeBytes);
+    const envelope = gateway.PreparedTransaction.deserializeBinary(preparedTransaction).getEnvelope();
+    if (!envelope) return [];
     const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
     const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());
     const ids = new Set<string>();

@@ -6,7 +6,7 @@
  */
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
-import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { common, gateway, msp, peer } from '@hyperledger/fabric-protos';
 import { ClientError } from '../../../gateway/src/errors';
 import { endorsingMspIds, FabricClient, gatewayPeerUnreachable, type PeerConnector } from '../../../gateway/src/fabric/client';
 import type { OrgConnection } from '../../../gateway/src/fabric/connection';
@@ -50,7 +50,7 @@ interface Behaviour {
   endorsers?: () => string[];
 }
 
-/** An endorser transaction envelope whose endorsements come from `mspIds`. */
+/** fabric-gateway's endorsed transaction bytes (PreparedTransaction) whose endorsements come from `mspIds`. */
 function envelopeEndorsedBy(mspIds: string[]): Uint8Array {
   const action = new peer.ChaincodeEndorsedAction();
   action.setEndorsementsList(
@@ -74,7 +74,10 @@ function envelopeEndorsedBy(mspIds: string[]): Uint8Array {
   payload.setData(tx.serializeBinary());
   const env = new common.Envelope();
   env.setPayload(payload.serializeBinary());
-  return env.serializeBinary();
+  const prepared = new gateway.PreparedTransaction();
+  prepared.setTransactionId('tx');
+  prepared.setEnvelope(env);
+  return prepared.serializeBinary();
 }
 
 class FakePeer {
