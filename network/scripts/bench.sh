@@ -8,7 +8,8 @@
 # plain-put and consent-grant rounds (about 2.5 min; BENCH_CALIPER=0 skips them).
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
 # relay-throughput.json, api-load.json, all folded into summary.{json,md} (make bench-verify runs
-# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone; `bench.sh relay`
+# the first part alone; make bench-api, i.e. `bench.sh api`, the API load alone; `bench.sh share` the
+# share latency alone, into ${BENCH_NAME:-share-latency}.{json,md}; `bench.sh relay`
 # the relay throughput alone, into ${BENCH_RELAY_NAME:-relay-throughput}.json; `bench.sh relay-backlog`
 # a backlog drained by the relay with and without batches, relay-backlog.json). `bench.sh caliper`
 # (make bench-caliper) runs Hyperledger Caliper's plain-put and consent-grant rounds alone, Caliper
@@ -36,7 +37,7 @@ gateway_built() {
 
 share_latency() {
   step "share latency: $SHARES shares, $COMMITS plain commits per channel"
-  (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME")
+  (cd "$REPO" && node gateway/dist/bench/share-latency.js --shares "$SHARES" --commits "$COMMITS" --name "$NAME" --scheme "${BENCH_SCHEME:-both}")
 }
 
 relay_throughput() {
@@ -115,6 +116,13 @@ if [[ "${1:-all}" == relay ]]; then
   network_acquire
   gateway_built
   BENCH_COMMAND="${BENCH_COMMAND:-network/scripts/bench.sh relay}" relay_throughput
+  exit 0
+fi
+
+if [[ "${1:-all}" == share ]]; then
+  network_acquire
+  gateway_built
+  share_latency
   exit 0
 fi
 

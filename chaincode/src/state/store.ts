@@ -7,8 +7,32 @@ import { canonicalBytes } from '../protocol/canonical-json';
 import { fail } from '../errors';
 import type { KeyType } from './keys';
 
+/**
+ * Reads of one transaction by key. A transaction reads committed state only (its own writes are
+ * not visible to it, on a peer as in the tests' ledger), so a key read twice gives the same
+ * bytes: the second read is answered here instead of by another round trip to the peer (the
+ * member set, for one, is read by several checks of one transaction). Keyed by the transaction's
+ * stub object, so nothing outlives the transaction.
+ */
+const readsOfTx = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
+
+/** The committed value of `k` (empty when absent), read from the peer once per transaction. */
+export function readState(stub: ChaincodeStub, k: string): Promise<Uint8Array> {
+  let reads = readsOfTx.get(stub);
+  if (reads === undefined) {
+    reads = new Map();
+    readsOfTx.set(stub, reads);
+  }
+  let read = reads.get(k);
+  if (read === undefined) {
+    read = stub.getState(k);
+    reads.set(k, read);
+  }
+  return read;
+}
+
 export async function getJson<T>(stub: ChaincodeStub, k: string): Promise<T | undefined> {
-  const bytes = await stub.getState(k);
+  const bytes = await readState(stub, k);
   if (!bytes || bytes.length === 0) return undefined;
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 }
@@ -28,7 +52,7 @@ export async function putJson(stub: ChaincodeStub, k: string, value: unknown): P
 }
 
 export async function exists(stub: ChaincodeStub, k: string): Promise<boolean> {
-  const bytes = await stub.getState(k);
+  const bytes = await readState(stub, k);
   return !!bytes && bytes.length > 0;
 }
 

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { config, gatewayDataDir, REPO_ROOT } from '../config';
 import { toClientError } from '../errors';
-import { FabricClient } from '../fabric/client';
+import { FabricClient, type SubmitTimings } from '../fabric/client';
 import { Chaincode, orAbsent } from '../fabric/contracts';
 import { Custodian } from '../records/custodian';
 import { storeFileOf } from '../records/endpoints';
@@ -61,6 +61,53 @@ interface ShareSample {
   relayMs: number;
   /** grant submitted -> consent usable on chain-b */
   totalMs: number;
+  /** The GrantAndSend submit's own phases, from the client (FabricClient.observeSubmits). */
+  grantPhases?: TxPhases;
+}
+
+/** A committed submit's phases (SubmitTimings without its ids). */
+type TxPhases = Omit<SubmitTimings, 'channel' | 'contract' | 'fn' | 'txId'>;
+
+function phasesOf(t: SubmitTimings): TxPhases {
+  const { endorseMs, submitMs, commitMs, totalMs, laggingPeerRetries, conflictRetries, retryWaitMs } = t;
+  return { endorseMs, submitMs, commitMs, totalMs, laggingPeerRetries, conflictRetries, retryWaitMs };
+}
+
+/** Means of each phase over `xs`, and the number of transactions that retried for each cause. */
+function phaseSummary(xs: readonly TxPhases[]) {
+  const mean = (f: (x: TxPhases) => number): number => (xs.length === 0 ? Number.NaN : Math.round((xs.reduce((a, x) => a + f(x), 0) / xs.length) * 10) / 10);
+  return {
+    n: xs.length,
+    endorseMeanMs: mean((x) => x.endorseMs),
+    submitMeanMs: mean((x) => x.submitMs),
+    commitMeanMs: mean((x) => x.commitMs),
+    retryWaitMeanMs: mean((x) => x.retryWaitMs),
+    withLaggingPeerRetry: xs.filter((x) => x.laggingPeerRetries > 0).length,
+    withConflictRetry: xs.filter((x) => x.conflictRetries > 0).length,
+  };
+}
+
+/** Mean rows of a transaction's client-side phases, and how many proposals were made again. */
+function phaseRows(what: string, p: ReturnType<typeof phaseSummary>): string[] {
+  return [
+    meanRow(`${what}: endorsement (proposal -> endorsed)`, { mean: p.endorseMeanMs, n: p.n }),
+    meanRow(`${what}: handed to the orderer`, { mean: p.submitMeanMs, n: p.n }),
+    meanRow(`${what}: commit status (ordering, block, validation, commit)`, { mean: p.commitMeanMs, n: p.n }),
+    meanRow(`${what}: waits before proposing again (${p.withLaggingPeerRetry} of ${p.n} after endorsers disagreed, ${p.withConflictRetry} after a conflict)`, { mean: p.retryWaitMeanMs, n: p.n }),
+  ];
+}
+
+/** Runs `submit` and returns what it returned with the phases of the last submit of `fn` that `client` committed meanwhile. */
+async function withPhases<R>(client: FabricClient, fn: string, submit: () => Promise<R>): Promise<{ value: R; phases?: TxPhases }> {
+  let last: TxPhases | undefined;
+  const stop = client.observeSubmits((t) => {
+    if (t.fn === fn) last = phasesOf(t);
+  });
+  try {
+    return { value: await submit(), phases: last };
+  } finally {
+    stop();
+  }
 }
 
 interface SchemeRun {
@@ -122,18 +169,19 @@ async function sample<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function plainCommits(cc: Chaincode, n: number): Promise<number[]> {
-  const out: number[] = [];
+async function plainCommits(cc: Chaincode, n: number): Promise<{ ms: number[]; phases: TxPhases[] }> {
+  const ms: number[] = [];
+  const phases: TxPhases[] = [];
   for (let i = 0; i < n; i++) {
-    out.push(
-      await sample(`commit ${cc.channel} #${i}`, async () => {
-        const t0 = performance.now();
-        await cc.system.heartbeat(`bench-${i}`);
-        return performance.now() - t0;
-      }),
-    );
+    const one = await sample(`commit ${cc.channel} #${i}`, async () => {
+      const t0 = performance.now();
+      const { phases: p } = await withPhases(cc.client, 'Heartbeat', () => cc.system.heartbeat(`bench-${i}`));
+      return { ms: performance.now() - t0, p };
+    });
+    ms.push(one.ms);
+    if (one.p) phases.push(one.p);
   }
-  return out;
+  return { ms, phases };
 }
 
 interface BlsChain {
@@ -279,13 +327,15 @@ async function main(): Promise<number> {
         samples.push(
           await sample(`share #${i}`, async () => {
             const t0 = performance.now();
-            const shared = await consentA.grantAndShare(patient, patient.patientId, { grantee: hospitalB.mspId, recordIds: [record.recordId], purposes: ['TREAT'], days: 30 }, B, route);
+            const { value: shared, phases: grantPhases } = await withPhases(hospitalA, 'GrantAndSend', () =>
+              consentA.grantAndShare(patient, patient.patientId, { grantee: hospitalB.mspId, recordIds: [record.recordId], purposes: ['TREAT'], days: 30 }, B, route),
+            );
             const t1 = performance.now();
             const { sent } = shared.result;
             const arrival = await watcher.waitFor(sent.routeId, sent.sequence, 300_000);
             const t3 = performance.now() - (Date.now() - arrival.at);
             if (arrival.outcome !== 'success') throw new Error(`share ${i}: chain-b answered ${arrival.outcome}`);
-            return { i, consentId: shared.consentId, sequence: sent.sequence, grantMs: t1 - t0, sendMs: 0, relayMs: t3 - t1, totalMs: t3 - t0 };
+            return { i, consentId: shared.consentId, sequence: sent.sequence, grantMs: t1 - t0, sendMs: 0, relayMs: t3 - t1, totalMs: t3 - t0, grantPhases };
           }),
         );
         if (i < 0) samples.pop();
@@ -358,6 +408,7 @@ async function main(): Promise<number> {
         total: summarize(r.samples.map((s) => s.totalMs)),
         grantCommit: summarize(r.samples.map((s) => s.grantMs)),
         relay: summarize(r.samples.map((s) => s.relayMs)),
+        grantPhases: phaseSummary(r.samples.flatMap((s) => (s.grantPhases ? [s.grantPhases] : []))),
       },
       relayPhases: r.phases,
       samples: r.samples,
@@ -369,7 +420,8 @@ async function main(): Promise<number> {
       network: { name: cfg.network, batchTimeout: batchTimeout(), schemes: runs.map((r) => r.scheme), routes: runs.map((r) => r.route) },
       command: 'make bench',
       durationS: (Date.now() - started) / 1000,
-      plainCommit: { [A]: summarize(commitA), [B]: summarize(commitB) },
+      plainCommit: { [A]: summarize(commitA.ms), [B]: summarize(commitB.ms) },
+      plainCommitPhases: { [A]: phaseSummary(commitA.phases), [B]: phaseSummary(commitB.phases) },
       schemes,
     };
     writeFileSync(join(resultsDir, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
@@ -383,11 +435,14 @@ async function main(): Promise<number> {
       ...schemes.flatMap((r) => [
         row(`**${r.scheme}${r.signers ? ` (${r.signers} signers)` : ''}: share, grant submitted on chain-a -> usable on chain-b**`, r.shares.total),
         row('  grant + packet send committed on chain-a (one transaction, GrantAndSend)', r.shares.grantCommit),
+        ...phaseRows('    GrantAndSend', r.shares.grantPhases),
         row(`  ${relayStep(r.scheme)}`, r.shares.relay),
         ...PHASES.filter(([p]) => r.relayPhases[p]).map(([p, what]) => meanRow(`  ${what}`, r.relayPhases[p]!)),
       ]),
       row('plain commit on chain-a (System:Heartbeat)', result.plainCommit[A] as Summary),
       row('plain commit on chain-b (System:Heartbeat)', result.plainCommit[B] as Summary),
+      ...phaseRows(`  ${A} Heartbeat`, result.plainCommitPhases[A]!),
+      ...phaseRows(`  ${B} Heartbeat`, result.plainCommitPhases[B]!),
       '',
     ].join('\n');
     writeFileSync(join(resultsDir, `${values.name}.md`), md);

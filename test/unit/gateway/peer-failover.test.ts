@@ -6,8 +6,9 @@
  */
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { common, gateway, msp, peer } from '@hyperledger/fabric-protos';
 import { ClientError } from '../../../gateway/src/errors';
-import { FabricClient, gatewayPeerUnreachable, type PeerConnector } from '../../../gateway/src/fabric/client';
+import { endorsingMspIds, FabricClient, gatewayPeerUnreachable, type PeerConnector } from '../../../gateway/src/fabric/client';
 import type { OrgConnection } from '../../../gateway/src/fabric/connection';
 import type { Profile } from '../../../gateway/src/fabric/profile';
 
@@ -43,10 +44,46 @@ interface Behaviour {
   evaluate?: () => unknown;
   endorse?: () => unknown;
   submit?: () => unknown;
+  /** The commit status code (0 = VALID). */
+  status?: () => number;
+  /** The MSP ids whose endorsements the endorsed transaction carries. */
+  endorsers?: () => string[];
+}
+
+/** fabric-gateway's endorsed transaction bytes (PreparedTransaction) whose endorsements come from `mspIds`. */
+function envelopeEndorsedBy(mspIds: string[]): Uint8Array {
+  const action = new peer.ChaincodeEndorsedAction();
+  action.setEndorsementsList(
+    mspIds.map((m) => {
+      const id = new msp.SerializedIdentity();
+      id.setMspid(m);
+      id.setIdBytes(Buffer.from(`cert of ${m}`));
+      const e = new peer.Endorsement();
+      e.setEndorser(id.serializeBinary());
+      e.setSignature(Buffer.from('sig'));
+      return e;
+    }),
+  );
+  const cap = new peer.ChaincodeActionPayload();
+  cap.setAction(action);
+  const ta = new peer.TransactionAction();
+  ta.setPayload(cap.serializeBinary());
+  const tx = new peer.Transaction();
+  tx.setActionsList([ta]);
+  const payload = new common.Payload();
+  payload.setData(tx.serializeBinary());
+  const env = new common.Envelope();
+  env.setPayload(payload.serializeBinary());
+  const prepared = new gateway.PreparedTransaction();
+  prepared.setTransactionId('tx');
+  prepared.setEnvelope(env);
+  return prepared.serializeBinary();
 }
 
 class FakePeer {
   readonly seen: string[] = [];
+  /** The endorsingOrganizations of each proposal, in order ('-' when none were named). */
+  readonly named: string[] = [];
   closed = false;
   constructor(
     readonly index: number,
@@ -65,8 +102,9 @@ class FakePeer {
         fail(this.behaviour.evaluate);
         return Buffer.from(JSON.stringify({ peer: this.index }));
       },
-      newProposal: (fn: string) => {
+      newProposal: (fn: string, options?: { endorsingOrganizations?: string[] }) => {
         const txId = `tx-${this.index}-${++tx}`;
+        this.named.push(options?.endorsingOrganizations?.join(',') ?? '-');
         return {
           getTransactionId: () => txId,
           endorse: async () => {
@@ -74,10 +112,12 @@ class FakePeer {
             fail(this.behaviour.endorse);
             return {
               getResult: () => Buffer.from(JSON.stringify({ peer: this.index })),
+              getBytes: () => envelopeEndorsedBy(this.behaviour.endorsers?.() ?? ['HospitalAMSP', 'HospitalCMSP']),
               submit: async () => {
                 this.seen.push(`submit ${txId}`);
                 fail(this.behaviour.submit);
-                return { getStatus: async () => ({ successful: true, code: 0, blockNumber: 7n, transactionId: txId }) };
+                const code = this.behaviour.status?.() ?? 0;
+                return { getStatus: async () => ({ successful: code === 0, code, blockNumber: 7n, transactionId: txId }) };
               },
             };
           },
@@ -191,5 +231,129 @@ describe('org client peer failover', () => {
     const client = FabricClient.over(peer.connection());
     await expect(client.evaluate('chain-a', 'System', 'Ping')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(peer.seen).toEqual(['evaluate Ping']);
+  });
+});
+
+describe('submit phases (observeSubmits)', () => {
+  const disagree = (): EndorseError =>
+    new EndorseError({
+      code: 10,
+      message: '10 ABORTED: failed to collect enough transaction endorsements',
+      details: [{ address: '127.0.0.1:9051', mspId: 'HospitalCMSP', message: 'ProposalResponsePayloads do not match' }],
+      cause: grpcError(10),
+      transactionId: 'tx',
+    });
+
+  it('reports each committed submit once with its phases and ids, and nothing after the observer stops', async () => {
+    const peer = new FakePeer(0);
+    const client = FabricClient.over(peer.connection());
+    const seen: Array<{ fn: string; txId: string; endorseMs: number; submitMs: number; commitMs: number; totalMs: number; laggingPeerRetries: number; conflictRetries: number }> = [];
+    const stop = client.observeSubmits((t) => seen.push(t));
+    const r = await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    expect(seen).toHaveLength(1);
+    const t = seen[0]!;
+    expect(t).toMatchObject({ fn: 'GrantAndSend', txId: r.txId, laggingPeerRetries: 0, conflictRetries: 0 });
+    for (const ms of [t.endorseMs, t.submitMs, t.commitMs]) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(t.totalMs).toBeGreaterThanOrEqual(t.endorseMs + t.submitMs + t.commitMs - 0.001);
+    stop();
+    await client.submit('chain-a', 'System', 'Heartbeat', ['y']);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('counts a proposal made again after the endorsers disagreed, with the wait before it', async () => {
+    let first = true;
+    const peer = new FakePeer(0, {
+      endorse: () => {
+        if (!first) return undefined;
+        first = false;
+        return disagree();
+      },
+    });
+    const client = FabricClient.over(peer.connection());
+    const seen: Array<{ laggingPeerRetries: number; retryWaitMs: number; txId: string }> = [];
+    client.observeSubmits((t) => seen.push(t));
+    const r = await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    expect(peer.seen.filter((s) => s.startsWith('endorse'))).toHaveLength(2);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ laggingPeerRetries: 1, txId: r.txId });
+    expect(seen[0]!.retryWaitMs).toBeGreaterThan(0);
+  });
+
+  it('reports nothing for a submit that fails', async () => {
+    const peer = new FakePeer(0, { endorse: () => endorsersDown() });
+    const client = FabricClient.over(peer.connection());
+    const seen: unknown[] = [];
+    client.observeSubmits((t) => seen.push(t));
+    await expect(client.submit('chain-a', 'Consent', 'GrantConsent', ['x'])).rejects.toBeInstanceOf(ClientError);
+    expect(seen).toHaveLength(0);
+  });
+});
+
+describe('endorsement in parallel (the orgs of the last commit, named on the next proposal)', () => {
+  const refused = (): EndorseError =>
+    new EndorseError({
+      code: 2,
+      message: '2 UNKNOWN: evaluate call to endorser returned error: chaincode response 500, NONCE_REPLAYED: nonce already used',
+      details: [{ address: '127.0.0.1:7051', mspId: 'HospitalAMSP', message: 'chaincode response 500, NONCE_REPLAYED: nonce already used' }],
+      cause: grpcError(2),
+      transactionId: 'tx',
+    });
+
+  it('reads the endorsing MSP ids from an endorsed transaction, sorted and once each', () => {
+    expect(endorsingMspIds(envelopeEndorsedBy(['HospitalCMSP', 'HospitalAMSP', 'HospitalCMSP']))).toEqual(['HospitalAMSP', 'HospitalCMSP']);
+    expect(endorsingMspIds(Buffer.from('not an envelope'))).toEqual([]);
+  });
+
+  it('leaves the first proposal of a function to the gateway, names the orgs that endorsed it on the next, per function and channel', async () => {
+    const p = new FakePeer(0);
+    const client = FabricClient.over(p.connection());
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['y']);
+    await client.submit('chain-b', 'CrossChain', 'GrantAndSend', ['z']);
+    await client.submit('chain-a', 'System', 'Heartbeat', ['h']);
+    expect(p.named).toEqual(['-', 'HospitalAMSP,HospitalCMSP', '-', '-']);
+  });
+
+  it('never replaces orgs the caller named, nor learns from them', async () => {
+    const p = new FakePeer(0);
+    const client = FabricClient.over(p.connection());
+    await client.submit('chain-a', 'Consent', 'GrantConsent', ['x'], { endorsingOrgs: ['HospitalAMSP'] });
+    await client.submit('chain-a', 'Consent', 'GrantConsent', ['y']);
+    expect(p.named).toEqual(['HospitalAMSP', '-']);
+  });
+
+  it('proposes again with the gateway plan when the named orgs cannot endorse, then learns the new set', async () => {
+    const p = new FakePeer(0);
+    const client = FabricClient.over(p.connection());
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    // From now on HospitalC has no peer up: a proposal naming orgs fails; the gateway's own plan finds HospitalB.
+    p.behaviour.endorse = () => (p.named[p.named.length - 1] !== '-' ? endorsersDown() : undefined);
+    p.behaviour.endorsers = () => ['HospitalAMSP', 'HospitalBMSP'];
+    const r = await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['y']);
+    expect(r.txId).toBe('tx-0-3');
+    p.behaviour.endorse = undefined;
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['z']);
+    expect(p.named).toEqual(['-', 'HospitalAMSP,HospitalCMSP', '-', 'HospitalAMSP,HospitalBMSP']);
+  });
+
+  it('resubmits with the gateway plan when the transaction named orgs that fail the endorsement policy at commit', async () => {
+    const p = new FakePeer(0);
+    const client = FabricClient.over(p.connection());
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    p.behaviour.status = () => (p.named[p.named.length - 1] !== '-' ? 10 : 0); // 10 = ENDORSEMENT_POLICY_FAILURE
+    const r = await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['y']);
+    expect(p.named).toEqual(['-', 'HospitalAMSP,HospitalCMSP', '-']);
+    expect(r.txId).toBe('tx-0-3');
+  });
+
+  it('does not propose again when the chaincode refused (the same refusal would come back), and keeps the orgs', async () => {
+    const p = new FakePeer(0);
+    const client = FabricClient.over(p.connection());
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['x']);
+    p.behaviour.endorse = () => refused();
+    await expect(client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['y'])).rejects.toMatchObject({ code: 'NONCE_REPLAYED' });
+    p.behaviour.endorse = undefined;
+    await client.submit('chain-a', 'CrossChain', 'GrantAndSend', ['z']);
+    expect(p.named).toEqual(['-', 'HospitalAMSP,HospitalCMSP', 'HospitalAMSP,HospitalCMSP']);
   });
 });
