@@ -388,6 +388,33 @@ describe('typed chaincode client', () => {
     });
   });
 
+  describe('sends under a shared send counter', () => {
+    const conflictOnce = (): Responder => {
+      let first = true;
+      return () => {
+        const status = first ? 11 : 0; // 11 = MVCC_READ_CONFLICT
+        first = false;
+        return { result: '{"sent":{}}', status };
+      };
+    };
+
+    it.each([
+      ['crossChain.sendPacket', (cc: Chaincode) => cc.crossChain.sendPacket('chain-b', 'ping', { routeId: 'r1', payload: { i: 1 } })],
+      ['crossChain.grantAndSend', (cc: Chaincode) => cc.crossChain.grantAndSend(grant, 'chain-b', { routeId: 'r1' })],
+    ])('%s proposes again after its commit lost a conflict, and commits', async (_label, send) => {
+      const { conn, cc } = fake(conflictOnce());
+      const r = await send(cc);
+      expect(conn.calls).toHaveLength(2);
+      expect(r.txId).toBe('tx-chain-a-2');
+    });
+
+    it('gives up after two more proposals with the conflict as its error', async () => {
+      const { conn, cc } = fake(() => ({ result: '{}', status: 11 }));
+      await expect(cc.crossChain.sendPacket('chain-b', 'ping', { routeId: 'r1', payload: { i: 1 } })).rejects.toMatchObject({ code: 'COMMIT_FAILED' });
+      expect(conn.calls).toHaveLength(3);
+    });
+  });
+
   describe('calls', () => {
     it.each(CASES)('%s sends its transaction with the arguments the chaincode reads', async (_label, call, expected) => {
       const { conn, cc } = fake(() => ({ result: '{"ok":true}' }));

@@ -39,6 +39,14 @@ import {
 import type { FabricClient } from '../client';
 import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './contract';
 
+/**
+ * Sends of one route share its send counter (and, with value transfer on, the sending org's
+ * account): two in one block conflict at commit, and the one that loses wrote nothing. It is
+ * proposed again, up to twice (a new transaction; a patient-signed grant keeps its unused nonce),
+ * rather than failing a share because another was sent at the same moment.
+ */
+export const SEND_OPTIONS: SubmitOptions = { conflictRetries: 2 };
+
 export const CrossChainTransactions = {
   GetNodeList: 'evaluate',
   GetEpochLinkMessage: 'evaluate',
@@ -168,8 +176,8 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
    * Sends a packet to `destChain`: a consent (its payload comes from the ledger) or a ping
    * payload. The chaincode judges `type` (PACKET_TYPE_NOT_ALLOWED).
    */
-  sendPacket(destChain: string, type: PacketType, args: SendPacketArgs): Promise<Submitted<SendPacketResult>> {
-    return this.submit('SendPacket', [destChain, type, JSON.stringify(args)]);
+  sendPacket(destChain: string, type: PacketType, args: SendPacketArgs, opts: SubmitOptions = SEND_OPTIONS): Promise<Submitted<SendPacketResult>> {
+    return this.submit('SendPacket', [destChain, type, JSON.stringify(args)], opts);
   }
 
   /**
@@ -179,8 +187,13 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
    * @example
    *   const { result } = await a.crossChain.grantAndSend(signPatientMessage(grant, key), 'chain-b', { routeId: 'a-b' });
    */
-  grantAndSend(signed: SignedPatientMessage<ConsentGrantMessage>, destChain: string, args: { routeId?: string; timeoutAfterMs?: number } = {}): Promise<Submitted<GrantAndSendResult>> {
-    return this.submit('GrantAndSend', [canonicalize(signed), destChain, JSON.stringify(args)]);
+  grantAndSend(
+    signed: SignedPatientMessage<ConsentGrantMessage>,
+    destChain: string,
+    args: { routeId?: string; timeoutAfterMs?: number } = {},
+    opts: SubmitOptions = SEND_OPTIONS,
+  ): Promise<Submitted<GrantAndSendResult>> {
+    return this.submit('GrantAndSend', [canonicalize(signed), destChain, JSON.stringify(args)], opts);
   }
 
   getPacket(routeId: string, sequence: number): Promise<SentPacketRecord> {
