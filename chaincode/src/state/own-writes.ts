@@ -11,6 +11,7 @@
  */
 import type { Context } from 'fabric-contract-api';
 import type { ChaincodeStub } from 'fabric-shim';
+import { markReadsOwnWrites } from './store';
 
 export function withOwnWrites(ctx: Context): Context {
   const stub = ctx.stub;
@@ -36,6 +37,8 @@ export function withOwnWrites(ctx: Context): Context {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+  // Its reads change with its writes, so store.ts must not answer them from the reads it remembers.
+  markReadsOwnWrites(proxy);
   const view = Object.create(ctx) as Context;
   Object.defineProperty(view, 'stub', { value: proxy, enumerable: true });
   return view;

@@ -16,8 +16,17 @@ import type { KeyType } from './keys';
  */
 const readsOfTx = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
 
+/** Views whose reads follow their own writes (own-writes.ts): their reads are never remembered. */
+const followsOwnWrites = new WeakSet<object>();
+
+/** Marks `stub` as a view whose getState answers with the transaction's own writes. */
+export function markReadsOwnWrites(stub: ChaincodeStub): void {
+  followsOwnWrites.add(stub);
+}
+
 /** The committed value of `k` (empty when absent), read from the peer once per transaction. */
 export function readState(stub: ChaincodeStub, k: string): Promise<Uint8Array> {
+  if (followsOwnWrites.has(stub)) return stub.getState(k);
   let reads = readsOfTx.get(stub);
   if (reads === undefined) {
     reads = new Map();

@@ -3,7 +3,7 @@
  * from the peer once (readState); another transaction (another stub) reads it again.
  */
 import type { ChaincodeStub } from 'fabric-shim';
-import { exists, getJson, readState } from '../../../chaincode/src/state/store';
+import { exists, getJson, markReadsOwnWrites, readState } from '../../../chaincode/src/state/store';
 
 function countingStub(state: Record<string, string>): { stub: ChaincodeStub; calls: string[] } {
   const calls: string[] = [];
@@ -37,5 +37,24 @@ describe('reads of one transaction', () => {
     expect(await getJson(second.stub, 'k')).toEqual({ v: 2 });
     expect(first.calls).toEqual(['k']);
     expect(second.calls).toEqual(['k']);
+  });
+});
+
+describe('a view that reads its own writes (batch transactions)', () => {
+  it('is asked every time: a read after its own write sees the write', async () => {
+    const { stub, calls } = countingStub({ k: '{"v":1}' });
+    const own: { text?: string } = {};
+    const view = {
+      getState: async (k: string) => {
+        calls.push(k);
+        return new Uint8Array(Buffer.from(own.text ?? '{"v":1}'));
+      },
+    } as unknown as ChaincodeStub;
+    markReadsOwnWrites(view);
+    expect(await getJson(view, 'k')).toEqual({ v: 1 });
+    own.text = '{"v":2}';
+    expect(await getJson(view, 'k')).toEqual({ v: 2 });
+    expect(calls).toEqual(['k', 'k']);
+    expect(await getJson(stub, 'k')).toEqual({ v: 1 });
   });
 });
