@@ -11,7 +11,6 @@ export class RelayMetrics {
   readonly checkpointBlock: Gauge<'from' | 'to'>;
   readonly phases: Histogram<'from' | 'to' | 'phase'>;
   readonly batchSize: Histogram<'from' | 'to' | 'stage'>;
-  readonly speculation: Counter<'from' | 'to' | 'outcome'>;
 
   constructor() {
     this.packetsRelayed = new Counter({
@@ -57,12 +56,6 @@ export class RelayMetrics {
       help: 'Packets (stage receive) or acknowledgements (stage acknowledge) carried by each proof and transaction; 1 is the single path',
       labelNames: ['from', 'to', 'stage'],
       buckets: [1, 2, 4, 8, 16, 32],
-      registers: [this.registry],
-    });
-    this.speculation = new Counter({
-      name: 'medbridge_relay_speculative_proofs_total',
-      help: 'Proofs of a receive leg begun before its reads, from the inputs of the route\'s last delivered leg: used (the reads agreed) or discarded (the known epoch, list or scheme had changed, or the proof failed)',
-      labelNames: ['from', 'to', 'outcome'],
       registers: [this.registry],
     });
     this.checkpointBlock = new Gauge({

@@ -16,9 +16,7 @@
  * the source's current list) go out side by side, not one after another; the acknowledgement
  * comes from the committed ReceivePacket's answer; proofs reach the peers through one open
  * gRPC/TLS client per peer for the relay's life (proofs/peer-clients.ts). Each leg's steps are
- * timed in the `medbridge_relay_phase_seconds` metric. The proof of a packet is begun from the
- * inputs its route's last delivered packet used, beside those reads, and kept only if they agree
- * (a list rotated meanwhile makes the proof fail its own check and it is dropped).
+ * timed in the `medbridge_relay_phase_seconds` metric.
  * Each route has its own queue (route-queues.ts): packets of one route go strictly in order,
  * a packet that cannot be delivered blocks its own route only. The checkpoint is the
  * low-watermark of the stream: it moves past an event only when that event and every
@@ -40,7 +38,7 @@
  * a subgroup below threshold makes its route wait, never skip.
  */
 import type { Logger } from 'pino';
-import { Limits, listHash, type Acknowledgement, type Packet, type Proof, type ReceiptRecord, type VerificationNodeList } from '@medbridge/chaincode';
+import { Limits, type Acknowledgement, type Packet, type Proof, type ReceiptRecord, type VerificationNodeList } from '@medbridge/chaincode';
 import { toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
@@ -112,30 +110,12 @@ const MAX_IN_FLIGHT = 10_000;
 const RESUBMIT = { conflictRetries: 2 };
 
 /** What a leg needs before its proof: read side by side (and for a packet's first leg, beside the packet lookups). */
-export interface LegInputs {
+interface LegInputs {
   /** The epoch of the prover's list the verifier knows. */
   known: number;
   options: ProofOptions | undefined;
   /** The prover's current list. */
   current: VerificationNodeList;
-}
-
-/** A proof built before the reads that decide it, from the inputs of the route's last delivered leg. */
-interface Speculation {
-  inputs: LegInputs;
-  built: BuiltProof;
-}
-
-/** True when a proof built from `a` is the proof `b` asks for: same known epoch, same current list, same scheme. */
-export function sameLegInputs(a: LegInputs, b: LegInputs): boolean {
-  return (
-    a.known === b.known &&
-    a.current.epoch === b.current.epoch &&
-    a.options?.scheme === b.options?.scheme &&
-    a.options?.linkScheme === b.options?.linkScheme &&
-    a.options?.signers === b.options?.signers &&
-    listHash(a.current) === listHash(b.current)
-  );
 }
 
 /** One chain as this relay reaches it. */
@@ -180,8 +160,6 @@ export class Relay {
   private readonly watermark = new Watermark();
   /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
   private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
-  /** The inputs of each route's last delivered leg, by verifier, prover and route: what the next proof speculates on. */
-  private readonly lastInputs = new Map<string, LegInputs>();
   private readonly queues: RouteQueues;
   /** Per-route queues of acknowledgement legs, run beside the deliveries of `queues`. */
   private readonly ackQueues: RouteQueues;
@@ -319,50 +297,25 @@ export class Relay {
    * the statement and submits it on the verifier. An UNSUPPORTED_SCHEME rejection forgets the
    * route's cached schemes so the next attempt reads them again.
    */
-  private runLeg<R>(leg: Leg<R>, prefetched?: Promise<LegInputs>, speculative?: Promise<Speculation | undefined>): Promise<Submitted<R> | 'done-before'> {
+  private runLeg<R>(leg: Leg<R>, prefetched?: Promise<LegInputs>): Promise<Submitted<R> | 'done-before'> {
     return this.persist(leg.stage, leg.packetId, async (attempt) => {
       const { prover, verifier } = leg;
       const first = attempt === 1 && prefetched ? await prefetched.catch(() => undefined) : undefined;
-      const inputs = first ?? (await this.legInputs(verifier, prover, leg.routeId));
-      const { known, options, current } = inputs;
+      const { known, options, current } = first ?? (await this.legInputs(verifier, prover, leg.routeId));
       const tProof = performance.now();
       this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
-      // A proof begun before the reads is used only if the reads found what it was built on.
-      const ahead = attempt === 1 && speculative ? await speculative : undefined;
-      const reuse = ahead !== undefined && sameLegInputs(ahead.inputs, inputs);
-      if (attempt === 1 && speculative) this.metrics.speculation.inc({ ...this.labels, outcome: reuse ? 'used' : 'discarded' });
-      const built = Relay.requireSignatures(reuse ? ahead.built : await buildStatementProof(this.sourceOf(prover), leg.statement, known, { ...options, currentList: current }), leg.proving);
+      const built = Relay.requireSignatures(await buildStatementProof(this.sourceOf(prover), leg.statement, known, { ...options, currentList: current }), leg.proving);
       const tSubmit = performance.now();
       this.phase(`${leg.stage}.proof`, tSubmit - tProof);
       try {
         const out = await leg.submit(built.proof);
         this.phase(`${leg.stage}.commit`, performance.now() - tSubmit);
-        this.lastInputs.set(this.legKey(verifier, prover, leg.routeId), inputs);
         return out;
       } catch (e) {
         if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${verifier.cc.channel}/${leg.routeId}`);
         throw e;
       }
     });
-  }
-
-  private legKey(verifier: End, prover: End, routeId: string): string {
-    return `${verifier.cc.channel}/${prover.cc.channel}/${routeId}`;
-  }
-
-  /**
-   * Starts the proof of a leg from the inputs its route's last delivered leg used, before they are
-   * read again (undefined when the route has none yet). It runs beside those reads; runLeg uses it
-   * only if they agree. A proof begun on a list that has since changed does not verify against the
-   * list its signers now hold and is dropped (a failure here is never reported: the leg builds its own).
-   */
-  private speculate(prover: End, verifier: End, routeId: string, statement: ListBoundStatement): Promise<Speculation | undefined> | undefined {
-    const inputs = this.lastInputs.get(this.legKey(verifier, prover, routeId));
-    if (!inputs) return undefined;
-    return buildStatementProof(this.sourceOf(prover), statement, inputs.known, { ...inputs.options, currentList: inputs.current }).then(
-      (built) => ({ inputs, built }),
-      () => undefined,
-    );
   }
 
   private phase(phase: string, ms: number): void {
@@ -412,8 +365,6 @@ export class Relay {
 
     const prefetched = this.legInputs(this.dest, this.source, routeId);
     prefetched.catch(() => undefined);
-    const statement: ListBoundStatement = { kind: 'packet', routeId, sequence };
-    const speculative = this.speculate(this.source, this.dest, routeId, statement);
     const [sent, found] = await Promise.all([
       this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence)),
       this.persist('lookup', id, () => this.receipt(packet)),
@@ -437,7 +388,7 @@ export class Relay {
           routeId,
           prover: this.source,
           verifier: this.dest,
-          statement,
+          statement: { kind: 'packet', routeId, sequence },
           submit: async (proof) => {
             const cross = this.dest.cc.crossChain;
             try {
@@ -451,7 +402,6 @@ export class Relay {
           },
         },
         prefetched,
-        speculative,
       );
       if (delivered !== 'done-before') {
         const outcome = mode.fn === 'RecordTimeout' ? 'timeout' : delivered.result.outcome;

@@ -1,7 +1,5 @@
 import { backoffDelay, classifyFailure, sleep } from '../../../gateway/src/relay/backoff';
 import { percentile, summarize } from '../../../gateway/src/bench/stats';
-import { sameLegInputs, type LegInputs } from '../../../gateway/src/relay/relay';
-import type { VerificationNodeList } from '@medbridge/chaincode';
 
 describe('relay retry policy', () => {
   const policy = { initialMs: 100, maxMs: 1000, factor: 2 };
@@ -50,26 +48,5 @@ describe('benchmark percentiles', () => {
 
   it('summarizes unsorted samples', () => {
     expect(summarize([3, 1, 2])).toMatchObject({ n: 3, p50: 2, min: 1, max: 3, mean: 2 });
-  });
-});
-
-describe('speculative proofs (sameLegInputs)', () => {
-  const list = (epoch: number, nodeId = 'peer0.a'): VerificationNodeList => ({
-    chainId: 'chain-a',
-    epoch,
-    subgroups: [{ subgroupId: 'g1', threshold: 1, nodes: [{ nodeId, mspId: 'HospitalAMSP', certificate: 'cert' }] }],
-    rule: { kind: 'all' },
-  } as unknown as VerificationNodeList);
-  const signers: [] = [];
-  const base = (): LegInputs => ({ known: 1, current: list(1), options: { scheme: 'fabric-endorsement', signers } });
-
-  it('uses a proof begun earlier only when the reads found the same known epoch, list and scheme', () => {
-    expect(sameLegInputs(base(), base())).toBe(true);
-    expect(sameLegInputs(base(), { ...base(), known: 2 })).toBe(false);
-    expect(sameLegInputs(base(), { ...base(), current: list(2) })).toBe(false);
-    expect(sameLegInputs(base(), { ...base(), current: list(1, 'peer1.a') })).toBe(false);
-    expect(sameLegInputs(base(), { ...base(), options: { scheme: 'bls12381-aggregate', signers } })).toBe(false);
-    expect(sameLegInputs(base(), { ...base(), options: { scheme: 'fabric-endorsement', signers: [] } })).toBe(false);
-    expect(sameLegInputs(base(), { ...base(), options: undefined })).toBe(false);
   });
 });
