@@ -189,6 +189,14 @@ function fromGrpc(
       break;
   }
   const chaincodeText = peerText || stripGrpcPrefix(message);
+  // Endorsers at different block heights read different versions: a transient fault of the
+  // network (a restarted peer catching up), not of the request; nothing was ordered.
+  if (/ProposalResponsePayloads do not match/.test(chaincodeText)) {
+    return new ClientError('UNAVAILABLE', 'unavailable', `${what}: the endorsing peers answered differently (one is behind the others); nothing was ordered`, {
+      ...extra,
+      hint: 'a restarted peer is catching up on blocks; try again in a few seconds',
+    });
+  }
   if (/connection refused|failed to connect|unavailable|no peers available|no combination of peers/i.test(chaincodeText)) {
     return new ClientError('UNAVAILABLE', 'unavailable', `${what}: ${cleanChaincodeText(chaincodeText)}`, {
       ...extra,

@@ -64,6 +64,21 @@ describe('toClientError', () => {
     expect(planErr.exitCode).toBe(4);
   });
 
+  it('maps endorsers that answered differently (a peer behind the others) to UNAVAILABLE, not INTERNAL', () => {
+    const err = toClientError(
+      endorseError(10, '10 ABORTED: failed to collect enough transaction endorsements', [
+        { address: '127.0.0.1:9151', mspId: 'HospitalCMSP', message: 'ProposalResponsePayloads do not match' },
+        { address: '127.0.0.1:9051', mspId: 'HospitalCMSP', message: 'ProposalResponsePayloads do not match' },
+      ]),
+      { channel: 'chain-b', contract: 'CrossChain', fn: 'GrantAndSend' },
+    );
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.kind).toBe('unavailable');
+    expect(err.message).toBe('CrossChain:GrantAndSend on chain-b: the endorsing peers answered differently (one is behind the others); nothing was ordered');
+    expect(err.hint).toMatch(/catching up/);
+    expect(err.exitCode).toBe(ExitCodes.unavailable);
+  });
+
   it('names a commit that failed validation with its status and a next step', () => {
     const err = toClientError(new CommitError({ code: 11, transactionId: 'tx9', message: 'x' }), { channel: 'chain-b', contract: 'CrossChain', fn: 'ReceivePacket' });
     expect(err.code).toBe('COMMIT_FAILED');

@@ -279,6 +279,25 @@ describe('submit phases (observeSubmits)', () => {
     expect(seen[0]!.retryWaitMs).toBeGreaterThan(0);
   });
 
+  it('waits longer before each proposal made again, and after the last says UNAVAILABLE with nothing ordered', async () => {
+    const peer = new FakePeer(0, { endorse: () => disagree() });
+    const client = FabricClient.over(peer.connection());
+    const waits: number[] = [];
+    const realSetTimeout = global.setTimeout;
+    const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      waits.push(ms ?? 0);
+      return realSetTimeout(fn, 0);
+    }) as typeof setTimeout);
+    try {
+      await expect(client.submit('chain-b', 'CrossChain', 'GrantAndSend', ['x'])).rejects.toMatchObject({ code: 'UNAVAILABLE', kind: 'unavailable' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(peer.seen.filter((s) => s.startsWith('endorse'))).toHaveLength(5);
+    expect(peer.seen.filter((s) => s.startsWith('submit'))).toHaveLength(0);
+    expect(waits).toEqual([250, 500, 1000, 2000]);
+  });
+
   it('reports nothing for a submit that fails', async () => {
     const peer = new FakePeer(0, { endorse: () => endorsersDown() });
     const client = FabricClient.over(peer.connection());
