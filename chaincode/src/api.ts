@@ -331,6 +331,11 @@ export interface SendPacketResult {
   packet: Pkt;
 }
 
+/** `CrossChain:SendPackets`, and the `PacketsSent` event: each send's result, in the order sent. */
+export interface SendPacketsResult {
+  items: SendPacketResult[];
+}
+
 /** `CrossChain:GrantAndSend`: the consent it stored and the packet that carries it (PacketSent's payload). */
 export interface GrantAndSendResult {
   consent: ConsentWithStatus;
@@ -489,6 +494,7 @@ export interface ChaincodeEvents {
   GovernanceProposal: Pick<GovernanceProposal, 'proposalId' | 'actionHash' | 'approvals' | 'status'> & { kind: GovernanceProposal['action']['kind'] };
   // CrossChain
   PacketSent: SendPacketResult;
+  PacketsSent: SendPacketsResult;
   PacketReceived: PacketAccepted;
   PacketTimeoutRecorded: PacketAccepted;
   PacketAcknowledged: PacketSettled;
@@ -529,6 +535,7 @@ export const ChaincodeEventNames = [
   'Bootstrapped',
   'GovernanceProposal',
   'PacketSent',
+  'PacketsSent',
   'PacketReceived',
   'PacketTimeoutRecorded',
   'PacketAcknowledged',

@@ -135,12 +135,18 @@ async function storeNewLists(ctx: Context, record: repo.RemoteChainRecord, verif
 
 /** argsJson as an object with only `allowed` fields (INVALID_ARGUMENT otherwise). */
 function argsObject(argsJson: string, allowed: string[]): Record<string, Json> {
-  const args = parseJson(argsJson, 'argsJson');
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) fail('INVALID_ARGUMENT', 'argsJson must be an object');
+  return argsOf(parseJson(argsJson, 'argsJson') as Json, allowed, 'argsJson');
+}
+
+function argsOf(args: Json, allowed: string[], what: string): Record<string, Json> {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) fail('INVALID_ARGUMENT', `${what} must be an object`);
   const a = args as Record<string, Json>;
-  checkFields(a, allowed, 'argsJson');
+  checkFields(a, allowed, what);
   return a;
 }
+
+/** The fields SendPacket's argsJson may carry. */
+const SEND_ARGS = ['routeId', 'timeoutAfterMs', 'consentId', 'payload'];
 
 /**
  * SendPacket's checks and writes, without its event: the route (named, or the only one to
@@ -208,8 +214,26 @@ async function sendPacket(
   return { routeId: route.routeId, sequence: packet.sequence, packetHash: hash, packet };
 }
 
+/** One item of SendPackets: SendPacket's three arguments, with `args` as an object. */
+interface SendItem {
+  destChain: string;
+  type: PacketType;
+  args: Record<string, Json>;
+}
+
+function parseSendItem(value: Json): SendItem {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('INVALID_ARGUMENT', 'each send is an object {destChain, type, args}');
+  const v = value as Record<string, Json>;
+  checkFields(v, ['destChain', 'type', 'args'], 'send');
+  if (typeof v.destChain !== 'string' || typeof v.type !== 'string') fail('INVALID_ARGUMENT', 'each send names destChain and type as strings');
+  const destChain = requireId(v.destChain, 'destChain');
+  const type = v.type;
+  if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
+  return { destChain, type, args: argsOf(v.args ?? {}, SEND_ARGS, 'send args') };
+}
+
 /** A JSON array argument of at most Limits.maxBatchPackets items, each read by `parse` (BATCH_INVALID when the count is wrong). */
-function parseBatch<T>(json: string, what: 'packetsJson' | 'acksJson', parse: (value: Json) => T): T[] {
+function parseBatch<T>(json: string, what: 'packetsJson' | 'acksJson' | 'sendsJson', parse: (value: Json) => T): T[] {
   const value = parseJson(json, what);
   if (!Array.isArray(value)) fail('INVALID_ARGUMENT', `${what} must be an array`);
   if (value.length === 0 || value.length > Limits.maxBatchPackets) fail('BATCH_INVALID', `${what} carries 1..${Limits.maxBatchPackets} items, got ${value.length}`);
@@ -292,9 +316,30 @@ export class CrossChainContract extends MedbridgeContract {
     const who = await caller(ctx);
     requireId(destChain, 'destChain');
     if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
-    const a = argsObject(argsJson, ['routeId', 'timeoutAfterMs', 'consentId', 'payload']);
+    const a = argsObject(argsJson, SEND_ARGS);
     const out = await sendPacket(ctx, who, destChain, type, a);
     emit(ctx, 'PacketSent', out);
+    return canonicalize(out);
+  }
+
+  /**
+   * Several sends in ONE transaction (PROTOCOL.md "Batches"). sendsJson: an array of
+   * 1..Limits.maxBatchPackets items {destChain, type, args}, each SendPacket's arguments. Each is
+   * checked and stored as SendPacket would, in order, seeing the writes of the ones before it (a
+   * route's next sequence and send window, the payer's fee account), so one transaction per block
+   * carries what would otherwise be one send per route per block. All or nothing: one refused item
+   * refuses the transaction. The one event is `PacketsSent` {items}. Returns {items}, each as
+   * SendPacket's result.
+   */
+  @Transaction()
+  async SendPackets(ctx: Context, sendsJson: string): Promise<string> {
+    const who = await caller(ctx);
+    const sends = parseBatch(sendsJson, 'sendsJson', parseSendItem);
+    const view = withOwnWrites(ctx);
+    const items = [];
+    for (const send of sends) items.push(await sendPacket(view, who, send.destChain, send.type, send.args));
+    const out = { items };
+    emit(ctx, 'PacketsSent', out);
     return canonicalize(out);
   }
 

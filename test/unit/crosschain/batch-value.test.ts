@@ -79,4 +79,23 @@ describe('batches with value transfer on', () => {
     expect(circulating(batch.a.ledger)).toBe(circulating(single.a.ledger));
     expect(supply(batch.a.ledger)).toEqual(supply(single.a.ledger));
   });
+
+  it('charges each send of one SendPackets transaction the fee a single send pays, from one account, and stores the same packets', async () => {
+    const single = await chains();
+    const singlePackets = await sendPings(single);
+
+    const batch = await chains();
+    const sends = Array.from({ length: N }, (_, i) => ({ destChain: 'chain-b', type: 'ping', args: { payload: { n: i + 1 } } }));
+    const out = JSON.parse(await onA(batch, batch.a.user, (ctx) => batch.cc.SendPackets(ctx, JSON.stringify(sends)))) as { items: { packet: Packet }[] };
+
+    // Same sequences and payloads (send times differ: one transaction against four).
+    const shape = (p: Packet) => [p.routeId, p.sequence, p.payload, p.sender];
+    expect(out.items.map((i) => shape(i.packet))).toEqual(singlePackets.map(shape));
+    const heldEscrows = (t: TwoChains) => escrows(t.a.ledger).map((e) => [e.sequence, e.status, e.amount]);
+    expect(heldEscrows(batch)).toEqual(heldEscrows(single));
+    expect(heldEscrows(batch)).toHaveLength(N);
+    expect(escrows(batch.a.ledger).every((e) => e.amount > 0)).toBe(true);
+    expect(balances(batch)).toEqual(balances(single));
+    expect(supply(batch.a.ledger)).toEqual(supply(single.a.ledger));
+  });
 });

@@ -211,6 +211,62 @@ describe('CrossChain batches: one proof and one transaction for a run of packets
   });
 });
 
+describe('CrossChain:SendPackets: several sends in one transaction', () => {
+  let net: TwoChains;
+
+  beforeEach(async () => {
+    net = await TwoChains.create({ peersPerOrg: 1 });
+    await net.setup();
+  });
+
+  function sendBatch(sends: unknown): Promise<{ items: { routeId: string; sequence: number; packetHash: string; packet: Packet }[] }> {
+    return net.a.ledger
+      .invoke({ identity: net.a.user, timeMs: net.tick() }, (ctx) => net.cc.SendPackets(ctx, typeof sends === 'string' ? sends : JSON.stringify(sends)))
+      .then((out) => JSON.parse(out) as { items: { routeId: string; sequence: number; packetHash: string; packet: Packet }[] });
+  }
+  const ping = (n: number) => ({ destChain: 'chain-b', type: 'ping', args: { payload: { n } } });
+
+  it('stores each send as SendPacket does, in order with consecutive sequences, under one PacketsSent event', async () => {
+    const first = await net.sendPing({ n: 0 });
+    const events = net.a.ledger.events.length;
+    const out = await sendBatch([ping(1), ping(2), ping(3)]);
+    expect(out.items.map((i) => i.sequence)).toEqual([first.sequence + 1, first.sequence + 2, first.sequence + 3]);
+    expect(out.items.map((i) => i.packet.payload)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    for (const item of out.items) expect(item.packetHash).toBe(packetHash(item.packet));
+    const newEvents = net.a.ledger.events.slice(events);
+    expect(newEvents.map((e) => e.name)).toEqual(['PacketsSent']);
+    expect(newEvents[0]!.payload).toEqual(out);
+    // The route's next sequence moved past the batch: a single send after it takes the next one.
+    expect((await net.sendPing({ n: 4 })).sequence).toBe(first.sequence + 4);
+    // Each packet is provable and received on its own, in route order, as a single send's is.
+    for (const packet of [first, ...out.items.map((i) => i.packet)]) {
+      const result = await net.receive(packet, net.proof(await net.packetCommitment(packet.sequence)));
+      expect(result).toMatchObject({ sequence: packet.sequence, outcome: 'success' });
+    }
+  });
+
+  it('refuses the whole batch when one send is refused (all or nothing) and writes nothing', async () => {
+    await expectRejected(net.a.ledger, 'PACKET_TYPE_NOT_ALLOWED', () => sendBatch([ping(1), { destChain: 'chain-b', type: 'nope', args: {} }]));
+    await expectRejected(net.a.ledger, 'ROUTE_NOT_OPEN', () => sendBatch([ping(1), { destChain: 'chain-z', type: 'ping', args: { payload: {} } }]));
+    await expectRejected(net.a.ledger, 'INVALID_ARGUMENT', () => sendBatch([ping(1), { destChain: 'chain-b', type: 'ping', args: { payload: {}, extra: 1 } }]));
+    await expectRejected(net.a.ledger, 'INVALID_ARGUMENT', () => sendBatch([{ type: 'ping', args: { payload: {} } }]));
+    await expectRejected(net.a.ledger, 'INVALID_ARGUMENT', () => sendBatch('{"not":"an array"}'));
+  });
+
+  it('refuses an empty batch and one above the limit (BATCH_INVALID)', async () => {
+    await expectRejected(net.a.ledger, 'BATCH_INVALID', () => sendBatch([]));
+    await expectRejected(net.a.ledger, 'BATCH_INVALID', () => sendBatch(Array.from({ length: Limits.maxBatchPackets + 1 }, (_, i) => ping(i))));
+  });
+
+  it("counts every send of the batch against the route's send rate (RATE_LIMITED on the one that exceeds it)", async () => {
+    net = await TwoChains.create({ peersPerOrg: 1 });
+    await net.setup({ rateLimit: { maxPackets: 2, windowMs: MINUTE } });
+    await expect(sendBatch([ping(1), ping(2)])).resolves.toMatchObject({ items: [{ sequence: 1 }, { sequence: 2 }] });
+    net.tick(MINUTE);
+    await expectRejected(net.a.ledger, 'RATE_LIMITED', () => sendBatch([ping(3), ping(4), ping(5)]));
+  });
+});
+
 describe('withOwnWrites: the items of a batch see the writes of the items before them', () => {
   it('reads back what the transaction wrote or deleted, and commits the last write', async () => {
     const net = await TwoChains.create({ peersPerOrg: 1 });
