@@ -2,10 +2,13 @@
  * Batches on the real network (chaincode/PROTOCOL.md "Batches"): a burst of packets on one
  * route, sent while no relay runs, is delivered with ReceivePackets and settled with
  * AcknowledgePackets (several packets per transaction), survives a kill -9 of the relay in the
- * middle, and ends exactly once on both ledgers. Waits are on chain events, never on sleeps.
+ * middle, and ends exactly once on both ledgers. Concurrent sends go out together in one
+ * SendPackets transaction (services/send-batcher.ts), whose one PacketsSent event the relay reads
+ * as one event per packet. Waits are on chain events, never on sleeps.
  */
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
+import { CrossChainService } from '../../gateway/src/services/crosschain-service';
 import { buildGateway, startDaemon, stop, testEnv, type Running } from './cli-harness';
 import { ensurePingRoute, Events, httpResponse } from './support/relay-events';
 
@@ -92,5 +95,36 @@ describe('relay batches on the real network', () => {
     const acks = batchSizes(metrics, 'acknowledge');
     expect(acks.count).toBeGreaterThan(0);
     expect(acks.sum).toBeGreaterThan(acks.count);
+  });
+
+  it('sends concurrent sends in one SendPackets transaction; the relay carries each of its packets exactly once, across a kill -9', async () => {
+    // No relay while the sends commit: the batch waits on chain A.
+    for (const d of daemons.splice(0)) await stop(d.child, 'SIGKILL');
+    const service = new CrossChainService(hospitalA);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => service.sendPing('chain-b', { run, concurrent: i }, { routeId: ROUTE })));
+    const sequences = results.map((r) => r.result.sequence);
+    expect(new Set(sequences).size).toBe(10);
+    // The first went alone; those that arrived while it was in flight shared transactions.
+    const perTx = new Map<string, number>();
+    for (const r of results) perTx.set(r.txId, (perTx.get(r.txId) ?? 0) + 1);
+    expect(perTx.size).toBeLessThan(10);
+    expect(Math.max(...perTx.values())).toBeGreaterThan(1);
+
+    const relay = await startRelay();
+    await onB.waitFor('PacketReceived', ROUTE, Math.min(...sequences));
+    await stop(relay.child, 'SIGKILL');
+    await startRelay();
+    for (const s of sequences) {
+      await onB.waitFor('PacketReceived', ROUTE, s);
+      await onA.waitFor('PacketAcknowledged', ROUTE, s);
+    }
+    for (const s of sequences) {
+      expect(onB.counts.get(`PacketReceived/${ROUTE}/${s}`)).toBe(1);
+      expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/${s}`)).toBe(1);
+    }
+    const sent = await hospitalA.crossChain.listPackets(ROUTE, { pageSize: 100 });
+    expect(sent.items.filter((p) => sequences.includes(p.packet.sequence)).map((p) => p.status)).toEqual(sequences.map(() => 'acknowledged'));
+    const receipts = await hospitalB.crossChain.listReceipts(ROUTE, { pageSize: 100 });
+    expect(receipts.items.filter((r) => sequences.includes(r.sequence)).map((r) => r.ack.result)).toEqual(results.map((_, i) => ({ pong: { run, concurrent: i } })));
   });
 });

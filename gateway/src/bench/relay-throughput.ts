@@ -39,6 +39,7 @@ import { Chaincode } from '../fabric/contracts';
 import { pickRelayOrgs, Relay } from '../relay/relay';
 import { sleep } from '../relay/backoff';
 import { CrossChainAdmin } from '../services/crosschain-admin';
+import { CrossChainService } from '../services/crosschain-service';
 import { ValueGovernance } from '../services/incentive-service';
 import { generatePatientKey } from '../services/patient-keys';
 import { batchesBetween, batchSnapshot, settledOnBoth, type BatchSizes } from './relay-ledger';
@@ -51,6 +52,8 @@ interface Step {
   offeredPerSec: number;
   sent: number;
   sendErrors: number;
+  /** Transactions the sends committed in (SendPacket alone, or SendPackets for those that waited). */
+  sendTransactions: number;
   /** Packets whose receipt (chain-b) and acknowledgement (chain-a) were found, each exactly once. */
   deliveredOnce: number;
   acknowledged: number;
@@ -105,6 +108,10 @@ async function runStep(o: { a: Chaincode; b: Chaincode; routes: string[]; rate: 
   log(`${n} route(s), ${rate}/s offered: ${count} pings over ${stepS} s`);
   const t0 = performance.now();
   let sendErrors = 0;
+  // Sends go as the hospital's API and CLI send them: through CrossChainService, which gathers
+  // the sends that arrive while one is in flight into one transaction (services/send-batcher.ts).
+  const service = new CrossChainService(a);
+  const sendTxs = new Set<string>();
   const sends: Array<Promise<void>> = [];
   for (let i = 0; i < count; i++) {
     const due = t0 + (i * 1000) / rate;
@@ -112,8 +119,10 @@ async function runStep(o: { a: Chaincode; b: Chaincode; routes: string[]; rate: 
     if (wait > 0) await sleep(wait);
     const routeId = routes[i % n]!;
     sends.push(
-      a.crossChain.sendPacket(B, 'ping', { routeId, payload: { i } }).then(
-        () => undefined,
+      service.sendPing(B, { i }, { routeId }).then(
+        (r) => {
+          sendTxs.add(r.txId);
+        },
         () => {
           sendErrors += 1;
         },
@@ -152,6 +161,7 @@ async function runStep(o: { a: Chaincode; b: Chaincode; routes: string[]; rate: 
     offeredPerSec: rate,
     sent,
     sendErrors,
+    sendTransactions: sendTxs.size,
     deliveredOnce: received - duplicates,
     acknowledged,
     drained,

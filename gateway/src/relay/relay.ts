@@ -608,7 +608,8 @@ export class Relay {
    * many events are in flight), so one blocked route holds up no other.
    */
   private async dispatch(event: ChaincodeEvent): Promise<void> {
-    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.txId };
+    // Each packet of a batch send (PacketsSent) arrives as its own event, item `item` of `items`.
+    const position: StreamPosition = { blockNumber: event.blockNumber, transactionId: event.txId, item: event.item, items: event.items };
     // A reconnected stream starts again at the checkpoint: events still in flight are already queued.
     if (!this.watermark.track(position)) return;
     const packet = this.packetOf(event);

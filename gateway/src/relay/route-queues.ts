@@ -15,69 +15,95 @@
  * done on the ledger (every relay step is idempotent), none is ever skipped.
  */
 
-/** Where an event sits in the source stream (block, then position of its transaction in the block). */
+/**
+ * Where an event sits in the source stream (block, then position of its transaction in the
+ * block). One transaction sets one chaincode event; a batch event (SendPackets' PacketsSent)
+ * is read as one event per item, `item` of `items`, all at the transaction's position.
+ */
 export interface StreamPosition {
   blockNumber: bigint;
   transactionId: string;
+  item?: number;
+  items?: number;
 }
 
-/** Identity of an event in the stream: one chaincode event per transaction. */
+/** Identity of a transaction's place in the stream (what the checkpoint records). */
 export function positionKey(p: StreamPosition): string {
   return `${p.blockNumber.toString()}/${p.transactionId}`;
 }
 
+function itemKey(p: StreamPosition): string {
+  return `${positionKey(p)}#${p.item ?? 0}`;
+}
+
 interface Entry {
   position: StreamPosition;
-  done: boolean;
+  /** Items of the transaction's event not yet handled (1 for a plain event). */
+  remaining: number;
+  /** Items read (a reconnected stream delivers them again) and items handled. */
+  items: Set<string>;
+  handled: Set<string>;
 }
 
 /**
  * The events read from the stream and not yet covered by the checkpoint, in stream order.
  * `track` in the order the stream delivers; `complete` in any order; `complete` returns the
- * new checkpoint position when the handled prefix grew, otherwise undefined.
+ * new checkpoint position when the handled prefix grew, otherwise undefined. The checkpoint
+ * names transactions, so a batch event's transaction is behind it only once EVERY item is
+ * handled: its count comes with its first item, and an item handled before the next one is
+ * read does not let the checkpoint pass the transaction.
  */
 export class Watermark {
   private readonly entries: Entry[] = [];
   private readonly byKey = new Map<string, Entry>();
 
-  /** Number of events read but not yet behind the checkpoint. */
+  /** Number of transactions read but not yet behind the checkpoint. */
   get size(): number {
     return this.entries.length;
   }
 
-  /** Events not yet handled. */
+  /** Transactions not yet handled. */
   get pending(): number {
     let n = 0;
-    for (const e of this.entries) if (!e.done) n += 1;
+    for (const e of this.entries) if (e.remaining > 0) n += 1;
     return n;
   }
 
-  /** Whether the event is already in flight (a reconnected stream delivers it again). */
+  /** Whether the event (the item of a batch event) is already in flight (a reconnected stream delivers it again). */
   has(p: StreamPosition): boolean {
-    return this.byKey.has(positionKey(p));
+    return this.byKey.get(positionKey(p))?.items.has(itemKey(p)) ?? false;
   }
 
   /** Registers an event just read from the stream. Returns false if it is already tracked. */
   track(p: StreamPosition): boolean {
     const k = positionKey(p);
-    if (this.byKey.has(k)) return false;
+    const known = this.byKey.get(k);
+    if (known) {
+      if (known.items.has(itemKey(p))) return false;
+      known.items.add(itemKey(p));
+      return true;
+    }
     const last = this.entries[this.entries.length - 1];
     if (last && p.blockNumber < last.position.blockNumber) {
       throw new Error(`event stream went back from block ${last.position.blockNumber} to ${p.blockNumber}`);
     }
-    const e: Entry = { position: p, done: false };
+    const items = p.items ?? 1;
+    if (!Number.isSafeInteger(items) || items < 1) throw new Error(`event ${k} has ${items} items`);
+    const e: Entry = { position: { blockNumber: p.blockNumber, transactionId: p.transactionId }, remaining: items, items: new Set([itemKey(p)]), handled: new Set() };
     this.entries.push(e);
     this.byKey.set(k, e);
     return true;
   }
 
-  /** Marks an event handled; returns the position the checkpoint may now move to, if it moved. */
+  /** Marks an event (an item) handled; returns the position the checkpoint may now move to, if it moved. */
   complete(p: StreamPosition): StreamPosition | undefined {
     const e = this.byKey.get(positionKey(p));
-    if (!e) throw new Error(`event ${positionKey(p)} was never tracked`);
-    e.done = true;
+    if (!e || !e.items.has(itemKey(p))) throw new Error(`event ${itemKey(p)} was never tracked`);
+    if (e.handled.has(itemKey(p))) return undefined;
+    e.handled.add(itemKey(p));
+    e.remaining -= 1;
     let advanced: StreamPosition | undefined;
-    while (this.entries[0]?.done) {
+    while (this.entries[0] && this.entries[0].remaining <= 0) {
       const head = this.entries.shift()!;
       this.byKey.delete(positionKey(head.position));
       advanced = head.position;

@@ -55,6 +55,9 @@ export class ConsentService {
   /** The chain id the patient signs for. */
   readonly chainId: string;
 
+  /** Its sends, gathered into batches while one is in flight (send-batcher.ts). */
+  private crossChain: CrossChainService | undefined;
+
   constructor(
     readonly chaincode: Chaincode,
     /** Chain id the patient signs for (default: the channel name). */
@@ -166,7 +169,8 @@ export class ConsentService {
    * its grantee as a cross-chain packet; a relay carries it there with its proof.
    */
   share(consentId: string, destChain: string, type: 'consent.grant' | 'consent.revoke', routeId?: string): Promise<Submitted<SendPacketResult>> {
-    return new CrossChainService(this.chaincode).sendConsent(destChain, consentId, { type, ...(routeId ? { routeId } : {}) });
+    this.crossChain ??= new CrossChainService(this.chaincode);
+    return this.crossChain.sendConsent(destChain, consentId, { type, ...(routeId ? { routeId } : {}) });
   }
 
   getConsent(consentId: string): Promise<ConsentWithStatus> {

@@ -22,6 +22,7 @@ import type {
   SentPacketRecord,
 } from '@medbridge/chaincode';
 import type { Chaincode, Submitted } from '../fabric/contracts';
+import { SendBatcher } from './send-batcher';
 
 export interface SendOptions {
   /** Needed when several routes lead to the destination. */
@@ -36,15 +37,23 @@ export function consentPacketType(status: string): 'consent.grant' | 'consent.re
 }
 
 export class CrossChainService {
-  constructor(readonly chaincode: Chaincode) {}
+  /** Sends that arrive while one is in flight go together in the next transaction (send-batcher.ts). */
+  private readonly sends: SendBatcher;
+
+  constructor(readonly chaincode: Chaincode) {
+    this.sends = new SendBatcher(chaincode.crossChain);
+  }
 
   get channel(): string {
     return this.chaincode.channel;
   }
 
-  /** Sends a packet (the one place packets are submitted from the gateway). */
+  /**
+   * Sends a packet (the one place packets are submitted from the gateway): at once when no
+   * send of this service is in flight, else in one batch with the others that wait for it.
+   */
   send(destChain: string, type: PacketType, args: SendPacketArgs): Promise<Submitted<SendPacketResult>> {
-    return this.chaincode.crossChain.sendPacket(destChain, type, args);
+    return this.sends.send(destChain, type, args);
   }
 
   /**

@@ -47,7 +47,14 @@ describe('toChaincodeEvents: a batch event reads as one event per packet', () =>
       { routeId: 'r', sequence: 2, outcome: 'error' },
     ];
     const out = toChaincodeEvents(fabricEvent('PacketsReceived', { routeId: 'r', fromSequence: 1, count: 2, items }));
-    expect(out).toEqual(items.map((payload) => ({ name: 'PacketReceived', payload, txId: 'tx1', blockNumber: 7n })));
+    expect(out).toEqual(items.map((payload, item) => ({ name: 'PacketReceived', payload, txId: 'tx1', blockNumber: 7n, item, items: 2 })));
+  });
+
+  it('unfolds PacketsSent into PacketSent events, each naming its item and the count (the relay checkpoints the transaction once all are carried)', () => {
+    const items = [1, 2, 3].map((sequence) => ({ routeId: sequence === 2 ? 'r2' : 'r', sequence, packetHash: `h${sequence}`, packet: { routeId: 'r', sequence } }));
+    const out = toChaincodeEvents(fabricEvent('PacketsSent', { items }), new Set(['PacketSent']));
+    expect(out).toEqual(items.map((payload, item) => ({ name: 'PacketSent', payload, txId: 'tx1', blockNumber: 7n, item, items: 3 })));
+    expect(toChaincodeEvents(fabricEvent('PacketsSent', { items }), new Set(['PacketReceived']))).toEqual([]);
   });
 
   it('unfolds PacketsAcknowledged into PacketAcknowledged events, and filters by the item name', () => {

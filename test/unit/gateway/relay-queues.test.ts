@@ -51,6 +51,40 @@ describe('relay low-watermark over the event stream', () => {
   });
 });
 
+describe('low-watermark over a batch event (one transaction, one event, several packets)', () => {
+  const item = (block: number, tx: string, i: number, n: number): StreamPosition => ({ ...at(block, tx), item: i, items: n });
+
+  it('moves the checkpoint past the transaction only when every item is handled, whatever the order', () => {
+    const w = new Watermark();
+    expect(w.track(at(4, 'a'))).toBe(true);
+    expect(w.track(item(5, 'b', 0, 3))).toBe(true);
+    expect(w.complete(at(4, 'a'))).toEqual(at(4, 'a'));
+    // Item 0 handled before items 1 and 2 are even read: the checkpoint stays before 5/b.
+    expect(w.complete(item(5, 'b', 0, 3))).toBeUndefined();
+    expect(w.track(item(5, 'b', 1, 3))).toBe(true);
+    expect(w.track(item(5, 'b', 2, 3))).toBe(true);
+    expect(w.track(at(6, 'c'))).toBe(true);
+    expect(w.complete(at(6, 'c'))).toBeUndefined();
+    expect(w.complete(item(5, 'b', 2, 3))).toBeUndefined();
+    expect(w.size).toBe(2);
+    expect(w.complete(item(5, 'b', 1, 3))).toEqual(at(6, 'c'));
+    expect(w.size).toBe(0);
+  });
+
+  it('ignores an item delivered again, and an item handled twice counts once', () => {
+    const w = new Watermark();
+    expect(w.track(item(5, 'b', 0, 2))).toBe(true);
+    expect(w.track(item(5, 'b', 0, 2))).toBe(false);
+    expect(w.has(item(5, 'b', 1, 2))).toBe(false);
+    expect(w.track(item(5, 'b', 1, 2))).toBe(true);
+    expect(w.complete(item(5, 'b', 0, 2))).toBeUndefined();
+    expect(w.complete(item(5, 'b', 0, 2))).toBeUndefined();
+    expect(w.size).toBe(1);
+    expect(w.complete(item(5, 'b', 1, 2))).toEqual(at(5, 'b'));
+    expect(() => w.complete(item(7, 'z', 0, 2))).toThrow(/never tracked/);
+  });
+});
+
 describe('per-route queues', () => {
   it('runs the jobs of one route strictly in order, one at a time', async () => {
     const q = new RouteQueues();

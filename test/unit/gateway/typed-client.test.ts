@@ -325,6 +325,7 @@ const CASES: Case[] = [
   ['crossChain.timeoutPacket', (cc) => cc.crossChain.timeoutPacket(ack, proof), { contract: 'CrossChain', fn: 'TimeoutPacket', args: [JSON.stringify(ack), JSON.stringify(proof)] }],
   ['crossChain.receivePacket', (cc) => cc.crossChain.receivePacket(packet, proof), { contract: 'CrossChain', fn: 'ReceivePacket', args: [JSON.stringify(packet), JSON.stringify(proof)] }],
   ['crossChain.receivePackets', (cc) => cc.crossChain.receivePackets([packet], proof), { contract: 'CrossChain', fn: 'ReceivePackets', args: [JSON.stringify([packet]), JSON.stringify(proof)] }],
+  ['crossChain.sendPackets', (cc) => cc.crossChain.sendPackets([{ destChain: 'chain-b', type: 'ping', args: { routeId: 'r1', payload: { i: 1 } } }]), { contract: 'CrossChain', fn: 'SendPackets', args: ['[{"destChain":"chain-b","type":"ping","args":{"routeId":"r1","payload":{"i":1}}}]'] }],
   ['crossChain.acknowledgePackets', (cc) => cc.crossChain.acknowledgePackets([ack], proof), { contract: 'CrossChain', fn: 'AcknowledgePackets', args: [JSON.stringify([ack]), JSON.stringify(proof)] }],
   ['crossChain.statement (packet batch)', (cc) => cc.crossChain.statement({ kind: 'packet-batch', routeId: 'r1', fromSequence: 3, count: 2 }), { contract: 'CrossChain', fn: 'GetPacketBatchCommitment', args: ['r1', '3', '2'] }],
   ['crossChain.statement (ack batch)', (cc) => cc.crossChain.statement({ kind: 'ack-batch', routeId: 'r1', fromSequence: 3, count: 2 }), { contract: 'CrossChain', fn: 'GetAckBatchCommitment', args: ['r1', '3', '2'] }],

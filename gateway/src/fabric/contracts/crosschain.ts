@@ -32,6 +32,7 @@ import {
   type RouteRecord,
   type SendPacketArgs,
   type SendPacketResult,
+  type SendPacketsResult,
   type SentPacketRecord,
   type SignedPatientMessage,
   type SlashingEvidence,
@@ -45,6 +46,13 @@ import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './
  * proposed again, up to twice (a new transaction; a patient-signed grant keeps its unused nonce),
  * rather than failing a share because another was sent at the same moment.
  */
+/** One send of `sendPackets`: `sendPacket`'s three arguments. */
+export interface SendItem {
+  destChain: string;
+  type: PacketType;
+  args: SendPacketArgs;
+}
+
 export const SEND_OPTIONS: SubmitOptions = { conflictRetries: 2 };
 
 export const CrossChainTransactions = {
@@ -55,6 +63,7 @@ export const CrossChainTransactions = {
   ListRemoteChains: 'evaluate',
   ListRoutes: 'evaluate',
   SendPacket: 'submit',
+  SendPackets: 'submit',
   GrantAndSend: 'submit',
   GetPacketCommitment: 'evaluate',
   GetPacketBatchCommitment: 'evaluate',
@@ -178,6 +187,15 @@ export class CrossChainClient extends ContractClient<typeof CrossChainTransactio
    */
   sendPacket(destChain: string, type: PacketType, args: SendPacketArgs, opts: SubmitOptions = SEND_OPTIONS): Promise<Submitted<SendPacketResult>> {
     return this.submit('SendPacket', [destChain, type, JSON.stringify(args)], opts);
+  }
+
+  /**
+   * Several sends in ONE transaction (at most 32), each as `sendPacket`'s, in order; all or
+   * nothing. Its event is PacketsSent. `SendBatcher` (services/send-batcher.ts) gathers
+   * concurrent sends into these.
+   */
+  sendPackets(sends: readonly SendItem[], opts: SubmitOptions = SEND_OPTIONS): Promise<Submitted<SendPacketsResult>> {
+    return this.submit('SendPackets', [JSON.stringify(sends)], opts);
   }
 
   /**

@@ -19,7 +19,15 @@ export const SettlementEvents = ['PacketAcknowledged', 'PacketTimedOut'] as cons
 
 /** One committed event: `payload` is typed by `name`. */
 export type ChaincodeEvent<N extends ChaincodeEventName = ChaincodeEventName> = {
-  [K in N]: { name: K; payload: ChaincodeEvents[K]; txId: string; blockNumber: bigint };
+  [K in N]: {
+    name: K;
+    payload: ChaincodeEvents[K];
+    txId: string;
+    blockNumber: bigint;
+    /** For an item of a batch event: its index and the batch's item count. */
+    item?: number;
+    items?: number;
+  };
 }[N];
 
 export interface EventOptions<N extends ChaincodeEventName> {
@@ -47,6 +55,7 @@ export function toChaincodeEvent<N extends ChaincodeEventName>(e: FabricEvent, w
 
 /** What each item of a batch event reads as. */
 const BatchItemEvents: Partial<Record<ChaincodeEventName, ChaincodeEventName>> = {
+  PacketsSent: 'PacketSent',
   PacketsReceived: 'PacketReceived',
   PacketsAcknowledged: 'PacketAcknowledged',
 };
@@ -63,7 +72,8 @@ export function toChaincodeEvents<N extends ChaincodeEventName>(e: FabricEvent, 
   }
   if (wanted && !wanted.has(itemName)) return [];
   const payload = JSON.parse(Buffer.from(e.payload).toString('utf8')) as { items?: unknown[] };
-  return (payload.items ?? []).map((item) => ({ name: itemName, payload: item, txId: e.transactionId, blockNumber: e.blockNumber }) as ChaincodeEvent<N>);
+  const items = payload.items ?? [];
+  return items.map((item, i) => ({ name: itemName, payload: item, txId: e.transactionId, blockNumber: e.blockNumber, item: i, items: items.length }) as ChaincodeEvent<N>);
 }
 
 /** Opens the event stream of `channel` for `client`'s org. */
