@@ -18,15 +18,13 @@ import type { Context } from 'fabric-contract-api';
 import { check, fail } from '../errors';
 import { markPaid, splitFee, type FeeSplit } from '../rules/fee-split';
 import {
-  type Account,
-  type AccountId,
-  credit,
   escrowFee,
   type Escrow,
   foreignStakes,
   isName,
   isStaked,
   orgAccount,
+  payoutTotals,
   refundEscrow,
   requireAmount,
   requireName,
@@ -34,7 +32,7 @@ import {
 } from '../rules/value-rules';
 import type { VerificationNodeList } from '../protocol/node-list';
 import { getCurrentList } from '../state/crosschain-repo';
-import { listAllStakes, loadAccount, loadEscrow, loadParams, loadStake, putAccount, putEscrow } from '../state/incentive-repo';
+import { listAllStakes, loadAccount, loadAccountToDebit, loadEscrow, loadParams, loadStake, putAccount, putCredit, putEscrow } from '../state/incentive-repo';
 import { registerCrossChainHooks, type CrossChainHooks, type PacketLifecycleEvent } from './crosschain-hooks';
 import { txTimeMs } from './tx-context';
 
@@ -64,7 +62,7 @@ export async function onPacketSent(
   const { params, active } = await loadParams(ctx.stub);
   const existing = await loadEscrow(ctx.stub, input.routeId, input.sequence);
   if (!active && input.fee === 0 && existing === undefined) return undefined;
-  const payer = await loadAccount(ctx.stub, orgAccount(input.payerMspId));
+  const payer = await loadAccountToDebit(ctx.stub, orgAccount(input.payerMspId), input.fee);
   const out = escrowFee(existing, payer, input, input.fee, active ? params.minFee : 0, txTimeMs(ctx));
   await putAccount(ctx.stub, out.payer);
   await putEscrow(ctx.stub, out.escrow);
@@ -97,13 +95,12 @@ export async function onPacketAcknowledged(
     if (s && ownedByListedOrg(s, listedOrgs)) stakes.set(id, s);
   }
   const split = splitFee(escrow, input.signerNodeIds, input.relayerId, stakes, params);
-  const paid = markPaid(escrow, split, txTimeMs(ctx));
-  const loaded = new Map<AccountId, Account>();
-  for (const p of split.payouts) loaded.set(p.account, await loadAccount(ctx.stub, p.account));
-  const credited = credit(loaded, split.payouts);
-  for (const id of [...credited.keys()].sort()) {
-    const account = credited.get(id);
-    if (account) await putAccount(ctx.stub, account);
+  const now = txTimeMs(ctx);
+  const paid = markPaid(escrow, split, now);
+  // Each payout under its own key (incentive-repo.ts Credit): acknowledgements of any routes
+  // pay the same accounts without conflicting; the account folds them in when next written.
+  for (const [account, amount] of payoutTotals(split.payouts)) {
+    await putCredit(ctx.stub, { account, amount, routeId: input.routeId, sequence: input.sequence, atMs: now });
   }
   await putEscrow(ctx.stub, paid);
   return { escrow: paid, split };

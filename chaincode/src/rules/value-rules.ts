@@ -303,15 +303,16 @@ export function requireHeld(escrow: Escrow): void {
   );
 }
 
-/** Credits payouts to accounts (loaded or new); returns the updated accounts keyed by id. */
-export function credit(accounts: ReadonlyMap<AccountId, Account>, payouts: readonly Payout[]): Map<AccountId, Account> {
-  const out = new Map<AccountId, Account>();
+/** What `payouts` pay each account, summed, zero amounts left out, in account id order. */
+export function payoutTotals(payouts: readonly Payout[]): Array<[AccountId, number]> {
+  const out = new Map<AccountId, number>();
   for (const p of payouts) {
     if (p.amount === 0) continue;
-    const current = out.get(p.account) ?? accounts.get(p.account) ?? emptyAccount(p.account);
-    out.set(p.account, { ...current, balance: current.balance + p.amount });
+    const total = (out.get(p.account) ?? 0) + p.amount;
+    check(Number.isSafeInteger(total), 'INVALID_ARGUMENT', `payout to ${p.account} overflows`);
+    out.set(p.account, total);
   }
-  return out;
+  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Sum of balances + held escrow + stakes: the quantity that only minting changes. */

@@ -10,7 +10,7 @@ import type { SlashRecord } from '../rules/slashing';
 import type { ValueProposal } from '../rules/value-actions';
 import { type Account, type AccountId, emptyAccount, type Escrow, type MintRecord, type Stake, type Supply } from '../rules/value-rules';
 import { key, KeyTypes, pad } from './keys';
-import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { exists, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 /** Parameters as stored: the set in force and when/how it was set. */
 export interface ParamsRecord {
@@ -34,16 +34,103 @@ export async function putParams(stub: ChaincodeStub, record: ParamsRecord): Prom
   await putJson(stub, key(stub, KeyTypes.Params), record);
 }
 
-export async function loadAccount(stub: ChaincodeStub, id: AccountId): Promise<Account> {
+/**
+ * A reward an acknowledgement paid to an account, kept under its own key until the account is
+ * next written (INCENTIVES.md "State"). Every acknowledgement pays the same signer nodes and
+ * relayer org; were each payout a read-modify-write of the account, any two acknowledgements in
+ * one block would conflict and the relay could settle about one packet per block across all
+ * routes. Writing one new key per payout, acknowledgements never conflict with each other.
+ */
+export interface Credit {
+  account: AccountId;
+  amount: number;
+  routeId: string;
+  sequence: number;
+  atMs: number;
+}
+
+/** Per transaction: the credits folded into an account by loadAccount, deleted when it is written. */
+interface Folded {
+  keys: string[];
+  total: number;
+  written: boolean;
+}
+const foldedByTx = new WeakMap<ChaincodeStub, Map<AccountId, Folded>>();
+
+function foldedIn(stub: ChaincodeStub): Map<AccountId, Folded> {
+  let m = foldedByTx.get(stub);
+  if (!m) {
+    m = new Map();
+    foldedByTx.set(stub, m);
+  }
+  return m;
+}
+
+/** The account as stored, without its credits (one point read). */
+export async function loadAccountRecord(stub: ChaincodeStub, id: AccountId): Promise<Account> {
   return (await getJson<Account>(stub, key(stub, KeyTypes.Account, id))) ?? emptyAccount(id);
 }
 
+/**
+ * The account with every credit folded into its balance (a range read over its credits, in key
+ * order). If the transaction then writes the account (putAccount), the credits folded here are
+ * deleted in the same transaction, so a credit is counted exactly once: in the account or beside it.
+ */
+export async function loadAccount(stub: ChaincodeStub, id: AccountId): Promise<Account> {
+  const record = await loadAccountRecord(stub, id);
+  const folded = foldedIn(stub);
+  let f = folded.get(id);
+  if (!f) {
+    const iterator = await stub.getStateByPartialCompositeKey(KeyTypes.Credit, [id]);
+    f = { keys: [], total: 0, written: false };
+    try {
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+        const c = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as Credit;
+        f.keys.push(r.value.key);
+        f.total += c.amount;
+      }
+    } finally {
+      await iterator.close();
+    }
+    folded.set(id, f);
+  }
+  // Once written, the record read back (own-writes view) already holds the credits.
+  return f.written ? record : { ...record, balance: record.balance + f.total };
+}
+
+/**
+ * The account for a debit of `amount`: the stored record when it covers the amount (a point
+ * read, so a send does not conflict with acknowledgements crediting the same org in the same
+ * block), else with its credits folded in (loadAccount).
+ */
+export async function loadAccountToDebit(stub: ChaincodeStub, id: AccountId, amount: number): Promise<Account> {
+  const record = await loadAccountRecord(stub, id);
+  if (record.balance >= amount && !foldedIn(stub).has(id)) return record;
+  return loadAccount(stub, id);
+}
+
 export async function putAccount(stub: ChaincodeStub, account: Account): Promise<void> {
+  const f = foldedIn(stub).get(account.id);
+  if (f && !f.written) {
+    for (const k of f.keys) await stub.deleteState(k);
+    f.written = true;
+  }
   await putJson(stub, key(stub, KeyTypes.Account, account.id), account);
 }
 
+/** Pays `credit` to its account under its own key; creates the account record the first time (so that listings show it). */
+export async function putCredit(stub: ChaincodeStub, credit: Credit): Promise<void> {
+  const accountKey = key(stub, KeyTypes.Account, credit.account);
+  if (!(await exists(stub, accountKey))) await putJson(stub, accountKey, emptyAccount(credit.account));
+  await putJson(stub, key(stub, KeyTypes.Credit, credit.account, credit.routeId, pad(credit.sequence)), credit);
+}
+
+/** A page of accounts, each with its credits folded into its balance (read-only). */
 export async function listAccounts(stub: ChaincodeStub, pageSize: number, bookmark: string): Promise<Page<Account>> {
-  return listByPartialKey<Account>(stub, KeyTypes.Account, [], pageSize, bookmark);
+  const page = await listByPartialKey<Account>(stub, KeyTypes.Account, [], pageSize, bookmark);
+  const items: Account[] = [];
+  for (const a of page.items) items.push(await loadAccount(stub, a.id));
+  return { ...page, items };
 }
 
 export async function loadStake(stub: ChaincodeStub, nodeId: string): Promise<Stake | undefined> {

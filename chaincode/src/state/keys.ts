@@ -44,6 +44,7 @@ export const KeyTypes = {
   RemoteExcluded: 'mb.remote-excluded', // (chainId, nodeId) -> RemoteExclusion (verified equivocation)
   // value transfer
   Account: 'mb.account', // (accountId)
+  Credit: 'mb.credit', // (accountId, routeId, sequence padded) -> Credit: a reward not yet folded into the account
   Stake: 'mb.stake', // (nodeId)
   Escrow: 'mb.escrow', // (routeId, sequence padded)
   Supply: 'mb.supply', // ()

@@ -1,3 +1,4 @@
+import type { Context } from 'fabric-contract-api';
 import {
   isSignerStaked,
   nodesMarkedForRemoval,
@@ -16,6 +17,7 @@ import {
   balanceOf,
   circulating,
   createChannel,
+  credits,
   escrows,
   seed,
   supply,
@@ -212,5 +214,104 @@ describe('incentive hooks plugged into the cross-chain packet lifecycle', () => 
     await tx(ch, ch.users[0]!, (ctx) => runHooks('onSend', ctx, { packet: packet(2), packetHash: 'h', submitter: { id: 'x', mspId: A } }));
     await tx(ch, ch.users[1]!, (ctx) => runHooks('onTimeout', ctx, { packet: packet(2), packetHash: 'h', submitter: { id: 'y', mspId: C } }));
     expect(balanceOf(ch.ledger, `org:${A}`)).toBe(10_000);
+  });
+});
+
+/** `ctx` with its stub's point reads, range reads and writes recorded (what Fabric's MVCC check compares). */
+function recording(ctx: Context): { ctx: Context; reads: Set<string>; ranges: string[]; writes: Set<string> } {
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  const ranges: string[] = [];
+  const stub = ctx.stub;
+  const own: Record<string, unknown> = {
+    getState: async (k: string) => {
+      reads.add(k);
+      return stub.getState(k);
+    },
+    putState: async (k: string, v: Uint8Array) => {
+      writes.add(k);
+      return stub.putState(k, v);
+    },
+    deleteState: async (k: string) => {
+      writes.add(k);
+      return stub.deleteState(k);
+    },
+    getStateByPartialCompositeKey: async (type: string, attributes: string[]) => {
+      ranges.push([type, ...attributes].join('/'));
+      return stub.getStateByPartialCompositeKey(type, attributes);
+    },
+  };
+  const proxy = new Proxy(stub, {
+    get(target, prop) {
+      if (typeof prop === 'string' && prop in own) return own[prop];
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const view = Object.create(ctx) as Context;
+  Object.defineProperty(view, 'stub', { value: proxy });
+  return { ctx: view, reads, ranges, writes };
+}
+
+describe('rewards under keys of their own (acknowledgements never conflict with each other)', () => {
+  const ack = (sequence: number) => ({ routeId: 'a-b', sequence, signerNodeIds: ['peer0.a', 'peer0.c'], relayerId: C });
+
+  async function sentAndFirstAcked(): Promise<Channel> {
+    const ch = await activeChannel();
+    for (const sequence of [1, 2, 3]) await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence, payerMspId: A, fee: 1_000 }));
+    // The first payment creates the paid accounts' records; later ones only add credits.
+    await tx(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, ack(1)));
+    return ch;
+  }
+
+  it('two acknowledgements of different packets share no key one writes and the other reads, and write no account', async () => {
+    const ch = await sentAndFirstAcked();
+    const r2 = await tx(ch, ch.users[1]!, async (ctx) => {
+      const r = recording(ctx);
+      await onPacketAcknowledged(r.ctx, ack(2));
+      return r;
+    });
+    const r3 = await tx(ch, ch.users[1]!, async (ctx) => {
+      const r = recording(ctx);
+      await onPacketAcknowledged(r.ctx, ack(3));
+      return r;
+    });
+    for (const [a, b] of [
+      [r2, r3],
+      [r3, r2],
+    ] as const) {
+      expect([...a.writes].filter((k) => b.reads.has(k) || b.writes.has(k))).toEqual([]);
+      expect(a.ranges).toEqual([]);
+      expect([...a.writes].filter((k) => k.includes('mb.account'))).toEqual([]);
+    }
+    // Paid all the same: each signer 350 per packet, the relayer 300.
+    expect(balanceOf(ch.ledger, 'node:peer0.a')).toBe(3 * 350);
+    expect(balanceOf(ch.ledger, `org:${C}`)).toBe(3 * 300);
+    expect(credits(ch.ledger)).toHaveLength(9);
+    expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
+  });
+
+  it('folds the credits into the account when it is next written, counting each exactly once', async () => {
+    const ch = await sentAndFirstAcked();
+    await tx(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, ack(2)));
+    expect(credits(ch.ledger).filter((c) => c.account === `org:${C}`)).toHaveLength(2);
+    // C's stored balance is 0, its credits 600: its fee of 100 is paid from them.
+    await tx(ch, ch.users[1]!, (ctx) => onPacketSent(ctx, { routeId: 'c-b', sequence: 1, payerMspId: C, fee: 100 }));
+    expect(credits(ch.ledger).filter((c) => c.account === `org:${C}`)).toEqual([]);
+    expect(balanceOf(ch.ledger, `org:${C}`)).toBe(500);
+    expect(credits(ch.ledger).filter((c) => c.account === 'node:peer0.a')).toHaveLength(2);
+    expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
+  });
+
+  it('a send whose stored balance covers its fee reads no credits (no range a concurrent acknowledgement could change)', async () => {
+    const ch = await sentAndFirstAcked();
+    const r = await tx(ch, ch.users[0]!, async (ctx) => {
+      const rec = recording(ctx);
+      await onPacketSent(rec.ctx, { routeId: 'a-b', sequence: 4, payerMspId: A, fee: 1_000 });
+      return rec;
+    });
+    expect(r.ranges).toEqual([]);
+    // A payer short of it folds its credits first, and is refused only if they do not cover it.
+    await expectRejected(ch, 'INSUFFICIENT_FUNDS', () => tx(ch, ch.users[1]!, (ctx) => onPacketSent(ctx, { routeId: 'c-b', sequence: 1, payerMspId: C, fee: 10_000 })));
   });
 });

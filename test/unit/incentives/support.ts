@@ -5,6 +5,7 @@
  */
 import type { Context } from 'fabric-contract-api';
 import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
+import type { Credit } from '../../../chaincode/src/state/incentive-repo';
 import { key, KeyTypes } from '../../../chaincode/src/state/keys';
 import type { Account, Escrow, Stake, Supply } from '../../../chaincode/src/rules/value-rules';
 import { valueInCirculation } from '../../../chaincode/src/rules/value-rules';
@@ -53,8 +54,15 @@ function valuesOf<T>(ledger: FakeLedger, type: string): T[] {
     .map(([, v]) => JSON.parse(v.toString('utf8')) as T);
 }
 
+/** Every account with the credits not yet folded into it (state/incentive-repo.ts Credit) added to its balance, as GetBalance reads it. */
 export function accounts(ledger: FakeLedger): Account[] {
-  return valuesOf<Account>(ledger, KeyTypes.Account);
+  const pending = new Map<string, number>();
+  for (const c of credits(ledger)) pending.set(c.account, (pending.get(c.account) ?? 0) + c.amount);
+  return valuesOf<Account>(ledger, KeyTypes.Account).map((a) => ({ ...a, balance: a.balance + (pending.get(a.id) ?? 0) }));
+}
+/** Rewards paid by acknowledgements and not yet folded into their accounts. */
+export function credits(ledger: FakeLedger): Credit[] {
+  return valuesOf<Credit>(ledger, KeyTypes.Credit);
 }
 export function stakes(ledger: FakeLedger): Stake[] {
   return valuesOf<Stake>(ledger, KeyTypes.Stake);
