@@ -57,9 +57,11 @@ export class Watermark {
   private readonly entries: Entry[] = [];
   private readonly byKey = new Map<string, Entry>();
 
-  /** Number of transactions read but not yet behind the checkpoint. */
+  private events = 0;
+
+  /** Events (items of batch events) read but not yet behind the checkpoint: what the relay holds in memory. */
   get size(): number {
-    return this.entries.length;
+    return this.events;
   }
 
   /** Transactions not yet handled. */
@@ -81,6 +83,7 @@ export class Watermark {
     if (known) {
       if (known.items.has(itemKey(p))) return false;
       known.items.add(itemKey(p));
+      this.events += 1;
       return true;
     }
     const last = this.entries[this.entries.length - 1];
@@ -92,6 +95,7 @@ export class Watermark {
     const e: Entry = { position: { blockNumber: p.blockNumber, transactionId: p.transactionId }, remaining: items, items: new Set([itemKey(p)]), handled: new Set() };
     this.entries.push(e);
     this.byKey.set(k, e);
+    this.events += 1;
     return true;
   }
 
@@ -106,6 +110,7 @@ export class Watermark {
     while (this.entries[0] && this.entries[0].remaining <= 0) {
       const head = this.entries.shift()!;
       this.byKey.delete(positionKey(head.position));
+      this.events -= head.items.size;
       advanced = head.position;
     }
     return advanced;
