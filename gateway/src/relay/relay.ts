@@ -13,7 +13,8 @@
  * Steps 2 and 3 are one leg function run in each direction (runLeg): the chain that signed a
  * statement proves it to the chain that verifies it. The reads a packet needs (its status on the
  * source, its receipt on the destination, the epoch the destination knows, the route's scheme,
- * the source's current list) go out side by side, not one after another; the acknowledgement
+ * the source's current list) go out side by side, not one after another, and the two list reads
+ * are kept per direction while they agree and no attempt fails (listViews); the acknowledgement
  * comes from the committed ReceivePacket's answer; proofs reach the peers through one open
  * gRPC/TLS client per peer for the relay's life (proofs/peer-clients.ts). Each leg's steps are
  * timed in the `medbridge_relay_phase_seconds` metric.
@@ -148,6 +149,10 @@ interface Leg<R> {
   submit(proof: Proof): Promise<Submitted<R>>;
 }
 
+function listViewKey(verifier: End, prover: End): string {
+  return `${verifier.cc.channel}<-${prover.cc.channel}`;
+}
+
 export class Relay {
   readonly metrics: RelayMetrics;
   private readonly log: Logger;
@@ -160,6 +165,14 @@ export class Relay {
   private readonly watermark = new Watermark();
   /** Registered schemes of each route (undefined: none named), by `<channel>/<routeId>`. */
   private readonly routeSchemes = new Map<string, readonly string[] | undefined>();
+  /**
+   * Per direction (verifier <- prover): the epoch of the prover's list the verifier knows and the
+   * prover's current list, as last read when the two agreed. They change only when the prover's
+   * list changes or a proof with epoch links lands, and a proof built on stale ones is refused by
+   * the verifier, never accepted (it checks every signature against its own view). So a leg's
+   * first attempt builds on them, and any failed attempt forgets them: the next reads afresh.
+   */
+  private readonly listViews = new Map<string, { known: number; current: VerificationNodeList }>();
   private readonly queues: RouteQueues;
   /** Per-route queues of acknowledgement legs, run beside the deliveries of `queues`. */
   private readonly ackQueues: RouteQueues;
@@ -300,18 +313,19 @@ export class Relay {
   private runLeg<R>(leg: Leg<R>, prefetched?: Promise<LegInputs>): Promise<Submitted<R> | 'done-before'> {
     return this.persist(leg.stage, leg.packetId, async (attempt) => {
       const { prover, verifier } = leg;
-      const first = attempt === 1 && prefetched ? await prefetched.catch(() => undefined) : undefined;
-      const { known, options, current } = first ?? (await this.legInputs(verifier, prover, leg.routeId));
-      const tProof = performance.now();
-      this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
-      const built = Relay.requireSignatures(await buildStatementProof(this.sourceOf(prover), leg.statement, known, { ...options, currentList: current }), leg.proving);
-      const tSubmit = performance.now();
-      this.phase(`${leg.stage}.proof`, tSubmit - tProof);
       try {
+        const first = attempt === 1 && prefetched ? await prefetched.catch(() => undefined) : undefined;
+        const { known, options, current } = first ?? (await this.legInputs(verifier, prover, leg.routeId, attempt === 1));
+        const tProof = performance.now();
+        this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
+        const built = Relay.requireSignatures(await buildStatementProof(this.sourceOf(prover), leg.statement, known, { ...options, currentList: current }), leg.proving);
+        const tSubmit = performance.now();
+        this.phase(`${leg.stage}.proof`, tSubmit - tProof);
         const out = await leg.submit(built.proof);
         this.phase(`${leg.stage}.commit`, performance.now() - tSubmit);
         return out;
       } catch (e) {
+        this.forgetListView(verifier, prover);
         if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${verifier.cc.channel}/${leg.routeId}`);
         throw e;
       }
@@ -332,14 +346,25 @@ export class Relay {
     return s;
   }
 
-  /** The verifier's known epoch of the prover, the route's proof options and the prover's current list, side by side. */
-  private async legInputs(verifier: End, prover: End, routeId: string): Promise<LegInputs> {
+  /**
+   * The verifier's known epoch of the prover, the route's proof options and the prover's current
+   * list, side by side; with `cached`, the two list reads come from listViews when it holds them.
+   */
+  private async legInputs(verifier: End, prover: End, routeId: string, cached: boolean): Promise<LegInputs> {
+    const view = cached ? this.listViews.get(listViewKey(verifier, prover)) : undefined;
+    if (view) return { ...view, options: await this.proofOptions(verifier, prover.cc.channel, routeId) };
     const [known, options, current] = await Promise.all([
       this.knownEpoch(verifier, prover.chainId),
       this.proofOptions(verifier, prover.cc.channel, routeId),
       nodeListAt(this.sourceOf(prover)),
     ]);
+    // Kept only when no epoch link is due: a proof that carries links moves what the verifier knows.
+    if (known === current.epoch) this.listViews.set(listViewKey(verifier, prover), { known, current });
     return { known, options, current };
+  }
+
+  private forgetListView(verifier: End, prover: End): void {
+    this.listViews.delete(listViewKey(verifier, prover));
   }
 
   /**
@@ -363,7 +388,7 @@ export class Relay {
     this.state.lastPacket = id;
     const startedAt = performance.now();
 
-    const prefetched = this.legInputs(this.dest, this.source, routeId);
+    const prefetched = this.legInputs(this.dest, this.source, routeId, true);
     prefetched.catch(() => undefined);
     const [sent, found] = await Promise.all([
       this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence)),
@@ -507,7 +532,7 @@ export class Relay {
   private async tryBatch<R>(leg: Leg<R>, count: number): Promise<Submitted<R> | undefined> {
     if (this.stopped) throw new RelayStopped();
     try {
-      const { known, options, current } = await this.legInputs(leg.verifier, leg.prover, leg.routeId);
+      const { known, options, current } = await this.legInputs(leg.verifier, leg.prover, leg.routeId, true);
       if (options !== undefined) return undefined;
       const tProof = performance.now();
       this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
@@ -520,6 +545,7 @@ export class Relay {
       return out;
     } catch (e) {
       if (e instanceof RelayStopped) throw e;
+      this.forgetListView(leg.verifier, leg.prover);
       const c = classifyFailure(e);
       this.metrics.failures.inc({ ...this.labels, stage: `${leg.stage}-batch`, reason: c.reason });
       this.log.info({ stage: leg.stage, batch: leg.packetId, reason: c.reason, code: c.error.code }, 'batch not applied; its packets take the single path');
