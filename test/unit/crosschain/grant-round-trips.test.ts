@@ -1,0 +1,111 @@
+/**
+ * What a share costs at endorsement in requests to the peer (test/unit/support/ledger-calls.ts):
+ * CrossChain:GrantAndSend on the home chain and ReceivePacket of its consent.grant packet on the
+ * destination. Each request is a round trip the node shim makes one after another, so the lists
+ * below are pinned: a change that adds a read shows here, and whoever makes it says why.
+ */
+import type { Context } from 'fabric-contract-api';
+import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
+import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
+import { registerIncentiveHooks } from '../../../chaincode/src/contracts/incentive-hooks';
+import type { Packet } from '../../../chaincode/src/protocol/packet';
+import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
+import { DAY, newKey, signedGrant, terms, type KeyHolder } from '../consent/support';
+import { callShapes, withLedgerCalls, type LedgerCall } from '../support/ledger-calls';
+import { ROUTE, TwoChains } from './harness';
+
+const consent = new ConsentContract();
+const incentive = new IncentiveContract();
+
+beforeAll(() => registerIncentiveHooks());
+
+/** The grant's checks and writes (Consent:GrantConsent's), in order. */
+const GRANT_CHECKS = [
+  'get mb.members', // caller is a member (then read again by the grant's checks and the send: remembered)
+  'get mb.patient', // the patient is registered
+  'get mb.nonce', // the signer's nonce is unused
+  'get mb.consent', // the consent does not exist yet
+];
+const GRANT_WRITES = ['put mb.consent', 'put mb.consent-by-patient', 'put mb.consent-by-grantee'];
+/** The first consent of a (grantee, patient) pair indexes the pair's earlier consents by scope and marks the pair. */
+const FIRST_OF_PAIR = ['get mb.consent-scopes-indexed', 'range mb.consent-by-grantee', 'close mb.consent-by-grantee', 'put mb.consent-scopes-indexed'];
+/** Every later consent of the pair finds the mark. */
+const LATER_OF_PAIR = ['get mb.consent-scopes-indexed'];
+const GRANT_END = ['put mb.consent-by-scope', 'put mb.nonce'];
+/** The send: the route with its send state, then the fee hook (value transfer parameters, the packet's escrow). */
+const SEND_READS = ['get mb.route', 'get mb.route-send', 'get mb.params', 'get mb.escrow'];
+const SEND_WRITES = ['put mb.pkt', 'put mb.route-send'];
+/** With value transfer on, the fee moves from the sender org's account into the packet's escrow. */
+const FEE = ['get mb.account', 'put mb.account', 'put mb.escrow'];
+
+/** ReceivePacket of a consent.grant: the route, what this chain trusts of the source, the receipt; the handler's mirror. */
+const RECEIVE_CONSENT_GRANT = [
+  'get mb.members',
+  'get mb.route',
+  'get mb.remote',
+  'get mb.remote-nodelist',
+  'range mb.remote-excluded',
+  'close mb.remote-excluded',
+  'get mb.receipt',
+  'get mb.members', // the handler's own member check, through its buffered view
+  'get mb.remote-consent',
+  'put mb.remote-consent',
+  'put mb.remote-consent-by-grantee',
+  'put mb.receipt',
+  'put mb.ack',
+  'put mb.route',
+];
+
+describe('round trips of a share at endorsement', () => {
+  let t: TwoChains;
+  let patient: KeyHolder;
+
+  async function setUp(valueTransfer: boolean): Promise<void> {
+    t = await TwoChains.create({ peersPerOrg: 1 });
+    await t.setup();
+    if (valueTransfer) {
+      for (const admin of t.a.admins) await t.a.ledger.invoke({ identity: admin, timeMs: t.tick() }, (ctx) => incentive.SetParams(ctx, JSON.stringify(DEFAULT_PARAMS), 'on'));
+      for (const admin of t.a.admins) await t.a.ledger.invoke({ identity: admin, timeMs: t.tick() }, (ctx) => incentive.Mint(ctx, 'org:HospitalAMSP', '1000000', 'fees'));
+    }
+    patient = newKey();
+    await t.a.ledger.invoke({ identity: t.a.user, timeMs: t.tick() }, (ctx) => consent.RegisterPatient(ctx, patient.publicKey));
+  }
+
+  async function grantAndSend(): Promise<{ packet: Packet; calls: LedgerCall[] }> {
+    const signed = JSON.stringify(signedGrant('chain-a', patient, terms({ period: { start: t.now, end: t.now + 30 * DAY } }), patient, t.now));
+    const { result, calls } = await withLedgerCalls(t.a.ledger, { identity: t.a.user, timeMs: t.tick() }, (ctx: Context) =>
+      t.cc.GrantAndSend(ctx, signed, 'chain-b', JSON.stringify({ routeId: ROUTE })),
+    );
+    return { packet: (JSON.parse(result) as { sent: { packet: Packet } }).sent.packet, calls };
+  }
+
+  it('GrantAndSend, value transfer off: the first consent of a pair, then a later one', async () => {
+    await setUp(false);
+    const first = await grantAndSend();
+    expect(callShapes(first.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...FIRST_OF_PAIR, ...GRANT_END, ...SEND_READS, ...SEND_WRITES]);
+    expect(first.calls).toHaveLength(19);
+    const later = await grantAndSend();
+    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...SEND_READS, ...SEND_WRITES]);
+    expect(later.calls).toHaveLength(16);
+  });
+
+  it('GrantAndSend, value transfer on: the fee adds the payer account and the escrow', async () => {
+    await setUp(true);
+    await grantAndSend();
+    const later = await grantAndSend();
+    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...SEND_READS, ...FEE, ...SEND_WRITES]);
+    expect(later.calls).toHaveLength(19);
+  });
+
+  it('ReceivePacket of the consent.grant packet on the destination', async () => {
+    await setUp(false);
+    const { packet } = await grantAndSend();
+    const proof = t.proof(await t.packetCommitment(packet.sequence));
+    const { result, calls } = await withLedgerCalls(t.b.ledger, { identity: t.b.user, timeMs: t.tick() }, (ctx: Context) =>
+      t.cc.ReceivePacket(ctx, JSON.stringify(packet), JSON.stringify(proof)),
+    );
+    expect(JSON.parse(result)).toMatchObject({ outcome: 'success', sequence: packet.sequence });
+    expect(callShapes(calls)).toEqual(RECEIVE_CONSENT_GRANT);
+    expect(calls).toHaveLength(14);
+  });
+});
