@@ -19,18 +19,34 @@ const readsOfTx = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
 /** Views whose reads follow their own writes (own-writes.ts): their reads are never remembered. */
 const followsOwnWrites = new WeakSet<object>();
 
+/**
+ * Views that read exactly what the stub they wrap reads (a packet handler's buffered view:
+ * packet-handlers.ts), by the stub whose reads they share.
+ */
+const readsShared = new WeakMap<object, object>();
+
 /** Marks `stub` as a view whose getState answers with the transaction's own writes. */
 export function markReadsOwnWrites(stub: ChaincodeStub): void {
   followsOwnWrites.add(stub);
 }
 
+/**
+ * Marks `view` as reading what `stub` reads (its getState is `stub`'s), so that a key read
+ * through either is read from the peer once: a packet handler's member check, for one, reads
+ * the member set its ReceivePacket already read.
+ */
+export function markSharesReads(view: ChaincodeStub, stub: ChaincodeStub): void {
+  readsShared.set(view, readsShared.get(stub) ?? stub);
+}
+
 /** The committed value of `k` (empty when absent), read from the peer once per transaction. */
 export function readState(stub: ChaincodeStub, k: string): Promise<Uint8Array> {
-  if (followsOwnWrites.has(stub)) return stub.getState(k);
-  let reads = readsOfTx.get(stub);
+  const owner = readsShared.get(stub) ?? stub;
+  if (followsOwnWrites.has(owner)) return stub.getState(k);
+  let reads = readsOfTx.get(owner);
   if (reads === undefined) {
     reads = new Map();
-    readsOfTx.set(stub, reads);
+    readsOfTx.set(owner, reads);
   }
   let read = reads.get(k);
   if (read === undefined) {
