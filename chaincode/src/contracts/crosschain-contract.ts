@@ -20,7 +20,7 @@ import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackBatchMessage, ackMessage, epochLinkMessage, packetBatchMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
 import { Limits } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
-import { isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
+import { isPacketType, packetHash, parseAck, parsePacket, parsePacketHashed, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
 import { verifyProof, type VerifiedProof } from '../protocol/verify';
 import {
@@ -196,7 +196,7 @@ async function sendPacket(
 
   const now = txTimeMs(ctx);
   const sendWindow = consumeRate(route.rateLimit, route.sendWindow, now, `route ${route.routeId} (send)`);
-  const packet = parsePacket({
+  const { packet, packetHash: hash } = parsePacketHashed({
     sourceChain: set.chainId,
     destChain,
     routeId: route.routeId,
@@ -207,7 +207,6 @@ async function sendPacket(
     sentAtMs: now,
     sender: who.mspId,
   });
-  const hash = packetHash(packet);
   await runHooks('onSend', ctx, { packet, packetHash: hash, submitter: { id: who.id, mspId: who.mspId } });
   await repo.putSent(ctx.stub, { packet, packetHash: hash, status: 'sent', txId: ctx.stub.getTxID() });
   await repo.putRouteSendState(ctx.stub, route.routeId, { nextSendSequence: route.nextSendSequence + 1, sendWindow, updatedAtMs: now });
@@ -694,7 +693,7 @@ export class CrossChainContract extends MedbridgeContract {
   private async accept(ctx: Context, packetJson: string, proofJson: string, mode: 'receive' | 'timeout'): Promise<string> {
     const who = await caller(ctx);
     const set = await getMemberSet(ctx.stub);
-    const packet: Packet = parsePacket(parseJson(packetJson, 'packetJson'));
+    const { packet, packetHash: hash } = parsePacketHashed(parseJson(packetJson, 'packetJson'));
     const route = await mustRouteRecord(ctx, packet.routeId);
     if (packet.sourceChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${packet.sourceChain}`);
     requireRouteUsable(route);
@@ -705,7 +704,6 @@ export class CrossChainContract extends MedbridgeContract {
     const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetMessage(packet, ref));
 
     // Step 4: the packet itself (rules/delivery-rules.ts).
-    const hash = packetHash(packet);
     const receipt = await repo.getReceipt(ctx.stub, packet.routeId, packet.sequence);
     const decision = refuseUnlessGoing(decideReceive({ mode, packet, packetHash: hash, chainId: set.chainId, route, receipt, nowMs: now }));
     if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
