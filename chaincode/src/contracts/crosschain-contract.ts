@@ -48,7 +48,7 @@ import { buildConsentPacket, consentPacketTo } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
-import { checkFields, emit, parsePageSize, parseSequence, requireId, requireMemberRole, txTimeMs, type Caller } from './tx-context';
+import { checkFields, emitReturning, parsePageSize, parseSequence, requireId, requireMemberRole, txTimeMs, type Caller } from './tx-context';
 
 export const DEFAULT_TIMEOUT_AFTER_MS = 3_600_000;
 export const MAX_TIMEOUT_AFTER_MS = 30 * 86_400_000;
@@ -317,8 +317,7 @@ export class CrossChainContract extends MedbridgeContract {
     if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
     const a = argsObject(argsJson, SEND_ARGS);
     const out = await sendPacket(ctx, who, destChain, type, a);
-    emit(ctx, 'PacketSent', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketSent', out);
   }
 
   /**
@@ -338,8 +337,7 @@ export class CrossChainContract extends MedbridgeContract {
     const items = [];
     for (const send of sends) items.push(await sendPacket(view, who, send.destChain, send.type, send.args));
     const out = { items };
-    emit(ctx, 'PacketsSent', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketsSent', out);
   }
 
   /**
@@ -360,8 +358,9 @@ export class CrossChainContract extends MedbridgeContract {
     // The patient's id key and, once rotated, the rotations to the current key, as SendPacket's.
     const carried = await consentPacketTo(ctx, granted.consent, granted.patient, destChain);
     const sent = await sendPacket(ctx, who, destChain, 'consent.grant', a, carried);
-    emit(ctx, 'PacketSent', sent);
-    return canonicalize({ consent: granted.status, sent });
+    const sentJson = emitReturning(ctx, 'PacketSent', sent);
+    // canonicalize({ consent, sent }) without encoding the packet again: keys in canonical order, each value canonical.
+    return `{"consent":${canonicalize(granted.status)},"sent":${sentJson}}`;
   }
 
   /**
@@ -485,8 +484,7 @@ export class CrossChainContract extends MedbridgeContract {
     }
     await storeNewLists(view, remote.record, verified, now);
     const out = { routeId: first.routeId, fromSequence: first.sequence, count: acks.length, items };
-    emit(ctx, 'PacketsAcknowledged', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketsAcknowledged', out);
   }
 
   private async settle(ctx: Context, ackJson: string, proofJson: string, mode: 'ack' | 'timeout'): Promise<string> {
@@ -516,8 +514,7 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(ctx, remote.record, verified, now);
     await repo.putSent(ctx.stub, next);
     const out = { routeId: ack.routeId, sequence: ack.sequence, status, outcome: ack.outcome, signers: verified.signers, epoch: verified.list.epoch };
-    emit(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
-    return canonicalize(out);
+    return emitReturning(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
   }
 
   // ---------------------------------------------------------------- destination side
@@ -591,8 +588,7 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(view, remote.record, verified, now);
     await repo.putRoute(view.stub, decision.route);
     const out = { routeId: first.routeId, fromSequence: first.sequence, count: packets.length, items };
-    emit(ctx, 'PacketsReceived', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketsReceived', out);
   }
 
   /**
@@ -680,8 +676,7 @@ export class CrossChainContract extends MedbridgeContract {
       txId: ctx.stub.getTxID(),
     };
     await repo.putExclusion(ctx.stub, exclusion);
-    emit(ctx, 'RemoteNodeExcluded', exclusion);
-    return canonicalize(exclusion);
+    return emitReturning(ctx, 'RemoteNodeExcluded', exclusion);
   }
 
   /** Nodes of `chainId` excluded here by verified equivocation evidence (node id order). */
@@ -738,8 +733,7 @@ export class CrossChainContract extends MedbridgeContract {
     await repo.putReceipt(ctx.stub, stored);
     await repo.putRoute(ctx.stub, routeAfterReceive(route, recvWindow, now));
     const out = { routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: stored.ackHash, signers: verified.signers, epoch: verified.list.epoch };
-    emit(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
-    return canonicalize(out);
+    return emitReturning(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
   }
 
   /**
@@ -763,7 +757,6 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(ctx, remote, verified, now);
     await repo.putEvidence(ctx.stub, frozen.evidence);
     await repo.putRoute(ctx.stub, frozen.route);
-    emit(ctx, 'RouteFrozen', frozen.event);
-    return canonicalize(frozen.event);
+    return emitReturning(ctx, 'RouteFrozen', frozen.event);
   }
 }

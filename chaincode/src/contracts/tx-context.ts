@@ -112,7 +112,14 @@ export async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; s
 
 /** Sets the transaction's one event: `payload` as canonical JSON. */
 export function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, Buffer.from(canonicalize(payload)));
+  emitReturning(ctx, name, payload);
+}
+
+/** emit, returning the event's canonical JSON: for a method whose result is its event's payload (encoded once). */
+export function emitReturning(ctx: Context, name: string, payload: unknown): string {
+  const json = canonicalize(payload);
+  ctx.stub.setEvent(name, Buffer.from(json));
+  return json;
 }
 
 // ------------------------------------------------------------------ arguments

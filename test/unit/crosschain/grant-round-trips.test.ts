@@ -8,6 +8,7 @@ import type { Context } from 'fabric-contract-api';
 import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
 import { IncentiveContract } from '../../../chaincode/src/contracts/incentive-contract';
 import { registerIncentiveHooks } from '../../../chaincode/src/contracts/incentive-hooks';
+import { canonicalize } from '../../../chaincode/src/protocol/canonical-json';
 import type { Packet } from '../../../chaincode/src/protocol/packet';
 import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import { DAY, newKey, signedGrant, terms, type KeyHolder } from '../consent/support';
@@ -78,7 +79,11 @@ describe('round trips of a share at endorsement', () => {
     const { result, calls } = await withLedgerCalls(t.a.ledger, { identity: t.a.user, timeMs: t.tick() }, (ctx: Context) =>
       t.cc.GrantAndSend(ctx, signed, 'chain-b', JSON.stringify({ routeId: ROUTE })),
     );
-    return { packet: (JSON.parse(result) as { sent: { packet: Packet } }).sent.packet, calls };
+    // The result is canonical JSON, its `sent` the PacketSent event's payload.
+    expect(result).toBe(canonicalize(JSON.parse(result)));
+    const out = JSON.parse(result) as { sent: { packet: Packet } };
+    expect(t.a.ledger.events.at(-1)).toEqual(expect.objectContaining({ name: 'PacketSent', payload: out.sent }));
+    return { packet: out.sent.packet, calls };
   }
 
   it('GrantAndSend, value transfer off: the first consent of a pair, then a later one', async () => {
@@ -107,6 +112,8 @@ describe('round trips of a share at endorsement', () => {
       t.cc.ReceivePacket(ctx, JSON.stringify(packet), JSON.stringify(proof)),
     );
     expect(JSON.parse(result)).toMatchObject({ outcome: 'success', sequence: packet.sequence });
+    expect(result).toBe(canonicalize(JSON.parse(result)));
+    expect(t.b.ledger.events.at(-1)).toEqual(expect.objectContaining({ name: 'PacketReceived', payload: JSON.parse(result) as unknown }));
     expect(callShapes(calls)).toEqual(RECEIVE_CONSENT_GRANT);
     expect(calls).toHaveLength(12);
   });
