@@ -167,7 +167,7 @@ async function sendPacket(
     route = await mustRoute(ctx, requireId(String(a.routeId), 'routeId'));
     if (route.counterparty !== destChain) fail('WRONG_DESTINATION', `route ${route.routeId} leads to ${route.counterparty}, not ${destChain}`);
   } else {
-    const routes = (await repo.listRoutes(ctx.stub)).filter((r) => r.counterparty === destChain);
+    const routes = await repo.listRoutesTo(ctx.stub, destChain);
     if (routes.length === 0) fail('ROUTE_NOT_OPEN', `no route to ${destChain}`);
     if (routes.length > 1) fail('INVALID_ARGUMENT', `several routes lead to ${destChain}; name one in argsJson.routeId`);
     route = routes[0]!;

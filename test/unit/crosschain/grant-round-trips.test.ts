@@ -13,7 +13,8 @@ import type { Packet } from '../../../chaincode/src/protocol/packet';
 import { DEFAULT_PARAMS } from '../../../chaincode/src/rules/parameter-safety';
 import { DAY, newKey, signedGrant, terms, type KeyHolder } from '../consent/support';
 import { callShapes, withLedgerCalls, type LedgerCall } from '../support/ledger-calls';
-import { ROUTE, TwoChains } from './harness';
+import { MINUTE, ROUTE, TwoChains } from './harness';
+import { chainTrust, createChain, nodeList } from './support';
 
 const consent = new ConsentContract();
 const incentive = new IncentiveContract();
@@ -74,10 +75,10 @@ describe('round trips of a share at endorsement', () => {
     await t.a.ledger.invoke({ identity: t.a.user, timeMs: t.tick() }, (ctx) => consent.RegisterPatient(ctx, patient.publicKey));
   }
 
-  async function grantAndSend(): Promise<{ packet: Packet; calls: LedgerCall[] }> {
+  async function grantAndSend(args: object = { routeId: ROUTE }): Promise<{ packet: Packet; calls: LedgerCall[] }> {
     const signed = JSON.stringify(signedGrant('chain-a', patient, terms({ period: { start: t.now, end: t.now + 30 * DAY } }), patient, t.now));
     const { result, calls } = await withLedgerCalls(t.a.ledger, { identity: t.a.user, timeMs: t.tick() }, (ctx: Context) =>
-      t.cc.GrantAndSend(ctx, signed, 'chain-b', JSON.stringify({ routeId: ROUTE })),
+      t.cc.GrantAndSend(ctx, signed, 'chain-b', JSON.stringify(args)),
     );
     // The result is canonical JSON, its `sent` the PacketSent event's payload.
     expect(result).toBe(canonicalize(JSON.parse(result)));
@@ -102,6 +103,19 @@ describe('round trips of a share at endorsement', () => {
     const later = await grantAndSend();
     expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...SEND_READS, ...FEE, ...SEND_WRITES]);
     expect(later.calls).toHaveLength(19);
+  });
+
+  it('GrantAndSend naming no route: the routes are listed, and only the send state of the one to the destination is read', async () => {
+    await setUp(false);
+    // A second remote chain with its own route, so that the list holds a route that does not lead to chain-b.
+    const c = await createChain('chain-c', ['HospitalEMSP'], 1);
+    await t.govern(t.a, { kind: 'register-remote', chainId: 'chain-c', orgs: chainTrust(c).orgs, nodeList: nodeList(c, 1), schemes: ['fabric-endorsement'] });
+    await t.govern(t.a, { kind: 'open-route', routeId: 'route-ac', counterparty: 'chain-c', packetTypes: ['ping'], rateLimit: { maxPackets: 100, windowMs: MINUTE } });
+    await grantAndSend();
+    const later = await grantAndSend({});
+    const send = ['range mb.route' /* read to its end: no close */, 'get mb.route-send', 'get mb.params'];
+    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...send, ...SEND_WRITES]);
+    expect(later.calls.filter((call) => call.key.startsWith('mb.route-send/')).map((call) => call.key)).toEqual([`mb.route-send/${ROUTE}`, `mb.route-send/${ROUTE}`]);
   });
 
   it('ReceivePacket of the consent.grant packet on the destination', async () => {
