@@ -20,7 +20,7 @@ import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
 import { ackBatchMessage, ackMessage, epochLinkMessage, packetBatchMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
 import { Limits } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
-import { isPacketType, packetHash, parseAck, parsePacket, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
+import { isPacketType, packetHash, parseAck, parsePacket, parsePacketHashed, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
 import { parseProof } from '../protocol/proof';
 import { verifyProof, type VerifiedProof } from '../protocol/verify';
 import {
@@ -48,7 +48,7 @@ import { buildConsentPacket, consentPacketTo } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
-import { checkFields, emit, parsePageSize, parseSequence, requireId, requireMemberRole, txTimeMs, type Caller } from './tx-context';
+import { checkFields, emitReturning, parsePageSize, parseSequence, requireId, requireMemberRole, txTimeMs, type Caller } from './tx-context';
 
 export const DEFAULT_TIMEOUT_AFTER_MS = 3_600_000;
 export const MAX_TIMEOUT_AFTER_MS = 30 * 86_400_000;
@@ -167,7 +167,7 @@ async function sendPacket(
     route = await mustRoute(ctx, requireId(String(a.routeId), 'routeId'));
     if (route.counterparty !== destChain) fail('WRONG_DESTINATION', `route ${route.routeId} leads to ${route.counterparty}, not ${destChain}`);
   } else {
-    const routes = (await repo.listRoutes(ctx.stub)).filter((r) => r.counterparty === destChain);
+    const routes = await repo.listRoutesTo(ctx.stub, destChain);
     if (routes.length === 0) fail('ROUTE_NOT_OPEN', `no route to ${destChain}`);
     if (routes.length > 1) fail('INVALID_ARGUMENT', `several routes lead to ${destChain}; name one in argsJson.routeId`);
     route = routes[0]!;
@@ -196,7 +196,7 @@ async function sendPacket(
 
   const now = txTimeMs(ctx);
   const sendWindow = consumeRate(route.rateLimit, route.sendWindow, now, `route ${route.routeId} (send)`);
-  const packet = parsePacket({
+  const { packet, packetHash: hash } = parsePacketHashed({
     sourceChain: set.chainId,
     destChain,
     routeId: route.routeId,
@@ -207,7 +207,6 @@ async function sendPacket(
     sentAtMs: now,
     sender: who.mspId,
   });
-  const hash = packetHash(packet);
   await runHooks('onSend', ctx, { packet, packetHash: hash, submitter: { id: who.id, mspId: who.mspId } });
   await repo.putSent(ctx.stub, { packet, packetHash: hash, status: 'sent', txId: ctx.stub.getTxID() });
   await repo.putRouteSendState(ctx.stub, route.routeId, { nextSendSequence: route.nextSendSequence + 1, sendWindow, updatedAtMs: now });
@@ -318,8 +317,7 @@ export class CrossChainContract extends MedbridgeContract {
     if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
     const a = argsObject(argsJson, SEND_ARGS);
     const out = await sendPacket(ctx, who, destChain, type, a);
-    emit(ctx, 'PacketSent', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketSent', out);
   }
 
   /**
@@ -339,8 +337,7 @@ export class CrossChainContract extends MedbridgeContract {
     const items = [];
     for (const send of sends) items.push(await sendPacket(view, who, send.destChain, send.type, send.args));
     const out = { items };
-    emit(ctx, 'PacketsSent', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketsSent', out);
   }
 
   /**
@@ -361,8 +358,9 @@ export class CrossChainContract extends MedbridgeContract {
     // The patient's id key and, once rotated, the rotations to the current key, as SendPacket's.
     const carried = await consentPacketTo(ctx, granted.consent, granted.patient, destChain);
     const sent = await sendPacket(ctx, who, destChain, 'consent.grant', a, carried);
-    emit(ctx, 'PacketSent', sent);
-    return canonicalize({ consent: granted.status, sent });
+    const sentJson = emitReturning(ctx, 'PacketSent', sent);
+    // canonicalize({ consent, sent }) without encoding the packet again: keys in canonical order, each value canonical.
+    return `{"consent":${canonicalize(granted.status)},"sent":${sentJson}}`;
   }
 
   /**
@@ -486,8 +484,7 @@ export class CrossChainContract extends MedbridgeContract {
     }
     await storeNewLists(view, remote.record, verified, now);
     const out = { routeId: first.routeId, fromSequence: first.sequence, count: acks.length, items };
-    emit(ctx, 'PacketsAcknowledged', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketsAcknowledged', out);
   }
 
   private async settle(ctx: Context, ackJson: string, proofJson: string, mode: 'ack' | 'timeout'): Promise<string> {
@@ -517,8 +514,7 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(ctx, remote.record, verified, now);
     await repo.putSent(ctx.stub, next);
     const out = { routeId: ack.routeId, sequence: ack.sequence, status, outcome: ack.outcome, signers: verified.signers, epoch: verified.list.epoch };
-    emit(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
-    return canonicalize(out);
+    return emitReturning(ctx, mode === 'ack' ? 'PacketAcknowledged' : 'PacketTimedOut', out);
   }
 
   // ---------------------------------------------------------------- destination side
@@ -592,8 +588,7 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(view, remote.record, verified, now);
     await repo.putRoute(view.stub, decision.route);
     const out = { routeId: first.routeId, fromSequence: first.sequence, count: packets.length, items };
-    emit(ctx, 'PacketsReceived', out);
-    return canonicalize(out);
+    return emitReturning(ctx, 'PacketsReceived', out);
   }
 
   /**
@@ -681,8 +676,7 @@ export class CrossChainContract extends MedbridgeContract {
       txId: ctx.stub.getTxID(),
     };
     await repo.putExclusion(ctx.stub, exclusion);
-    emit(ctx, 'RemoteNodeExcluded', exclusion);
-    return canonicalize(exclusion);
+    return emitReturning(ctx, 'RemoteNodeExcluded', exclusion);
   }
 
   /** Nodes of `chainId` excluded here by verified equivocation evidence (node id order). */
@@ -694,7 +688,7 @@ export class CrossChainContract extends MedbridgeContract {
   private async accept(ctx: Context, packetJson: string, proofJson: string, mode: 'receive' | 'timeout'): Promise<string> {
     const who = await caller(ctx);
     const set = await getMemberSet(ctx.stub);
-    const packet: Packet = parsePacket(parseJson(packetJson, 'packetJson'));
+    const { packet, packetHash: hash } = parsePacketHashed(parseJson(packetJson, 'packetJson'));
     const route = await mustRouteRecord(ctx, packet.routeId);
     if (packet.sourceChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${packet.sourceChain}`);
     requireRouteUsable(route);
@@ -705,7 +699,6 @@ export class CrossChainContract extends MedbridgeContract {
     const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetMessage(packet, ref));
 
     // Step 4: the packet itself (rules/delivery-rules.ts).
-    const hash = packetHash(packet);
     const receipt = await repo.getReceipt(ctx.stub, packet.routeId, packet.sequence);
     const decision = refuseUnlessGoing(decideReceive({ mode, packet, packetHash: hash, chainId: set.chainId, route, receipt, nowMs: now }));
     if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
@@ -740,8 +733,7 @@ export class CrossChainContract extends MedbridgeContract {
     await repo.putReceipt(ctx.stub, stored);
     await repo.putRoute(ctx.stub, routeAfterReceive(route, recvWindow, now));
     const out = { routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: stored.ackHash, signers: verified.signers, epoch: verified.list.epoch };
-    emit(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
-    return canonicalize(out);
+    return emitReturning(ctx, mode === 'receive' ? 'PacketReceived' : 'PacketTimeoutRecorded', out);
   }
 
   /**
@@ -765,7 +757,6 @@ export class CrossChainContract extends MedbridgeContract {
     await storeNewLists(ctx, remote, verified, now);
     await repo.putEvidence(ctx.stub, frozen.evidence);
     await repo.putRoute(ctx.stub, frozen.route);
-    emit(ctx, 'RouteFrozen', frozen.event);
-    return canonicalize(frozen.event);
+    return emitReturning(ctx, 'RouteFrozen', frozen.event);
   }
 }

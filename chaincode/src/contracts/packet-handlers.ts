@@ -10,6 +10,7 @@ import { MedbridgeError } from '../errors';
 import { canonicalBytes, type Json } from '../protocol/canonical-json';
 import { Limits } from '../protocol/limits';
 import type { Acknowledgement, Packet, PacketType } from '../protocol/packet';
+import { markSharesReads } from '../state/store';
 import { applyConsentPacket } from './consent-bridge';
 
 /**
@@ -72,6 +73,8 @@ function bufferedContext(ctx: Context): { ctx: Context; flush: () => Promise<voi
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   }) as ChaincodeStub;
+  // Its reads are the stub's (only writes are held back), so it shares the reads the transaction remembers.
+  markSharesReads(proxy, stub);
   const view = Object.create(ctx) as Context;
   Object.defineProperty(view, 'stub', { value: proxy, enumerable: true });
   return {

@@ -8,6 +8,7 @@ import type { Context } from 'fabric-contract-api';
 import { check, fail } from '../errors';
 import { canonicalize } from '../protocol/canonical-json';
 import { organizationalUnits } from '../protocol/certificates';
+import { Memo } from '../protocol/verification-cache';
 import { isProtocolId } from '../protocol/limits';
 import { type Caller, type Role, ROLE_ATTRIBUTE, roleAllowed, roleOf } from '../rules/roles';
 import { getMemberSet, type MemberSet } from '../state/governance-repo';
@@ -53,15 +54,30 @@ export function txTimeMs(ctx: Context): number {
   return seconds * 1000 + Math.floor(ts.nanos / 1_000_000);
 }
 
+/**
+ * What a caller's certificate says (its SHA-256 fingerprint as lowercase hex, its subject's OUs),
+ * by its PEM text. Parsing a certificate costs more than the rest of most checks, a transaction
+ * asks who calls more than once (GrantAndSend: the send's caller, then the grant's staff), and an
+ * org submits every transaction with the same few identities; the memo holds what the parse of
+ * exactly that text gave (verification-cache.ts), so a hit answers as the parse would.
+ */
+const callerCertificates = new Memo<{ id: string; ous: readonly string[] }>(256);
+
+function callerCertificate(certPem: string): { id: string; ous: readonly string[] } {
+  return callerCertificates.get(certPem, () => {
+    const cert = new X509Certificate(certPem);
+    return { id: cert.fingerprint256.replace(/:/g, '').toLowerCase(), ous: organizationalUnits(cert.subject) };
+  });
+}
+
 /** The calling identity: MSP id, certificate fingerprint and role (UNAUTHORIZED without one). */
 export function caller(ctx: Context): Caller {
   const ci = ctx.clientIdentity;
   const mspId = ci.getMSPID();
   // fabric-shim hands the creator's id bytes as a Uint8Array (not a Buffer) on a real peer.
   const certPem = Buffer.from(ci.getIDBytes()).toString('utf8');
-  const cert = new X509Certificate(certPem);
-  const id = cert.fingerprint256.replace(/:/g, '').toLowerCase();
-  const role = roleOf(ci.getAttributeValue(ROLE_ATTRIBUTE), organizationalUnits(cert.subject));
+  const { id, ous } = callerCertificate(certPem);
+  const role = roleOf(ci.getAttributeValue(ROLE_ATTRIBUTE), ous);
   if (role === undefined) fail('UNAUTHORIZED', `identity of ${mspId} has no medbridge role (no ${ROLE_ATTRIBUTE} attribute and no client/admin OU)`);
   return { mspId, id, role };
 }
@@ -96,7 +112,14 @@ export async function requireMemberAdmin(ctx: Context): Promise<{ who: Caller; s
 
 /** Sets the transaction's one event: `payload` as canonical JSON. */
 export function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, Buffer.from(canonicalize(payload)));
+  emitReturning(ctx, name, payload);
+}
+
+/** emit, returning the event's canonical JSON: for a method whose result is its event's payload (encoded once). */
+export function emitReturning(ctx: Context, name: string, payload: unknown): string {
+  const json = canonicalize(payload);
+  ctx.stub.setEvent(name, Buffer.from(json));
+  return json;
 }
 
 // ------------------------------------------------------------------ arguments

@@ -4,7 +4,7 @@
  * bytes that source nodes sign are built from it in commitment.ts.
  */
 import { fail } from '../errors';
-import { canonicalBytes, canonicalHash, type Json } from './canonical-json';
+import { canonicalBytes, canonicalHash, sha256Hex, type Json } from './canonical-json';
 import { asObject, reqId, reqInt, reqString } from './fields';
 import { Limits } from './limits';
 
@@ -58,15 +58,30 @@ export interface Acknowledgement {
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export function parsePacket(value: unknown): Packet {
+  return parsePacketEncoded(value).packet;
+}
+
+/**
+ * A packet with its commitment (packetHash), both from the one canonical encoding the size
+ * check reads: the packet parsePacket returns has exactly the fields and values it was given,
+ * so its canonical JSON is that encoding, and the commitment is not encoded a second time.
+ */
+export function parsePacketHashed(value: unknown): { packet: Packet; packetHash: string } {
+  const { packet, bytes } = parsePacketEncoded(value);
+  return { packet, packetHash: sha256Hex(bytes) };
+}
+
+function parsePacketEncoded(value: unknown): { packet: Packet; bytes: Buffer } {
   const C = 'INVALID_ARGUMENT' as const;
   const o = asObject(value, C, 'packet', ['sourceChain', 'destChain', 'routeId', 'sequence', 'type', 'payload', 'timeoutMs', 'sentAtMs', 'sender']);
-  if (canonicalBytes(o).length > Limits.maxPacketBytes) fail('PROOF_TOO_LARGE', `a packet is at most ${Limits.maxPacketBytes} bytes`);
+  const bytes = canonicalBytes(o);
+  if (bytes.length > Limits.maxPacketBytes) fail('PROOF_TOO_LARGE', `a packet is at most ${Limits.maxPacketBytes} bytes`);
   const type = o.type;
   // A missing or non-string type is a malformed packet; a string outside the allowlist is a type not allowed.
   if (typeof type !== 'string') fail(C, 'packet.type must be a string');
   if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not one of ${PacketTypes.join(', ')}`);
   if (!('payload' in o) || o.payload === undefined) fail(C, 'packet.payload is missing');
-  return {
+  const packet: Packet = {
     sourceChain: reqId(o, 'sourceChain', C, 'packet'),
     destChain: reqId(o, 'destChain', C, 'packet'),
     routeId: reqId(o, 'routeId', C, 'packet'),
@@ -77,6 +92,7 @@ export function parsePacket(value: unknown): Packet {
     sentAtMs: reqInt(o, 'sentAtMs', C, 'packet', 0),
     sender: reqId(o, 'sender', C, 'packet'),
   };
+  return { packet, bytes };
 }
 
 export function parseAck(value: unknown): Acknowledgement {

@@ -146,7 +146,16 @@ export async function putRouteSendState(stub: ChaincodeStub, routeId: string, se
 
 /** Every route (route id order), each with its send state. */
 export async function listRoutes(stub: ChaincodeStub): Promise<RouteRecord[]> {
+  return withSendStates(stub, await listAllByPartialKey<RouteRecord>(stub, KeyTypes.Route, []));
+}
+
+/** The routes that lead to `counterparty` (route id order), each with its send state; the other routes' send state is not read. */
+export async function listRoutesTo(stub: ChaincodeStub, counterparty: string): Promise<RouteRecord[]> {
   const records = await listAllByPartialKey<RouteRecord>(stub, KeyTypes.Route, []);
+  return withSendStates(stub, records.filter((r) => r.counterparty === counterparty));
+}
+
+async function withSendStates(stub: ChaincodeStub, records: RouteRecord[]): Promise<RouteRecord[]> {
   const out: RouteRecord[] = [];
   for (const r of records) out.push(withSendState(r, await getJson<RouteSendState>(stub, key(stub, KeyTypes.RouteSend, r.routeId))));
   return out;

@@ -19,18 +19,34 @@ const readsOfTx = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
 /** Views whose reads follow their own writes (own-writes.ts): their reads are never remembered. */
 const followsOwnWrites = new WeakSet<object>();
 
+/**
+ * Views that read exactly what the stub they wrap reads (a packet handler's buffered view:
+ * packet-handlers.ts), by the stub whose reads they share.
+ */
+const readsShared = new WeakMap<object, object>();
+
 /** Marks `stub` as a view whose getState answers with the transaction's own writes. */
 export function markReadsOwnWrites(stub: ChaincodeStub): void {
   followsOwnWrites.add(stub);
 }
 
+/**
+ * Marks `view` as reading what `stub` reads (its getState is `stub`'s), so that a key read
+ * through either is read from the peer once: a packet handler's member check, for one, reads
+ * the member set its ReceivePacket already read.
+ */
+export function markSharesReads(view: ChaincodeStub, stub: ChaincodeStub): void {
+  readsShared.set(view, readsShared.get(stub) ?? stub);
+}
+
 /** The committed value of `k` (empty when absent), read from the peer once per transaction. */
 export function readState(stub: ChaincodeStub, k: string): Promise<Uint8Array> {
-  if (followsOwnWrites.has(stub)) return stub.getState(k);
-  let reads = readsOfTx.get(stub);
+  const owner = readsShared.get(stub) ?? stub;
+  if (followsOwnWrites.has(owner)) return stub.getState(k);
+  let reads = readsOfTx.get(owner);
   if (reads === undefined) {
     reads = new Map();
-    readsOfTx.set(stub, reads);
+    readsOfTx.set(owner, reads);
   }
   let read = reads.get(k);
   if (read === undefined) {
@@ -103,28 +119,39 @@ export async function listAllByPartialKey<T>(stub: ChaincodeStub, type: KeyType,
 /**
  * The first value under a partial composite key, in key order, that `accept` takes; reads no
  * further than that one (the iterator is closed there), so the cost is the entries passed over.
+ * Read to its end, the iterator needs no close (see drain).
  */
 export async function firstByPartialKey<T>(stub: ChaincodeStub, type: KeyType, attributes: string[], accept: (value: T) => boolean): Promise<T | undefined> {
   const iterator = await stub.getStateByPartialCompositeKey(type, attributes);
+  let exhausted = false;
   try {
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
       const value = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T;
       if (accept(value)) return value;
     }
+    exhausted = true;
   } finally {
-    await iterator.close();
+    if (!exhausted) await iterator.close();
   }
   return undefined;
 }
 
+/**
+ * Every value of a query, in key order. An iterator read to its end is not closed: the peer
+ * releases a query when it sends the answer that has no more results (the only way `next`
+ * reports done), so a close would be one more round trip that the peer answers doing nothing.
+ * An iterator left early (a parse failure) is closed.
+ */
 async function drain<T>(iterator: Iterators.StateQueryIterator): Promise<T[]> {
   const out: T[] = [];
+  let exhausted = false;
   try {
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
       out.push(JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T);
     }
+    exhausted = true;
   } finally {
-    await iterator.close();
+    if (!exhausted) await iterator.close();
   }
   return out;
 }

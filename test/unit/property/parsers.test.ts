@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { canonicalBytes, canonicalize, parseJson } from '../../../chaincode/src/protocol/canonical-json';
 import { isProtocolId, Limits } from '../../../chaincode/src/protocol/limits';
 import { parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
-import { isPacketType, parseAck, parsePacket, type Packet } from '../../../chaincode/src/protocol/packet';
+import { isPacketType, packetHash, parseAck, parsePacket, parsePacketHashed, type Packet } from '../../../chaincode/src/protocol/packet';
 import { parseSignedPatientMessage, verifyPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { parseProof, parseProofValue } from '../../../chaincode/src/protocol/proof';
 import { newKey, signedGrant, signedRevocation, T0, terms } from '../consent/support';
@@ -139,6 +139,19 @@ describe('packets', () => {
         else if (canonicalBytes(m.value).length > Limits.maxPacketBytes) expect(out.code).toBe('PROOF_TOO_LARGE');
         else if (m.kind === 'replace' && m.field === 'type' && typeof m.value.type === 'string') expect(out.code).toBe('PACKET_TYPE_NOT_ALLOWED');
         else expect(out.code).toBe('INVALID_ARGUMENT');
+      }),
+      RUNS,
+    );
+  });
+
+  it('parsePacketHashed answers as parsePacket then packetHash, for every packet and every mutation of one', () => {
+    fc.assert(
+      fc.property(validPacket.chain((p) => fc.oneof(fc.constant(p as unknown as Record<string, unknown>), mutations(p as unknown as Record<string, unknown>).map((m) => m.value))), (v) => {
+        const alone = outcomeOf(() => {
+          const packet = parsePacket(v);
+          return { packet, packetHash: packetHash(packet) };
+        });
+        expect(outcomeOf(() => parsePacketHashed(v))).toEqual(alone);
       }),
       RUNS,
     );

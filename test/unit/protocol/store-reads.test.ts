@@ -1,9 +1,11 @@
 /**
  * state/store.ts: a transaction reads committed state only, so a key it reads twice is fetched
- * from the peer once (readState); another transaction (another stub) reads it again.
+ * from the peer once (readState); another transaction (another stub) reads it again. A query
+ * read to its end is not closed (the peer released it with its last answer); one left early is.
  */
 import type { ChaincodeStub } from 'fabric-shim';
-import { exists, getJson, markReadsOwnWrites, readState } from '../../../chaincode/src/state/store';
+import { exists, firstByPartialKey, getJson, listAllByPartialKey, markReadsOwnWrites, markSharesReads, readState } from '../../../chaincode/src/state/store';
+import { KeyTypes } from '../../../chaincode/src/state/keys';
 
 function countingStub(state: Record<string, string>): { stub: ChaincodeStub; calls: string[] } {
   const calls: string[] = [];
@@ -56,5 +58,78 @@ describe('a view that reads its own writes (batch transactions)', () => {
     expect(await getJson(view, 'k')).toEqual({ v: 2 });
     expect(calls).toEqual(['k', 'k']);
     expect(await getJson(stub, 'k')).toEqual({ v: 1 });
+  });
+});
+
+describe('a view that reads what its stub reads (a packet handler\'s buffered view)', () => {
+  it('shares the stub\'s remembered reads: a key read through either reaches the peer once', async () => {
+    const { stub, calls } = countingStub({ members: '{"chainId":"chain-b","members":["B"]}' });
+    const view = { getState: (k: string) => stub.getState(k) } as unknown as ChaincodeStub;
+    markSharesReads(view, stub);
+    expect(await getJson(stub, 'members')).toEqual({ chainId: 'chain-b', members: ['B'] });
+    expect(await getJson(view, 'members')).toEqual({ chainId: 'chain-b', members: ['B'] });
+    expect(await exists(view, 'absent')).toBe(false);
+    expect(await exists(stub, 'absent')).toBe(false);
+    expect(calls).toEqual(['members', 'absent']);
+  });
+
+  it('over a view that reads its own writes, is asked every time as that view is', async () => {
+    const { stub, calls } = countingStub({ k: '{"v":1}' });
+    const own = { getState: (k: string) => stub.getState(k) } as unknown as ChaincodeStub;
+    markReadsOwnWrites(own);
+    const view = { getState: (k: string) => own.getState(k) } as unknown as ChaincodeStub;
+    markSharesReads(view, own);
+    expect(await getJson(view, 'k')).toEqual({ v: 1 });
+    expect(await getJson(view, 'k')).toEqual({ v: 1 });
+    expect(calls).toEqual(['k', 'k']);
+  });
+});
+
+describe('queries', () => {
+  /** A stub whose partial-composite-key query answers `values` in order and records whether the iterator was closed. */
+  function queryStub(values: unknown[]): { stub: ChaincodeStub; closes: number[]; nexts: number[] } {
+    const closes: number[] = [];
+    const nexts: number[] = [];
+    const stub = {
+      getStateByPartialCompositeKey: async () => {
+        let i = 0;
+        return {
+          next: async () => {
+            nexts.push(i);
+            const v = values[i++];
+            return v === undefined ? { done: true, value: { key: '', value: new Uint8Array() } } : { done: false, value: { key: `k${i}`, value: new Uint8Array(Buffer.from(JSON.stringify(v))) } };
+          },
+          close: async () => {
+            closes.push(i);
+          },
+        };
+      },
+    } as unknown as ChaincodeStub;
+    return { stub, closes, nexts };
+  }
+
+  it('a query read to its end is not closed (no round trip the peer answers doing nothing)', async () => {
+    const all = queryStub([{ n: 1 }, { n: 2 }]);
+    expect(await listAllByPartialKey(all.stub, KeyTypes.RemoteExcluded, ['chain-a'])).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(all.closes).toEqual([]);
+    const none = queryStub([{ n: 1 }]);
+    expect(await firstByPartialKey(none.stub, KeyTypes.ConsentByGrantee, ['B', 'pt_1'], () => false)).toBeUndefined();
+    expect(none.closes).toEqual([]);
+  });
+
+  it('a query left before its end is closed: the first value taken, or a value that is not JSON', async () => {
+    const first = queryStub([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(await firstByPartialKey(first.stub, KeyTypes.ConsentByGrantee, ['B', 'pt_1'], (v: { n: number }) => v.n === 2)).toEqual({ n: 2 });
+    expect(first.closes).toEqual([2]);
+    expect(first.nexts).toEqual([0, 1]);
+    const broken = queryStub([{ n: 1 }]);
+    const stub = broken.stub as unknown as { getStateByPartialCompositeKey: () => Promise<{ next: () => Promise<unknown>; close: () => Promise<void> }> };
+    const query = stub.getStateByPartialCompositeKey.bind(stub);
+    stub.getStateByPartialCompositeKey = async () => {
+      const it = await query();
+      return { next: async () => ({ done: false, value: { key: 'k', value: new Uint8Array(Buffer.from('not json')) } }), close: it.close };
+    };
+    await expect(listAllByPartialKey(broken.stub, KeyTypes.RemoteExcluded, ['chain-a'])).rejects.toThrow(SyntaxError);
+    expect(broken.closes).toEqual([0]);
   });
 });
