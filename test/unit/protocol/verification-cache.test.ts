@@ -10,8 +10,10 @@ import { listHash, parseNodeList, type VerificationNodeList } from '../../../cha
 import { parseProof } from '../../../chaincode/src/protocol/proof';
 import { clearVerificationCaches } from '../../../chaincode/src/protocol/verification-cache';
 import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/verify';
+import { verifyCertPath, type ChainTrust } from '../../../chaincode/src/protocol/path-proof';
+import { parsedCert } from '../../../chaincode/src/protocol/certificates';
 import { blsEntry, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from '../bls/support';
-import { chainTrust, createChain, firstOfEach, nodeList, proofOf, type TestChain } from '../crosschain/support';
+import { chainTrust, createChain, firstOfEach, nodeList, orgTrust, proofOf, type TestChain } from '../crosschain/support';
 
 describe('verification caches', () => {
   let chain: TestChain;
@@ -55,6 +57,53 @@ describe('verification caches', () => {
     const changed = { ...list, subgroups: list.subgroups.map((s, i) => (i === 0 ? { ...s, threshold: s.threshold + 1 } : s)) };
     expect(listHash(changed)).not.toBe(before);
     expect(listHash(structuredClone(list))).toBe(before);
+  });
+
+  describe('certificate paths', () => {
+    const DAY = 86_400_000;
+    const pathOf = (node: { mspId: string; identity: { certPem: string } }, trust: ChainTrust, atMs: number): string[] => {
+      const parsed = parsedCert(node.identity.certPem);
+      return verifyCertPath({ cert: parsed.cert, parsed, mspId: node.mspId, trust, extraIntermediates: [], atMs, what: 'signer' });
+    };
+
+    it('gives a remembered path only while every certificate on it is valid at the transaction time', () => {
+      const node = chain.nodes[0]![0]!;
+      const trust = chainTrust(chain);
+      clearVerificationCaches();
+      const cold = pathOf(node, trust, Date.now());
+      expect(pathOf(node, trust, Date.now())).toEqual(cold);
+      expect(cold).toEqual([parsedCert(node.identity.certPem).fingerprint, parsedCert(chain.orgs[0]!.ca.certPem).fingerprint]);
+      // The same leaf after it expired, and before it was valid: refused as a cold check refuses it.
+      expectCode(() => pathOf(node, trust, Date.now() + 400 * DAY), 'CERT_EXPIRED');
+      expectCode(() => pathOf(node, trust, Date.now() - 2 * DAY), 'CERT_EXPIRED');
+      expect(pathOf(node, trust, Date.now())).toEqual(cold);
+    });
+
+    it('refuses a remembered leaf once its org revokes it, or under another org or root', async () => {
+      const node = chain.nodes[0]![0]!;
+      const trust = chainTrust(chain);
+      pathOf(node, trust, Date.now());
+      const serial = parsedCert(node.identity.certPem).serialNumber;
+      const revoked: ChainTrust = { ...trust, orgs: trust.orgs.map((o, i) => (i === 0 ? { ...o, revokedSerials: [serial.replace(/^0+/, '').toUpperCase()] } : o)) };
+      expectCode(() => pathOf(node, revoked, Date.now()), 'CERT_REVOKED');
+      // The same certificate claimed for the other org: its path is searched there, and it does not chain.
+      expectCode(() => pathOf({ ...node, mspId: chain.orgs[1]!.mspId }, trust, Date.now()), 'UNKNOWN_ROOT');
+      // The org's root replaced by another CA's: the remembered path does not apply.
+      const other = await createChain('chain-z', ['HospitalAMSP'], 1);
+      const rerooted: ChainTrust = { ...trust, orgs: [orgTrust(other.orgs[0]!), ...trust.orgs.slice(1)] };
+      expectCode(() => pathOf(node, rerooted, Date.now()), 'UNKNOWN_ROOT');
+      expect(pathOf(node, trust, Date.now())).toHaveLength(2);
+    });
+
+    it('does not accept another certificate of the same node name and org because its path was remembered', async () => {
+      const node = chain.nodes[0]![0]!;
+      const trust = chainTrust(chain);
+      pathOf(node, trust, Date.now());
+      // Same subject, issued by a CA the destination never registered.
+      const rogue = await createChain('chain-a', [node.mspId], 1);
+      const impostor = await rogue.orgs[0]!.peer(node.nodeId);
+      expectCode(() => pathOf({ mspId: node.mspId, identity: impostor }, trust, Date.now()), 'UNKNOWN_ROOT');
+    });
   });
 
   describe('BLS key registrations', () => {
