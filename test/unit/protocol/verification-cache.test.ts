@@ -4,7 +4,7 @@
  * never let something through that the first check refused, nor carry one proof's signatures over
  * to another, and a warm verifier answers exactly as a cold one.
  */
-import { packetMessage } from '../../../chaincode/src/protocol/commitment';
+import { epochLinkMessage, packetMessage } from '../../../chaincode/src/protocol/commitment';
 import { checkBlsRegistration, provePossession, toBase64 } from '../../../chaincode/src/protocol/bls';
 import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { parseProof } from '../../../chaincode/src/protocol/proof';
@@ -12,8 +12,9 @@ import { clearVerificationCaches } from '../../../chaincode/src/protocol/verific
 import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/verify';
 import { verifyCertPath, type ChainTrust } from '../../../chaincode/src/protocol/path-proof';
 import { parsedCert } from '../../../chaincode/src/protocol/certificates';
+import { endorsementScheme } from '../../../chaincode/src/protocol/scheme-endorsement';
 import { blsEntry, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from '../bls/support';
-import { chainTrust, createChain, firstOfEach, nodeList, orgTrust, proofOf, type TestChain } from '../crosschain/support';
+import { chainTrust, createChain, firstOfEach, nodeList, orgTrust, proofOf, signatureSet, type TestChain } from '../crosschain/support';
 
 describe('verification caches', () => {
   let chain: TestChain;
@@ -103,6 +104,76 @@ describe('verification caches', () => {
       const rogue = await createChain('chain-a', [node.mspId], 1);
       const impostor = await rogue.orgs[0]!.peer(node.nodeId);
       expectCode(() => pathOf({ mspId: node.mspId, identity: impostor }, trust, Date.now()), 'UNKNOWN_ROOT');
+    });
+  });
+
+  describe('epoch links', () => {
+    // List 2 keeps the nodes of list 1 in another order of subgroups' thresholds: a new hash, the same signers.
+    const next = (): VerificationNodeList => parseNodeList({ ...nodeList(chain, 2), subgroups: nodeList(chain, 2).subgroups.map((sg) => ({ ...sg, threshold: 2 })) });
+    const linkFor = (newList: VerificationNodeList, signers = firstOfEach(chain)) => {
+      const message = epochLinkMessage({ chainId: chain.chainId, fromEpoch: 1, toEpoch: 2, fromListHash: listHash(list), newListHash: listHash(newList) });
+      return { chainId: chain.chainId, fromEpoch: 1, toEpoch: 2, newList, proof: signatureSet(signers, message) };
+    };
+    const linkedProof = (link: ReturnType<typeof linkFor>, sequence: number) => {
+      const p = packet({ sourceChain: 'chain-a', sequence });
+      const newList = link.newList;
+      const text = JSON.stringify({ ...proofOf(2, chain.nodes.flat(), messageFor(p, newList)), links: [link] });
+      return { p, text };
+    };
+    const verify = (r: RemoteView, x: { p: ReturnType<typeof packet>; text: string }) => verifyProof(r, parseProof(x.text), Date.now(), (ref) => packetMessage(x.p, ref));
+
+    it('follows a remembered link again, and hands every proof its own copy of the new list', () => {
+      clearVerificationCaches();
+      const link = linkFor(next());
+      const first = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 11));
+      first.newLists[0]!.subgroups[0]!.threshold = 99;
+      const checks = jest.spyOn(endorsementScheme, 'verifySignatures');
+      const second = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 12));
+      // The link's signatures are not checked again; the packet's are.
+      expect(checks).toHaveBeenCalledTimes(1);
+      checks.mockRestore();
+      expect(second.list.epoch).toBe(2);
+      expect(second.newLists[0]!.subgroups[0]!.threshold).toBe(2);
+      expect(listHash(second.list)).toBe(listHash(link.newList));
+    });
+
+    it('refuses the remembered link with one signature changed, or signed over another list', () => {
+      const link = linkFor(next());
+      verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 13));
+      // The same link with one endorsement's signature taken from another link: checked again, refused.
+      const other = linkFor(parseNodeList({ ...nodeList(chain, 2), rule: { kind: 'k-of-m', k: 1 } }));
+      const forged = structuredClone(link);
+      (forged.proof.signatures as { signature: string }[])[0]!.signature = (other.proof.signatures as { signature: string }[])[0]!.signature;
+      expectCode(() => verify({ ...remote, list: structuredClone(list) }, linkedProof(forged, 14)), 'EPOCH_LINK_INVALID');
+      // The remembered signatures presented with another new list: its link message differs, refused.
+      const swapped = { ...link, newList: other.newList };
+      expectCode(() => verify({ ...remote, list: structuredClone(list) }, linkedProof(swapped, 15)), 'EPOCH_LINK_INVALID');
+      // And from another known list (another hash): refused, whatever was remembered.
+      const known = parseNodeList({ ...nodeList(chain, 1), rule: { kind: 'k-of-m', k: 1 } });
+      expectCode(() => verify({ ...remote, list: known }, linkedProof(link, 16)), 'EPOCH_LINK_INVALID');
+    });
+
+    it('checks the certificate paths of a remembered link at every proof', () => {
+      const link = linkFor(next());
+      verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 17));
+      const signer = parsedCert(firstOfEach(chain)[0]!.identity.certPem);
+      const trust: ChainTrust = { ...remote.trust, orgs: remote.trust.orgs.map((o, i) => (i === 0 ? { ...o, revokedSerials: [signer.serialNumber.replace(/^0+/, '').toUpperCase()] } : o)) };
+      expectCode(() => verify({ ...remote, trust, list: structuredClone(list) }, linkedProof(link, 18)), 'EPOCH_LINK_INVALID');
+    });
+
+    it('refuses a carried list whose text differs from a remembered one by one certificate', async () => {
+      const good = nodeList(chain, 2);
+      const link = linkFor(parseNodeList(good));
+      verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 19));
+      // The same list with one node's certificate replaced by one from a CA nobody registered.
+      const rogue = await createChain('chain-a', [chain.orgs[0]!.mspId], 1);
+      const impostor = await rogue.orgs[0]!.peer(chain.nodes[0]![0]!.nodeId);
+      const bad = structuredClone(good);
+      bad.subgroups[0]!.nodes[0]!.certPem = impostor.certPem;
+      const text = JSON.stringify({ scheme: 'fabric-endorsement', version: 2, epoch: 2, links: [{ ...link, newList: bad }], signatures: link.proof.signatures });
+      const parsed = parseProof(text);
+      expect(parsed.links[0]!.newList.subgroups[0]!.nodes[0]!.certPem).not.toBe(link.newList.subgroups[0]!.nodes[0]!.certPem);
+      expectCode(() => verifyProof({ ...remote, list: structuredClone(list) }, parsed, Date.now(), () => Buffer.from('x')), 'EPOCH_LINK_INVALID');
     });
   });
 
