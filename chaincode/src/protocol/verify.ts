@@ -87,7 +87,9 @@ export function verifySignatureSet(
  * its key), the exact message (which fixes both epochs and both list hashes), and the signature
  * part's JSON text (already parsed by the scheme, so only strings, numbers, arrays and objects).
  * A link is immutable once the hashes are fixed, and every proof sent before the destination
- * stores the new list carries the same one. Only the signature check is skipped on a hit: which
+ * stores the new list carries it again, with the same signature part in a scheme whose signatures
+ * repeat (ProofScheme.repeatsSignatures; scheme 1 endorsements carry a new proposal each time, so
+ * they are not kept). Only the signature check is skipped on a hit: which
  * nodes are named, their certificate paths at transaction time, exclusions and the threshold are
  * decided again for every proof. A failure is never kept (verification-cache.ts).
  */
@@ -124,7 +126,7 @@ function verifySet(
     scheme.verifySignatures(parsed, claimed, message, { chainId: list.chainId });
     return true;
   };
-  if (isLink) {
+  if (isLink && scheme.repeatsSignatures === true) {
     verifiedLinkSignatures.get(`${set.scheme}/${set.version}|${list.chainId}|${facts.hash}|${message.toString('base64')}|${JSON.stringify(set.signatures)}`, check);
   } else {
     check();

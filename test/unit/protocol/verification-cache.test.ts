@@ -5,7 +5,16 @@
  * to another, and a warm verifier answers exactly as a cold one.
  */
 import { epochLinkMessage, packetMessage } from '../../../chaincode/src/protocol/commitment';
-import { checkBlsRegistration, provePossession, toBase64 } from '../../../chaincode/src/protocol/bls';
+import {
+  aggregatePartials,
+  BLS_SCHEME,
+  BLS_SCHEME_VERSION_2,
+  checkBlsRegistration,
+  provePossession,
+  signMessageAs,
+  toBase64,
+} from '../../../chaincode/src/protocol/bls';
+import { blsAggregateSchemeV2 } from '../../../chaincode/src/protocol/bls/scheme';
 import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { parseProof } from '../../../chaincode/src/protocol/proof';
 import { clearVerificationCaches } from '../../../chaincode/src/protocol/verification-cache';
@@ -13,7 +22,7 @@ import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/ve
 import { verifyCertPath, type ChainTrust } from '../../../chaincode/src/protocol/path-proof';
 import { parsedCert } from '../../../chaincode/src/protocol/certificates';
 import { endorsementScheme } from '../../../chaincode/src/protocol/scheme-endorsement';
-import { blsEntry, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from '../bls/support';
+import { blsEntry, blsList, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain, type BlsTestNode } from '../bls/support';
 import { chainTrust, createChain, firstOfEach, nodeList, orgTrust, proofOf, signatureSet, type TestChain } from '../crosschain/support';
 
 describe('verification caches', () => {
@@ -122,15 +131,15 @@ describe('verification caches', () => {
     };
     const verify = (r: RemoteView, x: { p: ReturnType<typeof packet>; text: string }) => verifyProof(r, parseProof(x.text), Date.now(), (ref) => packetMessage(x.p, ref));
 
-    it('follows a remembered link again, and hands every proof its own copy of the new list', () => {
+    it('follows a link again, and hands every proof its own copy of the new list', () => {
       clearVerificationCaches();
       const link = linkFor(next());
       const first = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 11));
       first.newLists[0]!.subgroups[0]!.threshold = 99;
       const checks = jest.spyOn(endorsementScheme, 'verifySignatures');
       const second = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 12));
-      // The link's signatures are not checked again; the packet's are.
-      expect(checks).toHaveBeenCalledTimes(1);
+      // Scheme-1 endorsements carry a new proposal in every proof: the link's are checked again, as the packet's.
+      expect(checks).toHaveBeenCalledTimes(2);
       checks.mockRestore();
       expect(second.list.epoch).toBe(2);
       expect(second.newLists[0]!.subgroups[0]!.threshold).toBe(2);
@@ -174,6 +183,62 @@ describe('verification caches', () => {
       const parsed = parseProof(text);
       expect(parsed.links[0]!.newList.subgroups[0]!.nodes[0]!.certPem).not.toBe(link.newList.subgroups[0]!.nodes[0]!.certPem);
       expectCode(() => verifyProof({ ...remote, list: structuredClone(list) }, parsed, Date.now(), () => Buffer.from('x')), 'EPOCH_LINK_INVALID');
+    });
+  });
+
+  describe('epoch links signed in bls12381-aggregate', () => {
+    let bls: BlsTestChain;
+    let list1: VerificationNodeList;
+    let moved: BlsTestChain;
+    let list2: VerificationNodeList;
+    let blsRemote: RemoteView;
+    const v2 = (nodes: BlsTestNode[], listOf: VerificationNodeList, msg: Buffer) =>
+      aggregatePartials(listOf, msg, nodes.map((n) => ({ nodeId: n.nodeId, signature: toBase64(signMessageAs(BLS_SCHEME_VERSION_2, n.keys.secretKey, msg)) })), BLS_SCHEME_VERSION_2).proof.signatures;
+
+    beforeAll(async () => {
+      bls = await createBlsChain('chain-a', ['HospitalAMSP', 'HospitalCMSP'], 1);
+      list1 = parseNodeList(blsList(bls, 1));
+      moved = { ...bls, nodes: bls.nodes.map((row) => row.map((n) => ({ ...n, keys: testKeys(`cache-epoch-2/${n.nodeId}`) }))) };
+      list2 = parseNodeList(blsList(moved, 2));
+      blsRemote = { trust: chainTrust(bls), list: list1, schemes: [BLS_SCHEME] };
+    });
+
+    const linkedText = (linkSignatures: unknown, sequence: number, newList = list2) => {
+      const p = packet({ sourceChain: 'chain-a', sequence });
+      const signatures = v2(moved.nodes.flat(), newList, messageFor(p, newList));
+      const link = { chainId: 'chain-a', fromEpoch: 1, toEpoch: 2, newList, proof: { scheme: BLS_SCHEME, version: 2, signatures: linkSignatures } };
+      return { p, text: JSON.stringify({ scheme: BLS_SCHEME, version: 2, epoch: 2, links: [link], signatures }) };
+    };
+    const linkSigned = (newList: VerificationNodeList) =>
+      v2(bls.nodes.flat(), list1, epochLinkMessage({ chainId: 'chain-a', fromEpoch: 1, toEpoch: 2, fromListHash: listHash(list1), newListHash: listHash(newList) }));
+    const run = (x: { p: ReturnType<typeof packet>; text: string }, r: RemoteView = blsRemote) =>
+      verifyProof({ ...r, list: structuredClone(r.list) }, parseProof(x.text), Date.now(), (ref) => packetMessage(x.p, ref));
+
+    it('checks an aggregate link signature once, then only its signers, paths and threshold', () => {
+      clearVerificationCaches();
+      const linkSig = linkSigned(list2);
+      expect(run(linkedText(linkSig, 21)).list.epoch).toBe(2);
+      const checks = jest.spyOn(blsAggregateSchemeV2, 'verifySignatures');
+      expect(run(linkedText(linkSig, 22)).list.epoch).toBe(2);
+      // The packet's aggregate is checked; the link's, the same bytes as before, is not.
+      expect(checks).toHaveBeenCalledTimes(1);
+      checks.mockRestore();
+    });
+
+    it('refuses a remembered aggregate link with another signature, another new list, or a revoked signer', () => {
+      const linkSig = linkSigned(list2);
+      run(linkedText(linkSig, 23));
+      // Another valid aggregate (over another list's link) in place of the remembered one.
+      const other = parseNodeList(blsList(moved, 2, { rule: { kind: 'k-of-m', k: 1 } }));
+      const otherSig = linkSigned(other);
+      expectCode(() => run(linkedText({ ...linkSig, signature: otherSig.signature }, 24)), 'EPOCH_LINK_INVALID');
+      // The remembered signature carried with another new list: another link message.
+      expectCode(() => run(linkedText(linkSig, 25, other)), 'EPOCH_LINK_INVALID');
+      // A signer of the remembered link revoked since: its path is checked at every proof.
+      const serial = parsedCert(bls.nodes[0]![0]!.identity.certPem).serialNumber.replace(/^0+/, '').toUpperCase();
+      const trust: ChainTrust = { ...blsRemote.trust, orgs: blsRemote.trust.orgs.map((o, i) => (i === 0 ? { ...o, revokedSerials: [serial] } : o)) };
+      expectCode(() => run(linkedText(linkSig, 26), { ...blsRemote, trust }), 'EPOCH_LINK_INVALID');
+      expect(run(linkedText(linkSig, 27)).list.epoch).toBe(2);
     });
   });
 
