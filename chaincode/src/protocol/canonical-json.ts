@@ -4,7 +4,7 @@
  * `undefined` members dropped, only finite safe integers as numbers (amounts and times
  * are integers), strings as JSON.stringify writes them.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { fail } from '../errors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -17,8 +17,11 @@ export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(canonicalize(value), 'utf8');
 }
 
+/** node:crypto's one-shot hash where the runtime has it (Node >= 20.12): the same digest without a Hash object. */
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot !== undefined ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /** SHA-256 over the canonical encoding of a value, hex. */
@@ -52,13 +55,30 @@ function encode(value: unknown, depth: number): string {
     case 'string':
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => encode(v === undefined ? null : v, depth + 1)).join(',')}]`;
+      // Loops rather than map/filter/join: this runs for every state write and every signed message.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          // A hole stays empty, as Array.prototype.map and join left it.
+          if (!(i in value)) continue;
+          const v: unknown = value[i];
+          out += encode(v === undefined ? null : v, depth + 1);
+        }
+        return `${out}]`;
+      }
       if (value instanceof Uint8Array) fail('INVALID_ARGUMENT', 'bytes must be encoded (base64) before canonical JSON');
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${encode(obj[k], depth + 1)}`).join(',')}}`;
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += `${first ? '' : ','}${JSON.stringify(k)}:${encode(v, depth + 1)}`;
+        first = false;
+      }
+      return `${out}}`;
     }
     default:
       fail('INVALID_ARGUMENT', `cannot encode a ${typeof value} as canonical JSON`);

@@ -236,9 +236,14 @@ export function keyIdentity(key: KeyObject, code: 'INVALID_NODE_LIST' | 'DUPLICA
   return `ec:${jwk.crv}:${jwk.x}:${jwk.y}`;
 }
 
+/** The canonical identity of a list node's certificate key (the first of nodeKeyIdentities). */
+export function nodeCertKeyIdentity(node: VerificationNode): string {
+  return certKeyIdentity(parsedCert(node.certPem), 'DUPLICATE_SIGNER', `key of node ${node.nodeId}`);
+}
+
 /** The canonical identities of every key a list node holds (its certificate key, and its BLS key if any). */
 export function nodeKeyIdentities(node: VerificationNode): string[] {
-  const ids = [certKeyIdentity(parsedCert(node.certPem), 'DUPLICATE_SIGNER', `key of node ${node.nodeId}`)];
+  const ids = [nodeCertKeyIdentity(node)];
   if (node.bls !== undefined) ids.push(blsKeyIdentity(node.bls.publicKey));
   return ids;
 }

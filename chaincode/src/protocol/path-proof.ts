@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { fail } from '../errors';
 import { issuedBy, parsedCert, parsedFrom, type ParsedCert } from './certificates';
 import { asObject, reqArray, reqId } from './fields';
+import { Memo } from './verification-cache';
 import { Limits } from './limits';
 
 /** What a destination trusts about one org of a remote chain. */
@@ -132,15 +133,33 @@ export interface PreparedOrg {
   roots: ParsedCert[];
   intermediates: ParsedCert[];
   revoked: Set<string> | undefined;
+  /** Everything of the org a path search reads: root and intermediate fingerprints in order, revoked serials. */
+  key: string;
 }
 
 function prepareOrg(org: OrgTrust): PreparedOrg {
+  const roots = org.rootCerts.map(parsedCert);
+  const intermediates = org.intermediateCerts.map(parsedCert);
+  const fps = (cs: readonly ParsedCert[]): string => cs.map((c) => c.fingerprint).join(',');
   return {
-    roots: org.rootCerts.map(parsedCert),
-    intermediates: org.intermediateCerts.map(parsedCert),
+    roots,
+    intermediates,
     revoked: org.revokedSerials.length === 0 ? undefined : new Set(org.revokedSerials),
+    key: `${fps(roots)};${fps(intermediates)};${org.revokedSerials.join(',')}`,
   };
 }
+
+/**
+ * Paths that passed every check, by what decided them: the leaf (its fingerprint is the SHA-256 of
+ * its DER bytes, which fix its CA flag, OUs, serial, validity and issuer), the org it signs for with
+ * that org's roots, intermediates and revoked serials (PreparedOrg.key), and the proof's extra
+ * intermediates in order. Which path the search finds does not depend on the time; only validity
+ * does, so a remembered path is accepted only when every certificate on it is valid at the
+ * transaction's time, and anything else runs the whole check again (same result, same code).
+ */
+const passedPaths = new Memo<readonly ParsedCert[]>(4096);
+
+const validAt = (c: ParsedCert, atMs: number): boolean => c.validFromMs <= atMs && atMs <= c.validToMs;
 
 /** Prepares each org once for the signers of one proof (the trust object is read, never kept). */
 export function orgPreparer(): (org: OrgTrust) => PreparedOrg {
@@ -163,36 +182,49 @@ export function verifyCertPath(input: CertPathInput): string[] {
   const { mspId, trust, atMs, what } = input;
   const org = trust.orgs.find((o) => o.mspId === mspId);
   if (!org) fail('UNKNOWN_ROOT', `${what}: ${mspId} is not a registered org of ${trust.chainId}`);
-  const { roots, intermediates, revoked } = input.prepared?.(org) ?? prepareOrg(org);
-  if (roots.length === 0) fail('UNKNOWN_ROOT', `${what}: ${mspId} of ${trust.chainId} has no registered root`);
-  const pool = input.extraIntermediates.length === 0 ? intermediates : [...intermediates, ...input.extraIntermediates.map(parsedFrom)];
-  const isRevoked = (c: ParsedCert): boolean => revoked !== undefined && revoked.has(normaliseSerial(c.serialNumber));
+  const prepared = input.prepared?.(org) ?? prepareOrg(org);
+  const extras = input.extraIntermediates.length === 0 ? [] : input.extraIntermediates.map(parsedFrom);
   const leaf = input.parsed ?? parsedFrom(input.cert);
+  const key = `${leaf.fingerprint}|${mspId}|${prepared.key}|${extras.map((c) => c.fingerprint).join(',')}`;
+  const known = passedPaths.find(key);
+  if (known !== undefined && known.every((c) => validAt(c, atMs))) return known.map((c) => c.fingerprint);
+  const path = searchPath(leaf, prepared, extras, input);
+  passedPaths.get(key, () => path);
+  return path.map((c) => c.fingerprint);
+}
+
+/** The whole check of one signer's path; the certificates from leaf to root. */
+function searchPath(leaf: ParsedCert, prepared: PreparedOrg, extras: readonly ParsedCert[], input: CertPathInput): ParsedCert[] {
+  const { mspId, trust, atMs, what } = input;
+  const { roots, intermediates, revoked } = prepared;
+  if (roots.length === 0) fail('UNKNOWN_ROOT', `${what}: ${mspId} of ${trust.chainId} has no registered root`);
+  const pool = extras.length === 0 ? intermediates : [...intermediates, ...extras];
+  const isRevoked = (c: ParsedCert): boolean => revoked !== undefined && revoked.has(normaliseSerial(c.serialNumber));
 
   if (leaf.ca) fail('CERT_NOT_PEER', `${what} is a CA certificate, not a node`);
   if (!leaf.ous.includes('peer')) fail('CERT_NOT_PEER', `${what} is not a peer certificate (OU=peer)`);
   checkParsedValidAt(leaf, atMs, what);
   if (isRevoked(leaf)) fail('CERT_REVOKED', `${what} (serial ${leaf.serialNumber}) is revoked`);
 
-  const path = [leaf.fingerprint];
+  const path = [leaf];
   let current = leaf;
   for (let depth = 0; depth <= Limits.maxChainLength; depth++) {
     const root = roots.find((r) => issuedBy(current, r));
     if (root) {
       if (!root.ca) fail('CERT_CHAIN_INVALID', `${what}: registered root ${root.cert.subject} is not a CA`);
       checkParsedValidAt(root, atMs, `root of ${what}`);
-      path.push(root.fingerprint);
+      path.push(root);
       return path;
     }
     if (depth === Limits.maxChainLength) break;
-    const issuer = pool.find((c) => !path.includes(c.fingerprint) && issuedBy(current, c));
+    const issuer = pool.find((c) => !path.some((p) => p.fingerprint === c.fingerprint) && issuedBy(current, c));
     if (!issuer) {
       fail('UNKNOWN_ROOT', `${what} does not chain to a registered root of ${mspId} on ${trust.chainId}`);
     }
     if (!issuer.ca) fail('CERT_CHAIN_INVALID', `an issuer on the path of ${what} is not a CA`);
     checkParsedValidAt(issuer, atMs, `intermediate CA of ${what}`);
     if (isRevoked(issuer)) fail('CERT_REVOKED', `an intermediate CA of ${what} is revoked`);
-    path.push(issuer.fingerprint);
+    path.push(issuer);
     current = issuer;
   }
   fail('CERT_CHAIN_INVALID', `the path of ${what} is longer than ${Limits.maxChainLength} intermediates`);

@@ -11,6 +11,7 @@ import { asObject, reqArray, reqId, reqInt, reqString, type Obj } from './fields
 import { Limits } from './limits';
 import { parseNodeList, type VerificationNodeList } from './node-list';
 import { getScheme } from './schemes';
+import { Memo } from './verification-cache';
 
 /** The signature part of a proof or of an epoch link. */
 export interface SignatureSet {
@@ -82,10 +83,32 @@ export function parseProof(text: string): Proof {
   } catch {
     fail('MALFORMED_PROOF', 'proof is not valid JSON');
   }
-  return parseProofValue(value);
+  return parseProofValue(value, true);
 }
 
-export function parseProofValue(value: unknown): Proof {
+/**
+ * Lists carried by epoch links, parsed (parseNodeList) by the JSON text of what the proof carried:
+ * every proof a relay sends until the destination stores the new list carries the same list, and
+ * parsing it checks every node's certificate, BLS binding and proof of possession. Only values read
+ * from proof text are kept (JSON.parse output, which JSON.stringify writes back in full: the text
+ * fixes the value, so it fixes the parse); a refusal is never kept (verification-cache.ts). Each
+ * caller gets its own copy.
+ */
+const linkLists = new Memo<VerificationNodeList>(16);
+
+function parseLinkList(value: unknown, fromText: boolean): VerificationNodeList {
+  let text: string | undefined;
+  try {
+    text = fromText ? JSON.stringify(value) : undefined;
+  } catch {
+    // Nested beyond what JSON.stringify walks: parsed (and refused) without the memo.
+  }
+  if (text === undefined) return parseNodeList(value);
+  return structuredClone(linkLists.get(text, () => parseNodeList(value)));
+}
+
+/** `fromText`: `value` is JSON.parse output (parseProof), so its link lists may be remembered by their text. */
+export function parseProofValue(value: unknown, fromText = false): Proof {
   const C = 'MALFORMED_PROOF' as const;
   const o = asObject(value, C, 'proof', ['scheme', 'version', 'epoch', 'links', 'signatures', 'intermediates']);
   const set = parseSignatureSet(o, 'proof');
@@ -101,7 +124,7 @@ export function parseProofValue(value: unknown): Proof {
       chainId: reqId(l, 'chainId', C, what),
       fromEpoch: reqInt(l, 'fromEpoch', C, what, 1),
       toEpoch: reqInt(l, 'toEpoch', C, what, 2),
-      newList: parseNodeList(l.newList),
+      newList: parseLinkList(l.newList, fromText),
       proof: { scheme: linkSet.scheme, version: linkSet.version, signatures: linkSet.signatures, intermediates: linkSet.intermediates },
     };
   });

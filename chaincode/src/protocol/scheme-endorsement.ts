@@ -17,7 +17,7 @@
  * happens to return caller bytes. Version 1 (no proposal) is no longer accepted.
  */
 import { createHash, verify as verifySignature } from 'node:crypto';
-import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { msp } from '@hyperledger/fabric-protos';
 import { fail } from '../errors';
 import { parsedCert, type ParsedCert } from './certificates';
 import { asObject, reqArray, reqBase64, type Obj } from './fields';
@@ -26,11 +26,35 @@ import { listFacts, type ListFacts, type VerificationNodeList } from './node-lis
 import type { ClaimedSigner, ProofScheme, VerifyContext } from './scheme';
 import { Domains } from './commitment';
 import { Memo } from './verification-cache';
+import { singleBytesField, WireMessage, type WireSchema } from './protobuf-wire';
 
 export const ENDORSEMENT_SCHEME = 'fabric-endorsement';
 export const CHAINCODE_NAME = 'medbridge';
 /** The version of scheme 1 this verifier accepts (2: each endorsement carries its proposal). */
 export const ENDORSEMENT_VERSION = 2;
+
+/** common.HeaderType.ENDORSER_TRANSACTION. */
+const ENDORSER_TRANSACTION = 3;
+
+/**
+ * The known fields of the Fabric messages read here (fabric-protos: common/common.proto,
+ * peer/proposal.proto, peer/proposal_response.proto, peer/chaincode.proto): field number to
+ * wire type (0 varint, 2 length-delimited). protobuf-wire.ts refuses a known field of another type.
+ */
+const Wire = {
+  Proposal: { 1: 2, 2: 2, 3: 2 },
+  Header: { 1: 2, 2: 2 },
+  ChaincodeProposalPayload: { 1: 2, 2: 2 },
+  ChannelHeader: { 1: 0, 2: 0, 3: 2, 4: 2, 5: 2, 6: 0, 7: 2, 8: 2 },
+  ChaincodeHeaderExtension: { 2: 2 },
+  ChaincodeInvocationSpec: { 1: 2 },
+  ChaincodeSpec: { 1: 0, 2: 2, 3: 2, 4: 0 },
+  ChaincodeInput: { 1: 2, 2: 2, 3: 0 },
+  ChaincodeID: { 1: 2, 2: 2, 3: 2 },
+  ProposalResponsePayload: { 1: 2, 2: 2 },
+  ChaincodeAction: { 1: 2, 2: 2, 3: 2, 4: 2 },
+  Response: { 1: 0, 2: 2, 3: 2 },
+} satisfies Record<string, WireSchema>;
 
 export interface EndorsementSignature {
   /** base64 of the endorser's msp.SerializedIdentity. */
@@ -214,34 +238,30 @@ export function expectedQuery(message: Buffer): CommitmentQuery {
  */
 function checkProposal(proposalBytes: Buffer, signedHash: Buffer, channel: string, query: CommitmentQuery, nodeId: string): void {
   const P = 'PROPOSAL_MISMATCH' as const;
-  let channelHeader: common.ChannelHeader;
-  let headerExt: peer.ChaincodeHeaderExtension;
+  let channelHeader: WireMessage;
+  let chaincode: string;
   let args: string[];
   let hash: Buffer;
   try {
-    const proposal = peer.Proposal.deserializeBinary(proposalBytes);
-    const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
-    const payload = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
-    const withoutTransient = new peer.ChaincodeProposalPayload();
-    withoutTransient.setInput(payload.getInput_asU8());
-    hash = createHash('sha256')
-      .update(header.getChannelHeader_asU8())
-      .update(header.getSignatureHeader_asU8())
-      .update(withoutTransient.serializeBinary())
-      .digest();
-    channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-    headerExt = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
-    const spec = peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8()).getChaincodeSpec();
-    args = (spec?.getInput()?.getArgsList_asU8() ?? []).map((a) => Buffer.from(a).toString('utf8'));
+    const proposal = WireMessage.read(proposalBytes, Wire.Proposal);
+    const header = WireMessage.read(proposal.bytes(1), Wire.Header);
+    const payload = WireMessage.read(proposal.bytes(2), Wire.ChaincodeProposalPayload);
+    const input = payload.bytes(1);
+    hash = createHash('sha256').update(header.bytes(1)).update(header.bytes(2)).update(singleBytesField(input)).digest();
+    channelHeader = WireMessage.read(header.bytes(1), Wire.ChannelHeader);
+    const headerExt = WireMessage.read(channelHeader.bytes(7), Wire.ChaincodeHeaderExtension);
+    chaincode = headerExt.message(2, Wire.ChaincodeID)?.string(2) ?? '';
+    const spec = WireMessage.read(input, Wire.ChaincodeInvocationSpec).message(1, Wire.ChaincodeSpec);
+    args = (spec?.message(3, Wire.ChaincodeInput)?.repeated(1) ?? []).map((a) => a.toString('utf8'));
   } catch {
     fail(P, `node ${nodeId}: the proposal carried with its endorsement does not decode`);
   }
   if (!hash.equals(signedHash)) fail(P, `node ${nodeId} endorsed another proposal than the one carried with its endorsement`);
-  if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION) fail(P, `node ${nodeId} endorsed a proposal that is not an endorser transaction`);
-  if (channelHeader.getChannelId() !== channel) {
-    fail('WRONG_CHANNEL', `node ${nodeId} endorsed a proposal on channel ${channelHeader.getChannelId()}, not on ${channel}`);
+  if (channelHeader.int32(1) !== ENDORSER_TRANSACTION) fail(P, `node ${nodeId} endorsed a proposal that is not an endorser transaction`);
+  const channelId = channelHeader.string(4);
+  if (channelId !== channel) {
+    fail('WRONG_CHANNEL', `node ${nodeId} endorsed a proposal on channel ${channelId}, not on ${channel}`);
   }
-  const chaincode = headerExt.getChaincodeId()?.getName() ?? '';
   if (chaincode !== CHAINCODE_NAME) fail(P, `node ${nodeId} endorsed a proposal to chaincode ${chaincode}, not ${CHAINCODE_NAME}`);
   const [fn, ...rest] = args;
   if (fn !== query.fn) fail(P, `node ${nodeId} endorsed ${fn ?? 'no function'}; this message comes from ${query.fn}`);
@@ -252,15 +272,15 @@ function checkProposal(proposalBytes: Buffer, signedHash: Buffer, channel: strin
 
 function decodeResponse(payload: Buffer, index: number, nodeId: string): { chaincode: string; status: number; payload: Buffer; proposalHash: Buffer } {
   try {
-    const prp = peer.ProposalResponsePayload.deserializeBinary(payload);
-    const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
-    const response = action.getResponse();
+    const prp = WireMessage.read(payload, Wire.ProposalResponsePayload);
+    const action = WireMessage.read(prp.bytes(2), Wire.ChaincodeAction);
+    const response = action.message(3, Wire.Response);
     if (!response) throw new Error('no response');
     return {
-      chaincode: action.getChaincodeId()?.getName() ?? '',
-      status: response.getStatus(),
-      payload: Buffer.from(response.getPayload_asU8()),
-      proposalHash: Buffer.from(prp.getProposalHash_asU8()),
+      chaincode: action.message(4, Wire.ChaincodeID)?.string(2) ?? '',
+      status: response.int32(1),
+      payload: response.bytes(3),
+      proposalHash: prp.bytes(1),
     };
   } catch {
     fail('COMMITMENT_MISMATCH', `signature ${index}: node ${nodeId} signed something that is not a chaincode proposal response`);

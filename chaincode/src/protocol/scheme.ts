@@ -31,6 +31,12 @@ export interface ProofScheme<Parsed = unknown> {
   readonly scheme: string;
   /** Value of the proof's `version` field this implementation accepts. */
   readonly version: number;
+  /**
+   * The same signers over the same message always give the same signature part (BLS), so an
+   * epoch link's signature set recurs in every proof that carries the link and is worth
+   * remembering once verified (verify.ts). Scheme 1 endorsements differ per proposal.
+   */
+  readonly repeatsSignatures?: boolean;
   /** Structure and size of the `signatures` part; MALFORMED_PROOF or PROOF_TOO_LARGE. */
   parse(signatures: unknown): Parsed;
   /**

@@ -29,6 +29,11 @@ export class Memo<V> {
     return value;
   }
 
+  /** The value memoised for `key`, if any (the caller decides whether it still applies). */
+  find(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
   has(key: string): boolean {
     return this.entries.has(key);
   }

@@ -17,6 +17,7 @@ import { listFacts, nodeKeyIdentities, type ListFacts, type VerificationNodeList
 import { orgPreparer, verifyCertPath, type ChainTrust } from './path-proof';
 import { intermediatesOf, type Proof, type SignatureSet } from './proof';
 import { getScheme } from './schemes';
+import { Memo } from './verification-cache';
 
 export interface RemoteView {
   trust: ChainTrust;
@@ -80,6 +81,20 @@ export function verifySignatureSet(
   return verifySet(set, list, listFacts(list), trust, schemes, atMs, message, excluded);
 }
 
+/**
+ * Signature sets of epoch links that verified, by everything the scheme's signature check reads:
+ * the scheme and version, the signing list's chain and hash (which fix each claimed signer and
+ * its key), the exact message (which fixes both epochs and both list hashes), and the signature
+ * part's JSON text (already parsed by the scheme, so only strings, numbers, arrays and objects).
+ * A link is immutable once the hashes are fixed, and every proof sent before the destination
+ * stores the new list carries it again, with the same signature part in a scheme whose signatures
+ * repeat (ProofScheme.repeatsSignatures; scheme 1 endorsements carry a new proposal each time, so
+ * they are not kept). Only the signature check is skipped on a hit: which
+ * nodes are named, their certificate paths at transaction time, exclusions and the threshold are
+ * decided again for every proof. A failure is never kept (verification-cache.ts).
+ */
+const verifiedLinkSignatures = new Memo<true>(256);
+
 function verifySet(
   set: SignatureSet,
   list: VerificationNodeList,
@@ -89,6 +104,7 @@ function verifySet(
   atMs: number,
   message: Buffer,
   excluded: readonly ExcludedNode[] = [],
+  isLink = false,
 ): SignatureSetResult {
   if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
   const scheme = getScheme(set.scheme, set.version);
@@ -106,7 +122,15 @@ function verifySet(
     counted.map((s) => s.nodeId),
     facts,
   );
-  scheme.verifySignatures(parsed, claimed, message, { chainId: list.chainId });
+  const check = (): true => {
+    scheme.verifySignatures(parsed, claimed, message, { chainId: list.chainId });
+    return true;
+  };
+  if (isLink && scheme.repeatsSignatures === true) {
+    verifiedLinkSignatures.get(`${set.scheme}/${set.version}|${list.chainId}|${facts.hash}|${message.toString('base64')}|${JSON.stringify(set.signatures)}`, check);
+  } else {
+    check();
+  }
   return { signers: counted.map((s) => s.nodeId).sort(), threshold };
 }
 
@@ -153,7 +177,7 @@ export function verifyProof(
         fromListHash: from.hash,
         newListHash: to.hash,
       });
-      verifySet(link.proof, list, from, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded);
+      verifySet(link.proof, list, from, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded, true);
       listInHand = to;
     } catch (e) {
       if (e instanceof MedbridgeError && e.code !== 'EPOCH_LINK_INVALID') {

@@ -14,7 +14,7 @@
  */
 import { fail } from '../errors';
 import { asObject, reqInt } from '../protocol/fields';
-import { nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
+import { nodeCertKeyIdentity, type VerificationNodeList } from '../protocol/node-list';
 
 export const BPS = 10_000;
 const DAY_MS = 86_400_000;
@@ -86,9 +86,9 @@ export function checkTrustFloor(policy: TrustPolicy, from: VerificationNodeList,
   for (const s of to.subgroups) {
     if (s.threshold < policy.minThreshold) fail(C, `subgroup ${s.id} of ${where} has threshold ${s.threshold}; the floor here is ${policy.minThreshold}${tail}`);
   }
-  const kept = new Set(to.subgroups.flatMap((s) => s.nodes.map((n) => nodeKeyIdentities(n)[0])));
+  const kept = new Set(to.subgroups.flatMap((s) => s.nodes.map((n) => nodeCertKeyIdentity(n))));
   const old = from.subgroups.flatMap((s) => s.nodes);
-  const dropped = old.filter((n) => !kept.has(nodeKeyIdentities(n)[0])).length;
+  const dropped = old.filter((n) => !kept.has(nodeCertKeyIdentity(n))).length;
   if (old.length > 0 && dropped * BPS > policy.maxReplacedBps * old.length) {
     fail(C, `${where} drops ${dropped} of the ${old.length} nodes of epoch ${from.epoch}; at most ${policy.maxReplacedBps / 100}% may change per epoch here${tail}`);
   }

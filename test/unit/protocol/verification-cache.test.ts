@@ -4,14 +4,26 @@
  * never let something through that the first check refused, nor carry one proof's signatures over
  * to another, and a warm verifier answers exactly as a cold one.
  */
-import { packetMessage } from '../../../chaincode/src/protocol/commitment';
-import { checkBlsRegistration, provePossession, toBase64 } from '../../../chaincode/src/protocol/bls';
+import { epochLinkMessage, packetMessage } from '../../../chaincode/src/protocol/commitment';
+import {
+  aggregatePartials,
+  BLS_SCHEME,
+  BLS_SCHEME_VERSION_2,
+  checkBlsRegistration,
+  provePossession,
+  signMessageAs,
+  toBase64,
+} from '../../../chaincode/src/protocol/bls';
+import { blsAggregateSchemeV2 } from '../../../chaincode/src/protocol/bls/scheme';
 import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { parseProof } from '../../../chaincode/src/protocol/proof';
 import { clearVerificationCaches } from '../../../chaincode/src/protocol/verification-cache';
 import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/verify';
-import { blsEntry, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain } from '../bls/support';
-import { chainTrust, createChain, firstOfEach, nodeList, proofOf, type TestChain } from '../crosschain/support';
+import { verifyCertPath, type ChainTrust } from '../../../chaincode/src/protocol/path-proof';
+import { parsedCert } from '../../../chaincode/src/protocol/certificates';
+import { endorsementScheme } from '../../../chaincode/src/protocol/scheme-endorsement';
+import { blsEntry, blsList, createBlsChain, expectCode, messageFor, packet, testKeys, type BlsTestChain, type BlsTestNode } from '../bls/support';
+import { chainTrust, createChain, firstOfEach, nodeList, orgTrust, proofOf, signatureSet, type TestChain } from '../crosschain/support';
 
 describe('verification caches', () => {
   let chain: TestChain;
@@ -55,6 +67,179 @@ describe('verification caches', () => {
     const changed = { ...list, subgroups: list.subgroups.map((s, i) => (i === 0 ? { ...s, threshold: s.threshold + 1 } : s)) };
     expect(listHash(changed)).not.toBe(before);
     expect(listHash(structuredClone(list))).toBe(before);
+  });
+
+  describe('certificate paths', () => {
+    const DAY = 86_400_000;
+    const pathOf = (node: { mspId: string; identity: { certPem: string } }, trust: ChainTrust, atMs: number): string[] => {
+      const parsed = parsedCert(node.identity.certPem);
+      return verifyCertPath({ cert: parsed.cert, parsed, mspId: node.mspId, trust, extraIntermediates: [], atMs, what: 'signer' });
+    };
+
+    it('gives a remembered path only while every certificate on it is valid at the transaction time', () => {
+      const node = chain.nodes[0]![0]!;
+      const trust = chainTrust(chain);
+      clearVerificationCaches();
+      const cold = pathOf(node, trust, Date.now());
+      expect(pathOf(node, trust, Date.now())).toEqual(cold);
+      expect(cold).toEqual([parsedCert(node.identity.certPem).fingerprint, parsedCert(chain.orgs[0]!.ca.certPem).fingerprint]);
+      // The same leaf after it expired, and before it was valid: refused as a cold check refuses it.
+      expectCode(() => pathOf(node, trust, Date.now() + 400 * DAY), 'CERT_EXPIRED');
+      expectCode(() => pathOf(node, trust, Date.now() - 2 * DAY), 'CERT_EXPIRED');
+      expect(pathOf(node, trust, Date.now())).toEqual(cold);
+    });
+
+    it('refuses a remembered leaf once its org revokes it, or under another org or root', async () => {
+      const node = chain.nodes[0]![0]!;
+      const trust = chainTrust(chain);
+      pathOf(node, trust, Date.now());
+      const serial = parsedCert(node.identity.certPem).serialNumber;
+      const revoked: ChainTrust = { ...trust, orgs: trust.orgs.map((o, i) => (i === 0 ? { ...o, revokedSerials: [serial.replace(/^0+/, '').toUpperCase()] } : o)) };
+      expectCode(() => pathOf(node, revoked, Date.now()), 'CERT_REVOKED');
+      // The same certificate claimed for the other org: its path is searched there, and it does not chain.
+      expectCode(() => pathOf({ ...node, mspId: chain.orgs[1]!.mspId }, trust, Date.now()), 'UNKNOWN_ROOT');
+      // The org's root replaced by another CA's: the remembered path does not apply.
+      const other = await createChain('chain-z', ['HospitalAMSP'], 1);
+      const rerooted: ChainTrust = { ...trust, orgs: [orgTrust(other.orgs[0]!), ...trust.orgs.slice(1)] };
+      expectCode(() => pathOf(node, rerooted, Date.now()), 'UNKNOWN_ROOT');
+      expect(pathOf(node, trust, Date.now())).toHaveLength(2);
+    });
+
+    it('does not accept another certificate of the same node name and org because its path was remembered', async () => {
+      const node = chain.nodes[0]![0]!;
+      const trust = chainTrust(chain);
+      pathOf(node, trust, Date.now());
+      // Same subject, issued by a CA the destination never registered.
+      const rogue = await createChain('chain-a', [node.mspId], 1);
+      const impostor = await rogue.orgs[0]!.peer(node.nodeId);
+      expectCode(() => pathOf({ mspId: node.mspId, identity: impostor }, trust, Date.now()), 'UNKNOWN_ROOT');
+    });
+  });
+
+  describe('epoch links', () => {
+    // List 2 keeps the nodes of list 1 in another order of subgroups' thresholds: a new hash, the same signers.
+    const next = (): VerificationNodeList => parseNodeList({ ...nodeList(chain, 2), subgroups: nodeList(chain, 2).subgroups.map((sg) => ({ ...sg, threshold: 2 })) });
+    const linkFor = (newList: VerificationNodeList, signers = firstOfEach(chain)) => {
+      const message = epochLinkMessage({ chainId: chain.chainId, fromEpoch: 1, toEpoch: 2, fromListHash: listHash(list), newListHash: listHash(newList) });
+      return { chainId: chain.chainId, fromEpoch: 1, toEpoch: 2, newList, proof: signatureSet(signers, message) };
+    };
+    const linkedProof = (link: ReturnType<typeof linkFor>, sequence: number) => {
+      const p = packet({ sourceChain: 'chain-a', sequence });
+      const newList = link.newList;
+      const text = JSON.stringify({ ...proofOf(2, chain.nodes.flat(), messageFor(p, newList)), links: [link] });
+      return { p, text };
+    };
+    const verify = (r: RemoteView, x: { p: ReturnType<typeof packet>; text: string }) => verifyProof(r, parseProof(x.text), Date.now(), (ref) => packetMessage(x.p, ref));
+
+    it('follows a link again, and hands every proof its own copy of the new list', () => {
+      clearVerificationCaches();
+      const link = linkFor(next());
+      const first = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 11));
+      first.newLists[0]!.subgroups[0]!.threshold = 99;
+      const checks = jest.spyOn(endorsementScheme, 'verifySignatures');
+      const second = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 12));
+      // Scheme-1 endorsements carry a new proposal in every proof: the link's are checked again, as the packet's.
+      expect(checks).toHaveBeenCalledTimes(2);
+      checks.mockRestore();
+      expect(second.list.epoch).toBe(2);
+      expect(second.newLists[0]!.subgroups[0]!.threshold).toBe(2);
+      expect(listHash(second.list)).toBe(listHash(link.newList));
+    });
+
+    it('refuses the remembered link with one signature changed, or signed over another list', () => {
+      const link = linkFor(next());
+      verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 13));
+      // The same link with one endorsement's signature taken from another link: checked again, refused.
+      const other = linkFor(parseNodeList({ ...nodeList(chain, 2), rule: { kind: 'k-of-m', k: 1 } }));
+      const forged = structuredClone(link);
+      (forged.proof.signatures as { signature: string }[])[0]!.signature = (other.proof.signatures as { signature: string }[])[0]!.signature;
+      expectCode(() => verify({ ...remote, list: structuredClone(list) }, linkedProof(forged, 14)), 'EPOCH_LINK_INVALID');
+      // The remembered signatures presented with another new list: its link message differs, refused.
+      const swapped = { ...link, newList: other.newList };
+      expectCode(() => verify({ ...remote, list: structuredClone(list) }, linkedProof(swapped, 15)), 'EPOCH_LINK_INVALID');
+      // And from another known list (another hash): refused, whatever was remembered.
+      const known = parseNodeList({ ...nodeList(chain, 1), rule: { kind: 'k-of-m', k: 1 } });
+      expectCode(() => verify({ ...remote, list: known }, linkedProof(link, 16)), 'EPOCH_LINK_INVALID');
+    });
+
+    it('checks the certificate paths of a remembered link at every proof', () => {
+      const link = linkFor(next());
+      verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 17));
+      const signer = parsedCert(firstOfEach(chain)[0]!.identity.certPem);
+      const trust: ChainTrust = { ...remote.trust, orgs: remote.trust.orgs.map((o, i) => (i === 0 ? { ...o, revokedSerials: [signer.serialNumber.replace(/^0+/, '').toUpperCase()] } : o)) };
+      expectCode(() => verify({ ...remote, trust, list: structuredClone(list) }, linkedProof(link, 18)), 'EPOCH_LINK_INVALID');
+    });
+
+    it('refuses a carried list whose text differs from a remembered one by one certificate', async () => {
+      const good = nodeList(chain, 2);
+      const link = linkFor(parseNodeList(good));
+      verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 19));
+      // The same list with one node's certificate replaced by one from a CA nobody registered.
+      const rogue = await createChain('chain-a', [chain.orgs[0]!.mspId], 1);
+      const impostor = await rogue.orgs[0]!.peer(chain.nodes[0]![0]!.nodeId);
+      const bad = structuredClone(good);
+      bad.subgroups[0]!.nodes[0]!.certPem = impostor.certPem;
+      const text = JSON.stringify({ scheme: 'fabric-endorsement', version: 2, epoch: 2, links: [{ ...link, newList: bad }], signatures: link.proof.signatures });
+      const parsed = parseProof(text);
+      expect(parsed.links[0]!.newList.subgroups[0]!.nodes[0]!.certPem).not.toBe(link.newList.subgroups[0]!.nodes[0]!.certPem);
+      expectCode(() => verifyProof({ ...remote, list: structuredClone(list) }, parsed, Date.now(), () => Buffer.from('x')), 'EPOCH_LINK_INVALID');
+    });
+  });
+
+  describe('epoch links signed in bls12381-aggregate', () => {
+    let bls: BlsTestChain;
+    let list1: VerificationNodeList;
+    let moved: BlsTestChain;
+    let list2: VerificationNodeList;
+    let blsRemote: RemoteView;
+    const v2 = (nodes: BlsTestNode[], listOf: VerificationNodeList, msg: Buffer) =>
+      aggregatePartials(listOf, msg, nodes.map((n) => ({ nodeId: n.nodeId, signature: toBase64(signMessageAs(BLS_SCHEME_VERSION_2, n.keys.secretKey, msg)) })), BLS_SCHEME_VERSION_2).proof.signatures;
+
+    beforeAll(async () => {
+      bls = await createBlsChain('chain-a', ['HospitalAMSP', 'HospitalCMSP'], 1);
+      list1 = parseNodeList(blsList(bls, 1));
+      moved = { ...bls, nodes: bls.nodes.map((row) => row.map((n) => ({ ...n, keys: testKeys(`cache-epoch-2/${n.nodeId}`) }))) };
+      list2 = parseNodeList(blsList(moved, 2));
+      blsRemote = { trust: chainTrust(bls), list: list1, schemes: [BLS_SCHEME] };
+    });
+
+    const linkedText = (linkSignatures: unknown, sequence: number, newList = list2) => {
+      const p = packet({ sourceChain: 'chain-a', sequence });
+      const signatures = v2(moved.nodes.flat(), newList, messageFor(p, newList));
+      const link = { chainId: 'chain-a', fromEpoch: 1, toEpoch: 2, newList, proof: { scheme: BLS_SCHEME, version: 2, signatures: linkSignatures } };
+      return { p, text: JSON.stringify({ scheme: BLS_SCHEME, version: 2, epoch: 2, links: [link], signatures }) };
+    };
+    const linkSigned = (newList: VerificationNodeList) =>
+      v2(bls.nodes.flat(), list1, epochLinkMessage({ chainId: 'chain-a', fromEpoch: 1, toEpoch: 2, fromListHash: listHash(list1), newListHash: listHash(newList) }));
+    const run = (x: { p: ReturnType<typeof packet>; text: string }, r: RemoteView = blsRemote) =>
+      verifyProof({ ...r, list: structuredClone(r.list) }, parseProof(x.text), Date.now(), (ref) => packetMessage(x.p, ref));
+
+    it('checks an aggregate link signature once, then only its signers, paths and threshold', () => {
+      clearVerificationCaches();
+      const linkSig = linkSigned(list2);
+      expect(run(linkedText(linkSig, 21)).list.epoch).toBe(2);
+      const checks = jest.spyOn(blsAggregateSchemeV2, 'verifySignatures');
+      expect(run(linkedText(linkSig, 22)).list.epoch).toBe(2);
+      // The packet's aggregate is checked; the link's, the same bytes as before, is not.
+      expect(checks).toHaveBeenCalledTimes(1);
+      checks.mockRestore();
+    });
+
+    it('refuses a remembered aggregate link with another signature, another new list, or a revoked signer', () => {
+      const linkSig = linkSigned(list2);
+      run(linkedText(linkSig, 23));
+      // Another valid aggregate (over another list's link) in place of the remembered one.
+      const other = parseNodeList(blsList(moved, 2, { rule: { kind: 'k-of-m', k: 1 } }));
+      const otherSig = linkSigned(other);
+      expectCode(() => run(linkedText({ ...linkSig, signature: otherSig.signature }, 24)), 'EPOCH_LINK_INVALID');
+      // The remembered signature carried with another new list: another link message.
+      expectCode(() => run(linkedText(linkSig, 25, other)), 'EPOCH_LINK_INVALID');
+      // A signer of the remembered link revoked since: its path is checked at every proof.
+      const serial = parsedCert(bls.nodes[0]![0]!.identity.certPem).serialNumber.replace(/^0+/, '').toUpperCase();
+      const trust: ChainTrust = { ...blsRemote.trust, orgs: blsRemote.trust.orgs.map((o, i) => (i === 0 ? { ...o, revokedSerials: [serial] } : o)) };
+      expectCode(() => run(linkedText(linkSig, 26), { ...blsRemote, trust }), 'EPOCH_LINK_INVALID');
+      expect(run(linkedText(linkSig, 27)).list.epoch).toBe(2);
+    });
   });
 
   describe('BLS key registrations', () => {

@@ -28,6 +28,7 @@ function blsAggregateSchemeOf(version: BlsSchemeVersion): ProofScheme<BlsSignatu
   return {
     scheme: BLS_SCHEME,
     version,
+    repeatsSignatures: true,
 
     parse(signatures: unknown): BlsSignatures {
       return parseBlsSignatures(signatures);
