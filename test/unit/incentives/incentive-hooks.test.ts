@@ -1,4 +1,6 @@
 import type { Context } from 'fabric-contract-api';
+import type { FakeIdentity } from '../support/fake-ledger';
+import { withLedgerCalls } from '../support/ledger-calls';
 import {
   isSignerStaked,
   nodesMarkedForRemoval,
@@ -217,40 +219,12 @@ describe('incentive hooks plugged into the cross-chain packet lifecycle', () => 
   });
 });
 
-/** `ctx` with its stub's point reads, range reads and writes recorded (what Fabric's MVCC check compares). */
-function recording(ctx: Context): { ctx: Context; reads: Set<string>; ranges: string[]; writes: Set<string> } {
-  const reads = new Set<string>();
-  const writes = new Set<string>();
-  const ranges: string[] = [];
-  const stub = ctx.stub;
-  const own: Record<string, unknown> = {
-    getState: async (k: string) => {
-      reads.add(k);
-      return stub.getState(k);
-    },
-    putState: async (k: string, v: Uint8Array) => {
-      writes.add(k);
-      return stub.putState(k, v);
-    },
-    deleteState: async (k: string) => {
-      writes.add(k);
-      return stub.deleteState(k);
-    },
-    getStateByPartialCompositeKey: async (type: string, attributes: string[]) => {
-      ranges.push([type, ...attributes].join('/'));
-      return stub.getStateByPartialCompositeKey(type, attributes);
-    },
-  };
-  const proxy = new Proxy(stub, {
-    get(target, prop) {
-      if (typeof prop === 'string' && prop in own) return own[prop];
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  const view = Object.create(ctx) as Context;
-  Object.defineProperty(view, 'stub', { value: proxy });
-  return { ctx: view, reads, ranges, writes };
+/** One transaction of `who` with the requests it made to the peer (support/ledger-calls.ts): keys read, keys written, ranges queried. */
+async function recorded(ch: Channel, who: FakeIdentity, fn: (ctx: Context) => Promise<unknown>): Promise<{ reads: Set<string>; ranges: string[]; writes: Set<string> }> {
+  ch.now.ms += 1;
+  const { calls } = await withLedgerCalls(ch.ledger, { identity: who, timeMs: ch.now.ms }, fn);
+  const keys = (ops: string[]) => calls.filter((c) => ops.includes(c.op)).map((c) => c.key);
+  return { reads: new Set(keys(['get'])), ranges: keys(['range']), writes: new Set(keys(['put', 'delete'])) };
 }
 
 describe('rewards under keys of their own (acknowledgements never conflict with each other)', () => {
@@ -266,16 +240,8 @@ describe('rewards under keys of their own (acknowledgements never conflict with 
 
   it('two acknowledgements of different packets share no key one writes and the other reads, and write no account', async () => {
     const ch = await sentAndFirstAcked();
-    const r2 = await tx(ch, ch.users[1]!, async (ctx) => {
-      const r = recording(ctx);
-      await onPacketAcknowledged(r.ctx, ack(2));
-      return r;
-    });
-    const r3 = await tx(ch, ch.users[1]!, async (ctx) => {
-      const r = recording(ctx);
-      await onPacketAcknowledged(r.ctx, ack(3));
-      return r;
-    });
+    const r2 = await recorded(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, ack(2)));
+    const r3 = await recorded(ch, ch.users[1]!, (ctx) => onPacketAcknowledged(ctx, ack(3)));
     for (const [a, b] of [
       [r2, r3],
       [r3, r2],
@@ -305,11 +271,7 @@ describe('rewards under keys of their own (acknowledgements never conflict with 
 
   it('a send whose stored balance covers its fee reads no credits (no range a concurrent acknowledgement could change)', async () => {
     const ch = await sentAndFirstAcked();
-    const r = await tx(ch, ch.users[0]!, async (ctx) => {
-      const rec = recording(ctx);
-      await onPacketSent(rec.ctx, { routeId: 'a-b', sequence: 4, payerMspId: A, fee: 1_000 });
-      return rec;
-    });
+    const r = await recorded(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 4, payerMspId: A, fee: 1_000 }));
     expect(r.ranges).toEqual([]);
     // A payer short of it folds its credits first, and is refused only if they do not cover it.
     await expectRejected(ch, 'INSUFFICIENT_FUNDS', () => tx(ch, ch.users[1]!, (ctx) => onPacketSent(ctx, { routeId: 'c-b', sequence: 1, payerMspId: C, fee: 10_000 })));
