@@ -225,10 +225,14 @@ function parseSendItem(value: Json): SendItem {
   const v = value as Record<string, Json>;
   checkFields(v, ['destChain', 'type', 'args'], 'send');
   if (typeof v.destChain !== 'string' || typeof v.type !== 'string') fail('INVALID_ARGUMENT', 'each send names destChain and type as strings');
-  const destChain = requireId(v.destChain, 'destChain');
-  const type = v.type;
+  return sendItem(v.destChain, v.type, () => argsOf(v.args ?? {}, SEND_ARGS, 'send args'));
+}
+
+/** SendPacket's argument checks, in its order: destination id, packet type, then the args object (`args` reads it). */
+function sendItem(destChain: string, type: string, args: () => Record<string, Json>): SendItem {
+  const dest = requireId(destChain, 'destChain');
   if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
-  return { destChain, type, args: argsOf(v.args ?? {}, SEND_ARGS, 'send args') };
+  return { destChain: dest, type, args: args() };
 }
 
 /** A JSON array argument of at most Limits.maxBatchPackets items, each read by `parse` (BATCH_INVALID when the count is wrong). */
@@ -237,6 +241,38 @@ function parseBatch<T>(json: string, what: 'packetsJson' | 'acksJson' | 'sendsJs
   if (!Array.isArray(value)) fail('INVALID_ARGUMENT', `${what} must be an array`);
   if (value.length === 0 || value.length > Limits.maxBatchPackets) fail('BATCH_INVALID', `${what} carries 1..${Limits.maxBatchPackets} items, got ${value.length}`);
   return value.map(parse);
+}
+
+/**
+ * What ReceivePackets and AcknowledgePackets check first, in this order: the caller, the items
+ * (`parse`), one run of one route (batchRefusal), the route exists and connects to the items' counterparty, the route
+ * may take them, then the proof over the batch's message against the remote chain's view.
+ */
+async function openBatch<T extends Packet | Acknowledgement>(
+  ctx: Context,
+  parse: () => T[],
+  o: {
+    what: 'packets' | 'acknowledgements';
+    counterparty: (first: T) => string;
+    usable: (route: repo.RouteRecord) => void;
+    proofJson: string;
+    message: (items: T[], ref: Parameters<Parameters<typeof verifyProof>[3]>[0]) => Buffer;
+  },
+): Promise<{ items: T[]; who: Caller; set: Awaited<ReturnType<typeof getMemberSet>>; first: T; route: repo.RouteRecord; remote: RemoteState; now: number; verified: VerifiedProof }> {
+  const who = await caller(ctx);
+  const set = await getMemberSet(ctx.stub);
+  const items = parse();
+  const refusal = batchRefusal(items, o.what);
+  if (refusal) fail(refusal.code, refusal.message);
+  const first = items[0]!;
+  const route = await mustRouteRecord(ctx, first.routeId);
+  const counterparty = o.counterparty(first);
+  if (counterparty !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${counterparty}`);
+  o.usable(route);
+  const remote = await remoteView(ctx, route.counterparty);
+  const now = txTimeMs(ctx);
+  const verified = verifyAgainst(route, remote, o.proofJson, now, (ref) => o.message(items, ref));
+  return { items, who, set, first, route, remote, now, verified };
 }
 
 /** The sequences `fromSequence` .. `fromSequence + count - 1` of a batch statement query. */
@@ -313,10 +349,8 @@ export class CrossChainContract extends MedbridgeContract {
   @Transaction()
   async SendPacket(ctx: Context, destChain: string, type: string, argsJson: string): Promise<string> {
     const who = await caller(ctx);
-    requireId(destChain, 'destChain');
-    if (!isPacketType(type)) fail('PACKET_TYPE_NOT_ALLOWED', `packet type ${type} is not allowlisted`);
-    const a = argsObject(argsJson, SEND_ARGS);
-    const out = await sendPacket(ctx, who, destChain, type, a);
+    const send = sendItem(destChain, type, () => argsObject(argsJson, SEND_ARGS));
+    const out = await sendPacket(ctx, who, send.destChain, send.type, send.args);
     return emitReturning(ctx, 'PacketSent', out);
   }
 
@@ -453,18 +487,16 @@ export class CrossChainContract extends MedbridgeContract {
    */
   @Transaction()
   async AcknowledgePackets(ctx: Context, acksJson: string, proofJson: string): Promise<string> {
-    const who = await caller(ctx);
-    const set = await getMemberSet(ctx.stub);
-    const acks = parseBatch(acksJson, 'acksJson', parseAck);
-    const refusal = batchRefusal(acks, 'acknowledgements');
-    if (refusal) fail(refusal.code, refusal.message);
-    const first = acks[0]!;
-    const route = await mustRouteRecord(ctx, first.routeId);
-    if (first.destChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${first.destChain}`);
-    if (route.status === 'frozen') requireRouteUsable(route);
-    const remote = await remoteView(ctx, route.counterparty);
-    const now = txTimeMs(ctx);
-    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => ackBatchMessage(acks, ref));
+    const { items: acks, who, set, first, route, remote, now, verified } = await openBatch(ctx, () => parseBatch(acksJson, 'acksJson', parseAck), {
+      what: 'acknowledgements',
+      counterparty: (ack) => ack.destChain,
+      // As AcknowledgePacket: of the route states, only frozen refuses a settlement.
+      usable: (route) => {
+        if (route.status === 'frozen') requireRouteUsable(route);
+      },
+      proofJson,
+      message: ackBatchMessage,
+    });
 
     const sent: (repo.SentPacketRecord | undefined)[] = [];
     for (const ack of acks) sent.push(await repo.getSent(ctx.stub, ack.routeId, ack.sequence));
@@ -542,18 +574,13 @@ export class CrossChainContract extends MedbridgeContract {
    */
   @Transaction()
   async ReceivePackets(ctx: Context, packetsJson: string, proofJson: string): Promise<string> {
-    const who = await caller(ctx);
-    const set = await getMemberSet(ctx.stub);
-    const packets = parseBatch(packetsJson, 'packetsJson', parsePacket);
-    const refusal = batchRefusal(packets, 'packets');
-    if (refusal) fail(refusal.code, refusal.message);
-    const first = packets[0]!;
-    const route = await mustRouteRecord(ctx, first.routeId);
-    if (first.sourceChain !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${first.sourceChain}`);
-    requireRouteUsable(route);
-    const remote = await remoteView(ctx, route.counterparty);
-    const now = txTimeMs(ctx);
-    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetBatchMessage(packets, ref));
+    const { items: packets, who, set, first, route, remote, now, verified } = await openBatch(ctx, () => parseBatch(packetsJson, 'packetsJson', parsePacket), {
+      what: 'packets',
+      counterparty: (packet) => packet.sourceChain,
+      usable: requireRouteUsable,
+      proofJson,
+      message: packetBatchMessage,
+    });
 
     const packetHashes = packets.map(packetHash);
     const receipts: (repo.ReceiptRecord | undefined)[] = [];
