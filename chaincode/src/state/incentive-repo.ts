@@ -10,7 +10,7 @@ import type { SlashRecord } from '../rules/slashing';
 import type { ValueProposal } from '../rules/value-actions';
 import { type Account, type AccountId, emptyAccount, type Escrow, type MintRecord, type Stake, type Supply } from '../rules/value-rules';
 import { key, KeyTypes, pad } from './keys';
-import { exists, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { exists, getJson, listAllByPartialKey, listByPartialKey, listEntriesByPartialKey, putJson, type Page } from './store';
 
 /** Parameters as stored: the set in force and when/how it was set. */
 export interface ParamsRecord {
@@ -81,17 +81,8 @@ export async function loadAccount(stub: ChaincodeStub, id: AccountId): Promise<A
   const folded = foldedIn(stub);
   let f = folded.get(id);
   if (!f) {
-    const iterator = await stub.getStateByPartialCompositeKey(KeyTypes.Credit, [id]);
-    f = { keys: [], total: 0, written: false };
-    try {
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-        const c = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as Credit;
-        f.keys.push(r.value.key);
-        f.total += c.amount;
-      }
-    } finally {
-      await iterator.close();
-    }
+    const credits = await listEntriesByPartialKey<Credit>(stub, KeyTypes.Credit, [id]);
+    f = { keys: credits.map((c) => c.key), total: credits.reduce((sum, c) => sum + c.value.amount, 0), written: false };
     folded.set(id, f);
   }
   // Once written, the record read back (own-writes view) already holds the credits.

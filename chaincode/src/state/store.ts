@@ -116,6 +116,11 @@ export async function listAllByPartialKey<T>(stub: ChaincodeStub, type: KeyType,
   return drain<T>(iterator);
 }
 
+/** Every entry (key and value) under a partial composite key, in key order (for small, bounded sets). */
+export async function listEntriesByPartialKey<T>(stub: ChaincodeStub, type: KeyType, attributes: string[]): Promise<{ key: string; value: T }[]> {
+  return drainEntries<T>(await stub.getStateByPartialCompositeKey(type, attributes));
+}
+
 /**
  * The first value under a partial composite key, in key order, that `accept` takes; reads no
  * further than that one (the iterator is closed there), so the cost is the entries passed over.
@@ -143,11 +148,16 @@ export async function firstByPartialKey<T>(stub: ChaincodeStub, type: KeyType, a
  * An iterator left early (a parse failure) is closed.
  */
 async function drain<T>(iterator: Iterators.StateQueryIterator): Promise<T[]> {
-  const out: T[] = [];
+  return (await drainEntries<T>(iterator)).map((e) => e.value);
+}
+
+/** drain's entries with their keys. */
+async function drainEntries<T>(iterator: Iterators.StateQueryIterator): Promise<{ key: string; value: T }[]> {
+  const out: { key: string; value: T }[] = [];
   let exhausted = false;
   try {
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-      out.push(JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T);
+      out.push({ key: r.value.key, value: JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T });
     }
     exhausted = true;
   } finally {

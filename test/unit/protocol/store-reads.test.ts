@@ -4,7 +4,7 @@
  * read to its end is not closed (the peer released it with its last answer); one left early is.
  */
 import type { ChaincodeStub } from 'fabric-shim';
-import { exists, firstByPartialKey, getJson, listAllByPartialKey, markReadsOwnWrites, markSharesReads, readState } from '../../../chaincode/src/state/store';
+import { exists, firstByPartialKey, getJson, listAllByPartialKey, listEntriesByPartialKey, markReadsOwnWrites, markSharesReads, readState } from '../../../chaincode/src/state/store';
 import { KeyTypes } from '../../../chaincode/src/state/keys';
 
 function countingStub(state: Record<string, string>): { stub: ChaincodeStub; calls: string[] } {
@@ -115,6 +115,16 @@ describe('queries', () => {
     const none = queryStub([{ n: 1 }]);
     expect(await firstByPartialKey(none.stub, KeyTypes.ConsentByGrantee, ['B', 'pt_1'], () => false)).toBeUndefined();
     expect(none.closes).toEqual([]);
+  });
+
+  it('entries come with their keys, in order, and a query read to its end is not closed', async () => {
+    const all = queryStub([{ amount: 3 }, { amount: 4 }]);
+    expect(await listEntriesByPartialKey(all.stub, KeyTypes.Credit, ['org:HospitalB'])).toEqual([
+      { key: 'k1', value: { amount: 3 } },
+      { key: 'k2', value: { amount: 4 } },
+    ]);
+    expect(all.closes).toEqual([]);
+    expect(all.nexts).toEqual([0, 1, 2]);
   });
 
   it('a query left before its end is closed: the first value taken, or a value that is not JSON', async () => {
