@@ -184,8 +184,35 @@ export class ListFacts {
  */
 const facts = new Memo<ListFacts>(32);
 
+/**
+ * Lists that cannot change (deep-frozen by `sharedList`) and their facts, by object: a list the
+ * proof parser hands out again is recognised without writing its text. Weak, so it holds nothing alive.
+ */
+const factsOfShared = new WeakMap<VerificationNodeList, ListFacts>();
+const sharedLists = new WeakSet<VerificationNodeList>();
+
 export function listFacts(list: VerificationNodeList): ListFacts {
-  return facts.get(JSON.stringify(list), () => new ListFacts(structuredClone(list), canonicalHash(list)));
+  const known = factsOfShared.get(list);
+  if (known !== undefined) return known;
+  const found = facts.get(JSON.stringify(list), () => new ListFacts(structuredClone(list), canonicalHash(list)));
+  if (sharedLists.has(list)) factsOfShared.set(list, found);
+  return found;
+}
+
+/**
+ * `list` deep-frozen, so that one parsed list can be handed to every caller that asks for the same
+ * content (a write to it throws) and its facts remembered by object (listFacts).
+ */
+export function sharedList(list: VerificationNodeList): VerificationNodeList {
+  deepFreeze(list);
+  sharedLists.add(list);
+  return list;
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
 }
 
 /**

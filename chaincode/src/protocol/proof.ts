@@ -9,7 +9,7 @@ import { fail } from '../errors';
 import { parsedCert } from './certificates';
 import { asObject, reqArray, reqId, reqInt, reqString, type Obj } from './fields';
 import { Limits } from './limits';
-import { parseNodeList, type VerificationNodeList } from './node-list';
+import { parseNodeList, sharedList, type VerificationNodeList } from './node-list';
 import { getScheme } from './schemes';
 import { Memo } from './verification-cache';
 
@@ -91,8 +91,9 @@ export function parseProof(text: string): Proof {
  * every proof a relay sends until the destination stores the new list carries the same list, and
  * parsing it checks every node's certificate, BLS binding and proof of possession. Only values read
  * from proof text are kept (JSON.parse output, which JSON.stringify writes back in full: the text
- * fixes the value, so it fixes the parse); a refusal is never kept (verification-cache.ts). Each
- * caller gets its own copy.
+ * fixes the value, so it fixes the parse); a refusal is never kept (verification-cache.ts). The
+ * list is deep-frozen and shared (node-list.ts sharedList): every caller gets the same object, and
+ * its hash and index are found by that object.
  */
 const linkLists = new Memo<VerificationNodeList>(16);
 
@@ -104,7 +105,7 @@ function parseLinkList(value: unknown, fromText: boolean): VerificationNodeList 
     // Nested beyond what JSON.stringify walks: parsed (and refused) without the memo.
   }
   if (text === undefined) return parseNodeList(value);
-  return structuredClone(linkLists.get(text, () => parseNodeList(value)));
+  return linkLists.get(text, () => sharedList(parseNodeList(value)));
 }
 
 /** `fromText`: `value` is JSON.parse output (parseProof), so its link lists may be remembered by their text. */

@@ -14,7 +14,7 @@
  */
 import { fail } from '../errors';
 import { asObject, reqInt } from '../protocol/fields';
-import { nodeCertKeyIdentity, type VerificationNodeList } from '../protocol/node-list';
+import { listFacts, nodeCertKeyIdentity, type VerificationNodeList } from '../protocol/node-list';
 
 export const BPS = 10_000;
 const DAY_MS = 86_400_000;
@@ -75,6 +75,11 @@ function requiredSubgroups(list: VerificationNodeList): number {
   return list.rule.kind === 'all' ? list.subgroups.length : list.rule.k;
 }
 
+/** The certificate key identity of every node of `list`, in list order: derived once per list content. */
+function certKeyIdentities(list: VerificationNodeList): string[] {
+  return listFacts(list).derive('certKeyIdentities', (l) => l.subgroups.flatMap((s) => s.nodes.map((n) => nodeCertKeyIdentity(n))));
+}
+
 /** Refuses (TRUST_FLOOR_VIOLATED) a list `to` that a link from `from` would adopt below `policy`'s floor. */
 export function checkTrustFloor(policy: TrustPolicy, from: VerificationNodeList, to: VerificationNodeList): void {
   const C = 'TRUST_FLOOR_VIOLATED' as const;
@@ -86,9 +91,9 @@ export function checkTrustFloor(policy: TrustPolicy, from: VerificationNodeList,
   for (const s of to.subgroups) {
     if (s.threshold < policy.minThreshold) fail(C, `subgroup ${s.id} of ${where} has threshold ${s.threshold}; the floor here is ${policy.minThreshold}${tail}`);
   }
-  const kept = new Set(to.subgroups.flatMap((s) => s.nodes.map((n) => nodeCertKeyIdentity(n))));
-  const old = from.subgroups.flatMap((s) => s.nodes);
-  const dropped = old.filter((n) => !kept.has(nodeCertKeyIdentity(n))).length;
+  const kept = new Set(certKeyIdentities(to));
+  const old = certKeyIdentities(from);
+  const dropped = old.filter((id) => !kept.has(id)).length;
   if (old.length > 0 && dropped * BPS > policy.maxReplacedBps * old.length) {
     fail(C, `${where} drops ${dropped} of the ${old.length} nodes of epoch ${from.epoch}; at most ${policy.maxReplacedBps / 100}% may change per epoch here${tail}`);
   }

@@ -131,11 +131,14 @@ describe('verification caches', () => {
     };
     const verify = (r: RemoteView, x: { p: ReturnType<typeof packet>; text: string }) => verifyProof(r, parseProof(x.text), Date.now(), (ref) => packetMessage(x.p, ref));
 
-    it('follows a link again, and hands every proof its own copy of the new list', () => {
+    it('follows a link again, and hands every proof the same new list, which no caller can change', () => {
       clearVerificationCaches();
       const link = linkFor(next());
       const first = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 11));
-      first.newLists[0]!.subgroups[0]!.threshold = 99;
+      expect(() => {
+        first.newLists[0]!.subgroups[0]!.threshold = 99;
+      }).toThrow(TypeError);
+      expect(() => first.newLists[0]!.subgroups[0]!.nodes.pop()).toThrow(TypeError);
       const checks = jest.spyOn(endorsementScheme, 'verifySignatures');
       const second = verify({ ...remote, list: structuredClone(list) }, linkedProof(link, 12));
       // Scheme-1 endorsements carry a new proposal in every proof: the link's are checked again, as the packet's.
@@ -143,6 +146,7 @@ describe('verification caches', () => {
       checks.mockRestore();
       expect(second.list.epoch).toBe(2);
       expect(second.newLists[0]!.subgroups[0]!.threshold).toBe(2);
+      expect(second.newLists[0]).toBe(first.newLists[0]);
       expect(listHash(second.list)).toBe(listHash(link.newList));
     });
 
