@@ -91,8 +91,20 @@ export class CrossChainAdmin {
     return (await this.admin(by, channel).governance.propose(action)).result;
   }
 
-  async approve(by: Profile, channel: string, proposalId: string): Promise<GovernanceProposal> {
-    return (await this.admin(by, channel).governance.approve(proposalId)).result;
+  /**
+   * Approves as `by`'s admin. `waitMs` > 0: first waits (that long at most) until `by`'s own peer has
+   * the proposal, for an approval right after the propose (a submit returns when the proposer's
+   * peer committed; the approver's peer may be a block behind). 0 (an admin approving an id they
+   * were given): an unknown id is PROPOSAL_NOT_FOUND at once.
+   */
+  async approve(by: Profile, channel: string, proposalId: string, waitMs = 0): Promise<GovernanceProposal> {
+    const admin = this.admin(by, channel);
+    const until = Date.now() + waitMs;
+    while (waitMs > 0 && (await orAbsent(admin.governance.getProposal(proposalId), ['PROPOSAL_NOT_FOUND'])) === undefined) {
+      if (Date.now() > until) throw new ClientError('PROPOSAL_NOT_FOUND', 'rejected', `proposal ${proposalId} on ${channel} is not on ${by.mspId}'s peer after ${waitMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return (await admin.governance.approve(proposalId)).result;
   }
 
   /** Proposes with the first member org and approves with every other: the whole consortium agrees. */
@@ -100,7 +112,7 @@ export class CrossChainAdmin {
     const [first, ...rest] = profilesForChannel(channel);
     if (!first) throw usageError(`no org profile is a member of ${channel}`);
     let p = await this.propose(first, channel, action);
-    for (const other of rest) if (p.status !== 'executed') p = await this.approve(other, channel, p.proposalId);
+    for (const other of rest) if (p.status !== 'executed') p = await this.approve(other, channel, p.proposalId, 15_000);
     if (p.status !== 'executed') {
       throw new ClientError('INTERNAL', 'other', `proposal ${p.proposalId} on ${channel} is still ${p.status}; approvals: ${p.approvals.join(', ')}`);
     }

@@ -115,12 +115,29 @@ export function remoteChainOf(on: ChainHandle, remote: string) {
   return orAbsent(on.cc.crossChain.getRemoteChain(remote), ['UNKNOWN_CHAIN']);
 }
 
-/** Proposes with the first member admin, approves with the others; returns the executed proposal. */
+/**
+ * Proposes with the first member admin, approves with the others; returns the executed proposal.
+ * A submit returns once the proposer's own peer committed it; each approver first waits until its
+ * own peer has the proposal too (peers of other orgs may be a block behind), as an admin who
+ * approves from a list of open proposals would.
+ */
 export async function govern(c: ChainHandle, action: GovernanceAction): Promise<GovernanceProposal> {
   const [first, ...rest] = c.admins;
   if (!first) throw new Error(`no admin for ${c.channel}`);
   let p = (await first.governance.propose(action)).result;
-  for (const admin of rest) p = (await admin.governance.approve(p.proposalId)).result;
+  for (const admin of rest) {
+    await visibleTo(admin, p.proposalId);
+    p = (await admin.governance.approve(p.proposalId)).result;
+  }
   expect(p.status).toBe('executed');
   return p;
+}
+
+/** Waits (at most 10 s) until `admin`'s gateway peer answers for the proposal. */
+async function visibleTo(admin: Chaincode, proposalId: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  while ((await orAbsent(admin.governance.getProposal(proposalId), ['PROPOSAL_NOT_FOUND'])) === undefined) {
+    if (Date.now() > until) throw new Error(`proposal ${proposalId} is not visible to an approving admin's peer after 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
