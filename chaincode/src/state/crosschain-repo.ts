@@ -4,13 +4,14 @@
  * conflict evidence. All keys come from keys.ts; values are canonical JSON.
  */
 import type { ChaincodeStub } from 'fabric-shim';
-import { listHash, type VerificationNodeList } from '../protocol/node-list';
+import { listHash, sharedList, type VerificationNodeList } from '../protocol/node-list';
+import { Memo } from '../protocol/verification-cache';
 import type { OrgTrust } from '../protocol/path-proof';
 import type { EvidenceRecord, ReceiptRecord, SentPacketRecord } from '../rules/delivery-rules';
 import type { RouteRecord } from '../rules/route-rules';
 import type { TrustPolicy } from '../rules/trust-policy';
 import { key, KeyTypes, pad } from './keys';
-import { getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { getJson, listAllByPartialKey, listByPartialKey, putJson, readState, type Page } from './store';
 
 // The records are the rules' data (rules/route-rules.ts, rules/delivery-rules.ts); stored here.
 export type { RouteRecord, RouteStatus } from '../rules/route-rules';
@@ -96,8 +97,18 @@ export async function listRemotes(stub: ChaincodeStub): Promise<RemoteChainRecor
   return listAllByPartialKey<RemoteChainRecord>(stub, KeyTypes.RemoteChain, []);
 }
 
+/**
+ * Stored remote lists by their stored text: every receive and acknowledgement reads the route's
+ * remote list, and the text fixes the value, so it is parsed once and shared deep-frozen
+ * (node-list.ts sharedList; its hash and lookup tables are then found by the object).
+ */
+const storedLists = new Memo<VerificationNodeList>(16);
+
 export async function getRemoteList(stub: ChaincodeStub, chainId: string, epoch: number): Promise<VerificationNodeList | undefined> {
-  return getJson<VerificationNodeList>(stub, key(stub, KeyTypes.RemoteNodeList, chainId, pad(epoch)));
+  const bytes = await readState(stub, key(stub, KeyTypes.RemoteNodeList, chainId, pad(epoch)));
+  if (!bytes || bytes.length === 0) return undefined;
+  const text = Buffer.from(bytes).toString('utf8');
+  return storedLists.get(text, () => sharedList(JSON.parse(text) as VerificationNodeList));
 }
 
 export async function putRemoteList(stub: ChaincodeStub, list: VerificationNodeList): Promise<void> {
