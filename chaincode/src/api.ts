@@ -215,6 +215,8 @@ export type {
   SentPacketRecord,
   SentStatus,
 } from './state/crosschain-repo';
+/** How the chaincode reads a stored remote list (benchmarks time the verifier with it). */
+export { remoteListFromStored } from './state/crosschain-repo';
 export type { MemberSet } from './state/governance-repo';
 export type { Page } from './state/store';
 export type { Role } from './contracts/tx-context';

@@ -1,7 +1,7 @@
 /**
  * Verification in chaincode, measured on the code the chaincode runs: `parseProof` then
  * `verifyProof` (protocol/proof.ts, protocol/verify.ts) with the RemoteView the CrossChain
- * contract builds (stored list read back from JSON, registered roots, trust policy through
+ * contract builds (stored list read back from its stored text as state/crosschain-repo.ts reads it, registered roots, trust policy through
  * rules/trust-policy.ts linkAcceptor), side by side in one run with the raw signature
  * verifications the same proof needs:
  *   - fabric-endorsement v2: N ECDSA P-256 verifications (payload || endorser, the peer's key);
@@ -58,6 +58,7 @@ import {
   parseNodeList,
   parseProof,
   provePossession,
+  remoteListFromStored,
   type RemoteView,
   signBinding,
   signMessage,
@@ -330,7 +331,7 @@ async function main(): Promise<void> {
     const ref1 = { epoch: 1, listHash: listHash(list1) };
     const view = (): RemoteView => ({
       trust,
-      list: JSON.parse(stored1) as VerificationNodeList,
+      list: remoteListFromStored(stored1),
       schemes: [FABRIC, BLS],
       excluded: [],
       acceptLink: linkAcceptor(record),

@@ -107,7 +107,11 @@ const storedLists = new Memo<VerificationNodeList>(16);
 export async function getRemoteList(stub: ChaincodeStub, chainId: string, epoch: number): Promise<VerificationNodeList | undefined> {
   const bytes = await readState(stub, key(stub, KeyTypes.RemoteNodeList, chainId, pad(epoch)));
   if (!bytes || bytes.length === 0) return undefined;
-  const text = Buffer.from(bytes).toString('utf8');
+  return remoteListFromStored(Buffer.from(bytes).toString('utf8'));
+}
+
+/** A remote list from its stored text, as getRemoteList reads it (shared frozen, parsed once per text). */
+export function remoteListFromStored(text: string): VerificationNodeList {
   return storedLists.get(text, () => sharedList(JSON.parse(text) as VerificationNodeList));
 }
 
