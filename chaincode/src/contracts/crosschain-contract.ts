@@ -17,7 +17,7 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
-import { ackBatchMessage, ackMessage, epochLinkMessage, packetBatchMessage, packetMessage, recordAnchorMessage } from '../protocol/commitment';
+import { ackBatchMessage, ackMessage, epochLinkMessage, packetBatchMessage, packetMessage, recordAnchorMessage, type SignerListRef } from '../protocol/commitment';
 import { Limits } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
 import { isPacketType, packetHash, parseAck, parsePacket, parsePacketHashed, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
@@ -42,7 +42,7 @@ import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
 import { getRecord, getRecordVersion } from '../state/consent-repo';
 import * as repo from '../state/crosschain-repo';
 import { withOwnWrites } from '../state/own-writes';
-import { getMemberSet } from '../state/governance-repo';
+import { getMemberSet, type MemberSet } from '../state/governance-repo';
 import { storeGrant } from './consent-contract';
 import { buildConsentPacket, consentPacketTo } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
@@ -256,9 +256,9 @@ async function openBatch<T extends Packet | Acknowledgement>(
     counterparty: (first: T) => string;
     usable: (route: repo.RouteRecord) => void;
     proofJson: string;
-    message: (items: T[], ref: Parameters<Parameters<typeof verifyProof>[3]>[0]) => Buffer;
+    message: (items: T[], ref: SignerListRef) => Buffer;
   },
-): Promise<{ items: T[]; who: Caller; set: Awaited<ReturnType<typeof getMemberSet>>; first: T; route: repo.RouteRecord; remote: RemoteState; now: number; verified: VerifiedProof }> {
+): Promise<{ items: T[]; who: Caller; set: MemberSet; first: T; route: repo.RouteRecord; remote: RemoteState; now: number; verified: VerifiedProof }> {
   const who = await caller(ctx);
   const set = await getMemberSet(ctx.stub);
   const items = parse();

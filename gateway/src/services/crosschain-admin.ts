@@ -92,18 +92,13 @@ export class CrossChainAdmin {
   }
 
   /**
-   * Approves as `by`'s admin. `waitMs` > 0: first waits (that long at most) until `by`'s own peer has
-   * the proposal, for an approval right after the propose (a submit returns when the proposer's
-   * peer committed; the approver's peer may be a block behind). 0 (an admin approving an id they
-   * were given): an unknown id is PROPOSAL_NOT_FOUND at once.
+   * Approves as `by`'s admin. `waitMs` > 0: first waits (that long at most) until `by`'s own peer
+   * has the proposal (GovernanceClient.proposalOnPeer), for an approval right after the propose.
+   * 0 (an admin approving an id they were given): an unknown id is PROPOSAL_NOT_FOUND at once.
    */
   async approve(by: Profile, channel: string, proposalId: string, waitMs = 0): Promise<GovernanceProposal> {
     const admin = this.admin(by, channel);
-    const until = Date.now() + waitMs;
-    while (waitMs > 0 && (await orAbsent(admin.governance.getProposal(proposalId), ['PROPOSAL_NOT_FOUND'])) === undefined) {
-      if (Date.now() > until) throw new ClientError('PROPOSAL_NOT_FOUND', 'rejected', `proposal ${proposalId} on ${channel} is not on ${by.mspId}'s peer after ${waitMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    if (waitMs > 0) await admin.governance.proposalOnPeer(proposalId, waitMs);
     return (await admin.governance.approve(proposalId)).result;
   }
 

@@ -126,18 +126,9 @@ export async function govern(c: ChainHandle, action: GovernanceAction): Promise<
   if (!first) throw new Error(`no admin for ${c.channel}`);
   let p = (await first.governance.propose(action)).result;
   for (const admin of rest) {
-    await visibleTo(admin, p.proposalId);
+    await admin.governance.proposalOnPeer(p.proposalId, 10_000);
     p = (await admin.governance.approve(p.proposalId)).result;
   }
   expect(p.status).toBe('executed');
   return p;
-}
-
-/** Waits (at most 10 s) until `admin`'s gateway peer answers for the proposal. */
-async function visibleTo(admin: Chaincode, proposalId: string): Promise<void> {
-  const until = Date.now() + 10_000;
-  while ((await orAbsent(admin.governance.getProposal(proposalId), ['PROPOSAL_NOT_FOUND'])) === undefined) {
-    if (Date.now() > until) throw new Error(`proposal ${proposalId} is not visible to an approving admin's peer after 10 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -8,7 +8,8 @@
  */
 import type { GovernanceAction, GovernanceProposal, MemberSet } from '@medbridge/chaincode';
 import type { FabricClient } from '../client';
-import { ContractClient, type Submitted } from './contract';
+import { ClientError } from '../../errors';
+import { ContractClient, orAbsent, type Submitted } from './contract';
 
 export const GovernanceTransactions = {
   Bootstrap: 'submit',
@@ -45,5 +46,20 @@ export class GovernanceClient extends ContractClient<typeof GovernanceTransactio
 
   getProposal(proposalId: string): Promise<GovernanceProposal> {
     return this.evaluate('GetProposal', [proposalId]);
+  }
+
+  /**
+   * The proposal once this client's peer has it, waiting at most `waitMs` (then PROPOSAL_NOT_FOUND):
+   * for an approval right after the propose, since a submit returns when the proposer's peer
+   * committed and another org's peer may be a block behind.
+   */
+  async proposalOnPeer(proposalId: string, waitMs: number): Promise<GovernanceProposal> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const p = await orAbsent(this.getProposal(proposalId), ['PROPOSAL_NOT_FOUND']);
+      if (p !== undefined) return p;
+      if (Date.now() > until) throw new ClientError('PROPOSAL_NOT_FOUND', 'rejected', `proposal ${proposalId} is not on this org's peer after ${waitMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
