@@ -148,6 +148,20 @@ export {
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from './protocol/patient-messages';
+export {
+  buildPseudonymLink,
+  LINK_CLOCK_SKEW_MS,
+  MAX_LINK_VALIDITY_MS,
+  MAX_LINKED_PSEUDONYMS,
+  PSEUDONYM_LINK_DOMAIN,
+  signPseudonymLink,
+  verifyPseudonymLink,
+  type LinkInput,
+  type LinkVerifyOptions,
+  type Pseudonym,
+  type PseudonymLink,
+  type SignedPseudonymLink,
+} from './protocol/pseudonym-link';
 export { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from './protocol/record-hash';
 
 // -------------------------------------------------------------------- consent language (v2) and its FHIR mapping (CONSENT.md)

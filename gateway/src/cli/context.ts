@@ -79,6 +79,12 @@ export class CliContext {
     return new Chaincode(client, this.channel(client));
   }
 
+  /** The chaincode on `channel` as --org with --identity, or undefined when --org is not a member of it. */
+  chaincodeOn(channel: string): Chaincode | undefined {
+    const client = this.client();
+    return client.profile.channels.includes(channel) ? new Chaincode(client, channel) : undefined;
+  }
+
   /** The gateway state folder of the network PROFILE belongs to (default: --org's). */
   dataDir(profile: Profile = this.client().profile): string {
     return gatewayDataDir(this.cfg, profile.network);

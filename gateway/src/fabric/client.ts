@@ -273,6 +273,24 @@ export class FabricClient {
   }
 
   /**
+   * The channel's blocks as this org's peer stores them (serialized `common.Block`, numbers
+   * `from` up to the height when called), read through the peer's ledger system chaincode
+   * (qscc): what any member of the channel can read from its own ledger. For audits of what
+   * a ledger reveals.
+   */
+  async blocks(channel: string, from = 0): Promise<Uint8Array[]> {
+    const qscc = (c: OrgConnection) => c.network(channel).getContract('qscc');
+    try {
+      const info = common.BlockchainInfo.deserializeBinary(await this.onSomePeer((c) => qscc(c).evaluateTransaction('GetChainInfo', channel)));
+      const out: Uint8Array[] = [];
+      for (let n = from; n < info.getHeight(); n++) out.push(await this.onSomePeer((c) => qscc(c).evaluateTransaction('GetBlockByNumber', channel, String(n))));
+      return out;
+    } catch (e) {
+      throw toClientError(e, { channel, contract: 'qscc', fn: 'GetBlockByNumber', org: this.profile.org });
+    }
+  }
+
+  /**
    * Calls `observer` with the phases of every submit of this client that commits as valid
    * (benchmarks decompose a transaction's latency with it). Returns the function that stops it.
    */

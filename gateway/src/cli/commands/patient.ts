@@ -1,5 +1,5 @@
 /**
- * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian|rotate-key|request-erasure`,
+ * Patients and their consents: `patient keygen|register|show|delegate|revoke-guardian|rotate-key|request-erasure|link|verify-link`,
  * `consent grant|revoke|list|show|remote`, `access check|log`, `emergency open|review|list`,
  * and `submit <file>`. Every consent change is signed by the patient's (or a guardian's) key,
  * never the hospital's; with `--sign-only` the signed envelope is written out and nothing is
@@ -13,6 +13,8 @@ import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../serv
 import { ConsentService } from '../../services/consent-service';
 import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../services/patient-keys';
 import { PatientSigner } from '../../services/patient-signer';
+import { createPseudonymLink, PseudonymLinkVerifier, type LinkedId } from '../../services/pseudonym-links';
+import { loadProfile } from '../../fabric/profile';
 import { act, int, list, num, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 import { readJsonFile } from '../json-file';
@@ -34,6 +36,19 @@ const PATIENT_DEFAULT = 'the patient (default: the key is the patient)';
 /** `--key` and `--patient`, the options every patient-signed command opens with. */
 function signingOptions(c: Command, keyHelp: string, patientHelp: string = PATIENT_DEFAULT): Command {
   return c.requiredOption('--key <file|patientId>', keyHelp).option('--patient <patientId>', patientHelp);
+}
+
+/** Collects a repeated option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `chainId=key[,patientId]` of `patient link --as`. */
+function linkedId(ctx: CliContext, spec: string): LinkedId {
+  const m = /^([^=]+)=([^,]+)(?:,(.+))?$/.exec(spec);
+  if (!m) throw usageError(`--as ${spec}: expected <chainId>=<key file|patientId>[,<patientId>]`);
+  const [, chainId, keyRef, patientId] = m;
+  return { chainId: chainId!, key: signer(ctx, keyRef), ...(patientId === undefined ? {} : { patientId }) };
 }
 
 function service(ctx: CliContext): ConsentService {
@@ -174,6 +189,38 @@ export function registerPatient(program: Command): void {
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).keyRotation(current, patientId, next), o.signOnly);
         const res = await ctx.wait('rotating', service(ctx).rotateKey(current, patientId, next));
         ctx.print({ patientId: res.result.patientId, keyId: next.keyId, retiredKeyId: current.keyId, rotations: res.result.keyRotations?.length ?? 0, txId: res.txId });
+      }),
+    );
+
+  patient
+    .command('link')
+    .description("sign, with the key of each of the patient's ids, that they are one person (a pseudonym link); written to a file, never to a ledger")
+    .requiredOption('--as <chainId=key[,patientId]...>', 'an id of the patient: its chain and its key file (or patientId in the keys folder); add ,patientId after a key rotation; two or more', collect, [])
+    .option('--audience <mspId>', 'the org the link is for (only it can verify it)')
+    .option('--days <n>', 'how long the link is valid (at most 30)', '7')
+    .option('--out <file>', 'write the link here (default: stdout)')
+    .action(
+      act(async (ctx, o) => {
+        const ids = (o.as as string[]).map((spec) => linkedId(ctx, spec));
+        const signed = createPseudonymLink({ ids, audience: o.audience as string | undefined, validForMs: num(o.days, '--days') * 86_400_000, nowMs: Date.now() });
+        const text = `${canonicalize(signed as never)}\n`;
+        if (typeof o.out !== 'string') {
+          process.stdout.write(text);
+          return;
+        }
+        writeFileSync(o.out, text, { mode: 0o600 });
+        ctx.note(`pseudonym link of ${ids.length} ids written to ${o.out}; it proves they are one person to whoever holds it until it expires`);
+      }),
+    );
+
+  patient
+    .command('verify-link <file>')
+    .description("verify a patient's pseudonym link as --org: every signature, its period and audience, and each id's current key on the chains --org is a member of")
+    .action(
+      act(async (ctx, _o, file) => {
+        const verifier = new PseudonymLinkVerifier(loadProfile(ctx.org()).mspId, (chainId) => ctx.chaincodeOn(chainId));
+        const verdict = await ctx.wait('verifying', verifier.verify(readJsonFile(file as string, 'pseudonym link'), Date.now()));
+        ctx.print({ linked: true, audience: verdict.link.audience ?? null, expiresAt: verdict.link.expiresAt, checkedOn: verdict.checkedOn, pseudonyms: verdict.pseudonyms }, { listKey: 'pseudonyms', title: `one person, on ${verdict.checkedOn.length} of ${verdict.pseudonyms.length} chains checked against the ledger` });
       }),
     );
 
