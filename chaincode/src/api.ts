@@ -40,7 +40,7 @@ export {
   type Packet,
   type PacketType,
 } from './protocol/packet';
-export { Domains, epochLinkMessage, packetMessage, ackMessage, recordAnchorMessage, type RecordAnchorRef, type SignerListRef } from './protocol/commitment';
+export { Domains, epochLinkMessage, packetMessage, ackMessage, recordAnchorMessage, runRefs, type RecordAnchorRef, type RunRef, type SignerListRef } from './protocol/commitment';
 
 // -------------------------------------------------------------------- protocol: node lists, trust, proofs
 

@@ -4,7 +4,8 @@
  * AcknowledgePackets (several packets per transaction), survives a kill -9 of the relay in the
  * middle, and ends exactly once on both ledgers. Concurrent sends go out together in one
  * SendPackets transaction (services/send-batcher.ts), whose one PacketsSent event the relay reads
- * as one event per packet. Waits are on chain events, never on sleeps.
+ * as one event per packet. Packets of several routes ready together go under one proof and one
+ * transaction each way (a runs statement). Waits are on chain events, never on sleeps.
  */
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
@@ -14,6 +15,8 @@ import { ensurePingRoute, Events, httpResponse } from './support/relay-events';
 
 const run = Date.now().toString(36);
 const ROUTE = `batch-it-${run}`;
+/** Routes whose runs go together (route-id order: m1 < m2 < m3). */
+const MULTI = [1, 2, 3].map((i) => `batch-it-${run}-m${i}`);
 const BURST = 12;
 
 /** Sum and count of the batch size histogram for `stage`, from the relay's Prometheus text. */
@@ -35,11 +38,11 @@ describe('relay batches on the real network', () => {
 
   beforeAll(async () => {
     buildGateway();
-    await ensurePingRoute(ROUTE);
+    for (const routeId of [ROUTE, ...MULTI]) await ensurePingRoute(routeId);
     hospitalA = new Chaincode(FabricClient.open('HospitalA'), 'chain-a');
     hospitalB = new Chaincode(FabricClient.open('HospitalB'), 'chain-b');
-    onB = new Events(hospitalB, [ROUTE]);
-    onA = new Events(hospitalA, [ROUTE]);
+    onB = new Events(hospitalB, [ROUTE, ...MULTI]);
+    onA = new Events(hospitalA, [ROUTE, ...MULTI]);
     await onB.start();
     await onA.start();
   });
@@ -54,8 +57,8 @@ describe('relay batches on the real network', () => {
 
   const send = async (n: number) => (await hospitalA.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, n } })).result.sequence;
 
-  const startRelay = async () => {
-    const d = await startDaemon<{ health: string; metrics: string }>(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', ROUTE, '--port', '0');
+  const startRelay = async (routes = [ROUTE]) => {
+    const d = await startDaemon<{ health: string; metrics: string }>(env, 'relay', 'start', '--from', 'chain-a', '--to', 'chain-b', '--routes', routes.join(','), '--port', '0');
     daemons.push(d);
     return d;
   };
@@ -126,5 +129,35 @@ describe('relay batches on the real network', () => {
     expect(sent.items.filter((p) => sequences.includes(p.packet.sequence)).map((p) => p.status)).toEqual(sequences.map(() => 'acknowledged'));
     const receipts = await hospitalB.crossChain.listReceipts(ROUTE, { pageSize: 100 });
     expect(receipts.items.filter((r) => sequences.includes(r.sequence)).map((r) => r.ack.result)).toEqual(results.map((_, i) => ({ pong: { run, concurrent: i } })));
+  });
+
+  it('carries the packets of several routes under one proof and one transaction each way, each exactly once', async () => {
+    for (const d of daemons.splice(0)) await stop(d.child, 'SIGKILL');
+    // Three packets on each route while no relay runs: every route has a run ready when it starts.
+    const sent: [string, number][] = [];
+    for (const routeId of MULTI) {
+      for (let n = 1; n <= 3; n++) sent.push([routeId, (await hospitalA.crossChain.sendPacket('chain-b', 'ping', { routeId, payload: { run, routeId, n } })).result.sequence]);
+    }
+    await startRelay(MULTI);
+    for (const [routeId, s] of sent) {
+      await onB.waitFor('PacketReceived', routeId, s);
+      await onA.waitFor('PacketAcknowledged', routeId, s);
+    }
+    const receiveTxs = new Map<string, Set<string>>();
+    for (const routeId of MULTI) {
+      const receipts = await hospitalB.crossChain.listReceipts(routeId, { pageSize: 100 });
+      expect(receipts.items.map((r) => r.sequence)).toEqual([1, 2, 3]);
+      expect(receipts.items.map((r) => r.ack.result)).toEqual([1, 2, 3].map((n) => ({ pong: { run, routeId, n } })));
+      for (const r of receipts.items) receiveTxs.set(r.txId, new Set([...(receiveTxs.get(r.txId) ?? []), routeId]));
+      const packets = await hospitalA.crossChain.listPackets(routeId, { pageSize: 100 });
+      expect(packets.items.map((p) => p.status)).toEqual(['acknowledged', 'acknowledged', 'acknowledged']);
+    }
+    for (const [routeId, s] of sent) {
+      expect(onB.counts.get(`PacketReceived/${routeId}/${s}`)).toBe(1);
+      expect(onA.counts.get(`PacketAcknowledged/${routeId}/${s}`)).toBe(1);
+    }
+    // One ReceivePackets carried the runs of two routes or more.
+    expect(Math.max(...[...receiveTxs.values()].map((routes) => routes.size))).toBeGreaterThan(1);
+    expect(receiveTxs.size).toBeLessThan(sent.length);
   });
 });

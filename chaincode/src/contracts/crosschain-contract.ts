@@ -17,7 +17,8 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
-import { ackBatchMessage, ackMessage, epochLinkMessage, packetBatchMessage, packetMessage, recordAnchorMessage, type SignerListRef } from '../protocol/commitment';
+import { ackBatchMessage, ackMessage, ackRunsMessage, acksMessage, epochLinkMessage, packetBatchMessage, packetMessage, packetRunsMessage, packetsMessage, recordAnchorMessage, runsOf, type SignerListRef } from '../protocol/commitment';
+import { asObject, reqInt } from '../protocol/fields';
 import { Limits } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
 import { isPacketType, packetHash, parseAck, parsePacket, parsePacketHashed, type Acknowledgement, type Packet, type PacketType } from '../protocol/packet';
@@ -35,7 +36,7 @@ import {
   type ReceiveDecision,
   type SettleDecision,
 } from '../rules/delivery-rules';
-import { batchRefusal, decideReceiveBatch, decideSettleBatch } from '../rules/batch-rules';
+import { batchRefusal, decideReceiveBatch, decideSettleBatch, type BatchReceiveStep, type SettleBatchDecision } from '../rules/batch-rules';
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
 import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
@@ -100,16 +101,19 @@ async function remoteView(ctx: Context, chainId: string): Promise<RemoteState> {
 }
 
 function verifyAgainst(
-  route: repo.RouteRecord,
+  routes: repo.RouteRecord | readonly repo.RouteRecord[],
   remote: RemoteState,
   proofJson: string,
   atMs: number,
   message: Parameters<typeof verifyProof>[3],
 ): VerifiedProof {
   const proof = parseProof(proofJson);
-  // A route registered with its own schemes accepts only those (epoch links stay chain-wide).
-  if (route.schemes !== undefined && !route.schemes.includes(proof.scheme)) {
-    fail('UNSUPPORTED_SCHEME', `route ${route.routeId} accepts proof schemes ${route.schemes.join(', ')}, not ${proof.scheme}`);
+  // A route registered with its own schemes accepts only those (epoch links stay chain-wide);
+  // a proof over several routes must be one that each of them accepts.
+  for (const route of Array.isArray(routes) ? routes : [routes as repo.RouteRecord]) {
+    if (route.schemes !== undefined && !route.schemes.includes(proof.scheme)) {
+      fail('UNSUPPORTED_SCHEME', `route ${route.routeId} accepts proof schemes ${route.schemes.join(', ')}, not ${proof.scheme}`);
+    }
   }
   return verifyProof(
     {
@@ -243,10 +247,18 @@ function parseBatch<T>(json: string, what: 'packetsJson' | 'acksJson' | 'sendsJs
   return value.map(parse);
 }
 
+/** One route's run of a batch, with the route as stored before the batch. */
+interface BatchRun<T> {
+  items: T[];
+  route: repo.RouteRecord;
+}
+
 /**
  * What ReceivePackets and AcknowledgePackets check first, in this order: the caller, the items
- * (`parse`), one run of one route (batchRefusal), the route exists and connects to the items' counterparty, the route
- * may take them, then the proof over the batch's message against the remote chain's view.
+ * (`parse`), runs of routes in batch order (batchRefusal), then for each run that its route
+ * exists, connects to the items' counterparty and may take them, then the proof over the
+ * batch's message (one route: the batch message; several: the runs message) against the
+ * remote chain's view.
  */
 async function openBatch<T extends Packet | Acknowledgement>(
   ctx: Context,
@@ -258,21 +270,32 @@ async function openBatch<T extends Packet | Acknowledgement>(
     proofJson: string;
     message: (items: T[], ref: SignerListRef) => Buffer;
   },
-): Promise<{ items: T[]; who: Caller; set: MemberSet; first: T; route: repo.RouteRecord; remote: RemoteState; now: number; verified: VerifiedProof }> {
+): Promise<{ items: T[]; runs: BatchRun<T>[]; who: Caller; set: MemberSet; first: T; remote: RemoteState; now: number; verified: VerifiedProof }> {
   const who = await caller(ctx);
   const set = await getMemberSet(ctx.stub);
   const items = parse();
   const refusal = batchRefusal(items, o.what);
   if (refusal) fail(refusal.code, refusal.message);
   const first = items[0]!;
-  const route = await mustRouteRecord(ctx, first.routeId);
-  const counterparty = o.counterparty(first);
-  if (counterparty !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${counterparty}`);
-  o.usable(route);
-  const remote = await remoteView(ctx, route.counterparty);
+  const runs: BatchRun<T>[] = [];
+  for (const run of runsOf(items)) {
+    const route = await mustRouteRecord(ctx, run[0]!.routeId);
+    const counterparty = o.counterparty(run[0]!);
+    if (counterparty !== route.counterparty) fail('UNKNOWN_CHAIN', `route ${route.routeId} connects to ${route.counterparty}, not ${counterparty}`);
+    o.usable(route);
+    runs.push({ items: run, route });
+  }
+  // Every item goes between the same two chains (batchRefusal), so every route has this counterparty.
+  const remote = await remoteView(ctx, runs[0]!.route.counterparty);
   const now = txTimeMs(ctx);
-  const verified = verifyAgainst(route, remote, o.proofJson, now, (ref) => o.message(items, ref));
-  return { items, who, set, first, route, remote, now, verified };
+  const verified = verifyAgainst(
+    runs.map((r) => r.route),
+    remote,
+    o.proofJson,
+    now,
+    (ref) => o.message(items, ref),
+  );
+  return { items, runs, who, set, first, remote, now, verified };
 }
 
 /** The sequences `fromSequence` .. `fromSequence + count - 1` of a batch statement query. */
@@ -281,6 +304,31 @@ function batchSequences(fromSequence: string, count: string): number[] {
   const n = parseSequence(count);
   if (n > Limits.maxBatchPackets) fail('BATCH_INVALID', `a batch carries at most ${Limits.maxBatchPackets} items, asked for ${n}`);
   return Array.from({ length: n }, (_, i) => from + i);
+}
+
+/**
+ * The runs a runs statement query names: `runsJson` is the canonical JSON of
+ * [{count, fromSequence, routeId}], two routes at least, in route-id order, each once, at most
+ * Limits.maxBatchPackets items in all. It must be canonical, since the verifier rebuilds the
+ * argument from the signed message and compares the text (scheme-endorsement.ts).
+ */
+function parseRunsQuery(runsJson: string): { routeId: string; sequences: number[] }[] {
+  const value = parseJson(runsJson, 'runsJson');
+  if (!Array.isArray(value) || value.length < 2) fail('BATCH_INVALID', 'runsJson names two routes or more (one route: GetPacketBatchCommitment / GetAckBatchCommitment)');
+  if (canonicalize(value) !== runsJson) fail('INVALID_ARGUMENT', 'runsJson must be canonical JSON');
+  let total = 0;
+  let before = '';
+  return value.map((v) => {
+    const o = asObject(v, 'INVALID_ARGUMENT', 'run', ['count', 'fromSequence', 'routeId']);
+    const routeId = requireId(o.routeId as string, 'routeId');
+    if (routeId <= before) fail('BATCH_INVALID', `the runs come in route-id order, each route once; ${routeId} follows ${before}`);
+    before = routeId;
+    const from = reqInt(o, 'fromSequence', 'INVALID_ARGUMENT', 'run', 1);
+    const count = reqInt(o, 'count', 'INVALID_ARGUMENT', 'run', 1, Limits.maxBatchPackets);
+    total += count;
+    if (total > Limits.maxBatchPackets) fail('BATCH_INVALID', `a batch carries at most ${Limits.maxBatchPackets} items`);
+    return { routeId, sequences: Array.from({ length: count }, (_, i) => from + i) };
+  });
 }
 
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
@@ -428,6 +476,26 @@ export class CrossChainContract extends MedbridgeContract {
   }
 
   /**
+   * READ-ONLY. The exact bytes source nodes sign for runs of packets of several routes to the
+   * same chain, one run per route (`runsJson`: parseRunsQuery): the domain-separated packet-runs
+   * message binding each route, first sequence and packet hash in order, bound to this chain's
+   * current list. NOT_FOUND unless every packet was sent, or if they do not all go to one chain.
+   */
+  @Transaction(false)
+  async GetPacketRunsCommitment(ctx: Context, runsJson: string): Promise<string> {
+    const packets: Packet[] = [];
+    for (const run of parseRunsQuery(runsJson)) {
+      for (const sequence of run.sequences) {
+        const sent = await repo.getSent(ctx.stub, run.routeId, sequence);
+        if (!sent) fail('NOT_FOUND', `no packet ${run.routeId}/${sequence} was sent from this chain`);
+        if (packets.length > 0 && sent.packet.destChain !== packets[0]!.destChain) fail('BATCH_INVALID', `packet ${run.routeId}/${sequence} goes to ${sent.packet.destChain}, not ${packets[0]!.destChain}`);
+        packets.push(sent.packet);
+      }
+    }
+    return packetRunsMessage(packets, await localHead(ctx)).toString('utf8');
+  }
+
+  /**
    * READ-ONLY. The exact bytes this chain's nodes sign to attest a record anchor: the
    * domain-separated record-anchor message for version `version` ('' = head) of `recordId`,
    * bound to this chain's current list. A custodian asks every peer of its chain to endorse
@@ -487,7 +555,7 @@ export class CrossChainContract extends MedbridgeContract {
    */
   @Transaction()
   async AcknowledgePackets(ctx: Context, acksJson: string, proofJson: string): Promise<string> {
-    const { items: acks, who, set, first, route, remote, now, verified } = await openBatch(ctx, () => parseBatch(acksJson, 'acksJson', parseAck), {
+    const { items: acks, runs, who, set, first, remote, now, verified } = await openBatch(ctx, () => parseBatch(acksJson, 'acksJson', parseAck), {
       what: 'acknowledgements',
       counterparty: (ack) => ack.destChain,
       // As AcknowledgePacket: of the route states, only frozen refuses a settlement.
@@ -495,19 +563,23 @@ export class CrossChainContract extends MedbridgeContract {
         if (route.status === 'frozen') requireRouteUsable(route);
       },
       proofJson,
-      message: ackBatchMessage,
+      message: acksMessage,
     });
 
-    const sent: (repo.SentPacketRecord | undefined)[] = [];
-    for (const ack of acks) sent.push(await repo.getSent(ctx.stub, ack.routeId, ack.sequence));
-    const decision = decideSettleBatch({ acks, chainId: set.chainId, sent });
-    if (decision.kind === 'refuse') fail(decision.refusal.code, decision.refusal.message);
-    if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
+    const settles: Extract<SettleBatchDecision, { kind: 'settle-all' }>['settles'] = [];
+    for (const run of runs) {
+      const sent: (repo.SentPacketRecord | undefined)[] = [];
+      for (const ack of run.items) sent.push(await repo.getSent(ctx.stub, ack.routeId, ack.sequence));
+      const decision = decideSettleBatch({ acks: run.items, chainId: set.chainId, sent });
+      if (decision.kind === 'refuse') fail(decision.refusal.code, decision.refusal.message);
+      if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route: run.route, remote: remote.record, verified, now });
+      settles.push(...decision.settles);
+    }
 
     const view = withOwnWrites(ctx);
     const proof = { epoch: verified.list.epoch, signers: verified.signers };
     const items = [];
-    for (const [i, { sent: record, status }] of decision.settles.entries()) {
+    for (const [i, { sent: record, status }] of settles.entries()) {
       const ack = acks[i]!;
       const next = settled(record, status, ack, proof, { nowMs: now, settledBy: who.id });
       await runHooks('onAcknowledge', view, { packet: next.packet, packetHash: next.packetHash, submitter: { id: who.id, mspId: who.mspId }, signers: verified.signers, proofEpoch: verified.list.epoch, ack });
@@ -574,26 +646,35 @@ export class CrossChainContract extends MedbridgeContract {
    */
   @Transaction()
   async ReceivePackets(ctx: Context, packetsJson: string, proofJson: string): Promise<string> {
-    const { items: packets, who, set, first, route, remote, now, verified } = await openBatch(ctx, () => parseBatch(packetsJson, 'packetsJson', parsePacket), {
+    const { items: packets, runs, who, set, first, remote, now, verified } = await openBatch(ctx, () => parseBatch(packetsJson, 'packetsJson', parsePacket), {
       what: 'packets',
       counterparty: (packet) => packet.sourceChain,
       usable: requireRouteUsable,
       proofJson,
-      message: packetBatchMessage,
+      message: packetsMessage,
     });
 
     const packetHashes = packets.map(packetHash);
     const receipts: (repo.ReceiptRecord | undefined)[] = [];
     for (const p of packets) receipts.push(await repo.getReceipt(ctx.stub, p.routeId, p.sequence));
-    const decision = decideReceiveBatch({ packets, packetHashes, chainId: set.chainId, route, receipts, nowMs: now });
-    if (decision.kind === 'refuse') fail(decision.refusal.code, decision.refusal.message);
-    if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route, remote: remote.record, verified, now });
+    // Each run is decided on its own route; the first run refused refuses the batch, a conflict freezes its route.
+    const steps: BatchReceiveStep[] = [];
+    const routesAfter: repo.RouteRecord[] = [];
+    for (const run of runs) {
+      const at = steps.length;
+      const n = run.items.length;
+      const decision = decideReceiveBatch({ packets: run.items, packetHashes: packetHashes.slice(at, at + n), chainId: set.chainId, route: run.route, receipts: receipts.slice(at, at + n), nowMs: now });
+      if (decision.kind === 'refuse') fail(decision.refusal.code, decision.refusal.message);
+      if (decision.kind === 'freeze') return this.freeze(ctx, decision.conflict, { route: run.route, remote: remote.record, verified, now });
+      steps.push(...decision.steps);
+      routesAfter.push(decision.route);
+    }
 
     // Handlers and hooks of each packet see the writes of the packets before it.
     const view = withOwnWrites(ctx);
     const proof = { epoch: verified.list.epoch, signers: verified.signers };
     const items = [];
-    for (const [i, step] of decision.steps.entries()) {
+    for (const [i, step] of steps.entries()) {
       const packet = packets[i]!;
       const hash = packetHashes[i]!;
       let ack: Acknowledgement;
@@ -613,7 +694,7 @@ export class CrossChainContract extends MedbridgeContract {
       items.push({ routeId: packet.routeId, sequence: packet.sequence, outcome: ack.outcome, ack, ackHash: stored.ackHash, signers: verified.signers, epoch: verified.list.epoch });
     }
     await storeNewLists(view, remote.record, verified, now);
-    await repo.putRoute(view.stub, decision.route);
+    for (const route of routesAfter) await repo.putRoute(view.stub, route);
     const out = { routeId: first.routeId, fromSequence: first.sequence, count: packets.length, items };
     return emitReturning(ctx, 'PacketsReceived', out);
   }
@@ -651,6 +732,25 @@ export class CrossChainContract extends MedbridgeContract {
       acks.push(receipt.ack);
     }
     return ackBatchMessage(acks, await localHead(ctx)).toString('utf8');
+  }
+
+  /**
+   * READ-ONLY. The exact bytes destination nodes sign for the acknowledgements of runs of packets
+   * of several routes from the same chain, one run per route (`runsJson`: parseRunsQuery), bound
+   * to this chain's current list. NOT_FOUND unless every packet was received here.
+   */
+  @Transaction(false)
+  async GetAckRunsCommitment(ctx: Context, runsJson: string): Promise<string> {
+    const acks: Acknowledgement[] = [];
+    for (const run of parseRunsQuery(runsJson)) {
+      for (const sequence of run.sequences) {
+        const receipt = await repo.getReceipt(ctx.stub, run.routeId, sequence);
+        if (!receipt) fail('NOT_FOUND', `no packet ${run.routeId}/${sequence} was received on this chain`);
+        if (acks.length > 0 && receipt.ack.sourceChain !== acks[0]!.sourceChain) fail('BATCH_INVALID', `packet ${run.routeId}/${sequence} came from ${receipt.ack.sourceChain}, not ${acks[0]!.sourceChain}`);
+        acks.push(receipt.ack);
+      }
+    }
+    return ackRunsMessage(acks, await localHead(ctx)).toString('utf8');
   }
 
   /** The receipt of a received packet, with its acknowledgement. */

@@ -19,6 +19,8 @@ export const Domains = {
   recordAnchor: 'medbridge/record-anchor/v1',
   packetBatch: 'medbridge/packet-batch/v1',
   ackBatch: 'medbridge/ack-batch/v1',
+  packetRuns: 'medbridge/packet-runs/v1',
+  ackRuns: 'medbridge/ack-runs/v1',
 } as const;
 
 /** What a signing list is: its epoch and hash. */
@@ -98,6 +100,76 @@ function batchMessage(domain: string, field: 'packetHashes' | 'ackHashes', b: Ba
     listHash: signers.listHash,
     [field]: b.hashes,
   });
+}
+
+type RunItem = { sourceChain: string; destChain: string; routeId: string; sequence: number };
+
+/**
+ * One run of a batch over several routes: a route, its first sequence and the hash of each
+ * item in sequence order. `count` is what the statement query names.
+ */
+export interface RunRef {
+  routeId: string;
+  fromSequence: number;
+  count: number;
+}
+
+/**
+ * The runs of items already in batch order (rules/batch-rules.ts `batchRuns`: routes in id
+ * order, one run each, consecutive sequences): each run with its items.
+ */
+export function runsOf<T extends { routeId: string }>(items: readonly T[]): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last && last[0]!.routeId === item.routeId) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+/** What a runs statement query names: each run's route, first sequence and count, in batch order. */
+export function runRefs(items: readonly { routeId: string; sequence: number }[]): RunRef[] {
+  return runsOf(items).map((run) => ({ routeId: run[0]!.routeId, fromSequence: run[0]!.sequence, count: run.length }));
+}
+
+/**
+ * Signed by the source's nodes for packets of several routes between the same two chains,
+ * one run per route (ReceivePackets over several routes): binds every route, first sequence
+ * and packet hash in order, so it verifies for exactly those runs.
+ */
+export function packetRunsMessage(packets: readonly Packet[], signers: SignerListRef): Buffer {
+  return runsMessage(Domains.packetRuns, 'packetHashes', packets, packets.map(packetHash), signers);
+}
+
+/** Signed by the destination's nodes for the acknowledgements of runs of several routes (AcknowledgePackets). */
+export function ackRunsMessage(acks: readonly Acknowledgement[], signers: SignerListRef): Buffer {
+  return runsMessage(Domains.ackRuns, 'ackHashes', acks, acks.map(ackHash), signers);
+}
+
+function runsMessage(domain: string, field: 'packetHashes' | 'ackHashes', items: readonly RunItem[], hashes: string[], signers: SignerListRef): Buffer {
+  const first = items[0];
+  if (!first) throw new Error('a runs message needs at least one item');
+  let at = 0;
+  const runs = runsOf(items).map((run) => {
+    const out = { routeId: run[0]!.routeId, fromSequence: run[0]!.sequence, [field]: hashes.slice(at, at + run.length) };
+    at += run.length;
+    return out;
+  });
+  return canonicalBytes({ domain, sourceChain: first.sourceChain, destChain: first.destChain, epoch: signers.epoch, listHash: signers.listHash, runs });
+}
+
+/**
+ * The message one proof of a batch signs: one route's run keeps the batch message (so a relay
+ * and a chain of either age agree on it); runs of several routes take the runs message.
+ */
+export function packetsMessage(packets: readonly Packet[], signers: SignerListRef): Buffer {
+  return runsOf(packets).length === 1 ? packetBatchMessage(packets, signers) : packetRunsMessage(packets, signers);
+}
+
+/** As packetsMessage, for acknowledgements. */
+export function acksMessage(acks: readonly Acknowledgement[], signers: SignerListRef): Buffer {
+  return runsOf(acks).length === 1 ? ackBatchMessage(acks, signers) : ackRunsMessage(acks, signers);
 }
 
 export interface EpochLinkRef {

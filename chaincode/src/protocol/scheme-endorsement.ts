@@ -24,6 +24,7 @@ import { asObject, reqArray, reqBase64, type Obj } from './fields';
 import { Limits } from './limits';
 import { listFacts, type ListFacts, type VerificationNodeList } from './node-list';
 import type { ClaimedSigner, ProofScheme, VerifyContext } from './scheme';
+import { canonicalize } from './canonical-json';
 import { Domains } from './commitment';
 import { Memo } from './verification-cache';
 import { singleBytesField, WireMessage, type WireSchema } from './protobuf-wire';
@@ -222,6 +223,10 @@ export function expectedQuery(message: Buffer): CommitmentQuery {
       return { fn: 'CrossChain:GetPacketBatchCommitment', args: [[str(m.routeId), str(m.fromSequence), str(m.count)]] };
     case Domains.ackBatch:
       return { fn: 'CrossChain:GetAckBatchCommitment', args: [[str(m.routeId), str(m.fromSequence), str(m.count)]] };
+    case Domains.packetRuns:
+      return { fn: 'CrossChain:GetPacketRunsCommitment', args: [[runsQueryArg(m.runs, 'packetHashes')]] };
+    case Domains.ackRuns:
+      return { fn: 'CrossChain:GetAckRunsCommitment', args: [[runsQueryArg(m.runs, 'ackHashes')]] };
     case Domains.epochLink:
       return { fn: 'CrossChain:GetEpochLinkMessage', args: [[str(m.toEpoch)]] };
     case Domains.recordAnchor:
@@ -229,6 +234,24 @@ export function expectedQuery(message: Buffer): CommitmentQuery {
     default:
       fail('PROPOSAL_MISMATCH', `messages of domain ${String(m.domain)} are not signed in ${ENDORSEMENT_SCHEME}`);
   }
+}
+
+/**
+ * The argument a runs statement query takes for the runs a message names: the canonical JSON of
+ * [{routeId, fromSequence, count}] in the message's order ('' for a malformed message, which no
+ * proposal matches).
+ */
+function runsQueryArg(runs: unknown, field: 'packetHashes' | 'ackHashes'): string {
+  if (!Array.isArray(runs)) return '';
+  const refs = [];
+  for (const run of runs as unknown[]) {
+    if (run === null || typeof run !== 'object') return '';
+    const r = run as Record<string, unknown>;
+    const hashes = r[field];
+    if (!Array.isArray(hashes)) return '';
+    refs.push({ routeId: r.routeId, fromSequence: r.fromSequence, count: hashes.length });
+  }
+  return canonicalize(refs);
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * Batch rules (PROTOCOL.md "Batches"): ReceivePackets and AcknowledgePackets carry a
- * contiguous run of one route's packets or acknowledgements under ONE proof. After the proof
- * verified, each item goes through exactly the decision of its single transaction
- * (delivery-rules.ts), in sequence order, on the route as the items before it left it. The
+ * Batch rules (PROTOCOL.md "Batches"): ReceivePackets and AcknowledgePackets carry, under ONE
+ * proof, a contiguous run of a route's packets or acknowledgements, or one such run of each of
+ * several routes between the same two chains. After the proof verified, each item goes through
+ * exactly the decision of its single transaction (delivery-rules.ts), in sequence order, on its
+ * route as the items before it left it. The
  * batch applies entirely or not at all: the first item that would be refused refuses the
  * batch (a replayed item included: a batch is never partly done), and a conflicting item
  * freezes the route without applying any item.
@@ -21,9 +22,11 @@ export interface BatchItem {
 }
 
 /**
- * The refusal (BATCH_INVALID) of a batch that is not one run of one route: empty, longer than
- * Limits.maxBatchPackets, items of several routes or chains, or sequences with a gap or out of
- * order. Undefined for a valid run. Checked before any proof is verified.
+ * The refusal (BATCH_INVALID) of a batch that is not runs of routes in batch order: empty,
+ * longer than Limits.maxBatchPackets, items between different chains, or, within the items of
+ * one route, sequences with a gap or out of order. Several routes may share a batch, one run
+ * each, their runs in route-id order (so one set of runs has one order, and a route appears
+ * once). Undefined for a valid batch. Checked before any proof is verified.
  */
 export function batchRefusal(items: readonly BatchItem[], what: 'packets' | 'acknowledgements'): Refusal | undefined {
   const first = items[0];
@@ -31,11 +34,16 @@ export function batchRefusal(items: readonly BatchItem[], what: 'packets' | 'ack
   if (items.length > Limits.maxBatchPackets) return { code: 'BATCH_INVALID', message: `a batch carries at most ${Limits.maxBatchPackets} ${what}, got ${items.length}` };
   for (let i = 1; i < items.length; i++) {
     const item = items[i]!;
-    if (item.routeId !== first.routeId || item.sourceChain !== first.sourceChain || item.destChain !== first.destChain) {
-      return { code: 'BATCH_INVALID', message: `all ${what} of a batch belong to route ${first.routeId} from ${first.sourceChain} to ${first.destChain}; item ${i} does not` };
+    const before = items[i - 1]!;
+    if (item.sourceChain !== first.sourceChain || item.destChain !== first.destChain) {
+      return { code: 'BATCH_INVALID', message: `all ${what} of a batch go from ${first.sourceChain} to ${first.destChain}; item ${i} does not` };
     }
-    if (item.sequence !== first.sequence + i) {
-      return { code: 'BATCH_INVALID', message: `the ${what} of a batch are one run of sequences from ${first.sequence}; item ${i} has ${item.sequence}, expected ${first.sequence + i}` };
+    if (item.routeId === before.routeId) {
+      if (item.sequence !== before.sequence + 1) {
+        return { code: 'BATCH_INVALID', message: `the ${what} of a route in a batch are one run of sequences; item ${i} of ${item.routeId} has ${item.sequence}, expected ${before.sequence + 1}` };
+      }
+    } else if (item.routeId < before.routeId || items.slice(0, i).some((x) => x.routeId === item.routeId)) {
+      return { code: 'BATCH_INVALID', message: `the routes of a batch come in route-id order, one run each; item ${i} (${item.routeId}) follows ${before.routeId}` };
     }
   }
   return undefined;

@@ -24,13 +24,17 @@
  * event before it are handled, so a kill -9 at any point loses nothing; what was handled
  * beyond the watermark is seen again after the restart and found done on the ledger.
  * Every step is idempotent (the chains reject replays; PACKET_REPLAYED counts as done).
- * Batches (chaincode/PROTOCOL.md "Batches"): when a route's queue holds several packets ready
- * for the same step, the relay takes the run of consecutive ones (up to `maxBatch`) under ONE
- * proof and ONE transaction (ReceivePackets, then AcknowledgePackets); a single packet, a
- * timeout, and routes proven by BLS signer services take the single path. A batch that cannot
- * be built or is refused (a packet timed out or already received, a peer down...) sends its
- * first packet the single path (which retries, and finds a replay done) and the rest waits
- * again as a run. Each packet's event still passes the checkpoint only once it is settled.
+ * Batches (chaincode/PROTOCOL.md "Batches"): a route's job takes the run of its consecutive
+ * ready packets (up to `maxBatch`) and offers it to a collector shared by every route
+ * (run-collector.ts): at most two attempts are in flight per leg, and the runs of all routes
+ * that became ready meanwhile go together under ONE proof and ONE transaction (ReceivePackets,
+ * then AcknowledgePackets; one route's run is a batch statement, several routes' runs a runs
+ * statement). Timeouts, routes proven by BLS signer services and `maxBatch` 1 take the single
+ * path. An attempt that cannot be built or is refused (a packet timed out or already received,
+ * a peer down...) is not retried: each of its runs sends its first packet the single path (which
+ * retries, and finds a replay done) and the rest waits again as a run, so a packet that cannot
+ * be delivered holds up its own route only. Each packet's event still passes the checkpoint
+ * only once it is settled.
  * Each proof is in the scheme of the route on the chain that verifies it (relay-scheme.ts):
  * scheme 1 from the signing chain's own peers, or, on a route registered for the aggregate
  * scheme only, a BLS aggregate from that chain's signer services (`signers`). Route schemes
@@ -42,7 +46,7 @@ import type { Logger } from 'pino';
 import { Limits, type Acknowledgement, type Packet, type Proof, type ReceiptRecord, type VerificationNodeList } from '@medbridge/chaincode';
 import { toClientError, usageError } from '../errors';
 import { FabricClient } from '../fabric/client';
-import { Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
+import { batchStatement, Chaincode, orAbsent, type ChaincodeEvent, type EventStream, type Submitted } from '../fabric/contracts';
 import { profilesForChannel, type Profile } from '../fabric/profile';
 import { silentLogger } from '../logger';
 import { buildStatementProof, nodeListAt, PeerClients, sourceChain, type BuiltProof, type ListBoundStatement, type ProofOptions, type SignerEndpoint, type SourceChain } from '../proofs';
@@ -51,6 +55,7 @@ import { FileCheckpointer } from './checkpoint';
 import { RelayMetrics } from './metrics';
 import { proofOptionsFor, signerCount } from './relay-scheme';
 import { RouteQueues, takeRun, Watermark, type StreamPosition } from './route-queues';
+import { RunCollector, type OfferedRun } from './run-collector';
 
 export interface RelayOptions {
   /** Source channel. */
@@ -74,7 +79,7 @@ export interface RelayOptions {
    * registered with the bls12381-aggregate scheme only (packets: the source's, acks: the destination's).
    */
   signers?: Record<string, readonly SignerEndpoint[]>;
-  /** Most packets of one route under one proof and transaction (default and at most Limits.maxBatchPackets; 1: always the single path). */
+  /** Most packets under one proof and transaction, over every route (default and at most Limits.maxBatchPackets; 1: always the single path). */
   maxBatch?: number;
 }
 
@@ -106,6 +111,12 @@ export interface RelayStatus {
 
 /** How many events may be read ahead of the checkpoint before the stream is paused. */
 const MAX_IN_FLIGHT = 10_000;
+
+/**
+ * Batch attempts in flight per leg: one commits while the next is proved and endorsed; the runs
+ * that arrive meanwhile wait and go together.
+ */
+const BATCH_SLOTS = 2;
 
 /** A proof's transaction is proposed again when its commit loses an MVCC/phantom race. */
 const RESUBMIT = { conflictRetries: 2 };
@@ -183,6 +194,9 @@ export class Relay {
   private readonly toDeliver = new Map<string, Ready[]>();
   private readonly toSettle = new Map<string, Delivered[]>();
   private readonly maxBatch: number;
+  /** Runs of every route waiting for a delivery (ReceivePackets) or settlement (AcknowledgePackets) attempt. */
+  private readonly deliveries: RunCollector<Ready, Delivered[]>;
+  private readonly settlements: RunCollector<Delivered, boolean>;
   private state: Omit<RelayStatus, 'from' | 'to' | 'checkpointBlock' | 'queues' | 'inFlight'> = {
     streaming: false,
     lastPacket: null,
@@ -196,6 +210,8 @@ export class Relay {
     this.log = (opts.logger ?? silentLogger).child({ relay: `${opts.from}->${opts.to}` });
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.maxBatch = Math.max(1, Math.min(Limits.maxBatchPackets, Math.floor(opts.maxBatch ?? Limits.maxBatchPackets)));
+    this.deliveries = new RunCollector(BATCH_SLOTS, this.maxBatch, (runs) => this.deliverBatch(runs));
+    this.settlements = new RunCollector(BATCH_SLOTS, this.maxBatch, (runs) => this.settleBatch(runs));
     this.checkpoint = FileCheckpointer.open(opts.checkpointFile);
     this.source = { cc: new Chaincode(FabricClient.open(opts.sourceOrg, { logger: this.log }), opts.from), chainId: '' };
     this.dest = { cc: new Chaincode(FabricClient.open(opts.destOrg, { logger: this.log }), opts.to), chainId: '' };
@@ -476,11 +492,16 @@ export class Relay {
     }
   }
 
-  /** Delivers the run of the route's ready packets (one packet: the single path), then queues their settlements. */
+  /**
+   * Delivers the run of the route's ready packets: offered to the delivery collector, which
+   * carries it with the runs of other routes under one proof and one ReceivePackets; when that
+   * attempt did not apply (or the route's proofs come from signer services, or batches are off),
+   * the head takes the single path and the rest waits again as a run. Then queues settlements.
+   */
   private async deliverReady(routeId: string): Promise<void> {
     const run = takeRun(this.toDeliver.get(routeId) ?? [], this.maxBatch);
     if (run.length === 0) return;
-    const delivered = run.length > 1 ? await this.deliverBatch(run) : undefined;
+    const delivered = (await this.batchable(this.dest, this.source, routeId)) ? await this.deliveries.offer(routeId, run) : undefined;
     if (delivered) {
       for (const d of delivered) this.queueSettlement(d);
       return;
@@ -491,6 +512,16 @@ export class Relay {
     const ack = await this.deliver(head!.packet);
     if (ack === undefined) await this.handled(head!.position);
     else this.queueSettlement({ ...head!, ack });
+  }
+
+  /**
+   * Whether a route's statements from `prover` to `verifier` may go in batches: batches are on
+   * and the route takes scheme 1 there (signer services sign single statements only). A failed
+   * read answers no: the single path retries.
+   */
+  private async batchable(verifier: End, prover: End, routeId: string): Promise<boolean> {
+    if (this.maxBatch < 2) return false;
+    return (await this.proofOptions(verifier, prover.cc.channel, routeId).catch(() => null)) === undefined;
   }
 
   /** Puts `items` back at the head of the route's waiting list, with a job to take them. */
@@ -509,11 +540,16 @@ export class Relay {
     void this.ackQueues.push(d.packet.routeId, () => this.settleReady(d.packet.routeId));
   }
 
-  /** Settles the run of the route's delivered packets (timeouts and single packets: the single path). */
+  /**
+   * Settles the run of the route's delivered packets: offered to the settlement collector (one
+   * AcknowledgePackets with other routes' runs); a timeout, or a run whose attempt did not apply,
+   * takes the single path for its head.
+   */
   private async settleReady(routeId: string): Promise<void> {
     const run = takeRun(this.toSettle.get(routeId) ?? [], this.maxBatch, (d) => d.ack.outcome !== 'timeout');
     if (run.length === 0) return;
-    if (run.length > 1 && (await this.settleBatch(run))) {
+    const timeout = run[0]!.ack.outcome === 'timeout';
+    if (!timeout && (await this.batchable(this.source, this.dest, routeId)) && (await this.settlements.offer(routeId, run))) {
       for (const d of run) await this.handled(d.position);
       return;
     }
@@ -553,11 +589,15 @@ export class Relay {
     }
   }
 
-  /** ReceivePackets for a run of at least two packets; undefined when the batch did not apply (the single path takes over). */
-  private async deliverBatch(run: Ready[]): Promise<Delivered[] | undefined> {
-    const packets = run.map((r) => r.packet);
-    const first = packets[0]!;
-    const id = `${first.routeId}/${first.sequence}..${first.sequence + packets.length - 1}`;
+  /**
+   * ReceivePackets for runs of one or several routes (route-id order) under one proof: each run's
+   * packets with their acknowledgements, or undefined when the attempt did not apply (each run's
+   * route then takes the single path).
+   */
+  private async deliverBatch(runs: OfferedRun<Ready>[]): Promise<Delivered[][] | undefined> {
+    const ready = runs.flatMap((r) => r.items);
+    const packets = ready.map((r) => r.packet);
+    const id = batchId(packets);
     this.state.lastPacket = id;
     const done = await this.tryBatch(
       {
@@ -565,50 +605,50 @@ export class Relay {
         startedAt: performance.now(),
         packetId: id,
         proving: id,
-        routeId: first.routeId,
+        routeId: packets[0]!.routeId,
         prover: this.source,
         verifier: this.dest,
-        statement: { kind: 'packet-batch', routeId: first.routeId, fromSequence: first.sequence, count: packets.length },
+        statement: batchStatement('packet', packets),
         submit: (proof) => this.dest.cc.crossChain.receivePackets(packets, proof, RESUBMIT),
       },
       packets.length,
     );
     // A frozen route answers without items: the single path reports it packet by packet.
-    if (!done || !('items' in done.result) || done.result.items.length !== run.length) return undefined;
+    if (!done || !('items' in done.result) || done.result.items.length !== packets.length) return undefined;
     const items = done.result.items;
-    for (const packet of packets) {
-      this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome: items[packet.sequence - first.sequence]!.outcome });
+    for (const [i, packet] of packets.entries()) {
+      this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome: items[i]!.outcome });
       this.metrics.latency.observe({ ...this.labels, type: packet.type }, Math.max(0, Date.now() - packet.sentAtMs) / 1000);
     }
     this.state.delivered += packets.length;
-    this.log.info({ batch: id, txId: done.txId, count: packets.length }, 'packets delivered in one batch');
-    return run.map((r, i) => ({ ...r, ack: items[i]!.ack }));
+    this.log.info({ batch: id, txId: done.txId, count: packets.length, routes: runs.length }, 'packets delivered in one batch');
+    let at = 0;
+    return runs.map((r) => r.items.map((item) => ({ ...item, ack: items[at++]!.ack })));
   }
 
-  /** AcknowledgePackets for a run of at least two acknowledgements; false when the batch did not apply. */
-  private async settleBatch(run: Delivered[]): Promise<boolean> {
-    const acks = run.map((d) => d.ack);
-    const first = acks[0]!;
-    const id = `${first.routeId}/${first.sequence}..${first.sequence + acks.length - 1}`;
+  /** AcknowledgePackets for runs of one or several routes (route-id order) under one proof; undefined when the attempt did not apply. */
+  private async settleBatch(runs: OfferedRun<Delivered>[]): Promise<boolean[] | undefined> {
+    const acks = runs.flatMap((r) => r.items.map((d) => d.ack));
+    const id = batchId(acks);
     const done = await this.tryBatch(
       {
         stage: 'acknowledge',
         startedAt: performance.now(),
         packetId: id,
         proving: `acks ${id}`,
-        routeId: first.routeId,
+        routeId: acks[0]!.routeId,
         prover: this.dest,
         verifier: this.source,
-        statement: { kind: 'ack-batch', routeId: first.routeId, fromSequence: first.sequence, count: acks.length },
+        statement: batchStatement('ack', acks),
         submit: (proof) => this.source.cc.crossChain.acknowledgePackets(acks, proof, RESUBMIT),
       },
       acks.length,
     );
-    if (!done || !('items' in done.result)) return false;
+    if (!done || !('items' in done.result)) return undefined;
     for (let i = 0; i < acks.length; i++) this.metrics.acksRelayed.inc({ ...this.labels, kind: 'ack' });
     this.state.acknowledged += acks.length;
-    this.log.info({ batch: id, txId: done.txId, count: acks.length }, 'packets settled in one batch on the source');
-    return true;
+    this.log.info({ batch: id, txId: done.txId, count: acks.length, routes: runs.length }, 'packets settled in one batch on the source');
+    return runs.map(() => true);
   }
 
   /** The packet an event asks this relay to carry, if any. */
@@ -690,6 +730,18 @@ export class Relay {
     await this.ackQueues.idle();
     this.log.info('relay stopped');
   }
+}
+
+/** A batch's id for logs: each route's first..last sequence. */
+function batchId(items: readonly { routeId: string; sequence: number }[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < items.length; ) {
+    let j = i;
+    while (j + 1 < items.length && items[j + 1]!.routeId === items[i]!.routeId) j += 1;
+    runs.push(`${items[i]!.routeId}/${items[i]!.sequence}..${items[j]!.sequence}`);
+    i = j + 1;
+  }
+  return runs.join(',');
 }
 
 /** The list of `key` in `lists`, created empty when absent. */

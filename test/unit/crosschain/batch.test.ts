@@ -3,7 +3,9 @@
  * contiguous run of one route's packets or acknowledgements under one proof; each item goes
  * through its single transaction's checks; the batch applies entirely or writes nothing.
  */
+import { canonicalize } from '../../../chaincode/src/protocol/canonical-json';
 import { Domains } from '../../../chaincode/src/protocol/commitment';
+import { expectedQuery } from '../../../chaincode/src/protocol/scheme-endorsement';
 import { Limits } from '../../../chaincode/src/protocol/limits';
 import { packetHash, type Acknowledgement, type Packet } from '../../../chaincode/src/protocol/packet';
 import { withOwnWrites } from '../../../chaincode/src/state/own-writes';
@@ -103,10 +105,10 @@ describe('CrossChain batches: one proof and one transaction for a run of packets
     await expectRejected(net.b.ledger, 'BATCH_INVALID', () => receiveBatch([p2, p1], proof));
   });
 
-  it('refuses packets of two routes in one batch (BATCH_INVALID) and writes nothing', async () => {
+  it('refuses items of one route that are not one run: the route again after another (BATCH_INVALID), and writes nothing', async () => {
     const [p1, p2] = await sendPings(2);
     const proof = net.proof(await packetBatchCommitment(1, 2));
-    await expectRejected(net.b.ledger, 'BATCH_INVALID', () => receiveBatch([p1, { ...p2!, routeId: 'route-other' }], proof));
+    await expectRejected(net.b.ledger, 'BATCH_INVALID', () => receiveBatch([p1, { ...p2!, routeId: 'route-other' }, { ...p2!, sequence: 3 }], proof));
   });
 
   it('refuses more packets than the limit (BATCH_INVALID) before any proof is read, and an empty batch', async () => {
@@ -208,6 +210,123 @@ describe('CrossChain batches: one proof and one transaction for a run of packets
   it('refuses an acknowledgement statement of a packet not received', async () => {
     await received(await sendPings(2));
     await expect(ackBatchCommitment(1, 3)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('CrossChain batches over several routes: one run per route under one proof', () => {
+  const ROUTE2 = 'route-ab2';
+  let net: TwoChains;
+
+  beforeEach(async () => {
+    net = await TwoChains.create({ peersPerOrg: 1 });
+    await net.setup();
+    await net.openRoute(net.a, 'chain-b', undefined, ROUTE2);
+    await net.openRoute(net.b, 'chain-a', undefined, ROUTE2);
+  });
+
+  async function pings(routeId: string, n: number): Promise<Packet[]> {
+    const out: Packet[] = [];
+    for (let i = 1; i <= n; i++) out.push(await net.sendPing({ n: i, routeId }, undefined, routeId));
+    return out;
+  }
+
+  const runsArg = (runs: { routeId: string; fromSequence: number; count: number }[]) => canonicalize(runs);
+
+  async function packetRuns(arg: string): Promise<Buffer> {
+    return Buffer.from(await net.a.ledger.invoke({ identity: net.a.user, timeMs: net.now }, (ctx) => net.cc.GetPacketRunsCommitment(ctx, arg)), 'utf8');
+  }
+
+  async function ackRuns(arg: string): Promise<Buffer> {
+    return Buffer.from(await net.b.ledger.invoke({ identity: net.b.user, timeMs: net.now }, (ctx) => net.cc.GetAckRunsCommitment(ctx, arg)), 'utf8');
+  }
+
+  function receiveBatch(packets: unknown, proof: unknown): Promise<Record<string, unknown>> {
+    return net.b.ledger
+      .invoke({ identity: net.b.user, timeMs: net.tick() }, (ctx) => net.cc.ReceivePackets(ctx, JSON.stringify(packets), JSON.stringify(proof)))
+      .then((out) => JSON.parse(out) as Record<string, unknown>);
+  }
+
+  function ackBatch(acks: unknown, proof: unknown): Promise<Record<string, unknown>> {
+    return net.a.ledger
+      .invoke({ identity: net.a.user, timeMs: net.tick() }, (ctx) => net.cc.AcknowledgePackets(ctx, JSON.stringify(acks), JSON.stringify(proof)))
+      .then((out) => JSON.parse(out) as Record<string, unknown>);
+  }
+
+  const both = [
+    { routeId: ROUTE, fromSequence: 1, count: 2 },
+    { routeId: ROUTE2, fromSequence: 1, count: 2 },
+  ];
+
+  it('signs a runs message binding each route, first sequence and packet hash, queried by the argument the verifier expects', async () => {
+    const packets = [...(await pings(ROUTE, 2)), ...(await pings(ROUTE2, 2))];
+    const message = await packetRuns(runsArg(both));
+    const m = JSON.parse(message.toString('utf8')) as Record<string, unknown>;
+    expect(m).toMatchObject({ domain: Domains.packetRuns, sourceChain: 'chain-a', destChain: 'chain-b', epoch: 1 });
+    expect(m.runs).toEqual([
+      { routeId: ROUTE, fromSequence: 1, packetHashes: packets.slice(0, 2).map(packetHash) },
+      { routeId: ROUTE2, fromSequence: 1, packetHashes: packets.slice(2).map(packetHash) },
+    ]);
+    // The query a peer must have answered for this message (scheme 1's proposal check) is this very call.
+    expect(expectedQuery(message)).toEqual({ fn: 'CrossChain:GetPacketRunsCommitment', args: [[runsArg(both)]] });
+  });
+
+  it('receives and settles runs of two routes with one proof each way, each item as its single transaction', async () => {
+    const packets = [...(await pings(ROUTE, 2)), ...(await pings(ROUTE2, 2))];
+    const out = await receiveBatch(packets, net.proof(await packetRuns(runsArg(both))));
+    const items = out.items as { routeId: string; sequence: number; outcome: string; ack: Acknowledgement }[];
+    expect(items.map((i) => [i.routeId, i.sequence, i.outcome])).toEqual([
+      [ROUTE, 1, 'success'],
+      [ROUTE, 2, 'success'],
+      [ROUTE2, 1, 'success'],
+      [ROUTE2, 2, 'success'],
+    ]);
+    for (const routeId of [ROUTE, ROUTE2]) {
+      const route = JSON.parse(await net.b.ledger.invoke({ identity: net.b.user, timeMs: net.now }, (ctx) => net.cc.GetRoute(ctx, routeId))) as { nextRecvSequence: number };
+      expect(route.nextRecvSequence).toBe(3);
+    }
+    const acks = items.map((i) => i.ack);
+    const ackMessage = await ackRuns(runsArg(both));
+    expect(JSON.parse(ackMessage.toString('utf8'))).toMatchObject({ domain: Domains.ackRuns, sourceChain: 'chain-a', destChain: 'chain-b' });
+    const settled = await ackBatch(acks, { ...signatureSet(firstOfEach(net.b.chain), ackMessage, { channel: 'chain-b' }), epoch: 1, links: [] });
+    expect((settled.items as { routeId: string; status: string }[]).map((i) => [i.routeId, i.status])).toEqual([
+      [ROUTE, 'acknowledged'],
+      [ROUTE, 'acknowledged'],
+      [ROUTE2, 'acknowledged'],
+      [ROUTE2, 'acknowledged'],
+    ]);
+  });
+
+  it('refuses routes out of route-id order (BATCH_INVALID) and a proof of one route for runs of two (COMMITMENT_MISMATCH), writing nothing', async () => {
+    const one = await pings(ROUTE, 2);
+    const two = await pings(ROUTE2, 2);
+    const proof = net.proof(await packetRuns(runsArg(both)));
+    await expectRejected(net.b.ledger, 'BATCH_INVALID', () => receiveBatch([...two, ...one], proof));
+    const oneRoute = net.proof(Buffer.from(await net.a.ledger.invoke({ identity: net.a.user, timeMs: net.now }, (ctx) => net.cc.GetPacketBatchCommitment(ctx, ROUTE, '1', '2')), 'utf8'));
+    await expectRejected(net.b.ledger, 'COMMITMENT_MISMATCH', () => receiveBatch([...one, ...two], oneRoute));
+    // ...and a runs proof that leaves a route's packet out
+    const short = net.proof(await packetRuns(runsArg([both[0]!, { routeId: ROUTE2, fromSequence: 1, count: 1 }])));
+    await expectRejected(net.b.ledger, 'COMMITMENT_MISMATCH', () => receiveBatch([...one, ...two], short));
+  });
+
+  it('refuses the whole batch when an item of the second route was already received (PACKET_REPLAYED): the first route is not advanced', async () => {
+    const one = await pings(ROUTE, 2);
+    const two = await pings(ROUTE2, 2);
+    await net.receive(two[0], net.proof(Buffer.from(await net.a.ledger.invoke({ identity: net.a.user, timeMs: net.now }, (ctx) => net.cc.GetPacketCommitment(ctx, ROUTE2, '1')), 'utf8')));
+    const proof = net.proof(await packetRuns(runsArg(both)));
+    await expectRejected(net.b.ledger, 'PACKET_REPLAYED', () => receiveBatch([...one, ...two], proof));
+    expect((await net.routeOn(net.b)).nextRecvSequence).toBe(1);
+  });
+
+  it('answers a runs query only for two routes or more, in order, canonical, within the limit, of packets sent', async () => {
+    await pings(ROUTE, 2);
+    await pings(ROUTE2, 1);
+    await expect(packetRuns(runsArg([both[0]!]))).rejects.toMatchObject({ code: 'BATCH_INVALID' });
+    await expect(packetRuns(runsArg([...both].reverse()))).rejects.toMatchObject({ code: 'BATCH_INVALID' });
+    await expect(packetRuns(runsArg([both[0]!, both[0]!]))).rejects.toMatchObject({ code: 'BATCH_INVALID' });
+    await expect(packetRuns(JSON.stringify(both, null, 1))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(packetRuns(runsArg([{ ...both[0]!, count: Limits.maxBatchPackets }, both[1]!]))).rejects.toMatchObject({ code: 'BATCH_INVALID' });
+    await expect(packetRuns(runsArg(both))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(ackRuns(runsArg([both[0]!, { routeId: ROUTE2, fromSequence: 1, count: 1 }]))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

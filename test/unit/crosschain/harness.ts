@@ -91,8 +91,8 @@ export class TwoChains {
     });
   }
 
-  async openRoute(side: Side, counterparty: string, rateLimit = { maxPackets: 100, windowMs: MINUTE }): Promise<void> {
-    await this.govern(side, { kind: 'open-route', routeId: ROUTE, counterparty, packetTypes: ['consent.grant', 'consent.revoke', 'ping'], rateLimit });
+  async openRoute(side: Side, counterparty: string, rateLimit = { maxPackets: 100, windowMs: MINUTE }, routeId = ROUTE): Promise<void> {
+    await this.govern(side, { kind: 'open-route', routeId, counterparty, packetTypes: ['consent.grant', 'consent.revoke', 'ping'], rateLimit });
   }
 
   /** Epoch 1 lists (every node, threshold 1 per org, rule all), remotes registered both ways, route open. */
@@ -108,9 +108,10 @@ export class TwoChains {
     return this;
   }
 
-  async sendPing(payload: unknown = { n: 1 }, timeoutAfterMs?: number): Promise<Packet> {
+  /** A ping from A to B; `routeId` is needed once several routes lead to B. */
+  async sendPing(payload: unknown = { n: 1 }, timeoutAfterMs?: number, routeId?: string): Promise<Packet> {
     const out = await this.a.ledger.invoke({ identity: this.a.user, timeMs: this.tick() }, (ctx) =>
-      this.cc.SendPacket(ctx, 'chain-b', 'ping', JSON.stringify({ payload, timeoutAfterMs })),
+      this.cc.SendPacket(ctx, 'chain-b', 'ping', JSON.stringify({ payload, timeoutAfterMs, routeId })),
     );
     return (JSON.parse(out) as { packet: Packet }).packet;
   }

@@ -11,6 +11,7 @@ import type { Proposal } from '@hyperledger/fabric-gateway';
 import { gateway as gatewayProtos, type peer as peerProtos } from '@hyperledger/fabric-protos';
 import {
   canonicalize,
+  runRefs,
   type Acknowledgement,
   type AcknowledgePacketResult,
   type ConsentGrantMessage,
@@ -30,6 +31,7 @@ import {
   type RemoteChainView,
   type RemoteExclusion,
   type RouteRecord,
+  type RunRef,
   type SendPacketArgs,
   type SendPacketResult,
   type SendPacketsResult,
@@ -67,6 +69,7 @@ export const CrossChainTransactions = {
   GrantAndSend: 'submit',
   GetPacketCommitment: 'evaluate',
   GetPacketBatchCommitment: 'evaluate',
+  GetPacketRunsCommitment: 'evaluate',
   GetRecordAnchorAttestation: 'evaluate',
   GetPacket: 'evaluate',
   ListPackets: 'evaluate',
@@ -78,6 +81,7 @@ export const CrossChainTransactions = {
   ReceivePackets: 'submit',
   GetAckCommitment: 'evaluate',
   GetAckBatchCommitment: 'evaluate',
+  GetAckRunsCommitment: 'evaluate',
   GetReceipt: 'evaluate',
   ListReceipts: 'evaluate',
   ListEvidence: 'evaluate',
@@ -95,16 +99,23 @@ export type StatementQuery =
   /** A run of `count` packets (or their acknowledgements) of one route from `fromSequence` (PROTOCOL.md "Batches"). */
   | { kind: 'packet-batch'; routeId: string; fromSequence: number; count: number }
   | { kind: 'ack-batch'; routeId: string; fromSequence: number; count: number }
+  /** One run of each of several routes between the same two chains, in route-id order (PROTOCOL.md "Batches"). */
+  | { kind: 'packet-runs'; runs: RunRef[] }
+  | { kind: 'ack-runs'; runs: RunRef[] }
   | { kind: 'epoch-link'; toEpoch: number }
   /** version: a version of the record, or undefined for its head. */
   | { kind: 'record-anchor'; recordId: string; version?: number };
 
 /** The transaction and arguments that produce a statement's message. */
 export function statementCall(q: StatementQuery): {
-  fn: 'GetPacketCommitment' | 'GetAckCommitment' | 'GetPacketBatchCommitment' | 'GetAckBatchCommitment' | 'GetEpochLinkMessage' | 'GetRecordAnchorAttestation';
+  fn: 'GetPacketCommitment' | 'GetAckCommitment' | 'GetPacketBatchCommitment' | 'GetAckBatchCommitment' | 'GetPacketRunsCommitment' | 'GetAckRunsCommitment' | 'GetEpochLinkMessage' | 'GetRecordAnchorAttestation';
   args: string[];
 } {
   switch (q.kind) {
+    case 'packet-runs':
+      return { fn: 'GetPacketRunsCommitment', args: [runsArg(q.runs)] };
+    case 'ack-runs':
+      return { fn: 'GetAckRunsCommitment', args: [runsArg(q.runs)] };
     case 'packet-batch':
       return { fn: 'GetPacketBatchCommitment', args: [q.routeId, String(q.fromSequence), String(q.count)] };
     case 'ack-batch':
@@ -118,6 +129,23 @@ export function statementCall(q: StatementQuery): {
     case 'record-anchor':
       return { fn: 'GetRecordAnchorAttestation', args: [q.recordId, q.version === undefined ? '' : String(q.version)] };
   }
+}
+
+/** The argument of a runs query: the canonical JSON of the runs, as the verifier rebuilds it from the signed message. */
+function runsArg(runs: readonly RunRef[]): string {
+  return canonicalize(runs.map((r) => ({ routeId: r.routeId, fromSequence: r.fromSequence, count: r.count })));
+}
+
+/**
+ * The statement one proof of a batch needs, for items in batch order (runs of routes in
+ * route-id order): one route's run is a batch statement, several routes' runs a runs statement,
+ * as the verifier picks the message (commitment.ts `packetsMessage` / `acksMessage`).
+ */
+export function batchStatement(kind: 'packet' | 'ack', items: readonly { routeId: string; sequence: number }[]): Extract<StatementQuery, { kind: 'packet-batch' | 'ack-batch' | 'packet-runs' | 'ack-runs' }> {
+  const runs = runRefs(items);
+  const only = runs.length === 1 ? runs[0] : undefined;
+  if (only) return { kind: kind === 'packet' ? 'packet-batch' : 'ack-batch', routeId: only.routeId, fromSequence: only.fromSequence, count: only.count };
+  return { kind: kind === 'packet' ? 'packet-runs' : 'ack-runs', runs };
 }
 
 export class CrossChainClient extends ContractClient<typeof CrossChainTransactions> {

@@ -4,7 +4,7 @@
  */
 export { Chaincode, type Subscription } from './chaincode';
 export { ConsentClient, ConsentTransactions } from './consent';
-export { CrossChainClient, CrossChainTransactions, statementCall, type SendItem, type StatementQuery } from './crosschain';
+export { batchStatement, CrossChainClient, CrossChainTransactions, statementCall, type SendItem, type StatementQuery } from './crosschain';
 export { GovernanceClient, GovernanceTransactions } from './governance';
 export { IncentiveClient, IncentiveTransactions } from './incentive';
 export { SystemClient, SystemTransactions } from './system';
