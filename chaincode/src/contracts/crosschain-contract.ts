@@ -331,6 +331,23 @@ function parseRunsQuery(runsJson: string): { routeId: string; sequences: number[
   });
 }
 
+/**
+ * The items a runs query names (parseRunsQuery), read in batch order by `read`: NOT_FOUND for one
+ * this chain does not hold, BATCH_INVALID when they are not all with one other chain (`otherChain`).
+ */
+async function readRuns<T>(runsJson: string, held: 'sent from' | 'received on', read: (routeId: string, sequence: number) => Promise<T | undefined>, otherChain: (item: T) => string): Promise<T[]> {
+  const items: T[] = [];
+  for (const run of parseRunsQuery(runsJson)) {
+    for (const sequence of run.sequences) {
+      const item = await read(run.routeId, sequence);
+      if (item === undefined) fail('NOT_FOUND', `no packet ${run.routeId}/${sequence} was ${held} this chain`);
+      if (items.length > 0 && otherChain(item) !== otherChain(items[0]!)) fail('BATCH_INVALID', `packet ${run.routeId}/${sequence} is with ${otherChain(item)}, not ${otherChain(items[0]!)}`);
+      items.push(item);
+    }
+  }
+  return items;
+}
+
 @Info({ title: 'CrossChain', description: 'Packets between consortium chains with threshold proofs of verification nodes' })
 export class CrossChainContract extends MedbridgeContract {
   constructor() {
@@ -479,19 +496,11 @@ export class CrossChainContract extends MedbridgeContract {
    * READ-ONLY. The exact bytes source nodes sign for runs of packets of several routes to the
    * same chain, one run per route (`runsJson`: parseRunsQuery): the domain-separated packet-runs
    * message binding each route, first sequence and packet hash in order, bound to this chain's
-   * current list. NOT_FOUND unless every packet was sent, or if they do not all go to one chain.
+   * current list. NOT_FOUND unless every packet was sent, BATCH_INVALID unless all go to one chain.
    */
   @Transaction(false)
   async GetPacketRunsCommitment(ctx: Context, runsJson: string): Promise<string> {
-    const packets: Packet[] = [];
-    for (const run of parseRunsQuery(runsJson)) {
-      for (const sequence of run.sequences) {
-        const sent = await repo.getSent(ctx.stub, run.routeId, sequence);
-        if (!sent) fail('NOT_FOUND', `no packet ${run.routeId}/${sequence} was sent from this chain`);
-        if (packets.length > 0 && sent.packet.destChain !== packets[0]!.destChain) fail('BATCH_INVALID', `packet ${run.routeId}/${sequence} goes to ${sent.packet.destChain}, not ${packets[0]!.destChain}`);
-        packets.push(sent.packet);
-      }
-    }
+    const packets = await readRuns(runsJson, 'sent from', async (routeId, sequence) => (await repo.getSent(ctx.stub, routeId, sequence))?.packet, (p) => p.destChain);
     return packetRunsMessage(packets, await localHead(ctx)).toString('utf8');
   }
 
@@ -741,15 +750,7 @@ export class CrossChainContract extends MedbridgeContract {
    */
   @Transaction(false)
   async GetAckRunsCommitment(ctx: Context, runsJson: string): Promise<string> {
-    const acks: Acknowledgement[] = [];
-    for (const run of parseRunsQuery(runsJson)) {
-      for (const sequence of run.sequences) {
-        const receipt = await repo.getReceipt(ctx.stub, run.routeId, sequence);
-        if (!receipt) fail('NOT_FOUND', `no packet ${run.routeId}/${sequence} was received on this chain`);
-        if (acks.length > 0 && receipt.ack.sourceChain !== acks[0]!.sourceChain) fail('BATCH_INVALID', `packet ${run.routeId}/${sequence} came from ${receipt.ack.sourceChain}, not ${acks[0]!.sourceChain}`);
-        acks.push(receipt.ack);
-      }
-    }
+    const acks = await readRuns(runsJson, 'received on', async (routeId, sequence) => (await repo.getReceipt(ctx.stub, routeId, sequence))?.ack, (a) => a.sourceChain);
     return ackRunsMessage(acks, await localHead(ctx)).toString('utf8');
   }
 

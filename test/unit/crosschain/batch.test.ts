@@ -12,6 +12,20 @@ import { withOwnWrites } from '../../../chaincode/src/state/own-writes';
 import { MINUTE, ROUTE, TwoChains, expectRejected } from './harness';
 import { firstOfEach, signatureSet } from './support';
 
+/** ReceivePackets on chain B as its user. */
+function receivePackets(net: TwoChains, packets: unknown, proof: unknown): Promise<Record<string, unknown>> {
+  return net.b.ledger
+    .invoke({ identity: net.b.user, timeMs: net.tick() }, (ctx) => net.cc.ReceivePackets(ctx, JSON.stringify(packets), JSON.stringify(proof)))
+    .then((out) => JSON.parse(out) as Record<string, unknown>);
+}
+
+/** AcknowledgePackets on chain A as its user. */
+function acknowledgePackets(net: TwoChains, acks: unknown, proof: unknown): Promise<Record<string, unknown>> {
+  return net.a.ledger
+    .invoke({ identity: net.a.user, timeMs: net.tick() }, (ctx) => net.cc.AcknowledgePackets(ctx, JSON.stringify(acks), JSON.stringify(proof)))
+    .then((out) => JSON.parse(out) as Record<string, unknown>);
+}
+
 describe('CrossChain batches: one proof and one transaction for a run of packets of one route', () => {
   let net: TwoChains;
 
@@ -36,17 +50,8 @@ describe('CrossChain batches: one proof and one transaction for a run of packets
     return Buffer.from(text, 'utf8');
   }
 
-  function receiveBatch(packets: unknown, proof: unknown): Promise<Record<string, unknown>> {
-    return net.b.ledger
-      .invoke({ identity: net.b.user, timeMs: net.tick() }, (ctx) => net.cc.ReceivePackets(ctx, JSON.stringify(packets), JSON.stringify(proof)))
-      .then((out) => JSON.parse(out) as Record<string, unknown>);
-  }
-
-  function ackBatch(acks: unknown, proof: unknown): Promise<Record<string, unknown>> {
-    return net.a.ledger
-      .invoke({ identity: net.a.user, timeMs: net.tick() }, (ctx) => net.cc.AcknowledgePackets(ctx, JSON.stringify(acks), JSON.stringify(proof)))
-      .then((out) => JSON.parse(out) as Record<string, unknown>);
-  }
+  const receiveBatch = (packets: unknown, proof: unknown) => receivePackets(net, packets, proof);
+  const ackBatch = (acks: unknown, proof: unknown) => acknowledgePackets(net, acks, proof);
 
   function ackProof(message: Buffer): unknown {
     // Endorsed on the destination's channel, where the acknowledgements are.
@@ -240,17 +245,8 @@ describe('CrossChain batches over several routes: one run per route under one pr
     return Buffer.from(await net.b.ledger.invoke({ identity: net.b.user, timeMs: net.now }, (ctx) => net.cc.GetAckRunsCommitment(ctx, arg)), 'utf8');
   }
 
-  function receiveBatch(packets: unknown, proof: unknown): Promise<Record<string, unknown>> {
-    return net.b.ledger
-      .invoke({ identity: net.b.user, timeMs: net.tick() }, (ctx) => net.cc.ReceivePackets(ctx, JSON.stringify(packets), JSON.stringify(proof)))
-      .then((out) => JSON.parse(out) as Record<string, unknown>);
-  }
-
-  function ackBatch(acks: unknown, proof: unknown): Promise<Record<string, unknown>> {
-    return net.a.ledger
-      .invoke({ identity: net.a.user, timeMs: net.tick() }, (ctx) => net.cc.AcknowledgePackets(ctx, JSON.stringify(acks), JSON.stringify(proof)))
-      .then((out) => JSON.parse(out) as Record<string, unknown>);
-  }
+  const receiveBatch = (packets: unknown, proof: unknown) => receivePackets(net, packets, proof);
+  const ackBatch = (acks: unknown, proof: unknown) => acknowledgePackets(net, acks, proof);
 
   const both = [
     { routeId: ROUTE, fromSequence: 1, count: 2 },

@@ -8,6 +8,7 @@ import { toChaincodeEvents } from '../../../gateway/src/fabric/contracts/events'
 import { batchStatement } from '../../../gateway/src/fabric/contracts/crosschain';
 import { takeRun } from '../../../gateway/src/relay/route-queues';
 import { RunCollector, type OfferedRun } from '../../../gateway/src/relay/run-collector';
+import { deferred } from '../support/deferred';
 
 const item = (sequence: number, outcome = 'success') => ({ packet: { sequence }, outcome });
 
@@ -71,17 +72,6 @@ describe('toChaincodeEvents: a batch event reads as one event per packet', () =>
     expect(toChaincodeEvents(fabricEvent('SomethingElse', {}))).toEqual([]);
   });
 });
-
-/** A promise and the functions that settle it, for driving the collector step by step. */
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('RunCollector: runs of several routes under one attempt (group commit)', () => {
   /** A collector whose attempts wait until the test answers them; records what each carried. */

@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileCheckpointer } from '../../../gateway/src/relay/checkpoint';
 import { RouteQueues, Watermark, type StreamPosition } from '../../../gateway/src/relay/route-queues';
+import { deferred } from '../support/deferred';
 
 const at = (block: number, tx: string): StreamPosition => ({ blockNumber: BigInt(block), transactionId: tx });
-
-/** A promise the test settles by hand. */
-function gate(): { promise: Promise<void>; open: () => void; fail: (e: unknown) => void } {
-  let open!: () => void;
-  let fail!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    open = res;
-    fail = rej;
-  });
-  return { promise, open, fail };
-}
 
 describe('relay low-watermark over the event stream', () => {
   it('moves the checkpoint only past a fully handled prefix of the stream', () => {
@@ -91,7 +81,7 @@ describe('per-route queues', () => {
   it('runs the jobs of one route strictly in order, one at a time', async () => {
     const q = new RouteQueues();
     const log: string[] = [];
-    const g1 = gate();
+    const g1 = deferred();
     void q.push('r', async () => {
       log.push('1 start');
       await g1.promise;
@@ -104,7 +94,7 @@ describe('per-route queues', () => {
     await Promise.resolve();
     expect(log).toEqual(['1 start']);
     expect(q.snapshot()).toEqual({ r: 2 });
-    g1.open();
+    g1.resolve();
     await q.idle();
     expect(log).toEqual(['1 start', '1 end', '2 start']);
     expect(q.snapshot()).toEqual({});
@@ -112,7 +102,7 @@ describe('per-route queues', () => {
 
   it('does not let an undeliverable packet of one route block another route', async () => {
     const q = new RouteQueues();
-    const blocked = gate();
+    const blocked = deferred();
     const done: string[] = [];
     void q.push('stuck', async () => {
       await blocked.promise;
@@ -126,7 +116,7 @@ describe('per-route queues', () => {
     });
     expect(done).toEqual(['other/1', 'other/2']);
     expect(q.snapshot()).toEqual({ stuck: 1 });
-    blocked.open();
+    blocked.resolve();
     await q.idle();
     expect(done).toEqual(['other/1', 'other/2', 'stuck/1']);
   });
@@ -155,7 +145,7 @@ describe('relay checkpoint with a blocked route (queues + watermark + file)', ()
     const ckpt = FileCheckpointer.open(file);
     const w = new Watermark();
     const q = new RouteQueues();
-    const stuck = gate();
+    const stuck = deferred();
     const handled: string[] = [];
     const complete = async (p: StreamPosition) => {
       const next = w.complete(p);
@@ -188,7 +178,7 @@ describe('relay checkpoint with a blocked route (queues + watermark + file)', ()
     let crashed = FileCheckpointer.open(file);
     expect([crashed.getBlockNumber(), crashed.getTransactionId()]).toEqual([10n, 'other-event']);
 
-    stuck.open();
+    stuck.resolve();
     await q.idle();
     expect(handled).toEqual(['fast-1', 'fast-2', 'slow-1', 'slow-2']);
     crashed = FileCheckpointer.open(file);
