@@ -3,7 +3,8 @@
 # end-to-end share latency (grant on chain-a -> usable on chain-b) over
 # BENCH_SHARES shares (default 200) and a plain commit on each channel in the same run,
 # open-loop relay throughput over 1, 4 and 16 routes against chain-b's plain puts
-# (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds it, default 300), and the hospital gateway
+# (BENCH_RELAY=0 skips it; BENCH_RELAY_BUDGET_S bounds each route count, default 150;
+# BENCH_RELAY_LOG=<file> keeps the relay's log), and the hospital gateway
 # API under load (BENCH_API_SECONDS per endpoint class, default 20), then Hyperledger Caliper's
 # plain-put and consent-grant rounds (about 2.5 min; BENCH_CALIPER=0 skips them).
 # Results: test/bench/results/verify.json, consent.json, ${BENCH_NAME:-share-latency}.{json,md},
@@ -42,8 +43,8 @@ share_latency() {
 
 relay_throughput() {
   [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
-  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 1/s until one is not sustained, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-300} s each"
-  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-300}" --name "${BENCH_RELAY_NAME:-relay-throughput}")
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 1/s until one is not sustained, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-150} s per route count"
+  (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-150}" --name "${BENCH_RELAY_NAME:-relay-throughput}" ${BENCH_RELAY_LOG:+--log-file "$BENCH_RELAY_LOG"})
 }
 
 verification() {

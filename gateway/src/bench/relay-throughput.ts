@@ -20,10 +20,13 @@
  * acknowledgement pays it out).
  *
  *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 1] [--step-s 10]
- *                                               [--drain-s 45] [--budget-s 300] [--puts 400]
+ *                                               [--drain-s 45] [--budget-s 150] [--puts 400]
  *                                               [--put-concurrency 32] [--value-transfer off,on]
  *                                               [--max-batch 32] [--name relay-throughput]
- * --max-batch: most packets of a route per proof and transaction (1: the single path only).
+ *                                               [--log-file <file>]
+ * --budget-s: at most this long for the offered rates of one route count, in each mode.
+ * --max-batch: most packets per proof and transaction, over all routes (1: the single path only).
+ * --log-file: the relay's own log (info level, JSON lines), to see why a step fell behind.
  *
  * Writes test/bench/results/<name>.json.
  */
@@ -36,6 +39,7 @@ import { REPO_ROOT } from '../config';
 import { toClientError } from '../errors';
 import { FabricClient } from '../fabric/client';
 import { Chaincode } from '../fabric/contracts';
+import { createLogger } from '../logger';
 import { pickRelayOrgs, Relay } from '../relay/relay';
 import { sleep } from '../relay/backoff';
 import { CrossChainAdmin } from '../services/crosschain-admin';
@@ -180,7 +184,8 @@ async function main(): Promise<number> {
       'start-rate': { type: 'string', default: '1' },
       'step-s': { type: 'string', default: '10' },
       'drain-s': { type: 'string', default: '45' },
-      'budget-s': { type: 'string', default: '300' },
+      'budget-s': { type: 'string', default: '150' },
+      'log-file': { type: 'string' },
       puts: { type: 'string', default: '400' },
       'put-concurrency': { type: 'string', default: '32' },
       'value-transfer': { type: 'string', default: 'off,on' },
@@ -224,7 +229,8 @@ async function main(): Promise<number> {
     // The relay follows chain-a from the block of a fresh heartbeat: no history to read first.
     const from = (await a.system.heartbeat('throughput-start')).blockNumber;
     const orgs = pickRelayOrgs(A, B);
-    const relay = new Relay({ from: A, to: B, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(work, 'checkpoint.json'), routes: routeIds, startBlock: from, maxBatch });
+    const logger = values['log-file'] === undefined ? undefined : createLogger({ name: 'relay-throughput', level: 'info', destination: values['log-file'] });
+    const relay = new Relay({ from: A, to: B, sourceOrg: orgs.source, destOrg: orgs.dest, checkpointFile: join(work, 'checkpoint.json'), routes: routeIds, startBlock: from, maxBatch, logger });
     const relayDone = relay.run();
     const runs: ModeRun[] = [];
     try {
@@ -249,7 +255,9 @@ async function main(): Promise<number> {
         const steps: Step[] = [];
         for (const n of routeCounts) {
           const routes = routeIds.slice(0, n);
-          for (let rate = startRate; Date.now() - modeStarted < budgetMs; rate *= 2) {
+          // Each route count has its own budget: one that sustains high rates leaves the next its time.
+          const countStarted = Date.now();
+          for (let rate = startRate; Date.now() - countStarted < budgetMs; rate *= 2) {
             const before = await batchSnapshot(relay);
             const step = await runStep({ a, b, routes, rate, stepS, drainS, log });
             step.batches = batchesBetween(before, await batchSnapshot(relay));
@@ -257,7 +265,7 @@ async function main(): Promise<number> {
             steps.push(step);
             if (!step.sustained) {
               // Let the backlog go before the next route count, so it starts clean.
-              while (relay.status().inFlight > 0 && Date.now() - modeStarted < budgetMs) await sleep(1000);
+              while (relay.status().inFlight > 0 && Date.now() - countStarted < budgetMs) await sleep(1000);
               break;
             }
           }
@@ -286,7 +294,7 @@ async function main(): Promise<number> {
       durationS: (Date.now() - started) / 1000,
       // The headline figures are value transfer off's when it ran, else on's; `runs` has both.
       valueTransfer: main.valueTransfer,
-      settings: { stepS, drainS, startRate, budgetS: budgetMs / 1000, maxBatch, rates: 'total over the routes, doubling from the start rate for every route count', rule: 'sustained: no send refused, and every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
+      settings: { stepS, drainS, startRate, budgetSPerRouteCount: budgetMs / 1000, maxBatch, rates: 'total over the routes, doubling from the start rate for every route count', rule: 'sustained: no send refused, and every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send' },
       plainPut: puts,
       sustainedPerSec: main.sustainedPerSec,
       ratio: main.ratio,
