@@ -235,7 +235,6 @@ async function main(): Promise<number> {
     const runs: ModeRun[] = [];
     try {
       for (const mode of modes) {
-        const modeStarted = Date.now();
         if (mode === 'on') {
           const gov = new ValueGovernance(A);
           try {
