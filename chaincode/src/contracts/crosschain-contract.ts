@@ -101,7 +101,7 @@ async function remoteView(ctx: Context, chainId: string): Promise<RemoteState> {
 }
 
 function verifyAgainst(
-  routes: repo.RouteRecord | readonly repo.RouteRecord[],
+  routes: readonly repo.RouteRecord[],
   remote: RemoteState,
   proofJson: string,
   atMs: number,
@@ -110,7 +110,7 @@ function verifyAgainst(
   const proof = parseProof(proofJson);
   // A route registered with its own schemes accepts only those (epoch links stay chain-wide);
   // a proof over several routes must be one that each of them accepts.
-  for (const route of Array.isArray(routes) ? routes : [routes as repo.RouteRecord]) {
+  for (const route of routes) {
     if (route.schemes !== undefined && !route.schemes.includes(proof.scheme)) {
       fail('UNSUPPORTED_SCHEME', `route ${route.routeId} accepts proof schemes ${route.schemes.join(', ')}, not ${proof.scheme}`);
     }
@@ -609,7 +609,7 @@ export class CrossChainContract extends MedbridgeContract {
     if (route.status === 'frozen') requireRouteUsable(route);
     const remote = await remoteView(ctx, route.counterparty);
     const now = txTimeMs(ctx);
-    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => ackMessage(ack, ref));
+    const verified = verifyAgainst([route], remote, proofJson, now, (ref) => ackMessage(ack, ref));
 
     const sent = await repo.getSent(ctx.stub, ack.routeId, ack.sequence);
     const decision = refuseUnlessGoing(decideSettle({ mode, ack, chainId: set.chainId, sent }));
@@ -824,7 +824,7 @@ export class CrossChainContract extends MedbridgeContract {
     const now = txTimeMs(ctx);
 
     // Steps 1-3: path-proof (with epoch links), threshold, signatures.
-    const verified = verifyAgainst(route, remote, proofJson, now, (ref) => packetMessage(packet, ref));
+    const verified = verifyAgainst([route], remote, proofJson, now, (ref) => packetMessage(packet, ref));
 
     // Step 4: the packet itself (rules/delivery-rules.ts).
     const receipt = await repo.getReceipt(ctx.stub, packet.routeId, packet.sequence);

@@ -42,7 +42,8 @@ export function batchRefusal(items: readonly BatchItem[], what: 'packets' | 'ack
       if (item.sequence !== before.sequence + 1) {
         return { code: 'BATCH_INVALID', message: `the ${what} of a route in a batch are one run of sequences; item ${i} of ${item.routeId} has ${item.sequence}, expected ${before.sequence + 1}` };
       }
-    } else if (item.routeId < before.routeId || items.slice(0, i).some((x) => x.routeId === item.routeId)) {
+    } else if (item.routeId < before.routeId) {
+      // Routes strictly increase from run to run, so a route seen before is always behind the last one.
       return { code: 'BATCH_INVALID', message: `the routes of a batch come in route-id order, one run each; item ${i} (${item.routeId}) follows ${before.routeId}` };
     }
   }
