@@ -85,9 +85,11 @@ interface ThroughputResult {
   valueTransfer: boolean;
   plainPut: { perSec: number };
   sustainedPerSec: Record<string, number>;
+  /** Route counts whose climb the budget ended with every rate sustained (the figure is a lower bound). */
+  budgetEnded?: string[];
   ratio: number;
   /** The same route counts with value transfer on, when the headline run had it off. */
-  valueTransferOn?: { sustainedPerSec: Record<string, number>; ratio: number };
+  valueTransferOn?: { sustainedPerSec: Record<string, number>; budgetEnded?: string[]; ratio: number };
   settings: { stepS: number; drainS: number };
 }
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -170,6 +172,7 @@ function relaySummary(t: ThroughputResult) {
     date: t.date,
     valueTransfer: t.valueTransfer,
     sustainedPerSec: t.sustainedPerSec,
+    budgetEnded: t.budgetEnded ?? [],
     plainPutPerSec: round(t.plainPut.perSec, 1),
     ratio: t.ratio,
     ...(t.valueTransferOn ? { valueTransferOn: t.valueTransferOn } : {}),
@@ -235,14 +238,22 @@ function markdown(summary: ReturnType<typeof build>): string {
   if (summary.relay) {
     const r = summary.relay;
     const counts = Object.keys(r.sustainedPerSec);
+    // A climb the budget ended, every rate sustained: the highest rate tried, a lower bound.
+    const rate = (m: { sustainedPerSec: Record<string, number>; budgetEnded?: string[] } | undefined, c: string): string =>
+      m?.sustainedPerSec[c] === undefined ? '–' : `${m.budgetEnded?.includes(c) ? '≥ ' : ''}${m.sustainedPerSec[c]}`;
+    const ratioOf = (m: { sustainedPerSec: Record<string, number>; budgetEnded?: string[]; ratio: number }): string => {
+      const best = Math.max(...Object.values(m.sustainedPerSec));
+      const bound = Object.keys(m.sustainedPerSec).some((c) => m.sustainedPerSec[c] === best && m.budgetEnded?.includes(c));
+      return `${bound ? '≥ ' : ''}${m.ratio}`;
+    };
     lines.push(
       '',
-      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}): highest offered rate (packets/s over all routes) sustained (no send refused, every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b in the same run.`,
+      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}): highest offered rate (packets/s over all routes) sustained (no send refused, every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b in the same run. ≥: the route count's time budget ended the climb with every rate sustained, so the limit is higher.`,
       '',
       `| value transfer | ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
       `|---|${counts.map(() => '---:').join('|')}|---:|---:|`,
-      `| ${r.valueTransfer ? 'on' : 'off'} | ${counts.map((c) => String(r.sustainedPerSec[c])).join(' | ')} | ${r.plainPutPerSec} | ${r.ratio} |`,
-      ...(r.valueTransferOn ? [`| on | ${counts.map((c) => String(r.valueTransferOn?.sustainedPerSec[c] ?? '–')).join(' | ')} | ${r.plainPutPerSec} | ${r.valueTransferOn.ratio} |`] : []),
+      `| ${r.valueTransfer ? 'on' : 'off'} | ${counts.map((c) => rate(r, c)).join(' | ')} | ${r.plainPutPerSec} | ${ratioOf(r)} |`,
+      ...(r.valueTransferOn ? [`| on | ${counts.map((c) => rate(r.valueTransferOn, c)).join(' | ')} | ${r.plainPutPerSec} | ${ratioOf(r.valueTransferOn)} |`] : []),
     );
   }
   if (summary.api) lines.push(...apiMarkdown(summary.api));

@@ -209,7 +209,8 @@ export function sharedList(list: VerificationNodeList): VerificationNodeList {
   return list;
 }
 
-function deepFreeze(value: unknown): void {
+/** Freezes `value` and everything it holds (JSON values: objects, arrays, primitives). */
+export function deepFreeze(value: unknown): void {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
   Object.freeze(value);
   for (const v of Object.values(value)) deepFreeze(v);

@@ -9,7 +9,8 @@ import { fail } from '../errors';
 import { parsedCert } from './certificates';
 import { asObject, reqArray, reqId, reqInt, reqString, type Obj } from './fields';
 import { Limits } from './limits';
-import { parseNodeList, sharedList, type VerificationNodeList } from './node-list';
+import { deepFreeze, parseNodeList, sharedList, type VerificationNodeList } from './node-list';
+import type { ProofScheme } from './scheme';
 import { getScheme } from './schemes';
 import { Memo } from './verification-cache';
 
@@ -39,7 +40,23 @@ export interface Proof extends SignatureSet {
   links: EpochLink[];
 }
 
-function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedIntermediates: X509Certificate[] } {
+/**
+ * Signature parts parseProof parsed with their scheme, by the signatures value: the verifier
+ * (verify.ts) takes the parse instead of decoding the same base64 and protobuf bytes a second
+ * time. Only parts of JSON.parse output are kept, deep-frozen first, so the value verified is
+ * the value that was parsed.
+ */
+const parsedParts = new WeakMap<object, { scheme: ProofScheme; parsed: unknown }>();
+
+/** What parseProof's scheme parse gave for `set`'s signatures, when it parsed them with `scheme`. */
+export function parsedSignatures(set: SignatureSet, scheme: ProofScheme): { parsed: unknown } | undefined {
+  const s = set.signatures;
+  const hit = s !== null && typeof s === 'object' ? parsedParts.get(s) : undefined;
+  return hit?.scheme === scheme ? { parsed: hit.parsed } : undefined;
+}
+
+/** `keep`: `o` is JSON.parse output, so its parsed signature part may be handed to the verifier. */
+function parseSignatureSet(o: Obj, what: string, keep: boolean): SignatureSet & { parsedIntermediates: X509Certificate[] } {
   const C = 'MALFORMED_PROOF' as const;
   if (o.scheme === undefined) fail(C, `${what}.scheme is missing`);
   if (o.version === undefined) fail(C, `${what}.version is missing`);
@@ -47,7 +64,11 @@ function parseSignatureSet(o: Obj, what: string): SignatureSet & { parsedInterme
   const version = reqInt(o, 'version', C, what, 0, 1_000_000);
   const impl = getScheme(scheme, version);
   if (o.signatures === undefined) fail(C, `${what}.signatures is missing`);
-  impl.parse(o.signatures);
+  const parsed = impl.parse(o.signatures);
+  if (keep && o.signatures !== null && typeof o.signatures === 'object') {
+    deepFreeze(o.signatures);
+    parsedParts.set(o.signatures, { scheme: impl, parsed });
+  }
   let intermediates: string[] | undefined;
   let parsedIntermediates: X509Certificate[] = [];
   if (o.intermediates !== undefined) {
@@ -112,7 +133,7 @@ function parseLinkList(value: unknown, fromText: boolean): VerificationNodeList 
 export function parseProofValue(value: unknown, fromText = false): Proof {
   const C = 'MALFORMED_PROOF' as const;
   const o = asObject(value, C, 'proof', ['scheme', 'version', 'epoch', 'links', 'signatures', 'intermediates']);
-  const set = parseSignatureSet(o, 'proof');
+  const set = parseSignatureSet(o, 'proof', fromText);
   const epoch = reqInt(o, 'epoch', C, 'proof', 1);
   if (o.links === undefined) fail(C, 'proof.links is missing (use [] when there is no epoch change)');
   if (Array.isArray(o.links) && o.links.length > Limits.maxLinks) fail('PROOF_TOO_LARGE', `a proof carries at most ${Limits.maxLinks} epoch links`);
@@ -120,7 +141,7 @@ export function parseProofValue(value: unknown, fromText = false): Proof {
     const what = `epoch link ${i}`;
     const l = asObject(raw, C, what, ['chainId', 'fromEpoch', 'toEpoch', 'newList', 'proof']);
     const lp = asObject(l.proof, C, `${what}.proof`, ['scheme', 'version', 'signatures', 'intermediates']);
-    const linkSet = parseSignatureSet(lp, `${what}.proof`);
+    const linkSet = parseSignatureSet(lp, `${what}.proof`, fromText);
     return {
       chainId: reqId(l, 'chainId', C, what),
       fromEpoch: reqInt(l, 'fromEpoch', C, what, 1),

@@ -15,7 +15,7 @@ import { requireThreshold, type ThresholdResult } from './threshold';
 import { epochLinkMessage, type SignerListRef } from './commitment';
 import { listFacts, nodeKeyIdentities, type ListFacts, type VerificationNodeList } from './node-list';
 import { orgPreparer, verifyCertPath, type ChainTrust } from './path-proof';
-import { intermediatesOf, type Proof, type SignatureSet } from './proof';
+import { intermediatesOf, parsedSignatures, type Proof, type SignatureSet } from './proof';
 import { getScheme } from './schemes';
 import { Memo } from './verification-cache';
 
@@ -108,7 +108,7 @@ function verifySet(
 ): SignatureSetResult {
   if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
   const scheme = getScheme(set.scheme, set.version);
-  const parsed = scheme.parse(set.signatures);
+  const parsed = (parsedSignatures(set, scheme) ?? { parsed: scheme.parse(set.signatures) }).parsed;
   const claimed = scheme.claimedSigners(parsed, list, facts);
   const extra = intermediatesOf(set);
   const prepared = orgPreparer();

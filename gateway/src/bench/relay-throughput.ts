@@ -13,7 +13,8 @@
  * polled every 200 ms (each route's next expected sequence on chain-b, its last packet's status
  * on chain-a); listings of both ledgers then confirm every packet, off the clock
  * (relay-ledger.ts waitSettled). The steps of a route count stop at the
- * first rate that is not sustained; each value-transfer mode is bounded by `--budget-s`.
+ * first rate that is not sustained, or when the route count's `--budget-s` is spent: then the
+ * highest rate tried is a lower bound, and the route count is listed in `budgetEnded`.
  * Plain puts: Consent:RegisterPatient with a fresh key each (distinct fresh keys) on chain-b,
  * `--puts` of them with `--put-concurrency` in flight: committed per second.
  * `--value-transfer off,on` (the default) runs the route counts first as the network is (value
@@ -22,7 +23,7 @@
  * (ValueGovernance.ensureValueTransfer, as `make demo`: every send escrows a fee, every
  * acknowledgement pays it out).
  *
- *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 1] [--step-s 10]
+ *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 4] [--step-s 10]
  *                                               [--drain-s 45] [--budget-s 150] [--puts 400]
  *                                               [--put-concurrency 32] [--value-transfer off,on]
  *                                               [--max-batch 32] [--name relay-throughput]
@@ -99,6 +100,11 @@ interface ModeRun {
   /** Why the mode was not measured. */
   skipped?: string;
   sustainedPerSec: Record<string, number>;
+  /**
+   * Route counts whose climb the budget ended while every rate was still sustained: their
+   * sustainedPerSec is a lower bound (a higher rate was not tried), not the limit.
+   */
+  budgetEnded: string[];
   ratio: number;
   steps: Step[];
   /** The relay's transactions by packets carried over the whole mode (backlog drains included). */
@@ -165,7 +171,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       routes: { type: 'string', default: '1,4,16' },
-      'start-rate': { type: 'string', default: '1' },
+      'start-rate': { type: 'string', default: '4' },
       'step-s': { type: 'string', default: '10' },
       'drain-s': { type: 'string', default: '45' },
       'budget-s': { type: 'string', default: '150' },
@@ -228,7 +234,7 @@ async function main(): Promise<number> {
             gov.close();
           }
         } else if (await valueTransferOn()) {
-          runs.push({ valueTransfer: false, skipped: `value transfer is already on on ${A}, and governance has no action that switches it off`, sustainedPerSec: {}, ratio: 0, steps: [] });
+          runs.push({ valueTransfer: false, skipped: `value transfer is already on on ${A}, and governance has no action that switches it off`, sustainedPerSec: {}, budgetEnded: [], ratio: 0, steps: [] });
           log('value transfer off: skipped (already on)');
           continue;
         }
@@ -255,8 +261,9 @@ async function main(): Promise<number> {
         }
         const sustainedPerSec: Record<string, number> = {};
         for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
+        const budgetEnded = routeCounts.map(String).filter((n) => steps.some((s) => String(s.routes) === n) && steps.filter((s) => String(s.routes) === n).every((s) => s.sustained));
         const best = Math.max(...Object.values(sustainedPerSec));
-        runs.push({ valueTransfer, sustainedPerSec, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
+        runs.push({ valueTransfer, sustainedPerSec, budgetEnded, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
       }
     } finally {
       relay.stop();
@@ -280,8 +287,9 @@ async function main(): Promise<number> {
       settings: { stepS, drainS, startRate, budgetSPerRouteCount: budgetMs / 1000, maxBatch, rates: 'total over the routes, doubling from the start rate for every route count', rule: 'sustained: no send refused, and every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send; the drain is timed by point reads polled every 200 ms, and every packet is then read on both ledgers' },
       plainPut: puts,
       sustainedPerSec: main.sustainedPerSec,
+      budgetEnded: main.budgetEnded,
       ratio: main.ratio,
-      ...(on && on !== main ? { valueTransferOn: { sustainedPerSec: on.sustainedPerSec, ratio: on.ratio } } : {}),
+      ...(on && on !== main ? { valueTransferOn: { sustainedPerSec: on.sustainedPerSec, budgetEnded: on.budgetEnded, ratio: on.ratio } } : {}),
       runs,
     };
     writeFileSync(join(resultsDir, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);

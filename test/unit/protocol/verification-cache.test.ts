@@ -53,6 +53,28 @@ describe('verification caches', () => {
     expectCode(() => verifyProof(remote, parseProof(JSON.stringify(mixed)), Date.now(), (ref) => packetMessage(b.p, ref)), 'SIGNATURE_INVALID', mixed);
   });
 
+  it("verifies parseProof's own parse of the signatures, which it freezes so nothing changes between the two", () => {
+    const a = signedText(4);
+    const parse = jest.spyOn(endorsementScheme, 'parse');
+    try {
+      const proof = parseProof(a.text);
+      expect(parse).toHaveBeenCalledTimes(1);
+      expect(verifyProof(remote, proof, Date.now(), (ref) => packetMessage(a.p, ref)).signers).toHaveLength(2);
+      expect(parse).toHaveBeenCalledTimes(1);
+      const first = (proof.signatures as { signature: string }[])[0]!;
+      expect(() => {
+        first.signature = 'AAAA';
+      }).toThrow(TypeError);
+      // A proof built by hand (not parsed from text) is parsed by the verifier itself, and still checked.
+      const byHand = { ...proof, signatures: structuredClone(proof.signatures) as { signature: string }[] };
+      byHand.signatures[0]!.signature = (JSON.parse(signedText(5).text) as typeof byHand).signatures[0]!.signature;
+      expectCode(() => verifyProof(remote, byHand, Date.now(), (ref) => packetMessage(a.p, ref)), 'SIGNATURE_INVALID', byHand);
+      expect(parse).toHaveBeenCalledTimes(2);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
   it('answers the same warm as cold', () => {
     const a = signedText(3);
     clearVerificationCaches();
