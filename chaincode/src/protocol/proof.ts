@@ -48,11 +48,11 @@ export interface Proof extends SignatureSet {
  */
 const parsedParts = new WeakMap<object, { scheme: ProofScheme; parsed: unknown }>();
 
-/** What parseProof's scheme parse gave for `set`'s signatures, when it parsed them with `scheme`. */
-export function parsedSignatures(set: SignatureSet, scheme: ProofScheme): { parsed: unknown } | undefined {
+/** What parseProof's scheme parse gave for `set`'s signatures with `scheme`; undefined when it did not parse them (a scheme's parse never returns undefined). */
+export function parsedSignatures(set: SignatureSet, scheme: ProofScheme): unknown {
   const s = set.signatures;
   const hit = s !== null && typeof s === 'object' ? parsedParts.get(s) : undefined;
-  return hit?.scheme === scheme ? { parsed: hit.parsed } : undefined;
+  return hit?.scheme === scheme ? hit.parsed : undefined;
 }
 
 /** `keep`: `o` is JSON.parse output, so its parsed signature part may be handed to the verifier. */

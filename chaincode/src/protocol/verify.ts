@@ -108,7 +108,7 @@ function verifySet(
 ): SignatureSetResult {
   if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
   const scheme = getScheme(set.scheme, set.version);
-  const parsed = (parsedSignatures(set, scheme) ?? { parsed: scheme.parse(set.signatures) }).parsed;
+  const parsed = parsedSignatures(set, scheme) ?? scheme.parse(set.signatures);
   const claimed = scheme.claimedSigners(parsed, list, facts);
   const extra = intermediatesOf(set);
   const prepared = orgPreparer();

@@ -8,7 +8,7 @@
  * and the routes side by side; then a relay starts from the block of a heartbeat taken before
  * the sends. The drain time runs from the relay's start until every packet is received exactly
  * once on chain-b (its receipt) and acknowledged on chain-a, read back from the ledgers (timed
- * by point reads, confirmed by listings off the clock: relay-ledger.ts waitSettled);
+ * by point reads, every packet then checked off the clock: relay-ledger.ts waitSettled);
  * `--drain-s` bounds it. The relay's transactions by packets carried are recorded per leg.
  *
  *   node gateway/dist/bench/relay-backlog.js [--routes 4] [--packets 128] [--max-batch 32,1]
@@ -83,7 +83,7 @@ async function drainOnce(o: { a: Chaincode; b: Chaincode; routes: string[]; pack
   const before = await batchSnapshot(relay);
   const t0 = performance.now();
   const relayDone = relay.run();
-  let settlement: Settlement | undefined;
+  let settlement: Settlement;
   try {
     settlement = await waitSettled({ a, b, routes, base, tops, startedAt: t0, limitMs: drainS * 1000 });
   } finally {

@@ -9,10 +9,10 @@
  * relay answers (open loop), spread over the routes in turn. A rate is sustained when no send
  * was refused and, within max(5 s, step/2) after the last send, every packet sent in the step is
  * received on chain-b exactly once (its receipt, one per sequence, for the packet chain-a sent)
- * and acknowledged on chain-a with that receipt's acknowledgement, both read back from the ledgers. The drain is timed by point reads
- * polled every 200 ms (each route's next expected sequence on chain-b, its last packet's status
- * on chain-a); listings of both ledgers then confirm every packet, off the clock
- * (relay-ledger.ts waitSettled). The steps of a route count stop at the
+ * and acknowledged on chain-a with that receipt's acknowledgement, both read back from the
+ * ledgers. The drain is timed by point reads polled every 200 ms (each route's next expected
+ * sequence on chain-b, its last packet's status on chain-a); every packet is then read on both
+ * ledgers, off the clock (relay-ledger.ts waitSettled). The steps of a route count stop at the
  * first rate that is not sustained, or when the route count's `--budget-s` is spent: then the
  * highest rate tried is a lower bound, and the route count is listed in `budgetEnded`.
  * Plain puts: Consent:RegisterPatient with a fresh key each (distinct fresh keys) on chain-b,
@@ -261,7 +261,10 @@ async function main(): Promise<number> {
         }
         const sustainedPerSec: Record<string, number> = {};
         for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
-        const budgetEnded = routeCounts.map(String).filter((n) => steps.some((s) => String(s.routes) === n) && steps.filter((s) => String(s.routes) === n).every((s) => s.sustained));
+        const budgetEnded = routeCounts.filter((n) => {
+          const ofCount = steps.filter((s) => s.routes === n);
+          return ofCount.length > 0 && ofCount.every((s) => s.sustained);
+        }).map(String);
         const best = Math.max(...Object.values(sustainedPerSec));
         runs.push({ valueTransfer, sustainedPerSec, budgetEnded, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
       }
