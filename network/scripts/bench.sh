@@ -43,7 +43,7 @@ share_latency() {
 
 relay_throughput() {
   [[ ${BENCH_RELAY:-1} == 1 ]] || { step "relay throughput: skipped (BENCH_RELAY=0)"; return 0; }
-  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 4/s until one is not sustained, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-150} s per route count"
+  step "relay throughput: routes ${BENCH_RELAY_ROUTES:-1,4,16}, offered rates (all routes) doubling from 4/s until one is not sustained, then 2 steps halving the interval, value transfer off then on, at most ${BENCH_RELAY_BUDGET_S:-150} s per route count"
   (cd "$REPO" && node gateway/dist/bench/relay-throughput.js --routes "${BENCH_RELAY_ROUTES:-1,4,16}" --budget-s "${BENCH_RELAY_BUDGET_S:-150}" --name "${BENCH_RELAY_NAME:-relay-throughput}" ${BENCH_RELAY_LOG:+--log-file "$BENCH_RELAY_LOG"})
 }
 

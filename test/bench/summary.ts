@@ -46,6 +46,7 @@ interface Stats {
 interface ShareResult {
   date: string;
   command?: string;
+  commit?: string;
   plainCommit: Record<string, Stats>;
   schemes: { scheme: string; shares: { total: Stats } }[];
 }
@@ -80,16 +81,28 @@ interface ApiLoadResult {
   commit: string;
   classes: Record<string, ApiClass>;
 }
+interface RelayMode {
+  sustainedPerSec: Record<string, number>;
+  budgetEnded?: string[];
+  resolutionPerSec?: Record<string, number | null>;
+  ratio: number;
+  ratioByRoutes?: Record<string, number>;
+}
 interface ThroughputResult {
   date: string;
+  command?: string;
+  commit?: string;
   valueTransfer: boolean;
   plainPut: { perSec: number };
   sustainedPerSec: Record<string, number>;
   /** Route counts whose climb the budget ended with every rate sustained (the figure is a lower bound). */
   budgetEnded?: string[];
+  /** Per route count: the gap to the lowest rate that was not sustained (null: none failed). */
+  resolutionPerSec?: Record<string, number | null>;
   ratio: number;
+  ratioByRoutes?: Record<string, number>;
   /** The same route counts with value transfer on, when the headline run had it off. */
-  valueTransferOn?: { sustainedPerSec: Record<string, number>; budgetEnded?: string[]; ratio: number };
+  valueTransferOn?: RelayMode;
   settings: { stepS: number; drainS: number };
 }
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -114,6 +127,7 @@ function shareSummary(share: ShareResult) {
   return {
     date: share.date,
     command: share.command ?? COMMAND,
+    commit: share.commit,
     plainCommitSumMs: round(sum),
     scheme1: s1 ? { p50Ms: round(s1.p50), p95Ms: round(s1.p95), p99Ms: round(s1.p99), ratio: round(s1.p50 / sum) } : null,
     aggregate: agg ? { p50Ms: round(agg.p50), p95Ms: round(agg.p95), p99Ms: round(agg.p99), ratio: round(agg.p50 / sum) } : null,
@@ -170,9 +184,13 @@ function apiMarkdown(api: ApiSummary): string[] {
 function relaySummary(t: ThroughputResult) {
   return {
     date: t.date,
+    command: t.command ?? COMMAND,
+    commit: t.commit,
     valueTransfer: t.valueTransfer,
     sustainedPerSec: t.sustainedPerSec,
     budgetEnded: t.budgetEnded ?? [],
+    resolutionPerSec: t.resolutionPerSec ?? {},
+    ratioByRoutes: t.ratioByRoutes ?? {},
     plainPutPerSec: round(t.plainPut.perSec, 1),
     ratio: t.ratio,
     ...(t.valueTransferOn ? { valueTransferOn: t.valueTransferOn } : {}),
@@ -239,21 +257,23 @@ function markdown(summary: ReturnType<typeof build>): string {
     const r = summary.relay;
     const counts = Object.keys(r.sustainedPerSec);
     // A climb the budget ended, every rate sustained: the highest rate tried, a lower bound.
-    const rate = (m: { sustainedPerSec: Record<string, number>; budgetEnded?: string[] } | undefined, c: string): string =>
-      m?.sustainedPerSec[c] === undefined ? '–' : `${m.budgetEnded?.includes(c) ? '≥ ' : ''}${m.sustainedPerSec[c]}`;
-    const ratioOf = (m: { sustainedPerSec: Record<string, number>; budgetEnded?: string[]; ratio: number }): string => {
-      const best = Math.max(...Object.values(m.sustainedPerSec));
-      const bound = Object.keys(m.sustainedPerSec).some((c) => m.sustainedPerSec[c] === best && m.budgetEnded?.includes(c));
-      return `${bound ? '≥ ' : ''}${m.ratio}`;
+    // Otherwise the lowest rate that was not sustained follows in brackets (the resolution).
+    const rate = (m: RelayMode | undefined, c: string): string => {
+      const x = m?.sustainedPerSec[c];
+      if (m === undefined || x === undefined) return '–';
+      const bound = m.budgetEnded?.includes(c) === true;
+      const gap = m.resolutionPerSec?.[c];
+      const ratio = m.ratioByRoutes?.[c];
+      return `${bound ? '≥ ' : ''}${x}${typeof gap === 'number' ? ` (not ${x + gap})` : ''}${ratio === undefined ? '' : `, ${bound ? '≥ ' : ''}${ratio}`}`;
     };
     lines.push(
       '',
-      `Relay throughput (\`${summary.command}\`, ${r.date.slice(0, 10)}): highest offered rate (packets/s over all routes) sustained (no send refused, every packet received once and acknowledged, read from both ledgers, backlog drained), against plain puts on chain-b in the same run. ≥: the route count's time budget ended the climb with every rate sustained, so the limit is higher.`,
+      `Relay throughput (\`${r.command}\`, ${r.date.slice(0, 10)}): highest offered rate (packets/s over all routes) sustained: no send refused, and within max(5 s, step/2) after the schedule's end every packet committed on chain-a, received once on chain-b and acknowledged, read from both ledgers. In brackets the lowest rate tried that was not sustained; after the comma the rate over plain puts on chain-b in the same run. ≥: the route count's time budget ended the climb with every rate sustained, so the limit is higher.`,
       '',
-      `| value transfer | ${counts.map((c) => `${c} route${c === '1' ? '' : 's'} (packets/s)`).join(' | ')} | plain puts chain-b (tx/s) | best / plain puts |`,
-      `|---|${counts.map(() => '---:').join('|')}|---:|---:|`,
-      `| ${r.valueTransfer ? 'on' : 'off'} | ${counts.map((c) => rate(r, c)).join(' | ')} | ${r.plainPutPerSec} | ${ratioOf(r)} |`,
-      ...(r.valueTransferOn ? [`| on | ${counts.map((c) => rate(r.valueTransferOn, c)).join(' | ')} | ${r.plainPutPerSec} | ${ratioOf(r.valueTransferOn)} |`] : []),
+      `| value transfer | ${counts.map((c) => `${c} route${c === '1' ? '' : 's'}: packets/s, / plain puts`).join(' | ')} | plain puts chain-b (tx/s) |`,
+      `|---|${counts.map(() => '---:').join('|')}|---:|`,
+      `| ${r.valueTransfer ? 'on' : 'off'} | ${counts.map((c) => rate(r, c)).join(' | ')} | ${r.plainPutPerSec} |`,
+      ...(r.valueTransferOn ? [`| on | ${counts.map((c) => rate(r.valueTransferOn, c)).join(' | ')} | ${r.plainPutPerSec} |`] : []),
     );
   }
   if (summary.api) lines.push(...apiMarkdown(summary.api));
@@ -331,13 +351,15 @@ function updateReadme(summary: ReturnType<typeof build>): void {
     text = text.replace(re, (_m, open: string, close: string) => `${open}${table.trim()}\n${close}`);
   };
   const shareMd = join(OUT, `${process.env.BENCH_NAME ?? 'share-latency'}.md`);
-  const origin = `Generated by \`${summary.command}\` from test/bench/results/summary.json (commit ${summary.commit}).`;
-  if (existsSync(shareMd)) put('share', `${readFileSync(shareMd, 'utf8').trim()}\n\n${origin}`);
+  // Each table names the run that measured it: a part run alone (bench.sh relay) leaves the others' figures as they were.
+  const origin = (command: string | undefined, file: string, commit: string | undefined, date: string | undefined): string =>
+    `Generated by \`${command ?? summary.command}\` from test/bench/results/${file} (${commit === undefined ? '' : `commit ${commit}, `}${date?.slice(0, 10) ?? summary.date.slice(0, 10)}).`;
+  if (existsSync(shareMd) && summary.share) put('share', `${readFileSync(shareMd, 'utf8').trim()}\n\n${origin(summary.share.command, `${process.env.BENCH_NAME ?? 'share-latency'}.json`, summary.share.commit, summary.share.date)}`);
   const md = markdown(summary);
   const relayAt = md.indexOf('Relay throughput (');
   // The relay table alone: the API table that follows it in summary.md has no README block.
   const apiAt = md.indexOf('Hospital gateway API under load (', relayAt);
-  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin}`);
+  if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin(summary.relay.command, 'relay-throughput.json', summary.relay.commit, summary.relay.date)}`);
   writeFileSync(readme, text);
 }
 

@@ -7,14 +7,18 @@
  * `--start-rate` for every route count, so that more routes spread the same rates thinner),
  * pings are submitted on a fixed schedule for `--step-s` seconds, whatever the chain or the
  * relay answers (open loop), spread over the routes in turn. A rate is sustained when no send
- * was refused and, within max(5 s, step/2) after the last send, every packet sent in the step is
- * received on chain-b exactly once (its receipt, one per sequence, for the packet chain-a sent)
- * and acknowledged on chain-a with that receipt's acknowledgement, both read back from the
- * ledgers. The drain is timed by point reads polled every 200 ms (each route's next expected
- * sequence on chain-b, its last packet's status on chain-a); every packet is then read on both
- * ledgers, off the clock (relay-ledger.ts waitSettled). The steps of a route count stop at the
- * first rate that is not sustained, or when the route count's `--budget-s` is spent: then the
- * highest rate tried is a lower bound, and the route count is listed in `budgetEnded`.
+ * was refused and, within max(5 s, step/2) after the schedule's end (the time the last send was
+ * due, not the time it committed: sends that queue behind the source chain are part of the
+ * backlog), every packet sent in the step is committed on chain-a, received on chain-b exactly
+ * once (its receipt, one per sequence, for the packet chain-a sent) and acknowledged on chain-a
+ * with that receipt's acknowledgement, both read back from the ledgers. The drain is timed by
+ * point reads polled every 200 ms (each route's next expected sequence on chain-b, its last
+ * packet's status on chain-a); every packet is then read on both ledgers, off the clock
+ * (relay-ledger.ts waitSettled). A route count's rates double until one is not sustained; then
+ * `--refine` more steps halve the interval between the last sustained rate and the first that
+ * was not (the figure's resolution is that interval, `resolutionPerSec`). The climb also stops
+ * when the route count's `--budget-s` is spent: if every rate tried was sustained, the highest
+ * is a lower bound, and the route count is listed in `budgetEnded`.
  * Plain puts: Consent:RegisterPatient with a fresh key each (distinct fresh keys) on chain-b,
  * `--puts` of them with `--put-concurrency` in flight: committed per second.
  * `--value-transfer off,on` (the default) runs the route counts first as the network is (value
@@ -26,7 +30,7 @@
  *   node gateway/dist/bench/relay-throughput.js [--routes 1,4,16] [--start-rate 4] [--step-s 10]
  *                                               [--drain-s 45] [--budget-s 150] [--puts 400]
  *                                               [--put-concurrency 32] [--value-transfer off,on]
- *                                               [--max-batch 32] [--name relay-throughput]
+ *                                               [--max-batch 32] [--refine 2] [--name relay-throughput]
  *                                               [--log-file <file>]
  * --budget-s: at most this long for the offered rates of one route count, in each mode.
  * --max-batch: most packets per proof and transaction, over all routes (1: the single path only).
@@ -50,6 +54,7 @@ import { CrossChainAdmin } from '../services/crosschain-admin';
 import { CrossChainService } from '../services/crosschain-service';
 import { ValueGovernance } from '../services/incentive-service';
 import { generatePatientKey } from '../services/patient-keys';
+import { sourceCommit } from '../source-commit';
 import { batchesBetween, batchSnapshot, waitSettled, type BatchSizes } from './relay-ledger';
 
 const A = 'chain-a';
@@ -66,7 +71,12 @@ interface Step {
   deliveredOnce: number;
   acknowledged: number;
   drained: boolean;
+  /** From the last send's commit to the end of the drain. */
   drainS: number;
+  /** From the schedule's end (the last send due) to the last send's commit: the sends' own queue. */
+  sendLagS: number;
+  /** From the schedule's end to the end of the drain: what the rule bounds. */
+  lateS: number;
   sustained: boolean;
   /** Received and acknowledged per second over the step and its drain. */
   achievedPerSec: number;
@@ -105,7 +115,12 @@ interface ModeRun {
    * sustainedPerSec is a lower bound (a higher rate was not tried), not the limit.
    */
   budgetEnded: string[];
+  /** Per route count: the gap between the highest sustained rate and the lowest that was not (null: none failed). */
+  resolutionPerSec?: Record<string, number | null>;
+  /** The best route count's sustained rate over plain puts. */
   ratio: number;
+  /** Each route count's sustained rate over plain puts. */
+  ratioByRoutes?: Record<string, number>;
   steps: Step[];
   /** The relay's transactions by packets carried over the whole mode (backlog drains included). */
   batches?: BatchSizes;
@@ -144,12 +159,14 @@ async function runStep(o: { a: Chaincode; b: Chaincode; routes: string[]; rate: 
   }
   await Promise.all(sends);
   const sentEnd = performance.now();
+  const scheduleEnd = t0 + ((count - 1) * 1000) / rate;
   const tops = new Map<string, number>();
   for (const r of routes) tops.set(r, (await a.crossChain.getRoute(r)).nextSendSequence);
   const sent = routes.reduce((s, r) => s + (tops.get(r)! - base.get(r)!), 0);
   const { drained, doneAt, received, acknowledged } = await waitSettled({ a, b, routes, base, tops, startedAt: sentEnd, limitMs: drainS * 1000 });
   const drainTook = (doneAt - sentEnd) / 1000;
-  const sustained = drained && sendErrors === 0 && drainTook <= Math.max(5, stepS / 2);
+  const late = (doneAt - scheduleEnd) / 1000;
+  const sustained = drained && sendErrors === 0 && late <= Math.max(5, stepS / 2);
   const step: Step = {
     routes: n,
     offeredPerSec: rate,
@@ -160,10 +177,12 @@ async function runStep(o: { a: Chaincode; b: Chaincode; routes: string[]; rate: 
     acknowledged,
     drained,
     drainS: Math.round(drainTook * 10) / 10,
+    sendLagS: Math.round(((sentEnd - scheduleEnd) / 1000) * 10) / 10,
+    lateS: Math.round(late * 10) / 10,
     sustained,
     achievedPerSec: Math.round((acknowledged / ((doneAt - t0) / 1000)) * 100) / 100,
   };
-  log(`  sent ${sent}, received ${received}, acknowledged ${acknowledged}, drained in ${step.drainS} s: ${sustained ? 'sustained' : 'not sustained'}`);
+  log(`  sent ${sent} (last commit ${step.sendLagS} s after the schedule), received ${received}, acknowledged ${acknowledged}, settled ${step.lateS} s after the schedule: ${sustained ? 'sustained' : 'not sustained'}`);
   return step;
 }
 
@@ -180,6 +199,7 @@ async function main(): Promise<number> {
       'put-concurrency': { type: 'string', default: '32' },
       'value-transfer': { type: 'string', default: 'off,on' },
       'max-batch': { type: 'string', default: String(Limits.maxBatchPackets) },
+      refine: { type: 'string', default: '2' },
       name: { type: 'string', default: 'relay-throughput' },
     },
   });
@@ -189,6 +209,7 @@ async function main(): Promise<number> {
   const drainS = Number(values['drain-s']);
   const budgetMs = Number(values['budget-s']) * 1000;
   const maxBatch = Number(values['max-batch']);
+  const refine = Number(values.refine);
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const resultsDir = join(REPO_ROOT, 'test', 'bench', 'results');
@@ -242,31 +263,47 @@ async function main(): Promise<number> {
         log(`value transfer ${valueTransfer ? 'on' : 'off'}`);
         const modeBefore = await batchSnapshot(relay);
         const steps: Step[] = [];
+        /** Per route count: the gap between the highest sustained rate and the lowest that was not (null: none failed). */
+        const resolutionPerSec: Record<string, number | null> = {};
         for (const n of routeCounts) {
           const routes = routeIds.slice(0, n);
           // Each route count has its own budget: one that sustains high rates leaves the next its time.
           const countStarted = Date.now();
-          for (let rate = startRate; Date.now() - countStarted < budgetMs; rate *= 2) {
+          const inBudget = () => Date.now() - countStarted < budgetMs;
+          const tryRate = async (rate: number): Promise<boolean> => {
             const before = await batchSnapshot(relay);
             const step = await runStep({ a, b, routes, rate, stepS, drainS, log });
             step.batches = batchesBetween(before, await batchSnapshot(relay));
             log(`  batches: ${JSON.stringify(step.batches)}`);
             steps.push(step);
-            if (!step.sustained) {
-              // Let the backlog go before the next route count, so it starts clean.
-              while (relay.status().inFlight > 0 && Date.now() - countStarted < budgetMs) await sleep(1000);
-              break;
-            }
+            // Let a backlog go before the next step, so each starts clean.
+            if (!step.sustained) while (relay.status().inFlight > 0 && inBudget()) await sleep(1000);
+            return step.sustained;
+          };
+          let ok = 0;
+          let failed: number | undefined;
+          for (let rate = startRate; failed === undefined && inBudget(); rate *= 2) {
+            if (await tryRate(rate)) ok = rate;
+            else failed = rate;
           }
+          for (let k = 0; k < refine && failed !== undefined && ok > 0 && inBudget(); k++) {
+            const mid = Math.round((ok + failed) / 2);
+            if (mid <= ok || mid >= failed) break;
+            if (await tryRate(mid)) ok = mid;
+            else failed = mid;
+          }
+          resolutionPerSec[String(n)] = failed === undefined ? null : failed - ok;
         }
         const sustainedPerSec: Record<string, number> = {};
         for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
+        const ratioByRoutes: Record<string, number> = {};
+        for (const n of routeCounts) ratioByRoutes[String(n)] = Math.round((sustainedPerSec[String(n)]! / puts.perSec) * 1000) / 1000;
         const budgetEnded = routeCounts.filter((n) => {
           const ofCount = steps.filter((s) => s.routes === n);
           return ofCount.length > 0 && ofCount.every((s) => s.sustained);
         }).map(String);
         const best = Math.max(...Object.values(sustainedPerSec));
-        runs.push({ valueTransfer, sustainedPerSec, budgetEnded, ratio: Math.round((best / puts.perSec) * 1000) / 1000, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
+        runs.push({ valueTransfer, sustainedPerSec, resolutionPerSec, budgetEnded, ratio: Math.round((best / puts.perSec) * 1000) / 1000, ratioByRoutes, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
       }
     } finally {
       relay.stop();
@@ -281,18 +318,21 @@ async function main(): Promise<number> {
     const result = {
       name: values.name,
       date: new Date().toISOString(),
+      commit: sourceCommit(),
       machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       command: process.env.BENCH_COMMAND ?? 'make bench',
       argv: process.argv.slice(2),
       durationS: (Date.now() - started) / 1000,
       // The headline figures are value transfer off's when it ran, else on's; `runs` has both.
       valueTransfer: main.valueTransfer,
-      settings: { stepS, drainS, startRate, budgetSPerRouteCount: budgetMs / 1000, maxBatch, rates: 'total over the routes, doubling from the start rate for every route count', rule: 'sustained: no send refused, and every packet of the step received exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the last send; the drain is timed by point reads polled every 200 ms, and every packet is then read on both ledgers' },
+      settings: { stepS, drainS, startRate, budgetSPerRouteCount: budgetMs / 1000, maxBatch, refine, rates: 'total over the routes, doubling from the start rate for every route count until one is not sustained, then `refine` steps halving the interval', rule: 'sustained: no send refused, and every packet of the step committed on chain-a, received on chain-b exactly once and acknowledged, read from both ledgers, within max(5 s, step/2) after the schedule ended (the last send due); the drain is timed by point reads polled every 200 ms, and every packet is then read on both ledgers' },
       plainPut: puts,
       sustainedPerSec: main.sustainedPerSec,
+      resolutionPerSec: main.resolutionPerSec,
       budgetEnded: main.budgetEnded,
       ratio: main.ratio,
-      ...(on && on !== main ? { valueTransferOn: { sustainedPerSec: on.sustainedPerSec, budgetEnded: on.budgetEnded, ratio: on.ratio } } : {}),
+      ratioByRoutes: main.ratioByRoutes,
+      ...(on && on !== main ? { valueTransferOn: { sustainedPerSec: on.sustainedPerSec, resolutionPerSec: on.resolutionPerSec, budgetEnded: on.budgetEnded, ratio: on.ratio, ratioByRoutes: on.ratioByRoutes } } : {}),
       runs,
     };
     writeFileSync(join(resultsDir, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);

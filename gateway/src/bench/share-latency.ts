@@ -44,6 +44,7 @@ import { startSignerService, type RunningSigner } from '../signer/service';
 import { listHash, parseNodeList, type PacketType, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode';
 import { trustOf } from '../services/crosschain-admin';
 import { summarize, type Summary } from './stats';
+import { sourceCommit } from '../source-commit';
 
 const A = 'chain-a';
 const B = 'chain-b';
@@ -416,6 +417,7 @@ async function main(): Promise<number> {
     const result = {
       name: values.name,
       date: new Date().toISOString(),
+      commit: sourceCommit(),
       machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       network: { name: cfg.network, batchTimeout: batchTimeout(), schemes: runs.map((r) => r.scheme), routes: runs.map((r) => r.route) },
       command: 'make bench',
