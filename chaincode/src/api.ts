@@ -149,6 +149,7 @@ export {
   type SignedPatientMessage,
 } from './protocol/patient-messages';
 export {
+  assemblePseudonymLink,
   buildPseudonymLink,
   LINK_CLOCK_SKEW_MS,
   MAX_LINK_VALIDITY_MS,

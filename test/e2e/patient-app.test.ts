@@ -8,17 +8,20 @@
  *   EHR fetches the record through HospitalB's API (which asks HospitalA's record exchange over
  *   mutual TLS and verifies the anchor); the patient revokes in the app; the revocation
  *   crosses; HospitalB's next fetch is refused; the app's timeline shows the access and the
- *   refusal; the patient replaces the key and keeps the patient id and consents.
+ *   refusal; the patient replaces the key and keeps the patient id and consents; the patient
+ *   signs a pseudonym link between this id and their id on chain-b (that id's key from its
+ *   backup file), which HospitalB verifies.
  *
  * A screenshot of each step is written to test/e2e/output/ (git-ignored).
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, generateKeyPairSync, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { patientIdOf } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../gateway/src/api/config';
 import { startApi, type RunningApi } from '../../gateway/src/api/serve';
 import { config, gatewayDataDir } from '../../gateway/src/config';
@@ -32,6 +35,7 @@ import { storeFileOf } from '../../gateway/src/records/endpoints';
 import { RecordStore } from '../../gateway/src/records/store';
 import { ConsentService } from '../../gateway/src/services/consent-service';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
+import { PseudonymLinkVerifier } from '../../gateway/src/services/pseudonym-links';
 import { ReceiptWatcher } from '../../gateway/src/services/receipt-watcher';
 import { buildGateway } from '../integration/cli-harness';
 import { waitFor } from '../integration/support/polling';
@@ -268,5 +272,61 @@ describe('patient app in a real browser', () => {
     await page.getByRole('button', { name: 'My consents' }).click();
     await card.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
     await expect(new Chaincode(hospitalA, A).consent.getPatient(patientId)).resolves.toMatchObject({ patientId });
+
+    // 11. The same person enrolled at HospitalB with another key (another id on chain-b; its
+    //     backup made by HospitalB's app, here in the app's file format). In this app the patient
+    //     signs a link of the two ids for HospitalB: this browser's key and the other key, opened
+    //     from its backup for the one signature. HospitalB checks it against chain-b.
+    const otherPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const otherPublicKey = otherPair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const otherId = patientIdOf(otherPublicKey);
+    const hospitalBChain = new Chaincode(clients[0]!, B);
+    await hospitalBChain.consent.registerPatient(otherPublicKey);
+    const otherPass = 'the passphrase of my chain-b key';
+    const salt = randomBytes(16);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', pbkdf2Sync(otherPass, salt, 600_000, 32, 'sha256'), iv);
+    cipher.setAAD(Buffer.from(otherId));
+    const pkcs8 = otherPair.privateKey.export({ type: 'pkcs8', format: 'der' });
+    const ciphertext = Buffer.concat([cipher.update(pkcs8), cipher.final(), cipher.getAuthTag()]);
+    const backupFile = join(mkdtempSync(join(tmpdir(), 'medbridge-e2e-link-')), 'chain-b-key-backup.json');
+    writeFileSync(
+      backupFile,
+      JSON.stringify({
+        format: 'medbridge/key-backup/v1',
+        patientId: otherId,
+        publicKey: otherPublicKey,
+        kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations: 600_000, salt: salt.toString('base64') },
+        cipher: { name: 'AES-GCM', iv: iv.toString('base64') },
+        ciphertext: ciphertext.toString('base64'),
+        createdAt: Date.now(),
+      }),
+      { mode: 0o600 },
+    );
+    await page.getByRole('button', { name: 'My other ids' }).click();
+    await page.getByLabel('Backup file of your other id').setInputFiles(backupFile);
+    // A wrong passphrase opens nothing and signs nothing.
+    await page.getByLabel('Its passphrase').fill('not the passphrase of that key');
+    await page.getByLabel('Chain of that id').fill(B);
+    await page.getByLabel(/Only for this organisation/).fill('HospitalBMSP');
+    await page.getByLabel(/Valid for days/).fill('7');
+    await page.getByRole('button', { name: 'Sign the link' }).click();
+    await page.getByText('the passphrase does not open this backup').waitFor({ timeout: UI_MS });
+    await expect(page.getByTestId('link-json').count()).resolves.toBe(0);
+    await page.getByLabel('Its passphrase').fill(otherPass);
+    await page.getByRole('button', { name: 'Sign the link' }).click();
+    await page.getByText(/^Link made: your ids on chain-a and chain-b, valid 7 days for HospitalBMSP/).waitFor({ timeout: UI_MS });
+    await snap('pseudonym-link');
+    const signedLink = JSON.parse((await page.getByTestId('link-json').textContent())!) as unknown;
+    const verdict = await new PseudonymLinkVerifier('HospitalBMSP', (chainId) => (chainId === B ? hospitalBChain : undefined)).verify(signedLink, Date.now());
+    expect(verdict.pseudonyms).toEqual([
+      { chainId: A, patientId, ledger: 'not-checked' },
+      { chainId: B, patientId: otherId, ledger: 'current-key' },
+    ]);
+    // The chain-a id signed with the key this browser holds now (the replaced one), its current key there.
+    const nowOnA = await new Chaincode(hospitalA, A).consent.getPatient(patientId);
+    expect(verdict.link.pseudonyms[0]!.publicKey).toBe(nowOnA.publicKey);
+    // Bound to HospitalB: another org's verifier refuses it.
+    await expect(new PseudonymLinkVerifier('HospitalCMSP', () => undefined).verify(signedLink, Date.now())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

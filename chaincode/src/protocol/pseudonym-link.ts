@@ -77,10 +77,18 @@ function compare(a: string, b: string): number {
 
 /** The link over `input`, pseudonyms put in canonical order; checked as verifyPseudonymLink checks it. */
 export function buildPseudonymLink(input: LinkInput): PseudonymLink {
+  return parseLink(assemblePseudonymLink(input));
+}
+
+/**
+ * The same link, not checked: the patient app builds it so in a browser, where keys are not
+ * imported with node:crypto (WebCrypto signs there), and every verifier checks it whole.
+ */
+export function assemblePseudonymLink(input: LinkInput): PseudonymLink {
   const pseudonyms = input.pseudonyms.map((p) => ({ chainId: p.chainId, patientId: p.patientId, publicKey: p.publicKey })).sort(byChainThenId);
   const link: PseudonymLink = { domain: PSEUDONYM_LINK_DOMAIN, pseudonyms, nonce: input.nonce, issuedAt: input.issuedAt, expiresAt: input.expiresAt };
   if (input.audience !== undefined) link.audience = input.audience;
-  return parseLink(link);
+  return link;
 }
 
 /**

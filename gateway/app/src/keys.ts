@@ -142,6 +142,17 @@ export async function useKey(key: DeviceKey): Promise<void> {
 
 /** Restores the key of a backup file onto this device (non-extractable again). */
 export async function restoreKey(backupText: string, passphrase: string): Promise<DeviceKey> {
+  const key = await openBackup(backupText, passphrase);
+  await storeKey(key);
+  return key;
+}
+
+/**
+ * The key of a backup file, opened with its passphrase and imported non-extractable, but not
+ * stored: the caller signs with it and drops it (a pseudonym link signed with a key of another
+ * chain, whose backup the patient made in that hospital's app). Checks what restoring checks.
+ */
+export async function openBackup(backupText: string, passphrase: string): Promise<DeviceKey> {
   let b: KeyBackup;
   try {
     b = JSON.parse(backupText) as KeyBackup;
@@ -164,7 +175,6 @@ export async function restoreKey(backupText: string, passphrase: string): Promis
   const pub = await crypto.subtle.importKey('spki', fromBase64(b.publicKey), ALG, false, ['verify']);
   const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key.privateKey, probe);
   if (!(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, pub, sig, probe))) throw new Error('the backup is damaged: its private key does not match');
-  await storeKey(key);
   return key;
 }
 

@@ -7,10 +7,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type ConsentTerms } from '@medbridge/chaincode';
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
-import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
+import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
+import { makePseudonymLink } from './links';
 import { CATEGORY_WORDS, dateWords, grantSummary, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
-type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'backup';
+type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
   ['key', 'My key'],
   ['enrol', 'Enrol'],
@@ -19,6 +20,7 @@ const VIEWS: Array<[View, string]> = [
   ['consents', 'My consents'],
   ['log', 'Access log'],
   ['guardian', 'Guardian'],
+  ['link', 'My other ids'],
   ['backup', 'Backup'],
 ];
 const DAY = 86_400_000;
@@ -86,7 +88,9 @@ function App() {
                 ? html`<${LogView} ...${ctx} />`
                 : view === 'guardian'
                   ? html`<${GuardianView} ...${ctx} />`
-                  : html`<${BackupView} ...${ctx} />`;
+                  : view === 'link'
+                    ? html`<${LinkView} ...${ctx} />`
+                    : html`<${BackupView} ...${ctx} />`;
 
   return html`
     <header>
@@ -398,6 +402,58 @@ function GuardianView({ device: key, hospital, act }: Ctx) {
       <input id="until" type="date" required value=${until} onInput=${(e: Event) => setUntil((e.target as HTMLInputElement).value)} />
       <button type="submit">Sign the delegation</button>
     </form>
+  </section>`;
+}
+
+function LinkView({ device: key, hospital, act }: Ctx) {
+  const [file, setFile] = useState<File | undefined>();
+  const [pass, setPass] = useState('');
+  const [chain, setChain] = useState('');
+  const [audience, setAudience] = useState('');
+  const [days, setDays] = useState('7');
+  const [made, setMade] = useState<{ url: string; text: string } | undefined>();
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    if (!key || !hospital || !file) return;
+    const signed = await act(
+      'Opening the other backup and signing with both keys on this device…',
+      async () => {
+        const other = await openBackup(await file.text(), pass);
+        return makePseudonymLink({
+          ids: [
+            { chainId: hospital.chainId, key },
+            { chainId: chain.trim(), key: other },
+          ],
+          audience: audience.trim() || undefined,
+          days: Number(days),
+        });
+      },
+      (r) => `Link made: your ids on ${r.link.pseudonyms.map((p) => p.chainId).join(' and ')}, valid ${days} days${r.link.audience ? ` for ${r.link.audience}` : ''}. Nothing was sent.`,
+    );
+    setPass('');
+    if (!signed) return;
+    const text = JSON.stringify(signed, null, 1);
+    setMade({ url: URL.createObjectURL(new Blob([text], { type: 'application/json' })), text });
+  };
+  return html`<section aria-labelledby="link-h">
+    <h2 id="link-h">Prove that my ids on two chains are mine</h2>
+    <p>Each chain knows you by a different id, so nobody can match them by comparing ledgers. When you want a hospital to know that two of them are you, make a link here: your key in this browser and the key of your other id (from its backup file) both sign it. Nothing is sent or stored on a ledger; you give the file to whom you choose, and it stops working after the days you set.</p>
+    <form onSubmit=${submit}>
+      <label for="link-file">Backup file of your other id</label>
+      <input id="link-file" type="file" accept="application/json,.json" required onChange=${(e: Event) => setFile((e.target as HTMLInputElement).files?.[0])} />
+      <label for="link-pass">Its passphrase</label>
+      <input id="link-pass" type="password" autocomplete="off" required value=${pass} onInput=${(e: Event) => setPass((e.target as HTMLInputElement).value)} />
+      <label for="link-chain">Chain of that id</label>
+      <input id="link-chain" required placeholder="chain-b" value=${chain} onInput=${(e: Event) => setChain((e.target as HTMLInputElement).value)} />
+      <label for="link-aud">Only for this organisation (MSP id; empty: anyone you show it to)</label>
+      <input id="link-aud" value=${audience} onInput=${(e: Event) => setAudience((e.target as HTMLInputElement).value)} />
+      <label for="link-days">Valid for days (1 to 30)</label>
+      <input id="link-days" type="number" min="1" max="30" required value=${days} onInput=${(e: Event) => setDays((e.target as HTMLInputElement).value)} />
+      <button type="submit">Sign the link</button>
+    </form>
+    ${made &&
+    html`<p class="callout"><a href=${made.url} download="medbridge-pseudonym-link.json">Download the link</a></p>
+      <pre data-testid="link-json">${made.text}</pre>`}
   </section>`;
 }
 

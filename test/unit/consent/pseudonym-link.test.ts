@@ -1,6 +1,7 @@
 import { sign } from 'node:crypto';
 import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
 import {
+  assemblePseudonymLink,
   buildPseudonymLink,
   LINK_CLOCK_SKEW_MS,
   MAX_LINK_VALIDITY_MS,
@@ -51,6 +52,19 @@ describe('pseudonym links (per-chain pseudonyms)', () => {
     const l = link();
     const signatures = [onA, onB].map((k) => sign('sha256', canonicalBytes(l as never), { key: k.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64'));
     expect(() => verifyPseudonymLink({ link: l, signatures }, at)).not.toThrow();
+  });
+
+  it('assembles, without checking, the link buildPseudonymLink builds (the patient app signs it with WebCrypto); a verifier checks it whole', () => {
+    const input = { pseudonyms: [pseudonym('chain-b', onB), pseudonym('chain-a', onA)], nonce: 'n0nce-0123456789abcdef', issuedAt: T0, expiresAt: T0 + DAY, audience: 'HospitalBMSP' };
+    const assembled = assemblePseudonymLink(input);
+    expect(canonicalBytes(assembled as never).equals(canonicalBytes(buildPseudonymLink(input) as never))).toBe(true);
+    const signatures = assembled.pseudonyms.map((p) => sign('sha256', canonicalBytes(assembled as never), { key: (p.chainId === 'chain-a' ? onA : onB).privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64'));
+    expect(verifyPseudonymLink({ link: assembled, signatures }, { ...at, audience: 'HospitalBMSP' }).pseudonyms.map((p) => p.chainId)).toEqual(['chain-a', 'chain-b']);
+    // What assemble does not check, the verifier refuses: one key for two pseudonyms.
+    const oneKey = assemblePseudonymLink({ ...input, pseudonyms: [pseudonym('chain-a', onA), { ...pseudonym('chain-b', onB), publicKey: onA.publicKey }] });
+    const sig = sign('sha256', canonicalBytes(oneKey as never), { key: onA.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64');
+    expectCodeSync(() => verifyPseudonymLink({ link: oneKey, signatures: [sig, sig] }, { ...at, audience: 'HospitalBMSP' }), 'INVALID_ARGUMENT');
+    expectCodeSync(() => buildPseudonymLink({ ...input, pseudonyms: oneKey.pseudonyms }), 'INVALID_ARGUMENT');
   });
 
   it('refuses to sign when the key of a pseudonym is missing', () => {
