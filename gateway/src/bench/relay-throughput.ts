@@ -263,8 +263,9 @@ async function main(): Promise<number> {
         log(`value transfer ${valueTransfer ? 'on' : 'off'}`);
         const modeBefore = await batchSnapshot(relay);
         const steps: Step[] = [];
-        /** Per route count: the gap between the highest sustained rate and the lowest that was not (null: none failed). */
+        const sustainedPerSec: Record<string, number> = {};
         const resolutionPerSec: Record<string, number | null> = {};
+        const budgetEnded: string[] = [];
         for (const n of routeCounts) {
           const routes = routeIds.slice(0, n);
           // Each route count has its own budget: one that sustains high rates leaves the next its time.
@@ -292,16 +293,14 @@ async function main(): Promise<number> {
             if (await tryRate(mid)) ok = mid;
             else failed = mid;
           }
+          // ok only rises (a refining rate lies above it), so it is the highest rate sustained.
+          sustainedPerSec[String(n)] = ok;
           resolutionPerSec[String(n)] = failed === undefined ? null : failed - ok;
+          // Every rate tried was sustained: the budget, not a failure, ended the climb.
+          if (failed === undefined && ok > 0) budgetEnded.push(String(n));
         }
-        const sustainedPerSec: Record<string, number> = {};
-        for (const n of routeCounts) sustainedPerSec[String(n)] = Math.max(0, ...steps.filter((s) => s.routes === n && s.sustained).map((s) => s.offeredPerSec));
         const ratioByRoutes: Record<string, number> = {};
         for (const n of routeCounts) ratioByRoutes[String(n)] = Math.round((sustainedPerSec[String(n)]! / puts.perSec) * 1000) / 1000;
-        const budgetEnded = routeCounts.filter((n) => {
-          const ofCount = steps.filter((s) => s.routes === n);
-          return ofCount.length > 0 && ofCount.every((s) => s.sustained);
-        }).map(String);
         const best = Math.max(...Object.values(sustainedPerSec));
         runs.push({ valueTransfer, sustainedPerSec, resolutionPerSec, budgetEnded, ratio: Math.round((best / puts.perSec) * 1000) / 1000, ratioByRoutes, steps, batches: batchesBetween(modeBefore, await batchSnapshot(relay)) });
       }
