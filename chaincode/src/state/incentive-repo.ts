@@ -68,7 +68,9 @@ function foldedIn(stub: ChaincodeStub): Map<AccountId, Folded> {
 
 /** The account as stored, without its credits (one point read). */
 export async function loadAccountRecord(stub: ChaincodeStub, id: AccountId): Promise<Account> {
-  return (await getJson<Account>(stub, key(stub, KeyTypes.Account, id))) ?? emptyAccount(id);
+  const record = await getJson<Account>(stub, key(stub, KeyTypes.Account, id));
+  recordsReadIn(stub).set(id, record !== undefined);
+  return record ?? emptyAccount(id);
 }
 
 /**
@@ -107,12 +109,66 @@ export async function putAccount(stub: ChaincodeStub, account: Account): Promise
     f.written = true;
   }
   await putJson(stub, key(stub, KeyTypes.Account, account.id), account);
+  await markOpened(stub, account.id);
 }
 
-/** Pays `credit` to its account under its own key; creates the account record the first time (so that listings show it). */
+/**
+ * The account's opening mark (KeyTypes.AccountOpened): written in the transaction that first
+ * writes the account record, never rewritten. Payouts ask it, not the record, whether the
+ * account exists: every send of an org rewrites the org's record (its fee), so an
+ * acknowledgement that read the record to pay that org (its relayer) would fail validation
+ * whenever a send of the org committed between its endorsement and its own commit, which under
+ * load is nearly always. The mark's version never changes once written.
+ */
+async function markOpened(stub: ChaincodeStub, id: AccountId): Promise<void> {
+  const known = openedIn(stub);
+  if (known.has(id)) return;
+  known.add(id);
+  const existed = recordsReadIn(stub).get(id);
+  // A record this transaction read as stored is not new: it is marked, or (written before marks
+  // existed) its first payout marks it. Only a new record needs its mark, and a send, which
+  // reads its payer's record, makes no extra round trip for it.
+  if (existed === true) return;
+  const mark = key(stub, KeyTypes.AccountOpened, id);
+  if (existed === false || !(await exists(stub, mark))) await putJson(stub, mark, { account: id });
+}
+
+/** Accounts this transaction knows to be marked (a batch's sends and payouts ask once per account). */
+const openedByTx = new WeakMap<ChaincodeStub, Set<AccountId>>();
+/** Account records this transaction read: whether each was stored. */
+const recordsByTx = new WeakMap<ChaincodeStub, Map<AccountId, boolean>>();
+
+function openedIn(stub: ChaincodeStub): Set<AccountId> {
+  let s = openedByTx.get(stub);
+  if (!s) {
+    s = new Set();
+    openedByTx.set(stub, s);
+  }
+  return s;
+}
+
+function recordsReadIn(stub: ChaincodeStub): Map<AccountId, boolean> {
+  let m = recordsByTx.get(stub);
+  if (!m) {
+    m = new Map();
+    recordsByTx.set(stub, m);
+  }
+  return m;
+}
+
+/**
+ * Pays `credit` to its account under its own key; creates the account record the first time (so
+ * that listings show it). Reads the opening mark only; an account written before marks existed
+ * has its record read once, by the payout that then marks it.
+ */
 export async function putCredit(stub: ChaincodeStub, credit: Credit): Promise<void> {
-  const accountKey = key(stub, KeyTypes.Account, credit.account);
-  if (!(await exists(stub, accountKey))) await putJson(stub, accountKey, emptyAccount(credit.account));
+  const known = openedIn(stub);
+  if (!known.has(credit.account) && !(await exists(stub, key(stub, KeyTypes.AccountOpened, credit.account)))) {
+    const accountKey = key(stub, KeyTypes.Account, credit.account);
+    if (!(await exists(stub, accountKey))) await putJson(stub, accountKey, emptyAccount(credit.account));
+    await putJson(stub, key(stub, KeyTypes.AccountOpened, credit.account), { account: credit.account });
+  }
+  known.add(credit.account);
   await putJson(stub, key(stub, KeyTypes.Credit, credit.account, credit.routeId, pad(credit.sequence)), credit);
 }
 

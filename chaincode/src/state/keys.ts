@@ -45,6 +45,7 @@ export const KeyTypes = {
   // value transfer
   Account: 'mb.account', // (accountId)
   Credit: 'mb.credit', // (accountId, routeId, sequence padded) -> Credit: a reward not yet folded into the account
+  AccountOpened: 'mb.account-opened', // (accountId) -> {account}: written once, when the account record first exists; read by payouts instead of the record
   Stake: 'mb.stake', // (nodeId)
   Escrow: 'mb.escrow', // (routeId, sequence padded)
   Supply: 'mb.supply', // ()

@@ -7,11 +7,12 @@
  * transaction last wrote (or nothing after a delete), so each item sees the items before it as
  * if they had been committed one by one. Writes still go to the real stub (last write wins).
  * Range and composite-key queries still see committed state only; the handlers and hooks a
- * batch runs read single keys.
+ * batch runs read single keys. A key the transaction has not written is read from the peer once
+ * (the parameters, the signers' stakes and lists every item of a batch reads).
  */
 import type { Context } from 'fabric-contract-api';
 import type { ChaincodeStub } from 'fabric-shim';
-import { markReadsOwnWrites } from './store';
+import { markReadsOwnWrites, readState } from './store';
 
 export function withOwnWrites(ctx: Context): Context {
   const stub = ctx.stub;
@@ -19,7 +20,9 @@ export function withOwnWrites(ctx: Context): Context {
   const own: Partial<Record<keyof ChaincodeStub, unknown>> = {
     getState: async (key: string): Promise<Uint8Array> => {
       if (written.has(key)) return written.get(key) ?? new Uint8Array(0);
-      return stub.getState(key);
+      // Committed state does not change during the transaction: each key is read from the peer
+      // once (store.ts readState on the stub underneath), however many items of the batch ask.
+      return readState(stub, key);
     },
     putState: async (key: string, value: Uint8Array): Promise<void> => {
       written.set(key, Uint8Array.from(value));

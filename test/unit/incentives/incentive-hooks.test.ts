@@ -269,6 +269,22 @@ describe('rewards under keys of their own (acknowledgements never conflict with 
     expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
   });
 
+  it("an acknowledgement paying the sender's own org (its relayer) reads no key that org's sends write", async () => {
+    const ch = await activeChannel();
+    for (const sequence of [1, 2, 3]) await tx(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence, payerMspId: A, fee: 1_000 }));
+    const byA = (sequence: number) => ({ ...ack(sequence), relayerId: A });
+    await tx(ch, ch.users[0]!, (ctx) => onPacketAcknowledged(ctx, byA(1)));
+    // Endorsed side by side: a send of A (a new fee from A's account) and a payout to A.
+    const send = await recorded(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 4, payerMspId: A, fee: 1_000 }));
+    const paid = await recorded(ch, ch.users[0]!, (ctx) => onPacketAcknowledged(ctx, byA(2)));
+    expect([...send.writes].filter((k) => k.includes('mb.account'))).not.toEqual([]);
+    expect([...send.writes].filter((k) => paid.reads.has(k) || paid.writes.has(k))).toEqual([]);
+    expect([...paid.writes].filter((k) => send.reads.has(k) || send.writes.has(k))).toEqual([]);
+    expect(paid.ranges).toEqual([]);
+    expect(credits(ch.ledger).filter((c) => c.account === `org:${A}`)).toHaveLength(2);
+    expect(circulating(ch.ledger)).toBe(supply(ch.ledger).total);
+  });
+
   it('a send whose stored balance covers its fee reads no credits (no range a concurrent acknowledgement could change)', async () => {
     const ch = await sentAndFirstAcked();
     const r = await recorded(ch, ch.users[0]!, (ctx) => onPacketSent(ctx, { routeId: 'a-b', sequence: 4, payerMspId: A, fee: 1_000 }));
