@@ -401,4 +401,25 @@ describe('withOwnWrites: the items of a batch see the writes of the items before
     expect(ledger.state.get('k1')?.toString()).toBe('two');
     expect(ledger.state.has('k2')).toBe(false);
   });
+
+  it('reads a key it has not written from the peer once, however many items ask, and its own write after that', async () => {
+    const net = await TwoChains.create({ peersPerOrg: 1 });
+    const ledger = net.b.ledger;
+    await ledger.invoke({ identity: net.b.user, timeMs: net.now }, async (ctx) => ctx.stub.putState('params', Buffer.from('p1')));
+    await ledger.invoke({ identity: net.b.user, timeMs: net.now }, async (ctx) => {
+      const asked: string[] = [];
+      const read = ctx.stub.getState.bind(ctx.stub);
+      ctx.stub.getState = (k: string) => {
+        asked.push(k);
+        return read(k);
+      };
+      const view = withOwnWrites(ctx);
+      for (let item = 0; item < 3; item++) expect(Buffer.from(await view.stub.getState('params')).toString()).toBe('p1');
+      expect((await view.stub.getState('absent')).length).toBe(0);
+      expect((await view.stub.getState('absent')).length).toBe(0);
+      await view.stub.putState('params', Buffer.from('p2'));
+      expect(Buffer.from(await view.stub.getState('params')).toString()).toBe('p2');
+      expect(asked).toEqual(['params', 'absent']);
+    });
+  });
 });
