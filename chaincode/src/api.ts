@@ -164,6 +164,7 @@ export {
   type SignedPseudonymLink,
 } from './protocol/pseudonym-link';
 export { MIN_SALT_BYTES, RECORD_HASH_FORMAT, recordHash } from './protocol/record-hash';
+export { openSealedResult, PRIVATE_SALT_BYTES, sealResult, SEALED_RESULT_VERSION, type SealedResult } from './protocol/sealed-result';
 
 // -------------------------------------------------------------------- consent language (v2) and its FHIR mapping (CONSENT.md)
 
@@ -184,7 +185,7 @@ export { accessLogEntryToAuditEvent, accessLogToAuditBundle, AuditSystems, type 
 
 // -------------------------------------------------------------------- records kept in state (as transactions return them)
 
-import type { AccessDecision, AccessReason, Emergency } from './rules/access-rules';
+import type { AccessDecision, Emergency } from './rules/access-rules';
 import type { Consent, ConsentStatus, StoredConsent } from './rules/consent-rules';
 import type { Guardian, Patient } from './rules/patient-rules';
 import type { RecordAnchor, RecordLabels } from './rules/record-rules';
@@ -503,7 +504,8 @@ export interface ChaincodeEvents {
   GuardianRevoked: { patientId: string; guardianId: string; txId: string };
   ConsentGranted: ConsentEvent;
   ConsentRevoked: ConsentEvent;
-  AccessLogged: { patientId: string; recordId: string; requester: string; allowed: boolean; reason: AccessReason; txId: string };
+  /** The transaction only: the decision is private to the custodian (CONSENT.md "Private by default"). */
+  AccessLogged: { txId: string };
   EmergencyOpened: { emergencyId: string; patientId: string; recordId: string | null; org: string; expiresAt: number; txId: string };
   EmergencyReviewed: { emergencyId: string; patientId: string; outcome: Emergency['review']['status']; reviewerOrg: string; txId: string };
   // Governance

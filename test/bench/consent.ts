@@ -17,7 +17,7 @@
  *
  * Writes test/bench/results/consent.json; test/bench/summary.ts folds it into summary.json.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'fabric-contract-api';
@@ -30,6 +30,8 @@ import {
   signPatientMessage,
   type ConsentTerms,
 } from '../../chaincode/src/protocol/patient-messages';
+import { canonicalize } from '../../chaincode/src/protocol/canonical-json';
+import { PRIVATE_SALT_BYTES } from '../../chaincode/src/protocol/sealed-result';
 import { key, KeyTypes } from '../../chaincode/src/state/keys';
 import { putJson } from '../../chaincode/src/state/store';
 import { createOrg } from '../fixtures/pki';
@@ -153,7 +155,11 @@ async function measure(n: number, ids: { gateway: FakeIdentity; grantee: FakeIde
   const at = T0 + DAY;
   const check = () => call(ids.grantee, at, (ctx) => contract.CheckAccess(ctx, 'HospitalBMSP', target, 'TREAT'));
   let requestNo = 0;
-  const log = () => call(ids.gateway, at, (ctx) => contract.LogAccess(ctx, 'HospitalBMSP', target, 'TREAT', `req-${++requestNo}`));
+  // LogAccess as the custodian's gateway sends it: the request in the transient map with a fresh salt (a private transaction).
+  const log = () => {
+    const request = canonicalize({ requesterOrg: 'HospitalBMSP', recordId: target, purpose: 'TREAT', requestId: `req-${++requestNo}`, salt: randomBytes(PRIVATE_SALT_BYTES).toString('hex') });
+    return ledger.invoke({ identity: ids.gateway, timeMs: at, transient: { request } }, (ctx) => contract.LogAccess(ctx));
+  };
   const decision = JSON.parse(await check()) as { allowed: boolean; reason: string };
   if (!decision.allowed || decision.reason !== 'consent') throw new Error(`unexpected decision ${JSON.stringify(decision)}`);
   const time = async (fn: () => Promise<unknown>): Promise<number> => {

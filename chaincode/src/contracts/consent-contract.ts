@@ -10,6 +10,7 @@ import { MedbridgeContract } from './medbridge-contract';
 import { requireCarriable } from './consent-bridge';
 import { fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
+import { sealResult } from '../protocol/sealed-result';
 import {
   Formats,
   keyIdOf,
@@ -389,20 +390,27 @@ export class ConsentContract extends MedbridgeContract {
 
   /**
    * Decides access for an off-chain fetch at the transaction time and logs the decision,
-   * granted or refused (accounting of disclosures). Called by the custodian's gateway.
+   * granted or refused (accounting of disclosures). Called by the custodian's gateway, endorsed
+   * by the custodian's peers alone. Private (CONSENT.md "Private by default"): the request is in
+   * the transient map under `request`, never in a block: {requesterOrg, recordId, purpose,
+   * requestId, salt}; the entry goes to the custodian's implicit collection, the result is sealed
+   * for the caller (protocol/sealed-result.ts), the event names the transaction only.
    */
   @Transaction()
-  async LogAccess(ctx: Context, requesterOrg: string, recordId: string, purpose: string, requestId: string): Promise<string> {
-    return logAccess(ctx, null, requesterOrg, recordId, purpose, requestId);
+  async LogAccess(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'LogAccess', ['requesterOrg', 'recordId', 'purpose', 'requestId', 'salt']);
+    return logAccess(ctx, null, requestText(r.fields, 'requesterOrg'), r);
   }
 
   /**
-   * LogAccess for a requester stated in full (JSON, as CheckAccessAs): the custodian carries
-   * what the requesting org says of its requester; the log entry records it with the decision.
+   * LogAccess for a requester stated in full (as CheckAccessAs): the custodian carries what the
+   * requesting org says of its requester; the log entry records it with the decision. Private as
+   * LogAccess: {requester, recordId, purpose, requestId, salt} in the transient map.
    */
   @Transaction()
-  async LogAccessAs(ctx: Context, requester: string, recordId: string, purpose: string, requestId: string): Promise<string> {
-    return logAccess(ctx, requester, null, recordId, purpose, requestId);
+  async LogAccessAs(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'LogAccessAs', ['requester', 'recordId', 'purpose', 'requestId', 'salt']);
+    return logAccess(ctx, parseRequester(r.fields.requester), null, r);
   }
 
   /**
@@ -584,10 +592,54 @@ export class ConsentContract extends MedbridgeContract {
 // -------------------------------------------------------------------- helpers
 
 /** LogAccess / LogAccessAs: exactly one of `requesterJson` (LogAccessAs) and `requesterOrg` (LogAccess). */
-async function logAccess(ctx: Context, requesterJson: string | null, requesterOrg: string | null, recordId: string, purpose: string, requestId: string): Promise<string> {
+/** Bytes of a private request in the transient map, at most. */
+const PRIVATE_REQUEST_MAX_BYTES = 16 * 1024;
+const SALT_HEX = /^[0-9a-f]{64}$/;
+
+interface PrivateRequest {
+  fields: Record<string, unknown>;
+  salt: Buffer;
+  saltHex: string;
+}
+
+/**
+ * The request of a private transaction: canonical-JSON-parsable object under `request` in the
+ * transient map, with exactly the fields `allowed` (all present), among them `salt`, 32 random
+ * bytes in lower-case hex that salt what the transaction writes and seal what it returns.
+ */
+function privateRequest(ctx: Context, fn: string, allowed: readonly string[]): PrivateRequest {
+  const bytes = ctx.stub.getTransient().get('request');
+  if (bytes === undefined || bytes.length === 0) {
+    fail('INVALID_ARGUMENT', `${fn} takes its request in the transient map under "request" (it is private: nothing of it goes into a block)`);
+  }
+  if (bytes.length > PRIVATE_REQUEST_MAX_BYTES) fail('INVALID_ARGUMENT', `${fn}'s request is larger than ${PRIVATE_REQUEST_MAX_BYTES} bytes`);
+  const fields = asRequestObject(parseJson(Buffer.from(bytes).toString('utf8'), 'request'), fn, allowed);
+  const saltHex = fields.salt;
+  if (typeof saltHex !== 'string' || !SALT_HEX.test(saltHex)) fail('INVALID_ARGUMENT', `${fn}'s request.salt must be 32 random bytes in lower-case hex`);
+  return { fields, salt: Buffer.from(saltHex, 'hex'), saltHex };
+}
+
+function asRequestObject(value: unknown, fn: string, allowed: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('INVALID_ARGUMENT', `${fn}'s request must be an object`);
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail('INVALID_ARGUMENT', `${fn}'s request has an unknown field "${k}"`);
+  for (const k of allowed) if (!(k in o)) fail('INVALID_ARGUMENT', `${fn}'s request.${k} is missing`);
+  return o;
+}
+
+/** A string field of a private request ('' allowed: each field's own check decides). */
+function requestText(fields: Record<string, unknown>, k: string): string {
+  const v = fields[k];
+  if (typeof v !== 'string') fail('INVALID_ARGUMENT', `request.${k} must be a string`);
+  return v;
+}
+
+async function logAccess(ctx: Context, requester: Requester | null, requesterOrg: string | null, request: PrivateRequest): Promise<string> {
   const who = await staff(ctx, WRITER_ROLES);
   const now = txTimeMs(ctx);
-  const requester = requesterJson === null ? null : parseRequester(parseJson(requesterJson, 'requester'));
+  const recordId = requestText(request.fields, 'recordId');
+  const purpose = requestText(request.fields, 'purpose');
+  const requestId = requestText(request.fields, 'requestId');
   const record = await loadRecord(ctx, recordId);
   if (record.custodian !== who.mspId) fail('NOT_CUSTODIAN', `only ${record.custodian}, the custodian of ${recordId}, logs its disclosures`);
   if (requestId !== '' && !REQUEST_ID.test(requestId)) fail('INVALID_ARGUMENT', `requestId must match ${REQUEST_ID.source} or be empty`);
@@ -614,9 +666,11 @@ async function logAccess(ctx: Context, requesterJson: string | null, requesterOr
   if (requester !== null && (requester.role ?? requester.practitioner ?? requester.careTeam ?? requester.policy) !== null) {
     entry.requesterDetail = { role: requester.role, practitioner: requester.practitioner, careTeam: requester.careTeam, policy: requester.policy };
   }
-  await repo.putAccessLogEntry(ctx.stub, entry);
-  emit(ctx, 'AccessLogged', { patientId: record.patientId, recordId, requester: org, allowed: d.allowed, reason: d.reason, txId: entry.txId });
-  return canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
+  // The custodian's own collection, and nothing public: the custodian's endorsement alone satisfies it.
+  await repo.putPrivateAccessLogEntry(ctx.stub, repo.implicitCollection(who.mspId), entry, request.saltHex);
+  emit(ctx, 'AccessLogged', { txId: entry.txId });
+  const result = canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
+  return canonicalize(sealResult(request.salt, entry.txId, result));
 }
 
 async function anchor(ctx: Context, input: AnchorInput): Promise<string> {
@@ -715,8 +769,32 @@ function eventOfConsent(c: StoredConsent, ctx: Context) {
   };
 }
 
+/** A page's bookmark: the (time, transaction) of the last entry it returned. */
+const LOG_BOOKMARK = /^(\d{1,16})\|([A-Za-z0-9]{1,128})$/;
+
+/**
+ * A patient's access log as this peer holds it for the caller's org, oldest first (by time,
+ * then transaction id), paged: the public entries (emergencies opened and reviewed, and
+ * decisions logged before decisions were private) merged with the decisions in the caller's
+ * own implicit collection. Private data has no paged query in Fabric, so every entry of the
+ * patient is read for each page.
+ */
 async function listAccessLog(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<Page<AccessLogEntry>> {
-  return repo.listAccessLog(ctx.stub, patientId, parsePageSize(pageSize), bookmark);
+  const size = parsePageSize(pageSize);
+  let after: { time: number; txId: string } | undefined;
+  if (bookmark !== '') {
+    const m = LOG_BOOKMARK.exec(bookmark);
+    if (!m) fail('INVALID_ARGUMENT', 'bookmark is not one this function returned');
+    after = { time: Number(m[1]), txId: m[2] as string };
+  }
+  const byTime = (a: { time: number; txId: string }, b: { time: number; txId: string }): number =>
+    a.time - b.time || (a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0);
+  const own = repo.implicitCollection(ctx.clientIdentity.getMSPID());
+  const all = [...(await repo.listAllAccessLog(ctx.stub, patientId)), ...(await repo.listPrivateAccessLog(ctx.stub, own, patientId))].sort(byTime);
+  const rest = after === undefined ? all : all.filter((e) => byTime(e, after) > 0);
+  const items = rest.slice(0, size);
+  const last = items.at(-1);
+  return { items, bookmark: rest.length > size && last ? `${last.time}|${last.txId}` : '' };
 }
 
 async function loadPatient(ctx: Context, patientId: string): Promise<Patient> {

@@ -5,13 +5,14 @@
  * canonical JSON. Getters return undefined for what is not there; `found` (store.ts) turns
  * that into NOT_FOUND where the caller needs it.
  */
-import type { ChaincodeStub } from 'fabric-shim';
+import type { ChaincodeStub, Iterators } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
 import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
+import { canonicalBytes } from '../protocol/canonical-json';
 import { exists, firstByPartialKey, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 export type { AccessLogEntry } from '../rules/access-rules';
@@ -268,6 +269,48 @@ export async function putAccessLogEntry(stub: ChaincodeStub, entry: AccessLogEnt
 /** A patient's access log, oldest first, a page at a time. */
 export async function listAccessLog(stub: ChaincodeStub, patientId: string, pageSize: number, bookmark: string): Promise<Page<AccessLogEntry>> {
   return listByPartialKey<AccessLogEntry>(stub, KeyTypes.AccessLog, [patientId], pageSize, bookmark);
+}
+
+/** Every public entry of a patient's access log (emergencies, and decisions logged before they were private), oldest first. */
+export async function listAllAccessLog(stub: ChaincodeStub, patientId: string): Promise<AccessLogEntry[]> {
+  return listAllByPartialKey<AccessLogEntry>(stub, KeyTypes.AccessLog, [patientId]);
+}
+
+/** The implicit private data collection of org `mspId` (Fabric gives every chaincode one per org of the channel). */
+export function implicitCollection(mspId: string): string {
+  return `_implicit_org_${mspId}`;
+}
+
+/**
+ * A custodian's access decision, in its own implicit collection (CONSENT.md "Private by
+ * default"). The public ledger holds SHA-256 of the key and of the value; both carry the
+ * caller's random salt (hex), so nobody without it can match them to a guessed patient, record or
+ * requester. The entry is read back without its salt.
+ */
+export async function putPrivateAccessLogEntry(stub: ChaincodeStub, collection: string, entry: AccessLogEntry, saltHex: string): Promise<void> {
+  const k = key(stub, KeyTypes.AccessLog, entry.patientId, pad(entry.time), entry.txId, saltHex);
+  await stub.putPrivateData(collection, k, canonicalBytes({ ...entry, salt: saltHex }));
+}
+
+/** Every entry of a patient's access log in `collection` (this peer's org's), oldest first, without salts. */
+export async function listPrivateAccessLog(stub: ChaincodeStub, collection: string, patientId: string): Promise<AccessLogEntry[]> {
+  // fabric-shim 2.5 answers a private range query with {iterator} (its getStateBy* unwrap theirs; this one does not).
+  const answer = (await stub.getPrivateDataByPartialCompositeKey(collection, KeyTypes.AccessLog, [patientId])) as unknown as
+    | Iterators.StateQueryIterator
+    | { iterator: Iterators.StateQueryIterator };
+  const iterator = 'iterator' in answer ? answer.iterator : answer;
+  const out: AccessLogEntry[] = [];
+  let exhausted = false;
+  try {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      const { salt: _salt, ...entry } = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as AccessLogEntry & { salt?: string };
+      out.push(entry);
+    }
+    exhausted = true;
+  } finally {
+    if (!exhausted) await iterator.close();
+  }
+  return out;
 }
 
 // --- emergencies

@@ -46,6 +46,11 @@ export interface SubmitOptions {
   conflictRetries?: number;
   /** Only these orgs endorse (e.g. when another org's peers are known to be down). */
   endorsingOrgs?: string[];
+  /**
+   * Transient data: reaches the endorsers, never a block. A private transaction names its
+   * endorsing orgs too (fabric-gateway sends the proposal, transient data included, to those only).
+   */
+  transient?: Record<string, Uint8Array>;
 }
 
 /**
@@ -339,6 +344,7 @@ export class FabricClient {
         const proposal = c.contract(channel, contract).newProposal(fn, {
           arguments: args,
           ...(endorsingOrganizations ? { endorsingOrganizations } : {}),
+          ...(opts.transient ? { transientData: opts.transient } : {}),
         });
         txId = proposal.getTransactionId();
         return proposal.endorse();

@@ -1,4 +1,7 @@
+import type { Context } from 'fabric-contract-api';
+import type { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
 import { consentIdOf, type SignedPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
+import { KeyTypes } from '../../../chaincode/src/state/keys';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
 import {
   consentCaller,
@@ -16,6 +19,7 @@ import {
   terms,
   usePatientChannel,
   type KeyHolder,
+  logAccessTx,
 } from './support';
 
 const H1 = '1'.repeat(64);
@@ -35,7 +39,7 @@ describe('Consent contract on the fake ledger', () => {
 
   const grant = async (s: SignedPatientMessage, at = T0, who: FakeIdentity = fx.o.userA) => fx.call(who, at, (c, ctx) => c.GrantConsent(ctx, json(s)));
   const logAccess = (requester: string, purpose: string, at: number) =>
-    fx.call(fx.o.userA, at, (c, ctx) => c.LogAccess(ctx, requester, REC, purpose, 'req-1'));
+    fx.call(fx.o.userA, at, (c, ctx) => logAccessTx(requester, REC, purpose, 'req-1')(c, ctx));
   const check = (grantee: string, purpose: string, at: number, recordId = REC) =>
     fx.call(fx.o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
 
@@ -296,13 +300,29 @@ describe('Consent contract on the fake ledger', () => {
   describe('access log', () => {
     it('refuses LogAccess from an org that is not the custodian', async () => {
       await grant(signedGrant('chain-a', fx.patient));
-      await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', '')), 'NOT_CUSTODIAN');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + 1, (c, ctx) => logAccessTx('HospitalBMSP', REC, 'TREAT', '')(c, ctx)), 'NOT_CUSTODIAN');
     });
 
     it('logs a refused request without a consent', async () => {
       const d = await logAccess('HospitalBMSP', 'TREAT', T0 + 1);
       expect(d).toMatchObject({ allowed: false, reason: 'no-consent' });
-      expect(fx.ledger.events.at(-1)).toMatchObject({ name: 'AccessLogged', payload: { allowed: false, requester: 'HospitalBMSP' } });
+      // Private: the event names the transaction only, the entry is in the custodian's implicit collection, nothing public.
+      const event = fx.ledger.events.at(-1);
+      expect(event).toEqual({ name: 'AccessLogged', txId: event?.txId, payload: { txId: event?.txId } });
+      expect([...fx.ledger.state.keys()].filter((k) => k.includes(KeyTypes.AccessLog))).toEqual([]);
+      const stored = [...(fx.ledger.privateState.get('_implicit_org_HospitalAMSP')?.values() ?? [])].map((v) => JSON.parse(v.toString('utf8')) as Record<string, unknown>);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({ requester: 'HospitalBMSP', recordId: REC, allowed: false, salt: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    });
+
+    it('takes its request from the transient map only, and refuses one without a salt', async () => {
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.LogAccess(ctx)), 'INVALID_ARGUMENT');
+      const unsalted = async (c: ConsentContract, ctx: Context) => {
+        (ctx.stub as unknown as { getTransient: () => Map<string, Uint8Array> }).getTransient = () =>
+          new Map([['request', Buffer.from(json({ requesterOrg: 'HospitalBMSP', recordId: REC, purpose: 'TREAT', requestId: '', salt: 'ab' }))]]);
+        return c.LogAccess(ctx);
+      };
+      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 1, unsalted), 'INVALID_ARGUMENT');
     });
 
     it("refuses to list a patient's log to an org that did not register the patient", async () => {
@@ -311,8 +331,11 @@ describe('Consent contract on the fake ledger', () => {
 
     it('lets the patient read their own log with a fresh signed read request', async () => {
       await logAccess('HospitalBMSP', 'TREAT', T0 + 1);
-      const page = await fx.call<Page>(fx.o.userC, T0 + 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', fx.patient)), '', ''));
+      const page = await fx.call<Page>(fx.o.userA, T0 + 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', fx.patient)), '', ''));
       expect(page.items).toHaveLength(1);
+      // Asked through another member's peer, the custodian's decisions are not there: only the custodian holds them.
+      const elsewhere = await fx.call<Page>(fx.o.userC, T0 + 60_000, (c, ctx) => c.ListAccessLogSigned(ctx, json(signedRead('chain-a', fx.patient)), '', ''));
+      expect(elsewhere.items).toHaveLength(0);
     });
 
     it('refuses a signed read older than 5 minutes, and one signed by a stranger', async () => {

@@ -22,6 +22,8 @@ import {
   terms,
   usePatientChannel,
   type KeyHolder,
+  logAccessAsTx,
+  logAccessTx,
 } from './support';
 
 const H = '4'.repeat(64);
@@ -122,10 +124,10 @@ describe('consent v2 in the Consent contract', () => {
 
     it('logs the deciding provision path and what the requester stated, granted and refused alike', async () => {
       const c = await grant(NESTED);
-      const denied = await fx.call<Decision>(fx.o.userA, T0 + HOUR, (cc, ctx) => cc.LogAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT', 'rq-1'));
+      const denied = await fx.call<Decision>(fx.o.userA, T0 + HOUR, (cc, ctx) => logAccessTx('HospitalBMSP', 'psy-1', 'TREAT', 'rq-1')(cc, ctx));
       expect(denied).toMatchObject({ allowed: false, reason: 'consent-denied', consentId: c.consentId, provisionPath: [0] });
       const granted = await fx.call<Decision>(fx.o.userA, T0 + HOUR + 1, (cc, ctx) =>
-        cc.LogAccessAs(ctx, json({ org: 'HospitalBMSP', role: 'clinician', careTeam: 'ct-dr-x' }), 'psy-1', 'TREAT', 'rq-2'),
+        logAccessAsTx({ org: 'HospitalBMSP', role: 'clinician', careTeam: 'ct-dr-x' }, 'psy-1', 'TREAT', 'rq-2')(cc, ctx),
       );
       expect(granted).toMatchObject({ allowed: true, reason: 'consent', provisionPath: [0, 0] });
       const log = await fx.call<{ items: Array<Record<string, unknown>> }>(fx.o.userA, T0 + 2 * HOUR, (cc, ctx) => cc.ListAccessLog(ctx, fx.patient.patientId, '', ''));

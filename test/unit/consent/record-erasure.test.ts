@@ -24,6 +24,8 @@ import {
   terms,
   type KeyHolder,
   type Orgs,
+  logAccessAsTx,
+  logAccessTx,
 } from './support';
 
 const CHAIN = 'chain-a';
@@ -88,8 +90,8 @@ describe('record erasure', () => {
       [o.userB, (c, ctx) => c.VerifyRecordHash(ctx, 'psy-1', H2, '')],
       [o.userB, (c, ctx) => c.CheckAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT')],
       [o.userB, (c, ctx) => c.CheckAccessAs(ctx, requester, 'psy-1', 'TREAT')],
-      [o.userA, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT', '')],
-      [o.userA, (c, ctx) => c.LogAccessAs(ctx, requester, 'psy-1', 'TREAT', '')],
+      [o.userA, (c, ctx) => logAccessTx('HospitalBMSP', 'psy-1', 'TREAT', '')(c, ctx)],
+      [o.userA, (c, ctx) => logAccessAsTx(JSON.parse(requester) as Record<string, unknown>, 'psy-1', 'TREAT', '')(c, ctx)],
       [o.userA, (c, ctx) => c.AmendRecord(ctx, 'psy-1', H1, '2')],
       [o.userA, (c, ctx) => c.AmendRecordWithMetadata(ctx, 'psy-1', H1, '2', json(META))],
       [o.userA, (c, ctx) => c.AnchorRecord(ctx, 'psy-1', patient.patientId, 'Observation', H1)],
@@ -100,7 +102,7 @@ describe('record erasure', () => {
 
   it("drops the record from the patient's record list and keeps the access log readable", async () => {
     await call(o.userA, T0 + 2, (c, ctx) => c.AnchorRecord(ctx, 'obs-2', patient.patientId, 'Observation', H1));
-    await call(o.userA, T0 + 3, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT', ''));
+    await call(o.userA, T0 + 3, (c, ctx) => logAccessTx('HospitalBMSP', 'psy-1', 'TREAT', '')(c, ctx));
     await call(o.userA, T0 + 10, (c, ctx) => c.EraseRecord(ctx, signedErasure(patient, 'psy-1')));
     const list = await call<{ items: RecordAnchor[] }>(o.userA, T0 + 11, (c, ctx) => c.ListRecordsByPatient(ctx, patient.patientId, '', ''));
     expect(list.items.map((r) => r.recordId)).toEqual(['obs-2']);

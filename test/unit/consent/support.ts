@@ -2,7 +2,7 @@
  * Test helpers for the consent area: patient and guardian keys generated at run time,
  * signed messages, and a bootstrapped fake channel with hospital identities.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { ConsentContract } from '../../../chaincode/src/contracts/consent-contract';
 import type { ErrorCode } from '../../../chaincode/src/errors';
@@ -19,6 +19,8 @@ import {
   type ConsentTerms,
   type HeaderInput,
 } from '../../../chaincode/src/protocol/patient-messages';
+import { canonicalize } from '../../../chaincode/src/protocol/canonical-json';
+import { openSealedResult } from '../../../chaincode/src/protocol/sealed-result';
 import { key, KeyTypes } from '../../../chaincode/src/state/keys';
 import { putJson } from '../../../chaincode/src/state/store';
 import { createOrg, type TestOrg } from '../../fixtures/pki';
@@ -153,6 +155,28 @@ export function consentCaller(ledger: FakeLedger) {
     fn: (c: ConsentContract, ctx: Context) => Promise<string>,
   ): Promise<T> => JSON.parse(await ledger.invoke({ identity, timeMs }, (ctx) => fn(c, ctx))) as T;
 }
+
+/**
+ * A private transaction as the custodian's gateway makes it (gateway ConsentClient
+ * submitPrivate): the request, with a fresh salt, in the transient map; the sealed result
+ * opened with the salt. For consentCaller's `fn`.
+ */
+export function privately(fn: 'LogAccess' | 'LogAccessAs', request: Record<string, unknown>) {
+  return async (c: ConsentContract, ctx: Context): Promise<string> => {
+    const salt = randomBytes(32);
+    const bytes = Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') }));
+    (ctx.stub as unknown as { getTransient: () => Map<string, Uint8Array> }).getTransient = () => new Map([['request', bytes]]);
+    return openSealedResult(salt, ctx.stub.getTxID(), JSON.parse(await c[fn](ctx)));
+  };
+}
+
+/** LogAccess of `recordId` for `requesterOrg`, private as the gateway sends it. */
+export const logAccessTx = (requesterOrg: string, recordId: string, purpose: string, requestId = '') =>
+  privately('LogAccess', { requesterOrg, recordId, purpose, requestId });
+
+/** LogAccessAs for a requester stated in full, private as the gateway sends it. */
+export const logAccessAsTx = (requester: Record<string, unknown>, recordId: string, purpose: string, requestId = '') =>
+  privately('LogAccessAs', { requester, recordId, purpose, requestId });
 
 /** Asserts that a call is rejected with `code` and left committed state and events unchanged. */
 export async function expectRejected(ledger: FakeLedger, call: () => Promise<unknown>, code: ErrorCode): Promise<void> {

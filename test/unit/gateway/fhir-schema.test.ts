@@ -17,7 +17,7 @@ import { accessLogToAuditBundle, isBreakGlass, type AuditableAccessEntry } from 
 import { buildConsentPolicyGrant, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../../gateway/src/services/consent-fhir';
 import { FHIR_R5_SCHEMA, fhirSchemaAvailable, formatFhirSchemaErrors, validateFhirResource } from '../../../gateway/src/services/fhir-schema';
-import { DAY, header, HOUR, json, T0, usePatientChannel } from '../consent/support';
+import { DAY, header, HOUR, json, logAccessAsTx, logAccessTx, T0, usePatientChannel } from '../consent/support';
 import { errorOf } from '../consent-policy/support';
 
 const EXAMPLES = join(__dirname, '../../fixtures/fhir-consent-examples');
@@ -223,13 +223,13 @@ describe('the access log as an AuditEvent Bundle validates against the R5 schema
     const grant = signPatientMessage(buildConsentPolicyGrant(header('chain-a', fx.patient), nested), fx.patient.privateKey);
     await fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(grant)));
     const at = T0 + HOUR;
-    await fx.call(fx.o.userA, at, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'psy-1', 'TREAT', 'rq-1'));
+    await fx.call(fx.o.userA, at, (c, ctx) => logAccessTx('HospitalBMSP', 'psy-1', 'TREAT', 'rq-1')(c, ctx));
     const drX = { org: 'HospitalBMSP', role: 'clinician', careTeam: 'ct-dr-x' };
-    await fx.call(fx.o.userA, at + 1, (c, ctx) => c.LogAccessAs(ctx, json(drX), 'psy-1', 'TREAT', 'rq-2'));
-    await fx.call(fx.o.userA, at + 2, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'obs-1', 'TREAT', ''));
-    await fx.call(fx.o.userA, at + 3, (c, ctx) => c.LogAccess(ctx, 'HospitalCMSP', 'psy-1', 'TREAT', 'rq-3'));
+    await fx.call(fx.o.userA, at + 1, (c, ctx) => logAccessAsTx(drX, 'psy-1', 'TREAT', 'rq-2')(c, ctx));
+    await fx.call(fx.o.userA, at + 2, (c, ctx) => logAccessTx('HospitalBMSP', 'obs-1', 'TREAT', '')(c, ctx));
+    await fx.call(fx.o.userA, at + 3, (c, ctx) => logAccessTx('HospitalCMSP', 'psy-1', 'TREAT', 'rq-3')(c, ctx));
     const e = await fx.call<{ emergencyId: string }>(fx.o.clinicianC, at + 4, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, 'psy-1', 'unconscious in emergency room', ''));
-    await fx.call(fx.o.userA, at + 5, (c, ctx) => c.LogAccess(ctx, 'HospitalCMSP', 'psy-1', 'ETREAT', 'rq-4'));
+    await fx.call(fx.o.userA, at + 5, (c, ctx) => logAccessTx('HospitalCMSP', 'psy-1', 'ETREAT', 'rq-4')(c, ctx));
     await fx.call(fx.o.officerA, at + 6, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId, 'justified'));
     const log = await fx.call<{ items: AuditableAccessEntry[] }>(fx.o.userA, at + 7, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
 

@@ -22,6 +22,7 @@ import {
   exportPublicKey,
   keyIdOf,
   patientIdOf,
+  sealResult,
   signKeyRotation,
   signPatientMessage,
   type Acknowledgement,
@@ -68,6 +69,8 @@ interface Call {
   args: string[];
   mode: 'evaluate' | 'submit';
   endorsingOrganizations?: string[];
+  /** A private transaction's request from the transient map, without its random salt. */
+  privateRequest?: Record<string, unknown>;
 }
 
 /** What the fake peer answers: result bytes, or a thrown error; and a commit status code (0 = VALID). */
@@ -110,17 +113,26 @@ class FakeConnection {
         if (r.error) throw r.error;
         return bytes(r);
       },
-      newProposal: (fn: string, opts: { arguments?: string[]; endorsingOrganizations?: string[] } = {}) => {
+      newProposal: (fn: string, opts: { arguments?: string[]; endorsingOrganizations?: string[]; transientData?: Record<string, Uint8Array> } = {}) => {
         const txId = `tx-${channel}-${++this.txCounter}`;
         const call: Call = { contract: contractName, fn, args: opts.arguments ?? [], mode: 'submit', ...(opts.endorsingOrganizations ? { endorsingOrganizations: opts.endorsingOrganizations } : {}) };
+        // A private request: the fake peer seals its answer with the request's salt, as the chaincode does.
+        let salt: Buffer | undefined;
+        const request = opts.transientData?.request;
+        if (request !== undefined) {
+          const { salt: hex, ...rest } = JSON.parse(Buffer.from(request).toString('utf8')) as Record<string, unknown>;
+          salt = Buffer.from(String(hex), 'hex');
+          call.privateRequest = rest;
+        }
         return {
           getTransactionId: () => txId,
           endorse: async () => {
             this.calls.push(call);
             const r = await this.respond(call);
             if (r.error) throw r.error;
+            const answer = salt === undefined ? bytes(r) : Buffer.from(canonicalize(sealResult(salt, txId, Buffer.from(bytes(r)).toString('utf8'))));
             return {
-              getResult: () => bytes(r),
+              getResult: () => answer,
               submit: async () => ({
                 getStatus: async () => ({ successful: (r.status ?? 0) === 0, code: r.status ?? 0, blockNumber: 42n, transactionId: txId }),
               }),
@@ -276,7 +288,11 @@ const CASES: Case[] = [
   ['consent.listRecordsByPatient', (cc) => cc.consent.listRecordsByPatient(patientId, { pageSize: 20 }), { contract: 'Consent', fn: 'ListRecordsByPatient', args: [patientId, '20', ''] }],
   ['consent.listConsentsByPatient', (cc) => cc.consent.listConsentsByPatient(patientId, { pageSize: 50, bookmark: 'b1' }), { contract: 'Consent', fn: 'ListConsentsByPatient', args: [patientId, '50', 'b1'] }],
   ['consent.checkAccess', (cc) => cc.consent.checkAccess('HospitalBMSP', 'rec-1', 'TREAT'), { contract: 'Consent', fn: 'CheckAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT'] }],
-  ['consent.logAccess', (cc) => cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'), { contract: 'Consent', fn: 'LogAccess', args: ['HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'] }],
+  [
+    'consent.logAccess (private: the request in the transient map, the custodian endorsing alone)',
+    (cc) => cc.consent.logAccess('HospitalBMSP', 'rec-1', 'TREAT', 'rq-1'),
+    { contract: 'Consent', fn: 'LogAccess', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { purpose: 'TREAT', recordId: 'rec-1', requestId: 'rq-1', requesterOrg: 'HospitalBMSP' } },
+  ],
   [
     'consent.checkAccessAs',
     (cc) => cc.consent.checkAccessAs({ org: 'HospitalBMSP', role: null, practitioner: null, careTeam: 'ct-1', policy: null }, 'rec-1', 'TREAT'),
@@ -285,7 +301,13 @@ const CASES: Case[] = [
   [
     'consent.logAccessAs',
     (cc) => cc.consent.logAccessAs({ org: 'HospitalBMSP', role: 'clinician', practitioner: null, careTeam: null, policy: null }, 'rec-1', 'TREAT', 'rq-1'),
-    { contract: 'Consent', fn: 'LogAccessAs', args: ['{"org":"HospitalBMSP","role":"clinician"}', 'rec-1', 'TREAT', 'rq-1'] },
+    {
+      contract: 'Consent',
+      fn: 'LogAccessAs',
+      args: [],
+      endorsingOrganizations: ['HospitalAMSP'],
+      privateRequest: { purpose: 'TREAT', recordId: 'rec-1', requestId: 'rq-1', requester: { org: 'HospitalBMSP', role: 'clinician' } },
+    },
   ],
   ['consent.listAccessLog', (cc) => cc.consent.listAccessLog(patientId), { contract: 'Consent', fn: 'ListAccessLog', args: [patientId, '', ''] }],
   ['consent.listAccessLogSigned', (cc) => cc.consent.listAccessLogSigned(read, { pageSize: 100, bookmark: 'b2' }), { contract: 'Consent', fn: 'ListAccessLogSigned', args: [canonicalize(read), '100', 'b2'] }],

@@ -4,7 +4,7 @@
  * reviewer of another org's emergency on them.
  */
 import { logEntryVisibleTo, mayReviewEmergency } from '../../../chaincode/src/rules/access-rules';
-import { expectRejected, HOUR, json, signedGrant, T0, terms, usePatientChannel } from '../consent/support';
+import { expectRejected, HOUR, json, logAccessTx, signedGrant, T0, terms, usePatientChannel } from '../consent/support';
 
 const REC = 'obs-0001';
 const H1 = '1'.repeat(64);
@@ -20,7 +20,7 @@ describe('a second org registering a patient gains no read rights over another c
   const fx = usePatientChannel(['HospitalAMSP', 'HospitalBMSP', 'HospitalCMSP'], async () => {
     await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, fx.patient.patientId, 'Observation', H1));
     await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms({ grantee: 'HospitalBMSP' })))));
-    await fx.call(fx.o.userA, T0 + 2, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', REC, 'TREAT', 'req-1'));
+    await fx.call(fx.o.userA, T0 + 2, (c, ctx) => logAccessTx('HospitalBMSP', REC, 'TREAT', 'req-1')(c, ctx));
     await fx.call(fx.o.clinicianA, T0 + 3, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, REC, 'unconscious in emergency room', ''));
   });
 
@@ -42,7 +42,7 @@ describe('a second org registering a patient gains no read rights over another c
     // Nor does it read the record: the access decision for HospitalC is still no consent.
     const decision = await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.CheckAccess(ctx, 'HospitalCMSP', REC, 'TREAT'));
     expect(decision).toMatchObject({ allowed: false, reason: 'no-consent' });
-    await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.LogAccess(ctx, 'HospitalCMSP', REC, 'TREAT', 'req-2')), 'NOT_CUSTODIAN');
+    await expectRejected(fx.ledger, () => fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => logAccessTx('HospitalCMSP', REC, 'TREAT', 'req-2')(c, ctx)), 'NOT_CUSTODIAN');
   });
 
   it("refuses the registering org as reviewer of the custodian's emergency (UNAUTHORIZED), changing nothing", async () => {
@@ -60,7 +60,7 @@ describe('a second org registering a patient gains no read rights over another c
   it('shows an org its own entries and those about the records it holds once it anchors one', async () => {
     await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
     await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.AnchorRecord(ctx, 'obs-c-1', fx.patient.patientId, 'Observation', H1));
-    await fx.call(fx.o.userC, T0 + HOUR + 1, (c, ctx) => c.LogAccess(ctx, 'HospitalBMSP', 'obs-c-1', 'TREAT', 'req-3'));
+    await fx.call(fx.o.userC, T0 + HOUR + 1, (c, ctx) => logAccessTx('HospitalBMSP', 'obs-c-1', 'TREAT', 'req-3')(c, ctx));
     const view = await fx.call<Page>(fx.o.userC, T0 + 2 * HOUR, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
     expect(view.items.map((e) => [e.recordId, e.loggedBy])).toEqual([['obs-c-1', 'HospitalCMSP']]);
   });

@@ -4,7 +4,10 @@
  *  - reads see committed state only (no read-your-own-writes inside a transaction);
  *  - a transaction's writes and events are applied only if the method returns normally,
  *    so a rejected call provably changes nothing;
- *  - range and partial-composite-key queries return keys in lexical order.
+ *  - range and partial-composite-key queries return keys in lexical order;
+ *  - private data: each collection is its own state, written with the transaction; an implicit
+ *    org collection (`_implicit_org_<MSP>`) is read only on a peer of that org (`peerMsp`, by
+ *    default the caller's org), as on Fabric, where other orgs' peers do not hold it.
  * Unit tests may stub the chaincode stub; integration tests use real peers.
  */
 import { createHash } from 'node:crypto';
@@ -24,6 +27,10 @@ export interface TxOptions {
   /** Transaction time, ms since the epoch. */
   timeMs: number;
   txId?: string;
+  /** The proposal's transient map. */
+  transient?: Record<string, Uint8Array | string>;
+  /** The org of the peer that executes the transaction (default: the caller's). */
+  peerMsp?: string;
 }
 
 export interface EmittedEvent {
@@ -39,6 +46,8 @@ export type Iter = {
 
 export class FakeLedger {
   readonly state = new Map<string, Buffer>();
+  /** Private data by collection, then key. */
+  readonly privateState = new Map<string, Map<string, Buffer>>();
   readonly events: EmittedEvent[] = [];
   private txCounter = 0;
 
@@ -54,12 +63,21 @@ export class FakeLedger {
     this.txCounter += 1;
     const txId = opts.txId ?? createHash('sha256').update(`${this.channel}/${this.txCounter}`).digest('hex');
     const writes = new Map<string, Buffer | null>();
+    const privateWrites = new Map<string, Map<string, Buffer | null>>();
     const txEvents: EmittedEvent[] = [];
-    const ctx = this.makeContext(opts, txId, writes, txEvents);
+    const ctx = this.makeContext(opts, txId, writes, txEvents, privateWrites);
     const result = await fn(ctx);
     for (const [k, v] of writes) {
       if (v === null) this.state.delete(k);
       else this.state.set(k, v);
+    }
+    for (const [collection, kv] of privateWrites) {
+      const target = this.privateState.get(collection) ?? new Map<string, Buffer>();
+      this.privateState.set(collection, target);
+      for (const [k, v] of kv) {
+        if (v === null) target.delete(k);
+        else target.set(k, v);
+      }
     }
     this.events.push(...txEvents);
     return result;
@@ -86,8 +104,29 @@ export class FakeLedger {
     };
   }
 
-  private makeContext(opts: TxOptions, txId: string, writes: Map<string, Buffer | null>, txEvents: EmittedEvent[]): Context {
+  private makeContext(
+    opts: TxOptions,
+    txId: string,
+    writes: Map<string, Buffer | null>,
+    txEvents: EmittedEvent[],
+    privateWrites: Map<string, Map<string, Buffer | null>>,
+  ): Context {
     let eventSet = false;
+    const peerMsp = opts.peerMsp ?? opts.identity.mspId;
+    const readable = (collection: string): Map<string, Buffer> => {
+      const implicit = /^_implicit_org_(.+)$/.exec(collection);
+      if (!implicit) throw new Error(`collection ${collection} is not defined`);
+      if (implicit[1] !== peerMsp) throw new Error(`private data of ${collection} is not available on a peer of ${peerMsp}`);
+      return this.privateState.get(collection) ?? new Map<string, Buffer>();
+    };
+    const privateWrite = (collection: string, k: string, v: Buffer | null): void => {
+      if (!/^_implicit_org_.+$/.test(collection)) throw new Error(`collection ${collection} is not defined`);
+      if (!k) throw new Error('empty key');
+      const kv = privateWrites.get(collection) ?? new Map<string, Buffer | null>();
+      privateWrites.set(collection, kv);
+      kv.set(k, v);
+    };
+    const transient = new Map<string, Uint8Array>(Object.entries(opts.transient ?? {}).map(([k, v]) => [k, typeof v === 'string' ? Buffer.from(v) : v]));
     const seconds = Math.floor(opts.timeMs / 1000);
     const nanos = (opts.timeMs % 1000) * 1_000_000;
     const createCompositeKey = (type: string, attrs: string[]) => `${NS}${type}${NS}${attrs.map((a) => `${a}${NS}`).join('')}`;
@@ -119,6 +158,16 @@ export class FakeLedger {
       getStateByPartialCompositeKey: async (type: string, attrs: string[]) => {
         const prefix = createCompositeKey(type, attrs);
         return this.rangeIterator(prefix, prefix + MAX_UNICODE);
+      },
+      getTransient: () => transient,
+      putPrivateData: async (collection: string, k: string, v: Uint8Array) => privateWrite(collection, k, Buffer.from(v)),
+      deletePrivateData: async (collection: string, k: string) => privateWrite(collection, k, null),
+      getPrivateData: async (collection: string, k: string) => new Uint8Array(readable(collection).get(k) ?? Buffer.alloc(0)),
+      getPrivateDataByPartialCompositeKey: async (collection: string, type: string, attrs: string[]) => {
+        const prefix = createCompositeKey(type, attrs);
+        const entries = [...readable(collection).entries()].filter(([k]) => k >= prefix && k < prefix + MAX_UNICODE);
+        // As fabric-shim 2.5 answers a private range query: {iterator}, not unwrapped.
+        return { iterator: this.iterator(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
       },
       getStateByPartialCompositeKeyWithPagination: async (type: string, attrs: string[], pageSize: number, bookmark: string) => {
         const prefix = createCompositeKey(type, attrs);

@@ -31,10 +31,13 @@ export const sign = unavailable('sign');
 export const verify = unavailable('verify');
 export const hkdfSync = unavailable('hkdfSync');
 export const randomBytes = unavailable('randomBytes');
+/** Sealed results (protocol/sealed-result.ts) are the hospital gateway's, never the app's. */
+export const createCipheriv = unavailable('createCipheriv');
+export const createDecipheriv = unavailable('createDecipheriv');
 export class X509Certificate {
   constructor() {
     unavailable('X509Certificate')();
   }
 }
 export class KeyObject {}
-export default { createHash, createPublicKey, sign, verify, hkdfSync, randomBytes, X509Certificate, KeyObject };
+export default { createHash, createPublicKey, sign, verify, hkdfSync, randomBytes, createCipheriv, createDecipheriv, X509Certificate, KeyObject };

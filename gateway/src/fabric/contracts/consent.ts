@@ -8,8 +8,11 @@
  *   const signed = signPatientMessage(buildConsentGrant(header, terms), patientKey);
  *   const { result } = await cc.consent.grantConsent(signed);
  */
+import { randomBytes } from 'node:crypto';
 import {
   canonicalize,
+  openSealedResult,
+  PRIVATE_SALT_BYTES,
   type AccessDecision,
   type AccessLogEntry,
   type AccessLogReadMessage,
@@ -217,12 +220,25 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   /** LogAccess for a requester stated in full (the custodian carries what the requesting org states). */
   logAccessAs(requester: Requester, recordId: string, purpose: string, requestId = '', opts?: SubmitOptions): Promise<Submitted<LogAccessResult>> {
-    return this.submit('LogAccessAs', [canonicalize(requesterJson(requester)), recordId, purpose, requestId], opts);
+    return this.submitPrivate('LogAccessAs', { requester: requesterJson(requester), recordId, purpose, requestId }, opts);
   }
 
   /** Decides and logs an off-chain fetch of a record by `requesterOrg` (the custodian's gateway calls it). */
   logAccess(requesterOrg: string, recordId: string, purpose: string, requestId = '', opts?: SubmitOptions): Promise<Submitted<LogAccessResult>> {
-    return this.submit('LogAccess', [requesterOrg, recordId, purpose, requestId], opts);
+    return this.submitPrivate('LogAccess', { requesterOrg, recordId, purpose, requestId }, opts);
+  }
+
+  /**
+   * A private transaction (chaincode/CONSENT.md "Private by default"): the request goes in the
+   * transient map with a fresh random salt, only this client's org endorses (its peers hold the
+   * implicit collection it writes), and the sealed result is opened with the salt.
+   */
+  private async submitPrivate<R>(fn: 'LogAccess' | 'LogAccessAs', request: Record<string, unknown>, opts: SubmitOptions = {}): Promise<Submitted<R>> {
+    const salt = randomBytes(PRIVATE_SALT_BYTES);
+    const transient = { request: Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') })) };
+    const done = await this.submit<unknown>(fn, [], { ...opts, endorsingOrgs: [this.client.mspId], transient });
+    const result = JSON.parse(openSealedResult(salt, done.txId, done.result)) as R;
+    return { ...done, result };
   }
 
   /** A patient's access log as the caller's org may see it. */
