@@ -57,13 +57,18 @@ interface Folded {
 }
 const foldedByTx = new WeakMap<ChaincodeStub, Map<AccountId, Folded>>();
 
-function foldedIn(stub: ChaincodeStub): Map<AccountId, Folded> {
-  let m = foldedByTx.get(stub);
-  if (!m) {
-    m = new Map();
-    foldedByTx.set(stub, m);
+/** What `byTx` holds for this transaction's stub, made on first use. */
+function ofTx<T>(byTx: WeakMap<ChaincodeStub, T>, stub: ChaincodeStub, make: () => T): T {
+  let v = byTx.get(stub);
+  if (v === undefined) {
+    v = make();
+    byTx.set(stub, v);
   }
-  return m;
+  return v;
+}
+
+function foldedIn(stub: ChaincodeStub): Map<AccountId, Folded> {
+  return ofTx(foldedByTx, stub, () => new Map());
 }
 
 /** The account as stored, without its credits (one point read). */
@@ -139,21 +144,11 @@ const openedByTx = new WeakMap<ChaincodeStub, Set<AccountId>>();
 const recordsByTx = new WeakMap<ChaincodeStub, Map<AccountId, boolean>>();
 
 function openedIn(stub: ChaincodeStub): Set<AccountId> {
-  let s = openedByTx.get(stub);
-  if (!s) {
-    s = new Set();
-    openedByTx.set(stub, s);
-  }
-  return s;
+  return ofTx(openedByTx, stub, () => new Set());
 }
 
 function recordsReadIn(stub: ChaincodeStub): Map<AccountId, boolean> {
-  let m = recordsByTx.get(stub);
-  if (!m) {
-    m = new Map();
-    recordsByTx.set(stub, m);
-  }
-  return m;
+  return ofTx(recordsByTx, stub, () => new Map());
 }
 
 /**
