@@ -10,6 +10,7 @@ import { MedbridgeContract } from './medbridge-contract';
 import { requireCarriable } from './consent-bridge';
 import { fail } from '../errors';
 import { canonicalize, parseJson } from '../protocol/canonical-json';
+import { asObject } from '../protocol/fields';
 import { sealResult } from '../protocol/sealed-result';
 import {
   Formats,
@@ -619,10 +620,9 @@ function privateRequest(ctx: Context, fn: string, allowed: readonly string[]): P
   return { fields, salt: Buffer.from(saltHex, 'hex'), saltHex };
 }
 
+/** asObject (unknown fields refused) with every allowed field present. */
 function asRequestObject(value: unknown, fn: string, allowed: readonly string[]): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('INVALID_ARGUMENT', `${fn}'s request must be an object`);
-  const o = value as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail('INVALID_ARGUMENT', `${fn}'s request has an unknown field "${k}"`);
+  const o = asObject(value, 'INVALID_ARGUMENT', `${fn}'s request`, allowed);
   for (const k of allowed) if (!(k in o)) fail('INVALID_ARGUMENT', `${fn}'s request.${k} is missing`);
   return o;
 }

@@ -5,7 +5,7 @@
  * canonical JSON. Getters return undefined for what is not there; `found` (store.ts) turns
  * that into NOT_FOUND where the caller needs it.
  */
-import type { ChaincodeStub, Iterators } from 'fabric-shim';
+import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
 import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
@@ -13,7 +13,7 @@ import { liveRecord, type ErasedRecord, type RecordAnchor, type RecordVersion, t
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { canonicalBytes } from '../protocol/canonical-json';
-import { exists, firstByPartialKey, getJson, listAllByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { exists, firstByPartialKey, getJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 export type { AccessLogEntry } from '../rules/access-rules';
 
@@ -294,23 +294,8 @@ export async function putPrivateAccessLogEntry(stub: ChaincodeStub, collection: 
 
 /** Every entry of a patient's access log in `collection` (this peer's org's), oldest first, without salts. */
 export async function listPrivateAccessLog(stub: ChaincodeStub, collection: string, patientId: string): Promise<AccessLogEntry[]> {
-  // fabric-shim 2.5 answers a private range query with {iterator} (its getStateBy* unwrap theirs; this one does not).
-  const answer = (await stub.getPrivateDataByPartialCompositeKey(collection, KeyTypes.AccessLog, [patientId])) as unknown as
-    | Iterators.StateQueryIterator
-    | { iterator: Iterators.StateQueryIterator };
-  const iterator = 'iterator' in answer ? answer.iterator : answer;
-  const out: AccessLogEntry[] = [];
-  let exhausted = false;
-  try {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-      const { salt: _salt, ...entry } = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as AccessLogEntry & { salt?: string };
-      out.push(entry);
-    }
-    exhausted = true;
-  } finally {
-    if (!exhausted) await iterator.close();
-  }
-  return out;
+  const stored = await listAllPrivateByPartialKey<AccessLogEntry & { salt?: string }>(stub, collection, KeyTypes.AccessLog, [patientId]);
+  return stored.map(({ salt: _salt, ...entry }) => entry);
 }
 
 // --- emergencies

@@ -122,6 +122,18 @@ export async function listEntriesByPartialKey<T>(stub: ChaincodeStub, type: KeyT
 }
 
 /**
+ * Every value under a partial composite key in a private data collection, in key order (for small,
+ * bounded sets). fabric-shim 2.5 answers a private range query with {iterator} (its getStateBy*
+ * unwrap theirs; this one does not).
+ */
+export async function listAllPrivateByPartialKey<T>(stub: ChaincodeStub, collection: string, type: KeyType, attributes: string[]): Promise<T[]> {
+  const answer = (await stub.getPrivateDataByPartialCompositeKey(collection, type, attributes)) as unknown as
+    | Iterators.StateQueryIterator
+    | { iterator: Iterators.StateQueryIterator };
+  return drain<T>('iterator' in answer ? answer.iterator : answer);
+}
+
+/**
  * The first value under a partial composite key, in key order, that `accept` takes; reads no
  * further than that one (the iterator is closed there), so the cost is the entries passed over.
  * Read to its end, the iterator needs no close (see drain).
