@@ -5,6 +5,9 @@
  * using a network that a test run started leaves (MEDBRIDGE_KEEP_NETWORK=1 keeps it up).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NETWORK_SCRIPT, networkNames, REPO_ROOT, runNetworkScript } from './support/network';
 
 export default async function globalSetup(): Promise<void> {
@@ -19,20 +22,39 @@ export default async function globalSetup(): Promise<void> {
   if (runtime !== 'native' && runtime !== 'docker') throw new Error(`FABRIC_RUNTIME=${runtime}: expected native or docker`);
   process.env.FABRIC_RUNTIME = runtime;
   process.stderr.write(`\nintegration: network(s) ${networkNames().join(',')} (${runtime} runtime) for test run ${process.pid}\n`);
-  if (runNetworkScript('acquire') !== 0) {
-    // jest skips the teardown when the set-up throws: give the lease back (and stop what this
-    // run started) now.
-    runNetworkScript('release');
-    throw new Error('network.sh acquire failed (see above; logs under .runtime/<net>/logs, MEDBRIDGE_KEEP_NETWORK=1 keeps them)');
-  }
-  // Network 2 (net2.test.ts): a second, independent network with its own lease.
-  for (const net of extraNetworks()) {
-    if (runExtra(net, 'acquire') !== 0) {
-      runExtra(net, 'release');
+  // network.sh writes the reason of a failure to MEDBRIDGE_ERROR_FILE: the error thrown here
+  // repeats it, after the clean-up output that follows it on the terminal.
+  const dir = mkdtempSync(join(tmpdir(), 'medbridge-setup-'));
+  process.env.MEDBRIDGE_ERROR_FILE = join(dir, 'reason');
+  try {
+    if (runNetworkScript('acquire') !== 0) {
+      const reason = failureReason();
+      // jest skips the teardown when the set-up throws: give the lease back (and stop what this
+      // run started) now.
       runNetworkScript('release');
-      throw new Error(`network.sh acquire of ${net} failed (see above; logs under .runtime/${net}/logs)`);
+      throw new Error(`network.sh acquire failed: ${reason} (logs under .runtime/<net>/logs, MEDBRIDGE_KEEP_NETWORK=1 keeps them)`);
     }
+    // Network 2 (net2.test.ts): a second, independent network with its own lease.
+    for (const net of extraNetworks()) {
+      if (runExtra(net, 'acquire') !== 0) {
+        const reason = failureReason();
+        runExtra(net, 'release');
+        runNetworkScript('release');
+        throw new Error(`network.sh acquire of ${net} failed: ${reason} (logs under .runtime/${net}/logs)`);
+      }
+    }
+  } finally {
+    delete process.env.MEDBRIDGE_ERROR_FILE;
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The reason network.sh recorded last (its `error:` message), on one line, its last 2000 characters. */
+function failureReason(): string {
+  const file = process.env.MEDBRIDGE_ERROR_FILE;
+  if (!file || !existsSync(file)) return 'no reason recorded (see above)';
+  const reason = readFileSync(file, 'utf8').replace(/\s+/g, ' ').trim();
+  return reason.length > 2000 ? `...${reason.slice(-2000)}` : reason;
 }
 
 /** Networks the suite starts beside NETWORKS: net2 unless MEDBRIDGE_NET2=0 or NETWORKS names it. */

@@ -154,7 +154,7 @@ definition_flags() {
 }
 
 approve_and_commit() {
-  local ch=$1 org p committed_version committed_seq readiness defs=() out
+  local ch=$1 org p committed_version committed_seq readiness defs=() out attempt
   committed_version=$(committed_field "$ch" version)
   committed_seq=$(committed_field "$ch" sequence)
   if [[ $committed_version == "$CC_VERSION" ]]; then
@@ -166,18 +166,38 @@ approve_and_commit() {
   step "[$NET] $ch: approving $CC_NAME version $CC_VERSION sequence $CC_SEQUENCE (policy: ${CH_CC_POLICY[$ch]:-channel default})"
   for org in ${CH_MEMBERS[$ch]}; do
     p=$(first_peer "$org")
-    readiness=$(peer_cli "$org" "$p" admin lifecycle chaincode checkcommitreadiness "${defs[@]}" -O json 2>/dev/null || true)
-    if grep -q "\"${ORG_MSPID[$org]}\": *true" <<<"$readiness"; then continue; fi
-    info "approve for ${ORG_MSPID[$org]} (package ${CC_PKG_ID[$org]})"
-    # shellcheck disable=SC2046
-    out=$(peer_cli "$org" "$p" admin lifecycle chaincode approveformyorg $(orderer_flags "$ch") "${defs[@]}" \
-      --package-id "${CC_PKG_ID[$org]}" --waitForEvent 2>&1) || die "approve by ${ORG_MSPID[$org]} on $ch failed: $out"
+    for ((attempt = 1; ; attempt++)); do
+      # Checked again before a retry: an approval whose event wait timed out may have committed.
+      readiness=$(peer_cli "$org" "$p" admin lifecycle chaincode checkcommitreadiness "${defs[@]}" -O json 2>/dev/null || true)
+      if grep -q "\"${ORG_MSPID[$org]}\": *true" <<<"$readiness"; then break; fi
+      info "approve for ${ORG_MSPID[$org]} (package ${CC_PKG_ID[$org]})"
+      # shellcheck disable=SC2046
+      out=$(peer_cli "$org" "$p" admin lifecycle chaincode approveformyorg $(orderer_flags "$ch") "${defs[@]}" \
+        --package-id "${CC_PKG_ID[$org]}" --waitForEvent 2>&1) && break
+      retry_or_die "$attempt" "approve by ${ORG_MSPID[$org]} on $ch failed: $out"
+    done
   done
   read -r org _ <<<"${CH_MEMBERS[$ch]}"
   step "[$NET] $ch: committing $CC_NAME sequence $CC_SEQUENCE"
-  # shellcheck disable=SC2046
-  out=$(peer_cli "$org" "$(first_peer "$org")" admin lifecycle chaincode commit $(orderer_flags "$ch") "${defs[@]}" \
-    $(member_peer_flags "$ch") --waitForEvent 2>&1) || die "commit on $ch failed: $out"
+  for ((attempt = 1; ; attempt++)); do
+    # shellcheck disable=SC2046
+    out=$(peer_cli "$org" "$(first_peer "$org")" admin lifecycle chaincode commit $(orderer_flags "$ch") "${defs[@]}" \
+      $(member_peer_flags "$ch") --waitForEvent 2>&1) && break
+    # A commit whose event wait timed out may have committed.
+    [[ $(committed_field "$ch" version) == "$CC_VERSION" ]] && break
+    retry_or_die "$attempt" "commit on $ch failed: $out"
+  done
+}
+
+# retry_or_die ATTEMPT MESSAGE: after a failed lifecycle or bootstrap call (each retried only
+# after checking that it did not take effect), wait and go on while attempts are left
+# (MEDBRIDGE_CLI_ATTEMPTS, default 3: a peer or orderer busy right after start can time out);
+# otherwise fail with MESSAGE.
+retry_or_die() {
+  local attempt=$1 msg=$2 attempts=${MEDBRIDGE_CLI_ATTEMPTS:-3}
+  ((attempt < attempts)) || die "$msg (attempt $attempt of $attempts)"
+  warn "$msg (attempt $attempt of $attempts; again in 5 s)"
+  sleep 5
 }
 
 # The compiled chaincode decides whether a Governance contract with Bootstrap exists.
@@ -194,7 +214,7 @@ has_governance_bootstrap() {
 # bootstrap_governance CHANNEL: Governance:Bootstrap(chainId, members) once per channel, by an
 # admin of the first member org, endorsed by every member org.
 bootstrap_governance() {
-  local ch=$1 marker="$RT/chaincode/bootstrapped-$1" org args out
+  local ch=$1 marker="$RT/chaincode/bootstrapped-$1" org args out attempt
   [[ -f $marker ]] && return
   if ! has_governance_bootstrap; then
     info "$ch: the compiled chaincode has no Governance:Bootstrap yet, skipping the bootstrap call"
@@ -203,15 +223,19 @@ bootstrap_governance() {
   read -r org _ <<<"${CH_MEMBERS[$ch]}"
   args=$(node -e 'const [ch, ...m] = process.argv.slice(1); console.log(JSON.stringify({function: "Governance:Bootstrap", Args: [ch, JSON.stringify(m.sort())]}))' "$ch" ${CH_MSPIDS[$ch]})
   step "[$NET] $ch: Governance:Bootstrap as ${ORG_MSPID[$org]} admin: $args"
-  # shellcheck disable=SC2046
-  if out=$(CLI_LOG=info peer_cli "$org" "$(first_peer "$org")" admin chaincode invoke $(orderer_flags "$ch") -C "$ch" -n "$CC_NAME" \
-      $(member_peer_flags "$ch") -c "$args" --waitForEvent 2>&1); then
-    info "bootstrapped: $(grep -o 'payload:.*' <<<"$out" | tail -1)"
-  elif grep -qi 'already' <<<"$out"; then
-    info "already bootstrapped: $(grep -i already <<<"$out" | tail -1)"
-  else
-    die "Governance:Bootstrap on $ch failed: $out"
-  fi
+  for ((attempt = 1; ; attempt++)); do
+    # shellcheck disable=SC2046
+    if out=$(CLI_LOG=info peer_cli "$org" "$(first_peer "$org")" admin chaincode invoke $(orderer_flags "$ch") -C "$ch" -n "$CC_NAME" \
+        $(member_peer_flags "$ch") -c "$args" --waitForEvent 2>&1); then
+      info "bootstrapped: $(grep -o 'payload:.*' <<<"$out" | tail -1)"
+      break
+    elif grep -qi 'already' <<<"$out"; then
+      # Also the answer to a retry after a bootstrap whose event wait timed out.
+      info "already bootstrapped: $(grep -i already <<<"$out" | tail -1)"
+      break
+    fi
+    retry_or_die "$attempt" "Governance:Bootstrap on $ch failed: $out"
+  done
   date -u +%FT%TZ >"$marker"
 }
 

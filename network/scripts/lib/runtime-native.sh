@@ -119,6 +119,8 @@ rt_stop() {
     if kill -0 "${pids[$name]}" 2>/dev/null; then
       warn "$name did not stop within 10 s, killing it"
       kill -KILL "${pids[$name]}" 2>/dev/null || true
+      # Gone before the next start reuses its ports.
+      for ((i = 0; i < 50; i++)); do kill -0 "${pids[$name]}" 2>/dev/null || break; sleep 0.1; done
     fi
     rm -f "$(pid_file "$name")"
   done
