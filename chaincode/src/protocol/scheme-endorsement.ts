@@ -100,13 +100,18 @@ function parseEndorser(o: Obj, what: string, index: number): Endorser {
   return typeof text === 'string' ? endorsers.get(text, parse) : parse();
 }
 
-/** Decodes each distinct base64 text once per proof (every endorsement of one query carries the same proposal). */
-function base64Once(seen: Map<string, Buffer>, o: Obj, k: string, what: string): Buffer {
+/**
+ * Decodes a base64 field once for a run of endorsements carrying the same text (every endorsement
+ * of one query carries the same proposal, and the same payload where the peers agree): the
+ * previous endorsement's text is compared whole, which costs less than hashing it into a map, and
+ * the bytes are then the same Buffer (verifySignatures recognises a checked pair by it).
+ */
+function base64Once(previous: Map<string, { text: string; bytes: Buffer }>, o: Obj, k: string, what: string): Buffer {
   const text = o[k];
-  const hit = typeof text === 'string' ? seen.get(text) : undefined;
-  if (hit !== undefined) return hit;
+  const last = previous.get(k);
+  if (last !== undefined && text === last.text) return last.bytes;
   const bytes = reqBase64(o, k, 'MALFORMED_PROOF', what, Limits.maxSignatureFieldChars);
-  seen.set(text as string, bytes);
+  previous.set(k, { text: text as string, bytes });
   return bytes;
 }
 
@@ -132,7 +137,7 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
       fail('PROOF_TOO_LARGE', `a proof carries at most ${Limits.maxSigners} signatures`);
     }
     const list = reqArray({ signatures }, 'signatures', C, 'proof', Limits.maxSigners, 1);
-    const seen = new Map<string, Buffer>();
+    const seen = new Map<string, { text: string; bytes: Buffer }>();
     return list.map((raw, i) => {
       const what = `signature ${i}`;
       const o = asObject(raw, C, what, ['endorser', 'signature', 'payload', 'proposal']);

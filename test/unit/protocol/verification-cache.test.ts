@@ -17,7 +17,7 @@ import {
 import { blsAggregateSchemeV2 } from '../../../chaincode/src/protocol/bls/scheme';
 import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
 import { parseProof } from '../../../chaincode/src/protocol/proof';
-import { clearVerificationCaches } from '../../../chaincode/src/protocol/verification-cache';
+import { clearVerificationCaches, Memo } from '../../../chaincode/src/protocol/verification-cache';
 import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/verify';
 import { verifyCertPath, type ChainTrust } from '../../../chaincode/src/protocol/path-proof';
 import { parsedCert } from '../../../chaincode/src/protocol/certificates';
@@ -286,5 +286,48 @@ describe('verification caches', () => {
       // The same key and proof bound to another node id is another registration: its binding is checked.
       expectCode(() => checkBlsRegistration({ ...input(good), nodeId: 'someone.else' }), 'BLS_BINDING_INVALID', good);
     });
+  });
+});
+
+describe('Memo', () => {
+  // Long keys are found by their length and ends, then compared whole.
+  const long = (middle: string): string => `${'a'.repeat(200)}${middle}${'z'.repeat(200)}`;
+
+  it('keeps long keys that differ only in the middle apart', () => {
+    const memo = new Memo<string>(100);
+    expect(memo.get(long('1'), () => 'one')).toBe('one');
+    expect(memo.get(long('2'), () => 'two')).toBe('two');
+    expect(memo.find(long('1'))).toBe('one');
+    expect(memo.find(long('2'))).toBe('two');
+    expect(memo.has(long('3'))).toBe(false);
+    // A fresh string with the same content is the same key.
+    expect(memo.find(long(String(1)).slice(0))).toBe('one');
+  });
+
+  it('computes a key of a full slot every time, and answers as when it was kept', () => {
+    const memo = new Memo<number>(100);
+    for (let i = 0; i < 8; i++) memo.get(long(String(i)), () => i);
+    let computed = 0;
+    expect(memo.get(long('8'), () => (computed += 1, 8))).toBe(8);
+    expect(memo.get(long('8'), () => (computed += 1, 8))).toBe(8);
+    expect(computed).toBe(2);
+    expect(memo.find(long('8'))).toBeUndefined();
+    for (let i = 0; i < 8; i++) expect(memo.find(long(String(i)))).toBe(i);
+  });
+
+  it('is emptied at its limit, short and long keys alike, and keeps nothing of a failed computation', () => {
+    const memo = new Memo<number>(3);
+    memo.get('short', () => 1);
+    memo.get(long('x'), () => 2);
+    memo.get(long('y'), () => 3);
+    expect(memo.find('short')).toBe(1);
+    memo.get('next', () => 4);
+    expect(memo.find('short')).toBeUndefined();
+    expect(memo.find(long('x'))).toBeUndefined();
+    expect(memo.find('next')).toBe(4);
+    expect(() => memo.get(long('fails'), () => {
+      throw new Error('refused');
+    })).toThrow('refused');
+    expect(memo.has(long('fails'))).toBe(false);
   });
 });
