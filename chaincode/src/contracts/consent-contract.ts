@@ -592,7 +592,6 @@ export class ConsentContract extends MedbridgeContract {
 
 // -------------------------------------------------------------------- helpers
 
-/** LogAccess / LogAccessAs: exactly one of `requesterJson` (LogAccessAs) and `requesterOrg` (LogAccess). */
 /** Bytes of a private request in the transient map, at most. */
 const PRIVATE_REQUEST_MAX_BYTES = 16 * 1024;
 const SALT_HEX = /^[0-9a-f]{64}$/;
@@ -634,6 +633,7 @@ function requestText(fields: Record<string, unknown>, k: string): string {
   return v;
 }
 
+/** LogAccess / LogAccessAs: exactly one of `requester` (LogAccessAs) and `requesterOrg` (LogAccess). */
 async function logAccess(ctx: Context, requester: Requester | null, requesterOrg: string | null, request: PrivateRequest): Promise<string> {
   const who = await staff(ctx, WRITER_ROLES);
   const now = txTimeMs(ctx);

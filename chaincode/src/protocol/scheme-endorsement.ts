@@ -86,10 +86,9 @@ interface Endorser {
 /** Endorser identities by their base64 text: a list's nodes endorse proof after proof. */
 const endorsers = new Memo<Endorser>(1024);
 
-function parseEndorser(o: Obj, what: string, index: number): Endorser {
-  const text = o.endorser;
+/** The endorser of `o` from its decoded bytes (the caller checked the base64), kept by its text. */
+function parseEndorser(o: Obj, endorserBytes: Buffer, what: string, index: number): Endorser {
   const parse = (): Endorser => {
-    const endorserBytes = reqBase64(o, 'endorser', 'MALFORMED_PROOF', what, Limits.maxSignatureFieldChars);
     const { mspId, certPem } = decodeIdentity(endorserBytes, index);
     try {
       return { endorserBytes, mspId, cert: parsedCert(certPem) };
@@ -97,7 +96,7 @@ function parseEndorser(o: Obj, what: string, index: number): Endorser {
       fail('MALFORMED_PROOF', `${what}: endorser certificate is not X.509`);
     }
   };
-  return typeof text === 'string' ? endorsers.get(text, parse) : parse();
+  return endorsers.get(o.endorser as string, parse);
 }
 
 /**
@@ -137,17 +136,19 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
       fail('PROOF_TOO_LARGE', `a proof carries at most ${Limits.maxSigners} signatures`);
     }
     const list = reqArray({ signatures }, 'signatures', C, 'proof', Limits.maxSigners, 1);
-    const seen = new Map<string, { text: string; bytes: Buffer }>();
+    const previous = new Map<string, { text: string; bytes: Buffer }>();
     return list.map((raw, i) => {
       const what = `signature ${i}`;
       const o = asObject(raw, C, what, ['endorser', 'signature', 'payload', 'proposal']);
-      // Field checks in the order they always ran; the endorser's identity is decoded last.
-      if (typeof o.endorser !== 'string' || !endorsers.has(o.endorser)) reqBase64(o, 'endorser', C, what, Limits.maxSignatureFieldChars);
+      // Field checks in the order they always ran; the endorser's identity is decoded last. A
+      // known endorser text is looked up once; an unknown one is decoded once (checked here).
+      const known = typeof o.endorser === 'string' ? endorsers.find(o.endorser) : undefined;
+      const decoded = known === undefined ? reqBase64(o, 'endorser', C, what, Limits.maxSignatureFieldChars) : undefined;
       const signature = reqBase64(o, 'signature', C, what, 256);
-      const payload = base64Once(seen, o, 'payload', what);
+      const payload = base64Once(previous, o, 'payload', what);
       if (o.proposal === undefined) fail(C, `${what}.proposal is missing (${ENDORSEMENT_SCHEME} version 2 carries the proposal each endorsement answers)`);
-      const proposal = base64Once(seen, o, 'proposal', what);
-      const { endorserBytes, mspId, cert } = parseEndorser(o, what, i);
+      const proposal = base64Once(previous, o, 'proposal', what);
+      const { endorserBytes, mspId, cert } = known ?? parseEndorser(o, decoded as Buffer, what, i);
       return { endorserBytes, signature, payload, proposal, mspId, cert };
     });
   },
