@@ -258,11 +258,16 @@ export interface AnchorRecordArgs {
   metadata?: RecordLabels;
 }
 
-/** `Consent:BreakGlass` arguments. */
+/** `Consent:BreakGlass` request (private: sent in the transient map to the custodian's peers). */
 export interface BreakGlassArgs {
   patientId: string;
-  /** One record, or '' / absent for every record of the patient. */
+  /** One record, or '' / absent for every record of the patient that `custodian` holds. */
   recordId?: string;
+  /**
+   * The org whose records it opens, which holds and enforces the emergency: needed without a
+   * record; with one, absent or the record's custodian. The client sends the request to its peers.
+   */
+  custodian?: string;
   reason: string;
   /** Absent: 240 minutes; at most 1440. */
   durationMinutes?: number;
@@ -506,8 +511,9 @@ export interface ChaincodeEvents {
   ConsentRevoked: ConsentEvent;
   /** The transaction only: the decision is private to the custodian (CONSENT.md "Private by default"). */
   AccessLogged: { txId: string };
-  EmergencyOpened: { emergencyId: string; patientId: string; recordId: string | null; org: string; expiresAt: number; txId: string };
-  EmergencyReviewed: { emergencyId: string; patientId: string; outcome: Emergency['review']['status']; reviewerOrg: string; txId: string };
+  /** Private (CONSENT.md "Private break-glass"): the transaction only; its parties read the rest at the custodian. */
+  EmergencyOpened: { txId: string };
+  EmergencyReviewed: { txId: string };
   // Governance
   Bootstrapped: MemberSet;
   GovernanceProposal: Pick<GovernanceProposal, 'proposalId' | 'actionHash' | 'approvals' | 'status'> & { kind: GovernanceProposal['action']['kind'] };

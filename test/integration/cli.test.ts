@@ -133,10 +133,14 @@ describe('medbridge CLI', () => {
     const recordId = `rec-cli-${run}`;
     // Break-glass is a clinician's: HospitalC's CA issues one now (medbridge.role attribute).
     const clinician = await issuedClientProfile(loadProfile('HospitalC'), `dr-cli-${run}`, { 'medbridge.role': 'clinician' });
-    const e = await ok<{ emergencyId: string; review: { status: string } }>(env, 'emergency', 'open', '--org', clinician.file, '--channel', 'chain-a', '--patient', patientId, '--record', recordId, '--reason', 'ED-TRIAGE-CODE-7', '--minutes', '30');
+    const e = await ok<{ emergencyId: string; review: { status: string } }>(env, 'emergency', 'open', '--org', clinician.file, '--channel', 'chain-a', '--patient', patientId, '--record', recordId, '--custodian', 'HospitalAMSP', '--reason', 'ED-TRIAGE-CODE-7', '--minutes', '30');
     expect(e.review.status).toBe('pending');
     const queue = await ok<{ items: Array<{ emergencyId: string }> }>(env, 'emergency', 'list', '--org', 'HospitalA', '--identity', 'admin');
     expect(queue.items.map((x) => x.emergencyId)).toContain(e.emergencyId);
+    // The opener's org reads it at the custodian (HospitalA's peer answers: only it holds the emergency).
+    const openerQueue = await ok<{ items: Array<{ emergencyId: string; org: string; custodian?: string }> }>(env, 'emergency', 'list', '--org', 'HospitalC', '--identity', 'admin', '--custodian', 'HospitalAMSP');
+    expect(openerQueue.items.map((x) => x.emergencyId)).toContain(e.emergencyId);
+    expect(openerQueue.items.filter((x) => x.custodian !== undefined).every((x) => x.org === 'HospitalCMSP')).toBe(true);
     const reviewed = await ok<{ review: { status: string } }>(env, 'emergency', 'review', e.emergencyId, '--outcome', 'justified', '--org', 'HospitalA', '--identity', 'admin');
     expect(reviewed.review.status).toBe('justified');
     const log = await ok<Array<{ kind: string; emergencyId: string | null }>>(env, 'access', 'log', patientId, '--org', 'HospitalA', '--key', patientId);

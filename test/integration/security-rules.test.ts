@@ -2,8 +2,9 @@
  * Security rules on the real network (chain-a: HospitalA + HospitalC), each as the attack it
  * stops, with the exact refusal code and the state read back unchanged:
  *  - break-glass only by a clinician: a clinician certificate issued now by HospitalC's own
- *    CA (medbridge.role=clinician) opens emergency access; HospitalC's plain member and
- *    admin identities are refused FORBIDDEN_ROLE;
+ *    CA (medbridge.role=clinician) opens emergency access to HospitalA's record, privately at
+ *    HospitalA (its peers alone endorse; the block holds no reason, no emergency, no result);
+ *    HospitalC's plain member and admin identities are refused FORBIDDEN_ROLE;
  *  - time is the submitter's: a proposal whose timestamp was moved an hour (signed, otherwise
  *    valid) is refused CLOCK_SKEW at endorsement and writes nothing.
  * A packet at the size limit settling with its fee is in incentives.test.ts, which has value
@@ -63,7 +64,7 @@ describe('security rules on chain-a', () => {
       const before = await state();
       expect(before.access).toMatchObject({ allowed: false });
       for (const who of [c, cAdmin]) {
-        expect(await codeOf(who.consent.breakGlass({ patientId, recordId, reason, durationMinutes: 30 }))).toBe('FORBIDDEN_ROLE');
+        expect(await codeOf(who.consent.breakGlass({ patientId, recordId, custodian: 'HospitalAMSP', reason, durationMinutes: 30 }))).toBe('FORBIDDEN_ROLE');
       }
       expect(await state()).toEqual(before);
     });
@@ -72,9 +73,20 @@ describe('security rules on chain-a', () => {
       const clinician = await issuedClientProfile(loadProfile('HospitalC'), `dr-${run}`, { 'medbridge.role': 'clinician' });
       const dr = open(clinician.profile);
       expect(await dr.system.ping()).toMatchObject({ mspId: 'HospitalCMSP', role: 'clinician' });
-      const { result: e } = await dr.consent.breakGlass({ patientId, recordId, reason, durationMinutes: 30 });
-      expect(e).toMatchObject({ org: 'HospitalCMSP', openedByRole: 'clinician', recordId, review: { status: 'pending' } });
+      const opened = await dr.consent.breakGlass({ patientId, recordId, custodian: 'HospitalAMSP', reason, durationMinutes: 30 });
+      const e = opened.result;
+      expect(e).toMatchObject({ org: 'HospitalCMSP', custodian: 'HospitalAMSP', openedByRole: 'clinician', recordId, review: { status: 'pending' } });
       expect((await state()).access).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
+      // HospitalA holds it: its log shows the opening, its queue lists it, HospitalC's officer reads it there.
+      expect((await state()).log.items.filter((x) => x.emergencyId === e.emergencyId).map((x) => x.kind)).toEqual(['emergency-opened']);
+      expect((await a.consent.getEmergency(e.emergencyId)).emergencyId).toBe(e.emergencyId);
+      // HospitalC's own peer holds none of it, and refuses to decide ETREAT for a record it does not hold.
+      expect(await codeOf(c.consent.checkAccess('HospitalCMSP', recordId, 'ETREAT'))).toBe('NOT_CUSTODIAN');
+      // The block (every member's copy) carries the transaction, not the reason, the emergency or the result.
+      const [block] = await c.client.blocks(CHANNEL, Number(opened.blockNumber));
+      const bytes = Buffer.from(block!);
+      expect(bytes.includes(Buffer.from(opened.txId))).toBe(true);
+      expect([reason, 'emergency-opened', '"expiresAt"', '"openedBy"'].filter((x) => bytes.includes(Buffer.from(x)))).toEqual([]);
     });
   });
 

@@ -457,48 +457,84 @@ export class ConsentContract extends MedbridgeContract {
   // ------------------------------------------------------------------ emergency access
 
   /**
-   * Opens time-limited emergency access (purpose ETREAT) for the caller's org to one record
-   * of a patient, or to all ('' recordId). durationMinutes '' = 240, at most 1440.
-   * Flagged for review and written to the patient's access log.
+   * Opens time-limited emergency access (purpose ETREAT) for the caller's org (a clinician) to one
+   * record of a patient, or to every record of the patient that one custodian holds. Private
+   * (CONSENT.md "Private break-glass"): the request is in the transient map under `request`:
+   * {patientId, recordId ('' = every record the custodian holds), custodian ('' = the record's),
+   * reason, durationMinutes ('' = 240, at most 1440), salt}. Endorsed by the custodian's peers
+   * alone: the emergency and its access-log entry go to the custodian's implicit collection,
+   * nothing public is written, the result is sealed, the event names the transaction only.
    */
   @Transaction()
-  async BreakGlass(ctx: Context, patientId: string, recordId: string, reason: string, durationMinutes: string): Promise<string> {
+  async BreakGlass(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'BreakGlass', ['patientId', 'recordId', 'custodian', 'reason', 'durationMinutes', 'salt']);
     const who = await staff(ctx, EMERGENCY_ROLES);
     const now = txTimeMs(ctx);
+    const patientId = requestText(r.fields, 'patientId');
+    const recordId = requestText(r.fields, 'recordId');
+    const durationMinutes = requestText(r.fields, 'durationMinutes');
     await loadPatient(ctx, patientId);
+    let custodian = requestText(r.fields, 'custodian');
+    if (custodian !== '' && !Formats.mspId.test(custodian)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id or empty');
     if (recordId !== '') {
       const record = await loadRecord(ctx, recordId);
       if (record.patientId !== patientId) fail('INVALID_ARGUMENT', `record ${recordId} belongs to another patient`);
+      if (custodian !== '' && custodian !== record.custodian) fail('NOT_CUSTODIAN', `${custodian} is not the custodian of ${recordId}`);
+      custodian = record.custodian;
+    } else {
+      if (custodian === '') fail('INVALID_ARGUMENT', 'an emergency on every record of a patient names the custodian whose records it opens');
+      if (!(await repo.holdsRecordOf(ctx.stub, patientId, custodian))) fail('NOT_CUSTODIAN', `${custodian} holds no record of patient ${patientId}`);
     }
     const durationMs = durationMinutes === '' ? null : parseCount(durationMinutes, 'durationMinutes') * 60_000;
-    const mine = await loadEmergencies(ctx, patientId, who.mspId);
+    const collection = repo.implicitCollection(custodian);
+    const mine = await loadEmergencies(ctx, patientId, who.mspId, custodian);
     const e = openEmergency(
-      { patientId, recordId: recordId === '' ? null : recordId, reason, durationMs },
+      { patientId, recordId: recordId === '' ? null : recordId, custodian, reason: requestText(r.fields, 'reason'), durationMs },
       { org: who.mspId, id: who.id, role: who.role },
       mine,
       now,
       ctx.stub.getTxID(),
     );
-    await repo.putEmergency(ctx.stub, e);
-    await repo.indexEmergency(ctx.stub, e);
-    await repo.putAccessLogEntry(ctx.stub, emergencyLogEntry(e, 'emergency-opened', who.mspId, now, ctx.stub.getTxID()));
-    emit(ctx, 'EmergencyOpened', {
-      emergencyId: e.emergencyId,
-      patientId,
-      recordId: e.recordId,
-      org: e.org,
-      expiresAt: e.expiresAt,
-      txId: e.txId,
-    });
-    return canonicalize(e);
+    // The custodian's own collection, and nothing public: the custodian's endorsement alone satisfies it.
+    await repo.putPrivateEmergency(ctx.stub, collection, e, r.saltHex);
+    await repo.indexPrivateEmergency(ctx.stub, collection, e, r.saltHex);
+    await repo.putPrivateAccessLogEntry(ctx.stub, collection, emergencyLogEntry(e, 'emergency-opened', who.mspId, now, e.txId), r.saltHex);
+    emit(ctx, 'EmergencyOpened', { txId: e.txId });
+    return canonicalize(sealResult(r.salt, e.txId, canonicalize(e)));
   }
 
   /**
-   * A privacy officer's (or admin's) review of an emergency: justified or unjustified.
-   * The reviewer's org is the opener's org or a custodian of the patient.
+   * A privacy officer's (or admin's) review of an emergency: justified or unjustified. The
+   * reviewer's org is the opener's org or the emergency's custodian. Private as BreakGlass:
+   * {emergencyId, custodian, outcome, salt} in the transient map, endorsed by the custodian alone.
    */
   @Transaction()
-  async ReviewEmergency(ctx: Context, emergencyId: string, outcome: string): Promise<string> {
+  async ReviewEmergency(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'ReviewEmergency', ['emergencyId', 'custodian', 'outcome', 'salt']);
+    const who = await staff(ctx, REVIEWER_ROLES);
+    const now = txTimeMs(ctx);
+    const emergencyId = requestText(r.fields, 'emergencyId');
+    const custodian = requestText(r.fields, 'custodian');
+    if (!Formats.mspId.test(custodian)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id');
+    const collection = repo.implicitCollection(custodian);
+    const e = found(await repo.getPrivateEmergency(ctx.stub, collection, emergencyId), `emergency ${emergencyId} of ${custodian}`);
+    if (!mayReviewEmergency(e, who.mspId, { recordCustodian: null, holdsRecordOfPatient: false })) {
+      fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor the custodian of this emergency`);
+    }
+    const reviewed = reviewEmergency(e, { org: who.mspId, id: who.id }, requestText(r.fields, 'outcome'), now);
+    const txId = ctx.stub.getTxID();
+    await repo.putPrivateEmergency(ctx.stub, collection, reviewed, r.saltHex);
+    await repo.putPrivateAccessLogEntry(ctx.stub, collection, emergencyLogEntry(reviewed, 'emergency-reviewed', who.mspId, now, txId), r.saltHex);
+    emit(ctx, 'EmergencyReviewed', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(reviewed)));
+  }
+
+  /**
+   * A review of an emergency opened before emergencies were private (public state), as it was
+   * reviewed then: public arguments and writes, endorsed as the chaincode policy says.
+   */
+  @Transaction()
+  async ReviewPublicEmergency(ctx: Context, emergencyId: string, outcome: string): Promise<string> {
     const who = await staff(ctx, REVIEWER_ROLES);
     const now = txTimeMs(ctx);
     const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
@@ -512,22 +548,47 @@ export class ConsentContract extends MedbridgeContract {
     const reviewed = reviewEmergency(e, { org: who.mspId, id: who.id }, outcome, now);
     await repo.putEmergency(ctx.stub, reviewed);
     await repo.putAccessLogEntry(ctx.stub, emergencyLogEntry(reviewed, 'emergency-reviewed', who.mspId, now, ctx.stub.getTxID()));
-    emit(ctx, 'EmergencyReviewed', { emergencyId, patientId: e.patientId, outcome: reviewed.review.status, reviewerOrg: who.mspId, txId: ctx.stub.getTxID() });
+    emit(ctx, 'EmergencyReviewed', { txId: ctx.stub.getTxID() });
     return canonicalize(reviewed);
   }
 
+  /**
+   * One emergency, to its opening org and its custodian. `custodian` '' reads a public (older)
+   * emergency; otherwise the custodian's collection, which only the custodian's peers hold (the
+   * gateway client evaluates there).
+   */
   @Transaction(false)
-  async GetEmergency(ctx: Context, emergencyId: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    const e = found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
+  async GetEmergency(ctx: Context, emergencyId: string, custodian: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    const e = await emergencyOf(ctx, emergencyId, custodian);
+    if (custodian !== '' && !mayReviewEmergency(e, who.mspId, { recordCustodian: null, holdsRecordOfPatient: false })) {
+      fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor the custodian of this emergency`);
+    }
     return canonicalize({ ...e, active: e.openedAt <= txTimeMs(ctx) && txTimeMs(ctx) < e.expiresAt });
   }
 
-  /** Every emergency on this chain in id order, paged (the review queue). */
+  /**
+   * The review queue of `custodian` ('' = the caller's org), in id order, paged: the private
+   * emergencies in its collection that the caller's org may review (it opened them or is the
+   * custodian), then the public emergencies opened before emergencies were private. Private data
+   * has no paged query in Fabric, so each page reads the whole collection's emergencies.
+   */
   @Transaction(false)
-  async ListEmergencies(ctx: Context, pageSize: string, bookmark: string): Promise<string> {
-    await staff(ctx, REVIEWER_ROLES);
-    return canonicalize(await repo.listEmergencies(ctx.stub, parsePageSize(pageSize), bookmark));
+  async ListEmergencies(ctx: Context, custodian: string, pageSize: string, bookmark: string): Promise<string> {
+    const who = await staff(ctx, REVIEWER_ROLES);
+    const size = parsePageSize(pageSize);
+    const holder = custodian === '' ? who.mspId : custodian;
+    if (!Formats.mspId.test(holder)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id or empty');
+    const mine = (await repo.listAllPrivateEmergencies(ctx.stub, repo.implicitCollection(holder))).filter((e) =>
+      mayReviewEmergency(e, who.mspId, { recordCustodian: null, holdsRecordOfPatient: false }),
+    );
+    const all = [...mine, ...(await repo.listAllPublicEmergencies(ctx.stub))];
+    const at = bookmark === '' ? -1 : all.findIndex((e) => e.emergencyId === bookmark);
+    if (bookmark !== '' && at < 0) fail('INVALID_ARGUMENT', 'bookmark is not one this function returned');
+    const rest = all.slice(at + 1);
+    const items = rest.slice(0, size);
+    const last = items.at(-1);
+    return canonicalize({ items, bookmark: rest.length > size && last ? last.emergencyId : '' });
   }
 
   // ------------------------------------------------------------------ consents from other chains
@@ -809,10 +870,27 @@ async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor>
   return found(await repo.getRecord(ctx.stub, recordId), `record ${recordId}`);
 }
 
-async function loadEmergencies(ctx: Context, patientId: string, org: string): Promise<Emergency[]> {
+/**
+ * The emergencies `org` holds for a patient that `custodian` enforces: the private ones in the
+ * custodian's collection (read on the custodian's peer; another org's peer holds none of them,
+ * so it finds none and refuses, never allows), then the public ones opened before emergencies
+ * were private.
+ */
+async function loadEmergencies(ctx: Context, patientId: string, org: string, custodian: string): Promise<Emergency[]> {
   const out: Emergency[] = [];
+  const collection = repo.implicitCollection(custodian);
+  for (const id of await repo.privateEmergencyIdsOf(ctx.stub, collection, patientId, org)) {
+    out.push(found(await repo.getPrivateEmergency(ctx.stub, collection, id), 'emergency'));
+  }
   for (const r of await repo.emergencyIdsOf(ctx.stub, patientId, org)) out.push(found(await repo.getEmergency(ctx.stub, r.emergencyId), 'emergency'));
   return out;
+}
+
+/** An emergency by id: public ('' custodian, opened before emergencies were private) or in the custodian's collection. */
+async function emergencyOf(ctx: Context, emergencyId: string, custodian: string): Promise<Emergency> {
+  if (custodian === '') return found(await repo.getEmergency(ctx.stub, emergencyId), `emergency ${emergencyId}`);
+  if (!Formats.mspId.test(custodian)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id or empty');
+  return found(await repo.getPrivateEmergency(ctx.stub, repo.implicitCollection(custodian), emergencyId), `emergency ${emergencyId} of ${custodian}`);
 }
 
 async function decide(ctx: Context, requester: Requester, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
@@ -829,10 +907,18 @@ async function decide(ctx: Context, requester: Requester, record: RecordAnchor, 
     if (isPolicyConsent(c)) policyConsents.push(c);
   }
   // Emergencies decide only for purpose ETREAT (access-rules checkAccess); other purposes read none.
-  const emergencies = purpose === EMERGENCY_PURPOSE ? await loadEmergencies(ctx, record.patientId, grantee) : [];
+  // They are private to the record's custodian: only its peers hold them. Asked by another org (on
+  // its own peer), a decision without them stands when it allows; a refusal is not an answer, since
+  // an emergency the custodian holds might allow it (NOT_CUSTODIAN: ask the custodian).
+  const needsEmergencies = purpose === EMERGENCY_PURPOSE && grantee !== record.custodian;
+  const blind = needsEmergencies && ctx.clientIdentity.getMSPID() !== record.custodian;
+  const emergencies = needsEmergencies && !blind ? await loadEmergencies(ctx, record.patientId, grantee, record.custodian) : [];
   const q = { grantee, record, purpose, action: 'read', at: now, consents, emergencies };
-  if (policyConsents.length === 0) return checkAccess(q);
-  return checkAccess({ ...q, policyConsents, requester, recordMetadata: recordMetadataOf(record) });
+  const d = policyConsents.length === 0 ? checkAccess(q) : checkAccess({ ...q, policyConsents, requester, recordMetadata: recordMetadataOf(record) });
+  if (blind && !d.allowed) {
+    fail('NOT_CUSTODIAN', `no consent allows ${purpose}; emergencies are private to ${record.custodian}, the custodian of ${record.recordId}, which alone decides on them`);
+  }
+  return d;
 }
 
 /**

@@ -27,6 +27,11 @@ export interface Emergency {
   recordId: string | null;
   /** The org that may read under this emergency (the opener's org). */
   org: string;
+  /**
+   * The custodian whose implicit collection holds the emergency and who enforces it (its own
+   * records only). Absent on an emergency opened before emergencies were private (public state).
+   */
+  custodian?: string;
   openedBy: string;
   openedByRole: Role;
   reason: string;
@@ -57,7 +62,7 @@ export function emergencyActiveAt(e: Emergency, t: number): boolean {
  * second is refused (extend nothing silently; the first must expire or be reviewed).
  */
 export function openEmergency(
-  input: { patientId: string; recordId: string | null; reason: string; durationMs: number | null },
+  input: { patientId: string; recordId: string | null; custodian: string; reason: string; durationMs: number | null },
   opener: Opener,
   sameOrgEmergencies: Emergency[],
   now: number,
@@ -85,6 +90,7 @@ export function openEmergency(
     patientId: input.patientId,
     recordId: input.recordId,
     org: opener.org,
+    custodian: input.custodian,
     openedBy: opener.id,
     openedByRole: opener.role,
     reason,
@@ -381,8 +387,10 @@ export function logEntryVisibleTo(
  * record's custodian, or for an emergency on all records any org holding one of them).
  * Registering the patient alone is not enough.
  */
-export function mayReviewEmergency(e: Pick<Emergency, 'org' | 'recordId'>, org: string, custody: LogCustody): boolean {
+export function mayReviewEmergency(e: Pick<Emergency, 'org' | 'recordId' | 'custodian'>, org: string, custody: LogCustody): boolean {
   if (e.org === org) return true;
+  // A private emergency names the one custodian that holds and enforces it.
+  if (e.custodian !== undefined) return e.custodian === org;
   if (e.recordId !== null) return custody.recordCustodian === org;
   return custody.holdsRecordOfPatient;
 }

@@ -318,7 +318,50 @@ export async function emergencyIdsOf(stub: ChaincodeStub, patientId: string, org
   return listAllByPartialKey<{ emergencyId: string }>(stub, KeyTypes.EmergencyByPatient, [patientId, org]);
 }
 
-/** Every emergency on this chain in id order, a page at a time. */
-export async function listEmergencies(stub: ChaincodeStub, pageSize: number, bookmark: string): Promise<Page<Emergency>> {
-  return listByPartialKey<Emergency>(stub, KeyTypes.Emergency, [], pageSize, bookmark);
+/** Every public emergency (opened before emergencies were private), in id order. */
+export async function listAllPublicEmergencies(stub: ChaincodeStub): Promise<Emergency[]> {
+  return listAllByPartialKey<Emergency>(stub, KeyTypes.Emergency, []);
+}
+
+/**
+ * A private emergency (CONSENT.md "Private break-glass"), in its custodian's implicit collection,
+ * by id: the key names the opening transaction only; the value carries the request's random salt,
+ * so its hash cannot be matched to a guessed patient, record, org or reason. A review rewrites the
+ * value under the same key with the review's own salt.
+ */
+export async function putPrivateEmergency(stub: ChaincodeStub, collection: string, e: Emergency, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.Emergency, e.emergencyId), canonicalBytes({ ...e, salt: saltHex }));
+}
+
+/** A private emergency of `collection` as this peer holds it (its org's own collection), without its salt. */
+export async function getPrivateEmergency(stub: ChaincodeStub, collection: string, emergencyId: string): Promise<Emergency | undefined> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.Emergency, emergencyId));
+  if (bytes === undefined || bytes.length === 0) return undefined;
+  const { salt: _salt, ...e } = JSON.parse(Buffer.from(bytes).toString('utf8')) as Emergency & { salt?: string };
+  return e;
+}
+
+/**
+ * The ids of a patient's private emergencies for one org in `collection`, one key per (patient,
+ * org) read with a point read: Fabric refuses writes in a transaction that ran a range query over
+ * private data, and BreakGlass and LogAccess read these before they write. The value carries the
+ * latest writer's salt; the key's hash can be tested against a guessed (patient, org), which tells
+ * nothing the transaction's public read of the patient does not (CONSENT.md "Private break-glass").
+ */
+export async function privateEmergencyIdsOf(stub: ChaincodeStub, collection: string, patientId: string, org: string): Promise<string[]> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.EmergencyByPatient, patientId, org));
+  if (bytes === undefined || bytes.length === 0) return [];
+  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { emergencyIds: string[] }).emergencyIds;
+}
+
+/** Adds an emergency to its (patient, org) index in `collection` (ids kept sorted). */
+export async function indexPrivateEmergency(stub: ChaincodeStub, collection: string, e: Emergency, saltHex: string): Promise<void> {
+  const ids = [...new Set([...(await privateEmergencyIdsOf(stub, collection, e.patientId, e.org)), e.emergencyId])].sort();
+  await stub.putPrivateData(collection, key(stub, KeyTypes.EmergencyByPatient, e.patientId, e.org), canonicalBytes({ emergencyIds: ids, salt: saltHex }));
+}
+
+/** Every private emergency in `collection`, in id order, without salts. */
+export async function listAllPrivateEmergencies(stub: ChaincodeStub, collection: string): Promise<Emergency[]> {
+  const stored = await listAllPrivateByPartialKey<Emergency & { salt?: string }>(stub, collection, KeyTypes.Emergency, []);
+  return stored.map(({ salt: _salt, ...e }) => e);
 }

@@ -27,7 +27,7 @@ export const KeyTypes = {
   RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
   AccessLog: 'mb.access', // (patientId, txTime padded, txId)
   Emergency: 'mb.emergency', // (emergencyId)
-  EmergencyByPatient: 'mb.emergency-by-patient', // (patientId, org, emergencyId) -> {emergencyId}
+  EmergencyByPatient: 'mb.emergency-by-patient', // public: (patientId, org, emergencyId) -> {emergencyId}; in a custodian's collection: (patientId, org) -> {emergencyIds, salt}
   RemoteConsentByGrantee: 'mb.remote-consent-by-grantee', // (granteeOrg, sourceChain, consentId) -> {sourceChain, consentId}
   // cross-chain
   NodeList: 'mb.nodelist', // (epoch padded) -> VerificationNodeList of this chain

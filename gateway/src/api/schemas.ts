@@ -152,6 +152,7 @@ export const BreakGlassBody = {
   properties: {
     patientId: PatientId,
     recordId: RecordId,
+    custodian: { ...MspId, description: "the org whose records it opens and which keeps the emergency private (default this server's org; with recordId, absent or the record's custodian)" },
     reason: { type: 'string', minLength: 1, maxLength: 256, description: 'a code or reference, never clinical text about the patient' },
     durationMinutes: { type: 'integer', minimum: 1, maximum: 1440 },
   },

@@ -251,14 +251,20 @@ export class FabricClient {
     return { channel, contract, fn, org: this.profile.org, endpoint: this.profile.peers[this.current]?.endpoint };
   }
 
-  /** Runs a read-only function on one peer; nothing is ordered. */
-  async evaluate<T = unknown>(channel: string, contract: string, fn: string, args: string[] = []): Promise<T> {
-    return parseResult(await this.evaluateBytes(channel, contract, fn, args)) as T;
+  /**
+   * Runs a read-only function on one peer; nothing is ordered. `targetOrg`: a peer of that org
+   * answers (the one that holds its private data), not this org's own.
+   */
+  async evaluate<T = unknown>(channel: string, contract: string, fn: string, args: string[] = [], targetOrg?: string): Promise<T> {
+    return parseResult(await this.evaluateBytes(channel, contract, fn, args, targetOrg)) as T;
   }
 
   /** Like evaluate, but the result bytes as the peer returned them (messages that are signed). */
-  async evaluateBytes(channel: string, contract: string, fn: string, args: string[] = []): Promise<Uint8Array> {
+  async evaluateBytes(channel: string, contract: string, fn: string, args: string[] = [], targetOrg?: string): Promise<Uint8Array> {
     try {
+      if (targetOrg !== undefined && targetOrg !== this.mspId) {
+        return await this.onSomePeer((c) => c.contract(channel, contract).evaluate(fn, { arguments: args, endorsingOrganizations: [targetOrg] }));
+      }
       return await this.onSomePeer((c) => c.contract(channel, contract).evaluateTransaction(fn, ...args));
     } catch (e) {
       throw toClientError(e, this.site(channel, contract, fn));

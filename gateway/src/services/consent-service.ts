@@ -195,16 +195,24 @@ export class ConsentService {
     }, 1000);
   }
 
-  breakGlass(patientId: string, recordId: string, reason: string, minutes?: number): Promise<Submitted<Emergency>> {
-    return this.chaincode.consent.breakGlass({ patientId, recordId, reason, ...(minutes === undefined ? {} : { durationMinutes: minutes }) });
+  /** Break-glass, private at `custodian` (default this org; for a record, its custodian if it is another org). */
+  breakGlass(patientId: string, recordId: string, reason: string, minutes?: number, custodian?: string): Promise<Submitted<Emergency>> {
+    return this.chaincode.consent.breakGlass({
+      patientId,
+      recordId,
+      reason,
+      ...(minutes === undefined ? {} : { durationMinutes: minutes }),
+      ...(custodian === undefined ? {} : { custodian }),
+    });
   }
 
-  reviewEmergency(emergencyId: string, outcome: string): Promise<Submitted<Emergency>> {
-    return this.chaincode.consent.reviewEmergency(emergencyId, outcome);
+  reviewEmergency(emergencyId: string, outcome: string, custodian?: string): Promise<Submitted<Emergency>> {
+    return this.chaincode.consent.reviewEmergency(emergencyId, outcome, custodian);
   }
 
-  listEmergencies(pageSize = 50, bookmark = ''): Promise<Page<Emergency>> {
-    return this.chaincode.consent.listEmergencies({ pageSize, bookmark });
+  /** The review queue at `custodian` (default this org): what this org may review there. */
+  listEmergencies(pageSize = 50, bookmark = '', custodian?: string): Promise<Page<Emergency>> {
+    return this.chaincode.consent.listEmergencies({ pageSize, bookmark }, custodian);
   }
 
   /** A consent mirrored onto this channel from another chain, checked for a purpose now. */

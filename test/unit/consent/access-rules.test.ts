@@ -27,7 +27,7 @@ function revoked(c: Consent): Consent {
 
 const opener = { org: 'HospitalCMSP', id: 'dr-c', role: 'clinician' as const };
 function emergency(recordId: string | null = null, at = T0, durationMs: number | null = null): Emergency {
-  return openEmergency({ patientId: patient.patientId, recordId, reason: 'unconscious patient in ER', durationMs }, opener, [], at, `tx-em-${at}`);
+  return openEmergency({ patientId: patient.patientId, recordId, custodian: 'HospitalAMSP', reason: 'unconscious patient in ER', durationMs }, opener, [], at, `tx-em-${at}`);
 }
 
 function q(o: Partial<AccessQuery>): AccessQuery {
@@ -133,7 +133,7 @@ describe('break-glass', () => {
   });
 
   it('needs a reason of 10 to 500 characters', () => {
-    const open = (reason: string) => openEmergency({ patientId: patient.patientId, recordId: null, reason, durationMs: null }, opener, [], T0, 'tx');
+    const open = (reason: string) => openEmergency({ patientId: patient.patientId, recordId: null, custodian: 'HospitalAMSP', reason, durationMs: null }, opener, [], T0, 'tx');
     expectCodeSync(() => open('   short  '), 'INVALID_ARGUMENT');
     expectCodeSync(() => open('x'.repeat(501)), 'INVALID_ARGUMENT');
     expect(open('cardiac arrest').reason).toBe('cardiac arrest');
@@ -142,7 +142,7 @@ describe('break-glass', () => {
   it('refuses a second emergency of the same org covering the same record while one is open', () => {
     const first = emergency();
     const again = (recordId: string | null, at: number) =>
-      openEmergency({ patientId: patient.patientId, recordId, reason: 'still in the ER room', durationMs: null }, opener, [first], at, 'tx2');
+      openEmergency({ patientId: patient.patientId, recordId, custodian: 'HospitalAMSP', reason: 'still in the ER room', durationMs: null }, opener, [first], at, 'tx2');
     expectCodeSync(() => again(null, T0 + HOUR), 'EMERGENCY_LIMIT');
     expectCodeSync(() => again('obs-1', T0 + HOUR), 'EMERGENCY_LIMIT');
     expect(again(null, first.expiresAt).expiresAt).toBe(first.expiresAt + 4 * HOUR);

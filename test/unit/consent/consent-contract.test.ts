@@ -19,7 +19,10 @@ import {
   terms,
   usePatientChannel,
   type KeyHolder,
+  breakGlassTx,
+  expectCode,
   logAccessTx,
+  reviewEmergencyTx,
 } from './support';
 
 const H1 = '1'.repeat(64);
@@ -386,22 +389,68 @@ describe('Consent contract on the fake ledger', () => {
   // ---------------------------------------------------------------- break-glass
 
   describe('break-glass', () => {
-    const open = (who: FakeIdentity, at: number, minutes = '') =>
-      fx.call(who, at, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, '', 'unconscious in emergency room', minutes));
+    const A = 'HospitalAMSP';
+    // The opener's gateway sends the request to the custodian's peers (HospitalA's), privately.
+    const open = (who: FakeIdentity, at: number, minutes = '', recordId = '', custodian = A) =>
+      fx.call(who, at, (c, ctx) => breakGlassTx(fx.patient.patientId, recordId, custodian, 'unconscious in emergency room', minutes)(c, ctx), A);
+    const review = (who: FakeIdentity, at: number, e: Row, outcome: string) =>
+      fx.call(who, at, (c, ctx) => reviewEmergencyTx(e.emergencyId as string, A, outcome)(c, ctx), A);
+    // Emergencies are decided by the custodian (its peers alone hold them).
+    const checkAtCustodian = (grantee: string, purpose: string, at: number) =>
+      fx.call(fx.o.userA, at, (c, ctx) => c.CheckAccess(ctx, grantee, REC, purpose));
 
     it("opens time-limited ETREAT access for the clinician's org, visible in the patient's log", async () => {
       const e = await open(fx.o.clinicianC, T0);
-      expect(e).toMatchObject({ org: 'HospitalCMSP', openedByRole: 'clinician', expiresAt: T0 + 4 * HOUR, review: { status: 'pending' } });
-      expect(await check('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
-      expect(await check('HospitalCMSP', 'TREAT', T0 + HOUR)).toMatchObject({ allowed: false });
+      expect(e).toMatchObject({ org: 'HospitalCMSP', custodian: A, openedByRole: 'clinician', expiresAt: T0 + 4 * HOUR, review: { status: 'pending' } });
+      expect(await checkAtCustodian('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
+      expect(await checkAtCustodian('HospitalCMSP', 'TREAT', T0 + HOUR)).toMatchObject({ allowed: false });
       const log = await fx.call<Page>(fx.o.userA, T0 + HOUR, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
       expect(log.items[0]).toMatchObject({ kind: 'emergency-opened', requester: 'HospitalCMSP', emergencyId: e.emergencyId, review: 'pending' });
-      expect(fx.ledger.events.at(-1)?.name).toBe('EmergencyOpened');
+      const event = fx.ledger.events.at(-1);
+      expect(event).toEqual({ name: 'EmergencyOpened', txId: event?.txId, payload: { txId: event?.txId } });
+    });
+
+    it("writes nothing public: the emergency, its index and its log entry are in the custodian's collection, salted", async () => {
+      const before = fx.ledger.snapshot();
+      const e = await open(fx.o.clinicianC, T0);
+      expect(fx.ledger.snapshot()).toEqual(before);
+      expect([...fx.ledger.privateState.keys()]).toEqual(['_implicit_org_HospitalAMSP']);
+      const stored = [...(fx.ledger.privateState.get('_implicit_org_HospitalAMSP')?.entries() ?? [])];
+      const kinds = stored.map(([k]) => k.split('\u0000')[1]).sort();
+      expect(kinds).toEqual([KeyTypes.AccessLog, KeyTypes.Emergency, KeyTypes.EmergencyByPatient].sort());
+      const values = stored.map(([, v]) => JSON.parse(v.toString('utf8')) as Row);
+      for (const v of values) expect(v.salt).toMatch(/^[0-9a-f]{64}$/);
+      // The log entry's key carries the salt; the (patient, org) index is one key read by point reads
+      // (Fabric refuses writes after a private range query), named as the public read of the patient is.
+      const salt = values[0]?.salt as string;
+      const naming = stored.filter(([k]) => k.includes(fx.patient.patientId)).map(([k]) => k.split('\u0000').slice(1, -1));
+      expect(naming).toEqual(
+        expect.arrayContaining([
+          [KeyTypes.AccessLog, fx.patient.patientId, expect.any(String), expect.any(String), salt],
+          [KeyTypes.EmergencyByPatient, fx.patient.patientId, 'HospitalCMSP'],
+        ]),
+      );
+      expect(naming).toHaveLength(2);
+      expect(values.find((v) => v.reason !== undefined)).toMatchObject({ emergencyId: e.emergencyId, reason: 'unconscious in emergency room' });
+    });
+
+    it('is decided only by the custodian: another org asking for ETREAT is told so, and only the custodian holds it', async () => {
+      await open(fx.o.clinicianC, T0);
+      await expectCode(check('HospitalCMSP', 'ETREAT', T0 + HOUR), 'NOT_CUSTODIAN');
+      expect([...fx.ledger.privateState.keys()]).toEqual(['_implicit_org_HospitalAMSP']);
+    });
+
+    it('opens one record by its custodian, and refuses a custodian that does not hold it', async () => {
+      const e = await open(fx.o.clinicianC, T0, '', REC, '');
+      expect(e).toMatchObject({ recordId: REC, custodian: A });
+      await expectRejected(fx.ledger, () => open(fx.o.clinicianC, T0 + 1, '', REC, 'HospitalCMSP'), 'NOT_CUSTODIAN');
+      await expectRejected(fx.ledger, () => open(fx.o.clinicianA, T0 + 1, '', '', 'HospitalCMSP'), 'NOT_CUSTODIAN');
+      await expectRejected(fx.ledger, () => open(fx.o.clinicianA, T0 + 1, '', '', ''), 'INVALID_ARGUMENT');
     });
 
     it('refuses access once the emergency has expired', async () => {
       await open(fx.o.clinicianC, T0, '60');
-      expect(await check('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: false, reason: 'emergency-expired' });
+      expect(await checkAtCustodian('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: false, reason: 'emergency-expired' });
     });
 
     it('refuses an emergency longer than 24 hours', async () => {
@@ -413,23 +462,47 @@ describe('Consent contract on the fake ledger', () => {
       await expectRejected(fx.ledger, () => open(fx.o.clinicianC, T0 + 1), 'EMERGENCY_LIMIT');
     });
 
-    it('refuses break-glass by a privacy officer', async () => {
+    it('refuses break-glass by a privacy officer, and a request outside the transient map', async () => {
       await expectRejected(fx.ledger, () => open(fx.o.officerC, T0), 'FORBIDDEN_ROLE');
+      await expectRejected(fx.ledger, () => fx.call(fx.o.clinicianC, T0, (c, ctx) => c.BreakGlass(ctx), A), 'INVALID_ARGUMENT');
     });
 
     it('is reviewed once by a privacy officer, and the review is logged', async () => {
       const e = await open(fx.o.clinicianC, T0);
-      const r = await fx.call(fx.o.officerC, T0 + DAY, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'justified'));
+      const r = await review(fx.o.officerC, T0 + DAY, e, 'justified');
       expect(r).toMatchObject({ review: { status: 'justified', reviewerOrg: 'HospitalCMSP' } });
-      expect(fx.ledger.events.at(-1)?.name).toBe('EmergencyReviewed');
-      await expectRejected(fx.ledger, () => fx.call(fx.o.officerA, T0 + DAY, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'unjustified')), 'ALREADY_REVIEWED');
+      expect(fx.ledger.events.at(-1)).toMatchObject({ name: 'EmergencyReviewed', payload: { txId: fx.ledger.events.at(-1)?.txId } });
+      await expectRejected(fx.ledger, () => review(fx.o.officerA, T0 + DAY, e, 'unjustified'), 'ALREADY_REVIEWED');
       const log = await fx.call<Page>(fx.o.userA, T0 + DAY, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
       expect(log.items.map((x) => x.kind)).toEqual(['emergency-opened', 'emergency-reviewed']);
+      const got = await fx.call(fx.o.officerC, T0 + DAY, (c, ctx) => c.GetEmergency(ctx, e.emergencyId as string, A), A);
+      expect(got).toMatchObject({ emergencyId: e.emergencyId, review: { status: 'justified' }, active: false });
     });
 
-    it('refuses a review by a plain member identity', async () => {
+    it('lists the review queue of the custodian to the custodian, and to an opener only what it opened', async () => {
       const e = await open(fx.o.clinicianC, T0);
-      await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId as string, 'justified')), 'FORBIDDEN_ROLE');
+      const asA = await fx.call<Page>(fx.o.officerA, T0 + 1, (c, ctx) => c.ListEmergencies(ctx, '', '', ''));
+      expect(asA.items.map((x) => x.emergencyId)).toEqual([e.emergencyId]);
+      // HospitalA's own clinician opens one too: HospitalC's officer, asking HospitalA's peer, sees only its org's.
+      const own = await open(fx.o.clinicianA, T0 + 2);
+      const asA2 = await fx.call<Page>(fx.o.officerA, T0 + 3, (c, ctx) => c.ListEmergencies(ctx, '', '', ''));
+      expect(asA2.items.map((x) => x.emergencyId).sort()).toEqual([e.emergencyId, own.emergencyId].sort());
+      const asC = await fx.call<Page>(fx.o.officerC, T0 + 3, (c, ctx) => c.ListEmergencies(ctx, A, '', ''), A);
+      expect(asC.items.map((x) => x.emergencyId)).toEqual([e.emergencyId]);
+      await expectCode(fx.call(fx.o.officerC, T0 + 3, (c, ctx) => c.GetEmergency(ctx, own.emergencyId as string, A), A), 'UNAUTHORIZED');
+      // Paged: one at a time, then the end; a bookmark it never returned is refused.
+      const first = await fx.call<Page>(fx.o.officerA, T0 + 3, (c, ctx) => c.ListEmergencies(ctx, '', '1', ''));
+      const second = await fx.call<Page>(fx.o.officerA, T0 + 3, (c, ctx) => c.ListEmergencies(ctx, '', '1', first.bookmark));
+      expect([...first.items, ...second.items].map((x) => x.emergencyId)).toEqual(asA2.items.map((x) => x.emergencyId));
+      expect(second.bookmark).toBe('');
+      await expectCode(fx.call(fx.o.officerA, T0 + 3, (c, ctx) => c.ListEmergencies(ctx, '', '1', 'em_unknown')), 'INVALID_ARGUMENT');
+    });
+
+    it('refuses a review by a plain member identity, and by an org that is neither opener nor custodian', async () => {
+      const e = await open(fx.o.clinicianC, T0);
+      await expectRejected(fx.ledger, () => review(fx.o.userA, T0 + 1, e, 'justified'), 'FORBIDDEN_ROLE');
+      const own = await open(fx.o.clinicianA, T0 + 2);
+      await expectRejected(fx.ledger, () => review(fx.o.officerC, T0 + 3, own, 'justified'), 'UNAUTHORIZED');
     });
   });
 

@@ -21,7 +21,7 @@ describe('Consent decisions through the scope index', () => {
     (await fx.call<{ consentId: string }>(fx.o.userA, T0, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms(t)))))).consentId;
   const revoke = (consentId: string) => fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.RevokeConsent(ctx, json(signedRevocation('chain-a', fx.patient, consentId, fx.patient, T0 + 1))));
   const check = (grantee: string, recordId: string, purpose: string, at: number) =>
-    fx.call(fx.o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
+    fx.call(fx.o.userA, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
 
   /** State keys of one type, as the fake ledger holds them. */
   const keysOf = (type: string): string[] => [...fx.ledger.state.keys()].filter((k) => k.startsWith(`\u0000${type}\u0000`));

@@ -22,6 +22,7 @@ import {
   terms,
   usePatientChannel,
   type KeyHolder,
+  breakGlassTx,
   logAccessAsTx,
   logAccessTx,
 } from './support';
@@ -147,9 +148,18 @@ describe('consent v2 in the Consent contract', () => {
 
     it('lets break-glass override an explicit deny, for emergency treatment only', async () => {
       await grant(NESTED);
-      const e = await fx.call<{ emergencyId: string }>(fx.o.clinicianC, T0, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, 'psy-1', 'unconscious in emergency room', ''));
-      expect(await check('HospitalCMSP', 'psy-1', 'ETREAT')).toEqual({ allowed: true, reason: 'emergency', consentId: null, emergencyId: e.emergencyId });
-      expect(await check('HospitalCMSP', 'psy-1', 'HOPERAT')).toMatchObject({ allowed: false, reason: 'consent-denied' });
+      // Opened privately at the custodian (HospitalA), which alone holds emergencies and decides on them.
+      const e = await fx.call<{ emergencyId: string }>(
+        fx.o.clinicianC,
+        T0,
+        (c, ctx) => breakGlassTx(fx.patient.patientId, 'psy-1', '', 'unconscious in emergency room')(c, ctx),
+        'HospitalAMSP',
+      );
+      const atCustodian = (purpose: string) => fx.call<Decision>(fx.o.userA, T0 + HOUR, (c, ctx) => c.CheckAccess(ctx, 'HospitalCMSP', 'psy-1', purpose));
+      expect(await atCustodian('ETREAT')).toEqual({ allowed: true, reason: 'emergency', consentId: null, emergencyId: e.emergencyId });
+      expect(await atCustodian('HOPERAT')).toMatchObject({ allowed: false, reason: 'consent-denied' });
+      // Asked on HospitalC's own peer, the deny stands and the emergency is not there: the custodian decides.
+      await expectCode(check('HospitalCMSP', 'psy-1', 'ETREAT'), 'NOT_CUSTODIAN');
     });
 
     it('covers child purposes through a parent purpose (permit TREAT covers ETREAT)', async () => {

@@ -24,8 +24,10 @@ import {
   terms,
   type KeyHolder,
   type Orgs,
+  breakGlassTx,
   logAccessAsTx,
   logAccessTx,
+  reviewEmergencyTx,
 } from './support';
 
 const CHAIN = 'chain-a';
@@ -95,7 +97,7 @@ describe('record erasure', () => {
       [o.userA, (c, ctx) => c.AmendRecord(ctx, 'psy-1', H1, '2')],
       [o.userA, (c, ctx) => c.AmendRecordWithMetadata(ctx, 'psy-1', H1, '2', json(META))],
       [o.userA, (c, ctx) => c.AnchorRecord(ctx, 'psy-1', patient.patientId, 'Observation', H1)],
-      [o.clinicianA, (c, ctx) => c.BreakGlass(ctx, patient.patientId, 'psy-1', 'unconscious on arrival', '')],
+      [o.clinicianA, (c, ctx) => breakGlassTx(patient.patientId, 'psy-1', '', 'unconscious on arrival')(c, ctx)],
     ];
     for (const [who, fn] of refused) await expectRejected(ledger, () => call(who, T0 + 20, fn), 'RECORD_ERASED');
   });
@@ -111,9 +113,10 @@ describe('record erasure', () => {
   });
 
   it('still lets the custodian review a break-glass opened on the record before it was erased', async () => {
-    const e = await call<{ emergencyId: string }>(o.clinicianC, T0 + 5, (c, ctx) => c.BreakGlass(ctx, patient.patientId, 'psy-1', 'unconscious on arrival', ''));
+    // Opened privately at the custodian's peers (HospitalA's), which hold the emergency.
+    const e = await call<{ emergencyId: string }>(o.clinicianC, T0 + 5, (c, ctx) => breakGlassTx(patient.patientId, 'psy-1', '', 'unconscious on arrival')(c, ctx), 'HospitalAMSP');
     await call(o.userA, T0 + 10, (c, ctx) => c.EraseRecord(ctx, signedErasure(patient, 'psy-1')));
-    const reviewed = await call<{ review: { status: string } }>(o.officerA, T0 + 20, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId, 'justified'));
+    const reviewed = await call<{ review: { status: string } }>(o.officerA, T0 + 20, (c, ctx) => reviewEmergencyTx(e.emergencyId, 'HospitalAMSP', 'justified')(c, ctx));
     expect(reviewed.review.status).toBe('justified');
   });
 

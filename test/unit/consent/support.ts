@@ -153,7 +153,9 @@ export function consentCaller(ledger: FakeLedger) {
     identity: FakeIdentity,
     timeMs: number,
     fn: (c: ConsentContract, ctx: Context) => Promise<string>,
-  ): Promise<T> => JSON.parse(await ledger.invoke({ identity, timeMs }, (ctx) => fn(c, ctx))) as T;
+    /** The org whose peer endorses or answers (default the caller's own), as the gateway client targets it. */
+    peerMsp?: string,
+  ): Promise<T> => JSON.parse(await ledger.invoke({ identity, timeMs, ...(peerMsp === undefined ? {} : { peerMsp }) }, (ctx) => fn(c, ctx))) as T;
 }
 
 /**
@@ -161,7 +163,7 @@ export function consentCaller(ledger: FakeLedger) {
  * submitPrivate): the request, with a fresh salt, in the transient map; the sealed result
  * opened with the salt. For consentCaller's `fn`.
  */
-export function privately(fn: 'LogAccess' | 'LogAccessAs', request: Record<string, unknown>) {
+export function privately(fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency', request: Record<string, unknown>) {
   return async (c: ConsentContract, ctx: Context): Promise<string> => {
     const salt = randomBytes(32);
     const bytes = Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') }));
@@ -173,6 +175,17 @@ export function privately(fn: 'LogAccess' | 'LogAccessAs', request: Record<strin
 /** LogAccess of `recordId` for `requesterOrg`, private as the gateway sends it. */
 export const logAccessTx = (requesterOrg: string, recordId: string, purpose: string, requestId = '') =>
   privately('LogAccess', { requesterOrg, recordId, purpose, requestId });
+
+/**
+ * BreakGlass as the opener's gateway sends it (to the custodian's peers): every record of the
+ * patient the custodian holds when `recordId` is '', the record's custodian when `custodian` is ''.
+ */
+export const breakGlassTx = (patientId: string, recordId: string, custodian: string, reason: string, durationMinutes = '') =>
+  privately('BreakGlass', { patientId, recordId, custodian, reason, durationMinutes });
+
+/** ReviewEmergency as the reviewer's gateway sends it (to the custodian's peers). */
+export const reviewEmergencyTx = (emergencyId: string, custodian: string, outcome: string) =>
+  privately('ReviewEmergency', { emergencyId, custodian, outcome });
 
 /** LogAccessAs for a requester stated in full, private as the gateway sends it. */
 export const logAccessAsTx = (requester: Record<string, unknown>, recordId: string, purpose: string, requestId = '') =>

@@ -17,7 +17,7 @@ import { accessLogToAuditBundle, isBreakGlass, type AuditableAccessEntry } from 
 import { buildConsentPolicyGrant, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../../gateway/src/services/consent-fhir';
 import { FHIR_R5_SCHEMA, fhirSchemaAvailable, formatFhirSchemaErrors, validateFhirResource } from '../../../gateway/src/services/fhir-schema';
-import { DAY, header, HOUR, json, logAccessAsTx, logAccessTx, T0, usePatientChannel } from '../consent/support';
+import { breakGlassTx, DAY, header, HOUR, json, logAccessAsTx, logAccessTx, reviewEmergencyTx, T0, usePatientChannel } from '../consent/support';
 import { errorOf } from '../consent-policy/support';
 
 const EXAMPLES = join(__dirname, '../../fixtures/fhir-consent-examples');
@@ -228,9 +228,14 @@ describe('the access log as an AuditEvent Bundle validates against the R5 schema
     await fx.call(fx.o.userA, at + 1, (c, ctx) => logAccessAsTx(drX, 'psy-1', 'TREAT', 'rq-2')(c, ctx));
     await fx.call(fx.o.userA, at + 2, (c, ctx) => logAccessTx('HospitalBMSP', 'obs-1', 'TREAT', '')(c, ctx));
     await fx.call(fx.o.userA, at + 3, (c, ctx) => logAccessTx('HospitalCMSP', 'psy-1', 'TREAT', 'rq-3')(c, ctx));
-    const e = await fx.call<{ emergencyId: string }>(fx.o.clinicianC, at + 4, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, 'psy-1', 'unconscious in emergency room', ''));
+    const e = await fx.call<{ emergencyId: string }>(
+      fx.o.clinicianC,
+      at + 4,
+      (c, ctx) => breakGlassTx(fx.patient.patientId, 'psy-1', '', 'unconscious in emergency room')(c, ctx),
+      'HospitalAMSP',
+    );
     await fx.call(fx.o.userA, at + 5, (c, ctx) => logAccessTx('HospitalCMSP', 'psy-1', 'ETREAT', 'rq-4')(c, ctx));
-    await fx.call(fx.o.officerA, at + 6, (c, ctx) => c.ReviewEmergency(ctx, e.emergencyId, 'justified'));
+    await fx.call(fx.o.officerA, at + 6, (c, ctx) => reviewEmergencyTx(e.emergencyId, 'HospitalAMSP', 'justified')(c, ctx));
     const log = await fx.call<{ items: AuditableAccessEntry[] }>(fx.o.userA, at + 7, (c, ctx) => c.ListAccessLog(ctx, fx.patient.patientId, '', ''));
 
     // the log holds what the test is about: denies by provision, permits by a provision and by

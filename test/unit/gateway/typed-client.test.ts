@@ -113,6 +113,14 @@ class FakeConnection {
         if (r.error) throw r.error;
         return bytes(r);
       },
+      // An evaluate a peer of another org answers (the one holding that org's private data).
+      evaluate: async (fn: string, opts: { arguments?: string[]; endorsingOrganizations?: string[] } = {}): Promise<Uint8Array> => {
+        const call: Call = { contract: contractName, fn, args: opts.arguments ?? [], mode: 'evaluate', ...(opts.endorsingOrganizations ? { endorsingOrganizations: opts.endorsingOrganizations } : {}) };
+        this.calls.push(call);
+        const r = await this.respond(call);
+        if (r.error) throw r.error;
+        return bytes(r);
+      },
       newProposal: (fn: string, opts: { arguments?: string[]; endorsingOrganizations?: string[]; transientData?: Record<string, Uint8Array> } = {}) => {
         const txId = `tx-${channel}-${++this.txCounter}`;
         const call: Call = { contract: contractName, fn, args: opts.arguments ?? [], mode: 'submit', ...(opts.endorsingOrganizations ? { endorsingOrganizations: opts.endorsingOrganizations } : {}) };
@@ -311,11 +319,41 @@ const CASES: Case[] = [
   ],
   ['consent.listAccessLog', (cc) => cc.consent.listAccessLog(patientId), { contract: 'Consent', fn: 'ListAccessLog', args: [patientId, '', ''] }],
   ['consent.listAccessLogSigned', (cc) => cc.consent.listAccessLogSigned(read, { pageSize: 100, bookmark: 'b2' }), { contract: 'Consent', fn: 'ListAccessLogSigned', args: [canonicalize(read), '100', 'b2'] }],
-  ['consent.breakGlass (one record)', (cc) => cc.consent.breakGlass({ patientId, recordId: 'rec-1', reason: 'ED-TRIAGE-CODE-9', durationMinutes: 30 }), { contract: 'Consent', fn: 'BreakGlass', args: [patientId, 'rec-1', 'ED-TRIAGE-CODE-9', '30'] }],
-  ['consent.breakGlass (every record)', (cc) => cc.consent.breakGlass({ patientId, reason: 'ED-TRIAGE-CODE-9' }), { contract: 'Consent', fn: 'BreakGlass', args: [patientId, '', 'ED-TRIAGE-CODE-9', ''] }],
-  ['consent.reviewEmergency', (cc) => cc.consent.reviewEmergency('em-1', 'justified'), { contract: 'Consent', fn: 'ReviewEmergency', args: ['em-1', 'justified'] }],
-  ['consent.getEmergency', (cc) => cc.consent.getEmergency('em-1'), { contract: 'Consent', fn: 'GetEmergency', args: ['em-1'] }],
-  ['consent.listEmergencies', (cc) => cc.consent.listEmergencies({ pageSize: 20 }), { contract: 'Consent', fn: 'ListEmergencies', args: ['20', ''] }],
+  [
+    'consent.breakGlass (one record of another custodian: private, that custodian endorsing alone)',
+    (cc) => cc.consent.breakGlass({ patientId, recordId: 'rec-1', custodian: 'HospitalBMSP', reason: 'ED-TRIAGE-CODE-9', durationMinutes: 30 }),
+    {
+      contract: 'Consent',
+      fn: 'BreakGlass',
+      args: [],
+      endorsingOrganizations: ['HospitalBMSP'],
+      privateRequest: { patientId, recordId: 'rec-1', custodian: 'HospitalBMSP', reason: 'ED-TRIAGE-CODE-9', durationMinutes: '30' },
+    },
+  ],
+  [
+    'consent.breakGlass (every record this org holds)',
+    (cc) => cc.consent.breakGlass({ patientId, reason: 'ED-TRIAGE-CODE-9' }),
+    {
+      contract: 'Consent',
+      fn: 'BreakGlass',
+      args: [],
+      endorsingOrganizations: ['HospitalAMSP'],
+      privateRequest: { patientId, recordId: '', custodian: 'HospitalAMSP', reason: 'ED-TRIAGE-CODE-9', durationMinutes: '' },
+    },
+  ],
+  [
+    'consent.reviewEmergency',
+    (cc) => cc.consent.reviewEmergency('em-1', 'justified', 'HospitalBMSP'),
+    { contract: 'Consent', fn: 'ReviewEmergency', args: [], endorsingOrganizations: ['HospitalBMSP'], privateRequest: { emergencyId: 'em-1', custodian: 'HospitalBMSP', outcome: 'justified' } },
+  ],
+  ['consent.reviewPublicEmergency', (cc) => cc.consent.reviewPublicEmergency('em-1', 'justified'), { contract: 'Consent', fn: 'ReviewPublicEmergency', args: ['em-1', 'justified'] }],
+  ['consent.getEmergency', (cc) => cc.consent.getEmergency('em-1'), { contract: 'Consent', fn: 'GetEmergency', args: ['em-1', 'HospitalAMSP'] }],
+  [
+    'consent.getEmergency (at another custodian: its peer answers)',
+    (cc) => cc.consent.getEmergency('em-1', 'HospitalBMSP'),
+    { contract: 'Consent', fn: 'GetEmergency', args: ['em-1', 'HospitalBMSP'], endorsingOrganizations: ['HospitalBMSP'] },
+  ],
+  ['consent.listEmergencies', (cc) => cc.consent.listEmergencies({ pageSize: 20 }), { contract: 'Consent', fn: 'ListEmergencies', args: ['HospitalAMSP', '20', ''] }],
   ['consent.listRemoteConsents', (cc) => cc.consent.listRemoteConsents('HospitalBMSP'), { contract: 'Consent', fn: 'ListRemoteConsents', args: ['HospitalBMSP', '', ''] }],
   ['consent.checkRemoteConsent', (cc) => cc.consent.checkRemoteConsent('chain-a', 'cs_1', 'TREAT'), { contract: 'Consent', fn: 'CheckRemoteConsent', args: ['chain-a', 'cs_1', 'TREAT'] }],
   [

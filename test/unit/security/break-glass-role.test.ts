@@ -8,7 +8,7 @@ import { ClientIdentity } from 'fabric-shim';
 import type { ChaincodeStub } from 'fabric-shim';
 import { createOrg, type TestOrg } from '../../fixtures/pki';
 import type { FakeIdentity, FakeLedger } from '../support/fake-ledger';
-import { channel, consentCaller, expectRejected, HOUR, newKey, T0, type KeyHolder } from '../consent/support';
+import { breakGlassTx, channel, consentCaller, expectRejected, HOUR, newKey, T0, type KeyHolder } from '../consent/support';
 
 /** What the chaincode's ClientIdentity reads from a certificate, as on a real peer. */
 function attributesOf(mspId: string, certPem: string): Record<string, string> {
@@ -30,7 +30,9 @@ describe('break-glass only by a clinician', () => {
   let ledger: FakeLedger;
   let call: ReturnType<typeof consentCaller>;
   let patient: KeyHolder;
-  const open = (who: FakeIdentity) => call(who, T0 + HOUR, (c, ctx) => c.BreakGlass(ctx, patient.patientId, '', 'unconscious in emergency room', '60'));
+  // Sent privately to the custodian's peers (HospitalA's), as the opener's gateway sends it.
+  const open = (who: FakeIdentity) =>
+    call(who, T0 + HOUR, (c, ctx) => breakGlassTx(patient.patientId, '', 'HospitalAMSP', 'unconscious in emergency room', '60')(c, ctx), 'HospitalAMSP');
 
   beforeAll(async () => {
     [A, C] = await Promise.all([createOrg('HospitalAMSP'), createOrg('HospitalCMSP')]);
@@ -49,6 +51,7 @@ describe('break-glass only by a clinician', () => {
     call = consentCaller(ledger);
     patient = newKey();
     await call(ids.custodian, T0, (c, ctx) => c.RegisterPatient(ctx, patient.publicKey));
+    await call(ids.custodian, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-0001', patient.patientId, 'Observation', '1'.repeat(64)));
   });
 
   it('reads the clinician role from the certificate attribute as the peer does', () => {
@@ -62,6 +65,6 @@ describe('break-glass only by a clinician', () => {
 
   it('opens emergency access for a clinician and records the role that opened it', async () => {
     const e = await open(ids.clinician);
-    expect(e).toMatchObject({ org: 'HospitalCMSP', openedByRole: 'clinician', review: { status: 'pending' } });
+    expect(e).toMatchObject({ org: 'HospitalCMSP', custodian: 'HospitalAMSP', openedByRole: 'clinician', review: { status: 'pending' } });
   });
 });

@@ -4,7 +4,7 @@
  * reviewer of another org's emergency on them.
  */
 import { logEntryVisibleTo, mayReviewEmergency } from '../../../chaincode/src/rules/access-rules';
-import { expectRejected, HOUR, json, logAccessTx, signedGrant, T0, terms, usePatientChannel } from '../consent/support';
+import { breakGlassTx, expectRejected, HOUR, json, logAccessTx, reviewEmergencyTx, signedGrant, T0, terms, usePatientChannel } from '../consent/support';
 
 const REC = 'obs-0001';
 const H1 = '1'.repeat(64);
@@ -21,7 +21,7 @@ describe('a second org registering a patient gains no read rights over another c
     await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, REC, fx.patient.patientId, 'Observation', H1));
     await fx.call(fx.o.userA, T0 + 1, (c, ctx) => c.GrantConsent(ctx, json(signedGrant('chain-a', fx.patient, terms({ grantee: 'HospitalBMSP' })))));
     await fx.call(fx.o.userA, T0 + 2, (c, ctx) => logAccessTx('HospitalBMSP', REC, 'TREAT', 'req-1')(c, ctx));
-    await fx.call(fx.o.clinicianA, T0 + 3, (c, ctx) => c.BreakGlass(ctx, fx.patient.patientId, REC, 'unconscious in emergency room', ''));
+    await fx.call(fx.o.clinicianA, T0 + 3, (c, ctx) => breakGlassTx(fx.patient.patientId, REC, '', 'unconscious in emergency room')(c, ctx));
   });
 
   it("shows the registering org none of the custodian's log entries", async () => {
@@ -47,13 +47,14 @@ describe('a second org registering a patient gains no read rights over another c
 
   it("refuses the registering org as reviewer of the custodian's emergency (UNAUTHORIZED), changing nothing", async () => {
     await fx.call(fx.o.userC, T0 + HOUR, (c, ctx) => c.RegisterPatient(ctx, fx.patient.publicKey));
-    const [emergency] = (await fx.call<Page>(fx.o.officerA, T0 + HOUR, (c, ctx) => c.ListEmergencies(ctx, '', ''))).items;
+    const [emergency] = (await fx.call<Page>(fx.o.officerA, T0 + HOUR, (c, ctx) => c.ListEmergencies(ctx, '', '', ''))).items;
+    // HospitalC's officer sends the review to the custodian's peers, where the emergency is.
     await expectRejected(
       fx.ledger,
-      () => fx.call(fx.o.officerC, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'unjustified')),
+      () => fx.call(fx.o.officerC, T0 + HOUR, (c, ctx) => reviewEmergencyTx(emergency!.emergencyId as string, 'HospitalAMSP', 'unjustified')(c, ctx), 'HospitalAMSP'),
       'UNAUTHORIZED',
     );
-    const reviewed = await fx.call(fx.o.officerA, T0 + HOUR, (c, ctx) => c.ReviewEmergency(ctx, emergency!.emergencyId as string, 'justified'));
+    const reviewed = await fx.call(fx.o.officerA, T0 + HOUR, (c, ctx) => reviewEmergencyTx(emergency!.emergencyId as string, 'HospitalAMSP', 'justified')(c, ctx));
     expect(reviewed).toMatchObject({ review: { status: 'justified', reviewerOrg: 'HospitalAMSP' } });
   });
 
@@ -83,6 +84,9 @@ describe('access-log visibility rule', () => {
     expect(mayReviewEmergency({ org: 'B', recordId: 'r1' }, 'A', { recordCustodian: 'A', holdsRecordOfPatient: true })).toBe(true);
     expect(mayReviewEmergency({ org: 'B', recordId: 'r1' }, 'C', { recordCustodian: 'A', holdsRecordOfPatient: true })).toBe(false);
     expect(mayReviewEmergency({ org: 'B', recordId: null }, 'C', none)).toBe(false);
+    // A private emergency names its one custodian: it and the opener review, nobody else.
+    expect(mayReviewEmergency({ org: 'B', recordId: null, custodian: 'A' }, 'A', none)).toBe(true);
+    expect(mayReviewEmergency({ org: 'B', recordId: null, custodian: 'A' }, 'C', { recordCustodian: 'C', holdsRecordOfPatient: true })).toBe(false);
   });
 });
 

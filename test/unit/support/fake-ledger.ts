@@ -7,7 +7,8 @@
  *  - range and partial-composite-key queries return keys in lexical order;
  *  - private data: each collection is its own state, written with the transaction; an implicit
  *    org collection (`_implicit_org_<MSP>`) is read only on a peer of that org (`peerMsp`, by
- *    default the caller's org), as on Fabric, where other orgs' peers do not hold it.
+ *    default the caller's org), as on Fabric, where other orgs' peers do not hold it; and a
+ *    transaction that ran a range query over private data may not write, as Fabric refuses it.
  * Unit tests may stub the chaincode stub; integration tests use real peers.
  */
 import { createHash } from 'node:crypto';
@@ -112,6 +113,12 @@ export class FakeLedger {
     privateWrites: Map<string, Map<string, Buffer | null>>,
   ): Context {
     let eventSet = false;
+    // Fabric refuses any write in a transaction that ran a range query over private data
+    // (such a query is not re-validated at commit, so it may not feed a write).
+    let privateRangeQueried = false;
+    const writable = (): void => {
+      if (privateRangeQueried) throw new Error('PUT_STATE failed: transaction has already performed queries on pvt data; writes are not allowed');
+    };
     const peerMsp = opts.peerMsp ?? opts.identity.mspId;
     const readable = (collection: string): Map<string, Buffer> => {
       const implicit = /^_implicit_org_(.+)$/.exec(collection);
@@ -120,6 +127,7 @@ export class FakeLedger {
       return this.privateState.get(collection) ?? new Map<string, Buffer>();
     };
     const privateWrite = (collection: string, k: string, v: Buffer | null): void => {
+      writable();
       if (!/^_implicit_org_.+$/.test(collection)) throw new Error(`collection ${collection} is not defined`);
       if (!k) throw new Error('empty key');
       const kv = privateWrites.get(collection) ?? new Map<string, Buffer | null>();
@@ -136,10 +144,12 @@ export class FakeLedger {
       getTxTimestamp: () => ({ seconds, nanos }),
       getState: async (k: string) => new Uint8Array(this.state.get(k) ?? Buffer.alloc(0)),
       putState: async (k: string, v: Uint8Array) => {
+        writable();
         if (!k) throw new Error('empty key');
         writes.set(k, Buffer.from(v));
       },
       deleteState: async (k: string) => {
+        writable();
         writes.set(k, null);
       },
       setEvent: (name: string, payload: Uint8Array) => {
@@ -164,6 +174,7 @@ export class FakeLedger {
       deletePrivateData: async (collection: string, k: string) => privateWrite(collection, k, null),
       getPrivateData: async (collection: string, k: string) => new Uint8Array(readable(collection).get(k) ?? Buffer.alloc(0)),
       getPrivateDataByPartialCompositeKey: async (collection: string, type: string, attrs: string[]) => {
+        privateRangeQueried = true;
         const prefix = createCompositeKey(type, attrs);
         const entries = [...readable(collection).entries()].filter(([k]) => k >= prefix && k < prefix + MAX_UNICODE);
         // As fabric-shim 2.5 answers a private range query: {iterator}, not unwrapped.

@@ -419,13 +419,15 @@ export function registerPatient(program: Command): void {
     .command('open')
     .description("a clinician of --org opens emergency access to a patient's record (or all records)")
     .requiredOption('--patient <patientId>', 'patient')
-    .option('--record <recordId>', 'one record (default: every record of the patient)', '')
+    .option('--record <recordId>', 'one record (default: every record of the patient that --custodian holds)', '')
+    .option('--custodian <mspId>', "the org whose records it opens, which keeps the emergency private (default: --org's own)")
     .requiredOption('--reason <text>', 'why (visible to the patient and the reviewer)')
     .option('--minutes <n>', 'duration (default 240, at most 1440)')
     .action(
       act(async (ctx, o) => {
         const minutes = o.minutes === undefined ? undefined : int(o.minutes, '--minutes', 1);
-        const res = await ctx.wait('opening', service(ctx).breakGlass(o.patient as string, o.record as string, o.reason as string, minutes));
+        const custodian = o.custodian as string | undefined;
+        const res = await ctx.wait('opening', service(ctx).breakGlass(o.patient as string, o.record as string, o.reason as string, minutes, custodian));
         ctx.print({ ...(res.result as object), txId: res.txId });
       }),
     );
@@ -434,19 +436,21 @@ export function registerPatient(program: Command): void {
     .command('review <emergencyId>')
     .description('a privacy officer (or admin: --identity admin) reviews an emergency access')
     .requiredOption('--outcome <justified|unjustified>', 'review outcome')
+    .option('--custodian <mspId>', "the org that holds the emergency (default: --org's own)")
     .action(
       act(async (ctx, o, emergencyId) => {
-        const res = await ctx.wait('reviewing', service(ctx).reviewEmergency(emergencyId as string, o.outcome as string));
+        const res = await ctx.wait('reviewing', service(ctx).reviewEmergency(emergencyId as string, o.outcome as string, o.custodian as string | undefined));
         ctx.print({ ...(res.result as object), txId: res.txId });
       }),
     );
 
   emergency
     .command('list')
-    .description('emergency accesses on this channel (the review queue; privacy officer or admin)')
+    .description("the review queue at a custodian (privacy officer or admin): every emergency it holds if it is --org, else those --org opened there")
+    .option('--custodian <mspId>', "the org whose queue to read, at its peer (default: --org's own)")
     .action(
-      act(async (ctx) => {
-        ctx.print(await service(ctx).listEmergencies(), {
+      act(async (ctx, o) => {
+        ctx.print(await service(ctx).listEmergencies(50, '', o.custodian as string | undefined), {
           listKey: 'items',
           columns: [{ key: 'emergencyId', max: 20 }, { key: 'org' }, { key: 'patientId', max: 20 }, { key: 'recordId' }, { key: 'expiresAt', as: 'time' }, { key: 'review.status', header: 'review' }],
         });

@@ -79,6 +79,7 @@ export const ConsentTransactions = {
   ListAccessLogSigned: 'evaluate',
   BreakGlass: 'submit',
   ReviewEmergency: 'submit',
+  ReviewPublicEmergency: 'submit',
   GetEmergency: 'evaluate',
   ListEmergencies: 'evaluate',
   ListRemoteConsents: 'evaluate',
@@ -230,13 +231,20 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   /**
    * A private transaction (chaincode/CONSENT.md "Private by default"): the request goes in the
-   * transient map with a fresh random salt, only this client's org endorses (its peers hold the
-   * implicit collection it writes), and the sealed result is opened with the salt.
+   * transient map with a fresh random salt, only `endorser` endorses (the org whose implicit
+   * collection it writes: this client's own, or for break-glass the custodian's; fabric-gateway
+   * sends the proposal, transient data included, to that org's peers only), and the sealed result
+   * is opened with the salt.
    */
-  private async submitPrivate<R>(fn: 'LogAccess' | 'LogAccessAs', request: Record<string, unknown>, opts: SubmitOptions = {}): Promise<Submitted<R>> {
+  private async submitPrivate<R>(
+    fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency',
+    request: Record<string, unknown>,
+    opts: SubmitOptions = {},
+    endorser = this.client.mspId,
+  ): Promise<Submitted<R>> {
     const salt = randomBytes(PRIVATE_SALT_BYTES);
     const transient = { request: Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') })) };
-    const done = await this.submit<unknown>(fn, [], { ...opts, endorsingOrgs: [this.client.mspId], transient });
+    const done = await this.submit<unknown>(fn, [], { ...opts, endorsingOrgs: [endorser], transient });
     const result = JSON.parse(openSealedResult(salt, done.txId, done.result)) as R;
     return { ...done, result };
   }
@@ -253,22 +261,41 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   // ---------------------------------------------------------------- emergency access
 
-  /** Opens time-limited emergency access for the caller's org (a clinician). */
+  /**
+   * Opens time-limited emergency access for the caller's org (a clinician). Private: sent to the
+   * custodian's peers only (`custodian`, default this client's org; a record's custodian must be
+   * named when it is another org's), which keep the emergency in their implicit collection.
+   */
   breakGlass(a: BreakGlassArgs): Promise<Submitted<Emergency>> {
-    return this.submit('BreakGlass', [a.patientId, a.recordId ?? '', a.reason, a.durationMinutes === undefined ? '' : String(a.durationMinutes)]);
+    const custodian = a.custodian ?? this.client.mspId;
+    const request = {
+      patientId: a.patientId,
+      recordId: a.recordId ?? '',
+      custodian,
+      reason: a.reason,
+      durationMinutes: a.durationMinutes === undefined ? '' : String(a.durationMinutes),
+    };
+    return this.submitPrivate('BreakGlass', request, {}, custodian);
   }
 
-  /** A privacy officer's (or admin's) review: 'justified' or 'unjustified'. */
-  reviewEmergency(emergencyId: string, outcome: string): Promise<Submitted<Emergency>> {
-    return this.submit('ReviewEmergency', [emergencyId, outcome]);
+  /** A privacy officer's (or admin's) review: 'justified' or 'unjustified'; private, at the emergency's custodian (default this org). */
+  reviewEmergency(emergencyId: string, outcome: string, custodian = this.client.mspId): Promise<Submitted<Emergency>> {
+    return this.submitPrivate('ReviewEmergency', { emergencyId, custodian, outcome }, {}, custodian);
   }
 
-  getEmergency(emergencyId: string): Promise<EmergencyStatus> {
-    return this.evaluate('GetEmergency', [emergencyId]);
+  /** A review of an emergency opened before emergencies were private (public state). */
+  reviewPublicEmergency(emergencyId: string, outcome: string): Promise<Submitted<Emergency>> {
+    return this.submit('ReviewPublicEmergency', [emergencyId, outcome]);
   }
 
-  listEmergencies(page?: PageRequest): Promise<Page<Emergency>> {
-    return this.evaluate('ListEmergencies', pageArgs(page));
+  /** One emergency, asked of its custodian's peer (default this org; '' for an older public one). */
+  getEmergency(emergencyId: string, custodian = this.client.mspId): Promise<EmergencyStatus> {
+    return this.evaluate('GetEmergency', [emergencyId, custodian], custodian === '' ? undefined : custodian);
+  }
+
+  /** The review queue of `custodian` (default this org), asked of its peer: what this org may review there, then older public ones. */
+  listEmergencies(page?: PageRequest, custodian = this.client.mspId): Promise<Page<Emergency>> {
+    return this.evaluate('ListEmergencies', [custodian, ...pageArgs(page)], custodian);
   }
 
   // ---------------------------------------------------------------- consents from other chains

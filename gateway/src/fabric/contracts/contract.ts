@@ -34,8 +34,8 @@ export abstract class ContractClient<T extends TransactionTable> {
   ) {}
 
   /** Evaluates a read-only transaction; the result is its parsed JSON (string if not JSON, null if empty). */
-  protected evaluate<R>(fn: NamesIn<T, 'evaluate'>, args: string[] = []): Promise<R> {
-    return this.client.evaluate<R>(this.channel, this.contract, fn, args);
+  protected evaluate<R>(fn: NamesIn<T, 'evaluate'>, args: string[] = [], targetOrg?: string): Promise<R> {
+    return this.client.evaluate<R>(this.channel, this.contract, fn, args, targetOrg);
   }
 
   /** Evaluates a read-only transaction whose result bytes are a message that is signed: returned as they are. */
