@@ -283,6 +283,16 @@ export class FabricClient {
     }
   }
 
+  /** The number of blocks of `channel` as this org's peer holds them (the next block's number). */
+  async height(channel: string): Promise<number> {
+    try {
+      const info = common.BlockchainInfo.deserializeBinary(await this.onSomePeer((c) => c.network(channel).getContract('qscc').evaluateTransaction('GetChainInfo', channel)));
+      return info.getHeight();
+    } catch (e) {
+      throw toClientError(e, { channel, contract: 'qscc', fn: 'GetChainInfo', org: this.profile.org });
+    }
+  }
+
   /**
    * The channel's blocks as this org's peer stores them (serialized `common.Block`, numbers
    * `from` up to the height when called), read through the peer's ledger system chaincode
@@ -292,9 +302,9 @@ export class FabricClient {
   async blocks(channel: string, from = 0): Promise<Uint8Array[]> {
     const qscc = (c: OrgConnection) => c.network(channel).getContract('qscc');
     try {
-      const info = common.BlockchainInfo.deserializeBinary(await this.onSomePeer((c) => qscc(c).evaluateTransaction('GetChainInfo', channel)));
+      const height = await this.height(channel);
       const out: Uint8Array[] = [];
-      for (let n = from; n < info.getHeight(); n++) out.push(await this.onSomePeer((c) => qscc(c).evaluateTransaction('GetBlockByNumber', channel, String(n))));
+      for (let n = from; n < height; n++) out.push(await this.onSomePeer((c) => qscc(c).evaluateTransaction('GetBlockByNumber', channel, String(n))));
       return out;
     } catch (e) {
       throw toClientError(e, { channel, contract: 'qscc', fn: 'GetBlockByNumber', org: this.profile.org });
