@@ -143,6 +143,9 @@ describe('medbridge CLI', () => {
     expect(openerQueue.items.filter((x) => x.custodian !== undefined).every((x) => x.org === 'HospitalCMSP')).toBe(true);
     const reviewed = await ok<{ review: { status: string } }>(env, 'emergency', 'review', e.emergencyId, '--outcome', 'justified', '--org', 'HospitalA', '--identity', 'admin');
     expect(reviewed.review.status).toBe('justified');
+    // --public reviews one opened before emergencies were private (public state): this one is not there.
+    const legacy = await cli(env, 'emergency', 'review', e.emergencyId, '--outcome', 'justified', '--public', '--org', 'HospitalA', '--identity', 'admin');
+    expect([legacy.code, legacy.json.error.code, legacy.json.error.message]).toEqual([3, 'NOT_FOUND', expect.stringContaining(`emergency ${e.emergencyId} does not exist`)]);
     const log = await ok<Array<{ kind: string; emergencyId: string | null }>>(env, 'access', 'log', patientId, '--org', 'HospitalA', '--key', patientId);
     expect(log.filter((x) => x.emergencyId === e.emergencyId).map((x) => x.kind)).toEqual(['emergency-opened', 'emergency-reviewed']);
     const custodianView = await ok<unknown[]>(env, 'access', 'log', patientId, '--org', 'HospitalA');

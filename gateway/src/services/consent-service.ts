@@ -210,6 +210,11 @@ export class ConsentService {
     return this.chaincode.consent.reviewEmergency(emergencyId, outcome, custodian);
   }
 
+  /** The review of an emergency opened before emergencies were private (public state). */
+  reviewPublicEmergency(emergencyId: string, outcome: string): Promise<Submitted<Emergency>> {
+    return this.chaincode.consent.reviewPublicEmergency(emergencyId, outcome);
+  }
+
   /** The review queue at `custodian` (default this org): what this org may review there. */
   listEmergencies(pageSize = 50, bookmark = '', custodian?: string): Promise<Page<Emergency>> {
     return this.chaincode.consent.listEmergencies({ pageSize, bookmark }, custodian);

@@ -498,6 +498,36 @@ describe('Consent contract on the fake ledger', () => {
       await expectCode(fx.call(fx.o.officerA, T0 + 3, (c, ctx) => c.ListEmergencies(ctx, '', '1', 'em_unknown')), 'INVALID_ARGUMENT');
     });
 
+    it('keeps an emergency opened before emergencies were private: it still decides, is listed, read and reviewed publicly', async () => {
+      // As BreakGlass wrote it before (public state, no custodian field), seeded on the fake ledger.
+      const legacy = {
+        emergencyId: `em_${'a'.repeat(64)}`,
+        patientId: fx.patient.patientId,
+        recordId: null,
+        org: 'HospitalCMSP',
+        openedBy: 'dr-c',
+        openedByRole: 'clinician',
+        reason: 'unconscious in emergency room',
+        openedAt: T0,
+        expiresAt: T0 + 4 * HOUR,
+        txId: 'a'.repeat(64),
+        review: { status: 'pending', reviewer: null, reviewerOrg: null, reviewedAt: null },
+      };
+      const ck = (type: string, ...attrs: string[]) => `\u0000${type}\u0000${attrs.map((x) => `${x}\u0000`).join('')}`;
+      fx.ledger.state.set(ck(KeyTypes.Emergency, legacy.emergencyId), Buffer.from(json(legacy)));
+      fx.ledger.state.set(ck(KeyTypes.EmergencyByPatient, legacy.patientId, legacy.org, legacy.emergencyId), Buffer.from(json({ emergencyId: legacy.emergencyId })));
+      expect(await checkAtCustodian('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: legacy.emergencyId });
+      const queue = await fx.call<Page>(fx.o.officerA, T0 + HOUR, (c, ctx) => c.ListEmergencies(ctx, '', '', ''));
+      expect(queue.items.map((x) => x.emergencyId)).toEqual([legacy.emergencyId]);
+      expect(await fx.call(fx.o.userA, T0 + HOUR, (c, ctx) => c.GetEmergency(ctx, legacy.emergencyId, ''))).toMatchObject({ emergencyId: legacy.emergencyId, active: true });
+      // Not in the custodian's collection: the private review does not find it; the public one reviews it.
+      await expectRejected(fx.ledger, () => review(fx.o.officerA, T0 + DAY, legacy, 'justified'), 'NOT_FOUND');
+      const reviewed = await fx.call(fx.o.officerA, T0 + DAY, (c, ctx) => c.ReviewPublicEmergency(ctx, legacy.emergencyId, 'justified'));
+      expect(reviewed).toMatchObject({ review: { status: 'justified', reviewerOrg: 'HospitalAMSP' } });
+      expect(fx.ledger.events.at(-1)).toMatchObject({ name: 'EmergencyReviewed', payload: { txId: fx.ledger.events.at(-1)?.txId } });
+      await expectRejected(fx.ledger, () => fx.call(fx.o.officerA, T0 + DAY, (c, ctx) => c.ReviewPublicEmergency(ctx, legacy.emergencyId, 'justified')), 'ALREADY_REVIEWED');
+    });
+
     it('refuses a review by a plain member identity, and by an org that is neither opener nor custodian', async () => {
       const e = await open(fx.o.clinicianC, T0);
       await expectRejected(fx.ledger, () => review(fx.o.userA, T0 + 1, e, 'justified'), 'FORBIDDEN_ROLE');

@@ -437,9 +437,13 @@ export function registerPatient(program: Command): void {
     .description('a privacy officer (or admin: --identity admin) reviews an emergency access')
     .requiredOption('--outcome <justified|unjustified>', 'review outcome')
     .option('--custodian <mspId>', "the org that holds the emergency (default: --org's own)")
+    .option('--public', 'an emergency opened before emergencies were private (public state; --custodian does not apply)')
     .action(
       act(async (ctx, o, emergencyId) => {
-        const res = await ctx.wait('reviewing', service(ctx).reviewEmergency(emergencyId as string, o.outcome as string, o.custodian as string | undefined));
+        const s = service(ctx);
+        const id = emergencyId as string;
+        const outcome = o.outcome as string;
+        const res = await ctx.wait('reviewing', o.public === true ? s.reviewPublicEmergency(id, outcome) : s.reviewEmergency(id, outcome, o.custodian as string | undefined));
         ctx.print({ ...(res.result as object), txId: res.txId });
       }),
     );
