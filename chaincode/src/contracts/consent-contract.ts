@@ -518,7 +518,7 @@ export class ConsentContract extends MedbridgeContract {
     if (!Formats.mspId.test(custodian)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id');
     const collection = repo.implicitCollection(custodian);
     const e = found(await repo.getPrivateEmergency(ctx.stub, collection, emergencyId), `emergency ${emergencyId} of ${custodian}`);
-    if (!mayReviewEmergency(e, who.mspId, { recordCustodian: null, holdsRecordOfPatient: false })) {
+    if (!partyTo(e, who.mspId)) {
       fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor the custodian of this emergency`);
     }
     const reviewed = reviewEmergency(e, { org: who.mspId, id: who.id }, requestText(r.fields, 'outcome'), now);
@@ -561,7 +561,7 @@ export class ConsentContract extends MedbridgeContract {
   async GetEmergency(ctx: Context, emergencyId: string, custodian: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
     const e = await emergencyOf(ctx, emergencyId, custodian);
-    if (custodian !== '' && !mayReviewEmergency(e, who.mspId, { recordCustodian: null, holdsRecordOfPatient: false })) {
+    if (custodian !== '' && !partyTo(e, who.mspId)) {
       fail('UNAUTHORIZED', `${who.mspId} is neither the opening org nor the custodian of this emergency`);
     }
     return canonicalize({ ...e, active: e.openedAt <= txTimeMs(ctx) && txTimeMs(ctx) < e.expiresAt });
@@ -579,9 +579,7 @@ export class ConsentContract extends MedbridgeContract {
     const size = parsePageSize(pageSize);
     const holder = custodian === '' ? who.mspId : custodian;
     if (!Formats.mspId.test(holder)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id or empty');
-    const mine = (await repo.listAllPrivateEmergencies(ctx.stub, repo.implicitCollection(holder))).filter((e) =>
-      mayReviewEmergency(e, who.mspId, { recordCustodian: null, holdsRecordOfPatient: false }),
-    );
+    const mine = (await repo.listAllPrivateEmergencies(ctx.stub, repo.implicitCollection(holder))).filter((e) => partyTo(e, who.mspId));
     const all = [...mine, ...(await repo.listAllPublicEmergencies(ctx.stub))];
     const at = bookmark === '' ? -1 : all.findIndex((e) => e.emergencyId === bookmark);
     if (bookmark !== '' && at < 0) fail('INVALID_ARGUMENT', 'bookmark is not one this function returned');
@@ -884,6 +882,11 @@ async function loadEmergencies(ctx: Context, patientId: string, org: string, cus
   }
   for (const r of await repo.emergencyIdsOf(ctx.stub, patientId, org)) out.push(found(await repo.getEmergency(ctx.stub, r.emergencyId), 'emergency'));
   return out;
+}
+
+/** Whether `org` opened the private emergency `e` or is its custodian (mayReviewEmergency for an emergency naming its custodian). */
+function partyTo(e: Emergency, org: string): boolean {
+  return mayReviewEmergency(e, org, { recordCustodian: null, holdsRecordOfPatient: false });
 }
 
 /** An emergency by id: public ('' custodian, opened before emergencies were private) or in the custodian's collection. */
