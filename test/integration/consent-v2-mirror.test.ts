@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConsentPolicy, RecordAnchor, RemoteAccessDecision, RemoteAccessRequest, Requester } from '@medbridge/chaincode';
+import type { ConsentPolicy, RecordAnchor, RecordLabels, RemoteAccessDecision, RemoteAccessRequest, Requester } from '@medbridge/chaincode';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode, orAbsent } from '../../gateway/src/fabric/contracts';
 import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
@@ -104,14 +104,12 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
       [generalRecord, []],
       [psyRecord, ['PSY', 'R']],
     ] as const) {
-      const { result } = await a.consent.anchorRecord({
-        recordId,
-        patientId: patient.patientId,
-        category: 'Observation',
-        hash: HASH,
-        metadata: { securityLabels: [...securityLabels], dataDate, authorOrg: 'HospitalAMSP', documentClasses: [] },
-      });
-      facts.set(recordId, recordFacts(result));
+      const metadata = { securityLabels: [...securityLabels], dataDate, authorOrg: 'HospitalAMSP', documentClasses: [] };
+      const { result } = await a.consent.anchorRecord({ recordId, patientId: patient.patientId, category: 'Observation', hash: HASH, metadata });
+      // The anchor names the private metadata by its hash; the custodian reads it back from its own collection.
+      expect(result.metadata).toBeUndefined();
+      expect((await a.consent.getRecordLabels(recordId)).metadata).toEqual(metadata);
+      facts.set(recordId, recordFacts(result, metadata));
     }
     const now = Date.now();
     const policy: ConsentPolicy = {
@@ -160,8 +158,7 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
 });
 
 /** What the custodian states about an anchored record, as a remote decision takes it. */
-function recordFacts(anchor: RecordAnchor): RemoteAccessRequest['record'] {
-  const m = anchor.metadata!;
+function recordFacts(anchor: RecordAnchor, m: RecordLabels): RemoteAccessRequest['record'] {
   return {
     recordId: anchor.recordId,
     resourceType: anchor.category,

@@ -50,10 +50,17 @@ describe('consent v2 on chain-a through the CLI', () => {
     writeFileSync(join(files, 'obs.json'), '{"resourceType":"Observation","status":"final","id":"2"}');
     await ok(env, 'record', 'anchor', '--org', 'HospitalA', '--patient', patientId, '--category', 'Observation', '--file', join(files, 'psy.json'), '--record-id', psyRecord, '--labels', 'PSY,R', '--data-date', '2024-03-01');
     await ok(env, 'record', 'anchor', '--org', 'HospitalA', '--patient', patientId, '--category', 'Observation', '--file', join(files, 'obs.json'), '--record-id', plainRecord, '--labels', '', '--data-date', '2024-03-02');
-    expect(await ok(env, 'record', 'show', psyRecord, '--org', 'HospitalC', '--channel', 'chain-a')).toMatchObject({
-      custodian: 'HospitalAMSP',
+    // The labels are private to HospitalA (CONSENT.md "Private record metadata"): HospitalC's peer
+    // holds the anchor, which names them by their hash only; HospitalA reads them on its own peer.
+    const seenByC = await ok<Record<string, unknown>>(env, 'record', 'show', psyRecord, '--org', 'HospitalC', '--channel', 'chain-a');
+    expect(seenByC).toMatchObject({ custodian: 'HospitalAMSP', labels: { version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(seenByC.metadata).toBeUndefined();
+    expect(await ok(env, 'record', 'labels', psyRecord, '--org', 'HospitalA')).toMatchObject({
+      private: true,
       metadata: { securityLabels: ['PSY', 'R'], dataDate: Date.UTC(2024, 2, 1), authorOrg: 'HospitalAMSP', documentClasses: [] },
     });
+    const refused = await cli(env, 'record', 'labels', psyRecord, '--org', 'HospitalC', '--channel', 'chain-a');
+    expect(refused.json.error.code).toBe('NOT_CUSTODIAN');
   });
 
   it('refuses an HL7 example it cannot enforce, naming the element, and signs nothing', async () => {

@@ -74,6 +74,14 @@ describe('make demo story', () => {
       // provision or request id in any block of either chain, HospitalB's refusal included.
       const decisionTraces = ['consent-revoked', '"allowed"', '"provisionPath"', '"requestId"'];
       expect({ a: decisionTraces.filter((s) => holds('a', s)), b: decisionTraces.filter((s) => holds('b', s)) }).toEqual({ a: [], b: [] });
+      // Private (CONSENT.md "Private record metadata"): the record's labels, data date, author and
+      // document class are in HospitalA's collection only; the anchor names their hash.
+      const consentA = new Chaincode(custodian, 'chain-a').consent;
+      const labels = await consentA.getRecordLabels(recordId);
+      expect(labels).toMatchObject({ private: true, labelledVersion: 1, metadata: { securityLabels: ['N'], documentClasses: [{ code: '85354-9' }] } });
+      expect((await consentA.getRecord(recordId)).labels).toMatchObject({ version: 1 });
+      const labelTraces = ['"securityLabels"', '"dataDate"', '"documentClasses"', '85354-9', String(labels.metadata.dataDate)];
+      expect({ a: labelTraces.filter((s) => holds('a', s)), b: labelTraces.filter((s) => holds('b', s)) }).toEqual({ a: [], b: [] });
       // Still public ("Who can see what, today"): the patient's id and key, the record id and the
       // consent, on chain-a (public state) and on chain-b (the mirror). Pinned, so that the private
       // design closing a gap shows here.

@@ -73,6 +73,11 @@ describe('erasure of a record (GDPR art. 17)', () => {
     expect(readFileSync(request, 'utf8')).not.toContain('PRIVATE KEY');
     const erased = await ok<{ versions: number; walTruncated: boolean; anchor: Record<string, unknown>; txId: string }>(env, 'records', 'erase', ids.asked, '--org', 'HospitalA', '--request', request);
     expect(erased).toMatchObject({ recordId: ids.asked, versions: 1, walTruncated: true, anchor: { erased: true, erasedBy: 'HospitalAMSP', versions: 1 } });
+    // Its private labels were purged from HospitalA's collection (PurgePrivateData): the chaincode
+    // finds no hash of them left on HospitalA's peer.
+    expect(erased).toMatchObject({ labels: { purgedVersions: [1] } });
+    const purgedAgain = await cli(env, 'record', 'purge-labels', ids.asked, '--org', 'HospitalA');
+    expect([purgedAgain.code, purgedAgain.json.error.code]).toEqual([3, 'NOT_FOUND']);
 
     const fetched = await fetchAsB(ids.asked);
     expect([fetched.code, fetched.json.error.code]).toEqual([3, 'RECORD_ERASED']);
@@ -108,6 +113,9 @@ describe('erasure of a record (GDPR art. 17)', () => {
     const checked = await ok<{ ok: boolean; erasedRepaired: string[] }>(env, 'records', 'check', '--org', 'HospitalA');
     expect(checked).toMatchObject({ ok: true, erasedRepaired: [ids.crashed] });
     expect(storeHolds(ids.crashed)).toBe(false);
+    // The repair purged the labels the cut-short erasure left.
+    const purged = await cli(env, 'record', 'purge-labels', ids.crashed, '--org', 'HospitalA');
+    expect([purged.code, purged.json.error.code]).toEqual([3, 'NOT_FOUND']);
     const fetched = await fetchAsB(ids.crashed);
     expect([fetched.code, fetched.json.error.code]).toEqual([3, 'RECORD_ERASED']);
   });

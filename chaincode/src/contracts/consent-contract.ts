@@ -9,7 +9,7 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { requireCarriable } from './consent-bridge';
 import { fail } from '../errors';
-import { canonicalize, parseJson } from '../protocol/canonical-json';
+import { canonicalBytes, canonicalize, parseJson, sha256Hex } from '../protocol/canonical-json';
 import { asObject } from '../protocol/fields';
 import { sealResult } from '../protocol/sealed-result';
 import {
@@ -72,12 +72,15 @@ import {
   eraseRecord,
   hashMatches,
   isErased,
+  liveRecord,
   parseRecordLabels,
   recordMetadataOf,
   validateHash,
   type AnchorInput,
   type ErasedRecord,
   type ErasureRequest,
+  type PrivateLabelsRef,
+  type PrivateRecordLabels,
   type RecordAnchor,
   type RecordLabels,
 } from '../rules/record-rules';
@@ -189,13 +192,82 @@ export class ConsentContract extends MedbridgeContract {
   /** Anchors the next version of a record; only the custodian, only from the current version. The metadata stays. */
   @Transaction()
   async AmendRecord(ctx: Context, recordId: string, hash: string, expectedVersion: string): Promise<string> {
-    return amend(ctx, recordId, hash, expectedVersion, undefined);
+    return amend(ctx, recordId, hash, expectedVersion, {});
   }
 
   /** Anchors the next version of a record with its new metadata (JSON, as AnchorRecordWithMetadata). */
   @Transaction()
   async AmendRecordWithMetadata(ctx: Context, recordId: string, hash: string, expectedVersion: string, metadata: string): Promise<string> {
-    return amend(ctx, recordId, hash, expectedVersion, parseRecordLabels(parseJson(metadata, 'metadata')));
+    return amend(ctx, recordId, hash, expectedVersion, { metadata: parseRecordLabels(parseJson(metadata, 'metadata')) });
+  }
+
+  /**
+   * Keeps a record version's consent v2 metadata private (CONSENT.md "Private record metadata"):
+   * {recordId, version, metadata, salt} in the transient map under `request`, endorsed by the
+   * caller's org alone and written only to its implicit collection. Version 1 is labelled before
+   * the record is anchored (AnchorRecordLabelled binds it), version n + 1 before
+   * AmendRecordLabelled. The result {recordId, version, hash} is sealed; the event names the
+   * transaction only.
+   */
+  @Transaction()
+  async LabelRecord(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'LabelRecord', ['recordId', 'version', 'metadata', 'salt']);
+    const who = await staff(ctx, WRITER_ROLES);
+    const recordId = requestText(r.fields, 'recordId');
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const version = r.fields.version;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) fail('INVALID_ARGUMENT', 'request.version must be a positive integer');
+    const metadata = parseRecordLabels(r.fields.metadata);
+    const head = liveRecord(await repo.getStoredRecord(ctx.stub, recordId));
+    if (head !== undefined && head.custodian !== who.mspId) fail('NOT_CUSTODIAN', `only ${head.custodian}, the custodian, may label ${recordId}`);
+    const next = head === undefined ? 1 : head.version + 1;
+    if (version !== next) {
+      fail('STALE_VERSION', head === undefined ? `record ${recordId} is not anchored: label version 1` : `record ${recordId} is at version ${head.version}: label version ${next}`);
+    }
+    const value: PrivateRecordLabels = { recordId, version, metadata, salt: r.saltHex };
+    await repo.putPrivateRecordLabels(ctx.stub, repo.implicitCollection(who.mspId), value);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'RecordLabelled', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize({ recordId, version, hash: sha256Hex(canonicalBytes(value)) })));
+  }
+
+  /**
+   * Anchors version 1 of a record whose metadata the caller's org labelled privately (LabelRecord):
+   * the anchor names that metadata by its hash, which every peer reads (Fabric's private data
+   * hash), never by its content. NOT_FOUND when version 1 is not labelled.
+   */
+  @Transaction()
+  async AnchorRecordLabelled(ctx: Context, recordId: string, patientId: string, category: string, hash: string): Promise<string> {
+    const who = await staff(ctx, WRITER_ROLES);
+    return anchor(ctx, { recordId, patientId, category, hash, labels: await labelledVersion(ctx, who.mspId, recordId, 1) });
+  }
+
+  /** Anchors the next version of a record with the metadata the custodian labelled privately for it (LabelRecord). */
+  @Transaction()
+  async AmendRecordLabelled(ctx: Context, recordId: string, hash: string, expectedVersion: string): Promise<string> {
+    const who = await staff(ctx, WRITER_ROLES);
+    const labels = await labelledVersion(ctx, who.mspId, recordId, parseCount(expectedVersion, 'expectedVersion') + 1);
+    return amend(ctx, recordId, hash, expectedVersion, { labels });
+  }
+
+  /**
+   * The consent v2 metadata of a record's head, for the custodian's own staff: private metadata
+   * read from the custodian's collection (on its peer) and checked against the anchor's hash, or
+   * the public metadata of a record anchored with it. NOT_CUSTODIAN for any other org; NOT_FOUND
+   * for a record without metadata.
+   */
+  @Transaction(false)
+  async GetRecordLabels(ctx: Context, recordId: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    const record = await loadRecord(ctx, recordId);
+    if (who.mspId !== record.custodian) fail('NOT_CUSTODIAN', `the metadata of ${recordId} is ${record.custodian}'s, its custodian`);
+    if (record.labels !== undefined) {
+      const metadata = await privateLabelsOf(ctx, record);
+      if (metadata === undefined) fail('NOT_CUSTODIAN', `the metadata of ${recordId} is held by ${record.custodian}'s peers; ask one of them`);
+      return canonicalize({ recordId, version: record.version, labelledVersion: record.labels.version, private: true, metadata });
+    }
+    if (record.metadata === undefined) fail('NOT_FOUND', `record ${recordId} has no metadata`);
+    return canonicalize({ recordId, version: record.version, labelledVersion: null, private: false, metadata: record.metadata });
   }
 
   @Transaction(false)
@@ -265,6 +337,37 @@ export class ConsentContract extends MedbridgeContract {
     const erased = await erase(ctx, who, { basis: 'verified-request', recordId, reasonCode }, txTimeMs(ctx));
     emit(ctx, 'RecordErased', { ...eventOfErasure(erased), basis: 'verified-request', reasonCode });
     return canonicalize(erased);
+  }
+
+  /**
+   * Purges the private metadata of a record its custodian erased (CONSENT.md "Private record
+   * metadata"): every labelled version's value leaves the custodian's collection and every member
+   * peer's private history (Fabric 2.5 PurgePrivateData); the hashes stay, and nothing is left that
+   * opens them. Private: {recordId, salt} in the transient map, endorsed by the custodian alone.
+   * Sealed result {recordId, purgedVersions}; the event names the transaction only. NOT_FOUND when
+   * no labelled version is left (a transaction that writes nothing would answer to the channel's
+   * endorsement policy, not to the custodian's); INVALID_ARGUMENT for a record that is not erased.
+   */
+  @Transaction()
+  async PurgeRecordLabels(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'PurgeRecordLabels', ['recordId', 'salt']);
+    const who = await staff(ctx, WRITER_ROLES);
+    const recordId = requestText(r.fields, 'recordId');
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const stored = await repo.getStoredRecord(ctx.stub, recordId);
+    if (stored === undefined || !isErased(stored)) fail('INVALID_ARGUMENT', `record ${recordId} is not erased; private metadata is purged with an erasure`);
+    if (stored.erasedBy !== who.mspId) fail('NOT_CUSTODIAN', `only ${stored.erasedBy}, which erased ${recordId}, may purge its metadata`);
+    const collection = repo.implicitCollection(who.mspId);
+    const purgedVersions: number[] = [];
+    for (let v = 1; v <= stored.versions; v++) {
+      if ((await repo.privateRecordLabelsHash(ctx.stub, collection, recordId, v)) === undefined) continue;
+      await repo.purgePrivateRecordLabels(ctx.stub, collection, recordId, v);
+      purgedVersions.push(v);
+    }
+    if (purgedVersions.length === 0) fail('NOT_FOUND', `no private metadata of ${recordId} is left to purge`);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'RecordLabelsPurged', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize({ recordId, purgedVersions })));
   }
 
   /**
@@ -746,12 +849,18 @@ async function anchor(ctx: Context, input: AnchorInput): Promise<string> {
   return canonicalize(head);
 }
 
-async function amend(ctx: Context, recordId: string, hash: string, expectedVersion: string, metadata: RecordLabels | undefined): Promise<string> {
+async function amend(
+  ctx: Context,
+  recordId: string,
+  hash: string,
+  expectedVersion: string,
+  change: { metadata?: RecordLabels; labels?: PrivateLabelsRef },
+): Promise<string> {
   const who = await staff(ctx, WRITER_ROLES);
   const head = await loadRecord(ctx, recordId);
   const headVersion = found(await repo.getRecordVersion(ctx.stub, recordId, head.version), `version ${head.version} of record ${recordId}`);
   const expected = parseCount(expectedVersion, 'expectedVersion');
-  const input = metadata === undefined ? { hash, expectedVersion: expected } : { hash, expectedVersion: expected, metadata };
+  const input = { hash, expectedVersion: expected, ...change };
   const { anchor: next, version } = amendRecord(head, headVersion, input, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
   await repo.putRecord(ctx.stub, next);
   await repo.putRecordVersion(ctx.stub, version);
@@ -863,6 +972,37 @@ async function loadPatient(ctx: Context, patientId: string): Promise<Patient> {
   return p;
 }
 
+/**
+ * The private metadata `org` labelled for a version (LabelRecord), named by its hash as every
+ * peer holds it; NOT_FOUND when there is none.
+ */
+async function labelledVersion(ctx: Context, org: string, recordId: string, version: number): Promise<PrivateLabelsRef> {
+  if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+  const hash = await repo.privateRecordLabelsHash(ctx.stub, repo.implicitCollection(org), recordId, version);
+  if (hash === undefined) fail('NOT_FOUND', `version ${version} of ${recordId} has no private metadata of ${org}: LabelRecord first`);
+  return { version, hash };
+}
+
+/**
+ * A record's private metadata, for a caller of its custodian's org on a peer of that org (the only
+ * peers that hold it), checked against the hash the anchor names; undefined for anyone else, or
+ * elsewhere. The custodian alone decides with it: an answer given to another org would tell it
+ * something of the labels.
+ */
+async function privateLabelsOf(ctx: Context, record: RecordAnchor): Promise<RecordLabels | undefined> {
+  const ref = record.labels;
+  if (ref === undefined || ctx.clientIdentity.getMSPID() !== record.custodian) return undefined;
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await repo.getPrivateRecordLabels(ctx.stub, repo.implicitCollection(record.custodian), record.recordId, ref.version);
+  } catch {
+    return undefined; // a peer of another org: it holds the hash only
+  }
+  if (bytes === undefined) return undefined;
+  if (sha256Hex(bytes) !== ref.hash) fail('RECORD_HASH_MISMATCH', `the private metadata of ${record.recordId} does not match the hash its anchor names`);
+  return (JSON.parse(bytes.toString('utf8')) as PrivateRecordLabels).metadata;
+}
+
 async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor> {
   if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
   return found(await repo.getRecord(ctx.stub, recordId), `record ${recordId}`);
@@ -917,7 +1057,10 @@ async function decide(ctx: Context, requester: Requester, record: RecordAnchor, 
   const blind = needsEmergencies && ctx.clientIdentity.getMSPID() !== record.custodian;
   const emergencies = needsEmergencies && !blind ? await loadEmergencies(ctx, record.patientId, grantee, record.custodian) : [];
   const q = { grantee, record, purpose, action: 'read', at: now, consents, emergencies };
-  const d = policyConsents.length === 0 ? checkAccess(q) : checkAccess({ ...q, policyConsents, requester, recordMetadata: recordMetadataOf(record) });
+  const d =
+    policyConsents.length === 0
+      ? checkAccess(q)
+      : checkAccess({ ...q, policyConsents, requester, recordMetadata: recordMetadataOf(record, await privateLabelsOf(ctx, record)) });
   if (blind && !d.allowed) {
     fail('NOT_CUSTODIAN', `no consent allows ${purpose}; emergencies are private to ${record.custodian}, the custodian of ${record.recordId}, which alone decides on them`);
   }

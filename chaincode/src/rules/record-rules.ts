@@ -42,8 +42,28 @@ export interface RecordAnchor {
   createdAt: number;
   updatedAt: number;
   txId: string;
-  /** Consent v2 metadata of the head version; absent on records anchored without it. */
+  /** Consent v2 metadata of the head version, public (AnchorRecordWithMetadata); absent on records anchored without it. */
   metadata?: RecordLabels;
+  /** Consent v2 metadata kept private by the custodian (CONSENT.md "Private record metadata"): which version's, and its hash. */
+  labels?: PrivateLabelsRef;
+}
+
+/**
+ * Where a record's private metadata is: the custodian's implicit collection under (recordId,
+ * `version`), a value whose SHA-256 is `hash` (hex; Fabric's hash of the value bytes, which every
+ * peer of the channel can read). A version amended without new metadata keeps the ref it had.
+ */
+export interface PrivateLabelsRef {
+  version: number;
+  hash: string;
+}
+
+/** The private value: the metadata of one version and the custodian's random salt (hex, 32 bytes). */
+export interface PrivateRecordLabels {
+  recordId: string;
+  version: number;
+  metadata: RecordLabels;
+  salt: string;
 }
 
 /** One entry of the full history; `previous` is canonicalHash of the entry before (null for v1). */
@@ -59,6 +79,8 @@ export interface RecordVersion {
   previous: string | null;
   /** The version's consent v2 metadata; absent on versions anchored without it. */
   metadata?: RecordLabels;
+  /** Where the version's private metadata is (RecordAnchor.labels). */
+  labels?: PrivateLabelsRef;
 }
 
 export interface AnchorInput {
@@ -68,13 +90,16 @@ export interface AnchorInput {
   hash: string;
   /** Parsed with parseRecordLabels; absent for a record anchored without metadata. */
   metadata?: RecordLabels;
+  /** The private metadata of version 1 (never with `metadata`). */
+  labels?: PrivateLabelsRef;
 }
 
 export function validateAnchorInput(i: AnchorInput): void {
   if (!Formats.recordId.test(i.recordId)) fail('INVALID_ARGUMENT', `recordId is malformed (expected ${Formats.recordId.source})`);
   if (!Formats.patientId.test(i.patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
   if (!Formats.category.test(i.category)) fail('INVALID_ARGUMENT', 'category must be a FHIR resource type such as Observation');
-  if (i.metadata !== undefined) requireRecordResourceType(i.category);
+  if (i.metadata !== undefined && i.labels !== undefined) fail('INVALID_ARGUMENT', 'a record has public or private metadata, not both');
+  if (i.metadata !== undefined || i.labels !== undefined) requireRecordResourceType(i.category);
   validateHash(i.hash);
 }
 
@@ -132,10 +157,15 @@ export function parseRecordLabels(input: unknown): RecordLabels {
  * anchor made before metadata existed) is read as: no security labels (confidentiality N, no
  * sensitivity code), data date = when version 1 was anchored, author = its custodian, no
  * document classes. So a provision on a label (deny PSY) never matches it: labelling is the
- * custodian's duty, and an unlabelled record is an ordinary one.
+ * custodian's duty, and an unlabelled record is an ordinary one. A record whose metadata is
+ * private is decided only with that metadata (`privateLabels`, read at the custodian and checked
+ * against the anchor's hash), never as an unlabelled one: without it, NOT_CUSTODIAN.
  */
-export function recordMetadataOf(a: RecordAnchor): RecordMetadata {
-  const m = a.metadata;
+export function recordMetadataOf(a: RecordAnchor, privateLabels?: RecordLabels): RecordMetadata {
+  if (a.labels !== undefined && privateLabels === undefined) {
+    fail('NOT_CUSTODIAN', `the metadata of ${a.recordId} is private to ${a.custodian}, its custodian, which alone decides on it`);
+  }
+  const m = a.labels !== undefined ? privateLabels : a.metadata;
   return {
     recordId: a.recordId,
     resourceType: a.category,
@@ -162,9 +192,10 @@ export function anchorRecord(
   validateAnchorInput(input);
   // An erased record's id is never anchored again (RECORD_ERASED), so no new content links to it.
   if (liveRecord(existing)) fail('ALREADY_EXISTS', `record ${input.recordId} is already anchored; amend it instead`);
-  const { metadata, ...fields } = input;
+  const { metadata, labels, ...fields } = input;
   const anchor: RecordAnchor = { ...fields, custodian, version: 1, createdAt: now, updatedAt: now, txId };
   if (metadata !== undefined) anchor.metadata = metadata;
+  if (labels !== undefined) anchor.labels = labels;
   return { anchor, version: versionOf(anchor, null) };
 }
 
@@ -175,7 +206,7 @@ export function anchorRecord(
 export function amendRecord(
   head: RecordAnchor,
   headVersion: RecordVersion,
-  input: { hash: string; expectedVersion: number; metadata?: RecordLabels },
+  input: { hash: string; expectedVersion: number; metadata?: RecordLabels; labels?: PrivateLabelsRef },
   callerOrg: string,
   now: number,
   txId: string,
@@ -189,10 +220,18 @@ export function amendRecord(
     fail('RECORD_HASH_MISMATCH', `stored history of ${head.recordId} does not match its head`);
   }
   if (input.hash === head.hash) fail('INVALID_ARGUMENT', 'an amendment must change the record hash');
-  if (input.metadata !== undefined) requireRecordResourceType(head.category);
+  if (input.metadata !== undefined && input.labels !== undefined) fail('INVALID_ARGUMENT', 'a version has public or private metadata, not both');
+  if (input.metadata !== undefined || input.labels !== undefined) requireRecordResourceType(head.category);
   const anchor: RecordAnchor = { ...head, hash: input.hash, version: head.version + 1, updatedAt: now, txId };
-  // New metadata replaces the head's; without it the version keeps the head's (if any).
-  if (input.metadata !== undefined) anchor.metadata = input.metadata;
+  // New metadata (public or private) replaces the head's; without it the version keeps the head's (if any).
+  if (input.metadata !== undefined) {
+    anchor.metadata = input.metadata;
+    delete anchor.labels;
+  }
+  if (input.labels !== undefined) {
+    anchor.labels = input.labels;
+    delete anchor.metadata;
+  }
   return { anchor, version: versionOf(anchor, canonicalHash(headVersion)) };
 }
 
@@ -209,6 +248,7 @@ function versionOf(a: RecordAnchor, previous: string | null): RecordVersion {
     previous,
   };
   if (a.metadata !== undefined) v.metadata = a.metadata;
+  if (a.labels !== undefined) v.labels = a.labels;
   return v;
 }
 

@@ -9,7 +9,7 @@ import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
 import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
-import { liveRecord, type ErasedRecord, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
+import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { canonicalBytes } from '../protocol/canonical-json';
@@ -102,6 +102,38 @@ export async function putRecordVersion(stub: ChaincodeStub, version: RecordVersi
 /** Every version of a record, oldest first, a page at a time. */
 export async function listRecordVersions(stub: ChaincodeStub, recordId: string, pageSize: number, bookmark: string): Promise<Page<RecordVersion>> {
   return listByPartialKey<RecordVersion>(stub, KeyTypes.RecordVersion, [recordId], pageSize, bookmark);
+}
+
+/**
+ * A record version's metadata in its custodian's implicit collection (CONSENT.md "Private record
+ * metadata"): the value carries the custodian's random salt, so the SHA-256 every member holds
+ * (and the anchor names) cannot be matched to guessed labels.
+ */
+export async function putPrivateRecordLabels(stub: ChaincodeStub, collection: string, labels: PrivateRecordLabels): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.RecordLabels, labels.recordId, pad(labels.version)), canonicalBytes(labels));
+}
+
+/**
+ * SHA-256 (hex) of a version's private metadata as every peer of the channel holds it, member of
+ * the collection or not (Fabric's GetPrivateDataHash); undefined when none was written.
+ */
+export async function privateRecordLabelsHash(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<string | undefined> {
+  const h = await stub.getPrivateDataHash(collection, key(stub, KeyTypes.RecordLabels, recordId, pad(version)));
+  return h === undefined || h.length === 0 ? undefined : Buffer.from(h).toString('hex');
+}
+
+/**
+ * A version's private metadata as stored (bytes, for the caller to check against the anchor's
+ * hash); undefined when absent. Throws on a peer of another org, which does not hold it.
+ */
+export async function getPrivateRecordLabels(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<Buffer | undefined> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.RecordLabels, recordId, pad(version)));
+  return bytes === undefined || bytes.length === 0 ? undefined : Buffer.from(bytes);
+}
+
+/** Purges a version's private metadata: gone from the current state and from every member peer's private history (Fabric 2.5 PurgePrivateData); the hash stays. */
+export async function purgePrivateRecordLabels(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<void> {
+  await stub.purgePrivateData(collection, key(stub, KeyTypes.RecordLabels, recordId, pad(version)));
 }
 
 /** Indexes a record under its patient and custodian. */

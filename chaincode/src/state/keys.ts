@@ -18,6 +18,7 @@ export const KeyTypes = {
   Record: 'mb.record', // (recordId) -> RecordAnchor (head), or ErasedRecord once erased (no hash, no patient)
   RecordVersion: 'mb.recordver', // (recordId, version padded)
   RecordByCustodian: 'mb.record-by-custodian', // (patientId, custodian, recordId) -> {recordId}
+  RecordLabels: 'mb.record-labels', // in the custodian's implicit collection: (recordId, version padded) -> PrivateRecordLabels (with its salt)
   Consent: 'mb.consent', // (consentId)
   ConsentByPatient: 'mb.consent-by-patient', // (patientId, consentId)
   ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, patientId, consentId) -> {consentId}

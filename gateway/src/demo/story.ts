@@ -129,8 +129,10 @@ async function main(): Promise<number> {
     const fhir = Buffer.from(
       JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueQuantity: { value: 120, unit: 'mmHg' } }),
     );
-    const anchor = await step('HospitalA stores P\'s FHIR Observation off chain and anchors its salted SHA-256 on chain-a', () =>
-      new Custodian(hospitalA, store as RecordStore).put({ channel: A, patientId: patient.key.patientId, category: 'Observation', content: fhir }),
+    // Its consent metadata (confidentiality N, LOINC blood pressure panel, when it was measured) stays private to HospitalA.
+    const metadata = { securityLabels: ['N'], dataDate: Date.UTC(2026, 10, 30, 8, 17, 23), authorOrg: hospitalA.mspId, documentClasses: [{ system: 'http://loinc.org', code: '85354-9' }] };
+    const anchor = await step('HospitalA stores P\'s FHIR Observation off chain and anchors its salted SHA-256 on chain-a; its labels stay private to HospitalA', () =>
+      new Custodian(hospitalA, store as RecordStore).put({ channel: A, patientId: patient.key.patientId, category: 'Observation', content: fhir, metadata }),
     (r) => [`record ${r.recordId} v${r.version}`, `anchor ${r.hash}`, `tx ${r.txId}`]);
 
     const grant = await step('P signs a consent: HospitalB may read this record for treatment (TREAT) for 30 days', () =>

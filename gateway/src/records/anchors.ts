@@ -11,6 +11,7 @@
  */
 import type { AnchorRecordArgs, Page, RecordAnchor, RecordHashCheck, RecordLabels, RecordVersion } from '@medbridge/chaincode';
 import type { Chaincode, Submitted } from '../fabric/contracts';
+import type { RecordLabelsView } from '../fabric/contracts/consent';
 
 export class RecordAnchors {
   constructor(readonly chaincode: Chaincode) {}
@@ -32,6 +33,11 @@ export class RecordAnchors {
 
   head(recordId: string): Promise<RecordAnchor> {
     return this.chaincode.consent.getRecord(recordId);
+  }
+
+  /** The head's consent metadata, for this org as its custodian (private metadata is read on this org's peer). */
+  labels(recordId: string): Promise<RecordLabelsView> {
+    return this.chaincode.consent.getRecordLabels(recordId);
   }
 
   /** The anchored versions, oldest first (one page). */

@@ -87,6 +87,8 @@ export interface ErasureResult extends ErasedRows {
   /** The ledger's erasure marker; absent when the anchor had been erased before (a repair). */
   anchor?: ErasedRecord;
   txId: string | null;
+  /** The purge of the record's private metadata (PurgeRecordLabels): the versions purged, or the error code it failed with. */
+  labels: { purgedVersions: number[]; txId: string | null } | { error: string };
 }
 
 export function newRecordId(): string {
@@ -201,9 +203,12 @@ export class Custodian {
     } catch (e) {
       if (toClientError(e).code !== 'RECORD_ERASED') throw e;
     }
+    // The private metadata of every version leaves this org's collection and its peers' history too.
+    // A failure here loses nothing: the erasure stands, and the purge can be run again (record purge-labels).
+    const labels = await this.purgeLabels(channel, recordId);
     const rows = this.store.erase(recordId, channel, anchor?.erasedAt ?? Date.now(), txId);
     this.log.info({ recordId, txId, versions: rows.versions, walTruncated: rows.walTruncated }, 'record erased');
-    return { ...rows, channel, ...(anchor ? { anchor } : {}), txId };
+    return { ...rows, channel, ...(anchor ? { anchor } : {}), txId, labels };
   }
 
   /**
@@ -229,14 +234,32 @@ export class Custodian {
       }
     };
     await Promise.all(Array.from({ length: Math.min(REPAIR_READS, rows.length) }, worker));
-    // The deletions in store order, one at a time (the store is one SQLite connection).
+    // The deletions in store order, one at a time (the store is one SQLite connection); the
+    // record's private metadata is purged first, as erase() does (a purge of nothing purges nothing).
     const repaired: ErasedRows[] = [];
-    rows.forEach(({ recordId, channel }, i) => {
-      if (!erased[i]) return;
+    for (const [i, { recordId, channel }] of rows.entries()) {
+      if (!erased[i]) continue;
+      await this.purgeLabels(channel, recordId);
       repaired.push(this.store.erase(recordId, channel, Date.now(), null));
       this.log.warn({ recordId }, 'stored record whose anchor is erased: deleted');
-    });
+    }
     return repaired;
+  }
+
+  /**
+   * PurgeRecordLabels of an erased record (NOT_FOUND: none left, nothing to do); a failure is
+   * logged and returned, the erasure stands.
+   */
+  private async purgeLabels(channel: string, recordId: string): Promise<ErasureResult['labels']> {
+    try {
+      const purged = await this.chaincode(channel).consent.purgeRecordLabels(recordId);
+      return { purgedVersions: purged.result.purgedVersions, txId: purged.txId };
+    } catch (e) {
+      const err = toClientError(e);
+      if (err.code === 'NOT_FOUND') return { purgedVersions: [], txId: null };
+      this.log.warn({ recordId, code: err.code }, 'record erased; purging its private metadata failed');
+      return { error: err.code };
+    }
   }
 
   /**

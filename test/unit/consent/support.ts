@@ -163,7 +163,7 @@ export function consentCaller(ledger: FakeLedger) {
  * submitPrivate): the request, with a fresh salt, in the transient map; the sealed result
  * opened with the salt. For consentCaller's `fn`.
  */
-export function privately(fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency', request: Record<string, unknown>) {
+export function privately(fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels', request: Record<string, unknown>) {
   return async (c: ConsentContract, ctx: Context): Promise<string> => {
     const salt = randomBytes(32);
     const bytes = Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') }));
@@ -186,6 +186,12 @@ export const breakGlassTx = (patientId: string, recordId: string, custodian: str
 /** ReviewEmergency as the reviewer's gateway sends it (to the custodian's peers). */
 export const reviewEmergencyTx = (emergencyId: string, custodian: string, outcome: string) =>
   privately('ReviewEmergency', { emergencyId, custodian, outcome });
+
+/** LabelRecord as the custodian's gateway sends it: a record version's metadata, private to the caller's org. */
+export const labelRecordTx = (recordId: string, version: number, metadata: Record<string, unknown>) => privately('LabelRecord', { recordId, version, metadata });
+
+/** PurgeRecordLabels of an erased record, as its custodian's gateway sends it. */
+export const purgeRecordLabelsTx = (recordId: string) => privately('PurgeRecordLabels', { recordId });
 
 /** LogAccessAs for a requester stated in full, private as the gateway sends it. */
 export const logAccessAsTx = (requester: Record<string, unknown>, recordId: string, purpose: string, requestId = '') =>

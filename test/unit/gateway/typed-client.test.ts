@@ -267,14 +267,31 @@ const CASES: Case[] = [
   ['consent.anchorRecord', (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }), { contract: 'Consent', fn: 'AnchorRecord', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32)] }],
   ['consent.amendRecord', (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1), { contract: 'Consent', fn: 'AmendRecord', args: ['rec-1', 'cd'.repeat(32), '1'] }],
   [
-    'consent.anchorRecord with metadata',
-    (cc) => cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: LABELS }),
+    'consent.anchorRecordWithPublicMetadata',
+    (cc) => cc.consent.anchorRecordWithPublicMetadata({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: LABELS }),
     { contract: 'Consent', fn: 'AnchorRecordWithMetadata', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32), canonicalize(LABELS)] },
   ],
   [
-    'consent.amendRecord with metadata',
-    (cc) => cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1, LABELS),
+    'consent.amendRecordWithPublicMetadata',
+    (cc) => cc.consent.amendRecordWithPublicMetadata('rec-1', 'cd'.repeat(32), 1, LABELS),
     { contract: 'Consent', fn: 'AmendRecordWithMetadata', args: ['rec-1', 'cd'.repeat(32), '1', canonicalize(LABELS)] },
+  ],
+  [
+    'consent.labelRecord (private: this org endorsing alone)',
+    (cc) => cc.consent.labelRecord('rec-1', 2, LABELS),
+    { contract: 'Consent', fn: 'LabelRecord', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { recordId: 'rec-1', version: 2, metadata: LABELS } },
+  ],
+  [
+    'consent.anchorRecordLabelled',
+    (cc) => cc.consent.anchorRecordLabelled({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }),
+    { contract: 'Consent', fn: 'AnchorRecordLabelled', args: ['rec-1', patientId, 'Observation', 'ab'.repeat(32)] },
+  ],
+  ['consent.amendRecordLabelled', (cc) => cc.consent.amendRecordLabelled('rec-1', 'cd'.repeat(32), 1), { contract: 'Consent', fn: 'AmendRecordLabelled', args: ['rec-1', 'cd'.repeat(32), '1'] }],
+  ['consent.getRecordLabels', (cc) => cc.consent.getRecordLabels('rec-1'), { contract: 'Consent', fn: 'GetRecordLabels', args: ['rec-1'] }],
+  [
+    'consent.purgeRecordLabels (private: this org endorsing alone)',
+    (cc) => cc.consent.purgeRecordLabels('rec-1'),
+    { contract: 'Consent', fn: 'PurgeRecordLabels', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { recordId: 'rec-1' } },
   ],
   ['consent.getRecord', (cc) => cc.consent.getRecord('rec-1'), { contract: 'Consent', fn: 'GetRecord', args: ['rec-1'] }],
   ['consent.getRecordHistory', (cc) => cc.consent.getRecordHistory('rec-1', { pageSize: 100 }), { contract: 'Consent', fn: 'GetRecordHistory', args: ['rec-1', '100', ''] }],
@@ -501,6 +518,28 @@ describe('typed chaincode client', () => {
       await cc.onChannel('chain-x').system.ping();
       expect(seen).toEqual(['chain-a/System', 'chain-x/System']);
       expect(cc.onChannel('chain-a')).toBe(cc);
+    });
+
+    it('anchors and amends with metadata in two transactions: the labels privately, then the anchor naming them', async () => {
+      const { conn, cc } = fake(() => ({ result: '{"ok":true}' }));
+      await cc.consent.anchorRecord({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: LABELS });
+      await cc.consent.amendRecord('rec-1', 'cd'.repeat(32), 1, LABELS);
+      expect(conn.calls.map((c) => [c.fn, c.args, c.privateRequest, c.endorsingOrganizations])).toEqual([
+        ['LabelRecord', [], { recordId: 'rec-1', version: 1, metadata: LABELS }, ['HospitalAMSP']],
+        ['AnchorRecordLabelled', ['rec-1', patientId, 'Observation', 'ab'.repeat(32)], undefined, undefined],
+        ['LabelRecord', [], { recordId: 'rec-1', version: 2, metadata: LABELS }, ['HospitalAMSP']],
+        ['AmendRecordLabelled', ['rec-1', 'cd'.repeat(32), '1'], undefined, undefined],
+      ]);
+    });
+
+    it('proposes a labelled anchor again while another org\'s peer has not committed the labels (NOT_FOUND), and gives up on any other refusal', async () => {
+      let misses = 2;
+      const { conn, cc } = fake((call) => (call.fn === 'AnchorRecordLabelled' && misses-- > 0 ? { error: endorseRejection('NOT_FOUND: version 1 of rec-1 has no private metadata') } : { result: '{"ok":true}' }));
+      await cc.consent.anchorRecordLabelled({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) });
+      expect(conn.calls.map((c) => c.fn)).toEqual(['AnchorRecordLabelled', 'AnchorRecordLabelled', 'AnchorRecordLabelled']);
+      const refused = fake(() => ({ error: endorseRejection('NOT_CUSTODIAN: only HospitalCMSP may amend rec-1') }));
+      await expect(refused.cc.consent.amendRecordLabelled('rec-1', 'cd'.repeat(32), 1)).rejects.toMatchObject({ code: 'NOT_CUSTODIAN' });
+      expect(refused.conn.calls).toHaveLength(1);
     });
 
     it('passes submit options (endorsing orgs) through', async () => {

@@ -8,7 +8,8 @@
  *  - private data: each collection is its own state, written with the transaction; an implicit
  *    org collection (`_implicit_org_<MSP>`) is read only on a peer of that org (`peerMsp`, by
  *    default the caller's org), as on Fabric, where other orgs' peers do not hold it; and a
- *    transaction that ran a range query over private data may not write, as Fabric refuses it.
+ *    transaction that ran a range query over private data may not write, as Fabric refuses it;
+ *    the hash of a private value (getPrivateDataHash) is readable on every peer.
  * Unit tests may stub the chaincode stub; integration tests use real peers.
  */
 import { createHash } from 'node:crypto';
@@ -173,6 +174,14 @@ export class FakeLedger {
       putPrivateData: async (collection: string, k: string, v: Uint8Array) => privateWrite(collection, k, Buffer.from(v)),
       deletePrivateData: async (collection: string, k: string) => privateWrite(collection, k, null),
       getPrivateData: async (collection: string, k: string) => new Uint8Array(readable(collection).get(k) ?? Buffer.alloc(0)),
+      // Every peer of the channel holds the hashes of every collection's values (member or not).
+      getPrivateDataHash: async (collection: string, k: string) => {
+        if (!/^_implicit_org_.+$/.test(collection)) throw new Error(`collection ${collection} is not defined`);
+        const v = this.privateState.get(collection)?.get(k);
+        return new Uint8Array(v === undefined ? Buffer.alloc(0) : createHash('sha256').update(v).digest());
+      },
+      // Fabric 2.5: gone from state and from the private history (which this ledger does not keep).
+      purgePrivateData: async (collection: string, k: string) => privateWrite(collection, k, null),
       getPrivateDataByPartialCompositeKey: async (collection: string, type: string, attrs: string[]) => {
         privateRangeQueried = true;
         const prefix = createCompositeKey(type, attrs);

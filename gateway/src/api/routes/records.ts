@@ -96,6 +96,21 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): voi
   );
 
   app.get<{ Params: { recordId: string } }>(
+    '/records/:recordId/labels',
+    {
+      schema: {
+        tags: ['records'],
+        summary: "the consent metadata of a record this hospital holds (private to the custodian; 409 NOT_CUSTODIAN for any other hospital)",
+        security: Security.hospital,
+        params: recordParams,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any' } },
+    },
+    (req) => ctx.chaincode.consent.getRecordLabels(req.params.recordId),
+  );
+
+  app.get<{ Params: { recordId: string } }>(
     '/records/:recordId',
     {
       schema: { tags: ['records'], summary: "a record's anchor (head version)", security: Security.hospital, params: recordParams, response: { 200: AnyObject, ...errorResponses } },

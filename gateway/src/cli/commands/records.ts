@@ -183,6 +183,25 @@ export function registerRecords(program: Command): void {
     );
 
   record
+    .command('labels <recordId>')
+    .description("the consent metadata of a record this org holds (private to its custodian: asked of this org's own peer)")
+    .action(
+      act(async (ctx, _o, recordId) => {
+        ctx.print(await anchors(ctx).labels(recordId as string));
+      }),
+    );
+
+  record
+    .command('purge-labels <recordId>')
+    .description("purge the private consent metadata of every version of a record this org erased (done by `records erase`; run again if that step failed); NOT_FOUND when none is left")
+    .action(
+      act(async (ctx, _o, recordId) => {
+        const res = await anchors(ctx).chaincode.consent.purgeRecordLabels(recordId as string);
+        ctx.print({ ...res.result, txId: res.txId });
+      }),
+    );
+
+  record
     .command('history <recordId>')
     .description('every anchored version of a record')
     .action(

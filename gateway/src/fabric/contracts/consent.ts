@@ -47,6 +47,7 @@ import {
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
 import type { FabricClient } from '../client';
+import { toClientError } from '../../errors';
 import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './contract';
 
 export const ConsentTransactions = {
@@ -57,6 +58,11 @@ export const ConsentTransactions = {
   AnchorRecordWithMetadata: 'submit',
   AmendRecord: 'submit',
   AmendRecordWithMetadata: 'submit',
+  LabelRecord: 'submit',
+  AnchorRecordLabelled: 'submit',
+  AmendRecordLabelled: 'submit',
+  GetRecordLabels: 'evaluate',
+  PurgeRecordLabels: 'submit',
   GetRecord: 'evaluate',
   GetRecordHistory: 'evaluate',
   ListRecordsByPatient: 'evaluate',
@@ -116,19 +122,67 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   // ---------------------------------------------------------------- records
 
-  /** Anchors version 1 of a record the caller's org holds off chain, with its consent metadata when given. */
-  anchorRecord(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
-    if (a.metadata !== undefined) return this.submit('AnchorRecordWithMetadata', [a.recordId, a.patientId, a.category, a.hash, canonicalize(a.metadata)]);
-    return this.submit('AnchorRecord', [a.recordId, a.patientId, a.category, a.hash]);
+  /**
+   * Anchors version 1 of a record the caller's org holds off chain. With consent metadata, the
+   * metadata stays private to this org (chaincode/CONSENT.md "Private record metadata"): it is
+   * labelled first (LabelRecord, endorsed by this org alone, in the transient map), then the anchor
+   * names it by its hash (AnchorRecordLabelled): two transactions.
+   */
+  async anchorRecord(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
+    if (a.metadata === undefined) return this.submit('AnchorRecord', [a.recordId, a.patientId, a.category, a.hash]);
+    await this.labelRecord(a.recordId, 1, a.metadata);
+    return this.anchorRecordLabelled(a);
   }
 
   /**
    * Anchors the next version; only the custodian, only from `expectedVersion` (the current head).
-   * With `metadata` the version states new metadata; without, it keeps the head's.
+   * With `metadata` the version states new metadata, kept private as anchorRecord keeps it (two
+   * transactions); without, it keeps the head's.
    */
-  amendRecord(recordId: string, hash: string, expectedVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
-    if (metadata !== undefined) return this.submit('AmendRecordWithMetadata', [recordId, hash, String(expectedVersion), canonicalize(metadata)]);
-    return this.submit('AmendRecord', [recordId, hash, String(expectedVersion)]);
+  async amendRecord(recordId: string, hash: string, expectedVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    if (metadata === undefined) return this.submit('AmendRecord', [recordId, hash, String(expectedVersion)]);
+    await this.labelRecord(recordId, expectedVersion + 1, metadata);
+    return this.amendRecordLabelled(recordId, hash, expectedVersion);
+  }
+
+  /** A record version's consent metadata, private to this org's implicit collection (sealed result: its hash). */
+  labelRecord(recordId: string, version: number, metadata: RecordLabels): Promise<Submitted<RecordLabelling>> {
+    return this.submitPrivate('LabelRecord', { recordId, version, metadata });
+  }
+
+  /**
+   * Anchors version 1 with the metadata this org labelled for it (labelRecord). Every endorsing
+   * org's peer reads the label's hash from its own ledger; one that has not yet committed the
+   * labelling block answers NOT_FOUND, so the anchor is proposed again a few times before that
+   * answer stands.
+   */
+  anchorRecordLabelled(a: Omit<AnchorRecordArgs, 'metadata'>): Promise<Submitted<RecordAnchor>> {
+    return whileLabelsArrive(() => this.submit('AnchorRecordLabelled', [a.recordId, a.patientId, a.category, a.hash]));
+  }
+
+  /** Anchors the next version with the metadata this org labelled for it (labelRecord of version expectedVersion + 1). */
+  amendRecordLabelled(recordId: string, hash: string, expectedVersion: number): Promise<Submitted<RecordAnchor>> {
+    return whileLabelsArrive(() => this.submit('AmendRecordLabelled', [recordId, hash, String(expectedVersion)]));
+  }
+
+  /** Anchors version 1 with metadata in public state, readable by every member (records anchored before metadata was private use it). */
+  anchorRecordWithPublicMetadata(a: AnchorRecordArgs & { metadata: RecordLabels }): Promise<Submitted<RecordAnchor>> {
+    return this.submit('AnchorRecordWithMetadata', [a.recordId, a.patientId, a.category, a.hash, canonicalize(a.metadata)]);
+  }
+
+  /** Amends with metadata in public state (anchorRecordWithPublicMetadata). */
+  amendRecordWithPublicMetadata(recordId: string, hash: string, expectedVersion: number, metadata: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    return this.submit('AmendRecordWithMetadata', [recordId, hash, String(expectedVersion), canonicalize(metadata)]);
+  }
+
+  /** The head's consent metadata, for this org as the record's custodian (asked of its own peer). */
+  getRecordLabels(recordId: string): Promise<RecordLabelsView> {
+    return this.evaluate('GetRecordLabels', [recordId]);
+  }
+
+  /** Purges the private metadata of every version of a record this org erased (Fabric PurgePrivateData). */
+  purgeRecordLabels(recordId: string): Promise<Submitted<{ recordId: string; purgedVersions: number[] }>> {
+    return this.submitPrivate('PurgeRecordLabels', { recordId });
   }
 
   getRecord(recordId: string): Promise<RecordAnchor> {
@@ -237,7 +291,7 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
    * is opened with the salt.
    */
   private async submitPrivate<R>(
-    fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency',
+    fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels',
     request: Record<string, unknown>,
     opts: SubmitOptions = {},
     endorser = this.client.mspId,
@@ -317,6 +371,37 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
    */
   checkRemoteAccess(sourceChainId: string, consentId: string, request: RemoteAccessRequest): Promise<RemoteAccessDecision> {
     return this.evaluate('CheckRemoteAccess', [sourceChainId, consentId, canonicalize({ ...request, requester: requesterJson(request.requester) })]);
+  }
+}
+
+/** LabelRecord's result: the labelled version and the hash the anchor will name. */
+export interface RecordLabelling {
+  recordId: string;
+  version: number;
+  hash: string;
+}
+
+/** GetRecordLabels: the head's metadata and which version stated it (null: public metadata). */
+export interface RecordLabelsView {
+  recordId: string;
+  version: number;
+  labelledVersion: number | null;
+  private: boolean;
+  metadata: RecordLabels;
+}
+
+/** How often, and how far apart, an anchor naming fresh labels is proposed while another org's peer catches up. */
+const LABEL_BIND_ATTEMPTS = 10;
+const LABEL_BIND_RETRY_MS = 300;
+
+async function whileLabelsArrive<R>(send: () => Promise<Submitted<R>>): Promise<Submitted<R>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (e) {
+      if (attempt >= LABEL_BIND_ATTEMPTS || toClientError(e).code !== 'NOT_FOUND') throw e;
+      await new Promise((resolve) => setTimeout(resolve, LABEL_BIND_RETRY_MS));
+    }
   }
 }
 
