@@ -109,6 +109,7 @@ export {
 
 export {
   buildAccessLogRead,
+  buildRecordsRead,
   buildConsentGrant,
   buildConsentPolicyGrant,
   buildConsentRevocation,
@@ -145,6 +146,7 @@ export {
   type PatientMessageKind,
   type PurposeOfUse,
   type RecordErasureMessage,
+  type RecordsReadMessage,
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from './protocol/patient-messages';

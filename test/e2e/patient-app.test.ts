@@ -186,12 +186,16 @@ describe('patient app in a real browser', () => {
     const hospitalA = FabricClient.open('HospitalA');
     clients.push(hospitalA);
     const fhir = Buffer.from(JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueQuantity: { value: 118, unit: 'mmHg' }, run }));
-    const anchor = await new Custodian(hospitalA, store).put({ channel: A, patientId, category: 'Observation', content: fhir });
-    // The app lists it under "My records" with the org that holds it.
+    // Its labels stay private to HospitalA (chaincode/CONSENT.md "Private record metadata").
+    const metadata = { securityLabels: ['R'], dataDate: Date.UTC(2026, 10, 2), authorOrg: 'HospitalAMSP', documentClasses: [] };
+    const anchor = await new Custodian(hospitalA, store).put({ channel: A, patientId, category: 'Observation', content: fhir, metadata });
+    // The app lists it under "My records" with the org that holds it, and the labels HospitalA
+    // keeps for it, read with a records.read signed on the device.
     await page.getByRole('button', { name: 'Refresh' }).click();
     const recordCard = page.locator(`li.record[data-record="${anchor.recordId}"]`);
     await recordCard.getByText('Held by HospitalAMSP; version 1').waitFor({ timeout: UI_MS });
     await expect(recordCard.textContent()).resolves.toContain('measurements and test results (Observation)');
+    await recordCard.getByText('Labels: restricted (R); data from 2 November 2026').waitFor({ timeout: UI_MS });
     await snap('my-records');
 
     // 4. The patient grants HospitalB in the app, reading the summary before signing.

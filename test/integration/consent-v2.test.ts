@@ -61,6 +61,14 @@ describe('consent v2 on chain-a through the CLI', () => {
     });
     const refused = await cli(env, 'record', 'labels', psyRecord, '--org', 'HospitalC', '--channel', 'chain-a');
     expect(refused.json.error.code).toBe('NOT_CUSTODIAN');
+    // The patient reads them at HospitalA with a records.read signed by their own key.
+    const own = await ok<Array<{ recordId: string; private: boolean; labels: string }>>(env, 'patient', 'labels', '--org', 'HospitalA', '--key', keyFile);
+    expect(own.filter((r) => [psyRecord, plainRecord].includes(r.recordId)).map((r) => [r.recordId, r.private, r.labels])).toEqual(
+      [
+        [psyRecord, true, 'PSY,R'],
+        [plainRecord, true, ''],
+      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
   });
 
   it('refuses an HL7 example it cannot enforce, naming the element, and signs nothing', async () => {

@@ -340,6 +340,29 @@ export class ConsentContract extends MedbridgeContract {
   }
 
   /**
+   * A patient's (or guardian's) own read of the consent metadata of their records the caller's
+   * org holds, authenticated by a fresh records.read message (issued within 5 minutes of the
+   * query): private metadata is its custodian's, so each custodian answers for its own records,
+   * on its own peer (NOT_CUSTODIAN elsewhere). Items in record-id order; `metadata` null for a
+   * record anchored without any.
+   */
+  @Transaction(false)
+  async ListRecordLabelsSigned(ctx: Context, signedRead: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    const a = await acceptPatientMessage(ctx, signedRead, ['records.read'], MAX_READ_AGE_MS);
+    const items: Array<{ recordId: string; category: string; version: number; private: boolean; metadata: RecordLabels | null }> = [];
+    for (const { recordId } of await repo.recordIdsHeldBy(ctx.stub, a.patient.patientId, who.mspId)) {
+      const record = await loadRecord(ctx, recordId);
+      let metadata = record.metadata ?? null;
+      if (record.labels !== undefined) {
+        metadata = (await privateLabelsOf(ctx, record)) ?? fail('NOT_CUSTODIAN', `the metadata of ${recordId} is held by ${record.custodian}'s peers; ask one of them`);
+      }
+      items.push({ recordId, category: record.category, version: record.version, private: record.labels !== undefined, metadata });
+    }
+    return canonicalize({ custodian: who.mspId, patientId: a.patient.patientId, items });
+  }
+
+  /**
    * Purges the private metadata of a record its custodian erased (CONSENT.md "Private record
    * metadata"): every labelled version's value leaves the custodian's collection and every member
    * peer's private history (Fabric 2.5 PurgePrivateData); the hashes stay, and nothing is left that

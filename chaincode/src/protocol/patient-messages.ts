@@ -31,6 +31,7 @@ export const PatientMessageKinds = [
   'access-log.read',
   'patient.rotate-key',
   'record.erase',
+  'records.read',
 ] as const;
 export type PatientMessageKind = (typeof PatientMessageKinds)[number];
 
@@ -125,6 +126,14 @@ export interface AccessLogReadMessage extends MessageHeader {
 }
 
 /**
+ * Authenticates a patient's read of the consent metadata (labels) of their records that one
+ * custodian holds privately (CONSENT.md "Private record metadata").
+ */
+export interface RecordsReadMessage extends MessageHeader {
+  kind: 'records.read';
+}
+
+/**
  * Replaces the patient's key, keeping the patient id (CONSENT.md "Key rotation"). Signed by
  * the patient's current key only; its envelope also carries the new key's signature over
  * the same bytes (SignedKeyRotation.newKeySignature), proving the new key is held.
@@ -152,6 +161,7 @@ export type PatientMessage =
   | GuardianDelegationMessage
   | GuardianRevocationMessage
   | AccessLogReadMessage
+  | RecordsReadMessage
   | KeyRotationMessage
   | RecordErasureMessage;
 
@@ -279,6 +289,10 @@ export function buildGuardianRevocation(h: HeaderInput, guardianId: string): Gua
 
 export function buildAccessLogRead(h: HeaderInput): AccessLogReadMessage {
   return checkMessage({ ...header('access-log.read', h) });
+}
+
+export function buildRecordsRead(h: HeaderInput): RecordsReadMessage {
+  return checkMessage({ ...header('records.read', h) });
 }
 
 export function buildRecordErasure(h: HeaderInput, recordId: string): RecordErasureMessage {
@@ -420,6 +434,7 @@ export function checkMessage(input: unknown): PatientMessage {
     'access-log.read': [],
     'patient.rotate-key': ['newPublicKey'],
     'record.erase': ['recordId'],
+    'records.read': [],
   };
   if (typeof kind !== 'string' || !(PatientMessageKinds as readonly string[]).includes(kind)) {
     fail('INVALID_ARGUMENT', `message kind must be one of ${PatientMessageKinds.join(', ')}`);
@@ -452,6 +467,7 @@ export function checkMessage(input: unknown): PatientMessage {
       matches(o.guardianId, Formats.keyId, 'guardianId');
       break;
     case 'access-log.read':
+    case 'records.read':
       break;
     case 'patient.rotate-key':
       str(o.newPublicKey, 'newPublicKey');

@@ -68,11 +68,11 @@ export type SignerAuthority = 'patient' | 'guardian';
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** A signed grant, revocation or delegation must be submitted within this time of signing. */
 export const MAX_MESSAGE_AGE_MS = 7 * 86_400_000;
-/** A signed access-log read is not stored (reads write nothing), so it is valid only briefly. */
+/** A signed read (access log, record labels) is not stored (reads write nothing), so it is valid only briefly. */
 export const MAX_READ_AGE_MS = 5 * 60_000;
 
 /** Kinds a guardian may sign on the patient's behalf; delegation stays with the patient. */
-export const GUARDIAN_KINDS: readonly PatientMessageKind[] = ['consent.grant', 'consent.grant-policy', 'consent.revoke', 'access-log.read', 'record.erase'];
+export const GUARDIAN_KINDS: readonly PatientMessageKind[] = ['consent.grant', 'consent.grant-policy', 'consent.revoke', 'access-log.read', 'record.erase', 'records.read'];
 
 /**
  * Registers a patient at `org`, or adds `org` as another custodian of a registered patient.

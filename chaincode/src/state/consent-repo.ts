@@ -142,6 +142,11 @@ export async function putCustodianIndex(stub: ChaincodeStub, anchor: RecordAncho
 }
 
 /** Record ids of a patient in (custodian, record id) order, a page at a time. */
+/** The ids of a patient's records that `org` holds, in record-id order. */
+export async function recordIdsHeldBy(stub: ChaincodeStub, patientId: string, org: string): Promise<Array<{ recordId: string }>> {
+  return listAllByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId, org]);
+}
+
 export async function listRecordIdsOfPatient(stub: ChaincodeStub, patientId: string, pageSize: number, bookmark: string): Promise<Page<{ recordId: string }>> {
   return listByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId], pageSize, bookmark);
 }

@@ -6,6 +6,7 @@
  */
 import {
   buildAccessLogRead,
+  buildRecordsRead,
   buildConsentGrant,
   buildConsentRevocation,
   buildGuardianDelegation,
@@ -13,6 +14,7 @@ import {
   canonicalBytes,
   type AccessLogEntry,
   type ConsentTerms,
+  type RecordLabels,
   type HeaderInput,
   type PatientMessage,
   type SignedPatientMessage,
@@ -145,6 +147,12 @@ export const api = {
     const signed = await signMessage(message, current);
     const newKeySignature = await signBytes(next, canonicalBytes(message));
     return call<{ txId: string; result: unknown }>('POST', `/v1/patients/${current.patientId}/key-rotation`, { ...signed, newKeySignature }, current);
+  },
+
+  /** The labels of the patient's records this hospital holds (private to it), with a records.read signed here. */
+  async recordLabels(h: Hospital, key: DeviceKey) {
+    const signed = await signMessage(buildRecordsRead(header(h, key)), key);
+    return call<{ custodian: string; items: Array<{ recordId: string; private: boolean; metadata: RecordLabels | null }> }>('POST', `/v1/patients/${key.patientId}/records/labels/read`, signed, key);
   },
 
   async accessLog(h: Hospital, key: DeviceKey) {

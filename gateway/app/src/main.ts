@@ -5,11 +5,11 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type ConsentTerms } from '@medbridge/chaincode';
+import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type ConsentTerms, type RecordLabels } from '@medbridge/chaincode';
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { makePseudonymLink } from './links';
-import { CATEGORY_WORDS, dateWords, grantSummary, logWords, PURPOSE_WORDS, statusWords } from './summary';
+import { CATEGORY_WORDS, dateWords, grantSummary, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
@@ -233,8 +233,12 @@ function policyLine(c: ConsentView): string {
 function RecordsView({ device: key, hospital, load }: Ctx) {
   const { patient, consents, reload } = usePatientData(key, load);
   const [records, setRecords] = useState<RecordView[] | undefined>();
+  // The labels this hospital keeps privately for the records it holds, read with a records.read signed here.
+  const [labels, setLabels] = useState<Map<string, RecordLabels | null>>(new Map());
   const reloadRecords = async () => {
-    if (key) await load(async () => setRecords((await api.records(key)).items));
+    if (!key) return;
+    await load(async () => setRecords((await api.records(key)).items));
+    if (hospital) await load(async () => setLabels(new Map((await api.recordLabels(hospital, key)).items.map((i) => [i.recordId, i.metadata]))));
   };
   useEffect(() => void reloadRecords(), [key?.patientId]);
   // Who each record is shared with: the consents that name it or cover its category.
@@ -257,6 +261,9 @@ function RecordsView({ device: key, hospital, load }: Ctx) {
               (r) => html`<li class="card record" data-record=${r.recordId}>
                 <p><strong>${CATEGORY_WORDS[r.category] ?? r.category}</strong> (${r.category}) <span class="mono">${r.recordId}</span></p>
                 <p>Held by <strong>${r.custodian}</strong>; version ${r.version}, first recorded ${dateWords(r.anchoredAt)}${r.version > 1 ? `, updated ${dateWords(r.updatedAt)}` : ''}.</p>
+                ${labels.has(r.recordId)
+                  ? html`<p class="labels">Labels: ${labelWords(labels.get(r.recordId)?.securityLabels ?? [])}${labels.get(r.recordId) ? `; data from ${dateWords((labels.get(r.recordId) as RecordLabels).dataDate)}` : ''}. A consent can leave out records by label.</p>`
+                  : ''}
                 <p>${sharedWith(r).length > 0 ? `Shared with ${sharedWith(r).join(', ')}.` : 'Not shared with anyone.'}</p>
               </li>`,
             )}

@@ -23,6 +23,36 @@ export const CATEGORY_WORDS: Record<string, string> = {
   Condition: 'diagnoses',
 };
 
+/** HL7 confidentiality and sensitivity codes in plain words (chaincode consent-policy/vocabulary.ts). */
+export const LABEL_WORDS: Record<string, string> = {
+  U: 'unrestricted',
+  L: 'low confidentiality',
+  M: 'moderate confidentiality',
+  N: 'normal confidentiality',
+  R: 'restricted',
+  V: 'very restricted',
+  BH: 'behavioural health',
+  ETH: 'substance abuse',
+  GDIS: 'genetic disease',
+  HIV: 'HIV/AIDS',
+  MST: 'military sexual trauma',
+  PSY: 'psychiatry',
+  PSYTHPN: 'psychotherapy notes',
+  SCA: 'sickle cell',
+  SDV: 'sexual assault, abuse or domestic violence',
+  SEX: 'sexuality and reproductive health',
+  SPI: 'specially protected information',
+  STD: 'sexually transmitted disease',
+  SUD: 'substance use disorder',
+  TBOO: 'taboo',
+};
+
+/** A record's security labels as a patient reads them: "psychiatry (PSY), restricted (R)"; none: normal confidentiality. */
+export function labelWords(codes: readonly string[]): string {
+  if (codes.length === 0) return 'no label (normal confidentiality)';
+  return codes.map((c) => `${LABEL_WORDS[c] ?? c} (${c})`).join(', ');
+}
+
 const DAY = 86_400_000;
 
 function list(items: string[]): string {

@@ -12,6 +12,7 @@ import {
   type AccessDecision,
   type AccessLogEntry,
   type AccessLogReadMessage,
+  type RecordsReadMessage,
   type ConsentGrantMessage,
   type ConsentPolicy,
   type ConsentPolicyGrantMessage,
@@ -33,6 +34,7 @@ import {
 } from '@medbridge/chaincode';
 import { usageError } from '../errors';
 import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
+import type { PatientRecordLabels } from '../fabric/contracts/consent';
 import { CrossChainService } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
 import { PatientSigner, type GrantInput } from './patient-signer';
@@ -158,6 +160,8 @@ export class ConsentService {
         return { kind: m.kind, ...pick(await cc.rotatePatientKey(signed as SignedKeyRotation)) };
       case 'access-log.read':
         return { kind: m.kind, result: await cc.listAccessLogSigned(signed as SignedPatientMessage<AccessLogReadMessage>, { pageSize: 100 }) };
+      case 'records.read':
+        return { kind: m.kind, result: await cc.listRecordLabelsSigned(signed as SignedPatientMessage<RecordsReadMessage>) };
       case 'record.erase':
         // The custodian submits it with its own erasure of the content and salt, never alone.
         throw usageError(`a record.erase envelope goes to the record's custodian: medbridge records erase ${m.recordId} --request <file> --org <custodian>`);
@@ -193,6 +197,11 @@ export class ConsentService {
       const signed = this.signer.accessLogRead(signer, patientId);
       return this.chaincode.consent.listAccessLogSigned(signed, request);
     }, 1000);
+  }
+
+  /** The labels of the patient's records this org holds, read with a records.read signed by `signer` (the patient or a guardian). */
+  recordLabels(patientId: string, signer: PatientKey): Promise<PatientRecordLabels> {
+    return this.chaincode.consent.listRecordLabelsSigned(this.signer.recordsRead(signer, patientId));
   }
 
   /** Break-glass, private at `custodian` (default this org; for a record, its custodian if it is another org). */

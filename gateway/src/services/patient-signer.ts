@@ -9,6 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   buildAccessLogRead,
+  buildRecordsRead,
+  type RecordsReadMessage,
   buildConsentGrant,
   buildConsentPolicyGrant,
   buildConsentRevocation,
@@ -99,6 +101,11 @@ export class PatientSigner {
 
   accessLogRead(signer: PatientKey, patientId: string): SignedPatientMessage<AccessLogReadMessage> {
     return signPatientMessage(buildAccessLogRead(this.header(signer, patientId)), signer.privateKey);
+  }
+
+  /** A records.read: the patient reads the labels of their records one custodian holds privately. */
+  recordsRead(signer: PatientKey, patientId: string): SignedPatientMessage<RecordsReadMessage> {
+    return signPatientMessage(buildRecordsRead(this.header(signer, patientId)), signer.privateKey);
   }
 
   /** A record.erase: the patient (or a guardian) asks the record's custodian to erase it (CONSENT.md "Erasure"). */

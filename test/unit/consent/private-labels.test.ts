@@ -6,7 +6,7 @@
  * every labelled version.
  */
 import { createHash } from 'node:crypto';
-import { buildConsentPolicyGrant, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
+import { buildAccessLogRead, buildConsentPolicyGrant, buildRecordsRead, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import type { RecordAnchor } from '../../../chaincode/src/rules/record-rules';
 import {
   DAY,
@@ -124,6 +124,29 @@ describe('private record metadata', () => {
     await expectCode(fx.call(fx.o.userC, T0, (c, ctx) => c.GetRecordLabels(ctx, 'psy-1'), 'HospitalAMSP'), 'NOT_CUSTODIAN');
     await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-1', fx.patient.patientId, 'Observation', H1));
     await expectCode(fx.call(fx.o.userA, T0, (c, ctx) => c.GetRecordLabels(ctx, 'obs-1')), 'NOT_FOUND');
+  });
+
+  it("lets the patient read the labels of their records a custodian holds, with a fresh signed records.read, at that custodian", async () => {
+    await anchorLabelled('psy-1');
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'obs-1', fx.patient.patientId, 'Observation', H1));
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecordWithMetadata(ctx, 'pub-1', fx.patient.patientId, 'Observation', H1, json({ ...PSY, securityLabels: ['N'] })));
+    const read = (at = T0 + 60_000) => json(signPatientMessage(buildRecordsRead(header('chain-a', fx.patient, fx.patient, at)), fx.patient.privateKey));
+    expect(await fx.call(fx.o.userA, T0 + 120_000, (c, ctx) => c.ListRecordLabelsSigned(ctx, read()))).toEqual({
+      custodian: 'HospitalAMSP',
+      patientId: fx.patient.patientId,
+      items: [
+        { recordId: 'obs-1', category: 'Observation', version: 1, private: false, metadata: null },
+        { recordId: 'psy-1', category: 'Observation', version: 1, private: true, metadata: PSY },
+        { recordId: 'pub-1', category: 'Observation', version: 1, private: false, metadata: { ...PSY, securityLabels: ['N'] } },
+      ],
+    });
+    // Another custodian holds none of them; HospitalA's read on another org's peer cannot open the labels.
+    expect(await fx.call(fx.o.userC, T0 + 120_000, (c, ctx) => c.ListRecordLabelsSigned(ctx, read()))).toMatchObject({ custodian: 'HospitalCMSP', items: [] });
+    await expectCode(fx.call(fx.o.userA, T0 + 120_000, (c, ctx) => c.ListRecordLabelsSigned(ctx, read()), 'HospitalCMSP'), 'NOT_CUSTODIAN');
+    // A read signed more than 5 minutes before, or a message of another kind, is refused.
+    await expectCode(fx.call(fx.o.userA, T0 + 10 * 60_000, (c, ctx) => c.ListRecordLabelsSigned(ctx, read(T0))), 'MESSAGE_STALE');
+    const logRead = json(signPatientMessage(buildAccessLogRead(header('chain-a', fx.patient, fx.patient, T0 + 60_000)), fx.patient.privateKey));
+    await expectCode(fx.call(fx.o.userA, T0 + 120_000, (c, ctx) => c.ListRecordLabelsSigned(ctx, logRead)), 'INVALID_ARGUMENT');
   });
 
   it('relabels with an amendment; a plain amendment keeps the labelled version; public metadata replaces the private', async () => {

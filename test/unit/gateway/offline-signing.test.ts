@@ -32,6 +32,7 @@ describe('offline signing', () => {
     'access-log.read': () => signer.accessLogRead(patient, patient.patientId),
     'patient.rotate-key': () => signer.keyRotation(patient, patient.patientId, next),
     'record.erase': () => signer.erasure(patient, patient.patientId, 'rec-1'),
+    'records.read': () => signer.recordsRead(patient, patient.patientId),
   } satisfies Record<PatientMessageKind, () => unknown>;
 
   it.each(Object.entries(envelopes))('signs a %s bound to the chain, with a fresh nonce, that the chaincode verifies', (kind, make) => {

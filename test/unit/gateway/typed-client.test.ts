@@ -12,6 +12,7 @@ import 'reflect-metadata';
 import { EndorseError, GatewayError, type ChaincodeEvent as FabricEvent } from '@hyperledger/fabric-gateway';
 import {
   buildAccessLogRead,
+  buildRecordsRead,
   buildConsentGrant,
   buildConsentRevocation,
   buildGuardianDelegation,
@@ -227,6 +228,7 @@ const delegation = signPatientMessage(buildGuardianDelegation(header(), { public
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
 const erasure = signPatientMessage(buildRecordErasure(header(), 'rec-1'), privateKey);
 const read = signPatientMessage(buildAccessLogRead(header()), privateKey);
+const recordsRead = signPatientMessage(buildRecordsRead(header()), privateKey);
 const nextKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const rotation = signKeyRotation(buildKeyRotation(header(), exportPublicKey(nextKey)), privateKey, nextKey);
 const packet: Packet = {
@@ -335,6 +337,7 @@ const CASES: Case[] = [
     },
   ],
   ['consent.listAccessLog', (cc) => cc.consent.listAccessLog(patientId), { contract: 'Consent', fn: 'ListAccessLog', args: [patientId, '', ''] }],
+  ['consent.listRecordLabelsSigned', (cc) => cc.consent.listRecordLabelsSigned(recordsRead), { contract: 'Consent', fn: 'ListRecordLabelsSigned', args: [canonicalize(recordsRead)] }],
   ['consent.listAccessLogSigned', (cc) => cc.consent.listAccessLogSigned(read, { pageSize: 100, bookmark: 'b2' }), { contract: 'Consent', fn: 'ListAccessLogSigned', args: [canonicalize(read), '100', 'b2'] }],
   [
     'consent.breakGlass (one record of another custodian: private, that custodian endorsing alone)',

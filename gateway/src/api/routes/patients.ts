@@ -4,7 +4,7 @@
  * consents, and the access log (the patient's own signed read, or the custodian's view).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessLogReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
+import type { AccessLogReadMessage, RecordsReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
 import { patientIdOf } from '@medbridge/chaincode';
 import { consentsOnEveryChain } from '../../services/consent-reach';
 import { hospitalOf } from '../auth';
@@ -170,6 +170,27 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
         throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed access-log.read is for another patient than the path names');
       }
       return ctx.chaincode.consent.listAccessLogSigned(req.body, req.query);
+    },
+  );
+
+  app.post<PatientParams & { Body: SignedPatientMessage<RecordsReadMessage> }>(
+    '/patients/:patientId/records/labels/read',
+    {
+      schema: {
+        tags: ['patients', 'records'],
+        summary: "the patient's own read of the consent labels of their records this hospital holds (private to it), with a records.read message signed on the device",
+        security: Security.patientOrHospital,
+        params: patientParams,
+        body: SignedSchema,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    (req) => {
+      if (req.body.message.patientId !== req.params.patientId) {
+        throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed records.read is for another patient than the path names');
+      }
+      return ctx.chaincode.consent.listRecordLabelsSigned(req.body);
     },
   );
 }

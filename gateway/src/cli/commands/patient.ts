@@ -224,6 +224,18 @@ export function registerPatient(program: Command): void {
       }),
     );
 
+  signingOptions(patient.command('labels'), 'signing key: the patient or a guardian')
+    .description("the consent labels of the patient's records --org holds (private to it), read with a records.read signed by --key")
+    .action(
+      act(async (ctx, o) => {
+        const { key, patientId } = patientSigner(ctx, o);
+        const res = await ctx.wait('reading the labels', service(ctx).recordLabels(patientId, key));
+        ctx.print(res.items.map((i) => ({ ...i, labels: i.metadata?.securityLabels.join(',') ?? '' })), {
+          columns: [{ key: 'recordId' }, { key: 'category' }, { key: 'version' }, { key: 'private' }, { key: 'labels' }],
+        });
+      }),
+    );
+
   signingOptions(patient.command('request-erasure <recordId>'), 'signing key: the patient or a guardian')
     .description("the patient (or a guardian) asks for a record's erasure (GDPR art. 17): signs a record.erase envelope on this device and sends nothing; the record's custodian runs `records erase --request`")
     .option('--out <file>', 'write the signed envelope here (default: stdout)')

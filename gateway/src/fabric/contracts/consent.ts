@@ -37,6 +37,7 @@ import {
   type RecordErasureMessage,
   type RecordHashCheck,
   type RecordLabels,
+  type RecordsReadMessage,
   type RecordVersion,
   type RemoteAccessDecision,
   type RemoteAccessRequest,
@@ -83,6 +84,7 @@ export const ConsentTransactions = {
   LogAccessAs: 'submit',
   ListAccessLog: 'evaluate',
   ListAccessLogSigned: 'evaluate',
+  ListRecordLabelsSigned: 'evaluate',
   BreakGlass: 'submit',
   ReviewEmergency: 'submit',
   ReviewPublicEmergency: 'submit',
@@ -303,6 +305,11 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
     return { ...done, result };
   }
 
+  /** A patient's (or guardian's) own read of the labels of their records this org holds, with a fresh signed records.read. */
+  listRecordLabelsSigned(signed: SignedPatientMessage<RecordsReadMessage>): Promise<PatientRecordLabels> {
+    return this.evaluate('ListRecordLabelsSigned', [canonicalize(signed)]);
+  }
+
   /** A patient's access log as the caller's org may see it. */
   listAccessLog(patientId: string, page?: PageRequest): Promise<Page<AccessLogEntry>> {
     return this.evaluate('ListAccessLog', [patientId, ...pageArgs(page)]);
@@ -388,6 +395,13 @@ export interface RecordLabelsView {
   labelledVersion: number | null;
   private: boolean;
   metadata: RecordLabels;
+}
+
+/** ListRecordLabelsSigned: the labels of a patient's records one custodian holds (metadata null: none). */
+export interface PatientRecordLabels {
+  custodian: string;
+  patientId: string;
+  items: Array<{ recordId: string; category: string; version: number; private: boolean; metadata: RecordLabels | null }>;
 }
 
 /** How often, and how far apart, an anchor naming fresh labels is proposed while another org's peer catches up. */
