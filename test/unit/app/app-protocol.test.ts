@@ -5,7 +5,8 @@
 import { canonicalBytes } from '@medbridge/chaincode';
 import { requestForm as serverForm } from '../../../gateway/src/api/request-signing';
 import { requestForm as deviceForm } from '../../../gateway/app/src/request-form';
-import { grantSummary, logWords } from '../../../gateway/app/src/summary';
+import { grantSummary, LABEL_WORDS, labelWords, logWords } from '../../../gateway/app/src/summary';
+import { CONFIDENTIALITY_ORDER, SENSITIVITY_CODES } from '../../../chaincode/src/protocol/consent-policy/vocabulary';
 import { createHash } from 'node:crypto';
 
 describe('patient app', () => {
@@ -31,5 +32,11 @@ describe('patient app', () => {
     expect(logWords({ ...base, kind: 'access', allowed: true }).tone).toBe('allowed');
     expect(logWords({ ...base, kind: 'access', allowed: false, reason: 'no-consent' }).tone).toBe('refused');
     expect(logWords({ ...base, kind: 'emergency-opened', allowed: true }).tone).toBe('emergency');
+  });
+
+  it("puts a record's security labels in words, for every code the chaincode knows", () => {
+    expect(Object.keys(LABEL_WORDS).sort()).toEqual([...CONFIDENTIALITY_ORDER, ...SENSITIVITY_CODES].sort());
+    expect(labelWords(['PSY', 'R'])).toBe('psychiatry (PSY), restricted (R)');
+    expect(labelWords([])).toBe('no label (normal confidentiality)');
   });
 });
