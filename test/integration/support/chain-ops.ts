@@ -119,7 +119,9 @@ export function remoteChainOf(on: ChainHandle, remote: string) {
  * Proposes with the first member admin, approves with the others; returns the executed proposal.
  * A submit returns once the proposer's own peer committed it; each approver first waits until its
  * own peer has the proposal too (peers of other orgs may be a block behind), as an admin who
- * approves from a list of open proposals would.
+ * approves from a list of open proposals would. The last approval executes it, committed on the
+ * last approver's peer; before returning, every member org's peer has committed the execution
+ * too, so that a read through any of them (`cc` is the first org's) sees its effect.
  */
 export async function govern(c: ChainHandle, action: GovernanceAction): Promise<GovernanceProposal> {
   const [first, ...rest] = c.admins;
@@ -130,5 +132,15 @@ export async function govern(c: ChainHandle, action: GovernanceAction): Promise<
     p = (await admin.governance.approve(p.proposalId)).result;
   }
   expect(p.status).toBe('executed');
+  for (const admin of c.admins) await executedOnPeer(admin, p.proposalId, 10_000);
   return p;
+}
+
+/** Waits until `admin`'s own peer reads proposal `proposalId` as executed. */
+async function executedOnPeer(admin: Chaincode, proposalId: string, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  while ((await admin.governance.proposalOnPeer(proposalId, waitMs)).status !== 'executed') {
+    if (Date.now() > until) throw new Error(`proposal ${proposalId} is not executed on this org's peer after ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
