@@ -9,7 +9,7 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { requireCarriable } from './consent-bridge';
 import { fail } from '../errors';
-import { canonicalBytes, canonicalize, parseJson, sha256Hex } from '../protocol/canonical-json';
+import { canonicalize, parseJson, sha256Hex } from '../protocol/canonical-json';
 import { asObject } from '../protocol/fields';
 import { sealResult } from '../protocol/sealed-result';
 import {
@@ -225,10 +225,10 @@ export class ConsentContract extends MedbridgeContract {
       fail('STALE_VERSION', head === undefined ? `record ${recordId} is not anchored: label version 1` : `record ${recordId} is at version ${head.version}: label version ${next}`);
     }
     const value: PrivateRecordLabels = { recordId, version, metadata, salt: r.saltHex };
-    await repo.putPrivateRecordLabels(ctx.stub, repo.implicitCollection(who.mspId), value);
+    const hash = await repo.putPrivateRecordLabels(ctx.stub, repo.implicitCollection(who.mspId), value);
     const txId = ctx.stub.getTxID();
     emit(ctx, 'RecordLabelled', { txId });
-    return canonicalize(sealResult(r.salt, txId, canonicalize({ recordId, version, hash: sha256Hex(canonicalBytes(value)) })));
+    return canonicalize(sealResult(r.salt, txId, canonicalize({ recordId, version, hash })));
   }
 
   /**
@@ -262,9 +262,7 @@ export class ConsentContract extends MedbridgeContract {
     const record = await loadRecord(ctx, recordId);
     if (who.mspId !== record.custodian) fail('NOT_CUSTODIAN', `the metadata of ${recordId} is ${record.custodian}'s, its custodian`);
     if (record.labels !== undefined) {
-      const metadata = await privateLabelsOf(ctx, record);
-      if (metadata === undefined) fail('NOT_CUSTODIAN', `the metadata of ${recordId} is held by ${record.custodian}'s peers; ask one of them`);
-      return canonicalize({ recordId, version: record.version, labelledVersion: record.labels.version, private: true, metadata });
+      return canonicalize({ recordId, version: record.version, labelledVersion: record.labels.version, private: true, metadata: await heldLabels(ctx, record) });
     }
     if (record.metadata === undefined) fail('NOT_FOUND', `record ${recordId} has no metadata`);
     return canonicalize({ recordId, version: record.version, labelledVersion: null, private: false, metadata: record.metadata });
@@ -353,10 +351,7 @@ export class ConsentContract extends MedbridgeContract {
     const items: Array<{ recordId: string; category: string; version: number; private: boolean; metadata: RecordLabels | null }> = [];
     for (const { recordId } of await repo.recordIdsHeldBy(ctx.stub, a.patient.patientId, who.mspId)) {
       const record = await loadRecord(ctx, recordId);
-      let metadata = record.metadata ?? null;
-      if (record.labels !== undefined) {
-        metadata = (await privateLabelsOf(ctx, record)) ?? fail('NOT_CUSTODIAN', `the metadata of ${recordId} is held by ${record.custodian}'s peers; ask one of them`);
-      }
+      const metadata = record.labels !== undefined ? await heldLabels(ctx, record) : (record.metadata ?? null);
       items.push({ recordId, category: record.category, version: record.version, private: record.labels !== undefined, metadata });
     }
     return canonicalize({ custodian: who.mspId, patientId: a.patient.patientId, items });
@@ -1024,6 +1019,11 @@ async function privateLabelsOf(ctx: Context, record: RecordAnchor): Promise<Reco
   if (bytes === undefined) return undefined;
   if (sha256Hex(bytes) !== ref.hash) fail('RECORD_HASH_MISMATCH', `the private metadata of ${record.recordId} does not match the hash its anchor names`);
   return (JSON.parse(bytes.toString('utf8')) as PrivateRecordLabels).metadata;
+}
+
+/** privateLabelsOf for a read that needs them: NOT_CUSTODIAN where they cannot be read. */
+async function heldLabels(ctx: Context, record: RecordAnchor): Promise<RecordLabels> {
+  return (await privateLabelsOf(ctx, record)) ?? fail('NOT_CUSTODIAN', `the metadata of ${record.recordId} is held by ${record.custodian}'s peers; ask one of them`);
 }
 
 async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor> {

@@ -12,7 +12,7 @@ import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
-import { canonicalBytes } from '../protocol/canonical-json';
+import { canonicalBytes, sha256Hex } from '../protocol/canonical-json';
 import { exists, firstByPartialKey, getJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 export type { AccessLogEntry } from '../rules/access-rules';
@@ -107,10 +107,12 @@ export async function listRecordVersions(stub: ChaincodeStub, recordId: string, 
 /**
  * A record version's metadata in its custodian's implicit collection (CONSENT.md "Private record
  * metadata"): the value carries the custodian's random salt, so the SHA-256 every member holds
- * (and the anchor names) cannot be matched to guessed labels.
+ * (and the anchor names) cannot be matched to guessed labels. Returns that SHA-256 (hex).
  */
-export async function putPrivateRecordLabels(stub: ChaincodeStub, collection: string, labels: PrivateRecordLabels): Promise<void> {
-  await stub.putPrivateData(collection, key(stub, KeyTypes.RecordLabels, labels.recordId, pad(labels.version)), canonicalBytes(labels));
+export async function putPrivateRecordLabels(stub: ChaincodeStub, collection: string, labels: PrivateRecordLabels): Promise<string> {
+  const bytes = canonicalBytes(labels);
+  await stub.putPrivateData(collection, key(stub, KeyTypes.RecordLabels, labels.recordId, pad(labels.version)), bytes);
+  return sha256Hex(bytes);
 }
 
 /**
@@ -141,19 +143,19 @@ export async function putCustodianIndex(stub: ChaincodeStub, anchor: RecordAncho
   await putJson(stub, key(stub, KeyTypes.RecordByCustodian, anchor.patientId, anchor.custodian, anchor.recordId), { recordId: anchor.recordId });
 }
 
-/** Record ids of a patient in (custodian, record id) order, a page at a time. */
 /** The ids of a patient's records that `org` holds, in record-id order. */
 export async function recordIdsHeldBy(stub: ChaincodeStub, patientId: string, org: string): Promise<Array<{ recordId: string }>> {
   return listAllByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId, org]);
 }
 
+/** Record ids of a patient in (custodian, record id) order, a page at a time. */
 export async function listRecordIdsOfPatient(stub: ChaincodeStub, patientId: string, pageSize: number, bookmark: string): Promise<Page<{ recordId: string }>> {
   return listByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId], pageSize, bookmark);
 }
 
 /** Whether `org` is the custodian of at least one record of the patient on this chain. */
 export async function holdsRecordOf(stub: ChaincodeStub, patientId: string, org: string): Promise<boolean> {
-  return (await listAllByPartialKey<{ recordId: string }>(stub, KeyTypes.RecordByCustodian, [patientId, org])).length > 0;
+  return (await recordIdsHeldBy(stub, patientId, org)).length > 0;
 }
 
 // --- consents

@@ -40,6 +40,11 @@ export class RecordAnchors {
     return this.chaincode.consent.getRecordLabels(recordId);
   }
 
+  /** Purges the private metadata of every version of a record this org erased; NOT_FOUND when none is left. */
+  purgeLabels(recordId: string): Promise<Submitted<{ recordId: string; purgedVersions: number[] }>> {
+    return this.chaincode.consent.purgeRecordLabels(recordId);
+  }
+
   /** The anchored versions, oldest first (one page). */
   history(recordId: string, pageSize = 100, bookmark = ''): Promise<Page<RecordVersion>> {
     return this.chaincode.consent.getRecordHistory(recordId, { pageSize, bookmark });

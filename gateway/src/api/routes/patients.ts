@@ -166,9 +166,7 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
       config: { auth: { hospital: 'any', patient: patientParam } },
     },
     (req) => {
-      if (req.body.message.patientId !== req.params.patientId) {
-        throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed access-log.read is for another patient than the path names');
-      }
+      requirePathPatient(req.body, req.params.patientId);
       return ctx.chaincode.consent.listAccessLogSigned(req.body, req.query);
     },
   );
@@ -187,12 +185,17 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
       config: { auth: { hospital: 'any', patient: patientParam } },
     },
     (req) => {
-      if (req.body.message.patientId !== req.params.patientId) {
-        throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed records.read is for another patient than the path names');
-      }
+      requirePathPatient(req.body, req.params.patientId);
       return ctx.chaincode.consent.listRecordLabelsSigned(req.body);
     },
   );
+}
+
+/** A signed read names the patient of the path (the chaincode checks the signature and the key). */
+function requirePathPatient(signed: SignedPatientMessage, patientId: string): void {
+  if (signed.message.patientId !== patientId) {
+    throw new ApiError(400, 'INVALID_ARGUMENT', `the signed ${signed.message.kind} is for another patient than the path names`);
+  }
 }
 
 function patientIdOfBody(req: FastifyRequest): string | undefined {

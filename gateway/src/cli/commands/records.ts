@@ -196,7 +196,7 @@ export function registerRecords(program: Command): void {
     .description("purge the private consent metadata of every version of a record this org erased (done by `records erase`; run again if that step failed); NOT_FOUND when none is left")
     .action(
       act(async (ctx, _o, recordId) => {
-        const res = await anchors(ctx).chaincode.consent.purgeRecordLabels(recordId as string);
+        const res = await anchors(ctx).purgeLabels(recordId as string);
         ctx.print({ ...res.result, txId: res.txId });
       }),
     );
