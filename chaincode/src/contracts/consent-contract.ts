@@ -42,6 +42,8 @@ import {
   grantConsent,
   grantPolicyConsent,
   isPolicyConsent,
+  privateConsentEntry,
+  privateConsentIdsFor,
   purposeCovered,
   revokeConsent,
   type Consent,
@@ -487,6 +489,79 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize({ items, bookmark: page.bookmark });
   }
 
+  // ------------------------------------------------------------------ private consents
+
+  /**
+   * Stores a private consent (CONSENT.md "Private consents"): a consent.grant or
+   * consent.grant-policy message whose `keeper` names the org that keeps and enforces it, in the
+   * transient map as {signedGrant, salt}. Endorsed by the keeper's peers alone (its implicit
+   * collection's policy; any member's staff may carry the patient's grant there): the consent,
+   * the patient's index entry and the nonce use go to that collection and nothing public is
+   * written. It decides for the records the keeper holds. The result is sealed; the event names
+   * the transaction only.
+   */
+  @Transaction()
+  async GrantConsentPrivately(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'GrantConsentPrivately', ['signedGrant', 'salt'], PRIVATE_GRANT_MAX_BYTES);
+    await staff(ctx, STAFF_ROLES);
+    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedGrant'), GRANT_KINDS, MAX_MESSAGE_AGE_MS);
+    const keeper = keeperNamed(a.verified.message);
+    if (keeper === undefined) fail('INVALID_ARGUMENT', 'this grant names no keeper: it is a public consent, which GrantConsent stores');
+    const collection = repo.implicitCollection(keeper);
+    await requirePrivateNonceUnused(ctx, collection, a.verified);
+    const txId = ctx.stub.getTxID();
+    const consent = consentOfGrant(a, txId);
+    if ((await repo.getPrivateConsent(ctx.stub, collection, consent.consentId)) !== undefined) {
+      fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists at ${keeper}`);
+    }
+    await repo.putPrivateConsent(ctx.stub, collection, consent, r.saltHex);
+    await repo.indexPrivateConsent(ctx.stub, collection, consent.patientId, privateConsentEntry(consent), r.saltHex);
+    await usePrivateNonce(ctx, collection, a.verified, a.now, r.saltHex);
+    emit(ctx, 'ConsentGrantedPrivately', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(withStatus(consent, a.now))));
+  }
+
+  /**
+   * Revokes a private consent from a consent.revoke message: {signedRevocation, keeper, salt} in
+   * the transient map, endorsed by the keeper alone, as GrantConsentPrivately. NOT_FOUND when the
+   * keeper holds no such consent.
+   */
+  @Transaction()
+  async RevokeConsentPrivately(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'RevokeConsentPrivately', ['signedRevocation', 'keeper', 'salt']);
+    await staff(ctx, STAFF_ROLES);
+    const keeper = requestText(r.fields, 'keeper');
+    if (!Formats.mspId.test(keeper)) fail('INVALID_ARGUMENT', 'keeper must be an MSP id');
+    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedRevocation'), ['consent.revoke'], MAX_MESSAGE_AGE_MS);
+    const collection = repo.implicitCollection(keeper);
+    await requirePrivateNonceUnused(ctx, collection, a.verified);
+    const consentId = a.verified.message.consentId;
+    const stored = found(await repo.getPrivateConsent(ctx.stub, collection, consentId), `private consent ${consentId} at ${keeper}`);
+    const txId = ctx.stub.getTxID();
+    const consent = revokeConsent(stored, a.verified, a.signedBy, a.now, txId);
+    await repo.putPrivateConsent(ctx.stub, collection, consent, r.saltHex);
+    await usePrivateNonce(ctx, collection, a.verified, a.now, r.saltHex);
+    emit(ctx, 'ConsentRevokedPrivately', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(withStatus(consent, a.now))));
+  }
+
+  /** A private consent this org keeps, for its staff (read on its own peer). NOT_FOUND otherwise. */
+  @Transaction(false)
+  async GetPrivateConsent(ctx: Context, consentId: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    if (!Formats.consentId.test(consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
+    const c = found(await repo.getPrivateConsent(ctx.stub, repo.implicitCollection(who.mspId), consentId), `private consent ${consentId} at ${who.mspId}`);
+    return canonicalize(withStatus(c, txTimeMs(ctx)));
+  }
+
+  /** Every private consent of a patient this org keeps, in consent-id order, for its staff. */
+  @Transaction(false)
+  async ListPrivateConsents(ctx: Context, patientId: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    return canonicalize({ keeper: who.mspId, items: await keptConsents(ctx, who.mspId, patientId, null, txTimeMs(ctx)) });
+  }
+
   // ------------------------------------------------------------------ access
 
   /** Read-only access decision at the transaction time for a requester known by its org; logs nothing. */
@@ -774,6 +849,8 @@ export class ConsentContract extends MedbridgeContract {
 
 /** Bytes of a private request in the transient map, at most. */
 const PRIVATE_REQUEST_MAX_BYTES = 16 * 1024;
+/** A private grant carries the signed grant: a policy of up to 8 KiB (PolicyLimits) with its envelope and a guardian's delegation. */
+const PRIVATE_GRANT_MAX_BYTES = 32 * 1024;
 const SALT_HEX = /^[0-9a-f]{64}$/;
 
 interface PrivateRequest {
@@ -787,12 +864,12 @@ interface PrivateRequest {
  * transient map, with exactly the fields `allowed` (all present), among them `salt`, 32 random
  * bytes in lower-case hex that salt what the transaction writes and seal what it returns.
  */
-function privateRequest(ctx: Context, fn: string, allowed: readonly string[]): PrivateRequest {
+function privateRequest(ctx: Context, fn: string, allowed: readonly string[], maxBytes = PRIVATE_REQUEST_MAX_BYTES): PrivateRequest {
   const bytes = ctx.stub.getTransient().get('request');
   if (bytes === undefined || bytes.length === 0) {
     fail('INVALID_ARGUMENT', `${fn} takes its request in the transient map under "request" (it is private: nothing of it goes into a block)`);
   }
-  if (bytes.length > PRIVATE_REQUEST_MAX_BYTES) fail('INVALID_ARGUMENT', `${fn}'s request is larger than ${PRIVATE_REQUEST_MAX_BYTES} bytes`);
+  if (bytes.length > maxBytes) fail('INVALID_ARGUMENT', `${fn}'s request is larger than ${maxBytes} bytes`);
   const fields = asRequestObject(parseJson(Buffer.from(bytes).toString('utf8'), 'request'), fn, allowed);
   const saltHex = fields.salt;
   if (typeof saltHex !== 'string' || !SALT_HEX.test(saltHex)) fail('INVALID_ARGUMENT', `${fn}'s request.salt must be 32 random bytes in lower-case hex`);
@@ -907,25 +984,55 @@ function eventOfErasure(e: ErasedRecord) {
  */
 export async function storeGrant(ctx: Context, signedGrant: string): Promise<{ consent: StoredConsent; patient: Patient; now: number; status: WithStatus<StoredConsent> }> {
   await staff(ctx, STAFF_ROLES);
-  const a = await acceptPatientMessage(ctx, signedGrant, ['consent.grant', 'consent.grant-policy'], MAX_MESSAGE_AGE_MS);
-  let consent: StoredConsent;
-  if (a.verified.message.kind === 'consent.grant-policy') {
-    const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant-policy' }>>;
-    const v2 = grantPolicyConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
-    requireCarriable(v2, a.patient);
-    consent = v2;
-  } else {
-    const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant' }>>;
-    const v1 = grantConsent(verified, a.signedBy, a.now, ctx.stub.getTxID());
-    requireCarriable(v1, a.patient);
-    consent = v1;
+  const a = await acceptPatientMessage(ctx, signedGrant, GRANT_KINDS, MAX_MESSAGE_AGE_MS);
+  const keeper = keeperNamed(a.verified.message);
+  if (keeper !== undefined) {
+    fail('INVALID_ARGUMENT', `this grant is kept privately by ${keeper} (its keeper field): GrantConsentPrivately at ${keeper}'s peers stores it, never public state`);
   }
+  const consent = consentOfGrant(a, ctx.stub.getTxID());
+  requireCarriable(consent, a.patient);
   if (await repo.consentExists(ctx.stub, consent.consentId)) fail('ALREADY_EXISTS', `consent ${consent.consentId} already exists`);
   await repo.putConsent(ctx.stub, consent);
   if (isPolicyConsent(consent)) await repo.indexPolicyConsent(ctx.stub, consent);
   else await repo.indexConsent(ctx.stub, consent);
   await useNonce(ctx, a.verified, a.now);
   return { consent, patient: a.patient, now: a.now, status: withStatus(consent, a.now) };
+}
+
+const GRANT_KINDS = ['consent.grant', 'consent.grant-policy'] as const;
+
+/** The consent a verified grant makes, v1 terms or a v2 policy, checked for meaning (consent-rules). */
+function consentOfGrant(a: Accepted<(typeof GRANT_KINDS)[number]>, txId: string): StoredConsent {
+  if (a.verified.message.kind === 'consent.grant-policy') {
+    const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant-policy' }>>;
+    return grantPolicyConsent(verified, a.signedBy, a.now, txId);
+  }
+  const verified = a.verified as VerifiedPatientMessage<Extract<PatientMessage, { kind: 'consent.grant' }>>;
+  return grantConsent(verified, a.signedBy, a.now, txId);
+}
+
+/** The keeper a grant names (a private consent), or undefined. */
+function keeperNamed(m: PatientMessage): string | undefined {
+  return m.kind === 'consent.grant' || m.kind === 'consent.grant-policy' ? m.keeper : undefined;
+}
+
+/** A private grant or revocation is refused at a keeper that already used its nonce (the public nonce is checked too, by acceptPatientMessage). */
+async function requirePrivateNonceUnused(ctx: Context, collection: string, verified: VerifiedPatientMessage<PatientMessage>): Promise<void> {
+  if (await repo.isPrivateNonceUsed(ctx.stub, collection, verified.signerKeyId, verified.message.nonce)) {
+    fail('NONCE_REPLAYED', `nonce ${verified.message.nonce} of signer ${verified.signerKeyId} was already used; sign a new message`);
+  }
+}
+
+async function usePrivateNonce(ctx: Context, collection: string, verified: VerifiedPatientMessage<PatientMessage>, now: number, saltHex: string): Promise<void> {
+  const m = verified.message;
+  await repo.putPrivateNonceUse(ctx.stub, collection, verified.signerKeyId, m.nonce, { kind: m.kind, patientId: m.patientId, time: now, txId: ctx.stub.getTxID() }, saltHex);
+}
+
+/** A signed patient message carried in a private request, as an object; returned as JSON text for acceptPatientMessage. */
+function signedMessageText(fields: Record<string, unknown>, k: string): string {
+  const v = fields[k];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('INVALID_ARGUMENT', `request.${k} must be a signed patient message (an object)`);
+  return JSON.stringify(v);
 }
 
 async function staff(ctx: Context, roles: Role[]): Promise<Caller> {
@@ -1072,12 +1179,22 @@ async function decide(ctx: Context, requester: Requester, record: RecordAnchor, 
     const c = found(await repo.getConsent(ctx.stub, consentId), 'consent');
     if (isPolicyConsent(c)) policyConsents.push(c);
   }
+  // Private consents decide for the records of their keeper, on the keeper's peers only
+  // (CONSENT.md "Private consents"); the record's custodian is the keeper whose consents count.
+  const askedAtCustodian = ctx.clientIdentity.getMSPID() === record.custodian;
+  if (askedAtCustodian) {
+    for (const c of await keptConsents(ctx, record.custodian, record.patientId, grantee, now)) {
+      if (isPolicyConsent(c)) policyConsents.push(c);
+      else consents.push(c);
+    }
+  }
+  const privateConsentsUnseen = !askedAtCustodian && (await repo.keepsPrivateConsents(ctx.stub, repo.implicitCollection(record.custodian), record.patientId));
   // Emergencies decide only for purpose ETREAT (access-rules checkAccess); other purposes read none.
   // They are private to the record's custodian: only its peers hold them. Asked by another org (on
   // its own peer), a decision without them stands when it allows; a refusal is not an answer, since
   // an emergency the custodian holds might allow it (NOT_CUSTODIAN: ask the custodian).
   const needsEmergencies = purpose === EMERGENCY_PURPOSE && grantee !== record.custodian;
-  const blind = needsEmergencies && ctx.clientIdentity.getMSPID() !== record.custodian;
+  const blind = needsEmergencies && !askedAtCustodian;
   const emergencies = needsEmergencies && !blind ? await loadEmergencies(ctx, record.patientId, grantee, record.custodian) : [];
   const q = { grantee, record, purpose, action: 'read', at: now, consents, emergencies };
   const d =
@@ -1087,7 +1204,26 @@ async function decide(ctx: Context, requester: Requester, record: RecordAnchor, 
   if (blind && !d.allowed) {
     fail('NOT_CUSTODIAN', `no consent allows ${purpose}; emergencies are private to ${record.custodian}, the custodian of ${record.recordId}, which alone decides on them`);
   }
+  if (privateConsentsUnseen && !d.allowed) {
+    fail('NOT_CUSTODIAN', `no public consent allows ${purpose}; ${record.custodian}, the custodian of ${record.recordId}, keeps private consents of its patient and alone decides on them`);
+  }
   return d;
+}
+
+/**
+ * The private consents `keeper` keeps for a patient (its own collection, read on its own peer),
+ * those that can decide for requester org `grantee` (null: all), in consent-id order, with status.
+ */
+async function keptConsents(ctx: Context, keeper: string, patientId: string, grantee: string | null, now: number): Promise<Array<WithStatus<StoredConsent>>> {
+  const collection = repo.implicitCollection(keeper);
+  const entries = await repo.privateConsentIndex(ctx.stub, collection, patientId);
+  const ids = grantee === null ? entries.map((e) => e.consentId) : privateConsentIdsFor(entries, grantee);
+  const out: Array<WithStatus<StoredConsent>> = [];
+  for (const consentId of ids) {
+    const c = found(await repo.getPrivateConsent(ctx.stub, collection, consentId), `private consent ${consentId}`);
+    out.push(withStatus(c, now));
+  }
+  return out;
 }
 
 /**

@@ -88,6 +88,11 @@ export interface ConsentTerms {
 export interface ConsentGrantMessage extends MessageHeader {
   kind: 'consent.grant';
   terms: ConsentTerms;
+  /**
+   * A private consent (CONSENT.md "Private consents"): the MSP id of the one org that keeps it in
+   * its implicit collection and enforces it, for the records it holds. Absent: a public consent.
+   */
+  keeper?: string;
 }
 
 /**
@@ -98,6 +103,8 @@ export interface ConsentGrantMessage extends MessageHeader {
 export interface ConsentPolicyGrantMessage extends MessageHeader {
   kind: 'consent.grant-policy';
   policy: ConsentPolicy;
+  /** As ConsentGrantMessage.keeper. */
+  keeper?: string;
 }
 
 export interface ConsentRevocationMessage extends MessageHeader {
@@ -258,8 +265,13 @@ function header<K extends PatientMessageKind>(kind: K, h: HeaderInput) {
   } as const;
 }
 
-export function buildConsentGrant(h: HeaderInput, terms: ConsentTerms): ConsentGrantMessage {
-  return checkMessage({ ...header('consent.grant', h), terms: cloneTerms(terms) });
+/** A v1 grant; with `keeper`, a private consent that org keeps and enforces (CONSENT.md "Private consents"). */
+export function buildConsentGrant(h: HeaderInput, terms: ConsentTerms, keeper?: string): ConsentGrantMessage {
+  return checkMessage({ ...header('consent.grant', h), terms: cloneTerms(terms), ...keptBy(keeper) });
+}
+
+function keptBy(keeper: string | undefined): { keeper?: string } {
+  return keeper === undefined ? {} : { keeper };
 }
 
 /**
@@ -268,8 +280,8 @@ export function buildConsentGrant(h: HeaderInput, terms: ConsentTerms): ConsentG
  *
  * @example buildConsentPolicyGrant(header, { format: 'medbridge/consent-policy/v2', decision: 'permit', period, provisions })
  */
-export function buildConsentPolicyGrant(h: HeaderInput, policy: unknown): ConsentPolicyGrantMessage {
-  return checkMessage({ ...header('consent.grant-policy', h), policy: canonicalPolicy(policy) });
+export function buildConsentPolicyGrant(h: HeaderInput, policy: unknown, keeper?: string): ConsentPolicyGrantMessage {
+  return checkMessage({ ...header('consent.grant-policy', h), policy: canonicalPolicy(policy), ...keptBy(keeper) });
 }
 
 export function buildConsentRevocation(h: HeaderInput, consentId: string): ConsentRevocationMessage {
@@ -440,7 +452,10 @@ export function checkMessage(input: unknown): PatientMessage {
     fail('INVALID_ARGUMENT', `message kind must be one of ${PatientMessageKinds.join(', ')}`);
   }
   const k = kind as PatientMessageKind;
-  const o = object(input, `${k} message`, [...headerFields, ...extra[k]]);
+  // A grant may name the org that keeps it privately (`keeper`); no other field is optional.
+  const kept = (k === 'consent.grant' || k === 'consent.grant-policy') && 'keeper' in (input as object);
+  const o = object(input, `${k} message`, [...headerFields, ...extra[k], ...(kept ? ['keeper'] : [])]);
+  if (kept) matches(o.keeper, Formats.mspId, 'keeper');
   if (o.domain !== PATIENT_MESSAGE_DOMAIN) fail('INVALID_ARGUMENT', `message domain must be ${PATIENT_MESSAGE_DOMAIN}`);
   matches(o.channel, Formats.chainId, 'channel');
   matches(o.patientId, Formats.patientId, 'patientId');

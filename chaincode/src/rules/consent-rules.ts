@@ -84,6 +84,31 @@ export type StoredConsent = Consent | PolicyConsent;
 /** The grantee index entry that stands for "every org" (not an MSP id, so it collides with none). */
 export const ANY_GRANTEE = '*';
 
+/** The org that keeps a private consent (its grant names it), or null for a public consent. */
+export function keeperOf(c: StoredConsent): string | null {
+  return c.grant.message.keeper ?? null;
+}
+
+/** What a keeper's index holds of one private consent: enough to pick those that can decide for a requester org. */
+export interface PrivateConsentEntry {
+  consentId: string;
+  /** v1: [its grantee]; v2: its `grantees` (orgs, or ['*']). */
+  grantees: string[];
+}
+
+/** The index entry of a private consent. */
+export function privateConsentEntry(c: StoredConsent): PrivateConsentEntry {
+  return { consentId: c.consentId, grantees: isPolicyConsent(c) ? [...c.grantees] : [c.grantee] };
+}
+
+/** The private consents of an index that can decide for requester org `grantee`, in consent-id order. */
+export function privateConsentIdsFor(entries: readonly PrivateConsentEntry[], grantee: string): string[] {
+  return entries
+    .filter((e) => e.grantees.includes(grantee) || e.grantees.includes(ANY_GRANTEE))
+    .map((e) => e.consentId)
+    .sort();
+}
+
 export function isPolicyConsent(c: StoredConsent): c is PolicyConsent {
   return (c as Partial<PolicyConsent>).format === CONSENT_POLICY_FORMAT;
 }

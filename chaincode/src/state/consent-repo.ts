@@ -7,7 +7,7 @@
  */
 import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
-import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type StoredConsent } from '../rules/consent-rules';
+import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type PrivateConsentEntry, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
@@ -335,6 +335,62 @@ export async function putPrivateAccessLogEntry(stub: ChaincodeStub, collection: 
 export async function listPrivateAccessLog(stub: ChaincodeStub, collection: string, patientId: string): Promise<AccessLogEntry[]> {
   const stored = await listAllPrivateByPartialKey<AccessLogEntry & { salt?: string }>(stub, collection, KeyTypes.AccessLog, [patientId]);
   return stored.map(({ salt: _salt, ...entry }) => entry);
+}
+
+// --- private consents (CONSENT.md "Private consents"), in their keeper's implicit collection
+
+/**
+ * A private consent under its id (a hash of the signed grant: not guessable), its value carrying
+ * the writer's random salt so its hash cannot be matched to a guessed consent.
+ */
+export async function putPrivateConsent(stub: ChaincodeStub, collection: string, c: StoredConsent, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.Consent, c.consentId), canonicalBytes({ ...c, salt: saltHex }));
+}
+
+/** A private consent of `collection` as this peer holds it (its org's own collection), without its salt. */
+export async function getPrivateConsent(stub: ChaincodeStub, collection: string, consentId: string): Promise<StoredConsent | undefined> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.Consent, consentId));
+  if (bytes === undefined || bytes.length === 0) return undefined;
+  const { salt: _salt, ...c } = JSON.parse(Buffer.from(bytes).toString('utf8')) as StoredConsent & { salt?: string };
+  return c as StoredConsent;
+}
+
+/**
+ * The keeper's index of a patient's private consents: one key per patient, read with a point
+ * read (LogAccess decides and then writes; Fabric refuses writes after a private range query).
+ * The key's hash can be tested against a guessed patient id: it tells that the patient holds
+ * private consents at this keeper, never for whom (the grantees are in the value, which is salted).
+ */
+export async function privateConsentIndex(stub: ChaincodeStub, collection: string, patientId: string): Promise<PrivateConsentEntry[]> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.PrivateConsentIndex, patientId));
+  if (bytes === undefined || bytes.length === 0) return [];
+  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { consents: PrivateConsentEntry[] }).consents;
+}
+
+/** Adds a private consent to its patient's index in `collection` (entries kept in consent-id order). */
+export async function indexPrivateConsent(stub: ChaincodeStub, collection: string, patientId: string, entry: PrivateConsentEntry, saltHex: string): Promise<void> {
+  const others = (await privateConsentIndex(stub, collection, patientId)).filter((e) => e.consentId !== entry.consentId);
+  const consents = [...others, entry].sort((a, b) => (a.consentId < b.consentId ? -1 : a.consentId > b.consentId ? 1 : 0));
+  await stub.putPrivateData(collection, key(stub, KeyTypes.PrivateConsentIndex, patientId), canonicalBytes({ patientId, consents, salt: saltHex }));
+}
+
+/**
+ * Whether `collection`'s org keeps private consents of the patient, as any peer of the channel can
+ * tell (Fabric's hash of the index key; the content stays with the keeper).
+ */
+export async function keepsPrivateConsents(stub: ChaincodeStub, collection: string, patientId: string): Promise<boolean> {
+  const h = await stub.getPrivateDataHash(collection, key(stub, KeyTypes.PrivateConsentIndex, patientId));
+  return h !== undefined && h.length > 0;
+}
+
+/** Whether a patient message's nonce was used at this keeper (its private grants and revocations). */
+export async function isPrivateNonceUsed(stub: ChaincodeStub, collection: string, signerKeyId: string, nonce: string): Promise<boolean> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.PatientNonce, signerKeyId, nonce));
+  return bytes !== undefined && bytes.length > 0;
+}
+
+export async function putPrivateNonceUse(stub: ChaincodeStub, collection: string, signerKeyId: string, nonce: string, use: NonceUse, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.PatientNonce, signerKeyId, nonce), canonicalBytes({ ...use, salt: saltHex }));
 }
 
 // --- emergencies

@@ -24,6 +24,7 @@ export const KeyTypes = {
   ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, patientId, consentId) -> {consentId}
   ConsentByScope: 'mb.consent-by-scope', // (granteeOrg, patientId, scope, consentId) -> {consentId}; scope record:<id> | category:<type>
   ConsentScopesIndexed: 'mb.consent-scopes-indexed', // (granteeOrg, patientId) -> marker: every consent of the pair is in ConsentByScope
+  PrivateConsentIndex: 'mb.consent-private-index', // in the keeper's implicit collection: (patientId) -> PrivateConsentIndex (with its salt); the private consents themselves under Consent, their nonces under PatientNonce
   PolicyConsentByGrantee: 'mb.policy-consent-by-grantee', // (granteeOrg | '*', patientId, consentId) -> {consentId}: consent v2 by the orgs it can permit
   RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
   AccessLog: 'mb.access', // (patientId, txTime padded, txId)

@@ -33,8 +33,8 @@ import {
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
 import { usageError } from '../errors';
-import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
-import type { PatientRecordLabels } from '../fabric/contracts/consent';
+import { allPages, orAbsent, type Chaincode, type Submitted } from '../fabric/contracts';
+import type { PatientRecordLabels, PrivateConsents } from '../fabric/contracts/consent';
 import { CrossChainService } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
 import { PatientSigner, type GrantInput } from './patient-signer';
@@ -89,9 +89,12 @@ export class ConsentService {
 
   // ------------------------------------------------------------- signing and submitting
 
-  /** Patient (or guardian) signs a grant; returns the consent id it creates and the committed consent. */
-  async grant(signer: PatientKey, patientId: string, input: GrantInput): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
-    const signed = this.signer.grant(signer, patientId, input);
+  /**
+   * Patient (or guardian) signs a grant; returns the consent id it creates and the committed
+   * consent. With `keeper`, a private consent kept by that org (sent to its peers only).
+   */
+  async grant(signer: PatientKey, patientId: string, input: GrantInput, keeper?: string): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
+    const signed = this.signer.grant(signer, patientId, input, keeper);
     const res = await this.chaincode.consent.grantConsent(signed);
     return { ...res, consentId: consentIdOf(signed.message) };
   }
@@ -106,15 +109,17 @@ export class ConsentService {
     return { ...res, consentId: consentIdOf(signed.message) };
   }
 
-  /** The patient (or a guardian) grants a consent v2 policy (signed in its canonical form). */
-  async grantPolicy(signer: PatientKey, patientId: string, policy: ConsentPolicy): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
-    const signed = this.signer.policyGrant(signer, patientId, policy);
+  /** The patient (or a guardian) grants a consent v2 policy (signed in its canonical form); with `keeper`, privately at that org. */
+  async grantPolicy(signer: PatientKey, patientId: string, policy: ConsentPolicy, keeper?: string): Promise<Submitted<ConsentWithStatus> & { consentId: string }> {
+    const signed = this.signer.policyGrant(signer, patientId, policy, keeper);
     const res = await this.chaincode.consent.grantConsent(signed);
     return { ...res, consentId: consentIdOf(signed.message) };
   }
 
-  revoke(signer: PatientKey, patientId: string, consentId: string): Promise<Submitted<ConsentWithStatus>> {
-    return this.chaincode.consent.revokeConsent(this.signer.revocation(signer, patientId, consentId));
+  /** Revokes a consent: a public one, or with `keeper` a private one at the org that keeps it. */
+  revoke(signer: PatientKey, patientId: string, consentId: string, keeper?: string): Promise<Submitted<ConsentWithStatus>> {
+    const signed = this.signer.revocation(signer, patientId, consentId);
+    return keeper === undefined ? this.chaincode.consent.revokeConsent(signed) : this.chaincode.consent.revokeConsentPrivately(signed, keeper);
   }
 
   delegate(patient: PatientKey, guardian: { publicKey: string }, days: number, patientId = patient.patientId): Promise<Submitted<Guardian>> {
@@ -135,9 +140,11 @@ export class ConsentService {
 
   /**
    * Submits an envelope signed elsewhere (`--sign-only`, a patient's device): its kind
-   * decides the transaction. An access-log.read is a query and returns the first page.
+   * decides the transaction (a grant naming its keeper goes privately to the keeper; a
+   * revocation of a private consent needs `keeper`). An access-log.read is a query and returns
+   * the first page.
    */
-  async submit(envelope: unknown): Promise<SubmittedEnvelope> {
+  async submit(envelope: unknown, keeper?: string): Promise<SubmittedEnvelope> {
     const signed = parseSignedPatientMessage(envelope);
     const m: PatientMessage = signed.message;
     const cc = this.chaincode.consent;
@@ -150,8 +157,10 @@ export class ConsentService {
         const res = await cc.grantConsent(signed as SignedPatientMessage<ConsentPolicyGrantMessage>);
         return { kind: m.kind, consentId: consentIdOf(m), txId: res.txId, result: res.result };
       }
-      case 'consent.revoke':
-        return { kind: m.kind, ...pick(await cc.revokeConsent(signed as SignedPatientMessage<ConsentRevocationMessage>)) };
+      case 'consent.revoke': {
+        const revocation = signed as SignedPatientMessage<ConsentRevocationMessage>;
+        return { kind: m.kind, ...pick(await (keeper === undefined ? cc.revokeConsent(revocation) : cc.revokeConsentPrivately(revocation, keeper))) };
+      }
       case 'guardian.authorise':
         return { kind: m.kind, ...pick(await cc.authoriseGuardian(signed as SignedPatientMessage<GuardianDelegationMessage>)) };
       case 'guardian.revoke':
@@ -177,8 +186,14 @@ export class ConsentService {
     return this.crossChain.sendConsent(destChain, consentId, { type, ...(routeId ? { routeId } : {}) });
   }
 
-  getConsent(consentId: string): Promise<ConsentWithStatus> {
-    return this.chaincode.consent.getConsent(consentId);
+  /** A consent: public state, else a private consent this org keeps (NOT_FOUND when neither). */
+  async getConsent(consentId: string): Promise<ConsentWithStatus> {
+    return (await orAbsent(this.chaincode.consent.getConsent(consentId))) ?? this.chaincode.consent.getPrivateConsent(consentId);
+  }
+
+  /** The private consents of a patient this org keeps (chaincode/CONSENT.md "Private consents"). */
+  listPrivateConsents(patientId: string): Promise<PrivateConsents> {
+    return this.chaincode.consent.listPrivateConsents(patientId);
   }
 
   listConsents(patientId: string, pageSize = 50, bookmark = ''): Promise<Page<ConsentWithStatus>> {

@@ -73,17 +73,20 @@ export class PatientSigner {
     return { channel: this.chainId, patientId, signer: signer.keyId, nonce: newNonce(), issuedAt: this.clock() };
   }
 
-  /** A consent.grant signed by the patient (or a guardian); nothing is sent. */
-  grant(signer: PatientKey, patientId: string, input: GrantInput): SignedPatientMessage<ConsentGrantMessage> {
-    return signPatientMessage(buildConsentGrant(this.header(signer, patientId), termsOf(input, this.clock())), signer.privateKey);
+  /**
+   * A consent.grant signed by the patient (or a guardian); nothing is sent. With `keeper`, a
+   * private consent that org keeps and enforces (chaincode/CONSENT.md "Private consents").
+   */
+  grant(signer: PatientKey, patientId: string, input: GrantInput, keeper?: string): SignedPatientMessage<ConsentGrantMessage> {
+    return signPatientMessage(buildConsentGrant(this.header(signer, patientId), termsOf(input, this.clock()), keeper), signer.privateKey);
   }
 
   /**
    * A consent v2 grant of `policy` (put in canonical order: what is signed is what is enforced);
    * CONSENT_POLICY_INVALID names an element the engine cannot enforce.
    */
-  policyGrant(signer: PatientKey, patientId: string, policy: unknown): SignedPatientMessage<ConsentPolicyGrantMessage> {
-    return signPatientMessage(buildConsentPolicyGrant(this.header(signer, patientId), policy), signer.privateKey);
+  policyGrant(signer: PatientKey, patientId: string, policy: unknown, keeper?: string): SignedPatientMessage<ConsentPolicyGrantMessage> {
+    return signPatientMessage(buildConsentPolicyGrant(this.header(signer, patientId), policy, keeper), signer.privateKey);
   }
 
   revocation(signer: PatientKey, patientId: string, consentId: string): SignedPatientMessage<ConsentRevocationMessage> {

@@ -163,7 +163,7 @@ export function consentCaller(ledger: FakeLedger) {
  * submitPrivate): the request, with a fresh salt, in the transient map; the sealed result
  * opened with the salt. For consentCaller's `fn`.
  */
-export function privately(fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels', request: Record<string, unknown>) {
+export function privately(fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately', request: Record<string, unknown>) {
   return async (c: ConsentContract, ctx: Context): Promise<string> => {
     const salt = randomBytes(32);
     const bytes = Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') }));
@@ -189,6 +189,12 @@ export const reviewEmergencyTx = (emergencyId: string, custodian: string, outcom
 
 /** LabelRecord as the custodian's gateway sends it: a record version's metadata, private to the caller's org. */
 export const labelRecordTx = (recordId: string, version: number, metadata: Record<string, unknown>) => privately('LabelRecord', { recordId, version, metadata });
+
+/** GrantConsentPrivately of a signed grant that names its keeper, as the gateway sends it (to the keeper's peers). */
+export const grantPrivatelyTx = (signedGrant: unknown) => privately('GrantConsentPrivately', { signedGrant });
+
+/** RevokeConsentPrivately at `keeper`, as the gateway sends it (to the keeper's peers). */
+export const revokePrivatelyTx = (signedRevocation: unknown, keeper: string) => privately('RevokeConsentPrivately', { signedRevocation, keeper });
 
 /** PurgeRecordLabels of an erased record, as its custodian's gateway sends it. */
 export const purgeRecordLabelsTx = (recordId: string) => privately('PurgeRecordLabels', { recordId });

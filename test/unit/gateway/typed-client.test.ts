@@ -224,6 +224,7 @@ const grant = signPatientMessage(buildConsentGrant(header(), TERMS), privateKey)
 const CONSENT_ID = `cs_${'a'.repeat(64)}`;
 const LABELS = { securityLabels: ['PSY'], dataDate: 1_700_000_000_000, authorOrg: 'HospitalAMSP', documentClasses: [] };
 const revocation = signPatientMessage(buildConsentRevocation(header(), CONSENT_ID), privateKey);
+const keptGrant = signPatientMessage(buildConsentGrant(header(), TERMS, 'HospitalCMSP'), privateKey);
 const delegation = signPatientMessage(buildGuardianDelegation(header(), { publicKey, notAfter: 1_800_000_000_000 }), privateKey);
 const guardianRevocation = signPatientMessage(buildGuardianRevocation(header(), keyIdOf(publicKey)), privateKey);
 const erasure = signPatientMessage(buildRecordErasure(header(), 'rec-1'), privateKey);
@@ -311,6 +312,18 @@ const CASES: Case[] = [
   ['consent.getGuardian', (cc) => cc.consent.getGuardian(patientId, 'guardian-1'), { contract: 'Consent', fn: 'GetGuardian', args: [patientId, 'guardian-1'] }],
   ['consent.grantConsent', (cc) => cc.consent.grantConsent(grant), { contract: 'Consent', fn: 'GrantConsent', args: [canonicalize(grant)] }],
   ['consent.revokeConsent', (cc) => cc.consent.revokeConsent(revocation), { contract: 'Consent', fn: 'RevokeConsent', args: [canonicalize(revocation)] }],
+  [
+    'consent.grantConsent of a grant naming its keeper (private: the keeper endorsing alone)',
+    (cc) => cc.consent.grantConsent(keptGrant),
+    { contract: 'Consent', fn: 'GrantConsentPrivately', args: [], endorsingOrganizations: ['HospitalCMSP'], privateRequest: { signedGrant: keptGrant } },
+  ],
+  [
+    'consent.revokeConsentPrivately (private: the keeper endorsing alone)',
+    (cc) => cc.consent.revokeConsentPrivately(revocation, 'HospitalCMSP'),
+    { contract: 'Consent', fn: 'RevokeConsentPrivately', args: [], endorsingOrganizations: ['HospitalCMSP'], privateRequest: { signedRevocation: revocation, keeper: 'HospitalCMSP' } },
+  ],
+  ['consent.getPrivateConsent', (cc) => cc.consent.getPrivateConsent('cs_1'), { contract: 'Consent', fn: 'GetPrivateConsent', args: ['cs_1'] }],
+  ['consent.listPrivateConsents', (cc) => cc.consent.listPrivateConsents(patientId), { contract: 'Consent', fn: 'ListPrivateConsents', args: [patientId] }],
   ['consent.getConsent', (cc) => cc.consent.getConsent('cs_1'), { contract: 'Consent', fn: 'GetConsent', args: ['cs_1'] }],
   ['consent.listRecordsByPatient', (cc) => cc.consent.listRecordsByPatient(patientId, { pageSize: 20 }), { contract: 'Consent', fn: 'ListRecordsByPatient', args: [patientId, '20', ''] }],
   ['consent.listConsentsByPatient', (cc) => cc.consent.listConsentsByPatient(patientId, { pageSize: 50, bookmark: 'b1' }), { contract: 'Consent', fn: 'ListConsentsByPatient', args: [patientId, '50', 'b1'] }],

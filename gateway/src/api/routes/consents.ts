@@ -19,7 +19,7 @@ import {
 import { orAbsent } from '../../fabric/contracts';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
-import { AnyObject, committed, ConsentId, errorResponses, SignedPatientMessage as SignedSchema, Security } from '../schemas';
+import { AnyObject, committed, ConsentId, errorResponses, MspId, SignedPatientMessage as SignedSchema, Security } from '../schemas';
 import type { ApiContext } from '../context';
 
 /** The patient a signed message in the body speaks for. */
@@ -52,14 +52,16 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.post<{ Params: { consentId: string }; Body: SignedPatientMessage<ConsentRevocationMessage> }>(
+  app.post<{ Params: { consentId: string }; Querystring: { keeper?: string }; Body: SignedPatientMessage<ConsentRevocationMessage> }>(
     '/consents/:consentId/revocation',
     {
       schema: {
         tags: ['consents'],
         summary: 'submit a consent.revoke signed on the patient\'s device',
+        description: 'For a private consent, `keeper` names the org that keeps it: the revocation goes to its peers only.',
         security: Security.patientOrHospital,
         params: consentParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { keeper: MspId } },
         body: SignedSchema,
         response: { 201: committed(AnyObject), ...errorResponses },
       },
@@ -68,18 +70,26 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (req, reply) => {
       expectKind(req.body, 'consent.revoke');
       if (req.body.message.consentId !== req.params.consentId) throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed revocation names another consent than the path');
-      return reply.status(201).send(submitted(await ctx.chaincode.consent.revokeConsent(req.body)));
+      const keeper = req.query.keeper;
+      const cc = ctx.chaincode.consent;
+      return reply.status(201).send(submitted(await (keeper === undefined ? cc.revokeConsent(req.body) : cc.revokeConsentPrivately(req.body, keeper))));
     },
   );
 
   app.get<{ Params: { consentId: string } }>(
     '/consents/:consentId',
     {
-      schema: { tags: ['consents'], summary: 'a consent with its effective status', security: Security.patientOrHospital, params: consentParams, response: { 200: AnyObject, ...errorResponses } },
+      schema: {
+        tags: ['consents'],
+        summary: 'a consent with its effective status: public, or a private consent this hospital keeps',
+        security: Security.patientOrHospital,
+        params: consentParams,
+        response: { 200: AnyObject, ...errorResponses },
+      },
       config: { auth: { hospital: 'any', patient: true } },
     },
     async (req) => {
-      const consent = await ctx.chaincode.consent.getConsent(req.params.consentId);
+      const consent = (await orAbsent(ctx.chaincode.consent.getConsent(req.params.consentId))) ?? (await ctx.chaincode.consent.getPrivateConsent(req.params.consentId));
       if (req.caller?.kind === 'patient' && req.caller.patientId !== consent.patientId) {
         throw new ApiError(403, 'UNAUTHORIZED', 'a patient reads only their own consents');
       }

@@ -109,6 +109,22 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
+  app.get<PatientParams>(
+    '/patients/:patientId/consents/private',
+    {
+      schema: {
+        tags: ['patients', 'consents'],
+        summary: "the patient's private consents this hospital keeps (chaincode/CONSENT.md \"Private consents\"), with their effective status",
+        description: 'Read from this hospital\'s own peer: a private consent is in its keeper\'s implicit collection only, so another hospital\'s gateway lists its own.',
+        security: Security.patientOrHospital,
+        params: patientParams,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: patientParam } },
+    },
+    (req) => ctx.chaincode.consent.listPrivateConsents(req.params.patientId),
+  );
+
   app.get<PatientParams & { Querystring: PageQuery }>(
     '/patients/:patientId/records',
     {

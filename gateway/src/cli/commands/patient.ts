@@ -55,6 +55,14 @@ function service(ctx: CliContext): ConsentService {
   return new ConsentService(ctx.chaincode());
 }
 
+/** A private consent (chaincode/CONSENT.md "Private consents"): the org that keeps and enforces it, named in what the patient signs. */
+const KEEPER = ['--keeper <mspId>', 'keep the consent private at this org (it decides for the records that org holds; no other org reads it; not shared across chains)'] as const;
+
+function keeperOf(o: Opts): string | undefined {
+  const k = o.keeper as string | undefined;
+  return k === undefined || k === '' ? undefined : k;
+}
+
 const SIGN_ONLY = ['--sign-only [file]', 'sign offline: write the signed envelope (JSON) to <file> or stdout and send nothing; `medbridge submit` sends it'] as const;
 
 /** The signer of --sign-only: bound to --channel (or the org profile's first channel), no network. */
@@ -257,6 +265,7 @@ export function registerPatient(program: Command): void {
     .option('--purpose <codes>', `purposes of use: ${PURPOSES_OF_USE.join(', ')}`, 'TREAT')
     .option('--days <n>', 'length of the consent period', '30')
     .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it)")
+    .option(...KEEPER)
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
@@ -265,11 +274,13 @@ export function registerPatient(program: Command): void {
         const categories = list(o.categories as string | undefined);
         if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
         const input = { grantee: o.grantee as string, recordIds, categories, purposes: purposes(o.purpose), days: num(o.days, '--days') };
+        const keeper = keeperOf(o);
+        if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) stays with its keeper: it is not shared with another chain');
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
-          return writeEnvelope(ctx, offline(ctx).grant(key, patientId, input), o.signOnly);
+          return writeEnvelope(ctx, offline(ctx).grant(key, patientId, input, keeper), o.signOnly);
         }
-        const res = await ctx.wait('granting', service(ctx).grant(key, patientId, input));
+        const res = await ctx.wait('granting', service(ctx).grant(key, patientId, input, keeper));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(res.consentId, o.share as string, 'consent.grant')) : undefined;
         ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
@@ -279,10 +290,12 @@ export function registerPatient(program: Command): void {
     .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what is not valid R5 by the official schema or cannot be enforced (with the element path), then signs and grants')
     .option('--days <n>', 'when the resource states no period end: the consent ends this many days from now', '365')
     .option('--dry-run', 'show what would be signed; sign and send nothing')
+    .option(...KEEPER)
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, file) => {
         const { key, patientId } = patientSigner(ctx, o);
+        const keeper = keeperOf(o);
         const prepared = prepareConsentImport(readJsonFile(file as string, 'a FHIR Consent'), { now: Date.now(), days: num(o.days, '--days') });
         ctx.note(`FHIR ${prepared.version} Consent ${file as string}: the patient ${patientId} signs this policy:`);
         if (prepared.schema !== null) ctx.note(`  (valid by the official FHIR R5 JSON schema, ${prepared.schema})`);
@@ -294,8 +307,9 @@ export function registerPatient(program: Command): void {
           ctx.print({ version: prepared.version, schema: prepared.schema, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
           return;
         }
-        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy), o.signOnly);
-        const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy));
+        if (keeper !== undefined) ctx.note(`  kept privately by ${keeper}: it decides for the records ${keeper} holds, and no other org reads it`);
+        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy, keeper), o.signOnly);
+        const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy, keeper));
         ctx.print({ consentId: res.consentId, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
       }),
     );
@@ -314,15 +328,18 @@ export function registerPatient(program: Command): void {
   signingOptions(consent.command('revoke <consentId>'), 'signing key')
     .description('the patient (or a guardian) revokes a consent; effective for every later check on this chain')
     .option('--share <chainId>', "also send the revocation to the grantee's chain")
+    .option('--keeper <mspId>', 'a private consent: revoke it at the org that keeps it')
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, consentId) => {
         const { key, patientId } = patientSigner(ctx, o);
+        const keeper = keeperOf(o);
+        if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) was never shared with another chain');
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).revocation(key, patientId, consentId as string), o.signOnly);
         }
-        const res = await ctx.wait('revoking', service(ctx).revoke(key, patientId, consentId as string));
+        const res = await ctx.wait('revoking', service(ctx).revoke(key, patientId, consentId as string, keeper));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(consentId as string, o.share as string, 'consent.revoke')) : undefined;
         ctx.print({ ...(res.result as object), txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
@@ -333,8 +350,13 @@ export function registerPatient(program: Command): void {
     .description("a patient's consents on this channel")
     .option('--page-size <n>', 'page size', '50')
     .option('--bookmark <b>', 'continue after this bookmark', '')
+    .option('--private', 'the private consents of the patient this org keeps, instead of the public ones')
     .action(
       act(async (ctx, o, patientId) => {
+        if (o.private) {
+          ctx.print(await service(ctx).listPrivateConsents(patientId as string), { listKey: 'items', columns: CONSENT_COLUMNS });
+          return;
+        }
         const page = await service(ctx).listConsents(patientId as string, int(o.pageSize, '--page-size', 1), o.bookmark as string);
         ctx.print(page, { listKey: 'items', columns: CONSENT_COLUMNS });
       }),
@@ -342,7 +364,7 @@ export function registerPatient(program: Command): void {
 
   consent
     .command('show <consentId>')
-    .description('one consent with its effective status now')
+    .description('one consent with its effective status now (public, or a private consent this org keeps)')
     .action(act(async (ctx, _o, consentId) => ctx.print(await service(ctx).getConsent(consentId as string))));
 
   consent
@@ -418,9 +440,10 @@ export function registerPatient(program: Command): void {
   program
     .command('submit <file>')
     .description("submit a patient-signed envelope written by --sign-only or a patient's device ('-' = stdin); its kind decides the transaction")
+    .option('--keeper <mspId>', 'a consent.revoke of a private consent: the org that keeps it')
     .action(
-      act(async (ctx, _o, file) => {
-        const res = await ctx.wait('submitting', service(ctx).submit(readJsonFile(file as string, 'a signed envelope written by --sign-only')));
+      act(async (ctx, o, file) => {
+        const res = await ctx.wait('submitting', service(ctx).submit(readJsonFile(file as string, 'a signed envelope written by --sign-only'), keeperOf(o)));
         ctx.print(res);
       }),
     );

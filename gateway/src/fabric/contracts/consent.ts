@@ -78,6 +78,10 @@ export const ConsentTransactions = {
   RevokeConsent: 'submit',
   GetConsent: 'evaluate',
   ListConsentsByPatient: 'evaluate',
+  GrantConsentPrivately: 'submit',
+  RevokeConsentPrivately: 'submit',
+  GetPrivateConsent: 'evaluate',
+  ListPrivateConsents: 'evaluate',
   CheckAccess: 'evaluate',
   CheckAccessAs: 'evaluate',
   LogAccess: 'submit',
@@ -243,9 +247,30 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   // ---------------------------------------------------------------- consents
 
-  /** Stores the consent of a grant signed by the patient (or an authorised guardian). */
+  /**
+   * Stores the consent of a grant signed by the patient (or an authorised guardian). A grant that
+   * names its `keeper` is a private consent (chaincode/CONSENT.md "Private consents"): it goes in
+   * the transient map to the keeper's peers only (GrantConsentPrivately), never into a block.
+   */
   grantConsent(signed: SignedPatientMessage<ConsentGrantMessage> | SignedPatientMessage<ConsentPolicyGrantMessage>): Promise<Submitted<ConsentWithStatus>> {
+    const keeper = signed.message.keeper;
+    if (keeper !== undefined) return this.submitPrivate('GrantConsentPrivately', { signedGrant: signed }, {}, keeper);
     return this.submit('GrantConsent', [canonicalize(signed)]);
+  }
+
+  /** Revokes a private consent at the org that keeps it (its grant's `keeper`), privately as it was granted. */
+  revokeConsentPrivately(signed: SignedPatientMessage<ConsentRevocationMessage>, keeper: string): Promise<Submitted<ConsentWithStatus>> {
+    return this.submitPrivate('RevokeConsentPrivately', { signedRevocation: signed, keeper }, {}, keeper);
+  }
+
+  /** A private consent this org keeps (read on its own peer). */
+  getPrivateConsent(consentId: string): Promise<ConsentWithStatus> {
+    return this.evaluate('GetPrivateConsent', [consentId]);
+  }
+
+  /** Every private consent of a patient this org keeps. */
+  listPrivateConsents(patientId: string): Promise<PrivateConsents> {
+    return this.evaluate('ListPrivateConsents', [patientId]);
   }
 
   revokeConsent(signed: SignedPatientMessage<ConsentRevocationMessage>): Promise<Submitted<ConsentWithStatus>> {
@@ -293,7 +318,7 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
    * is opened with the salt.
    */
   private async submitPrivate<R>(
-    fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels',
+    fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately',
     request: Record<string, unknown>,
     opts: SubmitOptions = {},
     endorser = this.client.mspId,
@@ -402,6 +427,12 @@ export interface PatientRecordLabels {
   custodian: string;
   patientId: string;
   items: Array<{ recordId: string; category: string; version: number; private: boolean; metadata: RecordLabels | null }>;
+}
+
+/** ListPrivateConsents: the private consents of a patient the calling org keeps. */
+export interface PrivateConsents {
+  keeper: string;
+  items: ConsentWithStatus[];
 }
 
 /** How often, and how far apart, an anchor naming fresh labels is proposed while another org's peer catches up. */
