@@ -82,6 +82,10 @@ describe('make demo story', () => {
       expect((await consentA.getRecord(recordId)).labels).toMatchObject({ version: 1 });
       const labelTraces = ['"securityLabels"', '"dataDate"', '"documentClasses"', '85354-9', String(labels.metadata.dataDate)];
       expect({ a: labelTraces.filter((s) => holds('a', s)), b: labelTraces.filter((s) => holds('b', s)) }).toEqual({ a: [], b: [] });
+      // Private (CONSENT.md "Private consents"): the consent P keeps at HospitalA, its id and its
+      // purpose (research), in no block of either chain.
+      const keptId = printed(run.out, /private consent (cs_[0-9a-f]{64}) kept by/);
+      expect({ a: [keptId, 'HRESCH'].filter((s) => holds('a', s)), b: [keptId, 'HRESCH'].filter((s) => holds('b', s)) }).toEqual({ a: [], b: [] });
       // Still public ("Who can see what, today"): the patient's id and key, the record id and the
       // consent, on chain-a (public state) and on chain-b (the mirror). Pinned, so that the private
       // design closing a gap shows here.

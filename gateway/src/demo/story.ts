@@ -220,6 +220,13 @@ async function main(): Promise<number> {
       throw new StoryFailed('HospitalB received the record after the revocation');
     }, (e: ClientError) => [`${e.code}: ${e.message}`]);
 
+    await step('P keeps a second consent private at HospitalA: HospitalB may read this record for research (HRESCH); only HospitalA holds it and decides on it', async () => {
+      const kept = await consentA.grant(patient.key, patient.key.patientId, { grantee: hospitalB.mspId, recordIds: [anchor.recordId], purposes: ['HRESCH'], days: 30 }, hospitalA.mspId);
+      const check = await consentA.checkAccess(hospitalB.mspId, anchor.recordId, 'HRESCH');
+      expect(check.allowed && check.consentId === kept.consentId, `HospitalA does not decide with the private consent: ${check.reason}`);
+      return { kept, check };
+    }, (r) => [`private consent ${r.kept.consentId} kept by ${hospitalA.mspId}, tx ${r.kept.txId}`, `HospitalA decides for HRESCH: allowed by ${r.check.consentId ?? ''}`]);
+
     await step('P reads their access log with their own signature', async () => {
       const entries = await consentA.accessLog(patient.key.patientId, patient.key);
       const mine = entries.filter((e) => e.kind === 'access' && e.recordId === anchor.recordId && e.requester === hospitalB.mspId);

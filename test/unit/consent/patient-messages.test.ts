@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { canonicalBytes } from '../../../chaincode/src/protocol/canonical-json';
 import {
   buildConsentGrant,
+  buildConsentRevocation,
   consentIdOf,
   exportPublicKey,
   importPatientPublicKey,
@@ -110,6 +111,23 @@ describe('patient-signed messages', () => {
     const s = signedGrant('chain-a', patient);
     expect(consentIdOf(s.message)).toBe(`cs_${createHash('sha256').update(canonicalBytes(s.message)).digest('hex')}`);
     expect(consentIdOf(signedGrant('chain-a', patient).message)).not.toBe(consentIdOf(s.message));
+  });
+
+  it('signs the keeper of a private consent: part of the message and of the consent id; only on grants, only an MSP id', () => {
+    const h = header('chain-a', patient);
+    const kept = buildConsentGrant(h, terms(), 'HospitalAMSP');
+    const open = buildConsentGrant(h, terms());
+    expect(kept.keeper).toBe('HospitalAMSP');
+    expect('keeper' in open).toBe(false);
+    expect(consentIdOf(kept)).not.toBe(consentIdOf(open));
+    const signed = signPatientMessage(kept, patient.privateKey);
+    expect(verifyPatientMessage(signed, { channel: 'chain-a', kinds: grantKinds }).message.keeper).toBe('HospitalAMSP');
+    // Moving it to another keeper breaks the signature.
+    expectCodeSync(() => verifyPatientMessage({ ...signed, message: { ...kept, keeper: 'HospitalCMSP' } }, { channel: 'chain-a', kinds: grantKinds }), 'PATIENT_SIGNATURE_INVALID');
+    expectCodeSync(() => buildConsentGrant(h, terms(), 'not an msp id!'), 'INVALID_ARGUMENT');
+    // A revocation has no keeper field, even signed.
+    const revocation = { ...buildConsentRevocation(h, `cs_${'0'.repeat(64)}`), keeper: 'HospitalAMSP' };
+    expectCodeSync(() => verifyPatientMessage(signPatientMessage(revocation as never, patient.privateKey), { channel: 'chain-a', kinds: ['consent.revoke'] }), 'INVALID_ARGUMENT');
   });
 
   it('rejects a builder input with malformed terms before anything is signed', () => {
