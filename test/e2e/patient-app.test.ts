@@ -266,6 +266,31 @@ describe('patient app in a real browser', () => {
     await snap('timeline');
     await expect(notice().textContent()).resolves.toMatch(/entries in your access log/);
 
+    // 9b. The patient shares with HospitalC privately, kept by HospitalA (chaincode/CONSENT.md
+    //     "Private consents"): HospitalA's peer decides with it, HospitalC's own peer cannot see it
+    //     (NOT_CUSTODIAN), and the revocation in the app goes to HospitalA privately too.
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    await page.getByLabel(/Organisation/).fill('HospitalCMSP');
+    await page.getByLabel('Purpose').selectOption('TREAT');
+    await page.getByLabel(/or these records/).fill(anchor.recordId);
+    await page.getByLabel(/Keep this consent private at HospitalAMSP/).check();
+    await page.getByRole('button', { name: 'Review' }).click();
+    await expect(page.getByTestId('grant-keeper').textContent()).resolves.toBe('Kept privately by HospitalAMSP: only HospitalAMSP can read it, and it covers the records HospitalAMSP holds.');
+    await page.getByRole('button', { name: 'Sign and share' }).click();
+    await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });
+    const kept = page.locator('li.card', { hasText: 'HospitalCMSP' });
+    await kept.getByText('Kept privately by HospitalAMSP').waitFor({ timeout: UI_MS });
+    await kept.locator('.badge', { hasText: 'Active' }).waitFor({ timeout: UI_MS });
+    await snap('consent-private');
+    const keptId = (await kept.getAttribute('data-consent'))!;
+    await expect(new Chaincode(hospitalA, A).consent.getPrivateConsent(keptId)).resolves.toMatchObject({ grant: { message: { keeper: 'HospitalAMSP' } } });
+    await expect(new Chaincode(hospitalA, A).consent.checkAccess('HospitalCMSP', anchor.recordId, 'TREAT')).resolves.toMatchObject({ allowed: true, consentId: keptId });
+    await expect(new Chaincode(hospitalA, A).consent.getConsent(keptId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await kept.getByRole('button', { name: 'Revoke consent for HospitalCMSP' }).click();
+    await kept.getByRole('button', { name: 'Yes, revoke' }).click();
+    await kept.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
+    await expect(new Chaincode(hospitalA, A).consent.checkAccess('HospitalCMSP', anchor.recordId, 'TREAT')).resolves.toMatchObject({ allowed: false, reason: 'consent-revoked' });
+
     // 10. The patient replaces the key: same patient id, the consents still read with the new key.
     await page.getByRole('button', { name: 'Backup', exact: true }).click();
     await page.getByLabel(/Passphrase for the new backup/).fill('a new passphrase for the new key');

@@ -507,7 +507,7 @@ export class ConsentContract extends MedbridgeContract {
     const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedGrant'), GRANT_KINDS, MAX_MESSAGE_AGE_MS);
     const keeper = keeperNamed(a.verified.message);
     if (keeper === undefined) fail('INVALID_ARGUMENT', 'this grant names no keeper: it is a public consent, which GrantConsent stores');
-    const collection = repo.implicitCollection(keeper);
+    const collection = await keeperCollection(ctx, keeper);
     await requirePrivateNonceUnused(ctx, collection, a.verified);
     const txId = ctx.stub.getTxID();
     const consent = consentOfGrant(a, txId);
@@ -533,7 +533,7 @@ export class ConsentContract extends MedbridgeContract {
     const keeper = requestText(r.fields, 'keeper');
     if (!Formats.mspId.test(keeper)) fail('INVALID_ARGUMENT', 'keeper must be an MSP id');
     const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedRevocation'), ['consent.revoke'], MAX_MESSAGE_AGE_MS);
-    const collection = repo.implicitCollection(keeper);
+    const collection = await keeperCollection(ctx, keeper);
     await requirePrivateNonceUnused(ctx, collection, a.verified);
     const consentId = a.verified.message.consentId;
     const stored = found(await repo.getPrivateConsent(ctx.stub, collection, consentId), `private consent ${consentId} at ${keeper}`);
@@ -1014,6 +1014,17 @@ function consentOfGrant(a: Accepted<(typeof GRANT_KINDS)[number]>, txId: string)
 /** The keeper a grant names (a private consent), or undefined. */
 function keeperNamed(m: PatientMessage): string | undefined {
   return m.kind === 'consent.grant' || m.kind === 'consent.grant-policy' ? m.keeper : undefined;
+}
+
+/**
+ * The implicit collection of a consent's keeper, a member org of this channel (NOT_A_MEMBER
+ * otherwise). Only the keeper's peers can endorse what is written there (Fabric's policy for an
+ * implicit collection): a grant endorsed elsewhere does not commit.
+ */
+async function keeperCollection(ctx: Context, keeper: string): Promise<string> {
+  const { members } = await getMemberSet(ctx.stub);
+  if (!members.includes(keeper)) fail('NOT_A_MEMBER', `${keeper} is not a member of this channel: it cannot keep a consent here`);
+  return repo.implicitCollection(keeper);
 }
 
 /** A private grant or revocation is refused at a keeper that already used its nonce (the public nonce is checked too, by acceptPatientMessage). */

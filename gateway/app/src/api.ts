@@ -45,6 +45,8 @@ export interface ConsentView {
   effectiveStatus: string;
   grantedAt: number;
   revocation: { revokedAt: number } | null;
+  /** A private consent: the hospital that keeps it (chaincode/CONSENT.md "Private consents"); absent for a public one. */
+  keeper?: string;
   /** Where the consent was carried (allChains=true): each chain's state as its acknowledgement told. */
   chains?: Array<{ chainId: string; delivery: string; effectiveStatus: string | null; error: string | null }>;
 }
@@ -126,14 +128,23 @@ export const api = {
 
   consents: (key: DeviceKey) => call<{ items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents?pageSize=200&allChains=true`, undefined, key),
 
-  async grant(h: Hospital, key: DeviceKey, terms: ConsentTerms) {
-    const signed = await signMessage(buildConsentGrant(header(h, key), terms), key);
+  /** The private consents this hospital keeps for the patient (read on its own peer). */
+  async privateConsents(key: DeviceKey): Promise<ConsentView[]> {
+    const r = await call<{ keeper: string; items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents/private`, undefined, key);
+    return r.items.map((c) => ({ ...c, keeper: r.keeper }));
+  },
+
+  /** Signs and submits a grant; with `keeper`, a private consent that hospital keeps (the keeper is part of what is signed). */
+  async grant(h: Hospital, key: DeviceKey, terms: ConsentTerms, keeper?: string) {
+    const signed = await signMessage(buildConsentGrant(header(h, key), terms, keeper), key);
     return call<{ consentId: string; txId: string; result: ConsentView }>('POST', '/v1/consents', signed, key);
   },
 
-  async revoke(h: Hospital, key: DeviceKey, consentId: string) {
+  /** Signs and submits a revocation: of a private consent at its keeper when `keeper` is given. */
+  async revoke(h: Hospital, key: DeviceKey, consentId: string, keeper?: string) {
     const signed = await signMessage(buildConsentRevocation(header(h, key), consentId), key);
-    return call<{ txId: string; result: ConsentView }>('POST', `/v1/consents/${consentId}/revocation`, signed, key);
+    const at = keeper === undefined ? '' : `?keeper=${encodeURIComponent(keeper)}`;
+    return call<{ txId: string; result: ConsentView }>('POST', `/v1/consents/${consentId}/revocation${at}`, signed, key);
   },
 
   async delegate(h: Hospital, key: DeviceKey, guardian: { publicKey: string; notAfter: number }) {

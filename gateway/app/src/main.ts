@@ -9,7 +9,7 @@ import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type Co
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { makePseudonymLink } from './links';
-import { CATEGORY_WORDS, dateWords, grantSummary, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
+import { CATEGORY_WORDS, dateWords, grantSummary, keeperWords, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
@@ -209,9 +209,9 @@ function usePatientData(key: DeviceKey | undefined, load: Ctx['load']) {
   const reload = async () => {
     if (!key) return;
     await load(async () => {
-      const [p, c] = await Promise.all([api.patient(key), api.consents(key)]);
+      const [p, c, kept] = await Promise.all([api.patient(key), api.consents(key), api.privateConsents(key)]);
       setPatient(p);
-      setConsents(c.items);
+      setConsents([...c.items, ...kept]);
     });
   };
   useEffect(() => void reload(), [key?.patientId]);
@@ -277,7 +277,9 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   const [records, setRecords] = useState('');
   const [cats, setCats] = useState<string[]>([]);
   const [days, setDays] = useState(30);
+  const [keepPrivate, setKeepPrivate] = useState(false);
   const [terms, setTerms] = useState<ConsentTerms | undefined>();
+  const keeper = keepPrivate ? hospital?.mspId : undefined;
   const review = (ev: Event) => {
     ev.preventDefault();
     const start = Date.now() - 60_000;
@@ -289,13 +291,14 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   };
   const sign = async () => {
     if (!key || !hospital || !terms) return;
-    const r = await act('Signing on this device and submitting…', () => api.grant(hospital, key, terms), (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
+    const r = await act('Signing on this device and submitting…', () => api.grant(hospital, key, terms, keeper), (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
     if (r) setView('consents');
   };
   if (terms) {
     return html`<section aria-labelledby="sum-h">
       <h2 id="sum-h">Check before you sign</h2>
       <p class="summary" data-testid="grant-summary">${grantSummary(terms)}</p>
+      ${keeper && html`<p class="summary" data-testid="grant-keeper">${keeperWords(keeper)}</p>`}
       <div class="row">
         <button type="button" class="primary" onClick=${sign}>Sign and share</button>
         <button type="button" onClick=${() => setTerms(undefined)}>Change</button>
@@ -321,6 +324,10 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
       <input id="records" value=${records} onInput=${(e: Event) => setRecords((e.target as HTMLInputElement).value)} />
       <label for="days">For how many days</label>
       <input id="days" type="number" min="1" max="365" required value=${days} onInput=${(e: Event) => setDays(Number((e.target as HTMLInputElement).value))} />
+      <label class="check"
+        ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> Keep this consent private at ${hospital?.mspId ?? 'this hospital'}: no
+        other member of the chain can read it; it covers only the records ${hospital?.mspId ?? 'this hospital'} holds, and it stays on this chain</label
+      >
       <button type="submit">Review</button>
     </form>
   </section>`;
@@ -331,7 +338,7 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
   const [confirm, setConfirm] = useState<string | undefined>();
   const revoke = async (c: ConsentView) => {
     if (!key || !hospital) return;
-    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId), () => `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.`);
+    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId, c.keeper), () => `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.`);
     setConfirm(undefined);
     if (r) await reload();
   };
@@ -344,6 +351,7 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
         (c) => html`<li class="card" data-consent=${c.consentId}>
           <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee ?? policyGrantees(c)}</strong></p>
           <p>${c.terms ? (c.effectiveStatus === 'active' ? grantLine(c.terms) : grantLine(c.terms).replace(' may read ', ' could read ')) : policyLine(c)}.</p>
+          ${c.keeper && html`<p class="kept">${keeperWords(c.keeper)}</p>`}
           ${(c.chains ?? []).length > 0 &&
           html`<ul class="chains" aria-label="On other chains">
             ${(c.chains ?? []).map(

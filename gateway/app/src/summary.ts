@@ -105,3 +105,8 @@ export function logWords(e: { kind: string; requester: string; recordId: string 
     ? { tone: 'allowed', title: `${e.requester} read ${what}`, detail: `Allowed for ${why} (${e.reason}).` }
     : { tone: 'refused', title: `${e.requester} was refused ${what}`, detail: `Refused for ${why} (${e.reason}).` };
 }
+
+/** What a private consent means, in words (chaincode/CONSENT.md "Private consents"). */
+export function keeperWords(keeper: string): string {
+  return `Kept privately by ${keeper}: only ${keeper} can read it, and it covers the records ${keeper} holds.`;
+}

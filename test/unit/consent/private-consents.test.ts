@@ -149,6 +149,8 @@ describe('private consents', () => {
     const stranger = newKey();
     await expectRejected(fx.ledger, () => grantAt(signPatientMessage(buildConsentGrant(header('chain-a', stranger), terms(), A), stranger.privateKey)), 'PATIENT_NOT_REGISTERED');
     await expectRejected(fx.ledger, () => fx.call(fx.o.userA, T0, (c, ctx) => c.GrantConsentPrivately(ctx)), 'INVALID_ARGUMENT');
+    // A keeper that is not a member of the channel.
+    await expectRejected(fx.ledger, () => grantAt(keptGrant({}, 'HospitalZMSP')), 'NOT_A_MEMBER');
     // Replayed at the keeper.
     await grantAt(signed);
     await expectRejected(fx.ledger, () => grantAt(signed), 'NONCE_REPLAYED');
