@@ -33,7 +33,7 @@ import {
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
 import { usageError } from '../errors';
-import { allPages, orAbsent, type Chaincode, type Submitted } from '../fabric/contracts';
+import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
 import type { PatientRecordLabels, PrivateConsents } from '../fabric/contracts/consent';
 import { CrossChainService } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
@@ -187,8 +187,8 @@ export class ConsentService {
   }
 
   /** A consent: public state, else a private consent this org keeps (NOT_FOUND when neither). */
-  async getConsent(consentId: string): Promise<ConsentWithStatus> {
-    return (await orAbsent(this.chaincode.consent.getConsent(consentId))) ?? this.chaincode.consent.getPrivateConsent(consentId);
+  getConsent(consentId: string): Promise<ConsentWithStatus> {
+    return this.chaincode.consent.findConsent(consentId);
   }
 
   /** The private consents of a patient this org keeps (chaincode/CONSENT.md "Private consents"). */

@@ -558,6 +558,18 @@ describe('typed chaincode client', () => {
       expect(refused.conn.calls).toHaveLength(1);
     });
 
+    it('finds a consent in public state first, then among the private consents this org keeps', async () => {
+      const { conn, cc } = fake((call) => (call.fn === 'GetConsent' ? { error: endorseRejection('NOT_FOUND: consent cs_1') } : { result: '{"consentId":"cs_1"}' }));
+      await expect(cc.consent.findConsent('cs_1')).resolves.toEqual({ consentId: 'cs_1' });
+      expect(conn.calls.map((c) => [c.fn, c.args])).toEqual([
+        ['GetConsent', ['cs_1']],
+        ['GetPrivateConsent', ['cs_1']],
+      ]);
+      const refused = fake(() => ({ error: endorseRejection('UNAUTHORIZED: no role') }));
+      await expect(refused.cc.consent.findConsent('cs_1')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(refused.conn.calls).toHaveLength(1);
+    });
+
     it('passes submit options (endorsing orgs) through', async () => {
       const { conn, cc } = fake();
       await cc.crossChain.receivePacket(packet, proof, { endorsingOrgs: ['HospitalAMSP'] });

@@ -89,7 +89,7 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
       config: { auth: { hospital: 'any', patient: true } },
     },
     async (req) => {
-      const consent = (await orAbsent(ctx.chaincode.consent.getConsent(req.params.consentId))) ?? (await ctx.chaincode.consent.getPrivateConsent(req.params.consentId));
+      const consent = await ctx.chaincode.consent.findConsent(req.params.consentId);
       if (req.caller?.kind === 'patient' && req.caller.patientId !== consent.patientId) {
         throw new ApiError(403, 'UNAUTHORIZED', 'a patient reads only their own consents');
       }

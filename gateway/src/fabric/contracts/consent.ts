@@ -49,7 +49,7 @@ import {
 } from '@medbridge/chaincode';
 import type { FabricClient } from '../client';
 import { toClientError } from '../../errors';
-import { ContractClient, pageArgs, type SubmitOptions, type Submitted } from './contract';
+import { ContractClient, orAbsent, pageArgs, type SubmitOptions, type Submitted } from './contract';
 
 export const ConsentTransactions = {
   RegisterPatient: 'submit',
@@ -261,6 +261,11 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Revokes a private consent at the org that keeps it (its grant's `keeper`), privately as it was granted. */
   revokeConsentPrivately(signed: SignedPatientMessage<ConsentRevocationMessage>, keeper: string): Promise<Submitted<ConsentWithStatus>> {
     return this.submitPrivate('RevokeConsentPrivately', { signedRevocation: signed, keeper }, {}, keeper);
+  }
+
+  /** A consent: from public state, else a private consent this org keeps (NOT_FOUND when neither). */
+  async findConsent(consentId: string): Promise<ConsentWithStatus> {
+    return (await orAbsent(this.getConsent(consentId))) ?? this.getPrivateConsent(consentId);
   }
 
   /** A private consent this org keeps (read on its own peer). */
