@@ -206,7 +206,7 @@ import type { Role } from './contracts/tx-context';
 
 export type { AccessDecision, AccessReason, Emergency, Requester } from './rules/access-rules';
 export type { Consent, ConsentStatus, PolicyConsent, SignedBy, StoredConsent } from './rules/consent-rules';
-export { ANY_GRANTEE, isPolicyConsent } from './rules/consent-rules';
+export { ANY_GRANTEE, isPolicyConsent, keeperOf } from './rules/consent-rules';
 export type { Guardian, KeyRotation, Patient, SignerAuthority } from './rules/patient-rules';
 export type { ErasedRecord, ErasureReason, RecordAnchor, RecordLabels, RecordVersion } from './rules/record-rules';
 export { ERASURE_REASONS } from './rules/record-rules';

@@ -78,6 +78,9 @@ describe('private consents on chain-a through the CLI', () => {
     expect(await consentA.getPrivateConsent(consentId)).toMatchObject({ consentId, patientId, format: 'medbridge/consent-policy/v2', grant: { message: { keeper: 'HospitalAMSP' } } });
     const listed = await ok<{ keeper: string; items: Array<{ consentId: string }> }>(env, 'consent', 'list', patientId, '--private', '--org', 'HospitalA');
     expect({ keeper: listed.keeper, ids: listed.items.map((x) => x.consentId) }).toEqual({ keeper: 'HospitalAMSP', ids: [consentId] });
+    // Its FHIR export, by the keeper, names the keeper as the consent's enforcer (Consent.controller).
+    const fhir = await ok<Record<string, unknown>>(env, 'consent', 'export', consentId, '--org', 'HospitalA');
+    expect(fhir).toMatchObject({ resourceType: 'Consent', decision: 'permit', controller: [{ reference: 'Organization/HospitalAMSP' }], identifier: [{ value: consentId }] });
     // Not in public state, and not on HospitalC's peer.
     expect(await codeOf(consentA.getConsent(consentId))).toBe('NOT_FOUND');
     expect(await codeOf(consentC.getPrivateConsent(consentId))).toBe('NOT_FOUND');

@@ -90,7 +90,7 @@ export const FHIR_CONSENT_ELEMENTS: Readonly<Record<FhirVersion, Readonly<Record
     'Consent.grantor': ['not-carried', 'the grantor is the signer (patient or guardian)'],
     'Consent.grantee': ['refused', 'who receives rights is stated by provision actors; a grantee list would be ignored by the evaluator'],
     'Consent.manager': ['not-carried', 'who manages the document'],
-    'Consent.controller': ['not-carried', 'who controls the document'],
+    'Consent.controller': ['not-carried', "who enforces the consent: the export names a private consent's keeper here; an import never reads the keeper from the document, it is chosen when signing (`--keeper`)"],
     'Consent.sourceAttachment': ['not-carried', 'the source document'],
     'Consent.sourceReference': ['not-carried', 'the source document'],
     'Consent.regulatoryBasis': ['not-carried', 'the law the consent is made under'],
@@ -522,14 +522,16 @@ export type FhirJson = { [key: string]: FhirJsonValue };
 type FhirJsonValue = string | number | boolean | FhirJson | FhirJsonValue[];
 
 /**
- * Writes a policy as a FHIR R5 Consent (status active). importFhirConsent reads it back to
- * the same policy.
+ * Writes a policy as a FHIR R5 Consent (status active); with `keeper`, the org that keeps it
+ * privately as Consent.controller. importFhirConsent reads it back to the same policy.
  *
  * @example JSON.stringify(exportFhirConsent(policy), null, 2)
  */
-export function exportFhirConsent(input: ConsentPolicy): FhirJson {
+export function exportFhirConsent(input: ConsentPolicy, opts: { keeper?: string } = {}): FhirJson {
   const policy = parseConsentPolicy(input, { order: 'normalize' });
   const out: FhirJson = { resourceType: 'Consent', status: 'active', decision: policy.decision };
+  // R5 Consent.controller, "Consent Enforcer": the org that keeps a private consent and alone enforces it.
+  if (opts.keeper !== undefined) out.controller = [orgReference(opts.keeper)];
   if (policy.period !== undefined) out.period = formatFhirPeriod(policy.period);
   if (policy.provisions !== undefined) out.provision = policy.provisions.map(exportProvision);
   return out;

@@ -17,6 +17,7 @@ import {
   exportFhirConsent,
   importFhirConsent,
   isPolicyConsent,
+  keeperOf,
   MedbridgeError,
   opposite,
   type AccessLogEntry,
@@ -155,7 +156,8 @@ export function consentToFhir(consent: ConsentWithStatus): FhirJson {
   if (!isPolicyConsent(consent)) {
     throw new ClientError('INVALID_ARGUMENT', 'rejected', `consent ${consent.consentId} is a v1 consent (terms, not a policy): FHIR export covers consent v2`);
   }
-  const fhir = exportFhirConsent(consent.policy);
+  const keeper = keeperOf(consent);
+  const fhir = exportFhirConsent(consent.policy, keeper === null ? {} : { keeper });
   // A revoked or ended consent is no longer in force: FHIR says inactive.
   return {
     ...fhir,

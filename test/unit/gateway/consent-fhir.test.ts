@@ -50,11 +50,22 @@ describe('consent FHIR import, export and audit export', () => {
 
   it('exports a stored consent v2 as R5 with its ids, inactive once revoked, and imports back to the same policy', () => {
     const policy = prepareConsentImport(example('r5', 'notOrg'), { now: NOW, days: 30 }).policy;
-    const consent = { consentId: `cs_${'a'.repeat(64)}`, patientId: `pt_${'b'.repeat(64)}`, format: 'medbridge/consent-policy/v2', policy, effectiveStatus: 'active' } as unknown as ConsentWithStatus;
+    const consent = { consentId: `cs_${'a'.repeat(64)}`, patientId: `pt_${'b'.repeat(64)}`, format: 'medbridge/consent-policy/v2', policy, effectiveStatus: 'active', grant: { message: {} } } as unknown as ConsentWithStatus;
     const fhir = consentToFhir(consent);
     expect(fhir).toMatchObject({ resourceType: 'Consent', status: 'active', identifier: [{ value: consent.consentId }], subject: { identifier: { value: consent.patientId } } });
+    expect(fhir.controller).toBeUndefined();
     expect(importFhirConsent(fhir).policy).toEqual(policy);
     expect(consentToFhir({ ...consent, effectiveStatus: 'revoked' } as ConsentWithStatus).status).toBe('inactive');
+  });
+
+  it('names the keeper of a private consent as Consent.controller, which an import reports and never signs as a keeper', () => {
+    const policy = prepareConsentImport(example('r5', 'notOrg'), { now: NOW, days: 30 }).policy;
+    const kept = { consentId: `cs_${'a'.repeat(64)}`, patientId: `pt_${'b'.repeat(64)}`, format: 'medbridge/consent-policy/v2', policy, effectiveStatus: 'active', grant: { message: { keeper: 'HospitalAMSP' } } } as unknown as ConsentWithStatus;
+    const fhir = consentToFhir(kept);
+    expect(fhir.controller).toEqual([{ reference: 'Organization/HospitalAMSP' }]);
+    const back = importFhirConsent(fhir);
+    expect(back.policy).toEqual(policy);
+    expect(back.notCarried).toContain('Consent.controller');
   });
 
   it('refuses to export a v1 consent (it has terms, not a policy)', () => {

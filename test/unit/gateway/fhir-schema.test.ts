@@ -112,8 +112,15 @@ const EVERY_ELEMENT: ConsentPolicy = {
 } as ConsentPolicy;
 
 /** A stored consent as the gateway reads it (ids only). */
-const stored = (policy: ConsentPolicy, effectiveStatus = 'active'): ConsentWithStatus =>
-  ({ consentId: `cs_${'a'.repeat(64)}`, patientId: `pt_${'b'.repeat(64)}`, format: 'medbridge/consent-policy/v2', policy, effectiveStatus }) as unknown as ConsentWithStatus;
+const stored = (policy: ConsentPolicy, effectiveStatus = 'active', keeper?: string): ConsentWithStatus =>
+  ({
+    consentId: `cs_${'a'.repeat(64)}`,
+    patientId: `pt_${'b'.repeat(64)}`,
+    format: 'medbridge/consent-policy/v2',
+    policy,
+    effectiveStatus,
+    grant: { message: keeper === undefined ? {} : { keeper } },
+  }) as unknown as ConsentWithStatus;
 
 describe('the FHIR R5 schema validator', () => {
   it('reads the schema from HL7\'s FHIR core package 5.0.0, installed here', () => {
@@ -201,6 +208,8 @@ describe('Consent export validates against the R5 schema', () => {
     const fhir = exportFhirConsent(EVERY_ELEMENT);
     expectValid(fhir);
     expectValid(consentToFhir(stored(EVERY_ELEMENT)));
+    // A private consent names its keeper as Consent.controller (an MSP id a FHIR id can hold, and one it cannot).
+    for (const keeper of ['HospitalAMSP', 'Hospital_A.MSP']) expectValid(consentToFhir(stored(EVERY_ELEMENT, 'active', keeper)));
     expect(exportFhirConsent(importFhirConsent(fhir).policy)).toEqual(fhir);
   });
 });
