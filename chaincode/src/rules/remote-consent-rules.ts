@@ -231,6 +231,8 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
   const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: [v2 ? 'consent.grant-policy' : 'consent.grant'] });
   if (grant.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'grant is signed for another patient');
   if (consentIdOf(grant.message) !== p.consentId) fail('INVALID_ARGUMENT', 'consentId is not the id of the signed grant');
+  // The patient signed it to stay with one keeper on the home chain (CONSENT.md "Private consents"): never mirrored.
+  if (grant.message.keeper !== undefined) fail('INVALID_ARGUMENT', `the grant is a private consent kept by ${grant.message.keeper} on ${sourceChainId}: it does not cross chains`);
   if (grant.message.kind === 'consent.grant-policy') {
     // Strict: what the patient signed must be the canonical policy the evaluator enforces.
     parseConsentPolicy(grant.message.policy);

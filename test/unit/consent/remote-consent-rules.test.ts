@@ -1,4 +1,4 @@
-import { verifyPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
+import { buildConsentGrant, consentIdOf, signPatientMessage, verifyPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import { grantConsent, revokeConsent, type Consent, type SignedBy } from '../../../chaincode/src/rules/consent-rules';
 import {
   applyConsentPacketRule,
@@ -6,7 +6,7 @@ import {
   verifyConsentPacket,
   type ConsentPacketPayload,
 } from '../../../chaincode/src/rules/remote-consent-rules';
-import { DAY, expectCodeSync, newKey, signedDelegation, signedGrant, signedRevocation, T0, terms, type KeyHolder } from './support';
+import { DAY, expectCodeSync, header, newKey, signedDelegation, signedGrant, signedRevocation, T0, terms, type KeyHolder } from './support';
 
 const HOME = 'chain-a';
 const DEST_MEMBERS = ['HospitalBMSP', 'HospitalCMSP'];
@@ -79,6 +79,14 @@ describe('consent packets', () => {
     const { type, payload } = packet(granted());
     expectCodeSync(() => verifyConsentPacket(HOME, type, { ...payload, terms: terms({ grantee: 'HospitalCMSP' }) }), 'INVALID_ARGUMENT');
     expectCodeSync(() => verifyConsentPacket(HOME, type, { ...payload, consentId: `cs_${'0'.repeat(64)}` }), 'INVALID_ARGUMENT');
+  });
+
+  it('refuses a grant the patient kept privately at one org: a private consent never crosses chains, even with a valid signature', () => {
+    const { type, payload } = packet(granted());
+    const kept = signPatientMessage(buildConsentGrant(header(HOME, patient), terms(), 'HospitalAMSP'), patient.privateKey);
+    expectCodeSync(() => verifyConsentPacket(HOME, type, { ...payload, grant: kept, consentId: consentIdOf(kept.message), terms: kept.message.terms }), 'INVALID_ARGUMENT');
+    // The same packet with the public grant is accepted: the keeper alone is refused.
+    expect(verifyConsentPacket(HOME, type, roundTrip(payload)).consentId).toBe(payload.consentId);
   });
 
   it('refuses a patient key that does not derive the patient id', () => {
