@@ -13,7 +13,7 @@ import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnc
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { canonicalBytes, sha256Hex } from '../protocol/canonical-json';
-import { exists, firstByPartialKey, getJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { exists, firstByPartialKey, getJson, getPrivateJson, getSaltedPrivateJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 export type { AccessLogEntry } from '../rules/access-rules';
 
@@ -349,10 +349,7 @@ export async function putPrivateConsent(stub: ChaincodeStub, collection: string,
 
 /** A private consent of `collection` as this peer holds it (its org's own collection), without its salt. */
 export async function getPrivateConsent(stub: ChaincodeStub, collection: string, consentId: string): Promise<StoredConsent | undefined> {
-  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.Consent, consentId));
-  if (bytes === undefined || bytes.length === 0) return undefined;
-  const { salt: _salt, ...c } = JSON.parse(Buffer.from(bytes).toString('utf8')) as StoredConsent & { salt?: string };
-  return c as StoredConsent;
+  return getSaltedPrivateJson<StoredConsent>(stub, collection, key(stub, KeyTypes.Consent, consentId));
 }
 
 /**
@@ -362,9 +359,7 @@ export async function getPrivateConsent(stub: ChaincodeStub, collection: string,
  * private consents at this keeper, never for whom (the grantees are in the value, which is salted).
  */
 export async function privateConsentIndex(stub: ChaincodeStub, collection: string, patientId: string): Promise<PrivateConsentEntry[]> {
-  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.PrivateConsentIndex, patientId));
-  if (bytes === undefined || bytes.length === 0) return [];
-  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { consents: PrivateConsentEntry[] }).consents;
+  return (await getPrivateJson<{ consents: PrivateConsentEntry[] }>(stub, collection, key(stub, KeyTypes.PrivateConsentIndex, patientId)))?.consents ?? [];
 }
 
 /** Adds a private consent to its patient's index in `collection` (entries kept in consent-id order). */
@@ -430,10 +425,7 @@ export async function putPrivateEmergency(stub: ChaincodeStub, collection: strin
 
 /** A private emergency of `collection` as this peer holds it (its org's own collection), without its salt. */
 export async function getPrivateEmergency(stub: ChaincodeStub, collection: string, emergencyId: string): Promise<Emergency | undefined> {
-  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.Emergency, emergencyId));
-  if (bytes === undefined || bytes.length === 0) return undefined;
-  const { salt: _salt, ...e } = JSON.parse(Buffer.from(bytes).toString('utf8')) as Emergency & { salt?: string };
-  return e;
+  return getSaltedPrivateJson<Emergency>(stub, collection, key(stub, KeyTypes.Emergency, emergencyId));
 }
 
 /**
@@ -444,9 +436,7 @@ export async function getPrivateEmergency(stub: ChaincodeStub, collection: strin
  * nothing the transaction's public read of the patient does not (CONSENT.md "Private break-glass").
  */
 export async function privateEmergencyIdsOf(stub: ChaincodeStub, collection: string, patientId: string, org: string): Promise<string[]> {
-  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.EmergencyByPatient, patientId, org));
-  if (bytes === undefined || bytes.length === 0) return [];
-  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { emergencyIds: string[] }).emergencyIds;
+  return (await getPrivateJson<{ emergencyIds: string[] }>(stub, collection, key(stub, KeyTypes.EmergencyByPatient, patientId, org)))?.emergencyIds ?? [];
 }
 
 /** Adds an emergency to its (patient, org) index in `collection` (ids kept sorted). */

@@ -62,6 +62,21 @@ export async function getJson<T>(stub: ChaincodeStub, k: string): Promise<T | un
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 }
 
+/** A JSON value of a private data collection as this peer holds it (its own org's collection), or undefined. */
+export async function getPrivateJson<T>(stub: ChaincodeStub, collection: string, k: string): Promise<T | undefined> {
+  const bytes = await stub.getPrivateData(collection, k);
+  if (bytes === undefined || bytes.length === 0) return undefined;
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+}
+
+/** getPrivateJson of a value written with its writer's salt (so its hash cannot be matched to a guess), returned without the salt. */
+export async function getSaltedPrivateJson<T extends object>(stub: ChaincodeStub, collection: string, k: string): Promise<T | undefined> {
+  const stored = await getPrivateJson<T & { salt?: string }>(stub, collection, k);
+  if (stored === undefined) return undefined;
+  const { salt: _salt, ...value } = stored;
+  return value as T;
+}
+
 export async function mustGetJson<T>(stub: ChaincodeStub, k: string, what: string): Promise<T> {
   return found(await getJson<T>(stub, k), what);
 }

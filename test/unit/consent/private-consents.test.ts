@@ -14,6 +14,7 @@ import {
 } from '../../../chaincode/src/protocol/patient-messages';
 import {
   DAY,
+  DR_X,
   expectCode,
   expectRejected,
   grantPrivatelyTx,
@@ -21,6 +22,7 @@ import {
   HOUR,
   json,
   labelRecordTx,
+  NESTED,
   logAccessAsTx,
   logAccessTx,
   newKey,
@@ -35,14 +37,6 @@ import {
 const H1 = '1'.repeat(64);
 const A = 'HospitalAMSP';
 const COLLECTION_A = '_implicit_org_HospitalAMSP';
-/** Permit all, deny PSY, except for Dr X's care team at HospitalC. */
-const NESTED = {
-  format: 'medbridge/consent-policy/v2',
-  decision: 'permit',
-  period: { start: T0, end: T0 + 30 * DAY },
-  provisions: [{ securityLabels: ['PSY'], provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalCMSP', careTeam: 'ct-dr-x' }] }] }],
-};
-const DR_X = { org: 'HospitalCMSP', role: 'clinician', careTeam: 'ct-dr-x' };
 const DR_Y = { org: 'HospitalCMSP', role: 'clinician', careTeam: 'ct-dr-y' };
 
 type Decision = { allowed: boolean; reason: string; consentId?: string | null; provisionPath?: number[] };

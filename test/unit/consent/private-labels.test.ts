@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { buildAccessLogRead, buildConsentPolicyGrant, buildRecordsRead, signPatientMessage } from '../../../chaincode/src/protocol/patient-messages';
 import type { RecordAnchor } from '../../../chaincode/src/rules/record-rules';
 import {
-  DAY,
+  DR_X,
   expectCode,
   expectRejected,
   header,
   HOUR,
   json,
   labelRecordTx,
+  NESTED,
   logAccessAsTx,
   logAccessTx,
   purgeRecordLabelsTx,
@@ -29,14 +30,6 @@ const H1 = '1'.repeat(64);
 const H2 = '2'.repeat(64);
 const COLLECTION = '_implicit_org_HospitalAMSP';
 const PSY = { securityLabels: ['PSY', 'R'], dataDate: Date.UTC(2024, 2, 1), authorOrg: 'HospitalAMSP', documentClasses: [] };
-/** Permit all, deny PSY, except for Dr X's care team at HospitalC. */
-const NESTED = {
-  format: 'medbridge/consent-policy/v2',
-  decision: 'permit',
-  period: { start: T0, end: T0 + 30 * DAY },
-  provisions: [{ securityLabels: ['PSY'], provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalCMSP', careTeam: 'ct-dr-x' }] }] }],
-};
-const DR_X = { org: 'HospitalCMSP', role: 'clinician', careTeam: 'ct-dr-x' };
 
 type Decision = { allowed: boolean; reason: string; provisionPath?: number[] };
 

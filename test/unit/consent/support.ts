@@ -54,6 +54,17 @@ export function header(channel: string, patient: KeyHolder, signer: KeyHolder = 
   return { channel, patientId: patient.patientId, signer: signer.keyId, nonce: nonce(), issuedAt };
 }
 
+/** A consent v2: permit all, deny PSY, except for Dr X's care team at HospitalC (the nested example). */
+export const NESTED = {
+  format: 'medbridge/consent-policy/v2',
+  decision: 'permit',
+  period: { start: T0, end: T0 + 30 * DAY },
+  provisions: [{ securityLabels: ['PSY'], provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalCMSP', careTeam: 'ct-dr-x' }] }] }],
+};
+
+/** A requester in Dr X's care team at HospitalC, whom NESTED lets read PSY records. */
+export const DR_X = { org: 'HospitalCMSP', role: 'clinician', careTeam: 'ct-dr-x' };
+
 export function terms(overrides: Partial<ConsentTerms> = {}): ConsentTerms {
   return {
     grantee: 'HospitalBMSP',
