@@ -33,7 +33,8 @@ interface VerifyResult {
   date: string;
   /** The checkout measured, recorded when the measurement started. */
   commit?: string;
-  runs: number;
+  /** Timed proofs per series by signer count (a single number in results written before it varied). */
+  runs: Record<string, number> | number;
   machine: Record<string, unknown>;
   rows: Row[];
   blsBackend?: unknown;
@@ -197,6 +198,13 @@ function relaySummary(t: ThroughputResult) {
   };
 }
 
+/** "1001 / 251 / 101 proofs at 4 / 16 / 64 signers", or "101 proofs" where every size had the same count. */
+function runsWords(runs: Record<string, number> | number): string {
+  if (typeof runs === 'number') return `${runs} proofs`;
+  const sizes = Object.keys(runs);
+  return `${sizes.map((n) => runs[n]).join(' / ')} proofs at ${sizes.join(' / ')} signers`;
+}
+
 function markdown(summary: ReturnType<typeof build>): string {
   const v = summary.verify;
   const sizes = Object.keys(v.realMs['fabric-endorsement'] ?? {});
@@ -204,7 +212,7 @@ function markdown(summary: ReturnType<typeof build>): string {
   const row = (n: string, scheme: string) => `${cell(v.realMs[scheme]?.[n])} | ${cell(v.rawMs[scheme]?.[n])} | ${cell(v.ratio[scheme]?.[n])}`;
   const b = summary.bls;
   const lines = [
-    `Verification in chaincode (\`${summary.command}\`, ${summary.date.slice(0, 10)}, commit ${summary.commit}, ${String(summary.machine.cpus)} cores ${String(summary.machine.model)}, median of ${summary.runs} proofs; real = parseProof + verifyProof, raw = the signature checks alone, ms; aggregate v2 on the ${b.backend} backend):`,
+    `Verification in chaincode (\`${summary.command}\`, ${summary.date.slice(0, 10)}, commit ${summary.commit}, ${String(summary.machine.cpus)} cores ${String(summary.machine.model)}, median of ${runsWords(summary.runs)}; real = parseProof + verifyProof, raw = the signature checks alone, ms; aggregate v2 on the ${b.backend} backend):`,
     '',
     '| signers | scheme 1 | N × ECDSA | ratio | aggregate v2 | one v2 aggregate verify | ratio | epoch link + packet, scheme 1 | 2N × ECDSA | ratio | epoch link + packet, aggregate v2 | 2 × v2 verify | ratio |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -337,10 +345,37 @@ function build(verify: VerifyResult, share: ShareResult | undefined, consent: Co
   };
 }
 
+/** Milliseconds as the README prints them: three significant figures, at most three decimals. */
+function ms(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  return x >= 100 ? String(Math.round(x)) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
+}
+
+/** The README's verification table: scheme 1, aggregate v2 and the scheme-1 epoch link, real beside raw. */
+function readmeVerifyTable(summary: ReturnType<typeof build>): string {
+  const v = summary.verify;
+  const sizes = Object.keys(v.realMs['fabric-endorsement'] ?? {});
+  const three = (n: string, scheme: string): string => `${ms(v.realMs[scheme]?.[n])} | ${ms(v.rawMs[scheme]?.[n])} | ${v.ratio[scheme]?.[n]?.toFixed(2) ?? '–'}`;
+  const bytes = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x.toLocaleString('en-US'));
+  const load = summary.machine as { loadAverage1m?: number; loadAverage1mAtStart?: number };
+  return [
+    `Verification in chaincode, ms (\`${summary.command}\`, ${summary.date.slice(0, 10)}, median of ${runsWords(summary.runs)}; 1-minute load ${String(load.loadAverage1mAtStart ?? '–')} when it began, ${String(load.loadAverage1m ?? '–')} when it ended; aggregate = version 2 on the ${summary.bls.backend} backend):`,
+    '',
+    '| signers | scheme 1 verify | N × ECDSA | ratio | aggregate verify | one aggregate verify | ratio | epoch link + packet | 2N × ECDSA | ratio | scheme 1 / BLS proof (bytes) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...sizes.map(
+      (n) =>
+        `| ${n} | ${three(n, 'fabric-endorsement')} | ${three(n, 'bls12381-aggregate-v2')} | ${three(n, 'epoch-link')} | ${bytes(v.proofBytes['fabric-endorsement']?.[n])} / ${bytes(v.proofBytes['bls12381-aggregate-v2']?.[n])} |`,
+    ),
+    ...v.refused.map((r) => `| ${r.signers} | refused (\`${r.code}\`) | | | | | | | | | |`),
+  ].join('\n');
+}
+
 /**
- * The README's share and relay tables are generated: the text between `<!-- bench:<name> -->` and
- * `<!-- /bench:<name> -->` is replaced by this run's table (share: the share-latency table;
- * relay: the relay throughput table of summary.md) with the command and commit.
+ * The README's share, relay and verification tables are generated: the text between
+ * `<!-- bench:<name> -->` and `<!-- /bench:<name> -->` is replaced by this run's table (share: the
+ * share-latency table; relay: the relay throughput table of summary.md; verify: readmeVerifyTable)
+ * with the command and commit.
  */
 function updateReadme(summary: ReturnType<typeof build>): void {
   const readme = join(process.cwd(), 'README.md');
@@ -359,6 +394,7 @@ function updateReadme(summary: ReturnType<typeof build>): void {
   const relayAt = md.indexOf('Relay throughput (');
   // The relay table alone: the API table that follows it in summary.md has no README block.
   const apiAt = md.indexOf('Hospital gateway API under load (', relayAt);
+  put('verify', `${readmeVerifyTable(summary)}\n\n${origin(summary.command, 'summary.json', summary.commit, summary.date)}`);
   if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin(summary.relay.command, 'relay-throughput.json', summary.relay.commit, summary.relay.date)}`);
   writeFileSync(readme, text);
 }

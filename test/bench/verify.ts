@@ -22,11 +22,13 @@
  * after a chaincode start). Medians.
  *
  * Runs: a peer verifies proof after proof, so the figures are the steady state: BENCH_WARMUP
- * proofs first (V8 has compiled the path, as on a peer that has been receiving), then BENCH_RUNS
- * timed ones. Version 1 of the aggregate scheme signs in pure JS (about 30 ms per signer per
+ * proofs first (V8 has compiled the path, as on a peer that has been receiving), then the timed
+ * ones: 1001 at 4 signers, 251 at 16, 101 at 64 (about 4,000 signatures' worth each, so that the
+ * median of the fast small proofs is not at the mercy of a few disturbed runs), or BENCH_RUNS at
+ * every size. Version 1 of the aggregate scheme signs in pure JS (about 30 ms per signer per
  * proof to make), so its series has its own, smaller counts (BENCH_V1_RUNS, BENCH_V1_WARMUP).
  *
- *   make bench-verify            (BENCH_SIGNERS=4,16,64 BENCH_RUNS=101 BENCH_WARMUP=200 BENCH_V1_RUNS=15 BENCH_V1_WARMUP=30 BENCH_COLD_RUNS=5 to vary)
+ *   make bench-verify            (BENCH_SIGNERS=4,16,64 BENCH_RUNS=<runs at every size> BENCH_WARMUP=200 BENCH_V1_RUNS=15 BENCH_V1_WARMUP=30 BENCH_COLD_RUNS=5 to vary)
  *
  * Writes test/bench/results/verify.json; test/bench/summary.ts folds it into summary.json.
  * 256 signers is above the protocol's limit (64 signatures per proof, 64 nodes per list): it is
@@ -81,7 +83,11 @@ const SIGNERS = (process.env.BENCH_SIGNERS ?? '4,16,64,256').split(',').map(Numb
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (series: string): boolean => ONLY === undefined || ONLY.includes(series);
 const skipped: Series = { realMs: NaN, realColdMs: null, rawMs: NaN, ratio: NaN, proofBytes: 0 };
-const RUNS = Number(process.env.BENCH_RUNS ?? 101);
+/** Timed proofs per series at `signers` (odd, so that the median is one run). */
+function runsAt(signers: number): number {
+  if (process.env.BENCH_RUNS !== undefined) return Number(process.env.BENCH_RUNS);
+  return Math.max(101, Math.round(4004 / signers) | 1);
+}
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 const V1_RUNS = Number(process.env.BENCH_V1_RUNS ?? 15);
 const V1_WARMUP = Number(process.env.BENCH_V1_WARMUP ?? 30);
@@ -306,6 +312,9 @@ function refusalOf(fn: () => void): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Other work on the machine slows the allocating JavaScript of the real path more than OpenSSL's
+  // tight loops: the results say how loaded the machine was when the runs began and ended.
+  const loadAtStart = round(loadavg()[0] ?? 0, 2);
   const measured = sourceCommit();
   const maxN = Math.max(...SIGNERS.filter((n) => n <= 64));
   const orgs: TestOrg[] = [];
@@ -321,6 +330,7 @@ async function main(): Promise<void> {
   const record = { chainId: CHAIN, epoch: 1, epochAdoptedAtMs: atMs - 60_000, updatedAtMs: atMs - 60_000 };
 
   const rows: Record<string, unknown>[] = [];
+  const runsBySigners: Record<string, number> = {};
   for (const n of SIGNERS) {
     if (n > 64) {
       const sig = { endorser: 'AA==', signature: 'AA==', payload: 'AA==', proposal: 'AA==' };
@@ -331,6 +341,8 @@ async function main(): Promise<void> {
       continue;
     }
     const signers = nodes.slice(0, n);
+    const RUNS = runsAt(n);
+    runsBySigners[String(n)] = RUNS;
     clearCaches();
     // The list as the destination stores it (normalised, canonical JSON) and reads it back per transaction.
     const list1 = parseNodeList(listOf(orgs, signers, 1, (s) => s.keys));
@@ -494,7 +506,7 @@ async function main(): Promise<void> {
     date: new Date(started).toISOString(),
     commit: measured,
     durationS: round((Date.now() - started) / 1000, 1),
-    runs: RUNS,
+    runs: runsBySigners,
     warmup: WARMUP,
     v1Runs: V1_RUNS,
     v1Warmup: V1_WARMUP,
@@ -504,6 +516,7 @@ async function main(): Promise<void> {
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       node: process.version,
       loadAverage1m: round(loadavg()[0] ?? 0, 2),
+      loadAverage1mAtStart: loadAtStart,
     },
     library: {
       bls: { v1: '@noble/curves (pure JS)', v2: blsBackendInfo().backend === 'native' ? '@chainsafe/blst (native blst)' : '@noble/curves (pure JS fallback)' },
