@@ -178,7 +178,7 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
       if (!signer) fail('MALFORMED_PROOF', `signature ${i} has no matched signer`);
       let ok = false;
       try {
-        ok = verifySignature('sha256', Buffer.concat([p.payload, p.endorserBytes]), signer.parsed?.key ?? signer.cert.publicKey, p.signature);
+        ok = verifySignature('sha256', signedBytes(p.payload, p.endorserBytes), signer.parsed?.key ?? signer.cert.publicKey, p.signature);
       } catch {
         ok = false;
       }
@@ -197,6 +197,21 @@ export const endorsementScheme: ProofScheme<ParsedEndorsement[]> = {
     });
   },
 };
+
+/**
+ * What an endorser signed, payload || endorser, written into one buffer kept for the purpose
+ * instead of a new one per signature (verification is synchronous: the bytes are read before the
+ * next signature writes them). Grows to the largest pair seen.
+ */
+let scratch = Buffer.allocUnsafeSlow(8192);
+
+function signedBytes(payload: Buffer, endorser: Buffer): Buffer {
+  const n = payload.length + endorser.length;
+  if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.max(n, 2 * scratch.length));
+  payload.copy(scratch, 0);
+  endorser.copy(scratch, payload.length);
+  return scratch.subarray(0, n);
+}
 
 /** The query a message of each kind comes from, and the arguments the message fixes. */
 export interface CommitmentQuery {

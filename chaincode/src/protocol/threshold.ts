@@ -45,6 +45,29 @@ function listedKeys(list: VerificationNodeList): ListedKeys {
  * node ids and key identities are not recomputed for every proof; without it, computed here.
  */
 export function evaluateThreshold(list: VerificationNodeList, signerNodeIds: readonly string[], facts?: ListFacts): ThresholdResult {
+  if (facts === undefined) return countSigners(list, signerNodeIds, undefined);
+  // A list's proofs are signed by the same nodes proof after proof: the count is remembered per
+  // list content (facts) and signer ids in the order given, frozen; a refusal is never kept.
+  const results = facts.derive('threshold-results', () => new Map<string, ThresholdResult>());
+  const key = JSON.stringify(signerNodeIds);
+  const known = results.get(key);
+  if (known !== undefined) return known;
+  const result = countSigners(list, signerNodeIds, facts);
+  if (results.size >= THRESHOLD_RESULTS) results.clear();
+  results.set(key, deepFrozen(result));
+  return result;
+}
+
+/** Signer sets remembered per list (keyed by their JSON: unambiguous whatever the ids hold). */
+const THRESHOLD_RESULTS = 64;
+
+function deepFrozen(r: ThresholdResult): ThresholdResult {
+  r.subgroups.forEach((s) => Object.freeze(s));
+  Object.freeze(r.subgroups);
+  return Object.freeze(r);
+}
+
+function countSigners(list: VerificationNodeList, signerNodeIds: readonly string[], facts: ListFacts | undefined): ThresholdResult {
   const seen = new Set<string>();
   for (const id of signerNodeIds) {
     if (seen.has(id)) fail('DUPLICATE_SIGNER', `node ${id} is counted twice`);

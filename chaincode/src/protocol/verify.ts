@@ -105,13 +105,13 @@ function verifySet(
   message: Buffer,
   excluded: readonly ExcludedNode[] = [],
   isLink = false,
+  prepared = orgPreparer(),
 ): SignatureSetResult {
   if (!schemes.includes(set.scheme)) fail('UNSUPPORTED_SCHEME', `${trust.chainId} did not register proof scheme ${set.scheme}`);
   const scheme = getScheme(set.scheme, set.version);
   const parsed = parsedSignatures(set, scheme) ?? scheme.parse(set.signatures);
   const claimed = scheme.claimedSigners(parsed, list, facts);
   const extra = intermediatesOf(set);
-  const prepared = orgPreparer();
   for (const s of claimed) {
     verifyCertPath({ cert: s.cert, parsed: s.parsed, mspId: s.mspId, trust, extraIntermediates: extra, atMs, what: `certificate of node ${s.nodeId}`, prepared });
   }
@@ -151,6 +151,8 @@ export function verifyProof(
   }
 
   let list = remote.list;
+  // The registered orgs' certificates, prepared once for every signature set of the proof.
+  const prepared = orgPreparer();
   // Facts of the list in hand (derived once per proof: a link's new list is the next link's signer).
   let listInHand: ListFacts | undefined;
   const newLists: VerificationNodeList[] = [];
@@ -177,7 +179,7 @@ export function verifyProof(
         fromListHash: from.hash,
         newListHash: to.hash,
       });
-      verifySet(link.proof, list, from, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded, true);
+      verifySet(link.proof, list, from, remote.trust, remote.schemes, atMs, linkMessage, remote.excluded, true, prepared);
       listInHand = to;
     } catch (e) {
       if (e instanceof MedbridgeError && e.code !== 'EPOCH_LINK_INVALID') {
@@ -191,6 +193,6 @@ export function verifyProof(
 
   const facts = listInHand ?? listFacts(list);
   const ref = { epoch: list.epoch, listHash: facts.hash };
-  const result = verifySet(proof, list, facts, remote.trust, remote.schemes, atMs, message(ref), remote.excluded);
+  const result = verifySet(proof, list, facts, remote.trust, remote.schemes, atMs, message(ref), remote.excluded, false, prepared);
   return { ...result, list, newLists };
 }

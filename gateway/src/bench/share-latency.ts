@@ -10,7 +10,8 @@
  * `bench-a-b`, relay service as a child process) and `bls12381-aggregate` (BLS keys enrolled for
  * every peer of both chains, one signer service per peer started in this process, both lists
  * carrying the keys, each chain registered on the other with both schemes, and a route opened
- * for the aggregate scheme only, new each run; the relay runs in this process with the signers).
+ * for the aggregate scheme only, new each run; the relay service as a child process, given the
+ * signer services in a --bls-signers file).
  *
  *   node gateway/dist/bench/share-latency.js [--shares 200] [--commits 100] [--name share-latency]
  *                                            [--scheme fabric-endorsement|bls12381-aggregate|both]
@@ -35,7 +36,6 @@ import { generatePatientKey } from '../services/patient-keys';
 import { ReceiptWatcher } from '../services/receipt-watcher';
 import { startService, type Service } from '../demo/processes';
 import { backoffDelay, sleep } from '../relay/backoff';
-import { pickRelayOrgs, Relay } from '../relay/relay';
 import { AGGREGATE_SCHEME, ENDORSEMENT_SCHEME } from '../relay/relay-scheme';
 import { profilesForChannel } from '../fabric/profile';
 import type { SignerEndpoint } from '../proofs';
@@ -375,27 +375,24 @@ async function main(): Promise<number> {
       const a = await blsChain(admin, new Chaincode(hospitalA, A), signers);
       const b = await blsChain(admin, new Chaincode(hospitalB, B), signers);
       await ensureBlsRoute(admin, a, b, route, packetTypes);
-      const orgs = pickRelayOrgs(A, B);
-      const relay = new Relay({
-        from: A,
-        to: B,
-        sourceOrg: orgs.source,
-        destOrg: orgs.dest,
-        checkpointFile: join(work, `${A}--${B}.checkpoint.json`),
-        routes: [route],
-        signers: { [A]: a.signers, [B]: b.signers },
-      });
-      const relayDone = relay.run();
+      // The relay as it runs in production and as scheme 1's does: a child process, given the signer
+      // services of both chains in a --bls-signers file (throw-away network TLS material, this run's
+      // work folder, owner-only).
+      const signersFile = join(work, 'bls-signers.json');
+      writeFileSync(signersFile, JSON.stringify({ [A]: a.signers, [B]: b.signers }), { mode: 0o600 });
+      const relay = await startService<{ metrics: string }>(
+        'relay',
+        ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', route, '--bls-signers', signersFile],
+        join(dataDir, 'bench-logs', 'relay-aggregate.log'),
+      );
       try {
         const t = Date.now();
-        // The relay reads the channel's history from block 0 first: one share, not counted, waits that out.
+        // The relay's first share after it starts is not counted: it may still be reading the stream up to it.
         const samples = await measure(AGGREGATE_SCHEME, route, 1);
-        const phases = phaseMeans(await relay.metrics.registry.metrics(), A, B);
-        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `Relay in the bench process, aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples, phases });
+        const phases = phaseMeans(await scrape(relay.status.metrics), A, B);
+        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `relay service (child process), aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services in the bench process`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples, phases });
       } finally {
-        relay.stop();
-        await relayDone;
-        relay.close();
+        await relay.stop();
       }
     }
 

@@ -15,7 +15,8 @@ import {
   toBase64,
 } from '../../../chaincode/src/protocol/bls';
 import { blsAggregateSchemeV2 } from '../../../chaincode/src/protocol/bls/scheme';
-import { listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { listFacts, listHash, parseNodeList, type VerificationNodeList } from '../../../chaincode/src/protocol/node-list';
+import { evaluateThreshold, requireThreshold } from '../../../chaincode/src/protocol/threshold';
 import { parseProof } from '../../../chaincode/src/protocol/proof';
 import { clearVerificationCaches, Memo } from '../../../chaincode/src/protocol/verification-cache';
 import { verifyProof, type RemoteView } from '../../../chaincode/src/protocol/verify';
@@ -286,6 +287,38 @@ describe('verification caches', () => {
       // The same key and proof bound to another node id is another registration: its binding is checked.
       expectCode(() => checkBlsRegistration({ ...input(good), nodeId: 'someone.else' }), 'BLS_BINDING_INVALID', good);
     });
+  });
+});
+
+describe('threshold counts remembered per list', () => {
+  let chain: TestChain;
+
+  beforeAll(async () => {
+    chain = await createChain('chain-a', ['HospitalAMSP', 'HospitalCMSP']);
+  });
+
+  it("answers each signer set with its own count, keeps no refusal, and never hands out one set's count for another", () => {
+    const list = parseNodeList(nodeList(chain, 1));
+    const facts = listFacts(list);
+    const [a, c] = firstOfEach(chain).map((n) => n.nodeId) as [string, string];
+    const met = evaluateThreshold(list, [a, c], facts);
+    expect(met.met).toBe(true);
+    expect(evaluateThreshold(list, [a, c], facts)).toBe(met);
+    // Remembered results are frozen: no caller can change what the next proof is told.
+    expect(Object.isFrozen(met) && Object.isFrozen(met.subgroups) && met.subgroups.every((s) => Object.isFrozen(s))).toBe(true);
+    // A subset is counted for itself, warm or cold, and refused every time.
+    expect(evaluateThreshold(list, [a], facts).met).toBe(false);
+    expectCode(() => requireThreshold(list, [a], facts), 'THRESHOLD_NOT_MET', a);
+    expectCode(() => requireThreshold(list, [a], facts), 'THRESHOLD_NOT_MET', a);
+    // Ids that a joined key would confuse with the met set; duplicates and strangers are refused as without the memo.
+    expectCode(() => evaluateThreshold(list, [`${a}\n${c}`], facts), 'SIGNER_NOT_IN_LIST', a);
+    expectCode(() => evaluateThreshold(list, [`${a},${c}`], facts), 'SIGNER_NOT_IN_LIST', a);
+    expectCode(() => evaluateThreshold(list, [a, c, a], facts), 'DUPLICATE_SIGNER', a);
+    expectCode(() => evaluateThreshold(list, [a, c, a], facts), 'DUPLICATE_SIGNER', a);
+    // The same signers under a list of other thresholds: that list's facts, that list's count.
+    const stricter = parseNodeList({ ...nodeList(chain, 1), subgroups: nodeList(chain, 1).subgroups.map((s) => ({ ...s, threshold: 2 })) });
+    expect(evaluateThreshold(stricter, [a, c], listFacts(stricter)).met).toBe(false);
+    expect(evaluateThreshold(list, [a, c])).toEqual(met);
   });
 });
 
