@@ -371,6 +371,26 @@ function readmeVerifyTable(summary: ReturnType<typeof build>): string {
   ].join('\n');
 }
 
+/** chaincode/BLS.md's table: every series of the verification part, real / raw and ratio, the fallback and version 1 beside. */
+function blsVerifyTable(summary: ReturnType<typeof build>): string {
+  const v = summary.verify;
+  const b = summary.bls;
+  const sizes = Object.keys(v.realMs['fabric-endorsement'] ?? {});
+  const pair = (n: string, scheme: string): string => `${ms(v.realMs[scheme]?.[n])} / ${ms(v.rawMs[scheme]?.[n])} | ${v.ratio[scheme]?.[n]?.toFixed(2) ?? '–'}`;
+  const load = summary.machine as { loadAverage1m?: number; loadAverage1mAtStart?: number; node?: string };
+  return [
+    `\`${summary.command}\` (its verification part), ${summary.date.slice(0, 10)}, commit ${summary.commit}, ${String(summary.machine.cpus)} cores, Node ${String(load.node ?? '–')}, 1-minute load ${String(load.loadAverage1mAtStart ?? '–')} when it began and ${String(load.loadAverage1m ?? '–')} when it ended, medians of ${runsWords(summary.runs)} (version 1: fewer, see verify.json):`,
+    '',
+    '| signers | scheme 1 real / raw (ms) | ratio | aggregate v2 real / raw, ' + b.backend + ' (ms) | ratio | v2 raw, pure-JS fallback (ms) | v1 real / raw, pure JS (ms) | ratio | epoch link, scheme 1: real / raw | ratio | epoch link, aggregate v2: real / raw | ratio |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...sizes.map(
+      (n) =>
+        `| ${n} | ${pair(n, 'fabric-endorsement')} | ${pair(n, 'bls12381-aggregate-v2')} | ${ms(b.v2JsFallbackVerifyMs[n])} | ${pair(n, 'bls12381-aggregate')} | ${pair(n, 'epoch-link')} | ${pair(n, 'epoch-link-aggregate')} |`,
+    ),
+    ...v.refused.map((r) => `| ${r.signers} | refused: \`${r.code}\` | | | | | | | | | | |`),
+  ].join('\n');
+}
+
 /**
  * The README's share, relay and verification tables are generated: the text between
  * `<!-- bench:<name> -->` and `<!-- /bench:<name> -->` is replaced by this run's table (share: the
@@ -397,6 +417,12 @@ function updateReadme(summary: ReturnType<typeof build>): void {
   put('verify', `${readmeVerifyTable(summary)}\n\n${origin(summary.command, 'summary.json', summary.commit, summary.date)}`);
   if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin(summary.relay.command, 'relay-throughput.json', summary.relay.commit, summary.relay.date)}`);
   writeFileSync(readme, text);
+  // chaincode/BLS.md "Measured": the whole verification table, likewise.
+  const bls = join(process.cwd(), 'chaincode', 'BLS.md');
+  if (existsSync(bls)) {
+    const re = /(<!-- bench:bls-verify -->\n)[\s\S]*?(<!-- \/bench:bls-verify -->)/;
+    writeFileSync(bls, readFileSync(bls, 'utf8').replace(re, (_m, open: string, close: string) => `${open}${blsVerifyTable(summary)}\n\n${origin(summary.command, 'summary.json', summary.commit, summary.date)}\n${close}`));
+  }
 }
 
 const verify = JSON.parse(readFileSync(join(OUT, 'verify.json'), 'utf8')) as VerifyResult;
