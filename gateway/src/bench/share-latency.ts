@@ -264,7 +264,7 @@ async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, 
 
 /** The relay's phases as the table names them (means: the relay reports them as a histogram). */
 const PHASES: Array<[string, string]> = [
-  ['receive.prepare', 'relay: reads before the proof (packet status, receipt, known epoch, route scheme, current list; side by side)'],
+  ['receive.prepare', 'relay: reads before the proof (known epoch, route scheme, current list; the packet status and receipt are read beside the proof)'],
   ['receive.proof', 'relay: signatures of the chain-a nodes collected'],
   ['receive.commit', 'relay: ReceivePacket submitted -> committed on chain-b'],
   ['acknowledge.prepare', 'after the share: acknowledgement reads'],

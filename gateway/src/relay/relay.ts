@@ -158,6 +158,11 @@ interface Leg<R> {
   startedAt: number;
   /** The verifier's transaction that carries the proof. */
   submit(proof: Proof): Promise<Submitted<R>>;
+  /**
+   * Reads that decide whether the leg is still to be done, run beside the proof: awaited after the
+   * proof is built and before anything is submitted; false: nothing is submitted ('skipped').
+   */
+  stillNeeded?: Promise<boolean>;
 }
 
 function listViewKey(verifier: End, prover: End): string {
@@ -326,7 +331,7 @@ export class Relay {
    * the statement and submits it on the verifier. An UNSUPPORTED_SCHEME rejection forgets the
    * route's cached schemes so the next attempt reads them again.
    */
-  private runLeg<R>(leg: Leg<R>, prefetched?: Promise<LegInputs>): Promise<Submitted<R> | 'done-before'> {
+  private runLeg<R>(leg: Leg<R>, prefetched?: Promise<LegInputs>): Promise<Submitted<R> | 'done-before' | 'skipped'> {
     return this.persist(leg.stage, leg.packetId, async (attempt) => {
       const { prover, verifier } = leg;
       try {
@@ -335,6 +340,7 @@ export class Relay {
         const tProof = performance.now();
         this.phase(`${leg.stage}.prepare`, tProof - leg.startedAt);
         const built = Relay.requireSignatures(await buildStatementProof(this.sourceOf(prover), leg.statement, known, { ...options, currentList: current }), leg.proving);
+        if (leg.stillNeeded !== undefined && !(await leg.stillNeeded)) return 'skipped';
         const tSubmit = performance.now();
         this.phase(`${leg.stage}.proof`, tSubmit - tProof);
         const out = await leg.submit(built.proof);
@@ -343,6 +349,8 @@ export class Relay {
       } catch (e) {
         this.forgetListView(verifier, prover);
         if (toClientError(e).code === 'UNSUPPORTED_SCHEME') this.routeSchemes.delete(`${verifier.cc.channel}/${leg.routeId}`);
+        // A proof that cannot be built for a leg already done (the packet settled meanwhile) is not retried.
+        if (!(e instanceof RelayStopped) && leg.stillNeeded !== undefined && !(await leg.stillNeeded.catch(() => true))) return 'skipped';
         throw e;
       }
     });
@@ -385,7 +393,8 @@ export class Relay {
 
   /**
    * Delivers one packet and settles it on the source. Idempotent. The packet's status on the
-   * source, its receipt on the destination and what the first proof needs are read side by side.
+   * source and its receipt on the destination are read beside the first proof, which is submitted
+   * only when they say the receive is still to be done.
    */
   async relayPacket(packet: Packet): Promise<void> {
     const ack = await this.deliver(packet);
@@ -406,44 +415,51 @@ export class Relay {
 
     const prefetched = this.legInputs(this.dest, this.source, routeId, true);
     prefetched.catch(() => undefined);
-    const [sent, found] = await Promise.all([
+    // The packet's status on the source and its receipt here decide whether a receive is still to
+    // be done; they are read beside the first proof, and nothing is submitted before they answer.
+    const lookups = Promise.all([
       this.persist('lookup', id, () => this.source.cc.crossChain.getPacket(routeId, sequence)),
       this.persist('lookup', id, () => this.receipt(packet)),
     ]);
-    if (sent !== 'done-before' && sent.status !== 'sent') {
+    lookups.catch(() => undefined);
+    const settledOnSource = (sent: Awaited<typeof lookups>[0]): boolean => sent !== 'done-before' && sent.status !== 'sent';
+    const stillNeeded = lookups.then(([sent, found]) => !settledOnSource(sent) && found === undefined);
+
+    // The destination's transaction time decides: switch between receive and timeout.
+    const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
+    const delivered = await this.runLeg(
+      {
+        stage: 'receive',
+        startedAt,
+        packetId: id,
+        proving: id,
+        routeId,
+        prover: this.source,
+        verifier: this.dest,
+        statement: { kind: 'packet', routeId, sequence },
+        stillNeeded,
+        submit: async (proof) => {
+          const cross = this.dest.cc.crossChain;
+          try {
+            return await (mode.fn === 'RecordTimeout' ? cross.recordTimeout(packet, proof, RESUBMIT) : cross.receivePacket(packet, proof, RESUBMIT));
+          } catch (e) {
+            const code = toClientError(e).code;
+            if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
+            if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
+            throw e;
+          }
+        },
+      },
+      prefetched,
+    );
+    const [sent, found] = await lookups;
+    if (settledOnSource(sent)) {
       this.metrics.duplicates.inc({ ...this.labels, stage: 'settled' });
-      log.debug({ status: sent.status }, 'packet already settled on the source');
+      log.debug({ status: sent === 'done-before' ? undefined : sent.status }, 'packet already settled on the source');
       return undefined;
     }
-
     let receipt: Pick<ReceiptRecord, 'ack'> | undefined | 'done-before' = found;
-    if (receipt === undefined) {
-      // The destination's transaction time decides: switch between receive and timeout.
-      const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
-      const delivered = await this.runLeg(
-        {
-          stage: 'receive',
-          startedAt,
-          packetId: id,
-          proving: id,
-          routeId,
-          prover: this.source,
-          verifier: this.dest,
-          statement: { kind: 'packet', routeId, sequence },
-          submit: async (proof) => {
-            const cross = this.dest.cc.crossChain;
-            try {
-              return await (mode.fn === 'RecordTimeout' ? cross.recordTimeout(packet, proof, RESUBMIT) : cross.receivePacket(packet, proof, RESUBMIT));
-            } catch (e) {
-              const code = toClientError(e).code;
-              if (code === 'PACKET_TIMED_OUT') mode.fn = 'RecordTimeout';
-              if (code === 'PACKET_NOT_TIMED_OUT') mode.fn = 'ReceivePacket';
-              throw e;
-            }
-          },
-        },
-        prefetched,
-      );
+    if (delivered !== 'skipped') {
       if (delivered !== 'done-before') {
         const outcome = mode.fn === 'RecordTimeout' ? 'timeout' : delivered.result.outcome;
         this.metrics.packetsRelayed.inc({ ...this.labels, type: packet.type, outcome });
@@ -462,9 +478,10 @@ export class Relay {
             return r;
           });
     } else {
+      // Not submitted: the receipt was already here (found above).
       this.metrics.duplicates.inc({ ...this.labels, stage: 'receive' });
     }
-    if (receipt === 'done-before') return undefined;
+    if (receipt === undefined || receipt === 'done-before') return undefined;
     return receipt.ack;
   }
 
@@ -484,7 +501,7 @@ export class Relay {
       statement: { kind: 'ack', routeId, sequence },
       submit: (proof) => (timedOut ? this.source.cc.crossChain.timeoutPacket(ack, proof, RESUBMIT) : this.source.cc.crossChain.acknowledgePacket(ack, proof, RESUBMIT)),
     });
-    if (settled !== 'done-before') {
+    if (settled !== 'done-before' && settled !== 'skipped') {
       this.metrics.acksRelayed.inc({ ...this.labels, kind: timedOut ? 'timeout' : 'ack' });
       this.metrics.batchSize.observe({ ...this.labels, stage: 'acknowledge' }, 1);
       this.state.acknowledged += 1;
