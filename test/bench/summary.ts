@@ -105,6 +105,21 @@ interface ThroughputResult {
   /** The same route counts with value transfer on, when the headline run had it off. */
   valueTransferOn?: RelayMode;
   settings: { stepS: number; drainS: number };
+  /** Every step of each mode (value transfer off, then on). */
+  runs?: { valueTransfer: boolean; steps: RelayStep[] }[];
+}
+interface RelayStep {
+  routes: number;
+  offeredPerSec: number;
+  sent: number;
+  sendErrors: number;
+  sendTransactions: number;
+  sendLagS: number;
+  deliveredOnce: number;
+  acknowledged: number;
+  lateS: number;
+  sustained: boolean;
+  batches?: { receive?: { transactions: number }; acknowledge?: { transactions: number } };
 }
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -371,6 +386,21 @@ function readmeVerifyTable(summary: ReturnType<typeof build>): string {
   ].join('\n');
 }
 
+/** Every step of the relay benchmark, both modes, as network/MEASUREMENTS.md shows them. */
+function relayStepsTable(t: ThroughputResult): string {
+  const rows = (t.runs ?? []).flatMap((run) =>
+    run.steps.map(
+      (st) =>
+        `| ${run.valueTransfer ? 'on' : 'off'} | ${st.routes} | ${st.offeredPerSec} | ${st.sent} | ${st.sendErrors} | ${st.sendTransactions} | ${st.sendLagS} | ${st.deliveredOnce} = ${st.acknowledged} | ${st.batches?.receive?.transactions ?? '–'} | ${st.batches?.acknowledge?.transactions ?? '–'} | ${st.lateS} | ${st.sustained ? 'yes' : 'no'} |`,
+    ),
+  );
+  return [
+    '| value transfer | routes | offered (packets/s) | sent | sends refused | send transactions | last send committed after the schedule (s) | received = acknowledged | receive transactions | acknowledge transactions | settled after the schedule (s) | sustained |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** chaincode/BLS.md's table: every series of the verification part, real / raw and ratio, the fallback and version 1 beside. */
 function blsVerifyTable(summary: ReturnType<typeof build>): string {
   const v = summary.verify;
@@ -417,6 +447,18 @@ function updateReadme(summary: ReturnType<typeof build>): void {
   put('verify', `${readmeVerifyTable(summary)}\n\n${origin(summary.command, 'summary.json', summary.commit, summary.date)}`);
   if (summary.relay && relayAt >= 0) put('relay', `${md.slice(relayAt, apiAt > relayAt ? apiAt : undefined).trim()}\n\n${origin(summary.relay.command, 'relay-throughput.json', summary.relay.commit, summary.relay.date)}`);
   writeFileSync(readme, text);
+  // network/MEASUREMENTS.md: the share table and every step of the relay benchmark, likewise.
+  const measurements = join(process.cwd(), 'network', 'MEASUREMENTS.md');
+  if (existsSync(measurements)) {
+    let doc = readFileSync(measurements, 'utf8');
+    const block = (name: string, table: string): void => {
+      const re = new RegExp(`(<!-- bench:${name} -->\\n)[\\s\\S]*?(<!-- /bench:${name} -->)`);
+      doc = doc.replace(re, (_m, open: string, close: string) => `${open}${table.trim()}\n${close}`);
+    };
+    if (existsSync(shareMd) && summary.share) block('share', `${readFileSync(shareMd, 'utf8').trim()}\n\n${origin(summary.share.command, `${process.env.BENCH_NAME ?? 'share-latency'}.json`, summary.share.commit, summary.share.date)}`);
+    if (throughput?.runs && summary.relay) block('relay-steps', `${relayStepsTable(throughput)}\n\n${origin(summary.relay.command, 'relay-throughput.json', summary.relay.commit, summary.relay.date)}`);
+    writeFileSync(measurements, doc);
+  }
   // chaincode/BLS.md "Measured": the whole verification table, likewise.
   const bls = join(process.cwd(), 'chaincode', 'BLS.md');
   if (existsSync(bls)) {

@@ -10,8 +10,8 @@
  * `bench-a-b`, relay service as a child process) and `bls12381-aggregate` (BLS keys enrolled for
  * every peer of both chains, one signer service per peer started in this process, both lists
  * carrying the keys, each chain registered on the other with both schemes, and a route opened
- * for the aggregate scheme only, new each run; the relay service as a child process, given the
- * signer services in a --bls-signers file).
+ * for the aggregate scheme only, new each run; the relay service and every signer service as child
+ * processes, the relay given the signer services in a --bls-signers file).
  *
  *   node gateway/dist/bench/share-latency.js [--shares 200] [--commits 100] [--name share-latency]
  *                                            [--scheme fabric-endorsement|bls12381-aggregate|both]
@@ -19,7 +19,8 @@
  * Writes test/bench/results/<name>.json (every sample) and test/bench/results/<name>.md (the table
  * for the README). Shares run one after another, so each figure is an unloaded latency.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,13 +35,12 @@ import { ConsentService } from '../services/consent-service';
 import { CrossChainAdmin } from '../services/crosschain-admin';
 import { generatePatientKey } from '../services/patient-keys';
 import { ReceiptWatcher } from '../services/receipt-watcher';
-import { startService, type Service } from '../demo/processes';
+import { startService, stopProcess, type Service } from '../demo/processes';
 import { backoffDelay, sleep } from '../relay/backoff';
 import { AGGREGATE_SCHEME, ENDORSEMENT_SCHEME } from '../relay/relay-scheme';
 import { profilesForChannel } from '../fabric/profile';
 import type { SignerEndpoint } from '../proofs';
 import { enrolBlsNode } from '../signer/enrol';
-import { startSignerService, type RunningSigner } from '../signer/service';
 import { listHash, parseNodeList, type PacketType, type VerificationNode, type VerificationNodeList } from '@medbridge/chaincode';
 import { trustOf } from '../services/crosschain-admin';
 import { summarize, type Summary } from './stats';
@@ -194,15 +194,53 @@ interface BlsChain {
   signers: SignerEndpoint[];
 }
 
-/** Enrols (or reuses) a BLS key for every peer of the channel's orgs and starts a signer service per peer in this process. */
-async function blsChain(admin: CrossChainAdmin, chaincode: Chaincode, running: RunningSigner[]): Promise<BlsChain> {
+/** A signer service in its own process (`signer/main.js serve`), as each verification node runs one. */
+interface SignerProcess {
+  nodeId: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startSignerProcess(org: string, peerIndex: number, channel: string, keyFile: string, logFile: string): Promise<SignerProcess> {
+  mkdirSync(join(logFile, '..'), { recursive: true });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'gateway', 'dist', 'signer', 'main.js'), 'serve', '--profile', org, '--peer', String(peerIndex), '--channel', channel, '--key', keyFile, '--port', '0'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr.pipe(log);
+  const ready = await new Promise<{ nodeId: string; url: string }>((resolveReady, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`signer ${org}/${peerIndex} did not start within 60 s; see ${logFile}`)), 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const line = out.split('\n')[0];
+      if (!out.includes('\n') || line === undefined) return;
+      clearTimeout(timer);
+      try {
+        resolveReady(JSON.parse(line) as { nodeId: string; url: string });
+      } catch {
+        reject(new Error(`signer ${org}/${peerIndex} printed ${line}`));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`signer ${org}/${peerIndex} exited with ${String(code)}; see ${logFile}`));
+    });
+  });
+  child.stdout.pipe(log);
+  return { ...ready, stop: () => stopProcess(child) };
+}
+
+/** Enrols (or reuses) a BLS key for every peer of the channel's orgs and starts a signer service per peer, each in its own process. */
+async function blsChain(admin: CrossChainAdmin, chaincode: Chaincode, running: SignerProcess[], logDir: string): Promise<BlsChain> {
   const channel = chaincode.channel;
   const c: BlsChain = { channel, chaincode, chainId: await admin.chainId(channel), nodes: [], signers: [] };
   for (const p of profilesForChannel(channel)) {
     for (let i = 0; i < p.peers.length; i++) {
       const { keyFile, node } = enrolBlsNode(p, i, c.chainId);
       c.nodes.push(node);
-      const s = await startSignerService({ profile: p, peerIndex: i, channel, keyFile, port: 0 });
+      const s = await startSignerProcess(p.org, i, channel, keyFile, join(logDir, `signer-${p.org}-${i}-${channel}.log`));
       running.push(s);
       const tls = p.tls;
       if (!tls) throw new Error(`profile of ${p.org} has no client TLS material`);
@@ -299,7 +337,7 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'medbridge-bench-'));
   const services: Service[] = [];
-  const signers: RunningSigner[] = [];
+  const signers: SignerProcess[] = [];
   const hospitalA = FabricClient.open('HospitalA');
   const hospitalB = FabricClient.open('HospitalB');
   const admin = new CrossChainAdmin();
@@ -372,8 +410,8 @@ async function main(): Promise<number> {
       log(`set-up ${AGGREGATE_SCHEME}: BLS keys, signer services, lists, registrations, route ${route}`);
       // The scheme-1 route first, so that its registration (scheme 1 only) never follows the BLS one.
       await admin.ensureRoute(A, B, ROUTE, packetTypes);
-      const a = await blsChain(admin, new Chaincode(hospitalA, A), signers);
-      const b = await blsChain(admin, new Chaincode(hospitalB, B), signers);
+      const a = await blsChain(admin, new Chaincode(hospitalA, A), signers, join(dataDir, 'bench-logs'));
+      const b = await blsChain(admin, new Chaincode(hospitalB, B), signers, join(dataDir, 'bench-logs'));
       await ensureBlsRoute(admin, a, b, route, packetTypes);
       // The relay as it runs in production and as scheme 1's does: a child process, given the signer
       // services of both chains in a --bls-signers file (throw-away network TLS material, this run's
@@ -390,7 +428,7 @@ async function main(): Promise<number> {
         // The relay's first share after it starts is not counted: it may still be reading the stream up to it.
         const samples = await measure(AGGREGATE_SCHEME, route, 1);
         const phases = phaseMeans(await scrape(relay.status.metrics), A, B);
-        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `relay service (child process), aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services in the bench process`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples, phases });
+        runs.push({ scheme: AGGREGATE_SCHEME, route, relay: `relay service (child process), aggregate proofs from ${a.signers.length} + ${b.signers.length} signer services, each a child process`, signers: a.signers.length, durationS: (Date.now() - t) / 1000, samples, phases });
       } finally {
         await relay.stop();
       }
@@ -455,7 +493,7 @@ async function main(): Promise<number> {
     await watcher.close();
     store.close();
     for (const s of services) await s.stop();
-    await Promise.all(signers.map((s) => s.close()));
+    await Promise.all(signers.map((s) => s.stop()));
     admin.close();
     hospitalA.close();
     hospitalB.close();
