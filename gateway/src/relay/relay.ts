@@ -424,6 +424,8 @@ export class Relay {
     lookups.catch(() => undefined);
     const settledOnSource = (sent: Awaited<typeof lookups>[0]): boolean => sent !== 'done-before' && sent.status !== 'sent';
     const stillNeeded = lookups.then(([sent, found]) => !settledOnSource(sent) && found === undefined);
+    // Handled here too: a relay stopping before the leg awaits it must not leave a rejection unhandled.
+    stillNeeded.catch(() => undefined);
 
     // The destination's transaction time decides: switch between receive and timeout.
     const mode: { fn: 'ReceivePacket' | 'RecordTimeout' } = { fn: 'ReceivePacket' };
