@@ -8,7 +8,7 @@
  * acknowledgement that follows off the share's path) come from its phase metric.
  * With each proof scheme the relay can use, side by side: `fabric-endorsement` (scheme 1, route
  * `bench-a-b`, relay service as a child process) and `bls12381-aggregate` (BLS keys enrolled for
- * every peer of both chains, one signer service per peer started in this process, both lists
+ * every peer of both chains, one signer service per peer, both lists
  * carrying the keys, each chain registered on the other with both schemes, and a route opened
  * for the aggregate scheme only, new each run; the relay service and every signer service as child
  * processes, the relay given the signer services in a --bls-signers file).
@@ -19,8 +19,7 @@
  * Writes test/bench/results/<name>.json (every sample) and test/bench/results/<name>.md (the table
  * for the README). Shares run one after another, so each figure is an unloaded latency.
  */
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +34,7 @@ import { ConsentService } from '../services/consent-service';
 import { CrossChainAdmin } from '../services/crosschain-admin';
 import { generatePatientKey } from '../services/patient-keys';
 import { ReceiptWatcher } from '../services/receipt-watcher';
-import { startService, stopProcess, type Service } from '../demo/processes';
+import { startScript, startService, type Service } from '../demo/processes';
 import { backoffDelay, sleep } from '../relay/backoff';
 import { AGGREGATE_SCHEME, ENDORSEMENT_SCHEME } from '../relay/relay-scheme';
 import { profilesForChannel } from '../fabric/profile';
@@ -194,59 +193,22 @@ interface BlsChain {
   signers: SignerEndpoint[];
 }
 
-/** A signer service in its own process (`signer/main.js serve`), as each verification node runs one. */
-interface SignerProcess {
-  nodeId: string;
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startSignerProcess(org: string, peerIndex: number, channel: string, keyFile: string, logFile: string): Promise<SignerProcess> {
-  mkdirSync(join(logFile, '..'), { recursive: true });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'gateway', 'dist', 'signer', 'main.js'), 'serve', '--profile', org, '--peer', String(peerIndex), '--channel', channel, '--key', keyFile, '--port', '0'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr.pipe(log);
-  const ready = await new Promise<{ nodeId: string; url: string }>((resolveReady, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`signer ${org}/${peerIndex} did not start within 60 s; see ${logFile}`)), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n')[0];
-      if (!out.includes('\n') || line === undefined) return;
-      clearTimeout(timer);
-      try {
-        resolveReady(JSON.parse(line) as { nodeId: string; url: string });
-      } catch {
-        reject(new Error(`signer ${org}/${peerIndex} printed ${line}`));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`signer ${org}/${peerIndex} exited with ${String(code)}; see ${logFile}`));
-    });
-  });
-  child.stdout.pipe(log);
-  return { ...ready, stop: () => stopProcess(child) };
-}
-
 /** Enrols (or reuses) a BLS key for every peer of the channel's orgs and starts a signer service per peer, each in its own process. */
-async function blsChain(admin: CrossChainAdmin, chaincode: Chaincode, running: SignerProcess[], logDir: string): Promise<BlsChain> {
+async function blsChain(admin: CrossChainAdmin, chaincode: Chaincode, running: Service[], logDir: string): Promise<BlsChain> {
   const channel = chaincode.channel;
   const c: BlsChain = { channel, chaincode, chainId: await admin.chainId(channel), nodes: [], signers: [] };
   for (const p of profilesForChannel(channel)) {
     for (let i = 0; i < p.peers.length; i++) {
       const { keyFile, node } = enrolBlsNode(p, i, c.chainId);
       c.nodes.push(node);
-      const s = await startSignerProcess(p.org, i, channel, keyFile, join(logDir, `signer-${p.org}-${i}-${channel}.log`));
+      // A signer service in its own process (`signer/main.js serve`), as each verification node runs one.
+      const s = await startScript<{ nodeId: string; url: string }>(`signer ${p.org}/${i}`, SIGNER, ['serve', '--profile', p.org, '--peer', String(i), '--channel', channel, '--key', keyFile, '--port', '0'], join(logDir, `signer-${p.org}-${i}-${channel}.log`));
       running.push(s);
       const tls = p.tls;
       if (!tls) throw new Error(`profile of ${p.org} has no client TLS material`);
       c.signers.push({
-        nodeId: s.nodeId,
-        url: s.url,
+        nodeId: s.status.nodeId,
+        url: s.status.url,
         tls: { ca: readFileSync(p.peers[i]!.tlsRootCert, 'utf8'), cert: readFileSync(tls.clientCert, 'utf8'), key: readFileSync(tls.clientKey, 'utf8'), serverName: 'localhost' },
       });
     }
@@ -301,6 +263,8 @@ async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, 
 }
 
 /** The relay's phases as the table names them (means: the relay reports them as a histogram). */
+const SIGNER = join(REPO_ROOT, 'gateway', 'dist', 'signer', 'main.js');
+
 const PHASES: Array<[string, string]> = [
   ['receive.prepare', 'relay: reads before the proof (known epoch, route scheme, current list; the packet status and receipt are read beside the proof)'],
   ['receive.proof', 'relay: signatures of the chain-a nodes collected'],
@@ -337,7 +301,7 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'medbridge-bench-'));
   const services: Service[] = [];
-  const signers: SignerProcess[] = [];
+  const signers: Service[] = [];
   const hospitalA = FabricClient.open('HospitalA');
   const hospitalB = FabricClient.open('HospitalB');
   const admin = new CrossChainAdmin();

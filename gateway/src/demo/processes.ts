@@ -19,10 +19,15 @@ export interface Service<T = Record<string, unknown>> {
 }
 
 /** Starts `medbridge <args> --json`; resolves with the first JSON object it prints. */
-export async function startService<T = Record<string, unknown>>(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, readyTimeoutMs = 60_000): Promise<Service<T>> {
+export function startService<T = Record<string, unknown>>(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, readyTimeoutMs = 60_000): Promise<Service<T>> {
+  return startScript<T>(name, CLI, [...args, '--json'], logFile, env, readyTimeoutMs);
+}
+
+/** Starts `node <script> <args>` (another of the project's executables, e.g. the BLS signer); ready as startService. */
+export async function startScript<T = Record<string, unknown>>(name: string, script: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, readyTimeoutMs = 60_000): Promise<Service<T>> {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [CLI, ...args, '--json'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.pipe(log);
   let out = '';
   const status = await new Promise<T>((resolveReady, reject) => {
