@@ -21,6 +21,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode, type ConsentClient } from '../../gateway/src/fabric/contracts';
 import { codeOf } from './support/chain-ops';
+import { waitFor } from './support/polling';
 
 const CHANNEL = 'chain-a';
 const DAY = 86_400_000;
@@ -59,7 +60,9 @@ describe('Consent on chain-a through the peer Gateway service', () => {
   it('registers the patient at HospitalA and anchors a record', async () => {
     expect((await consentA.registerPatient(publicKey)).result).toMatchObject({ patientId, registeredBy: ['HospitalAMSP'] });
     expect((await consentA.anchorRecord({ recordId, patientId, category: 'Observation', hash: anchored })).result).toMatchObject({ version: 1, custodian: 'HospitalAMSP' });
-    expect(await consentC.verifyRecordHash(recordId, anchored)).toMatchObject({ match: true });
+    // HospitalA's submit returns once HospitalA's peer committed the block; HospitalC's peer may commit it a moment later.
+    const seen = await waitFor('HospitalC holds the anchored record', () => consentC.verifyRecordHash(recordId, anchored), 15_000);
+    expect(seen).toMatchObject({ match: true });
   });
 
   it('refuses HospitalC amending a record HospitalA holds', async () => {

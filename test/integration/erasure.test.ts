@@ -14,6 +14,7 @@ import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { toClientError } from '../../gateway/src/errors';
 import { RecordStore } from '../../gateway/src/records/store';
 import { buildGateway, cli, ok, startDaemon, stop, testEnv, type Running } from './cli-harness';
+import { waitFor } from './support/polling';
 
 describe('erasure of a record (GDPR art. 17)', () => {
   const env = testEnv();
@@ -86,7 +87,7 @@ describe('erasure of a record (GDPR art. 17)', () => {
 
     // As another member of chain-a reads it: the marker only, and every read of the anchor refused.
     const cc = new Chaincode(hospitalC, 'chain-a');
-    const marker = await cc.consent.getRecordErasure(ids.asked);
+    const marker = await waitFor('HospitalC holds the erasure marker', () => cc.consent.getRecordErasure(ids.asked), 15_000);
     expect(Object.keys(marker).sort()).toEqual(['erased', 'erasedAt', 'erasedBy', 'recordId', 'txId', 'versions']);
     expect(await codeOf(cc.consent.getRecord(ids.asked))).toBe('RECORD_ERASED');
     expect(await codeOf(cc.consent.getRecordHistory(ids.asked))).toBe('RECORD_ERASED');

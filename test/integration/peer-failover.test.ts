@@ -45,7 +45,12 @@ suite(name, () => {
     // chain-a's other member reads the committed write from its own peer.
     const other = FabricClient.open('HospitalC');
     try {
-      expect(await new Chaincode(other, 'chain-a').system.lastHeartbeat('HospitalAMSP')).toMatchObject({ note, txId: beat.txId });
+      // HospitalA's submit returned when HospitalA's peer committed; HospitalC's peer may commit the block a moment later.
+      const seen = await waitFor('HospitalC reads the heartbeat', async () => {
+        const last = await new Chaincode(other, 'chain-a').system.lastHeartbeat('HospitalAMSP');
+        return last?.txId === beat.txId ? last : undefined;
+      }, 15_000);
+      expect(seen).toMatchObject({ note, txId: beat.txId });
     } finally {
       other.close();
     }
