@@ -262,9 +262,10 @@ async function ensureBlsRoute(admin: CrossChainAdmin, a: BlsChain, b: BlsChain, 
   }
 }
 
-/** The relay's phases as the table names them (means: the relay reports them as a histogram). */
+/** The BLS signer service's executable (`serve` runs one node's service). */
 const SIGNER = join(REPO_ROOT, 'gateway', 'dist', 'signer', 'main.js');
 
+/** The relay's phases as the table names them (means: the relay reports them as a histogram). */
 const PHASES: Array<[string, string]> = [
   ['receive.prepare', 'relay: reads before the proof (known epoch, route scheme, current list; the packet status and receipt are read beside the proof)'],
   ['receive.proof', 'relay: signatures of the chain-a nodes collected'],
