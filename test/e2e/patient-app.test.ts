@@ -204,7 +204,15 @@ describe('patient app in a real browser', () => {
     await page.getByLabel('Purpose').selectOption('TREAT');
     await page.getByLabel(/or these records/).fill(anchor.recordId);
     await page.getByLabel('For how many days').fill('30');
+    // HospitalB is on chain-b: the consent has to cross, so it cannot stay private at HospitalA,
+    // and the app says who can read it on chain-a (its members, from GET /v1/hospital).
+    await expect(page.getByLabel(/Keep this consent private/).count()).resolves.toBe(0);
+    await expect(page.getByTestId('share-placement').textContent()).resolves.toBe(
+      "HospitalBMSP is not on HospitalAMSP's chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it.",
+    );
     await page.getByRole('button', { name: 'Review' }).click();
+    await expect(page.getByTestId('grant-keeper').count()).resolves.toBe(0);
+    await expect(page.getByTestId('grant-public').textContent()).resolves.toMatch(/^HospitalBMSP is not on HospitalAMSP's chain/);
     await expect(page.getByTestId('grant-summary').textContent()).resolves.toMatch(new RegExp(`^HospitalBMSP may read record ${anchor.recordId}, only for your treatment, .* \\(30 days\\)`));
     await snap('grant-summary');
     await page.getByRole('button', { name: 'Sign and share' }).click();
@@ -266,14 +274,15 @@ describe('patient app in a real browser', () => {
     await snap('timeline');
     await expect(notice().textContent()).resolves.toMatch(/entries in your access log/);
 
-    // 9b. The patient shares with HospitalC privately, kept by HospitalA (chaincode/CONSENT.md
+    // 9b. The patient shares with HospitalC, privately by default, kept by HospitalA (chaincode/CONSENT.md
     //     "Private consents"): HospitalA's peer decides with it, HospitalC's own peer cannot see it
     //     (NOT_CUSTODIAN), and the revocation in the app goes to HospitalA privately too.
     await page.getByRole('button', { name: 'Share', exact: true }).click();
     await page.getByLabel(/Organisation/).fill('HospitalCMSP');
     await page.getByLabel('Purpose').selectOption('TREAT');
     await page.getByLabel(/or these records/).fill(anchor.recordId);
-    await page.getByLabel(/Keep this consent private at HospitalAMSP/).check();
+    // HospitalC is on chain-a: private at HospitalA is the default (ticked without the patient's doing).
+    await expect(page.getByLabel(/Keep this consent private at HospitalAMSP/).isChecked()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Review' }).click();
     await expect(page.getByTestId('grant-keeper').textContent()).resolves.toBe('Kept privately by HospitalAMSP: only HospitalAMSP can read it, and it covers the records HospitalAMSP holds.');
     await page.getByRole('button', { name: 'Sign and share' }).click();

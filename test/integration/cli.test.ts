@@ -100,9 +100,9 @@ describe('medbridge CLI', () => {
     expect(foreign.json.error.code).toBe('NOT_CUSTODIAN');
   });
 
-  it('grants, lists, shows, checks and revokes a consent signed with the patient key', async () => {
+  it('grants, lists, shows, checks and revokes a public consent signed with the patient key', async () => {
     const recordId = `rec-cli-${run}`;
-    const g = await ok<{ consentId: string; effectiveStatus: string }>(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalCMSP', '--records', recordId, '--purpose', 'TREAT', '--days', '7');
+    const g = await ok<{ consentId: string; effectiveStatus: string }>(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalCMSP', '--records', recordId, '--purpose', 'TREAT', '--days', '7', '--public');
     expect(g.consentId).toMatch(/^cs_[0-9a-f]{64}$/);
     expect(g.effectiveStatus).toBe('active');
     const list = await ok<{ items: Array<{ consentId: string }> }>(env, 'consent', 'list', patientId, '--org', 'HospitalA');
@@ -115,6 +115,33 @@ describe('medbridge CLI', () => {
     // The same revocation again is refused by the chaincode.
     const again = await cli(env, 'consent', 'revoke', g.consentId, '--org', 'HospitalA', '--key', patientId);
     expect(again.code).toBe(3);
+  });
+
+  it('keeps a consent private at the hospital by default when the grantee is on its chain, and records it publicly when it must cross', async () => {
+    const recordId = `rec-cli-${run}`; // anchored by HospitalA above; its public consent for HospitalC is revoked
+    // HospitalC is a member of chain-a: no flag, so HospitalA keeps the consent (chaincode/CONSENT.md "Private consents").
+    const kept = await ok<{ consentId: string; keeper: string | null }>(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalCMSP', '--records', recordId, '--purpose', 'TREAT', '--days', '7');
+    expect(kept.keeper).toBe('HospitalAMSP');
+    const consentId = kept.consentId;
+    const privately = await ok<{ items: Array<{ consentId: string }> }>(env, 'consent', 'list', patientId, '--org', 'HospitalA', '--private');
+    expect(privately.items.map((c) => c.consentId)).toContain(consentId);
+    const publicly = await ok<{ items: Array<{ consentId: string }> }>(env, 'consent', 'list', patientId, '--org', 'HospitalA');
+    expect(publicly.items.map((c) => c.consentId)).not.toContain(consentId);
+    expect(await ok(env, 'consent', 'show', consentId, '--org', 'HospitalA')).toMatchObject({ consentId, grantee: 'HospitalCMSP', grant: { message: { keeper: 'HospitalAMSP' } } });
+    // HospitalC's own peer holds no copy: the grantee asks the keeper.
+    expect((await cli(env, 'consent', 'show', consentId, '--org', 'HospitalC', '--channel', 'chain-a')).json.error.code).toBe('NOT_FOUND');
+    expect(await ok(env, 'access', 'check', '--org', 'HospitalA', '--grantee', 'HospitalCMSP', '--record', recordId, '--purpose', 'TREAT')).toMatchObject({ allowed: true, consentId });
+    // The revocation finds its keeper without --keeper.
+    expect(await ok(env, 'consent', 'revoke', consentId, '--org', 'HospitalA', '--key', patientId)).toMatchObject({ status: 'revoked' });
+    expect(await ok(env, 'access', 'check', '--org', 'HospitalA', '--grantee', 'HospitalCMSP', '--record', recordId, '--purpose', 'TREAT')).toMatchObject({ allowed: false, reason: 'consent-revoked' });
+    // HospitalB is on chain-b: a consent for it has to cross, so it is public (without --json the CLI says why).
+    const crossing = await ok<{ consentId: string; keeper: string | null }>(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalBMSP', '--records', recordId, '--purpose', 'TREAT', '--days', '1');
+    expect(crossing.keeper).toBeNull();
+    const after = await ok<{ items: Array<{ consentId: string }> }>(env, 'consent', 'list', patientId, '--org', 'HospitalA');
+    expect(after.items.map((c) => c.consentId)).toContain(crossing.consentId);
+    // --keeper and --public contradict each other: a usage error, nothing signed.
+    const both = await cli(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalCMSP', '--records', recordId, '--keeper', 'HospitalAMSP', '--public');
+    expect(both.code).toBe(2);
   });
 
   it('lets a guardian act until the patient revokes the delegation', async () => {
@@ -187,7 +214,9 @@ describe('medbridge CLI', () => {
     const lines = r.trim().split('\n');
     expect(lines[0]).toMatch(/^CONSENTID\s+GRANTEE\s+STATUS\s+PURPOSES\s+RECORDS\s+CATEGORIES\s+UNTIL$/);
     const col = (lines[0] ?? '').indexOf('GRANTEE');
-    for (const l of lines.slice(1)) expect(l.slice(col, col + 12)).toBe('HospitalCMSP');
+    // The patient's public consents are for HospitalC and HospitalB (its private ones are not listed).
+    for (const l of lines.slice(1)) expect(l.slice(col, col + 12)).toMatch(/^Hospital[BC]MSP$/);
+    expect(lines.length).toBeGreaterThan(2);
     expect(readFileSync(keyFile, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
   });
 });

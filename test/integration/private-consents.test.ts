@@ -113,8 +113,13 @@ describe('private consents on chain-a through the CLI', () => {
     const r = await ok<{ status: string; effectiveStatus: string }>(env, 'consent', 'revoke', consentId, '--org', 'HospitalA', '--key', keyFile, '--keeper', 'HospitalAMSP');
     expect(r).toMatchObject({ status: 'revoked', effectiveStatus: 'revoked' });
     expect(await consentA.checkAccess('HospitalCMSP', plainRecord, 'TREAT')).toMatchObject({ allowed: false, reason: 'consent-revoked' });
-    // The public path neither holds it nor revokes it.
-    const publicRevoke = await cli(env, 'consent', 'revoke', consentId, '--org', 'HospitalA', '--key', keyFile);
+    // Without --keeper the CLI finds the consent HospitalA keeps and asks there: already revoked.
+    const again = await cli(env, 'consent', 'revoke', consentId, '--org', 'HospitalA', '--key', keyFile);
+    expect(again.json.error.code).toBe('CONSENT_NOT_ACTIVE');
+    // The public path neither holds it nor revokes it: a signed revocation submitted without a keeper.
+    const envelope = join(files, 'revocation.json');
+    await ok(env, 'consent', 'revoke', consentId, '--org', 'HospitalA', '--key', keyFile, '--sign-only', envelope);
+    const publicRevoke = await cli(env, 'submit', envelope, '--org', 'HospitalA');
     expect(publicRevoke.json.error.code).toBe('NOT_FOUND');
   });
 });

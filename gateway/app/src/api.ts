@@ -28,6 +28,8 @@ export interface Hospital {
   mspId: string;
   channel: string;
   chainId: string;
+  /** The orgs of this hospital's chain: a consent for one of them can stay private here. */
+  members: string[];
 }
 
 export interface ConsentView {

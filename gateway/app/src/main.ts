@@ -9,7 +9,7 @@ import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type Co
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { makePseudonymLink } from './links';
-import { CATEGORY_WORDS, dateWords, grantSummary, keeperWords, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
+import { CATEGORY_WORDS, consentPlacement, dateWords, grantSummary, keeperWords, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
@@ -277,9 +277,12 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   const [records, setRecords] = useState('');
   const [cats, setCats] = useState<string[]>([]);
   const [days, setDays] = useState(30);
-  const [keepPrivate, setKeepPrivate] = useState(false);
+  // Private by default: kept at this hospital unless the patient unticks it, or the grantee is on
+  // another chain (only a public consent crosses chains).
+  const [keepPrivate, setKeepPrivate] = useState(true);
   const [terms, setTerms] = useState<ConsentTerms | undefined>();
-  const keeper = keepPrivate ? hospital?.mspId : undefined;
+  const placement = hospital ? consentPlacement(hospital, terms?.grantee ?? grantee) : undefined;
+  const keeper = keepPrivate && placement?.canKeep ? hospital?.mspId : undefined;
   const review = (ev: Event) => {
     ev.preventDefault();
     const start = Date.now() - 60_000;
@@ -299,6 +302,7 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
       <h2 id="sum-h">Check before you sign</h2>
       <p class="summary" data-testid="grant-summary">${grantSummary(terms)}</p>
       ${keeper && html`<p class="summary" data-testid="grant-keeper">${keeperWords(keeper)}</p>`}
+      ${!keeper && placement && html`<p class="summary" data-testid="grant-public">${placement.canKeep ? `Recorded on this chain's ledger: ${hospital?.members.join(', ')} can read it.` : `${placement.words}.`}</p>`}
       <div class="row">
         <button type="button" class="primary" onClick=${sign}>Sign and share</button>
         <button type="button" onClick=${() => setTerms(undefined)}>Change</button>
@@ -324,10 +328,12 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
       <input id="records" value=${records} onInput=${(e: Event) => setRecords((e.target as HTMLInputElement).value)} />
       <label for="days">For how many days</label>
       <input id="days" type="number" min="1" max="365" required value=${days} onInput=${(e: Event) => setDays(Number((e.target as HTMLInputElement).value))} />
-      <label class="check"
-        ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> Keep this consent private at ${hospital?.mspId ?? 'this hospital'}: no
-        other member of the chain can read it; it covers only the records ${hospital?.mspId ?? 'this hospital'} holds, and it stays on this chain</label
-      >
+      ${placement?.canKeep
+        ? html`<label class="check"
+            ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> ${placement.words}, and it
+            stays on this chain</label
+          >`
+        : placement && html`<p class="callout" data-testid="share-placement">${placement.words}.</p>`}
       <button type="submit">Review</button>
     </form>
   </section>`;

@@ -110,3 +110,19 @@ export function logWords(e: { kind: string; requester: string; recordId: string 
 export function keeperWords(keeper: string): string {
   return `Kept privately by ${keeper}: only ${keeper} can read it, and it covers the records ${keeper} holds.`;
 }
+
+/**
+ * Where a consent for `grantee` can live (chaincode/CONSENT.md "Private consents"): private at this
+ * hospital when the grantee is a member of this hospital's chain (the default); on the chain's
+ * ledger when the grantee is on another chain, since only a public consent crosses chains.
+ */
+export function consentPlacement(hospital: { mspId: string; members: readonly string[] }, grantee: string): { canKeep: boolean; words: string } {
+  const org = grantee.trim();
+  if (org === '' || hospital.members.includes(org)) {
+    return { canKeep: true, words: `Keep this consent private at ${hospital.mspId}: no other member of the chain can read it; it covers only the records ${hospital.mspId} holds` };
+  }
+  return {
+    canKeep: false,
+    words: `${org} is not on ${hospital.mspId}'s chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where ${hospital.members.join(', ')} can read it`,
+  };
+}

@@ -84,6 +84,7 @@ describe('POST /v1/enrolments/{code}', () => {
     channel: 'chain-a',
     mspId: 'HospitalAMSP',
     chainId: () => Promise.resolve('chain-a'),
+    governance: { getMembers: () => Promise.resolve({ chainId: 'chain-a', members: ['HospitalAMSP', 'HospitalCMSP'] }) },
     system: { ping: () => Promise.resolve({ channel: 'chain-a' }) },
     consent: {
       registerPatient: (publicKey: string) => {
@@ -142,8 +143,8 @@ describe('POST /v1/enrolments/{code}', () => {
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([401, 'UNAUTHORIZED']);
   });
 
-  it('tells a device the chain id its messages are bound to', async () => {
+  it("tells a device the chain id its messages are bound to and the chain's member orgs", async () => {
     const res = await fetch(`${base}/v1/hospital`);
-    expect(await res.json()).toEqual({ mspId: 'HospitalAMSP', channel: 'chain-a', chainId: 'chain-a' });
+    expect(await res.json()).toEqual({ mspId: 'HospitalAMSP', channel: 'chain-a', chainId: 'chain-a', members: ['HospitalAMSP', 'HospitalCMSP'] });
   });
 });

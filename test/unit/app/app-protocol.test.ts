@@ -5,7 +5,7 @@
 import { canonicalBytes } from '@medbridge/chaincode';
 import { requestForm as serverForm } from '../../../gateway/src/api/request-signing';
 import { requestForm as deviceForm } from '../../../gateway/app/src/request-form';
-import { grantSummary, LABEL_WORDS, labelWords, logWords } from '../../../gateway/app/src/summary';
+import { consentPlacement, grantSummary, LABEL_WORDS, labelWords, logWords } from '../../../gateway/app/src/summary';
 import { CONFIDENTIALITY_ORDER, SENSITIVITY_CODES } from '../../../chaincode/src/protocol/consent-policy/vocabulary';
 import { createHash } from 'node:crypto';
 
@@ -32,6 +32,23 @@ describe('patient app', () => {
     expect(logWords({ ...base, kind: 'access', allowed: true }).tone).toBe('allowed');
     expect(logWords({ ...base, kind: 'access', allowed: false, reason: 'no-consent' }).tone).toBe('refused');
     expect(logWords({ ...base, kind: 'emergency-opened', allowed: true }).tone).toBe('emergency');
+  });
+
+  it("keeps a consent private at the hospital when the grantee is on the hospital's chain, and says who reads it when it must cross", () => {
+    const hospital = { mspId: 'HospitalAMSP', members: ['HospitalAMSP', 'HospitalCMSP'] };
+    expect(consentPlacement(hospital, ' HospitalCMSP ')).toEqual({
+      canKeep: true,
+      words: 'Keep this consent private at HospitalAMSP: no other member of the chain can read it; it covers only the records HospitalAMSP holds',
+    });
+    // Before the patient names anyone, the choice shows as the default it will be.
+    expect(consentPlacement(hospital, '').canKeep).toBe(true);
+    expect(consentPlacement(hospital, 'HospitalBMSP')).toEqual({
+      canKeep: false,
+      words: "HospitalBMSP is not on HospitalAMSP's chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it",
+    });
+    // Membership is exact: no prefix or case folding decides that an org is on this chain.
+    expect(consentPlacement(hospital, 'hospitalcmsp').canKeep).toBe(false);
+    expect(consentPlacement(hospital, 'HospitalC').canKeep).toBe(false);
   });
 
   it("puts a record's security labels in words, for every code the chaincode knows", () => {

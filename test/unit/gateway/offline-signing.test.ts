@@ -108,9 +108,23 @@ describe('offline signing', () => {
 
     it('writes a signed grant to a file without any org or network', async () => {
       const out = join(dir, 'grant.json');
-      expect(await run('consent', 'grant', '--key', keyFile, '--grantee', 'HospitalBMSP', '--categories', 'Observation', '--sign-only', out)).toBe(0);
+      expect(await run('consent', 'grant', '--key', keyFile, '--grantee', 'HospitalBMSP', '--categories', 'Observation', '--public', '--sign-only', out)).toBe(0);
       const envelope = JSON.parse(readFileSync(out, 'utf8')) as unknown;
-      expect(verifyPatientMessage(envelope, { channel: CHAIN, kinds: ['consent.grant'] }).message.terms.grantee).toBe('HospitalBMSP');
+      const message = verifyPatientMessage(envelope, { channel: CHAIN, kinds: ['consent.grant'] }).message;
+      expect([message.terms.grantee, message.keeper]).toEqual(['HospitalBMSP', undefined]);
+      const kept = join(dir, 'kept.json');
+      expect(await run('consent', 'grant', '--key', keyFile, '--grantee', 'HospitalCMSP', '--categories', 'Observation', '--keeper', 'HospitalAMSP', '--sign-only', kept)).toBe(0);
+      expect(verifyPatientMessage(JSON.parse(readFileSync(kept, 'utf8')) as unknown, { channel: CHAIN, kinds: ['consent.grant'] }).message.keeper).toBe('HospitalAMSP');
+    });
+
+    it('makes the signer choose private (--keeper) or public offline, where the chain cannot say who is on it', async () => {
+      for (const extra of [[], ['--keeper', 'HospitalAMSP', '--public']]) {
+        const out = join(dir, `unplaced-${extra.length}.json`);
+        const code = await run('consent', 'grant', '--key', keyFile, '--grantee', 'HospitalCMSP', '--categories', 'Observation', ...extra, '--sign-only', out);
+        process.exitCode = undefined;
+        expect(code).toBe(2);
+        expect(() => readFileSync(out)).toThrow();
+      }
     });
 
     it('writes a key rotation signed by both keys', async () => {

@@ -15,17 +15,28 @@ export const DEFAULT_APP_DIR = resolve(__dirname, '..', '..', '..', 'app', 'dist
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 export async function registerAppRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  // What a patient's device needs to know before it signs: the chain id messages are bound to.
+  // What a patient's device needs to know before it signs: the chain id messages are bound to, and
+  // the orgs of this chain (a consent for one of them can stay private at this hospital; one for an
+  // org on another chain has to cross, which only a public consent does: chaincode/CONSENT.md).
   app.get(
     '/v1/hospital',
     {
       schema: {
         tags: ['patients'],
-        summary: 'the hospital this server speaks for: its MSP id, its channel and the chain id patient messages are bound to',
-        response: { 200: { type: 'object', properties: { mspId: { type: 'string' }, channel: { type: 'string' }, chainId: { type: 'string' } } } },
+        summary: "the hospital this server speaks for: its MSP id, its channel, the chain id patient messages are bound to and the chain's member orgs",
+        response: {
+          200: {
+            type: 'object',
+            properties: { mspId: { type: 'string' }, channel: { type: 'string' }, chainId: { type: 'string' }, members: { type: 'array', items: { type: 'string' } } },
+          },
+        },
       },
     },
-    async () => ({ mspId: ctx.chaincode.mspId, channel: ctx.chaincode.channel, chainId: await ctx.chaincode.chainId() }),
+    async () => {
+      // Read each time: governance can add a member; the chain id never changes.
+      const { chainId, members } = await ctx.chaincode.governance.getMembers();
+      return { mspId: ctx.chaincode.mspId, channel: ctx.chaincode.channel, chainId, members };
+    },
   );
   const root = ctx.config.appDir ?? DEFAULT_APP_DIR;
   if (!existsSync(join(root, 'index.html'))) {

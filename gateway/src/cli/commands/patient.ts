@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { canonicalize, PURPOSES_OF_USE } from '@medbridge/chaincode';
+import { canonicalize, keeperOf as keeperOfConsent, permittedRecipientOrgs, PURPOSES_OF_USE } from '@medbridge/chaincode';
 import { usageError } from '../../errors';
 import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
 import { ConsentService } from '../../services/consent-service';
@@ -61,6 +61,33 @@ const KEEPER = ['--keeper <mspId>', 'keep the consent private at this org (it de
 function keeperOf(o: Opts): string | undefined {
   const k = o.keeper as string | undefined;
   return k === undefined || k === '' ? undefined : k;
+}
+
+const PUBLIC = ['--public', "record the consent on the chain's ledger, where every member org reads it (what a consent must be to cross to another chain)"] as const;
+
+/**
+ * Where a grant lives (chaincode/CONSENT.md "Private consents"), private by default: `--keeper`
+ * names the org that keeps it; `--public` or `--share` puts it on the ledger; otherwise it is kept
+ * by the org this CLI speaks for when every org the consent can reach is a member of this chain,
+ * and public when one is not (only a public consent crosses chains), saying so. Offline, the CLI
+ * cannot read the chain's members, so the signer chooses. `reach`: the grantee orgs, or 'any'.
+ */
+async function placeGrant(ctx: CliContext, o: Opts, reach: readonly string[] | 'any'): Promise<string | undefined> {
+  const keeper = keeperOf(o);
+  if (keeper !== undefined && o.public) throw usageError('--keeper keeps the consent private and --public records it on the ledger: choose one');
+  if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) stays with its keeper: it is not shared with another chain');
+  if (keeper !== undefined) return keeper;
+  if (o.public || o.share) return undefined;
+  if (o.signOnly) throw usageError('--sign-only cannot read which orgs are on the chain: say --keeper <mspId> (private at that org) or --public');
+  const chaincode = ctx.chaincode();
+  const { members } = await chaincode.governance.getMembers();
+  const outside = reach === 'any' ? ['every org'] : reach.filter((g) => !members.includes(g));
+  if (outside.length > 0) {
+    ctx.note(`  public: it reaches ${outside.join(', ')}, not on ${chaincode.channel}; only a public consent crosses chains (--keeper keeps it here all the same)`);
+    return undefined;
+  }
+  ctx.note(`  kept privately by ${chaincode.mspId}: it decides for the records ${chaincode.mspId} holds, and no other org reads it (--public to record it on the ledger)`);
+  return chaincode.mspId;
 }
 
 const SIGN_ONLY = ['--sign-only [file]', 'sign offline: write the signed envelope (JSON) to <file> or stdout and send nothing; `medbridge submit` sends it'] as const;
@@ -264,8 +291,9 @@ export function registerPatient(program: Command): void {
     .option('--categories <types>', 'FHIR resource types, e.g. Observation,DiagnosticReport')
     .option('--purpose <codes>', `purposes of use: ${PURPOSES_OF_USE.join(', ')}`, 'TREAT')
     .option('--days <n>', 'length of the consent period', '30')
-    .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it)")
+    .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it; the consent is public)")
     .option(...KEEPER)
+    .option(...PUBLIC)
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o) => {
@@ -274,15 +302,14 @@ export function registerPatient(program: Command): void {
         const categories = list(o.categories as string | undefined);
         if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
         const input = { grantee: o.grantee as string, recordIds, categories, purposes: purposes(o.purpose), days: num(o.days, '--days') };
-        const keeper = keeperOf(o);
-        if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) stays with its keeper: it is not shared with another chain');
+        const keeper = await placeGrant(ctx, o, [input.grantee]);
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).grant(key, patientId, input, keeper), o.signOnly);
         }
         const res = await ctx.wait('granting', service(ctx).grant(key, patientId, input, keeper));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(res.consentId, o.share as string, 'consent.grant')) : undefined;
-        ctx.print({ ...(res.result as object), consentId: res.consentId, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
+        ctx.print({ ...(res.result as object), consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
       }),
     );
 
@@ -291,11 +318,11 @@ export function registerPatient(program: Command): void {
     .option('--days <n>', 'when the resource states no period end: the consent ends this many days from now', '365')
     .option('--dry-run', 'show what would be signed; sign and send nothing')
     .option(...KEEPER)
+    .option(...PUBLIC)
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, file) => {
         const { key, patientId } = patientSigner(ctx, o);
-        const keeper = keeperOf(o);
         const prepared = prepareConsentImport(readJsonFile(file as string, 'a FHIR Consent'), { now: Date.now(), days: num(o.days, '--days') });
         ctx.note(`FHIR ${prepared.version} Consent ${file as string}: the patient ${patientId} signs this policy:`);
         if (prepared.schema !== null) ctx.note(`  (valid by the official FHIR R5 JSON schema, ${prepared.schema})`);
@@ -307,10 +334,12 @@ export function registerPatient(program: Command): void {
           ctx.print({ version: prepared.version, schema: prepared.schema, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
           return;
         }
-        if (keeper !== undefined) ctx.note(`  kept privately by ${keeper}: it decides for the records ${keeper} holds, and no other org reads it`);
+        const reach = permittedRecipientOrgs(prepared.policy);
+        const keeper = await placeGrant(ctx, o, reach.any ? 'any' : reach.orgs);
+        if (keeper !== undefined && keeperOf(o) !== undefined) ctx.note(`  kept privately by ${keeper}: it decides for the records ${keeper} holds, and no other org reads it`);
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy, keeper), o.signOnly);
         const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy, keeper));
-        ctx.print({ consentId: res.consentId, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
+        ctx.print({ consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
       }),
     );
 
@@ -333,12 +362,14 @@ export function registerPatient(program: Command): void {
     .action(
       act(async (ctx, o, consentId) => {
         const { key, patientId } = patientSigner(ctx, o);
-        const keeper = keeperOf(o);
+        let keeper = keeperOf(o);
         if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) was never shared with another chain');
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).revocation(key, patientId, consentId as string), o.signOnly);
         }
+        // Private consents are the default: one this org keeps is revoked here without --keeper.
+        if (keeper === undefined && !o.share) keeper = keeperOfConsent(await service(ctx).getConsent(consentId as string)) ?? undefined;
         const res = await ctx.wait('revoking', service(ctx).revoke(key, patientId, consentId as string, keeper));
         const shared = o.share ? await ctx.wait('sending', service(ctx).share(consentId as string, o.share as string, 'consent.revoke')) : undefined;
         ctx.print({ ...(res.result as object), txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
