@@ -421,6 +421,18 @@ describe('hospital gateway API', () => {
     const res = await a.client.call('/v1/emergencies', { body, as: clinician });
     expect({ status: res.status, code: res.body.code, message: res.body.message }).toEqual({ status: 201, code: undefined, message: undefined });
     expect(res.body.result).toMatchObject({ org: 'HospitalAMSP', openedByRole: 'clinician', recordId });
+    // The patient reads the log as FHIR R5 AuditEvents: the break-glass is one, flagged as such.
+    const read = signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey);
+    const own = await a.client.signed(`/v1/patients/${alice.patientId}/access-log/read`, alice.privateKey, { body: read });
+    const fhir = await a.client.signed(`/v1/patients/${alice.patientId}/access-log/read?format=fhir`, alice.privateKey, { body: read });
+    expect([fhir.status, fhir.body.resourceType, fhir.body.type]).toEqual([200, 'Bundle', 'collection']);
+    const events = (fhir.body.entry as Array<{ resource: { resourceType: string } }>).map((e) => e.resource);
+    expect(events).toHaveLength((own.body.items as unknown[]).length);
+    expect(events.every((e) => e.resourceType === 'AuditEvent')).toBe(true);
+    expect(JSON.stringify(events)).toContain(res.body.result.emergencyId as string);
+    // A v1 consent has terms, not a policy: no FHIR Consent for it.
+    const v1 = await a.client.call(`/v1/consents/${consentId}?format=fhir`, { as: ehrA });
+    expect([v1.status, v1.body.code]).toEqual([400, 'INVALID_ARGUMENT']);
   });
 
   it('rotates a key through the API: the id and consents stay, the old key is refused, the new key revokes, and chain-b follows', async () => {

@@ -198,3 +198,7 @@ export interface PageQuery {
   pageSize?: number;
   bookmark?: string;
 }
+
+/** `format=fhir`: the same answer as FHIR R5 JSON (`application/fhir+json`); `json` (default): this API's own. */
+export const FhirFormat = { type: 'string', enum: ['json', 'fhir'] } as const;
+export const FHIR_JSON = 'application/fhir+json';

@@ -10,13 +10,55 @@ import { exportPublicKey, patientIdOf } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../../gateway/src/api/config';
 import { signRequest } from '../../../gateway/src/api/request-signing';
 import { buildApi } from '../../../gateway/src/api/server';
+import { ClientError } from '../../../gateway/src/errors';
+import { keyFromPrivate } from '../../../gateway/src/services/patient-keys';
+import { PatientSigner } from '../../../gateway/src/services/patient-signer';
 import type { Chaincode } from '../../../gateway/src/fabric/contracts';
 import { silentLogger } from '../../../gateway/src/logger';
 
 const NOW = 1_760_000_000_000;
+const DAY = 86_400_000;
+
+// What the stand-in chaincode holds for the FHIR routes: one patient's consent v2 and v1, and two log entries.
+const { privateKey: patientKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const PATIENT = patientIdOf(exportPublicKey(patientKey));
+const { privateKey: otherKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const POLICY_ID = `cs_${'a'.repeat(64)}`;
+const V1_ID = `cs_${'c'.repeat(64)}`;
+const STORED = new Map<string, unknown>([
+  [
+    POLICY_ID,
+    {
+      consentId: POLICY_ID,
+      patientId: PATIENT,
+      format: 'medbridge/consent-policy/v2',
+      policy: { format: 'medbridge/consent-policy/v2', decision: 'permit', period: { start: NOW, end: NOW + DAY }, provisions: [{ securityLabels: ['PSY'] }] },
+      effectiveStatus: 'active',
+      grant: { message: { keeper: 'HospitalAMSP' } },
+    },
+  ],
+  [V1_ID, { consentId: V1_ID, patientId: PATIENT, grantee: 'HospitalBMSP', terms: {}, effectiveStatus: 'active', grant: { message: {} } }],
+]);
+const LOG = [true, false].map((allowed, i) => ({
+  kind: 'access',
+  patientId: PATIENT,
+  recordId: 'psy-1',
+  requester: 'HospitalBMSP',
+  purpose: 'TREAT',
+  allowed,
+  reason: allowed ? 'consent' : 'consent-denied',
+  consentId: POLICY_ID,
+  provisionPath: allowed ? [] : [0],
+  emergencyId: null,
+  review: null,
+  loggedBy: 'HospitalAMSP',
+  requestId: null,
+  txId: `t${i}`,
+  time: NOW - (2 - i) * 1000,
+}));
 
 function fakeChaincode(calls: string[]): Chaincode {
-  const registered = new Map<string, string>();
+  const registered = new Map<string, string>([patientKey, otherKey].map((k) => [patientIdOf(exportPublicKey(k)), exportPublicKey(k)]));
   return {
     channel: 'chain-a',
     chainId: () => Promise.resolve('chain-a'),
@@ -35,6 +77,18 @@ function fakeChaincode(calls: string[]): Chaincode {
         calls.push('grantConsent');
         return Promise.reject(new Error('not expected'));
       },
+      findConsent: (id: string) => {
+        calls.push('findConsent');
+        const consent = STORED.get(id);
+        return consent ? Promise.resolve(consent) : Promise.reject(new ClientError('NOT_FOUND', 'rejected', `consent ${id} does not exist`));
+      },
+      listAccessLogSigned: (_signed: unknown, page: { pageSize?: number; bookmark?: string }) => {
+        calls.push(`listAccessLogSigned ${page.pageSize ?? ''} ${page.bookmark ?? ''}`);
+        const from = Number(page.bookmark || '0');
+        const size = page.pageSize ?? 100;
+        const items = LOG.slice(from, from + size);
+        return Promise.resolve({ items, bookmark: from + size < LOG.length ? String(from + size) : '' });
+      },
     },
   } as unknown as Chaincode;
 }
@@ -47,7 +101,7 @@ describe('API server', () => {
   const inject = async (o: { method?: string; url: string; headers?: Record<string, string>; payload?: string }) => {
     const res = await fetch(`${base}${o.url}`, { method: o.method ?? 'GET', headers: o.headers, body: o.payload });
     const text = await res.text();
-    return { statusCode: res.status, json: <T = unknown>() => JSON.parse(text) as T };
+    return { statusCode: res.status, type: res.headers.get('content-type'), json: <T = unknown>() => JSON.parse(text) as T };
   };
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicKey = exportPublicKey(privateKey);
@@ -92,6 +146,55 @@ describe('API server', () => {
     expect([res.statusCode, res.json<{ code: string }>().code]).toEqual([401, 'UNAUTHORIZED']);
     const none = await inject({ method: 'GET', url: '/v1/nothing' });
     expect([none.statusCode, none.json<{ code: string }>().code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  // A request the patient's device signs (gateway/API.md "Patient requests"), path with its query.
+  const asPatient = (method: string, url: string, payload = '') => {
+    const headers = signRequest({ method, path: url, body: payload }, patientKey, { timestamp: NOW, nonce: `fhir-${Math.random().toString(36).slice(2)}-nonce`, patientId: PATIENT });
+    return inject({ method, url, headers: payload === '' ? headers : { ...headers, 'content-type': 'application/json' }, ...(payload === '' ? {} : { payload }) });
+  };
+
+  it("gives a patient their consent v2 as a FHIR R5 Consent (format=fhir); a v1 consent and an unknown format are 400, another's 403", async () => {
+    const fhir = await asPatient('GET', `/v1/consents/${POLICY_ID}?format=fhir`);
+    expect([fhir.statusCode, fhir.type]).toEqual([200, 'application/fhir+json; charset=utf-8']);
+    expect(fhir.json()).toMatchObject({
+      resourceType: 'Consent',
+      status: 'active',
+      decision: 'permit',
+      identifier: [{ value: POLICY_ID }],
+      subject: { identifier: { value: PATIENT } },
+      controller: [{ reference: 'Organization/HospitalAMSP' }],
+    });
+    const plain = await asPatient('GET', `/v1/consents/${POLICY_ID}`);
+    expect([plain.statusCode, plain.json<{ consentId: string }>().consentId]).toEqual([200, POLICY_ID]);
+    const v1 = await asPatient('GET', `/v1/consents/${V1_ID}?format=fhir`);
+    expect([v1.statusCode, v1.json<{ code: string }>().code]).toEqual([400, 'INVALID_ARGUMENT']);
+    const xml = await asPatient('GET', `/v1/consents/${POLICY_ID}?format=xml`);
+    expect([xml.statusCode, xml.json<{ code: string }>().code]).toEqual([400, 'INVALID_ARGUMENT']);
+    // Another patient's device signs its own requests: it reads no one else's consent.
+    const url = `/v1/consents/${POLICY_ID}?format=fhir`;
+    const other = signRequest({ method: 'GET', path: url, body: '' }, otherKey, { timestamp: NOW, nonce: 'fhir-other-patient-nonce' });
+    const refused = await inject({ method: 'GET', url, headers: other });
+    expect([refused.statusCode, refused.json<{ code: string }>().code]).toEqual([403, 'UNAUTHORIZED']);
+  });
+
+  it("gives the patient's signed log read as a FHIR Bundle of AuditEvents, page by page with a next link (format=fhir)", async () => {
+    // The device's signed read, as the app makes it (the stand-in chaincode does not verify it; the real one does).
+    const signed = JSON.stringify(new PatientSigner('chain-a', () => NOW).accessLogRead(keyFromPrivate(patientKey), PATIENT));
+    const first = await asPatient('POST', `/v1/patients/${PATIENT}/access-log/read?format=fhir&pageSize=1`, signed);
+    expect([first.statusCode, first.type]).toEqual([200, 'application/fhir+json; charset=utf-8']);
+    const bundle = first.json<{ resourceType: string; type: string; entry: Array<{ resource: { resourceType: string; outcome: { code: { code: string } } } }>; link: Array<{ relation: string; url: string }> }>();
+    expect([bundle.resourceType, bundle.type]).toEqual(['Bundle', 'collection']);
+    expect(bundle.entry.map((e) => [e.resource.resourceType, e.resource.outcome.code.code])).toEqual([['AuditEvent', '0']]);
+    expect(bundle.link).toEqual([{ relation: 'next', url: `/v1/patients/${PATIENT}/access-log/read?format=fhir&pageSize=1&bookmark=1` }]);
+    const last = await asPatient('POST', bundle.link[0]!.url, signed);
+    const rest = last.json<{ entry: Array<{ resource: { outcome: { code: { code: string } } } }>; link?: unknown }>();
+    expect(rest.entry.map((e) => e.resource.outcome.code.code)).toEqual(['4']);
+    expect(rest.link).toBeUndefined();
+    // Without format the answer is this API's own page.
+    const own = await asPatient('POST', `/v1/patients/${PATIENT}/access-log/read`, signed);
+    expect(own.json<{ items: unknown[]; bookmark: string }>()).toEqual({ items: LOG, bookmark: '' });
+    expect(calls.filter((c) => c.startsWith('listAccessLogSigned'))).toEqual(['listAccessLogSigned 1 ', 'listAccessLogSigned 1 1', 'listAccessLogSigned  ']);
   });
 
   it('registers a patient whose device signs the request with the key it registers; another key is refused', async () => {

@@ -17,9 +17,10 @@ import {
   isPolicyConsent,
 } from '@medbridge/chaincode';
 import { orAbsent } from '../../fabric/contracts';
+import { consentToFhir } from '../../services/consent-fhir';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
-import { AnyObject, committed, ConsentId, errorResponses, MspId, SignedPatientMessage as SignedSchema, Security } from '../schemas';
+import { AnyObject, committed, ConsentId, errorResponses, FHIR_JSON, FhirFormat, MspId, SignedPatientMessage as SignedSchema, Security } from '../schemas';
 import type { ApiContext } from '../context';
 
 /** The patient a signed message in the body speaks for. */
@@ -76,24 +77,28 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.get<{ Params: { consentId: string } }>(
+  app.get<{ Params: { consentId: string }; Querystring: { format?: 'json' | 'fhir' } }>(
     '/consents/:consentId',
     {
       schema: {
         tags: ['consents'],
         summary: 'a consent with its effective status: public, or a private consent this hospital keeps',
+        description:
+          '`format=fhir`: a consent v2 as a FHIR R5 Consent (`application/fhir+json`; `inactive` once revoked or ended, a private one naming its keeper as `controller`); a v1 consent has no policy to export (`400 INVALID_ARGUMENT`).',
         security: Security.patientOrHospital,
         params: consentParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { format: FhirFormat } },
         response: { 200: AnyObject, ...errorResponses },
       },
       config: { auth: { hospital: 'any', patient: true } },
     },
-    async (req) => {
+    async (req, reply) => {
       const consent = await ctx.chaincode.consent.findConsent(req.params.consentId);
       if (req.caller?.kind === 'patient' && req.caller.patientId !== consent.patientId) {
         throw new ApiError(403, 'UNAUTHORIZED', 'a patient reads only their own consents');
       }
-      return consent;
+      if (req.query.format !== 'fhir') return consent;
+      return reply.type(FHIR_JSON).send(consentToFhir(consent));
     },
   );
 

@@ -7,12 +7,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessLogReadMessage, RecordsReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
 import { patientIdOf } from '@medbridge/chaincode';
 import { consentsOnEveryChain } from '../../services/consent-reach';
+import { accessLogToFhir } from '../../services/consent-fhir';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import {
   AnyObject,
   committed,
   errorResponses,
+  FHIR_JSON,
+  FhirFormat,
   Page,
   PatientId,
   PatientRecordsPage,
@@ -167,23 +170,33 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.post<PatientParams & { Body: SignedPatientMessage<AccessLogReadMessage>; Querystring: PageQuery }>(
+  app.post<PatientParams & { Body: SignedPatientMessage<AccessLogReadMessage>; Querystring: PageQuery & { format?: 'json' | 'fhir' } }>(
     '/patients/:patientId/access-log/read',
     {
       schema: {
         tags: ['patients', 'access'],
         summary: "the patient's own read of the whole access log, with an access-log.read message signed on the device",
+        description:
+          '`format=fhir`: the page as a FHIR R5 Bundle of AuditEvents (`application/fhir+json`), one per decision, permit and deny alike, with the provision path and the break-glass flag; a `next` link carries the bookmark of the next page (POST it again with a fresh signed read).',
         security: Security.patientOrHospital,
         params: patientParams,
-        querystring: Page,
+        querystring: { ...Page, properties: { ...Page.properties, format: FhirFormat } },
         body: SignedSchema,
         response: { 200: AnyObject, ...errorResponses },
       },
       config: { auth: { hospital: 'any', patient: patientParam } },
     },
-    (req) => {
+    async (req, reply) => {
       requirePathPatient(req.body, req.params.patientId);
-      return ctx.chaincode.consent.listAccessLogSigned(req.body, req.query);
+      const { format, ...page } = req.query;
+      const log = await ctx.chaincode.consent.listAccessLogSigned(req.body, page);
+      if (format !== 'fhir') return log;
+      const bundle = accessLogToFhir(log.items);
+      if (log.bookmark !== '') {
+        const next = new URLSearchParams({ format: 'fhir', ...(page.pageSize === undefined ? {} : { pageSize: String(page.pageSize) }), bookmark: log.bookmark });
+        bundle.link = [{ relation: 'next', url: `/v1/patients/${req.params.patientId}/access-log/read?${next.toString()}` }];
+      }
+      return reply.type(FHIR_JSON).send(bundle);
     },
   );
 
