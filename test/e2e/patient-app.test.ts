@@ -300,6 +300,36 @@ describe('patient app in a real browser', () => {
     await kept.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
     await expect(new Chaincode(hospitalA, A).consent.checkAccess('HospitalCMSP', anchor.recordId, 'TREAT')).resolves.toMatchObject({ allowed: false, reason: 'consent-revoked' });
 
+    // 9c. "Everything except": HospitalC may read the patient's measurements, except records
+    //     labelled psychiatry. The app signs it as a consent v2 (deny; permit HospitalC; deny PSY),
+    //     kept by HospitalA, which decides on the labels it keeps privately.
+    const psy = await new Custodian(hospitalA, store).put({
+      channel: A,
+      patientId,
+      category: 'Observation',
+      content: Buffer.from(JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'PHQ-9 score' }, valueInteger: 7, run })),
+      metadata: { securityLabels: ['PSY'], dataDate: Date.UTC(2026, 10, 3), authorOrg: 'HospitalAMSP', documentClasses: [] },
+    });
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    await page.getByLabel(/Organisation/).fill('HospitalCMSP');
+    await page.getByLabel('Purpose').selectOption('TREAT');
+    await page.getByLabel('measurements and test results').check();
+    await page.getByLabel('psychiatry (PSY)', { exact: true }).check();
+    await page.getByRole('button', { name: 'Review' }).click();
+    await expect(page.getByTestId('grant-summary').textContent()).resolves.toMatch(/^HospitalCMSP may read your measurements and test results \(Observation\), only for your treatment, .* Records labelled psychiatry \(PSY\) stay closed to them, even those named above\.$/);
+    await page.getByRole('button', { name: 'Sign and share' }).click();
+    await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });
+    const except = page.locator('li.card', { hasText: 'except records labelled psychiatry (PSY)' });
+    await except.locator('.badge', { hasText: 'Active' }).waitFor({ timeout: UI_MS });
+    await expect(except.textContent()).resolves.toContain('Nobody may read your records from');
+    await expect(except.textContent()).resolves.toContain('Kept privately by HospitalAMSP');
+    await snap('consent-except');
+    const exceptId = (await except.getAttribute('data-consent'))!;
+    const ccA = new Chaincode(hospitalA, A).consent;
+    await expect(ccA.checkAccess('HospitalCMSP', anchor.recordId, 'TREAT')).resolves.toMatchObject({ allowed: true, consentId: exceptId, provisionPath: [0] });
+    await expect(ccA.checkAccess('HospitalCMSP', psy.recordId, 'TREAT')).resolves.toMatchObject({ allowed: false, reason: 'consent-denied', consentId: exceptId, provisionPath: [0, 0] });
+    await expect(ccA.checkAccess('HospitalCMSP', anchor.recordId, 'HRESCH')).resolves.toMatchObject({ allowed: false });
+
     // 10. The patient replaces the key: same patient id, the consents still read with the new key.
     await page.getByRole('button', { name: 'Backup', exact: true }).click();
     await page.getByLabel(/Passphrase for the new backup/).fill('a new passphrase for the new key');

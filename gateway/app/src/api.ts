@@ -8,11 +8,13 @@ import {
   buildAccessLogRead,
   buildRecordsRead,
   buildConsentGrant,
+  buildConsentPolicyGrant,
   buildConsentRevocation,
   buildGuardianDelegation,
   buildKeyRotation,
   canonicalBytes,
   type AccessLogEntry,
+  type ConsentPolicy,
   type ConsentTerms,
   type RecordLabels,
   type HeaderInput,
@@ -42,7 +44,7 @@ export interface ConsentView {
   /** Consent v2: the orgs its permits can reach, or ['*'] for every org. */
   grantees?: string[];
   /** Consent v2: the signed policy (chaincode/CONSENT.md "Consent language (v2)"). */
-  policy?: { decision: string; provisions?: unknown[] };
+  policy?: ConsentPolicy;
   status: string;
   effectiveStatus: string;
   grantedAt: number;
@@ -139,6 +141,12 @@ export const api = {
   /** Signs and submits a grant; with `keeper`, a private consent that hospital keeps (the keeper is part of what is signed). */
   async grant(h: Hospital, key: DeviceKey, terms: ConsentTerms, keeper?: string) {
     const signed = await signMessage(buildConsentGrant(header(h, key), terms, keeper), key);
+    return call<{ consentId: string; txId: string; result: ConsentView }>('POST', '/v1/consents', signed, key);
+  },
+
+  /** Signs and submits a consent v2 policy (a grant with exceptions); with `keeper`, kept privately there. */
+  async grantPolicy(h: Hospital, key: DeviceKey, policy: ConsentPolicy, keeper?: string) {
+    const signed = await signMessage(buildConsentPolicyGrant(header(h, key), policy, keeper), key);
     return call<{ consentId: string; txId: string; result: ConsentView }>('POST', '/v1/consents', signed, key);
   },
 

@@ -9,7 +9,7 @@ import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type Co
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { makePseudonymLink } from './links';
-import { CATEGORY_WORDS, consentPlacement, dateWords, grantSummary, keeperWords, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
+import { CATEGORY_WORDS, consentPlacement, dateWords, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, keeperWords, LABEL_WORDS, policyWords, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
@@ -224,10 +224,9 @@ function policyGrantees(c: ConsentView): string {
   return g.includes('*') ? 'any hospital your policy permits' : g.join(', ');
 }
 
-/** A consent v2 in one line (its provisions are shown where it was imported: `consent import`). */
+/** A consent v2 in words, each exception under the rule it breaks. */
 function policyLine(c: ConsentView): string {
-  const n = c.policy?.provisions?.length ?? 0;
-  return `A consent policy: ${c.policy?.decision ?? '?'} by default, with ${n} exception${n === 1 ? '' : 's'}`;
+  return c.policy ? policyWords(c.policy) : 'A consent policy';
 }
 
 function RecordsView({ device: key, hospital, load }: Ctx) {
@@ -277,6 +276,8 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   const [records, setRecords] = useState('');
   const [cats, setCats] = useState<string[]>([]);
   const [days, setDays] = useState(30);
+  // "Everything except": labels kept out make the grant a consent v2 policy (deny, permit, deny).
+  const [except, setExcept] = useState<string[]>([]);
   // Private by default: kept at this hospital unless the patient unticks it, or the grantee is on
   // another chain (only a public consent crosses chains).
   const [keepPrivate, setKeepPrivate] = useState(true);
@@ -294,13 +295,14 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   };
   const sign = async () => {
     if (!key || !hospital || !terms) return;
-    const r = await act('Signing on this device and submitting…', () => api.grant(hospital, key, terms, keeper), (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
+    const submit = () => (except.length > 0 ? api.grantPolicy(hospital, key, exceptionPolicy(terms, except), keeper) : api.grant(hospital, key, terms, keeper));
+    const r = await act('Signing on this device and submitting…', submit, (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
     if (r) setView('consents');
   };
   if (terms) {
     return html`<section aria-labelledby="sum-h">
       <h2 id="sum-h">Check before you sign</h2>
-      <p class="summary" data-testid="grant-summary">${grantSummary(terms)}</p>
+      <p class="summary" data-testid="grant-summary">${except.length > 0 ? exceptionSummary(terms, except) : grantSummary(terms)}</p>
       ${keeper && html`<p class="summary" data-testid="grant-keeper">${keeperWords(keeper)}</p>`}
       ${!keeper && placement && html`<p class="summary" data-testid="grant-public">${placement.canKeep ? `Recorded on this chain's ledger: ${hospital?.members.join(', ')} can read it.` : `${placement.words}.`}</p>`}
       <div class="row">
@@ -326,6 +328,12 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
       </fieldset>
       <label for="records">…or these records (ids, separated by commas)</label>
       <input id="records" value=${records} onInput=${(e: Event) => setRecords((e.target as HTMLInputElement).value)} />
+      <fieldset>
+        <legend>Except records labelled (they stay closed, even among those above)</legend>
+        ${EXCEPT_LABELS.map(
+          (c) => html`<label class="check"><input type="checkbox" checked=${except.includes(c)} onChange=${(e: Event) => setExcept((e.target as HTMLInputElement).checked ? [...except, c] : except.filter((x) => x !== c))} /> ${LABEL_WORDS[c]} (${c})</label>`,
+        )}
+      </fieldset>
       <label for="days">For how many days</label>
       <input id="days" type="number" min="1" max="365" required value=${days} onInput=${(e: Event) => setDays(Number((e.target as HTMLInputElement).value))} />
       ${placement?.canKeep

@@ -2,7 +2,7 @@
  * The plain-language sentence a patient reads before signing a grant, and the words used for
  * purposes, consent states and access-log entries. Pure: unit-tested beside the protocol.
  */
-import type { ConsentTerms } from '@medbridge/chaincode';
+import { CONSENT_POLICY_FORMAT, type ConsentPolicy, type ConsentTerms, type Provision } from '@medbridge/chaincode';
 
 export const PURPOSE_WORDS: Record<string, string> = {
   TREAT: 'your treatment',
@@ -125,4 +125,81 @@ export function consentPlacement(hospital: { mspId: string; members: readonly st
     canKeep: false,
     words: `${org} is not on ${hospital.mspId}'s chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where ${hospital.members.join(', ')} can read it`,
   };
+}
+
+/** The sensitivity labels the Share view offers to keep out ("everything except …"), most asked for first. */
+export const EXCEPT_LABELS = ['PSY', 'PSYTHPN', 'BH', 'SUD', 'ETH', 'HIV', 'STD', 'SEX', 'GDIS', 'SDV'] as const;
+
+/**
+ * A grant with exceptions as a consent v2 policy (chaincode/CONSENT.md "Consent language (v2)"):
+ * nobody by default; the grantee may access what the terms name, for their purposes, in their
+ * period; except records carrying any of `labels`. Records and kinds of record are one permit
+ * each (a provision's criteria all have to hold), each with the same exception.
+ */
+export function exceptionPolicy(t: ConsentTerms, labels: readonly string[]): ConsentPolicy {
+  const exception: Provision = { securityLabels: [...labels].sort() };
+  const who: Provision = { actors: [{ participation: 'recipient', org: t.grantee }], actions: ['access'], purposes: [...t.purposes], provisions: [exception] };
+  const permits: Provision[] = [
+    ...(t.scope.recordIds.length > 0 ? [{ ...who, records: [...t.scope.recordIds] }] : []),
+    ...(t.scope.categories.length > 0 ? [{ ...who, resourceTypes: [...t.scope.categories] }] : []),
+  ];
+  return { format: CONSENT_POLICY_FORMAT, decision: 'deny', period: { start: t.period.start, end: t.period.end }, provisions: permits };
+}
+
+/** The grant's sentence with what stays closed: "… Records labelled psychiatry (PSY) stay closed to them, even those named above." */
+export function exceptionSummary(t: ConsentTerms, labels: readonly string[]): string {
+  return `${grantSummary(t)} Records labelled ${list(labels.map((c) => `${LABEL_WORDS[c] ?? c} (${c})`))} stay closed to them, even those named above.`;
+}
+
+/** Who a provision is about, in words: "HospitalCMSP (care team ct-dr-x)"; no recipient named: "anyone". */
+function actorWords(p: Provision): string {
+  const recipients = (p.actors ?? []).flatMap((a) => {
+    if (a.participation !== 'recipient') return [];
+    const detail = [a.role && `${a.role}s`, a.practitioner && `practitioner ${a.practitioner}`, a.careTeam && `care team ${a.careTeam}`].filter(Boolean).join(', ');
+    return [`${a.org ?? 'any organisation'}${detail ? ` (${detail})` : ''}`];
+  });
+  return recipients.length > 0 ? list(recipients) : 'anyone';
+}
+
+/** What a provision covers, in words: records, kinds, labels, holders and authors, data dates, purposes, policies, time. */
+function scopeWords(p: Provision): string {
+  const what = [
+    ...(p.records ?? []).map((r) => `record ${r}`),
+    ...(p.resourceTypes ?? []).map((c) => `your ${CATEGORY_WORDS[c] ?? c} (${c})`),
+    ...(p.documentClasses ?? []).map((d) => `documents of class ${d.code}`),
+  ];
+  const labels = p.securityLabels ? ` labelled ${list(p.securityLabels.map((c) => `${LABEL_WORDS[c] ?? c} (${c})`))}` : '';
+  const parts = [`${what.length > 0 ? list(what) : 'your records'}${labels}`];
+  for (const a of p.actors ?? []) if (a.participation !== 'recipient') parts.push(`${a.participation === 'custodian' ? 'held' : 'written'} by ${a.org}`);
+  if (p.dataPeriod) parts.push(`with data ${periodWords(p.dataPeriod)}`);
+  if (p.purposes) parts.push(`for ${list(p.purposes.map((x) => PURPOSE_WORDS[x] ?? x))}`);
+  if (p.policies) parts.push(`under ${list(p.policies)}`);
+  if (p.period) parts.push(periodWords(p.period));
+  return parts.join(', ');
+}
+
+function periodWords(p: { start?: number; end?: number }): string {
+  if (p.start !== undefined && p.end !== undefined) return `from ${dateWords(p.start)} until ${dateWords(p.end)}`;
+  return p.start !== undefined ? `from ${dateWords(p.start)}` : `until ${dateWords(p.end ?? 0)}`;
+}
+
+/**
+ * A consent v2 policy in plain words, each exception under the rule it breaks:
+ * "Nobody may read your records; but HospitalCMSP may read record obs-1, for your treatment,
+ * except record obs-1 labelled psychiatry (PSY)". The signed policy is what decides; this reads it.
+ */
+export function policyWords(policy: ConsentPolicy): string {
+  const provision = (p: Provision, permit: boolean, nested: boolean): string => {
+    // An exception that only names labels reads as what it takes out: "except records labelled …".
+    const labelsOnly = nested && p.securityLabels && Object.keys(p).every((k) => k === 'securityLabels');
+    const who = actorWords(p);
+    const verb = permit ? `${who} may read` : who === 'anyone' ? 'nobody may read' : `${who} may not read`;
+    const own = labelsOnly ? `records labelled ${list((p.securityLabels ?? []).map((c) => `${LABEL_WORDS[c] ?? c} (${c})`))}` : `${verb} ${scopeWords(p)}`;
+    const inner = (p.provisions ?? []).map((q) => provision(q, !permit, true));
+    return inner.length > 0 ? `${own}, except ${inner.join('; and except ')}` : own;
+  };
+  const permit = policy.decision === 'permit';
+  const base = `${permit ? 'Any organisation may' : 'Nobody may'} read your records${policy.period ? ` ${periodWords(policy.period)}` : ''}`;
+  const rules = (policy.provisions ?? []).map((p) => provision(p, !permit, false));
+  return rules.length > 0 ? `${base}; but ${rules.join('; and ')}` : base;
 }
