@@ -50,7 +50,11 @@ export const LABEL_WORDS: Record<string, string> = {
 /** A record's security labels as a patient reads them: "psychiatry (PSY), restricted (R)"; none: normal confidentiality. */
 export function labelWords(codes: readonly string[]): string {
   if (codes.length === 0) return 'no label (normal confidentiality)';
-  return codes.map((c) => `${LABEL_WORDS[c] ?? c} (${c})`).join(', ');
+  return codes.map(labelWord).join(', ');
+}
+
+function labelWord(code: string): string {
+  return `${LABEL_WORDS[code] ?? code} (${code})`;
 }
 
 const DAY = 86_400_000;
@@ -148,7 +152,7 @@ export function exceptionPolicy(t: ConsentTerms, labels: readonly string[]): Con
 
 /** The grant's sentence with what stays closed: "… Records labelled psychiatry (PSY) stay closed to them, even those named above." */
 export function exceptionSummary(t: ConsentTerms, labels: readonly string[]): string {
-  return `${grantSummary(t)} Records labelled ${list(labels.map((c) => `${LABEL_WORDS[c] ?? c} (${c})`))} stay closed to them, even those named above.`;
+  return `${grantSummary(t)} Records labelled ${list(labels.map(labelWord))} stay closed to them, even those named above.`;
 }
 
 /** Who a provision is about, in words: "HospitalCMSP (care team ct-dr-x)"; no recipient named: "anyone". */
@@ -168,7 +172,7 @@ function scopeWords(p: Provision): string {
     ...(p.resourceTypes ?? []).map((c) => `your ${CATEGORY_WORDS[c] ?? c} (${c})`),
     ...(p.documentClasses ?? []).map((d) => `documents of class ${d.code}`),
   ];
-  const labels = p.securityLabels ? ` labelled ${list(p.securityLabels.map((c) => `${LABEL_WORDS[c] ?? c} (${c})`))}` : '';
+  const labels = p.securityLabels ? ` labelled ${list(p.securityLabels.map(labelWord))}` : '';
   const parts = [`${what.length > 0 ? list(what) : 'your records'}${labels}`];
   for (const a of p.actors ?? []) if (a.participation !== 'recipient') parts.push(`${a.participation === 'custodian' ? 'held' : 'written'} by ${a.org}`);
   if (p.dataPeriod) parts.push(`with data ${periodWords(p.dataPeriod)}`);
@@ -194,7 +198,7 @@ export function policyWords(policy: ConsentPolicy): string {
     const labelsOnly = nested && p.securityLabels && Object.keys(p).every((k) => k === 'securityLabels');
     const who = actorWords(p);
     const verb = permit ? `${who} may read` : who === 'anyone' ? 'nobody may read' : `${who} may not read`;
-    const own = labelsOnly ? `records labelled ${list((p.securityLabels ?? []).map((c) => `${LABEL_WORDS[c] ?? c} (${c})`))}` : `${verb} ${scopeWords(p)}`;
+    const own = labelsOnly ? `records labelled ${list((p.securityLabels ?? []).map(labelWord))}` : `${verb} ${scopeWords(p)}`;
     const inner = (p.provisions ?? []).map((q) => provision(q, !permit, true));
     return inner.length > 0 ? `${own}, except ${inner.join('; and except ')}` : own;
   };

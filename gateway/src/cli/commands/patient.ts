@@ -76,7 +76,7 @@ async function placeGrant(ctx: CliContext, o: Opts, reach: readonly string[] | '
   const keeper = keeperOf(o);
   if (keeper !== undefined && o.public) throw usageError('--keeper keeps the consent private and --public records it on the ledger: choose one');
   if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) stays with its keeper: it is not shared with another chain');
-  if (keeper !== undefined) return keeper;
+  if (keeper !== undefined) return keptPrivately(ctx, keeper);
   if (o.public || o.share) return undefined;
   if (o.signOnly) throw usageError('--sign-only cannot read which orgs are on the chain: say --keeper <mspId> (private at that org) or --public');
   const chaincode = ctx.chaincode();
@@ -86,8 +86,12 @@ async function placeGrant(ctx: CliContext, o: Opts, reach: readonly string[] | '
     ctx.note(`  public: it reaches ${outside.join(', ')}, not on ${chaincode.channel}; only a public consent crosses chains (--keeper keeps it here all the same)`);
     return undefined;
   }
-  ctx.note(`  kept privately by ${chaincode.mspId}: it decides for the records ${chaincode.mspId} holds, and no other org reads it (--public to record it on the ledger)`);
-  return chaincode.mspId;
+  return keptPrivately(ctx, chaincode.mspId);
+}
+
+function keptPrivately(ctx: CliContext, keeper: string): string {
+  ctx.note(`  kept privately by ${keeper}: it decides for the records ${keeper} holds, and no other org reads it (--public to record it on the ledger)`);
+  return keeper;
 }
 
 const SIGN_ONLY = ['--sign-only [file]', 'sign offline: write the signed envelope (JSON) to <file> or stdout and send nothing; `medbridge submit` sends it'] as const;
@@ -336,7 +340,6 @@ export function registerPatient(program: Command): void {
         }
         const reach = permittedRecipientOrgs(prepared.policy);
         const keeper = await placeGrant(ctx, o, reach.any ? 'any' : reach.orgs);
-        if (keeper !== undefined && keeperOf(o) !== undefined) ctx.note(`  kept privately by ${keeper}: it decides for the records ${keeper} holds, and no other org reads it`);
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy, keeper), o.signOnly);
         const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy, keeper));
         ctx.print({ consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
