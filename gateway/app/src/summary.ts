@@ -190,7 +190,7 @@ function periodWords(p: { start?: number; end?: number }): string {
 /**
  * A consent v2 policy in plain words, each exception under the rule it breaks:
  * "Nobody may read your records; but HospitalCMSP may read record obs-1, for your treatment,
- * except record obs-1 labelled psychiatry (PSY)". The signed policy is what decides; this reads it.
+ * except records labelled psychiatry (PSY)". The signed policy is what decides; this reads it.
  */
 export function policyWords(policy: ConsentPolicy): string {
   const provision = (p: Provision, permit: boolean, nested: boolean): string => {
