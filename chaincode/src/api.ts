@@ -173,6 +173,7 @@ export { openSealedResult, PRIVATE_SALT_BYTES, sealResult, SEALED_RESULT_VERSION
 export * from './protocol/consent-policy';
 export { evaluateConsentPolicy, permittedRecipientOrgs, type AccessRequest, type PolicyDecision, type PolicyReason, type RecordMetadata } from './rules/consent-policy';
 export {
+  boundImportedPeriod,
   detectFhirVersion,
   exportFhirConsent,
   FHIR_CONSENT_ELEMENTS,

@@ -8,7 +8,9 @@
  *   EHR fetches the record through HospitalB's API (which asks HospitalA's record exchange over
  *   mutual TLS and verifies the anchor); the patient revokes in the app; the revocation
  *   crosses; HospitalB's next fetch is refused; the app's timeline shows the access and the
- *   refusal; the patient replaces the key and keeps the patient id and consents; the patient
+ *   refusal; the patient shares with HospitalC, kept privately by HospitalA: plainly, "everything
+ *   except" psychiatry, and from a FHIR Consent file read in the browser (a file it cannot
+ *   enforce refused by element path); the patient replaces the key and keeps the patient id and consents; the patient
  *   signs a pseudonym link between this id and their id on chain-b (that id's key from its
  *   backup file), which HospitalB verifies.
  *
@@ -21,7 +23,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { patientIdOf } from '@medbridge/chaincode';
+import { CONSENT_POLICY_FORMAT, exportFhirConsent, parseConsentPolicy, patientIdOf } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../gateway/src/api/config';
 import { startApi, type RunningApi } from '../../gateway/src/api/serve';
 import { config, gatewayDataDir } from '../../gateway/src/config';
@@ -329,6 +331,35 @@ describe('patient app in a real browser', () => {
     await expect(ccA.checkAccess('HospitalCMSP', anchor.recordId, 'TREAT')).resolves.toMatchObject({ allowed: true, consentId: exceptId, provisionPath: [0] });
     await expect(ccA.checkAccess('HospitalCMSP', psy.recordId, 'TREAT')).resolves.toMatchObject({ allowed: false, reason: 'consent-denied', consentId: exceptId, provisionPath: [0, 0] });
     await expect(ccA.checkAccess('HospitalCMSP', anchor.recordId, 'HRESCH')).resolves.toMatchObject({ allowed: false });
+
+    // 9d. A FHIR Consent file, read in the browser with the protocol module: HL7's notThis is
+    //     refused with its element path and nothing is signed; a file that lets HospitalC use the
+    //     patient's records for research, except psychiatry, is shown in words, kept by HospitalA
+    //     by default, and decides on HospitalA's peer.
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    await page.getByLabel('FHIR Consent file').setInputFiles(join(__dirname, '../fixtures/fhir-consent-examples/r5/consent-example-notThis.json'));
+    await page.getByText(/^FHIR_ELEMENT_UNSUPPORTED: .*Consent\.provision\[0\]\.data\[0\]\.meaning/).waitFor({ timeout: UI_MS });
+    await expect(page.getByTestId('fhir-summary').count()).resolves.toBe(0);
+    const research = parseConsentPolicy(
+      { format: CONSENT_POLICY_FORMAT, decision: 'deny', provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalCMSP' }], actions: ['access'], purposes: ['HRESCH'], provisions: [{ securityLabels: ['PSY'] }] }] },
+      { order: 'normalize' },
+    );
+    const fhirFile = join(mkdtempSync(join(tmpdir(), 'medbridge-e2e-fhir-')), 'research-consent.json');
+    writeFileSync(fhirFile, JSON.stringify({ ...exportFhirConsent(research), id: `research-${run}` }));
+    await page.getByLabel('FHIR Consent file').setInputFiles(fhirFile);
+    await expect(page.getByTestId('fhir-summary').textContent()).resolves.toMatch(/^Nobody may read your records from .+ until .+; but HospitalCMSP may read your records, for research, except records labelled psychiatry \(PSY\)\.$/);
+    await expect(page.getByTestId('fhir-period').textContent()).resolves.toBe('The file gives no start date: it starts now; and no end date: it ends after the 30 days you chose.');
+    await expect(page.getByTestId('fhir-not-carried').textContent()).resolves.toContain('Consent.id');
+    await expect(page.getByLabel(/Keep this consent private at HospitalAMSP/).isChecked()).resolves.toBe(true);
+    await snap('consent-fhir-file');
+    await page.getByRole('button', { name: 'Sign and share' }).click();
+    await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });
+    const fromFile = page.locator('li.card', { hasText: 'for research, except records labelled psychiatry (PSY)' });
+    await fromFile.locator('.badge', { hasText: 'Active' }).waitFor({ timeout: UI_MS });
+    const fileId = (await fromFile.getAttribute('data-consent'))!;
+    await expect(ccA.getPrivateConsent(fileId)).resolves.toMatchObject({ grant: { message: { keeper: 'HospitalAMSP' } } });
+    await expect(ccA.checkAccess('HospitalCMSP', anchor.recordId, 'HRESCH')).resolves.toMatchObject({ allowed: true, consentId: fileId, provisionPath: [0] });
+    await expect(ccA.checkAccess('HospitalCMSP', psy.recordId, 'HRESCH')).resolves.toMatchObject({ allowed: false, reason: 'consent-denied', consentId: fileId, provisionPath: [0, 0] });
 
     // 10. The patient replaces the key: same patient id, the consents still read with the new key.
     await page.getByRole('button', { name: 'Backup', exact: true }).click();

@@ -191,6 +191,30 @@ export function importFhirConsent(resource: unknown, options: { version?: FhirVe
   return { version, policy: parseConsentPolicy(policy, { order: 'normalize' }), notCarried: ctx.notCarried };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * An imported policy made bounded for signing: a consent must be in force for a bounded period,
+ * and a FHIR Consent may state neither bound. A missing start is `now` (or the end, if that is
+ * earlier); a missing end is `days` after the start (or after `now`, if the start is past).
+ * Returns the policy with its period, and which bounds were set here, for the patient to be told.
+ *
+ * @example boundImportedPeriod(policy, { now: Date.now(), days: 365 }) // { policy, periodFilled: ['start', 'end'] }
+ */
+export function boundImportedPeriod(policy: ConsentPolicy, opts: { now: number; days: number }): { policy: ConsentPolicy; periodFilled: Array<'start' | 'end'> } {
+  const period = { ...(policy.period ?? {}) };
+  const periodFilled: Array<'start' | 'end'> = [];
+  if (period.start === undefined) {
+    period.start = Math.min(opts.now, period.end ?? opts.now);
+    periodFilled.push('start');
+  }
+  if (period.end === undefined) {
+    period.end = Math.max(period.start, opts.now) + Math.round(opts.days * DAY_MS);
+    periodFilled.push('end');
+  }
+  return { policy: parseConsentPolicy({ ...policy, period }, { order: 'normalize' }), periodFilled };
+}
+
 /**
  * The FHIR version of a Consent resource by the elements present, as importFhirConsent reads it:
  * R4 when it has R4-only elements, else R5. A resource mixing both is refused

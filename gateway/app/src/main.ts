@@ -9,7 +9,7 @@ import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type Co
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { makePseudonymLink } from './links';
-import { CATEGORY_WORDS, consentPlacement, dateWords, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, keeperWords, LABEL_WORDS, policyWords, labelWords, logWords, PURPOSE_WORDS, statusWords } from './summary';
+import { CATEGORY_WORDS, consentPlacement, dateWords, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, keeperWords, LABEL_WORDS, policyPlacement, policyWords, labelWords, logWords, prepareFhirGrant, PURPOSE_WORDS, statusWords, type FhirGrant } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
@@ -282,8 +282,29 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   // another chain (only a public consent crosses chains).
   const [keepPrivate, setKeepPrivate] = useState(true);
   const [terms, setTerms] = useState<ConsentTerms | undefined>();
-  const placement = hospital ? consentPlacement(hospital, terms?.grantee ?? grantee) : undefined;
+  // Or a FHIR Consent file, mapped on this device (never by the hospital) into the policy signed.
+  const [fhir, setFhir] = useState<(FhirGrant & { file: string }) | undefined>();
+  const placement = !hospital ? undefined : fhir ? policyPlacement(hospital, fhir.policy) : consentPlacement(hospital, terms?.grantee ?? grantee);
   const keeper = keepPrivate && placement?.canKeep ? hospital?.mspId : undefined;
+  const keepBox =
+    placement &&
+    (placement.canKeep
+      ? html`<label class="check"
+          ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> ${placement.words}, and it
+          stays on this chain</label
+        >`
+      : html`<p class="callout" data-testid="share-placement">${placement.words}.</p>`);
+  const whereItLives = html`${keeper && html`<p class="summary" data-testid="grant-keeper">${keeperWords(keeper)}</p>`}
+  ${!keeper && placement && html`<p class="summary" data-testid="grant-public">${placement.canKeep ? `Recorded on this chain's ledger: ${hospital?.members.join(', ')} can read it.` : `${placement.words}.`}</p>`}`;
+  const openFhir = async (ev: Event) => {
+    const input = ev.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    const read = async () => ({ ...prepareFhirGrant(await file.text(), { now: Date.now() - 60_000, days }), file: file.name });
+    const r = await act('Reading the file on this device…', read, (g) => `Read ${g.file} (FHIR ${g.version}): check what it says before you sign.`);
+    if (r) setFhir(r);
+  };
   const review = (ev: Event) => {
     ev.preventDefault();
     const start = Date.now() - 60_000;
@@ -299,12 +320,31 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
     const r = await act('Signing on this device and submitting…', submit, (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
     if (r) setView('consents');
   };
+  const signFhir = async () => {
+    if (!key || !hospital || !fhir) return;
+    const r = await act('Signing on this device and submitting…', () => api.grantPolicy(hospital, key, fhir.policy, keeper), (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
+    if (r) setView('consents');
+  };
+  if (fhir) {
+    const filled = fhir.periodFilled.map((b) => (b === 'start' ? 'no start date: it starts now' : `no end date: it ends after the ${days} days you chose`));
+    return html`<section aria-labelledby="fhir-h">
+      <h2 id="fhir-h">Check before you sign</h2>
+      <p>What ${fhir.file} (FHIR ${fhir.version}) says, read on this device:</p>
+      <p class="summary" data-testid="fhir-summary">${policyWords(fhir.policy)}.</p>
+      ${filled.length > 0 && html`<p data-testid="fhir-period">The file gives ${filled.join('; and ')}.</p>`}
+      ${fhir.notCarried.length > 0 && html`<p class="meta" data-testid="fhir-not-carried">Not part of what you sign (they describe the document): ${fhir.notCarried.join(', ')}.</p>`}
+      ${placement?.canKeep && keepBox} ${whereItLives}
+      <div class="row">
+        <button type="button" class="primary" onClick=${signFhir}>Sign and share</button>
+        <button type="button" onClick=${() => setFhir(undefined)}>Choose another file</button>
+      </div>
+    </section>`;
+  }
   if (terms) {
     return html`<section aria-labelledby="sum-h">
       <h2 id="sum-h">Check before you sign</h2>
       <p class="summary" data-testid="grant-summary">${except.length > 0 ? exceptionSummary(terms, except) : grantSummary(terms)}</p>
-      ${keeper && html`<p class="summary" data-testid="grant-keeper">${keeperWords(keeper)}</p>`}
-      ${!keeper && placement && html`<p class="summary" data-testid="grant-public">${placement.canKeep ? `Recorded on this chain's ledger: ${hospital?.members.join(', ')} can read it.` : `${placement.words}.`}</p>`}
+      ${whereItLives}
       <div class="row">
         <button type="button" class="primary" onClick=${sign}>Sign and share</button>
         <button type="button" onClick=${() => setTerms(undefined)}>Change</button>
@@ -336,14 +376,15 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
       </fieldset>
       <label for="days">For how many days</label>
       <input id="days" type="number" min="1" max="365" required value=${days} onInput=${(e: Event) => setDays(Number((e.target as HTMLInputElement).value))} />
-      ${placement?.canKeep
-        ? html`<label class="check"
-            ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> ${placement.words}, and it
-            stays on this chain</label
-          >`
-        : placement && html`<p class="callout" data-testid="share-placement">${placement.words}.</p>`}
+      ${keepBox}
       <button type="submit">Review</button>
     </form>
+    <fieldset>
+      <legend>Or sign a FHIR Consent file</legend>
+      <p>A FHIR R4 or R5 Consent (JSON) from your doctor or a patient service. This device reads it and shows you what it says before you sign; a date it does not give is set by the days above.</p>
+      <label for="fhir-file">FHIR Consent file</label>
+      <input id="fhir-file" type="file" accept=".json,application/json,application/fhir+json" onChange=${openFhir} />
+    </fieldset>
   </section>`;
 }
 

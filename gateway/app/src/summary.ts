@@ -2,7 +2,7 @@
  * The plain-language sentence a patient reads before signing a grant, and the words used for
  * purposes, consent states and access-log entries. Pure: unit-tested beside the protocol.
  */
-import { CONSENT_POLICY_FORMAT, type ConsentPolicy, type ConsentTerms, type Provision } from '@medbridge/chaincode';
+import { boundImportedPeriod, CONSENT_POLICY_FORMAT, importFhirConsent, MedbridgeError, permittedRecipientOrgs, type ConsentPolicy, type ConsentTerms, type FhirVersion, type Provision } from '@medbridge/chaincode';
 
 export const PURPOSE_WORDS: Record<string, string> = {
   TREAT: 'your treatment',
@@ -122,12 +122,27 @@ export function keeperWords(keeper: string): string {
  */
 export function consentPlacement(hospital: { mspId: string; members: readonly string[] }, grantee: string): { canKeep: boolean; words: string } {
   const org = grantee.trim();
-  if (org === '' || hospital.members.includes(org)) {
+  return placementOf(hospital, org === '' || hospital.members.includes(org) ? [] : [org]);
+}
+
+/**
+ * Where a consent v2 policy can live, by the organisations it can permit (the chaincode's
+ * `permittedRecipientOrgs`): private at this hospital when every one is a member of its chain;
+ * on the ledger when one is on another chain, or when any organisation may read.
+ */
+export function policyPlacement(hospital: { mspId: string; members: readonly string[] }, policy: ConsentPolicy): { canKeep: boolean; words: string } {
+  const reach = permittedRecipientOrgs(policy);
+  return placementOf(hospital, reach.any ? ['any organisation'] : reach.orgs.filter((o) => !hospital.members.includes(o)));
+}
+
+function placementOf(hospital: { mspId: string; members: readonly string[] }, outside: readonly string[]): { canKeep: boolean; words: string } {
+  if (outside.length === 0) {
     return { canKeep: true, words: `Keep this consent private at ${hospital.mspId}: no other member of the chain can read it; it covers only the records ${hospital.mspId} holds` };
   }
+  const who = outside[0] === 'any organisation' ? 'It lets any organisation read, also on other chains' : `${list([...outside])} ${outside.length === 1 ? 'is' : 'are'} not on ${hospital.mspId}'s chain`;
   return {
     canKeep: false,
-    words: `${org} is not on ${hospital.mspId}'s chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where ${hospital.members.join(', ')} can read it`,
+    words: `${who}, so this consent is carried to its chain: it is recorded on this chain's ledger, where ${hospital.members.join(', ')} can read it`,
   };
 }
 
@@ -206,4 +221,40 @@ export function policyWords(policy: ConsentPolicy): string {
   const base = `${permit ? 'Any organisation may' : 'Nobody may'} read your records${policy.period ? ` ${periodWords(policy.period)}` : ''}`;
   const rules = (policy.provisions ?? []).map((p) => provision(p, !permit, false));
   return rules.length > 0 ? `${base}; but ${rules.join('; and ')}` : base;
+}
+
+/** A FHIR Consent file larger than this is refused before it is parsed (the HL7 examples are under 10 KiB). */
+export const MAX_FHIR_FILE_BYTES = 256 * 1024;
+
+/** A FHIR Consent file mapped on this device, ready for the patient to read and sign. */
+export interface FhirGrant {
+  version: FhirVersion;
+  /** The canonical policy the patient signs, its period bounded. */
+  policy: ConsentPolicy;
+  /** Element paths of the file that describe the document and are not part of what is signed. */
+  notCarried: string[];
+  /** The period bounds the file did not state, set from the days the patient chose. */
+  periodFilled: Array<'start' | 'end'>;
+}
+
+/**
+ * A FHIR R4 or R5 Consent file, as text, mapped here with the protocol module (chaincode/CONSENT.md
+ * "FHIR Consent mapping"), never by the hospital: what the patient reads and signs is what this
+ * device made of the file. Anything the engine cannot enforce is refused with its element path
+ * (FHIR_ELEMENT_UNSUPPORTED, FHIR_CONSENT_INVALID, CONSENT_POLICY_INVALID); a deny is never
+ * dropped. A file that is too large or not JSON is FHIR_CONSENT_INVALID.
+ *
+ * @example const g = prepareFhirGrant(await file.text(), { now: Date.now(), days: 30 }); policyWords(g.policy)
+ */
+export function prepareFhirGrant(text: string, opts: { now: number; days: number }): FhirGrant {
+  if (new TextEncoder().encode(text).length > MAX_FHIR_FILE_BYTES) throw new MedbridgeError('FHIR_CONSENT_INVALID', `the file is larger than ${MAX_FHIR_FILE_BYTES / 1024} KiB`);
+  let resource: unknown;
+  try {
+    resource = JSON.parse(text);
+  } catch {
+    throw new MedbridgeError('FHIR_CONSENT_INVALID', 'the file is not JSON');
+  }
+  const imported = importFhirConsent(resource);
+  const { policy, periodFilled } = boundImportedPeriod(imported.policy, opts);
+  return { version: imported.version, policy, notCarried: imported.notCarried, periodFilled };
 }

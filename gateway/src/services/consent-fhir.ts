@@ -12,7 +12,7 @@
 import {
   accessLogToAuditBundle,
   AuditSystems,
-  canonicalPolicy,
+  boundImportedPeriod,
   detectFhirVersion,
   exportFhirConsent,
   importFhirConsent,
@@ -31,8 +31,6 @@ import {
 } from '@medbridge/chaincode';
 import { ClientError } from '../errors';
 import { FHIR_R5_SCHEMA, fhirSchemaAvailable, formatFhirSchemaErrors, validateFhirResource } from './fhir-schema';
-
-const DAY_MS = 86_400_000;
 
 export interface PreparedImport {
   version: FhirVersion;
@@ -82,17 +80,7 @@ function validateR5Input(resource: unknown): string | null {
 export function prepareConsentImport(resource: unknown, opts: { now: number; days: number }): PreparedImport {
   const schema = validateR5Input(resource);
   const imported = importFhirConsent(resource);
-  const period: Period = { ...(imported.policy.period ?? {}) };
-  const periodFilled: Array<'start' | 'end'> = [];
-  if (period.start === undefined) {
-    period.start = Math.min(opts.now, period.end ?? opts.now);
-    periodFilled.push('start');
-  }
-  if (period.end === undefined) {
-    period.end = Math.max(period.start, opts.now) + Math.round(opts.days * DAY_MS);
-    periodFilled.push('end');
-  }
-  const policy = canonicalPolicy({ ...imported.policy, period });
+  const { policy, periodFilled } = boundImportedPeriod(imported.policy, opts);
   return { version: imported.version, policy, notCarried: imported.notCarried, periodFilled, summary: describePolicy(policy), schema };
 }
 

@@ -2,10 +2,10 @@
  * The patient app's pure parts: the request form it signs is byte for byte the server's, and the
  * plain-language summary says who, what, why and until when.
  */
-import { buildConsentPolicyGrant, canonicalBytes, evaluateConsentPolicy, importFhirConsent, parseConsentPolicy, SENSITIVITY_CODES as SENSITIVITY } from '@medbridge/chaincode';
+import { buildConsentPolicyGrant, canonicalBytes, evaluateConsentPolicy, exportFhirConsent, importFhirConsent, parseConsentPolicy, SENSITIVITY_CODES as SENSITIVITY } from '@medbridge/chaincode';
 import { requestForm as serverForm } from '../../../gateway/src/api/request-signing';
 import { requestForm as deviceForm } from '../../../gateway/app/src/request-form';
-import { consentPlacement, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, LABEL_WORDS, labelWords, logWords, policyWords } from '../../../gateway/app/src/summary';
+import { consentPlacement, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, LABEL_WORDS, labelWords, logWords, MAX_FHIR_FILE_BYTES, policyPlacement, policyWords, prepareFhirGrant } from '../../../gateway/app/src/summary';
 import { CONFIDENTIALITY_ORDER, SENSITIVITY_CODES } from '../../../chaincode/src/protocol/consent-policy/vocabulary';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -97,6 +97,54 @@ describe('patient app', () => {
 
     it('offers sensitivity codes the chaincode knows, each with its words', () => {
       expect(EXCEPT_LABELS.every((c) => (SENSITIVITY as readonly string[]).includes(c) && LABEL_WORDS[c] !== undefined)).toBe(true);
+    });
+  });
+
+  describe('a FHIR Consent file, mapped on the device', () => {
+    const example = (v: 'r4' | 'r5', name: string) => readFileSync(join(__dirname, `../../fixtures/fhir-consent-examples/${v}/consent-example-${name}.json`), 'utf8');
+    const now = Date.UTC(2026, 11, 1);
+    const DAY = 86_400_000;
+
+    it("maps HL7's notSecLabel (R5) to the policy the CLI signs, bounds its period by the days chosen, and says what it left out", () => {
+      const g = prepareFhirGrant(example('r5', 'notSecLabel'), { now, days: 30 });
+      expect(g.version).toBe('R5');
+      expect(g.policy).toEqual(parseConsentPolicy({ ...importFhirConsent(JSON.parse(example('r5', 'notSecLabel'))).policy, period: { start: now, end: now + 30 * DAY } }, { order: 'normalize' }));
+      expect(g.periodFilled).toEqual(['start', 'end']);
+      expect(g.notCarried.length).toBeGreaterThan(0);
+      expect(g.notCarried.every((path) => path.startsWith('Consent.'))).toBe(true);
+      // What it signs is what the patient is shown: the deny of the labels is in the words.
+      expect(policyWords(g.policy)).toMatch(/^Any organisation may read your records from 1 December 2026 until 31 December 2026; but nobody may read your records labelled /);
+    });
+
+    it('keeps the bounds a file states, and fills only the missing one', () => {
+      const policy = parseConsentPolicy({ format: 'medbridge/consent-policy/v2', decision: 'deny', period: { end: now + 90 * DAY }, provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalCMSP' }], purposes: ['HRESCH'] }] }, { order: 'normalize' });
+      const g = prepareFhirGrant(JSON.stringify(exportFhirConsent(policy)), { now, days: 30 });
+      expect(g.policy.period).toEqual({ start: now, end: now + 90 * DAY });
+      expect(g.periodFilled).toEqual(['start']);
+    });
+
+    it('maps R4 as well (notOrg)', () => {
+      const g = prepareFhirGrant(example('r4', 'notOrg'), { now, days: 7 });
+      expect(g.version).toBe('R4');
+      expect(g.policy.decision).toBe('permit');
+      expect(g.policy.provisions?.[0]?.actors?.[0]).toMatchObject({ participation: 'recipient' });
+    });
+
+    it('refuses what it cannot enforce with the element path, and what is not a FHIR Consent, each with its code', () => {
+      expect(() => prepareFhirGrant(example('r5', 'notThis'), { now, days: 30 })).toThrow(/^FHIR_ELEMENT_UNSUPPORTED: .*Consent\.provision\[0\]\.data\[0\]\.meaning/);
+      expect(() => prepareFhirGrant('{"resourceType": "Consent",', { now, days: 30 })).toThrow(/^FHIR_CONSENT_INVALID: the file is not JSON$/);
+      expect(() => prepareFhirGrant('{"resourceType": "Patient"}', { now, days: 30 })).toThrow(/^FHIR_CONSENT_INVALID: resourceType must be "Consent"/);
+      expect(() => prepareFhirGrant(' '.repeat(MAX_FHIR_FILE_BYTES + 1), { now, days: 30 })).toThrow(/^FHIR_CONSENT_INVALID: the file is larger than 256 KiB$/);
+    });
+
+    it('places the policy by whom it can permit: private when every org is on the chain, public for another chain or any org', () => {
+      const hospital = { mspId: 'HospitalAMSP', members: ['HospitalAMSP', 'HospitalCMSP'] };
+      const forOrgs = (...orgs: string[]) => parseConsentPolicy({ format: 'medbridge/consent-policy/v2', decision: 'deny', provisions: orgs.map((org) => ({ actors: [{ participation: 'recipient', org }] })) }, { order: 'normalize' });
+      expect(policyPlacement(hospital, forOrgs('HospitalCMSP'))).toEqual(consentPlacement(hospital, 'HospitalCMSP'));
+      expect(policyPlacement(hospital, forOrgs('HospitalCMSP', 'HospitalBMSP'))).toEqual(consentPlacement(hospital, 'HospitalBMSP'));
+      expect(policyPlacement(hospital, forOrgs('HospitalBMSP', 'HospitalDMSP')).words).toMatch(/^HospitalBMSP and HospitalDMSP are not on HospitalAMSP's chain, so this consent is carried/);
+      const anyone = policyPlacement(hospital, importFhirConsent(JSON.parse(example('r5', 'notOrg'))).policy);
+      expect(anyone).toEqual({ canKeep: false, words: "It lets any organisation read, also on other chains, so this consent is carried to its chain: it is recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it" });
     });
   });
 
