@@ -10,7 +10,7 @@
  * one grantee asked about, each for its own record; one of them covers the record asked about.
  * Consents are written through `GrantConsent` (the production write path, one patient-signed
  * grant per transaction). Beside the decision, in the same run, the same decision over the same
- * state read the way consents were read before the scope index (the pair's consents scanned
+ * state read the way consents were read before the scope index (the patient's consents scanned
  * whole; CONSENT.md "State"): `unindexedMs`.
  *
  *   make bench-verify        (BENCH_CONSENTS=1,100,10000 BENCH_CONSENT_RUNS=200 to vary)
@@ -174,7 +174,7 @@ async function measure(n: number, ids: { gateway: FakeIdentity; grantee: FakeIde
     checks.push(await time(check));
     logs.push(await time(log));
   }
-  // The same state read as before the scope index: without the pair's marker the contract scans the pair.
+  // The same state read as before the scope index: without the patient's marker the contract scans the patient's consents.
   ledger.state.delete(markerKey(ledger, patientId));
   const unindexedDecision = JSON.parse(await check()) as { allowed: boolean; reason: string };
   if (JSON.stringify(unindexedDecision) !== JSON.stringify(decision)) throw new Error('the scan decided otherwise');
@@ -192,8 +192,8 @@ async function measure(n: number, ids: { gateway: FakeIdentity; grantee: FakeIde
 
 function markerKey(ledger: FakeLedger, patientId: string): string {
   const NS = '\u0000';
-  const k = `${NS}${KeyTypes.ConsentScopesIndexed}${NS}HospitalBMSP${NS}${patientId}${NS}`;
-  if (!ledger.state.has(k)) throw new Error('the pair is not marked as indexed by scope');
+  const k = `${NS}${KeyTypes.PatientConsentsIndexed}${NS}${patientId}${NS}`;
+  if (!ledger.state.has(k)) throw new Error('the patient is not marked as indexed by scope');
   return k;
 }
 

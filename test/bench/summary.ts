@@ -259,7 +259,7 @@ function markdown(summary: ReturnType<typeof build>): string {
       '',
       `Access decisions (\`${summary.command}\`, ${c.date.slice(0, 10)}, the Consent contract on an ${c.state}; p50 of ${c.runs}, ms; every consent is the one patient's to the one grantee asked about):`,
       '',
-      '| consents in state | CheckAccess | LogAccess | CheckAccess reading the pair whole (before the scope index) |',
+      '| consents in state | CheckAccess | LogAccess | CheckAccess reading the patient\'s consents whole (before the scope index) |',
       '|---:|---:|---:|---:|',
       ...counts.map((n) => `| ${n} | ${cell(c.decisionMs[n])} | ${cell(c.logAccessMs[n])} | ${cell(c.unindexedDecisionMs[n])} |`),
     );

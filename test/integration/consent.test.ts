@@ -2,8 +2,8 @@
  * Consent on the real network (chain-a: HospitalA + HospitalC): a patient key generated here
  * signs a grant and a revocation; HospitalA's gateway identity only carries them. Access
  * decisions are private to HospitalA (chaincode/CONSENT.md "Private access decisions"): HospitalC's
- * peer holds none of them, and its blocks hold no purpose, request id or decision (the read set still
- * names the public keys a decision reads).
+ * peer holds none of them, and its blocks hold no purpose, request id, decision or requester (the
+ * read set names the record and the patient, the same whoever asks).
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
@@ -17,9 +17,9 @@ import {
   recordHash,
   signPatientMessage,
 } from '@medbridge/chaincode';
-import { common } from '@hyperledger/fabric-protos';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode, type ConsentClient } from '../../gateway/src/fabric/contracts';
+import { envelopeOf, publicReadsOf } from './support/blocks';
 import { codeOf } from './support/chain-ops';
 import { waitFor } from './support/polling';
 
@@ -131,20 +131,19 @@ describe('Consent on chain-a through the peer Gateway service', () => {
     const leaked = [requestId, publicKey, 'TREAT', 'consent-revoked', '"allowed"'].filter((s) => tx.includes(Buffer.from(s)));
     expect(leaked).toEqual([]);
     expect(Buffer.from(block!).includes(Buffer.from(requestId))).toBe(false);
-    // What it still shows, and why (CONSENT.md "Private access decisions"): its read set names the public
-    // keys the decision read (the record anchor, the patient, the consent index of (grantee, patient)),
-    // because anchors and consents are still public state. This pins the gap, so that closing it shows here.
+    // Nor who asked: the decision reads the consents covering the record, of every grantee, so no
+    // key it read names HospitalB. A LogAccess for an org without any consent (HospitalD) reads
+    // exactly the same public keys.
+    expect(tx.includes(Buffer.from('HospitalBMSP'))).toBe(false);
+    const other = await consentA.logAccess('HospitalDMSP', recordId, 'TREAT', `${requestId}-d`);
+    expect(other.result).toMatchObject({ allowed: false, reason: 'no-consent' });
+    const [otherBlock] = await c.blocks(CHANNEL, Number(other.blockNumber));
+    const reads = publicReadsOf(tx);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(publicReadsOf(envelopeOf(otherBlock!, other.txId))).toEqual(reads);
+    // What it still shows, and why (CONSENT.md "Private access decisions"): its read set names the
+    // record and the patient, whose anchors and registrations are still public state. This pins the
+    // gap, so that closing it shows here.
     expect([recordId, patientId].every((s) => tx.includes(Buffer.from(s)))).toBe(true);
   });
 });
-
-/** The serialized envelope of transaction `txId` in a serialized block. */
-function envelopeOf(blockBytes: Uint8Array, txId: string): Buffer {
-  const block = common.Block.deserializeBinary(blockBytes);
-  for (const envelope of block.getData()?.getDataList_asU8() ?? []) {
-    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8());
-    const channelHeader = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array());
-    if (channelHeader.getTxId() === txId) return Buffer.from(envelope);
-  }
-  throw new Error(`transaction ${txId} is not in block ${block.getHeader()?.getNumber()}`);
-}

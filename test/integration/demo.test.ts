@@ -3,13 +3,15 @@
  * as told (grant crosses, fetch verified, revocation crosses, refusal, access log). Then the
  * blocks the story added to chain-a and chain-b are read as HospitalC, a member of both chains
  * and neither the custodian (HospitalA) nor the grantee (HospitalB): what it finds is what
- * chaincode/CONSENT.md "Who can see what, today" says.
+ * chaincode/CONSENT.md "Who can see what, today" says (no decision, label, private consent or
+ * requester of an access; the patient, the record and the shared consent still public).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { buildGateway, REPO, testEnv } from './cli-harness';
+import { envelopeOf } from './support/blocks';
 
 interface StoryRun {
   code: number;
@@ -70,6 +72,12 @@ describe('make demo story', () => {
       const holds = (chain: 'a' | 'b', s: string): boolean => blocks[chain].some((b) => Buffer.from(b).includes(Buffer.from(s, 'utf8')));
       // The scan sees the story: the transaction that logged HospitalB's fetch is in chain-a's blocks.
       expect(holds('a', loggedTx)).toBe(true);
+      // Private (CONSENT.md "Private access decisions"): not who asked. The logging transaction names
+      // HospitalB nowhere: not in its arguments (transient), its result (sealed) nor its read set
+      // (a decision reads the consents covering the record, of every grantee).
+      const logged = blocks.a.flatMap((b) => (Buffer.from(b).includes(Buffer.from(loggedTx)) ? [envelopeOf(b, loggedTx)] : []));
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.includes(Buffer.from('HospitalBMSP'))).toBe(false);
       // Private (CONSENT.md "Private access decisions"): no decision's outcome, reason, deciding
       // provision or request id in any block of either chain, HospitalB's refusal included.
       const decisionTraces = ['consent-revoked', '"allowed"', '"provisionPath"', '"requestId"'];

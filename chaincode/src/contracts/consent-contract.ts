@@ -37,6 +37,7 @@ import {
   type Requester,
 } from '../rules/access-rules';
 import {
+  ANY_GRANTEE,
   consentPeriodEnd,
   consentStatusAt,
   grantConsent,
@@ -46,6 +47,7 @@ import {
   privateConsentIdsFor,
   purposeCovered,
   revokeConsent,
+  scopeCovers,
   type Consent,
   type PolicyConsent,
   type SignedBy,
@@ -1179,16 +1181,18 @@ async function emergencyOf(ctx: Context, emergencyId: string, custodian: string)
 
 async function decide(ctx: Context, requester: Requester, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
   const grantee = requester.org;
+  // The public consents that can decide for the record, of every grantee: what is read depends on
+  // the patient and the record alone, so a logged decision's read set does not name who asked.
+  // Those of other grantees are dropped here, after reading (checkAccess would ignore them too).
   const consents: Consent[] = [];
-  for (const consentId of await consentIdsDeciding(ctx, grantee, record)) {
-    const c = found(await repo.getConsent(ctx.stub, consentId), 'consent');
-    if (!isPolicyConsent(c)) consents.push(c);
-  }
-  // Consents v2 that can decide for this grantee: indexed under it or under every org.
   const policyConsents: PolicyConsent[] = [];
-  for (const consentId of await repo.policyConsentIdsFor(ctx.stub, grantee, record.patientId)) {
+  for (const consentId of await repo.consentIdsForRecord(ctx.stub, record)) {
     const c = found(await repo.getConsent(ctx.stub, consentId), 'consent');
-    if (isPolicyConsent(c)) policyConsents.push(c);
+    if (isPolicyConsent(c)) {
+      if (c.grantees.includes(grantee) || c.grantees.includes(ANY_GRANTEE)) policyConsents.push(c);
+    } else if (c.grantee === grantee && scopeCovers(c.terms, record)) {
+      consents.push(c);
+    }
   }
   // Private consents decide for the records of their keeper, on the keeper's peers only
   // (CONSENT.md "Private consents"); the record's custodian is the keeper whose consents count.
@@ -1235,21 +1239,6 @@ async function keptConsents(ctx: Context, keeper: string, patientId: string, gra
     out.push(withStatus(c, now));
   }
   return out;
-}
-
-/**
- * The consents checkAccess needs to decide for `record` exactly as over all of the pair's
- * consents: those whose scope covers the record (scope index), plus one that does not, if the
- * pair holds any (it only adds the out-of-scope reason, which every such consent gives alike).
- * Pairs not yet indexed by scope (consents stored before the index) are read whole.
- */
-async function consentIdsDeciding(ctx: Context, grantee: string, record: RecordAnchor): Promise<string[]> {
-  if (!(await repo.consentScopesIndexed(ctx.stub, grantee, record.patientId))) {
-    return (await repo.consentIdsFor(ctx.stub, grantee, record.patientId)).map((r) => r.consentId);
-  }
-  const covering = await repo.consentIdsCovering(ctx.stub, grantee, record.patientId, record);
-  const outside = await repo.firstConsentIdOutside(ctx.stub, grantee, record.patientId, new Set(covering));
-  return outside === undefined ? covering : [...covering, outside];
 }
 
 interface Accepted<K extends PatientMessageKind> {

@@ -7,13 +7,13 @@
  */
 import type { ChaincodeStub } from 'fabric-shim';
 import type { AccessLogEntry, Emergency } from '../rules/access-rules';
-import { ANY_GRANTEE, isPolicyConsent, type Consent, type PolicyConsent, type PrivateConsentEntry, type StoredConsent } from '../rules/consent-rules';
+import { isPolicyConsent, type Consent, type PolicyConsent, type PrivateConsentEntry, type StoredConsent } from '../rules/consent-rules';
 import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { canonicalBytes, sha256Hex } from '../protocol/canonical-json';
-import { exists, firstByPartialKey, getJson, getPrivateJson, getSaltedPrivateJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
+import { exists, getJson, getPrivateJson, getSaltedPrivateJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
 
 export type { AccessLogEntry } from '../rules/access-rules';
 
@@ -174,47 +174,39 @@ export async function putConsent(stub: ChaincodeStub, consent: StoredConsent): P
 }
 
 /**
- * Indexes a new consent under its patient, under its grantee, and under (grantee, patient) by
- * every record id and category its scope names, so an access decision reads only the consents
- * that cover the record asked for (CONSENT.md "State"). The first consent of a (grantee,
- * patient) pair written by this code also indexes the pair's earlier consents by scope and
- * marks the pair, so consents stored before the scope index keep deciding as before.
+ * Indexes a new consent v1 under its patient, and under (patient, scope) for every record id and
+ * category its scope names, whatever its grantee: an access decision reads the consents covering
+ * the record asked for, and which they are depends on the patient and the record only, never on
+ * who asks (CONSENT.md "State"). A patient's consents stored before these indexes are indexed by
+ * the patient's next grant (indexPatientConsents).
  */
 export async function indexConsent(stub: ChaincodeStub, consent: Consent): Promise<void> {
+  await indexPatientConsents(stub, consent.patientId);
   await putJson(stub, key(stub, KeyTypes.ConsentByPatient, consent.patientId, consent.consentId), { consentId: consent.consentId });
-  await putJson(stub, key(stub, KeyTypes.ConsentByGrantee, consent.grantee, consent.patientId, consent.consentId), {
-    consentId: consent.consentId,
-  });
-  if (!(await consentScopesIndexed(stub, consent.grantee, consent.patientId))) {
-    for (const { consentId } of await consentIdsFor(stub, consent.grantee, consent.patientId)) {
-      const earlier = await getConsent(stub, consentId);
-      // The grantee index holds v1 consents only (v2: indexPolicyConsent).
-      if (earlier !== undefined && !isPolicyConsent(earlier)) await indexConsentScopes(stub, earlier);
-    }
-    await putJson(stub, key(stub, KeyTypes.ConsentScopesIndexed, consent.grantee, consent.patientId), { indexed: true });
-  }
   await indexConsentScopes(stub, consent);
 }
 
-/**
- * Indexes a new consent v2 under its patient and under each org it can permit (or '*' for
- * every org): a decision for (grantee, patient) reads the pair's entries and the patient's
- * '*' entries, never the v1 indexes (which hold v1 consents only).
- */
+/** Indexes a new consent v2 under its patient, twice: with every consent, and with the patient's consents v2, which every decision for the patient reads. */
 export async function indexPolicyConsent(stub: ChaincodeStub, consent: PolicyConsent): Promise<void> {
+  await indexPatientConsents(stub, consent.patientId);
   await putJson(stub, key(stub, KeyTypes.ConsentByPatient, consent.patientId, consent.consentId), { consentId: consent.consentId });
-  for (const grantee of consent.grantees) {
-    await putJson(stub, key(stub, KeyTypes.PolicyConsentByGrantee, grantee, consent.patientId, consent.consentId), { consentId: consent.consentId });
-  }
+  await putJson(stub, key(stub, KeyTypes.PolicyConsentByPatient, consent.patientId, consent.consentId), { consentId: consent.consentId });
 }
 
-/** Ids of the consents v2 of a patient that can decide for `grantee` (named, or every org), sorted, each once. */
-export async function policyConsentIdsFor(stub: ChaincodeStub, grantee: string, patientId: string): Promise<string[]> {
-  const ids = new Set<string>();
-  for (const g of [grantee, ANY_GRANTEE]) {
-    for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.PolicyConsentByGrantee, [g, patientId])) ids.add(r.consentId);
+/**
+ * Puts a patient's earlier consents into the (patient, scope) and consent v2 indexes, once, and
+ * marks the patient: consents stored by a version without them decide as before until then
+ * (consentIdsForRecord reads such a patient's consents whole).
+ */
+async function indexPatientConsents(stub: ChaincodeStub, patientId: string): Promise<void> {
+  if (await patientConsentsIndexed(stub, patientId)) return;
+  for (const { consentId } of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByPatient, [patientId])) {
+    const earlier = await getConsent(stub, consentId);
+    if (earlier === undefined) continue;
+    if (isPolicyConsent(earlier)) await putJson(stub, key(stub, KeyTypes.PolicyConsentByPatient, patientId, consentId), { consentId });
+    else await indexConsentScopes(stub, earlier);
   }
-  return [...ids].sort();
+  await putJson(stub, key(stub, KeyTypes.PatientConsentsIndexed, patientId), { indexed: true });
 }
 
 /** The scope keys of a consent: one per record id and per category it names, sorted, no repeats. */
@@ -228,37 +220,35 @@ const categoryScope = (category: string): string => `category:${category}`;
 
 async function indexConsentScopes(stub: ChaincodeStub, consent: Consent): Promise<void> {
   for (const scope of scopeKeysOf(consent)) {
-    await putJson(stub, key(stub, KeyTypes.ConsentByScope, consent.grantee, consent.patientId, scope, consent.consentId), { consentId: consent.consentId });
+    await putJson(stub, key(stub, KeyTypes.ConsentByPatientScope, consent.patientId, scope, consent.consentId), { consentId: consent.consentId });
   }
 }
 
-/** Whether every consent of the (grantee, patient) pair is indexed by scope (see indexConsent). */
-export async function consentScopesIndexed(stub: ChaincodeStub, grantee: string, patientId: string): Promise<boolean> {
-  return exists(stub, key(stub, KeyTypes.ConsentScopesIndexed, grantee, patientId));
+/** Whether every consent of the patient is in the (patient, scope) and consent v2 indexes (see indexPatientConsents). */
+export async function patientConsentsIndexed(stub: ChaincodeStub, patientId: string): Promise<boolean> {
+  return exists(stub, key(stub, KeyTypes.PatientConsentsIndexed, patientId));
 }
 
 /**
- * Ids of the consents a patient gave `grantee` whose scope names `record`'s id or category,
- * sorted, each once: what reading them costs depends on those consents only, not on how many
- * consents the pair or the chain holds. Meaningful once consentScopesIndexed holds for the pair.
+ * Ids of the consents that can decide for `record`, of every grantee, sorted, each once: the
+ * patient's consents v1 whose scope names the record's id or category, and the patient's
+ * consents v2. The keys read are a function of the patient and the record alone, so a logged
+ * decision's read set does not tell who asked (CONSENT.md "Private access decisions"). What
+ * reading them costs depends on those consents, not on how many the patient or the chain holds.
+ * A patient not yet indexed (consents from before the indexes) is read whole: every consent of
+ * the patient, which the caller filters as the index would.
  */
-export async function consentIdsCovering(
-  stub: ChaincodeStub,
-  grantee: string,
-  patientId: string,
-  record: { recordId: string; category: string },
-): Promise<string[]> {
+export async function consentIdsForRecord(stub: ChaincodeStub, record: { patientId: string; recordId: string; category: string }): Promise<string[]> {
   const ids = new Set<string>();
-  for (const scope of [recordScope(record.recordId), categoryScope(record.category)]) {
-    for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByScope, [grantee, patientId, scope])) ids.add(r.consentId);
+  if (!(await patientConsentsIndexed(stub, record.patientId))) {
+    for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByPatient, [record.patientId])) ids.add(r.consentId);
+    return [...ids].sort();
   }
+  for (const scope of [recordScope(record.recordId), categoryScope(record.category)]) {
+    for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByPatientScope, [record.patientId, scope])) ids.add(r.consentId);
+  }
+  for (const r of await listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.PolicyConsentByPatient, [record.patientId])) ids.add(r.consentId);
   return [...ids].sort();
-}
-
-/** The lowest consent id of the pair that is not in `except`, if any (reads past `except` only). */
-export async function firstConsentIdOutside(stub: ChaincodeStub, grantee: string, patientId: string, except: ReadonlySet<string>): Promise<string | undefined> {
-  const r = await firstByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByGrantee, [grantee, patientId], (v) => !except.has(v.consentId));
-  return r?.consentId;
 }
 
 /** Consent ids of a patient in consent-id order, a page at a time. */
@@ -266,10 +256,6 @@ export async function listConsentIdsOfPatient(stub: ChaincodeStub, patientId: st
   return listByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByPatient, [patientId], pageSize, bookmark);
 }
 
-/** Consent ids a patient gave `grantee`, in consent-id order. */
-export async function consentIdsFor(stub: ChaincodeStub, grantee: string, patientId: string): Promise<Array<{ consentId: string }>> {
-  return listAllByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByGrantee, [grantee, patientId]);
-}
 
 // --- consents from other chains
 

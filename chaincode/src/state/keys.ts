@@ -21,11 +21,13 @@ export const KeyTypes = {
   RecordLabels: 'mb.record-labels', // in the custodian's implicit collection: (recordId, version padded) -> PrivateRecordLabels (with its salt)
   Consent: 'mb.consent', // (consentId)
   ConsentByPatient: 'mb.consent-by-patient', // (patientId, consentId)
-  ConsentByGrantee: 'mb.consent-by-grantee', // (granteeOrg, patientId, consentId) -> {consentId}
-  ConsentByScope: 'mb.consent-by-scope', // (granteeOrg, patientId, scope, consentId) -> {consentId}; scope record:<id> | category:<type>
-  ConsentScopesIndexed: 'mb.consent-scopes-indexed', // (granteeOrg, patientId) -> marker: every consent of the pair is in ConsentByScope
+  // What an access decision reads is named by (patient, record) only, never by who asks (CONSENT.md
+  // "State"). Grantee-first indexes of earlier versions (mb.consent-by-grantee, mb.consent-by-scope,
+  // mb.consent-scopes-indexed, mb.policy-consent-by-grantee) are no longer written or read.
+  ConsentByPatientScope: 'mb.consent-by-patient-scope', // (patientId, scope, consentId) -> {consentId}: v1 consents of any grantee; scope record:<id> | category:<type>
+  PolicyConsentByPatient: 'mb.policy-consent-by-patient', // (patientId, consentId) -> {consentId}: the consents v2 of a patient
+  PatientConsentsIndexed: 'mb.patient-consents-indexed', // (patientId) -> marker: every consent of the patient is in the two indexes above
   PrivateConsentIndex: 'mb.consent-private-index', // in the keeper's implicit collection: (patientId) -> PrivateConsentIndex (with its salt); the private consents themselves under Consent, their nonces under PatientNonce
-  PolicyConsentByGrantee: 'mb.policy-consent-by-grantee', // (granteeOrg | '*', patientId, consentId) -> {consentId}: consent v2 by the orgs it can permit
   RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
   AccessLog: 'mb.access', // (patientId, txTime padded, txId)
   Emergency: 'mb.emergency', // (emergencyId)

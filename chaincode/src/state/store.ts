@@ -149,26 +149,6 @@ export async function listAllPrivateByPartialKey<T>(stub: ChaincodeStub, collect
 }
 
 /**
- * The first value under a partial composite key, in key order, that `accept` takes; reads no
- * further than that one (the iterator is closed there), so the cost is the entries passed over.
- * Read to its end, the iterator needs no close (see drain).
- */
-export async function firstByPartialKey<T>(stub: ChaincodeStub, type: KeyType, attributes: string[], accept: (value: T) => boolean): Promise<T | undefined> {
-  const iterator = await stub.getStateByPartialCompositeKey(type, attributes);
-  let exhausted = false;
-  try {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-      const value = JSON.parse(Buffer.from(r.value.value).toString('utf8')) as T;
-      if (accept(value)) return value;
-    }
-    exhausted = true;
-  } finally {
-    if (!exhausted) await iterator.close();
-  }
-  return undefined;
-}
-
-/**
  * Every value of a query, in key order. An iterator read to its end is not closed: the peer
  * releases a query when it sends the answer that has no more results (the only way `next`
  * reports done), so a close would be one more round trip that the peer answers doing nothing.

@@ -54,10 +54,10 @@ describe('consent v2 in the Consent contract', () => {
   const checkAs = (requester: Record<string, string>, recordId: string, purpose = 'TREAT', at = T0 + HOUR) =>
     fx.call<Decision>(fx.o.userC, at, (c, ctx) => c.CheckAccessAs(ctx, json(requester), recordId, purpose));
   const check = (grantee: string, recordId: string, purpose = 'TREAT', at = T0 + HOUR) => fx.call<Decision>(fx.o.userC, at, (c, ctx) => c.CheckAccess(ctx, grantee, recordId, purpose));
-  const indexKeys = () => [...fx.ledger.snapshot().keys()].filter((k) => k.includes(KeyTypes.PolicyConsentByGrantee));
+  const indexKeys = () => [...fx.ledger.snapshot().keys()].filter((k) => k.includes(KeyTypes.PolicyConsentByPatient));
 
   describe('granting', () => {
-    it('stores a patient-signed policy, indexed under every org it can permit, with one event naming no single grantee', async () => {
+    it('stores a patient-signed policy, indexed once under its patient, with one event naming no single grantee', async () => {
       const c = await grant(NESTED);
       expect(c).toMatchObject({ format: FORMAT, grantees: ['*'], status: 'active', effectiveStatus: 'active', version: 1, policy: NESTED });
       expect(indexKeys()).toHaveLength(1);
@@ -65,11 +65,11 @@ describe('consent v2 in the Consent contract', () => {
       expect(fx.ledger.events.at(-1)?.payload).toMatchObject({ consentId: c.consentId, grantee: null, grantees: ['*'], periodEnd: PERIOD.end });
     });
 
-    it('indexes a policy that permits named orgs under those orgs only, so another org reads none of it', async () => {
+    it('decides a policy that permits named orgs for those orgs only; its index names the patient, not them', async () => {
       const c = await grant({ format: FORMAT, decision: 'deny', period: PERIOD, provisions: [{ actors: [{ participation: 'recipient', org: 'HospitalBMSP' }], purposes: ['TREAT'] }] });
       expect(c.grantees).toEqual(['HospitalBMSP']);
       await fx.ledger.invoke({ identity: fx.o.userC, timeMs: T0 }, async (ctx) => {
-        expect(indexKeys()).toEqual([key(ctx.stub, KeyTypes.PolicyConsentByGrantee, 'HospitalBMSP', fx.patient.patientId, c.consentId)]);
+        expect(indexKeys()).toEqual([key(ctx.stub, KeyTypes.PolicyConsentByPatient, fx.patient.patientId, c.consentId)]);
         return '';
       });
       expect(await check('HospitalBMSP', 'obs-1')).toEqual({ allowed: true, reason: 'consent', consentId: c.consentId, emergencyId: null, provisionPath: [0] });

@@ -28,12 +28,13 @@ const GRANT_CHECKS = [
   'get mb.nonce', // the signer's nonce is unused
   'get mb.consent', // the consent does not exist yet
 ];
-const GRANT_WRITES = ['put mb.consent', 'put mb.consent-by-patient', 'put mb.consent-by-grantee'];
-/** The first consent of a (grantee, patient) pair indexes the pair's earlier consents by scope and marks the pair. */
-const FIRST_OF_PAIR = ['get mb.consent-scopes-indexed', 'range mb.consent-by-grantee' /* read to its end: no close */, 'put mb.consent-scopes-indexed'];
-/** Every later consent of the pair finds the mark. */
-const LATER_OF_PAIR = ['get mb.consent-scopes-indexed'];
-const GRANT_END = ['put mb.consent-by-scope', 'put mb.nonce'];
+const GRANT_WRITES = ['put mb.consent'];
+/** The patient's first consent since the (patient, scope) index indexes the patient's earlier consents and marks the patient. */
+const FIRST_OF_PATIENT = ['get mb.patient-consents-indexed', 'range mb.consent-by-patient' /* read to its end: no close */, 'put mb.patient-consents-indexed'];
+/** Every later consent of the patient finds the mark. */
+const LATER_OF_PATIENT = ['get mb.patient-consents-indexed'];
+/** Indexed under the patient, and under (patient, scope) for its one record; then the nonce. */
+const GRANT_END = ['put mb.consent-by-patient', 'put mb.consent-by-patient-scope', 'put mb.nonce'];
 /** The send: the route with its send state, then the fee hook's value transfer parameters. */
 const SEND_READS = ['get mb.route', 'get mb.route-send', 'get mb.params'];
 const SEND_WRITES = ['put mb.pkt', 'put mb.route-send'];
@@ -87,22 +88,22 @@ describe('round trips of a share at endorsement', () => {
     return { packet: out.sent.packet, calls };
   }
 
-  it('GrantAndSend, value transfer off: the first consent of a pair, then a later one', async () => {
+  it("GrantAndSend, value transfer off: the patient's first consent, then a later one", async () => {
     await setUp(false);
     const first = await grantAndSend();
-    expect(callShapes(first.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...FIRST_OF_PAIR, ...GRANT_END, ...SEND_READS, ...SEND_WRITES]);
-    expect(first.calls).toHaveLength(17);
+    expect(callShapes(first.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...FIRST_OF_PATIENT, ...GRANT_END, ...SEND_READS, ...SEND_WRITES]);
+    expect(first.calls).toHaveLength(16);
     const later = await grantAndSend();
-    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...SEND_READS, ...SEND_WRITES]);
-    expect(later.calls).toHaveLength(15);
+    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PATIENT, ...GRANT_END, ...SEND_READS, ...SEND_WRITES]);
+    expect(later.calls).toHaveLength(14);
   });
 
   it('GrantAndSend, value transfer on: the fee adds the payer account and the escrow', async () => {
     await setUp(true);
     await grantAndSend();
     const later = await grantAndSend();
-    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...SEND_READS, ...FEE, ...SEND_WRITES]);
-    expect(later.calls).toHaveLength(19);
+    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PATIENT, ...GRANT_END, ...SEND_READS, ...FEE, ...SEND_WRITES]);
+    expect(later.calls).toHaveLength(18);
   });
 
   it('GrantAndSend naming no route: the routes are listed, and only the send state of the one to the destination is read', async () => {
@@ -114,7 +115,7 @@ describe('round trips of a share at endorsement', () => {
     await grantAndSend();
     const later = await grantAndSend({});
     const send = ['range mb.route' /* read to its end: no close */, 'get mb.route-send', 'get mb.params'];
-    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PAIR, ...GRANT_END, ...send, ...SEND_WRITES]);
+    expect(callShapes(later.calls)).toEqual([...GRANT_CHECKS, ...GRANT_WRITES, ...LATER_OF_PATIENT, ...GRANT_END, ...send, ...SEND_WRITES]);
     expect(later.calls.filter((call) => call.key.startsWith('mb.route-send/')).map((call) => call.key)).toEqual([`mb.route-send/${ROUTE}`, `mb.route-send/${ROUTE}`]);
   });
 

@@ -9,7 +9,10 @@
  *    org collection (`_implicit_org_<MSP>`) is read only on a peer of that org (`peerMsp`, by
  *    default the caller's org), as on Fabric, where other orgs' peers do not hold it; and a
  *    transaction that ran a range query over private data may not write, as Fabric refuses it;
- *    the hash of a private value (getPrivateDataHash) is readable on every peer.
+ *    the hash of a private value (getPrivateDataHash) is readable on every peer;
+ *  - with `recordReads` on, `lastReads` is the read set of the last transaction as a peer records it: public keys read
+ *    (point reads, and each key a range query returned, with the range), private keys by the
+ *    collection and the key's hash only.
  * Unit tests may stub the chaincode stub; integration tests use real peers.
  */
 import { createHash } from 'node:crypto';
@@ -51,6 +54,10 @@ export class FakeLedger {
   /** Private data by collection, then key. */
   readonly privateState = new Map<string, Map<string, Buffer>>();
   readonly events: EmittedEvent[] = [];
+  /** Whether transactions record their reads in lastReads (off: nothing is recorded, as benchmarks run it). */
+  recordReads = false;
+  /** The read set of the last transaction run (see the file's comment), in the order of reading. */
+  lastReads: string[] = [];
   private txCounter = 0;
 
   constructor(readonly channel: string) {}
@@ -67,6 +74,7 @@ export class FakeLedger {
     const writes = new Map<string, Buffer | null>();
     const privateWrites = new Map<string, Map<string, Buffer | null>>();
     const txEvents: EmittedEvent[] = [];
+    this.lastReads = [];
     const ctx = this.makeContext(opts, txId, writes, txEvents, privateWrites);
     const result = await fn(ctx);
     for (const [k, v] of writes) {
@@ -92,6 +100,24 @@ export class FakeLedger {
   /** An iterator over [start, end) in key order (a subclass may read it lazily, as a peer does). */
   protected rangeIterator(start: string, end: string): Iter {
     return this.iterator(this.sortedRange(start, end));
+  }
+
+  private noteRead(read: string): void {
+    if (this.recordReads) this.lastReads.push(read);
+  }
+
+  /** `it`, recording its range and each key it returns in lastReads (when recordReads is on). */
+  private recorded(range: string, it: Iter): Iter {
+    if (!this.recordReads) return it;
+    this.lastReads.push(range);
+    return {
+      next: async () => {
+        const r = await it.next();
+        if (!r.done) this.lastReads.push(`  ${r.value.key}`);
+        return r;
+      },
+      close: () => it.close(),
+    };
   }
 
   protected iterator(entries: Array<[string, Buffer]>): Iter {
@@ -143,7 +169,10 @@ export class FakeLedger {
       getChannelID: () => this.channel,
       getTxID: () => txId,
       getTxTimestamp: () => ({ seconds, nanos }),
-      getState: async (k: string) => new Uint8Array(this.state.get(k) ?? Buffer.alloc(0)),
+      getState: async (k: string) => {
+        this.noteRead(`read ${k}`);
+        return new Uint8Array(this.state.get(k) ?? Buffer.alloc(0));
+      },
       putState: async (k: string, v: Uint8Array) => {
         writable();
         if (!k) throw new Error('empty key');
@@ -165,17 +194,21 @@ export class FakeLedger {
         const parts = k.split(NS).slice(1, -1);
         return { objectType: parts[0] ?? '', attributes: parts.slice(1) };
       },
-      getStateByRange: async (start: string, end: string) => this.iterator(this.sortedRange(start, end || MAX_UNICODE)),
+      getStateByRange: async (start: string, end: string) => this.recorded(`range ${start}`, this.iterator(this.sortedRange(start, end || MAX_UNICODE))),
       getStateByPartialCompositeKey: async (type: string, attrs: string[]) => {
         const prefix = createCompositeKey(type, attrs);
-        return this.rangeIterator(prefix, prefix + MAX_UNICODE);
+        return this.recorded(`range ${prefix}`, this.rangeIterator(prefix, prefix + MAX_UNICODE));
       },
       getTransient: () => transient,
       putPrivateData: async (collection: string, k: string, v: Uint8Array) => privateWrite(collection, k, Buffer.from(v)),
       deletePrivateData: async (collection: string, k: string) => privateWrite(collection, k, null),
-      getPrivateData: async (collection: string, k: string) => new Uint8Array(readable(collection).get(k) ?? Buffer.alloc(0)),
+      getPrivateData: async (collection: string, k: string) => {
+        this.noteRead(`private ${collection} ${createHash('sha256').update(k).digest('hex')}`);
+        return new Uint8Array(readable(collection).get(k) ?? Buffer.alloc(0));
+      },
       // Every peer of the channel holds the hashes of every collection's values (member or not).
       getPrivateDataHash: async (collection: string, k: string) => {
+        this.noteRead(`private ${collection} ${createHash('sha256').update(k).digest('hex')}`);
         if (!/^_implicit_org_.+$/.test(collection)) throw new Error(`collection ${collection} is not defined`);
         const v = this.privateState.get(collection)?.get(k);
         return new Uint8Array(v === undefined ? Buffer.alloc(0) : createHash('sha256').update(v).digest());
