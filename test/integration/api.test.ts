@@ -435,6 +435,18 @@ describe('hospital gateway API', () => {
     expect([v1.status, v1.body.code]).toEqual([400, 'INVALID_ARGUMENT']);
   });
 
+  it("checks a FHIR Consent for the hospital's EHR before a patient signs it, and writes nothing", async () => {
+    const example = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'fhir-consent-examples', 'r5', `consent-example-${name}.json`), 'utf8');
+    const fhirJson = { 'content-type': 'application/fhir+json' };
+    const ok = await a.client.call('/v1/consents/fhir-check?days=30', { raw: example('notSecLabel'), headers: fhirJson, as: ehrA });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ version: 'R5', schema: 'hl7.fhir.r5.core 5.0.0', periodFilled: ['start', 'end'], grantees: ['*'], keptPrivatelyByDefault: false, policy: { decision: 'permit' } });
+    expect((ok.body.summary as string[])[1]).toMatch(/^ {2}\[0\] deny: .*records labelled/);
+    const refused = await a.client.call('/v1/consents/fhir-check', { raw: example('notThis'), headers: fhirJson, as: ehrA });
+    expect([refused.status, refused.body.code]).toEqual([400, 'FHIR_ELEMENT_UNSUPPORTED']);
+    expect(refused.body.message).toMatch(/Consent\.provision\[0\]\.data\[0\]\.meaning/);
+  });
+
   it('rotates a key through the API: the id and consents stay, the old key is refused, the new key revokes, and chain-b follows', async () => {
     const connections = new Connections();
     try {
@@ -551,6 +563,7 @@ describe('hospital gateway API', () => {
         patient: true,
       },
       { method: 'GET', path: () => `/v1/consents/${someConsent()}`, patient: true },
+      { method: 'POST', path: () => '/v1/consents/fhir-check', body: () => ({ resourceType: 'Consent', status: 'active', decision: 'permit' }), patient: true },
       { method: 'GET', path: () => `/v1/consents/${someConsent()}/records` },
       { method: 'POST', path: () => '/v1/guardians', body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey), patient: true },
       { method: 'POST', path: () => '/v1/guardians/revocation', body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey), patient: true },

@@ -39,7 +39,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerEnrolmentRoutes } from './routes/enrolments';
 import { registerAppRoutes } from './routes/app';
 import { EnrolmentStore } from './enrolments';
-import { ErrorResponse, RecordLabelsSchema } from './schemas';
+import { ErrorResponse, FHIR_JSON, RecordLabelsSchema } from './schemas';
 
 export type { ApiContext } from './context';
 
@@ -102,10 +102,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     done();
   });
 
-  // JSON bodies: kept as received (a patient signature covers the exact bytes), then parsed
-  // by Fastify's own parser (prototype-poisoning protection included).
+  // JSON bodies (FHIR's media type too): kept as received (a patient signature covers the exact
+  // bytes), then parsed by Fastify's own parser (prototype-poisoning protection included).
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+  app.addContentTypeParser(['application/json', FHIR_JSON], { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;
     void parseJson(req, (body as Buffer).toString('utf8'), done);
   });

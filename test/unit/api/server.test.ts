@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { exportPublicKey, patientIdOf } from '@medbridge/chaincode';
+import { exportFhirConsent, exportPublicKey, parseConsentPolicy, patientIdOf } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../../gateway/src/api/config';
 import { signRequest } from '../../../gateway/src/api/request-signing';
 import { buildApi } from '../../../gateway/src/api/server';
@@ -63,6 +63,7 @@ function fakeChaincode(calls: string[]): Chaincode {
     channel: 'chain-a',
     chainId: () => Promise.resolve('chain-a'),
     system: { ping: () => Promise.resolve({ channel: 'chain-a' }) },
+    governance: { getMembers: () => Promise.resolve({ members: ['HospitalAMSP', 'HospitalCMSP'] }) },
     consent: {
       registerPatient: (publicKey: string) => {
         calls.push('registerPatient');
@@ -195,6 +196,41 @@ describe('API server', () => {
     const own = await asPatient('POST', `/v1/patients/${PATIENT}/access-log/read`, signed);
     expect(own.json<{ items: unknown[]; bookmark: string }>()).toEqual({ items: LOG, bookmark: '' });
     expect(calls.filter((c) => c.startsWith('listAccessLogSigned'))).toEqual(['listAccessLogSigned 1 ', 'listAccessLogSigned 1 1', 'listAccessLogSigned  ']);
+  });
+
+  it('checks a FHIR Consent as the consent v2 a patient would sign, and signs nothing: policy, words, bounds filled, whom it can permit', async () => {
+    const policy = (org: string) => ({
+      format: 'medbridge/consent-policy/v2',
+      decision: 'deny',
+      provisions: [{ actors: [{ participation: 'recipient', org }], actions: ['access'], purposes: ['HRESCH'], provisions: [{ securityLabels: ['PSY'] }] }],
+    });
+    const body = (org: string) => JSON.stringify({ ...exportFhirConsent(parseConsentPolicy(policy(org), { order: 'normalize' })), id: 'doc-1' });
+    const here = await asPatient('POST', '/v1/consents/fhir-check?days=30', body('HospitalCMSP'));
+    expect(here.statusCode).toBe(200);
+    expect(here.json()).toMatchObject({
+      version: 'R5',
+      policy: { ...policy('HospitalCMSP'), period: { start: NOW, end: NOW + 30 * DAY } },
+      periodFilled: ['start', 'end'],
+      notCarried: ['Consent.id'],
+      grantees: ['HospitalCMSP'],
+      keptPrivatelyByDefault: true,
+      schema: 'hl7.fhir.r5.core 5.0.0',
+    });
+    expect(here.json<{ summary: string[] }>().summary).toEqual([expect.stringMatching(/^deny every request, in force /), '  [0] permit: by HospitalCMSP, to access, for HRESCH (and their sub-purposes), except:', expect.stringMatching(/^ {4}\[0, 0\] deny: records labelled PSY$/)]);
+    // An org of another chain: the clients record it publicly (only a public consent crosses chains).
+    expect((await asPatient('POST', '/v1/consents/fhir-check', body('HospitalBMSP'))).json()).toMatchObject({ grantees: ['HospitalBMSP'], keptPrivatelyByDefault: false });
+    // What it cannot enforce is refused with the element path; what is not FHIR, by the R5 schema.
+    const related = JSON.stringify({ resourceType: 'Consent', status: 'active', decision: 'permit', provision: [{ data: [{ meaning: 'related', reference: { reference: 'Observation/1' } }] }] });
+    const refused = await asPatient('POST', '/v1/consents/fhir-check', related);
+    expect([refused.statusCode, refused.json<{ code: string }>().code]).toEqual([400, 'FHIR_ELEMENT_UNSUPPORTED']);
+    expect(refused.json<{ message: string }>().message).toMatch(/^Consent\.provision\[0\]\.data\[0\]\.meaning/);
+    const notFhir = await asPatient('POST', '/v1/consents/fhir-check', JSON.stringify({ resourceType: 'Consent', status: 'active', decision: 'permit', provision: [{ colour: 'blue' }] }));
+    expect([notFhir.statusCode, notFhir.json<{ code: string }>().code]).toEqual([400, 'FHIR_CONSENT_INVALID']);
+    expect(notFhir.json<{ message: string }>().message).toMatch(/Consent\.provision\[0\]\.colour/);
+    const days = await asPatient('POST', '/v1/consents/fhir-check?days=0', body('HospitalCMSP'));
+    expect([days.statusCode, days.json<{ code: string }>().code]).toEqual([400, 'INVALID_ARGUMENT']);
+    // Nothing was signed or submitted.
+    expect(calls).toEqual([]);
   });
 
   it('registers a patient whose device signs the request with the key it registers; another key is refused', async () => {

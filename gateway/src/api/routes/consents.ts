@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   consentIdOf,
+  permittedRecipientOrgs,
   type ConsentGrantMessage,
   type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
@@ -17,7 +18,7 @@ import {
   isPolicyConsent,
 } from '@medbridge/chaincode';
 import { orAbsent } from '../../fabric/contracts';
-import { consentToFhir } from '../../services/consent-fhir';
+import { consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import { AnyObject, committed, ConsentId, errorResponses, FHIR_JSON, FhirFormat, MspId, SignedPatientMessage as SignedSchema, Security } from '../schemas';
@@ -26,6 +27,8 @@ import type { ApiContext } from '../context';
 /** The patient a signed message in the body speaks for. */
 const signedPatient = (req: FastifyRequest) => (req.body as SignedPatientMessage).message.patientId;
 const consentParams = { type: 'object', required: ['consentId'], properties: { consentId: ConsentId } } as const;
+/** A FHIR Consent resource: the mapping and the R5 schema check the rest of it. */
+const FhirConsentBody = { type: 'object', required: ['resourceType'], properties: { resourceType: { const: 'Consent' } }, additionalProperties: true } as const;
 
 function expectKind(signed: SignedPatientMessage, ...kinds: string[]): void {
   if (!kinds.includes(signed.message.kind)) throw new ApiError(400, 'INVALID_ARGUMENT', `expected a ${kinds.join(' or ')} message, got ${signed.message.kind}`);
@@ -74,6 +77,33 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const keeper = req.query.keeper;
       const cc = ctx.chaincode.consent;
       return reply.status(201).send(submitted(await (keeper === undefined ? cc.revokeConsent(req.body) : cc.revokeConsentPrivately(req.body, keeper))));
+    },
+  );
+
+  app.post<{ Querystring: { days?: number }; Body: unknown }>(
+    '/consents/fhir-check',
+    {
+      schema: {
+        tags: ['consents'],
+        summary: 'a FHIR R4 or R5 Consent as the consent v2 a patient would sign, checked; signs and writes nothing',
+        description:
+          "The body is a FHIR Consent (`application/json` or `application/fhir+json`), mapped as `consent import` and the patient app map it: an R5 resource is first validated against the official R5 JSON schema (`FHIR_CONSENT_INVALID` with the schema's element paths; the first check of a process compiles the schema, about 2 s), then every element is enforced, not carried, or refused with its element path (`FHIR_ELEMENT_UNSUPPORTED`, `FHIR_CONSENT_INVALID`, `CONSENT_POLICY_INVALID`); a deny is never dropped. A period bound the resource does not state is set from now and `days` (default 365). The answer: the canonical policy, its words, the elements not carried, the bounds filled, the orgs it can permit (`grantees`, `[\"*\"]` for every org), and whether the clients keep it privately at this hospital by default (every such org a member of this chain). A hospital's systems check a document here before asking a patient to sign; the patient's device maps the file itself and signs what it shows (`POST /v1/consents`).",
+        security: Security.patientOrHospital,
+        querystring: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', minimum: 1, maximum: 1825 } } },
+        body: FhirConsentBody,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+      config: { auth: { hospital: 'any', patient: true } },
+    },
+    async (req) => {
+      const prepared = prepareConsentImport(req.body, { now: ctx.clock(), days: req.query.days ?? 365 });
+      const reach = permittedRecipientOrgs(prepared.policy);
+      const { members } = await ctx.chaincode.governance.getMembers();
+      return {
+        ...prepared,
+        grantees: reach.any ? ['*'] : reach.orgs,
+        keptPrivatelyByDefault: !reach.any && reach.orgs.every((org) => members.includes(org)),
+      };
     },
   );
 
