@@ -1198,9 +1198,10 @@ async function decide(ctx: Context, requester: Requester, record: RecordAnchor, 
   // (CONSENT.md "Private consents"); the record's custodian is the keeper whose consents count.
   const askedAtCustodian = ctx.clientIdentity.getMSPID() === record.custodian;
   if (askedAtCustodian) {
+    // As the public ones: a consent v1 that covers other records only is not the record's (no-consent, not out-of-scope).
     for (const c of await keptConsents(ctx, record.custodian, record.patientId, grantee, now)) {
       if (isPolicyConsent(c)) policyConsents.push(c);
-      else consents.push(c);
+      else if (scopeCovers(c.terms, record)) consents.push(c);
     }
   }
   const privateConsentsUnseen = !askedAtCustodian && (await repo.keepsPrivateConsents(ctx.stub, repo.implicitCollection(record.custodian), record.patientId));

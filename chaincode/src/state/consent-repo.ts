@@ -256,7 +256,6 @@ export async function listConsentIdsOfPatient(stub: ChaincodeStub, patientId: st
   return listByPartialKey<{ consentId: string }>(stub, KeyTypes.ConsentByPatient, [patientId], pageSize, bookmark);
 }
 
-
 // --- consents from other chains
 
 export async function getRemoteConsent(stub: ChaincodeStub, sourceChain: string, consentId: string): Promise<StoredRemoteConsent | undefined> {

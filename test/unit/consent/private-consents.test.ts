@@ -79,6 +79,9 @@ describe('private consents', () => {
     expect(await fx.call<Decision>(fx.o.userA, T0 + HOUR, (c, ctx) => c.CheckAccess(ctx, 'HospitalBMSP', 'obs-1', 'TREAT'))).toMatchObject({ allowed: true });
     // Not for another custodian's records: HospitalC's record is decided by HospitalC, which keeps no consent.
     expect(await fx.call<Decision>(fx.o.userC, T0 + HOUR, logAccessTx('HospitalBMSP', 'obs-c', 'TREAT'))).toMatchObject({ allowed: false, reason: 'no-consent' });
+    // Nor for a record of another kind: it covers Observations, so for an ImagingStudy no consent covers it (as a public one).
+    await fx.call(fx.o.userA, T0, (c, ctx) => c.AnchorRecord(ctx, 'img-1', fx.patient.patientId, 'ImagingStudy', H1));
+    expect(await logB('img-1')).toMatchObject({ allowed: false, reason: 'no-consent' });
 
     const revoked = await fx.call<Kept>(fx.o.userA, T0 + HOUR, revokePrivatelyTx(revocation(kept.consentId), A));
     expect(revoked).toMatchObject({ status: 'revoked', effectiveStatus: 'revoked' });
