@@ -19,7 +19,7 @@ import {
 } from '@medbridge/chaincode';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode, type ConsentClient } from '../../gateway/src/fabric/contracts';
-import { envelopeOf, publicReadsOf } from './support/blocks';
+import { envelopeOf, readsOf } from './support/blocks';
 import { codeOf } from './support/chain-ops';
 import { waitFor } from './support/polling';
 
@@ -138,9 +138,9 @@ describe('Consent on chain-a through the peer Gateway service', () => {
     const other = await consentA.logAccess('HospitalDMSP', recordId, 'TREAT', `${requestId}-d`);
     expect(other.result).toMatchObject({ allowed: false, reason: 'no-consent' });
     const [otherBlock] = await c.blocks(CHANNEL, Number(other.blockNumber));
-    const reads = publicReadsOf(tx);
+    const reads = readsOf(tx);
     expect(reads.length).toBeGreaterThan(0);
-    expect(publicReadsOf(envelopeOf(otherBlock!, other.txId))).toEqual(reads);
+    expect(readsOf(envelopeOf(otherBlock!, other.txId))).toEqual(reads);
     // What it still shows, and why (CONSENT.md "Private access decisions"): its read set names the
     // record and the patient, whose anchors and registrations are still public state. This pins the
     // gap, so that closing it shows here.

@@ -15,6 +15,7 @@ import { exportPublicKey, patientIdOf, recordHash } from '@medbridge/chaincode';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode } from '../../gateway/src/fabric/contracts';
 import { loadProfile, type Profile } from '../../gateway/src/fabric/profile';
+import { envelopeOf, readsOf } from './support/blocks';
 import { codeOf, text } from './support/chain-ops';
 import { proposalTimeMs, proposalWithShiftedTime } from './support/forged-proposal';
 import { issuedClientProfile } from './support/identities';
@@ -87,6 +88,16 @@ describe('security rules on chain-a', () => {
       const bytes = Buffer.from(block!);
       expect(bytes.includes(Buffer.from(opened.txId))).toBe(true);
       expect([reason, 'emergency-opened', '"expiresAt"', '"openedBy"'].filter((x) => bytes.includes(Buffer.from(x)))).toEqual([]);
+      // HospitalA logs ETREAT decisions for HospitalC (its emergency allows) and for HospitalB (none):
+      // the two transactions read the same keys, private ones' hashes included (CONSENT.md "Private
+      // access decisions"), so HospitalC's copy of the blocks does not tell which org asked.
+      const forC = await a.consent.logAccess('HospitalCMSP', recordId, 'ETREAT', `rq-${run}-c`);
+      const forB = await a.consent.logAccess('HospitalBMSP', recordId, 'ETREAT', `rq-${run}-b`);
+      expect([forC.result.allowed, forC.result.reason, forB.result.allowed]).toEqual([true, 'emergency', false]);
+      const readsIn = async (logged: { txId: string; blockNumber: bigint }) => readsOf(envelopeOf((await c.client.blocks(CHANNEL, Number(logged.blockNumber)))[0]!, logged.txId));
+      const readsC = await readsIn(forC);
+      expect(readsC.some((r) => r.includes(' private _implicit_org_HospitalAMSP '))).toBe(true);
+      expect(await readsIn(forB)).toEqual(readsC);
     });
   });
 

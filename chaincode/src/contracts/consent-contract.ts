@@ -685,7 +685,8 @@ export class ConsentContract extends MedbridgeContract {
     }
     const durationMs = durationMinutes === '' ? null : parseCount(durationMinutes, 'durationMinutes') * 60_000;
     const collection = repo.implicitCollection(custodian);
-    const mine = await loadEmergencies(ctx, patientId, who.mspId, custodian);
+    const earlier = await privateEmergencyIdsAt(ctx, collection, patientId);
+    const mine = await loadEmergencies(ctx, patientId, who.mspId, custodian, earlier);
     const e = openEmergency(
       { patientId, recordId: recordId === '' ? null : recordId, custodian, reason: requestText(r.fields, 'reason'), durationMs },
       { org: who.mspId, id: who.id, role: who.role },
@@ -695,7 +696,7 @@ export class ConsentContract extends MedbridgeContract {
     );
     // The custodian's own collection, and nothing public: the custodian's endorsement alone satisfies it.
     await repo.putPrivateEmergency(ctx.stub, collection, e, r.saltHex);
-    await repo.indexPrivateEmergency(ctx.stub, collection, e, r.saltHex);
+    await repo.indexPrivateEmergency(ctx.stub, collection, e, earlier, r.saltHex);
     await repo.putPrivateAccessLogEntry(ctx.stub, collection, emergencyLogEntry(e, 'emergency-opened', who.mspId, now, e.txId), r.saltHex);
     emit(ctx, 'EmergencyOpened', { txId: e.txId });
     return canonicalize(sealResult(r.salt, e.txId, canonicalize(e)));
@@ -1157,14 +1158,39 @@ async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor>
  * so it finds none and refuses, never allows), then the public ones opened before emergencies
  * were private.
  */
-async function loadEmergencies(ctx: Context, patientId: string, org: string, custodian: string): Promise<Emergency[]> {
+/**
+ * The emergencies `org` opened on the patient at `custodian`. Every emergency of the patient there
+ * is read, whoever opened it, and the others dropped after reading: so what an ETREAT decision
+ * reads, private keys' hashes included, does not name the org that asks (CONSENT.md "Private
+ * access decisions"). `privateIds`: privateEmergencyIdsAt's answer, when the caller has it.
+ */
+async function loadEmergencies(ctx: Context, patientId: string, org: string, custodian: string, privateIds?: readonly string[]): Promise<Emergency[]> {
   const out: Emergency[] = [];
   const collection = repo.implicitCollection(custodian);
-  for (const id of await repo.privateEmergencyIdsOf(ctx.stub, collection, patientId, org)) {
-    out.push(found(await repo.getPrivateEmergency(ctx.stub, collection, id), 'emergency'));
+  for (const id of privateIds ?? (await privateEmergencyIdsAt(ctx, collection, patientId))) {
+    const e = found(await repo.getPrivateEmergency(ctx.stub, collection, id), 'emergency');
+    if (e.org === org) out.push(e);
   }
-  for (const r of await repo.emergencyIdsOf(ctx.stub, patientId, org)) out.push(found(await repo.getEmergency(ctx.stub, r.emergencyId), 'emergency'));
+  for (const r of await repo.publicEmergencyIdsOfPatient(ctx.stub, patientId)) {
+    const e = found(await repo.getEmergency(ctx.stub, r.emergencyId), 'emergency');
+    if (e.org === org) out.push(e);
+  }
   return out;
+}
+
+/**
+ * Ids of the patient's private emergencies in `collection`, every opening org's: the patient's
+ * index; for a patient whose emergencies were all opened before it (a (patient, org) index, read
+ * by point for every member org, so still not naming the one that asks), those. BreakGlass writes
+ * the patient's index from this, so the first emergency opened since carries the earlier ones over.
+ */
+async function privateEmergencyIdsAt(ctx: Context, collection: string, patientId: string): Promise<string[]> {
+  const indexed = await repo.privateEmergencyIdsOfPatient(ctx.stub, collection, patientId);
+  if (indexed !== undefined) return indexed;
+  const { members } = await getMemberSet(ctx.stub);
+  const ids = new Set<string>();
+  for (const org of [...members].sort()) for (const id of await repo.legacyPrivateEmergencyIdsOf(ctx.stub, collection, patientId, org)) ids.add(id);
+  return [...ids].sort();
 }
 
 /** Whether `org` opened the private emergency `e` or is its custodian (mayReviewEmergency for an emergency naming its custodian). */

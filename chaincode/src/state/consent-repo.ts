@@ -388,9 +388,9 @@ export async function indexEmergency(stub: ChaincodeStub, e: Emergency): Promise
   await putJson(stub, key(stub, KeyTypes.EmergencyByPatient, e.patientId, e.org, e.emergencyId), { emergencyId: e.emergencyId });
 }
 
-/** Emergency ids of a patient for one org, in id order. */
-export async function emergencyIdsOf(stub: ChaincodeStub, patientId: string, org: string): Promise<Array<{ emergencyId: string }>> {
-  return listAllByPartialKey<{ emergencyId: string }>(stub, KeyTypes.EmergencyByPatient, [patientId, org]);
+/** Ids of a patient's public emergencies (opened before emergencies were private), every org's, in (org, id) order. */
+export async function publicEmergencyIdsOfPatient(stub: ChaincodeStub, patientId: string): Promise<Array<{ emergencyId: string }>> {
+  return listAllByPartialKey<{ emergencyId: string }>(stub, KeyTypes.EmergencyByPatient, [patientId]);
 }
 
 /** Every public emergency (opened before emergencies were private), in id order. */
@@ -414,20 +414,26 @@ export async function getPrivateEmergency(stub: ChaincodeStub, collection: strin
 }
 
 /**
- * The ids of a patient's private emergencies for one org in `collection`, one key per (patient,
- * org) read with a point read: Fabric refuses writes in a transaction that ran a range query over
- * private data, and BreakGlass and LogAccess read these before they write. The value carries the
- * latest writer's salt; the key's hash can be tested against a guessed (patient, org), which tells
- * nothing the transaction's public read of the patient does not (CONSENT.md "Private break-glass").
+ * The ids of a patient's private emergencies in `collection`, of every opening org, one key per
+ * patient read with a point read: Fabric refuses writes in a transaction that ran a range query
+ * over private data, and BreakGlass and LogAccess read these before they write. One key for the
+ * patient, not per (patient, org): its hash can be tested against a guessed patient only, which
+ * the transaction's public read of the patient names anyway, never against the org that asks
+ * (CONSENT.md "Private break-glass"). Undefined when the patient has none written this way yet.
  */
-export async function privateEmergencyIdsOf(stub: ChaincodeStub, collection: string, patientId: string, org: string): Promise<string[]> {
+export async function privateEmergencyIdsOfPatient(stub: ChaincodeStub, collection: string, patientId: string): Promise<string[] | undefined> {
+  return (await getPrivateJson<{ emergencyIds: string[] }>(stub, collection, key(stub, KeyTypes.EmergencyIdsOfPatient, patientId)))?.emergencyIds;
+}
+
+/** Ids in the (patient, org) index that earlier versions wrote in `collection`, read by point (see privateEmergencyIdsOfPatient). */
+export async function legacyPrivateEmergencyIdsOf(stub: ChaincodeStub, collection: string, patientId: string, org: string): Promise<string[]> {
   return (await getPrivateJson<{ emergencyIds: string[] }>(stub, collection, key(stub, KeyTypes.EmergencyByPatient, patientId, org)))?.emergencyIds ?? [];
 }
 
-/** Adds an emergency to its (patient, org) index in `collection` (ids kept sorted). */
-export async function indexPrivateEmergency(stub: ChaincodeStub, collection: string, e: Emergency, saltHex: string): Promise<void> {
-  const ids = [...new Set([...(await privateEmergencyIdsOf(stub, collection, e.patientId, e.org)), e.emergencyId])].sort();
-  await stub.putPrivateData(collection, key(stub, KeyTypes.EmergencyByPatient, e.patientId, e.org), canonicalBytes({ emergencyIds: ids, salt: saltHex }));
+/** Writes a patient's emergency index in `collection`: `earlier` (every org's) and the new one, sorted, with the writer's salt. */
+export async function indexPrivateEmergency(stub: ChaincodeStub, collection: string, e: Emergency, earlier: readonly string[], saltHex: string): Promise<void> {
+  const ids = [...new Set([...earlier, e.emergencyId])].sort();
+  await stub.putPrivateData(collection, key(stub, KeyTypes.EmergencyIdsOfPatient, e.patientId), canonicalBytes({ emergencyIds: ids, salt: saltHex }));
 }
 
 /** Every private emergency in `collection`, in id order, without salts. */

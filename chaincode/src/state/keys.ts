@@ -31,7 +31,8 @@ export const KeyTypes = {
   RemoteConsent: 'mb.remote-consent', // (sourceChain, consentId)
   AccessLog: 'mb.access', // (patientId, txTime padded, txId)
   Emergency: 'mb.emergency', // (emergencyId)
-  EmergencyByPatient: 'mb.emergency-by-patient', // public: (patientId, org, emergencyId) -> {emergencyId}; in a custodian's collection: (patientId, org) -> {emergencyIds, salt}
+  EmergencyByPatient: 'mb.emergency-by-patient', // public: (patientId, org, emergencyId) -> {emergencyId}; in a custodian's collection, written before EmergencyIdsOfPatient: (patientId, org) -> {emergencyIds, salt}
+  EmergencyIdsOfPatient: 'mb.emergency-ids-of-patient', // in a custodian's collection: (patientId) -> {emergencyIds (every opening org's), salt}
   RemoteConsentByGrantee: 'mb.remote-consent-by-grantee', // (granteeOrg, sourceChain, consentId) -> {sourceChain, consentId}
   // cross-chain
   NodeList: 'mb.nodelist', // (epoch padded) -> VerificationNodeList of this chain

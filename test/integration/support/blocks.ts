@@ -17,10 +17,11 @@ export function envelopeOf(blockBytes: Uint8Array, txId: string): Buffer {
 }
 
 /**
- * The public keys a transaction read, as its envelope records them for the medbridge chaincode:
- * point reads, and each range query with the keys it returned.
+ * What a transaction read, as its envelope records it, per chaincode namespace: public point
+ * reads, each range query with the keys it returned, and private reads as the collection and the
+ * key's hash (all a block holds of them).
  */
-export function publicReadsOf(envelope: Buffer): string[] {
+export function readsOf(envelope: Buffer): string[] {
   const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8());
   const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());
   const out: string[] = [];
@@ -34,6 +35,10 @@ export function publicReadsOf(envelope: Buffer): string[] {
       for (const q of kv.getRangeQueriesInfoList()) {
         out.push(`${ns.getNamespace()} range ${q.getStartKey()}..${q.getEndKey()}`);
         for (const r of q.getRawReads()?.getKvReadsList() ?? []) out.push(`  ${r.getKey()}`);
+      }
+      for (const collection of ns.getCollectionHashedRwsetList()) {
+        const hashed = ledger.rwset.kvrwset.HashedRWSet.deserializeBinary(collection.getHashedRwset_asU8());
+        for (const r of hashed.getHashedReadsList()) out.push(`${ns.getNamespace()} private ${collection.getCollectionName()} ${Buffer.from(r.getKeyHash_asU8()).toString('hex')}`);
       }
     }
   }

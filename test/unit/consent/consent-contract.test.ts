@@ -417,21 +417,54 @@ describe('Consent contract on the fake ledger', () => {
       expect([...fx.ledger.privateState.keys()]).toEqual(['_implicit_org_HospitalAMSP']);
       const stored = [...(fx.ledger.privateState.get('_implicit_org_HospitalAMSP')?.entries() ?? [])];
       const kinds = stored.map(([k]) => k.split('\u0000')[1]).sort();
-      expect(kinds).toEqual([KeyTypes.AccessLog, KeyTypes.Emergency, KeyTypes.EmergencyByPatient].sort());
+      expect(kinds).toEqual([KeyTypes.AccessLog, KeyTypes.Emergency, KeyTypes.EmergencyIdsOfPatient].sort());
       const values = stored.map(([, v]) => JSON.parse(v.toString('utf8')) as Row);
       for (const v of values) expect(v.salt).toMatch(/^[0-9a-f]{64}$/);
-      // The log entry's key carries the salt; the (patient, org) index is one key read by point reads
-      // (Fabric refuses writes after a private range query), named as the public read of the patient is.
+      // The log entry's key carries the salt; the patient's index is one key read by point reads
+      // (Fabric refuses writes after a private range query), named as the public read of the patient is,
+      // and not by the org that opened it.
       const salt = values[0]?.salt as string;
       const naming = stored.filter(([k]) => k.includes(fx.patient.patientId)).map(([k]) => k.split('\u0000').slice(1, -1));
       expect(naming).toEqual(
         expect.arrayContaining([
           [KeyTypes.AccessLog, fx.patient.patientId, expect.any(String), expect.any(String), salt],
-          [KeyTypes.EmergencyByPatient, fx.patient.patientId, 'HospitalCMSP'],
+          [KeyTypes.EmergencyIdsOfPatient, fx.patient.patientId],
         ]),
       );
       expect(naming).toHaveLength(2);
       expect(values.find((v) => v.reason !== undefined)).toMatchObject({ emergencyId: e.emergencyId, reason: 'unconscious in emergency room' });
+    });
+
+    it('reads the same keys for an ETREAT decision whoever asks: the opening org, another org, an org without emergency', async () => {
+      await open(fx.o.clinicianC, T0);
+      await open(fx.o.clinicianA, T0 + 1, '', REC);
+      fx.ledger.recordReads = true;
+      const readsFor = async (org: string) => {
+        const d = await fx.call<Row>(fx.o.userA, T0 + HOUR, (c, ctx) => logAccessTx(org, REC, 'ETREAT', `rq-${org}`)(c, ctx));
+        return { d, reads: fx.ledger.lastReads };
+      };
+      const c = await readsFor('HospitalCMSP');
+      const b = await readsFor('HospitalBMSP');
+      expect([c.d.allowed, c.d.reason, b.d.allowed, b.d.reason]).toEqual([true, 'emergency', false, 'no-consent']);
+      expect(c.reads.some((r) => r.startsWith('private _implicit_org_HospitalAMSP'))).toBe(true);
+      expect(b.reads).toEqual(c.reads);
+    });
+
+    it('carries emergencies opened before the patient index over: still decided, and indexed by the next break-glass', async () => {
+      const e = await open(fx.o.clinicianC, T0);
+      // As an earlier version left it: the emergency indexed under (patient, org), no patient index.
+      const collection = fx.ledger.privateState.get('_implicit_org_HospitalAMSP')!;
+      const ck = (type: string, ...attrs: string[]) => `\u0000${type}\u0000${attrs.map((x) => `${x}\u0000`).join('')}`;
+      const index = collection.get(ck(KeyTypes.EmergencyIdsOfPatient, fx.patient.patientId))!;
+      collection.delete(ck(KeyTypes.EmergencyIdsOfPatient, fx.patient.patientId));
+      collection.set(ck(KeyTypes.EmergencyByPatient, fx.patient.patientId, 'HospitalCMSP'), index);
+      expect(await checkAtCustodian('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
+      // HospitalA's own clinician opens another: the patient's index now holds both.
+      const second = await open(fx.o.clinicianA, T0 + 2, '', REC);
+      const ids = JSON.parse(collection.get(ck(KeyTypes.EmergencyIdsOfPatient, fx.patient.patientId))!.toString('utf8')) as { emergencyIds: string[] };
+      expect(ids.emergencyIds).toEqual([e.emergencyId, second.emergencyId].sort());
+      collection.delete(ck(KeyTypes.EmergencyByPatient, fx.patient.patientId, 'HospitalCMSP'));
+      expect(await checkAtCustodian('HospitalCMSP', 'ETREAT', T0 + HOUR)).toMatchObject({ allowed: true, reason: 'emergency', emergencyId: e.emergencyId });
     });
 
     it('is decided only by the custodian: another org asking for ETREAT is told so, and only the custodian holds it', async () => {
