@@ -23,7 +23,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CONSENT_POLICY_FORMAT, exportFhirConsent, parseConsentPolicy, patientIdOf } from '@medbridge/chaincode';
+import { CONSENT_POLICY_FORMAT, exportFhirConsent, importFhirConsent, parseConsentPolicy, patientIdOf } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../gateway/src/api/config';
 import { startApi, type RunningApi } from '../../gateway/src/api/serve';
 import { config, gatewayDataDir } from '../../gateway/src/config';
@@ -36,6 +36,7 @@ import { Custodian } from '../../gateway/src/records/custodian';
 import { storeFileOf } from '../../gateway/src/records/endpoints';
 import { RecordStore } from '../../gateway/src/records/store';
 import { ConsentService } from '../../gateway/src/services/consent-service';
+import { validateFhirResource } from '../../gateway/src/services/fhir-schema';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { PseudonymLinkVerifier } from '../../gateway/src/services/pseudonym-links';
 import { ReceiptWatcher } from '../../gateway/src/services/receipt-watcher';
@@ -360,6 +361,16 @@ describe('patient app in a real browser', () => {
     await expect(ccA.getPrivateConsent(fileId)).resolves.toMatchObject({ grant: { message: { keeper: 'HospitalAMSP' } } });
     await expect(ccA.checkAccess('HospitalCMSP', anchor.recordId, 'HRESCH')).resolves.toMatchObject({ allowed: true, consentId: fileId, provisionPath: [0] });
     await expect(ccA.checkAccess('HospitalCMSP', psy.recordId, 'HRESCH')).resolves.toMatchObject({ allowed: false, reason: 'consent-denied', consentId: fileId, provisionPath: [0, 0] });
+    // And back out: the patient saves it as a FHIR R5 Consent (valid by the official R5 schema), naming
+    // its keeper as controller, which imports back to the policy HospitalA keeps.
+    await fromFile.getByRole('button', { name: 'FHIR file of the consent for HospitalCMSP' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), fromFile.getByRole('link', { name: 'Download as FHIR R5 Consent' }).click()]);
+    expect(download.suggestedFilename()).toBe(`consent-${fileId.slice(3, 15)}.fhir.json`);
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({ resourceType: 'Consent', status: 'active', decision: 'deny', controller: [{ reference: 'Organization/HospitalAMSP' }] });
+    expect(validateFhirResource(saved)).toEqual({ valid: true, errors: [] });
+    const keptFromFile = await ccA.getPrivateConsent(fileId);
+    expect(importFhirConsent(saved).policy).toEqual((keptFromFile as unknown as { policy: unknown }).policy);
 
     // 10. The patient replaces the key: same patient id, the consents still read with the new key.
     await page.getByRole('button', { name: 'Backup', exact: true }).click();

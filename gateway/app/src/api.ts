@@ -132,6 +132,9 @@ export const api = {
 
   consents: (key: DeviceKey) => call<{ items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents?pageSize=200&allChains=true`, undefined, key),
 
+  /** A consent v2 as a FHIR R5 Consent (the API's `format=fhir`; a private one names its keeper as `controller`). */
+  consentAsFhir: (key: DeviceKey, consentId: string) => call<Record<string, unknown>>('GET', `/v1/consents/${consentId}?format=fhir`, undefined, key),
+
   /** The private consents this hospital keeps for the patient (read on its own peer). */
   async privateConsents(key: DeviceKey): Promise<ConsentView[]> {
     const r = await call<{ keeper: string; items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents/private`, undefined, key);

@@ -391,6 +391,13 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
 function ConsentsView({ device: key, hospital, act, load }: Ctx) {
   const { consents, reload } = usePatientData(key, load);
   const [confirm, setConfirm] = useState<string | undefined>();
+  // A consent v2 as a FHIR R5 Consent file, for the patient's own records or another system.
+  const [fhirFiles, setFhirFiles] = useState<Record<string, string>>({});
+  const asFhir = async (c: ConsentView) => {
+    if (!key) return;
+    const r = await act('Reading it as FHIR…', () => api.consentAsFhir(key, c.consentId), () => 'Your consent as a FHIR R5 Consent: download it below.');
+    if (r) setFhirFiles({ ...fhirFiles, [c.consentId]: URL.createObjectURL(new Blob([JSON.stringify(r, null, 2)], { type: 'application/fhir+json' })) });
+  };
   const revoke = async (c: ConsentView) => {
     if (!key || !hospital) return;
     const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId, c.keeper), () => `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.`);
@@ -407,6 +414,10 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
           <p><span class=${`badge ${c.effectiveStatus}`}>${statusWords(c.effectiveStatus)}</span> <strong>${c.grantee ?? policyGrantees(c)}</strong></p>
           <p>${c.terms ? (c.effectiveStatus === 'active' ? grantLine(c.terms) : grantLine(c.terms).replace(' may read ', ' could read ')) : policyLine(c)}.</p>
           ${c.keeper && html`<p class="kept">${keeperWords(c.keeper)}</p>`}
+          ${c.policy &&
+          (fhirFiles[c.consentId]
+            ? html`<p><a href=${fhirFiles[c.consentId]} download=${`consent-${c.consentId.slice(3, 15)}.fhir.json`}>Download as FHIR R5 Consent</a></p>`
+            : html`<button type="button" aria-label=${`FHIR file of the consent for ${policyGrantees(c)}`} onClick=${() => asFhir(c)}>As a FHIR file</button>`)}
           ${(c.chains ?? []).length > 0 &&
           html`<ul class="chains" aria-label="On other chains">
             ${(c.chains ?? []).map(
