@@ -10,7 +10,7 @@ NETWORK_SH := network/scripts/network.sh
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-api bench-caliper lint clean game samples-up samples-down soak test-soak
+.PHONY: help deps build app chromium test-e2e fabric images network-up network-down network-status deploy test test-unit test-integration test-integration-docker test-integration-native test-multihost deploy-check demo bench bench-verify bench-consent bench-api bench-caliper lint clean game samples-up samples-down soak test-soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -124,6 +124,11 @@ bench-verify: build ## verification in chaincode against the raw signature check
 	node .runtime/bench/test/bench/verify.js
 	node .runtime/bench/test/bench/consent.js
 	BENCH_COMMAND="make bench-verify" node .runtime/bench/test/bench/summary.js
+
+bench-consent: build ## access decisions at scale alone (no network): test/bench/results/consent.json, consent.* of summary.json
+	npx tsc -p test/bench/tsconfig.json
+	BENCH_COMMAND="make bench-consent" node .runtime/bench/test/bench/consent.js
+	BENCH_ONLY_CONSENT=1 node .runtime/bench/test/bench/summary.js
 
 lint: deps ## type-check everything (tests included) and run ESLint with type-aware rules
 	npx tsc -p tsconfig.json --noEmit

@@ -63,7 +63,7 @@ verification() {
   step "verification: parseProof + verifyProof against the raw signature checks at ${BENCH_SIGNERS:-4,16,64} signers (no network)"
   (cd "$REPO" && npx tsc -p test/bench/tsconfig.json)
   wait_quiet
-  (cd "$REPO" && node .runtime/bench/test/bench/verify.js && node .runtime/bench/test/bench/consent.js)
+  (cd "$REPO" && node .runtime/bench/test/bench/verify.js && BENCH_COMMAND="make bench" node .runtime/bench/test/bench/consent.js)
 }
 
 api_load() {

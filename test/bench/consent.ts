@@ -14,6 +14,7 @@
  * whole; CONSENT.md "State"): `unindexedMs`.
  *
  *   make bench-verify        (BENCH_CONSENTS=1,100,10000 BENCH_CONSENT_RUNS=200 to vary)
+ *   make bench-consent       (this benchmark alone, folded into the existing summary)
  *
  * Writes test/bench/results/consent.json; test/bench/summary.ts folds it into summary.json.
  */
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
   }
   const result = {
     benchmark: 'consent',
+    command: process.env.BENCH_COMMAND ?? 'make bench-verify',
     date: new Date(started).toISOString(),
     commit: measured,
     runs: RUNS,

@@ -9,6 +9,7 @@
  *
  *   make bench-verify   (verification only, no network)     make bench   (all three)
  *   make bench-api      (API load only: BENCH_ONLY_API=1 replaces `api` in the existing summary)
+ *   make bench-consent  (access decisions only: BENCH_ONLY_CONSENT=1 replaces `consent` in the existing summary)
  *
  * BENCH_COMMAND names the command in the summary; the commit is the checkout's HEAD.
  */
@@ -61,6 +62,8 @@ interface ConsentRow {
   unindexedMs: number;
 }
 interface ConsentResult {
+  /** The command that ran it (absent in results written before it was recorded: the summary's). */
+  command?: string;
   date: string;
   commit?: string;
   runs: number;
@@ -257,7 +260,7 @@ function markdown(summary: ReturnType<typeof build>): string {
     const counts = Object.keys(c.decisionMs);
     lines.push(
       '',
-      `Access decisions (\`${summary.command}\`, ${c.date.slice(0, 10)}, the Consent contract on an ${c.state}; p50 of ${c.runs}, ms; every consent is the one patient's to the one grantee asked about):`,
+      `Access decisions (\`${c.command ?? summary.command}\`, ${c.date.slice(0, 10)}${c.commit ? `, commit ${c.commit}` : ''}, the Consent contract on an ${c.state}; p50 of ${c.runs}, ms; every consent is the one patient's to the one grantee asked about):`,
       '',
       '| consents in state | CheckAccess | LogAccess | CheckAccess reading the patient\'s consents whole (before the scope index) |',
       '|---:|---:|---:|---:|',
@@ -335,6 +338,8 @@ function consentSection(consent: ConsentResult | undefined) {
   if (consent === undefined) return undefined;
   const by = (f: keyof ConsentRow) => Object.fromEntries(consent.rows.map((r) => [String(r.consents), r[f]]));
   return {
+    command: consent.command,
+    commit: consent.commit,
     date: consent.date,
     state: consent.state,
     runs: consent.runs,
@@ -473,9 +478,15 @@ const apiPath = join(OUT, 'api-load.json');
 const api = existsSync(apiPath) ? (JSON.parse(readFileSync(apiPath, 'utf8')) as ApiLoadResult) : undefined;
 const throughputPath = join(OUT, 'relay-throughput.json');
 const throughput = process.env.BENCH_WITH_RELAY === '1' && existsSync(throughputPath) ? (JSON.parse(readFileSync(throughputPath, 'utf8')) as ThroughputResult) : undefined;
-// bench-api alone: the rest of the summary stays as the last full run wrote it.
-const previous = process.env.BENCH_ONLY_API === '1' && existsSync(join(OUT, 'summary.json')) ? (JSON.parse(readFileSync(join(OUT, 'summary.json'), 'utf8')) as ReturnType<typeof build>) : undefined;
-const summary = previous && api ? { ...previous, api: apiSummary(api) } : build(verify, share, consent, api, throughput);
+// bench-api or bench-consent alone: the rest of the summary stays as the last full run wrote it.
+const onlyOne = process.env.BENCH_ONLY_API === '1' ? 'api' : process.env.BENCH_ONLY_CONSENT === '1' ? 'consent' : undefined;
+const previous = onlyOne !== undefined && existsSync(join(OUT, 'summary.json')) ? (JSON.parse(readFileSync(join(OUT, 'summary.json'), 'utf8')) as ReturnType<typeof build>) : undefined;
+const summary =
+  previous && onlyOne === 'api' && api
+    ? { ...previous, api: apiSummary(api) }
+    : previous && onlyOne === 'consent' && consent
+      ? { ...previous, consent: consentSection(consent) }
+      : build(verify, share, consent, api, throughput);
 writeFileSync(join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(join(OUT, 'summary.md'), markdown(summary));
 if (WITH_SHARE) updateReadme(summary);
