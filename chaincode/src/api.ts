@@ -171,7 +171,7 @@ export { openSealedResult, PRIVATE_SALT_BYTES, sealResult, SEALED_RESULT_VERSION
 // -------------------------------------------------------------------- consent language (v2) and its FHIR mapping (CONSENT.md)
 
 export * from './protocol/consent-policy';
-export { evaluateConsentPolicy, permittedRecipientOrgs, type AccessRequest, type PolicyDecision, type PolicyReason, type RecordMetadata } from './rules/consent-policy';
+export { evaluateConsentPolicy, permittedRecipientOrgs, reachOutside, type AccessRequest, type PolicyDecision, type PolicyReason, type RecordMetadata } from './rules/consent-policy';
 export {
   boundImportedPeriod,
   detectFhirVersion,

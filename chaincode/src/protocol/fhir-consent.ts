@@ -199,7 +199,7 @@ const DAY_MS = 86_400_000;
  * earlier); a missing end is `days` after the start (or after `now`, if the start is past).
  * Returns the policy with its period, and which bounds were set here, for the patient to be told.
  *
- * @example boundImportedPeriod(policy, { now: Date.now(), days: 365 }) // { policy, periodFilled: ['start', 'end'] }
+ * @example boundImportedPeriod(policy, { now: Date.UTC(2026, 11, 1), days: 365 }) // { policy, periodFilled: ['start', 'end'] }
  */
 export function boundImportedPeriod(policy: ConsentPolicy, opts: { now: number; days: number }): { policy: ConsentPolicy; periodFilled: Array<'start' | 'end'> } {
   const period = { ...(policy.period ?? {}) };

@@ -234,6 +234,18 @@ export function permittedRecipientOrgs(policy: ConsentPolicy): { any: true } | {
   return any ? { any: true } : { any: false, orgs: [...orgs].sort() };
 }
 
+/**
+ * The part of a consent's reach (permittedRecipientOrgs, or a v1 grantee as `{any: false, orgs:
+ * [grantee]}`) that lies outside a chain's `members`: none, and the clients keep the consent
+ * privately on that chain by default; some, or every org, and it is public, since only a public
+ * consent crosses chains (CONSENT.md "Private consents").
+ *
+ * @example reachOutside({ any: false, orgs: ['HospitalBMSP'] }, ['HospitalAMSP', 'HospitalCMSP']) // { any: false, orgs: ['HospitalBMSP'] }
+ */
+export function reachOutside(reach: { any: true } | { any: false; orgs: readonly string[] }, members: readonly string[]): { any: true } | { any: false; orgs: string[] } {
+  return reach.any ? reach : { any: false, orgs: reach.orgs.filter((org) => !members.includes(org)) };
+}
+
 /** The orgs a provision's recipient actors restrict the requester to; null when unrestricted. */
 function recipientOrgs(p: Provision): Set<string> | null {
   const recipients = (p.actors ?? []).filter((a) => a.participation === 'recipient');

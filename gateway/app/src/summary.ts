@@ -2,7 +2,7 @@
  * The plain-language sentence a patient reads before signing a grant, and the words used for
  * purposes, consent states and access-log entries. Pure: unit-tested beside the protocol.
  */
-import { boundImportedPeriod, CONSENT_POLICY_FORMAT, importFhirConsent, MedbridgeError, permittedRecipientOrgs, type ConsentPolicy, type ConsentTerms, type FhirVersion, type Provision } from '@medbridge/chaincode';
+import { boundImportedPeriod, CONSENT_POLICY_FORMAT, importFhirConsent, MedbridgeError, permittedRecipientOrgs, reachOutside, type ConsentPolicy, type ConsentTerms, type FhirVersion, type Provision } from '@medbridge/chaincode';
 
 export const PURPOSE_WORDS: Record<string, string> = {
   TREAT: 'your treatment',
@@ -122,7 +122,7 @@ export function keeperWords(keeper: string): string {
  */
 export function consentPlacement(hospital: { mspId: string; members: readonly string[] }, grantee: string): { canKeep: boolean; words: string } {
   const org = grantee.trim();
-  return placementOf(hospital, org === '' || hospital.members.includes(org) ? [] : [org]);
+  return placementOf(hospital, reachOutside({ any: false, orgs: org === '' ? [] : [org] }, hospital.members));
 }
 
 /**
@@ -131,15 +131,14 @@ export function consentPlacement(hospital: { mspId: string; members: readonly st
  * on the ledger when one is on another chain, or when any organisation may read.
  */
 export function policyPlacement(hospital: { mspId: string; members: readonly string[] }, policy: ConsentPolicy): { canKeep: boolean; words: string } {
-  const reach = permittedRecipientOrgs(policy);
-  return placementOf(hospital, reach.any ? ['any organisation'] : reach.orgs.filter((o) => !hospital.members.includes(o)));
+  return placementOf(hospital, reachOutside(permittedRecipientOrgs(policy), hospital.members));
 }
 
-function placementOf(hospital: { mspId: string; members: readonly string[] }, outside: readonly string[]): { canKeep: boolean; words: string } {
-  if (outside.length === 0) {
+function placementOf(hospital: { mspId: string; members: readonly string[] }, outside: ReturnType<typeof reachOutside>): { canKeep: boolean; words: string } {
+  if (!outside.any && outside.orgs.length === 0) {
     return { canKeep: true, words: `Keep this consent private at ${hospital.mspId}: no other member of the chain can read it; it covers only the records ${hospital.mspId} holds` };
   }
-  const who = outside[0] === 'any organisation' ? 'It lets any organisation read, also on other chains' : `${list([...outside])} ${outside.length === 1 ? 'is' : 'are'} not on ${hospital.mspId}'s chain`;
+  const who = outside.any ? 'It lets any organisation read, also on other chains' : `${list(outside.orgs)} ${outside.orgs.length === 1 ? 'is' : 'are'} not on ${hospital.mspId}'s chain`;
   return {
     canKeep: false,
     words: `${who}, so this consent is carried to its chain: it is recorded on this chain's ledger, where ${hospital.members.join(', ')} can read it`,

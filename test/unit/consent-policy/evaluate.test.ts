@@ -8,6 +8,7 @@ import {
   evaluateConsentPolicy,
   MAX_POLICY_PERIOD_MS,
   permittedRecipientOrgs,
+  reachOutside,
   validatePolicyForGrant,
   type AccessRequest,
 } from '../../../chaincode/src/rules/consent-policy';
@@ -325,5 +326,15 @@ describe('permittedRecipientOrgs', () => {
     ]);
     expect(permittedRecipientOrgs(p)).toEqual({ any: false, orgs: ['HospitalBMSP', 'HospitalCMSP', 'HospitalDMSP'] });
     expect(permittedRecipientOrgs(policy('deny'))).toEqual({ any: false, orgs: [] });
+  });
+});
+
+describe('reachOutside', () => {
+  const members = ['HospitalAMSP', 'HospitalCMSP'];
+  it('keeps the orgs not among the members, and every org as it is', () => {
+    expect(reachOutside({ any: false, orgs: ['HospitalCMSP'] }, members)).toEqual({ any: false, orgs: [] });
+    expect(reachOutside({ any: false, orgs: ['HospitalBMSP', 'HospitalCMSP', 'HospitalDMSP'] }, members)).toEqual({ any: false, orgs: ['HospitalBMSP', 'HospitalDMSP'] });
+    expect(reachOutside({ any: false, orgs: [] }, members)).toEqual({ any: false, orgs: [] });
+    expect(reachOutside(permittedRecipientOrgs(policy('permit')), members)).toEqual({ any: true });
   });
 });

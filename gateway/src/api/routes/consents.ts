@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   consentIdOf,
   permittedRecipientOrgs,
+  reachOutside,
   type ConsentGrantMessage,
   type ConsentPolicyGrantMessage,
   type ConsentRevocationMessage,
@@ -98,11 +99,11 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (req) => {
       const prepared = prepareConsentImport(req.body, { now: ctx.clock(), days: req.query.days ?? 365 });
       const reach = permittedRecipientOrgs(prepared.policy);
-      const { members } = await ctx.chaincode.governance.getMembers();
+      const outside = reachOutside(reach, (await ctx.chaincode.governance.getMembers()).members);
       return {
         ...prepared,
         grantees: reach.any ? ['*'] : reach.orgs,
-        keptPrivatelyByDefault: !reach.any && reach.orgs.every((org) => members.includes(org)),
+        keptPrivatelyByDefault: !outside.any && outside.orgs.length === 0,
       };
     },
   );

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { canonicalize, keeperOf as keeperOfConsent, permittedRecipientOrgs, PURPOSES_OF_USE } from '@medbridge/chaincode';
+import { canonicalize, keeperOf as keeperOfConsent, permittedRecipientOrgs, PURPOSES_OF_USE, reachOutside } from '@medbridge/chaincode';
 import { usageError } from '../../errors';
 import { accessLogToFhir, consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
 import { ConsentService } from '../../services/consent-service';
@@ -70,9 +70,9 @@ const PUBLIC = ['--public', "record the consent on the chain's ledger, where eve
  * names the org that keeps it; `--public` or `--share` puts it on the ledger; otherwise it is kept
  * by the org this CLI speaks for when every org the consent can reach is a member of this chain,
  * and public when one is not (only a public consent crosses chains), saying so. Offline, the CLI
- * cannot read the chain's members, so the signer chooses. `reach`: the grantee orgs, or 'any'.
+ * cannot read the chain's members, so the signer chooses. `reach`: the orgs the consent can reach.
  */
-async function placeGrant(ctx: CliContext, o: Opts, reach: readonly string[] | 'any'): Promise<string | undefined> {
+async function placeGrant(ctx: CliContext, o: Opts, reach: Parameters<typeof reachOutside>[0]): Promise<string | undefined> {
   const keeper = keeperOf(o);
   if (keeper !== undefined && o.public) throw usageError('--keeper keeps the consent private and --public records it on the ledger: choose one');
   if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) stays with its keeper: it is not shared with another chain');
@@ -81,7 +81,8 @@ async function placeGrant(ctx: CliContext, o: Opts, reach: readonly string[] | '
   if (o.signOnly) throw usageError('--sign-only cannot read which orgs are on the chain: say --keeper <mspId> (private at that org) or --public');
   const chaincode = ctx.chaincode();
   const { members } = await chaincode.governance.getMembers();
-  const outside = reach === 'any' ? ['every org'] : reach.filter((g) => !members.includes(g));
+  const beyond = reachOutside(reach, members);
+  const outside = beyond.any ? ['every org'] : beyond.orgs;
   if (outside.length > 0) {
     ctx.note(`  public: it reaches ${outside.join(', ')}, not on ${chaincode.channel}; only a public consent crosses chains (--keeper keeps it here all the same)`);
     return undefined;
@@ -306,7 +307,7 @@ export function registerPatient(program: Command): void {
         const categories = list(o.categories as string | undefined);
         if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
         const input = { grantee: o.grantee as string, recordIds, categories, purposes: purposes(o.purpose), days: num(o.days, '--days') };
-        const keeper = await placeGrant(ctx, o, [input.grantee]);
+        const keeper = await placeGrant(ctx, o, { any: false, orgs: [input.grantee] });
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).grant(key, patientId, input, keeper), o.signOnly);
@@ -338,8 +339,7 @@ export function registerPatient(program: Command): void {
           ctx.print({ version: prepared.version, schema: prepared.schema, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
           return;
         }
-        const reach = permittedRecipientOrgs(prepared.policy);
-        const keeper = await placeGrant(ctx, o, reach.any ? 'any' : reach.orgs);
+        const keeper = await placeGrant(ctx, o, permittedRecipientOrgs(prepared.policy));
         if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy, keeper), o.signOnly);
         const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy, keeper));
         ctx.print({ consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
