@@ -214,6 +214,8 @@ export { ERASURE_REASONS } from './rules/record-rules';
 export type { RemoteConsent, RemotePolicyConsent, StoredRemoteConsent } from './rules/remote-consent-rules';
 export type { RemoteAccessDecision, RemoteAccessRequest } from './rules/remote-access-rules';
 export { isRemotePolicyConsent } from './rules/remote-consent-rules';
+export type { SealedArrival, SealedConsent, SealedConsentRef } from './rules/sealed-consent-rules';
+export { parseSealedConsent, parseSealedConsentRef, sealedRefOf, SEALED_CONSENT_FORMAT, SEALED_CONSENT_REF_FORMAT } from './rules/sealed-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
 export type { GovernanceProposal } from './contracts/governance-contract';
 export type { GovernanceAction } from './rules/governance-actions';
@@ -282,7 +284,7 @@ export type SendPacketArgs = {
   routeId?: string;
   /** Default 1 h; 1000 ms .. 30 days. */
   timeoutAfterMs?: number;
-} & ({ consentId: string; payload?: never } | { payload: unknown; consentId?: never });
+} & ({ consentId: string; payload?: never; ref?: never } | { payload: unknown; consentId?: never; ref?: never } | { ref: string; consentId?: never; payload?: never });
 
 /** A signature over a packet commitment, as slashing evidence carries it (INCENTIVES.md "Evidence"). */
 export interface SignedCommitment {
@@ -303,6 +305,26 @@ export type SlashingEvidence =
 export type ConsentWithStatus = StoredConsent & { effectiveStatus: ConsentStatus };
 /** A mirrored consent (v1 terms or a consent v2 policy) with its status at the transaction time (`ListRemoteConsents`). */
 export type RemoteConsentWithStatus = StoredRemoteConsent & { effectiveStatus: ConsentStatus };
+
+/** `Consent:SealConsent`: what was sealed (CONSENT.md "Sealed consent shares"); `ref` goes in SendPacket's argsJson. */
+export interface SealedConsentShare {
+  ref: string;
+  /** SHA-256 of the sealed value's bytes: what the consent.sealed packet carries. */
+  digest: string;
+  type: 'consent.grant' | 'consent.revoke';
+  destChain: string;
+  consentId: string;
+}
+
+/** `Consent:DeliverSealedConsent`'s result: the mirror's summary, as a public consent packet's acknowledgement says. */
+export interface SealedConsentDelivery {
+  consentId: string;
+  grantee?: string;
+  grantees?: string[];
+  sourceChain: string;
+  status: 'active' | 'revoked';
+  version: number;
+}
 /** `GetGuardian`: the guardian and whether the delegation is in force now. */
 export type GuardianStatus = Guardian & { active: boolean };
 /** `GetEmergency`: the emergency and whether it is open now. */

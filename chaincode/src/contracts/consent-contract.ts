@@ -7,7 +7,8 @@
  */
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
-import { requireCarriable } from './consent-bridge';
+import { deliverSealedConsent, releaseSealedConsent, remoteConsentFor, requireCarriable, sealConsent } from './consent-bridge';
+import { Limits } from '../protocol/limits';
 import { fail } from '../errors';
 import { canonicalize, parseJson, sha256Hex } from '../protocol/canonical-json';
 import { asObject } from '../protocol/fields';
@@ -564,6 +565,88 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize({ keeper: who.mspId, items: await keptConsents(ctx, who.mspId, patientId, null, txTimeMs(ctx)) });
   }
 
+  // ------------------------------------------------------------------ sealed consent shares
+
+  /**
+   * Seals a private consent this org keeps for another chain (CONSENT.md "Sealed consent
+   * shares"): {consentId, destChain, salt} in the transient map, endorsed by this org alone. The
+   * packet a public share would carry is stored in this org's implicit collection under
+   * ref = SHA-256 of the salt; CrossChain:SendPacket(destChain, 'consent.sealed', {ref}) then
+   * sends its digest. Nothing public is written. The result is sealed: {ref, digest, type,
+   * destChain, consentId}.
+   */
+  @Transaction()
+  async SealConsent(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'SealConsent', ['consentId', 'destChain', 'salt']);
+    const who = await staff(ctx, STAFF_ROLES);
+    const out = await sealConsent(ctx, who, requestText(r.fields, 'consentId'), requestText(r.fields, 'destChain'), r.saltHex);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'ConsentSealed', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(out)));
+  }
+
+  /**
+   * READ-ONLY, at the custodian's peer: the exact bytes of a sealed consent this org keeps, for
+   * `requesterOrg` (the org its record exchange authenticated) only if the consent is for that
+   * org. NOT_FOUND, ACCESS_DENIED.
+   */
+  @Transaction(false)
+  async GetSealedConsent(ctx: Context, ref: string, requesterOrg: string): Promise<string> {
+    const who = await staff(ctx, WRITER_ROLES);
+    return releaseSealedConsent(ctx, who, ref, requesterOrg);
+  }
+
+  /**
+   * The grantee's side of a sealed share: {sealed (the custodian's exact bytes, as text), salt}
+   * in the transient map, endorsed by the caller's org alone. Checked against the arrival of its
+   * digest and as a consent packet (CONSENT.md "Sealed consent shares"); the mirror goes to the
+   * caller's implicit collection. The result is sealed: {consentId, grantee(s), sourceChain,
+   * status, version}.
+   */
+  @Transaction()
+  async DeliverSealedConsent(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'DeliverSealedConsent', ['sealed', 'salt'], SEALED_DELIVERY_MAX_BYTES);
+    const who = await staff(ctx, STAFF_ROLES);
+    const { result } = await deliverSealedConsent(ctx, who, requestText(r.fields, 'sealed'), r.saltHex);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'SealedConsentDelivered', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(result)));
+  }
+
+  /** READ-ONLY: the arrival of a sealed consent on this chain (public: it names only the custodian, reference and digest). */
+  @Transaction(false)
+  async GetSealedArrival(ctx: Context, sourceChainId: string, digest: string): Promise<string> {
+    await staff(ctx, STAFF_ROLES);
+    if (!Formats.chainId.test(sourceChainId)) fail('INVALID_ARGUMENT', 'sourceChainId is malformed');
+    if (!/^[0-9a-f]{64}$/.test(digest)) fail('INVALID_ARGUMENT', 'digest must be 64 lower-case hex characters');
+    return canonicalize(found(await repo.getSealedArrival(ctx.stub, sourceChainId, digest), `arrival of ${digest} from ${sourceChainId}`));
+  }
+
+  /**
+   * READ-ONLY, at this org's peer: arrivals of sealed consents from `sourceChainId`, in digest
+   * order, paged, each with `delivered`: whether this org delivered it (its own collection).
+   * What a grantee's receiver walks to find what to ask custodians for.
+   */
+  @Transaction(false)
+  async ListSealedArrivals(ctx: Context, sourceChainId: string, pageSize: string, bookmark: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    if (!Formats.chainId.test(sourceChainId)) fail('INVALID_ARGUMENT', 'sourceChainId is malformed');
+    const page = await repo.listSealedArrivals(ctx.stub, sourceChainId, parsePageSize(pageSize), bookmark);
+    const collection = repo.implicitCollection(who.mspId);
+    const items = [];
+    for (const a of page.items) items.push({ ...a, delivered: await repo.sealedDelivered(ctx.stub, collection, a.sourceChain, a.digest) });
+    return canonicalize({ items, bookmark: page.bookmark });
+  }
+
+  /** READ-ONLY, at this org's peer: the consents delivered sealed to this org, in (source chain, consent id) order, with their status now. */
+  @Transaction(false)
+  async ListSealedRemoteConsents(ctx: Context): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    const now = txTimeMs(ctx);
+    const items = (await repo.listPrivateRemoteConsents(ctx.stub, repo.implicitCollection(who.mspId))).map((m) => withStatus(m, now));
+    return canonicalize({ grantee: who.mspId, items });
+  }
+
   // ------------------------------------------------------------------ access
 
   /** Read-only access decision at the transaction time for a requester known by its org; logs nothing. */
@@ -810,8 +893,8 @@ export class ConsentContract extends MedbridgeContract {
    */
   @Transaction(false)
   async CheckRemoteConsent(ctx: Context, sourceChainId: string, consentId: string, purpose: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
+    const who = await staff(ctx, STAFF_ROLES);
+    const m = found(await remoteConsentFor(ctx, who, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
     if (isRemotePolicyConsent(m)) fail('INVALID_ARGUMENT', `consent ${consentId} is a consent v2: it decides per record and requester; use CheckRemoteAccess`);
     const status = consentStatusAt(m, txTimeMs(ctx));
     const covered = purposeCovered(m.terms, purpose);
@@ -841,9 +924,9 @@ export class ConsentContract extends MedbridgeContract {
    */
   @Transaction(false)
   async CheckRemoteAccess(ctx: Context, sourceChainId: string, consentId: string, request: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
+    const who = await staff(ctx, STAFF_ROLES);
     const q = parseRemoteAccessRequest(parseJson(request, 'request'));
-    const m = found(await repo.getRemoteConsent(ctx.stub, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
+    const m = found(await remoteConsentFor(ctx, who, sourceChainId, consentId), `consent ${consentId} from ${sourceChainId}`);
     return canonicalize(decideRemoteAccess(m, q, txTimeMs(ctx)));
   }
 }
@@ -852,6 +935,8 @@ export class ConsentContract extends MedbridgeContract {
 
 /** Bytes of a private request in the transient map, at most. */
 const PRIVATE_REQUEST_MAX_BYTES = 16 * 1024;
+/** A sealed delivery carries a whole consent packet (at most a packet's size) with the sealed envelope and salts. */
+const SEALED_DELIVERY_MAX_BYTES = Limits.maxPacketBytes + 4 * 1024;
 /** A private grant carries the signed grant: a policy of up to 8 KiB (PolicyLimits) with its envelope and a guardian's delegation. */
 const PRIVATE_GRANT_MAX_BYTES = 32 * 1024;
 const SALT_HEX = /^[0-9a-f]{64}$/;

@@ -45,7 +45,7 @@ import * as repo from '../state/crosschain-repo';
 import { withOwnWrites } from '../state/own-writes';
 import { getMemberSet, type MemberSet } from '../state/governance-repo';
 import { storeGrant } from './consent-contract';
-import { buildConsentPacket, consentPacketTo } from './consent-bridge';
+import { buildConsentPacket, consentPacketTo, sealedConsentPayload } from './consent-bridge';
 import { runHooks } from './crosschain-hooks';
 import { readRemoteEvidence } from './incentive-evidence';
 import { dispatchPacket } from './packet-handlers';
@@ -150,7 +150,7 @@ function argsOf(args: Json, allowed: string[], what: string): Record<string, Jso
 }
 
 /** The fields SendPacket's argsJson may carry. */
-const SEND_ARGS = ['routeId', 'timeoutAfterMs', 'consentId', 'payload'];
+const SEND_ARGS = ['routeId', 'timeoutAfterMs', 'consentId', 'payload', 'ref'];
 
 /**
  * SendPacket's checks and writes, without its event: the route (named, or the only one to
@@ -188,11 +188,13 @@ async function sendPacket(
   if (built) {
     if (built.type !== type) fail('INVALID_ARGUMENT', `the consent is carried as ${built.type}, not ${type}`);
     payload = built.payload;
+  } else if (type === 'consent.sealed') {
+    payload = await sealedConsentPayload(ctx, who, a);
   } else if (type === 'ping') {
-    if (a.consentId !== undefined || a.payload === undefined) fail('INVALID_ARGUMENT', 'a ping carries argsJson.payload and no consentId');
+    if (a.consentId !== undefined || a.ref !== undefined || a.payload === undefined) fail('INVALID_ARGUMENT', 'a ping carries argsJson.payload and no consentId or ref');
     payload = a.payload;
   } else {
-    if (a.payload !== undefined || typeof a.consentId !== 'string') fail('INVALID_ARGUMENT', `a ${type} packet names argsJson.consentId; its payload comes from the ledger`);
+    if (a.payload !== undefined || a.ref !== undefined || typeof a.consentId !== 'string') fail('INVALID_ARGUMENT', `a ${type} packet names argsJson.consentId; its payload comes from the ledger`);
     const built = await buildConsentPacket(ctx, a.consentId, destChain);
     if (built.type !== type) fail('INVALID_ARGUMENT', `consent ${a.consentId} is currently carried as ${built.type}, not ${type}`);
     payload = built.payload;
@@ -408,7 +410,8 @@ export class CrossChainContract extends MedbridgeContract {
 
   /**
    * Sends a packet to `destChain`. argsJson: {routeId? (needed when several routes lead
-   * there), timeoutAfterMs? (default 1 h), consentId (consent.* types) | payload (ping)}.
+   * there), timeoutAfterMs? (default 1 h), consentId (consent.grant, consent.revoke) | ref
+   * (consent.sealed: SealConsent's reference) | payload (ping)}.
    * Returns {routeId, sequence, packetHash, packet}.
    */
   @Transaction()

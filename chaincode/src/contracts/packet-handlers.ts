@@ -11,7 +11,7 @@ import { canonicalBytes, type Json } from '../protocol/canonical-json';
 import { Limits } from '../protocol/limits';
 import type { Acknowledgement, Packet, PacketType } from '../protocol/packet';
 import { markSharesReads } from '../state/store';
-import { applyConsentPacket } from './consent-bridge';
+import { applyConsentPacket, recordSealedArrival } from './consent-bridge';
 
 /**
  * The largest handler result whose success acknowledgement still fits the acknowledgement
@@ -50,6 +50,7 @@ const handlers: Record<PacketType, Handler> = {
   ping: async (_ctx, _source, packet) => ({ pong: packet.payload }),
   'consent.grant': (ctx, source, packet) => applyConsentPacket(ctx, source, packet.type, packet.payload),
   'consent.revoke': (ctx, source, packet) => applyConsentPacket(ctx, source, packet.type, packet.payload),
+  'consent.sealed': (ctx, source, packet) => recordSealedArrival(ctx, source, packet),
 };
 
 export type HandlerOutcome = { ok: true; result: Json; flush: () => Promise<void> } | { ok: false; error: string };

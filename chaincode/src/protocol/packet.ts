@@ -9,7 +9,7 @@ import { asObject, reqId, reqInt, reqString } from './fields';
 import { Limits } from './limits';
 
 /** Packet types that exist at all; a route allows a subset. No generic dispatch. */
-export const PacketTypes = ['ping', 'consent.grant', 'consent.revoke'] as const;
+export const PacketTypes = ['ping', 'consent.grant', 'consent.revoke', 'consent.sealed'] as const;
 export type PacketType = (typeof PacketTypes)[number];
 
 export function isPacketType(value: unknown): value is PacketType {

@@ -204,9 +204,10 @@ const PAYLOAD_V2_FIELDS = ['format', ...PAYLOAD_FIELDS.filter((f) => f !== 'term
  * patientId, grant signature (bound to the source chain) and consent id, v1: terms = the
  * signed terms, v2: the signed policy in canonical form (CONSENT_POLICY_INVALID /
  * CONSENT_POLICY_TOO_LARGE otherwise), guardian delegation when a guardian signed, and for a
- * revocation the revocation signature and its consent id. Pure; throws MedbridgeError.
+ * revocation the revocation signature and its consent id. A grant that names a keeper (a private
+ * consent) is accepted only with `carriage` 'sealed'. Pure; throws MedbridgeError.
  */
-export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown): AnyConsentPacketPayload {
+export function verifyConsentPacket(sourceChainId: string, type: string, payload: unknown, carriage: 'public' | 'sealed' = 'public'): AnyConsentPacketPayload {
   if (!(CONSENT_PACKET_TYPES as readonly string[]).includes(type)) {
     fail('PACKET_TYPE_NOT_ALLOWED', `consent packets are ${CONSENT_PACKET_TYPES.join(' or ')}, not ${type}`);
   }
@@ -231,8 +232,11 @@ export function verifyConsentPacket(sourceChainId: string, type: string, payload
   const grant = verifyPatientMessage(p.grant, { channel: sourceChainId, kinds: [v2 ? 'consent.grant-policy' : 'consent.grant'] });
   if (grant.message.patientId !== patientId) fail('PATIENT_SIGNATURE_INVALID', 'grant is signed for another patient');
   if (consentIdOf(grant.message) !== p.consentId) fail('INVALID_ARGUMENT', 'consentId is not the id of the signed grant');
-  // The patient signed it to stay with one keeper on the home chain (CONSENT.md "Private consents"): never mirrored.
-  if (grant.message.keeper !== undefined) fail('INVALID_ARGUMENT', `the grant is a private consent kept by ${grant.message.keeper} on ${sourceChainId}: it does not cross chains`);
+  // The patient signed it to stay private with one keeper on the home chain (CONSENT.md "Private consents"):
+  // never mirrored in public state; it crosses only sealed, to its grantee's own collection ("Sealed consent shares").
+  if (grant.message.keeper !== undefined && carriage !== 'sealed') {
+    fail('INVALID_ARGUMENT', `the grant is a private consent kept by ${grant.message.keeper} on ${sourceChainId}: it crosses chains only sealed, never in a public packet`);
+  }
   if (grant.message.kind === 'consent.grant-policy') {
     // Strict: what the patient signed must be the canonical policy the evaluator enforces.
     parseConsentPolicy(grant.message.policy);

@@ -11,6 +11,7 @@ import { isPolicyConsent, type Consent, type PolicyConsent, type PrivateConsentE
 import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
+import type { SealedArrival } from '../rules/sealed-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { canonicalBytes, sha256Hex } from '../protocol/canonical-json';
 import { exists, getJson, getPrivateJson, getSaltedPrivateJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
@@ -281,6 +282,65 @@ export async function listRemoteConsentRefs(
   bookmark: string,
 ): Promise<Page<{ sourceChain: string; consentId: string }>> {
   return listByPartialKey<{ sourceChain: string; consentId: string }>(stub, KeyTypes.RemoteConsentByGrantee, [grantee], pageSize, bookmark);
+}
+
+// --- sealed consent shares (CONSENT.md "Sealed consent shares")
+
+/** A sealed consent in its custodian's collection, stored as its exact canonical bytes; returns their SHA-256 (Fabric's hash of the value). */
+export async function putSealedConsent(stub: ChaincodeStub, collection: string, ref: string, bytes: Buffer): Promise<string> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.SealedConsent, ref), bytes);
+  return sha256Hex(bytes);
+}
+
+/** The exact bytes of a sealed consent this peer's org keeps, or undefined. */
+export async function getSealedConsentBytes(stub: ChaincodeStub, collection: string, ref: string): Promise<Buffer | undefined> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.SealedConsent, ref));
+  return bytes === undefined || bytes.length === 0 ? undefined : Buffer.from(bytes);
+}
+
+/** Fabric's hash (hex) of a sealed consent in `collection`, as every peer of the channel holds it; undefined when none. */
+export async function sealedConsentHash(stub: ChaincodeStub, collection: string, ref: string): Promise<string | undefined> {
+  const h = await stub.getPrivateDataHash(collection, key(stub, KeyTypes.SealedConsent, ref));
+  return h === undefined || h.length === 0 ? undefined : Buffer.from(h).toString('hex');
+}
+
+export async function getSealedArrival(stub: ChaincodeStub, sourceChain: string, digest: string): Promise<SealedArrival | undefined> {
+  return getJson<SealedArrival>(stub, key(stub, KeyTypes.SealedArrival, sourceChain, digest));
+}
+
+export async function putSealedArrival(stub: ChaincodeStub, arrival: SealedArrival): Promise<void> {
+  await putJson(stub, key(stub, KeyTypes.SealedArrival, arrival.sourceChain, arrival.digest), arrival);
+}
+
+/** Arrivals of sealed consents from `sourceChain`, in digest order, a page at a time. */
+export async function listSealedArrivals(stub: ChaincodeStub, sourceChain: string, pageSize: number, bookmark: string): Promise<Page<SealedArrival>> {
+  return listByPartialKey<SealedArrival>(stub, KeyTypes.SealedArrival, [sourceChain], pageSize, bookmark);
+}
+
+/** Marks an arrival delivered by `collection`'s org (salted value). */
+export async function putSealedDelivered(stub: ChaincodeStub, collection: string, arrival: SealedArrival, consentId: string, txId: string, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.SealedDelivered, arrival.sourceChain, arrival.digest), canonicalBytes({ consentId, txId, salt: saltHex }));
+}
+
+/** Whether `collection`'s org delivered an arrival (read on a peer of that org). */
+export async function sealedDelivered(stub: ChaincodeStub, collection: string, sourceChain: string, digest: string): Promise<boolean> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.SealedDelivered, sourceChain, digest));
+  return bytes !== undefined && bytes.length > 0;
+}
+
+/** A consent delivered sealed, in its grantee's collection (salted value; the key names a consent id, which is not guessable). */
+export async function putPrivateRemoteConsent(stub: ChaincodeStub, collection: string, mirror: StoredRemoteConsent, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.RemoteConsent, mirror.sourceChain, mirror.consentId), canonicalBytes({ ...mirror, salt: saltHex }));
+}
+
+export async function getPrivateRemoteConsent(stub: ChaincodeStub, collection: string, sourceChain: string, consentId: string): Promise<StoredRemoteConsent | undefined> {
+  return getSaltedPrivateJson<StoredRemoteConsent>(stub, collection, key(stub, KeyTypes.RemoteConsent, sourceChain, consentId));
+}
+
+/** Every consent delivered sealed to `collection`'s org, in (source chain, consent id) order, without salts (queries only: a private range query). */
+export async function listPrivateRemoteConsents(stub: ChaincodeStub, collection: string): Promise<StoredRemoteConsent[]> {
+  const stored = await listAllPrivateByPartialKey<StoredRemoteConsent & { salt?: string }>(stub, collection, KeyTypes.RemoteConsent, []);
+  return stored.map(({ salt: _salt, ...m }) => m as StoredRemoteConsent);
 }
 
 // --- access log

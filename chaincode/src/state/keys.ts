@@ -34,6 +34,9 @@ export const KeyTypes = {
   EmergencyByPatient: 'mb.emergency-by-patient', // public: (patientId, org, emergencyId) -> {emergencyId}; in a custodian's collection, written before EmergencyIdsOfPatient: (patientId, org) -> {emergencyIds, salt}
   EmergencyIdsOfPatient: 'mb.emergency-ids-of-patient', // in a custodian's collection: (patientId) -> {emergencyIds (every opening org's), salt}
   RemoteConsentByGrantee: 'mb.remote-consent-by-grantee', // (granteeOrg, sourceChain, consentId) -> {sourceChain, consentId}
+  SealedConsent: 'mb.sealed-consent', // in the custodian's implicit collection: (ref) -> SealedConsent (CONSENT.md "Sealed consent shares")
+  SealedDelivered: 'mb.sealed-delivered', // in a grantee's implicit collection: (sourceChain, digest) -> {consentId, txId, salt}: this org delivered that arrival
+  SealedArrival: 'mb.sealed-arrival', // public, on the destination: (sourceChain, digest) -> SealedArrival; a grantee's delivered mirror is under RemoteConsent in its own implicit collection
   // cross-chain
   NodeList: 'mb.nodelist', // (epoch padded) -> VerificationNodeList of this chain
   NodeListHead: 'mb.nodelist-head', // () -> current epoch of this chain

@@ -3,10 +3,12 @@
  * duration; exits non-zero as soon as a step does not behave as told.
  *
  *   patient P registers at HospitalA (chain-a) and HospitalA anchors a FHIR record;
- *   P grants HospitalB read access for treatment for 30 days; the grant crosses to chain-b
- *   with its proof; HospitalB fetches the record from HospitalA and verifies it; P revokes;
- *   the revocation crosses; HospitalB's next fetch is refused; P reads the access log that
- *   shows both the access and the refusal.
+ *   P grants HospitalB read access for treatment for 30 days, kept privately by HospitalA; the
+ *   grant crosses to chain-b sealed (a packet with its digest and proof; HospitalB fetches the
+ *   sealed consent from HospitalA's exchange and keeps it privately); HospitalB fetches the
+ *   record from HospitalA and verifies it; P revokes; the revocation crosses the same way;
+ *   HospitalB's next fetch is refused; P reads the access log that shows both the access and
+ *   the refusal.
  *
  * The relays and HospitalA's record exchange run as real `medbridge` processes, started
  * here and stopped at the end.
@@ -23,7 +25,9 @@ import { Custodian } from '../records/custodian';
 import { readTrustedChains } from '../records/anchor-attestation';
 import { readEndpoint, storeFileOf } from '../records/endpoints';
 import { tlsIdentityOf, trustedOrgs } from '../records/org-tls';
+import { RecordFetcher } from '../records/record-fetcher';
 import { fetchRecord, type FetchedRecord } from '../records/requester';
+import { SealedConsentReceiver } from '../records/sealed-receiver';
 import { RecordStore } from '../records/store';
 import { ConsentService } from '../services/consent-service';
 import { CrossChainAdmin } from '../services/crosschain-admin';
@@ -89,7 +93,7 @@ async function main(): Promise<number> {
     const consentA = new ConsentService(new Chaincode(hospitalA, A));
     const mirrorB = new ConsentService(new Chaincode(hospitalB, B));
 
-    await step('cross-chain route chain-a <-> chain-b (node lists, mutual trust, route; each by its own governance)', () => admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']), (r) =>
+    await step('cross-chain route chain-a <-> chain-b (node lists, mutual trust, route; each by its own governance)', () => admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'consent.sealed', 'ping']), (r) =>
       r.steps.length === 0 ? 'already in place' : r.steps,
     );
 
@@ -135,21 +139,35 @@ async function main(): Promise<number> {
       new Custodian(hospitalA, store as RecordStore).put({ channel: A, patientId: patient.key.patientId, category: 'Observation', content: fhir, metadata }),
     (r) => [`record ${r.recordId} v${r.version}`, `anchor ${r.hash}`, `tx ${r.txId}`]);
 
-    const grant = await step('P signs a consent: HospitalB may read this record for treatment (TREAT) for 30 days', () =>
-      consentA.grant(patient.key, patient.key.patientId, { grantee: hospitalB.mspId, recordIds: [anchor.recordId], purposes: ['TREAT'], days: 30 }),
-    (r) => [`consent ${r.consentId}`, `tx ${r.txId}`]);
+    const grant = await step('P signs a consent, kept privately by HospitalA: HospitalB may read this record for treatment (TREAT) for 30 days', () =>
+      consentA.grant(patient.key, patient.key.patientId, { grantee: hospitalB.mspId, recordIds: [anchor.recordId], purposes: ['TREAT'], days: 30 }, hospitalA.mspId),
+    (r) => [`consent ${r.consentId} kept by ${hospitalA.mspId}`, `tx ${r.txId}`]);
 
-    const grantShare = await step('the grant crosses from chain-a to chain-b with its proof (relay)', async () => {
-      const sent = await consentA.share(grant.consentId, B, 'consent.grant', ROUTE);
-      const arrival = await watcher!.waitFor(sent.result.routeId, sent.result.sequence);
-      expect(arrival.outcome === 'success', `chain-b answered the grant packet with ${arrival.outcome}`);
+    // HospitalB's side of a sealed share: it asks HospitalA's record exchange for what arrived, and delivers it to its own collection.
+    const receiverB = new SealedConsentReceiver(new Chaincode(hospitalB, B), new RecordFetcher(hospitalB, { exchangeUrl: (p) => readEndpoint(dataDir, p.mspId)?.url }));
+    const crossSealed = async (type: 'consent.grant' | 'consent.revoke') => {
+      const sent = await consentA.shareSealed(grant.consentId, B, ROUTE);
+      expect(sent.sealed.result.type === type, `HospitalA sealed a ${sent.sealed.result.type}, not a ${type}`);
+      const arrival = await watcher!.waitFor(sent.sent.result.routeId, sent.sent.result.sequence);
+      expect(arrival.outcome === 'success', `chain-b answered the sealed packet with ${arrival.outcome}`);
+      const outcomes = await receiverB.receivePending(A);
+      const mine = outcomes.find((o) => o.digest === sent.sealed.result.digest);
+      expect(mine?.outcome === 'delivered', `HospitalB did not deliver the sealed consent: ${JSON.stringify(mine ?? outcomes)}`);
+      return { sent, arrival, delivered: mine as Extract<typeof mine, { outcome: 'delivered' }> };
+    };
+
+    const grantShare = await step('the grant crosses from chain-a to chain-b sealed: HospitalA seals it privately, a packet carries only its digest (relay), HospitalB gets it from HospitalA\'s exchange and keeps it privately', async () => {
+      const crossed = await crossSealed('consent.grant');
       const check = await mirrorB.checkRemoteConsent(A, grant.consentId, 'TREAT');
       expect(check.allowed, `chain-b does not see the consent as usable: ${check.reason}`);
-      return { sent, arrival, check };
-    }, (r) => [`packet ${r.sent.result.routeId}/${r.sent.result.sequence}, applied on chain-b in tx ${r.arrival.txId} (${r.arrival.signers.length} signers of chain-a in the proof)`, `chain-b: consent ${r.check.status}, usable for TREAT`]);
+      return { ...crossed, check };
+    }, (r) => [
+      `sealed ${r.sent.sealed.result.digest.slice(0, 16)}… in tx ${r.sent.sealed.txId} (private to HospitalA); packet ${r.sent.sent.result.routeId}/${r.sent.sent.result.sequence}, arrived on chain-b in tx ${r.arrival.txId} (${r.arrival.signers.length} signers of chain-a in the proof)`,
+      `HospitalB delivered it privately in tx ${r.delivered.txId}; chain-b: consent ${r.check.status}, usable for TREAT`,
+    ]);
 
     await step('the grant\'s acknowledgement returns to chain-a: the fee is split; balances after the share', async () => {
-      const { routeId, sequence } = grantShare.sent.result;
+      const { routeId, sequence } = grantShare.sent.sent.result;
       await settlements!.waitFor(routeId, sequence);
       const escrow = await valueA.escrow(routeId, sequence);
       expect(escrow?.status === 'paid', `the grant's fee escrow is ${escrow?.status ?? 'missing'}, not paid`);
@@ -193,21 +211,19 @@ async function main(): Promise<number> {
       return got;
     }, (r) => [`received ${r.content.length} bytes, salted hash ${r.hash} = anchor (checked against: ${r.anchorSource})`, `allowed by ${r.reason} ${r.consentId ?? ''}; access logged in tx ${r.txId}`]);
 
-    await step('P revokes the consent (signed with P\'s key); effective on chain-a at once', async () => {
-      const res = await consentA.revoke(patient.key, patient.key.patientId, grant.consentId);
+    await step('P revokes the consent (signed with P\'s key) at HospitalA, which keeps it; effective on chain-a at once', async () => {
+      const res = await consentA.revoke(patient.key, patient.key.patientId, grant.consentId, hospitalA.mspId);
       const check = await consentA.checkAccess(hospitalB.mspId, anchor.recordId, 'TREAT');
       expect(!check.allowed, 'chain-a still allows HospitalB after the revocation');
       return res;
     }, (r) => `tx ${r.txId}`);
 
-    await step('the revocation crosses from chain-a to chain-b (relay)', async () => {
-      const sent = await consentA.share(grant.consentId, B, 'consent.revoke', ROUTE);
-      const arrival = await watcher!.waitFor(sent.result.routeId, sent.result.sequence);
-      expect(arrival.outcome === 'success', `chain-b answered the revocation packet with ${arrival.outcome}`);
+    await step('the revocation crosses from chain-a to chain-b sealed, as the grant did', async () => {
+      const crossed = await crossSealed('consent.revoke');
       const check = await mirrorB.checkRemoteConsent(A, grant.consentId, 'TREAT');
       expect(!check.allowed && check.status === 'revoked', `chain-b still sees the consent as ${check.status}`);
-      return { sent, arrival, check };
-    }, (r) => [`packet ${r.sent.result.routeId}/${r.sent.result.sequence} applied on chain-b in tx ${r.arrival.txId}`, `chain-b: consent ${r.check.status}`]);
+      return { ...crossed, check };
+    }, (r) => [`packet ${r.sent.sent.result.routeId}/${r.sent.sent.result.sequence} arrived on chain-b in tx ${r.arrival.txId}; HospitalB delivered it in tx ${r.delivered.txId}`, `chain-b: consent ${r.check.status}`]);
 
     await step('HospitalB asks again: refused, and the refusal is logged on chain', async () => {
       try {

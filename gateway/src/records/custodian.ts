@@ -129,6 +129,23 @@ export class Custodian {
     }
   }
 
+  /**
+   * A sealed consent this org keeps (chaincode/CONSENT.md "Sealed consent shares"), released to
+   * `requesterMsp` (the org mutual TLS authenticated) only if the consent is for that org: the
+   * chaincode decides on this org's own peer (GetSealedConsent), and the exact sealed bytes are
+   * returned. NOT_FOUND when no channel of this org has chain id `sourceChain` or nothing is
+   * sealed under `ref`; ACCESS_DENIED when the consent is for another org.
+   */
+  async releaseSealedConsent(requesterMsp: string, req: { sourceChain: string; ref: string }): Promise<{ sealed: string }> {
+    for (const channel of this.client.profile.channels) {
+      if ((await this.chaincode(channel).chainId()) !== req.sourceChain) continue;
+      const sealed = await this.chaincode(channel).consent.getSealedConsent(req.ref, requesterMsp);
+      this.log.info({ requester: requesterMsp, ref: req.ref, channel }, 'sealed consent released');
+      return { sealed };
+    }
+    throw new ClientError('NOT_FOUND', 'rejected', `${this.client.mspId} is on no chain ${req.sourceChain}`);
+  }
+
   /** Stores version 1 of a record and anchors its salted hash; the stored copy is dropped if anchoring fails. */
   async put(input: PutInput): Promise<AnchorResult> {
     const recordId = input.recordId ?? newRecordId();

@@ -16,8 +16,8 @@ import { Chaincode } from '../fabric/contracts';
 import { loadProfile, ProfileError, type Profile } from '../fabric/profile';
 import { readTrustedChains } from './anchor-attestation';
 import { RecordAnchors } from './anchors';
-import { tlsIdentityOf, trustedOrgs } from './org-tls';
-import { fetchRecord, type FetchedRecord } from './requester';
+import { tlsIdentityOf, trustedOrgs, type TrustedOrg } from './org-tls';
+import { fetchRecord, fetchSealedConsent, type FetchedRecord, type SealedConsentAsk } from './requester';
 
 export interface RecordFetchRequest {
   /** The custodian org: its name or MSP id (a connection profile of the network). */
@@ -49,15 +49,7 @@ export class RecordFetcher implements RecordFetch {
 
   async fetch(req: RecordFetchRequest): Promise<FetchedRecord> {
     const requester = this.client.profile;
-    const custodianProfile = this.custodianProfile(req.from);
-    const custodian = trustedOrgs([custodianProfile])[0];
-    if (!custodian) throw new ClientError('PROFILE_ERROR', 'other', `the profile of ${custodianProfile.org} has no tls section; its record exchange cannot be trusted`);
-    const url = this.opts.exchangeUrl(custodianProfile);
-    if (!url) {
-      throw new ClientError('UNAVAILABLE', 'unavailable', `no record exchange of ${custodianProfile.mspId} is known`, {
-        hint: `start \`medbridge records serve --org ${custodianProfile.org}\` or set recordExchanges.${custodianProfile.mspId} in the configuration`,
-      });
-    }
+    const { profile: custodianProfile, custodian, url } = this.exchangeOf(req.from);
     // Chains of the custodian that this org's own chains registered: a record on one of them
     // whose anchor this org cannot read itself is accepted only with its nodes' attestation.
     const trustedChains = await readTrustedChains(this.client, requester.channels, custodianProfile.channels.filter((c) => !requester.channels.includes(c)));
@@ -72,6 +64,29 @@ export class RecordFetcher implements RecordFetch {
         return (await new RecordAnchors(new Chaincode(this.client, channel)).verify(id, hash, version)).match;
       },
     });
+  }
+
+  /**
+   * A sealed consent the custodian `from` keeps for this org (chaincode/CONSENT.md "Sealed
+   * consent shares"), from its record exchange, checked against the digest its packet carried.
+   */
+  fetchSealed(from: string, ask: SealedConsentAsk): Promise<string> {
+    const { custodian, url } = this.exchangeOf(from);
+    return fetchSealedConsent({ url, custodian, identity: tlsIdentityOf(this.client.profile) }, ask);
+  }
+
+  /** The custodian's profile, its TLS trust and its record exchange's address. */
+  private exchangeOf(from: string): { profile: Profile; custodian: TrustedOrg; url: string } {
+    const profile = this.custodianProfile(from);
+    const custodian = trustedOrgs([profile])[0];
+    if (!custodian) throw new ClientError('PROFILE_ERROR', 'other', `the profile of ${profile.org} has no tls section; its record exchange cannot be trusted`);
+    const url = this.opts.exchangeUrl(profile);
+    if (!url) {
+      throw new ClientError('UNAVAILABLE', 'unavailable', `no record exchange of ${profile.mspId} is known`, {
+        hint: `start \`medbridge records serve --org ${profile.org}\` or set recordExchanges.${profile.mspId} in the configuration`,
+      });
+    }
+    return { profile, custodian, url };
   }
 
   private custodianProfile(org: string): Profile {

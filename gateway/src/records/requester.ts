@@ -4,6 +4,7 @@
  * certificate from its own org's TLS CA; a record whose salt and bytes do not hash to
  * the anchor is refused (RECORD_HASH_MISMATCH) and never returned.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { recordHash, type RemoteView } from '@medbridge/chaincode';
@@ -60,15 +61,23 @@ export interface FetchOptions {
   timeoutMs?: number;
 }
 
-interface HttpAnswer {
+export interface HttpAnswer {
   status: number;
   body: unknown;
 }
 
+/** Where and as whom a request to a custodian's record exchange goes. */
+export type ExchangePeer = Pick<FetchOptions, 'url' | 'custodian' | 'identity' | 'timeoutMs'>;
+
 function post(opts: FetchOptions): Promise<HttpAnswer> {
-  const url = new URL('/v1/records/fetch', opts.url);
   const knownEpochs = opts.trustedChains?.length ? Object.fromEntries(opts.trustedChains.map((v) => [v.trust.chainId, v.list.epoch])) : undefined;
-  const body = JSON.stringify({ ...opts.request, ...(knownEpochs ? { knownEpochs } : {}) });
+  return postJson(opts, '/v1/records/fetch', { ...opts.request, ...(knownEpochs ? { knownEpochs } : {}) });
+}
+
+/** POSTs JSON to a custodian's record exchange over mutual TLS; the server must present the custodian org's TLS certificate. */
+export function postJson(opts: ExchangePeer, path: string, payload: unknown): Promise<HttpAnswer> {
+  const url = new URL(path, opts.url);
+  const body = JSON.stringify(payload);
   return new Promise((resolvePost, reject) => {
     const req = request(
       url,
@@ -186,4 +195,34 @@ export async function fetchRecord(opts: FetchOptions): Promise<FetchedRecord> {
     txId: a.txId,
     custodian,
   };
+}
+
+/** Which sealed consent to ask a custodian for: an arrival on the grantee's chain names all three. */
+export interface SealedConsentAsk {
+  sourceChain: string;
+  ref: string;
+  digest: string;
+}
+
+/**
+ * Asks a custodian's record exchange for the bytes of a sealed consent (chaincode/CONSENT.md
+ * "Sealed consent shares") and returns them only if they hash to the digest the packet
+ * carried (SEALED_DIGEST_MISMATCH otherwise). ACCESS_DENIED when the consent is not for this
+ * org, NOT_FOUND when the custodian keeps nothing under that reference.
+ */
+export async function fetchSealedConsent(peer: ExchangePeer, ask: SealedConsentAsk): Promise<string> {
+  const { status, body } = await postJson(peer, '/v1/consents/sealed', { sourceChain: ask.sourceChain, ref: ask.ref });
+  const custodian = peer.custodian.mspId;
+  if (status !== 200) {
+    const e = body as { code?: string; message?: string };
+    const code = e.code === 'ACCESS_DENIED' || e.code === 'NOT_FOUND' ? e.code : status === 503 ? 'UNAVAILABLE' : 'RECORD_REFUSED';
+    throw new ClientError(code, status === 503 ? 'unavailable' : 'rejected', `${custodian} answered ${status}: ${e.code ?? ''} ${e.message ?? ''}`.trim());
+  }
+  const sealed = (body as { sealed?: unknown }).sealed;
+  if (typeof sealed !== 'string') throw new ClientError('RECORD_REFUSED', 'rejected', `${custodian} answered without a sealed consent`);
+  const digest = createHash('sha256').update(sealed, 'utf8').digest('hex');
+  if (digest !== ask.digest) {
+    throw new ClientError('SEALED_DIGEST_MISMATCH', 'rejected', `the sealed consent ${ask.ref} from ${custodian} hashes to ${digest}, not to the digest ${ask.digest} its packet carried; refused`);
+  }
+  return sealed;
 }

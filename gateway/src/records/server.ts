@@ -7,6 +7,9 @@
  *     200 {allowed: true, content, salt, anchorHash, version, ...}
  *     403 {allowed: false, reason, txId}          (refusal, logged on chain)
  *     410 {code: 'RECORD_ERASED', message}         (the record was erased on request; CONSENT.md "Erasure")
+ *   POST /v1/consents/sealed {"sourceChain": "...", "ref": "<64 hex>"}
+ *     200 {sealed}                                 (the exact bytes of a sealed consent for the requester's org; CONSENT.md "Sealed consent shares")
+ *     403 {code: 'ACCESS_DENIED', message}         (the consent is for another org)
  *   GET  /healthz           200 {"ok": true, "org": "<mspId>"}
  *
  * Refused before the custodian is asked (gateway/CLI.md "Records"): no client certificate or one
@@ -39,9 +42,16 @@ export const FetchRequestSchema = z
   })
   .strict();
 
+export const SealedConsentRequestSchema = z
+  .object({
+    sourceChain: z.string().regex(Formats.chainId),
+    ref: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+
 export interface RecordServerOptions {
   /** Decides, logs and releases (Custodian; tests may pass their own). */
-  custodian: Pick<Custodian, 'answer'>;
+  custodian: Pick<Custodian, 'answer' | 'releaseSealedConsent'>;
   identity: OrgTlsIdentity;
   trusted: TrustedOrg[];
   host?: string;
@@ -104,7 +114,8 @@ export async function startRecordServer(opts: RecordServerOptions): Promise<Runn
         send(res, 200, { ok: true, org: opts.identity.mspId });
         return;
       }
-      if (req.method !== 'POST' || req.url !== '/v1/records/fetch') {
+      const route = req.method === 'POST' && (req.url === '/v1/records/fetch' || req.url === '/v1/consents/sealed') ? req.url : undefined;
+      if (route === undefined) {
         send(res, 404, { code: 'NOT_FOUND', message: `no route ${req.method ?? ''} ${req.url ?? ''}` });
         return;
       }
@@ -120,6 +131,15 @@ export async function startRecordServer(opts: RecordServerOptions): Promise<Runn
         send(res, 400, { code: 'INVALID_ARGUMENT', message: `body must be JSON: ${(e as Error).message}` });
         return;
       }
+      if (route === '/v1/consents/sealed') {
+        const asked = SealedConsentRequestSchema.safeParse(parsedBody);
+        if (!asked.success) {
+          send(res, 400, { code: 'INVALID_ARGUMENT', message: asked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+          return;
+        }
+        send(res, 200, await opts.custodian.releaseSealedConsent(requester.mspId, asked.data));
+        return;
+      }
       const parsed = FetchRequestSchema.safeParse(parsedBody);
       if (!parsed.success) {
         send(res, 400, { code: 'INVALID_ARGUMENT', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
@@ -130,7 +150,18 @@ export async function startRecordServer(opts: RecordServerOptions): Promise<Runn
     } catch (e) {
       const err = toClientError(e);
       log.warn({ requester: requester.mspId, code: err.code }, 'record request failed');
-      const status = err.code === 'RECORD_NOT_FOUND' || err.code === 'NOT_FOUND' ? 404 : err.code === 'RECORD_ERASED' ? 410 : err.kind === 'unavailable' ? 503 : err.kind === 'rejected' ? 409 : 500;
+      const status =
+        err.code === 'RECORD_NOT_FOUND' || err.code === 'NOT_FOUND'
+          ? 404
+          : err.code === 'RECORD_ERASED'
+            ? 410
+            : err.code === 'ACCESS_DENIED'
+              ? 403
+              : err.kind === 'unavailable'
+                ? 503
+                : err.kind === 'rejected'
+                  ? 409
+                  : 500;
       send(res, status, err.toJSON());
     }
   }

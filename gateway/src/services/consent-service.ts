@@ -29,6 +29,7 @@ import {
   type RemoteConsentWithStatus,
   type GrantAndSendResult,
   type SendPacketResult,
+  type SealedConsentShare,
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
@@ -184,6 +185,19 @@ export class ConsentService {
   share(consentId: string, destChain: string, type: 'consent.grant' | 'consent.revoke', routeId?: string): Promise<Submitted<SendPacketResult>> {
     this.crossChain ??= new CrossChainService(this.chaincode);
     return this.crossChain.sendConsent(destChain, consentId, { type, ...(routeId ? { routeId } : {}) });
+  }
+
+  /**
+   * A sealed share of a private consent this org keeps (chaincode/CONSENT.md "Sealed consent
+   * shares"): the consent's current state is sealed privately at this org, then a
+   * consent.sealed packet carries only its digest to `destChain`. The grantee gets the sealed
+   * bytes from this org's record exchange and delivers them (SealedConsentReceiver).
+   */
+  async shareSealed(consentId: string, destChain: string, routeId?: string): Promise<{ sealed: Submitted<SealedConsentShare>; sent: Submitted<SendPacketResult> }> {
+    const sealed = await this.chaincode.consent.sealConsent(consentId, destChain);
+    this.crossChain ??= new CrossChainService(this.chaincode);
+    const sent = await this.crossChain.sendSealedConsent(destChain, sealed.result.ref, routeId ? { routeId } : {});
+    return { sealed, sent };
   }
 
   /** A consent: public state, else a private consent this org keeps (NOT_FOUND when neither). */

@@ -151,7 +151,8 @@ export class CrossChainAdmin {
 
   /**
    * Idempotent set-up of a route between two channels: each has a node list, each trusts
-   * the other at its current list, and the route is open on both with these packet types.
+   * the other at its current list, and the route is open on both and carries at least these
+   * packet types (an existing route is widened by governance when it lacks one).
    */
   async ensureRoute(a: string, b: string, routeId: string, packetTypes: PacketType[], rateLimit = { maxPackets: 10_000, windowMs: 60_000 }): Promise<{ steps: string[] }> {
     const steps: string[] = [];
@@ -182,9 +183,17 @@ export class CrossChainAdmin {
       if (!r) {
         await this.govern(ch, { kind: 'open-route', routeId, counterparty, packetTypes, rateLimit });
         steps.push(`${ch}: route ${routeId} opened to ${counterparty}`);
-      } else if (r.status === 'paused') {
-        await this.govern(ch, { kind: 'resume-route', routeId });
-        steps.push(`${ch}: route ${routeId} resumed`);
+      } else {
+        if (r.status === 'paused') {
+          await this.govern(ch, { kind: 'resume-route', routeId });
+          steps.push(`${ch}: route ${routeId} resumed`);
+        }
+        // A route opened for fewer packet types is widened, never narrowed (its rate limit kept).
+        const missing = packetTypes.filter((t) => !r.packetTypes.includes(t));
+        if (missing.length > 0) {
+          await this.govern(ch, { kind: 'update-route', routeId, packetTypes: [...(r.packetTypes as PacketType[]), ...missing], rateLimit: r.rateLimit });
+          steps.push(`${ch}: route ${routeId} now carries ${missing.join(', ')}`);
+        }
       }
     }
     return { steps };

@@ -65,6 +65,11 @@ export class CrossChainService {
     return this.send(destChain, type, { ...routing(opts), consentId });
   }
 
+  /** Sends the digest of a consent this org sealed (Consent:SealConsent's `ref`) as a consent.sealed packet. */
+  sendSealedConsent(destChain: string, ref: string, opts: SendOptions = {}): Promise<Submitted<SendPacketResult>> {
+    return this.send(destChain, 'consent.sealed', { ...routing(opts), ref });
+  }
+
   /** Sends a ping (or `type`, for a route's own packet types) carrying `payload`. */
   sendPing(destChain: string, payload: unknown, opts: SendOptions & { type?: PacketType } = {}): Promise<Submitted<SendPacketResult>> {
     return this.send(destChain, opts.type ?? 'ping', { ...routing(opts), payload });

@@ -92,7 +92,7 @@ export class TwoChains {
   }
 
   async openRoute(side: Side, counterparty: string, rateLimit = { maxPackets: 100, windowMs: MINUTE }, routeId = ROUTE): Promise<void> {
-    await this.govern(side, { kind: 'open-route', routeId, counterparty, packetTypes: ['consent.grant', 'consent.revoke', 'ping'], rateLimit });
+    await this.govern(side, { kind: 'open-route', routeId, counterparty, packetTypes: ['consent.grant', 'consent.revoke', 'consent.sealed', 'ping'], rateLimit });
   }
 
   /** Epoch 1 lists (every node, threshold 1 per org, rule all), remotes registered both ways, route open. */

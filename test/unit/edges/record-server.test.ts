@@ -46,6 +46,7 @@ beforeAll(async () => {
         asked.push({ requester: mspId, req });
         return Promise.resolve({ allowed: false, reason: 'NO_CONSENT', requestId: 'rq-1', txId: 'tx-1', recordId: req.recordId });
       },
+      releaseSealedConsent: () => Promise.reject(new Error('no sealed consent is asked for in these tests')),
     },
     identity: { mspId: 'HospitalAMSP', cert: Buffer.from(serverCert.certPem), key: Buffer.from(serverCert.keyPem) },
     trusted,

@@ -1,10 +1,10 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { recordHash } from '../../../chaincode/src/protocol/record-hash';
 import { ClientError } from '../../../gateway/src/errors';
 import type { FetchAnswer, FetchRequest } from '../../../gateway/src/records/custodian';
 import { matchesAnchor, newSalt } from '../../../gateway/src/records/hashing';
 import { orgOfCertificate, type OrgTlsIdentity, type TrustedOrg } from '../../../gateway/src/records/org-tls';
-import { fetchRecord } from '../../../gateway/src/records/requester';
+import { fetchRecord, fetchSealedConsent } from '../../../gateway/src/records/requester';
 import { startRecordServer, type RunningRecordServer } from '../../../gateway/src/records/server';
 import { RecordStore } from '../../../gateway/src/records/store';
 import { createRootCa, issue, type Issued } from '../../fixtures/pki';
@@ -87,6 +87,10 @@ describe('record exchange over mutual TLS', () => {
   const content = Buffer.from('{"resourceType":"Observation","id":"o1"}');
   const salt = newSalt();
   let answer: (requester: string, req: FetchRequest) => FetchAnswer;
+  const sealedAsks: Array<{ requester: string; sourceChain: string; ref: string }> = [];
+  const SEALED = '{"format":"medbridge/sealed-consent/v1","salt":"00"}';
+  const SEALED_DIGEST = createHash('sha256').update(SEALED, 'utf8').digest('hex');
+  let release: (requester: string, req: { sourceChain: string; ref: string }) => { sealed: string } = () => ({ sealed: SEALED });
 
   const granted = (req: FetchRequest, overrides: Partial<Extract<FetchAnswer, { allowed: true }>> = {}): FetchAnswer => ({
     allowed: true,
@@ -113,6 +117,10 @@ describe('record exchange over mutual TLS', () => {
         answer: async (requester, req) => {
           asked.push({ requester, req });
           return answer(requester, req);
+        },
+        releaseSealedConsent: async (requester, req) => {
+          sealedAsks.push({ requester, ...req });
+          return release(requester, req);
         },
       },
       identity: a.identity,
@@ -172,6 +180,40 @@ describe('record exchange over mutual TLS', () => {
     const request = { recordId: 'rec-1', purpose: 'TREAT', requester: 'HospitalAMSP' } as unknown as FetchRequest;
     await expect(fetchRecord({ url: server.url, custodian: a.trusted, identity: b.identity, request })).rejects.toMatchObject({ code: 'RECORD_REFUSED' });
     expect(asked).toEqual([]);
+  });
+
+  describe('sealed consents (POST /v1/consents/sealed)', () => {
+    const ask = { sourceChain: 'chain-a', ref: 'ab'.repeat(32), digest: SEALED_DIGEST };
+    const peer = () => ({ url: server.url, custodian: a.trusted, identity: b.identity });
+
+    it('returns the exact bytes the custodian released, asked by the requester org its certificate names', async () => {
+      release = () => ({ sealed: SEALED });
+      sealedAsks.length = 0;
+      expect(await fetchSealedConsent(peer(), ask)).toBe(SEALED);
+      expect(sealedAsks).toEqual([{ requester: 'HospitalBMSP', sourceChain: 'chain-a', ref: ask.ref }]);
+    });
+
+    it('refuses bytes that do not hash to the digest the packet carried: SEALED_DIGEST_MISMATCH', async () => {
+      release = () => ({ sealed: SEALED.replace('00', '01') });
+      await expect(fetchSealedConsent(peer(), ask)).rejects.toMatchObject({ code: 'SEALED_DIGEST_MISMATCH' });
+    });
+
+    it("passes the custodian's refusal on as ACCESS_DENIED (403), and an unknown reference as NOT_FOUND (404)", async () => {
+      release = () => {
+        throw new ClientError('ACCESS_DENIED', 'rejected', 'sealed consent is not for HospitalBMSP');
+      };
+      await expect(fetchSealedConsent(peer(), ask)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+      release = () => {
+        throw new ClientError('NOT_FOUND', 'rejected', 'no sealed consent');
+      };
+      await expect(fetchSealedConsent(peer(), ask)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it('refuses a malformed request with 400 before the custodian is asked', async () => {
+      sealedAsks.length = 0;
+      await expect(fetchSealedConsent(peer(), { ...ask, ref: 'not-hex' })).rejects.toMatchObject({ code: 'RECORD_REFUSED', message: expect.stringContaining('400') });
+      expect(sealedAsks).toEqual([]);
+    });
   });
 
   it('rejects a client whose certificate no known org issued, at the TLS handshake', async () => {

@@ -398,6 +398,25 @@ const CASES: Case[] = [
       args: ['chain-a', 'cs_1', canonicalize({ purpose: 'TREAT', record: REMOTE_RECORD, requester: { careTeam: 'ct-1', org: 'HospitalBMSP' } })],
     },
   ],
+  [
+    'consent.sealConsent (private: this org endorsing alone)',
+    (cc) => cc.consent.sealConsent('cs_1', 'chain-b'),
+    { contract: 'Consent', fn: 'SealConsent', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { consentId: 'cs_1', destChain: 'chain-b' } },
+  ],
+  ['consent.getSealedConsent', (cc) => cc.consent.getSealedConsent('ab'.repeat(32), 'HospitalBMSP'), { contract: 'Consent', fn: 'GetSealedConsent', args: ['ab'.repeat(32), 'HospitalBMSP'] }],
+  [
+    'consent.deliverSealedConsent (private: this org endorsing alone)',
+    (cc) => cc.consent.deliverSealedConsent('{"format":"x"}'),
+    { contract: 'Consent', fn: 'DeliverSealedConsent', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { sealed: '{"format":"x"}' } },
+  ],
+  ['consent.getSealedArrival', (cc) => cc.consent.getSealedArrival('chain-a', 'cd'.repeat(32)), { contract: 'Consent', fn: 'GetSealedArrival', args: ['chain-a', 'cd'.repeat(32)] }],
+  ['consent.listSealedArrivals', (cc) => cc.consent.listSealedArrivals('chain-a'), { contract: 'Consent', fn: 'ListSealedArrivals', args: ['chain-a', '', ''] }],
+  ['consent.listSealedRemoteConsents', (cc) => cc.consent.listSealedRemoteConsents(), { contract: 'Consent', fn: 'ListSealedRemoteConsents', args: [] }],
+  [
+    'crossChain.sendPacket (consent.sealed)',
+    (cc) => cc.crossChain.sendPacket('chain-b', 'consent.sealed', { routeId: 'r1', ref: 'ab'.repeat(32) }),
+    { contract: 'CrossChain', fn: 'SendPacket', args: ['chain-b', 'consent.sealed', `{"routeId":"r1","ref":"${'ab'.repeat(32)}"}`] },
+  ],
   // CrossChain
   ['crossChain.getNodeList (current)', (cc) => cc.crossChain.getNodeList(), { contract: 'CrossChain', fn: 'GetNodeList', args: [''] }],
   ['crossChain.getNodeList (epoch)', (cc) => cc.crossChain.getNodeList(3), { contract: 'CrossChain', fn: 'GetNodeList', args: ['3'] }],

@@ -43,6 +43,9 @@ import {
   type RemoteAccessRequest,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
+  type SealedArrival,
+  type SealedConsentDelivery,
+  type SealedConsentShare,
   type Requester,
   type SignedKeyRotation,
   type SignedPatientMessage,
@@ -97,6 +100,12 @@ export const ConsentTransactions = {
   ListRemoteConsents: 'evaluate',
   CheckRemoteConsent: 'evaluate',
   CheckRemoteAccess: 'evaluate',
+  SealConsent: 'submit',
+  GetSealedConsent: 'evaluate',
+  DeliverSealedConsent: 'submit',
+  GetSealedArrival: 'evaluate',
+  ListSealedArrivals: 'evaluate',
+  ListSealedRemoteConsents: 'evaluate',
 } as const;
 
 export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
@@ -323,7 +332,17 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
    * is opened with the salt.
    */
   private async submitPrivate<R>(
-    fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately',
+    fn:
+      | 'LogAccess'
+      | 'LogAccessAs'
+      | 'BreakGlass'
+      | 'ReviewEmergency'
+      | 'LabelRecord'
+      | 'PurgeRecordLabels'
+      | 'GrantConsentPrivately'
+      | 'RevokeConsentPrivately'
+      | 'SealConsent'
+      | 'DeliverSealedConsent',
     request: Record<string, unknown>,
     opts: SubmitOptions = {},
     endorser = this.client.mspId,
@@ -408,6 +427,40 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
    */
   checkRemoteAccess(sourceChainId: string, consentId: string, request: RemoteAccessRequest): Promise<RemoteAccessDecision> {
     return this.evaluate('CheckRemoteAccess', [sourceChainId, consentId, canonicalize({ ...request, requester: requesterJson(request.requester) })]);
+  }
+
+  // ---------------------------------------------------------------- sealed consent shares (chaincode/CONSENT.md)
+
+  /**
+   * Seals a private consent this org keeps for `destChain`, privately at this org's peers; the
+   * reference then goes to CrossChain:SendPacket(destChain, 'consent.sealed', {ref}).
+   */
+  sealConsent(consentId: string, destChain: string): Promise<Submitted<SealedConsentShare>> {
+    return this.submitPrivate('SealConsent', { consentId, destChain });
+  }
+
+  /** At the custodian: the exact bytes of a sealed consent it keeps, if it is for `requesterOrg` (ACCESS_DENIED otherwise). */
+  async getSealedConsent(ref: string, requesterOrg: string): Promise<string> {
+    return (await this.evaluateBytes('GetSealedConsent', [ref, requesterOrg])).toString('utf8');
+  }
+
+  /** At the grantee: delivers a sealed consent's exact bytes to this org's own mirror, privately. */
+  deliverSealedConsent(sealed: string): Promise<Submitted<SealedConsentDelivery>> {
+    return this.submitPrivate('DeliverSealedConsent', { sealed });
+  }
+
+  getSealedArrival(sourceChainId: string, digest: string): Promise<SealedArrival> {
+    return this.evaluate('GetSealedArrival', [sourceChainId, digest]);
+  }
+
+  /** Arrivals of sealed consents from `sourceChainId`, each with whether this org delivered it. */
+  listSealedArrivals(sourceChainId: string, page?: PageRequest): Promise<Page<SealedArrival & { delivered: boolean }>> {
+    return this.evaluate('ListSealedArrivals', [sourceChainId, ...pageArgs(page)]);
+  }
+
+  /** The consents delivered sealed to this org (read on its own peer). */
+  listSealedRemoteConsents(): Promise<{ grantee: string; items: RemoteConsentWithStatus[] }> {
+    return this.evaluate('ListSealedRemoteConsents', []);
   }
 }
 

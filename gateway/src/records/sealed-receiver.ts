@@ -1,0 +1,72 @@
+/**
+ * The grantee's side of sealed consent shares (chaincode/CONSENT.md "Sealed consent shares"):
+ * for each sealed consent that arrived on this org's chain and that this org has not delivered,
+ * ask the custodian the arrival names for its bytes (over mutual TLS; the custodian releases
+ * them only to a grantee), check them against the arrival's digest, and deliver them in a
+ * private transaction of this org (Consent:DeliverSealedConsent), which writes the mirror to
+ * this org's own collection.
+ *
+ * Nothing is lost when the process stops: arrivals are on the ledger, and what this org
+ * delivered is marked in its collection, so the next walk starts again from the ledger. A
+ * custodian's refusal (the consent is for another org) is remembered for the life of the
+ * receiver only.
+ *
+ * @example
+ *   const receiver = new SealedConsentReceiver(new Chaincode(hospitalB, 'chain-b'), new RecordFetcher(hospitalB, { exchangeUrl }));
+ *   const outcomes = await receiver.receivePending('chain-a');
+ */
+import type { SealedArrival, SealedConsentDelivery } from '@medbridge/chaincode';
+import { toClientError } from '../errors';
+import { allPages, type Chaincode } from '../fabric/contracts';
+import type { RecordFetcher } from './record-fetcher';
+
+export type SealedOutcome =
+  | { digest: string; custodian: string; outcome: 'delivered'; txId: string; result: SealedConsentDelivery }
+  | { digest: string; custodian: string; outcome: 'not-for-this-org' }
+  | { digest: string; custodian: string; outcome: 'refused'; code: string; message: string };
+
+export class SealedConsentReceiver {
+  /** Digests a custodian refused to this org (ACCESS_DENIED): not asked again by this receiver. */
+  private readonly notOurs = new Set<string>();
+
+  constructor(
+    private readonly chaincode: Chaincode,
+    private readonly fetcher: Pick<RecordFetcher, 'fetchSealed'>,
+  ) {}
+
+  /** Fetches and delivers one arrival. A refusal is an outcome, not a throw; a transport failure throws. */
+  async receive(arrival: SealedArrival): Promise<SealedOutcome> {
+    const { digest, custodian } = arrival;
+    let sealed: string;
+    try {
+      sealed = await this.fetcher.fetchSealed(custodian, { sourceChain: arrival.sourceChain, ref: arrival.ref, digest });
+    } catch (e) {
+      const err = toClientError(e);
+      if (err.code === 'ACCESS_DENIED') {
+        this.notOurs.add(digest);
+        return { digest, custodian, outcome: 'not-for-this-org' };
+      }
+      if (err.kind === 'unavailable') throw err;
+      return { digest, custodian, outcome: 'refused', code: err.code, message: err.message };
+    }
+    try {
+      const done = await this.chaincode.consent.deliverSealedConsent(sealed);
+      return { digest, custodian, outcome: 'delivered', txId: done.txId, result: done.result };
+    } catch (e) {
+      const err = toClientError(e);
+      if (err.kind === 'unavailable') throw err;
+      return { digest, custodian, outcome: 'refused', code: err.code, message: err.message };
+    }
+  }
+
+  /** Walks the arrivals from `sourceChain` and receives each one this org has not delivered (and no custodian refused it). */
+  async receivePending(sourceChain: string): Promise<SealedOutcome[]> {
+    const arrivals = await allPages((page) => this.chaincode.consent.listSealedArrivals(sourceChain, page));
+    const out: SealedOutcome[] = [];
+    for (const a of arrivals) {
+      if (a.delivered || this.notOurs.has(a.digest)) continue;
+      out.push(await this.receive(a));
+    }
+    return out;
+  }
+}
