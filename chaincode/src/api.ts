@@ -40,7 +40,7 @@ export {
   type Packet,
   type PacketType,
 } from './protocol/packet';
-export { Domains, epochLinkMessage, packetMessage, ackMessage, recordAnchorMessage, runRefs, type RecordAnchorRef, type RunRef, type SignerListRef } from './protocol/commitment';
+export { Domains, epochLinkMessage, packetMessage, ackMessage, privateRecordAnchorMessage, recordAnchorMessage, runRefs, type PrivateRecordAnchorRef, type RecordAnchorRef, type RunRef, type SignerListRef } from './protocol/commitment';
 
 // -------------------------------------------------------------------- protocol: node lists, trust, proofs
 
@@ -69,7 +69,7 @@ export {
 } from './protocol/scheme-endorsement';
 export { verifyProof, type ExcludedNode, type RemoteView, type VerifiedProof } from './protocol/verify';
 export { clearVerificationCaches } from './protocol/verification-cache';
-export { verifyRecordAnchorAttestation, type VerifiedAnchor } from './protocol/record-attestation';
+export { verifyPrivateRecordAnchorAttestation, verifyRecordAnchorAttestation, type VerifiedAnchor } from './protocol/record-attestation';
 export { DEFAULT_TRUST_POLICY, linkAcceptor, type PolicyHolder, type TrustPolicy } from './rules/trust-policy';
 
 // -------------------------------------------------------------------- protocol: BLS aggregate scheme (chaincode/BLS.md)

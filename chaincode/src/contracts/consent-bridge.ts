@@ -30,6 +30,7 @@ import {
   getConsent,
   getPatient,
   getPrivateConsent,
+  getPrivatePatient,
   getPrivateRemoteConsent,
   getRemoteConsent,
   getSealedArrival,
@@ -171,7 +172,8 @@ export async function sealConsent(ctx: Context, who: Caller, consentId: string, 
   if (destChain === chainId) fail('WRONG_DESTINATION', 'a consent is sealed for another chain, not this one');
   const collection = implicitCollection(who.mspId);
   const consent = found(await getPrivateConsent(ctx.stub, collection, consentId), `private consent ${consentId} at ${who.mspId} (a public consent is shared with SendPacket)`);
-  const patient = found(await getPatient(ctx.stub, consent.patientId), `patient ${consent.patientId}`);
+  // Registered privately at this org (read first, on its own peer), or publicly.
+  const patient = found((await getPrivatePatient(ctx.stub, collection, consent.patientId)) ?? (await getPatient(ctx.stub, consent.patientId)), `patient ${consent.patientId}`);
   const { type, payload } = await consentPacketTo(ctx, consent, patient, destChain);
   const ref = sealedRefOf(saltHex);
   const sealed = sealedConsentOf({ sourceChain: chainId, destChain, custodian: who.mspId, type, payload, salt: saltHex });

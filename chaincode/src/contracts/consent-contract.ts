@@ -80,6 +80,7 @@ import {
   liveRecord,
   parseRecordLabels,
   recordMetadataOf,
+  validateAnchorInput,
   validateHash,
   type AnchorInput,
   type ErasedRecord,
@@ -138,6 +139,64 @@ export class ConsentContract extends MedbridgeContract {
   }
 
   /**
+   * Registers a patient privately at the caller's org (CONSENT.md "Private patients and anchors"):
+   * {publicKey, salt} in the transient map, endorsed by the caller's org alone. The patient goes to
+   * that org's implicit collection (salted) and nothing public is written: no member reads the id
+   * or the key from its ledger. Such a patient's consents are kept privately (GrantConsentPrivately,
+   * by this org), its records anchored privately (AnchorRecordPrivately), and its consents cross
+   * chains sealed. A patient registered publicly, or privately here already, is ALREADY_EXISTS. The
+   * result is sealed; the event names the transaction only.
+   */
+  @Transaction()
+  async RegisterPatientPrivately(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'RegisterPatientPrivately', ['publicKey', 'salt']);
+    const who = await staff(ctx, WRITER_ROLES);
+    const publicKey = requestText(r.fields, 'publicKey');
+    const patientId = patientIdOf(publicKey);
+    const collection = repo.implicitCollection(who.mspId);
+    if ((await repo.getPrivatePatient(ctx.stub, collection, patientId)) !== undefined) fail('ALREADY_EXISTS', `patient ${patientId} is already registered by ${who.mspId}`);
+    const patient = registerPatient(undefined, publicKey, who.mspId, txTimeMs(ctx));
+    await repo.putPrivatePatient(ctx.stub, collection, patient, r.saltHex);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'PatientRegisteredPrivately', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(patient)));
+  }
+
+  /**
+   * Anchors version 1 of a record of a patient registered privately at the caller's org, privately
+   * (CONSENT.md "Private patients and anchors"): {recordId, patientId, category, hash, metadata
+   * (RecordLabels, or null), salt} in the transient map, endorsed by the caller's org alone. The
+   * head, version 1, the patient's index entry and the metadata (as LabelRecord writes it) go to the
+   * caller's implicit collection, salted; nothing public. The result is sealed; the event names the
+   * transaction only.
+   */
+  @Transaction()
+  async AnchorRecordPrivately(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'AnchorRecordPrivately', ['recordId', 'patientId', 'category', 'hash', 'metadata', 'salt']);
+    const who = await staff(ctx, WRITER_ROLES);
+    const collection = repo.implicitCollection(who.mspId);
+    const recordId = requestText(r.fields, 'recordId');
+    const patientId = requestText(r.fields, 'patientId');
+    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const at = await patientAt(ctx, patientId, who.mspId);
+    if (at === undefined || !at.private) fail('PATIENT_NOT_REGISTERED', `patient ${patientId} is not registered privately by ${who.mspId}: RegisterPatientPrivately first (a publicly registered patient's records are anchored with AnchorRecord)`);
+    const input: AnchorInput = { recordId, patientId, category: requestText(r.fields, 'category'), hash: requestText(r.fields, 'hash') };
+    if (r.fields.metadata !== null) {
+      const labels: PrivateRecordLabels = { recordId, version: 1, metadata: parseRecordLabels(r.fields.metadata), salt: r.saltHex };
+      validateAnchorInput({ ...input, labels: { version: 1, hash: '0'.repeat(64) } });
+      input.labels = { version: 1, hash: await repo.putPrivateRecordLabels(ctx.stub, collection, labels) };
+    }
+    const { anchor: head, version } = anchorRecord(await repo.getPrivateStoredRecord(ctx.stub, collection, recordId), input, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
+    await repo.putPrivateRecord(ctx.stub, collection, head, r.saltHex);
+    await repo.putPrivateRecordVersion(ctx.stub, collection, version, r.saltHex);
+    await repo.indexPrivateRecord(ctx.stub, collection, patientId, recordId, r.saltHex);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'RecordAnchoredPrivately', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(head)));
+  }
+
+  /**
    * Replaces the patient's key from a patient.rotate-key message signed by the current key,
    * with the new key's proof of possession. The patient id, consents and guardians stay; the
    * retired key stays in the history (old signatures verify) and signs nothing any more.
@@ -173,8 +232,8 @@ export class ConsentContract extends MedbridgeContract {
 
   @Transaction(false)
   async GetPatient(ctx: Context, patientId: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    return canonicalize(await loadPatient(ctx, patientId));
+    const who = await staff(ctx, STAFF_ROLES);
+    return canonicalize(await loadPatient(ctx, patientId, who.mspId));
   }
 
   // ------------------------------------------------------------------ records
@@ -264,7 +323,7 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async GetRecordLabels(ctx: Context, recordId: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
-    const record = await loadRecord(ctx, recordId);
+    const record = await loadRecord(ctx, recordId, who.mspId);
     if (who.mspId !== record.custodian) fail('NOT_CUSTODIAN', `the metadata of ${recordId} is ${record.custodian}'s, its custodian`);
     if (record.labels !== undefined) {
       return canonicalize({ recordId, version: record.version, labelledVersion: record.labels.version, private: true, metadata: await heldLabels(ctx, record) });
@@ -273,10 +332,24 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize({ recordId, version: record.version, labelledVersion: null, private: false, metadata: record.metadata });
   }
 
+  /**
+   * READ-ONLY, at the custodian's peer: the exact stored bytes of a version of a record this org
+   * anchored privately (salted), which the custodian gives a requester with its chain's
+   * attestation of their hash (GetPrivateRecordAnchorAttestation). NOT_FOUND otherwise.
+   */
+  @Transaction(false)
+  async GetPrivateRecordVersion(ctx: Context, recordId: string, version: string): Promise<string> {
+    const who = await staff(ctx, WRITER_ROLES);
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const v = parseCount(version, 'version');
+    const bytes = found(await repo.getPrivateRecordVersionBytes(ctx.stub, repo.implicitCollection(who.mspId), recordId, v), `version ${v} of ${recordId} anchored privately by ${who.mspId}`);
+    return bytes.toString('utf8');
+  }
+
   @Transaction(false)
   async GetRecord(ctx: Context, recordId: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    return canonicalize(await loadRecord(ctx, recordId));
+    const who = await staff(ctx, STAFF_ROLES);
+    return canonicalize(await loadRecord(ctx, recordId, who.mspId));
   }
 
   /** Every version of a record, oldest first, paged. */
@@ -304,11 +377,12 @@ export class ConsentContract extends MedbridgeContract {
   /** Whether a salted hash is the anchored one, for the head or a given version ('' = head). */
   @Transaction(false)
   async VerifyRecordHash(ctx: Context, recordId: string, hash: string, version: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
+    const who = await staff(ctx, STAFF_ROLES);
     validateHash(hash);
-    const head = await loadRecord(ctx, recordId);
+    const { record: head, private: held } = await recordAt(ctx, recordId, who.mspId);
     const v = version === '' ? head.version : parseCount(version, 'version');
-    const anchored = v === head.version ? head : found(await repo.getRecordVersion(ctx.stub, recordId, v), `version ${v} of record ${recordId}`);
+    const older = async () => (held ? repo.getPrivateRecordVersion(ctx.stub, repo.implicitCollection(who.mspId), recordId, v) : repo.getRecordVersion(ctx.stub, recordId, v));
+    const anchored = v === head.version ? head : found(await older(), `version ${v} of record ${recordId}`);
     return canonicalize({ recordId, version: v, headVersion: head.version, match: hashMatches(anchored, hash) });
   }
 
@@ -507,7 +581,7 @@ export class ConsentContract extends MedbridgeContract {
   async GrantConsentPrivately(ctx: Context): Promise<string> {
     const r = privateRequest(ctx, 'GrantConsentPrivately', ['signedGrant', 'salt'], PRIVATE_GRANT_MAX_BYTES);
     await staff(ctx, STAFF_ROLES);
-    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedGrant'), GRANT_KINDS, MAX_MESSAGE_AGE_MS);
+    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedGrant'), GRANT_KINDS, MAX_MESSAGE_AGE_MS, keeperNamed);
     const keeper = keeperNamed(a.verified.message);
     if (keeper === undefined) fail('INVALID_ARGUMENT', 'this grant names no keeper: it is a public consent, which GrantConsent stores');
     const collection = await keeperCollection(ctx, keeper);
@@ -535,7 +609,7 @@ export class ConsentContract extends MedbridgeContract {
     await staff(ctx, STAFF_ROLES);
     const keeper = requestText(r.fields, 'keeper');
     if (!Formats.mspId.test(keeper)) fail('INVALID_ARGUMENT', 'keeper must be an MSP id');
-    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedRevocation'), ['consent.revoke'], MAX_MESSAGE_AGE_MS);
+    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedRevocation'), ['consent.revoke'], MAX_MESSAGE_AGE_MS, keeper);
     const collection = await keeperCollection(ctx, keeper);
     await requirePrivateNonceUnused(ctx, collection, a.verified);
     const consentId = a.verified.message.consentId;
@@ -652,10 +726,10 @@ export class ConsentContract extends MedbridgeContract {
   /** Read-only access decision at the transaction time for a requester known by its org; logs nothing. */
   @Transaction(false)
   async CheckAccess(ctx: Context, grantee: string, recordId: string, purpose: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    const record = await loadRecord(ctx, recordId);
+    const who = await staff(ctx, STAFF_ROLES);
+    const at = await recordAt(ctx, recordId, who.mspId);
     if (!Formats.mspId.test(grantee)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
-    return canonicalize(await decide(ctx, orgRequester(grantee), record, purpose, txTimeMs(ctx)));
+    return canonicalize(await decide(ctx, orgRequester(grantee), at.record, purpose, txTimeMs(ctx), at.private));
   }
 
   /**
@@ -664,10 +738,10 @@ export class ConsentContract extends MedbridgeContract {
    */
   @Transaction(false)
   async CheckAccessAs(ctx: Context, requester: string, recordId: string, purpose: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
+    const who = await staff(ctx, STAFF_ROLES);
     const r = parseRequester(parseJson(requester, 'requester'));
-    const record = await loadRecord(ctx, recordId);
-    return canonicalize(await decide(ctx, r, record, purpose, txTimeMs(ctx)));
+    const at = await recordAt(ctx, recordId, who.mspId);
+    return canonicalize(await decide(ctx, r, at.record, purpose, txTimeMs(ctx), at.private));
   }
 
   /**
@@ -730,8 +804,8 @@ export class ConsentContract extends MedbridgeContract {
    */
   @Transaction(false)
   async ListAccessLogSigned(ctx: Context, signedRead: string, pageSize: string, bookmark: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    const a = await acceptPatientMessage(ctx, signedRead, ['access-log.read'], MAX_READ_AGE_MS);
+    const who = await staff(ctx, STAFF_ROLES);
+    const a = await acceptPatientMessage(ctx, signedRead, ['access-log.read'], MAX_READ_AGE_MS, who.mspId);
     return canonicalize(await listAccessLog(ctx, a.patient.patientId, pageSize, bookmark));
   }
 
@@ -985,12 +1059,12 @@ async function logAccess(ctx: Context, requester: Requester | null, requesterOrg
   const recordId = requestText(request.fields, 'recordId');
   const purpose = requestText(request.fields, 'purpose');
   const requestId = requestText(request.fields, 'requestId');
-  const record = await loadRecord(ctx, recordId);
+  const { record, private: held } = await recordAt(ctx, recordId, who.mspId);
   if (record.custodian !== who.mspId) fail('NOT_CUSTODIAN', `only ${record.custodian}, the custodian of ${recordId}, logs its disclosures`);
   if (requestId !== '' && !REQUEST_ID.test(requestId)) fail('INVALID_ARGUMENT', `requestId must match ${REQUEST_ID.source} or be empty`);
   const org = requester?.org ?? (requesterOrg as string);
   if (requester === null && !Formats.mspId.test(org)) fail('INVALID_ARGUMENT', 'grantee must be an MSP id');
-  const d = await decide(ctx, requester ?? orgRequester(org), record, purpose, now);
+  const d = await decide(ctx, requester ?? orgRequester(org), record, purpose, now, held);
   const entry: AccessLogEntry = {
     kind: 'access',
     patientId: record.patientId,
@@ -1189,11 +1263,47 @@ async function listAccessLog(ctx: Context, patientId: string, pageSize: string, 
   return { items, bookmark: rest.length > size && last ? `${last.time}|${last.txId}` : '' };
 }
 
-async function loadPatient(ctx: Context, patientId: string): Promise<Patient> {
+/** A patient: registered privately at `privateAt` (when given; read on its peer), else publicly. */
+async function loadPatient(ctx: Context, patientId: string, privateAt?: string): Promise<Patient> {
   if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
-  const p = await repo.getPatient(ctx.stub, patientId);
+  const p = privateAt === undefined ? await repo.getPatient(ctx.stub, patientId) : (await patientAt(ctx, patientId, privateAt))?.patient;
   if (!p) fail('PATIENT_NOT_REGISTERED', `patient ${patientId} is not registered on this channel`);
   return p;
+}
+
+/**
+ * A patient as org `custodian` holds them (CONSENT.md "Private patients and anchors"): registered
+ * privately in its implicit collection, read first, on a peer of that org; else the public
+ * registration. A private patient's lookup reads no public key that names them. On a peer of
+ * another org the private read finds nothing (Fabric answers an error for a key whose hash it
+ * holds): the public registration, if any, answers.
+ */
+async function patientAt(ctx: Context, patientId: string, custodian: string): Promise<{ patient: Patient; private: boolean } | undefined> {
+  const held = await privateOrNothing(() => repo.getPrivatePatient(ctx.stub, repo.implicitCollection(custodian), patientId));
+  if (held !== undefined) return { patient: held, private: true };
+  const p = await repo.getPatient(ctx.stub, patientId);
+  return p === undefined ? undefined : { patient: p, private: false };
+}
+
+/** A private read that a peer of another org cannot make: undefined there instead of Fabric's error. */
+async function privateOrNothing<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A record as org `custodian` holds it: anchored privately in its collection (read first, on its
+ * peer), else the public anchor. `private` tells which: a decision on a private record reads no
+ * public key naming its patient (decide).
+ */
+async function recordAt(ctx: Context, recordId: string, custodian: string): Promise<{ record: RecordAnchor; private: boolean }> {
+  if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+  const held = await privateOrNothing(() => repo.getPrivateStoredRecord(ctx.stub, repo.implicitCollection(custodian), recordId));
+  if (held !== undefined) return { record: found(liveRecord(held), `record ${recordId}`), private: true };
+  return { record: found(await repo.getRecord(ctx.stub, recordId), `record ${recordId}`), private: false };
 }
 
 /**
@@ -1232,7 +1342,9 @@ async function heldLabels(ctx: Context, record: RecordAnchor): Promise<RecordLab
   return (await privateLabelsOf(ctx, record)) ?? fail('NOT_CUSTODIAN', `the metadata of ${record.recordId} is held by ${record.custodian}'s peers; ask one of them`);
 }
 
-async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor> {
+/** A record's live head: public, or with `privateAt` first as that org holds it privately (recordAt). */
+async function loadRecord(ctx: Context, recordId: string, privateAt?: string): Promise<RecordAnchor> {
+  if (privateAt !== undefined) return (await recordAt(ctx, recordId, privateAt)).record;
   if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
   return found(await repo.getRecord(ctx.stub, recordId), `record ${recordId}`);
 }
@@ -1249,14 +1361,15 @@ async function loadRecord(ctx: Context, recordId: string): Promise<RecordAnchor>
  * reads, private keys' hashes included, does not name the org that asks (CONSENT.md "Private
  * access decisions"). `privateIds`: privateEmergencyIdsAt's answer, when the caller has it.
  */
-async function loadEmergencies(ctx: Context, patientId: string, org: string, custodian: string, privateIds?: readonly string[]): Promise<Emergency[]> {
+async function loadEmergencies(ctx: Context, patientId: string, org: string, custodian: string, privateIds?: readonly string[], privateCustody = false): Promise<Emergency[]> {
   const out: Emergency[] = [];
   const collection = repo.implicitCollection(custodian);
   for (const id of privateIds ?? (await privateEmergencyIdsAt(ctx, collection, patientId))) {
     const e = found(await repo.getPrivateEmergency(ctx.stub, collection, id), 'emergency');
     if (e.org === org) out.push(e);
   }
-  for (const r of await repo.publicEmergencyIdsOfPatient(ctx.stub, patientId)) {
+  // A privately registered patient never had a public emergency (those predate private ones).
+  for (const r of privateCustody ? [] : await repo.publicEmergencyIdsOfPatient(ctx.stub, patientId)) {
     const e = found(await repo.getEmergency(ctx.stub, r.emergencyId), 'emergency');
     if (e.org === org) out.push(e);
   }
@@ -1290,14 +1403,16 @@ async function emergencyOf(ctx: Context, emergencyId: string, custodian: string)
   return found(await repo.getPrivateEmergency(ctx.stub, repo.implicitCollection(custodian), emergencyId), `emergency ${emergencyId} of ${custodian}`);
 }
 
-async function decide(ctx: Context, requester: Requester, record: RecordAnchor, purpose: string, now: number): Promise<AccessDecision> {
+async function decide(ctx: Context, requester: Requester, record: RecordAnchor, purpose: string, now: number, privateCustody = false): Promise<AccessDecision> {
   const grantee = requester.org;
   // The public consents that can decide for the record, of every grantee: what is read depends on
   // the patient and the record alone, so a logged decision's read set does not name who asked.
   // Those of other grantees are dropped here, after reading (checkAccess would ignore them too).
+  // A record anchored privately has a privately registered patient, who has no public consent
+  // (GrantConsent refuses them): nothing public is read, so no read set names the patient.
   const consents: Consent[] = [];
   const policyConsents: PolicyConsent[] = [];
-  for (const consentId of await repo.consentIdsForRecord(ctx.stub, record)) {
+  for (const consentId of privateCustody ? [] : await repo.consentIdsForRecord(ctx.stub, record)) {
     const c = found(await repo.getConsent(ctx.stub, consentId), 'consent');
     if (isPolicyConsent(c)) {
       if (c.grantees.includes(grantee) || c.grantees.includes(ANY_GRANTEE)) policyConsents.push(c);
@@ -1322,7 +1437,7 @@ async function decide(ctx: Context, requester: Requester, record: RecordAnchor, 
   // an emergency the custodian holds might allow it (NOT_CUSTODIAN: ask the custodian).
   const needsEmergencies = purpose === EMERGENCY_PURPOSE && grantee !== record.custodian;
   const blind = needsEmergencies && !askedAtCustodian;
-  const emergencies = needsEmergencies && !blind ? await loadEmergencies(ctx, record.patientId, grantee, record.custodian) : [];
+  const emergencies = needsEmergencies && !blind ? await loadEmergencies(ctx, record.patientId, grantee, record.custodian, undefined, privateCustody) : [];
   const q = { grantee, record, purpose, action: 'read', at: now, consents, emergencies };
   const d =
     policyConsents.length === 0
@@ -1371,20 +1486,27 @@ async function acceptPatientMessage<K extends PatientMessageKind>(
   json: string,
   kinds: readonly K[],
   maxAgeMs: number,
+  privateAt?: string | ((m: PatientMessage) => string | undefined),
 ): Promise<Accepted<K>> {
   const { chainId } = await getMemberSet(ctx.stub);
   const now = txTimeMs(ctx);
   const signed = verifyPatientMessage(parseJson(json, 'signed message'), { channel: chainId, kinds });
   const m = signed.message;
   checkFreshness(m.issuedAt, now, maxAgeMs);
-  const patient = await repo.getPatient(ctx.stub, m.patientId);
+  // A transaction private to one org (privateAt) may find the patient registered privately there;
+  // a public one reads the public registration only (a private patient is not registered for it).
+  const custodian = typeof privateAt === 'function' ? privateAt(m) : privateAt;
+  const at = custodian === undefined ? undefined : await patientAt(ctx, m.patientId, custodian);
+  const patient = custodian === undefined ? await repo.getPatient(ctx.stub, m.patientId) : at?.patient;
   if (!patient) fail('PATIENT_NOT_REGISTERED', `patient ${m.patientId} is not registered on ${chainId}`);
   const verified = asPatientSigner(signed, patient);
-  const guardian = verified.signedByPatient
-    ? undefined
-    : await repo.getGuardian(ctx.stub, m.patientId, verified.signerKeyId);
+  // A private patient's guardians and nonces are not read from public state (their keys name the
+  // patient and the signer): no guardian is registered for them there, and their nonces are kept
+  // at the org that keeps their consents (requirePrivateNonceUnused).
+  const privately = at?.private === true;
+  const guardian = verified.signedByPatient || privately ? undefined : await repo.getGuardian(ctx.stub, m.patientId, verified.signerKeyId);
   const authority = signerAuthority(verified, guardian, now);
-  if (await repo.isNonceUsed(ctx.stub, verified.signerKeyId, m.nonce)) {
+  if (!privately && (await repo.isNonceUsed(ctx.stub, verified.signerKeyId, m.nonce))) {
     fail('NONCE_REPLAYED', `nonce ${m.nonce} of signer ${verified.signerKeyId} was already used; sign a new message`);
   }
   return { verified, patient, signedBy: { keyId: verified.signerKeyId, authority, delegation: guardian ? guardian.delegation : null }, now };

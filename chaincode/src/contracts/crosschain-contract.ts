@@ -17,7 +17,7 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { MedbridgeContract } from './medbridge-contract';
 import { fail } from '../errors';
 import { canonicalize, parseJson, type Json } from '../protocol/canonical-json';
-import { ackBatchMessage, ackMessage, ackRunsMessage, acksMessage, epochLinkMessage, packetBatchMessage, packetMessage, packetRunsMessage, packetsMessage, recordAnchorMessage, runsOf, type SignerListRef } from '../protocol/commitment';
+import { ackBatchMessage, ackMessage, ackRunsMessage, acksMessage, epochLinkMessage, packetBatchMessage, packetMessage, packetRunsMessage, packetsMessage, privateRecordAnchorMessage, recordAnchorMessage, runsOf, type SignerListRef } from '../protocol/commitment';
 import { asObject, reqInt } from '../protocol/fields';
 import { Limits } from '../protocol/limits';
 import { listHash, nodeKeyIdentities, type VerificationNodeList } from '../protocol/node-list';
@@ -40,7 +40,7 @@ import { batchRefusal, decideReceiveBatch, decideSettleBatch, type BatchReceiveS
 import { consumeRate, requireRouteUsable } from '../rules/route-rules';
 import { judgeEvidence } from '../rules/slashing';
 import { DEFAULT_TRUST_POLICY, linkAcceptor } from '../rules/trust-policy';
-import { getRecord, getRecordVersion } from '../state/consent-repo';
+import { getRecord, getRecordVersion, implicitCollection, privateRecordVersionHash } from '../state/consent-repo';
 import * as repo from '../state/crosschain-repo';
 import { withOwnWrites } from '../state/own-writes';
 import { getMemberSet, type MemberSet } from '../state/governance-repo';
@@ -529,6 +529,25 @@ export class CrossChainContract extends MedbridgeContract {
     }
     const { chainId } = await getMemberSet(ctx.stub);
     return recordAnchorMessage({ chainId, recordId, version: v, hash }, await localHead(ctx)).toString('utf8');
+  }
+
+  /**
+   * READ-ONLY. The exact bytes this chain's nodes sign to attest a record version anchored
+   * privately by `custodian` (CONSENT.md "Private patients and anchors"): the domain-separated
+   * private-record-anchor message naming Fabric's hash of the stored version, which every peer
+   * holds, bound to this chain's current list. NOT_FOUND when the collection holds no such
+   * version. Members only.
+   */
+  @Transaction(false)
+  async GetPrivateRecordAnchorAttestation(ctx: Context, recordId: string, version: string, custodian: string): Promise<string> {
+    await caller(ctx);
+    requireId(recordId, 'recordId');
+    requireId(custodian, 'custodian');
+    const v = parseSequence(version);
+    const versionDigest = await privateRecordVersionHash(ctx.stub, implicitCollection(custodian), recordId, v);
+    if (versionDigest === undefined) fail('NOT_FOUND', `${custodian} anchored no version ${v} of ${recordId} privately on this chain`);
+    const { chainId } = await getMemberSet(ctx.stub);
+    return privateRecordAnchorMessage({ chainId, recordId, version: v, custodian, versionDigest }, await localHead(ctx)).toString('utf8');
   }
 
   /** A sent packet and its status: {packet, packetHash, status, ack?, ackSigners?, ...}. */

@@ -17,6 +17,7 @@ export const Domains = {
   ack: 'medbridge/ack/v1',
   epochLink: 'medbridge/epoch-link/v1',
   recordAnchor: 'medbridge/record-anchor/v1',
+  privateRecordAnchor: 'medbridge/private-record-anchor/v1',
   packetBatch: 'medbridge/packet-batch/v1',
   ackBatch: 'medbridge/ack-batch/v1',
   packetRuns: 'medbridge/packet-runs/v1',
@@ -200,6 +201,37 @@ export interface RecordAnchorRef {
   version: number;
   /** Salted SHA-256 of that version, hex. */
   hash: string;
+}
+
+/** A record version anchored privately in its custodian's implicit collection, as every peer of the chain can state it: by Fabric's hash of the stored version. */
+export interface PrivateRecordAnchorRef {
+  chainId: string;
+  recordId: string;
+  version: number;
+  /** The org whose implicit collection holds the version. */
+  custodian: string;
+  /** SHA-256 (hex) of the stored version's bytes (a salted RecordVersion, which names the record's salted hash). */
+  versionDigest: string;
+}
+
+/**
+ * Signed by the nodes of the chain that holds a private anchor: "on our ledger, `custodian`'s
+ * collection holds version `version` of record `recordId` as a value whose hash is
+ * `versionDigest`". The custodian gives the requester those bytes; the requester checks their
+ * hash against this and reads the record's salted hash from them (CONSENT.md "Private patients
+ * and anchors"). Every peer can sign it: it reads the hash, which every peer holds.
+ */
+export function privateRecordAnchorMessage(anchor: PrivateRecordAnchorRef, signers: SignerListRef): Buffer {
+  return canonicalBytes({
+    domain: Domains.privateRecordAnchor,
+    chainId: anchor.chainId,
+    recordId: anchor.recordId,
+    version: anchor.version,
+    custodian: anchor.custodian,
+    versionDigest: anchor.versionDigest,
+    epoch: signers.epoch,
+    listHash: signers.listHash,
+  });
 }
 
 /**

@@ -7,11 +7,11 @@
  * (path-proof, threshold, signatures: verify.ts), then compares the salted hash.
  */
 import { fail } from '../errors';
-import { recordAnchorMessage, type RecordAnchorRef } from './commitment';
+import { privateRecordAnchorMessage, recordAnchorMessage, type PrivateRecordAnchorRef, type RecordAnchorRef } from './commitment';
 import type { Proof } from './proof';
 import { verifyProof, type RemoteView, type VerifiedProof } from './verify';
 
-export type { RecordAnchorRef };
+export type { PrivateRecordAnchorRef, RecordAnchorRef };
 
 /** What the requester learns once an attestation verifies. */
 export interface VerifiedAnchor extends VerifiedProof {
@@ -29,5 +29,19 @@ export function verifyRecordAnchorAttestation(remote: RemoteView, proof: Proof, 
     fail('UNKNOWN_CHAIN', `the anchor is on ${anchor.chainId}; the trusted view is of ${remote.trust.chainId}`);
   }
   const verified = verifyProof(remote, proof, atMs, (signers) => recordAnchorMessage(anchor, signers));
+  return { ...verified, anchor };
+}
+
+/**
+ * Verifies that a threshold of `remote`'s nodes attested a private anchor (chain, record,
+ * version, custodian, the hash of the stored version): as verifyRecordAnchorAttestation, over
+ * privateRecordAnchorMessage. The caller then checks the version bytes it was given against
+ * `anchor.versionDigest`.
+ */
+export function verifyPrivateRecordAnchorAttestation(remote: RemoteView, proof: Proof, atMs: number, anchor: PrivateRecordAnchorRef): VerifiedProof & { anchor: PrivateRecordAnchorRef } {
+  if (anchor.chainId !== remote.trust.chainId) {
+    fail('UNKNOWN_CHAIN', `the anchor is on ${anchor.chainId}; the trusted view is of ${remote.trust.chainId}`);
+  }
+  const verified = verifyProof(remote, proof, atMs, (signers) => privateRecordAnchorMessage(anchor, signers));
   return { ...verified, anchor };
 }

@@ -252,6 +252,8 @@ export function expectedQuery(message: Buffer): CommitmentQuery {
       return { fn: 'CrossChain:GetEpochLinkMessage', args: [[str(m.toEpoch)]] };
     case Domains.recordAnchor:
       return { fn: 'CrossChain:GetRecordAnchorAttestation', args: [[str(m.recordId), str(m.version)], [str(m.recordId), '']] };
+    case Domains.privateRecordAnchor:
+      return { fn: 'CrossChain:GetPrivateRecordAnchorAttestation', args: [[str(m.recordId), str(m.version), str(m.custodian)]] };
     default:
       fail('PROPOSAL_MISMATCH', `messages of domain ${String(m.domain)} are not signed in ${ENDORSEMENT_SCHEME}`);
   }

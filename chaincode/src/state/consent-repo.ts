@@ -159,6 +159,56 @@ export async function holdsRecordOf(stub: ChaincodeStub, patientId: string, org:
   return (await recordIdsHeldBy(stub, patientId, org)).length > 0;
 }
 
+// --- private custody (CONSENT.md "Private patients and anchors"): a patient and the anchors of
+// their records in the custodian's implicit collection, every value salted with the writer's salt.
+
+export async function getPrivatePatient(stub: ChaincodeStub, collection: string, patientId: string): Promise<Patient | undefined> {
+  return getSaltedPrivateJson<Patient>(stub, collection, key(stub, KeyTypes.Patient, patientId));
+}
+
+export async function putPrivatePatient(stub: ChaincodeStub, collection: string, patient: Patient, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.Patient, patient.patientId), canonicalBytes({ ...patient, salt: saltHex }));
+}
+
+/** What a record's key holds in `collection`: its head, or an erasure marker. */
+export async function getPrivateStoredRecord(stub: ChaincodeStub, collection: string, recordId: string): Promise<StoredRecordState | undefined> {
+  return getSaltedPrivateJson<StoredRecordState>(stub, collection, key(stub, KeyTypes.Record, recordId));
+}
+
+export async function putPrivateRecord(stub: ChaincodeStub, collection: string, anchor: RecordAnchor, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.Record, anchor.recordId), canonicalBytes({ ...anchor, salt: saltHex }));
+}
+
+/** The exact bytes of a private record version (what a private anchor attestation binds by their hash), or undefined. */
+export async function getPrivateRecordVersionBytes(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<Buffer | undefined> {
+  const bytes = await stub.getPrivateData(collection, key(stub, KeyTypes.RecordVersion, recordId, pad(version)));
+  return bytes === undefined || bytes.length === 0 ? undefined : Buffer.from(bytes);
+}
+
+export async function getPrivateRecordVersion(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<RecordVersion | undefined> {
+  return getSaltedPrivateJson<RecordVersion>(stub, collection, key(stub, KeyTypes.RecordVersion, recordId, pad(version)));
+}
+
+export async function putPrivateRecordVersion(stub: ChaincodeStub, collection: string, version: RecordVersion, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.RecordVersion, version.recordId, pad(version.version)), canonicalBytes({ ...version, salt: saltHex }));
+}
+
+/** Fabric's hash (hex) of a private record version, as every peer of the channel holds it; undefined when none. */
+export async function privateRecordVersionHash(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<string | undefined> {
+  const h = await stub.getPrivateDataHash(collection, key(stub, KeyTypes.RecordVersion, recordId, pad(version)));
+  return h === undefined || h.length === 0 ? undefined : Buffer.from(h).toString('hex');
+}
+
+/** The ids of a patient's records anchored privately in `collection` (one key per patient, read with a point read), in id order. */
+export async function privateRecordIdsOf(stub: ChaincodeStub, collection: string, patientId: string): Promise<string[]> {
+  return (await getPrivateJson<{ recordIds: string[] }>(stub, collection, key(stub, KeyTypes.RecordByCustodian, patientId)))?.recordIds ?? [];
+}
+
+export async function indexPrivateRecord(stub: ChaincodeStub, collection: string, patientId: string, recordId: string, saltHex: string): Promise<void> {
+  const recordIds = [...new Set([...(await privateRecordIdsOf(stub, collection, patientId)), recordId])].sort();
+  await stub.putPrivateData(collection, key(stub, KeyTypes.RecordByCustodian, patientId), canonicalBytes({ patientId, recordIds, salt: saltHex }));
+}
+
 // --- consents
 
 /** A consent in state: v1 terms or a v2 policy (isPolicyConsent tells them apart). */

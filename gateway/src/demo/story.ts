@@ -122,10 +122,10 @@ async function main(): Promise<number> {
     const balances = async (): Promise<Map<string, number>> => new Map(await Promise.all(watched.map(async (id) => [id, (await valueA.balance(id)).balance] as const)));
     const before = await step('balances on chain-a before the share (sender org, signer nodes, relayer org, treasury)', balances, (m) => [...m].map(([id, b]) => `${id.padEnd(44)} ${b}`));
 
-    const patient = await step('patient P creates a key on their own device and registers at HospitalA', async () => {
+    const patient = await step('patient P creates a key on their own device and registers at HospitalA, privately (no other member of chain-a reads who P is)', async () => {
       const key = generatePatientKey();
       const file = saveNewKey(key, { dir: workDir });
-      const res = await consentA.registerPatient(key);
+      const res = await consentA.registerPatient(key, { privately: true });
       return { key, file, txId: res.txId };
     }, (r) => [`patientId ${r.key.patientId}`, `key file ${r.file} (0600)`, `tx ${r.txId}`]);
 
@@ -135,8 +135,8 @@ async function main(): Promise<number> {
     );
     // Its consent metadata (confidentiality N, LOINC blood pressure panel, when it was measured) stays private to HospitalA.
     const metadata = { securityLabels: ['N'], dataDate: Date.UTC(2026, 10, 30, 8, 17, 23), authorOrg: hospitalA.mspId, documentClasses: [{ system: 'http://loinc.org', code: '85354-9' }] };
-    const anchor = await step('HospitalA stores P\'s FHIR Observation off chain and anchors its salted SHA-256 on chain-a; its labels stay private to HospitalA', () =>
-      new Custodian(hospitalA, store as RecordStore).put({ channel: A, patientId: patient.key.patientId, category: 'Observation', content: fhir, metadata }),
+    const anchor = await step('HospitalA stores P\'s FHIR Observation off chain and anchors its salted SHA-256 on chain-a, privately: the anchor and its labels are in HospitalA\'s collection, chain-a holds their hashes', () =>
+      new Custodian(hospitalA, store as RecordStore).put({ channel: A, patientId: patient.key.patientId, category: 'Observation', content: fhir, metadata, privately: true }),
     (r) => [`record ${r.recordId} v${r.version}`, `anchor ${r.hash}`, `tx ${r.txId}`]);
 
     const grant = await step('P signs a consent, kept privately by HospitalA: HospitalB may read this record for treatment (TREAT) for 30 days', () =>

@@ -71,7 +71,7 @@ export const blsBuilder: SchemeBuilder = {
 
   async sign({ source, list, statement, accept, options }: SignTask): Promise<Signed> {
     // Signer services sign packets, acknowledgements and epoch links (signer/server.ts), nothing else.
-    if (statement.kind === 'record-anchor') throw new Error(`${BLS_SCHEME} signers do not attest record anchors; use scheme 1`);
+    if (statement.kind === 'record-anchor' || statement.kind === 'private-record-anchor') throw new Error(`${BLS_SCHEME} signers do not attest record anchors; use scheme 1`);
     // Signer services sign single packets and acknowledgements only (PROTOCOL.md "Batches"): a relay sends such routes one packet at a time.
     if (statement.kind === 'packet-batch' || statement.kind === 'ack-batch' || statement.kind === 'packet-runs' || statement.kind === 'ack-runs') throw new Error(`${BLS_SCHEME} signers do not sign batch statements; use scheme 1 or single packets`);
     const message = await source.crossChain.statement(statement);

@@ -5,7 +5,7 @@
  * assembled into protocol Proofs with the epoch links the destination needs.
  */
 export { collectEndorsements, type CollectedEndorsements, type PeerFailure } from './endorsements';
-export { buildAckProof, buildPacketProof, buildRecordAnchorProof, buildStatementProof, epochLinks, type BuiltProof } from './proof-builder';
+export { buildAckProof, buildPacketProof, buildPrivateRecordAnchorProof, buildRecordAnchorProof, buildStatementProof, epochLinks, type BuiltProof } from './proof-builder';
 export { PeerClients } from './peer-clients';
 export { nodeListAt, sourceChain, type ListBoundStatement, type SourceChain, type Statement } from './source-chain';
 export { collectAggregate } from './bls-builder';

@@ -82,3 +82,13 @@ export function buildRecordAnchorProof(source: SourceChain, recordId: string, ve
   const from = knownEpoch !== undefined && knownEpoch >= 1 ? knownEpoch : undefined;
   return buildStatementProof(source, { kind: 'record-anchor', recordId, version }, from, { scheme: DEFAULT_BUILDER.scheme });
 }
+
+/**
+ * Attestation of a record version `custodian` anchored privately (scheme 1): the endorsements of
+ * `CrossChain:GetPrivateRecordAnchorAttestation(recordId, version, custodian)`, which names the
+ * hash of the stored version every peer holds (chaincode/CONSENT.md "Private patients and anchors").
+ */
+export function buildPrivateRecordAnchorProof(source: SourceChain, recordId: string, version: number, custodian: string, knownEpoch?: number): Promise<BuiltProof> {
+  const from = knownEpoch !== undefined && knownEpoch >= 1 ? knownEpoch : undefined;
+  return buildStatementProof(source, { kind: 'private-record-anchor', recordId, version, custodian }, from, { scheme: DEFAULT_BUILDER.scheme });
+}

@@ -16,21 +16,47 @@ import {
   type OrgTrust,
   parseProof,
   type PolicyHolder,
+  type PrivateRecordAnchorRef,
   type Proof,
   type RecordAnchorRef,
   type RemoteView,
   type VerificationNodeList,
+  verifyPrivateRecordAnchorAttestation,
   verifyRecordAnchorAttestation,
 } from '@medbridge/chaincode';
+import { createHash } from 'node:crypto';
 import { ClientError } from '../errors';
 import type { FabricClient } from '../fabric/client';
 import { Chaincode, orAbsent } from '../fabric/contracts';
-import { buildRecordAnchorProof, type SourceChain } from '../proofs';
+import { buildPrivateRecordAnchorProof, buildRecordAnchorProof, type SourceChain } from '../proofs';
 
 /** What the custodian sends beside a record: the anchor as its chain's nodes state it, and their proof. */
 export interface AnchorAttestation {
   anchor: RecordAnchorRef;
   proof: Proof;
+}
+
+/**
+ * What the custodian sends beside a record anchored privately (chaincode/CONSENT.md "Private
+ * patients and anchors"): its chain's nodes state the hash of the stored version; the custodian
+ * adds the version's exact bytes (`versionBytes`), from which the requester reads the record's
+ * salted hash once they hash to `versionDigest`.
+ */
+export interface PrivateAnchorAttestation {
+  privateAnchor: PrivateRecordAnchorRef;
+  proof: Proof;
+  versionBytes: string;
+}
+
+/** Endorsements of a private anchor's version hash by `chain`'s listed peers, with the version's bytes the custodian holds. */
+export async function collectPrivateAnchorAttestation(chain: SourceChain, recordId: string, version: number, custodian: string, versionBytes: string, knownEpoch?: number): Promise<PrivateAnchorAttestation> {
+  const built = await buildPrivateRecordAnchorProof(chain, recordId, version, custodian, knownEpoch);
+  const m = JSON.parse(built.message.toString('utf8')) as PrivateRecordAnchorRef & { domain: string };
+  return {
+    privateAnchor: { chainId: m.chainId, recordId: m.recordId, version: m.version, custodian: m.custodian, versionDigest: m.versionDigest },
+    proof: built.proof,
+    versionBytes,
+  };
 }
 
 /** Endorsements of the record anchor by `chain`'s listed peers, with links from `knownEpoch`. */
@@ -88,6 +114,7 @@ export function verifyAnchorAttestation(
   expected: { recordId: string; version: number; hash: string },
   atMs: number,
 ): RemoteView {
+  if (attestation !== null && typeof attestation === 'object' && 'privateAnchor' in attestation) return verifyPrivateAttestation(attestation as PrivateAnchorAttestation, trusted, expected, atMs);
   const att = parseAttestation(attestation);
   const view = trusted.find((v) => v.trust.chainId === att.anchor.chainId);
   if (!view) throw new ClientError('UNKNOWN_CHAIN', 'rejected', `the record's anchor is on ${att.anchor.chainId}, which none of your chains registered; cannot verify it`);
@@ -126,4 +153,51 @@ function parseAttestation(value: unknown): { anchor: RecordAnchorRef; proof: unk
     throw new ClientError('MALFORMED_PROOF', 'rejected', 'the anchor attestation is malformed');
   }
   return { anchor: { chainId: anchor.chainId, recordId: anchor.recordId, version: anchor.version, hash: anchor.hash }, proof: a.proof };
+}
+
+/**
+ * verifyAnchorAttestation of a private anchor: the nodes' proof over the version's hash, the
+ * version bytes the custodian sent hashing to it (RECORD_HASH_MISMATCH otherwise), and the
+ * record, version and salted hash those bytes name.
+ */
+function verifyPrivateAttestation(att: PrivateAnchorAttestation, trusted: readonly RemoteView[], expected: { recordId: string; version: number; hash: string }, atMs: number): RemoteView {
+  const a = att.privateAnchor as Partial<PrivateRecordAnchorRef> | undefined;
+  if (
+    !a ||
+    typeof a.chainId !== 'string' ||
+    typeof a.recordId !== 'string' ||
+    typeof a.version !== 'number' ||
+    typeof a.custodian !== 'string' ||
+    typeof a.versionDigest !== 'string' ||
+    typeof att.versionBytes !== 'string' ||
+    !att.proof ||
+    typeof att.proof !== 'object'
+  ) {
+    throw new ClientError('MALFORMED_PROOF', 'rejected', 'the private anchor attestation is malformed');
+  }
+  const anchor = a as PrivateRecordAnchorRef;
+  const view = trusted.find((v) => v.trust.chainId === anchor.chainId);
+  if (!view) throw new ClientError('UNKNOWN_CHAIN', 'rejected', `the record's anchor is on ${anchor.chainId}, which none of your chains registered; cannot verify it`);
+  try {
+    verifyPrivateRecordAnchorAttestation(view, parseProof(JSON.stringify(att.proof)), atMs, anchor);
+  } catch (e) {
+    if (e instanceof MedbridgeError) throw new ClientError(e.code, 'rejected', `anchor attestation of ${expected.recordId} refused: ${e.detail}`, { cause: e });
+    throw e;
+  }
+  if (createHash('sha256').update(att.versionBytes, 'utf8').digest('hex') !== anchor.versionDigest) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the anchored version of ${expected.recordId} the custodian sent does not hash to what ${anchor.chainId}'s nodes attest; refused`);
+  }
+  let v: { recordId?: unknown; version?: unknown; hash?: unknown };
+  try {
+    v = JSON.parse(att.versionBytes) as typeof v;
+  } catch {
+    throw new ClientError('MALFORMED_PROOF', 'rejected', 'the anchored version the custodian sent is not JSON');
+  }
+  if (anchor.recordId !== expected.recordId || anchor.version !== expected.version || v.recordId !== expected.recordId || v.version !== expected.version) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the attestation is for ${anchor.recordId} v${anchor.version}, not ${expected.recordId} v${expected.version}; refused`);
+  }
+  if (v.hash !== expected.hash) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${expected.recordId} v${expected.version} does not hash to the anchor ${anchor.chainId} attests; refused`);
+  }
+  return view;
 }

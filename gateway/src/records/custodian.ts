@@ -12,7 +12,7 @@ import type { FabricClient } from '../fabric/client';
 import { Chaincode } from '../fabric/contracts';
 import { profilesForChannel } from '../fabric/profile';
 import { silentLogger } from '../logger';
-import { collectAnchorAttestation, type AnchorAttestation } from './anchor-attestation';
+import { collectAnchorAttestation, collectPrivateAnchorAttestation, type AnchorAttestation, type PrivateAnchorAttestation } from './anchor-attestation';
 import { RecordAnchors } from './anchors';
 import { newSalt, recordHash } from './hashing';
 import { sourceChain, type SourceChain } from '../proofs';
@@ -38,6 +38,11 @@ export interface PutInput {
   recordId?: string;
   /** Consent v2 metadata of the record (labels, data date, author org), anchored with it. */
   metadata?: RecordLabels;
+  /**
+   * Anchor privately in this org's implicit collection (a patient registered privately here;
+   * chaincode/CONSENT.md "Private patients and anchors"): no member reads the record id from its ledger.
+   */
+  privately?: boolean;
 }
 
 export interface FetchRequest {
@@ -76,7 +81,7 @@ export type FetchAnswer =
        * The anchor endorsed by a threshold of the record chain's verification nodes, for a
        * requester that is not a member of that chain (absent when it could not be collected).
        */
-      attestation?: AnchorAttestation;
+      attestation?: AnchorAttestation | PrivateAnchorAttestation;
     };
 
 /** How a custodian erases: on the patient's signed request, or on one its privacy officer verified. */
@@ -118,10 +123,13 @@ export class Custodian {
    * The record chain's nodes' attestation of (recordId, version); undefined (and logged) when
    * no peer endorsed: the requester then refuses the record with ANCHOR_UNATTESTED.
    */
-  private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | undefined> {
+  private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | PrivateAnchorAttestation | undefined> {
     try {
       const chain = sourceChain(this.client, channel, this.attestingPeers(channel));
       const chainId = await this.chaincode(channel).chainId();
+      // A record this org anchored privately: the nodes attest the hash of the stored version, whose bytes go with it.
+      const versionBytes = await this.chaincode(channel).consent.getPrivateRecordVersion(recordId, version);
+      if (versionBytes !== undefined) return await collectPrivateAnchorAttestation(chain, recordId, version, this.client.mspId, versionBytes, knownEpochs?.[chainId]);
       return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
     } catch (e) {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not collect the anchor attestation');
@@ -164,13 +172,10 @@ export class Custodian {
       storedAt: Date.now(),
     });
     try {
-      const { txId } = await new RecordAnchors(this.chaincode(input.channel)).anchor({
-        recordId,
-        patientId: input.patientId,
-        category: input.category,
-        hash,
-        ...(input.metadata ? { metadata: input.metadata } : {}),
-      });
+      const anchorArgs = { recordId, patientId: input.patientId, category: input.category, hash, ...(input.metadata ? { metadata: input.metadata } : {}) };
+      const { txId } = input.privately
+        ? await this.chaincode(input.channel).consent.anchorRecordPrivately(anchorArgs)
+        : await new RecordAnchors(this.chaincode(input.channel)).anchor(anchorArgs);
       this.store.setAnchorTx(recordId, 1, txId);
       this.log.info({ recordId, version: 1, txId }, 'record anchored');
       return { recordId, version: 1, hash, channel: input.channel, txId };

@@ -80,8 +80,9 @@ export class ConsentService {
   }
 
 
-  registerPatient(key: PatientKey): Promise<Submitted<Patient>> {
-    return this.chaincode.consent.registerPatient(key.publicKey);
+  /** Registers the patient's key at this org: publicly, or with `privately` in this org's implicit collection only (chaincode/CONSENT.md "Private patients and anchors"). */
+  registerPatient(key: PatientKey, opts: { privately?: boolean } = {}): Promise<Submitted<Patient>> {
+    return opts.privately ? this.chaincode.consent.registerPatientPrivately(key.publicKey) : this.chaincode.consent.registerPatient(key.publicKey);
   }
 
   getPatient(patientId: string): Promise<Patient> {

@@ -174,7 +174,10 @@ export function consentCaller(ledger: FakeLedger) {
  * submitPrivate): the request, with a fresh salt, in the transient map; the sealed result
  * opened with the salt. For consentCaller's `fn`.
  */
-export function privately(fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately', request: Record<string, unknown>) {
+export function privately(
+  fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately' | 'RegisterPatientPrivately' | 'AnchorRecordPrivately',
+  request: Record<string, unknown>,
+) {
   return async (c: ConsentContract, ctx: Context): Promise<string> => {
     const salt = randomBytes(32);
     const bytes = Buffer.from(canonicalize({ ...request, salt: salt.toString('hex') }));

@@ -399,6 +399,28 @@ const CASES: Case[] = [
     },
   ],
   [
+    'consent.registerPatientPrivately (private: this org endorsing alone)',
+    (cc) => cc.consent.registerPatientPrivately('MFkw'),
+    { contract: 'Consent', fn: 'RegisterPatientPrivately', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { publicKey: 'MFkw' } },
+  ],
+  [
+    'consent.anchorRecordPrivately (private: this org endorsing alone)',
+    (cc) => cc.consent.anchorRecordPrivately({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }),
+    {
+      contract: 'Consent',
+      fn: 'AnchorRecordPrivately',
+      args: [],
+      endorsingOrganizations: ['HospitalAMSP'],
+      privateRequest: { recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: null },
+    },
+  ],
+  ['consent.getPrivateRecordVersion', (cc) => cc.consent.getPrivateRecordVersion('rec-1', 2), { contract: 'Consent', fn: 'GetPrivateRecordVersion', args: ['rec-1', '2'] }],
+  [
+    'crossChain.statement (private record anchor)',
+    (cc) => cc.crossChain.statement({ kind: 'private-record-anchor', recordId: 'rec-1', version: 2, custodian: 'HospitalAMSP' }),
+    { contract: 'CrossChain', fn: 'GetPrivateRecordAnchorAttestation', args: ['rec-1', '2', 'HospitalAMSP'] },
+  ],
+  [
     'consent.sealConsent (private: this org endorsing alone)',
     (cc) => cc.consent.sealConsent('cs_1', 'chain-b'),
     { contract: 'Consent', fn: 'SealConsent', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { consentId: 'cs_1', destChain: 'chain-b' } },

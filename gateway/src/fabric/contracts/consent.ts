@@ -56,6 +56,9 @@ import { ContractClient, orAbsent, pageArgs, type SubmitOptions, type Submitted 
 
 export const ConsentTransactions = {
   RegisterPatient: 'submit',
+  RegisterPatientPrivately: 'submit',
+  AnchorRecordPrivately: 'submit',
+  GetPrivateRecordVersion: 'evaluate',
   RotatePatientKey: 'submit',
   GetPatient: 'evaluate',
   AnchorRecord: 'submit',
@@ -118,6 +121,25 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Registers a patient's public key (base64 SPKI DER, P-256) at the caller's org. */
   registerPatient(publicKey: string): Promise<Submitted<Patient>> {
     return this.submit('RegisterPatient', [publicKey]);
+  }
+
+  /**
+   * Registers a patient privately at this org (chaincode/CONSENT.md "Private patients and
+   * anchors"): the key goes in the transient map to this org's peers only; nothing public.
+   */
+  registerPatientPrivately(publicKey: string): Promise<Submitted<Patient>> {
+    return this.submitPrivate('RegisterPatientPrivately', { publicKey });
+  }
+
+  /** Anchors version 1 of a record of a privately registered patient, privately at this org, with its metadata (or none). */
+  anchorRecordPrivately(a: { recordId: string; patientId: string; category: string; hash: string; metadata?: RecordLabels }): Promise<Submitted<RecordAnchor>> {
+    return this.submitPrivate('AnchorRecordPrivately', { recordId: a.recordId, patientId: a.patientId, category: a.category, hash: a.hash, metadata: a.metadata ?? null });
+  }
+
+  /** The exact bytes of a version of a record this org anchored privately (undefined when it anchored none). */
+  async getPrivateRecordVersion(recordId: string, version: number): Promise<string | undefined> {
+    const bytes = await orAbsent(this.evaluateBytes('GetPrivateRecordVersion', [recordId, String(version)]));
+    return bytes?.toString('utf8');
   }
 
   /**
@@ -342,7 +364,9 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
       | 'GrantConsentPrivately'
       | 'RevokeConsentPrivately'
       | 'SealConsent'
-      | 'DeliverSealedConsent',
+      | 'DeliverSealedConsent'
+      | 'RegisterPatientPrivately'
+      | 'AnchorRecordPrivately',
     request: Record<string, unknown>,
     opts: SubmitOptions = {},
     endorser = this.client.mspId,

@@ -71,6 +71,7 @@ export const CrossChainTransactions = {
   GetPacketBatchCommitment: 'evaluate',
   GetPacketRunsCommitment: 'evaluate',
   GetRecordAnchorAttestation: 'evaluate',
+  GetPrivateRecordAnchorAttestation: 'evaluate',
   GetPacket: 'evaluate',
   ListPackets: 'evaluate',
   AcknowledgePacket: 'submit',
@@ -104,11 +105,22 @@ export type StatementQuery =
   | { kind: 'ack-runs'; runs: RunRef[] }
   | { kind: 'epoch-link'; toEpoch: number }
   /** version: a version of the record, or undefined for its head. */
-  | { kind: 'record-anchor'; recordId: string; version?: number };
+  | { kind: 'record-anchor'; recordId: string; version?: number }
+  /** A version of a record `custodian` anchored privately (chaincode/CONSENT.md "Private patients and anchors"). */
+  | { kind: 'private-record-anchor'; recordId: string; version: number; custodian: string };
 
 /** The transaction and arguments that produce a statement's message. */
 export function statementCall(q: StatementQuery): {
-  fn: 'GetPacketCommitment' | 'GetAckCommitment' | 'GetPacketBatchCommitment' | 'GetAckBatchCommitment' | 'GetPacketRunsCommitment' | 'GetAckRunsCommitment' | 'GetEpochLinkMessage' | 'GetRecordAnchorAttestation';
+  fn:
+    | 'GetPacketCommitment'
+    | 'GetAckCommitment'
+    | 'GetPacketBatchCommitment'
+    | 'GetAckBatchCommitment'
+    | 'GetPacketRunsCommitment'
+    | 'GetAckRunsCommitment'
+    | 'GetEpochLinkMessage'
+    | 'GetRecordAnchorAttestation'
+    | 'GetPrivateRecordAnchorAttestation';
   args: string[];
 } {
   switch (q.kind) {
@@ -128,6 +140,8 @@ export function statementCall(q: StatementQuery): {
       return { fn: 'GetEpochLinkMessage', args: [String(q.toEpoch)] };
     case 'record-anchor':
       return { fn: 'GetRecordAnchorAttestation', args: [q.recordId, q.version === undefined ? '' : String(q.version)] };
+    case 'private-record-anchor':
+      return { fn: 'GetPrivateRecordAnchorAttestation', args: [q.recordId, String(q.version), q.custodian] };
   }
 }
 
