@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import type { ConsentPolicy, RecordAnchor, RecordLabels, RemoteAccessDecision, RemoteAccessRequest, Requester } from '@medbridge/chaincode';
 import { FabricClient } from '../../gateway/src/fabric/client';
 import { Chaincode, orAbsent } from '../../gateway/src/fabric/contracts';
-import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { ConsentService } from '../../gateway/src/services/consent-service';
 import { generatePatientKey } from '../../gateway/src/services/patient-keys';
 import { waitFor } from './support/polling';
+import { startTestRelay, type TestRelay } from './support/test-relay';
 
 const run = Date.now().toString(36);
 const ROUTE = `route-consent-v2-${run}`;
@@ -40,8 +40,7 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
   let a: Chaincode;
   let b: Chaincode;
   let consents: ConsentService;
-  let relay: Relay;
-  let relayDone: Promise<void>;
+  let testRelay: TestRelay | undefined;
   let consentId: string;
   const facts = new Map<string, RemoteAccessRequest['record']>();
 
@@ -59,24 +58,11 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
     consents = new ConsentService(a);
     // The relay reads chain-a's events from here on: the route's packets all come later.
     const { blockNumber } = await consents.registerPatient(patient);
-    const orgs = pickRelayOrgs('chain-a', 'chain-b');
-    relay = new Relay({
-      from: 'chain-a',
-      to: 'chain-b',
-      sourceOrg: orgs.source,
-      destOrg: orgs.dest,
-      checkpointFile: join(dir, 'chain-a--chain-b.checkpoint.json'),
-      routes: [ROUTE],
-      startBlock: blockNumber,
-      backoff: { initialMs: 100, maxMs: 2000, factor: 2 },
-    });
-    relayDone = relay.run();
+    testRelay = startTestRelay([ROUTE], blockNumber, dir);
   });
 
   afterAll(async () => {
-    relay?.stop();
-    await relayDone;
-    relay?.close();
+    await testRelay?.stop();
     hospitalA?.close();
     hospitalB?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -89,7 +75,7 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
   /** Waits until chain-b holds the mirror at `version` (the relay delivered the packet). */
   const mirrored = (version: number) =>
     waitFor(
-      `chain-b mirrors ${consentId} at version ${version} (relay: ${String(relay.status().waitingFor)})`,
+      `chain-b mirrors ${consentId} at version ${version} (relay: ${String(testRelay?.relay.status().waitingFor)})`,
       async () => {
         const d = await orAbsent(ask(org('HospitalBMSP'), generalRecord), ['NOT_FOUND']);
         return d !== undefined && d.version >= version ? d : undefined;

@@ -174,6 +174,7 @@ export async function sealConsent(ctx: Context, who: Caller, consentId: string, 
   const consent = found(await getPrivateConsent(ctx.stub, collection, consentId), `private consent ${consentId} at ${who.mspId} (a public consent is shared with SendPacket)`);
   // Registered privately at this org (read first, on its own peer), or publicly.
   const patient = found((await getPrivatePatient(ctx.stub, collection, consent.patientId)) ?? (await getPatient(ctx.stub, consent.patientId)), `patient ${consent.patientId}`);
+  requireCarriable(consent, patient);
   const { type, payload } = await consentPacketTo(ctx, consent, patient, destChain);
   const ref = sealedRefOf(saltHex);
   const sealed = sealedConsentOf({ sourceChain: chainId, destChain, custodian: who.mspId, type, payload, salt: saltHex });

@@ -89,6 +89,7 @@ import {
   type PrivateRecordLabels,
   type RecordAnchor,
   type RecordLabels,
+  type RecordVersion,
 } from '../rules/record-rules';
 import { decideRemoteAccess, parseRemoteAccessRequest } from '../rules/remote-access-rules';
 import { isRemotePolicyConsent, type StoredRemoteConsent } from '../rules/remote-consent-rules';
@@ -155,6 +156,8 @@ export class ConsentContract extends MedbridgeContract {
     const patientId = patientIdOf(publicKey);
     const collection = repo.implicitCollection(who.mspId);
     if ((await repo.getPrivatePatient(ctx.stub, collection, patientId)) !== undefined) fail('ALREADY_EXISTS', `patient ${patientId} is already registered by ${who.mspId}`);
+    const rotatedTo = await repo.getPrivatePatientKeyOwner(ctx.stub, collection, keyIdOf(publicKey));
+    if (rotatedTo !== undefined) fail('ALREADY_EXISTS', `this key belongs to patient ${rotatedTo.patientId}, registered by ${who.mspId}`);
     const patient = registerPatient(undefined, publicKey, who.mspId, txTimeMs(ctx));
     await repo.putPrivatePatient(ctx.stub, collection, patient, r.saltHex);
     const txId = ctx.stub.getTxID();
@@ -197,6 +200,37 @@ export class ConsentContract extends MedbridgeContract {
   }
 
   /**
+   * Anchors the next version of a record the caller's org anchored privately: {recordId, hash,
+   * expectedVersion, metadata (RecordLabels, or null to keep the head's), salt} in the transient
+   * map, endorsed by the custodian alone; the rules of AmendRecord, everything in its collection.
+   */
+  @Transaction()
+  async AmendRecordPrivately(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'AmendRecordPrivately', ['recordId', 'hash', 'expectedVersion', 'metadata', 'salt']);
+    const who = await staff(ctx, WRITER_ROLES);
+    const collection = repo.implicitCollection(who.mspId);
+    const recordId = requestText(r.fields, 'recordId');
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const expected = r.fields.expectedVersion;
+    if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 1) fail('INVALID_ARGUMENT', 'request.expectedVersion must be a positive integer');
+    const head = found(liveRecord(await repo.getPrivateStoredRecord(ctx.stub, collection, recordId)), `record ${recordId} anchored privately by ${who.mspId}`);
+    const headVersion = found(await repo.getPrivateRecordVersion(ctx.stub, collection, recordId, head.version), `version ${head.version} of record ${recordId}`);
+    const input: { hash: string; expectedVersion: number; labels?: PrivateLabelsRef } = { hash: requestText(r.fields, 'hash'), expectedVersion: expected };
+    if (r.fields.metadata !== null) {
+      const metadata = parseRecordLabels(r.fields.metadata);
+      // Checked before anything is written: the amendment itself (version, hash, custodian) with a placeholder ref.
+      amendRecord(head, headVersion, { ...input, labels: { version: expected + 1, hash: '0'.repeat(64) } }, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
+      input.labels = { version: expected + 1, hash: await repo.putPrivateRecordLabels(ctx.stub, collection, { recordId, version: expected + 1, metadata, salt: r.saltHex }) };
+    }
+    const { anchor: next, version } = amendRecord(head, headVersion, input, who.mspId, txTimeMs(ctx), ctx.stub.getTxID());
+    await repo.putPrivateRecord(ctx.stub, collection, next, r.saltHex);
+    await repo.putPrivateRecordVersion(ctx.stub, collection, version, r.saltHex);
+    const txId = ctx.stub.getTxID();
+    emit(ctx, 'RecordAmendedPrivately', { txId });
+    return canonicalize(sealResult(r.salt, txId, canonicalize(next)));
+  }
+
+  /**
    * Replaces the patient's key from a patient.rotate-key message signed by the current key,
    * with the new key's proof of possession. The patient id, consents and guardians stay; the
    * retired key stays in the history (old signatures verify) and signs nothing any more.
@@ -233,7 +267,11 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async GetPatient(ctx: Context, patientId: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
-    return canonicalize(await loadPatient(ctx, patientId, who.mspId));
+    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    const at = await patientAt(ctx, patientId, who.mspId);
+    if (at === undefined) fail('PATIENT_NOT_REGISTERED', `patient ${patientId} is not registered on this channel`);
+    // A patient the caller's org registered privately says so: its gateway then takes the private transactions.
+    return canonicalize(at.private ? { ...at.patient, heldPrivately: true } : at.patient);
   }
 
   // ------------------------------------------------------------------ records
@@ -355,9 +393,13 @@ export class ConsentContract extends MedbridgeContract {
   /** Every version of a record, oldest first, paged. */
   @Transaction(false)
   async GetRecordHistory(ctx: Context, recordId: string, pageSize: string, bookmark: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    await loadRecord(ctx, recordId);
-    return canonicalize(await repo.listRecordVersions(ctx.stub, recordId, parsePageSize(pageSize), bookmark));
+    const who = await staff(ctx, STAFF_ROLES);
+    const { record, private: held } = await recordAt(ctx, recordId, who.mspId);
+    if (!held) return canonicalize(await repo.listRecordVersions(ctx.stub, recordId, parsePageSize(pageSize), bookmark));
+    // A private record's versions, from its custodian's collection, in one page.
+    const items: RecordVersion[] = [];
+    for (let v = 1; v <= record.version; v++) items.push(found(await repo.getPrivateRecordVersion(ctx.stub, repo.implicitCollection(who.mspId), recordId, v), `version ${v} of ${recordId}`));
+    return canonicalize({ items, bookmark: '' });
   }
 
   /**
@@ -366,8 +408,14 @@ export class ConsentContract extends MedbridgeContract {
    */
   @Transaction(false)
   async ListRecordsByPatient(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
+    const who = await staff(ctx, STAFF_ROLES);
     if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    // A patient the caller's org registered privately: the records it anchored for them, in one page.
+    if ((await patientAt(ctx, patientId, who.mspId))?.private === true) {
+      const items: RecordAnchor[] = [];
+      for (const recordId of await repo.privateRecordIdsOf(ctx.stub, repo.implicitCollection(who.mspId), patientId)) items.push(await loadRecord(ctx, recordId, who.mspId));
+      return canonicalize({ items, bookmark: '' });
+    }
     const page = await repo.listRecordIdsOfPatient(ctx.stub, patientId, parsePageSize(pageSize), bookmark);
     const items: RecordAnchor[] = [];
     for (const { recordId } of page.items) items.push(await loadRecord(ctx, recordId));
@@ -417,6 +465,48 @@ export class ConsentContract extends MedbridgeContract {
   }
 
   /**
+   * Erases a record the caller's org anchored privately, on the patient's signed record.erase
+   * message (CONSENT.md "Private patients and anchors", "Erasure"): {signedErasure, salt} in the
+   * transient map, endorsed by the custodian alone. The head becomes an erasure marker (salted)
+   * in the custodian's collection, every version and its metadata are purged (gone from every
+   * member peer's private store and history; their hashes stay, salted), and the patient's index
+   * drops the record. Every later read or decision is RECORD_ERASED. The result is sealed.
+   */
+  @Transaction()
+  async EraseRecordPrivately(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'EraseRecordPrivately', ['signedErasure', 'salt']);
+    const who = await staff(ctx, WRITER_ROLES);
+    const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, 'signedErasure'), ['record.erase'], MAX_MESSAGE_AGE_MS, who.mspId);
+    const collection = repo.implicitCollection(who.mspId);
+    await requirePrivateNonceUnused(ctx, collection, a.verified);
+    const m = a.verified.message;
+    const erased = await erasePrivately(ctx, who, { basis: 'patient-signed', recordId: m.recordId, patientId: m.patientId }, a.now, r.saltHex);
+    await usePrivateNonce(ctx, collection, a.verified, a.now, r.saltHex);
+    emit(ctx, 'RecordErasedPrivately', { txId: erased.txId });
+    return canonicalize(sealResult(r.salt, erased.txId, canonicalize(erased)));
+  }
+
+  /** EraseRecordOnVerifiedRequest for a record the caller's org anchored privately: {recordId, reasonCode, salt} in the transient map, endorsed by the custodian alone. */
+  @Transaction()
+  async EraseRecordPrivatelyOnVerifiedRequest(ctx: Context): Promise<string> {
+    const r = privateRequest(ctx, 'EraseRecordPrivatelyOnVerifiedRequest', ['recordId', 'reasonCode', 'salt']);
+    const who = await staff(ctx, REVIEWER_ROLES);
+    const request: ErasureRequest = { basis: 'verified-request', recordId: requestText(r.fields, 'recordId'), reasonCode: requestText(r.fields, 'reasonCode') };
+    const erased = await erasePrivately(ctx, who, request, txTimeMs(ctx), r.saltHex);
+    emit(ctx, 'RecordErasedPrivately', { txId: erased.txId });
+    return canonicalize(sealResult(r.salt, erased.txId, canonicalize(erased)));
+  }
+
+  /** READ-ONLY, at this org's peer: whether this org anchored the record privately (live or erased), so its gateway picks the private transactions. */
+  @Transaction(false)
+  async IsRecordHeldPrivately(ctx: Context, recordId: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    if (!Formats.recordId.test(recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+    const held = await repo.getPrivateStoredRecord(ctx.stub, repo.implicitCollection(who.mspId), recordId);
+    return canonicalize({ recordId, heldPrivately: held !== undefined, erased: held !== undefined && isErased(held) });
+  }
+
+  /**
    * A patient's (or guardian's) own read of the consent metadata of their records the caller's
    * org holds, authenticated by a fresh records.read message (issued within 5 minutes of the
    * query): private metadata is its custodian's, so each custodian answers for its own records,
@@ -426,10 +516,10 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async ListRecordLabelsSigned(ctx: Context, signedRead: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
-    const a = await acceptPatientMessage(ctx, signedRead, ['records.read'], MAX_READ_AGE_MS);
+    const a = await acceptPatientMessage(ctx, signedRead, ['records.read'], MAX_READ_AGE_MS, who.mspId);
     const items: Array<{ recordId: string; category: string; version: number; private: boolean; metadata: RecordLabels | null }> = [];
-    for (const { recordId } of await repo.recordIdsHeldBy(ctx.stub, a.patient.patientId, who.mspId)) {
-      const record = await loadRecord(ctx, recordId);
+    for (const recordId of await recordIdsAt(ctx, a.patient.patientId, who.mspId)) {
+      const record = await loadRecord(ctx, recordId, who.mspId);
       const metadata = record.labels !== undefined ? await heldLabels(ctx, record) : (record.metadata ?? null);
       items.push({ recordId, category: record.category, version: record.version, private: record.labels !== undefined, metadata });
     }
@@ -511,10 +601,64 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize(guardian);
   }
 
+  /**
+   * AuthoriseGuardian for a patient registered privately at the caller's org: {signedDelegation,
+   * salt} in the transient map, endorsed by that org alone; the delegation and the nonce go to its
+   * collection. The guardian then signs for the patient in that org's private transactions.
+   */
+  @Transaction()
+  async AuthoriseGuardianPrivately(ctx: Context): Promise<string> {
+    const { r, a, collection } = await openPrivatePatientWrite(ctx, 'AuthoriseGuardianPrivately', 'signedDelegation', ['guardian.authorise']);
+    const guardianId = keyIdOf(a.verified.message.guardian.publicKey);
+    if (patientKeyIds(a.patient).includes(guardianId)) fail('INVALID_ARGUMENT', "a key of the patient's own cannot be their guardian");
+    const existing = await repo.getPrivateGuardian(ctx.stub, collection, a.patient.patientId, guardianId);
+    const guardian = authoriseGuardian(existing, a.verified, a.now, ctx.stub.getTxID());
+    await repo.putPrivateGuardian(ctx.stub, collection, guardian, r.saltHex);
+    return closePrivatePatientWrite(ctx, collection, a, r, 'GuardianAuthorisedPrivately', guardian);
+  }
+
+  /** RevokeGuardian for a patient registered privately at the caller's org: {signedRevocation, salt}, as AuthoriseGuardianPrivately. */
+  @Transaction()
+  async RevokeGuardianPrivately(ctx: Context): Promise<string> {
+    const { r, a, collection } = await openPrivatePatientWrite(ctx, 'RevokeGuardianPrivately', 'signedRevocation', ['guardian.revoke']);
+    const existing = await repo.getPrivateGuardian(ctx.stub, collection, a.patient.patientId, a.verified.message.guardianId);
+    const guardian = revokeGuardian(existing, a.verified, a.now, ctx.stub.getTxID());
+    await repo.putPrivateGuardian(ctx.stub, collection, guardian, r.saltHex);
+    return closePrivatePatientWrite(ctx, collection, a, r, 'GuardianRevokedPrivately', guardian);
+  }
+
+  /**
+   * RotatePatientKey for a patient registered privately at the caller's org: {signedRotation,
+   * salt} in the transient map, endorsed by that org alone. The rotated patient and the new key's
+   * owner entry go to its collection. Every active consent that org keeps for the patient must
+   * still travel with the longer key history (PROOF_TOO_LARGE otherwise).
+   */
+  @Transaction()
+  async RotatePatientKeyPrivately(ctx: Context): Promise<string> {
+    const { r, who, a, collection } = await openPrivatePatientWrite(ctx, 'RotatePatientKeyPrivately', 'signedRotation', ['patient.rotate-key']);
+    const patientId = a.patient.patientId;
+    const newKeyId = keyIdOf(a.verified.message.newPublicKey);
+    const rotatedOwner = await repo.getPrivatePatientKeyOwner(ctx.stub, collection, newKeyId);
+    const registeredOwner = (await repo.getPrivatePatient(ctx.stub, collection, `pt_${newKeyId}`))?.patientId;
+    const guardian = await repo.getPrivateGuardian(ctx.stub, collection, patientId, newKeyId);
+    const patient = rotatePatientKey(
+      a.patient,
+      a.verified,
+      { ownerPatientId: rotatedOwner?.patientId ?? registeredOwner ?? null, guardianOfPatient: guardian !== undefined && guardianActiveAt(guardian, a.now) },
+      a.now,
+      ctx.stub.getTxID(),
+    );
+    for (const c of await keptConsents(ctx, who.mspId, patientId, null, a.now)) if (c.status === 'active') requireCarriable(c, patient);
+    await repo.putPrivatePatient(ctx.stub, collection, patient, r.saltHex);
+    await repo.putPrivatePatientKeyOwner(ctx.stub, collection, newKeyId, patientId, r.saltHex);
+    return closePrivatePatientWrite(ctx, collection, a, r, 'PatientKeyRotatedPrivately', patient);
+  }
+
   @Transaction(false)
   async GetGuardian(ctx: Context, patientId: string, guardianId: string): Promise<string> {
-    await staff(ctx, STAFF_ROLES);
-    const g = found(await repo.getGuardian(ctx.stub, patientId, guardianId), `guardian ${guardianId}`);
+    const who = await staff(ctx, STAFF_ROLES);
+    const held = await privateOrNothing(() => repo.getPrivateGuardian(ctx.stub, repo.implicitCollection(who.mspId), patientId, guardianId));
+    const g = found(held ?? (await repo.getGuardian(ctx.stub, patientId, guardianId)), `guardian ${guardianId}`);
     return canonicalize({ ...g, active: g.status === 'active' && txTimeMs(ctx) < g.notAfter });
   }
 
@@ -778,9 +922,10 @@ export class ConsentContract extends MedbridgeContract {
   @Transaction(false)
   async ListAccessLog(ctx: Context, patientId: string, pageSize: string, bookmark: string): Promise<string> {
     const who = await staff(ctx, STAFF_ROLES);
-    requireRegisteredBy(await repo.getPatient(ctx.stub, patientId), patientId, who.mspId);
+    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    requireRegisteredBy((await patientAt(ctx, patientId, who.mspId))?.patient, patientId, who.mspId);
     const page = await listAccessLog(ctx, patientId, pageSize, bookmark);
-    const holds = await repo.holdsRecordOf(ctx.stub, patientId, who.mspId);
+    const holds = (await recordIdsAt(ctx, patientId, who.mspId)).length > 0;
     const custodians = new Map<string, string>();
     const items: AccessLogEntry[] = [];
     for (const entry of page.items) {
@@ -788,7 +933,7 @@ export class ConsentContract extends MedbridgeContract {
       if (entry.recordId !== null) {
         if (!custodians.has(entry.recordId)) {
           // An erased record's entries stay in the log (accounting of disclosures), seen as before.
-          const stored = await repo.getStoredRecord(ctx.stub, entry.recordId);
+          const stored = (await privateOrNothing(() => repo.getPrivateStoredRecord(ctx.stub, repo.implicitCollection(who.mspId), entry.recordId as string))) ?? (await repo.getStoredRecord(ctx.stub, entry.recordId));
           custodians.set(entry.recordId, stored ? custodianOf(stored) : '');
         }
         recordCustodian = custodians.get(entry.recordId) ?? null;
@@ -828,22 +973,31 @@ export class ConsentContract extends MedbridgeContract {
     const patientId = requestText(r.fields, 'patientId');
     const recordId = requestText(r.fields, 'recordId');
     const durationMinutes = requestText(r.fields, 'durationMinutes');
-    await loadPatient(ctx, patientId);
     let custodian = requestText(r.fields, 'custodian');
     if (custodian !== '' && !Formats.mspId.test(custodian)) fail('INVALID_ARGUMENT', 'custodian must be an MSP id or empty');
+    // The org whose peers run this (the gateway sends it to the custodian's, by default its own):
+    // a patient and records it holds privately are looked up there first.
+    const runsAt = custodian === '' ? who.mspId : custodian;
+    if (!Formats.patientId.test(patientId)) fail('INVALID_ARGUMENT', 'patientId is malformed');
+    const patientHere = await patientAt(ctx, patientId, runsAt);
+    if (patientHere === undefined) fail('PATIENT_NOT_REGISTERED', `patient ${patientId} is not registered on this channel`);
+    const privateCustody = patientHere.private;
     if (recordId !== '') {
-      const record = await loadRecord(ctx, recordId);
+      const record = (await recordAt(ctx, recordId, runsAt)).record;
       if (record.patientId !== patientId) fail('INVALID_ARGUMENT', `record ${recordId} belongs to another patient`);
       if (custodian !== '' && custodian !== record.custodian) fail('NOT_CUSTODIAN', `${custodian} is not the custodian of ${recordId}`);
       custodian = record.custodian;
     } else {
       if (custodian === '') fail('INVALID_ARGUMENT', 'an emergency on every record of a patient names the custodian whose records it opens');
-      if (!(await repo.holdsRecordOf(ctx.stub, patientId, custodian))) fail('NOT_CUSTODIAN', `${custodian} holds no record of patient ${patientId}`);
+      const holds = privateCustody
+        ? (await repo.privateRecordIdsOf(ctx.stub, repo.implicitCollection(custodian), patientId)).length > 0
+        : await repo.holdsRecordOf(ctx.stub, patientId, custodian);
+      if (!holds) fail('NOT_CUSTODIAN', `${custodian} holds no record of patient ${patientId}`);
     }
     const durationMs = durationMinutes === '' ? null : parseCount(durationMinutes, 'durationMinutes') * 60_000;
     const collection = repo.implicitCollection(custodian);
     const earlier = await privateEmergencyIdsAt(ctx, collection, patientId);
-    const mine = await loadEmergencies(ctx, patientId, who.mspId, custodian, earlier);
+    const mine = await loadEmergencies(ctx, patientId, who.mspId, custodian, earlier, privateCustody);
     const e = openEmergency(
       { patientId, recordId: recordId === '' ? null : recordId, custodian, reason: requestText(r.fields, 'reason'), durationMs },
       { org: who.mspId, id: who.id, role: who.role },
@@ -1133,6 +1287,28 @@ async function erase(ctx: Context, who: Caller, request: ErasureRequest, now: nu
   return erased;
 }
 
+/**
+ * erase() for a record anchored privately by the caller's org: the marker in its collection, every
+ * version and its metadata purged, the patient's private index without the record.
+ */
+async function erasePrivately(ctx: Context, who: Caller, request: ErasureRequest, now: number, saltHex: string): Promise<ErasedRecord & { purgedLabelVersions: number[] }> {
+  const collection = repo.implicitCollection(who.mspId);
+  if (!Formats.recordId.test(request.recordId)) fail('INVALID_ARGUMENT', 'recordId is malformed');
+  const stored = await repo.getPrivateStoredRecord(ctx.stub, collection, request.recordId);
+  const erased = eraseRecord(stored, request, who.mspId, now, ctx.stub.getTxID());
+  const head = stored as RecordAnchor;
+  const purgedLabelVersions: number[] = [];
+  for (let v = 1; v <= head.version; v++) {
+    await repo.purgePrivateRecordVersion(ctx.stub, collection, head.recordId, v);
+    if ((await repo.privateRecordLabelsHash(ctx.stub, collection, head.recordId, v)) === undefined) continue;
+    await repo.purgePrivateRecordLabels(ctx.stub, collection, head.recordId, v);
+    purgedLabelVersions.push(v);
+  }
+  await repo.putPrivateErasure(ctx.stub, collection, erased, saltHex);
+  await repo.unindexPrivateRecord(ctx.stub, collection, head.patientId, head.recordId, saltHex);
+  return { ...erased, purgedLabelVersions };
+}
+
 /** RecordErased carries no patient id and no hash: the event outlives the state it describes. */
 function eventOfErasure(e: ErasedRecord) {
   return { recordId: e.recordId, erasedBy: e.erasedBy, versions: e.versions, txId: e.txId };
@@ -1283,6 +1459,12 @@ async function patientAt(ctx: Context, patientId: string, custodian: string): Pr
   if (held !== undefined) return { patient: held, private: true };
   const p = await repo.getPatient(ctx.stub, patientId);
   return p === undefined ? undefined : { patient: p, private: false };
+}
+
+/** The ids of a patient's records `org` holds: privately anchored ones for a patient it registered privately, else the public index's. */
+async function recordIdsAt(ctx: Context, patientId: string, org: string): Promise<string[]> {
+  if ((await patientAt(ctx, patientId, org))?.private === true) return repo.privateRecordIdsOf(ctx.stub, repo.implicitCollection(org), patientId);
+  return (await repo.recordIdsHeldBy(ctx.stub, patientId, org)).map((r) => r.recordId);
 }
 
 /** A private read that a peer of another org cannot make: undefined there instead of Fabric's error. */
@@ -1501,15 +1683,50 @@ async function acceptPatientMessage<K extends PatientMessageKind>(
   if (!patient) fail('PATIENT_NOT_REGISTERED', `patient ${m.patientId} is not registered on ${chainId}`);
   const verified = asPatientSigner(signed, patient);
   // A private patient's guardians and nonces are not read from public state (their keys name the
-  // patient and the signer): no guardian is registered for them there, and their nonces are kept
-  // at the org that keeps their consents (requirePrivateNonceUnused).
+  // patient and the signer): their guardians are in the same collection as the patient, and their
+  // nonces are kept at the org that keeps what they sign (requirePrivateNonceUnused).
   const privately = at?.private === true;
-  const guardian = verified.signedByPatient || privately ? undefined : await repo.getGuardian(ctx.stub, m.patientId, verified.signerKeyId);
+  const guardian = verified.signedByPatient
+    ? undefined
+    : privately
+      ? await repo.getPrivateGuardian(ctx.stub, repo.implicitCollection(custodian as string), m.patientId, verified.signerKeyId)
+      : await repo.getGuardian(ctx.stub, m.patientId, verified.signerKeyId);
   const authority = signerAuthority(verified, guardian, now);
   if (!privately && (await repo.isNonceUsed(ctx.stub, verified.signerKeyId, m.nonce))) {
     fail('NONCE_REPLAYED', `nonce ${m.nonce} of signer ${verified.signerKeyId} was already used; sign a new message`);
   }
   return { verified, patient, signedBy: { keyId: verified.signerKeyId, authority, delegation: guardian ? guardian.delegation : null }, now };
+}
+
+/**
+ * The start of a private patient-signed write (`fn`: {<field>: the signed message, salt} in the
+ * transient map): the caller's staff, and a message of a patient registered privately at the
+ * caller's org (PATIENT_NOT_REGISTERED for a public one: the public transactions serve those),
+ * its nonce unused at that org.
+ */
+async function openPrivatePatientWrite<K extends PatientMessageKind>(
+  ctx: Context,
+  fn: string,
+  field: string,
+  kinds: readonly K[],
+): Promise<{ r: PrivateRequest; who: Caller; a: Accepted<K>; collection: string }> {
+  const r = privateRequest(ctx, fn, [field, 'salt']);
+  const who = await staff(ctx, STAFF_ROLES);
+  const a = await acceptPatientMessage(ctx, signedMessageText(r.fields, field), kinds, MAX_MESSAGE_AGE_MS, who.mspId);
+  const collection = repo.implicitCollection(who.mspId);
+  if ((await repo.getPrivatePatient(ctx.stub, collection, a.patient.patientId)) === undefined) {
+    fail('PATIENT_NOT_REGISTERED', `patient ${a.patient.patientId} is not registered privately by ${who.mspId}; a publicly registered patient's messages go to the public transactions`);
+  }
+  await requirePrivateNonceUnused(ctx, collection, a.verified);
+  return { r, who, a, collection };
+}
+
+/** The end of a private patient-signed write: the nonce used at that org, an event naming the transaction only, the result sealed. */
+async function closePrivatePatientWrite(ctx: Context, collection: string, a: { verified: VerifiedPatientMessage<PatientMessage>; now: number }, r: PrivateRequest, event: string, result: unknown): Promise<string> {
+  await usePrivateNonce(ctx, collection, a.verified, a.now, r.saltHex);
+  const txId = ctx.stub.getTxID();
+  emit(ctx, event, { txId });
+  return canonicalize(sealResult(r.salt, txId, canonicalize(result)));
 }
 
 async function useNonce(ctx: Context, verified: VerifiedPatientMessage<PatientMessage>, now: number): Promise<void> {

@@ -170,6 +170,23 @@ export async function putPrivatePatient(stub: ChaincodeStub, collection: string,
   await stub.putPrivateData(collection, key(stub, KeyTypes.Patient, patient.patientId), canonicalBytes({ ...patient, salt: saltHex }));
 }
 
+export async function getPrivateGuardian(stub: ChaincodeStub, collection: string, patientId: string, guardianId: string): Promise<Guardian | undefined> {
+  return getSaltedPrivateJson<Guardian>(stub, collection, key(stub, KeyTypes.Guardian, patientId, guardianId));
+}
+
+export async function putPrivateGuardian(stub: ChaincodeStub, collection: string, guardian: Guardian, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.Guardian, guardian.patientId, guardian.guardianId), canonicalBytes({ ...guardian, salt: saltHex }));
+}
+
+/** The private patient a rotated-in key belongs to, in `collection`. */
+export async function getPrivatePatientKeyOwner(stub: ChaincodeStub, collection: string, keyId: string): Promise<{ patientId: string } | undefined> {
+  return getSaltedPrivateJson<{ patientId: string }>(stub, collection, key(stub, KeyTypes.PatientKey, keyId));
+}
+
+export async function putPrivatePatientKeyOwner(stub: ChaincodeStub, collection: string, keyId: string, patientId: string, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.PatientKey, keyId), canonicalBytes({ patientId, salt: saltHex }));
+}
+
 /** What a record's key holds in `collection`: its head, or an erasure marker. */
 export async function getPrivateStoredRecord(stub: ChaincodeStub, collection: string, recordId: string): Promise<StoredRecordState | undefined> {
   return getSaltedPrivateJson<StoredRecordState>(stub, collection, key(stub, KeyTypes.Record, recordId));
@@ -197,6 +214,22 @@ export async function putPrivateRecordVersion(stub: ChaincodeStub, collection: s
 export async function privateRecordVersionHash(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<string | undefined> {
   const h = await stub.getPrivateDataHash(collection, key(stub, KeyTypes.RecordVersion, recordId, pad(version)));
   return h === undefined || h.length === 0 ? undefined : Buffer.from(h).toString('hex');
+}
+
+/** Purges a private record version: gone from every member peer's store and private history (Fabric 2.5); its hash stays. */
+export async function purgePrivateRecordVersion(stub: ChaincodeStub, collection: string, recordId: string, version: number): Promise<void> {
+  await stub.purgePrivateData(collection, key(stub, KeyTypes.RecordVersion, recordId, pad(version)));
+}
+
+/** The erasure marker of a privately anchored record, in place of its head (salted). */
+export async function putPrivateErasure(stub: ChaincodeStub, collection: string, erased: ErasedRecord, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.Record, erased.recordId), canonicalBytes({ ...erased, salt: saltHex }));
+}
+
+/** Drops a record from its patient's private index (the key stays, with the others, or with none). */
+export async function unindexPrivateRecord(stub: ChaincodeStub, collection: string, patientId: string, recordId: string, saltHex: string): Promise<void> {
+  const recordIds = (await privateRecordIdsOf(stub, collection, patientId)).filter((id) => id !== recordId);
+  await stub.putPrivateData(collection, key(stub, KeyTypes.RecordByCustodian, patientId), canonicalBytes({ patientId, recordIds, salt: saltHex }));
 }
 
 /** The ids of a patient's records anchored privately in `collection` (one key per patient, read with a point read), in id order. */

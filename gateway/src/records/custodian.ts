@@ -39,8 +39,9 @@ export interface PutInput {
   /** Consent v2 metadata of the record (labels, data date, author org), anchored with it. */
   metadata?: RecordLabels;
   /**
-   * Anchor privately in this org's implicit collection (a patient registered privately here;
-   * chaincode/CONSENT.md "Private patients and anchors"): no member reads the record id from its ledger.
+   * Anchor privately in this org's implicit collection (chaincode/CONSENT.md "Private patients
+   * and anchors"): no member reads the record id from its ledger. Default: privately exactly when
+   * this org registered the patient privately.
    */
   privately?: boolean;
 }
@@ -173,7 +174,8 @@ export class Custodian {
     });
     try {
       const anchorArgs = { recordId, patientId: input.patientId, category: input.category, hash, ...(input.metadata ? { metadata: input.metadata } : {}) };
-      const { txId } = input.privately
+      const privately = input.privately ?? (await this.chaincode(input.channel).consent.getPatient(input.patientId)).heldPrivately === true;
+      const { txId } = privately
         ? await this.chaincode(input.channel).consent.anchorRecordPrivately(anchorArgs)
         : await new RecordAnchors(this.chaincode(input.channel)).anchor(anchorArgs);
       this.store.setAnchorTx(recordId, 1, txId);
@@ -194,7 +196,10 @@ export class Custodian {
     const hash = recordHash(salt, content);
     this.store.put({ ...head, version, content, salt, hash, contentType: contentType ?? head.contentType, storedAt: Date.now(), anchorTxId: null });
     try {
-      const { txId } = await new RecordAnchors(this.chaincode(head.channel)).amend(recordId, hash, head.version, metadata);
+      const cc = this.chaincode(head.channel);
+      const { txId } = (await cc.consent.isRecordHeldPrivately(recordId)).heldPrivately
+        ? await cc.consent.amendRecordPrivately(recordId, hash, head.version, metadata)
+        : await new RecordAnchors(cc).amend(recordId, hash, head.version, metadata);
       this.store.setAnchorTx(recordId, version, txId);
       this.log.info({ recordId, version, txId }, 'record amended');
       return { recordId, version, hash, channel: head.channel, txId };
@@ -216,18 +221,29 @@ export class Custodian {
     const channel = stored?.channel ?? noted?.channel;
     if (channel === undefined) throw new ClientError('RECORD_NOT_FOUND', 'usage', `record ${recordId} is not in this org's store`);
     const consent = this.chaincode(channel).consent;
+    // A record anchored privately here is erased privately, its versions and metadata purged in the same transaction.
+    const { heldPrivately } = await consent.isRecordHeldPrivately(recordId);
     let anchor: ErasedRecord | undefined;
     let txId: string | null = null;
+    let purgedWith: number[] = [];
     try {
-      const res = 'request' in basis ? await consent.eraseRecord(basis.request) : await consent.eraseRecordOnVerifiedRequest(recordId, basis.reasonCode);
-      anchor = res.result;
+      const res = heldPrivately
+        ? 'request' in basis
+          ? await consent.eraseRecordPrivately(basis.request)
+          : await consent.eraseRecordPrivatelyOnVerifiedRequest(recordId, basis.reasonCode)
+        : 'request' in basis
+          ? await consent.eraseRecord(basis.request)
+          : await consent.eraseRecordOnVerifiedRequest(recordId, basis.reasonCode);
+      const { purgedLabelVersions, ...marker } = res.result as ErasedRecord & { purgedLabelVersions?: number[] };
+      anchor = marker;
       txId = res.txId;
+      purgedWith = purgedLabelVersions ?? [];
     } catch (e) {
       if (toClientError(e).code !== 'RECORD_ERASED') throw e;
     }
     // The private metadata of every version leaves this org's collection and its peers' history too.
     // A failure here loses nothing: the erasure stands, and the purge can be run again (record purge-labels).
-    const labels = await this.purgeLabels(channel, recordId);
+    const labels = heldPrivately ? { purgedVersions: purgedWith, txId } : await this.purgeLabels(channel, recordId);
     const rows = this.store.erase(recordId, channel, anchor?.erasedAt ?? Date.now(), txId);
     this.log.info({ recordId, txId, versions: rows.versions, walTruncated: rows.walTruncated }, 'record erased');
     return { ...rows, channel, ...(anchor ? { anchor } : {}), txId, labels };
@@ -261,7 +277,7 @@ export class Custodian {
     const repaired: ErasedRows[] = [];
     for (const [i, { recordId, channel }] of rows.entries()) {
       if (!erased[i]) continue;
-      await this.purgeLabels(channel, recordId);
+      if (!(await this.chaincode(channel).consent.isRecordHeldPrivately(recordId)).heldPrivately) await this.purgeLabels(channel, recordId);
       repaired.push(this.store.erase(recordId, channel, Date.now(), null));
       this.log.warn({ recordId }, 'stored record whose anchor is erased: deleted');
     }

@@ -23,7 +23,9 @@ import type { RecordFetcher } from './record-fetcher';
 export type SealedOutcome =
   | { digest: string; custodian: string; outcome: 'delivered'; txId: string; result: SealedConsentDelivery }
   | { digest: string; custodian: string; outcome: 'not-for-this-org' }
-  | { digest: string; custodian: string; outcome: 'refused'; code: string; message: string };
+  | { digest: string; custodian: string; outcome: 'refused'; code: string; message: string }
+  /** The custodian's exchange or this org's peer could not be reached: asked again on the next walk. */
+  | { digest: string; custodian: string; outcome: 'unavailable'; code: string; message: string };
 
 export class SealedConsentReceiver {
   /** Digests a custodian refused to this org (ACCESS_DENIED): not asked again by this receiver. */
@@ -34,7 +36,7 @@ export class SealedConsentReceiver {
     private readonly fetcher: Pick<RecordFetcher, 'fetchSealed'>,
   ) {}
 
-  /** Fetches and delivers one arrival. A refusal is an outcome, not a throw; a transport failure throws. */
+  /** Fetches and delivers one arrival. A refusal or an unreachable custodian is an outcome, not a throw. */
   async receive(arrival: SealedArrival): Promise<SealedOutcome> {
     const { digest, custodian } = arrival;
     let sealed: string;
@@ -46,7 +48,7 @@ export class SealedConsentReceiver {
         this.notOurs.add(digest);
         return { digest, custodian, outcome: 'not-for-this-org' };
       }
-      if (err.kind === 'unavailable') throw err;
+      if (err.kind === 'unavailable') return { digest, custodian, outcome: 'unavailable', code: err.code, message: err.message };
       return { digest, custodian, outcome: 'refused', code: err.code, message: err.message };
     }
     try {
@@ -54,8 +56,7 @@ export class SealedConsentReceiver {
       return { digest, custodian, outcome: 'delivered', txId: done.txId, result: done.result };
     } catch (e) {
       const err = toClientError(e);
-      if (err.kind === 'unavailable') throw err;
-      return { digest, custodian, outcome: 'refused', code: err.code, message: err.message };
+      return { digest, custodian, outcome: err.kind === 'unavailable' ? 'unavailable' : 'refused', code: err.code, message: err.message };
     }
   }
 

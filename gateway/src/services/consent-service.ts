@@ -124,20 +124,28 @@ export class ConsentService {
     return keeper === undefined ? this.chaincode.consent.revokeConsent(signed) : this.chaincode.consent.revokeConsentPrivately(signed, keeper);
   }
 
-  delegate(patient: PatientKey, guardian: { publicKey: string }, days: number, patientId = patient.patientId): Promise<Submitted<Guardian>> {
-    return this.chaincode.consent.authoriseGuardian(this.signer.delegation(patient, patientId, guardian, days));
+  /** Whether this org registered the patient privately: its guardians and key rotations then go to the private transactions. */
+  private async heldPrivately(patientId: string): Promise<boolean> {
+    return (await this.chaincode.consent.getPatient(patientId)).heldPrivately === true;
   }
 
-  revokeGuardian(patient: PatientKey, guardianId: string, patientId = patient.patientId): Promise<Submitted<Guardian>> {
-    return this.chaincode.consent.revokeGuardian(this.signer.guardianRevocation(patient, patientId, guardianId));
+  async delegate(patient: PatientKey, guardian: { publicKey: string }, days: number, patientId = patient.patientId): Promise<Submitted<Guardian>> {
+    const signed = this.signer.delegation(patient, patientId, guardian, days);
+    return (await this.heldPrivately(patientId)) ? this.chaincode.consent.authoriseGuardianPrivately(signed) : this.chaincode.consent.authoriseGuardian(signed);
+  }
+
+  async revokeGuardian(patient: PatientKey, guardianId: string, patientId = patient.patientId): Promise<Submitted<Guardian>> {
+    const signed = this.signer.guardianRevocation(patient, patientId, guardianId);
+    return (await this.heldPrivately(patientId)) ? this.chaincode.consent.revokeGuardianPrivately(signed) : this.chaincode.consent.revokeGuardian(signed);
   }
 
   /**
    * The patient replaces their key: signed by the current key and the new one; the patient
    * id, consents and guardians stay (CONSENT.md "Key rotation").
    */
-  rotateKey(current: PatientKey, patientId: string, next: PatientKey): Promise<Submitted<Patient>> {
-    return this.chaincode.consent.rotatePatientKey(this.signer.keyRotation(current, patientId, next));
+  async rotateKey(current: PatientKey, patientId: string, next: PatientKey): Promise<Submitted<Patient>> {
+    const signed = this.signer.keyRotation(current, patientId, next);
+    return (await this.heldPrivately(patientId)) ? this.chaincode.consent.rotatePatientKeyPrivately(signed) : this.chaincode.consent.rotatePatientKey(signed);
   }
 
   /**
@@ -163,12 +171,19 @@ export class ConsentService {
         const revocation = signed as SignedPatientMessage<ConsentRevocationMessage>;
         return { kind: m.kind, ...pick(await (keeper === undefined ? cc.revokeConsent(revocation) : cc.revokeConsentPrivately(revocation, keeper))) };
       }
-      case 'guardian.authorise':
-        return { kind: m.kind, ...pick(await cc.authoriseGuardian(signed as SignedPatientMessage<GuardianDelegationMessage>)) };
-      case 'guardian.revoke':
-        return { kind: m.kind, ...pick(await cc.revokeGuardian(signed as SignedPatientMessage<GuardianRevocationMessage>)) };
-      case 'patient.rotate-key':
-        return { kind: m.kind, ...pick(await cc.rotatePatientKey(signed as SignedKeyRotation)) };
+      // A patient this org registered privately: the private transactions of the same kinds.
+      case 'guardian.authorise': {
+        const d = signed as SignedPatientMessage<GuardianDelegationMessage>;
+        return { kind: m.kind, ...pick(await ((await this.heldPrivately(m.patientId)) ? cc.authoriseGuardianPrivately(d) : cc.authoriseGuardian(d))) };
+      }
+      case 'guardian.revoke': {
+        const r = signed as SignedPatientMessage<GuardianRevocationMessage>;
+        return { kind: m.kind, ...pick(await ((await this.heldPrivately(m.patientId)) ? cc.revokeGuardianPrivately(r) : cc.revokeGuardian(r))) };
+      }
+      case 'patient.rotate-key': {
+        const k = signed as SignedKeyRotation;
+        return { kind: m.kind, ...pick(await ((await this.heldPrivately(m.patientId)) ? cc.rotatePatientKeyPrivately(k) : cc.rotatePatientKey(k))) };
+      }
       case 'access-log.read':
         return { kind: m.kind, result: await cc.listAccessLogSigned(signed as SignedPatientMessage<AccessLogReadMessage>, { pageSize: 100 }) };
       case 'records.read':
@@ -186,6 +201,20 @@ export class ConsentService {
   share(consentId: string, destChain: string, type: 'consent.grant' | 'consent.revoke', routeId?: string): Promise<Submitted<SendPacketResult>> {
     this.crossChain ??= new CrossChainService(this.chaincode);
     return this.crossChain.sendConsent(destChain, consentId, { type, ...(routeId ? { routeId } : {}) });
+  }
+
+  /**
+   * Shares a consent's current state with `destChain` the way it can travel: a public consent as
+   * a consent packet (share), one this org keeps privately sealed (shareSealed). `sealed` says
+   * which: the digest and reference of a sealed share, null for a public one.
+   */
+  async shareAny(consentId: string, destChain: string, routeId?: string): Promise<{ sent: Submitted<SendPacketResult>; sealed: SealedConsentShare | null }> {
+    const consent = await this.chaincode.consent.findConsent(consentId);
+    if (consent.grant.message.keeper !== undefined) {
+      const { sealed, sent } = await this.shareSealed(consentId, destChain, routeId);
+      return { sent, sealed: sealed.result };
+    }
+    return { sent: await this.share(consentId, destChain, consent.status === 'revoked' ? 'consent.revoke' : 'consent.grant', routeId), sealed: null };
   }
 
   /**

@@ -175,7 +175,7 @@ export function consentCaller(ledger: FakeLedger) {
  * opened with the salt. For consentCaller's `fn`.
  */
 export function privately(
-  fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately' | 'RegisterPatientPrivately' | 'AnchorRecordPrivately',
+  fn: 'LogAccess' | 'LogAccessAs' | 'BreakGlass' | 'ReviewEmergency' | 'LabelRecord' | 'PurgeRecordLabels' | 'GrantConsentPrivately' | 'RevokeConsentPrivately' | 'RegisterPatientPrivately' | 'AnchorRecordPrivately' | 'AmendRecordPrivately' | 'EraseRecordPrivately' | 'EraseRecordPrivatelyOnVerifiedRequest' | 'AuthoriseGuardianPrivately' | 'RevokeGuardianPrivately' | 'RotatePatientKeyPrivately',
   request: Record<string, unknown>,
 ) {
   return async (c: ConsentContract, ctx: Context): Promise<string> => {

@@ -49,6 +49,8 @@ describe('offline signing', () => {
       calls.push(name);
       return { txId: `tx-${name}`, blockNumber: 1n, result: { ok: name } };
     };
+    /** Whether the stand-in ledger says this org registered the patient privately. */
+    let heldPrivately = false;
     const fake = {
       channel: CHAIN,
       consent: {
@@ -57,6 +59,10 @@ describe('offline signing', () => {
         authoriseGuardian: ok('AuthoriseGuardian'),
         revokeGuardian: ok('RevokeGuardian'),
         rotatePatientKey: ok('RotatePatientKey'),
+        authoriseGuardianPrivately: ok('AuthoriseGuardianPrivately'),
+        revokeGuardianPrivately: ok('RevokeGuardianPrivately'),
+        rotatePatientKeyPrivately: ok('RotatePatientKeyPrivately'),
+        getPatient: async (patientId: string) => ({ patientId, ...(heldPrivately ? { heldPrivately: true } : {}) }),
         listAccessLogSigned: async () => {
           calls.push('ListAccessLogSigned');
           return { items: [], bookmark: '' };
@@ -67,6 +73,17 @@ describe('offline signing', () => {
 
     beforeEach(() => {
       calls.length = 0;
+      heldPrivately = false;
+    });
+
+    it.each([
+      ['guardian.authorise', 'AuthoriseGuardianPrivately'],
+      ['guardian.revoke', 'RevokeGuardianPrivately'],
+      ['patient.rotate-key', 'RotatePatientKeyPrivately'],
+    ] as const)('submits a %s envelope of a patient this org registered privately with %s', async (kind, transaction) => {
+      heldPrivately = true;
+      await service.submit(JSON.parse(JSON.stringify(envelopes[kind]())));
+      expect(calls).toEqual([transaction]);
     });
 
     it.each([

@@ -414,6 +414,37 @@ const CASES: Case[] = [
       privateRequest: { recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32), metadata: null },
     },
   ],
+  [
+    'consent.eraseRecordPrivately (private)',
+    (cc) => cc.consent.eraseRecordPrivately(erasure),
+    { contract: 'Consent', fn: 'EraseRecordPrivately', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { signedErasure: erasure } },
+  ],
+  [
+    'consent.eraseRecordPrivatelyOnVerifiedRequest (private)',
+    (cc) => cc.consent.eraseRecordPrivatelyOnVerifiedRequest('rec-1', 'patient-written'),
+    { contract: 'Consent', fn: 'EraseRecordPrivatelyOnVerifiedRequest', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { recordId: 'rec-1', reasonCode: 'patient-written' } },
+  ],
+  ['consent.isRecordHeldPrivately', (cc) => cc.consent.isRecordHeldPrivately('rec-1'), { contract: 'Consent', fn: 'IsRecordHeldPrivately', args: ['rec-1'] }],
+  [
+    'consent.authoriseGuardianPrivately (private)',
+    (cc) => cc.consent.authoriseGuardianPrivately(delegation),
+    { contract: 'Consent', fn: 'AuthoriseGuardianPrivately', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { signedDelegation: delegation } },
+  ],
+  [
+    'consent.revokeGuardianPrivately (private)',
+    (cc) => cc.consent.revokeGuardianPrivately(guardianRevocation),
+    { contract: 'Consent', fn: 'RevokeGuardianPrivately', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { signedRevocation: guardianRevocation } },
+  ],
+  [
+    'consent.rotatePatientKeyPrivately (private)',
+    (cc) => cc.consent.rotatePatientKeyPrivately(rotation),
+    { contract: 'Consent', fn: 'RotatePatientKeyPrivately', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { signedRotation: rotation } },
+  ],
+  [
+    'consent.amendRecordPrivately (private)',
+    (cc) => cc.consent.amendRecordPrivately('rec-1', 'cd'.repeat(32), 1),
+    { contract: 'Consent', fn: 'AmendRecordPrivately', args: [], endorsingOrganizations: ['HospitalAMSP'], privateRequest: { recordId: 'rec-1', hash: 'cd'.repeat(32), expectedVersion: 1, metadata: null } },
+  ],
   ['consent.getPrivateRecordVersion', (cc) => cc.consent.getPrivateRecordVersion('rec-1', 2), { contract: 'Consent', fn: 'GetPrivateRecordVersion', args: ['rec-1', '2'] }],
   [
     'crossChain.statement (private record anchor)',

@@ -15,6 +15,9 @@ import { generatePatientKey, loadKey, saveNewKey, type PatientKey } from '../../
 import { PatientSigner } from '../../services/patient-signer';
 import { createPseudonymLink, PseudonymLinkVerifier, type LinkedId } from '../../services/pseudonym-links';
 import { loadProfile } from '../../fabric/profile';
+import { readEndpoint } from '../../records/endpoints';
+import { RecordFetcher } from '../../records/record-fetcher';
+import { SealedConsentReceiver } from '../../records/sealed-receiver';
 import { act, int, list, num, required, type Opts } from '../action';
 import type { CliContext } from '../context';
 import { readJsonFile } from '../json-file';
@@ -56,30 +59,36 @@ function service(ctx: CliContext): ConsentService {
 }
 
 /** A private consent (chaincode/CONSENT.md "Private consents"): the org that keeps and enforces it, named in what the patient signs. */
-const KEEPER = ['--keeper <mspId>', 'keep the consent private at this org (it decides for the records that org holds; no other org reads it; not shared across chains)'] as const;
+const KEEPER = ['--keeper <mspId>', 'keep the consent private at this org (it decides for the records that org holds; no other org reads it; --share carries it to another chain sealed)'] as const;
 
 function keeperOf(o: Opts): string | undefined {
   const k = o.keeper as string | undefined;
   return k === undefined || k === '' ? undefined : k;
 }
 
-const PUBLIC = ['--public', "record the consent on the chain's ledger, where every member org reads it (what a consent must be to cross to another chain)"] as const;
+const PUBLIC = ['--public', "record the consent on the chain's ledger, where every member org reads it (it then crosses to another chain as a consent packet; a private one crosses sealed)"] as const;
 
 /**
  * Where a grant lives (chaincode/CONSENT.md "Private consents"), private by default: `--keeper`
- * names the org that keeps it; `--public` or `--share` puts it on the ledger; otherwise it is kept
- * by the org this CLI speaks for when every org the consent can reach is a member of this chain,
- * and public when one is not (only a public consent crosses chains), saying so. Offline, the CLI
- * cannot read the chain's members, so the signer chooses. `reach`: the orgs the consent can reach.
+ * names the org that keeps it; `--public` puts it on the ledger. A patient the org this CLI speaks
+ * for registered privately has no public registration: their consents are kept by that org, and
+ * `--share` carries them sealed ("Sealed consent shares"). Otherwise `--share` without `--keeper`
+ * puts the consent on the ledger, and with neither flag the consent is kept by that org when every
+ * org it can reach is a member of this chain and public when one is not, saying so. Offline, the
+ * CLI cannot read the chain, so the signer chooses. `reach`: the orgs the consent can reach.
  */
-async function placeGrant(ctx: CliContext, o: Opts, reach: Parameters<typeof reachOutside>[0]): Promise<string | undefined> {
+async function placeGrant(ctx: CliContext, o: Opts, reach: Parameters<typeof reachOutside>[0], patientId: string): Promise<string | undefined> {
   const keeper = keeperOf(o);
   if (keeper !== undefined && o.public) throw usageError('--keeper keeps the consent private and --public records it on the ledger: choose one');
-  if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) stays with its keeper: it is not shared with another chain');
   if (keeper !== undefined) return keptPrivately(ctx, keeper);
-  if (o.public || o.share) return undefined;
+  if (o.public) return undefined;
   if (o.signOnly) throw usageError('--sign-only cannot read which orgs are on the chain: say --keeper <mspId> (private at that org) or --public');
   const chaincode = ctx.chaincode();
+  if ((await chaincode.consent.getPatient(patientId)).heldPrivately === true) {
+    ctx.note(`  the patient is registered privately at ${chaincode.mspId}: the consent is kept there${o.share ? ' and shared sealed' : ''}`);
+    return keptPrivately(ctx, chaincode.mspId);
+  }
+  if (o.share) return undefined;
   const { members } = await chaincode.governance.getMembers();
   const beyond = reachOutside(reach, members);
   const outside = beyond.any ? ['every org'] : beyond.orgs;
@@ -93,6 +102,11 @@ async function placeGrant(ctx: CliContext, o: Opts, reach: Parameters<typeof rea
 function keptPrivately(ctx: CliContext, keeper: string): string {
   ctx.note(`  kept privately by ${keeper}: it decides for the records ${keeper} holds, and no other org reads it (--public to record it on the ledger)`);
   return keeper;
+}
+
+/** What --share prints: the packet, and for a sealed share its digest and reference (the grantee's `consent receive` fetches it by them). */
+function packetOut(shared: { sent: { txId: string; result: { routeId: string; sequence: number } }; sealed: { digest: string; ref: string } | null }) {
+  return { routeId: shared.sent.result.routeId, sequence: shared.sent.result.sequence, txId: shared.sent.txId, sealed: shared.sealed ? { digest: shared.sealed.digest, ref: shared.sealed.ref } : null };
 }
 
 const SIGN_ONLY = ['--sign-only [file]', 'sign offline: write the signed envelope (JSON) to <file> or stdout and send nothing; `medbridge submit` sends it'] as const;
@@ -172,11 +186,12 @@ export function registerPatient(program: Command): void {
     .command('register')
     .description("register a patient's public key at --org on its channel (the patient's home channel)")
     .requiredOption('--key <file|patientId>', "the patient's key file")
+    .option('--private', "register in --org's own collection only: no other member reads the patient from its ledger; their records are anchored and their consents kept there (chaincode/CONSENT.md \"Private patients and anchors\")")
     .action(
       act(async (ctx, o) => {
         const key = signer(ctx, o.key as string);
-        const res = await ctx.wait('registering', service(ctx).registerPatient(key));
-        ctx.print({ ...(res.result as object), txId: res.txId });
+        const res = await ctx.wait('registering', service(ctx).registerPatient(key, { privately: o.private === true }));
+        ctx.print({ ...(res.result as object), private: o.private === true, txId: res.txId });
       }),
     );
 
@@ -296,7 +311,8 @@ export function registerPatient(program: Command): void {
     .option('--categories <types>', 'FHIR resource types, e.g. Observation,DiagnosticReport')
     .option('--purpose <codes>', `purposes of use: ${PURPOSES_OF_USE.join(', ')}`, 'TREAT')
     .option('--days <n>', 'length of the consent period', '30')
-    .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it; the consent is public)")
+    .option('--share <chainId>', "also send the consent to the grantee's chain (a relay carries it): a public consent as a consent packet, a private one sealed")
+    .option('--route <routeId>', 'with --share: the route to send on (needed when several lead to that chain)')
     .option(...KEEPER)
     .option(...PUBLIC)
     .option(...SIGN_ONLY)
@@ -307,14 +323,14 @@ export function registerPatient(program: Command): void {
         const categories = list(o.categories as string | undefined);
         if (recordIds.length + categories.length === 0) throw usageError('give --records and/or --categories: the scope of the consent');
         const input = { grantee: o.grantee as string, recordIds, categories, purposes: purposes(o.purpose), days: num(o.days, '--days') };
-        const keeper = await placeGrant(ctx, o, { any: false, orgs: [input.grantee] });
+        const keeper = await placeGrant(ctx, o, { any: false, orgs: [input.grantee] }, patientId);
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).grant(key, patientId, input, keeper), o.signOnly);
         }
         const res = await ctx.wait('granting', service(ctx).grant(key, patientId, input, keeper));
-        const shared = o.share ? await ctx.wait('sending', service(ctx).share(res.consentId, o.share as string, 'consent.grant')) : undefined;
-        ctx.print({ ...(res.result as object), consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
+        const shared = o.share ? await ctx.wait('sending', service(ctx).shareAny(res.consentId, o.share as string, o.route as string | undefined)) : undefined;
+        ctx.print({ ...(res.result as object), consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, ...(shared ? { packet: packetOut(shared) } : {}) });
       }),
     );
 
@@ -322,6 +338,8 @@ export function registerPatient(program: Command): void {
     .description('a FHIR R4/R5 Consent (JSON) as a consent v2: shows what the patient signs, refuses what is not valid R5 by the official schema or cannot be enforced (with the element path), then signs and grants')
     .option('--days <n>', 'when the resource states no period end: the consent ends this many days from now', '365')
     .option('--dry-run', 'show what would be signed; sign and send nothing')
+    .option('--share <chainId>', "also send the consent to that chain (a relay carries it): a public consent as a consent packet, a private one sealed")
+    .option('--route <routeId>', 'with --share: the route to send on (needed when several lead to that chain)')
     .option(...KEEPER)
     .option(...PUBLIC)
     .option(...SIGN_ONLY)
@@ -339,10 +357,22 @@ export function registerPatient(program: Command): void {
           ctx.print({ version: prepared.version, schema: prepared.schema, policy: prepared.policy, summary: prepared.summary, notCarried: prepared.notCarried, periodFilled: prepared.periodFilled });
           return;
         }
-        const keeper = await placeGrant(ctx, o, permittedRecipientOrgs(prepared.policy));
-        if (o.signOnly) return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy, keeper), o.signOnly);
+        const keeper = await placeGrant(ctx, o, permittedRecipientOrgs(prepared.policy), patientId);
+        if (o.signOnly) {
+          if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
+          return writeEnvelope(ctx, offline(ctx).policyGrant(key, patientId, prepared.policy, keeper), o.signOnly);
+        }
         const res = await ctx.wait('granting', service(ctx).grantPolicy(key, patientId, prepared.policy, keeper));
-        ctx.print({ consentId: res.consentId, keeper: keeper ?? null, txId: res.txId, grantees: (res.result as { grantees?: string[] }).grantees, effectiveStatus: res.result.effectiveStatus, summary: prepared.summary });
+        const shared = o.share ? await ctx.wait('sending', service(ctx).shareAny(res.consentId, o.share as string, o.route as string | undefined)) : undefined;
+        ctx.print({
+          consentId: res.consentId,
+          keeper: keeper ?? null,
+          txId: res.txId,
+          grantees: (res.result as { grantees?: string[] }).grantees,
+          effectiveStatus: res.result.effectiveStatus,
+          summary: prepared.summary,
+          ...(shared ? { packet: packetOut(shared) } : {}),
+        });
       }),
     );
 
@@ -360,22 +390,40 @@ export function registerPatient(program: Command): void {
   signingOptions(consent.command('revoke <consentId>'), 'signing key')
     .description('the patient (or a guardian) revokes a consent; effective for every later check on this chain')
     .option('--share <chainId>', "also send the revocation to the grantee's chain")
+    .option('--route <routeId>', 'with --share: the route to send on (needed when several lead to that chain)')
     .option('--keeper <mspId>', 'a private consent: revoke it at the org that keeps it')
     .option(...SIGN_ONLY)
     .action(
       act(async (ctx, o, consentId) => {
         const { key, patientId } = patientSigner(ctx, o);
         let keeper = keeperOf(o);
-        if (keeper !== undefined && o.share) throw usageError('a private consent (--keeper) was never shared with another chain');
         if (o.signOnly) {
           if (o.share) throw usageError('--share sends a packet: submit the envelope first, then `crosschain send`');
           return writeEnvelope(ctx, offline(ctx).revocation(key, patientId, consentId as string), o.signOnly);
         }
         // Private consents are the default: one this org keeps is revoked here without --keeper.
-        if (keeper === undefined && !o.share) keeper = keeperOfConsent(await service(ctx).getConsent(consentId as string)) ?? undefined;
+        if (keeper === undefined) keeper = keeperOfConsent(await service(ctx).getConsent(consentId as string)) ?? undefined;
         const res = await ctx.wait('revoking', service(ctx).revoke(key, patientId, consentId as string, keeper));
-        const shared = o.share ? await ctx.wait('sending', service(ctx).share(consentId as string, o.share as string, 'consent.revoke')) : undefined;
-        ctx.print({ ...(res.result as object), txId: res.txId, ...(shared ? { packet: { routeId: shared.result.routeId, sequence: shared.result.sequence, txId: shared.txId } } : {}) });
+        // The revocation travels as the grant did: sealed for a private consent, a consent packet for a public one.
+        const shared = o.share ? await ctx.wait('sending', service(ctx).shareAny(consentId as string, o.share as string, o.route as string | undefined)) : undefined;
+        ctx.print({ ...(res.result as object), txId: res.txId, ...(shared ? { packet: packetOut(shared) } : {}) });
+      }),
+    );
+
+  consent
+    .command('receive')
+    .description(
+      "--org, a grantee, receives the consents sealed for it that arrived on --channel from --from (chaincode/CONSENT.md \"Sealed consent shares\"): each arrival it has not delivered is fetched from its custodian's record exchange (mutual TLS; released only to a grantee) and delivered to --org's own collection",
+    )
+    .requiredOption('--from <chainId>', 'the chain the consents came from')
+    .option('--url <url>', "the custodian's record exchange URL (default: the one its `records serve` published)")
+    .action(
+      act(async (ctx, o) => {
+        const url = o.url as string | undefined;
+        const fetcher = new RecordFetcher(ctx.client(), { exchangeUrl: (p) => url ?? readEndpoint(ctx.dataDir(p), p.mspId)?.url });
+        const receiver = new SealedConsentReceiver(ctx.chaincode(), fetcher);
+        const items = await ctx.wait('receiving', receiver.receivePending(o.from as string));
+        ctx.print({ items, delivered: items.filter((i) => i.outcome === 'delivered').length });
       }),
     );
 

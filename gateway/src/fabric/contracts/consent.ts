@@ -58,7 +58,14 @@ export const ConsentTransactions = {
   RegisterPatient: 'submit',
   RegisterPatientPrivately: 'submit',
   AnchorRecordPrivately: 'submit',
+  AmendRecordPrivately: 'submit',
   GetPrivateRecordVersion: 'evaluate',
+  EraseRecordPrivately: 'submit',
+  EraseRecordPrivatelyOnVerifiedRequest: 'submit',
+  IsRecordHeldPrivately: 'evaluate',
+  AuthoriseGuardianPrivately: 'submit',
+  RevokeGuardianPrivately: 'submit',
+  RotatePatientKeyPrivately: 'submit',
   RotatePatientKey: 'submit',
   GetPatient: 'evaluate',
   AnchorRecord: 'submit',
@@ -136,6 +143,11 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
     return this.submitPrivate('AnchorRecordPrivately', { recordId: a.recordId, patientId: a.patientId, category: a.category, hash: a.hash, metadata: a.metadata ?? null });
   }
 
+  /** Anchors the next version of a record this org anchored privately; `metadata` replaces the head's (none: kept). */
+  amendRecordPrivately(recordId: string, hash: string, expectedVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    return this.submitPrivate('AmendRecordPrivately', { recordId, hash, expectedVersion, metadata: metadata ?? null });
+  }
+
   /** The exact bytes of a version of a record this org anchored privately (undefined when it anchored none). */
   async getPrivateRecordVersion(recordId: string, version: number): Promise<string | undefined> {
     const bytes = await orAbsent(this.evaluateBytes('GetPrivateRecordVersion', [recordId, String(version)]));
@@ -153,7 +165,13 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
     return this.submit('RotatePatientKey', [canonicalize(signed)]);
   }
 
-  getPatient(patientId: string): Promise<Patient> {
+  /** rotatePatientKey for a patient registered privately at this org: privately, at its peers. */
+  rotatePatientKeyPrivately(signed: SignedKeyRotation): Promise<Submitted<Patient>> {
+    return this.submitPrivate('RotatePatientKeyPrivately', { signedRotation: signed });
+  }
+
+  /** A patient: `heldPrivately` when this org registered them privately (chaincode/CONSENT.md "Private patients and anchors"). */
+  getPatient(patientId: string): Promise<Patient & { heldPrivately?: true }> {
     return this.evaluate('GetPatient', [patientId]);
   }
 
@@ -257,6 +275,21 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
     return this.submit('EraseRecordOnVerifiedRequest', [recordId, reasonCode]);
   }
 
+  /** eraseRecord for a record this org anchored privately: privately, at this org's peers. */
+  eraseRecordPrivately(signed: SignedPatientMessage<RecordErasureMessage>): Promise<Submitted<PrivateErasure>> {
+    return this.submitPrivate('EraseRecordPrivately', { signedErasure: signed });
+  }
+
+  /** eraseRecordOnVerifiedRequest for a record this org anchored privately. */
+  eraseRecordPrivatelyOnVerifiedRequest(recordId: string, reasonCode: string): Promise<Submitted<PrivateErasure>> {
+    return this.submitPrivate('EraseRecordPrivatelyOnVerifiedRequest', { recordId, reasonCode });
+  }
+
+  /** Whether this org anchored the record privately (live or erased). */
+  isRecordHeldPrivately(recordId: string): Promise<{ recordId: string; heldPrivately: boolean; erased: boolean }> {
+    return this.evaluate('IsRecordHeldPrivately', [recordId]);
+  }
+
   /** The erasure marker of an erased record as state holds it; NOT_FOUND when it is not erased. */
   getRecordErasure(recordId: string): Promise<ErasedRecord> {
     return this.evaluate('GetRecordErasure', [recordId]);
@@ -266,6 +299,16 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
 
   authoriseGuardian(signed: SignedPatientMessage<GuardianDelegationMessage>): Promise<Submitted<Guardian>> {
     return this.submit('AuthoriseGuardian', [canonicalize(signed)]);
+  }
+
+  /** authoriseGuardian for a patient registered privately at this org: privately, at its peers. */
+  authoriseGuardianPrivately(signed: SignedPatientMessage<GuardianDelegationMessage>): Promise<Submitted<Guardian>> {
+    return this.submitPrivate('AuthoriseGuardianPrivately', { signedDelegation: signed });
+  }
+
+  /** revokeGuardian for a patient registered privately at this org. */
+  revokeGuardianPrivately(signed: SignedPatientMessage<GuardianRevocationMessage>): Promise<Submitted<Guardian>> {
+    return this.submitPrivate('RevokeGuardianPrivately', { signedRevocation: signed });
   }
 
   revokeGuardian(signed: SignedPatientMessage<GuardianRevocationMessage>): Promise<Submitted<Guardian>> {
@@ -366,7 +409,13 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
       | 'SealConsent'
       | 'DeliverSealedConsent'
       | 'RegisterPatientPrivately'
-      | 'AnchorRecordPrivately',
+      | 'AnchorRecordPrivately'
+      | 'AmendRecordPrivately'
+      | 'EraseRecordPrivately'
+      | 'EraseRecordPrivatelyOnVerifiedRequest'
+      | 'AuthoriseGuardianPrivately'
+      | 'RevokeGuardianPrivately'
+      | 'RotatePatientKeyPrivately',
     request: Record<string, unknown>,
     opts: SubmitOptions = {},
     endorser = this.client.mspId,
@@ -487,6 +536,9 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
     return this.evaluate('ListSealedRemoteConsents', []);
   }
 }
+
+/** A private erasure's result: the marker, and the versions whose private metadata it purged in the same transaction. */
+export type PrivateErasure = ErasedRecord & { purgedLabelVersions: number[] };
 
 /** LabelRecord's result: the labelled version and the hash the anchor will name. */
 export interface RecordLabelling {
