@@ -145,8 +145,10 @@ export class ConsentContract extends MedbridgeContract {
    * that org's implicit collection (salted) and nothing public is written: no member reads the id
    * or the key from its ledger. Such a patient's consents are kept privately (GrantConsentPrivately,
    * by this org), its records anchored privately (AnchorRecordPrivately), and its consents cross
-   * chains sealed. A patient registered publicly, or privately here already, is ALREADY_EXISTS. The
-   * result is sealed; the event names the transaction only.
+   * chains sealed. A patient registered privately here already (or a key rotated into one) is
+   * ALREADY_EXISTS. A public registration is not looked up: reading it would name the patient in
+   * this transaction's read set; at this org the private registration is the one its private
+   * transactions find first. The result is sealed; the event names the transaction only.
    */
   @Transaction()
   async RegisterPatientPrivately(ctx: Context): Promise<string> {

@@ -279,7 +279,7 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   // "Everything except": labels kept out make the grant a consent v2 policy (deny, permit, deny).
   const [except, setExcept] = useState<string[]>([]);
   // Private by default: kept at this hospital unless the patient unticks it, or the grantee is on
-  // another chain (only a public consent crosses chains).
+  // another chain (the app records that one publicly, to be sent as a consent packet).
   const [keepPrivate, setKeepPrivate] = useState(true);
   const [terms, setTerms] = useState<ConsentTerms | undefined>();
   // Or a FHIR Consent file, mapped on this device (never by the hospital) into the policy signed.

@@ -118,7 +118,8 @@ export function keeperWords(keeper: string): string {
 /**
  * Where a consent for `grantee` can live (chaincode/CONSENT.md "Private consents"): private at this
  * hospital when the grantee is a member of this hospital's chain (the default); on the chain's
- * ledger when the grantee is on another chain, since only a public consent crosses chains.
+ * ledger when the grantee is on another chain, where the hospital sends it as a consent packet (the
+ * app does not run sealed shares: chaincode/CONSENT.md "Sealed consent shares").
  */
 export function consentPlacement(hospital: { mspId: string; members: readonly string[] }, grantee: string): { canKeep: boolean; words: string } {
   const org = grantee.trim();

@@ -217,7 +217,7 @@ describe('API server', () => {
       schema: 'hl7.fhir.r5.core 5.0.0',
     });
     expect(here.json<{ summary: string[] }>().summary).toEqual([expect.stringMatching(/^deny every request, in force /), '  [0] permit: by HospitalCMSP, to access, for HRESCH (and their sub-purposes), except:', expect.stringMatching(/^ {4}\[0, 0\] deny: records labelled PSY$/)]);
-    // An org of another chain: the clients record it publicly (only a public consent crosses chains).
+    // An org of another chain: the clients record it publicly by default (it crosses as a consent packet).
     expect((await asPatient('POST', '/v1/consents/fhir-check', body('HospitalBMSP'))).json()).toMatchObject({ grantees: ['HospitalBMSP'], keptPrivatelyByDefault: false });
     // What it cannot enforce is refused with the element path; what is not FHIR, by the R5 schema.
     const related = JSON.stringify({ resourceType: 'Consent', status: 'active', decision: 'permit', provision: [{ data: [{ meaning: 'related', reference: { reference: 'Observation/1' } }] }] });

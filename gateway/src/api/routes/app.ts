@@ -16,8 +16,9 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 export async function registerAppRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // What a patient's device needs to know before it signs: the chain id messages are bound to, and
-  // the orgs of this chain (a consent for one of them can stay private at this hospital; one for an
-  // org on another chain has to cross, which only a public consent does: chaincode/CONSENT.md).
+  // the orgs of this chain (a consent for one of them stays private at this hospital by default; the
+  // app records one for an org on another chain publicly, to be sent as a consent packet: it does not
+  // run sealed shares, chaincode/CONSENT.md "Sealed consent shares").
   app.get(
     '/v1/hospital',
     {

@@ -93,7 +93,7 @@ async function placeGrant(ctx: CliContext, o: Opts, reach: Parameters<typeof rea
   const beyond = reachOutside(reach, members);
   const outside = beyond.any ? ['every org'] : beyond.orgs;
   if (outside.length > 0) {
-    ctx.note(`  public: it reaches ${outside.join(', ')}, not on ${chaincode.channel}; only a public consent crosses chains (--keeper keeps it here all the same)`);
+    ctx.note(`  public: it reaches ${outside.join(', ')}, not on ${chaincode.channel}, so it is recorded to cross as a consent packet (--keeper keeps it here, and --share then sends it sealed)`);
     return undefined;
   }
   return keptPrivately(ctx, chaincode.mspId);
@@ -451,7 +451,7 @@ export function registerPatient(program: Command): void {
 
   consent
     .command('remote')
-    .description('consents mirrored onto this channel from other chains, for a grantee; or check one')
+    .description('consents mirrored onto this channel from other chains, for a grantee (with those --org received sealed, when it is the grantee); or check one')
     .requiredOption('--grantee <mspId>', 'grantee org')
     .option('--source <chainId>', 'with --consent: the chain the consent comes from')
     .option('--consent <consentId>', 'check this consent for --purpose now')
@@ -463,7 +463,10 @@ export function registerPatient(program: Command): void {
           ctx.print(await s.checkRemoteConsent(required(o.source as string | undefined, '--source'), o.consent as string, String(o.purpose).toUpperCase()));
           return;
         }
-        ctx.print(await s.listRemoteConsents(o.grantee as string), {
+        const page = await s.listRemoteConsents(o.grantee as string);
+        // The consents --org received sealed are in its own collection: listed when it asks for itself.
+        const sealed = o.grantee === ctx.client().mspId ? (await ctx.chaincode().consent.listSealedRemoteConsents()).items : [];
+        ctx.print({ ...page, items: [...page.items, ...sealed.map((m) => ({ ...m, sealed: true }))] }, {
           listKey: 'items',
           columns: [{ key: 'sourceChain' }, ...CONSENT_COLUMNS],
         });
