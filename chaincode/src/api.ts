@@ -339,7 +339,14 @@ export interface RecordHashCheck {
 }
 
 /** `LogAccess`: the logged decision, and the anchored head the custodian may release. */
-export type LogAccessResult = AccessDecision & { recordId: string; hash: string; version: number; txId: string };
+export type LogAccessResult = AccessDecision & {
+  recordId: string;
+  hash: string;
+  version: number;
+  txId: string;
+  /** Present (true) when the record is anchored privately (CONSENT.md "Private patients and anchors"): its attestation is of the private anchor. */
+  heldPrivately?: true;
+};
 
 /** `CheckRemoteConsent`. */
 export interface RemoteConsentCheck {

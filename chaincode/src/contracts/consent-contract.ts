@@ -68,6 +68,7 @@ import {
   revokeGuardian,
   rotatePatientKey,
   signerAuthority,
+  type Guardian,
   type Patient,
 } from '../rules/patient-rules';
 import {
@@ -245,16 +246,11 @@ export class ConsentContract extends MedbridgeContract {
     const a = await acceptPatientMessage(ctx, signedRotation, ['patient.rotate-key'], MAX_MESSAGE_AGE_MS);
     const patientId = a.patient.patientId;
     const newKeyId = keyIdOf(a.verified.message.newPublicKey);
-    const rotatedOwner = await repo.getPatientKeyOwner(ctx.stub, newKeyId);
-    const registeredOwner = (await repo.getPatient(ctx.stub, `pt_${newKeyId}`))?.patientId;
-    const guardian = await repo.getGuardian(ctx.stub, patientId, newKeyId);
-    const patient = rotatePatientKey(
-      a.patient,
-      a.verified,
-      { ownerPatientId: rotatedOwner?.patientId ?? registeredOwner ?? null, guardianOfPatient: guardian !== undefined && guardianActiveAt(guardian, a.now) },
-      a.now,
-      ctx.stub.getTxID(),
-    );
+    const patient = rotated(ctx, a, {
+      rotatedOwner: (await repo.getPatientKeyOwner(ctx.stub, newKeyId))?.patientId,
+      registeredOwner: (await repo.getPatient(ctx.stub, `pt_${newKeyId}`))?.patientId,
+      guardian: await repo.getGuardian(ctx.stub, patientId, newKeyId),
+    });
     for (const { consentId } of await repo.allConsentIdsOfPatient(ctx.stub, patientId)) {
       const consent = found(await repo.getConsent(ctx.stub, consentId), `consent ${consentId}`);
       if (consent.status === 'active') requireCarriable(consent, patient);
@@ -640,16 +636,11 @@ export class ConsentContract extends MedbridgeContract {
     const { r, who, a, collection } = await openPrivatePatientWrite(ctx, 'RotatePatientKeyPrivately', 'signedRotation', ['patient.rotate-key']);
     const patientId = a.patient.patientId;
     const newKeyId = keyIdOf(a.verified.message.newPublicKey);
-    const rotatedOwner = await repo.getPrivatePatientKeyOwner(ctx.stub, collection, newKeyId);
-    const registeredOwner = (await repo.getPrivatePatient(ctx.stub, collection, `pt_${newKeyId}`))?.patientId;
-    const guardian = await repo.getPrivateGuardian(ctx.stub, collection, patientId, newKeyId);
-    const patient = rotatePatientKey(
-      a.patient,
-      a.verified,
-      { ownerPatientId: rotatedOwner?.patientId ?? registeredOwner ?? null, guardianOfPatient: guardian !== undefined && guardianActiveAt(guardian, a.now) },
-      a.now,
-      ctx.stub.getTxID(),
-    );
+    const patient = rotated(ctx, a, {
+      rotatedOwner: (await repo.getPrivatePatientKeyOwner(ctx.stub, collection, newKeyId))?.patientId,
+      registeredOwner: (await repo.getPrivatePatient(ctx.stub, collection, `pt_${newKeyId}`))?.patientId,
+      guardian: await repo.getPrivateGuardian(ctx.stub, collection, patientId, newKeyId),
+    });
     for (const c of await keptConsents(ctx, who.mspId, patientId, null, a.now)) if (c.status === 'active') requireCarriable(c, patient);
     await repo.putPrivatePatient(ctx.stub, collection, patient, r.saltHex);
     await repo.putPrivatePatientKeyOwner(ctx.stub, collection, newKeyId, patientId, r.saltHex);
@@ -1244,7 +1235,7 @@ async function logAccess(ctx: Context, requester: Requester | null, requesterOrg
   // The custodian's own collection, and nothing public: the custodian's endorsement alone satisfies it.
   await repo.putPrivateAccessLogEntry(ctx.stub, repo.implicitCollection(who.mspId), entry, request.saltHex);
   emit(ctx, 'AccessLogged', { txId: entry.txId });
-  const result = canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId });
+  const result = canonicalize({ ...d, recordId, hash: record.hash, version: record.version, txId: entry.txId, ...(held ? { heldPrivately: true } : {}) });
   return canonicalize(sealResult(request.salt, entry.txId, result));
 }
 
@@ -1721,6 +1712,16 @@ async function openPrivatePatientWrite<K extends PatientMessageKind>(
   }
   await requirePrivateNonceUnused(ctx, collection, a.verified);
   return { r, who, a, collection };
+}
+
+/**
+ * The patient after a key rotation, from what the store the rotation reads (public, or the
+ * custodian's collection) says of the new key: whose rotated-in key or registration it is, and
+ * whether it is the patient's guardian's.
+ */
+function rotated(ctx: Context, a: Accepted<'patient.rotate-key'>, newKey: { rotatedOwner?: string; registeredOwner?: string; guardian?: Guardian }): Patient {
+  const guardianOfPatient = newKey.guardian !== undefined && guardianActiveAt(newKey.guardian, a.now);
+  return rotatePatientKey(a.patient, a.verified, { ownerPatientId: newKey.rotatedOwner ?? newKey.registeredOwner ?? null, guardianOfPatient }, a.now, ctx.stub.getTxID());
 }
 
 /** The end of a private patient-signed write: the nonce used at that org, an event naming the transaction only, the result sealed. */

@@ -114,25 +114,37 @@ export function verifyAnchorAttestation(
   expected: { recordId: string; version: number; hash: string },
   atMs: number,
 ): RemoteView {
-  if (attestation !== null && typeof attestation === 'object' && 'privateAnchor' in attestation) return verifyPrivateAttestation(attestation as PrivateAnchorAttestation, trusted, expected, atMs);
-  const att = parseAttestation(attestation);
-  const view = trusted.find((v) => v.trust.chainId === att.anchor.chainId);
-  if (!view) throw new ClientError('UNKNOWN_CHAIN', 'rejected', `the record's anchor is on ${att.anchor.chainId}, which none of your chains registered; cannot verify it`);
-  try {
-    // The proof is parsed with the chaincode's own parser: the same limits and field checks.
-    const proof = parseProof(JSON.stringify(att.proof));
-    verifyRecordAnchorAttestation(view, proof, atMs, att.anchor);
-  } catch (e) {
-    if (e instanceof MedbridgeError) throw new ClientError(e.code, 'rejected', `anchor attestation of ${expected.recordId} refused: ${e.detail}`, { cause: e });
-    throw e;
+  // A private anchor is checked down to the plain anchor its version bytes name; both then meet the same comparison.
+  const { view, anchor } =
+    attestation !== null && typeof attestation === 'object' && 'privateAnchor' in attestation
+      ? verifiedPrivateAnchor(attestation as PrivateAnchorAttestation, trusted, expected.recordId, atMs)
+      : verifiedAnchor(parseAttestation(attestation), trusted, expected.recordId, atMs);
+  if (anchor.recordId !== expected.recordId || anchor.version !== expected.version) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the attestation is for ${anchor.recordId} v${anchor.version}, not ${expected.recordId} v${expected.version}; refused`);
   }
-  if (att.anchor.recordId !== expected.recordId || att.anchor.version !== expected.version) {
-    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the attestation is for ${att.anchor.recordId} v${att.anchor.version}, not ${expected.recordId} v${expected.version}; refused`);
-  }
-  if (att.anchor.hash !== expected.hash) {
-    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${expected.recordId} v${expected.version} does not hash to the anchor ${att.anchor.chainId} attests; refused`);
+  if (anchor.hash !== expected.hash) {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${expected.recordId} v${expected.version} does not hash to the anchor ${anchor.chainId} attests; refused`);
   }
   return view;
+}
+
+/** The requester's view of `chainId` and the proof checked against it with `verify` (the chaincode's own parser and verifier); the verifier's code otherwise. */
+function checkedAgainst(chainId: string, trusted: readonly RemoteView[], recordId: string, proof: unknown, verify: (view: RemoteView, proof: Proof) => void): RemoteView {
+  const view = trusted.find((v) => v.trust.chainId === chainId);
+  if (!view) throw new ClientError('UNKNOWN_CHAIN', 'rejected', `the record's anchor is on ${chainId}, which none of your chains registered; cannot verify it`);
+  try {
+    // The proof is parsed with the chaincode's own parser: the same limits and field checks.
+    verify(view, parseProof(JSON.stringify(proof)));
+  } catch (e) {
+    if (e instanceof MedbridgeError) throw new ClientError(e.code, 'rejected', `anchor attestation of ${recordId} refused: ${e.detail}`, { cause: e });
+    throw e;
+  }
+  return view;
+}
+
+function verifiedAnchor(att: { anchor: RecordAnchorRef; proof: unknown }, trusted: readonly RemoteView[], recordId: string, atMs: number): { view: RemoteView; anchor: RecordAnchorRef } {
+  const view = checkedAgainst(att.anchor.chainId, trusted, recordId, att.proof, (v, proof) => verifyRecordAnchorAttestation(v, proof, atMs, att.anchor));
+  return { view, anchor: att.anchor };
 }
 
 function parseAttestation(value: unknown): { anchor: RecordAnchorRef; proof: unknown } {
@@ -156,11 +168,11 @@ function parseAttestation(value: unknown): { anchor: RecordAnchorRef; proof: unk
 }
 
 /**
- * verifyAnchorAttestation of a private anchor: the nodes' proof over the version's hash, the
- * version bytes the custodian sent hashing to it (RECORD_HASH_MISMATCH otherwise), and the
- * record, version and salted hash those bytes name.
+ * A private anchor's attestation checked: the nodes' proof over the version's hash, the version
+ * bytes the custodian sent hashing to it and naming the attested record and version
+ * (RECORD_HASH_MISMATCH otherwise). Returns the plain anchor those bytes name.
  */
-function verifyPrivateAttestation(att: PrivateAnchorAttestation, trusted: readonly RemoteView[], expected: { recordId: string; version: number; hash: string }, atMs: number): RemoteView {
+function verifiedPrivateAnchor(att: PrivateAnchorAttestation, trusted: readonly RemoteView[], recordId: string, atMs: number): { view: RemoteView; anchor: RecordAnchorRef } {
   const a = att.privateAnchor as Partial<PrivateRecordAnchorRef> | undefined;
   if (
     !a ||
@@ -176,16 +188,9 @@ function verifyPrivateAttestation(att: PrivateAnchorAttestation, trusted: readon
     throw new ClientError('MALFORMED_PROOF', 'rejected', 'the private anchor attestation is malformed');
   }
   const anchor = a as PrivateRecordAnchorRef;
-  const view = trusted.find((v) => v.trust.chainId === anchor.chainId);
-  if (!view) throw new ClientError('UNKNOWN_CHAIN', 'rejected', `the record's anchor is on ${anchor.chainId}, which none of your chains registered; cannot verify it`);
-  try {
-    verifyPrivateRecordAnchorAttestation(view, parseProof(JSON.stringify(att.proof)), atMs, anchor);
-  } catch (e) {
-    if (e instanceof MedbridgeError) throw new ClientError(e.code, 'rejected', `anchor attestation of ${expected.recordId} refused: ${e.detail}`, { cause: e });
-    throw e;
-  }
+  const view = checkedAgainst(anchor.chainId, trusted, recordId, att.proof, (v, proof) => verifyPrivateRecordAnchorAttestation(v, proof, atMs, anchor));
   if (createHash('sha256').update(att.versionBytes, 'utf8').digest('hex') !== anchor.versionDigest) {
-    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the anchored version of ${expected.recordId} the custodian sent does not hash to what ${anchor.chainId}'s nodes attest; refused`);
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the anchored version of ${recordId} the custodian sent does not hash to what ${anchor.chainId}'s nodes attest; refused`);
   }
   let v: { recordId?: unknown; version?: unknown; hash?: unknown };
   try {
@@ -193,11 +198,8 @@ function verifyPrivateAttestation(att: PrivateAnchorAttestation, trusted: readon
   } catch {
     throw new ClientError('MALFORMED_PROOF', 'rejected', 'the anchored version the custodian sent is not JSON');
   }
-  if (anchor.recordId !== expected.recordId || anchor.version !== expected.version || v.recordId !== expected.recordId || v.version !== expected.version) {
-    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the attestation is for ${anchor.recordId} v${anchor.version}, not ${expected.recordId} v${expected.version}; refused`);
+  if (v.recordId !== anchor.recordId || v.version !== anchor.version || typeof v.hash !== 'string') {
+    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the anchored version the custodian sent is not version ${anchor.version} of ${anchor.recordId}; refused`);
   }
-  if (v.hash !== expected.hash) {
-    throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `record ${expected.recordId} v${expected.version} does not hash to the anchor ${anchor.chainId} attests; refused`);
-  }
-  return view;
+  return { view, anchor: { chainId: anchor.chainId, recordId: anchor.recordId, version: anchor.version, hash: v.hash } };
 }

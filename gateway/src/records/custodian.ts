@@ -124,14 +124,22 @@ export class Custodian {
    * The record chain's nodes' attestation of (recordId, version); undefined (and logged) when
    * no peer endorsed: the requester then refuses the record with ANCHOR_UNATTESTED.
    */
-  private async attest(channel: string, recordId: string, version: number, knownEpochs: Record<string, number> | undefined, log: Logger): Promise<AnchorAttestation | PrivateAnchorAttestation | undefined> {
+  private async attest(
+    channel: string,
+    recordId: string,
+    version: number,
+    heldPrivately: boolean,
+    knownEpochs: Record<string, number> | undefined,
+    log: Logger,
+  ): Promise<AnchorAttestation | PrivateAnchorAttestation | undefined> {
     try {
       const chain = sourceChain(this.client, channel, this.attestingPeers(channel));
       const chainId = await this.chaincode(channel).chainId();
-      // A record this org anchored privately: the nodes attest the hash of the stored version, whose bytes go with it.
+      if (!heldPrivately) return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
+      // A record this org anchored privately (LogAccess said so): the nodes attest the hash of the stored version, whose bytes go with it.
       const versionBytes = await this.chaincode(channel).consent.getPrivateRecordVersion(recordId, version);
-      if (versionBytes !== undefined) return await collectPrivateAnchorAttestation(chain, recordId, version, this.client.mspId, versionBytes, knownEpochs?.[chainId]);
-      return await collectAnchorAttestation(chain, recordId, version, knownEpochs?.[chainId]);
+      if (versionBytes === undefined) throw new Error(`version ${version} of ${recordId} is not in this org's collection`);
+      return await collectPrivateAnchorAttestation(chain, recordId, version, this.client.mspId, versionBytes, knownEpochs?.[chainId]);
     } catch (e) {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not collect the anchor attestation');
       return undefined;
@@ -328,7 +336,7 @@ export class Custodian {
       log.error({ anchoredVersion: d.version }, 'stored copy does not match the anchored head');
       throw new ClientError('RECORD_HASH_MISMATCH', 'other', `the stored copy of ${req.recordId} does not match anchored version ${d.version}`);
     }
-    const attestation = await this.attest(version.channel, version.recordId, version.version, req.knownEpochs, log);
+    const attestation = await this.attest(version.channel, version.recordId, version.version, d.heldPrivately === true, req.knownEpochs, log);
     log.info({ version: d.version, consentId: d.consentId, reason: d.reason, attested: attestation !== undefined }, 'record released');
     return {
       allowed: true,
