@@ -214,7 +214,7 @@ export { ERASURE_REASONS } from './rules/record-rules';
 export type { RemoteConsent, RemotePolicyConsent, StoredRemoteConsent } from './rules/remote-consent-rules';
 export type { RemoteAccessDecision, RemoteAccessRequest } from './rules/remote-access-rules';
 export { isRemotePolicyConsent } from './rules/remote-consent-rules';
-export type { SealedArrival, SealedConsent, SealedConsentRef } from './rules/sealed-consent-rules';
+export type { ConsentSeal, SealedArrival, SealedConsent, SealedConsentRef } from './rules/sealed-consent-rules';
 export { parseSealedConsent, parseSealedConsentRef, sealedRefOf, SEALED_CONSENT_FORMAT, SEALED_CONSENT_REF_FORMAT } from './rules/sealed-consent-rules';
 export type { AccessLogEntry } from './contracts/consent-contract';
 export type { GovernanceProposal } from './contracts/governance-contract';

@@ -36,6 +36,7 @@ import {
   getSealedArrival,
   getSealedConsentBytes,
   implicitCollection,
+  putConsentSeal,
   putPrivateRemoteConsent,
   putRemoteConsent,
   putSealedArrival,
@@ -162,7 +163,8 @@ function requireOtherSource(sourceChainId: string, chainId: string): void {
 /**
  * Seals a private consent the caller's org keeps for `destChain`: the packet a public share
  * would carry (its current state, checked as SendPacket checks it), stored as a SealedConsent in
- * the caller's implicit collection under a reference derived from the caller's salt. Writes
+ * the caller's implicit collection under a reference derived from the caller's salt, with an
+ * index entry under the consent (ConsentSeal: where it was sealed to, and when). Writes
  * nothing public. NOT_FOUND unless the caller's org keeps the consent privately.
  */
 export async function sealConsent(ctx: Context, who: Caller, consentId: string, destChain: string, saltHex: string): Promise<{ ref: string; digest: string; type: ConsentPacketType; destChain: string; consentId: string }> {
@@ -179,6 +181,7 @@ export async function sealConsent(ctx: Context, who: Caller, consentId: string, 
   const ref = sealedRefOf(saltHex);
   const sealed = sealedConsentOf({ sourceChain: chainId, destChain, custodian: who.mspId, type, payload, salt: saltHex });
   const digest = await putSealedConsent(ctx.stub, collection, ref, sealedBytes(sealed));
+  await putConsentSeal(ctx.stub, collection, { consentId, ref, destChain, type, sealedAt: txTimeMs(ctx), txId: ctx.stub.getTxID() }, saltHex);
   return { ref, digest, type, destChain, consentId };
 }
 

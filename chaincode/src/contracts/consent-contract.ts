@@ -824,6 +824,20 @@ export class ConsentContract extends MedbridgeContract {
     return canonicalize(sealResult(r.salt, txId, canonicalize(result)));
   }
 
+  /**
+   * READ-ONLY, at the keeper's peer: every sealed share of a consent this org keeps ({keeper,
+   * consentId, items: ConsentSeal[]}, oldest first): which chain, grant or revocation, when, and
+   * the reference its consent.sealed packet names. NOT_FOUND unless this org keeps the consent.
+   */
+  @Transaction(false)
+  async ListConsentSeals(ctx: Context, consentId: string): Promise<string> {
+    const who = await staff(ctx, STAFF_ROLES);
+    if (!Formats.consentId.test(consentId)) fail('INVALID_ARGUMENT', 'consentId is malformed');
+    const collection = repo.implicitCollection(who.mspId);
+    found(await repo.getPrivateConsent(ctx.stub, collection, consentId), `private consent ${consentId} at ${who.mspId}`);
+    return canonicalize({ keeper: who.mspId, consentId, items: await repo.listConsentSeals(ctx.stub, collection, consentId) });
+  }
+
   /** READ-ONLY: the arrival of a sealed consent on this chain (public: it names only the custodian, reference and digest). */
   @Transaction(false)
   async GetSealedArrival(ctx: Context, sourceChainId: string, digest: string): Promise<string> {

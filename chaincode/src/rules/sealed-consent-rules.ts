@@ -39,6 +39,21 @@ export interface SealedConsent {
   salt: string;
 }
 
+/**
+ * The custodian's index entry of one sealed share of a consent (its own collection, salted): what
+ * a patient's view of "where did my consent go" and a revocation's carrying read. Names the
+ * reference, so the sent `consent.sealed` packet can be matched to its consent.
+ */
+export interface ConsentSeal {
+  consentId: string;
+  ref: string;
+  destChain: string;
+  type: ConsentPacketType;
+  /** Transaction time of the seal (ms). */
+  sealedAt: number;
+  txId: string;
+}
+
 /** The `consent.sealed` packet's payload. */
 export interface SealedConsentRef {
   format: typeof SEALED_CONSENT_REF_FORMAT;

@@ -11,7 +11,7 @@ import { isPolicyConsent, type Consent, type PolicyConsent, type PrivateConsentE
 import type { Guardian, Patient } from '../rules/patient-rules';
 import { liveRecord, type ErasedRecord, type PrivateRecordLabels, type RecordAnchor, type RecordVersion, type StoredRecordState } from '../rules/record-rules';
 import { remoteGranteesOf, type StoredRemoteConsent } from '../rules/remote-consent-rules';
-import type { SealedArrival } from '../rules/sealed-consent-rules';
+import type { ConsentSeal, SealedArrival } from '../rules/sealed-consent-rules';
 import { key, KeyTypes, pad } from './keys';
 import { canonicalBytes, sha256Hex } from '../protocol/canonical-json';
 import { exists, getJson, getPrivateJson, getSaltedPrivateJson, listAllByPartialKey, listAllPrivateByPartialKey, listByPartialKey, putJson, type Page } from './store';
@@ -373,6 +373,19 @@ export async function listRemoteConsentRefs(
 export async function putSealedConsent(stub: ChaincodeStub, collection: string, ref: string, bytes: Buffer): Promise<string> {
   await stub.putPrivateData(collection, key(stub, KeyTypes.SealedConsent, ref), bytes);
   return sha256Hex(bytes);
+}
+
+/** The index entry of one sealed share of a consent, in the custodian's collection (salted value). */
+export async function putConsentSeal(stub: ChaincodeStub, collection: string, seal: ConsentSeal, saltHex: string): Promise<void> {
+  await stub.putPrivateData(collection, key(stub, KeyTypes.ConsentSeal, seal.consentId, seal.ref), canonicalBytes({ ...seal, salt: saltHex }));
+}
+
+/** Every sealed share of a consent this peer's org keeps, oldest first (then by reference). */
+export async function listConsentSeals(stub: ChaincodeStub, collection: string, consentId: string): Promise<ConsentSeal[]> {
+  const stored = await listAllPrivateByPartialKey<ConsentSeal & { salt?: string }>(stub, collection, KeyTypes.ConsentSeal, [consentId]);
+  return stored
+    .map(({ salt: _salt, ...seal }) => seal)
+    .sort((a, b) => a.sealedAt - b.sealedAt || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
 }
 
 /** The exact bytes of a sealed consent this peer's org keeps, or undefined. */

@@ -35,6 +35,7 @@ export const KeyTypes = {
   EmergencyIdsOfPatient: 'mb.emergency-ids-of-patient', // in a custodian's collection: (patientId) -> {emergencyIds (every opening org's), salt}
   RemoteConsentByGrantee: 'mb.remote-consent-by-grantee', // (granteeOrg, sourceChain, consentId) -> {sourceChain, consentId}
   SealedConsent: 'mb.sealed-consent', // in the custodian's implicit collection: (ref) -> SealedConsent (CONSENT.md "Sealed consent shares")
+  ConsentSeal: 'mb.consent-seal', // in the custodian's implicit collection: (consentId, ref) -> ConsentSeal: each sealed share of a consent, for the patient's view and a revocation's carrying
   SealedDelivered: 'mb.sealed-delivered', // in a grantee's implicit collection: (sourceChain, digest) -> {consentId, txId, salt}: this org delivered that arrival
   SealedArrival: 'mb.sealed-arrival', // public, on the destination: (sourceChain, digest) -> SealedArrival; a grantee's delivered mirror is under RemoteConsent in its own implicit collection
   // cross-chain

@@ -175,6 +175,24 @@ describe('sealed consent shares', () => {
     await expectRejected(t.b.ledger, 'STALE_VERSION', () => deliver(grantSealed));
   });
 
+  it('indexes each seal under its consent at the keeper only: chain, grant or revocation, reference, oldest first', async () => {
+    const { consentId, shared: granted } = await shareToB();
+    await revokePrivately(consentId);
+    const revoked = await seal(consentId);
+    const listed = JSON.parse(await t.a.ledger.invoke({ identity: t.a.user, timeMs: t.now }, (ctx) => consent.ListConsentSeals(ctx, consentId))) as { keeper: string; items: Array<Record<string, unknown>> };
+    expect(listed.keeper).toBe(A);
+    expect(listed.items.map((s) => [s.destChain, s.type, s.ref])).toEqual([
+      ['chain-b', 'consent.grant', granted.ref],
+      ['chain-b', 'consent.revoke', revoked.ref],
+    ]);
+    expect(listed.items.every((s) => s.consentId === consentId && typeof s.sealedAt === 'number' && !('salt' in s))).toBe(true);
+    // Another org of chain-a does not keep the consent: NOT_FOUND, from its own peer's collection.
+    const other = t.a.chain.orgs[1]!;
+    const otherUser = { mspId: other.mspId, certPem: (await other.client('clerk.other')).certPem };
+    await expectRejected(t.a.ledger, 'NOT_FOUND', () => t.a.ledger.invoke({ identity: otherUser, timeMs: t.now }, (ctx) => consent.ListConsentSeals(ctx, consentId)));
+    await expectRejected(t.a.ledger, 'INVALID_ARGUMENT', () => t.a.ledger.invoke({ identity: t.a.user, timeMs: t.now }, (ctx) => consent.ListConsentSeals(ctx, 'not a consent')));
+  });
+
   it('keeps each grantee\'s copy in its own collection: another org of chain-b reads no sealed mirror', async () => {
     const { consentId, sealed } = await shareToB();
     await deliver(sealed);

@@ -464,6 +464,7 @@ const CASES: Case[] = [
   ],
   ['consent.getSealedArrival', (cc) => cc.consent.getSealedArrival('chain-a', 'cd'.repeat(32)), { contract: 'Consent', fn: 'GetSealedArrival', args: ['chain-a', 'cd'.repeat(32)] }],
   ['consent.listSealedArrivals', (cc) => cc.consent.listSealedArrivals('chain-a'), { contract: 'Consent', fn: 'ListSealedArrivals', args: ['chain-a', '', ''] }],
+  ['consent.listConsentSeals', (cc) => cc.consent.listConsentSeals('cs_1'), { contract: 'Consent', fn: 'ListConsentSeals', args: ['cs_1'] }],
   ['consent.listSealedRemoteConsents', (cc) => cc.consent.listSealedRemoteConsents(), { contract: 'Consent', fn: 'ListSealedRemoteConsents', args: [] }],
   [
     'crossChain.sendPacket (consent.sealed)',

@@ -43,6 +43,7 @@ import {
   type RemoteAccessRequest,
   type RemoteConsentCheck,
   type RemoteConsentWithStatus,
+  type ConsentSeal,
   type SealedArrival,
   type SealedConsentDelivery,
   type SealedConsentShare,
@@ -115,6 +116,7 @@ export const ConsentTransactions = {
   DeliverSealedConsent: 'submit',
   GetSealedArrival: 'evaluate',
   ListSealedArrivals: 'evaluate',
+  ListConsentSeals: 'evaluate',
   ListSealedRemoteConsents: 'evaluate',
 } as const;
 
@@ -529,6 +531,11 @@ export class ConsentClient extends ContractClient<typeof ConsentTransactions> {
   /** Arrivals of sealed consents from `sourceChainId`, each with whether this org delivered it. */
   listSealedArrivals(sourceChainId: string, page?: PageRequest): Promise<Page<SealedArrival & { delivered: boolean }>> {
     return this.evaluate('ListSealedArrivals', [sourceChainId, ...pageArgs(page)]);
+  }
+
+  /** At the keeper: every sealed share of a consent it keeps (which chain, grant or revocation, when, and its packet's reference), oldest first. */
+  listConsentSeals(consentId: string): Promise<{ keeper: string; consentId: string; items: ConsentSeal[] }> {
+    return this.evaluate('ListConsentSeals', [consentId]);
   }
 
   /** The consents delivered sealed to this org (read on its own peer). */
