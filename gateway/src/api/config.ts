@@ -76,6 +76,13 @@ export const ServeConfigSchema = z
      * not named here: the URL its `records serve` published in the network's data folder.
      */
     recordExchanges: z.record(z.string().url()).default({}),
+    /**
+     * How often the server receives the consents shared sealed with this org (gateway/API.md
+     * "Sealed consents"): it walks the arrivals from every registered chain, fetches each one not
+     * yet delivered from its custodian's record exchange and delivers it. 0: never (the CLI's
+     * `consent receive` does it).
+     */
+    sealedReceiveIntervalMs: z.number().int().min(0).max(3_600_000).default(5_000),
     /** How long shutdown waits for in-flight requests before closing connections. */
     shutdownGraceMs: z.number().int().min(0).max(300_000).default(10_000),
     logLevel: LogLevel.default('info'),

@@ -93,7 +93,15 @@ export const RegisterPatientBody = {
   type: 'object',
   required: ['publicKey'],
   additionalProperties: false,
-  properties: { publicKey: { ...Base64, description: 'base64 SPKI DER of the P-256 key (uncompressed point)' } },
+  properties: {
+    publicKey: { ...Base64, description: 'base64 SPKI DER of the P-256 key (uncompressed point)' },
+    publicly: {
+      type: 'boolean',
+      default: false,
+      description:
+        "false (default): the patient is registered in this hospital's own collection only; no other member reads who the patient is or which records exist (chaincode/CONSENT.md \"Private patients and anchors\"). true: on the public ledger, where every member of the chain reads the id and the key",
+    },
+  },
 } as const;
 
 export const AnchorRecordBody = {

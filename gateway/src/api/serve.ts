@@ -1,6 +1,7 @@
 /**
  * Runs the API for one org: opens its Fabric connection (and the clinician identity for
- * break-glass), starts the chaincode event stream, listens, and on close finishes in-flight
+ * break-glass), starts the chaincode event stream and the receiver of consents shared sealed
+ * with this org, listens, and on close finishes in-flight
  * requests (up to shutdownGraceMs, then the remaining connections are cut) before the
  * Fabric connections close.
  *
@@ -18,6 +19,7 @@ import { Chaincode } from '../fabric/contracts';
 import { readProfile } from '../fabric/profile';
 import { readEndpoint } from '../records/endpoints';
 import { RecordFetcher } from '../records/record-fetcher';
+import { SealedConsentReceiver, watchSealedConsents } from '../records/sealed-receiver';
 import { ClientCertificates, orgCaCerts } from './client-identity';
 import type { ServeConfig } from './config';
 import { EnrolmentStore } from './enrolments';
@@ -56,6 +58,17 @@ export async function startApi(cfg: ServeConfig, log: Logger): Promise<RunningAp
       exchangeUrl: (custodian) => cfg.recordExchanges[custodian.mspId] ?? readEndpoint(gatewayDataDir(config(), custodian.network), custodian.mspId)?.url,
     });
     const app = await buildApi({ config: cfg, chaincode, clinician, tls, events, records, logger: log, metrics, enrolments });
+    const sealed =
+      cfg.sealedReceiveIntervalMs > 0
+        ? watchSealedConsents(
+            chaincode,
+            new SealedConsentReceiver(chaincode, records),
+            cfg.sealedReceiveIntervalMs,
+            // Ids and outcomes only: a sealed arrival names a custodian, a reference and a digest.
+            (o) => log.info({ sourceChain: o.sourceChain, custodian: o.custodian, digest: o.digest, outcome: o.outcome, ...('code' in o ? { code: o.code } : {}) }, 'sealed consent'),
+            (sourceChain, err) => log.warn({ sourceChain, err: err.message }, 'sealed consents not received this time'),
+          )
+        : undefined;
     await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : cfg.listen.port;
@@ -71,6 +84,7 @@ export async function startApi(cfg: ServeConfig, log: Logger): Promise<RunningAp
           await app.close();
         } finally {
           clearTimeout(cut);
+          await sealed?.stop();
           await events.close();
           client.close();
           clinicianClient?.close();

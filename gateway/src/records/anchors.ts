@@ -16,14 +16,22 @@ import type { RecordLabelsView } from '../fabric/contracts/consent';
 export class RecordAnchors {
   constructor(readonly chaincode: Chaincode) {}
 
-  /** Anchors version 1 of a record held by this org. */
-  anchor(a: AnchorRecordArgs): Promise<Submitted<RecordAnchor>> {
-    return this.chaincode.consent.anchorRecord(a);
+  /**
+   * Anchors version 1 of a record held by this org: in this org's collection when it registered
+   * the patient privately (chaincode/CONSENT.md "Private patients and anchors"), else publicly.
+   * `privately` overrides the lookup.
+   */
+  async anchor(a: AnchorRecordArgs, privately?: boolean): Promise<Submitted<RecordAnchor>> {
+    const consent = this.chaincode.consent;
+    return (privately ?? (await consent.getPatient(a.patientId)).heldPrivately === true) ? consent.anchorRecordPrivately(a) : consent.anchorRecord(a);
   }
 
-  /** Anchors the next version of a record this org holds; `headVersion` is the version it replaces. */
-  amend(recordId: string, hash: string, headVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
-    return this.chaincode.consent.amendRecord(recordId, hash, headVersion, metadata);
+  /** Anchors the next version of a record this org holds, where its anchor is; `headVersion` is the version it replaces. */
+  async amend(recordId: string, hash: string, headVersion: number, metadata?: RecordLabels): Promise<Submitted<RecordAnchor>> {
+    const consent = this.chaincode.consent;
+    return (await consent.isRecordHeldPrivately(recordId)).heldPrivately
+      ? consent.amendRecordPrivately(recordId, hash, headVersion, metadata)
+      : consent.amendRecord(recordId, hash, headVersion, metadata);
   }
 
   /** Whether `hash` is the anchored hash of the head, or of `version`. */

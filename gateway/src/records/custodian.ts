@@ -182,10 +182,7 @@ export class Custodian {
     });
     try {
       const anchorArgs = { recordId, patientId: input.patientId, category: input.category, hash, ...(input.metadata ? { metadata: input.metadata } : {}) };
-      const privately = input.privately ?? (await this.chaincode(input.channel).consent.getPatient(input.patientId)).heldPrivately === true;
-      const { txId } = privately
-        ? await this.chaincode(input.channel).consent.anchorRecordPrivately(anchorArgs)
-        : await new RecordAnchors(this.chaincode(input.channel)).anchor(anchorArgs);
+      const { txId } = await new RecordAnchors(this.chaincode(input.channel)).anchor(anchorArgs, input.privately);
       this.store.setAnchorTx(recordId, 1, txId);
       this.log.info({ recordId, version: 1, txId }, 'record anchored');
       return { recordId, version: 1, hash, channel: input.channel, txId };
@@ -204,10 +201,7 @@ export class Custodian {
     const hash = recordHash(salt, content);
     this.store.put({ ...head, version, content, salt, hash, contentType: contentType ?? head.contentType, storedAt: Date.now(), anchorTxId: null });
     try {
-      const cc = this.chaincode(head.channel);
-      const { txId } = (await cc.consent.isRecordHeldPrivately(recordId)).heldPrivately
-        ? await cc.consent.amendRecordPrivately(recordId, hash, head.version, metadata)
-        : await new RecordAnchors(cc).amend(recordId, hash, head.version, metadata);
+      const { txId } = await new RecordAnchors(this.chaincode(head.channel)).amend(recordId, hash, head.version, metadata);
       this.store.setAnchorTx(recordId, version, txId);
       this.log.info({ recordId, version, txId }, 'record amended');
       return { recordId, version, hash, channel: head.channel, txId };

@@ -14,6 +14,7 @@
  * @example
  *   const receiver = new SealedConsentReceiver(new Chaincode(hospitalB, 'chain-b'), new RecordFetcher(hospitalB, { exchangeUrl }));
  *   const outcomes = await receiver.receivePending('chain-a');
+ *   const watch = receiver.watch(5_000, (o) => log.info(o, 'sealed consent'));   // watch.stop() on shutdown
  */
 import type { SealedArrival, SealedConsentDelivery } from '@medbridge/chaincode';
 import { toClientError } from '../errors';
@@ -70,4 +71,60 @@ export class SealedConsentReceiver {
     }
     return out;
   }
+}
+
+/** A receiver walking on a timer: one walk at a time, the next one `intervalMs` after the last ended. */
+export interface SealedWatch {
+  /** Stops the timer and waits for a walk in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `receiver` over the arrivals from every chain registered on this org's chain, every
+ * `intervalMs`: what a hospital's server does so that a consent shared sealed with it is
+ * delivered without an operator. Outcomes and walk failures (a peer down) go to `report`; the
+ * next walk tries again, from the ledger.
+ */
+export function watchSealedConsents(
+  chaincode: Chaincode,
+  receiver: Pick<SealedConsentReceiver, 'receivePending'>,
+  intervalMs: number,
+  report: (o: SealedOutcome & { sourceChain: string }) => void,
+  failed: (sourceChain: string | undefined, err: Error) => void,
+): SealedWatch {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const walk = async () => {
+    let chains: string[];
+    try {
+      chains = (await chaincode.crossChain.listRemoteChains()).map((c) => c.chainId).sort();
+    } catch (e) {
+      failed(undefined, e as Error);
+      return;
+    }
+    for (const sourceChain of chains) {
+      if (stopped) return;
+      try {
+        for (const o of await receiver.receivePending(sourceChain)) report({ ...o, sourceChain });
+      } catch (e) {
+        failed(sourceChain, e as Error);
+      }
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = walk().finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
 }

@@ -33,7 +33,8 @@ import {
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
-import { usageError } from '../errors';
+import { toClientError, usageError } from '../errors';
+import { chainsCarriedTo } from './consent-reach';
 import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
 import type { PatientRecordLabels, PrivateConsents } from '../fabric/contracts/consent';
 import { CrossChainService } from './crosschain-service';
@@ -49,6 +50,9 @@ export interface SubmittedEnvelope {
   txId?: string;
   result: unknown;
 }
+
+/** What carrying a consent to one chain did: its packet's sequence (sealed or public), or the error. */
+export type CarryOutcome = { chainId: string; sequence: number; sealed: boolean } | { chainId: string; error: { code: string; message: string } };
 
 function pick<T>(res: Submitted<T>): { txId: string; result: T } {
   return { txId: res.txId, result: res.result };
@@ -81,7 +85,7 @@ export class ConsentService {
 
 
   /** Registers the patient's key at this org: publicly, or with `privately` in this org's implicit collection only (chaincode/CONSENT.md "Private patients and anchors"). */
-  registerPatient(key: PatientKey, opts: { privately?: boolean } = {}): Promise<Submitted<Patient>> {
+  registerPatient(key: Pick<PatientKey, 'publicKey'>, opts: { privately?: boolean } = {}): Promise<Submitted<Patient>> {
     return opts.privately ? this.chaincode.consent.registerPatientPrivately(key.publicKey) : this.chaincode.consent.registerPatient(key.publicKey);
   }
 
@@ -130,13 +134,11 @@ export class ConsentService {
   }
 
   async delegate(patient: PatientKey, guardian: { publicKey: string }, days: number, patientId = patient.patientId): Promise<Submitted<Guardian>> {
-    const signed = this.signer.delegation(patient, patientId, guardian, days);
-    return (await this.heldPrivately(patientId)) ? this.chaincode.consent.authoriseGuardianPrivately(signed) : this.chaincode.consent.authoriseGuardian(signed);
+    return this.submitDelegation(this.signer.delegation(patient, patientId, guardian, days));
   }
 
   async revokeGuardian(patient: PatientKey, guardianId: string, patientId = patient.patientId): Promise<Submitted<Guardian>> {
-    const signed = this.signer.guardianRevocation(patient, patientId, guardianId);
-    return (await this.heldPrivately(patientId)) ? this.chaincode.consent.revokeGuardianPrivately(signed) : this.chaincode.consent.revokeGuardian(signed);
+    return this.submitGuardianRevocation(this.signer.guardianRevocation(patient, patientId, guardianId));
   }
 
   /**
@@ -144,8 +146,25 @@ export class ConsentService {
    * id, consents and guardians stay (CONSENT.md "Key rotation").
    */
   async rotateKey(current: PatientKey, patientId: string, next: PatientKey): Promise<Submitted<Patient>> {
-    const signed = this.signer.keyRotation(current, patientId, next);
-    return (await this.heldPrivately(patientId)) ? this.chaincode.consent.rotatePatientKeyPrivately(signed) : this.chaincode.consent.rotatePatientKey(signed);
+    return this.submitKeyRotation(this.signer.keyRotation(current, patientId, next));
+  }
+
+  /** A guardian.authorise signed elsewhere (a patient's device): privately when this org registered the patient privately. */
+  async submitDelegation(signed: SignedPatientMessage<GuardianDelegationMessage>): Promise<Submitted<Guardian>> {
+    const cc = this.chaincode.consent;
+    return (await this.heldPrivately(signed.message.patientId)) ? cc.authoriseGuardianPrivately(signed) : cc.authoriseGuardian(signed);
+  }
+
+  /** A guardian.revoke signed elsewhere, placed as submitDelegation places it. */
+  async submitGuardianRevocation(signed: SignedPatientMessage<GuardianRevocationMessage>): Promise<Submitted<Guardian>> {
+    const cc = this.chaincode.consent;
+    return (await this.heldPrivately(signed.message.patientId)) ? cc.revokeGuardianPrivately(signed) : cc.revokeGuardian(signed);
+  }
+
+  /** A patient.rotate-key signed elsewhere, placed as submitDelegation places it. */
+  async submitKeyRotation(signed: SignedKeyRotation): Promise<Submitted<Patient>> {
+    const cc = this.chaincode.consent;
+    return (await this.heldPrivately(signed.message.patientId)) ? cc.rotatePatientKeyPrivately(signed) : cc.rotatePatientKey(signed);
   }
 
   /**
@@ -172,18 +191,12 @@ export class ConsentService {
         return { kind: m.kind, ...pick(await (keeper === undefined ? cc.revokeConsent(revocation) : cc.revokeConsentPrivately(revocation, keeper))) };
       }
       // A patient this org registered privately: the private transactions of the same kinds.
-      case 'guardian.authorise': {
-        const d = signed as SignedPatientMessage<GuardianDelegationMessage>;
-        return { kind: m.kind, ...pick(await ((await this.heldPrivately(m.patientId)) ? cc.authoriseGuardianPrivately(d) : cc.authoriseGuardian(d))) };
-      }
-      case 'guardian.revoke': {
-        const r = signed as SignedPatientMessage<GuardianRevocationMessage>;
-        return { kind: m.kind, ...pick(await ((await this.heldPrivately(m.patientId)) ? cc.revokeGuardianPrivately(r) : cc.revokeGuardian(r))) };
-      }
-      case 'patient.rotate-key': {
-        const k = signed as SignedKeyRotation;
-        return { kind: m.kind, ...pick(await ((await this.heldPrivately(m.patientId)) ? cc.rotatePatientKeyPrivately(k) : cc.rotatePatientKey(k))) };
-      }
+      case 'guardian.authorise':
+        return { kind: m.kind, ...pick(await this.submitDelegation(signed as SignedPatientMessage<GuardianDelegationMessage>)) };
+      case 'guardian.revoke':
+        return { kind: m.kind, ...pick(await this.submitGuardianRevocation(signed as SignedPatientMessage<GuardianRevocationMessage>)) };
+      case 'patient.rotate-key':
+        return { kind: m.kind, ...pick(await this.submitKeyRotation(signed as SignedKeyRotation)) };
       case 'access-log.read':
         return { kind: m.kind, result: await cc.listAccessLogSigned(signed as SignedPatientMessage<AccessLogReadMessage>, { pageSize: 100 }) };
       case 'records.read':
@@ -228,6 +241,26 @@ export class ConsentService {
     this.crossChain ??= new CrossChainService(this.chaincode);
     const sent = await this.crossChain.sendSealedConsent(destChain, sealed.result.ref, routeId ? { routeId } : {});
     return { sealed, sent };
+  }
+
+  /**
+   * Carries a consent's current state to every chain it was carried to before (its sent packets,
+   * or for a kept consent its seals): after a revocation, the revocation follows the grant
+   * everywhere. One outcome per chain, in chain order; a chain that fails does not stop the others.
+   */
+  async carryToEveryChain(consentId: string): Promise<CarryOutcome[]> {
+    const consent = await this.chaincode.consent.findConsent(consentId);
+    const out: CarryOutcome[] = [];
+    for (const chainId of await chainsCarriedTo(this.chaincode, consent)) {
+      try {
+        const { sent, sealed } = await this.shareAny(consentId, chainId);
+        out.push({ chainId, sequence: sent.result.sequence, sealed: sealed !== null });
+      } catch (e) {
+        const err = toClientError(e);
+        out.push({ chainId, error: { code: err.code, message: err.message } });
+      }
+    }
+    return out;
   }
 
   /** A consent: public state, else a private consent this org keeps (NOT_FOUND when neither). */

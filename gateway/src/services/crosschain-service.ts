@@ -36,6 +36,27 @@ export function consentPacketType(status: string): 'consent.grant' | 'consent.re
   return status === 'revoked' ? 'consent.revoke' : 'consent.grant';
 }
 
+/** A chain this one can carry consents to: registered here, with an open route from here, and the orgs it trusts there. */
+export interface ReachableChain {
+  chainId: string;
+  /** MSP ids of the remote chain's orgs, as registered here (sorted). */
+  orgs: string[];
+  routeId: string;
+  /** Packet types the route carries. */
+  packetTypes: string[];
+}
+
+/** The chains a patient's consent can be carried to from this one, in chain order (the first open route to each). */
+export async function reachableChains(chaincode: Chaincode): Promise<ReachableChain[]> {
+  const [remotes, routes] = await Promise.all([chaincode.crossChain.listRemoteChains(), chaincode.crossChain.listRoutes()]);
+  const out: ReachableChain[] = [];
+  for (const remote of [...remotes].sort((a, b) => (a.chainId < b.chainId ? -1 : 1))) {
+    const route = routes.filter((r) => r.counterparty === remote.chainId && r.status === 'open').sort((a, b) => (a.routeId < b.routeId ? -1 : 1))[0];
+    if (route) out.push({ chainId: remote.chainId, orgs: remote.orgs.map((o) => o.mspId).sort(), routeId: route.routeId, packetTypes: [...route.packetTypes] });
+  }
+  return out;
+}
+
 export class CrossChainService {
   /** Sends that arrive while one is in flight go together in the next transaction (send-batcher.ts). */
   private readonly sends: SendBatcher;

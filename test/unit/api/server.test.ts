@@ -70,6 +70,11 @@ function fakeChaincode(calls: string[]): Chaincode {
         registered.set(patientIdOf(publicKey), publicKey);
         return Promise.resolve({ txId: 'tx1', blockNumber: 7n, result: { patientId: patientIdOf(publicKey), publicKey } });
       },
+      registerPatientPrivately: (publicKey: string) => {
+        calls.push('registerPatientPrivately');
+        registered.set(patientIdOf(publicKey), publicKey);
+        return Promise.resolve({ txId: 'tx0', blockNumber: 6n, result: { patientId: patientIdOf(publicKey), publicKey } });
+      },
       getPatient: (id: string) => {
         const publicKey = registered.get(id);
         return publicKey ? Promise.resolve({ patientId: id, publicKey }) : Promise.reject(Object.assign(new Error(`NOT_FOUND: patient ${id}`), {}));
@@ -233,18 +238,22 @@ describe('API server', () => {
     expect(calls).toEqual([]);
   });
 
-  it('registers a patient whose device signs the request with the key it registers; another key is refused', async () => {
+  it('registers a patient whose device signs the request with the key it registers (privately unless asked publicly); another key is refused', async () => {
     const payload = JSON.stringify({ publicKey });
     const headers = signRequest({ method: 'POST', path: '/v1/patients', body: payload }, privateKey, { timestamp: NOW, nonce: 'register-nonce-0001' });
     const ok = await inject({ method: 'POST', url: '/v1/patients', headers: { ...headers, 'content-type': 'application/json' }, payload });
     expect(ok.statusCode).toBe(201);
-    expect(ok.json()).toEqual({ txId: 'tx1', blockNumber: '7', result: { patientId: patientIdOf(publicKey), publicKey } });
+    expect(ok.json()).toEqual({ txId: 'tx0', blockNumber: '6', result: { patientId: patientIdOf(publicKey), publicKey } });
+    const publicPayload = JSON.stringify({ publicKey, publicly: true });
+    const publicHeaders = signRequest({ method: 'POST', path: '/v1/patients', body: publicPayload }, privateKey, { timestamp: NOW, nonce: 'register-nonce-0003' });
+    const publicOk = await inject({ method: 'POST', url: '/v1/patients', headers: { ...publicHeaders, 'content-type': 'application/json' }, payload: publicPayload });
+    expect(publicOk.json()).toEqual({ txId: 'tx1', blockNumber: '7', result: { patientId: patientIdOf(publicKey), publicKey } });
 
     const other = exportPublicKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const body = JSON.stringify({ publicKey: other });
     const forged = signRequest({ method: 'POST', path: '/v1/patients', body }, privateKey, { timestamp: NOW, nonce: 'register-nonce-0002' });
     const res = await inject({ method: 'POST', url: '/v1/patients', headers: { ...forged, 'content-type': 'application/json' }, payload: body });
     expect([res.statusCode, res.json<{ code: string }>().code]).toEqual([403, 'UNAUTHORIZED']);
-    expect(calls).toEqual(['registerPatient']);
+    expect(calls).toEqual(['registerPatientPrivately', 'registerPatient']);
   });
 });

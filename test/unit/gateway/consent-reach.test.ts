@@ -66,8 +66,8 @@ describe('consents across chains', () => {
     ];
     const [c1] = consentsAcrossChains([consent(C1)], records, NOW);
     expect(c1?.chains).toEqual([
-      { chainId: 'chain-b', routeId: 'a-to-chain-b', sequence: 4, packetType: 'consent.revoke', delivery: 'acknowledged', mirror: { status: 'revoked', version: 2 }, effectiveStatus: 'revoked', error: null, asOf: NOW - 10 },
-      { chainId: 'chain-c', routeId: 'a-to-chain-c', sequence: 2, packetType: 'consent.grant', delivery: 'sent', mirror: null, effectiveStatus: null, error: null, asOf: null },
+      { chainId: 'chain-b', routeId: 'a-to-chain-b', sequence: 4, packetType: 'consent.revoke', delivery: 'acknowledged', mirror: { status: 'revoked', version: 2 }, effectiveStatus: 'revoked', error: null, asOf: NOW - 10, sealed: null },
+      { chainId: 'chain-c', routeId: 'a-to-chain-c', sequence: 2, packetType: 'consent.grant', delivery: 'sent', mirror: null, effectiveStatus: null, error: null, asOf: null, sealed: null },
     ]);
   });
 
@@ -84,5 +84,31 @@ describe('consents across chains', () => {
   it('ignores packets of other types and payloads without a consent id', () => {
     const records = [sent({ consentId: C1, sequence: 1, type: 'ping' }), { ...sent({ consentId: C1, sequence: 2 }), packet: { ...sent({ consentId: C1, sequence: 2 }).packet, payload: null } } as SentPacketRecord];
     expect(consentsAcrossChains([consent(C1)], records, NOW)[0]?.chains).toEqual([]);
+  });
+
+  it("ties a sealed packet to its consent by the keeper's seal index, and says what arrived, not a mirror", () => {
+    const REF_GRANT = 'a'.repeat(64);
+    const REF_REVOKE = 'b'.repeat(64);
+    const REF_OTHER = 'c'.repeat(64);
+    const sealedPacket = (ref: string, o: Parameters<typeof sent>[0]) => {
+      const r = sent({ ...o, type: 'consent.sealed' });
+      return { ...r, packet: { ...r.packet, payload: { format: 'medbridge/sealed-consent-ref/v1', custodian: 'HospitalAMSP', ref, digest: 'd'.repeat(64) } } } as SentPacketRecord;
+    };
+    const seals = new Map([
+      [REF_GRANT, { consentId: C1, type: 'consent.grant' as const }],
+      [REF_REVOKE, { consentId: C1, type: 'consent.revoke' as const }],
+    ]);
+    const granted = sealedPacket(REF_GRANT, { consentId: C1, sequence: 1, result: { digest: 'd'.repeat(64), status: 'arrived' } });
+    const [arrived] = consentsAcrossChains([consent(C1)], [granted, sealedPacket(REF_OTHER, { consentId: C2, sequence: 2, result: { status: 'arrived' } })], NOW, seals);
+    expect(arrived?.chains).toEqual([
+      { chainId: 'chain-b', routeId: 'a-to-chain-b', sequence: 1, packetType: 'consent.sealed', delivery: 'acknowledged', mirror: null, effectiveStatus: 'active', error: null, asOf: NOW - 10, sealed: { carries: 'grant', arrived: true } },
+    ]);
+    // The revocation sealed later is the latest word; until its arrival is acknowledged nothing is claimed about the copy there.
+    const inFlight = sealedPacket(REF_REVOKE, { consentId: C1, sequence: 3, status: 'sent' });
+    expect(consentsAcrossChains([consent(C1)], [granted, inFlight], NOW, seals)[0]?.chains[0]).toMatchObject({ sequence: 3, effectiveStatus: null, sealed: { carries: 'revocation', arrived: false } });
+    const revoked = sealedPacket(REF_REVOKE, { consentId: C1, sequence: 3, result: { status: 'arrived' } });
+    expect(consentsAcrossChains([consent(C1)], [granted, revoked], NOW, seals)[0]?.chains[0]).toMatchObject({ effectiveStatus: 'revoked', sealed: { carries: 'revocation', arrived: true } });
+    // Without the keeper's index a sealed packet names no consent.
+    expect(consentsAcrossChains([consent(C1)], [granted], NOW)[0]?.chains).toEqual([]);
   });
 });

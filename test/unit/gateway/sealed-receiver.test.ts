@@ -6,7 +6,7 @@
 import type { SealedArrival } from '@medbridge/chaincode';
 import { ClientError } from '../../../gateway/src/errors';
 import type { Chaincode } from '../../../gateway/src/fabric/contracts';
-import { SealedConsentReceiver } from '../../../gateway/src/records/sealed-receiver';
+import { SealedConsentReceiver, watchSealedConsents } from '../../../gateway/src/records/sealed-receiver';
 
 const arrival = (digest: string, custodian = 'HospitalAMSP'): SealedArrival & { delivered: boolean } => ({
   sourceChain: 'chain-a',
@@ -78,5 +78,37 @@ describe('SealedConsentReceiver', () => {
     // Unreachable is asked again on the next walk; a refused delivery too (the ledger decides).
     await receiver.receivePending('chain-a');
     expect(asked.filter((d) => d === 'd'.repeat(64))).toHaveLength(2);
+  });
+});
+
+describe('the sealed consent watch', () => {
+  it('walks every registered chain in order on its timer, reports each outcome, survives a failing chain, and stops', async () => {
+    jest.useFakeTimers();
+    try {
+      const walked: string[] = [];
+      const chaincode = { crossChain: { listRemoteChains: async () => [{ chainId: 'chain-c' }, { chainId: 'chain-b' }] } } as unknown as Chaincode;
+      const receiver = {
+        receivePending: async (sourceChain: string) => {
+          walked.push(sourceChain);
+          if (sourceChain === 'chain-b') throw new ClientError('UNAVAILABLE', 'unavailable', 'peer down');
+          return [{ digest: 'd1', custodian: 'HospitalAMSP', outcome: 'not-for-this-org' as const }];
+        },
+      };
+      const reported: string[] = [];
+      const failures: string[] = [];
+      const watch = watchSealedConsents(chaincode, receiver, 1_000, (o) => reported.push(`${o.sourceChain}:${o.digest}:${o.outcome}`), (chain, err) => failures.push(`${chain}:${err.message}`));
+      expect(walked).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(walked).toEqual(['chain-b', 'chain-c']);
+      expect(reported).toEqual(['chain-c:d1:not-for-this-org']);
+      expect(failures).toEqual(['chain-b:peer down']);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(walked).toEqual(['chain-b', 'chain-c', 'chain-b', 'chain-c']);
+      await watch.stop();
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(walked).toHaveLength(4);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

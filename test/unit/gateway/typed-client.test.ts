@@ -784,15 +784,32 @@ describe('typed chaincode client', () => {
       ]);
     });
 
-    it('RecordAnchors anchors and amends through Consent, passing the head version it replaces', async () => {
-      const { conn, cc } = fake(() => ({ result: '{"recordId":"rec-1","version":2}' }));
+    it('RecordAnchors anchors and amends through Consent where the patient is held, passing the head version it replaces', async () => {
+      const held = { patient: false, record: false };
+      const { conn, cc } = fake((c) => {
+        if (c.fn === 'GetPatient') return { result: JSON.stringify({ patientId, ...(held.patient ? { heldPrivately: true } : {}) }) };
+        if (c.fn === 'IsRecordHeldPrivately') return { result: JSON.stringify({ recordId: 'rec-1', heldPrivately: held.record }) };
+        return { result: '{"recordId":"rec-1","version":2}' };
+      });
       const anchors = new RecordAnchors(cc);
       await anchors.anchor({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) });
       expect((await anchors.amend('rec-1', 'cd'.repeat(32), 1)).result).toEqual({ recordId: 'rec-1', version: 2 });
       expect(conn.calls.map((c) => [c.fn, c.mode, ...c.args])).toEqual([
+        ['GetPatient', 'evaluate', patientId],
         ['AnchorRecord', 'submit', 'rec-1', patientId, 'Observation', 'ab'.repeat(32)],
+        ['IsRecordHeldPrivately', 'evaluate', 'rec-1'],
         ['AmendRecord', 'submit', 'rec-1', 'cd'.repeat(32), '1'],
       ]);
+      // A patient this org registered privately: both go to the private transactions (transient map, no arguments).
+      held.patient = held.record = true;
+      conn.calls.splice(0);
+      await anchors.anchor({ recordId: 'rec-1', patientId, category: 'Observation', hash: 'ab'.repeat(32) }).catch(() => undefined);
+      await anchors.amend('rec-1', 'cd'.repeat(32), 1).catch(() => undefined);
+      expect(conn.calls.map((c) => c.fn)).toEqual(['GetPatient', 'AnchorRecordPrivately', 'IsRecordHeldPrivately', 'AmendRecordPrivately']);
+      // An explicit choice needs no lookup.
+      conn.calls.splice(0);
+      await anchors.anchor({ recordId: 'rec-2', patientId, category: 'Observation', hash: 'ab'.repeat(32) }, false);
+      expect(conn.calls.map((c) => c.fn)).toEqual(['AnchorRecord']);
     });
 
     it('IncentiveService reports no stake as undefined, and approves a proposal read back by id through its own transaction', async () => {

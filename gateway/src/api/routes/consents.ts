@@ -20,6 +20,7 @@ import {
 } from '@medbridge/chaincode';
 import { orAbsent } from '../../fabric/contracts';
 import { consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
+import { reachableChains } from '../../services/crosschain-service';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import { AnyObject, committed, ConsentId, errorResponses, FHIR_JSON, FhirFormat, MspId, SignedPatientMessage as SignedSchema, Security } from '../schemas';
@@ -62,13 +63,14 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     {
       schema: {
         tags: ['consents'],
-        summary: 'submit a consent.revoke signed on the patient\'s device',
-        description: 'For a private consent, `keeper` names the org that keeps it: the revocation goes to its peers only.',
+        summary: 'submit a consent.revoke signed on the patient\'s device; the revocation then follows the consent to every chain it was carried to',
+        description:
+          'For a private consent, `keeper` names the org that keeps it: the revocation goes to its peers only. Once it committed, this hospital carries the revocation to every chain the consent was carried to (its consent packets sent from this chain, or, for a consent it keeps, its sealed shares): `carried` has one entry per chain, its packet\'s `sequence`, or the `error` that chain\'s send met (the revocation itself stands; `POST /v1/consents/{id}/shares` sends it again). A relay delivers each packet.',
         security: Security.patientOrHospital,
         params: consentParams,
         querystring: { type: 'object', additionalProperties: false, properties: { keeper: MspId } },
         body: SignedSchema,
-        response: { 201: committed(AnyObject), ...errorResponses },
+        response: { 201: { type: 'object', properties: { txId: { type: 'string' }, blockNumber: { type: 'string' }, result: AnyObject, carried: { type: 'array', items: AnyObject } } }, ...errorResponses },
       },
       config: { auth: { hospital: 'any', patient: signedPatient } },
     },
@@ -77,7 +79,46 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
       if (req.body.message.consentId !== req.params.consentId) throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed revocation names another consent than the path');
       const keeper = req.query.keeper;
       const cc = ctx.chaincode.consent;
-      return reply.status(201).send(submitted(await (keeper === undefined ? cc.revokeConsent(req.body) : cc.revokeConsentPrivately(req.body, keeper))));
+      const revoked = submitted(await (keeper === undefined ? cc.revokeConsent(req.body) : cc.revokeConsentPrivately(req.body, keeper)));
+      // A consent kept at another org is carried by that org's gateway, which can read its seals.
+      const carried = keeper === undefined || keeper === ctx.chaincode.mspId ? await ctx.consents.carryToEveryChain(req.params.consentId) : [];
+      for (const c of carried) if ('error' in c) req.log.warn({ consentId: req.params.consentId, chainId: c.chainId, code: c.error.code }, 'revocation not carried to a chain');
+      return reply.status(201).send({ ...revoked, carried });
+    },
+  );
+
+  app.post<{ Params: { consentId: string }; Body: { chainId: string } }>(
+    '/consents/:consentId/shares',
+    {
+      schema: {
+        tags: ['consents'],
+        summary: "carry a consent's current state to its grantee's chain (a consent this hospital keeps is shared sealed)",
+        description:
+          "A public consent goes as a consent packet (its grant, or its revocation once revoked); a consent this hospital keeps privately is sealed at this hospital and its consent.sealed packet carries only a digest (chaincode/CONSENT.md \"Sealed consent shares\"); the grantee's gateway fetches the consent from this hospital's record exchange. A relay delivers the packet. `chainId` must be a chain this hospital carries consents to (`chains` of `GET /v1/hospital`) with an org the consent can permit (422 WRONG_DESTINATION otherwise). A patient may share only their own consent (403 UNAUTHORIZED).",
+        security: Security.patientOrHospital,
+        params: consentParams,
+        body: { type: 'object', required: ['chainId'], additionalProperties: false, properties: { chainId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } } },
+        response: {
+          201: { type: 'object', properties: { consentId: ConsentId, chainId: { type: 'string' }, routeId: { type: 'string' }, sequence: { type: 'integer' }, sealed: { type: 'boolean' }, txId: { type: 'string' } } },
+          ...errorResponses,
+        },
+      },
+      config: { auth: { hospital: ['member', 'clinician'], patient: true } },
+    },
+    async (req, reply) => {
+      const consent = await ctx.chaincode.consent.findConsent(req.params.consentId);
+      if (req.caller?.kind === 'patient' && req.caller.patientId !== consent.patientId) {
+        throw new ApiError(403, 'UNAUTHORIZED', 'a patient shares only their own consents');
+      }
+      const chain = (await reachableChains(ctx.chaincode)).find((c) => c.chainId === req.body.chainId);
+      if (!chain) throw new ApiError(422, 'WRONG_DESTINATION', `this hospital carries no consents to ${req.body.chainId}: no open route to a chain registered here`);
+      const reach = isPolicyConsent(consent) ? permittedRecipientOrgs(consent.policy) : { any: false as const, orgs: [consent.grantee] };
+      if (!reach.any && !reach.orgs.some((o) => chain.orgs.includes(o))) {
+        throw new ApiError(422, 'WRONG_DESTINATION', `no org this consent can permit (${reach.orgs.join(', ')}) is an org of ${chain.chainId} (${chain.orgs.join(', ')})`);
+      }
+      const { sent, sealed } = await ctx.consents.shareAny(consent.consentId, chain.chainId, chain.routeId);
+      req.log.info({ consentId: consent.consentId, chainId: chain.chainId, sequence: sent.result.sequence, sealed: sealed !== null }, 'consent carried');
+      return reply.status(201).send({ consentId: consent.consentId, chainId: chain.chainId, routeId: chain.routeId, sequence: sent.result.sequence, sealed: sealed !== null, txId: sent.txId });
     },
   );
 
@@ -195,7 +236,7 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (req, reply) => {
       expectKind(req.body, 'guardian.authorise');
-      return reply.status(201).send(submitted(await ctx.chaincode.consent.authoriseGuardian(req.body)));
+      return reply.status(201).send(submitted(await ctx.consents.submitDelegation(req.body)));
     },
   );
 
@@ -207,7 +248,7 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (req, reply) => {
       expectKind(req.body, 'guardian.revoke');
-      return reply.status(201).send(submitted(await ctx.chaincode.consent.revokeGuardian(req.body)));
+      return reply.status(201).send(submitted(await ctx.consents.submitGuardianRevocation(req.body)));
     },
   );
 }

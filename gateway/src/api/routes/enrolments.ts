@@ -2,6 +2,7 @@
  * Enrolment (gateway/API.md "Enrolment"): the hospital issues a one-time code; the patient's
  * device redeems it with the public key it generated, signing the request with that key. The
  * code is spent before the registration is submitted and given back if the registration fails.
+ * The key is registered privately at this hospital unless the request asks for `publicly`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { patientIdOf } from '@medbridge/chaincode';
@@ -62,12 +63,12 @@ export function registerEnrolmentRoutes(app: FastifyInstance, ctx: ApiContext): 
     },
   );
 
-  app.post<{ Params: { code: string }; Body: { publicKey: string } }>(
+  app.post<{ Params: { code: string }; Body: { publicKey: string; publicly?: boolean } }>(
     '/enrolments/:code',
     {
       schema: {
         tags: ['patients'],
-        summary: "redeem an enrolment code: register the device's public key, the request signed with that key",
+        summary: "redeem an enrolment code: register the device's public key (privately at this hospital unless `publicly`), the request signed with that key",
         description: 'A code is redeemed once: unknown 404 ENROLMENT_UNKNOWN, used 409 ENROLMENT_USED, expired 410 ENROLMENT_EXPIRED.',
         security: [{ patientSignature: [] }],
         params: codeParams,
@@ -81,7 +82,7 @@ export function registerEnrolmentRoutes(app: FastifyInstance, ctx: ApiContext): 
       const patientId = patientOfBody(req);
       ctx.enrolments.redeem(code, patientId, ctx.clock());
       try {
-        const res = await ctx.chaincode.consent.registerPatient(req.body.publicKey);
+        const res = await ctx.consents.registerPatient(req.body, { privately: req.body.publicly !== true });
         return await reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
       } catch (e) {
         const err = asClientError(e);

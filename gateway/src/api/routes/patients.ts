@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessLogReadMessage, RecordsReadMessage, SignedKeyRotation, SignedPatientMessage } from '@medbridge/chaincode';
 import { patientIdOf } from '@medbridge/chaincode';
-import { consentsOnEveryChain } from '../../services/consent-reach';
+import { consentsOnEveryChain, keptConsentsOnEveryChain } from '../../services/consent-reach';
 import { accessLogToFhir } from '../../services/consent-fhir';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
@@ -32,13 +32,14 @@ const patientParam = (req: FastifyRequest) => (req.params as { patientId: string
 const patientParams = { type: 'object', required: ['patientId'], properties: { patientId: PatientId } } as const;
 
 export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post<{ Body: { publicKey: string } }>(
+  app.post<{ Body: { publicKey: string; publicly?: boolean } }>(
     '/patients',
     {
       schema: {
         tags: ['patients'],
         summary: "register a patient from the public key alone (the private key never leaves the patient's device)",
-        description: 'A hospital system enrols the key, or the device signs the request with the key it registers.',
+        description:
+          "A hospital system enrols the key, or the device signs the request with the key it registers. Privately at this hospital by default (its implicit collection: records anchored for the patient, their consents, guardians and log then stay there too); `publicly: true` registers on the public ledger.",
         security: Security.patientOrHospital,
         body: RegisterPatientBody,
         response: { 201: committed(AnyObject), ...errorResponses },
@@ -52,7 +53,7 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (req, reply) => {
-      const res = await ctx.chaincode.consent.registerPatient(req.body.publicKey);
+      const res = await ctx.consents.registerPatient(req.body, { privately: req.body.publicly !== true });
       return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
     },
   );
@@ -76,7 +77,7 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
       if (req.body.message.patientId !== req.params.patientId) {
         throw new ApiError(400, 'INVALID_ARGUMENT', 'the signed rotation is for another patient than the path names');
       }
-      const res = await ctx.chaincode.consent.rotatePatientKey(req.body);
+      const res = await ctx.consents.submitKeyRotation(req.body);
       return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
     },
   );
@@ -112,20 +113,23 @@ export function registerPatientRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.get<PatientParams>(
+  app.get<PatientParams & { Querystring: { allChains?: boolean } }>(
     '/patients/:patientId/consents/private',
     {
       schema: {
         tags: ['patients', 'consents'],
-        summary: "the patient's private consents this hospital keeps (chaincode/CONSENT.md \"Private consents\"), with their effective status",
-        description: 'Read from this hospital\'s own peer: a private consent is in its keeper\'s implicit collection only, so another hospital\'s gateway lists its own.',
+        summary: "the patient's private consents this hospital keeps (chaincode/CONSENT.md \"Private consents\"), with their effective status; allChains=true adds where each was shared sealed",
+        description:
+          "Read from this hospital's own peer: a private consent is in its keeper's implicit collection only, so another hospital's gateway lists its own. With allChains=true each consent has `chains`, as on `/consents?allChains=true`, for its sealed shares (this hospital's own index of seals ties each consent.sealed packet to its consent): `sealed.carries` grant or revocation, `sealed.arrived` once the destination acknowledged the arrival, and `effectiveStatus` the state of the grantee's copy once the grantee fetched it.",
         security: Security.patientOrHospital,
         params: patientParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { allChains: { type: 'boolean', default: false } } },
         response: { 200: AnyObject, ...errorResponses },
       },
       config: { auth: { hospital: 'any', patient: patientParam } },
     },
-    (req) => ctx.chaincode.consent.listPrivateConsents(req.params.patientId),
+    (req) =>
+      req.query.allChains === true ? keptConsentsOnEveryChain(ctx.chaincode, req.params.patientId, ctx.clock()) : ctx.chaincode.consent.listPrivateConsents(req.params.patientId),
   );
 
   app.get<PatientParams & { Querystring: PageQuery }>(

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AnchorRecordArgs, RecordLabels } from '@medbridge/chaincode';
+import { RecordAnchors } from '../../records/anchors';
 import { hospitalOf } from '../auth';
 import { ApiError } from '../errors';
 import { AmendRecordBody, AnchorRecordBody, AnyObject, committed, errorResponses, RecordContentQuery, RecordId, Security } from '../schemas';
@@ -32,11 +33,11 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.post<{ Body: AnchorRecordArgs }>(
     '/records',
     {
-      schema: { tags: ['records'], summary: 'anchor version 1 of a record this hospital holds', security: Security.hospital, body: AnchorRecordBody, response: { 201: committed(AnyObject), ...errorResponses } },
+      schema: { tags: ['records'], summary: 'anchor version 1 of a record this hospital holds (in its own collection when it registered the patient privately)', security: Security.hospital, body: AnchorRecordBody, response: { 201: committed(AnyObject), ...errorResponses } },
       config: { auth: { hospital: ['member', 'clinician'] } },
     },
     async (req, reply) => {
-      const res = await ctx.chaincode.consent.anchorRecord(req.body);
+      const res = await new RecordAnchors(ctx.chaincode).anchor(req.body);
       return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
     },
   );
@@ -55,7 +56,7 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: ApiContext): voi
       config: { auth: { hospital: ['member', 'clinician'] } },
     },
     async (req, reply) => {
-      const res = await ctx.chaincode.consent.amendRecord(req.params.recordId, req.body.hash, req.body.expectedVersion, req.body.metadata);
+      const res = await new RecordAnchors(ctx.chaincode).amend(req.params.recordId, req.body.hash, req.body.expectedVersion, req.body.metadata);
       return reply.status(201).send({ txId: res.txId, blockNumber: res.blockNumber.toString(), result: res.result });
     },
   );
