@@ -3,11 +3,13 @@
  * playwright-core; no browser download) against the embedded network:
  *
  *   the browser makes the patient's key; HospitalA's EHR issues an enrolment code and the app
- *   redeems it; HospitalA stores and anchors a record, which the app lists with its custodian; in the app the patient grants HospitalB
- *   (reading the plain-language summary first); the grant crosses to chain-b (relay); HospitalB's
- *   EHR fetches the record through HospitalB's API (which asks HospitalA's record exchange over
- *   mutual TLS and verifies the anchor); the patient revokes in the app; the revocation
- *   crosses; HospitalB's next fetch is refused; the app's timeline shows the access and the
+ *   redeems it (HospitalA registers the patient privately, the default); HospitalA stores and
+ *   anchors a record (privately), which the app lists with its custodian; in the app the patient
+ *   grants HospitalB (reading the plain-language summary first): the consent is kept at HospitalA
+ *   and shared sealed with chain-b (relay), where HospitalB's server fetches and delivers it;
+ *   HospitalB's EHR fetches the record through HospitalB's API (which asks HospitalA's record
+ *   exchange over mutual TLS and verifies the private anchor by attestation); the patient revokes
+ *   in the app; the revocation follows sealed; HospitalB's next fetch is refused; the app's timeline shows the access and the
  *   refusal; the patient shares with HospitalC, kept privately by HospitalA: plainly, "everything
  *   except" psychiatry, and from a FHIR Consent file read in the browser (a file it cannot
  *   enforce refused by element path); the patient replaces the key and keeps the patient id and consents; the patient
@@ -39,7 +41,6 @@ import { ConsentService } from '../../gateway/src/services/consent-service';
 import { validateFhirResource } from '../../gateway/src/services/fhir-schema';
 import { CrossChainAdmin } from '../../gateway/src/services/crosschain-admin';
 import { PseudonymLinkVerifier } from '../../gateway/src/services/pseudonym-links';
-import { ReceiptWatcher } from '../../gateway/src/services/receipt-watcher';
 import { buildGateway } from '../integration/cli-harness';
 import { waitFor } from '../integration/support/polling';
 
@@ -107,7 +108,6 @@ describe('patient app in a real browser', () => {
   let apiB: RunningApi;
   let browser: Browser;
   let page: Page;
-  let watcher: ReceiptWatcher;
   let store: RecordStore;
   let shot = 0;
 
@@ -120,16 +120,14 @@ describe('patient app in a real browser', () => {
   beforeAll(async () => {
     buildGateway();
     mkdirSync(OUT, { recursive: true });
-    await admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'ping']);
+    await admin.ensureRoute(A, B, ROUTE, ['consent.grant', 'consent.revoke', 'consent.sealed', 'ping']);
     const logDir = mkdtempSync(join(tmpdir(), 'medbridge-e2e-'));
     services.push(await startService('relay', ['relay', 'start', '--from', A, '--to', B, '--both', '--port', '0', '--routes', ROUTE], join(logDir, 'relay.log')));
     services.push(await startService('records', ['records', 'serve', '--org', 'HospitalA'], join(logDir, 'records.log')));
     api = await startApi(serveConfig('HospitalA', A, hospitalAProfile, join(logDir, 'serve-a')), silentLogger);
-    apiB = await startApi(serveConfig('HospitalB', B, hospitalBProfile, join(logDir, 'serve-b')), silentLogger);
-    const hospitalB = FabricClient.open('HospitalB');
-    clients.push(hospitalB);
-    watcher = new ReceiptWatcher(new Chaincode(hospitalB, B));
-    await watcher.start();
+    // HospitalB's server receives the consents shared sealed with HospitalB (every second here).
+    apiB = await startApi({ ...serveConfig('HospitalB', B, hospitalBProfile, join(logDir, 'serve-b')), sealedReceiveIntervalMs: 1_000 }, silentLogger);
+    clients.push(FabricClient.open('HospitalB'));
     store = new RecordStore(storeFileOf(gatewayDataDir(config(), hospitalAProfile.network), hospitalAProfile.mspId));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     // A phone-sized screen; the server's certificate is the org's TLS CA's, which this browser does not know.
@@ -139,7 +137,6 @@ describe('patient app in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await watcher?.close();
     await api?.close();
     await apiB?.close();
     store?.close();
@@ -207,44 +204,47 @@ describe('patient app in a real browser', () => {
     await page.getByLabel('Purpose').selectOption('TREAT');
     await page.getByLabel(/or these records/).fill(anchor.recordId);
     await page.getByLabel('For how many days').fill('30');
-    // HospitalB is on chain-b: the consent has to cross, so it cannot stay private at HospitalA,
-    // and the app says who can read it on chain-a (its members, from GET /v1/hospital).
+    // HospitalA registered the patient privately (the enrolment's default), so every consent is kept
+    // at HospitalA: no box to untick. HospitalB is on chain-b (from GET /v1/hospital's chains): the
+    // consent is shared sealed with chain-b, and the app says who can read it there.
     await expect(page.getByLabel(/Keep this consent private/).count()).resolves.toBe(0);
-    await expect(page.getByTestId('share-placement').textContent()).resolves.toBe(
-      "HospitalBMSP is not on HospitalAMSP's chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it.",
-    );
     await page.getByRole('button', { name: 'Review' }).click();
-    await expect(page.getByTestId('grant-keeper').count()).resolves.toBe(0);
-    await expect(page.getByTestId('grant-public').textContent()).resolves.toMatch(/^HospitalBMSP is not on HospitalAMSP's chain/);
+    await expect(page.getByTestId('grant-public').count()).resolves.toBe(0);
+    await expect(page.getByTestId('grant-keeper').textContent()).resolves.toBe(
+      'Kept privately by HospitalAMSP and shared sealed with chain-b (only HospitalBMSP can read it there, fetched from HospitalAMSP): no other member of either chain can read it; it covers only the records HospitalAMSP holds.',
+    );
     await expect(page.getByTestId('grant-summary').textContent()).resolves.toMatch(new RegExp(`^HospitalBMSP may read record ${anchor.recordId}, only for your treatment, .* \\(30 days\\)`));
     await snap('grant-summary');
     await page.getByRole('button', { name: 'Sign and share' }).click();
-    await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });
+    await page.getByText(/^Shared: consent cs_.* is active, and on its way to chain-b\.$/).waitFor({ timeout: UI_MS });
     const card = page.locator('li.card', { hasText: 'HospitalBMSP' });
     await card.locator('.badge', { hasText: 'Active' }).waitFor({ timeout: UI_MS });
+    await card.getByText(/^Kept privately by HospitalAMSP/).waitFor({ timeout: UI_MS });
     const consentId = (await card.getAttribute('data-consent'))!;
     expect(consentId).toMatch(/^cs_[0-9a-f]{64}$/);
     await snap('consent-active');
 
-    // 5. The grant crosses to chain-b, where HospitalB's chain accepts it.
-    const consentA = new ConsentService(new Chaincode(hospitalA, A));
+    // 5. The sealed share crosses (relay): chain-b records only its arrival; HospitalB's own server
+    //    fetches the consent from HospitalA's record exchange and delivers it to HospitalB's collection.
+    const ccA0 = new Chaincode(hospitalA, A).consent;
+    await expect(ccA0.getConsent(consentId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(ccA0.listConsentSeals(consentId)).resolves.toMatchObject({ keeper: 'HospitalAMSP', items: [{ destChain: B, type: 'consent.grant' }] });
     const mirrorB = new ConsentService(new Chaincode(clients[0]!, B));
-    const sent = await consentA.share(consentId, B, 'consent.grant', ROUTE);
-    expect((await watcher.waitFor(sent.result.routeId, sent.result.sequence)).outcome).toBe('success');
-    await expect(mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).resolves.toMatchObject({ allowed: true });
-    // The app shows it there, from chain-b's acknowledgement verified on chain-a.
+    await waitFor('HospitalB delivered the sealed consent', async () => (await mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).allowed, UI_MS);
+    // The app shows it there, from chain-b's acknowledgement of the arrival verified on chain-a.
     await waitFor(
       'the app shows the consent active on chain-b',
       async () => {
         await page.getByRole('button', { name: 'Refresh' }).click();
-        return (await card.getByText(/On chain-b: Active/).count()) > 0;
+        return (await card.getByText(/On chain-b: Active \(shared sealed/).count()) > 0;
       },
       UI_MS,
     );
     await snap('consent-on-chain-b');
 
     // 6. HospitalB's EHR fetches the record through HospitalB's API (mutual TLS with HospitalB's
-    //    identity); HospitalB's server asks HospitalA's record exchange and verifies the anchor.
+    //    identity); HospitalB's server asks HospitalA's record exchange and verifies the private
+    //    anchor by chain-a's attestation.
     const fetchAsB = () => ehrCall(apiB, hospitalBProfile, `/v1/records/${anchor.recordId}/content?from=HospitalA&purpose=TREAT&consentId=${consentId}`);
     const got = await fetchAsB();
     expect(got.status).toBe(200);
@@ -252,16 +252,17 @@ describe('patient app in a real browser', () => {
     expect(got.headers['content-type']).toBe('application/fhir+json');
     expect(got.headers).toMatchObject({ 'x-medbridge-custodian': 'HospitalAMSP', 'x-medbridge-record-version': '1', 'x-medbridge-anchor-source': 'attestation', 'x-medbridge-consent-id': consentId });
 
-    // 7. The patient revokes in the app; the revocation crosses to chain-b.
+    // 7. The patient revokes in the app; HospitalA carries the revocation sealed to chain-b, where
+    //    HospitalB's server delivers it.
     await page.getByRole('button', { name: 'My consents' }).click();
     await card.getByRole('button', { name: 'Revoke consent for HospitalBMSP' }).click();
     await snap('revoke-confirm');
     await card.getByRole('button', { name: 'Yes, revoke' }).click();
+    await page.getByText(/The revocation is on its way to chain-b\.$/).waitFor({ timeout: UI_MS });
     await card.locator('.badge', { hasText: 'Revoked' }).waitFor({ timeout: UI_MS });
     await snap('consent-revoked');
-    const revoked = await consentA.share(consentId, B, 'consent.revoke', ROUTE);
-    expect((await watcher.waitFor(revoked.result.routeId, revoked.result.sequence)).outcome).toBe('success');
-    await waitFor('chain-b sees the revocation', async () => (await mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).status === 'revoked', 30_000);
+    await waitFor('chain-b sees the revocation', async () => (await mirrorB.checkRemoteConsent(A, consentId, 'TREAT')).status === 'revoked', UI_MS);
+    await expect(ccA0.listConsentSeals(consentId)).resolves.toMatchObject({ items: [{ type: 'consent.grant' }, { destChain: B, type: 'consent.revoke' }] });
 
     // 8. HospitalB's next fetch is refused.
     const refusal = await fetchAsB();
@@ -284,10 +285,9 @@ describe('patient app in a real browser', () => {
     await page.getByLabel(/Organisation/).fill('HospitalCMSP');
     await page.getByLabel('Purpose').selectOption('TREAT');
     await page.getByLabel(/or these records/).fill(anchor.recordId);
-    // HospitalC is on chain-a: private at HospitalA is the default (ticked without the patient's doing).
-    await expect(page.getByLabel(/Keep this consent private at HospitalAMSP/).isChecked()).resolves.toBe(true);
+    // HospitalC is on chain-a: kept at HospitalA, and carried nowhere.
     await page.getByRole('button', { name: 'Review' }).click();
-    await expect(page.getByTestId('grant-keeper').textContent()).resolves.toBe('Kept privately by HospitalAMSP: only HospitalAMSP can read it, and it covers the records HospitalAMSP holds.');
+    await expect(page.getByTestId('grant-keeper').textContent()).resolves.toBe('Kept privately by HospitalAMSP: no other member of the chain can read it; it covers only the records HospitalAMSP holds.');
     await page.getByRole('button', { name: 'Sign and share' }).click();
     await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });
     const kept = page.locator('li.card', { hasText: 'HospitalCMSP' });
@@ -351,7 +351,7 @@ describe('patient app in a real browser', () => {
     await expect(page.getByTestId('fhir-summary').textContent()).resolves.toMatch(/^Nobody may read your records from .+ until .+; but HospitalCMSP may read your records, for research, except records labelled psychiatry \(PSY\)\.$/);
     await expect(page.getByTestId('fhir-period').textContent()).resolves.toBe('The file gives no start date: it starts now; and no end date: it ends after the 30 days you chose.');
     await expect(page.getByTestId('fhir-not-carried').textContent()).resolves.toContain('Consent.id');
-    await expect(page.getByLabel(/Keep this consent private at HospitalAMSP/).isChecked()).resolves.toBe(true);
+    await expect(page.getByTestId('grant-keeper').textContent()).resolves.toMatch(/^Kept privately by HospitalAMSP: no other member of the chain can read it/);
     await snap('consent-fhir-file');
     await page.getByRole('button', { name: 'Sign and share' }).click();
     await page.getByText(/^Shared: consent cs_/).waitFor({ timeout: UI_MS });

@@ -15,6 +15,9 @@
  *  - a key rotation through the API keeps the patient id and consents, refuses the old key, lets
  *    the new key revoke, and chain-b follows it: the revocation signed by the new key is carried
  *    there with the rotation, and ?allChains=true shows the mirror's state from the acks;
+ *  - a patient registered the default way is private: HospitalC's server finds neither them nor
+ *    their record; a consent kept at HospitalA goes to chain-b sealed when the patient's device asks
+ *    (POST /v1/consents/{id}/shares), and its revocation follows by itself;
  *  - every endpoint refuses a bad signature, a replayed or expired request, another org's
  *    certificate, a malformed and an oversized body with its exact status and code, never a 5xx.
  */
@@ -33,6 +36,7 @@ import {
   recordHash,
   signKeyRotation,
   signPatientMessage,
+  type PacketType,
   type VerificationNodeList,
 } from '@medbridge/chaincode';
 import { parseServeConfig } from '../../gateway/src/api/config';
@@ -193,7 +197,7 @@ function listFor(chain: Chain, epoch: number): VerificationNodeList {
 }
 
 /** chain-a and chain-b trust each other (lists set and registered if not yet) and `routeId` carries consents both ways. */
-async function consentRoute(a: Chain, b: Chain, routeId: string): Promise<void> {
+async function consentRoute(a: Chain, b: Chain, routeId: string, packetTypes: PacketType[] = ['consent.grant', 'consent.revoke']): Promise<void> {
   for (const c of [a, b]) if (((await nodeListOf(c))?.epoch ?? 0) === 0) await govern(c, { kind: 'set-node-list', list: listFor(c, 1) });
   for (const [on, remote] of [[b, a], [a, b]] as const) {
     const { list } = await remote.cc.crossChain.getNodeList();
@@ -202,7 +206,7 @@ async function consentRoute(a: Chain, b: Chain, routeId: string): Promise<void> 
     }
   }
   for (const [c, counterparty] of [[a, 'chain-b'], [b, 'chain-a']] as const) {
-    await govern(c, { kind: 'open-route', routeId, counterparty, packetTypes: ['consent.grant', 'consent.revoke'], rateLimit: { maxPackets: 100, windowMs: 60_000 } });
+    await govern(c, { kind: 'open-route', routeId, counterparty, packetTypes, rateLimit: { maxPackets: 100, windowMs: 60_000 } });
   }
 }
 
@@ -266,11 +270,13 @@ describe('hospital gateway API', () => {
   });
 
   it('registers a patient from the public key alone, the device proving the key by signing the request', async () => {
-    const res = await a.client.signed('/v1/patients', alice.privateKey, { body: { publicKey: alice.publicKey } });
+    // Publicly, as asked: the tests below read Alice's public consents, records and log (a patient
+    // registered the default way, privately, is the test "keeps a patient private by default").
+    const res = await a.client.signed('/v1/patients', alice.privateKey, { body: { publicKey: alice.publicKey, publicly: true } });
     expect(res.status).toBe(201);
     expect(res.body.result).toMatchObject({ patientId: alice.patientId, publicKey: alice.publicKey, registeredBy: ['HospitalAMSP'] });
     // The hospital enrols another patient with its own certificate.
-    const byHospital = await a.client.call('/v1/patients', { body: { publicKey: mallory.publicKey }, as: ehrA });
+    const byHospital = await a.client.call('/v1/patients', { body: { publicKey: mallory.publicKey, publicly: true }, as: ehrA });
     expect(byHospital.status).toBe(201);
     const read = await a.client.signed(`/v1/patients/${alice.patientId}`, alice.privateKey);
     expect(read.body).toMatchObject({ patientId: alice.patientId });
@@ -456,7 +462,7 @@ describe('hospital gateway API', () => {
       await consentRoute(xa, xb, route);
       const bob = newPatient();
       const bobNext = newPatient();
-      expect((await a.client.call('/v1/patients', { body: { publicKey: bob.publicKey }, as: ehrA })).status).toBe(201);
+      expect((await a.client.call('/v1/patients', { body: { publicKey: bob.publicKey, publicly: true }, as: ehrA })).status).toBe(201);
       const now = Date.now();
       const grant = signPatientMessage(
         buildConsentGrant(
@@ -527,6 +533,78 @@ describe('hospital gateway API', () => {
     }
   });
 
+  it('keeps a patient private by default: registration, anchor and a kept consent shared sealed with chain-b, its revocation following; another org reads none of it', async () => {
+    const connections = new Connections();
+    try {
+      const xa = connections.chain('chain-a', ['HospitalA', 'HospitalC']);
+      const xb = connections.chain('chain-b', ['HospitalB', 'HospitalC']);
+      const route = `api-sealed-${run}`;
+      await consentRoute(xa, xb, route, ['consent.grant', 'consent.revoke', 'consent.sealed']);
+      const carol = newPatient();
+      const carolRecord = `api-${run}-carol`;
+
+      // Registered and anchored the default way: HospitalA's collection only.
+      const registered = await a.client.signed('/v1/patients', carol.privateKey, { body: { publicKey: carol.publicKey } });
+      expect(registered.status).toBe(201);
+      expect((await a.client.signed(`/v1/patients/${carol.patientId}`, carol.privateKey)).body).toMatchObject({ patientId: carol.patientId, heldPrivately: true });
+      const elsewhere = await c.client.call(`/v1/patients/${carol.patientId}`, { as: ehrC });
+      expect([elsewhere.status, elsewhere.body.code]).toEqual([404, 'NOT_FOUND']);
+      const hash = recordHash(Buffer.alloc(32, 7), Buffer.from(`{"resourceType":"Observation","id":"${carolRecord}"}`));
+      expect((await a.client.call('/v1/records', { body: { recordId: carolRecord, patientId: carol.patientId, category: 'Observation', hash }, as: ehrA })).status).toBe(201);
+      expect((await c.client.call(`/v1/records/${carolRecord}`, { as: ehrC })).status).toBe(404);
+      const mine = await a.client.signed(`/v1/patients/${carol.patientId}/records`, carol.privateKey);
+      expect(mine.body.items).toEqual([expect.objectContaining({ recordId: carolRecord, custodian: 'HospitalAMSP', version: 1 })]);
+
+      // The hospital says where it carries consents: chain-b, with HospitalB.
+      const hospital = await a.client.call('/v1/hospital');
+      expect(hospital.body.chains).toEqual(expect.arrayContaining([expect.objectContaining({ chainId: 'chain-b', orgs: expect.arrayContaining(['HospitalBMSP']), packetTypes: expect.arrayContaining(['consent.sealed']) })]));
+
+      // A consent kept at HospitalA for HospitalB, which the patient's device asks HospitalA to carry to chain-b.
+      const now = Date.now();
+      const grant = signPatientMessage(
+        buildConsentGrant(
+          { channel: chainId, patientId: carol.patientId, signer: carol.keyId, nonce: nonce(), issuedAt: now },
+          { grantee: 'HospitalBMSP', scope: { recordIds: [carolRecord], categories: [] }, actions: ['read'], purposes: ['TREAT'], period: { start: now - 1_000, end: now + 86_400_000 } },
+          'HospitalAMSP',
+        ),
+        carol.privateKey,
+      );
+      const kept = consentIdOf(grant.message);
+      expect((await a.client.signed('/v1/consents', carol.privateKey, { body: grant })).status).toBe(201);
+      // Only the patient the consent is for may ask, only for a chain where it can permit someone.
+      const notHers = await a.client.signed(`/v1/consents/${kept}/shares`, mallory.privateKey, { body: { chainId: 'chain-b' } });
+      expect([notHers.status, notHers.body.code]).toEqual([403, 'UNAUTHORIZED']);
+      const nowhere = await a.client.signed(`/v1/consents/${kept}/shares`, carol.privateKey, { body: { chainId: 'chain-z' } });
+      expect([nowhere.status, nowhere.body.code]).toEqual([422, 'WRONG_DESTINATION']);
+      const shared = await a.client.signed(`/v1/consents/${kept}/shares`, carol.privateKey, { body: { chainId: 'chain-b' } });
+      expect(shared.status).toBe(201);
+      expect(shared.body).toMatchObject({ consentId: kept, chainId: 'chain-b', sealed: true, sequence: expect.any(Number) });
+      const packet = (await xa.cc.crossChain.getPacket(shared.body.routeId as string, shared.body.sequence as number)).packet;
+      expect(packet.type).toBe('consent.sealed');
+      expect(JSON.stringify(packet)).not.toContain(kept);
+      await deliver(xa, xb, shared.body.routeId as string, packet);
+
+      const onEveryChain = async () => {
+        const res = await a.client.signed(`/v1/patients/${carol.patientId}/consents/private?allChains=true`, carol.privateKey);
+        expect(res.status).toBe(200);
+        return (res.body.items as Array<{ consentId: string; chains: unknown[] }>).find((i) => i.consentId === kept)!.chains;
+      };
+      expect(await onEveryChain()).toEqual([
+        expect.objectContaining({ chainId: 'chain-b', packetType: 'consent.sealed', delivery: 'acknowledged', mirror: null, effectiveStatus: 'active', sealed: { carries: 'grant', arrived: true } }),
+      ]);
+
+      // The revocation, kept at HospitalA, follows to chain-b by itself.
+      const revocation = signPatientMessage(buildConsentRevocation({ channel: chainId, patientId: carol.patientId, signer: carol.keyId, nonce: nonce(), issuedAt: Date.now() }, kept), carol.privateKey);
+      const revoked = await a.client.signed(`/v1/consents/${kept}/revocation?keeper=HospitalAMSP`, carol.privateKey, { body: revocation });
+      expect(revoked.status).toBe(201);
+      expect(revoked.body.carried).toEqual([{ chainId: 'chain-b', sequence: expect.any(Number), sealed: true }]);
+      await deliver(xa, xb, shared.body.routeId as string, (await xa.cc.crossChain.getPacket(shared.body.routeId as string, revoked.body.carried[0].sequence as number)).packet);
+      expect(await onEveryChain()).toEqual([expect.objectContaining({ chainId: 'chain-b', effectiveStatus: 'revoked', sealed: { carries: 'revocation', arrived: true } })]);
+    } finally {
+      connections.close();
+    }
+  });
+
   describe('refusals on every endpoint, with exact codes and never a 5xx', () => {
     type Route = { method: 'GET' | 'POST'; path: () => string; body?: () => unknown; patient?: boolean };
     const someConsent = () => consentId;
@@ -563,6 +641,9 @@ describe('hospital gateway API', () => {
         patient: true,
       },
       { method: 'GET', path: () => `/v1/consents/${someConsent()}`, patient: true },
+      // A chain this hospital does not reach (WRONG_DESTINATION) would be the only effect of passing authentication.
+      { method: 'POST', path: () => `/v1/consents/${someConsent()}/shares`, body: () => ({ chainId: 'chain-z' }), patient: true },
+      { method: 'GET', path: () => `/v1/patients/${alice.patientId}/consents/private?allChains=true`, patient: true },
       { method: 'POST', path: () => '/v1/consents/fhir-check', body: () => ({ resourceType: 'Consent', status: 'active', decision: 'permit' }), patient: true },
       { method: 'GET', path: () => `/v1/consents/${someConsent()}/records` },
       { method: 'POST', path: () => '/v1/guardians', body: () => signPatientMessage(buildAccessLogRead({ channel: chainId, patientId: alice.patientId, signer: alice.keyId, nonce: nonce(), issuedAt: Date.now() }), alice.privateKey), patient: true },

@@ -32,6 +32,8 @@ export interface Hospital {
   chainId: string;
   /** The orgs of this hospital's chain: a consent for one of them can stay private here. */
   members: string[];
+  /** The chains this hospital carries consents to, with their orgs: a grantee there gets a sealed share. */
+  chains: Array<{ chainId: string; orgs: string[] }>;
 }
 
 export interface ConsentView {
@@ -52,7 +54,7 @@ export interface ConsentView {
   /** A private consent: the hospital that keeps it (chaincode/CONSENT.md "Private consents"); absent for a public one. */
   keeper?: string;
   /** Where the consent was carried (allChains=true): each chain's state as its acknowledgement told. */
-  chains?: Array<{ chainId: string; delivery: string; effectiveStatus: string | null; error: string | null }>;
+  chains?: Array<{ chainId: string; delivery: string; effectiveStatus: string | null; error: string | null; sealed: { carries: 'grant' | 'revocation'; arrived: boolean } | null }>;
 }
 
 export interface PatientView {
@@ -60,6 +62,8 @@ export interface PatientView {
   publicKey: string;
   registeredBy: string[];
   registeredAt: number;
+  /** Registered privately at this hospital (its own collection): every consent is then kept here. */
+  heldPrivately?: true;
 }
 
 /** A record of the patient anchored on the hospital's chain: who holds it, no content. */
@@ -137,7 +141,7 @@ export const api = {
 
   /** The private consents this hospital keeps for the patient (read on its own peer). */
   async privateConsents(key: DeviceKey): Promise<ConsentView[]> {
-    const r = await call<{ keeper: string; items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents/private`, undefined, key);
+    const r = await call<{ keeper: string; items: ConsentView[] }>('GET', `/v1/patients/${key.patientId}/consents/private?allChains=true`, undefined, key);
     return r.items.map((c) => ({ ...c, keeper: r.keeper }));
   },
 
@@ -157,8 +161,17 @@ export const api = {
   async revoke(h: Hospital, key: DeviceKey, consentId: string, keeper?: string) {
     const signed = await signMessage(buildConsentRevocation(header(h, key), consentId), key);
     const at = keeper === undefined ? '' : `?keeper=${encodeURIComponent(keeper)}`;
-    return call<{ txId: string; result: ConsentView }>('POST', `/v1/consents/${consentId}/revocation${at}`, signed, key);
+    return call<{ txId: string; result: ConsentView; carried: Array<{ chainId: string; sequence?: number; error?: { code: string; message: string } }> }>(
+      'POST',
+      `/v1/consents/${consentId}/revocation${at}`,
+      signed,
+      key,
+    );
   },
+
+  /** Asks the hospital to carry a consent to its grantee's chain (sealed when the hospital keeps it); the request is signed on this device. */
+  share: (key: DeviceKey, consentId: string, chainId: string) =>
+    call<{ consentId: string; chainId: string; sequence: number; sealed: boolean }>('POST', `/v1/consents/${consentId}/shares`, { chainId }, key),
 
   async delegate(h: Hospital, key: DeviceKey, guardian: { publicKey: string; notAfter: number }) {
     const signed = await signMessage(buildGuardianDelegation(header(h, key), guardian), key);

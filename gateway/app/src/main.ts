@@ -9,7 +9,7 @@ import { CONSENT_ACTIONS, Formats, PURPOSES_OF_USE, type AccessLogEntry, type Co
 import { api, ApiRefusal, type ConsentView, type Hospital, type PatientView, type RecordView } from './api';
 import { createKey, forgetKey, loadKey, MIN_PASSPHRASE, nextKey, openBackup, restoreKey, useKey, type DeviceKey, type KeyBackup } from './keys';
 import { makePseudonymLink } from './links';
-import { CATEGORY_WORDS, consentPlacement, dateWords, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, keeperWords, LABEL_WORDS, policyPlacement, policyWords, labelWords, logWords, prepareFhirGrant, PURPOSE_WORDS, statusWords, type FhirGrant } from './summary';
+import { CATEGORY_WORDS, consentPlacement, dateWords, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, keeperWords, LABEL_WORDS, policyPlacement, policyWords, labelWords, logWords, prepareFhirGrant, PURPOSE_WORDS, statusWords, unreachableWords, type FhirGrant } from './summary';
 
 type View = 'key' | 'enrol' | 'records' | 'share' | 'consents' | 'log' | 'guardian' | 'link' | 'backup';
 const VIEWS: Array<[View, string]> = [
@@ -218,6 +218,14 @@ function usePatientData(key: DeviceKey | undefined, load: Ctx['load']) {
   return { patient, consents, reload };
 }
 
+/** A consent's state on another chain, in words: a sealed share says what arrived there. */
+function chainWords(x: NonNullable<ConsentView['chains']>[number]): string {
+  if (x.delivery === 'failed') return `refused (${x.error ?? ''})`;
+  if (x.effectiveStatus) return x.sealed ? `${statusWords(x.effectiveStatus)} (shared sealed: only the organisation it is for can read it there)` : statusWords(x.effectiveStatus);
+  if (x.delivery === 'sent') return x.sealed?.carries === 'revocation' ? 'revocation on its way' : 'on its way';
+  return x.delivery;
+}
+
 /** Who a consent v2 can reach, in words. */
 function policyGrantees(c: ConsentView): string {
   const g = c.grantees ?? [];
@@ -278,24 +286,38 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   const [days, setDays] = useState(30);
   // "Everything except": labels kept out make the grant a consent v2 policy (deny, permit, deny).
   const [except, setExcept] = useState<string[]>([]);
-  // Private by default: kept at this hospital unless the patient unticks it, or the grantee is on
-  // another chain (the app records that one publicly, to be sent as a consent packet).
+  // Private by default: kept at this hospital (always, for a patient it registered privately; a patient
+  // registered publicly may untick it); a grantee on another chain gets a sealed share of it.
   const [keepPrivate, setKeepPrivate] = useState(true);
+  const [heldPrivately, setHeldPrivately] = useState(true);
+  useEffect(() => {
+    if (key) void api.patient(key).then((p) => setHeldPrivately(p.heldPrivately === true), () => undefined);
+  }, [key?.patientId]);
   const [terms, setTerms] = useState<ConsentTerms | undefined>();
   // Or a FHIR Consent file, mapped on this device (never by the hospital) into the policy signed.
   const [fhir, setFhir] = useState<(FhirGrant & { file: string }) | undefined>();
-  const placement = !hospital ? undefined : fhir ? policyPlacement(hospital, fhir.policy) : consentPlacement(hospital, terms?.grantee ?? grantee);
-  const keeper = keepPrivate && placement?.canKeep ? hospital?.mspId : undefined;
+  const placement = !hospital ? undefined : fhir ? policyPlacement(hospital, fhir.policy, { heldPrivately }) : consentPlacement(hospital, terms?.grantee ?? grantee, { heldPrivately });
+  const keeper = hospital && (keepPrivate || !placement?.canChoosePublic) ? hospital.mspId : undefined;
   const keepBox =
-    placement &&
-    (placement.canKeep
-      ? html`<label class="check"
-          ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> ${placement.words}, and it
-          stays on this chain</label
-        >`
-      : html`<p class="callout" data-testid="share-placement">${placement.words}.</p>`);
-  const whereItLives = html`${keeper && html`<p class="summary" data-testid="grant-keeper">${keeperWords(keeper)}</p>`}
-  ${!keeper && placement && html`<p class="summary" data-testid="grant-public">${placement.canKeep ? `Recorded on this chain's ledger: ${hospital?.members.join(', ')} can read it.` : `${placement.words}.`}</p>`}`;
+    placement?.canChoosePublic &&
+    html`<label class="check"
+      ><input id="keep-private" type="checkbox" checked=${keepPrivate} onChange=${(e: Event) => setKeepPrivate((e.target as HTMLInputElement).checked)} /> Keep this consent private at ${hospital?.mspId}</label
+    >`;
+  const unreachable = hospital && placement ? unreachableWords(hospital, placement) : '';
+  const whereItLives = html`${placement && (keeper ? html`<p class="summary" data-testid="grant-keeper">${placement.keptWords}.</p>` : html`<p class="summary" data-testid="grant-public">${placement.publicWords}.</p>`)}
+  ${unreachable && html`<p class="callout" data-testid="share-unreachable">${unreachable}.</p>`}`;
+  /** Signs and submits the grant, then asks the hospital to carry it to each grantee's chain. */
+  const grantAndCarry = async (device: DeviceKey, grant: () => Promise<{ consentId: string; result: ConsentView }>) => {
+    const res = await grant();
+    const carried: string[] = [];
+    for (const chainId of placement?.shareTo ?? []) {
+      await api.share(device, res.consentId, chainId);
+      carried.push(chainId);
+    }
+    return { ...res, carried };
+  };
+  const sharedWords = (res: { consentId: string; result: ConsentView; carried: string[] }) =>
+    `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}${res.carried.length > 0 ? `, and on its way to ${res.carried.join(', ')}` : ''}.`;
   const openFhir = async (ev: Event) => {
     const input = ev.target as HTMLInputElement;
     const file = input.files?.[0];
@@ -316,13 +338,13 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
   };
   const sign = async () => {
     if (!key || !hospital || !terms) return;
-    const submit = () => (except.length > 0 ? api.grantPolicy(hospital, key, exceptionPolicy(terms, except), keeper) : api.grant(hospital, key, terms, keeper));
-    const r = await act('Signing on this device and submitting…', submit, (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
+    const submit = () => grantAndCarry(key, () => (except.length > 0 ? api.grantPolicy(hospital, key, exceptionPolicy(terms, except), keeper) : api.grant(hospital, key, terms, keeper)));
+    const r = await act('Signing on this device and submitting…', submit, sharedWords);
     if (r) setView('consents');
   };
   const signFhir = async () => {
     if (!key || !hospital || !fhir) return;
-    const r = await act('Signing on this device and submitting…', () => api.grantPolicy(hospital, key, fhir.policy, keeper), (res) => `Shared: consent ${res.consentId.slice(0, 14)}… is ${res.result.effectiveStatus}.`);
+    const r = await act('Signing on this device and submitting…', () => grantAndCarry(key, () => api.grantPolicy(hospital, key, fhir.policy, keeper)), sharedWords);
     if (r) setView('consents');
   };
   if (fhir) {
@@ -333,7 +355,7 @@ function ShareView({ device: key, hospital, act, setView }: Ctx) {
       <p class="summary" data-testid="fhir-summary">${policyWords(fhir.policy)}.</p>
       ${filled.length > 0 && html`<p data-testid="fhir-period">The file gives ${filled.join('; and ')}.</p>`}
       ${fhir.notCarried.length > 0 && html`<p class="meta" data-testid="fhir-not-carried">Not part of what you sign (they describe the document): ${fhir.notCarried.join(', ')}.</p>`}
-      ${placement?.canKeep && keepBox} ${whereItLives}
+      ${keepBox} ${whereItLives}
       <div class="row">
         <button type="button" class="primary" onClick=${signFhir}>Sign and share</button>
         <button type="button" onClick=${() => setFhir(undefined)}>Choose another file</button>
@@ -400,7 +422,11 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
   };
   const revoke = async (c: ConsentView) => {
     if (!key || !hospital) return;
-    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId, c.keeper), () => `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.`);
+    const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId, c.keeper), (res) => {
+      const sent = res.carried.filter((x) => x.error === undefined).map((x) => x.chainId);
+      const failed = res.carried.filter((x) => x.error !== undefined).map((x) => `${x.chainId} (${x.error?.code ?? ''})`);
+      return `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.${sent.length > 0 ? ` The revocation is on its way to ${sent.join(', ')}.` : ''}${failed.length > 0 ? ` It could not be sent to ${failed.join(', ')}: ask ${hospital.mspId}.` : ''}`;
+    });
     setConfirm(undefined);
     if (r) await reload();
   };
@@ -421,7 +447,7 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
           ${(c.chains ?? []).length > 0 &&
           html`<ul class="chains" aria-label="On other chains">
             ${(c.chains ?? []).map(
-              (x) => html`<li>On <strong>${x.chainId}</strong>: ${x.effectiveStatus ? statusWords(x.effectiveStatus) : x.delivery === 'sent' ? 'on its way' : x.delivery === 'failed' ? `refused (${x.error ?? ''})` : x.delivery}</li>`,
+              (x) => html`<li>On <strong>${x.chainId}</strong>: ${chainWords(x)}</li>`,
             )}
           </ul>`}
           <p class="meta">Home chain ${c.chainId} · granted ${dateWords(c.grantedAt)}${c.revocation ? ` · revoked ${dateWords(c.revocation.revokedAt)}` : ''} · <span class="mono">${c.consentId.slice(0, 14)}…</span></p>

@@ -112,38 +112,89 @@ export function logWords(e: { kind: string; requester: string; recordId: string 
 
 /** What a private consent means, in words (chaincode/CONSENT.md "Private consents"). */
 export function keeperWords(keeper: string): string {
-  return `Kept privately by ${keeper}: only ${keeper} can read it, and it covers the records ${keeper} holds.`;
+  return `Kept privately by ${keeper}: only ${keeper} (and, on another chain, the grantee it was shared with) can read it, and it covers the records ${keeper} holds.`;
+}
+
+/** What the app knows of the hospital's reach (`GET /v1/hospital`): its chain's members and the chains it carries consents to. */
+export interface HospitalReach {
+  mspId: string;
+  members: readonly string[];
+  chains?: ReadonlyArray<{ chainId: string; orgs: readonly string[] }>;
 }
 
 /**
- * Where a consent for `grantee` can live (chaincode/CONSENT.md "Private consents"): private at this
- * hospital when the grantee is a member of this hospital's chain (the default); on the chain's
- * ledger when the grantee is on another chain, where the hospital sends it as a consent packet (the
- * app does not run sealed shares: chaincode/CONSENT.md "Sealed consent shares").
+ * Where a consent lives and where it goes (chaincode/CONSENT.md "Private consents", "Sealed
+ * consent shares"). Kept privately at this hospital by default, and always for a patient the
+ * hospital registered privately; a grantee on another chain this hospital reaches gets it by a
+ * sealed share (only that grantee can read it there). A patient registered publicly may choose to
+ * record it on the ledger instead.
  */
-export function consentPlacement(hospital: { mspId: string; members: readonly string[] }, grantee: string): { canKeep: boolean; words: string } {
+export interface Placement {
+  /** The patient may choose the public ledger instead (a patient registered publicly). */
+  canChoosePublic: boolean;
+  /** The chains the consent is carried to, one per grantee outside this chain (chain order). */
+  shareTo: string[];
+  /** Grantees on no chain this hospital reaches: the consent cannot reach them. */
+  unreachable: string[];
+  /** The consent lets any organisation read (a kept one serves the orgs asking this hospital; it goes to no other chain). */
+  anyOrg: boolean;
+  /** Where it lives, kept. */
+  keptWords: string;
+  /** Where it lives, on the ledger (for a patient registered publicly who unticks keeping it). */
+  publicWords: string;
+}
+
+/** Placement of a consent for one organisation (v1 terms). */
+export function consentPlacement(hospital: HospitalReach, grantee: string, o: { heldPrivately: boolean }): Placement {
   const org = grantee.trim();
-  return placementOf(hospital, reachOutside({ any: false, orgs: org === '' ? [] : [org] }, hospital.members));
+  return placementOf(hospital, { any: false, orgs: org === '' ? [] : [org] }, o.heldPrivately);
 }
 
-/**
- * Where a consent v2 policy can live, by the organisations it can permit (the chaincode's
- * `permittedRecipientOrgs`): private at this hospital when every one is a member of its chain;
- * on the ledger when one is on another chain, or when any organisation may read.
- */
-export function policyPlacement(hospital: { mspId: string; members: readonly string[] }, policy: ConsentPolicy): { canKeep: boolean; words: string } {
-  return placementOf(hospital, reachOutside(permittedRecipientOrgs(policy), hospital.members));
+/** Placement of a consent v2 policy, by the organisations it can permit (the chaincode's `permittedRecipientOrgs`). */
+export function policyPlacement(hospital: HospitalReach, policy: ConsentPolicy, o: { heldPrivately: boolean }): Placement {
+  return placementOf(hospital, permittedRecipientOrgs(policy), o.heldPrivately);
 }
 
-function placementOf(hospital: { mspId: string; members: readonly string[] }, outside: ReturnType<typeof reachOutside>): { canKeep: boolean; words: string } {
-  if (!outside.any && outside.orgs.length === 0) {
-    return { canKeep: true, words: `Keep this consent private at ${hospital.mspId}: no other member of the chain can read it; it covers only the records ${hospital.mspId} holds` };
+function placementOf(hospital: HospitalReach, reach: { any: true } | { any: false; orgs: readonly string[] }, heldPrivately: boolean): Placement {
+  const here = hospital.mspId;
+  const members = hospital.members.join(', ');
+  const canChoosePublic = !heldPrivately;
+  if (reach.any) {
+    return {
+      canChoosePublic,
+      shareTo: [],
+      unreachable: [],
+      anyOrg: true,
+      keptWords: `Kept privately by ${here}: it lets any organisation read, but only the records ${here} holds and only when they ask ${here}; it is not carried to other chains`,
+      publicWords: `It lets any organisation read, also on other chains: it is recorded on this chain's ledger, where ${members} can read it`,
+    };
   }
-  const who = outside.any ? 'It lets any organisation read, also on other chains' : `${list(outside.orgs)} ${outside.orgs.length === 1 ? 'is' : 'are'} not on ${hospital.mspId}'s chain`;
+  const outside = reachOutside(reach, hospital.members) as { any: false; orgs: string[] };
+  const chainOf = (org: string) => (hospital.chains ?? []).find((c) => c.orgs.includes(org))?.chainId;
+  const shareTo = [...new Set(outside.orgs.map(chainOf).filter((c): c is string => c !== undefined))].sort();
+  const unreachable = outside.orgs.filter((org) => chainOf(org) === undefined);
+  const sharedWith = shareTo.map((chainId) => `${chainId} (only ${list(outside.orgs.filter((o) => chainOf(o) === chainId))} can read it there, fetched from ${here})`);
   return {
-    canKeep: false,
-    words: `${who}, so this consent is carried to its chain: it is recorded on this chain's ledger, where ${hospital.members.join(', ')} can read it`,
+    canChoosePublic,
+    shareTo,
+    unreachable,
+    anyOrg: false,
+    keptWords:
+      shareTo.length === 0
+        ? `Kept privately by ${here}: no other member of the chain can read it; it covers only the records ${here} holds`
+        : `Kept privately by ${here} and shared sealed with ${list(sharedWith)}: no other member of either chain can read it; it covers only the records ${here} holds`,
+    publicWords:
+      shareTo.length === 0
+        ? `Recorded on this chain's ledger: ${members} can read it`
+        : `Recorded on this chain's ledger, where ${members} can read it, and carried to ${list(shareTo)}, where every member can read it`,
   };
+}
+
+/** Grantees the consent cannot reach, in words (empty when none). */
+export function unreachableWords(hospital: HospitalReach, p: Placement): string {
+  if (p.unreachable.length === 0) return '';
+  const them = p.unreachable.length === 1 ? 'it' : 'them';
+  return `${list(p.unreachable)} ${p.unreachable.length === 1 ? 'is' : 'are'} not on ${hospital.mspId}'s chain or on a chain ${hospital.mspId} carries consents to: this consent cannot reach ${them}`;
 }
 
 /** The sensitivity labels the Share view offers to keep out ("everything except …"), most asked for first. */

@@ -37,7 +37,7 @@ import { toClientError, usageError } from '../errors';
 import { chainsCarriedTo } from './consent-reach';
 import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
 import type { PatientRecordLabels, PrivateConsents } from '../fabric/contracts/consent';
-import { CrossChainService } from './crosschain-service';
+import { consentPacketType, CrossChainService, routeFor } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
 import { PatientSigner, type GrantInput } from './patient-signer';
 
@@ -218,16 +218,20 @@ export class ConsentService {
 
   /**
    * Shares a consent's current state with `destChain` the way it can travel: a public consent as
-   * a consent packet (share), one this org keeps privately sealed (shareSealed). `sealed` says
-   * which: the digest and reference of a sealed share, null for a public one.
+   * a consent packet (share), one this org keeps privately sealed (shareSealed), on `routeId` or
+   * else the first open route there that carries that packet type. `sealed` says which: the
+   * digest and reference of a sealed share, null for a public one.
    */
   async shareAny(consentId: string, destChain: string, routeId?: string): Promise<{ sent: Submitted<SendPacketResult>; sealed: SealedConsentShare | null }> {
     const consent = await this.chaincode.consent.findConsent(consentId);
-    if (consent.grant.message.keeper !== undefined) {
-      const { sealed, sent } = await this.shareSealed(consentId, destChain, routeId);
+    const type = consent.grant.message.keeper !== undefined ? 'consent.sealed' : consentPacketType(consent.status);
+    // Without a route named, the first open route to the chain that carries this type (several may lead there).
+    const route = routeId ?? routeFor(await this.chaincode.crossChain.listRoutes(), destChain, type);
+    if (type === 'consent.sealed') {
+      const { sealed, sent } = await this.shareSealed(consentId, destChain, route);
       return { sent, sealed: sealed.result };
     }
-    return { sent: await this.share(consentId, destChain, consent.status === 'revoked' ? 'consent.revoke' : 'consent.grant', routeId), sealed: null };
+    return { sent: await this.share(consentId, destChain, type, route), sealed: null };
   }
 
   /**

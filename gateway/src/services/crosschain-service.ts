@@ -21,6 +21,7 @@ import type {
   SendPacketResult,
   SentPacketRecord,
 } from '@medbridge/chaincode';
+import { ClientError } from '../errors';
 import type { Chaincode, Submitted } from '../fabric/contracts';
 import { SendBatcher } from './send-batcher';
 
@@ -41,20 +42,30 @@ export interface ReachableChain {
   chainId: string;
   /** MSP ids of the remote chain's orgs, as registered here (sorted). */
   orgs: string[];
-  routeId: string;
-  /** Packet types the route carries. */
+  /** Packet types its open routes carry (sorted, each once). */
   packetTypes: string[];
 }
 
-/** The chains a patient's consent can be carried to from this one, in chain order (the first open route to each). */
+/** The chains a patient's consent can be carried to from this one, in chain order. */
 export async function reachableChains(chaincode: Chaincode): Promise<ReachableChain[]> {
   const [remotes, routes] = await Promise.all([chaincode.crossChain.listRemoteChains(), chaincode.crossChain.listRoutes()]);
   const out: ReachableChain[] = [];
   for (const remote of [...remotes].sort((a, b) => (a.chainId < b.chainId ? -1 : 1))) {
-    const route = routes.filter((r) => r.counterparty === remote.chainId && r.status === 'open').sort((a, b) => (a.routeId < b.routeId ? -1 : 1))[0];
-    if (route) out.push({ chainId: remote.chainId, orgs: remote.orgs.map((o) => o.mspId).sort(), routeId: route.routeId, packetTypes: [...route.packetTypes] });
+    const open = routes.filter((r) => r.counterparty === remote.chainId && r.status === 'open');
+    if (open.length > 0) out.push({ chainId: remote.chainId, orgs: remote.orgs.map((o) => o.mspId).sort(), packetTypes: [...new Set(open.flatMap((r) => r.packetTypes))].sort() });
   }
   return out;
+}
+
+/**
+ * The route a packet of `type` goes to `destChain` on: the first open one (by id) that carries
+ * that type. ROUTE_NOT_OPEN when none does, naming what the open routes carry.
+ */
+export function routeFor(routes: readonly RouteRecord[], destChain: string, type: string): string {
+  const open = routes.filter((r) => r.counterparty === destChain && r.status === 'open').sort((a, b) => (a.routeId < b.routeId ? -1 : 1));
+  const route = open.find((r) => r.packetTypes.includes(type));
+  if (route) return route.routeId;
+  throw new ClientError('ROUTE_NOT_OPEN', 'rejected', open.length === 0 ? `no open route leads to ${destChain}` : `no open route to ${destChain} carries ${type} packets (${open.map((r) => `${r.routeId}: ${r.packetTypes.join(', ')}`).join('; ')})`);
 }
 
 export class CrossChainService {

@@ -5,7 +5,7 @@
 import { buildConsentPolicyGrant, canonicalBytes, evaluateConsentPolicy, exportFhirConsent, importFhirConsent, parseConsentPolicy, SENSITIVITY_CODES as SENSITIVITY } from '@medbridge/chaincode';
 import { requestForm as serverForm } from '../../../gateway/src/api/request-signing';
 import { requestForm as deviceForm } from '../../../gateway/app/src/request-form';
-import { consentPlacement, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, LABEL_WORDS, labelWords, logWords, MAX_FHIR_FILE_BYTES, policyPlacement, policyWords, prepareFhirGrant } from '../../../gateway/app/src/summary';
+import { consentPlacement, unreachableWords, EXCEPT_LABELS, exceptionPolicy, exceptionSummary, grantSummary, LABEL_WORDS, labelWords, logWords, MAX_FHIR_FILE_BYTES, policyPlacement, policyWords, prepareFhirGrant } from '../../../gateway/app/src/summary';
 import { CONFIDENTIALITY_ORDER, SENSITIVITY_CODES } from '../../../chaincode/src/protocol/consent-policy/vocabulary';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -36,21 +36,46 @@ describe('patient app', () => {
     expect(logWords({ ...base, kind: 'emergency-opened', allowed: true }).tone).toBe('emergency');
   });
 
-  it("keeps a consent private at the hospital when the grantee is on the hospital's chain, and says who reads it when it must cross", () => {
-    const hospital = { mspId: 'HospitalAMSP', members: ['HospitalAMSP', 'HospitalCMSP'] };
-    expect(consentPlacement(hospital, ' HospitalCMSP ')).toEqual({
-      canKeep: true,
-      words: 'Keep this consent private at HospitalAMSP: no other member of the chain can read it; it covers only the records HospitalAMSP holds',
+  describe('where a consent lives and where it goes', () => {
+    const hospital = { mspId: 'HospitalAMSP', members: ['HospitalAMSP', 'HospitalCMSP'], chains: [{ chainId: 'chain-b', orgs: ['HospitalBMSP', 'HospitalDMSP'] }] };
+    const privately = { heldPrivately: true };
+    const publicly = { heldPrivately: false };
+
+    it('keeps a consent for an org of this chain at the hospital, with no choice for a patient it registered privately', () => {
+      expect(consentPlacement(hospital, ' HospitalCMSP ', privately)).toEqual({
+        canChoosePublic: false,
+        shareTo: [],
+        unreachable: [],
+        anyOrg: false,
+        keptWords: 'Kept privately by HospitalAMSP: no other member of the chain can read it; it covers only the records HospitalAMSP holds',
+        publicWords: "Recorded on this chain's ledger: HospitalAMSP, HospitalCMSP can read it",
+      });
+      // A patient registered publicly may record it on the ledger instead; before anyone is named, nothing is carried.
+      expect(consentPlacement(hospital, 'HospitalCMSP', publicly).canChoosePublic).toBe(true);
+      expect(consentPlacement(hospital, '', privately)).toMatchObject({ shareTo: [], unreachable: [] });
     });
-    // Before the patient names anyone, the choice shows as the default it will be.
-    expect(consentPlacement(hospital, '').canKeep).toBe(true);
-    expect(consentPlacement(hospital, 'HospitalBMSP')).toEqual({
-      canKeep: false,
-      words: "HospitalBMSP is not on HospitalAMSP's chain, so this consent is carried to its chain: it is recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it",
+
+    it('shares a consent for an org of another chain sealed with that chain, and names who can read it there', () => {
+      const p = consentPlacement(hospital, 'HospitalBMSP', privately);
+      expect(p).toMatchObject({ shareTo: ['chain-b'], unreachable: [] });
+      expect(p.keptWords).toBe(
+        'Kept privately by HospitalAMSP and shared sealed with chain-b (only HospitalBMSP can read it there, fetched from HospitalAMSP): no other member of either chain can read it; it covers only the records HospitalAMSP holds',
+      );
+      expect(consentPlacement(hospital, 'HospitalBMSP', publicly).publicWords).toBe(
+        "Recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it, and carried to chain-b, where every member can read it",
+      );
     });
-    // Membership is exact: no prefix or case folding decides that an org is on this chain.
-    expect(consentPlacement(hospital, 'hospitalcmsp').canKeep).toBe(false);
-    expect(consentPlacement(hospital, 'HospitalC').canKeep).toBe(false);
+
+    it('says plainly when an org is on no chain the hospital reaches; membership is exact, no prefix or case folding', () => {
+      const p = consentPlacement(hospital, 'HospitalXMSP', privately);
+      expect(p).toMatchObject({ shareTo: [], unreachable: ['HospitalXMSP'] });
+      expect(unreachableWords(hospital, p)).toBe("HospitalXMSP is not on HospitalAMSP's chain or on a chain HospitalAMSP carries consents to: this consent cannot reach it");
+      expect(unreachableWords(hospital, consentPlacement(hospital, 'HospitalCMSP', privately))).toBe('');
+      expect(consentPlacement(hospital, 'hospitalcmsp', privately).unreachable).toEqual(['hospitalcmsp']);
+      expect(consentPlacement(hospital, 'HospitalB', privately).unreachable).toEqual(['HospitalB']);
+      // A hospital that reaches no other chain (or an older server that does not say): every outside org is unreachable.
+      expect(consentPlacement({ mspId: 'HospitalAMSP', members: ['HospitalAMSP'] }, 'HospitalBMSP', privately).unreachable).toEqual(['HospitalBMSP']);
+    });
   });
 
   describe('a grant with exceptions ("everything except my psychiatry records")', () => {
@@ -137,14 +162,16 @@ describe('patient app', () => {
       expect(() => prepareFhirGrant(' '.repeat(MAX_FHIR_FILE_BYTES + 1), { now, days: 30 })).toThrow(/^FHIR_CONSENT_INVALID: the file is larger than 256 KiB$/);
     });
 
-    it('places the policy by whom it can permit: private when every org is on the chain, public for another chain or any org', () => {
-      const hospital = { mspId: 'HospitalAMSP', members: ['HospitalAMSP', 'HospitalCMSP'] };
+    it('places the policy by whom it can permit: kept, shared sealed with each outside chain, and an any-org policy kept here and carried nowhere', () => {
+      const hospital = { mspId: 'HospitalAMSP', members: ['HospitalAMSP', 'HospitalCMSP'], chains: [{ chainId: 'chain-b', orgs: ['HospitalBMSP'] }] };
       const forOrgs = (...orgs: string[]) => parseConsentPolicy({ format: 'medbridge/consent-policy/v2', decision: 'deny', provisions: orgs.map((org) => ({ actors: [{ participation: 'recipient', org }] })) }, { order: 'normalize' });
-      expect(policyPlacement(hospital, forOrgs('HospitalCMSP'))).toEqual(consentPlacement(hospital, 'HospitalCMSP'));
-      expect(policyPlacement(hospital, forOrgs('HospitalCMSP', 'HospitalBMSP'))).toEqual(consentPlacement(hospital, 'HospitalBMSP'));
-      expect(policyPlacement(hospital, forOrgs('HospitalBMSP', 'HospitalDMSP')).words).toMatch(/^HospitalBMSP and HospitalDMSP are not on HospitalAMSP's chain, so this consent is carried/);
-      const anyone = policyPlacement(hospital, importFhirConsent(JSON.parse(example('r5', 'notOrg'))).policy);
-      expect(anyone).toEqual({ canKeep: false, words: "It lets any organisation read, also on other chains, so this consent is carried to its chain: it is recorded on this chain's ledger, where HospitalAMSP, HospitalCMSP can read it" });
+      const o = { heldPrivately: true };
+      expect(policyPlacement(hospital, forOrgs('HospitalCMSP'), o)).toEqual(consentPlacement(hospital, 'HospitalCMSP', o));
+      expect(policyPlacement(hospital, forOrgs('HospitalCMSP', 'HospitalBMSP'), o)).toEqual(consentPlacement(hospital, 'HospitalBMSP', o));
+      expect(policyPlacement(hospital, forOrgs('HospitalBMSP', 'HospitalDMSP'), o)).toMatchObject({ shareTo: ['chain-b'], unreachable: ['HospitalDMSP'] });
+      const anyone = policyPlacement(hospital, importFhirConsent(JSON.parse(example('r5', 'notOrg'))).policy, o);
+      expect(anyone).toMatchObject({ anyOrg: true, shareTo: [], unreachable: [] });
+      expect(anyone.keptWords).toBe('Kept privately by HospitalAMSP: it lets any organisation read, but only the records HospitalAMSP holds and only when they ask HospitalAMSP; it is not carried to other chains');
     });
   });
 

@@ -26,7 +26,7 @@ export async function registerAppRoutes(app: FastifyInstance, ctx: ApiContext): 
       schema: {
         tags: ['patients'],
         summary: "the hospital this server speaks for: its MSP id, its channel, the chain id patient messages are bound to, the chain's member orgs and the chains it carries consents to",
-        description: '`chains`: each remote chain registered here with an open route from this chain, its orgs (MSP ids, as registered here) and the packet types its route carries.',
+        description: '`chains`: each remote chain registered here with an open route from this chain, its orgs (MSP ids, as registered here) and the packet types its open routes carry.',
         response: {
           200: {
             type: 'object',
@@ -39,7 +39,7 @@ export async function registerAppRoutes(app: FastifyInstance, ctx: ApiContext): 
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { chainId: { type: 'string' }, orgs: { type: 'array', items: { type: 'string' } }, routeId: { type: 'string' }, packetTypes: { type: 'array', items: { type: 'string' } } },
+                  properties: { chainId: { type: 'string' }, orgs: { type: 'array', items: { type: 'string' } }, packetTypes: { type: 'array', items: { type: 'string' } } },
                 },
               },
             },

@@ -116,9 +116,9 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
       if (!reach.any && !reach.orgs.some((o) => chain.orgs.includes(o))) {
         throw new ApiError(422, 'WRONG_DESTINATION', `no org this consent can permit (${reach.orgs.join(', ')}) is an org of ${chain.chainId} (${chain.orgs.join(', ')})`);
       }
-      const { sent, sealed } = await ctx.consents.shareAny(consent.consentId, chain.chainId, chain.routeId);
+      const { sent, sealed } = await ctx.consents.shareAny(consent.consentId, chain.chainId);
       req.log.info({ consentId: consent.consentId, chainId: chain.chainId, sequence: sent.result.sequence, sealed: sealed !== null }, 'consent carried');
-      return reply.status(201).send({ consentId: consent.consentId, chainId: chain.chainId, routeId: chain.routeId, sequence: sent.result.sequence, sealed: sealed !== null, txId: sent.txId });
+      return reply.status(201).send({ consentId: consent.consentId, chainId: chain.chainId, routeId: sent.result.routeId, sequence: sent.result.sequence, sealed: sealed !== null, txId: sent.txId });
     },
   );
 
