@@ -521,9 +521,12 @@ describe('hospital gateway API', () => {
       const revoked = await a.client.call(revokePath, { raw, headers: revokeHeaders });
       expect(revoked.status).toBe(201);
       expect(revoked.body.result).toMatchObject({ consentId: bobConsent, status: 'revoked', grant: { message: { signer: bob.keyId } } });
+      // The server carried the revocation to chain-b, where the grant went: the test relays it.
+      expect(revoked.body.carried).toEqual([{ chainId: 'chain-b', sequence: expect.any(Number), sealed: false }]);
 
       // chain-b verifies the revocation through the rotation the packet carries.
-      const { result: sentRevoke } = await xa.cc.crossChain.sendPacket('chain-b', 'consent.revoke', { routeId: route, consentId: bobConsent });
+      const sentRevoke = await xa.cc.crossChain.getPacket(route, revoked.body.carried[0].sequence as number);
+      expect(sentRevoke.packet.type).toBe('consent.revoke');
       expect((sentRevoke.packet.payload as { keyRotations?: unknown[] }).keyRotations).toHaveLength(1);
       await deliver(xa, xb, route, sentRevoke.packet);
       expect(await xb.cc.consent.checkRemoteConsent('chain-a', bobConsent, 'TREAT')).toMatchObject({ allowed: false, status: 'revoked', version: 2 });
@@ -548,7 +551,10 @@ describe('hospital gateway API', () => {
       expect(registered.status).toBe(201);
       expect((await a.client.signed(`/v1/patients/${carol.patientId}`, carol.privateKey)).body).toMatchObject({ patientId: carol.patientId, heldPrivately: true });
       const elsewhere = await c.client.call(`/v1/patients/${carol.patientId}`, { as: ehrC });
-      expect([elsewhere.status, elsewhere.body.code]).toEqual([404, 'NOT_FOUND']);
+      expect([elsewhere.status, elsewhere.body.code]).toEqual([404, 'PATIENT_NOT_REGISTERED']);
+      // One registration per org: asking again, publicly or not, is ALREADY_EXISTS (never a second, public copy).
+      const again = await a.client.call('/v1/patients', { body: { publicKey: carol.publicKey, publicly: true }, as: ehrA });
+      expect([again.status, again.body.code]).toEqual([409, 'ALREADY_EXISTS']);
       const hash = recordHash(Buffer.alloc(32, 7), Buffer.from(`{"resourceType":"Observation","id":"${carolRecord}"}`));
       expect((await a.client.call('/v1/records', { body: { recordId: carolRecord, patientId: carol.patientId, category: 'Observation', hash }, as: ehrA })).status).toBe(201);
       expect((await c.client.call(`/v1/records/${carolRecord}`, { as: ehrC })).status).toBe(404);

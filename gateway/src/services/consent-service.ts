@@ -9,6 +9,7 @@
 import {
   consentIdOf,
   parseSignedPatientMessage,
+  patientIdOf,
   type AccessDecision,
   type AccessLogEntry,
   type AccessLogReadMessage,
@@ -33,9 +34,9 @@ import {
   type SignedKeyRotation,
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
-import { toClientError, usageError } from '../errors';
+import { ClientError, toClientError, usageError } from '../errors';
 import { chainsCarriedTo } from './consent-reach';
-import { allPages, type Chaincode, type Submitted } from '../fabric/contracts';
+import { allPages, orAbsent, type Chaincode, type Submitted } from '../fabric/contracts';
 import type { PatientRecordLabels, PrivateConsents } from '../fabric/contracts/consent';
 import { consentPacketType, CrossChainService, routeFor } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
@@ -84,9 +85,20 @@ export class ConsentService {
   }
 
 
-  /** Registers the patient's key at this org: publicly, or with `privately` in this org's implicit collection only (chaincode/CONSENT.md "Private patients and anchors"). */
-  registerPatient(key: Pick<PatientKey, 'publicKey'>, opts: { privately?: boolean } = {}): Promise<Submitted<Patient>> {
-    return opts.privately ? this.chaincode.consent.registerPatientPrivately(key.publicKey) : this.chaincode.consent.registerPatient(key.publicKey);
+  /**
+   * Registers the patient's key at this org: publicly, or with `privately` in this org's implicit
+   * collection only (chaincode/CONSENT.md "Private patients and anchors"). A patient has one
+   * registration per org: one registered publicly on this chain already is registered publicly
+   * here too (the id is public anyway, and a second, private registration would split the
+   * patient's key history and guardians); one this org registered privately is ALREADY_EXISTS.
+   * The check is a query (the private transaction cannot read public state without naming the
+   * patient in its read set).
+   */
+  async registerPatient(key: Pick<PatientKey, 'publicKey'>, opts: { privately?: boolean } = {}): Promise<Submitted<Patient>> {
+    const patientId = patientIdOf(key.publicKey);
+    const existing = await orAbsent(this.chaincode.consent.getPatient(patientId), ['NOT_FOUND', 'PATIENT_NOT_REGISTERED']);
+    if (existing?.heldPrivately === true) throw new ClientError('ALREADY_EXISTS', 'rejected', `patient ${patientId} is already registered privately by ${this.chaincode.mspId}`);
+    return opts.privately === true && existing === undefined ? this.chaincode.consent.registerPatientPrivately(key.publicKey) : this.chaincode.consent.registerPatient(key.publicKey);
   }
 
   getPatient(patientId: string): Promise<Patient> {

@@ -88,10 +88,18 @@ describe('POST /v1/enrolments/{code}', () => {
     system: { ping: () => Promise.resolve({ channel: 'chain-a' }) },
     consent: {
       registerPatient: (publicKey: string) => {
-        registered.push(patientIdOf(publicKey));
+        registered.push(`public ${patientIdOf(publicKey)}`);
         return Promise.resolve({ txId: 'tx1', blockNumber: 7n, result: { patientId: patientIdOf(publicKey), publicKey, registeredBy: ['HospitalAMSP'] } });
       },
-      getPatient: () => Promise.reject(new Error('NOT_FOUND: no patient')),
+      registerPatientPrivately: (publicKey: string) => {
+        registered.push(`private ${patientIdOf(publicKey)}`);
+        return Promise.resolve({ txId: 'tx2', blockNumber: 8n, result: { patientId: patientIdOf(publicKey), publicKey, registeredBy: ['HospitalAMSP'] } });
+      },
+      getPatient: () => Promise.reject(new Error('PATIENT_NOT_REGISTERED: no patient')),
+    },
+    crossChain: {
+      listRemoteChains: () => Promise.resolve([{ chainId: 'chain-b', orgs: [{ mspId: 'HospitalBMSP' }] }]),
+      listRoutes: () => Promise.resolve([{ routeId: 'a-b', counterparty: 'chain-b', status: 'open', packetTypes: ['consent.sealed'] }]),
     },
   } as unknown as Chaincode;
   const device = () => {
@@ -113,7 +121,7 @@ describe('POST /v1/enrolments/{code}', () => {
   });
   afterAll(() => app.close());
 
-  it('registers the key of the device that signs with it, once per code', async () => {
+  it('registers the key of the device that signs with it, privately at this hospital, once per code', async () => {
     const { code } = store.issue({ issuedBy: 'HospitalAMSP', ttlMs: 15 * MIN, now: NOW });
     const alice = device();
     const ok = await redeem(code, alice);
@@ -121,7 +129,7 @@ describe('POST /v1/enrolments/{code}', () => {
     expect(ok.body.result?.patientId).toBe(patientIdOf(alice.publicKey));
     const again = await redeem(code, device());
     expect([again.status, again.body.code]).toEqual([409, 'ENROLMENT_USED']);
-    expect(registered).toEqual([patientIdOf(alice.publicKey)]);
+    expect(registered).toEqual([`private ${patientIdOf(alice.publicKey)}`]);
   });
 
   it('refuses an unknown code (404), an expired one (410) and a key the signer does not hold (403), registering nothing', async () => {
@@ -143,8 +151,14 @@ describe('POST /v1/enrolments/{code}', () => {
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([401, 'UNAUTHORIZED']);
   });
 
-  it("tells a device the chain id its messages are bound to and the chain's member orgs", async () => {
+  it("tells a device the chain id its messages are bound to, the chain's member orgs and the chains it carries consents to", async () => {
     const res = await fetch(`${base}/v1/hospital`);
-    expect(await res.json()).toEqual({ mspId: 'HospitalAMSP', channel: 'chain-a', chainId: 'chain-a', members: ['HospitalAMSP', 'HospitalCMSP'] });
+    expect(await res.json()).toEqual({
+      mspId: 'HospitalAMSP',
+      channel: 'chain-a',
+      chainId: 'chain-a',
+      members: ['HospitalAMSP', 'HospitalCMSP'],
+      chains: [{ chainId: 'chain-b', orgs: ['HospitalBMSP'], packetTypes: ['consent.sealed'] }],
+    });
   });
 });

@@ -57,6 +57,7 @@ import {
 } from '../../../gateway/src/fabric/contracts';
 import type { Profile } from '../../../gateway/src/fabric/profile';
 import { RecordAnchors } from '../../../gateway/src/records/anchors';
+import { ConsentService } from '../../../gateway/src/services/consent-service';
 import { CrossChainService } from '../../../gateway/src/services/crosschain-service';
 import { IncentiveService } from '../../../gateway/src/services/incentive-service';
 import { FakeLedger, type FakeIdentity } from '../support/fake-ledger';
@@ -810,6 +811,26 @@ describe('typed chaincode client', () => {
       conn.calls.splice(0);
       await anchors.anchor({ recordId: 'rec-2', patientId, category: 'Observation', hash: 'ab'.repeat(32) }, false);
       expect(conn.calls.map((c) => c.fn)).toEqual(['AnchorRecord']);
+    });
+
+    it('ConsentService registers a patient once per org: privately when new, publicly when the chain already has them publicly, never a second copy', async () => {
+      const answer = { patient: 'none' as 'none' | 'public' | 'private' };
+      const { conn, cc } = fake((c) => {
+        if (c.fn !== 'GetPatient') return { result: JSON.stringify({ patientId }) };
+        if (answer.patient === 'none') return { error: endorseRejection(`PATIENT_NOT_REGISTERED: patient ${patientId} is not registered on this channel`) };
+        return { result: JSON.stringify({ patientId, ...(answer.patient === 'private' ? { heldPrivately: true } : {}) }) };
+      });
+      const consents = new ConsentService(cc);
+      await consents.registerPatient({ publicKey }, { privately: true }).catch(() => undefined);
+      expect(conn.calls.map((c) => c.fn)).toEqual(['GetPatient', 'RegisterPatientPrivately']);
+      answer.patient = 'public';
+      conn.calls.splice(0);
+      await consents.registerPatient({ publicKey }, { privately: true });
+      expect(conn.calls.map((c) => c.fn)).toEqual(['GetPatient', 'RegisterPatient']);
+      answer.patient = 'private';
+      conn.calls.splice(0);
+      await expect(consents.registerPatient({ publicKey })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+      expect(conn.calls.map((c) => c.fn)).toEqual(['GetPatient']);
     });
 
     it('IncentiveService reports no stake as undefined, and approves a proposal read back by id through its own transaction', async () => {
