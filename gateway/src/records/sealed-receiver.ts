@@ -14,7 +14,7 @@
  * @example
  *   const receiver = new SealedConsentReceiver(new Chaincode(hospitalB, 'chain-b'), new RecordFetcher(hospitalB, { exchangeUrl }));
  *   const outcomes = await receiver.receivePending('chain-a');
- *   const watch = receiver.watch(5_000, (o) => log.info(o, 'sealed consent'));   // watch.stop() on shutdown
+ *   const watch = watchSealedConsents(chaincodeB, receiver, 5_000, (o) => log.info(o), (chain, err) => log.warn(err));   // await watch.stop() on shutdown
  */
 import type { SealedArrival, SealedConsentDelivery } from '@medbridge/chaincode';
 import { toClientError } from '../errors';

@@ -35,9 +35,9 @@ import {
   type SignedPatientMessage,
 } from '@medbridge/chaincode';
 import { ClientError, toClientError, usageError } from '../errors';
-import { chainsCarriedTo } from './consent-reach';
 import { allPages, orAbsent, type Chaincode, type Submitted } from '../fabric/contracts';
 import type { PatientRecordLabels, PrivateConsents } from '../fabric/contracts/consent';
+import { chainsCarriedTo } from './consent-reach';
 import { consentPacketType, CrossChainService, routeFor } from './crosschain-service';
 import type { PatientKey } from './patient-keys';
 import { PatientSigner, type GrantInput } from './patient-signer';
