@@ -161,7 +161,7 @@ export const api = {
   async revoke(h: Hospital, key: DeviceKey, consentId: string, keeper?: string) {
     const signed = await signMessage(buildConsentRevocation(header(h, key), consentId), key);
     const at = keeper === undefined ? '' : `?keeper=${encodeURIComponent(keeper)}`;
-    return call<{ txId: string; result: ConsentView; carried: Array<{ chainId: string; sequence?: number; error?: { code: string; message: string } }> }>(
+    return call<{ txId: string; result: ConsentView; carried: Array<{ chainId: string; sequence?: number; error?: { code: string; message: string } }> | null; carryError?: { code: string; message: string } }>(
       'POST',
       `/v1/consents/${consentId}/revocation${at}`,
       signed,

@@ -423,8 +423,9 @@ function ConsentsView({ device: key, hospital, act, load }: Ctx) {
   const revoke = async (c: ConsentView) => {
     if (!key || !hospital) return;
     const r = await act('Signing the revocation on this device…', () => api.revoke(hospital, key, c.consentId, c.keeper), (res) => {
-      const sent = res.carried.filter((x) => x.error === undefined).map((x) => x.chainId);
-      const failed = res.carried.filter((x) => x.error !== undefined).map((x) => `${x.chainId} (${x.error?.code ?? ''})`);
+      const carried = res.carried ?? [];
+      const sent = carried.filter((x) => x.error === undefined).map((x) => x.chainId);
+      const failed = [...carried.filter((x) => x.error !== undefined).map((x) => `${x.chainId} (${x.error?.code ?? ''})`), ...(res.carryError ? [`the chains it reached (${res.carryError.code})`] : [])];
       return `Revoked: ${c.grantee ?? policyGrantees(c)} may no longer read under this consent.${sent.length > 0 ? ` The revocation is on its way to ${sent.join(', ')}.` : ''}${failed.length > 0 ? ` It could not be sent to ${failed.join(', ')}: ask ${hospital.mspId}.` : ''}`;
     });
     setConfirm(undefined);

@@ -64,6 +64,8 @@ function fakeChaincode(calls: string[]): Chaincode {
     chainId: () => Promise.resolve('chain-a'),
     system: { ping: () => Promise.resolve({ channel: 'chain-a' }) },
     governance: { getMembers: () => Promise.resolve({ members: ['HospitalAMSP', 'HospitalCMSP'] }) },
+    // The peer does not answer a read of the routes: where a consent went cannot be read.
+    crossChain: { listRoutes: () => Promise.reject(new ClientError('UNAVAILABLE', 'unavailable', 'peer0.hospitala: connection refused')) },
     consent: {
       registerPatient: (publicKey: string) => {
         calls.push('registerPatient');
@@ -87,6 +89,10 @@ function fakeChaincode(calls: string[]): Chaincode {
         calls.push('findConsent');
         const consent = STORED.get(id);
         return consent ? Promise.resolve(consent) : Promise.reject(new ClientError('NOT_FOUND', 'rejected', `consent ${id} does not exist`));
+      },
+      revokeConsent: () => {
+        calls.push('revokeConsent');
+        return Promise.resolve({ txId: 'tx9', blockNumber: 9n, result: { consentId: V1_ID, status: 'revoked' } });
       },
       listAccessLogSigned: (_signed: unknown, page: { pageSize?: number; bookmark?: string }) => {
         calls.push(`listAccessLogSigned ${page.pageSize ?? ''} ${page.bookmark ?? ''}`);
@@ -182,6 +188,14 @@ describe('API server', () => {
     const other = signRequest({ method: 'GET', path: url, body: '' }, otherKey, { timestamp: NOW, nonce: 'fhir-other-patient-nonce' });
     const refused = await inject({ method: 'GET', url, headers: other });
     expect([refused.statusCode, refused.json<{ code: string }>().code]).toEqual([403, 'UNAUTHORIZED']);
+  });
+
+  it('keeps a committed revocation when it cannot read where the consent went: 201, carried null, the error said', async () => {
+    const revocation = JSON.stringify(new PatientSigner('chain-a', () => NOW).revocation(keyFromPrivate(patientKey), PATIENT, V1_ID));
+    const res = await asPatient('POST', `/v1/consents/${V1_ID}/revocation`, revocation);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ txId: 'tx9', result: { status: 'revoked' }, carried: null, carryError: { code: 'UNAVAILABLE' } });
+    expect(calls).toEqual(['revokeConsent', 'findConsent']);
   });
 
   it("gives the patient's signed log read as a FHIR Bundle of AuditEvents, page by page with a next link (format=fhir)", async () => {

@@ -20,9 +20,10 @@ import {
 } from '@medbridge/chaincode';
 import { orAbsent } from '../../fabric/contracts';
 import { consentToFhir, prepareConsentImport } from '../../services/consent-fhir';
+import type { CarryOutcome } from '../../services/consent-service';
 import { reachableChains } from '../../services/crosschain-service';
 import { hospitalOf } from '../auth';
-import { ApiError } from '../errors';
+import { ApiError, asClientError } from '../errors';
 import { AnyObject, committed, ConsentId, errorResponses, FHIR_JSON, FhirFormat, MspId, SignedPatientMessage as SignedSchema, Security } from '../schemas';
 import type { ApiContext } from '../context';
 
@@ -65,12 +66,18 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
         tags: ['consents'],
         summary: 'submit a consent.revoke signed on the patient\'s device; the revocation then follows the consent to every chain it was carried to',
         description:
-          'For a private consent, `keeper` names the org that keeps it: the revocation goes to its peers only. Once it committed, this hospital carries the revocation to every chain the consent was carried to (its consent packets sent from this chain, or, for a consent it keeps, its sealed shares): `carried` has one entry per chain, its packet\'s `sequence`, or the `error` that chain\'s send met (the revocation itself stands; `POST /v1/consents/{id}/shares` sends it again). A relay delivers each packet.',
+          'For a private consent, `keeper` names the org that keeps it: the revocation goes to its peers only. Once it committed, this hospital carries the revocation to every chain the consent was carried to (its consent packets sent from this chain, or, for a consent it keeps, its sealed shares): `carried` has one entry per chain, its packet\'s `sequence`, or the `error` that chain\'s send met (the revocation itself stands; `POST /v1/consents/{id}/shares` sends it again); `carried: null` with `carryError` when the chains it reached could not be read. A relay delivers each packet.',
         security: Security.patientOrHospital,
         params: consentParams,
         querystring: { type: 'object', additionalProperties: false, properties: { keeper: MspId } },
         body: SignedSchema,
-        response: { 201: { type: 'object', properties: { txId: { type: 'string' }, blockNumber: { type: 'string' }, result: AnyObject, carried: { type: 'array', items: AnyObject } } }, ...errorResponses },
+        response: {
+          201: {
+            type: 'object',
+            properties: { txId: { type: 'string' }, blockNumber: { type: 'string' }, result: AnyObject, carried: { type: ['array', 'null'], items: AnyObject }, carryError: AnyObject },
+          },
+          ...errorResponses,
+        },
       },
       config: { auth: { hospital: 'any', patient: signedPatient } },
     },
@@ -81,9 +88,22 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const cc = ctx.chaincode.consent;
       const revoked = submitted(await (keeper === undefined ? cc.revokeConsent(req.body) : cc.revokeConsentPrivately(req.body, keeper)));
       // A consent kept at another org is carried by that org's gateway, which can read its seals.
-      const carried = keeper === undefined || keeper === ctx.chaincode.mspId ? await ctx.consents.carryToEveryChain(req.params.consentId) : [];
-      for (const c of carried) if ('error' in c) req.log.warn({ consentId: req.params.consentId, chainId: c.chainId, code: c.error.code }, 'revocation not carried to a chain');
-      return reply.status(201).send({ ...revoked, carried });
+      // The revocation stands whatever the carrying meets: a chain's failure is in `carried`, and a
+      // failure to read where the consent went (a peer down) is `carried: null` with its error.
+      let carried: CarryOutcome[] | null = [];
+      let carryError: { code: string; message: string } | undefined;
+      if (keeper === undefined || keeper === ctx.chaincode.mspId) {
+        try {
+          carried = await ctx.consents.carryToEveryChain(req.params.consentId);
+        } catch (e) {
+          const err = asClientError(e);
+          carried = null;
+          carryError = { code: err.code, message: err.message };
+        }
+      }
+      for (const c of carried ?? []) if ('error' in c) req.log.warn({ consentId: req.params.consentId, chainId: c.chainId, code: c.error.code }, 'revocation not carried to a chain');
+      if (carryError) req.log.warn({ consentId: req.params.consentId, code: carryError.code }, 'revocation not carried: the chains the consent reached could not be read');
+      return reply.status(201).send({ ...revoked, carried, ...(carryError ? { carryError } : {}) });
     },
   );
 
