@@ -21,7 +21,7 @@ medbridge on fabric-samples' test-network: try the CLI (Org1 = custodian hospita
   npx medbridge ping --org Org1
   npx medbridge patient keygen                                   # prints patientId (pt_...); key in ~/.medbridge/keys
   P=<patientId>
-  npx medbridge patient register --org Org1 --key \$P
+  npx medbridge patient register --org Org1 --key \$P --public
   echo '{"resourceType":"Observation","status":"final","code":{"text":"Blood pressure"}}' >/tmp/obs.json
   npx medbridge records put --org Org1 --patient \$P --category Observation --file /tmp/obs.json --record-id rec-1
   npx medbridge consent grant --org Org1 --key \$P --grantee Org2MSP --records rec-1 --purpose TREAT --days 7
@@ -93,7 +93,7 @@ run_story() {
   story_step "patient: key on the patient's side, registered at Org1"
   out=$(mb patient keygen)
   patient=$(field "$out" j.patientId)
-  out=$(mb patient register --org Org1 --key "$patient")
+  out=$(mb patient register --org Org1 --key "$patient" --public)
   expect "$out" "j.patientId === '$patient'" "the registered patient is the key's"
   done_step "patient ${patient:0:14}..."
 

@@ -67,8 +67,8 @@ describe('medbridge CLI', () => {
   });
 
   it('registers the patient, anchors, amends, verifies and lists a record', async () => {
-    const reg = await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile);
-    expect(reg).toMatchObject({ patientId });
+    const reg = await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile, '--public');
+    expect(reg).toMatchObject({ patientId, private: false });
     expect(await ok(env, 'patient', 'show', patientId, '--org', 'HospitalA')).toMatchObject({ patientId });
 
     const recordId = `rec-cli-${run}`;

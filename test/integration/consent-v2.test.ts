@@ -40,7 +40,7 @@ describe('consent v2 on chain-a through the CLI', () => {
     const k = await ok<{ patientId: string; keyFile: string }>(env, 'patient', 'keygen');
     patientId = k.patientId;
     keyFile = k.keyFile;
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile, '--public');
   });
 
   afterAll(() => a?.close());

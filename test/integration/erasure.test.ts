@@ -40,7 +40,7 @@ describe('erasure of a record (GDPR art. 17)', () => {
     buildGateway();
     hospitalC = FabricClient.open('HospitalC');
     patientId = (await ok<{ patientId: string }>(env, 'patient', 'keygen')).patientId;
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId, '--public');
     for (const id of Object.values(ids)) {
       writeFileSync(join(files, `${id}.json`), contentOf(id));
       await ok(env, 'records', 'put', '--org', 'HospitalA', '--patient', patientId, '--category', 'Observation', '--file', join(files, `${id}.json`), '--record-id', id, '--labels', 'PSY', '--data-date', '2024-03-01');

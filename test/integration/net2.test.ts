@@ -152,7 +152,7 @@ const send = async (from: Chain, to: string, type: PacketType, args: { consentId
     const fhir = JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'eGFR' }, run });
     writeFileSync(join(files, 'obs.json'), fhir);
     const { patientId } = await ok<{ patientId: string }>(env, 'patient', 'keygen');
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId, '--public');
     const put = await ok<{ hash: string }>(env, 'records', 'put', '--org', 'HospitalA', '--patient', patientId, '--category', 'Observation', '--file', join(files, 'obs.json'), '--record-id', recordId);
     server = await startDaemon(env, 'records', 'serve', '--org', 'HospitalA', '--port', '0');
     const { consentId } = await ok<{ consentId: string }>(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalDMSP', '--records', recordId, '--purpose', 'TREAT', '--days', '1');

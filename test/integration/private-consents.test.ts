@@ -56,7 +56,7 @@ describe('private consents on chain-a through the CLI', () => {
     const k = await ok<{ patientId: string; keyFile: string }>(env, 'patient', 'keygen');
     patientId = k.patientId;
     keyFile = k.keyFile;
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile, '--public');
     writeFileSync(join(files, 'psy.json'), '{"resourceType":"Observation","status":"final"}');
     writeFileSync(join(files, 'obs.json'), '{"resourceType":"Observation","status":"final","id":"2"}');
     await ok(env, 'record', 'anchor', '--org', 'HospitalA', '--patient', patientId, '--category', 'Observation', '--file', join(files, 'psy.json'), '--record-id', psyRecord, '--labels', 'PSY,R', '--data-date', '2024-03-01');

@@ -101,7 +101,7 @@ describe('a private patient across chains (CLI, real peers)', () => {
   it('registers the patient privately at HospitalA: HospitalA reads them, HospitalC\'s peer does not', async () => {
     const k = await ok<{ patientId: string; keyFile: string; publicKey: string }>(env, 'patient', 'keygen');
     ({ patientId, keyFile, publicKey } = k);
-    expect(await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile, '--private')).toMatchObject({ patientId, private: true });
+    expect(await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', keyFile)).toMatchObject({ patientId, private: true });
     expect(await ok(env, 'patient', 'show', patientId, '--org', 'HospitalA')).toMatchObject({ patientId, publicKey, heldPrivately: true });
     const atC = await cli(env, 'patient', 'show', patientId, '--org', 'HospitalC', '--channel', 'chain-a');
     expect([atC.code, atC.json.error.code]).toEqual([3, 'PATIENT_NOT_REGISTERED']);

@@ -49,8 +49,8 @@ describe('per-chain pseudonyms and pseudonym links', () => {
     buildGateway();
     onA = await ok<Key>(env, 'patient', 'keygen');
     onB = await ok<Key>(env, 'patient', 'keygen');
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', onA.keyFile);
-    await ok(env, 'patient', 'register', '--org', 'HospitalB', '--key', onB.keyFile);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', onA.keyFile, '--public');
+    await ok(env, 'patient', 'register', '--org', 'HospitalB', '--key', onB.keyFile, '--public');
   });
 
   it('leaves nothing on either ledger that matches the id on one chain to the id on the other', async () => {

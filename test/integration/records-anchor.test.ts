@@ -42,7 +42,7 @@ describe('record anchor attestation across chains', () => {
     hospitalB = FabricClient.open('HospitalB');
     writeFileSync(join(files, 'obs.json'), fhir);
     const patientId = (await ok<{ patientId: string }>(env, 'patient', 'keygen')).patientId;
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId, '--public');
     const put = await ok<{ hash: string }>(env, 'records', 'put', '--org', 'HospitalA', '--patient', patientId, '--category', 'Observation', '--file', join(files, 'obs.json'), '--record-id', recordId);
     anchorHash = put.hash;
     await ok(env, 'consent', 'grant', '--org', 'HospitalA', '--key', patientId, '--grantee', 'HospitalBMSP', '--records', recordId, '--purpose', 'TREAT', '--days', '1');

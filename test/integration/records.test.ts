@@ -22,7 +22,7 @@ describe('record exchange between hospitals', () => {
     buildGateway();
     writeFileSync(join(files, 'report.json'), fhir);
     patientId = (await ok<{ patientId: string }>(env, 'patient', 'keygen')).patientId;
-    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId);
+    await ok(env, 'patient', 'register', '--org', 'HospitalA', '--key', patientId, '--public');
     const put = await ok<{ recordId: string; hash: string; version: number }>(
       env, 'records', 'put', '--org', 'HospitalA', '--patient', patientId, '--category', 'DiagnosticReport', '--file', join(files, 'report.json'), '--record-id', recordId,
     );

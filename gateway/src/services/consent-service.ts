@@ -94,11 +94,13 @@ export class ConsentService {
    * The check is a query (the private transaction cannot read public state without naming the
    * patient in its read set).
    */
-  async registerPatient(key: Pick<PatientKey, 'publicKey'>, opts: { privately?: boolean } = {}): Promise<Submitted<Patient>> {
+  async registerPatient(key: Pick<PatientKey, 'publicKey'>, opts: { privately?: boolean } = {}): Promise<Submitted<Patient> & { privately: boolean }> {
     const patientId = patientIdOf(key.publicKey);
     const existing = await orAbsent(this.chaincode.consent.getPatient(patientId), ['NOT_FOUND', 'PATIENT_NOT_REGISTERED']);
     if (existing?.heldPrivately === true) throw new ClientError('ALREADY_EXISTS', 'rejected', `patient ${patientId} is already registered privately by ${this.chaincode.mspId}`);
-    return opts.privately === true && existing === undefined ? this.chaincode.consent.registerPatientPrivately(key.publicKey) : this.chaincode.consent.registerPatient(key.publicKey);
+    const privately = opts.privately === true && existing === undefined;
+    const res = await (privately ? this.chaincode.consent.registerPatientPrivately(key.publicKey) : this.chaincode.consent.registerPatient(key.publicKey));
+    return { ...res, privately };
   }
 
   getPatient(patientId: string): Promise<Patient> {

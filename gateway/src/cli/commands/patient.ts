@@ -184,14 +184,18 @@ export function registerPatient(program: Command): void {
 
   patient
     .command('register')
-    .description("register a patient's public key at --org on its channel (the patient's home channel)")
+    .description(
+      "register a patient's public key at --org on its channel (the patient's home channel): privately by default, in --org's own collection only, so no other member reads the patient from its ledger; their records are anchored and their consents kept there (chaincode/CONSENT.md \"Private patients and anchors\")",
+    )
     .requiredOption('--key <file|patientId>', "the patient's key file")
-    .option('--private', "register in --org's own collection only: no other member reads the patient from its ledger; their records are anchored and their consents kept there (chaincode/CONSENT.md \"Private patients and anchors\")")
+    .option('--public', 'register on the public ledger instead, where every member of the channel reads the id and the key')
+    .option('--private', 'privately (the default; kept so that scripts naming it keep working)')
     .action(
       act(async (ctx, o) => {
+        if (o.public === true && o.private === true) throw usageError('--public and --private contradict each other');
         const key = signer(ctx, o.key as string);
-        const res = await ctx.wait('registering', service(ctx).registerPatient(key, { privately: o.private === true }));
-        ctx.print({ ...(res.result as object), private: o.private === true, txId: res.txId });
+        const res = await ctx.wait('registering', service(ctx).registerPatient(key, { privately: o.public !== true }));
+        ctx.print({ ...(res.result as object), private: res.privately, txId: res.txId });
       }),
     );
 
