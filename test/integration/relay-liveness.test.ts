@@ -70,7 +70,17 @@ describe('relay timeout path on the real network', () => {
     // The ping handler never ran: no success acknowledgement, no PacketAcknowledged.
     expect(onA.counts.get(`PacketAcknowledged/${ROUTE}/1`)).toBeUndefined();
     expect(onA.counts.get(`PacketTimedOut/${ROUTE}/1`)).toBe(1);
-    const metrics = await httpGet(relay.status.metrics);
+    // The relay counts a leg once its own submit returns, which can be after the event reached this
+    // listener: wait for the counters to reach their value, then check nothing counted twice.
+    const metricsUrl = relay.status.metrics;
+    const metrics = await waitFor(
+      'the relay counted the timeout leg and its acknowledgement',
+      async () => {
+        const text = await httpGet(metricsUrl);
+        return counter(text, 'medbridge_relay_acks_relayed_total', { kind: 'timeout' }) >= 1 ? text : undefined;
+      },
+      30_000,
+    );
     expect(counter(metrics, 'medbridge_relay_packets_relayed_total', { outcome: 'timeout' })).toBe(1);
     expect(counter(metrics, 'medbridge_relay_acks_relayed_total', { kind: 'timeout' })).toBe(1);
 
