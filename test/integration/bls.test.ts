@@ -27,12 +27,12 @@ import {
   type VerificationNode,
   type VerificationNodeList,
 } from '@medbridge/chaincode';
-import { pickRelayOrgs, Relay } from '../../gateway/src/relay/relay';
 import { buildPacketProof, type ProofOptions, type SignerEndpoint } from '../../gateway/src/proofs';
 import { enrolBlsNode } from '../../gateway/src/signer/enrol';
 import { startSignerService, type RunningSigner } from '../../gateway/src/signer/service';
 import { codeOf, Connections, govern, nodeListOf, remoteChainOf, sourceOf, trustOf, type Chain as ChainBase } from './support/chain-ops';
 import { waitFor } from './support/polling';
+import { startTestRelay } from './support/test-relay';
 import { deliver as deliverLegs, receiveLeg } from './support/proofs';
 
 const BLS = 'bls12381-aggregate';
@@ -249,18 +249,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
   it('relay service builds aggregate proofs on its own for a route registered with the aggregate scheme only', async () => {
     for (const c of [a, b]) expect((await c.cc.crossChain.getRoute(ROUTE)).schemes).toEqual([BLS]);
     const dir = mkdtempSync(join(tmpdir(), 'medbridge-bls-relay-'));
-    const orgs = pickRelayOrgs('chain-a', 'chain-b');
-    const relay = new Relay({
-      from: 'chain-a',
-      to: 'chain-b',
-      sourceOrg: orgs.source,
-      destOrg: orgs.dest,
-      checkpointFile: join(dir, 'chain-a--chain-b.checkpoint.json'),
-      routes: [ROUTE],
-      signers: { 'chain-a': a.signers, 'chain-b': b.signers },
-      backoff: { initialMs: 100, maxMs: 2000, factor: 2 },
-    });
-    const relayDone = relay.run();
+    const { relay, stop } = startTestRelay([ROUTE], dir, { signers: { 'chain-a': a.signers, 'chain-b': b.signers } });
     try {
       const sent = (await a.cc.crossChain.sendPacket('chain-b', 'ping', { routeId: ROUTE, payload: { run, by: 'relay' } })).result;
       const settled = await waitFor(
@@ -283,9 +272,7 @@ describe('bls12381-aggregate proofs on the real network', () => {
       expect(relay.status()).toMatchObject({ waitingFor: null });
       expect(relay.status().acknowledged).toBeGreaterThanOrEqual(1);
     } finally {
-      relay.stop();
-      await relayDone;
-      relay.close();
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);

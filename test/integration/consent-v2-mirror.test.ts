@@ -58,7 +58,7 @@ describe('consent v2 crosses from chain-a to chain-b', () => {
     consents = new ConsentService(a);
     // The relay reads chain-a's events from here on: the route's packets all come later.
     const { blockNumber } = await consents.registerPatient(patient);
-    testRelay = startTestRelay([ROUTE], blockNumber, dir);
+    testRelay = startTestRelay([ROUTE], dir, { startBlock: blockNumber });
   });
 
   afterAll(async () => {

@@ -69,7 +69,7 @@ describe('a private patient across chains (CLI, real peers)', () => {
     hospitalB = FabricClient.open('HospitalB');
     hospitalC = FabricClient.open('HospitalC');
     from = { a: await hospitalC.height('chain-a'), b: await hospitalC.height('chain-b') };
-    testRelay = startTestRelay([ROUTE], BigInt(from.a), files);
+    testRelay = startTestRelay([ROUTE], files, { startBlock: BigInt(from.a) });
     server = await startDaemon(env, 'records', 'serve', '--org', 'HospitalA', '--port', '0');
   });
 

@@ -152,19 +152,18 @@ function parseAttestation(value: unknown): { anchor: RecordAnchorRef; proof: unk
     throw new ClientError('ANCHOR_UNATTESTED', 'rejected', 'the custodian sent no attestation of the anchor by its chain; the record cannot be verified and is refused');
   }
   const a = (typeof value === 'string' ? (JSON.parse(value) as unknown) : value) as Partial<AnchorAttestation>;
-  const anchor = a.anchor as Partial<RecordAnchorRef> | undefined;
-  if (
-    !anchor ||
-    typeof anchor.chainId !== 'string' ||
-    typeof anchor.recordId !== 'string' ||
-    typeof anchor.version !== 'number' ||
-    typeof anchor.hash !== 'string' ||
-    !a.proof ||
-    typeof a.proof !== 'object'
-  ) {
+  if (!hasFields(a.anchor, { chainId: 'string', recordId: 'string', version: 'number', hash: 'string' }) || !isObject(a.proof)) {
     throw new ClientError('MALFORMED_PROOF', 'rejected', 'the anchor attestation is malformed');
   }
+  const anchor = a.anchor as RecordAnchorRef;
   return { anchor: { chainId: anchor.chainId, recordId: anchor.recordId, version: anchor.version, hash: anchor.hash }, proof: a.proof };
+}
+
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
+/** Whether `o` is an object with each named field of the given type. */
+function hasFields(o: unknown, fields: Record<string, 'string' | 'number'>): boolean {
+  return isObject(o) && Object.entries(fields).every(([name, type]) => typeof (o as Record<string, unknown>)[name] === type);
 }
 
 /**
@@ -173,21 +172,11 @@ function parseAttestation(value: unknown): { anchor: RecordAnchorRef; proof: unk
  * (RECORD_HASH_MISMATCH otherwise). Returns the plain anchor those bytes name.
  */
 function verifiedPrivateAnchor(att: PrivateAnchorAttestation, trusted: readonly RemoteView[], recordId: string, atMs: number): { view: RemoteView; anchor: RecordAnchorRef } {
-  const a = att.privateAnchor as Partial<PrivateRecordAnchorRef> | undefined;
-  if (
-    !a ||
-    typeof a.chainId !== 'string' ||
-    typeof a.recordId !== 'string' ||
-    typeof a.version !== 'number' ||
-    typeof a.custodian !== 'string' ||
-    typeof a.versionDigest !== 'string' ||
-    typeof att.versionBytes !== 'string' ||
-    !att.proof ||
-    typeof att.proof !== 'object'
-  ) {
+  const fields = { chainId: 'string', recordId: 'string', version: 'number', custodian: 'string', versionDigest: 'string' } as const;
+  if (!hasFields(att.privateAnchor, fields) || typeof att.versionBytes !== 'string' || !isObject(att.proof)) {
     throw new ClientError('MALFORMED_PROOF', 'rejected', 'the private anchor attestation is malformed');
   }
-  const anchor = a as PrivateRecordAnchorRef;
+  const anchor = att.privateAnchor;
   const view = checkedAgainst(anchor.chainId, trusted, recordId, att.proof, (v, proof) => verifyPrivateRecordAnchorAttestation(v, proof, atMs, anchor));
   if (createHash('sha256').update(att.versionBytes, 'utf8').digest('hex') !== anchor.versionDigest) {
     throw new ClientError('RECORD_HASH_MISMATCH', 'rejected', `the anchored version of ${recordId} the custodian sent does not hash to what ${anchor.chainId}'s nodes attest; refused`);

@@ -238,14 +238,23 @@ export class ConsentService {
    */
   async shareAny(consentId: string, destChain: string, routeId?: string): Promise<{ sent: Submitted<SendPacketResult>; sealed: SealedConsentShare | null }> {
     const consent = await this.chaincode.consent.findConsent(consentId);
-    const type = consent.grant.message.keeper !== undefined ? 'consent.sealed' : consentPacketType(consent.status);
     // Without a route named, the first open route to the chain that carries this type (several may lead there).
-    const route = routeId ?? routeFor(await this.chaincode.crossChain.listRoutes(), destChain, type);
+    return this.shareConsent(consent, destChain, routeId ?? ((type) => this.chaincode.crossChain.listRoutes().then((routes) => routeFor(routes, destChain, type))));
+  }
+
+  /** shareAny for a consent already read, on `route` or the one `routeOf` picks for the packet type. */
+  private async shareConsent(
+    consent: ConsentWithStatus,
+    destChain: string,
+    route: string | ((type: string) => Promise<string>),
+  ): Promise<{ sent: Submitted<SendPacketResult>; sealed: SealedConsentShare | null }> {
+    const type = consent.grant.message.keeper !== undefined ? 'consent.sealed' : consentPacketType(consent.status);
+    const routeId = typeof route === 'string' ? route : await route(type);
     if (type === 'consent.sealed') {
-      const { sealed, sent } = await this.shareSealed(consentId, destChain, route);
+      const { sealed, sent } = await this.shareSealed(consent.consentId, destChain, routeId);
       return { sent, sealed: sealed.result };
     }
-    return { sent: await this.share(consentId, destChain, type, route), sealed: null };
+    return { sent: await this.share(consent.consentId, destChain, type, routeId), sealed: null };
   }
 
   /**
@@ -268,10 +277,14 @@ export class ConsentService {
    */
   async carryToEveryChain(consentId: string): Promise<CarryOutcome[]> {
     const consent = await this.chaincode.consent.findConsent(consentId);
+    const chains = await chainsCarriedTo(this.chaincode, consent);
+    if (chains.length === 0) return [];
+    // One read of the consent and of the routes for every chain.
+    const routes = await this.chaincode.crossChain.listRoutes();
     const out: CarryOutcome[] = [];
-    for (const chainId of await chainsCarriedTo(this.chaincode, consent)) {
+    for (const chainId of chains) {
       try {
-        const { sent, sealed } = await this.shareAny(consentId, chainId);
+        const { sent, sealed } = await this.shareConsent(consent, chainId, async (type) => routeFor(routes, chainId, type));
         out.push({ chainId, sequence: sent.result.sequence, sealed: sealed !== null });
       } catch (e) {
         const err = toClientError(e);
